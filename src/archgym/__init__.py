@@ -1,7 +1,43 @@
 """archgym: Gymnasium environments for ML-assisted computer-architecture design.
 
 Importing archgym registers its environments with Gymnasium; it needs only
-numpy, gymnasium and the compiled core ``archgym._sim`` (never torch).
+numpy, gymnasium and the compiled core ``archgym._sim`` (never torch)::
+
+    import gymnasium as gym
+    import archgym
+    env = gym.make("HWResource-v0")
 """
 
+import gymnasium
+
 __version__ = "0.1.0"
+
+_HW = "archgym.envs.hw_resource"
+
+#: ConfuciuX's models (workload name -> id fragment).
+HW_MODELS = {
+    "mobilenet_v2": "MobileNetV2", "mnasnet": "MnasNet", "shufflenet_v2": "ShuffleNetV2",
+    "resnet50": "ResNet50", "resnext50_32x4d": "ResNeXt50", "wide_resnet50": "WideResNet50",
+    "resnet18": "ResNet18", "vgg16": "VGG16", "alexnet": "AlexNet", "googlenet": "GoogLeNet",
+    "densenet": "DenseNet", "squeezenet": "SqueezeNet",
+}
+
+
+def _register_hw(env_id: str, **kwargs) -> None:
+    gymnasium.register(id=env_id, entry_point=f"{_HW}:HWResourceEnv",
+                       vector_entry_point=f"{_HW}:HWResourceVectorEnv", kwargs=kwargs)
+
+
+def _register_all() -> None:
+    # The default: MobileNet-V2, dla, latency, area budget (ConfuciuX's main setting).
+    _register_hw("HWResource-v0")
+    for workload, name in HW_MODELS.items():
+        _register_hw(f"HWResource-{name}-v0", workload=workload)
+    _register_hw("HWResource-Energy-v0", objective="energy")
+    _register_hw("HWResource-EDP-v0", objective="edp")
+    _register_hw("HWResource-Power-v0", constraint="power")
+    _register_hw("HWResource-DataflowChoice-v0", dataflow="choose")
+
+
+if "HWResource-v0" not in gymnasium.registry:
+    _register_all()

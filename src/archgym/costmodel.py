@@ -25,7 +25,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from importlib import resources
 
 import numpy as np
@@ -164,19 +164,28 @@ class Dataflow:
     """A dataflow: directive levels (top first) separated by cluster sizes."""
 
     def __init__(self, levels: Sequence[Sequence[Directive]], clusters: Sequence[int | str] = (),
-                 name: str = ""):
+                 name: str = "", params: Sequence[str] | None = None):
+        """params: the order of the constants' values per evaluation (default:
+        order of first use); it must name every constant the directives use."""
         self.levels = tuple(tuple(level) for level in levels)
         self.clusters = tuple(clusters)
         self.name = name
-        names: list[str] = []
+        used: list[str] = []
         for e in self._exprs():
-            if isinstance(e, str) and not e.startswith("Sz(") and e not in names:
-                names.append(e)
-        self.params: tuple[str, ...] = tuple(names)  # constants to bind per evaluation
+            if isinstance(e, str) and not e.startswith("Sz(") and e not in used:
+                used.append(e)
+        if params is not None and set(used) - set(params):
+            raise ValueError(f"dataflow {name!r} uses constants {sorted(set(used) - set(params))} "
+                             f"missing from params {tuple(params)}")
+        self.params: tuple[str, ...] = tuple(used if params is None else params)
         self.spec = _core.DataflowSpec(
             [[(d.kind == "S", _var_index(d.var), self._expr(d.size), self._expr(d.offset))
               for d in level] for level in self.levels],
             [self._expr(c) for c in self.clusters], len(self.params))
+
+    def with_params(self, params: Sequence[str]) -> "Dataflow":
+        """The same dataflow with its constants' values taken in the order ``params``."""
+        return Dataflow(self.levels, self.clusters, self.name, params)
 
     @classmethod
     def parse(cls, text: str, name: str = "", source: str = "") -> "Dataflow":
@@ -228,9 +237,14 @@ def _var_index(var: str) -> int:
     return _VARS.index(var)
 
 
+#: The constants of ConfuciuX's dataflows, in the order the presets take them.
+CONFUCIUX_CONSTANTS = ("KTileSz", "ClusterSz", "CTileSz")
+
+
 def _load_presets() -> dict[str, Dataflow]:
     folder = resources.files("archgym") / "dataflows"
-    return {name: Dataflow.parse((folder / f"{name}.m").read_text(), name=name, source=f"{name}.m")
+    return {name: Dataflow.parse((folder / f"{name}.m").read_text(), name=name,
+                                 source=f"{name}.m").with_params(CONFUCIUX_CONSTANTS)
             for name in ("dla", "shi", "eye", "dpt")}
 
 
@@ -317,15 +331,17 @@ class Hardware:
 
 
 # ----------------------------------------------------------------- evaluation
+_FIELD_INDEX = {**{k: (0, i) for i, k in enumerate(INT_FIELDS)},
+                **{k: (1, i) for i, k in enumerate(FLOAT_FIELDS)}}
+
+
 @dataclass
 class BatchResult(Mapping):
     """Column arrays of a batch evaluation: ``result["runtime"]`` is int64[n]."""
 
     ints: np.ndarray
     floats: np.ndarray
-    _index: dict = field(default_factory=lambda: {
-        **{k: (0, i) for i, k in enumerate(INT_FIELDS)},
-        **{k: (1, i) for i, k in enumerate(FLOAT_FIELDS)}})
+    _index = _FIELD_INDEX
 
     def __getitem__(self, key: str) -> np.ndarray:
         which, i = self._index[key]

@@ -1,0 +1,1 @@
+"""archgym's environments, one file each; registered in :mod:`archgym`."""

@@ -1,0 +1,461 @@
+"""HWResource: per-layer PE and buffer assignment under an area or power budget."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import gymnasium as gym
+import numpy as np
+from gymnasium import spaces
+from gymnasium.vector import AutoresetMode, VectorEnv
+
+from archgym import costmodel as cm
+from archgym import workloads
+
+#: ConfuciuX's 12 PE levels and 12 buffer (K-tile) levels.
+PE_LEVELS = np.array([1, 2, 4, 8, 12, 16, 24, 32, 48, 64, 96, 128], dtype=np.int64)
+TILE_LEVELS = np.arange(1, 13, dtype=np.int64)
+#: Dataflows an agent may choose per layer with ``dataflow="choose"``.
+CHOOSABLE = ("dla", "shi", "eye")
+OBJECTIVES = ("latency", "energy", "edp")
+CONSTRAINTS = ("area", "power")
+REWARD_MODES = ("confuciux", "plain")
+OBS_SIZE = 11
+#: The dataflow constants an action binds: tile level, PE count, 1 (ConfuciuX).
+CONSTANTS = cm.CONFUCIUX_CONSTANTS
+_INT_COLUMNS = {"cycles": cm.INT_FIELDS.index("runtime"), "l1_size": cm.INT_FIELDS.index("l1_size"),
+                "l2_size": cm.INT_FIELDS.index("l2_size"), "macs": cm.INT_FIELDS.index("macs")}
+_FLOAT_COLUMNS = {k: cm.FLOAT_FIELDS.index(k) for k in ("energy", "area", "power")}
+
+
+# --------------------------------------------------------------------- set-up
+@dataclass
+class _Setup:
+    """Everything fixed for an environment: the workload on the core, the budget."""
+
+    workload: workloads.Workload
+    rows: np.ndarray  # (L, 8) core layer rows
+    features: np.ndarray  # (L, 7) K, C, Y, X, R, S, T over their model max, in [-1, 1]
+    depthwise: np.ndarray  # (L,) bool
+    dataflow_names: tuple[str, ...]  # the choices; depthwise layers always use dpt
+    dataflows: list[cm.Dataflow]  # dataflow_names + ("dpt",)
+    objective: str
+    constraint: str
+    preset: str
+    compat: bool
+    hardware: cm.Hardware
+    budget: float = 0.0
+    min_total: float = 0.0
+    max_total: float = 0.0
+    reference: float = 1.0  # plain mode: sum over layers of the worst objective
+
+    @property
+    def num_layers(self) -> int:
+        return self.rows.shape[0]
+
+    def evaluate(self, layer, pe_level, tile_level, df_choice) -> tuple[np.ndarray, np.ndarray]:
+        """Core (ints, floats) rows for layer indices and action levels (int arrays)."""
+        n = len(layer)
+        df_index = np.where(self.depthwise[layer], len(self.dataflow_names), df_choice)
+        pes = PE_LEVELS[pe_level]
+        hw = np.empty((n, 6), dtype=np.int64)
+        hw[:] = self._hw_row
+        hw[:, 0] = pes
+        params = np.empty((n, 3), dtype=np.int64)  # CONSTANTS: tile, PEs, 1
+        params[:, 0] = TILE_LEVELS[tile_level]
+        params[:, 1] = pes
+        params[:, 2] = 1
+        return cm._core.evaluate_batch(self._specs, df_index.astype(np.int32), self.rows[layer],
+                                       hw, params, self._preset_id, self.compat)
+
+    def figures(self, ints: np.ndarray, floats: np.ndarray) -> dict[str, np.ndarray]:
+        """The physical figures and the objective of evaluated rows, as column arrays."""
+        out = {name: ints[:, i] for name, i in _INT_COLUMNS.items()}
+        out.update({name: floats[:, i] for name, i in _FLOAT_COLUMNS.items()})
+        out["objective"] = objective_value(self.objective, out["cycles"], out["energy"])
+        return out
+
+    def __post_init__(self):
+        self._hw_row = np.array(self.hardware.row(), dtype=np.int64)
+        self._preset_id = cm.PRESETS[self.preset]
+        self._specs = [df.spec for df in self.dataflows]
+
+
+def objective_value(objective: str, cycles, energy):
+    """Per-layer objective (lower is better): cycles, energy or their product (EDP)."""
+    if objective == "latency":
+        return cycles * 1.0
+    if objective == "energy":
+        return energy
+    return cycles * energy
+
+
+def _resolve_dataflows(dataflow) -> tuple[tuple[str, ...], list[cm.Dataflow]]:
+    if isinstance(dataflow, cm.Dataflow):  # its constants must be among CONSTANTS
+        return (dataflow.name or "custom",), [dataflow.with_params(CONSTANTS), cm.DATAFLOWS["dpt"]]
+    if dataflow == "choose":
+        return CHOOSABLE, [cm.DATAFLOWS[n] for n in CHOOSABLE] + [cm.DATAFLOWS["dpt"]]
+    if dataflow in CHOOSABLE:
+        return (dataflow,), [cm.DATAFLOWS[dataflow], cm.DATAFLOWS["dpt"]]
+    raise ValueError(f"unknown dataflow {dataflow!r}; allowed: {', '.join(CHOOSABLE)}, "
+                     "'choose' (per layer) or an archgym.costmodel.Dataflow")
+
+
+def _core_rows(w: workloads.Workload, stride_aware: bool) -> np.ndarray:
+    """Core rows (type, K, C, R, S, Y, X, N) of a workload.
+
+    With stride_aware, a strided layer is modelled as the stride-1 layer with the
+    same output size: Y_eff = (Y + 2 pad - R) // stride + R (likewise X), which
+    makes MACs and output sizes exact and the input tile that of the output.
+    """
+    K, C, Y, X, R, S, T = w.layers.T
+    if stride_aware:
+        Y = (Y + 2 * w.pad - R) // w.stride + R
+        X = (X + 2 * w.pad - S) // w.stride + S
+    return np.stack([(T == 2).astype(np.int64), K, C, R, S, Y, X, np.zeros_like(K)], axis=1)
+
+
+def make_setup(workload="mobilenet_v2", dataflow="dla", objective="latency", constraint="area",
+               mul=0.5, preset="maestro2021", compat=True, stride_aware=False,
+               hardware: cm.Hardware | None = None, need_reference=False) -> _Setup:
+    """Validate the arguments and build the fixed part of an environment."""
+    if isinstance(workload, str):
+        w = workloads.load(workload)
+    elif isinstance(workload, workloads.Workload):
+        w = workload
+    else:
+        raise ValueError("workload must be a name (see archgym.workloads.list_workloads()) "
+                         f"or a Workload, got {type(workload).__name__}")
+    for name, value, allowed in (("objective", objective, OBJECTIVES),
+                                 ("constraint", constraint, CONSTRAINTS),
+                                 ("preset", preset, tuple(cm.PRESETS))):
+        if value not in allowed:
+            raise ValueError(f"unknown {name} {value!r}; allowed: {', '.join(allowed)}")
+    if not isinstance(mul, (int, float)) or not 0.0 <= float(mul) <= 1.0:
+        raise ValueError(f"mul must be a number in [0, 1], got {mul!r}")
+    names, dfs = _resolve_dataflows(dataflow)
+    dims = w.layers.astype(np.float64)
+    setup = _Setup(workload=w, rows=_core_rows(w, stride_aware),
+                   features=(2.0 * dims / dims.max(axis=0) - 1.0).astype(np.float32),
+                   depthwise=w.layers[:, 6] == 2, dataflow_names=names, dataflows=dfs,
+                   objective=objective, constraint=constraint, preset=preset,
+                   compat=bool(compat), hardware=hardware or cm.Hardware())
+
+    # Budget = min + mul (max - min) over the two corner assignments (ConfuciuX),
+    # for the dataflow choice that makes each corner extreme.
+    L, n_df = setup.num_layers, len(names)
+    layer = np.repeat(np.arange(L), n_df)
+    choice = np.tile(np.arange(n_df), L)
+    lo = setup.figures(*setup.evaluate(layer, 0 * layer, 0 * layer, choice))[constraint]
+    hi = setup.figures(*setup.evaluate(layer, 0 * layer + 11, 0 * layer + 11, choice))[constraint]
+    setup.min_total = float(lo.reshape(L, n_df).min(axis=1).sum())
+    setup.max_total = float(hi.reshape(L, n_df).max(axis=1).sum())
+    setup.budget = setup.min_total + float(mul) * (setup.max_total - setup.min_total)
+    if need_reference:
+        # Worst objective of every layer over all actions: feasible plain rewards lie in [-1, 0).
+        grid = np.array(np.meshgrid(np.arange(L), np.arange(12), np.arange(12), np.arange(n_df),
+                                    indexing="ij")).reshape(4, -1)
+        worst = setup.figures(*setup.evaluate(*grid))["objective"].reshape(L, -1).max(axis=1)
+        setup.reference = float(worst.sum())
+    return setup
+
+
+# ------------------------------------------------------------- shared formulas
+def overshoot_penalty(reward_sum, used, budget):
+    """ConfuciuX's penalty when the budget is exceeded: -(earlier rewards) * overshoot."""
+    return -reward_sum * (used - budget) / budget
+
+
+def plain_infeasible_reward(used, budget):
+    """Plain mode, budget exceeded: -1 - overshoot, below every feasible reward (>= -1)."""
+    return -1.0 - (used - budget) / budget
+
+
+def check_action(action, nvec: np.ndarray) -> list[int]:
+    """The action as a list of ints, or a ValueError that says what is allowed."""
+    arr = np.asarray(action) if not isinstance(action, (str, bytes)) else None
+    if arr is None or arr.dtype.kind not in "iuf":
+        raise ValueError(f"action must be {len(nvec)} integers, got {action!r}")
+    if arr.shape != nvec.shape:
+        raise ValueError(f"action must have shape {nvec.shape}, got shape {arr.shape}")
+    values = arr.tolist()
+    if arr.dtype.kind == "f" and not all(math.isfinite(v) and v == int(v) for v in values):
+        raise ValueError(f"action must hold integers, got {action!r}")
+    values = [int(v) for v in values]
+    if any(not 0 <= v < n for v, n in zip(values, nvec.tolist())):
+        raise ValueError(f"action {values} out of range: component i must be in "
+                         f"[0, {nvec.tolist()}[i] - 1]")
+    return values
+
+
+# ----------------------------------------------------------------- single env
+class HWResourceEnv(gym.Env):
+    """Assign PEs and a buffer (K-tile) size to each layer of a DNN under a budget.
+
+    ## Description
+    ConfuciuX (Kao, Jeong and Krishna, MICRO 2020, arXiv:2009.02010): each layer
+    of a DNN runs on its own sub-accelerator with a dataflow style (NVDLA-like
+    ``dla``, ShiDianNao-like ``shi``, Eyeriss-like ``eye``; depthwise layers
+    always use ``dpt``).  The agent picks, layer by layer, the number of PEs and
+    the K-tile ("buffer") level; the MAESTRO-style cost model
+    (:mod:`archgym.costmodel`, reproducing MAESTRO exactly) gives each layer's
+    cycles, energy, area and power.  The area (or power) summed over layers must
+    stay within a budget.
+
+    ## Action Space
+    ``MultiDiscrete([12, 12])``: index into the PE levels
+    (1, 2, 4, 8, 12, 16, 24, 32, 48, 64, 96, 128) and the tile levels 1..12.
+    With ``dataflow="choose"``, ``MultiDiscrete([12, 12, 3])``: the third
+    component picks dla, shi or eye for the layer.
+
+    ## Observation Space
+    ``Box(-1, 1, (11,), float32)``: the layer's K, C, Y, X, R, S, T over their
+    maximum in the model, the layer index / #layers, the previous PE count / 128
+    and previous tile / 12 (these 10 mapped from [0, 1] to [-1, 1]), and the
+    step / #layers in [0, 1].  By default the layer shown is the one the next
+    action assigns; ``obs_lag=True`` shows the layer just assigned, as the
+    original does.  After the last layer the layer features are -1.
+
+    ## Rewards
+    ``reward_mode="confuciux"`` (default, the paper's): with raw_t = -objective_t,
+    r_t = raw_t - min(raw_1..raw_t) >= 0 (the minimum runs over the episode).
+    If the budget is exceeded the step's reward is
+    -(sum of earlier rewards) * (used - budget) / budget and the episode ends.
+    ``reward_mode="plain"``: 0 until the last layer, then -total / reference,
+    where reference sums each layer's worst objective over all actions, so a
+    feasible design scores in [-1, 0); exceeding the budget ends the episode
+    with -1 - (used - budget) / budget.  Higher is better in both.
+
+    ## Starting State
+    The first layer (in model order, or a random order with ``shuffle=True``),
+    previous action 0.
+
+    ## Episode End
+    Terminates after the last layer or when the budget is exceeded
+    (``info["reason"] == "budget exceeded"``).  Never truncates.
+
+    ## Arguments
+    ``workload`` (name like ``"mobilenet_v2"``, ``"corrected/resnet50"`` or a
+    :class:`archgym.workloads.Workload`), ``dataflow`` (dla, shi, eye, choose or a
+    :class:`~archgym.costmodel.Dataflow`), ``objective`` (latency, energy, edp:
+    summed over layers, edp per layer), ``constraint`` (area, power), ``mul``
+    (budget = min + mul (max - min), default 0.5), ``reward_mode``,
+    ``obs_lag``, ``shuffle``, ``preset`` (maestro2021, maestro2020), ``compat``
+    (MAESTRO's reporting quirks, default True), ``stride_aware`` (model stride
+    for tables that have it), ``hardware`` (a :class:`~archgym.costmodel.Hardware`;
+    default ConfuciuX's NoC settings), ``render_mode`` ("ansi").
+
+    ``info`` has the layer's cycles, energy, area, power, l1_size, l2_size,
+    macs, the running totals (``total_*``), ``budget`` and ``used``; at the end
+    of an episode ``per_layer`` lists every assigned layer's figures.
+
+    ## Version History
+    * v0: initial version.
+    """
+
+    metadata = {"render_modes": ["ansi"]}
+
+    def __init__(self, workload="mobilenet_v2", dataflow="dla", objective="latency",
+                 constraint="area", mul=0.5, reward_mode="confuciux", obs_lag=False,
+                 shuffle=False, preset="maestro2021", compat=True, stride_aware=False,
+                 hardware: cm.Hardware | None = None, render_mode: str | None = None):
+        if reward_mode not in REWARD_MODES:
+            raise ValueError(f"unknown reward_mode {reward_mode!r}; allowed: {', '.join(REWARD_MODES)}")
+        if render_mode not in (None, "ansi"):
+            raise ValueError(f"unknown render_mode {render_mode!r}; allowed: None, 'ansi'")
+        self.setup = make_setup(workload, dataflow, objective, constraint, mul, preset, compat,
+                                stride_aware, hardware, need_reference=reward_mode == "plain")
+        self.reward_mode, self.obs_lag, self.shuffle = reward_mode, bool(obs_lag), bool(shuffle)
+        self.render_mode = render_mode
+        n_df = len(self.setup.dataflow_names)
+        self._nvec = np.array([12, 12] + ([n_df] if n_df > 1 else []), dtype=np.int64)
+        self.action_space = spaces.MultiDiscrete(self._nvec)
+        self.observation_space = spaces.Box(-1.0, 1.0, (OBS_SIZE,), dtype=np.float32)
+        self._order = np.arange(self.setup.num_layers)
+        self._t = 0
+
+    # The per-episode state is a handful of numbers.
+    def reset(self, *, seed=None, options=None):
+        super().reset(seed=seed)
+        L = self.setup.num_layers
+        self._order = self.np_random.permutation(L) if self.shuffle else np.arange(L)
+        self._t, self._prev = 0, (0, 0)
+        self._raw_min, self._reward_sum, self._used, self._total = np.inf, 0.0, 0.0, 0.0
+        self._totals = {"cycles": 0, "energy": 0.0, "area": 0.0, "power": 0.0}
+        self._per_layer: list[dict] = []
+        self._done = False
+        return self._obs(self._order[0]), {"budget": self.setup.budget}
+
+    def step(self, action):
+        if self._done:
+            raise RuntimeError("step() called after the episode ended; call reset()")
+        a = check_action(action, self._nvec)
+        s, layer = self.setup, int(self._order[self._t])
+        choice = a[2] if len(a) == 3 else 0
+        figures = s.figures(*s.evaluate([layer], [a[0]], [a[1]], [choice]))
+        info = {"layer": layer, "pes": int(PE_LEVELS[a[0]]), "tile": int(TILE_LEVELS[a[1]]),
+                "dataflow": "dpt" if s.depthwise[layer] else s.dataflow_names[choice],
+                **{k: v[0].item() for k, v in figures.items() if k != "objective"}}
+        objective, cost = figures["objective"][0].item(), info[s.constraint]
+        self._per_layer.append(info.copy())
+        for key in self._totals:
+            self._totals[key] += info[key]
+        self._used += cost
+        self._total += objective
+        self._t += 1
+        self._prev = (info["pes"], info["tile"])
+        over = self._used > s.budget
+        last = self._t == s.num_layers
+        if self.reward_mode == "confuciux":
+            raw = -objective
+            self._raw_min = min(self._raw_min, raw)
+            reward = overshoot_penalty(self._reward_sum, self._used, s.budget) if over \
+                else raw - self._raw_min
+        elif over:
+            reward = plain_infeasible_reward(self._used, s.budget)
+        else:
+            reward = -self._total / s.reference if last else 0.0
+        self._reward_sum += reward
+        self._done = over or last
+        info.update({f"total_{k}": v for k, v in self._totals.items()},
+                    objective=self._total, budget=s.budget, used=self._used)
+        if over:
+            info["reason"] = "budget exceeded"
+        if self._done:
+            info["per_layer"] = self._per_layer
+        shown = layer if self.obs_lag else (None if last or over else int(self._order[self._t]))
+        return self._obs(shown), float(reward), self._done, False, info
+
+    def _obs(self, layer) -> np.ndarray:
+        L = self.setup.num_layers
+        obs = np.full(OBS_SIZE, -1.0, dtype=np.float32)
+        if layer is not None:
+            obs[:7] = self.setup.features[layer]
+            obs[7] = 2.0 * layer / L - 1.0
+        obs[8] = 2.0 * self._prev[0] / 128 - 1.0
+        obs[9] = 2.0 * self._prev[1] / 12 - 1.0
+        obs[10] = self._t / L
+        return obs
+
+    def render(self):
+        if self.render_mode != "ansi":
+            return None
+        s = self.setup
+        lines = [f"{s.workload.name}: {s.objective} under {s.constraint} budget "
+                 f"{s.budget:.4g} (used {self._used:.4g})",
+                 f"{'layer':>5} {'dataflow':>8} {'PEs':>4} {'tile':>4} {'cycles':>12} {s.constraint:>12}"]
+        for r in self._per_layer:
+            lines.append(f"{r['layer']:>5} {r['dataflow']:>8} {r['pes']:>4} {r['tile']:>4} "
+                         f"{r['cycles']:>12} {r[s.constraint]:>12.4g}")
+        return "\n".join(lines)
+
+
+# ----------------------------------------------------------------- vector env
+class HWResourceVectorEnv(VectorEnv):
+    """``num_envs`` copies of :class:`HWResourceEnv` stepped in one core call.
+
+    Same arguments, spaces and rewards as the single environment; sub-environments
+    reset themselves on the step after they end (Gymnasium's NEXT_STEP autoreset).
+    ``info`` holds arrays: cycles, energy, area, power, l1_size, l2_size, used, and
+    ``reason`` where the budget was exceeded.
+    """
+
+    metadata = {"render_modes": [], "autoreset_mode": AutoresetMode.NEXT_STEP}
+
+    def __init__(self, num_envs: int = 1, workload="mobilenet_v2", dataflow="dla",
+                 objective="latency", constraint="area", mul=0.5, reward_mode="confuciux",
+                 obs_lag=False, shuffle=False, preset="maestro2021", compat=True,
+                 stride_aware=False, hardware: cm.Hardware | None = None, render_mode=None):
+        if not isinstance(num_envs, int) or num_envs < 1:
+            raise ValueError(f"num_envs must be a positive int, got {num_envs!r}")
+        template = HWResourceEnv(workload, dataflow, objective, constraint, mul, reward_mode,
+                                 obs_lag, shuffle, preset, compat, stride_aware, hardware)
+        self.setup, self.reward_mode = template.setup, reward_mode
+        self.obs_lag, self.shuffle = template.obs_lag, template.shuffle
+        self._nvec = template._nvec
+        self.num_envs = num_envs
+        self.single_action_space = template.action_space
+        self.single_observation_space = template.observation_space
+        self.action_space = spaces.MultiDiscrete(np.tile(self._nvec, (num_envs, 1)))
+        self.observation_space = spaces.Box(-1.0, 1.0, (num_envs, OBS_SIZE), dtype=np.float32)
+        self.render_mode = render_mode
+        n, L = num_envs, self.setup.num_layers
+        self._order = np.tile(np.arange(L), (n, 1))
+        self._t = np.zeros(n, dtype=np.int64)
+        self._prev = np.zeros((n, 2), dtype=np.int64)
+        self._raw_min = np.full(n, np.inf)
+        self._reward_sum, self._used, self._total = np.zeros(n), np.zeros(n), np.zeros(n)
+        self._needs_reset = np.zeros(n, dtype=bool)
+
+    def reset(self, *, seed=None, options=None):
+        super().reset(seed=seed)
+        self._reset(np.ones(self.num_envs, dtype=bool))
+        return self._obs(np.zeros(self.num_envs, dtype=bool)), {"budget": np.full(self.num_envs, self.setup.budget)}
+
+    def _reset(self, mask: np.ndarray) -> None:
+        L = self.setup.num_layers
+        for i in np.flatnonzero(mask):
+            self._order[i] = self.np_random.permutation(L) if self.shuffle else np.arange(L)
+        self._t[mask], self._prev[mask] = 0, 0
+        self._raw_min[mask] = np.inf
+        self._reward_sum[mask] = self._used[mask] = self._total[mask] = 0.0
+        self._needs_reset[mask] = False
+
+    def step(self, actions):
+        s, n = self.setup, self.num_envs
+        acts = np.asarray(actions)
+        if acts.shape != (n, self._nvec.shape[0]):
+            raise ValueError(f"actions must have shape {(n, self._nvec.shape[0])}, got {acts.shape}")
+        acts = np.array([check_action(a, self._nvec) for a in acts], dtype=np.int64)
+        resetting = self._needs_reset.copy()
+        self._reset(resetting)
+        live = ~resetting
+        rows = np.arange(n)
+        layer = self._order[rows, np.minimum(self._t, s.num_layers - 1)]
+        choice = acts[:, 2] if acts.shape[1] == 3 else np.zeros(n, dtype=np.int64)
+        figures = s.figures(*s.evaluate(layer, acts[:, 0], acts[:, 1], choice))
+        objective, cost = figures.pop("objective"), figures[s.constraint]
+        self._used = np.where(live, self._used + cost, self._used)
+        self._total = np.where(live, self._total + objective, self._total)
+        self._t += live
+        self._prev = np.where(live[:, None], np.stack([PE_LEVELS[acts[:, 0]], TILE_LEVELS[acts[:, 1]]], 1),
+                              self._prev)
+        over = live & (self._used > s.budget)
+        last = live & (self._t == s.num_layers)
+        if self.reward_mode == "confuciux":
+            raw = -objective
+            self._raw_min = np.where(live, np.minimum(self._raw_min, raw), self._raw_min)
+            reward = np.where(over, overshoot_penalty(self._reward_sum, self._used, s.budget),
+                              raw - self._raw_min)
+        else:
+            reward = np.where(over, plain_infeasible_reward(self._used, s.budget),
+                              np.where(last, -self._total / s.reference, 0.0))
+        reward = np.where(live, reward, 0.0)
+        self._reward_sum += reward
+        terminated = over | last
+        self._needs_reset = terminated
+        info = {k: np.where(live, v, 0) for k, v in figures.items()}
+        info["used"] = self._used.copy()
+        if over.any():
+            info["reason"] = np.where(over, "budget exceeded", "")
+            info["_reason"] = over
+        return self._obs(terminated), reward.astype(np.float64), terminated, np.zeros(n, dtype=bool), info
+
+    def _obs(self, ended: np.ndarray) -> np.ndarray:
+        s, n, L = self.setup, self.num_envs, self.setup.num_layers
+        rows = np.arange(n)
+        if self.obs_lag:
+            shown = self._order[rows, np.maximum(self._t - 1, 0)]
+            blank = np.zeros(n, dtype=bool)
+        else:
+            shown = self._order[rows, np.minimum(self._t, L - 1)]
+            blank = ended
+        obs = np.empty((n, OBS_SIZE), dtype=np.float32)
+        obs[:, :7] = s.features[shown]
+        obs[:, 7] = 2.0 * shown / L - 1.0
+        obs[blank, :8] = -1.0
+        obs[:, 8] = 2.0 * self._prev[:, 0] / 128 - 1.0
+        obs[:, 9] = 2.0 * self._prev[:, 1] / 12 - 1.0
+        obs[:, 10] = self._t / L
+        return obs
