@@ -14,7 +14,7 @@ bound at evaluation time.  The engine in ``csrc/costmodel`` reproduces MAESTRO
     >>> r["runtime"], r["macs"]
 
 Quirk compatibility: ``compat=True`` (the default) reproduces MAESTRO's output
-L1 tile counted in input coordinates (over-counted by R*S for dla) and its
+L1 tile counted in input coordinates (R*S times the output tile for dla) and its
 energy column, which drops the L1 term for multi-level dataflows.
 ``compat=False`` counts the output L1 tile in output coordinates and reports
 energy = MAC + L1 + L2 terms.

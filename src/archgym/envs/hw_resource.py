@@ -254,7 +254,7 @@ class HWResourceEnv(gym.Env):
     * v0: initial version.
     """
 
-    metadata = {"render_modes": ["ansi"]}
+    metadata = {"render_modes": ["ansi"], "render_fps": 4}
 
     def __init__(self, workload="mobilenet_v2", dataflow="dla", objective="latency",
                  constraint="area", mul=0.5, reward_mode="confuciux", obs_lag=False,

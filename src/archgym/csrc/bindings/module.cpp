@@ -104,7 +104,7 @@ evaluate_batch(const std::vector<const cm::DataflowSpec*>& dataflows, Vector<int
         std::copy(r.ints.begin(), r.ints.end(), ints.get() + i * cm::kNumIntFields);
         std::copy(r.floats.begin(), r.floats.end(), floats.get() + i * cm::kNumFloatFields);
       } catch (const std::exception& e) {
-        error = "row " + std::to_string(i) + ": " + e.what();
+        error = n > 1 ? "row " + std::to_string(i) + ": " + e.what() : e.what();
         break;
       }
     }
