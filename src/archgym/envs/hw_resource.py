@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import numbers
 from dataclasses import dataclass
 
 import gymnasium as gym
@@ -132,7 +133,7 @@ def make_setup(workload="mobilenet_v2", dataflow="dla", objective="latency", con
                                  ("preset", preset, tuple(cm.PRESETS))):
         if value not in allowed:
             raise ValueError(f"unknown {name} {value!r}; allowed: {', '.join(allowed)}")
-    if not isinstance(mul, (int, float)) or not 0.0 <= float(mul) <= 1.0:
+    if isinstance(mul, bool) or not isinstance(mul, numbers.Real) or not 0.0 <= float(mul) <= 1.0:
         raise ValueError(f"mul must be a number in [0, 1], got {mul!r}")
     names, dfs = _resolve_dataflows(dataflow)
     dims = w.layers.astype(np.float64)
@@ -162,6 +163,16 @@ def make_setup(workload="mobilenet_v2", dataflow="dla", objective="latency", con
 
 
 # ------------------------------------------------------------- shared formulas
+#: Sums of the same costs in another order differ in the last bits; a design
+#: exceeds the budget only beyond this relative margin (the corners are feasible).
+BUDGET_RTOL = 1e-9
+
+
+def exceeds(used, budget):
+    """Whether the used area or power is over the budget."""
+    return used > budget * (1.0 + BUDGET_RTOL)
+
+
 def overshoot_penalty(reward_sum, used, budget):
     """ConfuciuX's penalty when the budget is exceeded: -(earlier rewards) * overshoot."""
     return -reward_sum * (used - budget) / budget
@@ -201,7 +212,8 @@ class HWResourceEnv(gym.Env):
     the K-tile ("buffer") level; the MAESTRO-style cost model
     (:mod:`archgym.costmodel`, reproducing MAESTRO exactly) gives each layer's
     cycles, energy, area and power.  The area (or power) summed over layers must
-    stay within a budget.
+    stay within a budget (exceeding it by more than a relative 1e-9, which
+    absorbs float rounding: the corner designs that define it are feasible).
 
     ## Action Space
     ``MultiDiscrete([12, 12])``: index into the PE levels
@@ -215,7 +227,7 @@ class HWResourceEnv(gym.Env):
     and previous tile / 12 (these 10 mapped from [0, 1] to [-1, 1]), and the
     step / #layers in [0, 1].  By default the layer shown is the one the next
     action assigns; ``obs_lag=True`` shows the layer just assigned, as the
-    original does.  After the last layer the layer features are -1.
+    original does.  After the last layer the 7 dims and the index are -1.
 
     ## Rewards
     ``reward_mode="confuciux"`` (default, the paper's): with raw_t = -objective_t,
@@ -305,7 +317,7 @@ class HWResourceEnv(gym.Env):
         self._total += objective
         self._t += 1
         self._prev = (info["pes"], info["tile"])
-        over = self._used > s.budget
+        over = exceeds(self._used, s.budget)
         last = self._t == s.num_layers
         if self.reward_mode == "confuciux":
             raw = -objective
@@ -369,6 +381,8 @@ class HWResourceVectorEnv(VectorEnv):
                  stride_aware=False, hardware: cm.Hardware | None = None, render_mode=None):
         if not isinstance(num_envs, int) or num_envs < 1:
             raise ValueError(f"num_envs must be a positive int, got {num_envs!r}")
+        if render_mode is not None:
+            raise ValueError(f"HWResourceVectorEnv does not render; got render_mode={render_mode!r}")
         template = HWResourceEnv(workload, dataflow, objective, constraint, mul, reward_mode,
                                  obs_lag, shuffle, preset, compat, stride_aware, hardware)
         self.setup, self.reward_mode = template.setup, reward_mode
@@ -421,7 +435,7 @@ class HWResourceVectorEnv(VectorEnv):
         self._t += live
         self._prev = np.where(live[:, None], np.stack([PE_LEVELS[acts[:, 0]], TILE_LEVELS[acts[:, 1]]], 1),
                               self._prev)
-        over = live & (self._used > s.budget)
+        over = live & exceeds(self._used, s.budget)
         last = live & (self._t == s.num_layers)
         if self.reward_mode == "confuciux":
             raw = -objective
