@@ -367,8 +367,10 @@ def _preset_id(preset: str) -> int:
 
 def evaluate_batch(layers, dataflows: Dataflow | Sequence[Dataflow], hardware,
                    constants: Mapping[str, object] | None = None, df_index=None,
-                   preset: str = "maestro2021", compat: bool = True) -> BatchResult:
-    """Evaluate n rows in one call (the GIL is released while the core runs).
+                   preset: str = "maestro2021", compat: bool = True,
+                   threads: int = 0) -> BatchResult:
+    """Evaluate n rows in one call (the GIL is released while the core runs;
+    batches of 1024 rows or more are split over ``threads`` threads, 0 = one per core).
 
     layers: int array (n, 8) of core rows (type, K, C, R, S, Y, X, N) or a list
         of :class:`Layer`.
@@ -403,7 +405,7 @@ def evaluate_batch(layers, dataflows: Dataflow | Sequence[Dataflow], hardware,
                 raise ValueError(f"dataflow {df.name or k} needs a value for constant {name!r}")
             params[sel, j] = as_int_array(f"constant {name}", constants[name], n)[sel]
     ints, floats = _core.evaluate_batch([d.spec for d in dataflows], idx, rows, hw, params,
-                                        _preset_id(preset), bool(compat))
+                                        _preset_id(preset), bool(compat), as_int("threads", threads))
     return BatchResult(ints, floats)
 
 

@@ -407,8 +407,14 @@ Analysis Engine::analyze(int l, const Table& D) {
         if ((ten_[t].mask >> lev.dirs[i].var & 1u) && st[i]->pos == kInit && !st[i]->unrolled)
           inited[t] = true;
 
+    // Volumes are products over the directives; a case asks for the same
+    // (tensor, flags) several times, so each is computed once per case.
+    std::array<i64, 8> b_memo;
+    std::array<i64, 16> w_memo;
+    unsigned b_done = 0, w_done = 0;
+
     // §5.2 ingress volume of input/filter t (with §5.1 when all-Init).
-    auto B = [&](int t, bool f, bool e) -> i64 {
+    auto B_compute = [&](int t, bool f, bool e) -> i64 {
       if (cstar >= 0 && !(ten_[t].mask >> lev.dirs[cstar].var & 1u)) return 0;
       i64 p = 1;
       for (int i = 0; i < lev.nd; ++i) {
@@ -434,8 +440,16 @@ Analysis Engine::analyze(int l, const Table& D) {
       }
       return p;
     };
+    auto B = [&](int t, bool f, bool e) -> i64 {
+      const unsigned k = t * 4 + f * 2 + e;
+      if (!(b_done >> k & 1u)) {
+        b_memo[k] = B_compute(t, f, e);
+        b_done |= 1u << k;
+      }
+      return b_memo[k];
+    };
     // §5.3 output volume W(p, f, e, r).
-    auto W = [&](bool partial, bool f, bool e, bool r) -> i64 {
+    auto W_compute = [&](bool partial, bool f, bool e, bool r) -> i64 {
       i64 p = 1;
       for (int i = 0; i < lev.nd; ++i) {
         const Dir& d = lev.dirs[i];
@@ -469,6 +483,14 @@ Analysis Engine::analyze(int l, const Table& D) {
         p = ck_.mul(p, x);
       }
       return p;
+    };
+    auto W = [&](bool partial, bool f, bool e, bool r) -> i64 {
+      const unsigned k = partial * 8 + f * 4 + e * 2 + r;
+      if (!(w_done >> k & 1u)) {
+        w_memo[k] = W_compute(partial, f, e, r);
+        w_done |= 1u << k;
+      }
+      return w_memo[k];
     };
     // §5.4 aggregation over sub-clusters.
     struct Spatial {
