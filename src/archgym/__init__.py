@@ -37,6 +37,8 @@ def _register_all() -> None:
     _register_hw("HWResource-EDP-v0", objective="edp")
     _register_hw("HWResource-Power-v0", constraint="power")
     _register_hw("HWResource-DataflowChoice-v0", dataflow="choose")
+    # --- NoCRouting registrations (archgym.envs.noc_routing) ---
+    # --- SparseFormat registrations (archgym.envs.sparse_format) ---
 
 
 if "HWResource-v0" not in gymnasium.registry:
