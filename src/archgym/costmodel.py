@@ -271,7 +271,7 @@ def as_int(name: str, value) -> int:
     raise ValueError(f"{name} must be an integer, got {type(value).__name__} {value!r}")
 
 
-def as_int_array(name: str, values, n: int | None = None) -> np.ndarray:
+def as_int_array(name: str, values) -> np.ndarray:
     """An int64 array from int-like values, rejecting NaN, inf and fractions."""
     arr = np.asarray(values)
     if arr.dtype == bool or arr.dtype.kind not in "iuf":
@@ -279,10 +279,15 @@ def as_int_array(name: str, values, n: int | None = None) -> np.ndarray:
     if arr.dtype.kind == "f":
         if not np.all(np.isfinite(arr)) or not np.all(arr == np.round(arr)):
             raise ValueError(f"{name} must hold integers (no NaN, inf or fractions)")
-    out = np.ascontiguousarray(arr, dtype=np.int64)
-    if n is not None:
-        out = np.broadcast_to(out, (n,)).copy()
-    return out
+    return np.ascontiguousarray(arr, dtype=np.int64)
+
+
+def _per_row(name: str, values, n: int) -> np.ndarray:
+    """A scalar or a length-n vector of ints, as an int64 vector of length n."""
+    arr = as_int_array(name, values)
+    if arr.ndim > 1 or (arr.ndim == 1 and arr.shape[0] not in (1, n)):
+        raise ValueError(f"{name} must be a scalar or have length {n}, got shape {arr.shape}")
+    return np.broadcast_to(arr, (n,)).copy()
 
 
 @dataclass(frozen=True)
@@ -379,10 +384,14 @@ def evaluate_batch(layers, dataflows: Dataflow | Sequence[Dataflow], hardware,
         (num_pes, simd_lanes, noc_bw, noc_hops, noc_hop_latency, offchip_bw).
     constants: name -> scalar or int array (n,) for the dataflows' constants.
     """
-    if isinstance(layers, np.ndarray) and layers.ndim == 2:
+    if isinstance(layers, np.ndarray):
         rows = as_int_array("layers", layers)
-    else:
+    elif all(isinstance(lay, Layer) for lay in layers):
         rows = np.array([lay.row() for lay in layers], dtype=np.int64).reshape(-1, 8)
+    else:
+        raise ValueError("layers must be an int array (n, 8) or a list of Layer")
+    if rows.ndim != 2 or rows.shape[1] != 8:
+        raise ValueError(f"layers must have 8 columns (type, K, C, R, S, Y, X, N), got shape {rows.shape}")
     n = rows.shape[0]
     if isinstance(dataflows, Dataflow):
         dataflows = [dataflows]
@@ -390,11 +399,14 @@ def evaluate_batch(layers, dataflows: Dataflow | Sequence[Dataflow], hardware,
     if not dataflows or not all(isinstance(d, Dataflow) for d in dataflows):
         raise ValueError("dataflows must be a Dataflow or a non-empty list of Dataflow")
     idx = np.zeros(n, dtype=np.int32) if df_index is None else \
-        as_int_array("df_index", df_index, n).astype(np.int32)
+        _per_row("df_index", df_index, n).astype(np.int32)
     if isinstance(hardware, Hardware):
         hw = np.tile(np.array(hardware.row(), dtype=np.int64), (n, 1))
     else:
-        hw = as_int_array("hardware", hardware).reshape(n, 6)
+        hw = as_int_array("hardware", hardware)
+        if hw.shape != (n, 6):
+            raise ValueError(f"hardware must be a Hardware or an int array of shape ({n}, 6), "
+                             f"got shape {hw.shape}")
     constants = dict(constants or {})
     width = max(len(d.params) for d in dataflows)
     params = np.ones((n, max(width, 1)), dtype=np.int64)
@@ -403,7 +415,7 @@ def evaluate_batch(layers, dataflows: Dataflow | Sequence[Dataflow], hardware,
         for j, name in enumerate(df.params):
             if name not in constants:
                 raise ValueError(f"dataflow {df.name or k} needs a value for constant {name!r}")
-            params[sel, j] = as_int_array(f"constant {name}", constants[name], n)[sel]
+            params[sel, j] = _per_row(f"constant {name}", constants[name], n)[sel]
     ints, floats = _core.evaluate_batch([d.spec for d in dataflows], idx, rows, hw, params,
                                         _preset_id(preset), bool(compat), as_int("threads", threads))
     return BatchResult(ints, floats)

@@ -601,7 +601,7 @@ Analysis Engine::analyze(int l, const Table& D) {
     i64 Cd;
     double A = 0;
     if (innermost) {
-      Cd = (Pi + hw_.simd_lanes - 1) / hw_.simd_lanes;
+      Cd = Pi / hw_.simd_lanes + (Pi % hw_.simd_lanes != 0);  // ceil, without overflow
     } else {
       auto G = [&](bool e) {
         Table g{};
@@ -635,7 +635,7 @@ Analysis Engine::analyze(int l, const Table& D) {
     if (A == 0) A = static_cast<double>(active);  // step 12 (no sub-results or A = 0)
     // Steps 8-9: NoC delays and case delay.
     const i64 H = hw_.noc_hops * hw_.noc_hop_latency;
-    auto noc = [&](i64 d) { return H + (d / hw_.noc_bw + (d % hw_.noc_bw != 0)) - 1; };
+    auto noc = [&](i64 d) { return ck_.add(H, d / hw_.noc_bw + (d % hw_.noc_bw != 0)) - 1; };
     const i64 din = noc(Iall), dout = noc(Omega);
     i64 delay = cstar < 0 ? ck_.add(Cd, din) : std::max({dout, Cd, din});
     const i64 Cp = Cd != 0 ? Cd : 1;
@@ -672,8 +672,6 @@ Analysis Engine::analyze(int l, const Table& D) {
 Result Engine::run() {
   Table T0 = lv_[0].T;
   const Analysis top = analyze(0, T0);
-  if (ck_.overflow)
-    fail("the layer is too large: a 64-bit counter of the cost model would overflow");
 
   Result res;
   auto& o = res.ints;
@@ -682,8 +680,8 @@ Result Engine::run() {
   const auto& l1 = leaf_seen_ ? leaf_l1_ : top.l1size;
   o[kRuntime] = top.runtime;
   o[kMacs] = top.macs;
-  o[kL1Size] = l1[0] + l1[1] + l1[2];
-  o[kL2Size] = top.l2size[0] + top.l2size[1] + top.l2size[2];
+  o[kL1Size] = ck_.add(ck_.add(l1[0], l1[1]), l1[2]);
+  o[kL2Size] = ck_.add(ck_.add(top.l2size[0], top.l2size[1]), top.l2size[2]);
   o[kPeakBw] = top.peak;
   o[kOffchipBw] = top.offreq;
   for (int t = 0; t < 3; ++t) {
@@ -700,15 +698,20 @@ Result Engine::run() {
   }
   const auto& d = layer_.dims;
   const i64 n = d[N] > 0 ? d[N] : 1;
-  o[kInputPixels] = n * d[C] * d[Y] * d[X];
-  o[kWeightPixels] = (layer_.type == LayerType::Conv ? d[K] : 1) * d[C] * d[R] * d[S];
+  o[kInputPixels] = ck_.mul(ck_.mul(n, d[C]), ck_.mul(d[Y], d[X]));
+  o[kWeightPixels] = ck_.mul(ck_.mul(layer_.type == LayerType::Conv ? d[K] : 1, d[C]),
+                             ck_.mul(d[R], d[S]));
   o[kDegenerate] = degenerate;
   o[kSingleEntry] = degenerate || lv_.size() == 1;
 
-  const double l2_acc = static_cast<double>(top.l2read[0] + top.l2write[0] + top.l2read[1] +
-                                            top.l2write[1] + top.l2write[2]);
-  double l1_acc = 0;
-  for (int t = 0; t < 3; ++t) l1_acc += static_cast<double>(top.l1read[t] + top.l1write[t]);
+  i64 l2_count = 0, l1_count = 0;
+  for (i64 c : {top.l2read[0], top.l2write[0], top.l2read[1], top.l2write[1], top.l2write[2]})
+    l2_count = ck_.add(l2_count, c);
+  for (int t = 0; t < 3; ++t)
+    l1_count = ck_.add(l1_count, ck_.add(top.l1read[t], top.l1write[t]));
+  if (ck_.overflow)
+    fail("the layer is too large: a 64-bit counter of the cost model would overflow");
+  const double l2_acc = static_cast<double>(l2_count), l1_acc = static_cast<double>(l1_count);
   f[kEnergyL2] = k_.e_mac * (18.61 * l2_acc);
   f[kEnergyL1] = k_.e_mac * (1.68 * l1_acc);
   f[kEnergyMac] = k_.e_mac * static_cast<double>(top.macs);
