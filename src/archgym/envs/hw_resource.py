@@ -77,10 +77,35 @@ class _Setup:
         out["objective"] = objective_value(self.objective, out["cycles"], out["energy"])
         return out
 
+    def evaluate_one(self, layer: int, pe_level: int, tile_level: int, df_choice: int) -> dict:
+        """One row, as Python numbers: the single environment's fast path.
+
+        Same result as :meth:`evaluate` and :meth:`figures` on one row, through
+        buffers kept between calls.
+        """
+        pes = int(PE_LEVELS[pe_level])
+        self._one_df[0] = len(self.dataflow_names) if self.depthwise[layer] else df_choice
+        self._one_layer[0] = self.rows[layer]
+        self._one_hw[0, 0] = self._one_params[0, 1] = pes
+        self._one_params[0, 0] = int(TILE_LEVELS[tile_level])
+        ints, floats = cm._core.evaluate_batch(self._specs, self._one_df, self._one_layer,
+                                               self._one_hw, self._one_params,
+                                               self._preset_id, self.compat)
+        iv, fv = ints[0].tolist(), floats[0].tolist()
+        out = {name: iv[i] for name, i in _INT_COLUMNS.items()}
+        out.update({name: fv[i] for name, i in _FLOAT_COLUMNS.items()})
+        out["objective"] = objective_value(self.objective, out["cycles"], out["energy"])
+        return out
+
     def __post_init__(self):
         self._hw_row = np.array(self.hardware.row(), dtype=np.int64)
         self._preset_id = cm.PRESETS[self.preset]
         self._specs = [df.spec for df in self.dataflows]
+        # One-row buffers for evaluate_one.
+        self._one_df = np.zeros(1, dtype=np.int32)
+        self._one_layer = np.zeros((1, 8), dtype=np.int64)
+        self._one_hw = self._hw_row[None, :].copy()
+        self._one_params = np.ones((1, 3), dtype=np.int64)  # CONSTANTS: tile, PEs, 1
 
 
 def objective_value(objective: str, cycles, energy):
@@ -305,11 +330,11 @@ class HWResourceEnv(gym.Env):
         a = check_action(action, self._nvec)
         s, layer = self.setup, int(self._order[self._t])
         choice = a[2] if len(a) == 3 else 0
-        figures = s.figures(*s.evaluate([layer], [a[0]], [a[1]], [choice]))
+        figures = s.evaluate_one(layer, a[0], a[1], choice)
+        objective = figures.pop("objective")
         info = {"layer": layer, "pes": int(PE_LEVELS[a[0]]), "tile": int(TILE_LEVELS[a[1]]),
-                "dataflow": "dpt" if s.depthwise[layer] else s.dataflow_names[choice],
-                **{k: v[0].item() for k, v in figures.items() if k != "objective"}}
-        objective, cost = figures["objective"][0].item(), info[s.constraint]
+                "dataflow": "dpt" if s.depthwise[layer] else s.dataflow_names[choice], **figures}
+        cost = info[s.constraint]
         self._per_layer.append(info.copy())
         for key in self._totals:
             self._totals[key] += info[key]
