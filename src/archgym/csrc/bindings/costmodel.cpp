@@ -79,9 +79,9 @@ evaluate_batch(const std::vector<const cm::DataflowSpec*>& dataflows, Vector<int
   const int64_t* hw = hardware.data();
   const int64_t* par = params.data();
   const size_t pcols = params.shape(1);
-  // Rows [begin, end); returns the index of the first failing row (or end) and its message.
-  auto run_rows = [&](size_t begin, size_t end, std::string& message) -> size_t {
-    for (size_t i = begin; i < end; ++i) {
+  // Rows first, first + stride, ...; returns the first failing row (or n) and its message.
+  auto run_rows = [&](size_t first, size_t stride, std::string& message) -> size_t {
+    for (size_t i = first; i < n; i += stride) {
       try {
         if (dfi[i] < 0 || static_cast<size_t>(dfi[i]) >= dataflows.size())
           throw std::invalid_argument("df_index out of range");
@@ -101,10 +101,11 @@ evaluate_batch(const std::vector<const cm::DataflowSpec*>& dataflows, Vector<int
         return i;
       }
     }
-    return end;
+    return n;
   };
-  // Rows are independent: large batches are split over threads (the results do
-  // not depend on the split).  The error reported is that of the first bad row.
+  // Rows are independent: large batches are shared over threads, row i going
+  // to thread i mod workers (the results do not depend on the split).  The
+  // error reported is that of the first bad row.
   const size_t workers = std::max<size_t>(
       1, std::min<size_t>(threads > 0 ? threads : std::thread::hardware_concurrency(),
                           n / kRowsPerThread));
@@ -113,16 +114,9 @@ evaluate_batch(const std::vector<const cm::DataflowSpec*>& dataflows, Vector<int
   {
     nb::gil_scoped_release release;
     std::vector<std::thread> pool;
-    const size_t chunk = (n + workers - 1) / workers;
-    for (size_t w = 0; w < workers; ++w) {
-      const size_t begin = std::min(n, w * chunk), end = std::min(n, begin + chunk);
-      auto work = [&, w, begin, end] {
-        const size_t bad = run_rows(begin, end, messages[w]);
-        failed[w] = bad < end ? bad : n;
-      };
-      if (w + 1 == workers) work();  // the calling thread takes the last chunk
-      else pool.emplace_back(work);
-    }
+    for (size_t w = 1; w < workers; ++w)
+      pool.emplace_back([&, w] { failed[w] = run_rows(w, workers, messages[w]); });
+    failed[0] = run_rows(0, workers, messages[0]);  // the calling thread works too
     for (auto& t : pool) t.join();
   }
   const size_t first = std::min_element(failed.begin(), failed.end()) - failed.begin();
