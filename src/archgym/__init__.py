@@ -39,6 +39,18 @@ def _register_all() -> None:
     _register_hw("HWResource-DataflowChoice-v0", dataflow="choose")
     # --- NoCRouting registrations (archgym.envs.noc_routing) ---
     # --- SparseFormat registrations (archgym.envs.sparse_format) ---
+    sf = "archgym.envs.sparse_format"
+    gymnasium.register(id="SparseFormat-v0", entry_point=f"{sf}:SparseFormatEnv")
+    gymnasium.register(id="SparseFormat-Pruned-v0", entry_point=f"{sf}:SparseFormatEnv",
+                       kwargs={"suite": "pruned"})
+    gymnasium.register(id="SparseFormat-Scientific-v0", entry_point=f"{sf}:SparseFormatEnv",
+                       kwargs={"suite": "scientific"})
+    gymnasium.register(id="SparseFormat-RandomStored-v0", entry_point=f"{sf}:SparseFormatEnv",
+                       kwargs={"stored_a": "random", "stored_b": "random"})
+    gymnasium.register(id="SparseFormat-Network-v0", entry_point=f"{sf}:SparseFormatNetworkEnv")
+    gymnasium.register(id="SparseFormat-Network-2of4-v0", entry_point=f"{sf}:SparseFormatNetworkEnv",
+                       kwargs={"network": "mlp_digits_2of4"})
+
 
 
 if "HWResource-v0" not in gymnasium.registry:

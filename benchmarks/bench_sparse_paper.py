@@ -1,0 +1,391 @@
+#!/usr/bin/env python
+"""The SparseFormat paper's claims on archgym's sparse core, and SparseFormat env speed.
+
+    python benchmarks/bench_sparse_paper.py [--quick] [--out DIR] [--no-plot]
+
+Qin et al., "Extending Sparse Tensor Accelerators to Support Multiple Compression
+Formats" (IPDPS 2021) claim that (1) a hardware format-conversion unit gives about 4x
+over converting in software and (2) fixed-format accelerators lose against choosing the
+formats per workload.  Over the whole workload suite of ``archgym.envs.sparse_format``
+(every spec in ``SUITES``, available matrices only), with the exhaustive oracle table of
+all 729 actions per workload:
+
+(a) hardware vs software conversion, for three storage scenarios (where the operands
+    sit before the accelerator runs): the workload's own storage (A in CSR, dense B
+    dense, sparse B CSR), "coo" (A, and a sparse B, in COO, as MatrixMarket files
+    and most producers hand them over) and "dense" (both dense, as a DNN framework
+    holds pruned weights).  Per workload: ``unit_speedup`` = fewest cycles with
+    conversion in {none, software} (a design without a conversion unit) / fewest
+    with {none, hardware}; ``same_plan_speedup``: the formats and dataflow that are
+    best with the unit, run with software and with hardware conversion (cycles_sw /
+    cycles_hw), the paper's per-plan comparison; ``all_plans_geomean_speedup``: the
+    same ratio over every plan that converts something, and
+    ``conversion_only_geomean_speedup`` the ratio of the conversion cycles alone.
+    Geomeans over workloads.
+(b) fixed-format accelerators: a design supporting only the format set F (A and B
+    both in F; any dataflow) against the per-workload best over all 81 format pairs:
+    loss = best_F / best_all (>= 1), for every one- and two-format design, with the
+    geomean and the worst case over the suite.  Headline setting "offline": the
+    operands are already stored in the formats computed on (converted once,
+    offline, not charged; a conversion a dataflow still forces uses the unit) -- a
+    fixed-format accelerator's data is kept in its format.  Also "runtime-<scenario>":
+    from the scenario's storage, with every conversion charged as the env does.
+(c) environment speed: SparseFormat-v0 and SparseFormat-Network-v0 episodes per
+    second (gym.make, random actions pre-sampled), and the oracle's time per workload.
+
+Writes ``bench_sparse_paper_conversion.csv``, ``bench_sparse_paper_fixed.csv``,
+``bench_sparse_paper_speed.csv``, ``bench_sparse_paper.json`` (machine, summary) and,
+if matplotlib is installed, ``bench_sparse_paper.png`` into ``--out`` (default
+benchmarks/out/).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import csv
+import datetime as _dt
+import itertools
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+
+try:  # installed, or PYTHONPATH=src
+    import archgym
+except ImportError:  # running from a checkout without PYTHONPATH
+    sys.path.insert(0, str(REPO / "src"))
+    import archgym
+
+import gymnasium as gym
+
+from archgym.envs import sparse_format as S
+from archgym.sparse import matrices
+
+#: Where the operands sit before the accelerator runs: the workload's own storage
+#: (A CSR; B dense for SpMV/SpMM, CSR for SpGEMM), COO (a sparse operand as
+#: MatrixMarket files and most producers hand it over) and dense (as a DNN framework
+#: holds pruned weights: a dense tensor with zeros).
+SCENARIOS = ("own", "coo", "dense")
+
+
+def geomean(x) -> float:
+    x = np.asarray(x, dtype=np.float64)
+    return float(np.exp(np.mean(np.log(x)))) if len(x) else float("nan")
+
+
+def machine_info() -> dict:
+    cpu = "unknown"
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    info = {"date": _dt.datetime.now().astimezone().isoformat(timespec="seconds"), "cpu": cpu,
+            "logical_cpus": os.cpu_count(), "python": platform.python_version(), "numpy": np.__version__,
+            "gymnasium": gym.__version__, "archgym": getattr(archgym, "__version__", "?"),
+            "loadavg_start": list(os.getloadavg()) if hasattr(os, "getloadavg") else None}
+    with contextlib.suppress(OSError, subprocess.SubprocessError):
+        rev = subprocess.run(["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"],
+                             capture_output=True, text=True, timeout=5, check=False)
+        if rev.returncode == 0:
+            info["git_commit"] = rev.stdout.strip()
+    return info
+
+
+def suite_specs() -> list[str]:
+    specs = []
+    for suite in S.SUITES.values():
+        for spec in suite:
+            if spec not in specs and matrices.is_available(spec.split(":", 1)[1]):
+                specs.append(spec)
+    return specs
+
+
+def stored_for(w: S.SparseWorkload, scenario: str) -> tuple[str, str]:
+    if scenario == "own":
+        return w.stored_a, w.stored_b
+    if scenario == "dense":
+        return "dense", "dense"
+    return "coo", ("coo" if w.stored_b != "dense" else "dense")
+
+
+# ------------------------------------------------------------ (a) conversion
+def conversion_rows(specs, tables) -> list[dict]:
+    rows = []
+    for spec in specs:
+        w = S.make_workload(spec)
+        for scenario in SCENARIOS:
+            t = tables[spec, scenario]
+            cyc, conv = t["cycles"].astype(np.float64), t["conversion"]
+            cyc = np.where(cyc < 0, np.inf, cyc)
+            sw_mask, hw_mask = conv != "hardware", conv != "software"
+            i_sw = int(np.flatnonzero(sw_mask)[np.argmin(cyc[sw_mask])])
+            i_hw = int(np.flatnonzero(hw_mask)[np.argmin(cyc[hw_mask])])
+            # The plan that is best with a unit, with software conversion instead.
+            plan = t["action"][i_hw].copy()
+            plan_hw = plan.copy()
+            plan_hw[3] = S.CONVERSION_SITES.index("hardware")
+            plan_sw = plan.copy()
+            plan_sw[3] = S.CONVERSION_SITES.index("software")
+            idx = {tuple(a): i for i, a in enumerate(t["action"].tolist())}
+            c_plan_hw, c_plan_sw = cyc[idx[tuple(plan_hw)]], cyc[idx[tuple(plan_sw)]]
+            sa, sb = stored_for(w, scenario)
+            # Every plan (formats, dataflow) that converts: software vs hardware cycles.
+            site = t["action"][:, 3]
+            sw_i = np.flatnonzero(site == S.CONVERSION_SITES.index("software"))
+            hw_i = sw_i + 1  # the same plan with conversion "hardware" is the next action
+            assert np.all(t["action"][hw_i, :3] == t["action"][sw_i, :3])
+            conv_sw = t["conversion_cycles"][sw_i]
+            plans = (conv_sw > 0) & (cyc[sw_i] < np.inf) & (cyc[hw_i] < np.inf)
+            all_plans = cyc[sw_i][plans] / cyc[hw_i][plans]
+            conv_only = conv_sw[plans] / np.maximum(t["conversion_cycles"][hw_i][plans], 1)
+            rows.append({
+                "workload": spec, "scenario": scenario, "stored_a": sa, "stored_b": sb,
+                "M": w.dims[0], "K": w.dims[1], "N": w.dims[2], "nnz_a": int(w.a.nnz), "nnz_b": int(w.b.nnz),
+                "best_sw_cycles": int(cyc[i_sw]), "best_sw_action": "/".join(_names(t, i_sw)),
+                "best_hw_cycles": int(cyc[i_hw]), "best_hw_action": "/".join(_names(t, i_hw)),
+                "unit_speedup": cyc[i_sw] / cyc[i_hw],
+                "plan_sw_cycles": int(c_plan_sw), "plan_hw_cycles": int(c_plan_hw),
+                "plan_conversion_sw": int(t["conversion_cycles"][idx[tuple(plan_sw)]]),
+                "plan_conversion_hw": int(t["conversion_cycles"][idx[tuple(plan_hw)]]),
+                "same_plan_speedup": c_plan_sw / c_plan_hw,
+                "converting_plans": int(plans.sum()),
+                "all_plans_geomean_speedup": geomean(all_plans),
+                "all_plans_median_speedup": float(np.median(all_plans)) if len(all_plans) else float("nan"),
+                "conversion_only_geomean_speedup": geomean(conv_only),
+                "baseline_cycles": int(cyc[idx[tuple(S.BASELINE_ACTION.tolist())]]),
+                "oracle_cycles": int(cyc.min()), "oracle_action": "/".join(_names(t, int(np.argmin(cyc)))),
+            })
+    return rows
+
+
+def _names(t, i) -> tuple[str, str, str, str]:
+    return str(t["fmt_a"][i]), str(t["fmt_b"][i]), str(t["dataflow"][i]), str(t["conversion"][i])
+
+
+# ------------------------------------------------------------ (b) fixed formats
+def runtime_pair_costs(t) -> np.ndarray:
+    """(9, 9) fewest cycles per (format of A, format of B) from an oracle table (any dataflow/site)."""
+    cyc = np.where(t["cycles"] < 0, np.inf, t["cycles"].astype(np.float64))
+    return cyc.reshape(len(S.FORMATS), len(S.FORMATS), -1).min(axis=2)
+
+
+def offline_pair_costs(spec: str) -> np.ndarray:
+    """(9, 9) fewest cycles per format pair with the operands already stored in it.
+
+    The conversion to the design's formats is done once, offline, and not charged;
+    a conversion the dataflow still forces (e.g. COO cannot be walked row-indexed)
+    uses the hardware unit.  Any dataflow.
+    """
+    w = S.make_workload(spec)
+    problem = w.problem(S._precision(None))
+    acc = S._accelerator(None)
+    out = np.full((len(S.FORMATS), len(S.FORMATS)), np.inf)
+    sites = [S.CONVERSION_SITES.index("none"), S.CONVERSION_SITES.index("hardware")]
+    for i, fa in enumerate(S.FORMATS):
+        for j, fb in enumerate(S.FORMATS):
+            g = problem.cost_grid(acc, fa, fb)
+            cyc = np.where(g["legal"][i, j][:, sites], g["cycles"][i, j][:, sites], np.inf)
+            out[i, j] = cyc.min()
+    return out
+
+
+def fixed_format_rows(specs, pair_costs: dict[str, np.ndarray]) -> list[dict]:
+    """Every one- and two-format design: geomean and worst loss against the per-workload best."""
+    designs = [(f,) for f in S.FORMATS] + list(itertools.combinations(S.FORMATS, 2))
+    summary = []
+    for d in designs:
+        idx = [S.FORMATS.index(f) for f in d]
+        losses = np.array([pair_costs[spec][np.ix_(idx, idx)].min() / pair_costs[spec].min() for spec in specs])
+        worst = int(np.argmax(losses))
+        summary.append({"design": "+".join(d), "formats": len(d), "geomean_loss": geomean(losses),
+                        "worst_loss": float(losses[worst]), "worst_workload": specs[worst],
+                        "wins": int(np.sum(losses == 1.0))})
+    summary.sort(key=lambda r: (r["formats"], r["geomean_loss"]))
+    return summary
+
+
+# ------------------------------------------------------------ (c) speed
+def time_episodes(env_id: str, episodes: int, repeats: int) -> dict:
+    env = gym.make(env_id)
+    env.reset(seed=0)
+    env.action_space.seed(0)
+    steps_per_episode = getattr(env.unwrapped, "num_layers", 1)
+    actions = [[env.action_space.sample() for _ in range(steps_per_episode)] for _ in range(episodes)]
+    for a in actions[:5]:  # warm the per-workload caches
+        env.reset()
+        for x in a:
+            env.step(x)
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        for a in actions:
+            env.reset()
+            for x in a:
+                env.step(x)
+        times.append(time.perf_counter() - t0)
+    med = float(np.median(times))
+    return {"name": f"episodes/{env_id}", "n": episodes, "median_s": med, "p10_s": float(np.percentile(times, 10)),
+            "p90_s": float(np.percentile(times, 90)), "per_item_us": med / episodes * 1e6,
+            "items_per_s": episodes / med, "steps_per_s": episodes * steps_per_episode / med}
+
+
+def time_oracles(specs) -> tuple[dict, dict]:
+    tables, per = {}, []
+    for spec in specs:
+        w = S.make_workload(spec)
+        for scenario in SCENARIOS:
+            sa, sb = stored_for(w, scenario)
+            t0 = time.perf_counter()
+            _, _, tables[spec, scenario] = S.oracle(spec, stored_a=sa, stored_b=sb)
+            per.append(time.perf_counter() - t0)
+    med = float(np.median(per))
+    return tables, {"name": "oracle/729 actions (first call, incl. core statistics)", "n": len(per),
+                    "median_s": med, "p10_s": float(np.percentile(per, 10)), "p90_s": float(np.percentile(per, 90)),
+                    "per_item_us": med / 729 * 1e6, "items_per_s": 729 / med, "steps_per_s": float("nan")}
+
+
+# ------------------------------------------------------------------- output
+def write_csv(path: Path, rows: list[dict]) -> None:
+    with path.open("w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=list(rows[0]))
+        w.writeheader()
+        for r in rows:
+            w.writerow({k: (f"{v:.6g}" if isinstance(v, float) else v) for k, v in r.items()})
+
+
+def plot(path: Path, conv: list[dict], fixed_summary: list[dict]) -> bool:
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return False
+    fig, axes = plt.subplots(1, 2, figsize=(16, 7), gridspec_kw={"width_ratios": [3, 2]})
+    ax = axes[0]
+    names = [r["workload"] for r in conv if r["scenario"] == "own"]
+    y = np.arange(len(names))
+    for k, (scenario, key, label) in enumerate([
+            ("coo", "same_plan_speedup", "best plan, sw / hw cycles (COO storage)"),
+            ("dense", "same_plan_speedup", "best plan, sw / hw cycles (dense storage)"),
+            ("dense", "all_plans_geomean_speedup", "geomean over every converting plan (dense storage)")]):
+        vals = [r[key] if np.isfinite(r[key]) else 1.0 for r in conv if r["scenario"] == scenario]
+        ax.barh(y + (k - 1) * 0.27, vals, height=0.27, label=label)
+    ax.set_yticks(y, names, fontsize=7)
+    ax.set_xscale("log")
+    ax.axvline(4.0, color="k", ls="--", lw=1, label="paper: ~4x")
+    ax.axvline(1.0, color="grey", lw=0.8)
+    ax.set_xlabel("speed-up of hardware over software conversion (cycles_sw / cycles_hw)")
+    ax.set_title("(a) hardware vs software format conversion")
+    ax.legend(fontsize=8)
+    ax = axes[1]
+    top = [r for r in fixed_summary if r["formats"] == 1] + \
+          sorted([r for r in fixed_summary if r["formats"] == 2], key=lambda r: r["geomean_loss"])[:8]
+    y = np.arange(len(top))
+    ax.barh(y - 0.2, [r["geomean_loss"] for r in top], height=0.4, label="geomean loss")
+    ax.barh(y + 0.2, [r["worst_loss"] for r in top], height=0.4, label="worst case")
+    ax.set_yticks(y, [r["design"] for r in top], fontsize=8)
+    ax.set_xscale("log")
+    ax.set_xlabel("cycles of the fixed-format design / per-workload best")
+    ax.set_title("(b) fixed-format designs, operands stored in their formats\n(all 1-format, best 8 2-format)")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return True
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="fewer timing repeats")
+    parser.add_argument("--out", type=Path, default=HERE / "out")
+    parser.add_argument("--no-plot", action="store_true")
+    args = parser.parse_args(argv)
+    args.out.mkdir(parents=True, exist_ok=True)
+    info = machine_info()
+    specs = suite_specs()
+    print(f"{len(specs)} workloads; machine: {info['cpu']}, {info['logical_cpus']} CPUs")
+
+    t0 = time.perf_counter()
+    tables, oracle_timing = time_oracles(specs)
+    print(f"oracle tables: {time.perf_counter() - t0:.1f} s")
+
+    conv = conversion_rows(specs, tables)
+    write_csv(args.out / "bench_sparse_paper_conversion.csv", conv)
+    print("\n(a) hardware vs software conversion (cycles_sw / cycles_hw)")
+    print(f"{'workload':48} {'stored':>10} {'unit':>8} {'same plan':>10}  best plan with unit")
+    for r in conv:
+        print(f"{r['workload']:48} {r['stored_a'] + '/' + r['stored_b']:>10} {r['unit_speedup']:8.3f} "
+              f"{r['same_plan_speedup']:10.3f}  {r['best_hw_action']}")
+    summary = {"conversion": {}}
+    fmt = lambda x: "n/a" if not np.isfinite(x) else f"{x:.3f}x"
+    for scenario in SCENARIOS:
+        rs = [r for r in conv if r["scenario"] == scenario]
+        needing = [r for r in rs if r["plan_conversion_hw"] > 0]
+        plans = [r for r in rs if r["converting_plans"] > 0]
+        s = {"workloads": len(rs), "workloads_whose_best_plan_converts": len(needing),
+             "geomean_unit_speedup": geomean([r["unit_speedup"] for r in rs]),
+             "geomean_same_plan_speedup": geomean([r["same_plan_speedup"] for r in rs]),
+             "geomean_same_plan_speedup_where_converting": geomean([r["same_plan_speedup"] for r in needing]),
+             "max_same_plan_speedup": max(r["same_plan_speedup"] for r in rs),
+             "geomean_all_converting_plans": geomean([r["all_plans_geomean_speedup"] for r in plans]),
+             "geomean_conversion_only": geomean([r["conversion_only_geomean_speedup"] for r in plans])}
+        summary["conversion"][scenario] = s
+        print(f"  {scenario:>5} storage: with vs without a unit {fmt(s['geomean_unit_speedup'])}; best plan sw/hw "
+              f"{fmt(s['geomean_same_plan_speedup'])} over all, {fmt(s['geomean_same_plan_speedup_where_converting'])} "
+              f"over the {len(needing)} whose best plan converts (max {fmt(s['max_same_plan_speedup'])}); every "
+              f"converting plan {fmt(s['geomean_all_converting_plans'])} (conversion time alone "
+              f"{fmt(s['geomean_conversion_only'])})")
+
+    settings = {"offline": {spec: offline_pair_costs(spec) for spec in specs}}
+    for sc in SCENARIOS:
+        settings[f"runtime-{sc}"] = {spec: runtime_pair_costs(tables[spec, sc]) for spec in specs}
+    fixed_by = {name: fixed_format_rows(specs, costs) for name, costs in settings.items()}
+    write_csv(args.out / "bench_sparse_paper_fixed.csv",
+              [dict(setting=name, **r) for name, rows in fixed_by.items() for r in rows])
+    fixed = fixed_by["offline"]
+    print("\n(b) fixed-format designs vs per-workload best formats (operands stored offline in the design's formats)")
+    print(f"{'design':16} {'geomean loss':>12} {'worst':>10}  worst workload                              wins")
+    for r in [x for x in fixed if x["formats"] == 1] + [x for x in fixed if x["formats"] == 2][:6]:
+        print(f"{r['design']:16} {r['geomean_loss']:12.3f} {r['worst_loss']:10.3f}  {r['worst_workload']:42} {r['wins']}")
+    summary["fixed"] = {}
+    for name, rows in fixed_by.items():
+        b1 = min((r for r in rows if r["formats"] == 1), key=lambda r: r["geomean_loss"])
+        b2 = min((r for r in rows if r["formats"] == 2), key=lambda r: r["geomean_loss"])
+        summary["fixed"][name] = {"best_one_format": b1, "best_two_formats": b2}
+        print(f"  {name:>15}: best 1-format {b1['design']} loses {b1['geomean_loss']:.3f}x geomean, "
+              f"{b1['worst_loss']:.3f}x worst ({b1['worst_workload']}); best 2-format {b2['design']} "
+              f"{b2['geomean_loss']:.3f}x geomean, {b2['worst_loss']:.3f}x worst ({b2['worst_workload']})")
+    oracle_formats = sorted({(r["oracle_action"].split("/")[0], r["oracle_action"].split("/")[1]) for r in conv})
+    summary["oracle_format_pairs"] = ["/".join(p) for p in oracle_formats]
+
+    print("\n(c) speed")
+    episodes = 200 if args.quick else 1000
+    repeats = 3 if args.quick else 7
+    speed = [time_episodes("SparseFormat-v0", episodes, repeats),
+             time_episodes("SparseFormat-Network-v0", episodes // 4, repeats), oracle_timing]
+    for r in speed:
+        print(f"  {r['name']:55} {r['per_item_us']:10.1f} us/item  {r['items_per_s']:10.1f} items/s  "
+              f"{r['steps_per_s']:10.1f} steps/s")
+    write_csv(args.out / "bench_sparse_paper_speed.csv", speed)
+    summary["speed"] = speed
+    info["loadavg_end"] = list(os.getloadavg()) if hasattr(os, "getloadavg") else None
+    (args.out / "bench_sparse_paper.json").write_text(json.dumps(
+        {"machine": info, "workloads": specs, "summary": summary}, indent=2, default=float))
+    if not args.no_plot and plot(args.out / "bench_sparse_paper.png", conv, fixed):
+        print(f"\nwrote {args.out / 'bench_sparse_paper.png'}")
+    print(f"wrote {args.out}/bench_sparse_paper_*.csv and bench_sparse_paper.json")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

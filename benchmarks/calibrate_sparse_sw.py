@@ -1,0 +1,209 @@
+#!/usr/bin/env python
+"""Calibrate the software-conversion cost of archgym.sparse against scipy on this machine.
+
+    python benchmarks/calibrate_sparse_sw.py [--quick] [--out DIR] [--json PATH]
+
+For each conversion kind scipy offers (coo->csr, csr->coo, csr->csc, dense->csr,
+csr->dense, csr->bsr, bsr->csr, csr->dia, dia->csr) it times scipy (median of
+``--repeats`` runs) on uniform random float32 matrices over sizes and densities,
+counts archgym's work for the same leg (``archgym.sparse.conversion_work``:
+elements = elements_scanned + elements_written, nnz = nnz_moved) and fits
+
+    t = fixed_s + per_element_s * elements + per_nnz_s * nnz
+
+by least squares on the relative error (each row divided by the measured time),
+with non-negative coefficients (every subset of the three terms is solved with
+numpy.linalg.lstsq and the best non-negative one kept).  A "generic" fit pooled
+over the sparse-to-sparse kinds (coo->csr, csr->coo, csr->csc, csr->bsr,
+bsr->csr) prices the legs scipy has no routine for (bitmap, rlc, ell).
+
+Prints the fit and its error per kind, and writes
+``src/archgym/sparse/sw_conversion.json`` (the constants the cost model loads)
+and ``calibrate_sparse_sw.csv`` (every measurement) into ``--out``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import datetime as _dt
+import itertools
+import json
+import os
+import platform
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+try:
+    import archgym  # noqa: F401
+except ImportError:
+    sys.path.insert(0, str(REPO / "src"))
+
+import scipy
+import scipy.sparse as sps
+
+from archgym import sparse as S
+
+# kind -> (our leg, scipy routine building the source, scipy conversion)
+KINDS = {
+    "coo->csr": (("coo", "csr"), lambda m, d: m.tocoo(), lambda s: s.tocsr()),
+    "csr->coo": (("csr", "coo"), lambda m, d: m, lambda s: s.tocoo()),
+    "csr->csc": (("csr", "csc"), lambda m, d: m, lambda s: s.tocsc()),
+    "dense->csr": (("dense", "csr"), lambda m, d: d, lambda s: sps.csr_matrix(s)),
+    "csr->dense": (("csr", "dense"), lambda m, d: m, lambda s: s.toarray()),
+    "csr->bsr": (("csr", "bcsr"), lambda m, d: m, lambda s: s.tobsr(blocksize=(4, 4))),
+    "bsr->csr": (("bcsr", "csr"), lambda m, d: m.tobsr(blocksize=(4, 4)), lambda s: s.tocsr()),
+    "csr->dia": (("csr", "dia"), lambda m, d: m, lambda s: s.todia()),
+    "dia->csr": (("dia", "csr"), lambda m, d: m.todia(), lambda s: s.tocsr()),
+}
+# The legs scipy has no routine for (csr <-> bitmap, rlc, ell) are compressed
+# one- or two-pass sweeps like these sparse-to-sparse kinds: "generic" pools them.
+GENERIC_POOL = ("coo->csr", "csr->coo", "csr->csc", "csr->bsr", "bsr->csr")
+DIA_MAX_N = 1024  # a random matrix fills every diagonal: DIA is n x (2n - 1)
+
+
+def random_matrix(n: int, density: float, rng: np.random.Generator):
+    nnz = int(round(density * n * n))
+    flat = rng.choice(n * n, size=nnz, replace=False)
+    rows, cols = np.divmod(flat, n)
+    vals = rng.uniform(0.5, 1.5, size=nnz).astype(np.float32)
+    m = sps.csr_matrix((vals, (rows, cols)), shape=(n, n), dtype=np.float32)
+    m.sum_duplicates()
+    return m
+
+
+def time_median(fn, repeats: int) -> float:
+    fn()  # warm-up
+    ts = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        fn()
+        ts.append(time.perf_counter() - t0)
+    return float(np.median(ts))
+
+
+def nnls_fit(x: np.ndarray, t: np.ndarray) -> tuple[np.ndarray, float]:
+    """min ||(x @ c - t) / t|| over c >= 0 (x columns: 1, elements, nnz)."""
+    w = x / t[:, None]
+    best, best_res = np.zeros(x.shape[1]), np.inf
+    for k in range(1, x.shape[1] + 1):
+        for cols in itertools.combinations(range(x.shape[1]), k):
+            c, *_ = np.linalg.lstsq(w[:, cols], np.ones(len(t)), rcond=None)
+            if (c < 0).any():
+                continue
+            full = np.zeros(x.shape[1])
+            full[list(cols)] = c
+            res = float(np.sum((w @ full - 1.0) ** 2))
+            if res < best_res:
+                best, best_res = full, res
+    return best, best_res
+
+
+def fit_report(x: np.ndarray, t: np.ndarray) -> dict:
+    c, _ = nnls_fit(x, t)
+    pred = x @ c
+    rel = np.abs(pred - t) / t
+    return {"fixed_s": c[0], "per_element_s": c[1], "per_nnz_s": c[2], "n_points": int(len(t)),
+            "median_rel_err": float(np.median(rel)), "max_rel_err": float(np.max(rel)),
+            "log_rmse": float(np.sqrt(np.mean(np.log(pred / t) ** 2)))}
+
+
+def machine() -> dict:
+    cpu = platform.processor()
+    try:
+        with open("/proc/cpuinfo") as fh:
+            for line in fh:
+                if line.startswith("model name"):
+                    cpu = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    return {"cpu": cpu, "cpus": os.cpu_count(), "platform": platform.platform(),
+            "python": platform.python_version(), "numpy": np.__version__,
+            "scipy": scipy.__version__}
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[1])
+    ap.add_argument("--quick", action="store_true", help="fewer sizes and repeats (~15 s)")
+    ap.add_argument("--repeats", type=int, default=None)
+    ap.add_argument("--out", type=Path, default=HERE / "out")
+    ap.add_argument("--json", type=Path, default=REPO / "src/archgym/sparse/sw_conversion.json")
+    ap.add_argument("--seed", type=int, default=0)
+    args = ap.parse_args(argv)
+
+    sizes = [256, 1024, 2048] if args.quick else [256, 512, 1024, 2048, 4096]
+    densities = [0.001, 0.01, 0.1] if args.quick else [0.001, 0.003, 0.01, 0.03, 0.1, 0.3]
+    repeats = args.repeats or (3 if args.quick else 5)
+    max_nnz = 5_000_000
+    rng = np.random.default_rng(args.seed)
+    prec = S.Precision(value_bits=32, index_bits=32, pointer_bits=32, bcsr_block=(4, 4))
+
+    rows = []
+    print(f"# scipy {scipy.__version__} on {machine()['cpu']}, median of {repeats}")
+    print(f"{'kind':<11}{'n':>6}{'density':>9}{'nnz':>10}{'elements':>12}{'t_ms':>10}")
+    for n, d in itertools.product(sizes, densities):
+        if d * n * n > max_nnz or d * n * n < 10:
+            continue
+        m = random_matrix(n, d, rng)
+        dense = m.toarray()
+        for kind, ((src, dst), make, conv) in KINDS.items():
+            if "dia" in kind and n > DIA_MAX_N:
+                continue
+            s = make(m, dense)
+            t = time_median(lambda: conv(s), repeats)
+            w = S.conversion_work(m, src, dst, prec)
+            elements = w["elements_scanned"] + w["elements_written"]
+            rows.append({"kind": kind, "n": n, "density": d, "nnz": m.nnz, "elements": elements,
+                         "nnz_moved": w["nnz_moved"], "t_s": t})
+            print(f"{kind:<11}{n:>6}{d:>9g}{m.nnz:>10}{elements:>12}{t * 1e3:>10.3f}")
+
+    kinds = {}
+    for kind in KINDS:
+        pts = [r for r in rows if r["kind"] == kind]
+        x = np.array([[1.0, r["elements"], r["nnz_moved"]] for r in pts])
+        t = np.array([r["t_s"] for r in pts])
+        kinds[kind] = fit_report(x, t) | {"leg": list(KINDS[kind][0])}
+    pooled = [r for r in rows if r["kind"] in GENERIC_POOL]
+    x = np.array([[1.0, r["elements"], r["nnz_moved"]] for r in pooled])
+    t = np.array([r["t_s"] for r in pooled])
+    kinds["generic"] = fit_report(x, t) | {"leg": "pooled over " + ", ".join(GENERIC_POOL)}
+
+    print("\n# fit: t = fixed_s + per_element_s * elements + per_nnz_s * nnz_moved")
+    print(f"{'kind':<11}{'fixed_us':>10}{'ns/elem':>10}{'ns/nnz':>10}{'med_err':>9}{'max_err':>9}{'n':>4}")
+    for kind, f in kinds.items():
+        print(f"{kind:<11}{f['fixed_s'] * 1e6:>10.2f}{f['per_element_s'] * 1e9:>10.3f}"
+              f"{f['per_nnz_s'] * 1e9:>10.3f}{f['median_rel_err']:>9.1%}{f['max_rel_err']:>9.1%}"
+              f"{f['n_points']:>4}")
+
+    doc = {
+        "description": "Software format-conversion time on the host, fitted to scipy.sparse "
+                       "conversion times measured on this machine "
+                       "(benchmarks/calibrate_sparse_sw.py).",
+        "model": "t_s = fixed_s + per_element_s * (elements_scanned + elements_written) "
+                 "+ per_nnz_s * nnz_moved, counted by archgym.sparse.conversion_work for the leg",
+        "fit": "least squares on relative error, coefficients >= 0",
+        "date": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "machine": machine(),
+        "grid": {"sizes": sizes, "densities": densities, "repeats": repeats,
+                 "statistic": "median", "matrices": "uniform random square float32"},
+        "kinds": kinds,
+    }
+    args.json.parent.mkdir(parents=True, exist_ok=True)
+    args.json.write_text(json.dumps(doc, indent=1) + "\n")
+    args.out.mkdir(parents=True, exist_ok=True)
+    with open(args.out / "calibrate_sparse_sw.csv", "w", newline="") as fh:
+        wr = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        wr.writeheader()
+        wr.writerows(rows)
+    print(f"\nwrote {args.json} and {args.out / 'calibrate_sparse_sw.csv'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,548 @@
+// Python bindings of the sparse core (archgym._sim.sparse).  The Python face
+// is archgym/sparse/__init__.py; this layer only moves arrays and releases
+// the GIL around the work.
+#include <nanobind/nanobind.h>
+#include <nanobind/ndarray.h>
+#include <nanobind/stl/string.h>
+#include <nanobind/stl/tuple.h>
+#include <nanobind/stl/vector.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <cstdlib>
+#include <new>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include "bindings/common.hpp"
+#include "sparse/accel.hpp"
+#include "sparse/sparse.hpp"
+
+namespace nb = nanobind;
+namespace sp = archgym::sparse;
+using sp::i64;
+
+namespace {
+
+using AnyVector = nb::ndarray<nb::ro, nb::ndim<1>, nb::c_contig, nb::device::cpu>;
+template <typename T>
+using Values = nb::ndarray<const T, nb::c_contig, nb::device::cpu>;
+
+[[noreturn]] void fail(const std::string& msg) { throw std::invalid_argument(msg); }
+
+// An integer NumPy vector of any width, copied to int64.
+std::vector<i64> read_ints(const AnyVector& a, const char* what) {
+  const auto dt = a.dtype();
+  const size_t n = a.shape(0);
+  std::vector<i64> out(n);
+  const void* p = a.data();
+  auto copy = [&](auto tag) {
+    using U = decltype(tag);
+    const U* s = static_cast<const U*>(p);
+    for (size_t i = 0; i < n; ++i) {
+      if constexpr (std::is_same_v<U, std::uint64_t>) {
+        if (s[i] > static_cast<std::uint64_t>(INT64_MAX))
+          fail(std::string(what) + " holds a value beyond int64");
+      }
+      out[i] = static_cast<i64>(s[i]);
+    }
+  };
+  if (dt.code == static_cast<uint8_t>(nb::dlpack::dtype_code::Int)) {
+    switch (dt.bits) {
+      case 8: copy(std::int8_t{}); return out;
+      case 16: copy(std::int16_t{}); return out;
+      case 32: copy(std::int32_t{}); return out;
+      case 64: copy(std::int64_t{}); return out;
+      default: break;
+    }
+  } else if (dt.code == static_cast<uint8_t>(nb::dlpack::dtype_code::UInt)) {
+    switch (dt.bits) {
+      case 8: copy(std::uint8_t{}); return out;
+      case 16: copy(std::uint16_t{}); return out;
+      case 32: copy(std::uint32_t{}); return out;
+      case 64: copy(std::uint64_t{}); return out;
+      default: break;
+    }
+  }
+  fail(std::string(what) + " must be an integer array");
+}
+
+std::vector<std::uint8_t> read_bytes(const AnyVector& a, const char* what) {
+  const auto dt = a.dtype();
+  if (dt.code != static_cast<uint8_t>(nb::dlpack::dtype_code::UInt) || dt.bits != 8)
+    fail(std::string(what) + " must be a uint8 array");
+  const auto* s = static_cast<const std::uint8_t*>(a.data());
+  return std::vector<std::uint8_t>(s, s + a.shape(0));
+}
+
+template <typename U>
+nb::object own(std::vector<U>&& v, std::vector<size_t> shape) {
+  if (v.empty()) v.reserve(1);
+  auto* holder = new std::vector<U>(std::move(v));
+  nb::capsule owner(holder, [](void* q) noexcept { delete static_cast<std::vector<U>*>(q); });
+  return nb::ndarray<nb::numpy, U>(holder->data(), shape.size(), shape.data(), owner).cast();
+}
+
+// An index array in the smallest unsigned container holding `bits` bits,
+// after checking every value fits in `bits`.
+nb::object index_array(const std::vector<i64>& v, int bits, const char* what) {
+  i64 hi = 0;
+  for (const i64 x : v) hi = std::max(hi, x);
+  if (bits < 63 && hi > (i64(1) << bits) - 1)
+    fail(std::string(what) + " value " + std::to_string(hi) + " does not fit in " +
+         std::to_string(bits) + " bits");
+  const std::vector<size_t> shape{v.size()};
+  auto cast_to = [&](auto tag) {
+    using U = decltype(tag);
+    std::vector<U> out(v.begin(), v.end());
+    return own(std::move(out), shape);
+  };
+  if (bits <= 8) return cast_to(std::uint8_t{});
+  if (bits <= 16) return cast_to(std::uint16_t{});
+  if (bits <= 32) return cast_to(std::uint32_t{});
+  return cast_to(std::uint64_t{});
+}
+
+nb::object offset_array(const std::vector<i64>& v) {
+  i64 lo = 0, hi = 0;
+  for (const i64 x : v) {
+    lo = std::min(lo, x);
+    hi = std::max(hi, x);
+  }
+  const std::vector<size_t> shape{v.size()};
+  auto cast_to = [&](auto tag) {
+    using U = decltype(tag);
+    std::vector<U> out(v.begin(), v.end());
+    return own(std::move(out), shape);
+  };
+  if (lo >= INT8_MIN && hi <= INT8_MAX) return cast_to(std::int8_t{});
+  if (lo >= INT16_MIN && hi <= INT16_MAX) return cast_to(std::int16_t{});
+  return cast_to(std::int32_t{});
+}
+
+// A zeroed rows x cols buffer (calloc: zero pages come lazily, as with numpy.zeros).
+template <typename T>
+T* calloc_matrix(i64 rows, i64 cols) {
+  sp::check_dims(rows, cols);
+  sp::check_elements(rows * cols, "dense output");
+  T* out = static_cast<T*>(std::calloc(static_cast<size_t>(rows * cols), sizeof(T)));
+  if (out == nullptr) throw std::bad_alloc();
+  return out;
+}
+
+sp::Precision make_precision(int value_bits, int index_bits, int pointer_bits, int rlc_run_bits,
+                             i64 block_rows, i64 block_cols) {
+  sp::Precision p{value_bits, index_bits, pointer_bits, rlc_run_bits, block_rows, block_cols};
+  p.validate();
+  return p;
+}
+
+// Encoded -> dict of NumPy arrays named as in docs/sparse.md.
+template <typename T>
+nb::dict to_python(sp::Encoded<T>&& e, const sp::Precision& prec) {
+  nb::dict d;
+  const i64 M = e.rows, N = e.cols;
+  using F = sp::Format;
+  const int ir = e.fmt == F::Coo || e.fmt == F::Csc ? prec.index_width(M, "rows") : 0;
+  const int ic = e.fmt == F::Coo || e.fmt == F::Csr || e.fmt == F::Ell
+                     ? prec.index_width(N, "columns")
+                     : 0;
+  const size_t nv = e.val.size();
+  switch (e.fmt) {
+    case F::Dense:
+      d["values"] = own(std::move(e.val), {size_t(M), size_t(N)});
+      break;
+    case F::Bitmap:
+      d["mask"] = own(std::move(e.mask), {e.mask.size()});
+      d["values"] = own(std::move(e.val), {nv});
+      break;
+    case F::Rlc:
+      d["runs"] = index_array(e.a, e.run_bits, "rlc run");
+      d["values"] = own(std::move(e.val), {nv});
+      break;
+    case F::Coo:
+      d["row"] = index_array(e.a, ir, "coo row index");
+      d["col"] = index_array(e.b, ic, "coo column index");
+      d["values"] = own(std::move(e.val), {nv});
+      break;
+    case F::Csr:
+    case F::Csc:
+      d["indptr"] = index_array(e.a, prec.pointer_bits, "pointer (pointer_bits)");
+      d["indices"] = index_array(e.b, e.fmt == F::Csr ? ic : ir, "index");
+      d["values"] = own(std::move(e.val), {nv});
+      break;
+    case F::Ell:
+      d["indices"] = index_array(e.a, ic, "ell column index");
+      d["indices"] = d["indices"].attr("reshape")(M, e.k);
+      d["values"] = own(std::move(e.val), {size_t(M), size_t(e.k)});
+      break;
+    case F::Bcsr: {
+      const i64 nbc = (N + e.block_cols - 1) / e.block_cols;
+      d["indptr"] = index_array(e.a, prec.pointer_bits, "block pointer (pointer_bits)");
+      d["indices"] = index_array(e.b, prec.index_width(nbc, "block columns"), "block column");
+      d["values"] = own(std::move(e.val), {e.b.size(), size_t(e.block_rows), size_t(e.block_cols)});
+      break;
+    }
+    case F::Dia: {
+      prec.index_width(M + N - 1, "diagonal offsets");  // validates index_bits
+      const size_t nd = e.a.size();
+      d["offsets"] = offset_array(e.a);
+      d["values"] = own(std::move(e.val), {nd, size_t(std::min(M, N))});
+      break;
+    }
+  }
+  return d;
+}
+
+nb::tuple work_tuple(const sp::Work& w) {
+  return nb::make_tuple(w.elements_scanned, w.elements_written, w.nnz_moved, w.rows_touched,
+                        w.passes);
+}
+
+template <typename T>
+sp::Encoded<T> from_python(int fmt, i64 rows, i64 cols, const AnyVector& a, const AnyVector& b,
+                           const AnyVector& mask, const Values<T>& val, i64 k,
+                           const sp::Precision& prec) {
+  sp::Encoded<T> e;
+  e.fmt = sp::to_format(fmt);
+  e.rows = rows;
+  e.cols = cols;
+  e.run_bits = prec.rlc_run_bits;
+  e.block_rows = prec.block_rows;
+  e.block_cols = prec.block_cols;
+  e.k = k;
+  e.a = read_ints(a, "first index array");
+  e.b = read_ints(b, "second index array");
+  e.mask = read_bytes(mask, "bitmap mask");
+  const T* v = val.data();
+  e.val.assign(v, v + val.size());
+  return e;
+}
+
+template <typename T>
+void bind_typed(nb::module_& m, const char* suffix) {
+  const std::string s = suffix;
+  m.def(("encode_dense_" + s).c_str(),
+        [](nb::ndarray<const T, nb::ndim<2>, nb::c_contig, nb::device::cpu> a, int fmt,
+           const sp::Precision& prec) {
+          const i64 rows = a.shape(0), cols = a.shape(1);
+          const sp::Format f = sp::to_format(fmt);
+          sp::Encoded<T> e;
+          {
+            nb::gil_scoped_release release;
+            e = sp::encode_dense(a.data(), rows, cols, f, prec);
+          }
+          return to_python(std::move(e), prec);
+        },
+        nb::arg("a"), nb::arg("fmt"), nb::arg("precision"));
+  m.def(("encode_csr_" + s).c_str(),
+        [](i64 rows, i64 cols, const AnyVector& ptr, const AnyVector& idx, const Values<T>& val,
+           int fmt, const sp::Precision& prec) {
+          const sp::Format f = sp::to_format(fmt);
+          std::vector<i64> p = read_ints(ptr, "indptr"), q = read_ints(idx, "indices");
+          std::vector<T> v(val.data(), val.data() + val.size());
+          sp::Encoded<T> e;
+          {
+            nb::gil_scoped_release release;
+            e = sp::encode_csr(sp::csr_from_parts(rows, cols, std::move(p), std::move(q), std::move(v)),
+                               f, prec);
+          }
+          return to_python(std::move(e), prec);
+        },
+        nb::arg("rows"), nb::arg("cols"), nb::arg("indptr"), nb::arg("indices"), nb::arg("values"),
+        nb::arg("fmt"), nb::arg("precision"));
+  m.def(("decode_" + s).c_str(),
+        [](int fmt, i64 rows, i64 cols, const AnyVector& a, const AnyVector& b,
+           const AnyVector& mask, const Values<T>& val, i64 k, const sp::Precision& prec) {
+          sp::Encoded<T> e = from_python<T>(fmt, rows, cols, a, b, mask, val, k, prec);
+          T* out = calloc_matrix<T>(rows, cols);
+          nb::capsule owner(out, [](void* q) noexcept { std::free(q); });
+          {
+            nb::gil_scoped_release release;
+            sp::to_dense_into(e, out);
+          }
+          const size_t shape[2] = {size_t(rows), size_t(cols)};
+          return nb::ndarray<nb::numpy, T>(out, 2, shape, owner).cast();
+        },
+        nb::arg("fmt"), nb::arg("rows"), nb::arg("cols"), nb::arg("a"), nb::arg("b"),
+        nb::arg("mask"), nb::arg("values"), nb::arg("k"), nb::arg("precision"));
+  m.def(("to_csr_" + s).c_str(),
+        [](int fmt, i64 rows, i64 cols, const AnyVector& a, const AnyVector& b,
+           const AnyVector& mask, const Values<T>& val, i64 k, const sp::Precision& prec) {
+          sp::Encoded<T> e = from_python<T>(fmt, rows, cols, a, b, mask, val, k, prec);
+          sp::Csr<T> c;
+          {
+            nb::gil_scoped_release release;
+            c = sp::to_csr(e);
+          }
+          const size_t nnz = c.idx.size();
+          return nb::make_tuple(own(std::move(c.ptr), {size_t(rows) + 1}),
+                                own(std::move(c.idx), {nnz}), own(std::move(c.val), {nnz}));
+        },
+        nb::arg("fmt"), nb::arg("rows"), nb::arg("cols"), nb::arg("a"), nb::arg("b"),
+        nb::arg("mask"), nb::arg("values"), nb::arg("k"), nb::arg("precision"));
+  m.def(("convert_" + s).c_str(),
+        [](int fmt, i64 rows, i64 cols, const AnyVector& a, const AnyVector& b,
+           const AnyVector& mask, const Values<T>& val, i64 k, const sp::Precision& prec,
+           int to) {
+          sp::Encoded<T> e = from_python<T>(fmt, rows, cols, a, b, mask, val, k, prec);
+          const sp::Format f = sp::to_format(to);
+          sp::Work w;
+          if (f == sp::Format::Dense && e.fmt != sp::Format::Dense) {
+            T* buf = calloc_matrix<T>(rows, cols);
+            nb::capsule owner(buf, [](void* q) noexcept { std::free(q); });
+            i64 nnz;
+            {
+              nb::gil_scoped_release release;
+              nnz = sp::convert_to_dense_into(std::move(e), buf, prec, &w);
+            }
+            const size_t shape[2] = {size_t(rows), size_t(cols)};
+            nb::dict d;
+            d["values"] = nb::ndarray<nb::numpy, T>(buf, 2, shape, owner).cast();
+            return nb::make_tuple(d, nnz, work_tuple(w));
+          }
+          sp::Encoded<T> out;
+          {
+            nb::gil_scoped_release release;
+            out = sp::convert(std::move(e), f, prec, &w);
+          }
+          i64 nnz = 0;
+          if (out.fmt == sp::Format::Bitmap || out.fmt == sp::Format::Coo ||
+              out.fmt == sp::Format::Csr || out.fmt == sp::Format::Csc)
+            nnz = static_cast<i64>(out.val.size());
+          else
+            for (const T& v : out.val) nnz += v != T(0);
+          return nb::make_tuple(to_python(std::move(out), prec), nnz, work_tuple(w));
+        },
+        nb::arg("fmt"), nb::arg("rows"), nb::arg("cols"), nb::arg("a"), nb::arg("b"),
+        nb::arg("mask"), nb::arg("values"), nb::arg("k"), nb::arg("precision"), nb::arg("to"));
+}
+
+// Structure statistics of one pattern, for storage, features and work.
+struct PatternStats {
+  sp::Stats stats;
+  sp::Precision prec;
+};
+
+sp::Stats stats_from_arrays(i64 rows, i64 cols, const AnyVector& ptr, const AnyVector& idx,
+                            i64 br, i64 bc) {
+  std::vector<i64> p = read_ints(ptr, "indptr"), q = read_ints(idx, "indices");
+  nb::gil_scoped_release release;
+  sp::validate_pattern(rows, cols, p, q);
+  return sp::compute_stats(sp::PatternView{rows, cols, p.data(), q.data()}, br, bc);
+}
+
+nb::dict cost_dict(const sp::CostResult& r, double frequency_ghz) {
+  nb::dict d;
+  d["cycles"] = r.cycles;
+  d["compute_cycles"] = r.compute_cycles;
+  d["memory_cycles"] = r.memory_cycles;
+  d["conversion_cycles"] = r.conversion_cycles;
+  d["spill_cycles"] = r.spill_cycles;
+  d["bytes"] = r.bytes;
+  d["energy_pj"] = r.energy_pj;
+  d["macs"] = r.macs;
+  d["intersections"] = r.intersections;
+  d["merges"] = r.merges;
+  d["legal"] = true;
+  d["time_s"] = static_cast<double>(r.cycles) / (frequency_ghz * 1e9);
+  d["bytes_a"] = r.bytes_a;
+  d["bytes_b"] = r.bytes_b;
+  d["bytes_c"] = r.bytes_c;
+  d["spill_bytes"] = r.spill_bytes;
+  d["scan_elements"] = r.scan_elements;
+  d["converted_elements"] = r.converted_elements;
+  d["converted_nnz"] = r.converted_nnz;
+  d["conversion_legs"] = r.conversion_legs;
+  d["conversion_seconds"] = r.conversion_seconds;
+  d["effective_fmt_a"] = sp::format_name(r.eff_a);
+  d["effective_fmt_b"] = sp::format_name(r.eff_b);
+  return d;
+}
+
+constexpr int kGridInts = 9;  // legal, cycles, compute, memory, conversion, spill, bytes, spill_bytes, scan
+
+void bind_sparse(nb::module_& m) {
+  auto s = m.def_submodule("sparse", "Sparse formats: codecs, exact storage, conversions, cost model");
+
+  nb::list formats, kinds, feats;
+  for (int f = 0; f < sp::kNumFormats; ++f) formats.append(sp::format_name(static_cast<sp::Format>(f)));
+  for (int k = 0; k < sp::kNumSwKinds; ++k) kinds.append(sp::sw_kind_name(k));
+  for (const auto& n : sp::feature_names()) feats.append(n);
+  s.attr("FORMATS") = nb::tuple(formats);
+  s.attr("SW_KINDS") = nb::tuple(kinds);
+  s.attr("FEATURE_NAMES") = nb::tuple(feats);
+  s.attr("MAX_DIM") = sp::kMaxDim;
+  s.attr("MAX_ELEMENTS") = sp::kMaxElements;
+
+  nb::class_<sp::Precision>(s, "Precision")
+      .def(nb::new_(&make_precision), nb::arg("value_bits"), nb::arg("index_bits"),
+           nb::arg("pointer_bits"), nb::arg("rlc_run_bits"), nb::arg("block_rows"),
+           nb::arg("block_cols"), "index_bits 0 = ceil(log2 dim) per rank");
+
+  bind_typed<float>(s, "f32");
+  bind_typed<std::int8_t>(s, "i8");
+
+  nb::class_<PatternStats>(s, "Stats")
+      .def(nb::new_([](i64 rows, i64 cols, const AnyVector& ptr, const AnyVector& idx,
+                       const sp::Precision& prec) {
+             return PatternStats{
+                 stats_from_arrays(rows, cols, ptr, idx, prec.block_rows, prec.block_cols), prec};
+           }),
+           nb::arg("rows"), nb::arg("cols"), nb::arg("indptr"), nb::arg("indices"),
+           nb::arg("precision"))
+      .def("storage",
+           [](const PatternStats& p, int fmt) {
+             const sp::Storage st = sp::storage_bits(p.stats, sp::to_format(fmt), p.prec);
+             return std::make_tuple(st.metadata_bits, st.payload_bits);
+           })
+      .def("slots", [](const PatternStats& p, int fmt) {
+        return sp::format_slots(p.stats, sp::to_format(fmt), p.prec);
+      })
+      .def("work",
+           [](const PatternStats& p, int from, int to) {
+             return work_tuple(
+                 sp::path_work(p.stats, sp::to_format(from), sp::to_format(to), p.prec));
+           })
+      .def("features",
+           [](const PatternStats& p) {
+             std::vector<double> f = sp::features(p.stats);
+             std::vector<float> out(f.begin(), f.end());
+             const size_t n = out.size();
+             return own(std::move(out), {n});
+           })
+      .def_prop_ro("nnz", [](const PatternStats& p) { return p.stats.nnz; })
+      .def_prop_ro("nnzb", [](const PatternStats& p) { return p.stats.nnzb; })
+      .def_prop_ro("ndiag", [](const PatternStats& p) { return p.stats.ndiag; })
+      .def_prop_ro("ell_k", [](const PatternStats& p) { return p.stats.ell_k; })
+      .def("fillers", [](const PatternStats& p, int r) {
+        if (r < 2 || r > 8) fail("run bits must be in 2..8");
+        return p.stats.fillers[r];
+      });
+
+  nb::class_<sp::Accelerator>(s, "Accelerator")
+      .def(nb::new_([](const std::vector<double>& params,
+                       nb::ndarray<const double, nb::ndim<2>, nb::c_contig, nb::device::cpu> sw) {
+             sp::Accelerator a;
+             double* fields[] = {&a.macs_per_cycle,     &a.bandwidth_bytes_per_cycle,
+                                 &a.buffer_bytes,       &a.conversion_elems_per_cycle,
+                                 &a.frequency_ghz,      &a.compares_per_cycle,
+                                 &a.merges_per_cycle,   &a.scan_elems_per_cycle,
+                                 &a.energy_mac_pj,      &a.energy_compare_pj,
+                                 &a.energy_buffer_pj,   &a.energy_dram_byte_pj,
+                                 &a.energy_convert_pj,  &a.host_power_w,
+                                 &a.spill_penalty};
+             constexpr size_t nf = sizeof(fields) / sizeof(fields[0]);
+             if (params.size() != nf)
+               fail("Accelerator needs " + std::to_string(nf) + " parameters");
+             for (size_t i = 0; i < nf; ++i) *fields[i] = params[i];
+             if (sw.shape(0) != sp::kNumSwKinds || sw.shape(1) != 3)
+               fail("software conversion constants must be a (10, 3) array");
+             for (int k = 0; k < sp::kNumSwKinds; ++k)
+               for (int c = 0; c < 3; ++c) a.sw[k][c] = sw.data()[k * 3 + c];
+             a.validate();
+             return a;
+           }),
+           nb::arg("params"), nb::arg("sw"))
+      .def_prop_ro("frequency_ghz", [](const sp::Accelerator& a) { return a.frequency_ghz; });
+
+  s.def("legality", [](int fa, int fb, int df, int site, int sa, int sb) {
+    if (df < 0 || df > 2 || site < 0 || site > 2) fail("dataflow/site code out of range");
+    return sp::legality(sp::to_format(fa), sp::to_format(fb), static_cast<sp::Dataflow>(df),
+                        static_cast<sp::Site>(site), sp::to_format(sa), sp::to_format(sb));
+  });
+  s.def("traversable", [](int f, int order) {
+    if (order < 0 || order > 2) fail("order code must be 0 (row), 1 (row-indexed) or 2 (column)");
+    return sp::traversable(sp::to_format(f), static_cast<sp::Order>(order));
+  });
+
+  nb::class_<sp::Problem>(s, "Problem")
+      .def(nb::new_([](i64 ra, i64 ca, const AnyVector& pa, const AnyVector& ia, i64 rb, i64 cb,
+                       const AnyVector& pb, const AnyVector& ib, int op,
+                       const sp::Precision& prec) {
+             if (op < 0 || op > 2) fail("op code must be 0 (spmv), 1 (spmm) or 2 (spgemm)");
+             std::vector<i64> vpa = read_ints(pa, "A indptr"), via = read_ints(ia, "A indices");
+             std::vector<i64> vpb = read_ints(pb, "B indptr"), vib = read_ints(ib, "B indices");
+             nb::gil_scoped_release release;
+             sp::validate_pattern(ra, ca, vpa, via);
+             sp::validate_pattern(rb, cb, vpb, vib);
+             return sp::Problem(sp::PatternView{ra, ca, vpa.data(), via.data()},
+                                sp::PatternView{rb, cb, vpb.data(), vib.data()},
+                                static_cast<sp::Op>(op), prec);
+           }),
+           nb::arg("rows_a"), nb::arg("cols_a"), nb::arg("indptr_a"), nb::arg("indices_a"),
+           nb::arg("rows_b"), nb::arg("cols_b"), nb::arg("indptr_b"), nb::arg("indices_b"),
+           nb::arg("op"), nb::arg("precision"))
+      .def("cost",
+           [](const sp::Problem& p, int fa, int fb, int df, int site, int sa, int sb,
+              const sp::Accelerator& acc) -> nb::object {
+             if (df < 0 || df > 2 || site < 0 || site > 2) fail("dataflow/site code out of range");
+             const sp::CostResult r =
+                 p.cost(sp::to_format(fa), sp::to_format(fb), static_cast<sp::Dataflow>(df),
+                        static_cast<sp::Site>(site), sp::to_format(sa), sp::to_format(sb), acc);
+             if (!r.legal) return nb::str(r.reason.c_str());
+             return cost_dict(r, acc.frequency_ghz);
+           })
+      .def("cost_grid",
+           [](const sp::Problem& p, const sp::Accelerator& acc, int sa, int sb) {
+             const sp::Format fsa = sp::to_format(sa), fsb = sp::to_format(sb);
+             constexpr int n = sp::kNumFormats * sp::kNumFormats * 3 * 3;
+             std::vector<i64> ints(size_t(n) * kGridInts, 0);
+             std::vector<double> energy(n, 0.0);
+             {
+               nb::gil_scoped_release release;
+               int row = 0;
+               for (int fa = 0; fa < sp::kNumFormats; ++fa)
+                 for (int fb = 0; fb < sp::kNumFormats; ++fb)
+                   for (int df = 0; df < 3; ++df)
+                     for (int site = 0; site < 3; ++site, ++row) {
+                       i64* o = ints.data() + size_t(row) * kGridInts;
+                       sp::CostResult r;
+                       try {
+                         r = p.cost(static_cast<sp::Format>(fa), static_cast<sp::Format>(fb),
+                                    static_cast<sp::Dataflow>(df), static_cast<sp::Site>(site),
+                                    fsa, fsb, acc);
+                       } catch (const std::invalid_argument&) {
+                         r.legal = false;  // a format that cannot hold the operand
+                       }
+                       if (!r.legal) continue;
+                       const i64 vals[kGridInts] = {1,
+                                                   r.cycles,
+                                                   r.compute_cycles,
+                                                   r.memory_cycles,
+                                                   r.conversion_cycles,
+                                                   r.spill_cycles,
+                                                   r.bytes,
+                                                   r.spill_bytes,
+                                                   r.scan_elements};
+                       std::copy(vals, vals + kGridInts, o);
+                       energy[row] = r.energy_pj;
+                     }
+             }
+             return nb::make_tuple(
+                 own(std::move(ints), {size_t(sp::kNumFormats), size_t(sp::kNumFormats), 3, 3,
+                                       size_t(kGridInts)}),
+                 own(std::move(energy), {size_t(sp::kNumFormats), size_t(sp::kNumFormats), 3, 3}));
+           },
+           nb::arg("accelerator"), nb::arg("stored_a"), nb::arg("stored_b"))
+      .def("storage_bytes", [](const sp::Problem& p, int x, int f) {
+        if (x < 0 || x > 1) fail("operand must be 0 (A) or 1 (B)");
+        return p.bytes(x, sp::to_format(f));
+      })
+      .def_prop_ro("macs", &sp::Problem::macs)
+      .def_prop_ro("intersections", &sp::Problem::intersections)
+      .def_prop_ro("merges_outer", &sp::Problem::merges_outer)
+      .def_prop_ro("merges_gustavson", &sp::Problem::merges_gustavson)
+      .def_prop_ro("nnz_c", &sp::Problem::nnz_c)
+      .def_prop_ro("bytes_c", &sp::Problem::bytes_c);
+  s.attr("GRID_FIELDS") = nb::make_tuple("legal", "cycles", "compute_cycles", "memory_cycles",
+                                         "conversion_cycles", "spill_cycles", "bytes",
+                                         "spill_bytes", "scan_elements");
+}
+
+ARCHGYM_BINDER(sparse, bind_sparse)
+
+}  // namespace
