@@ -38,6 +38,16 @@ def _register_all() -> None:
     _register_hw("HWResource-Power-v0", constraint="power")
     _register_hw("HWResource-DataflowChoice-v0", dataflow="choose")
     # --- NoCRouting registrations (archgym.envs.noc_routing) ---
+    # The NOCS'19 contextual bandit (8x8 mesh, shuffle, rate sweep) over a
+    # table measured on first use; a variant whose pattern varies per episode;
+    # persistent networks with phase-changing traffic, network-wide or per router.
+    _noc = "archgym.envs.noc_routing"
+    gymnasium.register(id="NoCRouting-v0", entry_point=f"{_noc}:NoCRoutingEnv")
+    gymnasium.register(id="NoCRouting-MultiPattern-v0", entry_point=f"{_noc}:NoCRoutingEnv",
+                       kwargs={"traffic": ("uniform", "transpose", "shuffle", "bitrev")})
+    gymnasium.register(id="NoCRouting-Persistent-v0", entry_point=f"{_noc}:NoCRoutingPersistentEnv")
+    gymnasium.register(id="NoCRouting-PerRouter-v0", entry_point=f"{_noc}:NoCRoutingPersistentEnv",
+                       kwargs={"per_router": True})
     # --- SparseFormat registrations (archgym.envs.sparse_format) ---
     sf = "archgym.envs.sparse_format"
     gymnasium.register(id="SparseFormat-v0", entry_point=f"{sf}:SparseFormatEnv")

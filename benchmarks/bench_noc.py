@@ -1,0 +1,326 @@
+#!/usr/bin/env python
+"""Fidelity of archgym's NoC simulator against BookSim2, and its speed.
+
+    python benchmarks/bench_noc.py [--fidelity] [--speed] [--quick] [--threads 2] [--out DIR]
+
+1. Fidelity (the full overlay): every run of shared/reference/booksim/curves.csv
+   and curves_islip.csv is repeated with archgym.noc.measure (same configuration,
+   same seed value, different random streams), over ``--threads`` worker threads
+   (measure_many).  Per curve (pattern, routing, packet size, VCs, allocator):
+   the max and mean |latency error| at points that are ``ok`` in the reference
+   and below 90% of its last stable rate, the last stable rate (highest ``ok``
+   rate) of both, and whether we are unstable wherever BookSim aborted.
+   Writes bench_noc_points.csv (one row per run), bench_noc_curves.csv (one row
+   per curve), bench_noc_fidelity.png (our curves beside BookSim's, if
+   matplotlib is installed) and prints a summary.
+2. Speed: simulated cycles/s for an 8x8 mesh at 0.1 and 0.3 flits/node/cycle and
+   a 16x16 mesh at 0.1, in the configuration of shared/reference/booksim/timing.txt
+   (booksim_base.cfg with max_samples=23 stopping_thres=0 acc_stopping_thres=0:
+   3,000 warm-up + 20,000 measured cycles + drain), timed around measure() like
+   BookSim's wall time; ratios against BookSim's cycles/s parsed from timing.txt.
+   Writes bench_noc_speed.csv.
+
+Both sections run unless one is selected.  ``--quick`` takes the packet-size-1,
+4-VC curves only (fidelity) and one repeat (speed).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import math
+import os
+import platform
+import re
+import statistics
+import sys
+import time
+from collections import defaultdict
+from pathlib import Path
+
+# numpy's OpenBLAS worker threads spin and steal a core from the simulation threads.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+try:
+    import archgym  # noqa: F401
+except ImportError:
+    sys.path.insert(0, str(REPO / "src"))
+
+from archgym import noc
+
+REF = Path(os.environ.get("ARCHGYM_BOOKSIM_REF", REPO.parent / "shared" / "reference" / "booksim"))
+
+LAT_TOL = 0.10        # |latency error| allowed at ok points below 90% of saturation
+SAT_TOL = 0.02 + 1e-9  # last stable rate difference allowed (flits/node/cycle)
+
+
+def load_reference(ref: Path, quick: bool = False) -> list[dict]:
+    rows = []
+    for name, alloc in (("curves.csv", "separable_input_first"), ("curves_islip.csv", "islip")):
+        with open(ref / name, newline="") as fh:
+            for r in csv.DictReader(fh):
+                r["allocator"] = alloc
+                r["packet_size"] = int(r["packet_size"])
+                r["num_vcs"] = int(r["num_vcs"])
+                r["injection_rate"] = float(r["injection_rate"])
+                for key in ("avg_packet_latency", "avg_network_latency", "avg_hops",
+                            "accepted_flit_rate"):
+                    r[key] = float(r[key]) if r[key] else math.nan
+                if quick and (r["packet_size"] != 1 or r["num_vcs"] != 4):
+                    continue
+                rows.append(r)
+    return rows
+
+
+def config_of(row: dict) -> noc.NocConfig:
+    return noc.NocConfig(traffic=row["pattern"], routing_function=row["routing"],
+                         packet_size=row["packet_size"], num_vcs=row["num_vcs"],
+                         injection_rate=row["injection_rate"], vc_allocator=row["allocator"],
+                         sw_allocator=row["allocator"])
+
+
+def curve_key(row: dict) -> tuple:
+    return (row["allocator"], row["pattern"], row["routing"], row["packet_size"], row["num_vcs"])
+
+
+def analyse(rows: list[dict], ours: list[dict]) -> list[dict]:
+    """Per-curve comparison (see the module docstring)."""
+    curves = defaultdict(list)
+    for r, o in zip(rows, ours):
+        curves[curve_key(r)].append((r, o))
+    out = []
+    for key, pts in sorted(curves.items()):
+        pts.sort(key=lambda p: p[0]["injection_rate"])
+        ref_ok = [r["injection_rate"] for r, _ in pts if r["status"] == "ok"]
+        our_ok = [r["injection_rate"] for r, o in pts if o["status"] == "ok"]
+        ref_sat = max(ref_ok) if ref_ok else 0.0
+        our_sat = max(our_ok) if our_ok else 0.0
+        errs, errs80 = [], []
+        for r, o in pts:
+            if r["status"] == "ok" and r["injection_rate"] < 0.9 * ref_sat - 1e-9:
+                e = abs(o["avg_packet_latency"] - r["avg_packet_latency"]) / r["avg_packet_latency"]
+                errs.append(e if math.isfinite(e) else math.inf)
+                if r["injection_rate"] <= 0.8 * ref_sat + 1e-9:
+                    errs80.append(errs[-1])
+        unstable_ref = [(r, o) for r, o in pts if r["status"] == "unstable"]
+        unstable_agree = sum(o["status"] == "unstable" for _, o in unstable_ref)
+        max_err = max(errs) if errs else 0.0
+        rec = dict(zip(("allocator", "pattern", "routing", "packet_size", "num_vcs"), key))
+        rec.update(points=len(pts), latency_points=len(errs), max_latency_error=max_err,
+                   mean_latency_error=(sum(errs) / len(errs)) if errs else 0.0,
+                   latency_points_within=sum(e <= LAT_TOL for e in errs),
+                   points_below_80pct=len(errs80), error_sum_below_80pct=sum(errs80),
+                   max_error_below_80pct=max(errs80) if errs80 else 0.0,
+                   ref_last_stable=ref_sat, our_last_stable=our_sat,
+                   saturation_difference=round(our_sat - ref_sat, 4),
+                   ref_unstable=len(unstable_ref), unstable_agree=unstable_agree)
+        rec["pass"] = (max_err <= LAT_TOL and abs(our_sat - ref_sat) <= SAT_TOL
+                       and unstable_agree == len(unstable_ref))
+        out.append(rec)
+    return out
+
+
+def run_fidelity(args) -> dict:
+    rows = load_reference(REF, args.quick)
+    configs = [config_of(r) for r in rows]
+    print(f"fidelity: {len(rows)} BookSim runs, {args.threads} threads ...", flush=True)
+    t0 = time.perf_counter()
+    ours = noc.measure_many(configs, threads=args.threads)
+    wall = time.perf_counter() - t0
+    print(f"  simulated in {wall:.1f} s")
+    args.out.mkdir(parents=True, exist_ok=True)
+    with open(args.out / "bench_noc_points.csv", "w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["allocator", "pattern", "routing", "packet_size", "num_vcs", "injection_rate",
+                    "ref_latency", "our_latency", "latency_error", "ref_status", "our_status",
+                    "ref_accepted", "our_accepted", "ref_hops", "our_hops", "our_sample_periods",
+                    "our_total_cycles"])
+        for r, o in zip(rows, ours):
+            err = (o["avg_packet_latency"] - r["avg_packet_latency"]) / r["avg_packet_latency"]
+            w.writerow([r["allocator"], r["pattern"], r["routing"], r["packet_size"], r["num_vcs"],
+                        r["injection_rate"], r["avg_packet_latency"],
+                        round(o["avg_packet_latency"], 4), round(err, 5), r["status"], o["status"],
+                        r["accepted_flit_rate"], round(o["accepted_flit_rate"], 5),
+                        r["avg_hops"], round(o["avg_hops"], 4), o["sample_periods"],
+                        o["total_cycles"]])
+    curves = analyse(rows, ours)
+    with open(args.out / "bench_noc_curves.csv", "w", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=list(curves[0]))
+        w.writeheader()
+        w.writerows(curves)
+
+    print(f"\n{'allocator':<9} {'pattern':<9} {'routing':<15} ps vc  maxerr  meanerr  "
+          f"sat ref/ours  unstable  pass")
+    for c in curves:
+        print(f"{c['allocator'][:9]:<9} {c['pattern']:<9} {c['routing']:<15} {c['packet_size']:>2} "
+              f"{c['num_vcs']:>2} {100 * c['max_latency_error']:6.2f}% {100 * c['mean_latency_error']:6.2f}%"
+              f"  {c['ref_last_stable']:.2f}/{c['our_last_stable']:.2f}"
+              f"  {c['unstable_agree']:>3}/{c['ref_unstable']:<3}   {'yes' if c['pass'] else 'NO'}")
+    all_errs = [c for c in curves if c["latency_points"]]
+    n_lat = sum(c["latency_points"] for c in curves)
+    n_within = sum(c["latency_points_within"] for c in curves)
+    sat_ok = sum(abs(c["saturation_difference"]) <= SAT_TOL for c in curves)
+    unst = sum(c["ref_unstable"] for c in curves)
+    unst_ok = sum(c["unstable_agree"] for c in curves)
+    mean_err = (sum(c["mean_latency_error"] * c["latency_points"] for c in curves) / n_lat) if n_lat else 0
+    summary = {
+        "runs": len(rows), "curves": len(curves), "wall_s": round(wall, 1), "threads": args.threads,
+        "curves_pass": sum(c["pass"] for c in curves),
+        "latency_points": n_lat, "latency_points_within_10pct": n_within,
+        "mean_latency_error": round(mean_err, 5),
+        "points_below_80pct_saturation": sum(c["points_below_80pct"] for c in curves),
+        "mean_latency_error_below_80pct": round(
+            sum(c["error_sum_below_80pct"] for c in curves)
+            / max(1, sum(c["points_below_80pct"] for c in curves)), 5),
+        "max_latency_error_below_80pct": round(max(c["max_error_below_80pct"] for c in curves), 5),
+        "max_latency_error": round(max((c["max_latency_error"] for c in all_errs), default=0), 5),
+        "saturation_within_0.02": sat_ok,
+        "saturation_exact": sum(abs(c["saturation_difference"]) < 1e-9 for c in curves),
+        "unstable_points": unst, "unstable_agree": unst_ok,
+    }
+    print("\nsummary:", json.dumps(summary, indent=1))
+    with open(args.out / "bench_noc_fidelity.json", "w") as fh:
+        json.dump(summary, fh, indent=1)
+    if not args.no_plot:
+        plot(rows, ours, args.out / "bench_noc_fidelity.png")
+    return summary
+
+
+def plot(rows, ours, path: Path) -> None:
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        print("matplotlib not installed: no PNG")
+        return
+    panels = defaultdict(lambda: defaultdict(list))
+    for r, o in zip(rows, ours):
+        panel = (r["allocator"], r["packet_size"], r["num_vcs"], r["pattern"])
+        panels[panel][r["routing"]].append((r["injection_rate"], r, o))
+    keys = sorted(panels)
+    ncol = 4
+    nrow = math.ceil(len(keys) / ncol)
+    fig, axes = plt.subplots(nrow, ncol, figsize=(4.2 * ncol, 3.2 * nrow), squeeze=False)
+    colors = dict(zip(["dor", "min_adapt", "xy_yx", "adaptive_xy_yx", "romm", "valiant"],
+                      ["C0", "C1", "C2", "C3", "C4", "C5"]))
+    for ax, key in zip(axes.flat, keys):
+        for routing, pts in sorted(panels[key].items()):
+            pts.sort(key=lambda p: p[0])
+            c = colors.get(routing, "k")
+            ref = [(x, r["avg_packet_latency"]) for x, r, _ in pts if r["status"] == "ok"]
+            our = [(x, o["avg_packet_latency"]) for x, _, o in pts if o["status"] == "ok"]
+            if ref:
+                ax.plot(*zip(*ref), "--", color=c, lw=1.2, alpha=0.8)
+            if our:
+                ax.plot(*zip(*our), "-", color=c, lw=1.0, marker=".", ms=3, label=routing)
+        alloc, ps, vcs, pattern = key
+        ax.set_title(f"{pattern} ps{ps} {vcs}VC {'iSLIP' if alloc == 'islip' else 'sep.IF'}",
+                     fontsize=9)
+        ax.set_ylim(0, 200)
+        ax.set_xlabel("offered (flits/node/cycle)", fontsize=8)
+        ax.set_ylabel("packet latency", fontsize=8)
+        ax.tick_params(labelsize=7)
+    for ax in list(axes.flat)[len(keys):]:
+        ax.axis("off")
+    from matplotlib.lines import Line2D
+    handles = [Line2D([], [], color=c, label=name) for name, c in colors.items()]
+    handles += [Line2D([], [], color="k", ls="-", label="archgym"),
+                Line2D([], [], color="k", ls="--", label="BookSim2")]
+    fig.legend(handles=handles, loc="upper center", ncol=len(handles), fontsize=9,
+               bbox_to_anchor=(0.5, 1.0))
+    fig.suptitle("packet latency vs offered load, 8x8 mesh (ok points only)", y=1.02, fontsize=11)
+    fig.tight_layout(rect=(0, 0, 1, 0.97))
+    fig.savefig(path, dpi=90, bbox_inches="tight")
+    print(f"wrote {path}")
+
+
+# ----------------------------------------------------------------- speed
+SPEED_CASES = (("8x8 mesh, uniform dor 0.1", 8, 0.1), ("8x8 mesh, uniform dor 0.3", 8, 0.3),
+               ("16x16 mesh, uniform dor 0.1", 16, 0.1))
+
+
+def parse_timing(path: Path) -> dict:
+    """BookSim's cycles/s per case from timing.txt: {case: [cycles/s of each round]}."""
+    out = defaultdict(list)
+    case = None
+    for line in path.read_text().splitlines():
+        m = re.match(r"^(\d+x\d+ mesh,\s+uniform dor [\d.]+)\s+(\d+)\s+(\d)\s+(.*)$", line)
+        m2 = re.match(r"^\s+(\d)\s+([\d.]+\s+[\d.]+\s+[\d.]+)\s+([\d.]+)\s+([\d,]+)", line)
+        if m:
+            case = re.sub(r"\s+", " ", m.group(1))
+            nums = m.group(4).split()
+            out[case].append(float(nums[-2].replace(",", "")))
+        elif m2 and case:
+            out[case].append(float(m2.group(4).replace(",", "")))
+    return dict(out)
+
+
+def run_speed(args) -> list[dict]:
+    timing = parse_timing(REF / "timing.txt")
+    repeats = 1 if args.quick else 5
+    results = []
+    print(f"\nspeed ({repeats} repeats, median; measure() wall time incl. construction; "
+          f"BookSim: the two rounds of timing.txt, ratio vs their median):")
+    for name, k, rate in SPEED_CASES:
+        cfg = noc.NocConfig(k=k, injection_rate=rate, max_samples=23, stopping_thres=0.0,
+                            acc_stopping_thres=0.0)
+        walls, cpus, cycles = [], [], 0
+        for _ in range(repeats):
+            t0, c0 = time.perf_counter(), time.process_time()
+            r = noc.measure(cfg)
+            walls.append(time.perf_counter() - t0)
+            cpus.append(time.process_time() - c0)
+            cycles = r["total_cycles"]
+        wall = statistics.median(walls)
+        cps = cycles / wall
+        key = re.sub(r"\s+", " ", name)
+        ref = timing.get(key, [])
+        ref_med = statistics.median(ref) if ref else math.nan
+        cpu = statistics.median(cpus)
+        rec = {"case": name, "total_cycles": cycles, "median_wall_s": round(wall, 4),
+               "median_cpu_s": round(cpu, 4), "cycles_per_s": round(cps),
+               "cycles_per_cpu_s": round(cycles / cpu),
+               "booksim_cycles_per_s": ref, "ratio_vs_booksim_median": round(cps / ref_med, 1),
+               "ratio_vs_booksim_fastest": round(cps / max(ref), 1) if ref else math.nan,
+               "latency": round(r["avg_packet_latency"], 2),
+               "accepted": round(r["accepted_flit_rate"], 4)}
+        results.append(rec)
+        print(f"  {name:<28} {cycles:>6} cycles  {wall:7.3f} s  {cps:>9,.0f} cycles/s  "
+              f"BookSim {', '.join(f'{x:,.0f}' for x in ref)}  ->  {rec['ratio_vs_booksim_median']}x "
+              f"(vs its fastest round {rec['ratio_vs_booksim_fastest']}x); "
+              f"per CPU second {rec['cycles_per_cpu_s']:,} -> {rec['cycles_per_cpu_s'] / ref_med:.1f}x")
+    args.out.mkdir(parents=True, exist_ok=True)
+    with open(args.out / "bench_noc_speed.csv", "w", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=list(results[0]))
+        w.writeheader()
+        for rec in results:
+            w.writerow({**rec, "booksim_cycles_per_s": " ".join(str(x) for x in rec["booksim_cycles_per_s"])})
+    return results
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--fidelity", action="store_true")
+    ap.add_argument("--speed", action="store_true")
+    ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--out", type=Path, default=HERE / "out")
+    ap.add_argument("--no-plot", action="store_true")
+    args = ap.parse_args(argv)
+    both = not args.fidelity and not args.speed
+    print(f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, "
+          f"load {os.getloadavg()[0]:.2f}")
+    if args.speed or both:
+        run_speed(args)
+    if args.fidelity or both:
+        run_fidelity(args)
+    print(f"load at the end {os.getloadavg()[0]:.2f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

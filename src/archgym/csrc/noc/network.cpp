@@ -1,0 +1,1095 @@
+// The cycle-level network (see noc.hpp and docs/noc.md).
+//
+// Data layout: flat arrays indexed by router r, input VC i = port*V + vc
+// (gvc = r*5V + i) and output VC j = port*V + vc.  Per router, 64-bit masks
+// hold the input VCs in each pipeline state, so a cycle touches only the VCs
+// with work.  Channels are timing wheels: an item sent in cycle t with
+// latency L lands in slot t+1+L (BookSim's 2-cycle unit channel).  No heap
+// allocation per flit: buffers are fixed rings, packets come from a pool.
+#include <algorithm>
+#include <bit>
+#include <cmath>
+#include <limits>
+#include <numeric>
+#include <stdexcept>
+#include <string>
+
+#include "noc/noc.hpp"
+
+namespace archgym::noc {
+
+namespace {
+
+constexpr uint8_t kHead = 1, kTail = 2;
+constexpr int64_t kCtimeMask = (int64_t{1} << 40) - 1;
+constexpr int64_t kMaxCycle = int64_t{1} << 40;
+
+// First set bit of `mask` at or after `ptr`, cyclically (a round-robin pick).
+inline int rr_pick(uint64_t mask, int ptr) {
+  const uint64_t hi = mask & (~uint64_t{0} << ptr);
+  return std::countr_zero(hi ? hi : mask);
+}
+
+uint64_t splitmix64(uint64_t& x) {
+  uint64_t z = (x += 0x9E3779B97F4A7C15ULL);
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+  return z ^ (z >> 31);
+}
+
+
+}  // namespace
+
+void Network::Rng::seed(uint64_t v) {
+  for (auto& w : s) w = splitmix64(v);
+}
+
+uint64_t Network::Rng::next() {
+  const uint64_t result = std::rotl(s[1] * 5, 7) * 9;
+  const uint64_t t = s[1] << 17;
+  s[2] ^= s[0];
+  s[3] ^= s[1];
+  s[1] ^= s[2];
+  s[0] ^= s[3];
+  s[2] ^= t;
+  s[3] = std::rotl(s[3], 45);
+  return result;
+}
+
+// ----------------------------------------------------------------- setup
+Network::Network(const Config& cfg) : p_(cfg) {
+  k_ = p_.k;
+  n_ = p_.n;
+  V_ = p_.V;
+  B_ = p_.B;
+  P_ = p_.P;
+  VCS_ = 5 * V_;
+  torus_ = p_.topology == Topology::Torus;
+  routing_ = p_.routing;
+  traffic_ = p_.traffic;
+  router_algo_.assign(n_, static_cast<uint8_t>(routing_));
+
+  const Config& c = p_.cfg;
+  // Channel offsets from the SA grant / the send cycle.
+  off_flit_ = c.sw_alloc_delay - 1 + c.st_final_delay + 1 + c.link_latency;
+  off_eject_ = c.sw_alloc_delay - 1 + c.st_final_delay + 2;
+  off_credit_ = 1 + c.link_latency + c.credit_delay;
+  off_eject_credit_ = 2 + c.credit_delay;
+
+  for (int i = 0; i < 64; ++i) {
+    port_of_[i] = static_cast<uint8_t>(std::min(i / V_, 4));
+    vc_of_[i] = static_cast<uint8_t>(i % V_);
+  }
+  for (int o = 0; o < 5; ++o) next5_[o] = static_cast<uint8_t>((o + 1) % 5);
+  X_.resize(n_);
+  Y_.resize(n_);
+  nbr_.assign(n_ * 4, -1);
+  for (int v = 0; v < n_; ++v) {
+    const int x = v % k_, y = v / k_;
+    X_[v] = static_cast<int16_t>(x);
+    Y_[v] = static_cast<int16_t>(y);
+    auto at = [&](int xx, int yy) -> int32_t {
+      if (torus_) return ((xx + k_) % k_) + k_ * ((yy + k_) % k_);
+      if (xx < 0 || xx >= k_ || yy < 0 || yy >= k_) return -1;
+      return xx + k_ * yy;
+    };
+    nbr_[v * 4 + 0] = at(x + 1, y);
+    nbr_[v * 4 + 1] = at(x - 1, y);
+    nbr_[v * 4 + 2] = at(x, y + 1);
+    nbr_[v * 4 + 3] = at(x, y - 1);
+  }
+
+  vcs_.assign(static_cast<size_t>(n_) * VCS_, InVc{});
+  buf_.assign(static_cast<size_t>(n_) * VCS_ * B_, Flit{});
+  used_.assign(static_cast<size_t>(n_) * VCS_, 0);
+  routers_.assign(n_, Router{});
+  va_in_ptr_.assign(static_cast<size_t>(n_) * VCS_, 0);
+  va_out_ptr_.assign(static_cast<size_t>(n_) * VCS_, 0);
+  occ_.assign(n_ * 5, Occ{});
+  link_cnt_.assign(n_ * 4, 0);
+  const int max_off = std::max({off_flit_, off_eject_, off_credit_, off_eject_credit_, 2});
+  int wheel = 1;
+  while (wheel <= max_off) wheel *= 2;
+  wheel_mask_ = wheel - 1;
+  arrive_.resize(wheel);
+  eject_.resize(wheel);
+  credit_.resize(wheel);
+  src_credit_.resize(wheel);
+  for (auto& w : arrive_) w.reserve(n_ * 5);
+  for (auto& w : eject_) w.reserve(n_);
+  for (auto& w : credit_) w.reserve(n_ * 6);
+  for (auto& w : src_credit_) w.reserve(n_);
+
+  src_.assign(n_, Source{});
+  queue_.assign(n_, std::vector<uint64_t>(16));
+  qlen_.assign(n_, 0);
+  src_used_.assign(static_cast<size_t>(n_) * V_, 0);
+  pkts_.reserve(1024);
+
+  uint64_t s = c.seed;
+  rng_.seed(splitmix64(s));
+  rng_inj_.seed(splitmix64(s));
+  build_destinations();
+  set_injection_rate(c.injection_rate);
+}
+
+void Network::build_destinations() {
+  const Config& c = p_.cfg;
+  dest_table_.assign(n_, -1);
+  const int half = (k_ + 1) / 2 - 1;  // tornado offset
+  int bits = 0;
+  while ((1 << bits) < n_) ++bits;
+  for (int v = 0; v < n_; ++v) {
+    const int x = X_[v], y = Y_[v];
+    int d = -1;
+    switch (traffic_) {
+      case Traffic::Transpose: d = y + k_ * x; break;
+      case Traffic::Bitcomp: d = (k_ - 1 - x) + k_ * (k_ - 1 - y); break;
+      case Traffic::Bitrev: {
+        d = 0;
+        for (int b = 0; b < bits; ++b)
+          if (v & (1 << b)) d |= 1 << (bits - 1 - b);
+        break;
+      }
+      case Traffic::Shuffle: d = ((v << 1) | (v >> (bits - 1))) & (n_ - 1); break;
+      case Traffic::Tornado: d = (x + half) % k_ + k_ * ((y + half) % k_); break;
+      case Traffic::Neighbor: d = (x + 1) % k_ + k_ * ((y + 1) % k_); break;
+      default: break;
+    }
+    dest_table_[v] = d;
+  }
+  if (traffic_ == Traffic::Randperm) {
+    // A fixed random permutation drawn from its own stream of the seed.
+    Rng perm;
+    uint64_t s = c.seed ^ 0x5EED0F0E5EED0F0EULL;
+    perm.seed(splitmix64(s));
+    std::iota(dest_table_.begin(), dest_table_.end(), 0);
+    for (int i = n_ - 1; i > 0; --i)
+      std::swap(dest_table_[i], dest_table_[perm.below(static_cast<uint32_t>(i + 1))]);
+  }
+  hot_nodes_.clear();
+  hot_cum_.clear();
+  if (traffic_ == Traffic::Hotspot) {
+    if (c.hotspot_nodes.empty()) hot_nodes_.push_back(k_ / 2 + k_ * (k_ / 2));
+    else hot_nodes_.assign(c.hotspot_nodes.begin(), c.hotspot_nodes.end());
+    double acc = 0;
+    for (size_t h = 0; h < hot_nodes_.size(); ++h) {
+      acc += c.hotspot_rates.empty() ? 1.0 : c.hotspot_rates[h];
+      hot_cum_.push_back(acc);
+    }
+  }
+}
+
+void Network::set_injection_rate(double rate) {
+  if (!std::isfinite(rate) || rate < 0.0 || rate > 1.0)
+    throw std::invalid_argument("injection_rate must be a number in [0, 1] (got " +
+                                std::to_string(rate) + ")");
+  Config c = p_.cfg;
+  c.injection_rate = rate;
+  Params np(c);  // re-validates (on/off limit)
+  p_.cfg.injection_rate = rate;
+  packet_prob_ = np.packet_prob;
+  p_.packet_prob = packet_prob_;
+  log1mp_ = packet_prob_ < 1.0 ? std::log1p(-packet_prob_) : 0.0;
+  const double a = c.burst_alpha, b = c.burst_beta;
+  r1_ = packet_prob_ * (a + b) / a;
+  if (r1_ > 1.0) r1_ = 1.0;
+  reset_generators();
+}
+
+void Network::reset_generators() {
+  const double a = p_.cfg.burst_alpha, b = p_.cfg.burst_beta;
+  for (int v = 0; v < n_; ++v) {
+    Source& s = src_[v];
+    if (p_.injection == Injection::Bernoulli) {
+      s.next_gen = now_ - 1 + draw_gap();
+    } else {
+      s.on = rng_inj_.uniform() < a / (a + b) ? 1 : 0;
+      s.next_gen = std::numeric_limits<int64_t>::max();
+    }
+  }
+}
+
+int64_t Network::draw_gap() {
+  if (packet_prob_ <= 0.0) return kMaxCycle;
+  if (packet_prob_ >= 1.0) return 1;
+  const double u = 1.0 - rng_inj_.uniform();  // (0, 1]
+  const double g = std::floor(std::log(u) / log1mp_);
+  if (!(g < 1e12)) return kMaxCycle;
+  return 1 + static_cast<int64_t>(g);
+}
+
+void Network::set_traffic(const std::string& pattern) {
+  const Traffic tr = parse_traffic(pattern);
+  check_traffic(tr, k_);
+  traffic_ = tr;
+  p_.traffic = tr;
+  p_.cfg.traffic = pattern;
+  build_destinations();
+}
+
+void Network::set_routing(const std::string& routing) {
+  const Routing r = parse_routing(routing, "routing");
+  check_routing(r, p_.topology, V_, "routing");
+  routing_ = r;
+  p_.routing = r;
+  p_.cfg.routing_function = routing;
+  per_router_ = false;
+  std::fill(router_algo_.begin(), router_algo_.end(), static_cast<uint8_t>(r));
+}
+
+void Network::set_routing_per_router(const std::vector<int32_t>& index) {
+  const auto& names = per_router_routing_names();
+  if (static_cast<int>(index.size()) != n_)
+    throw std::invalid_argument("the per-router routing array needs one entry per router (" +
+                                std::to_string(n_) + "), got " + std::to_string(index.size()));
+  std::vector<uint8_t> algo(n_);
+  for (int v = 0; v < n_; ++v) {
+    const int32_t i = index[v];
+    if (i < 0 || i >= static_cast<int32_t>(names.size()))
+      throw std::invalid_argument("per-router routing index of router " + std::to_string(v) +
+                                  " must be between 0 and " + std::to_string(names.size() - 1) +
+                                  " (got " + std::to_string(i) + ")");
+    const Routing r = parse_routing(names[i], "routing");
+    // every per-router policy needs the escape VC(s) plus at least one adaptive VC
+    check_routing(Routing::MinAdapt, p_.topology, V_, "per-router routing");
+    algo[v] = static_cast<uint8_t>(r);
+  }
+  router_algo_ = std::move(algo);
+  per_router_ = true;
+}
+
+void Network::send(int src, int dst) {
+  if (src < 0 || src >= n_ || dst < 0 || dst >= n_)
+    throw std::invalid_argument("send: src and dst must be node ids between 0 and " +
+                                std::to_string(n_ - 1));
+  if (queued_total_ >= kMaxBacklogPackets)
+    throw std::invalid_argument("send: the source queues are full");
+  enqueue(src, (static_cast<uint64_t>(dst + 1) << 40) | static_cast<uint64_t>(now_));
+}
+
+// ----------------------------------------------------------------- geometry
+inline int Network::dir(int c, int t) const {
+  if (!torus_) return c < t ? 0 : 1;
+  int off = t - c;
+  if (off < 0) off += k_;
+  return off <= k_ / 2 ? 0 : 1;
+}
+
+inline int Network::xy_port(int cur, int tgt) const {
+  if (X_[cur] != X_[tgt]) return dir(X_[cur], X_[tgt]);
+  if (Y_[cur] != Y_[tgt]) return 2 + dir(Y_[cur], Y_[tgt]);
+  return 4;
+}
+
+inline int Network::yx_port(int cur, int tgt) const {
+  if (Y_[cur] != Y_[tgt]) return 2 + dir(Y_[cur], Y_[tgt]);
+  if (X_[cur] != X_[tgt]) return dir(X_[cur], X_[tgt]);
+  return 4;
+}
+
+// Mask of output VCs [lo, hi] of `port`.  On a torus the range is split in
+// two dateline classes, decided from coordinates alone: a hop whose remaining
+// path in that dimension still crosses the wrap-around link uses the lower
+// half, every other hop the upper half.  Neither class contains a cycle: the
+// lower half never continues past the wrap link, the upper half never uses it.
+inline uint64_t Network::vc_range(int cur, int tgt, int port, int lo, int hi) const {
+  if (torus_ && port < 4) {
+    const int c = port < 2 ? X_[cur] : Y_[cur];
+    const int d = port < 2 ? X_[tgt] : Y_[tgt];
+    const bool crossing = (port & 1) == 0 ? c > d : c < d;
+    const int mid = lo + (hi - lo + 1) / 2;
+    if (crossing) hi = mid - 1;
+    else lo = mid;
+  }
+  return ((uint64_t{2} << (hi - lo)) - 1) << (port * V_ + lo);
+}
+
+inline int Network::used_sum(int r, int o, int lo, int hi) const {
+  const int16_t* u = &used_[static_cast<size_t>(r) * VCS_ + o * V_];
+  int s = 0;
+  for (int w = lo; w <= hi; ++w) s += u[w];
+  return s;
+}
+
+// ----------------------------------------------------------------- routing
+// Fills the route set of the head flit of input VC i of router r: up to 3
+// entries (output-VC mask, priority), sorted by decreasing priority.
+void Network::route(int r, int i, const Flit& f, InVc& q) {
+  const int p_in = port_of_[i], v_in = vc_of_[i];
+  const bool first = p_in == 4;
+  const Routing algo = static_cast<Routing>(per_router_ ? router_algo_[r] : f.algo);
+  const int V = V_, h = V_ / 2, dst = f.dst;
+  int n = 0;
+  q.rs_atomic = 0;
+  auto add = [&](uint64_t mask, int prio, bool atomic = false) {
+    q.rs_mask[n] = mask;
+    q.rs_prio[n] = static_cast<int8_t>(prio);
+    if (atomic) q.rs_atomic |= static_cast<uint8_t>(1u << n);
+    ++n;
+  };
+  const uint64_t all_eject = ((uint64_t{2} << (V - 1)) - 1) << (4 * V);
+
+  if (per_router_) {
+    // Per-router mode: every policy keeps the escape VCs along the XY port
+    // and takes the adaptive VCs only when empty, so any mixture, and any
+    // change of mixture, keeps Duato's conditions.
+    if (r == dst) {
+      add(all_eject, 0);
+      q.rs_n = 1;
+      return;
+    }
+    const int E = torus_ ? 2 : 1;
+    const int oxy = xy_port(r, dst);
+    auto adaptive = [&](int o) { return ((uint64_t{2} << (V - 1 - E)) - 1) << (o * V + E); };
+    int ports[2], np = 0;
+    if (X_[r] != X_[dst]) ports[np++] = dir(X_[r], X_[dst]);
+    if (Y_[r] != Y_[dst]) ports[np++] = 2 + dir(Y_[r], Y_[dst]);
+    if (algo == Routing::Dor) {
+      add(adaptive(oxy), 1, true);
+    } else if (algo == Routing::MinAdapt) {
+      if (first || v_in >= E) add(adaptive(oxy), 1, true);  // once on the escape VC, stay
+    } else if (algo == Routing::RandomMin) {
+      add(adaptive(np == 2 ? ports[rng_.next() >> 63] : ports[0]), 1, true);
+    } else {  // duato
+      if (np == 2) {
+        const int u0 = used_sum(r, ports[0], E, V - 1), u1 = used_sum(r, ports[1], E, V - 1);
+        const int best = u0 < u1 ? 0 : u0 > u1 ? 1 : static_cast<int>(rng_.next() >> 63);
+        add(adaptive(ports[best]), 2, true);
+        add(adaptive(ports[1 - best]), 1, true);
+      } else {
+        add(adaptive(ports[0]), 1, true);
+      }
+    }
+    add(vc_range(r, dst, oxy, 0, E - 1), 0);
+    q.rs_n = static_cast<uint8_t>(n);
+    return;
+  }
+
+  switch (algo) {
+    case Routing::Dor:
+    case Routing::Yx: {
+      if (r == dst) { add(all_eject, 0); break; }
+      const int o = algo == Routing::Dor ? xy_port(r, dst) : yx_port(r, dst);
+      add(vc_range(r, dst, o, 0, V - 1), 0);
+      break;
+    }
+    case Routing::XyYx:
+    case Routing::AdaptiveXyYx: {
+      if (r == dst) { add(all_eject, 0); break; }
+      int cls;
+      if (first) {
+        if (algo == Routing::XyYx) {
+          cls = static_cast<int>(rng_.next() >> 63);
+        } else {
+          const int oxy = xy_port(r, dst), oyx = yx_port(r, dst);
+          const int uxy = used_sum(r, oxy, 0, V - 1), uyx = used_sum(r, oyx, 0, V - 1);
+          cls = uxy < uyx ? 0 : uxy > uyx ? 1 : static_cast<int>(rng_.next() >> 63);
+        }
+      } else {
+        cls = v_in >= h ? 1 : 0;
+      }
+      const int o = cls ? yx_port(r, dst) : xy_port(r, dst);
+      add(cls ? vc_range(r, dst, o, h, V - 1) : vc_range(r, dst, o, 0, h - 1), 0);
+      break;
+    }
+    case Routing::Romm:
+    case Routing::Valiant: {
+      Packet& pk = pkts_[f.pkt];
+      if (first) {
+        pk.phase = 0;
+        if (algo == Routing::Valiant) {
+          pk.inter = static_cast<int32_t>(rng_.below(static_cast<uint32_t>(n_)));
+        } else {
+          const int sx = X_[f.src], sy = Y_[f.src], dx = X_[dst], dy = Y_[dst];
+          const int ix = std::min(sx, dx) + static_cast<int>(rng_.below(std::abs(sx - dx) + 1));
+          const int iy = std::min(sy, dy) + static_cast<int>(rng_.below(std::abs(sy - dy) + 1));
+          pk.inter = ix + k_ * iy;
+        }
+      }
+      if (pk.phase == 0 && r == pk.inter) pk.phase = 1;
+      if (r == dst && pk.phase == 1) { add(all_eject, 0); break; }
+      const int tgt = pk.phase ? dst : pk.inter;
+      const int o = xy_port(r, tgt);
+      if (r == dst) add(vc_range(r, tgt, o, 0, V - 1), 0);  // quirk: phase 0 at d, all VCs
+      else if (pk.phase) add(vc_range(r, tgt, o, h, V - 1), 0);
+      else add(vc_range(r, tgt, o, 0, h - 1), 0);
+      break;
+    }
+    case Routing::MinAdapt:
+    case Routing::Duato:
+    case Routing::RandomMin: {
+      if (r == dst) { add(all_eject, 0); break; }
+      const int E = torus_ ? 2 : 1;  // escape VCs
+      const int oxy = xy_port(r, dst);
+      const bool on_escape = !first && v_in < E;
+      auto adaptive = [&](int o) { return ((uint64_t{2} << (V - 1 - E)) - 1) << (o * V + E); };
+      if (algo == Routing::MinAdapt) {
+        // BookSim's route-set quirk keeps one entry per priority: the
+        // adaptive entry is always the DOR port; once on the escape VC, stay.
+        if (!on_escape) add(adaptive(oxy), 1);
+        add(vc_range(r, dst, oxy, 0, E - 1), 0);
+        break;
+      }
+      int ports[2], np = 0;
+      if (X_[r] != X_[dst]) ports[np++] = dir(X_[r], X_[dst]);
+      if (Y_[r] != Y_[dst]) ports[np++] = 2 + dir(Y_[r], Y_[dst]);
+      // Adaptive VCs are taken only when empty (atomic allocation): with
+      // VC reallocation at the tail's grant, queueing behind another packet
+      // on an adaptive VC could close a cycle that the escape VC cannot break.
+      if (algo == Routing::RandomMin) {
+        const int o = np == 2 ? ports[rng_.next() >> 63] : ports[0];
+        add(adaptive(o), 1, true);
+      } else if (np == 2) {
+        const int u0 = used_sum(r, ports[0], E, V - 1), u1 = used_sum(r, ports[1], E, V - 1);
+        const int best = u0 < u1 ? 0 : u0 > u1 ? 1 : static_cast<int>(rng_.next() >> 63);
+        add(adaptive(ports[best]), 2, true);
+        add(adaptive(ports[1 - best]), 1, true);
+      } else {
+        add(adaptive(ports[0]), 1, true);
+      }
+      add(vc_range(r, dst, oxy, 0, E - 1), 0);
+      break;
+    }
+    default: {  // turn models (mesh only)
+      if (r == dst) { add(all_eject, 0); break; }
+      const int cx = X_[r], cy = Y_[r], dx = X_[dst], dy = Y_[dst];
+      const int ex = dx - cx, ey = dy - cy;
+      const int px = ex > 0 ? 0 : 1, py = ey > 0 ? 2 : 3;  // productive ports
+      int ports[2], np = 0;
+      auto allow = [&](int o) { ports[np++] = o; };
+      Routing base = algo;
+      if (algo >= Routing::WestFirstOblivious)
+        base = static_cast<Routing>(static_cast<int>(algo) - 4);
+      switch (base) {
+        case Routing::WestFirst:
+          if (ex < 0) allow(1);
+          else {
+            if (ex > 0) allow(0);
+            if (ey != 0) allow(py);
+          }
+          break;
+        case Routing::NorthLast:
+          if (ex != 0) allow(px);
+          if (ey < 0) allow(3);
+          if (np == 0) allow(2);  // only north remains
+          break;
+        case Routing::NegativeFirst:
+          if (ex < 0) allow(1);
+          if (ey < 0) allow(3);
+          if (np == 0) {
+            if (ex > 0) allow(0);
+            if (ey > 0) allow(2);
+          }
+          break;
+        default: {  // odd-even (Chiu)
+          const int sx = X_[f.src];
+          if (ex == 0) {
+            allow(py);
+          } else if (ex > 0) {
+            if (ey == 0) {
+              allow(0);
+            } else {
+              if ((cx & 1) == 1 || cx == sx) allow(py);
+              if ((dx & 1) == 1 || ex != 1) allow(0);
+            }
+          } else {
+            allow(1);
+            if (ey != 0 && (cx & 1) == 0) allow(py);
+          }
+          break;
+        }
+      }
+      auto all = [&](int o) { return ((uint64_t{2} << (V - 1)) - 1) << (o * V); };
+      if (np == 1) {
+        add(all(ports[0]), 0);
+      } else if (algo >= Routing::WestFirstOblivious) {
+        add(all(ports[rng_.next() >> 63]), 0);
+      } else {
+        const int u0 = used_sum(r, ports[0], 0, V - 1), u1 = used_sum(r, ports[1], 0, V - 1);
+        const int best = u0 < u1 ? 0 : u0 > u1 ? 1 : static_cast<int>(rng_.next() >> 63);
+        add(all(ports[best]), 1);
+        add(all(ports[1 - best]), 0);
+      }
+      break;
+    }
+  }
+  q.rs_n = static_cast<uint8_t>(n);
+}
+
+// ----------------------------------------------------------------- router
+inline void Network::occ_change(int pi, int delta) {
+  Occ& o = occ_[pi];
+  o.integral += static_cast<int64_t>(o.count) * (now_ - o.last);
+  o.last = now_;
+  o.count += delta;
+}
+
+void Network::buffer_write(int r, int i, const Flit& f, int64_t /*t*/) {
+  const size_t gvc = static_cast<size_t>(r) * VCS_ + i;
+  InVc& q = vcs_[gvc];
+  int pos = q.head + q.count;
+  if (pos >= B_) pos -= B_;
+  buf_[gvc * B_ + pos] = f;
+  ++q.count;
+  occ_change(r * 5 + port_of_[i], 1);
+  ++ctr_.buffered_flits;
+  const uint64_t bit = uint64_t{1} << i;
+  Router& R = routers_[r];
+  if (q.state == kIdle) {  // a head into an idle VC: RC in this cycle (BW+RC)
+    q.state = kRouting;
+    R.rc_now |= bit;
+  } else if (q.state == kActive && q.count == 1) {  // into an empty active VC: SA now (BW+SA)
+    R.sa_now |= bit;
+  }
+}
+
+// Make the VCs whose stage becomes eligible at t part of the "now" masks.
+inline void Network::Router::advance(int64_t t, const std::vector<InVc>& vcs, size_t base) {
+  if (!((va_later | sa_later))) {
+    rc_now |= rc_next;
+    va_now |= va_next;
+    sa_now |= sa_next;
+    rc_next = va_next = sa_next = 0;
+    return;
+  }
+  rc_now |= rc_next;
+  rc_next = 0;
+  va_now |= va_next;
+  va_next = 0;
+  sa_now |= sa_next;
+  sa_next = 0;
+  for (uint64_t m = va_later; m; m &= m - 1) {
+    const int i = std::countr_zero(m);
+    if (vcs[base + i].elig <= t) {
+      va_later &= ~(uint64_t{1} << i);
+      va_now |= uint64_t{1} << i;
+    }
+  }
+  for (uint64_t m = sa_later; m; m &= m - 1) {
+    const int i = std::countr_zero(m);
+    if (vcs[base + i].elig <= t) {
+      sa_later &= ~(uint64_t{1} << i);
+      sa_now |= uint64_t{1} << i;
+    }
+  }
+}
+
+void Network::router_step(int r, int64_t t) {
+  const size_t base = static_cast<size_t>(r) * VCS_;
+  Router& R = routers_[r];
+  R.advance(t, vcs_, base);
+  // (b) route computation
+  if (R.rc_now) {
+    const int d = p_.cfg.routing_delay;
+    for (uint64_t m = R.rc_now; m; m &= m - 1) {
+      const int i = std::countr_zero(m);
+      InVc& q = vcs_[base + i];
+      const Flit& f = buf_[(base + i) * B_ + q.head];
+      route(r, i, f, q);
+      q.state = kVcAlloc;
+      const uint64_t bit = uint64_t{1} << i;
+      if (d == 0) R.va_now |= bit;
+      else if (d == 1) R.va_next |= bit;
+      else { q.elig = t + d; R.va_later |= bit; }
+    }
+    R.rc_now = 0;
+  }
+  // (c) VC allocation, (d) switch allocation
+  if (R.va_now) vc_alloc(r, t);
+  if (R.sa_now) sw_alloc(r, t);
+}
+
+void Network::vc_alloc(int r, int64_t t) {
+  const size_t base = static_cast<size_t>(r) * VCS_;
+  Router& R = routers_[r];
+  const uint64_t alloc = R.alloc, busy = R.busy;
+  const bool islip = p_.va == Allocator::Islip;
+  const int d = p_.cfg.vc_alloc_delay;
+
+  auto grant = [&](int i, int j) {
+    InVc& q = vcs_[base + i];
+    R.alloc |= uint64_t{1} << j;
+    va_in_ptr_[base + i] = static_cast<uint8_t>(j + 1 == VCS_ ? 0 : j + 1);
+    va_out_ptr_[base + j] = static_cast<uint8_t>(i + 1 == VCS_ ? 0 : i + 1);
+    q.state = kActive;
+    q.outp = port_of_[j];
+    q.outvc = vc_of_[j];
+    const uint64_t bit = uint64_t{1} << i;
+    R.va_now &= ~bit;
+    // the head flit is in the buffer: SA from t + vc_alloc_delay
+    if (d == 0) R.sa_now |= bit;
+    else if (d == 1) R.sa_next |= bit;
+    else { q.elig = t + d; R.sa_later |= bit; }
+  };
+
+  uint64_t req_in[64];  // per output VC: requesting input VCs
+  int touched[64], nt = 0;
+  auto request = [&](int i, int j) {
+    bool seen = false;
+    for (int x = 0; x < nt; ++x) seen |= touched[x] == j;
+    if (!seen) { touched[nt++] = j; req_in[j] = 0; }
+    req_in[j] |= uint64_t{1} << i;
+  };
+
+  if (!islip && (R.va_now & (R.va_now - 1)) == 0) {  // one requester (common): no arbitration
+    const int i = std::countr_zero(R.va_now);
+    const InVc& q = vcs_[base + i];
+    for (int e = 0; e < q.rs_n;) {
+      const int prio = q.rs_prio[e];
+      uint64_t grp = 0;
+      for (; e < q.rs_n && q.rs_prio[e] == prio; ++e)
+        grp |= q.rs_mask[e] & ~alloc & ((q.rs_atomic >> e & 1) ? ~busy : ~uint64_t{0});
+      if (grp) {
+        grant(i, rr_pick(grp, va_in_ptr_[base + i]));
+        return;
+      }
+    }
+    return;
+  }
+  if (!islip) {
+    // separable input-first: each input VC forwards one request, from its
+    // highest-priority non-empty group, chosen round-robin
+    int fwd_i[64], fwd_j[64], nf = 0;
+    for (uint64_t m = R.va_now; m; m &= m - 1) {
+      const int i = std::countr_zero(m);
+      const InVc& q = vcs_[base + i];
+      uint64_t req = 0;
+      for (int e = 0; e < q.rs_n;) {
+        const int prio = q.rs_prio[e];
+        uint64_t grp = 0;
+        for (; e < q.rs_n && q.rs_prio[e] == prio; ++e)
+          grp |= q.rs_mask[e] & ~alloc & ((q.rs_atomic >> e & 1) ? ~busy : ~uint64_t{0});
+        if (grp) { req = grp; break; }
+      }
+      if (!req) continue;
+      fwd_i[nf] = i;
+      fwd_j[nf] = rr_pick(req, va_in_ptr_[base + i]);
+      ++nf;
+    }
+    if (nf == 1) {  // a lone request wins its output arbiter
+      grant(fwd_i[0], fwd_j[0]);
+      return;
+    }
+    for (int x = 0; x < nf; ++x) request(fwd_i[x], fwd_j[x]);
+    for (int x = 0; x < nt; ++x) {
+      const int j = touched[x];
+      grant(rr_pick(req_in[j], va_out_ptr_[base + j]), j);
+    }
+    return;
+  }
+  // iSLIP, one iteration: every request goes to its output; outputs grant, inputs accept.
+  for (uint64_t m = R.va_now; m; m &= m - 1) {
+    const int i = std::countr_zero(m);
+    const InVc& q = vcs_[base + i];
+    uint64_t req = 0;
+    for (int e = 0; e < q.rs_n; ++e)
+      req |= q.rs_mask[e] & ~alloc & ((q.rs_atomic >> e & 1) ? ~busy : ~uint64_t{0});
+    for (uint64_t b = req; b; b &= b - 1) request(i, std::countr_zero(b));
+  }
+  uint64_t granted[64];
+  uint64_t inputs = 0;
+  for (int x = 0; x < nt; ++x) {
+    const int j = touched[x];
+    const int i = rr_pick(req_in[j], va_out_ptr_[base + j]);
+    if (!(inputs >> i & 1)) granted[i] = 0;
+    inputs |= uint64_t{1} << i;
+    granted[i] |= uint64_t{1} << j;
+  }
+  for (uint64_t m = inputs; m; m &= m - 1) {
+    const int i = std::countr_zero(m);
+    grant(i, rr_pick(granted[i], va_in_ptr_[base + i]));
+  }
+}
+
+void Network::sw_alloc(int r, int64_t t) {
+  const size_t base = static_cast<size_t>(r) * VCS_;
+  Router& R = routers_[r];
+  if ((R.sa_now & (R.sa_now - 1)) == 0) {  // one candidate VC (common): no arbitration
+    const int i = std::countr_zero(R.sa_now);
+    const InVc& q = vcs_[base + i];
+    if (used_[base + q.outp * V_ + q.outvc] >= B_) return;
+    const int p = port_of_[i], v = vc_of_[i], o = q.outp;
+    R.ptr.sa_in[p] = next5_[o];
+    R.ptr.sa_out[o] = next5_[p];
+    R.ptr.sa_vc[p] = static_cast<uint8_t>(v + 1 == V_ ? 0 : v + 1);
+    grant_switch(r, p, o, v, t);
+    return;
+  }
+  uint16_t cand[5][5];  // [input port][output port] -> VC mask (valid where outs has the bit)
+  uint8_t outs[5] = {};
+  int ncand = 0, last_p = 0, last_o = 0, last_v = 0;
+  for (uint64_t m = R.sa_now; m; m &= m - 1) {
+    const int i = std::countr_zero(m);
+    const InVc& q = vcs_[base + i];
+    if (used_[base + q.outp * V_ + q.outvc] >= B_) continue;  // no credit
+    const int p = port_of_[i], v = vc_of_[i], o = q.outp;
+    const uint8_t obit = static_cast<uint8_t>(1u << o);
+    if (!(outs[p] & obit)) {
+      outs[p] |= obit;
+      cand[p][o] = 0;
+    }
+    cand[p][o] |= static_cast<uint16_t>(1u << v);
+    ++ncand;
+    last_p = p;
+    last_o = o;
+    last_v = v;
+  }
+  if (ncand == 0) return;
+  Router::Ptrs& ptr = R.ptr;
+  auto grant = [&](int p, int o, int v) {
+    ptr.sa_in[p] = next5_[o];
+    ptr.sa_out[o] = next5_[p];
+    ptr.sa_vc[p] = static_cast<uint8_t>(v + 1 == V_ ? 0 : v + 1);
+    grant_switch(r, p, o, v, t);
+  };
+  if (ncand == 1) {  // a lone request is granted by every arbiter on its way
+    grant(last_p, last_o, last_v);
+    return;
+  }
+  auto vc_of = [&](int p, int o) { return rr_pick(cand[p][o], ptr.sa_vc[p]); };
+  if (p_.sa == Allocator::SeparableInputFirst) {
+    uint8_t fwd[5] = {};
+    for (int p = 0; p < 5; ++p)
+      if (outs[p]) fwd[rr_pick(outs[p], ptr.sa_in[p])] |= static_cast<uint8_t>(1u << p);
+    for (int o = 0; o < 5; ++o)
+      if (fwd[o]) {
+        const int p = rr_pick(fwd[o], ptr.sa_out[o]);
+        grant(p, o, vc_of(p, o));
+      }
+  } else {
+    uint8_t granted[5] = {};
+    for (int o = 0; o < 5; ++o) {
+      uint8_t reqs = 0;
+      for (int p = 0; p < 5; ++p)
+        if (outs[p] >> o & 1) reqs |= static_cast<uint8_t>(1u << p);
+      if (reqs) granted[rr_pick(reqs, ptr.sa_out[o])] |= static_cast<uint8_t>(1u << o);
+    }
+    for (int p = 0; p < 5; ++p)
+      if (granted[p]) {
+        const int o = rr_pick(granted[p], ptr.sa_in[p]);
+        grant(p, o, vc_of(p, o));
+      }
+  }
+}
+
+void Network::grant_switch(int r, int p, int o, int v, int64_t t) {
+  const size_t base = static_cast<size_t>(r) * VCS_;
+  Router& R = routers_[r];
+  const int i = p * V_ + v;
+  const size_t gvc = base + i;
+  InVc& q = vcs_[gvc];
+  Flit f = buf_[gvc * B_ + q.head];
+  q.head = static_cast<uint16_t>(q.head + 1 == B_ ? 0 : q.head + 1);
+  --q.count;
+  occ_change(r * 5 + p, -1);
+  --ctr_.buffered_flits;
+  ++f.hops;
+  const int w = q.outvc;
+  const int j = o * V_ + w;
+  ++used_[base + j];
+  R.busy |= uint64_t{1} << j;
+  const bool tail = f.flags & kTail;
+  if (tail) R.alloc &= ~(uint64_t{1} << j);
+  // credit upstream
+  if (p == 4) src_credit_[(t + 2) & wheel_mask_].push_back(r * V_ + v);
+  else credit_[(t + off_credit_) & wheel_mask_].push_back(nbr_[r * 4 + p] * 64 + (p ^ 1) * V_ + v);
+  // flit out
+  f.vc = static_cast<uint8_t>(w);
+  if (o == 4) {
+    eject_[(t + off_eject_) & wheel_mask_].push_back(Ejection{r, f});
+  } else {
+    arrive_[(t + off_flit_) & wheel_mask_].push_back(Arrival{nbr_[r * 4 + o], (o ^ 1) * V_ + w, f});
+    ++link_cnt_[r * 4 + o];
+  }
+  last_move_ = t;
+  // next state of the input VC
+  const uint64_t bit = uint64_t{1} << i;
+  R.sa_now &= ~bit;
+  if (q.count == 0) {
+    if (tail) q.state = kIdle;  // else stays active; the next arrival makes it eligible
+  } else if (tail) {
+    q.state = kRouting;  // the next flit is a head: RC at t+1
+    R.rc_next |= bit;
+  } else {
+    R.sa_next |= bit;  // next flit: SA at t+1
+  }
+}
+
+// ----------------------------------------------------------------- nodes
+int32_t Network::alloc_packet() {
+  if (!free_pkts_.empty()) {
+    const int32_t id = free_pkts_.back();
+    free_pkts_.pop_back();
+    return id;
+  }
+  pkts_.push_back(Packet{});
+  return static_cast<int32_t>(pkts_.size() - 1);
+}
+
+int32_t Network::draw_destination(int node) {
+  switch (traffic_) {
+    case Traffic::Uniform:
+      return static_cast<int32_t>(rng_.below(static_cast<uint32_t>(n_)));
+    case Traffic::Hotspot: {
+      if (hot_nodes_.size() == 1) return hot_nodes_[0];
+      const double u = rng_.uniform() * hot_cum_.back();
+      const size_t h = std::upper_bound(hot_cum_.begin(), hot_cum_.end(), u) - hot_cum_.begin();
+      return hot_nodes_[std::min(h, hot_nodes_.size() - 1)];
+    }
+    default:
+      return dest_table_[node];
+  }
+}
+
+void Network::enqueue(int node, uint64_t entry) {
+  if (queued_total_ >= kMaxBacklogPackets) {
+    ++ctr_.dropped_packets;
+    return;
+  }
+  auto& q = queue_[node];
+  Source& s = src_[node];
+  if (qlen_[node] == static_cast<int64_t>(q.size())) {
+    std::vector<uint64_t> grown(q.size() * 2);
+    for (int64_t i = 0; i < qlen_[node]; ++i) grown[i] = q[(s.qhead + i) & (q.size() - 1)];
+    q.swap(grown);
+    s.qhead = 0;
+  }
+  q[(s.qhead + qlen_[node]) & (q.size() - 1)] = entry;  // size is a power of 2
+  ++qlen_[node];
+  ++queued_total_;
+  ++ctr_.created_packets;
+  ctr_.created_flits += P_;
+  ctr_.backlog_flits += P_;
+  ++ctr_.in_system_packets;
+}
+
+void Network::generate(int64_t t) {
+  if (!generation_) return;
+  if (p_.injection == Injection::OnOff) {
+    const double a = p_.cfg.burst_alpha, b = p_.cfg.burst_beta;
+    for (int v = 0; v < n_; ++v) {
+      Source& s = src_[v];
+      const bool fire = s.on && rng_inj_.uniform() < r1_;
+      s.on = s.on ? (rng_inj_.uniform() < b ? 0 : 1) : (rng_inj_.uniform() < a ? 1 : 0);
+      if (fire) enqueue(v, static_cast<uint64_t>(t));
+    }
+    return;
+  }
+  for (int v = 0; v < n_; ++v) {
+    Source& s = src_[v];
+    while (s.next_gen <= t) {
+      enqueue(v, static_cast<uint64_t>(s.next_gen));
+      s.next_gen += draw_gap();
+    }
+  }
+}
+
+void Network::materialise(int node, int64_t /*t*/) {
+  Source& s = src_[node];
+  auto& q = queue_[node];
+  const uint64_t e = q[s.qhead];
+  s.qhead = (s.qhead + 1) & static_cast<int64_t>(q.size() - 1);
+  --qlen_[node];
+  --queued_total_;
+  const int64_t ctime = static_cast<int64_t>(e & kCtimeMask);
+  const int32_t fixed_dst = static_cast<int32_t>(e >> 40) - 1;
+  const int32_t id = alloc_packet();
+  Packet& pk = pkts_[id];
+  pk.ctime = ctime;
+  pk.itime = -1;
+  pk.src = node;
+  pk.dst = fixed_dst >= 0 ? fixed_dst : draw_destination(node);
+  pk.inter = -1;
+  pk.hops = 0;
+  pk.algo = per_router_ ? router_algo_[node] : static_cast<uint8_t>(routing_);
+  pk.phase = 0;
+  bool measured = false;
+  if (phase_ == Phase::Running) measured = true;
+  else if (phase_ == Phase::Draining && ctime < drain_start_) measured = true;
+  if (phase_ == Phase::Draining && ctime < drain_start_) --pending_before_drain_;
+  pk.measured = measured;
+  inflight_flits_ += P_;
+  inflight_ctime_sum_ += static_cast<int64_t>(P_) * ctime;
+  if (measured) measured_inflight_ += P_;
+  s.cur = id;
+  s.sent = 0;
+  s.cur_vc = -1;
+}
+
+void Network::inject(int64_t t) {
+  for (int v = 0; v < n_; ++v) {
+    Source& s = src_[v];
+    if (s.cur < 0) {
+      if (qlen_[v] == 0) continue;
+      materialise(v, t);
+    }
+    int32_t* su = &src_used_[static_cast<size_t>(v) * V_];
+    if (s.cur_vc < 0) {
+      int chosen = -1;
+      if (s.last_vc < 0) {
+        if (!(s.alloc & 1u) && su[0] < B_) chosen = 0;
+      } else {
+        for (int d = 1; d <= V_; ++d) {
+          const int c = (s.last_vc + d) % V_;
+          if (!(s.alloc >> c & 1u) && su[c] < B_) { chosen = c; break; }
+        }
+      }
+      if (chosen < 0) continue;
+      s.cur_vc = static_cast<int16_t>(chosen);
+      s.last_vc = static_cast<int16_t>(chosen);
+      s.alloc |= 1u << chosen;
+    }
+    const int c = s.cur_vc;
+    if (su[c] >= B_) continue;
+    const Packet& pk = pkts_[s.cur];
+    Flit f;
+    f.pkt = s.cur;
+    f.itime = static_cast<uint32_t>(t);
+    f.dst = static_cast<int16_t>(pk.dst);
+    f.src = static_cast<int16_t>(v);
+    f.flags = static_cast<uint8_t>((s.sent == 0 ? kHead : 0) | (s.sent == P_ - 1 ? kTail : 0));
+    f.vc = static_cast<uint8_t>(c);
+    f.hops = 0;
+    f.algo = pk.algo;
+    arrive_[(t + 2) & wheel_mask_].push_back(Arrival{v, 4 * V_ + c, f});
+    ++su[c];
+    ++ctr_.injected_flits;
+    --ctr_.backlog_flits;
+    ++ctr_.in_network_flits;
+    last_move_ = t;
+    if (s.sent == 0) pkts_[s.cur].itime = t;
+    if (++s.sent == P_) {
+      s.alloc &= ~(1u << c);
+      s.cur = -1;
+      s.cur_vc = -1;
+    }
+  }
+}
+
+void Network::retire(int node, const Flit& f, int64_t t) {
+  Packet& pk = pkts_[f.pkt];
+  ++ctr_.ejected_flits;
+  --ctr_.in_network_flits;
+  ctr_.flit_latency_sum += static_cast<uint32_t>(static_cast<uint32_t>(t) - f.itime);
+  --inflight_flits_;
+  inflight_ctime_sum_ -= pk.ctime;
+  if (pk.measured) --measured_inflight_;
+  credit_[(t + off_eject_credit_) & wheel_mask_].push_back(node * 64 + 4 * V_ + f.vc);
+  last_move_ = t;
+  if (!(f.flags & kTail)) return;
+  pk.hops = f.hops;  // every flit of a packet traverses the same routers
+  const int64_t lat = t - pk.ctime, nlat = t - pk.itime;
+  ++ctr_.retired_packets;
+  --ctr_.in_system_packets;
+  ctr_.packet_latency_sum += lat;
+  ++win_pk_;
+  win_lat_ += static_cast<double>(lat);
+  win_nlat_ += static_cast<double>(nlat);
+  win_hops_ += pk.hops;
+  if (phase_ == Phase::Warming || phase_ == Phase::Free || pk.measured) {
+    ++counted_pk_;
+    counted_lat_ += static_cast<double>(lat);
+    counted_nlat_ += static_cast<double>(nlat);
+    counted_hops_ += pk.hops;
+  }
+  if (phase_ == Phase::Free)
+    win_latencies_.push_back(static_cast<int32_t>(std::min<int64_t>(lat, INT32_MAX)));
+  if (record_) delivered_.push_back(DeliveredPacket{pk.src, pk.dst, pk.ctime, pk.itime, t, pk.hops});
+  free_pkts_.push_back(f.pkt);
+}
+
+// ----------------------------------------------------------------- cycle
+void Network::step() {
+  const int64_t t = now_;
+  const int slot = static_cast<int>(t & wheel_mask_);
+  // 1. nodes read ejected flits and injection credits
+  for (const Ejection& e : eject_[slot]) retire(e.node, e.flit, t);
+  eject_[slot].clear();
+  for (int32_t c : src_credit_[slot]) --src_used_[c];
+  src_credit_[slot].clear();
+  // 2. routers latch credits (already delayed by credit_delay) and flits
+  for (int32_t c : credit_[slot]) {
+    const int r = c >> 6, j = c & 63;
+    if (--used_[static_cast<size_t>(r) * VCS_ + j] == 0) routers_[r].busy &= ~(uint64_t{1} << j);
+  }
+  credit_[slot].clear();
+  for (const Arrival& a : arrive_[slot]) buffer_write(a.r, a.i, a.flit, t);
+  arrive_[slot].clear();
+  // 3. generation, 4. injection
+  generate(t);
+  inject(t);
+  // 6. router internal steps (routers do not read each other's state)
+  for (int r = 0; r < n_; ++r)
+    if (routers_[r].has_work()) router_step(r, t);
+  ctr_.in_network_integral += ctr_.in_network_flits;
+  ctr_.in_system_integral += ctr_.in_system_packets;
+  now_ = t + 1;
+}
+
+RunStats Network::run(int64_t cycles) {
+  if (cycles < 0 || cycles > kMaxCycle || now_ + cycles > kMaxCycle)
+    throw std::invalid_argument("cycles must be between 0 and 2^40 (in total) (got " +
+                                std::to_string(cycles) + ")");
+  RunStats st;
+  st.cycles = cycles;
+  const int64_t ej0 = ctr_.ejected_flits, inj0 = ctr_.injected_flits;
+  std::vector<int64_t> link0 = link_cnt_;
+  auto flush_occ = [&] {
+    for (Occ& o : occ_) {
+      o.integral += static_cast<int64_t>(o.count) * (now_ - o.last);
+      o.last = now_;
+    }
+  };
+  flush_occ();
+  std::vector<int64_t> occ0(occ_.size());
+  for (size_t x = 0; x < occ_.size(); ++x) occ0[x] = occ_[x].integral;
+  win_pk_ = 0;
+  win_lat_ = win_nlat_ = win_hops_ = 0;
+  delivered_.clear();
+  win_latencies_.clear();
+  const int64_t wd = p_.cfg.watchdog_cycles;
+  for (int64_t c = 0; c < cycles; ++c) {
+    step();
+    if (ctr_.in_network_flits > 0 && now_ - 1 - last_move_ >= wd) deadlocked_ = true;
+  }
+  flush_occ();
+  st.delivered_packets = win_pk_;
+  st.latency_sum = win_lat_;
+  st.network_latency_sum = win_nlat_;
+  st.hops_sum = win_hops_;
+  st.delivered_flits = ctr_.ejected_flits - ej0;
+  st.injected_flits = ctr_.injected_flits - inj0;
+  st.deadlock = deadlocked_;
+  st.link_utilisation.resize(static_cast<size_t>(n_) * 4);
+  st.buffer_occupancy.resize(static_cast<size_t>(n_) * 5);
+  const double cyc = cycles > 0 ? static_cast<double>(cycles) : 1.0;
+  for (int x = 0; x < n_ * 4; ++x)
+    st.link_utilisation[x] = static_cast<float>((link_cnt_[x] - link0[x]) / cyc);
+  for (int x = 0; x < n_ * 5; ++x)
+    st.buffer_occupancy[x] = static_cast<float>((occ_[x].integral - occ0[x]) / (cyc * V_ * B_));
+  return st;
+}
+
+std::vector<int64_t> Network::backlog_per_node() const {
+  std::vector<int64_t> out(n_);
+  for (int v = 0; v < n_; ++v)
+    out[v] = qlen_[v] * P_ + (src_[v].cur >= 0 ? P_ - src_[v].sent : 0);
+  return out;
+}
+
+std::vector<int32_t> Network::credits() const {
+  std::vector<int32_t> out(used_.size());
+  for (size_t x = 0; x < used_.size(); ++x) out[x] = B_ - used_[x];
+  return out;
+}
+
+std::vector<int32_t> Network::occupancy() const {
+  std::vector<int32_t> out(occ_.size());
+  for (size_t x = 0; x < occ_.size(); ++x) out[x] = occ_[x].count;
+  return out;
+}
+
+std::vector<int32_t> Network::destinations() const { return dest_table_; }
+
+}  // namespace archgym::noc

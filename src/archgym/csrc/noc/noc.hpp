@@ -1,0 +1,383 @@
+// Cycle-level network-on-chip simulator core (plain C++20, no Python).
+//
+// A k x k mesh or torus of 5-port input-queued virtual-channel routers with
+// credit-based flow control, modelled cycle by cycle after BookSim2's `iq`
+// router as described in shared/specs/booksim_router.md (reimplemented from
+// that prose).  Two ways to use it:
+//   * measure(config): BookSim's latency-mode measurement (warm-up, sample
+//     periods until stable, abort past latency_thres, drain);
+//   * Network: a persistent network advanced N cycles at a time whose state
+//     carries over; rate, traffic and routing can change between calls.
+// See docs/noc.md for the model and its differences from BookSim.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace archgym::noc {
+
+// ----------------------------------------------------------------- names
+enum class Topology : uint8_t { Mesh, Torus };
+
+enum class Routing : uint8_t {
+  Dor,           // XY dimension order
+  Yx,            // YX dimension order
+  XyYx,          // O1TURN: XY or YX at random per packet, VC halves
+  AdaptiveXyYx,  // XY/YX chosen at injection by first-hop credit use
+  MinAdapt,      // BookSim's min_adapt: prioritised DOR over VCs 1..V-1, VC 0 escape
+  Duato,         // truly adaptive minimal on VCs 1..V-1 (least-used port), DOR escape VC 0
+  RandomMin,     // random productive port on VCs 1..V-1, DOR escape VC 0
+  Romm,          // random intermediate in the minimal quadrant, 2 phases on VC halves
+  Valiant,       // random intermediate anywhere, 2 phases on VC halves (can deadlock)
+  WestFirst,     // turn models, adaptive selection among the allowed minimal ports
+  NorthLast,
+  NegativeFirst,
+  OddEven,
+  WestFirstOblivious,  // turn models, random selection among the allowed minimal ports
+  NorthLastOblivious,
+  NegativeFirstOblivious,
+  OddEvenOblivious,
+  Count
+};
+
+enum class Traffic : uint8_t {
+  Uniform, Transpose, Bitcomp, Bitrev, Shuffle, Tornado, Neighbor, Hotspot, Randperm, Count
+};
+
+enum class Allocator : uint8_t { SeparableInputFirst, Islip };
+enum class Injection : uint8_t { Bernoulli, OnOff };
+
+const std::vector<std::string>& routing_names();
+const std::vector<std::string>& traffic_names();
+// The routings that may be mixed per router (Network::set_routing_per_router):
+// all use VC 0 along the XY port as the escape channel.
+const std::vector<std::string>& per_router_routing_names();
+
+// ----------------------------------------------------------------- config
+// BookSim key names.  Validated by Params (the constructor of Network).
+struct Config {
+  std::string topology = "mesh";
+  int k = 8;
+  int num_vcs = 4;
+  int vc_buf_size = 8;
+  std::string routing_function = "dor";
+  std::string traffic = "uniform";
+  int packet_size = 1;
+  double injection_rate = 0.02;
+  bool injection_rate_uses_flits = true;
+  std::string injection_process = "bernoulli";
+  double burst_alpha = 0.5;  // on/off: P(off -> on) per cycle
+  double burst_beta = 0.5;   // on/off: P(on -> off) per cycle
+  int routing_delay = 1;
+  int vc_alloc_delay = 1;
+  int sw_alloc_delay = 1;
+  int st_final_delay = 1;
+  int credit_delay = 1;
+  int link_latency = 1;
+  std::string vc_allocator = "separable_input_first";
+  std::string sw_allocator = "separable_input_first";
+  int warmup_periods = 3;
+  int sample_period = 1000;
+  int max_samples = 10;
+  double latency_thres = 500.0;
+  double stopping_thres = 0.05;
+  double acc_stopping_thres = 0.05;
+  uint64_t seed = 42;
+  std::vector<int> hotspot_nodes;     // empty: the centre node (k/2, k/2)
+  std::vector<double> hotspot_rates;  // relative weights; empty: equal
+  int watchdog_cycles = 1000;         // no flit moved this long with flits in flight: deadlock
+  int max_drain_periods = 100;        // drain cap (sample periods) in measure()
+};
+
+// Limits (also quoted in the validation messages).
+inline constexpr int kMaxK = 32;
+inline constexpr int kMaxVcs = 12;      // 5 ports x 12 VCs fit a 64-bit mask
+inline constexpr int kMaxBuf = 64;
+inline constexpr int kMaxPacket = 256;
+inline constexpr int kMaxDelay = 16;
+inline constexpr int64_t kMaxBacklogPackets = int64_t{1} << 24;  // queued packets, all nodes
+
+// Parsed, validated configuration.
+struct Params {
+  Config cfg;
+  Topology topology;
+  Routing routing;
+  Traffic traffic;
+  Allocator va, sa;
+  Injection injection;
+  int k, n, V, B, P;
+  double packet_prob;  // Bernoulli success probability per node and cycle
+
+  explicit Params(const Config& c);  // throws std::invalid_argument
+};
+
+// Parse helpers (throw std::invalid_argument naming the field and the choices).
+Routing parse_routing(const std::string& name, const char* field = "routing_function");
+Traffic parse_traffic(const std::string& name);
+// Throws unless `r` can run on this topology with V VCs.
+void check_routing(Routing r, Topology t, int V, const char* field = "routing_function");
+int min_vcs(Routing r, Topology t);  // -1: not available on this topology
+// Throws unless the pattern is defined for this k (bitrev/shuffle need k a power of 2).
+void check_traffic(Traffic tr, int k);
+
+// ----------------------------------------------------------------- results
+struct DeliveredPacket {
+  int32_t src, dst;
+  int64_t ctime, itime, atime;
+  int32_t hops;
+};
+
+// Monotonic counters of a Network (since construction).
+struct Counters {
+  int64_t created_packets = 0, created_flits = 0;
+  int64_t dropped_packets = 0;      // past kMaxBacklogPackets queued packets
+  int64_t injected_flits = 0, ejected_flits = 0;
+  int64_t retired_packets = 0;
+  int64_t backlog_flits = 0;        // created, not yet injected (source queues + partly sent)
+  int64_t in_network_flits = 0;     // injected, not yet ejected
+  int64_t buffered_flits = 0;       // in router input buffers (part of in_network)
+  int64_t flit_latency_sum = 0;     // sum of (atime - itime) over ejected flits
+  int64_t packet_latency_sum = 0;   // sum of (atime - ctime) over retired packets
+  int64_t in_network_integral = 0;  // sum over cycles of in_network_flits at cycle end
+  int64_t in_system_packets = 0;    // created, not yet retired
+  int64_t in_system_integral = 0;   // sum over cycles of in_system_packets at cycle end
+};
+
+struct RunStats {
+  int64_t cycles = 0;
+  int64_t delivered_packets = 0, delivered_flits = 0, injected_flits = 0;
+  double latency_sum = 0, network_latency_sum = 0, hops_sum = 0;
+  bool deadlock = false;
+  std::vector<float> link_utilisation;  // [n * 4]
+  std::vector<float> buffer_occupancy;  // [n * 5], mean fraction of V*B
+};
+
+struct MeasureResult {
+  double avg_packet_latency = 0, avg_network_latency = 0, avg_flit_latency = 0, avg_hops = 0;
+  double accepted_flit_rate = 0, injected_flit_rate = 0;
+  std::string status;          // ok | saturated | unstable
+  std::string booksim_result;  // completed_converged | completed_max_samples |
+                               // aborted_latency_thres | deadlock | drain_limit
+  bool deadlock = false;
+  int sample_periods = 0;
+  int64_t total_cycles = 0;
+  int64_t measured_packets = 0;
+  std::vector<double> period_latency, period_accepted;
+};
+
+// ----------------------------------------------------------------- network
+class Network {
+ public:
+  explicit Network(const Config& cfg);
+
+  // Advance `cycles` cycles (0 <= cycles <= 2^40); stats of these cycles.
+  RunStats run(int64_t cycles);
+
+  void set_injection_rate(double rate);
+  void set_traffic(const std::string& pattern);
+  void set_routing(const std::string& routing);
+  void set_routing_per_router(const std::vector<int32_t>& index);  // into per_router_routing_names()
+  // Enqueue one packet from src to dst, created now (bypasses the traffic pattern).
+  void send(int src, int dst);
+  // Stop (or resume) packet generation; queued and in-flight packets continue.
+  void set_generation(bool on) {
+    if (on && !generation_) reset_generators();
+    generation_ = on;
+  }
+
+  int64_t cycle() const { return now_; }
+  const Params& params() const { return p_; }
+  const Counters& counters() const { return ctr_; }
+  bool deadlocked() const { return deadlocked_; }
+  int64_t last_move() const { return last_move_; }
+  // Recording of delivered packets (for the last run() call).
+  void set_record(bool on) { record_ = on; }
+  const std::vector<DeliveredPacket>& delivered() const { return delivered_; }
+  // Packet latencies of the packets delivered in the last run() call.
+  const std::vector<int32_t>& latencies() const { return win_latencies_; }
+  // Per-node backlog in flits (source queue + un-injected flits of the current packet).
+  std::vector<int64_t> backlog_per_node() const;
+  // Free credits per output VC: [n][5][V] (B - used).
+  std::vector<int32_t> credits() const;
+  // Current number of buffered flits per input port: [n][5].
+  std::vector<int32_t> occupancy() const;
+  // Destination of each node for a deterministic pattern (-1 for random ones).
+  std::vector<int32_t> destinations() const;
+
+  friend MeasureResult measure(const Config& cfg);
+
+ private:
+  // A flit carries what the pipeline reads, so routing and switching do not
+  // touch the packet record.
+  struct Flit {
+    int32_t pkt;
+    uint32_t itime;  // low 32 bits of the injection cycle
+    int16_t dst, src;
+    uint8_t flags;   // 1 head, 2 tail
+    uint8_t vc;      // VC stamp (output VC of the last grant / injection VC)
+    uint8_t hops;    // routers traversed so far
+    uint8_t algo;    // routing of the packet (network-wide mode)
+  };
+  struct Packet {
+    int64_t ctime, itime;
+    int32_t src, dst, inter;
+    int16_t hops;
+    uint8_t algo, phase, measured, pad[3];
+  };
+  struct InVc {
+    int64_t elig;
+    uint64_t rs_mask[3];
+    int8_t rs_prio[3];
+    uint8_t rs_n, state, outp, outvc;
+    uint8_t rs_atomic;  // bit e: entry e may only take empty output VCs (used == 0)
+    uint16_t head, count;
+  };
+  struct Arrival { int32_t r; int32_t i; Flit flit; };
+  struct Ejection { int32_t node; Flit flit; };
+  struct Source {
+    int64_t next_gen;   // cycle of the next Bernoulli success
+    int64_t qhead = 0;  // ring buffer into queue_[node]
+    int32_t cur = -1;   // materialised packet, -1 none
+    int16_t cur_vc = -1, last_vc = -1;
+    int32_t sent = 0;
+    uint32_t alloc = 0;  // injection VCs held
+    uint8_t on = 0;
+  };
+  enum : uint8_t { kIdle, kRouting, kVcAlloc, kActive };
+  enum class Phase : uint8_t { Free, Warming, Running, Draining, Emptying };
+
+
+  void step();
+  void generate(int64_t t);
+  void inject(int64_t t);
+  void router_step(int r, int64_t t);
+  void route(int r, int i, const Flit& f, InVc& q);
+  void vc_alloc(int r, int64_t t);
+  void sw_alloc(int r, int64_t t);
+  void grant_switch(int r, int p, int o, int v, int64_t t);
+  void retire(int node, const Flit& f, int64_t t);
+  void buffer_write(int r, int i, const Flit& f, int64_t t);
+  void materialise(int node, int64_t t);
+  void enqueue(int node, uint64_t entry);
+  int32_t draw_destination(int node);
+  int64_t draw_gap();
+  void reset_generators();
+  void build_destinations();
+  void occ_change(int port_index, int delta);
+  int32_t alloc_packet();
+
+  // geometry helpers
+  int dir(int c, int t) const;  // 0 plus, 1 minus
+  int xy_port(int cur, int tgt) const;
+  int yx_port(int cur, int tgt) const;
+  uint64_t vc_range(int cur, int tgt, int port, int lo, int hi) const;
+  int used_sum(int r, int o, int lo, int hi) const;
+
+  Params p_;
+  int n_, V_, B_, VCS_, P_;
+  int k_;
+  bool torus_;
+  Routing routing_;
+  bool per_router_ = false;
+  std::vector<uint8_t> router_algo_;
+  Traffic traffic_;
+  double packet_prob_;
+  double log1mp_ = 0;
+  double r1_ = 0;  // on/off injection probability while on
+  bool generation_ = true;
+  int off_flit_, off_eject_, off_credit_, off_eject_credit_;
+
+  // RNG streams: destinations/routing/ties, injection.
+  struct Rng {
+    uint64_t s[4];
+    void seed(uint64_t v);
+    uint64_t next();
+    double uniform() { return static_cast<double>(next() >> 11) * 0x1.0p-53; }
+    uint32_t below(uint32_t n) {
+      return static_cast<uint32_t>((static_cast<unsigned __int128>(next()) * n) >> 64);
+    }
+  } rng_, rng_inj_;
+
+  std::vector<int16_t> X_, Y_;
+  uint8_t port_of_[64], vc_of_[64], next5_[5];
+  std::vector<int32_t> nbr_;       // [n*4]
+  std::vector<int32_t> dest_table_;
+  std::vector<double> hot_cum_;
+  std::vector<int32_t> hot_nodes_;
+
+  // routers
+  std::vector<InVc> vcs_;          // [n*VCS]
+  std::vector<Flit> buf_;          // [n*VCS*B]
+  std::vector<int16_t> used_;      // [n*VCS] (output VCs)
+  // Per router: input VCs per pipeline stage, eligible now / from the next
+  // cycle / later (delays > 1, then InVc::elig holds the cycle), and the
+  // output-VC masks.
+  struct Router {
+    uint64_t rc_now = 0, rc_next = 0, va_now = 0, va_next = 0, va_later = 0;
+    uint64_t sa_now = 0, sa_next = 0, sa_later = 0;
+    uint64_t alloc = 0;  // output VCs held by a packet
+    uint64_t busy = 0;   // output VCs with credits in use (used > 0)
+    struct Ptrs {
+      uint8_t sa_in[5] = {}, sa_out[5] = {}, sa_vc[5] = {};
+    } ptr;
+    bool has_work() const {
+      return (rc_now | rc_next | va_now | va_next | va_later | sa_now | sa_next | sa_later) != 0;
+    }
+    void advance(int64_t t, const std::vector<InVc>& vcs, size_t base);
+  };
+  std::vector<Router> routers_;
+  std::vector<uint8_t> va_in_ptr_, va_out_ptr_;   // [n*VCS]
+  struct Occ {
+    int64_t integral = 0, last = 0;  // time integral of `count` up to cycle `last`
+    int32_t count = 0;
+  };
+  std::vector<Occ> occ_;           // [n*5] flits buffered per input port
+  std::vector<int64_t> link_cnt_;  // [n*4]
+
+  // channels (timing wheels)
+  // Timing wheels: slot (cycle & wheel_mask_); as few slots as the delays
+  // need, so the live slots stay in L1.
+  int64_t wheel_mask_ = 0;
+  std::vector<std::vector<Arrival>> arrive_;
+  std::vector<std::vector<Ejection>> eject_;
+  std::vector<std::vector<int32_t>> credit_;  // r * 64 + output VC j
+  std::vector<std::vector<int32_t>> src_credit_;
+
+  // sources
+  std::vector<Source> src_;
+  std::vector<std::vector<uint64_t>> queue_;  // per node ring: (dst+1) << 40 | ctime
+  std::vector<int64_t> qlen_;
+  std::vector<int32_t> src_used_;  // [n*V]
+  int64_t queued_total_ = 0;
+
+  // packets
+  std::vector<Packet> pkts_;
+  std::vector<int32_t> free_pkts_;
+
+  // stats
+  int64_t now_ = 0;
+  int64_t last_move_ = 0;
+  bool deadlocked_ = false;
+  Counters ctr_;
+  bool record_ = false;
+  std::vector<DeliveredPacket> delivered_;
+  std::vector<int32_t> win_latencies_;  // packet latencies of the current run() call
+  // window of the current run() call
+  double win_lat_ = 0, win_nlat_ = 0, win_hops_ = 0;
+  int64_t win_pk_ = 0;
+  // measurement (measure())
+  Phase phase_ = Phase::Free;
+  int64_t drain_start_ = 0;
+  int64_t counted_pk_ = 0;
+  double counted_lat_ = 0, counted_nlat_ = 0, counted_hops_ = 0;
+  int64_t inflight_flits_ = 0;        // materialised, not yet ejected
+  int64_t inflight_ctime_sum_ = 0;    // sum of their ctimes
+  int64_t measured_inflight_ = 0;     // measured flits materialised, not yet ejected
+  int64_t pending_before_drain_ = 0;  // queued packets created before the drain start
+};
+
+MeasureResult measure(const Config& cfg);
+
+}  // namespace archgym::noc

@@ -1,0 +1,794 @@
+"""NoCRouting: choose the routing algorithm of a mesh network-on-chip, on a cycle-level simulator."""
+
+from __future__ import annotations
+
+import math
+import numbers
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import replace
+
+import gymnasium as gym
+import numpy as np
+from gymnasium import spaces
+
+from archgym import noc
+from archgym.envs.hw_resource import check_action
+
+#: The paper's four network-wide algorithms (Kao et al., NOCS 2019) and the
+#: routing function of archgym's core that stands for each (see the docstring
+#: of :class:`NoCRoutingEnv` for what each one does).
+PAPER_ROUTINGS: dict[str, str] = {
+    "xy": "dor",
+    "random_oblivious": "random_min",
+    "turn_model_oblivious": "west_first_oblivious",
+    "turn_model_adaptive": "west_first",
+}
+#: The default action set: the routing functions above, in that order.
+DEFAULT_ROUTINGS: tuple[str, ...] = tuple(PAPER_ROUTINGS.values())
+#: The default injection-rate sweep (flits/node/cycle): from low load past the
+#: saturation of every action on 8x8 shuffle (DOR saturates near 0.22).
+DEFAULT_RATES: tuple[float, ...] = (0.05, 0.10, 0.15, 0.20, 0.25, 0.30)
+#: Network-wide actions of the persistent variant: routings whose turns all lie
+#: in the west-first turn set (on every VC), so switching between them while
+#: packets are in flight cannot close a cycle of channel dependencies.
+SWITCHABLE_ROUTINGS: tuple[str, ...] = ("dor", "west_first_oblivious", "west_first")
+#: Patterns of the multi-pattern variant.
+MULTI_PATTERNS: tuple[str, ...] = ("uniform", "transpose", "shuffle", "bitrev")
+#: Phases of the persistent variants draw their pattern from these.
+PHASE_PATTERNS: tuple[str, ...] = ("uniform", "transpose", "bitcomp", "shuffle", "bitrev",
+                                   "tornado")
+#: Directions of link_utilisation's 4 columns and buffer_occupancy's 5 columns.
+OUT_PORTS = ("+x", "-x", "+y", "-y")
+IN_PORTS = ("from +x", "from -x", "from +y", "from -y", "injection")
+
+
+# ------------------------------------------------------------------ checks
+def _check_int(name: str, value, low: int, high: int | None = None) -> int:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < low \
+            or (high is not None and value > high):
+        rng = f">= {low}" if high is None else f"in [{low}, {high}]"
+        raise ValueError(f"{name} must be an integer {rng}, got {value!r}")
+    return int(value)
+
+
+def _check_rate(name: str, value) -> float:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) \
+            or not math.isfinite(float(value)) or not 0.0 < float(value) <= 1.0:
+        raise ValueError(f"{name} must be a number in (0, 1] flits/node/cycle, got {value!r}")
+    return float(value)
+
+
+def _check_name(kind: str, value, allowed: Sequence[str]) -> str:
+    if not isinstance(value, str) or value not in allowed:
+        raise ValueError(f"unknown {kind} {value!r}; allowed: {', '.join(allowed)}")
+    return value
+
+
+def _names(kind: str, value, allowed: Sequence[str]) -> tuple[str, ...]:
+    """A name or a non-empty sequence of distinct names, each checked."""
+    items = (value,) if isinstance(value, str) else tuple(value) if isinstance(value, Sequence) else None
+    if not items:
+        raise ValueError(f"{kind} must be a name or a non-empty sequence of names; "
+                         f"allowed: {', '.join(allowed)}")
+    items = tuple(_check_name(kind, v, allowed) for v in items)
+    if len(set(items)) != len(items):
+        raise ValueError(f"{kind} lists a name twice: {items}")
+    return items
+
+
+def _check_discrete(action, n: int) -> int:
+    """A Discrete(n) action as an int, or a ValueError/TypeError saying what is allowed."""
+    if isinstance(action, np.ndarray):
+        if action.shape != () or action.dtype.kind not in "iu":
+            raise ValueError(f"action must be one integer in [0, {n - 1}], got {action!r}")
+        action = action.item()
+    if isinstance(action, (bool, np.bool_)) or not isinstance(action, (numbers.Integral, np.integer)):
+        raise TypeError(f"action must be one integer in [0, {n - 1}], got {action!r}")
+    action = int(action)
+    if not 0 <= action < n:
+        raise ValueError(f"action {action} out of range: must be in [0, {n - 1}]")
+    return action
+
+
+def _base_config(k, num_vcs, vc_buf_size, packet_size, seed, overrides) -> noc.NocConfig:
+    k = _check_int("k", k, 2)
+    fields = {"k": k, "num_vcs": _check_int("num_vcs", num_vcs, 1),
+              "vc_buf_size": _check_int("vc_buf_size", vc_buf_size, 1),
+              "packet_size": _check_int("packet_size", packet_size, 1),
+              "seed": _check_int("seed", seed, 0), "injection_rate_uses_flits": True}
+    for key, value in (overrides or {}).items():
+        if key in ("routing_function", "traffic", "injection_rate"):
+            raise ValueError(f"config_overrides may not set {key}: the environment chooses it")
+        fields[key] = value
+    try:
+        return noc.NocConfig(**fields)
+    except TypeError as e:
+        raise ValueError(f"config_overrides: {e}") from None
+
+
+def _clean(value):
+    """Info values: plain Python numbers, NaN as None (so infos compare equal)."""
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if isinstance(value, (list, tuple)):
+        return [_clean(v) for v in value]
+    return value
+
+
+# ------------------------------------------------------------- result cache
+_CACHE: dict[noc.NocConfig, dict] = {}
+_LOCK = threading.Lock()
+#: Wall seconds of the last measure_points call that ran the simulator.
+LAST_MEASURE_SECONDS = 0.0
+
+
+def measure_points(configs: Sequence[noc.NocConfig], threads: int = 0) -> list[dict]:
+    """measure() of every config, computed once per process (by measure_many) and cached."""
+    global LAST_MEASURE_SECONDS
+    with _LOCK:
+        missing = list(dict.fromkeys(c for c in configs if c not in _CACHE))
+        if missing:
+            start = time.perf_counter()
+            for config, result in zip(missing, noc.measure_many(missing, threads=threads)):
+                _CACHE[config] = {k: _clean(v) for k, v in dict(result).items()}
+            LAST_MEASURE_SECONDS = time.perf_counter() - start
+        return [_CACHE[c] for c in configs]
+
+
+def clear_cache() -> None:
+    """Forget every cached measurement (the next use recomputes it)."""
+    with _LOCK:
+        _CACHE.clear()
+
+
+def precompute(threads: int = 0, **kwargs) -> np.ndarray:
+    """Measure the whole table of a :class:`NoCRoutingEnv` built with ``kwargs``.
+
+    Returns its capped-latency table (patterns x rates x actions).  Later envs
+    with the same settings in this process start without waiting.
+    """
+    env = NoCRoutingEnv(threads=threads, **kwargs)
+    return env.latency_table()
+
+
+# ------------------------------------------------------------------ drawing
+def _colour(x: np.ndarray) -> np.ndarray:
+    """Load in [0, 1] -> RGB uint8: dark blue (idle), green, yellow, red (saturated)."""
+    anchors = np.array([[40, 44, 110], [40, 160, 90], [245, 210, 50], [210, 40, 30]], dtype=np.float64)
+    x = np.clip(np.asarray(x, dtype=np.float64), 0.0, 1.0) * (len(anchors) - 1)
+    i = np.minimum(x.astype(np.int64), len(anchors) - 2)
+    f = (x - i)[..., None]
+    return np.round(anchors[i] * (1 - f) + anchors[i + 1] * f).astype(np.uint8)
+
+
+PITCH, ROUTER, BAR, MARGIN = 48, 18, 6, 16
+
+
+def mesh_rgb(k: int, link_utilisation: np.ndarray, buffer_occupancy: np.ndarray | None = None) -> np.ndarray:
+    """A k x k mesh as an RGB image (uint8, H x W x 3), drawn with numpy only.
+
+    Router (x, y) sits at column x, row k-1-y (north, +y, is up; node 0 at the
+    bottom left).  Each link is two parallel bars, one per direction (+x above
+    -x, +y left of -y), coloured by utilisation; routers are squares coloured
+    by their mean input-buffer occupancy; one scale for both: dark blue 0,
+    green, yellow, red 1.  A colour bar from 0 to 1 runs along the bottom.
+    """
+    link = np.asarray(link_utilisation, dtype=np.float64).reshape(k * k, 4)
+    occ = np.zeros(k * k) if buffer_occupancy is None else \
+        np.asarray(buffer_occupancy, dtype=np.float64).reshape(k * k, -1).mean(axis=1)
+    size = 2 * MARGIN + (k - 1) * PITCH + ROUTER
+    height = size + 24
+    img = np.full((height, size, 3), 245, dtype=np.uint8)
+
+    def corner(x, y):
+        return MARGIN + (k - 1 - y) * PITCH, MARGIN + x * PITCH  # top-left (row, col)
+
+    for n in range(k * k):
+        x, y = n % k, n // k
+        r0, c0 = corner(x, y)
+        mid_r, mid_c = r0 + ROUTER // 2, c0 + ROUTER // 2
+        if x + 1 < k:  # +x from n, -x from its east neighbour
+            a, b = c0 + ROUTER, c0 + PITCH
+            img[mid_r - BAR - 1:mid_r - 1, a:b] = _colour(link[n, 0])
+            img[mid_r + 1:mid_r + BAR + 1, a:b] = _colour(link[n + 1, 1])
+        if y + 1 < k:  # +y from n (up), -y from its north neighbour
+            a, b = r0 - PITCH + ROUTER, r0
+            img[a:b, mid_c - BAR - 1:mid_c - 1] = _colour(link[n, 2])
+            img[a:b, mid_c + 1:mid_c + BAR + 1] = _colour(link[n + k, 3])
+        img[r0:r0 + ROUTER, c0:c0 + ROUTER] = 30
+        img[r0 + 2:r0 + ROUTER - 2, c0 + 2:c0 + ROUTER - 2] = _colour(occ[n])
+    ramp = _colour(np.linspace(0.0, 1.0, size - 2 * MARGIN))
+    img[size + 6:size + 18, MARGIN:size - MARGIN] = ramp[None, :, :]
+    return img
+
+
+def mesh_ansi(k: int, link_utilisation: np.ndarray) -> str:
+    """A k x k mesh as text: link loads in tenths of a flit per cycle per direction.
+
+    North (+y) is up: row y = k-1 is printed first, node 0 is at the bottom
+    left.  ``o >3<1 o``: the link between two routers carries 0.3 flits/cycle
+    toward +x (east) and 0.1 toward -x; between two rows ``^2v0`` gives the
+    load toward +y (up, from the router below) and -y (down).  ``#`` means
+    >= 0.95 (saturated).
+    """
+    link = np.asarray(link_utilisation, dtype=np.float64).reshape(k * k, 4)
+
+    def d(u):
+        return "#" if u >= 0.95 else str(int(min(max(u, 0.0), 0.949) * 10))
+
+    lines = []
+    for y in range(k - 1, -1, -1):
+        if y + 1 < k:  # the links between row y+1 (above) and row y
+            lines.append("".join(f"^{d(link[x + k * y, 2])}v{d(link[x + k * (y + 1), 3])}".ljust(7)
+                                 for x in range(k)).rstrip())
+        lines.append("".join("o" + (f" >{d(link[x + k * y, 0])}<{d(link[x + k * y + 1, 1])} "
+                                    if x + 1 < k else "") for x in range(k)).rstrip())
+    return "\n".join(lines)
+
+
+# --------------------------------------------------------- contextual bandit
+class NoCRoutingEnv(gym.Env):
+    """Pick the network-wide routing algorithm of a mesh NoC for each injection rate.
+
+    ## Description
+    Kao, Yang, Chen, Ma and Krishna, "Reinforcement learning based
+    interconnection routing for adaptive traffic optimization" (NOCS 2019,
+    arXiv:1908.04484): an agent chooses which routing algorithm an 8x8 mesh
+    uses; the state is the injection rate of shuffle traffic with 1-flit
+    packets.  The original ran gem5/Garnet for a fixed 20,000 cycles, so its
+    latency past saturation depended on the run length.  Here every (state,
+    action) point is a BookSim-style steady-state measurement by archgym's
+    cycle-level simulator (:func:`archgym.noc.measure`: warm-up periods,
+    sample periods until latency and accepted rate change by less than 5%,
+    BookSim's abort past ``latency_thres``, drain), which reproduces BookSim2
+    (see ``docs/booksim.md``).
+
+    It is a contextual bandit: an episode sweeps the rates in order, one step
+    per rate, and the next state is the next rate whatever the action.
+
+    **Measured once, then looked up.**  A measurement of an 8x8 mesh takes
+    thousands of simulated cycles, so the environment does not simulate on
+    every step: on first use it measures every (pattern, rate, action) point
+    with :func:`archgym.noc.measure_many` (in parallel, in C++) and keeps the
+    results in memory for the life of the process (:func:`measure_points`;
+    :func:`precompute` fills it ahead of time).  Every point uses the same seed
+    (``seed``, default 42, BookSim's), so the table is reproducible and the
+    actions are compared under common random numbers; a step returns exactly
+    what ``archgym.noc.measure(env.point_config(state, action))`` returns.
+    The reward is therefore deterministic given (state, action): the noise of
+    a finite simulation is frozen into the table, as it would be for any
+    fixed-seed run (below saturation, differences of a few tenths of a cycle
+    between actions are within seed noise).  The first use costs about 1.5 s
+    for ``NoCRouting-v0`` (24 points) and 8 s for
+    ``NoCRouting-MultiPattern-v0`` (96 points) on 2 cores; later environments
+    with the same settings start at once.
+
+    Because the whole table is known, an exhaustive oracle is available:
+    :meth:`best_action`, :meth:`oracle_table`, :meth:`regret`, and
+    ``info["regret"]`` on every step.
+
+    ## Action Space
+    ``Discrete(len(routings))``, by default 4, the paper's algorithms:
+
+    * 0 ``dor`` (the paper's "xy"): dimension-order routing, X then Y.
+    * 1 ``random_min`` ("random_oblivious"): at every router a random
+      productive (minimal) direction on VCs 1..V-1, with VC 0 as a DOR
+      escape channel (deadlock-free by Duato's theorem).
+    * 2 ``west_first_oblivious`` ("turn_model_oblivious"): Glass and Ni's
+      west-first turn model (all westward hops first, no turn into west),
+      choosing at random among the minimal ports the model allows.
+    * 3 ``west_first`` ("turn_model_adaptive"): the same turn model, choosing
+      the allowed minimal port with the most free credits.
+
+    The two turn-model actions share one turn set, so they differ only in
+    adaptivity.  Any routing function of :data:`archgym.noc.ROUTING_FUNCTIONS`
+    can be offered instead with ``routings=``, e.g. ``odd_even`` (Chiu's
+    odd-even turn model, adaptive), ``duato`` (adaptive minimal with a DOR
+    escape VC) or BookSim's ``min_adapt``, ``xy_yx``, ``romm``.
+
+    ## Observation Space
+    ``Box(0, 1, (1,), float32)``: the injection rate in flits/node/cycle
+    (= packets/node/cycle for 1-flit packets).  With several patterns
+    (``traffic=("uniform", "transpose", ...)``) the observation is
+    ``Box(0, 1, (1 + P,), float32)``: the rate, then a one-hot pattern id.
+    ``info["state"]`` is the state index ``pattern * len(rates) + rate index``
+    for tabular agents.
+
+    ## Rewards
+    ``-latency``, where latency is the steady-state average packet latency in
+    cycles (creation to tail ejection, source queueing included) of the
+    (state, action) point, capped at ``latency_cap`` (default
+    ``latency_thres`` = 500): ``-min(avg_packet_latency, latency_cap)``.  A
+    point that BookSim's procedure declares unstable (``info["status"] ==
+    "unstable"``) gets exactly ``-latency_cap``.  ``"saturated"`` points
+    (finished but not converged, or accepted < 95% of offered) keep their
+    measured, capped latency.  Never -inf.
+
+    ## Starting State
+    The first rate (lowest by default) of the episode's pattern; with several
+    patterns the pattern is drawn uniformly from ``np_random`` at reset.
+
+    ## Episode End
+    Terminates after the step at the last rate (``len(rates)`` steps).  Never
+    truncates.  The observation returned with the last step repeats the last
+    state.
+
+    ## Arguments
+    ``k`` (mesh radix, default 8), ``traffic`` (a pattern of
+    :data:`archgym.noc.TRAFFIC_PATTERNS` or a sequence of them, default
+    ``"shuffle"``), ``rates`` (the sweep, each in (0, 1], default
+    :data:`DEFAULT_RATES`), ``routings`` (the actions, default
+    :data:`DEFAULT_ROUTINGS`), ``packet_size`` (1), ``num_vcs`` (4),
+    ``vc_buf_size`` (8), ``seed`` (the simulator seed of every point, 42),
+    the measurement settings ``warmup_periods`` (3), ``sample_period`` (1000),
+    ``max_samples`` (10), ``latency_thres`` (500.0), ``latency_cap``
+    (default ``latency_thres``), ``config_overrides`` (other
+    :class:`archgym.noc.NocConfig` fields, e.g. pipeline delays),
+    ``threads`` (for the first-use table; 0 = all cores) and ``render_mode``
+    (``"ansi"``, ``"rgb_array"``).  Shorter measurement settings make the
+    first-use table faster and noisier.
+
+    ``info`` on a step: the point's figures from measure()
+    (``avg_packet_latency``, ``avg_network_latency``, ``avg_flit_latency``,
+    ``avg_hops``, ``accepted_flit_rate``, ``injected_flit_rate``, ``status``,
+    ``sample_periods``, ``total_cycles``; NaN values as None), plus
+    ``latency`` (the capped value the reward negates), ``routing``,
+    ``pattern``, ``rate``, ``state``, ``best_action``, ``oracle_latency`` and
+    ``regret`` (latency - oracle_latency >= 0).
+
+    Rendering: ``"ansi"`` prints the state's table row (latency of every
+    action) and the mesh with the link loads of the last (state, action);
+    ``"rgb_array"`` draws that mesh as a heatmap (:func:`mesh_rgb`).  Link
+    loads are not part of a measurement, so rendering runs a short persistent
+    simulation (:class:`archgym.noc.Network`, ``render_cycles`` cycles after
+    as many warm-up cycles) of the point, cached per point.
+
+    ## Version History
+    * v0: initial version.
+    """
+
+    metadata = {"render_modes": ["ansi", "rgb_array"], "render_fps": 4}
+
+    def __init__(self, k: int = 8, traffic="shuffle", rates: Sequence[float] = DEFAULT_RATES,
+                 routings: Sequence[str] = DEFAULT_ROUTINGS, packet_size: int = 1,
+                 num_vcs: int = 4, vc_buf_size: int = 8, seed: int = 42,
+                 warmup_periods: int = 3, sample_period: int = 1000, max_samples: int = 10,
+                 latency_thres: float = 500.0, latency_cap: float | None = None,
+                 config_overrides: dict | None = None, threads: int = 0,
+                 render_cycles: int = 2000, render_mode: str | None = None):
+        if render_mode not in (None, "ansi", "rgb_array"):
+            raise ValueError(f"unknown render_mode {render_mode!r}; allowed: None, 'ansi', 'rgb_array'")
+        self.patterns = _names("traffic pattern", traffic, noc.TRAFFIC_PATTERNS)
+        self.routings = _names("routing", routings, noc.ROUTING_FUNCTIONS)
+        if isinstance(rates, (str, bytes)) or not isinstance(rates, Sequence) or not rates:
+            raise ValueError(f"rates must be a non-empty sequence of numbers in (0, 1], got {rates!r}")
+        self.rates = tuple(_check_rate("rates[]", r) for r in rates)
+        overrides = dict(config_overrides or {})
+        overrides.update(warmup_periods=_check_int("warmup_periods", warmup_periods, 0),
+                         sample_period=_check_int("sample_period", sample_period, 1),
+                         max_samples=_check_int("max_samples", max_samples, 1))
+        if isinstance(latency_thres, bool) or not isinstance(latency_thres, numbers.Real) \
+                or not latency_thres > 0:
+            raise ValueError(f"latency_thres must be a positive number, got {latency_thres!r}")
+        overrides["latency_thres"] = float(latency_thres)
+        self.base = _base_config(k, num_vcs, vc_buf_size, packet_size, seed, overrides)
+        cap = latency_thres if latency_cap is None else latency_cap
+        if isinstance(cap, bool) or not isinstance(cap, numbers.Real) or not math.isfinite(cap) \
+                or cap <= 0:
+            raise ValueError(f"latency_cap must be a positive finite number, got {latency_cap!r}")
+        self.latency_cap = float(cap)
+        self.threads = _check_int("threads", threads, 0)
+        self.render_cycles = _check_int("render_cycles", render_cycles, 1)
+        self.render_mode = render_mode
+        self.k = self.base.k
+        P, R = len(self.patterns), len(self.rates)
+        self.num_states = P * R
+        self.action_space = spaces.Discrete(len(self.routings))
+        self.observation_space = spaces.Box(0.0, 1.0, (1 + (P if P > 1 else 0),), dtype=np.float32)
+        self._figures: list[dict] | None = None
+        self._latency: np.ndarray | None = None
+        self._pattern, self._t, self._done = 0, 0, True
+        self._last: tuple[int, int] | None = None
+        self._loads: dict[noc.NocConfig, tuple[np.ndarray, np.ndarray]] = {}
+
+    # ------------------------------------------------------------ the table
+    def point_config(self, state: int, action: int) -> noc.NocConfig:
+        """The NocConfig measured for (state index, action)."""
+        state = _check_int("state", state, 0, self.num_states - 1)
+        action = _check_int("action", action, 0, len(self.routings) - 1)
+        p, r = divmod(state, len(self.rates))
+        return replace(self.base, traffic=self.patterns[p], injection_rate=self.rates[r],
+                       routing_function=self.routings[action])
+
+    def _table(self) -> list[dict]:
+        if self._figures is None:
+            A = len(self.routings)
+            configs = [self.point_config(s, a) for s in range(self.num_states) for a in range(A)]
+            self._figures = measure_points(configs, self.threads)
+            lat = np.array([self._capped(f) for f in self._figures], dtype=np.float64)
+            self._latency = lat.reshape(len(self.patterns), len(self.rates), A)
+        return self._figures
+
+    def _capped(self, figures: dict) -> float:
+        latency = figures.get("avg_packet_latency")
+        if figures.get("status") == "unstable" or latency is None or not math.isfinite(latency):
+            return self.latency_cap
+        return min(float(latency), self.latency_cap)
+
+    def figures(self, state: int, action: int) -> dict:
+        """measure()'s figures for (state index, action) (NaN as None)."""
+        self.point_config(state, action)  # checks both
+        return dict(self._table()[state * len(self.routings) + action])
+
+    def latency_table(self) -> np.ndarray:
+        """Capped latency (the negated reward) of every point: (patterns, rates, actions)."""
+        self._table()
+        return self._latency.copy()
+
+    def oracle_table(self) -> np.ndarray:
+        """Best action (lowest capped latency; ties -> lowest index) per state: (patterns, rates)."""
+        return self.latency_table().argmin(axis=2)
+
+    def state_index(self, state) -> int:
+        """A state index from an index or an observation of this environment."""
+        if isinstance(state, (numbers.Integral, np.integer)) and not isinstance(state, bool):
+            return _check_int("state", int(state), 0, self.num_states - 1)
+        obs = np.asarray(state, dtype=np.float64).ravel()
+        if obs.shape != self.observation_space.shape:
+            raise ValueError(f"state must be a state index in [0, {self.num_states - 1}] or an "
+                             f"observation of shape {self.observation_space.shape}, got {state!r}")
+        p = int(np.argmax(obs[1:])) if len(self.patterns) > 1 else 0
+        r = int(np.argmin(np.abs(np.array(self.rates) - obs[0])))
+        if abs(self.rates[r] - obs[0]) > 1e-6:
+            raise ValueError(f"rate {obs[0]:g} is not one of this environment's rates {self.rates}")
+        return p * len(self.rates) + r
+
+    def best_action(self, state) -> int:
+        """The oracle's action for a state (index or observation)."""
+        s = self.state_index(state)
+        return int(self.oracle_table().reshape(-1)[s])
+
+    def regret(self, state, action) -> float:
+        """Capped latency of ``action`` minus the oracle's, in cycles (>= 0)."""
+        s = self.state_index(state)
+        a = _check_discrete(action, len(self.routings))
+        row = self.latency_table().reshape(self.num_states, -1)[s]
+        return float(row[a] - row.min())
+
+    # ------------------------------------------------------------ episodes
+    def _obs(self) -> np.ndarray:
+        obs = np.zeros(self.observation_space.shape, dtype=np.float32)
+        obs[0] = self.rates[min(self._t, len(self.rates) - 1)]
+        if len(self.patterns) > 1:
+            obs[1 + self._pattern] = 1.0
+        return obs
+
+    def _state(self) -> int:
+        return self._pattern * len(self.rates) + min(self._t, len(self.rates) - 1)
+
+    def reset(self, *, seed=None, options=None):
+        super().reset(seed=seed)
+        self._table()
+        self._pattern = int(self.np_random.integers(len(self.patterns))) if len(self.patterns) > 1 else 0
+        self._t, self._done, self._last = 0, False, None
+        s = self._state()
+        return self._obs(), {"state": s, "pattern": self.patterns[self._pattern],
+                             "rate": self.rates[0]}
+
+    def step(self, action):
+        if self._done:
+            raise RuntimeError("step() called after the episode ended; call reset()")
+        a = _check_discrete(action, len(self.routings))
+        s = self._state()
+        figures = self._table()[s * len(self.routings) + a]
+        row = self._latency.reshape(self.num_states, -1)[s]
+        latency = float(row[a])
+        best = int(row.argmin())
+        info = dict(figures)
+        info.update(latency=latency, routing=self.routings[a], pattern=self.patterns[self._pattern],
+                    rate=self.rates[self._t], state=s, best_action=best,
+                    oracle_latency=float(row[best]), regret=float(latency - row[best]))
+        self._last = (s, a)
+        self._t += 1
+        self._done = self._t == len(self.rates)
+        return self._obs(), -latency, self._done, False, info
+
+    # ------------------------------------------------------------ rendering
+    def _point_loads(self, s: int, a: int) -> tuple[np.ndarray, np.ndarray]:
+        config = self.point_config(s, a)
+        if config not in self._loads:
+            net = noc.Network(config)
+            net.run(self.render_cycles)  # warm-up
+            out = net.run(self.render_cycles)
+            self._loads[config] = (np.asarray(out["link_utilisation"], dtype=np.float32),
+                                   np.asarray(out["buffer_occupancy"], dtype=np.float32))
+        return self._loads[config]
+
+    def render(self):
+        if self.render_mode is None:
+            return None
+        s, a = self._last if self._last is not None else (self._state(), 0)
+        link, occ = self._point_loads(s, a)
+        if self.render_mode == "rgb_array":
+            return mesh_rgb(self.k, link, occ)
+        p, r = divmod(s, len(self.rates))
+        row = self.latency_table().reshape(self.num_states, -1)[s]
+        lines = [(f"NoCRouting {self.k}x{self.k} mesh, {self.patterns[p]} traffic, rate "
+                  f"{self.rates[r]:g} flits/node/cycle (state {s})"),
+                 ("  ".join(f"{name}: {lat:.1f}{'*' if i == row.argmin() else ''}"
+                            for i, (name, lat) in enumerate(zip(self.routings, row)))
+                  + "   (capped latency, cycles; * = oracle)"),
+                 f"link loads with {self.routings[a]} (tenths of a flit/cycle):",
+                 mesh_ansi(self.k, link)]
+        return "\n".join(lines)
+
+
+# ---------------------------------------------------------------- persistent
+class NoCRoutingPersistentEnv(gym.Env):
+    """Control the routing of a running mesh NoC whose traffic changes phase.
+
+    ## Description
+    The control problem the NOCS 2019 setting (:class:`NoCRoutingEnv`) leaves
+    out: the network keeps running between decisions.  A persistent
+    :class:`archgym.noc.Network` (cycle-level, input-queued VC routers,
+    credit flow control, unbounded source queues) advances ``cycles_per_step``
+    cycles per step; queues, in-flight packets and backlogs carry over.  The
+    traffic changes phase during the episode: each phase has a pattern drawn
+    from ``patterns`` and a rate drawn uniformly from ``rate_range`` and lasts
+    a number of steps drawn uniformly from ``phase_steps`` (all from
+    ``np_random``), so a good policy must react to congestion it observes.
+
+    ``per_router=False`` (``NoCRouting-Persistent-v0``): one routing
+    function for the whole network.  ``per_router=True``
+    (``NoCRouting-PerRouter-v0``): every router picks its own function
+    among :data:`archgym.noc.ROUTINGS_PER_ROUTER` (dor, min_adapt, duato,
+    random_min), which share VC 0 along the XY port as an escape channel.
+
+    **Deadlock.**  The routing changes while packets are in flight, so the
+    union of the old and the new routing's channel dependencies must stay
+    acyclic.  The default network-wide actions
+    (:data:`SWITCHABLE_ROUTINGS`: ``dor``, ``west_first_oblivious``,
+    ``west_first``) all turn within the west-first turn set on every VC, so
+    any switching sequence is deadlock-free.  Switching between an
+    escape-VC routing (``random_min``, ``duato``) and one that uses the
+    adaptive VCs freely (``dor``, turn models), or between different turn
+    models, can deadlock (Duato's condition needs atomic use of the adaptive
+    VCs); pass such sets with ``routings=`` at your own risk.  In the per-router
+    variant every policy keeps VC 0 as the XY escape channel and takes an
+    adaptive VC only when it is empty, so mixtures, and changes of mixture
+    while packets are in flight, are deadlock-free (stress-tested in
+    tests/test_noc_core.py).  Should a deadlock occur anyway, the core's
+    watchdog detects it (no flit moved for 1000 cycles with flits in flight)
+    and the episode ends (see Rewards); it never hangs.
+
+    ## Action Space
+    ``Discrete(len(routings))`` (default 3: dor, west_first_oblivious,
+    west_first) or, per router, ``MultiDiscrete([len(ROUTINGS_PER_ROUTER)] *
+    k*k)`` (router id x + k*y).  The action applies to packets routed from the
+    start of the step; a packet keeps the network-wide routing it was injected
+    with, while per-router choices apply at each router a head flit reaches.
+
+    ## Observation Space
+    ``Box(0, 1, (9 k^2 + 4,), float32)``, all measured over the last step:
+    link utilisation (k^2 x 4, flits per cycle on each output link, ports +x,
+    -x, +y, -y; 0 where a mesh edge has no link), input-buffer occupancy
+    (k^2 x 5, the fraction of the port's V x B flit slots in use, ports from
+    +x, -x, +y, -y and injection), then ``min(latency / latency_cap, 1)``,
+    the accepted and the injected flit rate (flits/node/cycle) and
+    ``min(backlog_flits / (k^2 cycles_per_step), 1)``.
+
+    ## Rewards
+    With L = average latency (cycles, creation to tail ejection) of the
+    packets delivered during the step, Q = backlog_flits (flits still waiting
+    in the source queues at the end of the step), N = k^2 and lambda = the
+    phase's offered rate (flits/node/cycle)::
+
+        latency_term = min(L, latency_cap)   (latency_cap if nothing was delivered
+                                              while flits were waiting; 0 if idle)
+        backlog_term = min(Q / (N * lambda), latency_cap)
+        reward = -(latency_term + backlog_weight * backlog_term)
+
+    backlog_term is Little's-law estimate of the queueing delay of the
+    backlog: the cycles the source queues would take to drain at the offered
+    rate.  Without it a policy could look good by delivering few, short
+    packets while the rest wait at the sources (the latency of a packet
+    counts only once it is delivered).  Defaults: latency_cap 500,
+    backlog_weight 1.0, so reward is in [-1000, 0].  A deadlock reported by
+    the core (``info["status"] == "deadlock"``) ends the episode with
+    ``-(1 + backlog_weight) * latency_cap`` and ``info["reason"] ==
+    "deadlock"``.
+
+    ## Starting State
+    A fresh network (seeded from ``np_random``) runs ``warmup_cycles`` in the
+    first phase with routing action 0 (``routings[0]`` / every router
+    ``ROUTINGS_PER_ROUTER[0]``); the observation is that warm-up's.
+
+    ## Episode End
+    Truncates after ``max_steps`` steps; terminates only on a deadlock.
+
+    ## Arguments
+    ``k`` (8), ``per_router`` (False), ``routings`` (network-wide actions,
+    default :data:`SWITCHABLE_ROUTINGS`),
+    ``patterns`` (default :data:`PHASE_PATTERNS`), ``rate_range``
+    ((0.02, 0.32)), ``phase_steps`` ((4, 12), inclusive), ``cycles_per_step``
+    (500), ``warmup_cycles`` (1000), ``max_steps`` (64), ``backlog_weight``
+    (1.0), ``latency_cap`` (500.0), ``packet_size`` (1), ``num_vcs`` (4),
+    ``vc_buf_size`` (8), ``config_overrides`` (other NocConfig fields),
+    ``render_mode`` (``"ansi"``, ``"rgb_array"``).
+
+    ``info``: ``latency`` (L, None if nothing was delivered),
+    ``network_latency``, ``delivered_packets``, ``throughput`` (accepted
+    flit rate), ``injected_flit_rate``, ``backlog_flits``,
+    ``in_network_flits``, ``status``, ``latency_term``, ``backlog_term``,
+    ``pattern``, ``rate``, ``phase`` (index of the phase in the episode),
+    ``cycle``, and ``routing`` (the name, or the per-router names).
+
+    ## Version History
+    * v0: initial version.
+    """
+
+    metadata = {"render_modes": ["ansi", "rgb_array"], "render_fps": 4}
+
+    def __init__(self, k: int = 8, per_router: bool = False,
+                 routings: Sequence[str] = SWITCHABLE_ROUTINGS,
+                 patterns: Sequence[str] = PHASE_PATTERNS,
+                 rate_range: tuple[float, float] = (0.02, 0.32),
+                 phase_steps: tuple[int, int] = (4, 12), cycles_per_step: int = 500,
+                 warmup_cycles: int = 1000, max_steps: int = 64, backlog_weight: float = 1.0,
+                 latency_cap: float = 500.0, packet_size: int = 1, num_vcs: int = 4,
+                 vc_buf_size: int = 8, config_overrides: dict | None = None,
+                 render_mode: str | None = None):
+        if render_mode not in (None, "ansi", "rgb_array"):
+            raise ValueError(f"unknown render_mode {render_mode!r}; allowed: None, 'ansi', 'rgb_array'")
+        self.per_router = bool(per_router)
+        self.routings = (tuple(noc.ROUTINGS_PER_ROUTER) if self.per_router
+                         else _names("routing", routings, noc.ROUTING_FUNCTIONS))
+        self.patterns = _names("traffic pattern", patterns, noc.TRAFFIC_PATTERNS)
+        if not isinstance(rate_range, Sequence) or len(rate_range) != 2:
+            raise ValueError(f"rate_range must be (low, high), got {rate_range!r}")
+        lo, hi = (_check_rate("rate_range[]", r) for r in rate_range)
+        if lo > hi:
+            raise ValueError(f"rate_range must have low <= high, got {rate_range!r}")
+        self.rate_range = (lo, hi)
+        if not isinstance(phase_steps, Sequence) or len(phase_steps) != 2:
+            raise ValueError(f"phase_steps must be (min, max), got {phase_steps!r}")
+        a, b = (_check_int("phase_steps[]", v, 1) for v in phase_steps)
+        if a > b:
+            raise ValueError(f"phase_steps must have min <= max, got {phase_steps!r}")
+        self.phase_steps = (a, b)
+        self.cycles_per_step = _check_int("cycles_per_step", cycles_per_step, 1)
+        self.warmup_cycles = _check_int("warmup_cycles", warmup_cycles, 0)
+        self.max_steps = _check_int("max_steps", max_steps, 2)
+        for name, value in (("backlog_weight", backlog_weight), ("latency_cap", latency_cap)):
+            if isinstance(value, bool) or not isinstance(value, numbers.Real) \
+                    or not math.isfinite(value) or value < 0 or (name == "latency_cap" and value == 0):
+                raise ValueError(f"{name} must be a finite number {'> 0' if name == 'latency_cap' else '>= 0'}, "
+                                 f"got {value!r}")
+        self.backlog_weight, self.latency_cap = float(backlog_weight), float(latency_cap)
+        self.base = _base_config(k, num_vcs, vc_buf_size, packet_size, 0, config_overrides)
+        self.base = replace(self.base, traffic=self.patterns[0], injection_rate=lo,
+                            routing_function=self.routings[0])
+        self.render_mode = render_mode
+        self.k = self.base.k
+        n = self.k * self.k
+        self._n = n
+        self.action_space = (spaces.MultiDiscrete(np.full(n, len(self.routings), dtype=np.int64))
+                             if self.per_router else spaces.Discrete(len(self.routings)))
+        self.observation_space = spaces.Box(0.0, 1.0, (9 * n + 4,), dtype=np.float32)
+        self._net: noc.Network | None = None
+        self._last: dict | None = None
+        self._done = True
+        self._capacity = float(self.base.num_vcs * self.base.vc_buf_size)
+
+    # ------------------------------------------------------------ phases
+    def _new_phase(self) -> None:
+        self._phase += 1
+        self._pattern = self.patterns[int(self.np_random.integers(len(self.patterns)))]
+        lo, hi = self.rate_range
+        self._rate = float(self.np_random.uniform(lo, hi)) if hi > lo else lo
+        self._phase_left = int(self.np_random.integers(self.phase_steps[0], self.phase_steps[1] + 1))
+        self._net.set_traffic(self._pattern)
+        self._net.set_injection_rate(self._rate)
+
+    def _routing_info(self, action):
+        if self.per_router:
+            return [self.routings[i] for i in action]
+        return self.routings[action]
+
+    # ------------------------------------------------------------ gym API
+    def reset(self, *, seed=None, options=None):
+        super().reset(seed=seed)
+        sim_seed = int(self.np_random.integers(2**31 - 1))
+        self._net = noc.Network(replace(self.base, seed=sim_seed))
+        self._phase = -1
+        self._new_phase()
+        first = np.zeros(self._n, dtype=np.int64) if self.per_router else 0
+        self._set_routing(first)
+        self._t, self._done = 0, False
+        out = self._net.run(self.warmup_cycles)
+        self._last = out
+        info = {"pattern": self._pattern, "rate": self._rate, "phase": self._phase,
+                "cycle": int(self._net.cycle), "status": out["status"]}
+        return self._obs(out), info
+
+    def _set_routing(self, action) -> None:
+        if self.per_router:
+            self._net.set_routing(np.asarray(action, dtype=np.int32))
+        else:
+            self._net.set_routing(self.routings[action])
+
+    def step(self, action):
+        if self._done:
+            raise RuntimeError("step() called after the episode ended; call reset()")
+        if self.per_router:
+            a = np.array(check_action(action, self.action_space.nvec), dtype=np.int64)
+        else:
+            a = _check_discrete(action, len(self.routings))
+        if self._phase_left == 0:
+            self._new_phase()
+        self._phase_left -= 1
+        self._set_routing(a)
+        out = self._net.run(self.cycles_per_step)
+        self._last = out
+        self._t += 1
+        info = self._info(out, a)
+        deadlock = out["status"] == "deadlock"
+        if deadlock:
+            reward = -(1.0 + self.backlog_weight) * self.latency_cap
+            info["reason"] = "deadlock"
+        else:
+            reward = -(info["latency_term"] + self.backlog_weight * info["backlog_term"])
+        self._done = deadlock or self._t >= self.max_steps
+        return self._obs(out), float(reward), bool(deadlock), bool(not deadlock and self._done), info
+
+    def _info(self, out: dict, action) -> dict:
+        delivered = int(out["delivered_packets"])
+        backlog, in_net = int(out["backlog_flits"]), int(out["in_network_flits"])
+        latency = _clean(float(out["avg_latency"])) if delivered else None
+        if delivered:
+            latency_term = min(float(out["avg_latency"]), self.latency_cap)
+        else:
+            latency_term = self.latency_cap if backlog + in_net > 0 else 0.0
+        backlog_term = min(backlog / (self._n * self._rate), self.latency_cap)
+        return {"latency": latency, "network_latency": _clean(float(out["avg_network_latency"])) if delivered else None,
+                "delivered_packets": delivered, "throughput": float(out["accepted_flit_rate"]),
+                "injected_flit_rate": float(out["injected_flit_rate"]), "backlog_flits": backlog,
+                "in_network_flits": in_net, "status": str(out["status"]),
+                "latency_term": float(latency_term), "backlog_term": float(backlog_term),
+                "pattern": self._pattern, "rate": self._rate, "phase": self._phase,
+                "cycle": int(self._net.cycle), "routing": self._routing_info(action)}
+
+    def _obs(self, out: dict) -> np.ndarray:
+        n = self._n
+        link = np.asarray(out["link_utilisation"], dtype=np.float32).reshape(n * 4)
+        occ = np.asarray(out["buffer_occupancy"], dtype=np.float32).reshape(n * 5)
+        delivered = int(out["delivered_packets"])
+        lat = float(out["avg_latency"]) if delivered else (self.latency_cap if int(out["backlog_flits"]) else 0.0)
+        if not math.isfinite(lat):
+            lat = self.latency_cap
+        tail = np.array([min(lat / self.latency_cap, 1.0), out["accepted_flit_rate"],
+                         out["injected_flit_rate"],
+                         int(out["backlog_flits"]) / (n * self.cycles_per_step)], dtype=np.float32)
+        obs = np.concatenate([link, occ, tail]).astype(np.float32)
+        np.clip(np.nan_to_num(obs, nan=0.0), 0.0, 1.0, out=obs)
+        return obs
+
+    def render(self):
+        if self.render_mode is None or self._last is None:
+            return None
+        link = np.asarray(self._last["link_utilisation"], dtype=np.float32)
+        occ = np.asarray(self._last["buffer_occupancy"], dtype=np.float32)
+        if self.render_mode == "rgb_array":
+            return mesh_rgb(self.k, link, occ)
+        out = self._last
+        head = (f"NoCRouting {self.k}x{self.k} mesh, cycle {int(self._net.cycle)}, phase "
+                f"{self._phase}: {self._pattern} at {self._rate:.3f} flits/node/cycle\n"
+                f"latency {float(out['avg_latency']):.1f} cycles, accepted "
+                f"{float(out['accepted_flit_rate']):.3f} flits/node/cycle, backlog "
+                f"{int(out['backlog_flits'])} flits, in network {int(out['in_network_flits'])}\n"
+                "link loads (tenths of a flit/cycle; > +x, < -x, ^ +y, v -y, # saturated):")
+        return head + "\n" + mesh_ansi(self.k, link)

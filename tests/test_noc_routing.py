@@ -1,0 +1,317 @@
+"""NoCRouting environments: contextual bandit, oracle, persistent and per-router variants."""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+import gymnasium as gym
+import numpy as np
+import pytest
+
+import archgym  # noqa: F401  (registers the environments)
+from archgym import noc
+from archgym.envs import noc_routing as nr
+
+# Short measurements keep these tables to a fraction of a second; the
+# registered ids use BookSim's full procedure.
+FAST = {"warmup_periods": 1, "sample_period": 500, "max_samples": 6}
+
+
+def _episode(env, policy):
+    obs, info = env.reset(seed=0)
+    steps = [(obs, None, False, info)]
+    done = False
+    while not done:
+        obs, reward, terminated, truncated, info = env.step(policy(len(steps) - 1, obs))
+        assert truncated is False
+        steps.append((obs, reward, terminated, info))
+        done = terminated
+    return steps
+
+
+# ------------------------------------------------------- contextual bandit
+def test_registered_default_is_the_paper_setting():
+    env = gym.make("NoCRouting-v0").unwrapped
+    assert env.base.k == 8 and env.patterns == ("shuffle",) and env.base.packet_size == 1
+    assert env.routings == ("dor", "random_min", "west_first_oblivious", "west_first")
+    assert env.action_space == gym.spaces.Discrete(4)
+    assert env.observation_space.shape == (1,) and env.observation_space.dtype == np.float32
+    # BookSim's measurement procedure, not a shortened one
+    assert (env.base.warmup_periods, env.base.sample_period, env.base.max_samples) == (3, 1000, 10)
+    assert env.base.latency_thres == 500.0 and env.latency_cap == 500.0
+
+
+def test_one_step_per_rate_in_order_whatever_the_action():
+    rates = (0.05, 0.15, 0.25)
+    env = nr.NoCRoutingEnv(rates=rates, **FAST)
+    for policy in (lambda t, o: 0, lambda t, o: 3 - t, lambda t, o: t % 2):
+        steps = _episode(env, policy)
+        assert len(steps) == len(rates) + 1  # reset + one step per rate
+        assert [float(s[0][0]) for s in steps[:-1]] == pytest.approx(list(rates))
+        assert [s[3]["state"] for s in steps] == [0, 0, 1, 2]
+        assert [s[3]["rate"] for s in steps[1:]] == list(rates)
+        assert [s[2] for s in steps[1:]] == [False, False, True]
+    with pytest.raises(RuntimeError, match="reset"):
+        env.step(0)
+
+
+def test_reward_is_minus_capped_latency_of_measure():
+    env = nr.NoCRoutingEnv(rates=(0.05, 0.2, 0.45), **FAST)
+    env.reset(seed=0)
+    for t in range(3):
+        action = t % env.action_space.n
+        _, reward, _, _, info = env.step(action)
+        config = env.point_config(t, action)
+        assert config.traffic == "shuffle" and config.injection_rate == (0.05, 0.2, 0.45)[t]
+        assert config.routing_function == env.routings[action] and config.seed == 42
+        expected = noc.measure(config)  # same config and seed -> bit-identical
+        for key in ("avg_packet_latency", "avg_network_latency", "accepted_flit_rate", "status",
+                    "total_cycles"):
+            value = expected[key]
+            assert info[key] == (None if isinstance(value, float) and math.isnan(value) else value), key
+        if expected["status"] == "unstable":
+            assert reward == -env.latency_cap and info["latency"] == env.latency_cap
+        else:
+            assert reward == -min(expected["avg_packet_latency"], env.latency_cap)
+    # 0.45 is far past shuffle's saturation (~0.22-0.27): unstable, capped, finite
+    assert info["status"] == "unstable" and reward == -500.0
+
+
+def test_oracle_minimises_latency_and_has_zero_regret():
+    env = nr.NoCRoutingEnv(rates=(0.05, 0.15, 0.2, 0.25, 0.3), **FAST)
+    table = env.latency_table()
+    assert table.shape == (1, 5, 4) and np.all(np.isfinite(table))
+    assert np.all(table <= env.latency_cap) and np.all(table > 0)
+    oracle = env.oracle_table()
+    for s in range(env.num_states):
+        best = env.best_action(s)
+        assert best == oracle[0, s]
+        assert table[0, s, best] == table[0, s].min()
+        assert all(env.regret(s, a) == table[0, s, a] - table[0, s].min() >= 0 for a in range(4))
+    # the oracle policy: regret 0 at every step, return = -sum of per-state minima
+    steps = _episode(env, lambda t, obs: env.best_action(obs))
+    assert all(s[3]["regret"] == 0.0 and s[3]["best_action"] == env.best_action(s[3]["state"])
+               for s in steps[1:])
+    assert sum(s[1] for s in steps[1:]) == pytest.approx(-table[0].min(axis=1).sum())
+    # the routings differ somewhere in this sweep (otherwise the task is empty)
+    assert np.ptp(table[0], axis=1).max() > 1.0
+    # a fixed action's regret is what info reports
+    steps = _episode(env, lambda t, obs: 0)
+    assert [s[3]["regret"] for s in steps[1:]] == [env.regret(s, 0) for s in range(5)]
+
+
+def test_table_is_measured_once_and_reproducible():
+    kwargs = dict(rates=(0.1, 0.2), routings=("dor", "odd_even"), **FAST)
+    first = nr.precompute(**kwargs)
+    configs = [nr.NoCRoutingEnv(**kwargs).point_config(s, a) for s in range(2) for a in range(2)]
+    assert all(c in nr._CACHE for c in configs)
+    nr.clear_cache()
+    assert np.array_equal(nr.precompute(**kwargs), first)  # recomputed, same seed -> same table
+
+
+def test_multi_pattern_variant():
+    env = gym.make("NoCRouting-MultiPattern-v0", rates=(0.05, 0.1), **FAST).unwrapped
+    P, R = len(env.patterns), len(env.rates)
+    assert env.patterns == nr.MULTI_PATTERNS and env.observation_space.shape == (1 + P,)
+    seen = set()
+    for seed in range(12):
+        obs, info = env.reset(seed=seed)
+        p = env.patterns.index(info["pattern"])
+        seen.add(p)
+        assert obs[1 + p] == 1.0 and obs[1:].sum() == 1.0 and info["state"] == p * R
+        assert env.state_index(obs) == p * R
+    assert len(seen) > 1  # the pattern is drawn per episode
+    assert env.oracle_table().shape == (P, R)
+
+
+# ------------------------------------------------------------- persistent
+def _persistent(**kwargs):
+    return nr.NoCRoutingPersistentEnv(**{"cycles_per_step": 300, "warmup_cycles": 300, **kwargs})
+
+
+def _reward_from_info(env, info):
+    latency_term = env.latency_cap if info["latency"] is None else min(info["latency"], env.latency_cap)
+    if info["latency"] is None and info["backlog_flits"] + info["in_network_flits"] == 0:
+        latency_term = 0.0
+    backlog_term = min(info["backlog_flits"] / (env.k * env.k * info["rate"]), env.latency_cap)
+    return -(latency_term + env.backlog_weight * backlog_term)
+
+
+def test_persistent_queues_carry_over_above_saturation():
+    # transpose with DOR saturates at 0.14 flits/node/cycle: at 0.4 the source queues grow
+    env = _persistent(routings=("dor",), patterns=("transpose",), rate_range=(0.4, 0.4),
+                      phase_steps=(100, 100), max_steps=8)
+    env.reset(seed=1)
+    backlog, cycles = [], []
+    for _ in range(6):
+        _, reward, terminated, truncated, info = env.step(0)
+        backlog.append(info["backlog_flits"])
+        cycles.append(info["cycle"])
+        assert reward == pytest.approx(_reward_from_info(env, info))
+        assert not terminated and not truncated
+    assert all(b > a for a, b in itertools.pairwise(backlog)), backlog
+    assert cycles == [600 + 300 * i for i in range(6)]  # warm-up + steps, never restarted
+    assert info["throughput"] < 0.4 * 0.8 and info["backlog_term"] > 0
+    # below saturation the backlog stays small
+    env = _persistent(routings=("dor",), patterns=("transpose",), rate_range=(0.05, 0.05), max_steps=8)
+    env.reset(seed=1)
+    for _ in range(6):
+        _, reward, _, _, info = env.step(0)
+        assert reward == pytest.approx(_reward_from_info(env, info))
+    assert info["backlog_flits"] < 64 and info["throughput"] == pytest.approx(0.05, rel=0.3)
+
+
+def test_persistent_phases_change_and_are_seeded():
+    env = _persistent(phase_steps=(1, 2), max_steps=12)
+
+    def schedule(seed):
+        env.reset(seed=seed)
+        out = []
+        for t in range(12):
+            _, reward, terminated, truncated, info = env.step(t % env.action_space.n)
+            assert reward == pytest.approx(_reward_from_info(env, info))
+            out.append((info["phase"], info["pattern"], info["rate"]))
+        assert truncated and not terminated  # max_steps reached
+        return out
+
+    first = schedule(3)
+    phases = [p for p, _, _ in first]
+    assert phases[0] == 0 and phases[-1] >= 5 and phases == sorted(phases)
+    for (p0, pat0, r0), (p1, pat1, r1) in itertools.pairwise(first):
+        if p0 == p1:
+            assert (pat0, r0) == (pat1, r1)  # a phase holds its pattern and rate
+    assert len({(pat, r) for _, pat, r in first}) > 1
+    assert all(0.02 <= r <= 0.32 for _, _, r in first)
+    assert schedule(3) == first and schedule(4) != first
+
+
+def test_persistent_observation():
+    env = gym.make("NoCRouting-Persistent-v0").unwrapped
+    n = env.k * env.k
+    obs, _ = env.reset(seed=0)
+    assert obs.shape == (9 * n + 4,) and obs.dtype == np.float32
+    obs, _, _, _, info = env.step(0)
+    link, occ, tail = obs[:4 * n].reshape(n, 4), obs[4 * n:9 * n].reshape(n, 5), obs[9 * n:]
+    assert link.max() > 0 and occ.max() > 0
+    k = env.k
+    west_edge = np.arange(0, n, k)  # x = 0 routers have no -x link
+    assert np.all(link[west_edge, 1] == 0) and np.all(link[np.arange(k - 1, n, k), 0] == 0)
+    assert tail[1] == pytest.approx(info["throughput"], abs=1e-6)
+    if info["latency"] is not None:
+        assert tail[0] == pytest.approx(min(info["latency"] / env.latency_cap, 1.0), abs=1e-6)
+
+
+def test_deadlock_ends_the_episode_with_the_documented_penalty():
+    # Valiant on a mesh can deadlock (BookSim's too: transpose/valiant >= 0.21)
+    env = _persistent(routings=("valiant",), patterns=("transpose",), rate_range=(0.3, 0.3),
+                      cycles_per_step=500, max_steps=40)
+    env.reset(seed=0)
+    for _ in range(40):
+        _, reward, terminated, truncated, info = env.step(0)
+        if terminated or truncated:
+            break
+    assert terminated and not truncated
+    assert info["status"] == "deadlock" and info["reason"] == "deadlock"
+    assert reward == -(1 + env.backlog_weight) * env.latency_cap
+    with pytest.raises(RuntimeError, match="reset"):
+        env.step(0)
+
+
+def test_switching_the_default_routings_never_deadlocks():
+    # every default network-wide action turns within the west-first turn set
+    assert nr.SWITCHABLE_ROUTINGS == gym.make("NoCRouting-Persistent-v0").unwrapped.routings
+    for seed in range(3):
+        env = _persistent(patterns=("uniform", "transpose"), rate_range=(0.3, 0.45), max_steps=30)
+        env.reset(seed=seed)
+        for t in range(30):
+            _, _, terminated, _, info = env.step((t * 7 + seed) % 3)
+            assert not terminated and info["status"] == "ok"
+
+
+def test_per_router_action_space():
+    env = gym.make("NoCRouting-PerRouter-v0").unwrapped
+    n = env.k * env.k
+    assert isinstance(env.action_space, gym.spaces.MultiDiscrete)
+    assert env.action_space.nvec.tolist() == [len(noc.ROUTINGS_PER_ROUTER)] * n
+    env.reset(seed=0)
+    action = np.arange(n) % len(noc.ROUTINGS_PER_ROUTER)
+    _, reward, _, _, info = env.step(action)
+    assert info["routing"] == [noc.ROUTINGS_PER_ROUTER[i] for i in action]
+    assert math.isfinite(reward) and reward == pytest.approx(_reward_from_info(env, info))
+    with pytest.raises(ValueError, match="shape"):
+        env.step(action[:-1])
+    with pytest.raises(ValueError, match="out of range"):
+        env.step(np.full(n, len(noc.ROUTINGS_PER_ROUTER)))
+
+
+# -------------------------------------------------------------- bad input
+@pytest.mark.parametrize("cls, kwargs, words", [
+    (nr.NoCRoutingEnv, {"traffic": "zigzag"}, ["traffic pattern", "'zigzag'", "shuffle"]),
+    (nr.NoCRoutingEnv, {"traffic": ("uniform", "zigzag")}, ["'zigzag'"]),
+    (nr.NoCRoutingEnv, {"routings": ("dor", "spiral")}, ["routing", "'spiral'", "odd_even"]),
+    (nr.NoCRoutingEnv, {"rates": (0.1, 1.5)}, ["rates", "1.5", "(0, 1]"]),
+    (nr.NoCRoutingEnv, {"rates": (-0.1,)}, ["rates", "-0.1"]),
+    (nr.NoCRoutingEnv, {"rates": ()}, ["rates"]),
+    (nr.NoCRoutingEnv, {"k": 1}, ["k must be", ">= 2", "1"]),
+    (nr.NoCRoutingEnv, {"latency_cap": float("inf")}, ["latency_cap"]),
+    (nr.NoCRoutingEnv, {"render_mode": "human"}, ["render_mode", "'human'"]),
+    (nr.NoCRoutingEnv, {"config_overrides": {"traffic": "uniform"}}, ["traffic"]),
+    (nr.NoCRoutingPersistentEnv, {"patterns": ("uniform", "zigzag")}, ["'zigzag'"]),
+    (nr.NoCRoutingPersistentEnv, {"routings": ("spiral",)}, ["'spiral'"]),
+    (nr.NoCRoutingPersistentEnv, {"rate_range": (0.1, 1.2)}, ["rate_range", "1.2"]),
+    (nr.NoCRoutingPersistentEnv, {"rate_range": (0.3, 0.1)}, ["rate_range", "low <= high"]),
+    (nr.NoCRoutingPersistentEnv, {"k": 1}, ["k must be"]),
+    (nr.NoCRoutingPersistentEnv, {"phase_steps": (0, 3)}, ["phase_steps"]),
+])
+def test_bad_arguments_raise_value_error_with_the_name(cls, kwargs, words):
+    with pytest.raises(ValueError) as e:
+        cls(**kwargs)
+    for word in words:
+        assert word in str(e.value)
+
+
+def test_bad_actions():
+    env = nr.NoCRoutingEnv(rates=(0.1,), **FAST)
+    env.reset(seed=0)
+    for bad in (4, -1, 1.5, "1", None, np.array([0, 1])):
+        with pytest.raises((ValueError, TypeError)):
+            env.step(bad)
+    env.step(np.int64(2))  # numpy integers are fine
+
+
+# -------------------------------------------------------------- rendering
+def test_render_ansi_and_rgb_array():
+    for env in (nr.NoCRoutingEnv(rates=(0.1, 0.2), render_cycles=500, render_mode="ansi", **FAST),
+                _persistent(render_mode="ansi")):
+        env.reset(seed=0)
+        env.step(1)
+        text = env.render()
+        assert isinstance(text, str) and "8x8 mesh" in text
+        assert text.count("\no >") == 8 and text.count("\n^") == 7  # 8 router rows, links between
+    for env in (nr.NoCRoutingEnv(rates=(0.1, 0.2), render_cycles=500, render_mode="rgb_array", **FAST),
+                _persistent(render_mode="rgb_array")):
+        env.reset(seed=0)
+        env.step(1)
+        img = env.render()
+        assert img.dtype == np.uint8 and img.ndim == 3 and img.shape[2] == 3
+        assert img.shape[0] > 300 and img.shape[1] > 300 and len(np.unique(img.reshape(-1, 3), axis=0)) > 5
+    assert nr.NoCRoutingEnv(rates=(0.1,), **FAST).render() is None
+
+
+def test_heatmap_colours_follow_link_load():
+    k = 2
+    link = np.zeros((4, 4), dtype=np.float32)
+    link[0, 0] = 1.0  # router 0 -> +x saturated
+    link[0, 2] = 0.5  # router 0 -> +y (north) half loaded; everything else idle
+    img = nr.mesh_rgb(k, link)
+    r0, c0 = nr.MARGIN + nr.PITCH, nr.MARGIN  # router 0 is at the bottom left
+    mid_r, mid_c = r0 + nr.ROUTER // 2, c0 + nr.ROUTER // 2
+    east = img[mid_r - 3, c0 + nr.ROUTER + 5]  # upper bar: 0 -> 1 (+x)
+    west = img[mid_r + 3, c0 + nr.ROUTER + 5]  # lower bar: 1 -> 0 (-x)
+    north = img[r0 - 5, mid_c - 3]  # left bar above router 0: 0 -> 2 (+y)
+    south = img[r0 - 5, mid_c + 3]  # right bar: 2 -> 0 (-y)
+    assert east.tolist() == nr._colour(1.0).tolist() == [210, 40, 30]
+    assert west.tolist() == south.tolist() == nr._colour(0.0).tolist() == [40, 44, 110]
+    assert north.tolist() == nr._colour(0.5).tolist()
+    assert nr.mesh_ansi(k, link).splitlines() == ["o >0<0 o", "^5v0   ^0v0", "o >#<0 o"]
