@@ -49,18 +49,44 @@ def _register_all() -> None:
     gymnasium.register(id="NoCRouting-PerRouter-v0", entry_point=f"{_noc}:NoCRoutingPersistentEnv",
                        kwargs={"per_router": True})
     # --- SparseFormat registrations (archgym.envs.sparse_format) ---
-    sf = "archgym.envs.sparse_format"
-    gymnasium.register(id="SparseFormat-v0", entry_point=f"{sf}:SparseFormatEnv")
-    gymnasium.register(id="SparseFormat-Pruned-v0", entry_point=f"{sf}:SparseFormatEnv",
+    _sf = "archgym.envs.sparse_format"
+    gymnasium.register(id="SparseFormat-v0", entry_point=f"{_sf}:SparseFormatEnv")
+    gymnasium.register(id="SparseFormat-Pruned-v0", entry_point=f"{_sf}:SparseFormatEnv",
                        kwargs={"suite": "pruned"})
-    gymnasium.register(id="SparseFormat-Scientific-v0", entry_point=f"{sf}:SparseFormatEnv",
+    gymnasium.register(id="SparseFormat-Scientific-v0", entry_point=f"{_sf}:SparseFormatEnv",
                        kwargs={"suite": "scientific"})
-    gymnasium.register(id="SparseFormat-RandomStored-v0", entry_point=f"{sf}:SparseFormatEnv",
+    gymnasium.register(id="SparseFormat-RandomStored-v0", entry_point=f"{_sf}:SparseFormatEnv",
                        kwargs={"stored_a": "random", "stored_b": "random"})
-    gymnasium.register(id="SparseFormat-Network-v0", entry_point=f"{sf}:SparseFormatNetworkEnv")
-    gymnasium.register(id="SparseFormat-Network-2of4-v0", entry_point=f"{sf}:SparseFormatNetworkEnv",
+    gymnasium.register(id="SparseFormat-Network-v0", entry_point=f"{_sf}:SparseFormatNetworkEnv")
+    gymnasium.register(id="SparseFormat-Network-2of4-v0", entry_point=f"{_sf}:SparseFormatNetworkEnv",
                        kwargs={"network": "mlp_digits_2of4"})
 
+    # --- Quant registrations (archgym.envs.quant) ---
+    # HAQ-style per-layer bits (sequential) and the whole bit vector at once
+    # (one-shot, for AQGAN), on the digits CNN (default) or Fashion-MNIST LeNet;
+    # Fashion-MNIST ids raise a clear error at make time without the Debian
+    # package dataset-fashion-mnist.
+    _q = "archgym.envs.quant"
+    for _suffix, _kw in (("", {}), ("-Energy", {"objective": "energy", "accelerator": "bitfused"}),
+                         ("-Size", {"objective": "size"}), ("-BitFused", {"accelerator": "bitfused"}),
+                         ("-Cloud", {"preset": "cloud"}), ("-Terminate", {"over_budget": "terminate"}),
+                         ("-FashionMNIST", {"model": "fashion_lenet"})):
+        gymnasium.register(id=f"Quant{_suffix}-v0", entry_point=f"{_q}:QuantEnv", kwargs=_kw)
+    gymnasium.register(id="Quant-OneShot-v0", entry_point=f"{_q}:QuantOneShotEnv")
+    gymnasium.register(id="Quant-OneShot-FashionMNIST-v0", entry_point=f"{_q}:QuantOneShotEnv",
+                       kwargs={"model": "fashion_lenet"})
+    # --- NAS registrations (archgym.envs.nas) ---
+    # Digits MLP space, tabular, edge platform, latency budget = the space's median;
+    # the CNN space; real (diabetes) and synthetic (Friedman #1) regression; live
+    # training; one component per step; a budget drawn per episode (conditional NAS).
+    _nas = "archgym.envs.nas"
+    gymnasium.register(id="NAS-v0", entry_point=f"{_nas}:NASEnv")
+    gymnasium.register(id="NAS-CNN-v0", entry_point=f"{_nas}:NASEnv", kwargs={"space": "digits-cnn"})
+    gymnasium.register(id="NAS-Regression-v0", entry_point=f"{_nas}:NASEnv", kwargs={"space": "diabetes-mlp"})
+    gymnasium.register(id="NAS-Friedman1-v0", entry_point=f"{_nas}:NASEnv", kwargs={"space": "friedman1-mlp"})
+    gymnasium.register(id="NAS-Live-v0", entry_point=f"{_nas}:NASEnv", kwargs={"mode": "live"})
+    gymnasium.register(id="NAS-Sequential-v0", entry_point=f"{_nas}:NASSequentialEnv")
+    gymnasium.register(id="NAS-Conditional-v0", entry_point=f"{_nas}:NASEnv", kwargs={"budget": "random"})
 
 
 if "HWResource-v0" not in gymnasium.registry:

@@ -1,0 +1,166 @@
+#!/usr/bin/env python
+"""Build the tabular NAS benchmark (and its datasets) that ship with archgym.nas.
+
+    python scripts/build_nas_table.py                  # train every architecture, write the CSV
+    python scripts/build_nas_table.py --jobs 2         # the same over 2 processes (same results)
+    python scripts/build_nas_table.py --only digits-cnn --out /tmp/t.csv
+    python scripts/build_nas_table.py --check 5        # retrain 5 architectures per space, compare
+    python scripts/build_nas_table.py --data           # rewrite nas_data.npz from scikit-learn
+
+Writes ``src/archgym/nas/data/nas_table.csv``: every architecture of every
+search space (``archgym.nas.SPACES``: 588 in all) trained once with the
+space's fixed protocol and seed (``archgym.nas.trainer``), with its exact
+parameters and MACs and its latency and energy on every platform
+(``archgym.nas.cost``).  The format is documented in
+``archgym.nas.table`` and docs/nas.md.  Measured on the 2-core development
+machine while other work ran: 4 min 22 s in one process, 5 min 39 s with
+``--jobs 2`` under heavier load (it should be faster on an idle machine);
+the script prints the time per space.
+
+Training is deterministic for a seed: rebuilding on the same numpy/BLAS
+reproduces every metric exactly (``--check`` verifies a sample); only the
+``train_time_s`` column (wall time) changes.
+
+``--data`` needs scikit-learn (``pip install scikit-learn``); it writes
+``src/archgym/nas/data/nas_data.npz``: digits (uint8 pixels), diabetes (raw
+features), make_friedman1(n_samples=1000, noise=1.0, random_state=0), and
+each task's train/valid/test indices (``archgym.nas.data.split_indices``).
+The table needs only numpy and archgym.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT / "src") not in sys.path:
+    sys.path.insert(0, str(ROOT / "src"))
+
+DATA_DIR = ROOT / "src" / "archgym" / "nas" / "data"
+
+
+def build_data(out: Path) -> None:
+    import numpy as np
+
+    try:
+        from sklearn.datasets import load_diabetes, load_digits, make_friedman1
+    except ImportError:
+        sys.exit("--data needs scikit-learn: pip install scikit-learn")
+    from archgym.nas.data import split_indices
+
+    arrays = {}
+    digits = load_digits()
+    arrays["digits_x"] = digits.data.astype(np.uint8)
+    arrays["digits_y"] = digits.target.astype(np.int64)
+    diabetes = load_diabetes(scaled=False)
+    arrays["diabetes_x"] = diabetes.data.astype(np.float64)
+    arrays["diabetes_y"] = diabetes.target.astype(np.float64)
+    x, y = make_friedman1(n_samples=1000, n_features=10, noise=1.0, random_state=0)
+    arrays["friedman1_x"], arrays["friedman1_y"] = x, y
+    for task in ("digits", "diabetes", "friedman1"):
+        for split, idx in split_indices(len(arrays[f"{task}_y"])).items():
+            arrays[f"{task}_{split}"] = idx.astype(np.int64)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    np.savez_compressed(out, **arrays)
+    print(f"wrote {out} ({out.stat().st_size} bytes)")
+
+
+def _work(job):
+    from archgym.nas.measure import measure
+
+    space, enc = job
+    return measure(space, enc)
+
+
+def build_table(spaces: list[str], out: Path, jobs: int) -> None:
+    from archgym.nas.spaces import get_space
+    from archgym.nas.table import write_table
+
+    records = []
+    t_all = time.perf_counter()
+    pool = None
+    if jobs > 1:
+        import multiprocessing as mp
+
+        pool = mp.get_context("spawn").Pool(jobs)
+    try:
+        for name in spaces:
+            sp = get_space(name)
+            t0 = time.perf_counter()
+            work = [(name, e) for e in sp.enumerate()]
+            mapper = pool.imap(_work, work) if pool else map(_work, work)
+            for i, rec in enumerate(mapper, 1):
+                records.append(rec)
+                if i % 20 == 0 or i == len(work):
+                    print(f"  {name}: {i}/{len(work)}  {time.perf_counter() - t0:6.1f} s", flush=True)
+            print(f"{name}: {len(work)} architectures in {time.perf_counter() - t0:.1f} s", flush=True)
+    finally:
+        if pool:
+            pool.close()
+            pool.join()
+    if out.exists():  # keep the rows of the spaces not rebuilt (--only)
+        import csv
+
+        with open(out, newline="", encoding="utf-8") as f:
+            kept = [r for r in csv.DictReader(f) if r.get("space") not in spaces]
+        records = kept + records
+    out.parent.mkdir(parents=True, exist_ok=True)
+    write_table(out, records)
+    print(f"wrote {out}: {len(records)} rows in {time.perf_counter() - t_all:.1f} s")
+
+
+def check_table(spaces: list[str], per_space: int, path: Path | None) -> int:
+    import numpy as np
+
+    from archgym.nas.measure import measure
+    from archgym.nas.spaces import get_space
+    from archgym.nas.table import load_table
+
+    bad = 0
+    for name in spaces:
+        sp = get_space(name)
+        table = load_table(name, path)
+        rng = np.random.default_rng(123)
+        for i in sorted(rng.choice(len(sp), size=min(per_space, len(sp)), replace=False).tolist()):
+            rec = measure(name, sp.enumerate()[i])
+            row = table.row(i)
+            same = all(rec[f"{s}_metric"] == row[f"{s}_metric"] for s in ("train", "valid", "test"))
+            bad += not same
+            print(f"{name} #{i} {rec['arch']}: valid {rec['valid_metric']:.4f} vs table "
+                  f"{row['valid_metric']:.4f}, test {rec['test_metric']:.4f} vs {row['test_metric']:.4f}"
+                  f"  {'same' if same else 'DIFFERENT'}")
+    print(f"{bad} of the retrained architectures differ from the table")
+    return 1 if bad else 0
+
+
+def main(argv=None) -> int:
+    from archgym.nas.spaces import SPACES
+
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--data", action="store_true", help="rewrite nas_data.npz from scikit-learn")
+    ap.add_argument("--only", action="append", choices=list(SPACES), help="build only this space (repeatable)")
+    ap.add_argument("--out", type=Path, default=None, help="output file (default: the shipped file)")
+    ap.add_argument("--jobs", type=int, default=1, help="processes (default 1)")
+    ap.add_argument("--check", type=int, metavar="N", default=0,
+                    help="retrain N architectures per space and compare with the table at --out")
+    args = ap.parse_args(argv)
+    spaces = args.only or list(SPACES)
+    if args.data:
+        build_data(args.out or DATA_DIR / "nas_data.npz")
+        return 0
+    if args.check:
+        return check_table(spaces, args.check, args.out)
+    if args.jobs > 1:
+        # One BLAS thread per process: the processes already fill the cores.
+        os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+        os.environ.setdefault("OMP_NUM_THREADS", "1")
+    build_table(spaces, args.out or DATA_DIR / "nas_table.csv", args.jobs)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
