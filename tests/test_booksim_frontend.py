@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
+import archgym
 from archgym import booksim, noc
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
 
 BASE_ROW = {"avg_packet_latency": 33.3564, "avg_network_latency": 33.3564, "avg_hops": 6.2527,
             "accepted_flit_rate": 0.0197396}  # curves.csv: uniform, dor, ps 1, 4 VCs, 0.02
@@ -226,7 +226,8 @@ def test_command_line_one_process(base_cfg, tmp_path):
     def run(*args):
         return subprocess.run([sys.executable, "-m", "archgym.booksim", *args], capture_output=True,
                               text=True, cwd=tmp_path, timeout=120, check=False,
-                              env={"PYTHONPATH": str(REPO_ROOT / "src"), "PATH": "/usr/bin:/bin"})
+                              env={"PYTHONPATH": str(Path(archgym.__file__).resolve().parents[1]),
+                                   "PATH": "/usr/bin:/bin"})
 
     done = run(str(base_cfg), "traffic=neighbor", "injection_rate=0.05")
     assert done.returncode == 0, done.stderr
