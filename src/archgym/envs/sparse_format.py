@@ -72,34 +72,28 @@ def _require_scipy(what: str) -> None:
         raise ModuleNotFoundError(f"{what} needs scipy (pip install scipy)", name="scipy") from exc
 
 
-def _accelerator(value) -> core.Accelerator:
+def _config(cls, value, what: str):
+    """An instance of the dataclass cls from None (defaults), an instance, or a dict of its fields."""
     if value is None:
-        return core.Accelerator()
-    if isinstance(value, core.Accelerator):
+        return cls()
+    if isinstance(value, cls):
         return value
     if isinstance(value, dict):
-        known = {f.name for f in fields(core.Accelerator)}
+        known = {f.name for f in fields(cls)}
         unknown = sorted(set(value) - known)
         if unknown:
-            raise ValueError(f"unknown accelerator field(s) {unknown}; allowed: {', '.join(sorted(known))}")
-        return core.Accelerator(**value)
-    raise ValueError(f"accelerator must be an archgym.sparse.Accelerator, a dict of its fields or None, "
+            raise ValueError(f"unknown {what} field(s) {unknown}; allowed: {', '.join(sorted(known))}")
+        return cls(**value)
+    raise ValueError(f"{what} must be an archgym.sparse.{cls.__name__}, a dict of its fields or None, "
                      f"got {type(value).__name__}")
+
+
+def _accelerator(value) -> core.Accelerator:
+    return _config(core.Accelerator, value, "accelerator")
 
 
 def _precision(value) -> core.Precision:
-    if value is None:
-        return core.Precision()
-    if isinstance(value, core.Precision):
-        return value
-    if isinstance(value, dict):
-        known = {f.name for f in fields(core.Precision)}
-        unknown = sorted(set(value) - known)
-        if unknown:
-            raise ValueError(f"unknown precision field(s) {unknown}; allowed: {', '.join(sorted(known))}")
-        return core.Precision(**value)
-    raise ValueError(f"precision must be an archgym.sparse.Precision, a dict of its fields or None, "
-                     f"got {type(value).__name__}")
+    return _config(core.Precision, value, "precision")
 
 
 def _check_format(name: str, value, allow_random: bool = False) -> str:
