@@ -386,8 +386,11 @@ Analysis Engine::analyze(int l, const Table& D) {
   std::array<const State*, kMaxDirs> st{};
 
   for (i64 c = 0; c < ncases; ++c) {
-    // §4.2: directive i takes state ceil(c / f_i) mod s_i.
-    for (int i = 0; i < lev.nd; ++i) st[i] = &states[i][c == 0 ? 0 : (digit[i] + 1) % ns[i]];
+    // §4.2: directive i takes state ceil(c / f_i) mod s_i, i.e. digit + 1 mod s_i.
+    for (int i = 0; i < lev.nd; ++i) {
+      const int next = digit[i] + 1;  // digit < s_i, so no division is needed
+      st[i] = &states[i][c == 0 || next == ns[i] ? 0 : next];
+    }
     if (c > 0) {
       for (int i = lev.nd - 1; i >= 0; --i) {
         if (++digit[i] < ns[i]) break;
@@ -601,7 +604,7 @@ Analysis Engine::analyze(int l, const Table& D) {
     i64 Cd;
     double A = 0;
     if (innermost) {
-      Cd = Pi / hw_.simd_lanes + (Pi % hw_.simd_lanes != 0);  // ceil, without overflow
+      Cd = hw_.simd_lanes == 1 ? Pi : Pi / hw_.simd_lanes + (Pi % hw_.simd_lanes != 0);  // ceil
     } else {
       auto G = [&](bool e) {
         Table g{};
@@ -635,7 +638,10 @@ Analysis Engine::analyze(int l, const Table& D) {
     if (A == 0) A = static_cast<double>(active);  // step 12 (no sub-results or A = 0)
     // Steps 8-9: NoC delays and case delay.
     const i64 H = hw_.noc_hops * hw_.noc_hop_latency;
-    auto noc = [&](i64 d) { return ck_.add(H, d / hw_.noc_bw + (d % hw_.noc_bw != 0)) - 1; };
+    auto noc = [&](i64 d) {
+      if (d > 0 && d <= hw_.noc_bw) return H;  // one bandwidth-cycle: the common case
+      return ck_.add(H, d / hw_.noc_bw + (d % hw_.noc_bw != 0)) - 1;
+    };
     const i64 din = noc(Iall), dout = noc(Omega);
     i64 delay = cstar < 0 ? ck_.add(Cd, din) : std::max({dout, Cd, din});
     const i64 Cp = Cd != 0 ? Cd : 1;
