@@ -329,6 +329,28 @@ void Network::route(int r, int i, const Flit& f, InVc& q) {
     ++n;
   };
   const uint64_t all_eject = ((uint64_t{2} << (V - 1)) - 1) << (4 * V);
+  // VCs E..V-1 of output port o: the adaptive VCs above E escape VCs.
+  auto adaptive = [&](int o, int E) { return ((uint64_t{2} << (V - 1 - E)) - 1) << (o * V + E); };
+  // The adaptive entries of random_min (one productive port at random) and
+  // duato (both productive ports, the less used first).  Adaptive VCs are
+  // taken only when empty (atomic allocation): with VC reallocation at the
+  // tail's grant, queueing behind another packet on an adaptive VC could
+  // close a cycle that the escape VC cannot break.
+  auto add_adaptive_minimal = [&](int E) {
+    int ports[2], np = 0;
+    if (X_[r] != X_[dst]) ports[np++] = dir(X_[r], X_[dst]);
+    if (Y_[r] != Y_[dst]) ports[np++] = 2 + dir(Y_[r], Y_[dst]);
+    if (algo == Routing::RandomMin) {
+      add(adaptive(np == 2 ? ports[rng_.next() >> 63] : ports[0], E), 1, true);
+    } else if (np == 2) {
+      const int u0 = used_sum(r, ports[0], E, V - 1), u1 = used_sum(r, ports[1], E, V - 1);
+      const int best = u0 < u1 ? 0 : u0 > u1 ? 1 : static_cast<int>(rng_.next() >> 63);
+      add(adaptive(ports[best], E), 2, true);
+      add(adaptive(ports[1 - best], E), 1, true);
+    } else {
+      add(adaptive(ports[0], E), 1, true);
+    }
+  };
 
   if (per_router_) {
     // Per-router mode: every policy keeps the escape VCs along the XY port
@@ -341,25 +363,12 @@ void Network::route(int r, int i, const Flit& f, InVc& q) {
     }
     const int E = torus_ ? 2 : 1;
     const int oxy = xy_port(r, dst);
-    auto adaptive = [&](int o) { return ((uint64_t{2} << (V - 1 - E)) - 1) << (o * V + E); };
-    int ports[2], np = 0;
-    if (X_[r] != X_[dst]) ports[np++] = dir(X_[r], X_[dst]);
-    if (Y_[r] != Y_[dst]) ports[np++] = 2 + dir(Y_[r], Y_[dst]);
     if (algo == Routing::Dor) {
-      add(adaptive(oxy), 1, true);
+      add(adaptive(oxy, E), 1, true);
     } else if (algo == Routing::MinAdapt) {
-      if (first || v_in >= E) add(adaptive(oxy), 1, true);  // once on the escape VC, stay
-    } else if (algo == Routing::RandomMin) {
-      add(adaptive(np == 2 ? ports[rng_.next() >> 63] : ports[0]), 1, true);
-    } else {  // duato
-      if (np == 2) {
-        const int u0 = used_sum(r, ports[0], E, V - 1), u1 = used_sum(r, ports[1], E, V - 1);
-        const int best = u0 < u1 ? 0 : u0 > u1 ? 1 : static_cast<int>(rng_.next() >> 63);
-        add(adaptive(ports[best]), 2, true);
-        add(adaptive(ports[1 - best]), 1, true);
-      } else {
-        add(adaptive(ports[0]), 1, true);
-      }
+      if (first || v_in >= E) add(adaptive(oxy, E), 1, true);  // once on the escape VC, stay
+    } else {  // random_min, duato
+      add_adaptive_minimal(E);
     }
     add(vc_range(r, dst, oxy, 0, E - 1), 0);
     q.rs_n = static_cast<uint8_t>(n);
@@ -423,31 +432,14 @@ void Network::route(int r, int i, const Flit& f, InVc& q) {
       const int E = torus_ ? 2 : 1;  // escape VCs
       const int oxy = xy_port(r, dst);
       const bool on_escape = !first && v_in < E;
-      auto adaptive = [&](int o) { return ((uint64_t{2} << (V - 1 - E)) - 1) << (o * V + E); };
       if (algo == Routing::MinAdapt) {
         // BookSim's route-set quirk keeps one entry per priority: the
         // adaptive entry is always the DOR port; once on the escape VC, stay.
-        if (!on_escape) add(adaptive(oxy), 1);
+        if (!on_escape) add(adaptive(oxy, E), 1);
         add(vc_range(r, dst, oxy, 0, E - 1), 0);
         break;
       }
-      int ports[2], np = 0;
-      if (X_[r] != X_[dst]) ports[np++] = dir(X_[r], X_[dst]);
-      if (Y_[r] != Y_[dst]) ports[np++] = 2 + dir(Y_[r], Y_[dst]);
-      // Adaptive VCs are taken only when empty (atomic allocation): with
-      // VC reallocation at the tail's grant, queueing behind another packet
-      // on an adaptive VC could close a cycle that the escape VC cannot break.
-      if (algo == Routing::RandomMin) {
-        const int o = np == 2 ? ports[rng_.next() >> 63] : ports[0];
-        add(adaptive(o), 1, true);
-      } else if (np == 2) {
-        const int u0 = used_sum(r, ports[0], E, V - 1), u1 = used_sum(r, ports[1], E, V - 1);
-        const int best = u0 < u1 ? 0 : u0 > u1 ? 1 : static_cast<int>(rng_.next() >> 63);
-        add(adaptive(ports[best]), 2, true);
-        add(adaptive(ports[1 - best]), 1, true);
-      } else {
-        add(adaptive(ports[0]), 1, true);
-      }
+      add_adaptive_minimal(E);
       add(vc_range(r, dst, oxy, 0, E - 1), 0);
       break;
     }
