@@ -27,19 +27,18 @@ from __future__ import annotations
 import argparse
 import contextlib
 import csv
-import datetime as _dt
 import gc
 import json
 import os
-import platform
 import re
-import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+
+import _machine  # benchmarks/_machine.py
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
@@ -135,33 +134,8 @@ def load_reference(path: Path) -> MaestroReference:
 
 # ------------------------------------------------------------------ machine
 def machine_info() -> dict:
-    cpu = "unknown"
-    with contextlib.suppress(OSError):
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    try:
-        usable = len(os.sched_getaffinity(0))
-    except AttributeError:
-        usable = os.cpu_count()
-    info = {
-        "date": _dt.datetime.now().astimezone().isoformat(timespec="seconds"),
-        "cpu": cpu,
-        "logical_cpus": os.cpu_count(),
-        "usable_cpus": usable,
-        "platform": platform.platform(),
-        "python": f"{platform.python_implementation()} {platform.python_version()}",
-        "numpy": np.__version__,
-        "gymnasium": gym.__version__,
-        "archgym": getattr(archgym, "__version__", "?"),
-        "loadavg_start": list(os.getloadavg()) if hasattr(os, "getloadavg") else None,
-    }
-    with contextlib.suppress(OSError, subprocess.SubprocessError):
-        rev = subprocess.run(["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"],
-                             capture_output=True, text=True, timeout=5, check=False)
-        if rev.returncode == 0:
-            info["git_commit"] = rev.stdout.strip()
+    info = {**_machine.machine_info(), "gymnasium": gym.__version__,
+            "archgym": getattr(archgym, "__version__", "?")}
     sim = Path(archgym._sim.__file__).resolve()
     info["sim_module"] = str(sim)
     cache = sim.parent / "CMakeCache.txt"

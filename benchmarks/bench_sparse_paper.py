@@ -42,19 +42,17 @@ benchmarks/out/).
 from __future__ import annotations
 
 import argparse
-import contextlib
 import csv
-import datetime as _dt
 import itertools
 import json
 import os
-import platform
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
+
+import _machine  # benchmarks/_machine.py
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
@@ -83,21 +81,8 @@ def geomean(x) -> float:
 
 
 def machine_info() -> dict:
-    cpu = "unknown"
-    with contextlib.suppress(OSError):
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    info = {"date": _dt.datetime.now().astimezone().isoformat(timespec="seconds"), "cpu": cpu,
-            "logical_cpus": os.cpu_count(), "python": platform.python_version(), "numpy": np.__version__,
-            "gymnasium": gym.__version__, "archgym": getattr(archgym, "__version__", "?"),
-            "loadavg_start": list(os.getloadavg()) if hasattr(os, "getloadavg") else None}
-    with contextlib.suppress(OSError, subprocess.SubprocessError):
-        rev = subprocess.run(["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"],
-                             capture_output=True, text=True, timeout=5, check=False)
-        if rev.returncode == 0:
-            info["git_commit"] = rev.stdout.strip()
+    info = {**_machine.machine_info(), "gymnasium": gym.__version__,
+            "archgym": getattr(archgym, "__version__", "?")}
     return info
 
 

@@ -29,13 +29,13 @@ import csv
 import datetime as _dt
 import itertools
 import json
-import os
-import platform
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
+
+import _machine  # benchmarks/_machine.py
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
@@ -114,18 +114,7 @@ def fit_report(x: np.ndarray, t: np.ndarray) -> dict:
 
 
 def machine() -> dict:
-    cpu = platform.processor()
-    try:
-        with open("/proc/cpuinfo") as fh:
-            for line in fh:
-                if line.startswith("model name"):
-                    cpu = line.split(":", 1)[1].strip()
-                    break
-    except OSError:
-        pass
-    return {"cpu": cpu, "cpus": os.cpu_count(), "platform": platform.platform(),
-            "python": platform.python_version(), "numpy": np.__version__,
-            "scipy": scipy.__version__}
+    return {**_machine.machine_info(), "scipy": scipy.__version__}
 
 
 def main(argv: list[str] | None = None) -> int:
