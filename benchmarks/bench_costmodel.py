@@ -38,7 +38,7 @@ from pathlib import Path
 
 import numpy as np
 
-import _machine  # benchmarks/_machine.py
+import _common  # benchmarks/_common.py
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
@@ -134,7 +134,7 @@ def load_reference(path: Path) -> MaestroReference:
 
 # ------------------------------------------------------------------ machine
 def machine_info() -> dict:
-    info = {**_machine.machine_info(), "gymnasium": gym.__version__,
+    info = {**_common.machine_info(), "gymnasium": gym.__version__,
             "archgym": getattr(archgym, "__version__", "?")}
     sim = Path(archgym._sim.__file__).resolve()
     info["sim_module"] = str(sim)

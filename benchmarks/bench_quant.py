@@ -33,6 +33,8 @@ from pathlib import Path
 
 import numpy as np
 
+from _common import median_time  # benchmarks/_common.py
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 
@@ -50,16 +52,6 @@ def pareto(acc: np.ndarray, cost: np.ndarray) -> np.ndarray:
             front.append(i)
             best = acc[i]
     return np.array(front, dtype=np.int64)
-
-
-def timed(fn, repeats: int) -> float:
-    fn()
-    ts = []
-    for _ in range(repeats):
-        t = time.perf_counter()
-        fn()
-        ts.append(time.perf_counter() - t)
-    return float(np.median(ts))
 
 
 # ---------------------------------------------------------------- torch reference
@@ -156,20 +148,20 @@ def speed_rows(model, rows, quick: bool, use_torch: bool):
     w1, a1 = rng.integers(2, 9, L), rng.integers(2, 9, L)
     reps = 5 if quick else 20
     for threads in (1, 0):
-        t = timed(lambda: model.correct(w1, a1, threads=threads), reps)
+        t = median_time(lambda: model.correct(w1, a1, threads=threads), reps)
         rows.append(dict(section="speed", model=model.name, config="one config, whole split",
                          threads=threads or os.cpu_count(), seconds=t, images=n, ms_per_100_images=1e3 * t / n * 100,
                          configs_per_s=1.0 / t))
     m = 16 if quick else 64
     wb, ab = rng.integers(2, 9, (m, L)), rng.integers(2, 9, (m, L))
-    t = timed(lambda: model.correct(wb, ab), 1 if quick else 3)
+    t = median_time(lambda: model.correct(wb, ab), 1 if quick else 3)
     rows.append(dict(section="speed", model=model.name, config=f"batch of {m} configs", threads=os.cpu_count(),
                      seconds=t, images=n, ms_per_100_images=1e3 * t / m / n * 100, configs_per_s=m / t))
     if use_torch:
         correct, version = torch_evaluator(model)
         agree = [correct(wb[i], ab[i]) - int(model.correct(wb[i], ab[i])[0]) for i in range(min(m, 8))]
         k = 4 if quick else 16
-        t = timed(lambda: [correct(wb[i], ab[i]) for i in range(k)], 1 if quick else 3) / k
+        t = median_time(lambda: [correct(wb[i], ab[i]) for i in range(k)], 1 if quick else 3) / k
         rows.append(dict(section="speed", model=model.name, config="torch fake-quant, one config",
                          threads=1, seconds=t, images=n, ms_per_100_images=1e3 * t / n * 100,
                          configs_per_s=1.0 / t, torch=version,

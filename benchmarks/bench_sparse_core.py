@@ -23,10 +23,11 @@ from __future__ import annotations
 import argparse
 import csv
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
+
+from _common import median_time  # benchmarks/_common.py
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
@@ -48,16 +49,6 @@ def random_matrix(m: int, n: int, density: float, rng: np.random.Generator):
     r, c = np.divmod(flat, n)
     vals = rng.uniform(0.5, 1.5, size=nnz).astype(np.float32)
     return sps.csr_matrix((vals, (r, c)), shape=(m, n), dtype=np.float32)
-
-
-def median_time(fn, repeats: int) -> float:
-    fn()
-    ts = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        ts.append(time.perf_counter() - t0)
-    return float(np.median(ts))
 
 
 # ----------------------------------------------------------------- 1. compactness

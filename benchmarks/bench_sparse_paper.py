@@ -52,7 +52,7 @@ from pathlib import Path
 
 import numpy as np
 
-import _machine  # benchmarks/_machine.py
+import _common  # benchmarks/_common.py
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
@@ -81,7 +81,7 @@ def geomean(x) -> float:
 
 
 def machine_info() -> dict:
-    info = {**_machine.machine_info(), "gymnasium": gym.__version__,
+    info = {**_common.machine_info(), "gymnasium": gym.__version__,
             "archgym": getattr(archgym, "__version__", "?")}
     return info
 

@@ -30,12 +30,12 @@ import datetime as _dt
 import itertools
 import json
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
 
-import _machine  # benchmarks/_machine.py
+import _common  # benchmarks/_common.py
+from _common import median_time
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
@@ -77,16 +77,6 @@ def random_matrix(n: int, density: float, rng: np.random.Generator):
     return m
 
 
-def time_median(fn, repeats: int) -> float:
-    fn()  # warm-up
-    ts = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        ts.append(time.perf_counter() - t0)
-    return float(np.median(ts))
-
-
 def nnls_fit(x: np.ndarray, t: np.ndarray) -> tuple[np.ndarray, float]:
     """min ||(x @ c - t) / t|| over c >= 0 (x columns: 1, elements, nnz)."""
     w = x / t[:, None]
@@ -114,7 +104,7 @@ def fit_report(x: np.ndarray, t: np.ndarray) -> dict:
 
 
 def machine() -> dict:
-    return {**_machine.machine_info(), "scipy": scipy.__version__}
+    return {**_common.machine_info(), "scipy": scipy.__version__}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -145,7 +135,7 @@ def main(argv: list[str] | None = None) -> int:
             if "dia" in kind and n > DIA_MAX_N:
                 continue
             s = make(m, dense)
-            t = time_median(lambda: conv(s), repeats)
+            t = median_time(lambda: conv(s), repeats)
             w = S.conversion_work(m, src, dst, prec)
             elements = w["elements_scanned"] + w["elements_written"]
             rows.append({"kind": kind, "n": n, "density": d, "nnz": m.nnz, "elements": elements,

@@ -1,4 +1,4 @@
-"""The machine a benchmark ran on, recorded beside its figures."""
+"""Shared by the benchmark scripts: the machine they ran on, and a median timer."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import datetime as _dt
 import os
 import platform
 import subprocess
+import time
 from pathlib import Path
 
 import numpy as np
@@ -45,3 +46,14 @@ def machine_info() -> dict:
         if rev.returncode == 0:
             info["git_commit"] = rev.stdout.strip()
     return info
+
+
+def median_time(fn, repeats: int) -> float:
+    """Median wall time of fn() over repeats calls, after one warm-up call."""
+    fn()
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return float(np.median(times))
