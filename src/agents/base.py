@@ -1,0 +1,314 @@
+"""The one interface every agent shares: a budgeted session in, a result record out.
+
+An agent is a module with a ``Config`` dataclass (its hyperparameters, with
+defaults) and a function ``run(session, config)`` that interacts with
+``session.env`` -- a plain Gymnasium env -- until ``session.exhausted``.
+
+The budget counts **samples**: one sample is one complete episode, i.e. one
+design evaluated end to end (a full-model evaluation on HWResource, one
+routing sweep over the injection rates on NoCRouting-v0, one configuration on
+the one-shot envs).  :class:`Recorder` wraps the env, counts the samples,
+remembers every episode's actions and reset seed, and keeps the best one, so
+the :class:`RunResult` can be saved, reloaded and replayed on a fresh env to
+validate it.  Episodes begun after the budget is spent are not recorded.
+
+The best episode is chosen by a *score*, which is the episode return unless
+the caller names a physical figure, e.g. ``"min:total_cycles"`` (the lowest
+total latency among feasible episodes; an episode that ends with
+``info["reason"]`` or ``info["feasible"] == False`` is infeasible and scores
+``-inf``).  Agents optimise the env's reward; the score only decides which
+design is reported, so agents trained on different reward modes compare on
+the same figure.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import json
+import math
+import numbers
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+import gymnasium as gym
+import numpy as np
+
+
+class BudgetExhausted(RuntimeError):
+    """Raised by :meth:`Session.rollout` when no sample is left."""
+
+
+# ------------------------------------------------------------------- scores
+def parse_score(spec: str) -> Callable[[float, dict], float]:
+    """``"return"``, ``"min:KEY"`` or ``"max:KEY"`` -> score(episode_return, final_info)."""
+    if spec == "return":
+        return lambda ret, info: float(ret)
+    sense, _, key = spec.partition(":")
+    if sense not in ("min", "max") or not key:
+        raise ValueError(f"unknown score {spec!r}; allowed: 'return', 'min:KEY' or 'max:KEY' "
+                         "where KEY is a numeric entry of the final step's info")
+    sign = -1.0 if sense == "min" else 1.0
+
+    def score(ret: float, info: dict) -> float:
+        if info.get("reason") or info.get("feasible") is False:
+            return -math.inf
+        if key not in info:
+            raise KeyError(f"score {spec!r}: the final info has no {key!r}; it has {sorted(info)}")
+        return sign * float(info[key])
+
+    return score
+
+
+def jsonable(value: Any, max_list: int = 256) -> Any:
+    """``value`` as JSON-able Python data, or ``None`` when it is not a small plain value."""
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if isinstance(value, numbers.Integral):
+        return int(value)
+    if isinstance(value, numbers.Real):
+        return float(value)
+    if isinstance(value, str):
+        return value
+    if isinstance(value, (list, tuple, np.ndarray)) and len(value) <= max_list:
+        items = [jsonable(v, max_list) for v in (value.tolist() if isinstance(value, np.ndarray) else value)]
+        if all(v is not None and not isinstance(v, dict) for v in items):
+            return items
+    return None
+
+
+def figures(info: dict) -> dict:
+    """The JSON-able entries of a final info (physical figures, names, flags)."""
+    out = {}
+    for key, value in info.items():
+        if key.startswith("_"):
+            continue
+        v = jsonable(value)
+        if v is not None:
+            out[key] = v
+    return out
+
+
+def _action_to_json(action) -> Any:
+    a = np.asarray(action)
+    return a.tolist() if a.ndim else int(a)
+
+
+# ----------------------------------------------------------------- recorder
+class Recorder(gym.Wrapper):
+    """Counts complete episodes up to ``budget`` and keeps the best one.
+
+    Every reset gets an explicit seed (the caller's, or the next one drawn from
+    ``seed``), so each recorded episode can be replayed exactly.
+    """
+
+    def __init__(self, env: gym.Env, budget: int, seed: int, score: str = "return",
+                 on_episode: Callable[[dict], None] | None = None):
+        super().__init__(env)
+        if not isinstance(budget, numbers.Integral) or budget < 1:
+            raise ValueError(f"budget must be a positive integer number of samples, got {budget!r}")
+        self.budget, self.score_spec = int(budget), score
+        self._score = parse_score(score)
+        self._seeds = np.random.default_rng([int(seed), 0x5EED])
+        self._on_episode = on_episode
+        self.samples = 0
+        self.history: list[dict] = []
+        self.best: dict | None = None
+        self._live = False
+
+    @property
+    def exhausted(self) -> bool:
+        return self.samples >= self.budget
+
+    def reset(self, *, seed=None, options=None):
+        if seed is None:
+            seed = int(self._seeds.integers(2**31 - 1))
+        self._episode = {"reset_seed": int(seed), "options": options, "actions": [], "return": 0.0}
+        self._live = not self.exhausted
+        return self.env.reset(seed=seed, options=options)
+
+    def step(self, action):
+        obs, reward, terminated, truncated, info = self.env.step(action)
+        if self._live:
+            ep = self._episode
+            ep["actions"].append(_action_to_json(action))
+            ep["return"] += float(reward)
+            if terminated or truncated:
+                self._finish(info)
+        return obs, reward, terminated, truncated, info
+
+    def _finish(self, info: dict) -> None:
+        self._live = False
+        ep = self._episode
+        self.samples += 1
+        score = self._score(ep["return"], info)
+        if self.best is None or score > self.best["score"]:
+            self.best = dict(ep, score=score, info=figures(info))
+        row = {"sample": self.samples, "return": ep["return"], "score": score,
+               "best_score": self.best["score"]}
+        self.history.append(row)
+        if self._on_episode is not None:
+            self._on_episode(row)
+
+
+# ------------------------------------------------------------------ session
+class Session:
+    """What an agent's ``run`` gets: the recorded env, the budget, a seed and a log folder."""
+
+    def __init__(self, env: str | gym.Env, env_kwargs: dict | None, budget: int, seed: int,
+                 score: str = "return", logdir: str | Path | None = None,
+                 on_episode: Callable[[dict], None] | None = None):
+        if isinstance(env, gym.Env):  # a ready env: its spec says how to rebuild it for replay
+            if env.spec is None:
+                raise ValueError("an env passed as an object must come from gym.make (it needs a spec)")
+            if env_kwargs:
+                raise ValueError("env_kwargs only apply to an env id, not to a ready env")
+            self.env_id, self.env_kwargs = env.spec.id, dict(env.spec.kwargs)
+        else:
+            self.env_id, self.env_kwargs = env, dict(env_kwargs or {})
+            env = gym.make(self.env_id, **self.env_kwargs)
+        self.seed = int(seed)
+        self.rng = np.random.default_rng(self.seed)
+        self.logdir = Path(logdir) if logdir is not None else None
+        self.env = Recorder(env, budget, self.seed, score, on_episode)
+
+    @property
+    def budget(self) -> int:
+        return self.env.budget
+
+    @property
+    def samples(self) -> int:
+        return self.env.samples
+
+    @property
+    def remaining(self) -> int:
+        return max(0, self.env.budget - self.env.samples)
+
+    @property
+    def exhausted(self) -> bool:
+        return self.env.exhausted
+
+    def make_env(self) -> gym.Env:
+        """A fresh, unrecorded copy of the env (e.g. for evaluating a policy off-budget)."""
+        return gym.make(self.env_id, **self.env_kwargs)
+
+    def rollout(self, policy: Callable[[int, Any, dict], Any]) -> tuple[float, dict, list]:
+        """Play one recorded episode; ``policy(step, obs, info) -> action``.
+
+        Returns (episode return, final info, actions taken).  Raises
+        :class:`BudgetExhausted` if no sample is left.
+        """
+        if self.exhausted:
+            raise BudgetExhausted(f"the budget of {self.budget} samples is spent")
+        obs, info = self.env.reset()
+        total, actions, step = 0.0, [], 0
+        while True:
+            action = policy(step, obs, info)
+            obs, reward, terminated, truncated, info = self.env.step(action)
+            total += float(reward)
+            actions.append(action)
+            step += 1
+            if terminated or truncated:
+                return total, info, actions
+
+    def evaluate(self, design) -> tuple[float, dict]:
+        """Play a fixed design: ``design[t]`` is the action at step t."""
+        def policy(step, _obs, _info):
+            if step >= len(design):
+                raise ValueError(f"design has {len(design)} actions but the episode is still "
+                                 f"running at step {step}")
+            return design[step]
+        ret, info, _ = self.rollout(policy)
+        return ret, info
+
+
+# ------------------------------------------------------------------- result
+@dataclasses.dataclass
+class RunResult:
+    """A serialisable record of one run: enough to replay and check its best design."""
+
+    env_id: str
+    env_kwargs: dict
+    agent: str
+    config: dict
+    seed: int
+    budget: int
+    samples: int
+    score: str
+    best_score: float
+    best_return: float
+    best_actions: list
+    best_reset_seed: int
+    best_info: dict
+    history: list
+    wall_time_s: float
+
+    @classmethod
+    def from_session(cls, session: Session, agent: str, config: dict, wall_time_s: float) -> "RunResult":
+        best = session.env.best
+        if best is None:
+            raise RuntimeError(f"agent {agent!r} finished without completing a single episode")
+        return cls(env_id=session.env_id, env_kwargs=session.env_kwargs, agent=agent, config=config,
+                   seed=session.seed, budget=session.budget, samples=session.samples,
+                   score=session.env.score_spec, best_score=best["score"], best_return=best["return"],
+                   best_actions=best["actions"], best_reset_seed=best["reset_seed"],
+                   best_info=best["info"], history=session.env.history, wall_time_s=wall_time_s)
+
+    # ---- persistence
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+    def save_json(self, path: str | Path) -> Path:
+        path = Path(path)
+        path.write_text(json.dumps(self.to_dict(), indent=1, allow_nan=True))
+        return path
+
+    @classmethod
+    def load_json(cls, path: str | Path) -> "RunResult":
+        data = json.loads(Path(path).read_text())
+        names = {f.name for f in dataclasses.fields(cls)}
+        missing = names - data.keys()
+        if missing:
+            raise ValueError(f"{path}: not an archgym run record (missing {sorted(missing)})")
+        return cls(**{k: data[k] for k in names})
+
+    def save_history_csv(self, path: str | Path) -> Path:
+        path = Path(path)
+        with path.open("w", newline="") as f:
+            writer = csv.DictWriter(f, fieldnames=["sample", "return", "score", "best_score"])
+            writer.writeheader()
+            writer.writerows(self.history)
+        return path
+
+    def best_so_far(self) -> np.ndarray:
+        """Best score after each sample (length ``samples``)."""
+        return np.array([row["best_score"] for row in self.history], dtype=float)
+
+    # ---- replay
+    def replay(self) -> tuple[float, dict]:
+        """Play the best design on a fresh env; returns (return, figures of the final info)."""
+        env = gym.make(self.env_id, **self.env_kwargs)
+        try:
+            env.reset(seed=self.best_reset_seed)
+            total, info, done = 0.0, {}, False
+            for t, action in enumerate(self.best_actions):
+                if done:
+                    raise ValueError(f"replay ended after {t} of {len(self.best_actions)} actions")
+                _, reward, terminated, truncated, info = env.step(np.asarray(action))
+                total += float(reward)
+                done = terminated or truncated
+            if not done:
+                raise ValueError(f"replay did not end after the {len(self.best_actions)} recorded actions")
+            return total, figures(info)
+        finally:
+            env.close()
+
+    def validate(self) -> None:
+        """Replay the best design and raise ValueError unless return and figures match exactly."""
+        ret, figs = self.replay()
+        if ret != self.best_return:
+            raise ValueError(f"replayed return {ret!r} != recorded {self.best_return!r}")
+        diff = {k: (figs.get(k), v) for k, v in self.best_info.items() if figs.get(k) != v}
+        if diff:
+            raise ValueError(f"replayed figures differ (replayed, recorded): {diff}")
