@@ -95,6 +95,17 @@ def _action_to_json(action) -> Any:
     return a.tolist() if a.ndim else int(a)
 
 
+def random_action(space: gym.Space, rng: np.random.Generator, info: dict):
+    """A uniform action of ``space``; honours a flat boolean ``info["action_mask"]`` on Discrete."""
+    if isinstance(space, gym.spaces.Discrete):
+        mask = info.get("action_mask")
+        choices = np.flatnonzero(mask) if mask is not None else np.arange(space.n)
+        return int(space.start + rng.choice(choices))
+    if isinstance(space, gym.spaces.MultiDiscrete):
+        return space.start + rng.integers(0, space.nvec)
+    raise ValueError(f"random_action needs a Discrete or MultiDiscrete space, got {space}")
+
+
 # ----------------------------------------------------------------- recorder
 class Recorder(gym.Wrapper):
     """Counts complete episodes up to ``budget`` and keeps the best one.
@@ -172,6 +183,8 @@ class Session:
         self.rng = np.random.default_rng(self.seed)
         self.logdir = Path(logdir) if logdir is not None else None
         self.env = Recorder(env, budget, self.seed, score, on_episode)
+        #: JSON-able extra outputs of the agent (e.g. a learned table), kept in the RunResult.
+        self.extras: dict = {}
 
     @property
     def budget(self) -> int:
@@ -222,6 +235,19 @@ class Session:
         ret, info, _ = self.rollout(policy)
         return ret, info
 
+    def play(self, genes: list) -> tuple[float, dict, list]:
+        """Play a design given as a list of actions, growing it with random actions if the
+        episode runs longer; returns (return, final info, the actions actually played).
+
+        Search agents (GA, SA, TPE) start from ``play([])`` to learn the episode's length.
+        """
+        space = self.env.action_space
+
+        def policy(step, _obs, info):
+            return genes[step] if step < len(genes) else random_action(space, self.rng, info)
+
+        return self.rollout(policy)
+
 
 # ------------------------------------------------------------------- result
 @dataclasses.dataclass
@@ -243,6 +269,7 @@ class RunResult:
     best_info: dict
     history: list
     wall_time_s: float
+    extras: dict = dataclasses.field(default_factory=dict)
 
     @classmethod
     def from_session(cls, session: Session, agent: str, config: dict, wall_time_s: float) -> "RunResult":
@@ -253,7 +280,8 @@ class RunResult:
                    seed=session.seed, budget=session.budget, samples=session.samples,
                    score=session.env.score_spec, best_score=best["score"], best_return=best["return"],
                    best_actions=best["actions"], best_reset_seed=best["reset_seed"],
-                   best_info=best["info"], history=session.env.history, wall_time_s=wall_time_s)
+                   best_info=best["info"], history=session.env.history, wall_time_s=wall_time_s,
+                   extras=session.extras)
 
     # ---- persistence
     def to_dict(self) -> dict:
@@ -268,10 +296,10 @@ class RunResult:
     def load_json(cls, path: str | Path) -> "RunResult":
         data = json.loads(Path(path).read_text())
         names = {f.name for f in dataclasses.fields(cls)}
-        missing = names - data.keys()
+        missing = names - data.keys() - {"extras"}
         if missing:
             raise ValueError(f"{path}: not an archgym run record (missing {sorted(missing)})")
-        return cls(**{k: data[k] for k in names})
+        return cls(**{k: data[k] for k in names if k in data})
 
     def save_history_csv(self, path: str | Path) -> Path:
         path = Path(path)

@@ -11,22 +11,13 @@ import dataclasses
 import gymnasium as gym
 import numpy as np
 
-from agents.base import Session
+from agents.base import Session, random_action
 
 
 def supports(env: gym.Env) -> str | None:
     if isinstance(env.action_space, (gym.spaces.Discrete, gym.spaces.MultiDiscrete)):
         return None
     return f"needs a Discrete or MultiDiscrete action space, got {env.action_space}"
-
-
-def random_action(space: gym.Space, rng: np.random.Generator, info: dict):
-    """A uniform action of ``space``; honours a flat boolean ``info["action_mask"]`` on Discrete."""
-    if isinstance(space, gym.spaces.Discrete):
-        mask = info.get("action_mask")
-        choices = np.flatnonzero(mask) if mask is not None else np.arange(space.n)
-        return int(space.start + rng.choice(choices))
-    return space.start + rng.integers(0, space.nvec)
 
 
 @dataclasses.dataclass
