@@ -1,0 +1,61 @@
+"""Sample-efficiency figures over many run records (the reproductions' tables).
+
+ConfuciuX compares methods by the samples each needs to reach a design within
+a tolerance of the best one found; :func:`sample_efficiency` computes that per
+(group, agent) over seeds, from :class:`~agents.base.RunResult` records whose
+scores are "higher is better" (e.g. ``min:total_cycles`` gives -cycles).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from typing import Callable, Iterable
+
+import numpy as np
+
+from agents.base import RunResult
+
+
+def samples_to_reach(best_so_far: np.ndarray, target: float) -> float:
+    """1-based sample at which ``best_so_far`` first reaches ``target``; inf if never."""
+    hit = np.flatnonzero(np.asarray(best_so_far, dtype=float) >= target)
+    return float(hit[0] + 1) if hit.size else math.inf
+
+
+def within(best: float, tolerance: float) -> float:
+    """The score that is ``tolerance`` (relative) worse than ``best``."""
+    return best - tolerance * abs(best)
+
+
+def sample_efficiency(results: Iterable[RunResult], tolerance: float = 0.05,
+                      group: Callable[[RunResult], str] = lambda r: r.env_id,
+                      reference: str | None = None) -> list[dict]:
+    """One row per (group, agent): the best score over seeds, and samples to within ``tolerance``.
+
+    The target of a group is ``tolerance`` worse than the best score ANY run of
+    that group found.  ``median_samples`` is the median over seeds of the samples
+    to reach it (inf where fewer than half the seeds reached it); ``ratio`` is
+    ``median_samples / median_samples(reference agent)`` when ``reference`` is given.
+    """
+    runs: dict[str, dict[str, list[RunResult]]] = defaultdict(lambda: defaultdict(list))
+    for r in results:
+        runs[group(r)][r.agent].append(r)
+    rows = []
+    for g, by_agent in runs.items():
+        best_any = max(r.best_score for rs in by_agent.values() for r in rs)
+        target = within(best_any, tolerance)
+        medians = {}
+        for agent, rs in by_agent.items():
+            reach = [samples_to_reach(r.best_so_far(), target) for r in rs]
+            medians[agent] = float(np.median(reach))
+            scores = [r.best_score for r in rs]
+            rows.append({"group": g, "agent": agent, "seeds": len(rs), "best_any": best_any,
+                         "target": target, "best_median": float(np.median(scores)),
+                         "best_of_seeds": max(scores), "reached": int(np.isfinite(reach).sum()),
+                         "median_samples": medians[agent], "samples_per_seed": reach})
+        for row in rows:
+            if row["group"] == g:
+                ref = medians.get(reference) if reference else None
+                row["ratio"] = row["median_samples"] / ref if ref else math.nan
+    return rows
