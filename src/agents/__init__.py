@@ -23,6 +23,7 @@ import time
 import typing
 from pathlib import Path
 
+import archgym  # noqa: F401  (registers the environments the agents are trained on)
 from agents.base import BudgetExhausted, Recorder, RunResult, Session, parse_score
 
 __all__ = ["AGENTS", "AgentSpec", "BudgetExhausted", "Recorder", "RunResult", "Session",
@@ -35,6 +36,7 @@ class AgentSpec:
 
     ``module.supports(env)`` returns None when the agent can run on ``env``,
     else a sentence saying why not (e.g. "needs a Discrete action space").
+    ``learns``: the agent trains a model and writes TensorBoard logs to a logdir.
     """
 
     name: str
@@ -43,6 +45,7 @@ class AgentSpec:
     config: str
     summary: str
     supports: str = "supports"
+    learns: bool = False
 
     def load(self):
         mod = importlib.import_module(self.module)
@@ -53,24 +56,25 @@ class AgentSpec:
         return getattr(importlib.import_module(self.module), self.supports)(env)
 
 
-def _spec(name, module, run, config, summary, supports="supports"):
-    return name, AgentSpec(name, module, run, config, summary, supports)
+def _spec(name, module, run, config, summary, supports="supports", learns=False):
+    return name, AgentSpec(name, module, run, config, summary, supports, learns)
 
 
 AGENTS: dict[str, AgentSpec] = dict([
     # --- learning agents (ConfuciuX)
     _spec("reinforce", "agents.reinforce", "run", "Config",
-          "REINFORCE with ConfuciuX's LSTM policy, one categorical head per action dimension"),
+          "REINFORCE with ConfuciuX's LSTM policy, one categorical head per action dimension",
+          learns=True),
     _spec("ga", "agents.ga", "run", "Config", "genetic algorithm over MultiDiscrete designs"),
     _spec("reinforce_ga", "agents.ga", "run_hybrid", "HybridConfig",
-          "ConfuciuX: REINFORCE for 2/3 of the budget, then GA fine-tuning"),
+          "ConfuciuX: REINFORCE for 2/3 of the budget, then GA fine-tuning", learns=True),
     # --- stable-baselines3
-    _spec("ppo", "agents.sb3", "run_ppo", "PPOConfig", "stable-baselines3 PPO"),
-    _spec("a2c", "agents.sb3", "run_a2c", "A2CConfig", "stable-baselines3 A2C"),
+    _spec("ppo", "agents.sb3", "run_ppo", "PPOConfig", "stable-baselines3 PPO", learns=True),
+    _spec("a2c", "agents.sb3", "run_a2c", "A2CConfig", "stable-baselines3 A2C", learns=True),
     _spec("dqn", "agents.sb3", "run_dqn", "DQNConfig",
-          "stable-baselines3 DQN (MultiDiscrete flattened to Discrete)"),
+          "stable-baselines3 DQN (MultiDiscrete flattened to Discrete)", learns=True),
     _spec("maskable_ppo", "agents.sb3", "run_maskable_ppo", "MaskablePPOConfig",
-          "sb3-contrib MaskablePPO on envs that expose info['action_mask']"),
+          "sb3-contrib MaskablePPO on envs that expose info['action_mask']", learns=True),
     # --- tabular (NOCS'19)
     _spec("q_learning", "agents.tabular", "run_q_learning", "Config", "tabular Q-learning"),
     _spec("sarsa", "agents.tabular", "run_sarsa", "Config", "tabular SARSA"),
