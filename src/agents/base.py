@@ -28,9 +28,9 @@ import dataclasses
 import json
 import math
 import numbers
-import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import gymnasium as gym
 import numpy as np
@@ -272,7 +272,7 @@ class RunResult:
     extras: dict = dataclasses.field(default_factory=dict)
 
     @classmethod
-    def from_session(cls, session: Session, agent: str, config: dict, wall_time_s: float) -> "RunResult":
+    def from_session(cls, session: Session, agent: str, config: dict, wall_time_s: float) -> RunResult:
         best = session.env.best
         if best is None:
             raise RuntimeError(f"agent {agent!r} finished without completing a single episode")
@@ -293,7 +293,7 @@ class RunResult:
         return path
 
     @classmethod
-    def load_json(cls, path: str | Path) -> "RunResult":
+    def load_json(cls, path: str | Path) -> RunResult:
         data = json.loads(Path(path).read_text())
         names = {f.name for f in dataclasses.fields(cls)}
         missing = names - data.keys() - {"extras"}
