@@ -100,7 +100,7 @@ def test_play_grows_a_design_to_the_episode_length():
     s = Session("Countdown-test-v0", {"length": 5}, budget=2, seed=0)
     _, _, played = s.play([])
     assert len(played) == 5
-    ret, _, again = s.play(played[:2])
+    _, _, again = s.play(played[:2])
     assert again[:2] == played[:2] and len(again) == 5
 
 
