@@ -2,24 +2,63 @@
 
 - ``random``: every step's action drawn uniformly (among the valid ones where
   the env exposes ``info["action_mask"]``).
+- ``sa``: simulated annealing over designs (a design is the action sequence of
+  one episode; its length is learned by playing a random one first).  A
+  neighbour re-draws one gene (one component of one step's action) to another
+  value; a worse neighbour is accepted with probability exp(delta / T), where
+  the temperature falls geometrically over the budget and is measured in units
+  of the first feasible design's |fitness|, so the same settings fit returns of
+  any scale.  Every evaluated design costs one sample.
+- ``tpe``: the Tree-structured Parzen Estimator of optuna (Bergstra et al.,
+  NIPS 2011) as a black-box optimiser of designs, define-by-run: each step's
+  action is suggested while the episode plays, so episodes of any length work.
+
+The design helpers (:class:`agents.ga.Designs`, :func:`agents.ga.evaluate`,
+:func:`agents.ga.fitness_function`) are the GA's, so the three search agents
+read designs and rank them the same way.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import math
+import numbers
 
-import gymnasium as gym
 import numpy as np
 
-from agents.base import Session, random_action
+from agents.base import Session, parse_score, random_action
+
+# The search baselines run where the GA runs (one-dimensional Discrete/MultiDiscrete designs).
+from agents.ga import Designs, evaluate, fitness_function, supports  # noqa: F401 (supports: registry)
 
 
-def supports(env: gym.Env) -> str | None:
-    if isinstance(env.action_space, (gym.spaces.Discrete, gym.spaces.MultiDiscrete)):
-        return None
-    return f"needs a Discrete or MultiDiscrete action space, got {env.action_space}"
+def check_number(name: str, value, low: float = -math.inf, high: float = math.inf, *,
+                 integer: bool = False, low_open: bool = False) -> None:
+    """Raise ValueError unless ``value`` is a finite number (an int if ``integer``) in
+    [low, high] (or (low, high] with ``low_open``); used by the agents' Config checks."""
+    kind = numbers.Integral if integer else numbers.Real
+    ok = isinstance(value, kind) and not isinstance(value, bool) and math.isfinite(value)
+    if not ok or value < low or (low_open and value == low) or value > high:
+        what = "an integer" if integer else "a finite number"
+        bounds = ", ".join(f"{b:g}" for b in (low, high) if math.isfinite(b))
+        if math.isfinite(low) and math.isfinite(high):
+            where = f" in {'(' if low_open else '['}{bounds}]"
+        elif math.isfinite(low):
+            where = f" {'>' if low_open else '>='} {low:g}"
+        elif math.isfinite(high):
+            where = f" <= {high:g}"
+        else:
+            where = ""
+        raise ValueError(f"{name} must be {what}{where}, got {value!r}")
 
 
+def check_fitness(spec) -> None:
+    """A fitness setting: "return", "min:KEY", "max:KEY" or "session"."""
+    if spec != "session":
+        parse_score(spec)  # raises ValueError naming the allowed forms
+
+
+# -------------------------------------------------------------------- random
 @dataclasses.dataclass
 class RandomConfig:
     """Random search has no settings."""
@@ -29,3 +68,147 @@ def run_random(session: Session, config: RandomConfig) -> None:
     space = session.env.action_space
     while not session.exhausted:
         session.rollout(lambda _t, _obs, info: random_action(space, session.rng, info))
+
+
+# ------------------------------------------------------- simulated annealing
+@dataclasses.dataclass
+class SAConfig:
+    """Simulated annealing settings."""
+
+    #: Temperature at the first move and at the last one, as fractions of the first
+    #: feasible design's |fitness| (a move that loses t_start * |f0| is accepted with
+    #: probability 1/e at the start); the schedule is geometric in between.
+    t_start: float = 0.1
+    t_end: float = 0.001
+    #: How designs are ranked: "return" (the episode return), "min:KEY" / "max:KEY" on
+    #: the final info (infeasible designs rank last), or "session" (the run's score).
+    fitness: str = "return"
+
+    def __post_init__(self):
+        check_number("t_start", self.t_start, 0.0, low_open=True)
+        check_number("t_end", self.t_end, 0.0, self.t_start, low_open=True)
+        check_fitness(self.fitness)
+
+
+def temperature(config: SAConfig, move: int, moves: int) -> float:
+    """Relative temperature of move ``move`` (0-based) of ``moves``: geometric from
+    t_start to t_end."""
+    progress = move / (moves - 1) if moves > 1 else 0.0
+    return config.t_start * (config.t_end / config.t_start) ** min(progress, 1.0)
+
+
+def neighbour(design: np.ndarray, n: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """A copy of ``design`` (steps x dimensions of choice indices, ``n`` choices per
+    dimension) with one gene re-drawn to a different choice; an unchanged copy when no
+    dimension has two choices."""
+    child = design.copy()
+    dims = np.flatnonzero(n > 1)
+    if len(child) == 0 or len(dims) == 0:
+        return child
+    step, dim = int(rng.integers(len(child))), int(rng.choice(dims))
+    child[step, dim] = (child[step, dim] + rng.integers(1, n[dim])) % n[dim]
+    return child
+
+
+def run_sa(session: Session, config: SAConfig) -> None:
+    score = fitness_function(config.fitness, session)
+
+    def fitness(ret, info):  # a design whose fitness is not a number ranks with the infeasible
+        f = score(ret, info)
+        return -math.inf if math.isnan(f) else f
+
+    designs, rng = Designs(session.env.action_space), session.rng
+    ret, info, played = session.play([])
+    current, f_current = designs.design(played), fitness(ret, info)
+    scale = (abs(f_current) or 1.0) if math.isfinite(f_current) else None  # None until feasible
+    moves = session.budget - 1
+    for move in range(moves):
+        if session.exhausted:
+            break
+        f, _, candidate = evaluate(session, designs, neighbour(current, designs.n, rng), fitness)
+        if scale is None and math.isfinite(f):
+            scale = abs(f) or 1.0
+        if f >= f_current:  # always true while nothing feasible was found (f_current = -inf)
+            accept = True
+        else:  # Metropolis rule; an infeasible design (-inf) is never accepted
+            t = temperature(config, move, moves) * scale
+            accept = bool(rng.random() < math.exp((f - f_current) / t))
+        if accept:
+            current, f_current = candidate, f
+
+
+# ----------------------------------------------------------------------- TPE
+@dataclasses.dataclass
+class TPEConfig:
+    """TPE (optuna) settings."""
+
+    #: Random designs before TPE starts modelling (optuna's default).
+    n_startup_trials: int = 10
+    #: True: every choice is categorical (no order assumed); False: choice indices are
+    #: ordinal integers (suits levels such as HWResource's PE and buffer levels).
+    categorical: bool = True
+    #: How designs are ranked: "return", "min:KEY" / "max:KEY" or "session" (see SAConfig).
+    fitness: str = "return"
+
+    def __post_init__(self):
+        check_number("n_startup_trials", self.n_startup_trials, 1, integer=True)
+        if not isinstance(self.categorical, bool):
+            raise TypeError(f"categorical must be True or False, got {self.categorical!r}")
+        check_fitness(self.fitness)
+
+
+#: What optuna is told for an infeasible design: TPE ranks trials, so any finite value
+#: below every feasible fitness works.
+WORST_VALUE = -np.finfo(np.float64).max
+
+
+def run_tpe(session: Session, config: TPEConfig) -> None:
+    import optuna
+
+    fitness = fitness_function(config.fitness, session)
+    designs = Designs(session.env.action_space)
+    sampler = optuna.samplers.TPESampler(n_startup_trials=config.n_startup_trials, seed=session.seed)
+    verbosity = optuna.logging.get_verbosity()
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    try:
+        study = optuna.create_study(direction="maximize", sampler=sampler)  # in memory
+        while not session.exhausted:
+            trial = study.ask()
+
+            def policy(step, _obs, info, trial=trial):
+                return _suggest_action(trial, step, designs, info, config.categorical)
+
+            ret, info, _ = session.rollout(policy)
+            study.tell(trial, _finite(fitness(ret, info)))
+    finally:
+        optuna.logging.set_verbosity(verbosity)
+
+
+def _finite(f: float) -> float:
+    """A fitness optuna accepts: -inf (infeasible) and NaN become WORST_VALUE."""
+    if f == math.inf:
+        return -WORST_VALUE
+    return f if math.isfinite(f) else WORST_VALUE
+
+
+def _suggest_action(trial, step: int, designs: Designs, info: dict, categorical: bool):
+    """Step ``step``'s action from the trial: one parameter per action component.
+
+    On a Discrete space with ``info["action_mask"]`` only the valid choices are offered;
+    the parameter's name includes the mask, since optuna needs a fixed set of choices
+    per name.
+    """
+    def suggest(name, choices):
+        if categorical:
+            return trial.suggest_categorical(name, choices)
+        return choices[trial.suggest_int(name, 0, len(choices) - 1)]
+
+    if designs.discrete:
+        mask = info.get("action_mask")
+        if mask is None:
+            return int(designs.start[0]) + suggest(f"step{step}", list(range(int(designs.n[0]))))
+        mask = np.asarray(mask, dtype=bool)
+        name = f"step{step}_mask" + "".join("1" if m else "0" for m in mask)
+        return int(designs.start[0]) + suggest(name, [int(i) for i in np.flatnonzero(mask)])
+    return designs.start + np.array([suggest(f"step{step}_{i}", list(range(int(n))))
+                                     for i, n in enumerate(designs.n)], dtype=np.int64)

@@ -1,0 +1,125 @@
+#!/usr/bin/env python
+"""ConfuciuX reproduction: samples each method needs to reach a design within 5% of the best.
+
+    PYTHONPATH=src python benchmarks/repro_confuciux.py             # 2 models x 8 methods x 5 seeds x 500
+    PYTHONPATH=src python benchmarks/repro_confuciux.py --quick     # 2 seeds x 100 samples (smoke run)
+        [--out DIR]          # default benchmarks/out/
+        [--address ADDR]     # join a Ray cluster instead of starting a local instance
+        [--num-cpus N]       # local Ray instance size (default: all CPUs)
+        [--from-runs DIR]    # recompute the tables from a previous sweep's runs/*.json
+
+The grid is ``examples/sweep_confuciux.yaml`` (HWResource-v0, MobileNet-V2 and
+ResNet-50, dla dataflow, area budget mul = 0.5, 500 full-model evaluations per
+run, seeds 0-4), run with ``agents.sweep.run_sweep``.  Every run's best design
+is ranked by its total latency (score ``min:total_cycles``; designs over the
+area budget do not count), whatever reward its agent trained on.
+
+Per model, the target is 5% above the lowest latency ANY run found; per method
+the table gives the median over seeds of the samples needed to reach it and
+the ratio to REINFORCE+GA (ConfuciuX reports 4.7x to 24x in its favour).
+
+Writes to --out: ``repro_confuciux.csv`` (one row per model and method),
+``repro_confuciux.png`` (median best latency vs samples, interquartile band),
+and the sweep's own files under ``confuciux_sweep/``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import math
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO / "src"))
+
+from agents import RunResult  # noqa: E402
+from agents.analysis import sample_efficiency  # noqa: E402
+from agents.plots import curves_by, plot_convergence  # noqa: E402
+from agents.sweep import load_spec, run_sweep  # noqa: E402
+
+SPEC = REPO / "examples" / "sweep_confuciux.yaml"
+REFERENCE = "reinforce_ga"
+TOLERANCE = 0.05
+
+
+def model(result: RunResult) -> str:
+    return result.env_kwargs.get("workload", "mobilenet_v2")
+
+
+def _fmt_samples(x: float, budget: int) -> str:
+    return f">{budget}" if math.isinf(x) else f"{x:.0f}"
+
+
+def report(results: list[RunResult], out: Path) -> list[dict]:
+    budget = max(r.budget for r in results)
+    rows = sample_efficiency(results, TOLERANCE, group=model, reference=REFERENCE)
+    rows.sort(key=lambda r: (r["group"], r["median_samples"], -r["best_median"]))
+    fields = ["group", "agent", "seeds", "best_any", "target", "best_median", "best_of_seeds",
+              "reached", "median_samples", "ratio", "samples_per_seed"]
+    with (out / "repro_confuciux.csv").open("w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=fields)
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({k: row[k] for k in fields})
+    for group in sorted({r["group"] for r in rows}):
+        best_any = -next(r["best_any"] for r in rows if r["group"] == group)
+        print(f"\n{group}: best latency found by any run {best_any:,.0f} cycles; "
+              f"target (within {TOLERANCE:.0%}) {best_any * (1 + TOLERANCE):,.0f}")
+        print(f"{'method':<15}{'median best (cycles)':>22}{'seeds reaching':>16}"
+              f"{'median samples':>16}{'vs ' + REFERENCE:>18}")
+        for r in rows:
+            if r["group"] != group:
+                continue
+            ratio = "-" if math.isnan(r["ratio"]) else f"{r['ratio']:.2f}x"
+            print(f"{r['agent']:<15}{-r['best_median']:>22,.0f}{r['reached']:>11}/{r['seeds']:<4}"
+                  f"{_fmt_samples(r['median_samples'], budget):>16}{ratio:>18}")
+    return rows
+
+
+def plot(results: list[RunResult], out: Path) -> Path:
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    groups = sorted({model(r) for r in results})
+    fig, axes = plt.subplots(1, len(groups), figsize=(6.5 * len(groups), 4.5), squeeze=False)
+    for ax, group in zip(axes[0], groups):
+        runs = [r for r in results if model(r) == group]
+        plot_convergence(curves_by(runs, "agent"), score=runs[0].score, ax=ax,
+                         title=f"HWResource-v0 {group}, dla, mul 0.5")
+    fig.tight_layout()
+    path = out / "repro_confuciux.png"
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[1])
+    parser.add_argument("--quick", action="store_true", help="2 seeds x 100 samples")
+    parser.add_argument("--out", type=Path, default=REPO / "benchmarks" / "out")
+    parser.add_argument("--address", default=None)
+    parser.add_argument("--num-cpus", type=int, default=None)
+    parser.add_argument("--from-runs", type=Path, default=None,
+                        help="a previous sweep's folder (its runs/*.json are reused)")
+    args = parser.parse_args(argv)
+    args.out.mkdir(parents=True, exist_ok=True)
+    if args.from_runs is not None:
+        results = [RunResult.load_json(p) for p in sorted((args.from_runs / "runs").glob("*.json"))]
+        if not results:
+            parser.error(f"no runs/*.json under {args.from_runs}")
+    else:
+        spec = load_spec(SPEC)
+        if args.quick:
+            spec.update(seeds=[0, 1], budget=100)
+        results = run_sweep(spec, args.out / "confuciux_sweep", address=args.address,
+                            num_cpus=args.num_cpus)
+    report(results, args.out)
+    print(f"\nwrote {args.out / 'repro_confuciux.csv'} and {plot(results, args.out)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

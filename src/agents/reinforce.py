@@ -1,0 +1,315 @@
+"""REINFORCE with ConfuciuX's LSTM policy (Kao, Jeong and Krishna, MICRO 2020).
+
+The policy reads one observation per step and emits one categorical choice
+per action dimension (PEs and buffer level on HWResource).  Its shape follows
+the authors' public code (maestro-project/confuciux, ``src/ConfX/rl_confx.py``):
+
+- three encoders of width 10: Linear(7) over the layer dims (``obs[0:7]``),
+  Linear(2) over the previous action (``obs[8:10]``) and Linear(1) over the
+  progress (``obs[7]``, the layer index);
+- their concatenation (30) -> three Linear(128) + ReLU -> LSTMCell(128), whose
+  state runs through the steps of an episode and restarts each episode;
+- one head per action dimension with n choices: Linear(128 -> n) + ReLU +
+  Linear(n -> n), a softmax over the n logits.
+
+On any other flat observation (``encoders="flat"``, or ``"auto"`` when the
+observation does not have ConfuciuX's 11 values) one Linear(obs -> 30) replaces
+the three encoders.  Where the env lists the valid choices in
+``info["action_mask"]`` (Discrete spaces, e.g. NAS-Sequential-v0) the invalid
+ones get probability 0.
+
+Training, as the original: one update per episode on the summed
+-log pi(a_t) * A_t, with the rewards standardised, discounted (gamma 0.9) and
+the returns standardised over the episode; Adam (lr 1e-3); gradient norms
+clipped at 100 (whole policy) and 10 (LSTM); the learning rate multiplied by
+0.8 every 100 episodes once an episode has been feasible.  Standardising over
+one episode cancels a reward given only at the last step (every return is the
+same number times a power of gamma), so on such episodes, and on one-step
+envs, ``normalize="auto"`` uses a running baseline instead (see
+:class:`RunningBaseline`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+
+import gymnasium as gym
+import numpy as np
+import torch
+from torch import nn
+
+from agents.base import Session
+from agents.ga import is_feasible
+
+
+@dataclasses.dataclass
+class Config:
+    """REINFORCE settings; the defaults are ConfuciuX's."""
+
+    #: Adam learning rate.
+    lr: float = 1e-3
+    #: Discount factor of the returns.
+    gamma: float = 0.9
+    #: "confuciux": the dims / previous-action / progress encoders on an 11-value
+    #: observation; "flat": one encoder over the whole observation; "auto": the
+    #: former when the observation has 11 values.
+    encoders: str = "auto"
+    #: Width of each of the three encoders (their concatenation is 3x this).
+    embed: int = 10
+    #: Width of the three hidden layers and of the LSTM cell.
+    hidden: int = 128
+    #: Advantages: "episode" standardises the returns within the episode (ConfuciuX);
+    #: "running" subtracts a running mean of past returns at the same step and divides
+    #: by a running deviation; "auto": "episode" when more than one step of the
+    #: episode was rewarded, "running" otherwise.
+    normalize: str = "auto"
+    #: Standardise the rewards over the episode before discounting (as the original
+    #: does; applies to the "episode" normalisation).
+    standardize_rewards: bool = True
+    #: Decay of the running baseline's averages (normalize="running").
+    baseline_decay: float = 0.9
+    #: Gradient-norm clipping of the whole policy and, after it, of the LSTM cell.
+    max_grad_norm: float = 100.0
+    max_grad_norm_lstm: float = 10.0
+    #: Learning-rate decay: x lr_decay every lr_decay_every episodes once an episode
+    #: was feasible, never below min_lr.
+    lr_decay: float = 0.8
+    lr_decay_every: int = 100
+    min_lr: float = 1e-6
+    #: torch intra-op threads while training (restored afterwards): a policy that sees one
+    #: observation at a time gains nothing from more, and loses much on a busy machine.
+    threads: int = 1
+
+    def __post_init__(self):
+        for name in ("lr", "max_grad_norm", "max_grad_norm_lstm"):
+            _check_real(name, getattr(self, name), low=0.0, low_open=True)
+        _check_real("min_lr", self.min_lr, low=0.0)
+        for name in ("gamma", "lr_decay", "baseline_decay"):
+            _check_real(name, getattr(self, name), low=0.0, high=1.0)
+        for name in ("embed", "hidden", "lr_decay_every", "threads"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"{name} must be a positive integer, got {value!r}")
+        if self.encoders not in ENCODERS:
+            raise ValueError(f"unknown encoders {self.encoders!r}; allowed: {', '.join(ENCODERS)}")
+        if self.normalize not in NORMALIZE:
+            raise ValueError(f"unknown normalize {self.normalize!r}; allowed: {', '.join(NORMALIZE)}")
+        if self.standardize_rewards not in (True, False):
+            raise ValueError(f"standardize_rewards must be True or False, got {self.standardize_rewards!r}")
+
+
+ENCODERS = ("auto", "confuciux", "flat")
+NORMALIZE = ("auto", "episode", "running")
+#: ConfuciuX's observation: 7 layer dims, progress (layer index), previous action (2), step.
+CONFUCIUX_OBS = 11
+DIMS, PROGRESS, PREVIOUS = slice(0, 7), slice(7, 8), slice(8, 10)
+#: Added to a standard deviation before dividing by it (the original's 2**-12).
+EPS = 2.0 ** -12
+
+
+def _check_real(name, value, low=None, high=None, low_open=False):
+    ok = not isinstance(value, bool) and isinstance(value, (int, float)) and math.isfinite(value)
+    if ok and low is not None:
+        ok = value > low if low_open else value >= low
+    if ok and high is not None:
+        ok = value <= high
+    if not ok:
+        bounds = f"{'(' if low_open else '['}{low}, {'inf)' if high is None else f'{high}]'}"
+        raise ValueError(f"{name} must be a finite number in {bounds}, got {value!r}")
+
+
+def action_sizes(space: gym.Space) -> list[int]:
+    """The number of choices of each action dimension (one for a Discrete space)."""
+    if isinstance(space, gym.spaces.Discrete):
+        return [int(space.n)]
+    return [int(n) for n in space.nvec]
+
+
+def supports(env: gym.Env) -> str | None:
+    space, obs = env.action_space, env.observation_space
+    if isinstance(space, gym.spaces.MultiDiscrete) and space.nvec.ndim != 1:
+        return f"needs a one-dimensional MultiDiscrete action space, got {space}"
+    if not isinstance(space, (gym.spaces.Discrete, gym.spaces.MultiDiscrete)):
+        return f"needs a Discrete or MultiDiscrete action space, got {space}"
+    if not isinstance(obs, gym.spaces.Box) or len(obs.shape) != 1:
+        return f"needs a flat Box observation space, got {obs}"
+    return None
+
+
+# -------------------------------------------------------------------- policy
+class Policy(nn.Module):
+    """ConfuciuX's actor: encoders -> 3 x FC(128) -> LSTMCell(128) -> one head per dimension."""
+
+    def __init__(self, obs_size: int, sizes: list[int], confuciux: bool, embed: int = 10,
+                 hidden: int = 128):
+        super().__init__()
+        self.confuciux = confuciux
+        if confuciux:
+            if obs_size != CONFUCIUX_OBS:
+                raise ValueError(f"the ConfuciuX encoders need an observation of {CONFUCIUX_OBS} "
+                                 f"values, got {obs_size}; use encoders='flat'")
+            self.dims = nn.Linear(7, embed)
+            self.previous = nn.Linear(2, embed)
+            self.progress = nn.Linear(1, embed)
+        else:
+            self.flat = nn.Linear(obs_size, 3 * embed)
+        self.body = nn.Sequential(nn.Linear(3 * embed, hidden), nn.ReLU(),
+                                  nn.Linear(hidden, hidden), nn.ReLU(),
+                                  nn.Linear(hidden, hidden), nn.ReLU())
+        self.lstm = nn.LSTMCell(hidden, hidden)
+        self.heads = nn.ModuleList(nn.Sequential(nn.Linear(hidden, n), nn.ReLU(), nn.Linear(n, n))
+                                   for n in sizes)
+
+    def forward(self, obs: torch.Tensor, state=None):
+        """Logits of each head for a batch of observations (B, obs_size), and the new LSTM state."""
+        if self.confuciux:
+            x = torch.cat([self.dims(obs[:, DIMS]), self.previous(obs[:, PREVIOUS]),
+                           self.progress(obs[:, PROGRESS])], dim=1)
+        else:
+            x = self.flat(obs)
+        h, c = self.lstm(self.body(x), state)
+        return [head(h) for head in self.heads], (h, c)
+
+
+# ------------------------------------------------------------------ training
+class RunningBaseline:
+    """Advantages from running averages: the return at step t minus the average return
+    seen at step t, over a running root-mean-square of those differences."""
+
+    def __init__(self, decay: float):
+        self.decay = decay
+        self.mean = np.zeros(0)
+        self.mean_square = 0.0
+
+    def __call__(self, returns: np.ndarray) -> np.ndarray:
+        T, d = len(returns), self.decay
+        if len(self.mean) < T:  # steps never seen before start at their first return
+            self.mean = np.concatenate([self.mean, returns[len(self.mean):]])
+        diff = returns - self.mean[:T]
+        self.mean_square = d * self.mean_square + (1 - d) * float(np.mean(diff ** 2))
+        self.mean[:T] = d * self.mean[:T] + (1 - d) * returns
+        return diff / (math.sqrt(self.mean_square) + EPS)
+
+
+def _standardize(x: np.ndarray) -> np.ndarray:
+    return (x - x.mean()) / (x.std() + EPS)
+
+
+def discounted(rewards: np.ndarray, gamma: float) -> np.ndarray:
+    out, running = np.empty_like(rewards), 0.0
+    for t in range(len(rewards) - 1, -1, -1):
+        running = rewards[t] + gamma * running
+        out[t] = running
+    return out
+
+
+class Reinforce:
+    """The learner: plays recorded episodes on ``session.env`` and updates after each."""
+
+    def __init__(self, session: Session, config: Config):
+        reason = supports(session.env)
+        if reason is not None:
+            raise ValueError(f"REINFORCE cannot run on {session.env_id}: {reason}")
+        self.session, self.config = session, config
+        space = session.env.action_space
+        self.discrete = isinstance(space, gym.spaces.Discrete)
+        self.start = np.asarray(space.start, dtype=np.int64)
+        obs_size = int(session.env.observation_space.shape[0])
+        confuciux = config.encoders == "confuciux" or (config.encoders == "auto"
+                                                       and obs_size == CONFUCIUX_OBS)
+        torch.manual_seed(session.seed)
+        self.policy = Policy(obs_size, action_sizes(space), confuciux, config.embed, config.hidden)
+        self.optimizer = torch.optim.Adam(self.policy.parameters(), lr=config.lr)
+        self.baseline = RunningBaseline(config.baseline_decay)
+        self.episodes = 0
+        self.feasible_seen = False
+        self.writer = None
+        if session.logdir is not None:
+            from torch.utils.tensorboard import SummaryWriter
+            self.writer = SummaryWriter(str(session.logdir))
+
+    @property
+    def lr(self) -> float:
+        return self.optimizer.param_groups[0]["lr"]
+
+    def act(self, obs, info: dict, state):
+        """Sample an action: (env action, its log-probability, new LSTM state)."""
+        x = torch.as_tensor(np.asarray(obs, dtype=np.float32)).reshape(1, -1)
+        logits, state = self.policy(x, state)
+        mask = info.get("action_mask")
+        if self.discrete and mask is not None:
+            logits[0] = logits[0].masked_fill(~torch.as_tensor(np.asarray(mask, dtype=bool))[None], -math.inf)
+        dists = [torch.distributions.Categorical(logits=lg[0], validate_args=False) for lg in logits]
+        choice = [d.sample() for d in dists]
+        log_prob = sum(d.log_prob(c) for d, c in zip(dists, choice))
+        levels = np.array([int(c) for c in choice], dtype=np.int64) + self.start
+        return (int(levels[0]) if self.discrete else levels), log_prob, state
+
+    def advantages(self, rewards: np.ndarray) -> np.ndarray:
+        c = self.config
+        mode = c.normalize
+        if mode == "auto":
+            mode = "episode" if np.count_nonzero(rewards) > 1 else "running"
+        if mode == "running":
+            return self.baseline(discounted(rewards, c.gamma))
+        self.baseline(discounted(rewards, c.gamma))  # keep the running averages current
+        if c.standardize_rewards:
+            rewards = _standardize(rewards)
+        return _standardize(discounted(rewards, c.gamma))
+
+    def episode(self) -> float:
+        """Play one recorded episode, update the policy; returns the episode return."""
+        env, c = self.session.env, self.config
+        obs, info = env.reset()
+        state, log_probs, rewards, done = None, [], [], False
+        while not done:
+            action, log_prob, state = self.act(obs, info, state)
+            obs, reward, terminated, truncated, info = env.step(action)
+            log_probs.append(log_prob)
+            rewards.append(float(reward))
+            done = terminated or truncated
+        adv = torch.as_tensor(self.advantages(np.array(rewards)), dtype=torch.float32)
+        loss = -(torch.stack(log_probs) * adv).sum()
+        self.optimizer.zero_grad()
+        loss.backward()
+        nn.utils.clip_grad_norm_(self.policy.parameters(), c.max_grad_norm)
+        nn.utils.clip_grad_norm_(self.policy.lstm.parameters(), c.max_grad_norm_lstm)
+        self.optimizer.step()
+
+        self.episodes += 1
+        self.feasible_seen = self.feasible_seen or is_feasible(info)
+        if self.feasible_seen and self.episodes % c.lr_decay_every == 0:
+            for group in self.optimizer.param_groups:
+                group["lr"] = max(c.min_lr, group["lr"] * c.lr_decay)
+        total = float(sum(rewards))
+        if self.writer is not None:
+            self.writer.add_scalar("reinforce/episode_return", total, self.episodes)
+            self.writer.add_scalar("reinforce/loss", loss.item(), self.episodes)
+            self.writer.add_scalar("reinforce/lr", self.lr, self.episodes)
+        return total
+
+    def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+
+
+def train(session: Session, config: Config, samples: int | None = None) -> Reinforce:
+    """Train for ``samples`` episodes (None: until the budget is spent); returns the learner."""
+    if samples is not None and (isinstance(samples, bool) or not isinstance(samples, int) or samples < 0):
+        raise ValueError(f"samples must be a non-negative integer or None, got {samples!r}")
+    threads = torch.get_num_threads()
+    torch.set_num_threads(config.threads)
+    learner = Reinforce(session, config)
+    stop = session.budget if samples is None else min(session.budget, session.samples + samples)
+    try:
+        while session.samples < stop:
+            learner.episode()
+    finally:
+        learner.close()
+        torch.set_num_threads(threads)
+    return learner
+
+
+def run(session: Session, config: Config) -> None:
+    train(session, config)
