@@ -34,10 +34,10 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "src"))
 
-from agents import RunResult  # noqa: E402
-from agents.analysis import sample_efficiency  # noqa: E402
-from agents.plots import curves_by, plot_convergence  # noqa: E402
-from agents.sweep import load_spec, run_sweep  # noqa: E402
+from agents import RunResult
+from agents.analysis import sample_efficiency
+from agents.plots import curves_by, plot_convergence
+from agents.sweep import load_spec, run_sweep
 
 SPEC = REPO / "examples" / "sweep_confuciux.yaml"
 REFERENCE = "reinforce_ga"

@@ -12,6 +12,7 @@ import json
 import sys
 from pathlib import Path
 
+
 def _fail(command: str, message: str) -> int:
     print(f"archgym {command}: error: {message}", file=sys.stderr)
     return 2
