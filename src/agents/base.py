@@ -41,6 +41,12 @@ class BudgetExhausted(RuntimeError):
 
 
 # ------------------------------------------------------------------- scores
+def is_feasible(info: dict) -> bool:
+    """Whether an episode's final info reports a feasible design: no ``info["reason"]``
+    (an exceeded budget) and not ``info["feasible"] == False``."""
+    return not info.get("reason") and info.get("feasible", True) is not False
+
+
 def parse_score(spec: str) -> Callable[[float, dict], float]:
     """``"return"``, ``"min:KEY"`` or ``"max:KEY"`` -> score(episode_return, final_info)."""
     if spec == "return":
@@ -52,7 +58,7 @@ def parse_score(spec: str) -> Callable[[float, dict], float]:
     sign = -1.0 if sense == "min" else 1.0
 
     def score(ret: float, info: dict) -> float:
-        if info.get("reason") or info.get("feasible") is False:
+        if not is_feasible(info):
             return -math.inf
         if key not in info:
             raise KeyError(f"score {spec!r}: the final info has no {key!r}; it has {sorted(info)}")
@@ -104,6 +110,32 @@ def random_action(space: gym.Space, rng: np.random.Generator, info: dict):
     if isinstance(space, gym.spaces.MultiDiscrete):
         return space.start + rng.integers(0, space.nvec)
     raise ValueError(f"random_action needs a Discrete or MultiDiscrete space, got {space}")
+
+
+def check_number(name: str, value, low: float = -math.inf, high: float = math.inf, *,
+                 integer: bool = False, low_open: bool = False) -> None:
+    """Raise ValueError unless ``value`` is a finite number (an int if ``integer``) in
+    [low, high] (or (low, high] with ``low_open``); used by the agents' Config checks."""
+    kind = numbers.Integral if integer else numbers.Real
+    ok = isinstance(value, kind) and not isinstance(value, bool) and math.isfinite(value)
+    if not ok or value < low or (low_open and value == low) or value > high:
+        what = "an integer" if integer else "a finite number"
+        bounds = ", ".join(f"{b:g}" for b in (low, high) if math.isfinite(b))
+        if math.isfinite(low) and math.isfinite(high):
+            where = f" in {'(' if low_open else '['}{bounds}]"
+        elif math.isfinite(low):
+            where = f" {'>' if low_open else '>='} {low:g}"
+        elif math.isfinite(high):
+            where = f" <= {high:g}"
+        else:
+            where = ""
+        raise ValueError(f"{name} must be {what}{where}, got {value!r}")
+
+
+def check_fitness(spec) -> None:
+    """A fitness setting: "return", "min:KEY", "max:KEY" or "session"."""
+    if spec != "session":
+        parse_score(spec)  # raises ValueError naming the allowed forms
 
 
 # ----------------------------------------------------------------- recorder

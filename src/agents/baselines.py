@@ -22,40 +22,13 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import numbers
 
 import numpy as np
 
-from agents.base import Session, parse_score, random_action
+from agents.base import Session, check_fitness, check_number, random_action
 
 # The search baselines run where the GA runs (one-dimensional Discrete/MultiDiscrete designs).
 from agents.ga import Designs, evaluate, fitness_function, supports  # noqa: F401 (supports: registry)
-
-
-def check_number(name: str, value, low: float = -math.inf, high: float = math.inf, *,
-                 integer: bool = False, low_open: bool = False) -> None:
-    """Raise ValueError unless ``value`` is a finite number (an int if ``integer``) in
-    [low, high] (or (low, high] with ``low_open``); used by the agents' Config checks."""
-    kind = numbers.Integral if integer else numbers.Real
-    ok = isinstance(value, kind) and not isinstance(value, bool) and math.isfinite(value)
-    if not ok or value < low or (low_open and value == low) or value > high:
-        what = "an integer" if integer else "a finite number"
-        bounds = ", ".join(f"{b:g}" for b in (low, high) if math.isfinite(b))
-        if math.isfinite(low) and math.isfinite(high):
-            where = f" in {'(' if low_open else '['}{bounds}]"
-        elif math.isfinite(low):
-            where = f" {'>' if low_open else '>='} {low:g}"
-        elif math.isfinite(high):
-            where = f" <= {high:g}"
-        else:
-            where = ""
-        raise ValueError(f"{name} must be {what}{where}, got {value!r}")
-
-
-def check_fitness(spec) -> None:
-    """A fitness setting: "return", "min:KEY", "max:KEY" or "session"."""
-    if spec != "session":
-        parse_score(spec)  # raises ValueError naming the allowed forms
 
 
 # -------------------------------------------------------------------- random

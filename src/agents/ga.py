@@ -47,13 +47,7 @@ from collections.abc import Callable
 import gymnasium as gym
 import numpy as np
 
-from agents.base import Session, parse_score
-
-
-def is_feasible(info: dict) -> bool:
-    """Whether an episode's final info reports a feasible design (no ``reason``, not
-    ``feasible=False``), the rule :func:`agents.base.parse_score` applies."""
-    return not info.get("reason") and info.get("feasible", True) is not False
+from agents.base import Session, check_fitness, check_number, is_feasible, parse_score
 
 
 def supports(env: gym.Env) -> str | None:
@@ -69,22 +63,6 @@ def supports_hybrid(env: gym.Env) -> str | None:
     from agents import reinforce
 
     return reinforce.supports(env) or supports(env)
-
-
-def _check_fitness(spec) -> None:
-    if spec != "session":
-        parse_score(spec)  # raises ValueError naming the allowed forms
-
-
-def _check_int(name, value, low):
-    if isinstance(value, bool) or not isinstance(value, int) or value < low:
-        raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
-
-
-def _check_unit(name, value, open_low=False):
-    ok = not isinstance(value, bool) and isinstance(value, (int, float)) and math.isfinite(value)
-    if not ok or not ((0 < value) if open_low else (0 <= value)) or value > 1:
-        raise ValueError(f"{name} must be a number in {'(' if open_low else '['}0, 1], got {value!r}")
 
 
 @dataclasses.dataclass
@@ -105,15 +83,15 @@ class Config:
     fitness: str = "return"
 
     def __post_init__(self):
-        _check_int("population", self.population, 2)
-        _check_int("parents", self.parents, 1)
+        check_number("population", self.population, 2, integer=True)
+        check_number("parents", self.parents, 1, integer=True)
         if self.parents >= self.population:
             raise ValueError(f"parents must be fewer than population ({self.population}), "
                              f"got {self.parents}")
-        _check_unit("mutation_rate", self.mutation_rate)
+        check_number("mutation_rate", self.mutation_rate, 0, 1)
         if self.crossover not in CROSSOVERS:
             raise ValueError(f"unknown crossover {self.crossover!r}; allowed: {', '.join(CROSSOVERS)}")
-        _check_fitness(self.fitness)
+        check_fitness(self.fitness)
 
 
 CROSSOVERS = ("middle", "uniform")
@@ -138,15 +116,15 @@ class HybridConfig:
     fitness: str = "session"
 
     def __post_init__(self):
-        _check_unit("rl_fraction", self.rl_fraction)
-        _check_int("population", self.population, 2)
-        _check_int("parents", self.parents, 1)
+        check_number("rl_fraction", self.rl_fraction, 0, 1)
+        check_number("population", self.population, 2, integer=True)
+        check_number("parents", self.parents, 1, integer=True)
         if self.parents > self.population:
             raise ValueError(f"parents must be at most population ({self.population}), "
                              f"got {self.parents}")
-        _check_unit("mul", self.mul, open_low=True)
-        _check_unit("self_crossover", self.self_crossover)
-        _check_fitness(self.fitness)
+        check_number("mul", self.mul, 0, 1, low_open=True)
+        check_number("self_crossover", self.self_crossover, 0, 1)
+        check_fitness(self.fitness)
 
 
 # ------------------------------------------------------------------- designs

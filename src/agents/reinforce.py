@@ -39,8 +39,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from agents.base import Session
-from agents.ga import is_feasible
+from agents.base import Session, check_number, is_feasible
 
 
 @dataclasses.dataclass
@@ -83,14 +82,12 @@ class Config:
 
     def __post_init__(self):
         for name in ("lr", "max_grad_norm", "max_grad_norm_lstm"):
-            _check_real(name, getattr(self, name), low=0.0, low_open=True)
-        _check_real("min_lr", self.min_lr, low=0.0)
+            check_number(name, getattr(self, name), 0.0, low_open=True)
+        check_number("min_lr", self.min_lr, 0.0)
         for name in ("gamma", "lr_decay", "baseline_decay"):
-            _check_real(name, getattr(self, name), low=0.0, high=1.0)
+            check_number(name, getattr(self, name), 0.0, 1.0)
         for name in ("embed", "hidden", "lr_decay_every", "threads"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"{name} must be a positive integer, got {value!r}")
+            check_number(name, getattr(self, name), 1, integer=True)
         if self.encoders not in ENCODERS:
             raise ValueError(f"unknown encoders {self.encoders!r}; allowed: {', '.join(ENCODERS)}")
         if self.normalize not in NORMALIZE:
@@ -106,17 +103,6 @@ CONFUCIUX_OBS = 11
 DIMS, PROGRESS, PREVIOUS = slice(0, 7), slice(7, 8), slice(8, 10)
 #: Added to a standard deviation before dividing by it (the original's 2**-12).
 EPS = 2.0 ** -12
-
-
-def _check_real(name, value, low=None, high=None, low_open=False):
-    ok = not isinstance(value, bool) and isinstance(value, (int, float)) and math.isfinite(value)
-    if ok and low is not None:
-        ok = value > low if low_open else value >= low
-    if ok and high is not None:
-        ok = value <= high
-    if not ok:
-        bounds = f"{'(' if low_open else '['}{low}, {'inf)' if high is None else f'{high}]'}"
-        raise ValueError(f"{name} must be a finite number in {bounds}, got {value!r}")
 
 
 def action_sizes(space: gym.Space) -> list[int]:

@@ -34,8 +34,7 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
-from agents.base import Session
-from agents.baselines import check_number
+from agents.base import Session, check_number
 
 #: DQN flattens a MultiDiscrete space only up to this many joint actions.
 MAX_FLAT_ACTIONS = 4096

@@ -40,8 +40,7 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
-from agents.base import Session, figures
-from agents.baselines import check_number
+from agents.base import Session, check_number, figures
 
 #: Observations with more values than this are taken as too continuous for a table.
 MAX_OBS_VALUES = 8
