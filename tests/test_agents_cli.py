@@ -15,7 +15,7 @@ import pytest
 import agents
 from agents.base import RunResult
 from agents.cli import parse_assignments
-from archgym.cli import _archgym_ids, main
+from archgym.cli import env_ids, main
 
 SRC = Path(__file__).resolve().parent.parent / "src"
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -197,7 +197,7 @@ def test_console_entry_point_replays(nas_run):
 # -------------------------------------------------------------------- list
 def test_list_keeps_the_env_ids_and_lists_agents_on_request(capsys):
     assert run("list") == 0
-    assert capsys.readouterr().out.split() == _archgym_ids()
+    assert capsys.readouterr().out.split() == env_ids()
     assert run("list", "--agents") == 0
     lines = capsys.readouterr().out.splitlines()
     assert [line.split()[0] for line in lines] == list(agents.AGENTS)

@@ -321,7 +321,7 @@ def write_tables(out_dir: Path, done: list[tuple[Cell, RunResult | None, str]]) 
                          score=runs[0][0].score, title=env)
 
 
-def _start_ray(address: str | None, num_cpus: int | None) -> bool:
+def start_ray(address: str | None, num_cpus: int | None) -> bool:
     """Connect to Ray; True if this call started it (so the caller shuts it down)."""
     import ray
 
@@ -368,7 +368,7 @@ def run_sweep(spec: dict | str | Path, out_dir: str | Path, address: str | None 
     import ray
     from tqdm.auto import tqdm
 
-    started = _start_ray(address, num_cpus)
+    started = start_ray(address, num_cpus)
     bar = tqdm(total=len(cells), desc=spec["name"] or "sweep", unit="run", disable=not progress)
     emit = tqdm.write if log is print else log  # tqdm.write keeps the lines off the bar
     done: dict[int, tuple[Cell, RunResult | None, str]] = {}

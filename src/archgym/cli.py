@@ -24,7 +24,8 @@ import archgym  # noqa: F401  (registers the environments)
 from archgym.envs.hw_resource import PE_LEVELS, TILE_LEVELS
 
 
-def _archgym_ids() -> list[str]:
+def env_ids() -> list[str]:
+    """Every registered environment id implemented in archgym, sorted."""
     return sorted(i for i, spec in gym.registry.items()
                   if isinstance(spec.entry_point, str) and spec.entry_point.startswith("archgym."))
 
@@ -144,7 +145,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     if args.command == "list" and not args.agents:
-        print("\n".join(_archgym_ids()))
+        print("\n".join(env_ids()))
         return 0
     if args.command == "demo":
         if args.samples < 1:
