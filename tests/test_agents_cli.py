@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -17,7 +16,6 @@ from agents.base import RunResult
 from agents.cli import parse_assignments
 from archgym.cli import env_ids, main
 
-SRC = Path(__file__).resolve().parent.parent / "src"
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
@@ -33,9 +31,6 @@ def train(out: Path, *extra, budget=5, seed=1, env_id="NAS-v0", agent="random") 
     return run("train", env_id, "--agent", agent, "--budget", budget, "--seed", seed, "--out", out,
                "--no-progress", *extra)
 
-
-def subprocess_env() -> dict:
-    return dict(os.environ, PYTHONPATH=os.pathsep.join([str(SRC), os.environ.get("PYTHONPATH", "")]))
 
 
 @pytest.fixture(scope="module")
@@ -189,7 +184,7 @@ def test_replay_reports_unreadable_files(tmp_path, capsys):
 def test_console_entry_point_replays(nas_run):
     """`python -m archgym` (what the console script calls) in a fresh interpreter."""
     proc = subprocess.run([sys.executable, "-m", "archgym", "replay", str(nas_run / "result.json")],
-                          capture_output=True, text=True, env=subprocess_env(), timeout=120, check=False)
+                          capture_output=True, text=True, timeout=120, check=False)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.startswith("ok:")
 
@@ -217,7 +212,7 @@ def test_list_and_train_import_only_what_they_need(tmp_path):
         "'--no-progress']) == 0\n"
         "print('after train:', heavy())\n")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          env=subprocess_env(), timeout=120, check=False)
+                          timeout=120, check=False)
     assert proc.returncode == 0, proc.stderr
     assert "after list: []" in proc.stdout
     assert "after train: ['agents']" in proc.stdout  # neither torch nor ray for a random search
