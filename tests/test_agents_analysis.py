@@ -43,3 +43,18 @@ def test_groups_are_separate():
     rows = {r["group"]: r for r in sample_efficiency(runs)}
     assert rows["X-v0"]["best_any"] == -1 and rows["Y-v0"]["best_any"] == -900
     assert rows["Y-v0"]["median_samples"] == 2.0
+
+
+def test_samples_to_match_on_median_curves():
+    from agents.analysis import samples_to_match
+
+    # ref's median curve: [-50, -20, -10]; base's: [-90, -60, -40, -30] -> final -30,
+    # reached by base at sample 4 and by ref at sample 2: speed-up 2.
+    runs = [_run("ref", 0, [-50, -20, -10, -10]), _run("ref", 1, [-50, -20, -10, -10]),
+            _run("base", 0, [-90, -60, -40, -30]), _run("base", 1, [-90, -60, -40, -30]),
+            _run("worse", 0, [-5, -5, -5, -5])]
+    rows = {r["agent"]: r for r in samples_to_match(runs, "ref")}
+    assert rows["base"]["final_median"] == -30 and rows["base"]["samples"] == 4
+    assert rows["base"]["reference_samples"] == 2 and rows["base"]["speedup"] == 2.0
+    assert rows["ref"]["speedup"] == 1.0 and rows["ref"]["samples"] == 3
+    assert rows["worse"]["reference_samples"] == math.inf and rows["worse"]["speedup"] == 0.0

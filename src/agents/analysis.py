@@ -59,3 +59,32 @@ def sample_efficiency(results: Iterable[RunResult], tolerance: float = 0.05,
                 ref = medians.get(reference) if reference else None
                 row["ratio"] = row["median_samples"] / ref if ref else math.nan
     return rows
+
+
+def median_curve(results: Iterable[RunResult]) -> np.ndarray:
+    """Median over runs of the best score after each sample (runs of equal length)."""
+    return np.median(np.stack([r.best_so_far() for r in results]), axis=0)
+
+
+def samples_to_match(results: Iterable[RunResult], reference: str,
+                     group: Callable[[RunResult], str] = lambda r: r.env_id) -> list[dict]:
+    """ConfuciuX-style convergence speed-up, on median best-so-far curves over seeds.
+
+    For each (group, agent): the agent's final median score, the samples the
+    agent's median curve needs to first reach it, the samples ``reference``'s
+    median curve needs to reach the same score (inf if it never does), and
+    their ratio (> 1: the reference gets there in fewer samples).
+    """
+    runs: dict[str, dict[str, list[RunResult]]] = defaultdict(lambda: defaultdict(list))
+    for r in results:
+        runs[group(r)][r.agent].append(r)
+    rows = []
+    for g, by_agent in runs.items():
+        ref_curve = median_curve(by_agent[reference])
+        for agent, rs in by_agent.items():
+            curve = median_curve(rs)
+            final = float(curve[-1])
+            own, ref = samples_to_reach(curve, final), samples_to_reach(ref_curve, final)
+            rows.append({"group": g, "agent": agent, "final_median": final, "samples": own,
+                         "reference_samples": ref, "speedup": own / ref})
+    return rows
