@@ -5,6 +5,7 @@ from __future__ import annotations
 import gymnasium as gym
 import numpy as np
 import pytest
+from agent_helpers import MaskCheck
 
 import agents
 import archgym  # noqa: F401  (registers the environments)
@@ -98,21 +99,8 @@ def test_temperature_falls_geometrically():
     np.testing.assert_allclose(np.array(temps[1:]) / temps[:-1], 0.01 ** 0.25)
 
 
-class _MaskCheck(gym.Wrapper):
-    def reset(self, **kwargs):
-        obs, info = self.env.reset(**kwargs)
-        self.mask, self.seen = info["action_mask"], getattr(self, "seen", [])
-        return obs, info
-
-    def step(self, action):
-        self.seen.append((np.array(self.mask), int(action)))
-        obs, reward, terminated, truncated, info = self.env.step(action)
-        self.mask = info["action_mask"]
-        return obs, reward, terminated, truncated, info
-
-
 def test_tpe_offers_only_unmasked_choices():
-    env = _MaskCheck(gym.make("NAS-Sequential-v0"))
+    env = MaskCheck(gym.make("NAS-Sequential-v0"))
     agents.train(env, "tpe", budget=25, seed=0)
     assert any((~m).any() for m, _ in env.seen)
     assert all(m[a] for m, a in env.seen)

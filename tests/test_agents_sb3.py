@@ -7,6 +7,7 @@ import dataclasses
 import gymnasium as gym
 import numpy as np
 import pytest
+from agent_helpers import MaskCheck
 
 import agents
 import archgym  # noqa: F401  (registers the environments)
@@ -59,24 +60,9 @@ def test_flat_actions_keeps_the_space_start():
     assert env.reverse_action([6, 0]) == 4
 
 
-class _MaskCheck(gym.Wrapper):
-    """Remembers (mask, action) for every step the agent takes."""
-
-    def reset(self, **kwargs):
-        obs, info = self.env.reset(**kwargs)
-        self.mask, self.seen = info["action_mask"], getattr(self, "seen", [])
-        return obs, info
-
-    def step(self, action):
-        self.seen.append((np.array(self.mask), int(action)))
-        obs, reward, terminated, truncated, info = self.env.step(action)
-        self.mask = info["action_mask"]
-        return obs, reward, terminated, truncated, info
-
-
 def test_maskable_ppo_never_takes_a_masked_action():
     # 40 episodes of ~4 steps: beyond one 64-step rollout, so the trained policy acts too.
-    masked, plain = _MaskCheck(gym.make("NAS-Sequential-v0")), _MaskCheck(gym.make("NAS-Sequential-v0"))
+    masked, plain = MaskCheck(gym.make("NAS-Sequential-v0")), MaskCheck(gym.make("NAS-Sequential-v0"))
     result = agents.train(masked, "maskable_ppo", budget=40, seed=0)
     agents.train(plain, "ppo", budget=40, seed=0)
     assert result.samples == 40
