@@ -57,3 +57,31 @@ def median_time(fn, repeats: int) -> float:
         fn()
         times.append(time.perf_counter() - t0)
     return float(np.median(times))
+
+
+def write_csv(path: Path, rows: list[dict], fields: list[str] | None = None) -> Path:
+    """Write ``rows`` as CSV with a header (``fields``, or the first row's keys)."""
+    import csv
+
+    with Path(path).open("w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=fields or list(rows[0]), extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(rows)
+    return Path(path)
+
+
+def add_sweep_arguments(parser, quick_help: str) -> None:
+    """The options every reproduction that runs a sweep on Ray takes."""
+    parser.add_argument("--quick", action="store_true", help=quick_help)
+    parser.add_argument("--out", type=Path, default=REPO / "benchmarks" / "out")
+    parser.add_argument("--address", default=None, help="join this Ray cluster (default: a local instance)")
+    parser.add_argument("--num-cpus", type=int, default=None, help="local Ray instance size")
+    parser.add_argument("--from-runs", type=Path, default=None,
+                        help="a previous run's sweep folder: its run records are reused, nothing is run")
+
+
+def load_runs(folder: Path, pattern: str = "runs/*.json") -> list:
+    """The run records (agents.RunResult) a previous sweep saved under ``folder``."""
+    from agents import RunResult
+
+    return [RunResult.load_json(p) for p in sorted(Path(folder).glob(pattern))]

@@ -37,7 +37,6 @@ bench_aqgan.json (machine, settings, summary) and bench_aqgan.png.
 from __future__ import annotations
 
 import argparse
-import csv
 import dataclasses
 import json
 import math
@@ -46,7 +45,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-from _common import machine_info  # benchmarks/_common.py
+from _common import machine_info, write_csv  # benchmarks/_common.py
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
@@ -70,13 +69,6 @@ SEARCH_BUDGET = 0.25
 BASELINES = ("ppo", "reinforce", "random")
 #: AQGAN's settings here (the rest are Config's defaults).
 GAN_SETTINGS = {"iterations": 3000}
-
-
-def write_csv(path: Path, rows: list[dict]) -> None:
-    with path.open("w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
 
 
 def table(title: str, rows: list[dict], cols: list[str]) -> None:

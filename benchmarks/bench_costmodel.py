@@ -268,7 +268,7 @@ def bench_single(ref: MaestroReference, calls: int) -> list[Result]:
     # The same call without the Python wrapper (how much of a call is marshalling).
     df, p, b = SINGLE_POINTS[0]
     args = cm_batch_args([layer], df, p, b)
-    samples = time_calls(lambda: cm._core.evaluate_batch(*args), calls, 20)
+    samples = time_calls(lambda: cm_model._core.evaluate_batch(*args), calls, 20)
     out.append(Result(f"single/core_1row/{df}_P{p}_B{b}",
                       "archgym._sim core evaluate_batch, 1 pre-built row (no Python wrapper)", 1,
                       "eval", samples, ref.single_ms[(df, p, b)] / 1e3,

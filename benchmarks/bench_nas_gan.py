@@ -35,7 +35,6 @@ latency).  Writes to --out:
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import math
 import sys
@@ -49,7 +48,7 @@ for p in (ROOT / "src", ROOT / "benchmarks"):
 
 import gymnasium as gym
 import numpy as np
-from _common import machine_info
+from _common import machine_info, write_csv
 from scipy.stats import spearmanr
 
 import agents
@@ -61,14 +60,6 @@ SPACE = "digits-mlp"
 N_GENERATED = 1000
 PROPOSALS = 10  # evaluations spent on proposals in the unseen-platform comparison
 OTHER_AGENTS = ("sa", "tpe", "ga", "reinforce")
-
-
-def write_csv(path: Path, rows: list[dict]) -> None:
-    with open(path, "w", newline="") as f:
-        w = csv.DictWriter(f, fieldnames=list(rows[0]), lineterminator="\n")
-        w.writeheader()
-        w.writerows(rows)
-    print(f"  wrote {path}")
 
 
 def print_table(rows: list[dict], columns: list[str]) -> None:
@@ -332,7 +323,7 @@ def main() -> None:
     print_table(feas, ["percentile", "budget", "target", "target_accuracy", "space_feasible", "random_feasible",
                        "gan_feasible", "gan_mean_latency", "gan_mean_accuracy", "gan_best_feasible",
                        "no_aux_feasible", "no_aux_mean_latency", "no_aux_mean_accuracy", "oracle"])
-    write_csv(args.out / "bench_nas_gan_feasibility.csv", feas)
+    print(f"  wrote {write_csv(args.out / 'bench_nas_gan_feasibility.csv', feas)}")
 
     print("\n3. Target accuracy against achieved accuracy")
     tg, rho = targets(gan, records)
@@ -340,7 +331,7 @@ def main() -> None:
     print_table(tg, ["target_percentile", "target", "achieved_mean", "achieved_sd", "abs_error_of_mean",
                      "mean_abs_error", "feasible"])
     print(f"  Spearman(target, achieved mean) = {rho:.3f}")
-    write_csv(args.out / "bench_nas_gan_targets.csv", tg)
+    print(f"  wrote {write_csv(args.out / 'bench_nas_gan_targets.csv', tg)}")
 
     print(f"\n4. Search at the same number of evaluations (NAS-v0, {len(seeds)} seeds per method)")
     lat = np.array([r["latency"] for r in records], dtype=float)
@@ -348,7 +339,7 @@ def main() -> None:
     srch = search(records, budgets, sizes, seeds)
     print_table(srch, ["budget", "evaluations", "method", "runs", "mean_best", "found_feasible", "found_oracle",
                        "oracle", "seconds_per_run"])
-    write_csv(args.out / "bench_nas_gan_search.csv", srch)
+    print(f"  wrote {write_csv(args.out / 'bench_nas_gan_search.csv', srch)}")
 
     print("\n5a. Unseen platform: trained on edge records, generating for cloud budgets")
     unseen = unseen_platform(gan, records, percentiles)
@@ -361,8 +352,8 @@ def main() -> None:
     print_table(below, ["budget", "training_records", "space_feasible", "random_feasible", "gan_feasible",
                         "gan_mean_latency", "space_feasible_count", "distinct_feasible",
                         "gan_best_feasible", "oracle"])
-    write_csv(args.out / "bench_nas_gan_unseen_platform.csv", unseen)
-    write_csv(args.out / "bench_nas_gan_unseen_range.csv", below)
+    print(f"  wrote {write_csv(args.out / 'bench_nas_gan_unseen_platform.csv', unseen)}")
+    print(f"  wrote {write_csv(args.out / 'bench_nas_gan_unseen_range.csv', below)}")
 
     meta["wall_time_s"] = time.perf_counter() - start
     (args.out / "bench_nas_gan.json").write_text(json.dumps(meta, indent=1, default=str))

@@ -45,7 +45,6 @@ last-20% window shaded) and the sweeps' own files under ``sb3_curves_sweep/``.
 from __future__ import annotations
 
 import argparse
-import csv
 import math
 import re
 import sys
@@ -58,6 +57,8 @@ import numpy as np
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "src"))
+
+from _common import add_sweep_arguments, load_runs, write_csv  # benchmarks/_common.py
 
 import archgym  # noqa: F401  (registers the environments)
 from agents import AGENTS, RunResult
@@ -225,13 +226,6 @@ COLUMNS = ["env", "family", "budget", "agent", "seeds", "samples", "first20_mean
            "wall_s_per_run"]
 
 
-def write_csv(rows: list[dict], path: Path) -> None:
-    with path.open("w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=COLUMNS)
-        writer.writeheader()
-        writer.writerows(rows)
-
-
 def short(reason: str) -> str:
     """A reason on one line, long arrays (e.g. a 64-dimension MultiDiscrete) summarised."""
     reason = " ".join(reason.split())
@@ -336,13 +330,8 @@ def plot(results: list[RunResult], rows: list[dict], out: Path) -> Path:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[1])
-    parser.add_argument("--quick", action="store_true", help=f"{len(QUICK_ENVS)} envs, tiny budgets")
-    parser.add_argument("--out", type=Path, default=REPO / "benchmarks" / "out")
-    parser.add_argument("--address", default=None)
-    parser.add_argument("--num-cpus", type=int, default=None)
+    add_sweep_arguments(parser, f"{len(QUICK_ENVS)} envs, tiny budgets")
     parser.add_argument("--seeds", type=int, default=2, help="seeds per (env, agent), >= 1")
-    parser.add_argument("--from-runs", type=Path, default=None,
-                        help="a previous run's sweep folder (its */runs/*.json are reused)")
     args = parser.parse_args(argv)
     if args.seeds < 1:
         parser.error(f"--seeds must be >= 1, got {args.seeds}")
@@ -354,7 +343,7 @@ def main(argv=None) -> int:
         print(f"{key.replace('|', ': ')} left out: {short(reason)}")
     failures: dict[str, str] = {}
     if args.from_runs is not None:
-        results = [RunResult.load_json(p) for p in sorted(args.from_runs.glob("*/runs/*.json"))]
+        results = load_runs(args.from_runs, "*/runs/*.json")
         if not results:
             parser.error(f"no */runs/*.json under {args.from_runs}")
     else:
@@ -365,7 +354,7 @@ def main(argv=None) -> int:
     trained = time.perf_counter() - start
     rows = analyse(results, env_ids, skipped, failures, args.quick)
     print_tables(rows)
-    write_csv(rows, args.out / "bench_sb3_curves.csv")
+    write_csv(args.out / "bench_sb3_curves.csv", rows, COLUMNS)
     png = plot(results, rows, args.out)
     print(f"\n{len(results)} runs ({len(failures)} failed); training {trained:.0f} s, "
           f"total {time.perf_counter() - start:.0f} s")

@@ -34,13 +34,14 @@ and the sweep's own files under ``confuciux_sweep/``.
 from __future__ import annotations
 
 import argparse
-import csv
 import math
 import sys
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "src"))
+
+from _common import add_sweep_arguments, load_runs, write_csv  # benchmarks/_common.py
 
 from agents import RunResult
 from agents.analysis import sample_efficiency, samples_to_match
@@ -64,24 +65,16 @@ def _fmt_ratio(x: float) -> str:
     return "-" if math.isnan(x) or math.isinf(x) else f"{x:.2f}x"
 
 
-def _write_csv(path: Path, rows: list[dict], fields: list[str]) -> None:
-    with path.open("w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=fields)
-        writer.writeheader()
-        for row in rows:
-            writer.writerow({k: row[k] for k in fields})
-
-
 def report(results: list[RunResult], out: Path) -> list[dict]:
     budget = max(r.budget for r in results)
     rows = sample_efficiency(results, TOLERANCE, group=model, reference=REFERENCE)
     rows.sort(key=lambda r: (r["group"], r["median_samples"], -r["best_median"]))
     fields = ["group", "agent", "seeds", "best_any", "target", "best_median", "best_of_seeds",
               "reached", "median_samples", "ratio", "samples_per_seed"]
-    _write_csv(out / "repro_confuciux.csv", rows, fields)
+    write_csv(out / "repro_confuciux.csv", rows, fields)
     speed = samples_to_match(results, REFERENCE, group=model)
     speed.sort(key=lambda r: (r["group"], -r["final_median"]))
-    _write_csv(out / "repro_confuciux_speedup.csv", speed,
+    write_csv(out / "repro_confuciux_speedup.csv", speed,
                ["group", "agent", "final_median", "samples", "reference_samples", "speedup"])
     for group in sorted({r["group"] for r in rows}):
         best_any = -next(r["best_any"] for r in rows if r["group"] == group)
@@ -126,16 +119,11 @@ def plot(results: list[RunResult], out: Path) -> Path:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[1])
-    parser.add_argument("--quick", action="store_true", help="2 seeds x 100 samples")
-    parser.add_argument("--out", type=Path, default=REPO / "benchmarks" / "out")
-    parser.add_argument("--address", default=None)
-    parser.add_argument("--num-cpus", type=int, default=None)
-    parser.add_argument("--from-runs", type=Path, default=None,
-                        help="a previous sweep's folder (its runs/*.json are reused)")
+    add_sweep_arguments(parser, "2 seeds x 100 samples")
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
     if args.from_runs is not None:
-        results = [RunResult.load_json(p) for p in sorted((args.from_runs / "runs").glob("*.json"))]
+        results = load_runs(args.from_runs)
         if not results:
             parser.error(f"no runs/*.json under {args.from_runs}")
     else:

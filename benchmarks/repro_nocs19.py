@@ -37,7 +37,6 @@ method, one panel per pattern) and the sweep's files under ``nocs19_sweep/``.
 from __future__ import annotations
 
 import argparse
-import csv
 import sys
 import time
 from pathlib import Path
@@ -47,6 +46,8 @@ import numpy as np
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "src"))
+
+from _common import add_sweep_arguments, load_runs, write_csv  # benchmarks/_common.py
 
 from agents import RunResult
 from agents.sweep import run_sweep
@@ -224,26 +225,14 @@ def plot(table: list[dict], rows: list[dict], out: Path) -> Path:
     return path
 
 
-def write_csv(table: list[dict], path: Path) -> None:
-    with path.open("w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=list(table[0]))
-        writer.writeheader()
-        writer.writerows(table)
-
-
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[1])
-    parser.add_argument("--quick", action="store_true", help="shuffle and uniform, 2 seeds")
-    parser.add_argument("--out", type=Path, default=REPO / "benchmarks" / "out")
-    parser.add_argument("--address", default=None)
-    parser.add_argument("--num-cpus", type=int, default=None)
-    parser.add_argument("--from-runs", type=Path, default=None,
-                        help="a previous sweep's folder (its runs/*.json are reused)")
+    add_sweep_arguments(parser, "shuffle and uniform, 2 seeds")
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
     if args.from_runs is not None:
-        results = [RunResult.load_json(p) for p in sorted((args.from_runs / "runs").glob("*.json"))]
+        results = load_runs(args.from_runs)
         if not results:
             parser.error(f"no runs/*.json under {args.from_runs}")
     else:
@@ -257,7 +246,7 @@ def main(argv=None) -> int:
     table = summarise(rows, patterns)
     print_tables(table)
     print_summary(table)
-    write_csv(table, args.out / "repro_nocs19.csv")
+    write_csv(args.out / "repro_nocs19.csv", table)
     png = plot(table, rows, args.out)
     print(f"\n{len(results)} runs; sweep {trained:.1f} s, total {time.perf_counter() - start:.1f} s")
     print(f"wrote {args.out / 'repro_nocs19.csv'} and {png}")

@@ -1,4 +1,4 @@
-"""The BookSim-compatible front end (``python -m archgym.booksim`` / ``archgym-booksim``)."""
+"""The BookSim-compatible front end (``python -m archgym.noc.booksim`` / ``archgym-booksim``)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 import archgym
-from archgym import booksim, noc
+from archgym import noc
+from archgym.noc import booksim
 
 
 BASE_ROW = {"avg_packet_latency": 33.3564, "avg_network_latency": 33.3564, "avg_hops": 6.2527,
@@ -224,7 +225,7 @@ def test_unstable_run(capsys, base_cfg):
 
 def test_command_line_one_process(base_cfg, tmp_path):
     def run(*args):
-        return subprocess.run([sys.executable, "-m", "archgym.booksim", *args], capture_output=True,
+        return subprocess.run([sys.executable, "-m", "archgym.noc.booksim", *args], capture_output=True,
                               text=True, cwd=tmp_path, timeout=120, check=False,
                               env={"PYTHONPATH": str(Path(archgym.__file__).resolve().parents[1]),
                                    "PATH": "/usr/bin:/bin"})

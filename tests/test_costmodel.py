@@ -26,6 +26,7 @@ import os
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 import threading
 import time
 
@@ -756,7 +757,7 @@ def _run_isolated(code: str) -> dict:
     (e.g. a sanitizer report) is returned as {"crash": stderr}.
     """
     env = dict(os.environ)
-    src = os.path.dirname(os.path.dirname(os.path.abspath(cm.__file__)))
+    src = str(Path(cm.__file__).resolve().parents[2])
     env["PYTHONPATH"] = src + os.pathsep + env.get("PYTHONPATH", "")
     prog = textwrap.dedent("""
         import json, math

@@ -1,4 +1,4 @@
-"""The MAESTRO-compatible front end (``python -m archgym.maestro``).
+"""The MAESTRO-compatible front end (``python -m archgym.costmodel.maestro``).
 
 * Every row of the four MAESTRO reference CSVs, rebuilt as the mapping file
   ConfuciuX writes (shared/reference/maestro/README.md), goes through the text
@@ -25,9 +25,9 @@ import numpy as np
 import pytest
 
 from archgym import costmodel as cm
-from archgym import maestro
+from archgym.costmodel import maestro
 
-DATAFLOW_DIR = Path(__file__).resolve().parents[1] / "src" / "archgym" / "dataflows"
+DATAFLOW_DIR = Path(__file__).resolve().parents[1] / "src" / "archgym" / "costmodel" / "dataflows"
 REFERENCE_FILES = {  # file -> preset
     "confuciux_grid_mobilenet_v2.csv": "maestro2021",
     "confuciux_grid_mobilenet_v2_maestro2020.csv": "maestro2020",
@@ -374,9 +374,9 @@ def test_c_division_and_formatting():
 def test_python_dash_m_entry_point(tmp_path):
     (tmp_path / "bad.m").write_text("Network 0 {\nLayer L {\nType: GEMM\n}\n}\n")
     env = dict(os.environ)
-    src = str(Path(maestro.__file__).resolve().parents[1])
+    src = str(Path(maestro.__file__).resolve().parents[2])
     env["PYTHONPATH"] = src + os.pathsep + env.get("PYTHONPATH", "")
-    proc = subprocess.run([sys.executable, "-m", "archgym.maestro", "--Mapping_file=bad.m"],
+    proc = subprocess.run([sys.executable, "-m", "archgym.costmodel.maestro", "--Mapping_file=bad.m"],
                           cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 1
     assert "line 3" in proc.stderr and "only CONV and DSCONV" in proc.stderr

@@ -12,6 +12,7 @@ from gymnasium import spaces
 from gymnasium.vector import AutoresetMode, VectorEnv
 
 from archgym import costmodel as cm
+from archgym.costmodel import model as cm_model
 from archgym import workloads
 
 #: ConfuciuX's 12 PE levels and 12 buffer (K-tile) levels.
@@ -67,7 +68,7 @@ class _Setup:
         params[:, 0] = TILE_LEVELS[tile_level]
         params[:, 1] = pes
         params[:, 2] = 1
-        return cm._core.evaluate_batch(self._specs, df_index.astype(np.int32), self.rows[layer],
+        return cm_model._core.evaluate_batch(self._specs, df_index.astype(np.int32), self.rows[layer],
                                        hw, params, self._preset_id, self.compat)
 
     def figures(self, ints: np.ndarray, floats: np.ndarray) -> dict[str, np.ndarray]:
@@ -88,7 +89,7 @@ class _Setup:
         self._one_layer[0] = self.rows[layer]
         self._one_hw[0, 0] = self._one_params[0, 1] = pes
         self._one_params[0, 0] = int(TILE_LEVELS[tile_level])
-        ints, floats = cm._core.evaluate_batch(self._specs, self._one_df, self._one_layer,
+        ints, floats = cm_model._core.evaluate_batch(self._specs, self._one_df, self._one_layer,
                                                self._one_hw, self._one_params,
                                                self._preset_id, self.compat)
         iv, fv = ints[0].tolist(), floats[0].tolist()

@@ -3,7 +3,7 @@
 People who drive BookSim2 today switch by changing one command::
 
     booksim mesh88.cfg injection_rate=0.1 traffic=transpose        # before
-    python -m archgym.booksim mesh88.cfg injection_rate=0.1 traffic=transpose
+    python -m archgym.noc.booksim mesh88.cfg injection_rate=0.1 traffic=transpose
     archgym-booksim mesh88.cfg injection_rate=0.1 traffic=transpose
 
 The configuration is BookSim's: ``key = value;`` statements, ``//`` comments,
@@ -30,7 +30,7 @@ including ``unstable``).  See ``docs/booksim.md``.
 
 Python use::
 
-    from archgym import booksim
+    from archgym.noc import booksim
     settings = booksim.load(["mesh88.cfg", "injection_rate=0.1"])
     config = booksim.to_noc_config(settings)      # an archgym.noc.NocConfig
     result = booksim.run(settings)                # measure()'s dict

@@ -242,7 +242,7 @@ CONFUCIUX_CONSTANTS = ("KTileSz", "ClusterSz", "CTileSz")
 
 
 def _load_presets() -> dict[str, Dataflow]:
-    folder = resources.files("archgym") / "dataflows"
+    folder = resources.files("archgym.costmodel") / "dataflows"
     return {name: Dataflow.parse((folder / f"{name}.m").read_text(), name=name,
                                  source=f"{name}.m").with_params(CONFUCIUX_CONSTANTS)
             for name in ("dla", "shi", "eye", "dpt")}

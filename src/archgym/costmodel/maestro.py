@@ -5,7 +5,7 @@ process per mapping file and read back the CSV it writes.  This module accepts
 the same flags and mapping files and writes the same CSV, computed by our own
 cost model (:mod:`archgym.costmodel`), so switching is a change of one path::
 
-    python -m archgym.maestro --Mapping_file=layer.m --num_pes=64 \\
+    python -m archgym.costmodel.maestro --Mapping_file=layer.m --num_pes=64 \\
         --noc_bw_cstr=81920000 --print_res=false --print_res_csv_file=true
 
 Pieces, in reading order:
@@ -46,7 +46,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from archgym import costmodel as cm
-from archgym.costmodel import Dataflow, ParseError, _parse_dataflow_body, _Tokens, tokenize
+from archgym.costmodel.model import Dataflow, ParseError, _parse_dataflow_body, _Tokens, tokenize
 
 PROG = "archgym-maestro"
 LAYER_TYPES = ("CONV", "DSCONV")

@@ -1,0 +1,38 @@
+"""A cycle-level network-on-chip simulator after BookSim2: the ``noc`` core's Python side.
+
+* :mod:`archgym.noc.model`: the Python face of the C++ simulator
+  (``csrc/noc``): :class:`NocConfig`, :func:`measure`, :func:`measure_many`
+  and the persistent :class:`Network`.
+* :mod:`archgym.noc.booksim`: the BookSim2 drop-in front end
+  (``archgym-booksim``).
+
+Design document: ``docs/design/noc.md``; user guides: ``docs/noc.md`` and
+``docs/booksim.md``.
+
+    >>> from archgym import noc
+    >>> r = noc.measure(noc.NocConfig(traffic="transpose", injection_rate=0.1))
+"""
+
+from archgym.noc.model import (
+    ALLOCATORS,
+    INJECTION_PROCESSES,
+    MAX_K,
+    MAX_VCS,
+    ROUTING_FUNCTIONS,
+    ROUTINGS_PER_ROUTER,
+    TOPOLOGIES,
+    TRAFFIC_PATTERNS,
+    Network,
+    NocConfig,
+    check_routing,
+    check_traffic,
+    measure,
+    measure_many,
+    traffic_destinations,
+)
+
+__all__ = [
+    "ALLOCATORS", "INJECTION_PROCESSES", "MAX_K", "MAX_VCS", "ROUTINGS_PER_ROUTER",
+    "ROUTING_FUNCTIONS", "TOPOLOGIES", "TRAFFIC_PATTERNS", "Network", "NocConfig",
+    "check_routing", "check_traffic", "measure", "measure_many", "traffic_destinations",
+]
