@@ -1,4 +1,9 @@
-"""Shared by the benchmark scripts: the machine they ran on, and a median timer."""
+"""Shared by the benchmark scripts: the repository's paths, the machine they ran on, a median timer.
+
+The scripts import it as ``from _common import ...``: Python puts a script's own
+folder first on sys.path, so this works from any working directory, while
+archgym and agents come from the installed package.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +18,11 @@ from pathlib import Path
 import numpy as np
 
 REPO = Path(__file__).resolve().parent.parent
+#: Outputs of the real MAESTRO, BookSim2 and ConfuciuX, committed with the tests
+#: (each folder's README says which tool, commit and command produced it).
+REFERENCE = REPO / "tests" / "data" / "reference"
+#: Where the scripts write by default (not tracked); every script takes --out.
+OUT = REPO / "benchmarks" / "out"
 
 
 def cpu_model() -> str:
@@ -73,7 +83,7 @@ def write_csv(path: Path, rows: list[dict], fields: list[str] | None = None) -> 
 def add_sweep_arguments(parser, quick_help: str) -> None:
     """The options every reproduction that runs a sweep on Ray takes."""
     parser.add_argument("--quick", action="store_true", help=quick_help)
-    parser.add_argument("--out", type=Path, default=REPO / "benchmarks" / "out")
+    parser.add_argument("--out", type=Path, default=OUT, help="output folder (default: %(default)s)")
     parser.add_argument("--address", default=None, help="join this Ray cluster (default: a local instance)")
     parser.add_argument("--num-cpus", type=int, default=None, help="local Ray instance size")
     parser.add_argument("--from-runs", type=Path, default=None,

@@ -45,12 +45,8 @@ import time
 from pathlib import Path
 
 import numpy as np
-from _common import machine_info, write_csv  # benchmarks/_common.py
-
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "src"))
-
 import gymnasium as gym
+from _common import OUT, machine_info, write_csv  # benchmarks/_common.py
 
 import agents
 import archgym  # noqa: F401  (registers the environments)
@@ -93,7 +89,7 @@ def shares(acc: np.ndarray, low: float, high: float, bins: int = 3) -> np.ndarra
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--quick", action="store_true", help="small data, short training, 1 seed, cap 60")
-    ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "out")
+    ap.add_argument("--out", type=Path, default=OUT, help="output folder (default: %(default)s)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--data", type=int, default=None, help="training configurations (default 1500)")
     ap.add_argument("--proposals", type=int, default=64, help="K proposals per target")

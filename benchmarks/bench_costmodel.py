@@ -6,7 +6,7 @@
 Measures (see benchmarks/README.md):
 
 1. one ``costmodel.evaluate`` call (one layer, Python API) at the five points
-   of shared/reference/maestro/timing.txt, against the real MAESTRO run the
+   of tests/data/reference/maestro/timing.txt, against the real MAESTRO run the
    ConfuciuX way (one process per layer + CSV parse);
 2. ``evaluate_batch`` over whole action grids in one call (MobileNet-V2
    52 layers x 144 actions; ResNet-50 all layers x 144 actions x 3 dataflows);
@@ -39,23 +39,13 @@ from pathlib import Path
 import numpy as np
 
 import _common  # benchmarks/_common.py
-
-HERE = Path(__file__).resolve().parent
-REPO = HERE.parent
-
-try:  # installed, or PYTHONPATH=src
-    import archgym
-except ImportError:  # running from a checkout without PYTHONPATH
-    sys.path.insert(0, str(REPO / "src"))
-    import archgym
-
 import gymnasium as gym
 
+import archgym
+from archgym import _sim, workloads
 from archgym import costmodel as cm
-from archgym import workloads
 
-DEFAULT_TIMING = Path(os.environ.get("ARCHGYM_MAESTRO_TIMING",
-                                     REPO.parent / "shared" / "reference" / "maestro" / "timing.txt"))
+DEFAULT_TIMING = _common.REFERENCE / "maestro" / "timing.txt"
 
 #: The single-layer points of timing.txt: ResNet-50 layer 2 (K64 C64 Y56 X56 R3 S3).
 RESNET50_L2 = (64, 64, 56, 56, 3, 3)
@@ -63,15 +53,8 @@ SINGLE_POINTS = (("dla", 64, 4), ("shi", 64, 4), ("eye", 64, 4), ("dla", 1, 1), 
 #: ConfuciuX's action levels.
 PE_LEVELS = np.array([1, 2, 4, 8, 12, 16, 24, 32, 48, 64, 96, 128], dtype=np.int64)
 TILE_LEVELS = np.arange(1, 13, dtype=np.int64)
-
-# Used only when timing.txt cannot be read (values as in timing.txt, MAESTRO HEAD 4eb08d1, -O0).
-FALLBACK_SINGLE_MS = {("dla", 64, 4): 16.05, ("shi", 64, 4): 17.35, ("eye", 64, 4): 16.20,
-                      ("dla", 1, 1): 16.18, ("eye", 128, 12): 16.86}
-FALLBACK_BARE_MS = {("dla", 64, 4): 7.47, ("shi", 64, 4): 6.81, ("eye", 64, 4): 7.81,
-                    ("dla", 1, 1): 9.65, ("eye", 128, 12): 7.42}
-FALLBACK_FULL_S = {("dla", "fixed"): 0.799, ("dla", "random"): 0.844, ("shi", "fixed"): 0.767,
-                   ("shi", "random"): 0.829, ("eye", "fixed"): 0.816, ("eye", "random"): 0.863}
-FALLBACK_TOTAL_RUNTIME = {"dla": 23757644, "shi": 27231956, "eye": 26720468}
+#: The full MobileNet-V2 runs of timing.txt: (dataflow, fixed P=64,B=4 or random P,B).
+FULL_RUNS = tuple((df, kind) for df in ("dla", "shi", "eye") for kind in ("fixed", "random"))
 
 GOAL_BATCH_SPEEDUP = 10_000  # per evaluation, batched, vs one MAESTRO call
 GOAL_EPISODES_PER_S = 500  # HWResource-v0 through gym.make
@@ -81,12 +64,10 @@ GOAL_EPISODES_PER_S = 500  # HWResource-v0 through gym.make
 @dataclass
 class MaestroReference:
     source: str
-    fallback: bool
     single_ms: dict  # (df, P, B) -> ConfuciuX-style median ms per call
     bare_ms: dict  # (df, P, B) -> bare process median ms
     full_s: dict  # (df, "fixed"|"random") -> full MobileNet-V2 median s
     total_runtime: dict  # df -> sum of MobileNet-V2 runtimes at P=64, B=4
-    note: str = ""
 
     @property
     def per_call_s(self) -> float:
@@ -103,33 +84,19 @@ _TOTAL_RE = re.compile(r"df=(\w+): median [\d.]+ s[^\n]*?total reward -(\d+)")
 
 
 def load_reference(path: Path) -> MaestroReference:
-    """Parse timing.txt; fall back to the numbers it held (with a note) if unreadable."""
-    try:
-        text = path.read_text()
-    except OSError as exc:
-        return MaestroReference(str(path), True, dict(FALLBACK_SINGLE_MS), dict(FALLBACK_BARE_MS),
-                                dict(FALLBACK_FULL_S), dict(FALLBACK_TOTAL_RUNTIME),
-                                note=f"{path} not readable ({exc.strerror}); using the values "
-                                "timing.txt held when this script was written")
+    """Parse timing.txt; ValueError naming what it lacks."""
+    text = path.read_text()
     single, bare = {}, {}
     for df, p, b, ms, bare_ms in _SINGLE_RE.findall(text):
         single[(df, int(p), int(b))] = float(ms)
         bare[(df, int(p), int(b))] = float(bare_ms)
     full = {(df, kind): float(s) for df, kind, s in _FULL_RE.findall(text)}
     totals = {df: int(v) for df, v in _TOTAL_RE.findall(text)}
-    missing = [k for k in FALLBACK_SINGLE_MS if k not in single] + \
-        [k for k in FALLBACK_FULL_S if k not in full]
-    note = ""
+    missing = ([k for k in SINGLE_POINTS if k not in single] + [k for k in FULL_RUNS if k not in full]
+               + [df for df in ("dla", "shi", "eye") if df not in totals])
     if missing:
-        note = f"not found in {path}, fallback used for: {missing}"
-        for k, v in FALLBACK_SINGLE_MS.items():
-            single.setdefault(k, v)
-            bare.setdefault(k, FALLBACK_BARE_MS[k])
-        for k, v in FALLBACK_FULL_S.items():
-            full.setdefault(k, v)
-    for k, v in FALLBACK_TOTAL_RUNTIME.items():
-        totals.setdefault(k, v)
-    return MaestroReference(str(path), bool(missing), single, bare, full, totals, note)
+        raise ValueError(f"{path} lacks these MAESTRO timings: {missing}")
+    return MaestroReference(str(path), single, bare, full, totals)
 
 
 # ------------------------------------------------------------------ machine
@@ -268,7 +235,7 @@ def bench_single(ref: MaestroReference, calls: int) -> list[Result]:
     # The same call without the Python wrapper (how much of a call is marshalling).
     df, p, b = SINGLE_POINTS[0]
     args = cm_batch_args([layer], df, p, b)
-    samples = time_calls(lambda: cm_model._core.evaluate_batch(*args), calls, 20)
+    samples = time_calls(lambda: _sim.costmodel.evaluate_batch(*args), calls, 20)
     out.append(Result(f"single/core_1row/{df}_P{p}_B{b}",
                       "archgym._sim core evaluate_batch, 1 pre-built row (no Python wrapper)", 1,
                       "eval", samples, ref.single_ms[(df, p, b)] / 1e3,
@@ -475,7 +442,7 @@ def write_plot(results: list[Result], path: Path) -> str | None:
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--quick", action="store_true", help="fewer repeats (< 20 s)")
-    ap.add_argument("--out", type=Path, default=HERE / "out", help="output folder")
+    ap.add_argument("--out", type=Path, default=_common.OUT, help="output folder (default: %(default)s)")
     ap.add_argument("--maestro-timing", type=Path, default=DEFAULT_TIMING,
                     help="MAESTRO timing.txt to compare with (default: %(default)s)")
     ap.add_argument("--no-plot", action="store_true", help="do not write the PNG")
@@ -498,9 +465,7 @@ def main(argv=None) -> int:
           f"gymnasium {machine['gymnasium']}; {machine['platform']}")
     if "build" in machine:
         print(f"core build: {machine['build']} ({machine['sim_module']})")
-    print(f"MAESTRO reference: {ref.source}" + (" (FALLBACK values)" if ref.fallback else ""))
-    if ref.note:
-        print(f"  note: {ref.note}")
+    print(f"MAESTRO reference: {ref.source}")
     print(f"  per call (dla P=64 B=4, ConfuciuX-style): {ref.per_call_s * 1e3:.2f} ms; "
           f"full MobileNet-V2 dla P=64 B=4: {ref.full_s[('dla', 'fixed')]:.3f} s, "
           f"random P,B: {ref.full_s[('dla', 'random')]:.3f} s")
@@ -567,7 +532,7 @@ def main(argv=None) -> int:
         "elapsed_s": round(elapsed, 2),
         "machine": machine,
         "maestro_reference": {
-            "source": ref.source, "fallback": ref.fallback, "note": ref.note,
+            "source": ref.source,
             "confuciux_style_ms": {f"{d} P={p} B={b}": v for (d, p, b), v in ref.single_ms.items()},
             "bare_process_ms": {f"{d} P={p} B={b}": v for (d, p, b), v in ref.bare_ms.items()},
             "full_mobilenet_v2_s": {f"{d} {k}": v for (d, k), v in ref.full_s.items()},

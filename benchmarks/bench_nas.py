@@ -38,12 +38,9 @@ import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT / "src") not in sys.path:
-    sys.path.insert(0, str(ROOT / "src"))
-
 import gymnasium as gym
 import numpy as np
+from _common import OUT  # benchmarks/_common.py
 
 import archgym  # noqa: F401
 from archgym import nas
@@ -234,7 +231,7 @@ def plot(path: Path, pareto_rows: list[dict]) -> None:
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "out")
+    ap.add_argument("--out", type=Path, default=OUT, help="output folder (default: %(default)s)")
     ap.add_argument("--quick", action="store_true", help="smaller live sample")
     ap.add_argument("--no-plot", action="store_true")
     args = ap.parse_args(argv)

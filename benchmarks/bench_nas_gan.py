@@ -37,18 +37,12 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-for p in (ROOT / "src", ROOT / "benchmarks"):
-    if str(p) not in sys.path:
-        sys.path.insert(0, str(p))
-
 import gymnasium as gym
 import numpy as np
-from _common import machine_info, write_csv
+from _common import OUT, machine_info, write_csv  # benchmarks/_common.py
 from scipy.stats import spearmanr
 
 import agents
@@ -297,7 +291,7 @@ def plot(out: Path, feas, unseen, tg, srch) -> None:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true")
-    ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "out")
+    ap.add_argument("--out", type=Path, default=OUT, help="output folder (default: %(default)s)")
     ap.add_argument("--seeds", type=int, default=None)
     ap.add_argument("--no-plot", action="store_true")
     args = ap.parse_args()

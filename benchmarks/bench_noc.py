@@ -3,7 +3,7 @@
 
     python benchmarks/bench_noc.py [--fidelity] [--speed] [--quick] [--threads 2] [--out DIR]
 
-1. Fidelity (the full overlay): every run of shared/reference/booksim/curves.csv
+1. Fidelity (the full overlay): every run of tests/data/reference/booksim/curves.csv
    and curves_islip.csv is repeated with archgym.noc.measure (same configuration,
    same seed value, different random streams), over ``--threads`` worker threads
    (measure_many).  Per curve (pattern, routing, packet size, VCs, allocator):
@@ -14,7 +14,7 @@
    per curve), bench_noc_fidelity.png (our curves beside BookSim's, if
    matplotlib is installed) and prints a summary.
 2. Speed: simulated cycles/s for an 8x8 mesh at 0.1 and 0.3 flits/node/cycle and
-   a 16x16 mesh at 0.1, in the configuration of shared/reference/booksim/timing.txt
+   a 16x16 mesh at 0.1, in the configuration of tests/data/reference/booksim/timing.txt
    (booksim_base.cfg with max_samples=23 stopping_thres=0 acc_stopping_thres=0:
    3,000 warm-up + 20,000 measured cycles + drain), timed around measure() like
    BookSim's wall time; ratios against BookSim's cycles/s parsed from timing.txt.
@@ -42,16 +42,11 @@ from pathlib import Path
 # numpy's OpenBLAS worker threads spin and steal a core from the simulation threads.
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
-HERE = Path(__file__).resolve().parent
-REPO = HERE.parent
-try:
-    import archgym  # noqa: F401
-except ImportError:
-    sys.path.insert(0, str(REPO / "src"))
+from _common import OUT, REFERENCE  # benchmarks/_common.py
 
 from archgym import noc
 
-REF = Path(os.environ.get("ARCHGYM_BOOKSIM_REF", REPO.parent / "shared" / "reference" / "booksim"))
+REF = REFERENCE / "booksim"
 
 LAT_TOL = 0.10        # |latency error| allowed at ok points below 90% of saturation
 SAT_TOL = 0.02 + 1e-9  # last stable rate difference allowed (flits/node/cycle)
@@ -308,7 +303,7 @@ def main(argv=None) -> int:
     ap.add_argument("--speed", action="store_true")
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--out", type=Path, default=HERE / "out")
+    ap.add_argument("--out", type=Path, default=OUT, help="output folder (default: %(default)s)")
     ap.add_argument("--no-plot", action="store_true")
     args = ap.parse_args(argv)
     both = not args.fidelity and not args.speed

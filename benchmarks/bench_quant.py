@@ -33,12 +33,9 @@ from pathlib import Path
 
 import numpy as np
 
-from _common import median_time  # benchmarks/_common.py
+from _common import OUT, median_time  # benchmarks/_common.py
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "src"))
-
-from archgym import quant as q  # noqa: E402
+from archgym import quant as q
 
 UNIFORM = (32, 8, 6, 4, 3, 2)
 
@@ -171,7 +168,7 @@ def speed_rows(model, rows, quick: bool, use_torch: bool):
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--quick", action="store_true")
-    ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "out")
+    ap.add_argument("--out", type=Path, default=OUT, help="output folder (default: %(default)s)")
     ap.add_argument("--no-plot", action="store_true")
     ap.add_argument("--no-torch", action="store_true")
     args = ap.parse_args(argv)

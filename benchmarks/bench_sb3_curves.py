@@ -55,9 +55,6 @@ from pathlib import Path
 import gymnasium as gym
 import numpy as np
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO / "src"))
-
 from _common import add_sweep_arguments, load_runs, write_csv  # benchmarks/_common.py
 
 import archgym  # noqa: F401  (registers the environments)

@@ -21,22 +21,13 @@
 from __future__ import annotations
 
 import argparse
-import csv
 import sys
 from pathlib import Path
 
 import numpy as np
 
-from _common import median_time  # benchmarks/_common.py
-
-HERE = Path(__file__).resolve().parent
-REPO = HERE.parent
-try:
-    import archgym  # noqa: F401
-except ImportError:
-    sys.path.insert(0, str(REPO / "src"))
-
 import scipy.sparse as sps
+from _common import OUT, median_time, write_csv  # benchmarks/_common.py
 
 from archgym import sparse as S
 
@@ -180,17 +171,10 @@ def costmodel_speed(repeats: int, rng) -> list[dict]:
     return rows
 
 
-def write_csv(path: Path, rows: list[dict]) -> None:
-    with open(path, "w", newline="") as fh:
-        w = csv.DictWriter(fh, fieldnames=list(rows[0]))
-        w.writeheader()
-        w.writerows(rows)
-
-
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description="archgym sparse-core benchmarks")
     ap.add_argument("--quick", action="store_true", help="fewer points and repeats")
-    ap.add_argument("--out", type=Path, default=HERE / "out")
+    ap.add_argument("--out", type=Path, default=OUT, help="output folder (default: %(default)s)")
     ap.add_argument("--no-plot", action="store_true")
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args(argv)

@@ -53,18 +53,10 @@ from pathlib import Path
 import numpy as np
 
 import _common  # benchmarks/_common.py
-
-HERE = Path(__file__).resolve().parent
-REPO = HERE.parent
-
-try:  # installed, or PYTHONPATH=src
-    import archgym
-except ImportError:  # running from a checkout without PYTHONPATH
-    sys.path.insert(0, str(REPO / "src"))
-    import archgym
-
 import gymnasium as gym
 
+import archgym
+from archgym import sparse
 from archgym.envs import sparse_format as S
 from archgym.sparse import matrices
 
@@ -172,10 +164,10 @@ def offline_pair_costs(spec: str) -> np.ndarray:
     uses the hardware unit.  Any dataflow.
     """
     w = S.make_workload(spec)
-    problem = w.problem(S._precision(None))
-    acc = S._accelerator(None)
+    problem = w.problem(sparse.Precision())
+    acc = sparse.Accelerator()
     out = np.full((len(S.FORMATS), len(S.FORMATS)), np.inf)
-    sites = [S.CONVERSION_SITES.index("none"), S.CONVERSION_SITES.index("hardware")]
+    sites = [sparse.CONVERSION_SITES.index("none"), sparse.CONVERSION_SITES.index("hardware")]
     for i, fa in enumerate(S.FORMATS):
         for j, fb in enumerate(S.FORMATS):
             g = problem.cost_grid(acc, fa, fb)
@@ -292,7 +284,7 @@ def plot(path: Path, conv: list[dict], fixed_summary: list[dict]) -> bool:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="fewer timing repeats")
-    parser.add_argument("--out", type=Path, default=HERE / "out")
+    parser.add_argument("--out", type=Path, default=_common.OUT, help="output folder (default: %(default)s)")
     parser.add_argument("--no-plot", action="store_true")
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)

@@ -35,17 +35,9 @@ from pathlib import Path
 import numpy as np
 
 import _common  # benchmarks/_common.py
-from _common import median_time
-
-HERE = Path(__file__).resolve().parent
-REPO = HERE.parent
-try:
-    import archgym  # noqa: F401
-except ImportError:
-    sys.path.insert(0, str(REPO / "src"))
-
 import scipy
 import scipy.sparse as sps
+from _common import median_time
 
 from archgym import sparse as S
 
@@ -111,8 +103,9 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[1])
     ap.add_argument("--quick", action="store_true", help="fewer sizes and repeats (~15 s)")
     ap.add_argument("--repeats", type=int, default=None)
-    ap.add_argument("--out", type=Path, default=HERE / "out")
-    ap.add_argument("--json", type=Path, default=REPO / "src/archgym/sparse/sw_conversion.json")
+    ap.add_argument("--out", type=Path, default=_common.OUT, help="output folder (default: %(default)s)")
+    ap.add_argument("--json", type=Path, default=_common.REPO / "src/archgym/sparse/sw_conversion.json",
+                    help="the fitted constants (default: the file the package ships, %(default)s)")
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args(argv)
 

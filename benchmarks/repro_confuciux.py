@@ -38,10 +38,7 @@ import math
 import sys
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO / "src"))
-
-from _common import add_sweep_arguments, load_runs, write_csv  # benchmarks/_common.py
+from _common import REPO, add_sweep_arguments, load_runs, write_csv  # benchmarks/_common.py
 
 from agents import RunResult
 from agents.analysis import sample_efficiency, samples_to_match

@@ -6,6 +6,7 @@
     python scripts/build_nas_table.py --only digits-cnn --out /tmp/t.csv
     python scripts/build_nas_table.py --check 5        # retrain 5 architectures per space, compare
     python scripts/build_nas_table.py --data           # rewrite nas_data.npz from scikit-learn
+    python scripts/build_nas_table.py --quick --out /tmp/t.csv   # smoke run: 2 architectures per space
 
 Writes ``src/archgym/nas/data/nas_table.csv``: every architecture of every
 search space (``archgym.nas.SPACES``: 588 in all) trained once with the
@@ -36,11 +37,10 @@ import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT / "src") not in sys.path:
-    sys.path.insert(0, str(ROOT / "src"))
-
-DATA_DIR = ROOT / "src" / "archgym" / "nas" / "data"
+#: The shipped files this script rewrites: the repository's copy (commit them).
+DATA_DIR = Path(__file__).resolve().parent.parent / "src" / "archgym" / "nas" / "data"
+#: Architectures per space of a --quick run.
+QUICK_ARCHITECTURES = 2
 
 
 def build_data(out: Path) -> None:
@@ -76,7 +76,7 @@ def _work(job):
     return measure(space, enc)
 
 
-def build_table(spaces: list[str], out: Path, jobs: int) -> None:
+def build_table(spaces: list[str], out: Path, jobs: int, limit: int | None = None) -> None:
     from archgym.nas.spaces import get_space
     from archgym.nas.table import write_table
 
@@ -91,7 +91,7 @@ def build_table(spaces: list[str], out: Path, jobs: int) -> None:
         for name in spaces:
             sp = get_space(name)
             t0 = time.perf_counter()
-            work = [(name, e) for e in sp.enumerate()]
+            work = [(name, e) for e in sp.enumerate()[:limit]]
             mapper = pool.imap(_work, work) if pool else map(_work, work)
             for i, rec in enumerate(mapper, 1):
                 records.append(rec)
@@ -147,7 +147,12 @@ def main(argv=None) -> int:
     ap.add_argument("--jobs", type=int, default=1, help="processes (default 1)")
     ap.add_argument("--check", type=int, metavar="N", default=0,
                     help="retrain N architectures per space and compare with the table at --out")
+    ap.add_argument("--quick", action="store_true",
+                    help=f"smoke run: only the first {QUICK_ARCHITECTURES} architectures of each space "
+                         "(a partial table, so --out is required)")
     args = ap.parse_args(argv)
+    if args.quick and args.out is None:
+        ap.error("--quick writes a partial table: give --out (the shipped table is never partial)")
     spaces = args.only or list(SPACES)
     if args.data:
         build_data(args.out or DATA_DIR / "nas_data.npz")
@@ -158,7 +163,8 @@ def main(argv=None) -> int:
         # One BLAS thread per process: the processes already fill the cores.
         os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
         os.environ.setdefault("OMP_NUM_THREADS", "1")
-    build_table(spaces, args.out or DATA_DIR / "nas_table.csv", args.jobs)
+    build_table(spaces, args.out or DATA_DIR / "nas_table.csv", args.jobs,
+                QUICK_ARCHITECTURES if args.quick else None)
     return 0
 
 

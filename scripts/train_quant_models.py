@@ -3,6 +3,7 @@
 
     python scripts/train_quant_models.py                 # both models, rewrite src/archgym/quant/data/
     python scripts/train_quant_models.py --only digits   # or --only fashion
+    python scripts/train_quant_models.py --quick --out DIR   # the digits model only (under a minute)
     python scripts/train_quant_models.py --out DIR       # write somewhere else
     python scripts/train_quant_models.py --check         # retrain into a temp dir, compare, exit 1 if different
 
@@ -57,8 +58,8 @@ from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_OUT = ROOT / "src" / "archgym" / "quant" / "data"
+#: The shipped files this script rewrites: the repository's copy (commit them).
+DEFAULT_OUT = Path(__file__).resolve().parent.parent / "src" / "archgym" / "quant" / "data"
 FASHION_DIR = Path("/usr/share/datasets/fashion-mnist")
 FORMAT = "archgym-quant-model/1"
 
@@ -252,11 +253,17 @@ def _compare(a: Path, b: Path) -> list[str]:
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--out", type=Path, default=DEFAULT_OUT)
+    ap.add_argument("--out", type=Path, default=DEFAULT_OUT, help="output folder (default: %(default)s)")
     ap.add_argument("--only", choices=("digits", "fashion"))
+    ap.add_argument("--quick", action="store_true",
+                    help="the digits model only (the Fashion-MNIST model takes minutes)")
     ap.add_argument("--check", action="store_true",
                     help="retrain into a temporary folder and compare with --out")
     args = ap.parse_args(argv)
+    if args.quick:
+        if args.only == "fashion":
+            ap.error("--quick trains the digits model only; it cannot be combined with --only fashion")
+        args.only = "digits"
     jobs = [j for j in (digits, fashion) if args.only in (None, j.__name__)]
     if args.check:
         with tempfile.TemporaryDirectory() as tmp:
