@@ -1,8 +1,8 @@
 #!/usr/bin/env python
 """NAS-v0 benchmark: the tabular benchmark's statistics, live/tabular agreement, speed.
 
-    PYTHONPATH=src python benchmarks/bench_nas.py            # full run (~1-2 min here)
-    PYTHONPATH=src python benchmarks/bench_nas.py --quick    # smaller live sample (~20 s)
+    python benchmarks/bench_nas.py            # full run (~1-2 min here)
+    python benchmarks/bench_nas.py --quick    # smaller live sample (~20 s)
         [--out DIR]   # default benchmarks/out/
         [--no-plot]
 

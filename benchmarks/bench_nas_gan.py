@@ -1,8 +1,8 @@
 #!/usr/bin/env python
 """Conditional NAS GAN benchmark (agents.nas_gan) on NAS-v0's digits MLP space.
 
-    PYTHONPATH=src python benchmarks/bench_nas_gan.py            # full run (a few minutes here)
-    PYTHONPATH=src python benchmarks/bench_nas_gan.py --quick    # 2 seeds, fewer budgets (~1 min)
+    python benchmarks/bench_nas_gan.py            # full run (a few minutes here)
+    python benchmarks/bench_nas_gan.py --quick    # 2 seeds, fewer budgets (~1 min)
         [--out DIR]   # default benchmarks/out/
         [--seeds N]   # search repeats per method and setting (default 5)
         [--no-plot]

@@ -1,8 +1,8 @@
 #!/usr/bin/env python
 """SB3 PPO and DQN on every registered env for a short budget: do the learning curves rise above random?
 
-    PYTHONPATH=src python benchmarks/bench_sb3_curves.py            # every env x {ppo, dqn, random} x 2 seeds
-    PYTHONPATH=src python benchmarks/bench_sb3_curves.py --quick    # 5 envs, tiny budgets (smoke run)
+    python benchmarks/bench_sb3_curves.py            # every env x {ppo, dqn, random} x 2 seeds
+    python benchmarks/bench_sb3_curves.py --quick    # 5 envs, tiny budgets (smoke run)
         [--out DIR]          # default benchmarks/out/
         [--address ADDR]     # join a Ray cluster instead of starting a local instance
         [--num-cpus N]       # local Ray instance size (default: all CPUs)

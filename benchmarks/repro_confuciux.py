@@ -1,8 +1,8 @@
 #!/usr/bin/env python
 """ConfuciuX reproduction: samples each method needs to reach a design within 5% of the best.
 
-    PYTHONPATH=src python benchmarks/repro_confuciux.py             # 2 models x 8 methods x 5 seeds x 500
-    PYTHONPATH=src python benchmarks/repro_confuciux.py --quick     # 2 seeds x 100 samples (smoke run)
+    python benchmarks/repro_confuciux.py             # 2 models x 8 methods x 5 seeds x 500
+    python benchmarks/repro_confuciux.py --quick     # 2 seeds x 100 samples (smoke run)
         [--out DIR]          # default benchmarks/out/
         [--address ADDR]     # join a Ray cluster instead of starting a local instance
         [--num-cpus N]       # local Ray instance size (default: all CPUs)

@@ -1,8 +1,8 @@
 #!/usr/bin/env python
 """NOCS'19 reproduction: regret of tabular Q-learning, SARSA and Expected SARSA on NoCRouting-v0.
 
-    PYTHONPATH=src python benchmarks/repro_nocs19.py             # 4 patterns x 3 methods x 5 seeds x 15 episodes, ~25 s
-    PYTHONPATH=src python benchmarks/repro_nocs19.py --quick     # 2 patterns x 2 seeds (smoke run), ~16 s
+    python benchmarks/repro_nocs19.py             # 4 patterns x 3 methods x 5 seeds x 15 episodes, ~25 s
+    python benchmarks/repro_nocs19.py --quick     # 2 patterns x 2 seeds (smoke run), ~16 s
         [--out DIR]          # default benchmarks/out/
         [--address ADDR]     # join a Ray cluster instead of starting a local instance
         [--num-cpus N]       # local Ray instance size (default: all CPUs)
