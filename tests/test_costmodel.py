@@ -37,7 +37,7 @@ from hypothesis import strategies as st
 
 from archgym import costmodel as cm
 
-# ConfuciuX's action space (shared/reference/maestro/README.md).
+# ConfuciuX's action space (tests/data/reference/maestro/README.md).
 CONFUCIUX_PES = (1, 2, 4, 8, 12, 16, 24, 32, 48, 64, 96, 128)
 INT64_MIN = -(2**63)
 DATAFLOW_NAMES = ("dla", "shi", "eye", "dpt")

@@ -1,7 +1,7 @@
 """Behavioural tests of HWResourceEnv / HWResourceVectorEnv (archgym.envs.hw_resource).
 
 Every expectation is computed independently of the environment: from the MAESTRO
-reference CSVs in ``../shared/reference/maestro``, from the shipped layer tables
+reference CSVs in ``tests/data/reference/maestro``, from the shipped layer tables
 re-read with the csv module, or from ``archgym.costmodel.evaluate`` /
 ``evaluate_batch`` called directly per layer.  The generic checks (check_env, fuzz,
 replay for every registered id) live in tests/test_all_envs.py and are not repeated.

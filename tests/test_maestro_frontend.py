@@ -1,7 +1,7 @@
 """The MAESTRO-compatible front end (``python -m archgym.costmodel.maestro``).
 
 * Every row of the four MAESTRO reference CSVs, rebuilt as the mapping file
-  ConfuciuX writes (shared/reference/maestro/README.md), goes through the text
+  ConfuciuX writes (tests/data/reference/maestro/README.md), goes through the text
   path (parse -> evaluate -> columns) and through ``evaluate_batch`` ->
   ``columns``; every MAESTRO column is compared (ints exactly, floats to 1e-5
   relative, nan == nan), and the printed strings must equal the reference's.

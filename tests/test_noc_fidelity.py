@@ -1,4 +1,4 @@
-"""Fidelity of archgym.noc against the real BookSim2 (shared/reference/booksim).
+"""Fidelity of archgym.noc against the real BookSim2 (tests/data/reference/booksim).
 
 A subset of the comparison that benchmarks/bench_noc.py runs in full (every
 curve): latency at low and mid load for every routing and pattern, packet

@@ -68,7 +68,7 @@ def test_confuciux_set_and_license_shipped():
 
 
 def test_confuciux_files_are_verbatim_copies(reference_dir):
-    """The shipped tables are byte-identical to shared/reference/confuciux (conftest fixture)."""
+    """The shipped tables are byte-identical to tests/data/reference/confuciux (conftest fixture)."""
     ref = reference_dir / "confuciux"
     ref_names = sorted(p.name for p in (ref / "model").glob("*.csv"))
     assert ref_names == sorted(p.name for p in CONFUCIUX_DIR.glob("*.csv"))

@@ -41,7 +41,7 @@ DIMS = ("K", "C", "R", "S", "Y", "X", "N")
 _VARS = tuple(_core.VARS)  # K C R S Y X N Y' X'
 _LITERAL, _DIM_SIZE, _PARAM = 0, 1, 2
 
-# ConfuciuX's invocation of MAESTRO (shared/reference/maestro/README.md).
+# ConfuciuX's invocation of MAESTRO (tests/data/reference/maestro/README.md).
 CONFUCIUX_NOC_BW = 81_920_000
 
 

@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Regenerate this folder: MAESTRO's own mapping files (../mapping_files/*.m) run
+# through the real MAESTRO under a few hardware settings.  Developer tool only:
+# the project, its tests and CI never run MAESTRO; they read the CSVs below.
+#
+#   tests/data/reference/maestro/mapping_outputs/regenerate.sh /path/to/maestro
+#
+# The binary: github.com/maestro-project/maestro at 4eb08d17c87caf1ee3f3a351b10eb9b8ef70dd87,
+# g++ -O2 -std=c++17 of maestro-top.cpp + cost-model/src/BASE_base-objects.cpp
+# (its CSVs are byte-identical to the stock scons build).
+#
+# Output: <setting>/<mapping file stem>.csv (MAESTRO's CSV, byte for byte) for
+# every run that wrote one, and runs.csv: setting, file, exit status, flags.
+set -euo pipefail
+maestro=$(realpath "$1")
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+mapping=$here/../mapping_files
+
+# setting name -> MAESTRO flags (everything not named keeps MAESTRO's default)
+declare -A SETTINGS=(
+  [P16]="--num_pes=16"
+  [P64]="--num_pes=64"
+  [P256]="--num_pes=256"
+  [P1024]="--num_pes=1024"
+  [P256_bw32_hop2_off128]="--num_pes=256 --noc_bw_cstr=32 --noc_hop_latency=2 --offchip_bw_cstr=128"
+)
+quiet="--print_res=false --print_res_csv_file=true --print_log_file=false"
+
+echo "setting,file,exit_status,flags" > "$here/runs.csv"
+for setting in $(printf '%s\n' "${!SETTINGS[@]}" | sort); do
+  mkdir -p "$here/$setting"
+  for m in "$mapping"/*.m; do
+    stem=$(basename "$m" .m)
+    work=$(mktemp -d)
+    cp "$m" "$work/"
+    status=0
+    # shellcheck disable=SC2086  # the flags are words
+    (cd "$work" && "$maestro" --Mapping_file="$stem.m" ${SETTINGS[$setting]} $quiet >/dev/null 2>&1) || status=$?
+    csv=$work/${stem%%.*}.csv
+    if [ -f "$csv" ]; then cp "$csv" "$here/$setting/$stem.csv"; fi
+    echo "$setting,$stem.m,$status,${SETTINGS[$setting]}" >> "$here/runs.csv"
+    rm -rf "$work"
+  done
+done
