@@ -20,8 +20,9 @@
    BookSim's wall time; ratios against BookSim's cycles/s parsed from timing.txt.
    Writes bench_noc_speed.csv.
 
-Both sections run unless one is selected.  ``--quick`` takes the packet-size-1,
-4-VC curves only (fidelity) and one repeat (speed).
+Both sections run unless one is selected.  ``--quick`` (under a minute) takes
+the uniform-traffic, packet-size-1, 4-VC curves only (fidelity: every routing,
+both allocators) and one repeat (speed).
 """
 
 from __future__ import annotations
@@ -64,7 +65,7 @@ def load_reference(ref: Path, quick: bool = False) -> list[dict]:
                 for key in ("avg_packet_latency", "avg_network_latency", "avg_hops",
                             "accepted_flit_rate"):
                     r[key] = float(r[key]) if r[key] else math.nan
-                if quick and (r["packet_size"] != 1 or r["num_vcs"] != 4):
+                if quick and (r["pattern"] != "uniform" or r["packet_size"] != 1 or r["num_vcs"] != 4):
                     continue
                 rows.append(r)
     return rows
@@ -299,12 +300,13 @@ def run_speed(args) -> list[dict]:
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--fidelity", action="store_true")
-    ap.add_argument("--speed", action="store_true")
-    ap.add_argument("--quick", action="store_true")
-    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--fidelity", action="store_true", help="only section 1, the overlay against BookSim2")
+    ap.add_argument("--speed", action="store_true", help="only section 2, the speed against BookSim2")
+    ap.add_argument("--quick", action="store_true",
+                    help="uniform, packet size 1, 4 VCs only; one speed repeat (under a minute)")
+    ap.add_argument("--threads", type=int, default=2, help="worker threads of the fidelity runs (default 2)")
     ap.add_argument("--out", type=Path, default=OUT, help="output folder (default: %(default)s)")
-    ap.add_argument("--no-plot", action="store_true")
+    ap.add_argument("--no-plot", action="store_true", help="do not write the PNG")
     args = ap.parse_args(argv)
     both = not args.fidelity and not args.speed
     print(f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, "
