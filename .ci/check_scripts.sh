@@ -20,15 +20,15 @@ declare -A QUICK=(
   [benchmarks/bench_quant.py]="--quick --no-plot"
   [benchmarks/bench_nas.py]="--quick --no-plot"
   [benchmarks/bench_aqgan.py]="--quick --no-plot"
+  [benchmarks/bench_nas_gan.py]="--quick --no-plot"
   [benchmarks/repro_nocs19.py]="--quick --num-cpus 2"
   [scripts/build_nas_table.py]="--quick --out OUT/nas_table.csv"
   [scripts/train_quant_models.py]="--quick"
 )
 # Scripts whose --quick run is not made here, and why (--help still runs).
 declare -A SLOW=(
-  [benchmarks/bench_nas_gan.py]="--quick trains several GANs: over a minute"
-  [benchmarks/bench_sb3_curves.py]="--quick trains PPO and DQN on Ray: over a minute"
-  [benchmarks/repro_confuciux.py]="--quick is 8 methods x 2 models x 2 seeds on Ray: minutes"
+  [benchmarks/bench_sb3_curves.py]="--quick (PPO, DQN and random on 5 envs, on Ray) takes about a minute"
+  [benchmarks/repro_confuciux.py]="--quick (8 methods x 2 seeds on Ray, 4 of them RL) takes about a minute"
 )
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/archgym-scripts.XXXXXX")

@@ -88,7 +88,7 @@ def shares(acc: np.ndarray, low: float, high: float, bins: int = 3) -> np.ndarra
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--quick", action="store_true", help="small data, short training, 1 seed, cap 60")
+    ap.add_argument("--quick", action="store_true", help="small data, short training, 1 seed, cap 30 (under a minute)")
     ap.add_argument("--out", type=Path, default=OUT, help="output folder (default: %(default)s)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--data", type=int, default=None, help="training configurations (default 1500)")
@@ -100,7 +100,7 @@ def main() -> None:
     args = ap.parse_args()
     n_data = args.data or (300 if args.quick else 1500)
     seeds = args.seeds or (1 if args.quick else 3)
-    cap = args.cap or (60 if args.quick else 300)
+    cap = args.cap or (30 if args.quick else 300)
     K = args.proposals
     settings = dict(GAN_SETTINGS, iterations=300 if args.quick else GAN_SETTINGS["iterations"])
     args.out.mkdir(parents=True, exist_ok=True)

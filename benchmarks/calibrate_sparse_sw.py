@@ -101,7 +101,7 @@ def machine() -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[1])
-    ap.add_argument("--quick", action="store_true", help="fewer sizes and repeats (~15 s)")
+    ap.add_argument("--quick", action="store_true", help="fewer sizes and repeats (a few seconds)")
     ap.add_argument("--repeats", type=int, default=None)
     ap.add_argument("--out", type=Path, default=_common.OUT, help="output folder (default: %(default)s)")
     ap.add_argument("--json", type=Path, default=_common.REPO / "src/archgym/sparse/sw_conversion.json",
