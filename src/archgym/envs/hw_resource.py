@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import numbers
 from dataclasses import dataclass
 
@@ -14,6 +13,8 @@ from gymnasium.vector import AutoresetMode, VectorEnv
 from archgym import costmodel as cm
 from archgym.costmodel import model as cm_model
 from archgym import workloads
+from archgym.envs._common import (check_action, check_name, check_render_mode, check_running, exceeds,
+                                  infeasible_reward)
 
 #: ConfuciuX's 12 PE levels and 12 buffer (K-tile) levels.
 PE_LEVELS = np.array([1, 2, 4, 8, 12, 16, 24, 32, 48, 64, 96, 128], dtype=np.int64)
@@ -157,8 +158,7 @@ def make_setup(workload="mobilenet_v2", dataflow="dla", objective="latency", con
     for name, value, allowed in (("objective", objective, OBJECTIVES),
                                  ("constraint", constraint, CONSTRAINTS),
                                  ("preset", preset, tuple(cm.PRESETS))):
-        if value not in allowed:
-            raise ValueError(f"unknown {name} {value!r}; allowed: {', '.join(allowed)}")
+        check_name(name, value, allowed)
     if isinstance(mul, bool) or not isinstance(mul, numbers.Real) or not 0.0 <= float(mul) <= 1.0:
         raise ValueError(f"mul must be a number in [0, 1], got {mul!r}")
     names, dfs = _resolve_dataflows(dataflow)
@@ -188,42 +188,10 @@ def make_setup(workload="mobilenet_v2", dataflow="dla", objective="latency", con
     return setup
 
 
-# ------------------------------------------------------------- shared formulas
-#: Sums of the same costs in another order differ in the last bits; a design
-#: exceeds the budget only beyond this relative margin (the corners are feasible).
-BUDGET_RTOL = 1e-9
-
-
-def exceeds(used, budget):
-    """Whether the used area or power is over the budget."""
-    return used > budget * (1.0 + BUDGET_RTOL)
-
-
+# ------------------------------------------------------------- ConfuciuX's penalty
 def overshoot_penalty(reward_sum, used, budget):
     """ConfuciuX's penalty when the budget is exceeded: -(earlier rewards) * overshoot."""
     return -reward_sum * (used - budget) / budget
-
-
-def plain_infeasible_reward(used, budget):
-    """Plain mode, budget exceeded: -1 - overshoot, below every feasible reward (>= -1)."""
-    return -1.0 - (used - budget) / budget
-
-
-def check_action(action, nvec: np.ndarray) -> list[int]:
-    """The action as a list of ints, or a ValueError that says what is allowed."""
-    arr = np.asarray(action) if not isinstance(action, (str, bytes)) else None
-    if arr is None or arr.dtype.kind not in "iuf":
-        raise ValueError(f"action must be {len(nvec)} integers, got {action!r}")
-    if arr.shape != nvec.shape:
-        raise ValueError(f"action must have shape {nvec.shape}, got shape {arr.shape}")
-    values = arr.tolist()
-    if arr.dtype.kind == "f" and not all(math.isfinite(v) and v == int(v) for v in values):
-        raise ValueError(f"action must hold integers, got {action!r}")
-    values = [int(v) for v in values]
-    if any(not 0 <= v < n for v, n in zip(values, nvec.tolist())):
-        raise ValueError(f"action {values} out of range: component i must be in "
-                         f"[0, {nvec.tolist()}[i] - 1]")
-    return values
 
 
 # ----------------------------------------------------------------- single env
@@ -298,10 +266,8 @@ class HWResourceEnv(gym.Env):
                  constraint="area", mul=0.5, reward_mode="confuciux", obs_lag=False,
                  shuffle=False, preset="maestro2021", compat=True, stride_aware=False,
                  hardware: cm.Hardware | None = None, render_mode: str | None = None):
-        if reward_mode not in REWARD_MODES:
-            raise ValueError(f"unknown reward_mode {reward_mode!r}; allowed: {', '.join(REWARD_MODES)}")
-        if render_mode not in (None, "ansi"):
-            raise ValueError(f"unknown render_mode {render_mode!r}; allowed: None, 'ansi'")
+        check_name("reward_mode", reward_mode, REWARD_MODES)
+        check_render_mode(render_mode, self.metadata["render_modes"])
         self.setup = make_setup(workload, dataflow, objective, constraint, mul, preset, compat,
                                 stride_aware, hardware, need_reference=reward_mode == "plain")
         self.reward_mode, self.obs_lag, self.shuffle = reward_mode, bool(obs_lag), bool(shuffle)
@@ -326,8 +292,7 @@ class HWResourceEnv(gym.Env):
         return self._obs(self._order[0]), {"budget": self.setup.budget}
 
     def step(self, action):
-        if self._done:
-            raise RuntimeError("step() called after the episode ended; call reset()")
+        check_running(self._done)
         a = check_action(action, self._nvec)
         s, layer = self.setup, int(self._order[self._t])
         choice = a[2] if len(a) == 3 else 0
@@ -351,7 +316,7 @@ class HWResourceEnv(gym.Env):
             reward = overshoot_penalty(self._reward_sum, self._used, s.budget) if over \
                 else raw - self._raw_min
         elif over:
-            reward = plain_infeasible_reward(self._used, s.budget)
+            reward = infeasible_reward(self._used, s.budget)
         else:
             reward = -self._total / s.reference if last else 0.0
         self._reward_sum += reward
@@ -407,8 +372,7 @@ class HWResourceVectorEnv(VectorEnv):
                  stride_aware=False, hardware: cm.Hardware | None = None, render_mode=None):
         if not isinstance(num_envs, int) or num_envs < 1:
             raise ValueError(f"num_envs must be a positive int, got {num_envs!r}")
-        if render_mode is not None:
-            raise ValueError(f"HWResourceVectorEnv does not render; got render_mode={render_mode!r}")
+        check_render_mode(render_mode, self.metadata["render_modes"])
         template = HWResourceEnv(workload, dataflow, objective, constraint, mul, reward_mode,
                                  obs_lag, shuffle, preset, compat, stride_aware, hardware)
         self.setup, self.reward_mode = template.setup, reward_mode
@@ -469,7 +433,7 @@ class HWResourceVectorEnv(VectorEnv):
             reward = np.where(over, overshoot_penalty(self._reward_sum, self._used, s.budget),
                               raw - self._raw_min)
         else:
-            reward = np.where(over, plain_infeasible_reward(self._used, s.budget),
+            reward = np.where(over, infeasible_reward(self._used, s.budget),
                               np.where(last, -self._total / s.reference, 0.0))
         reward = np.where(live, reward, 0.0)
         self._reward_sum += reward
