@@ -24,7 +24,11 @@ CHOOSABLE = ("dla", "shi", "eye")
 OBJECTIVES = ("latency", "energy", "edp")
 CONSTRAINTS = ("area", "power")
 REWARD_MODES = ("confuciux", "plain")
-OBS_SIZE = 11
+#: The parts of the observation by name (see HWResourceEnv's "Observation Space"), published to
+#: agents as ``env.observation_layout``: the layer's 7 dims, its index, the previous action, the step.
+OBSERVATION_LAYOUT = {"layer_dims": slice(0, 7), "progress": slice(7, 8), "previous_action": slice(8, 10),
+                      "step": slice(10, 11)}
+OBS_SIZE = OBSERVATION_LAYOUT["step"].stop
 #: The dataflow constants an action binds: tile level, PE count, 1 (ConfuciuX).
 CONSTANTS = cm.CONFUCIUX_CONSTANTS
 _INT_COLUMNS = {"cycles": cm.INT_FIELDS.index("runtime"), "l1_size": cm.INT_FIELDS.index("l1_size"),
@@ -222,6 +226,9 @@ class HWResourceEnv(gym.Env):
     step / #layers in [0, 1].  By default the layer shown is the one the next
     action assigns; ``obs_lag=True`` shows the layer just assigned, as the
     original does.  After the last layer the 7 dims and the index are -1.
+    The attribute ``observation_layout`` names these parts (slices of the
+    observation): ``layer_dims`` (0:7), ``progress`` (7:8, the layer index),
+    ``previous_action`` (8:10) and ``step`` (10:11).
 
     ## Rewards
     ``reward_mode="confuciux"`` (default, the paper's): with raw_t = -objective_t,
@@ -261,6 +268,8 @@ class HWResourceEnv(gym.Env):
     """
 
     metadata = {"render_modes": ["ansi"], "render_fps": 4}
+    #: The observation's parts by name (slices): layer_dims, progress, previous_action, step.
+    observation_layout = OBSERVATION_LAYOUT
 
     def __init__(self, workload="mobilenet_v2", dataflow="dla", objective="latency",
                  constraint="area", mul=0.5, reward_mode="confuciux", obs_lag=False,
@@ -331,14 +340,13 @@ class HWResourceEnv(gym.Env):
         return self._obs(shown), float(reward), self._done, False, info
 
     def _obs(self, layer) -> np.ndarray:
-        L = self.setup.num_layers
+        L, part = self.setup.num_layers, self.observation_layout
         obs = np.full(OBS_SIZE, -1.0, dtype=np.float32)
         if layer is not None:
-            obs[:7] = self.setup.features[layer]
-            obs[7] = 2.0 * layer / L - 1.0
-        obs[8] = 2.0 * self._prev[0] / 128 - 1.0
-        obs[9] = 2.0 * self._prev[1] / 12 - 1.0
-        obs[10] = self._t / L
+            obs[part["layer_dims"]] = self.setup.features[layer]
+            obs[part["progress"]] = 2.0 * layer / L - 1.0
+        obs[part["previous_action"]] = (2.0 * self._prev[0] / 128 - 1.0, 2.0 * self._prev[1] / 12 - 1.0)
+        obs[part["step"]] = self._t / L
         return obs
 
     def render(self):
@@ -365,6 +373,7 @@ class HWResourceVectorEnv(VectorEnv):
     """
 
     metadata = {"render_modes": [], "autoreset_mode": AutoresetMode.NEXT_STEP}
+    observation_layout = OBSERVATION_LAYOUT
 
     def __init__(self, num_envs: int = 1, workload="mobilenet_v2", dataflow="dla",
                  objective="latency", constraint="area", mul=0.5, reward_mode="confuciux",
@@ -455,11 +464,12 @@ class HWResourceVectorEnv(VectorEnv):
         else:
             shown = self._order[rows, np.minimum(self._t, L - 1)]
             blank = ended
+        part = self.observation_layout
         obs = np.empty((n, OBS_SIZE), dtype=np.float32)
-        obs[:, :7] = s.features[shown]
-        obs[:, 7] = 2.0 * shown / L - 1.0
-        obs[blank, :8] = -1.0
-        obs[:, 8] = 2.0 * self._prev[:, 0] / 128 - 1.0
-        obs[:, 9] = 2.0 * self._prev[:, 1] / 12 - 1.0
-        obs[:, 10] = self._t / L
+        obs[:, part["layer_dims"]] = s.features[shown]
+        obs[:, part["progress"]] = (2.0 * shown / L - 1.0)[:, None]
+        obs[blank, part["layer_dims"]] = obs[blank, part["progress"]] = -1.0
+        obs[:, part["previous_action"]] = np.stack([2.0 * self._prev[:, 0] / 128 - 1.0,
+                                                   2.0 * self._prev[:, 1] / 12 - 1.0], axis=1)
+        obs[:, part["step"]] = (self._t / L)[:, None]
         return obs

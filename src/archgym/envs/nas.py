@@ -15,13 +15,14 @@ from archgym.envs._common import (check_action, check_name, check_render_mode, c
                                   infeasible_reward)
 from archgym.nas import cost as nascost
 from archgym.nas.data import load_task
-from archgym.nas.measure import space_figures
+from archgym.nas.measure import COST_FIGURES, space_figures
 from archgym.nas.spaces import SPACES, SearchSpace, get_space
 from archgym.nas.table import SpaceTable, load_table
 from archgym.nas.trainer import TrainResult, train
 
 MODES = ("tabular", "live")
-CONSTRAINTS = ("latency", "energy", "params", "macs")
+#: A budget may constrain any cost figure of an architecture.
+CONSTRAINTS = COST_FIGURES
 METRIC_SPLITS = ("valid", "test")
 #: Observation: budget quantile, log-budget position, constraint one-hot, platform one-hot.
 CONTEXT_SIZE = 2 + len(CONSTRAINTS) + len(nascost.PLATFORMS)
@@ -259,6 +260,9 @@ class NASEnv(gym.Env):
     ``budget``, ``used``, ``feasible``, ``arch``, ``encoding``, ``arch_id``,
     ``space``, ``mode``, ``platform``, ``seed``, ``epochs`` and
     ``train_time`` (seconds; the table's recorded time in tabular mode).
+    The reset info has the task context: ``budget``, ``constraint``,
+    ``platform``, ``space`` and ``mode``; the attribute ``search_space`` is
+    the :class:`archgym.nas.SearchSpace` searched.
 
     ## Version History
     * v0: initial version.
@@ -273,6 +277,8 @@ class NASEnv(gym.Env):
         self.setup = make_setup(space, mode, platform, constraint, budget, metric_split,
                                 train_seed, epochs, cache, table)
         self.render_mode = render_mode
+        #: The architectures searched (public: what agents read, with the reset info's task context).
+        self.search_space: SearchSpace = self.setup.space
         self._nvec = self.setup.space.nvec
         self.action_space = spaces.MultiDiscrete(self._nvec)
         self.observation_space = spaces.Box(0.0, 1.0, (self._obs_size(),), dtype=np.float32)

@@ -379,8 +379,9 @@ class QuantOneShotEnv(QuantEnv):
     Every episode is one step (terminated).
 
     ## Arguments
-    As :class:`QuantEnv`.  ``evaluate_batch(actions)`` scores many actions
-    (rows) in one core call without stepping: (rewards, accuracies, costs).
+    As :class:`QuantEnv`.  ``decode(action)`` gives the (wbits, abits) an
+    action stands for; ``evaluate_batch(actions)`` scores many actions (rows)
+    in one core call without stepping: (rewards, accuracies, costs).
 
     ## Version History
     * v0: initial version.
