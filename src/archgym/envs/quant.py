@@ -121,6 +121,7 @@ def _features(model: q.QuantModel, hw: q.HardwareCost, objective: str) -> np.nda
 def make_setup(model="digits_cnn", objective="latency", accelerator="bitserial", preset="edge",
                budget=0.6, eval_images=-1, calibration="mse", fix_first_last=False) -> _Setup:
     """Validate the arguments and build (or reuse) the fixed part of an environment."""
+    model = q.WORKLOAD_NAMES.get(model, model)  # the unified name "quant/digits_cnn" is "digits_cnn"
     for name, value, allowed in (("model", model, q.MODELS), ("objective", objective, q.OBJECTIVES),
                                  ("accelerator", accelerator, ACCELERATORS), ("preset", preset, q.PRESETS)):
         check_name(name, value, allowed)

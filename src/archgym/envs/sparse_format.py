@@ -202,17 +202,18 @@ def _dense_operand(rows: int, cols: int, spec: str):
 
 @functools.lru_cache(maxsize=256)
 def make_workload(spec: str, spmm_cols: int = SPMM_COLS) -> SparseWorkload:
-    """``"<op>:<matrix>"`` -> SparseWorkload (cached).
+    """``"<op>:<matrix>"`` (or the unified name ``"<op>/<matrix>"``) -> SparseWorkload (cached).
 
     B is, for ``spmv``, a dense K-vector; for ``spmm``, a dense K x ``spmm_cols`` matrix
     (both stored "dense", values seeded by the spec); for ``spgemm``, A itself when A
     is square and A^T otherwise (stored "csr").  A is stored "csr".
     """
     _require_scipy("the SparseFormat workloads")
-    if not isinstance(spec, str) or ":" not in spec:
-        raise ValueError(f"a workload is '<op>:<matrix>' with op in {', '.join(OPS)} "
-                         f"(e.g. 'spmm:propack/illc1850'), got {spec!r}")
-    op, name = spec.split(":", 1)
+    if not isinstance(spec, str) or not (":" in spec or "/" in spec):
+        raise ValueError(f"a workload is '<op>:<matrix>' or '<op>/<matrix>' with op in {', '.join(OPS)} "
+                         f"(e.g. 'spmm:propack/illc1850' or 'spmm/propack/illc1850'), got {spec!r}")
+    op, name = spec.split(":" if ":" in spec else "/", 1)
+    spec = f"{op}:{name}"  # the unified name "<op>/<matrix>" is the same workload
     if op not in OPS:
         raise ValueError(f"unknown op {op!r} in workload {spec!r}; allowed: {', '.join(OPS)}")
     if isinstance(spmm_cols, bool) or not isinstance(spmm_cols, (int, np.integer)) or not 1 <= spmm_cols <= 4096:
@@ -788,6 +789,7 @@ def _net_oracle(setup: _NetSetup, acc, prec):
 def _net_args(network, batch, weight_format, input_format):
     if not isinstance(network, str):
         raise ValueError(f"network must be a name like 'mlp_digits_90', got {network!r}")
+    network = network.removeprefix(f"{matrices.NETWORK_FAMILY}/")  # the unified name is the same network
     _check_format("weight_format", weight_format)
     _check_format("input_format", input_format)
     if isinstance(batch, bool) or not isinstance(batch, (int, np.integer)):

@@ -28,7 +28,7 @@ from archgym.nas.cost import (
 )
 from archgym.nas.data import SPLITS, TASKS, Task, load_task
 from archgym.nas.measure import COST_FIGURES, measure, shapes_of, space_figures
-from archgym.nas.spaces import SPACES, Arch, SearchSpace, TrainConfig, get_space
+from archgym.nas.spaces import SPACES, WORKLOAD_NAMES, Arch, SearchSpace, TrainConfig, get_space
 from archgym.nas.table import COLUMNS, SpaceTable, load_table
 from archgym.nas.trainer import TrainResult, train
 
@@ -47,6 +47,7 @@ __all__ = [
     "Task",
     "TrainConfig",
     "TrainResult",
+    "WORKLOAD_NAMES",
     "get_platform",
     "get_space",
     "hardware_cost",
