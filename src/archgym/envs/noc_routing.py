@@ -14,7 +14,7 @@ import numpy as np
 from gymnasium import spaces
 
 from archgym import noc
-from archgym.envs.hw_resource import check_action
+from archgym.envs._common import check_action, check_name, check_render_mode, check_running
 
 #: The paper's four network-wide algorithms (Kao et al., NOCS 2019) and the
 #: routing function of archgym's core that stands for each (see the docstring
@@ -66,19 +66,13 @@ def _check_rate(name: str, value) -> float:
     return float(value)
 
 
-def _check_name(kind: str, value, allowed: Sequence[str]) -> str:
-    if not isinstance(value, str) or value not in allowed:
-        raise ValueError(f"unknown {kind} {value!r}; allowed: {', '.join(allowed)}")
-    return value
-
-
 def _names(kind: str, value, allowed: Sequence[str]) -> tuple[str, ...]:
     """A name or a non-empty sequence of distinct names, each checked."""
     items = (value,) if isinstance(value, str) else tuple(value) if isinstance(value, Sequence) else None
     if not items:
         raise ValueError(f"{kind} must be a name or a non-empty sequence of names; "
                          f"allowed: {', '.join(allowed)}")
-    items = tuple(_check_name(kind, v, allowed) for v in items)
+    items = tuple(check_name(kind, v, allowed) for v in items)
     if len(set(items)) != len(items):
         raise ValueError(f"{kind} lists a name twice: {items}")
     return items
@@ -364,8 +358,7 @@ class NoCRoutingEnv(gym.Env):
                  latency_thres: float = 500.0, latency_cap: float | None = None,
                  config_overrides: dict | None = None, threads: int = 0,
                  render_cycles: int = 2000, render_mode: str | None = None):
-        if render_mode not in (None, "ansi", "rgb_array"):
-            raise ValueError(f"unknown render_mode {render_mode!r}; allowed: None, 'ansi', 'rgb_array'")
+        check_render_mode(render_mode, self.metadata["render_modes"])
         self.patterns = _names("traffic pattern", traffic, noc.TRAFFIC_PATTERNS)
         self.routings = _names("routing", routings, noc.ROUTING_FUNCTIONS)
         if isinstance(rates, (str, bytes)) or not isinstance(rates, Sequence) or not rates:
@@ -479,8 +472,7 @@ class NoCRoutingEnv(gym.Env):
                              "rate": self.rates[0]}
 
     def step(self, action):
-        if self._done:
-            raise RuntimeError("step() called after the episode ended; call reset()")
+        check_running(self._done)
         a = _check_discrete(action, len(self.routings))
         s = self._state()
         figures = self._table()[s * len(self.routings) + a]
@@ -642,8 +634,7 @@ class NoCRoutingPersistentEnv(gym.Env):
                  latency_cap: float = 500.0, packet_size: int = 1, num_vcs: int = 4,
                  vc_buf_size: int = 8, config_overrides: dict | None = None,
                  render_mode: str | None = None):
-        if render_mode not in (None, "ansi", "rgb_array"):
-            raise ValueError(f"unknown render_mode {render_mode!r}; allowed: None, 'ansi', 'rgb_array'")
+        check_render_mode(render_mode, self.metadata["render_modes"])
         self.per_router = bool(per_router)
         self.routings = (tuple(noc.ROUTINGS_PER_ROUTER) if self.per_router
                          else _names("routing", routings, noc.ROUTING_FUNCTIONS))
@@ -722,8 +713,7 @@ class NoCRoutingPersistentEnv(gym.Env):
             self._net.set_routing(self.routings[action])
 
     def step(self, action):
-        if self._done:
-            raise RuntimeError("step() called after the episode ended; call reset()")
+        check_running(self._done)
         if self.per_router:
             a = np.array(check_action(action, self.action_space.nvec), dtype=np.int64)
         else:

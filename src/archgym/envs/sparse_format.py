@@ -12,7 +12,7 @@ import numpy as np
 from gymnasium import spaces
 
 from archgym import sparse as core
-from archgym.envs.hw_resource import check_action
+from archgym.envs._common import check_action, check_name, check_render_mode, check_running
 from archgym.sparse import matrices
 
 FORMATS: tuple[str, ...] = tuple(core.FORMATS)
@@ -97,10 +97,7 @@ def _precision(value) -> core.Precision:
 
 
 def _check_format(name: str, value, allow_random: bool = False) -> str:
-    allowed = FORMATS + (("random",) if allow_random else ())
-    if value not in allowed:
-        raise ValueError(f"unknown {name} {value!r}; allowed: {', '.join(allowed)}")
-    return value
+    return check_name(name, value, FORMATS + (("random",) if allow_random else ()))
 
 
 def _squash(x: np.ndarray) -> np.ndarray:
@@ -167,8 +164,7 @@ class SparseWorkload:
     _cache: dict = field(default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self):
-        if self.op not in OPS:
-            raise ValueError(f"unknown op {self.op!r}; allowed: {', '.join(OPS)}")
+        check_name("op", self.op, OPS)
         _check_format("stored_a", self.stored_a)
         _check_format("stored_b", self.stored_b)
         if self.a.shape[1] != self.b.shape[0]:
@@ -206,17 +202,18 @@ def _dense_operand(rows: int, cols: int, spec: str):
 
 @functools.lru_cache(maxsize=256)
 def make_workload(spec: str, spmm_cols: int = SPMM_COLS) -> SparseWorkload:
-    """``"<op>:<matrix>"`` -> SparseWorkload (cached).
+    """``"<op>:<matrix>"`` (or the unified name ``"<op>/<matrix>"``) -> SparseWorkload (cached).
 
     B is, for ``spmv``, a dense K-vector; for ``spmm``, a dense K x ``spmm_cols`` matrix
     (both stored "dense", values seeded by the spec); for ``spgemm``, A itself when A
     is square and A^T otherwise (stored "csr").  A is stored "csr".
     """
     _require_scipy("the SparseFormat workloads")
-    if not isinstance(spec, str) or ":" not in spec:
-        raise ValueError(f"a workload is '<op>:<matrix>' with op in {', '.join(OPS)} "
-                         f"(e.g. 'spmm:propack/illc1850'), got {spec!r}")
-    op, name = spec.split(":", 1)
+    if not isinstance(spec, str) or not (":" in spec or "/" in spec):
+        raise ValueError(f"a workload is '<op>:<matrix>' or '<op>/<matrix>' with op in {', '.join(OPS)} "
+                         f"(e.g. 'spmm:propack/illc1850' or 'spmm/propack/illc1850'), got {spec!r}")
+    op, name = spec.split(":" if ":" in spec else "/", 1)
+    spec = f"{op}:{name}"  # the unified name "<op>/<matrix>" is the same workload
     if op not in OPS:
         raise ValueError(f"unknown op {op!r} in workload {spec!r}; allowed: {', '.join(OPS)}")
     if isinstance(spmm_cols, bool) or not isinstance(spmm_cols, (int, np.integer)) or not 1 <= spmm_cols <= 4096:
@@ -317,10 +314,8 @@ def _names(action) -> tuple[str, str, str, str]:
         fa, fb, df, cv = action
         _check_format("fmt_a", fa)
         _check_format("fmt_b", fb)
-        if df not in DATAFLOWS:
-            raise ValueError(f"unknown dataflow {df!r}; allowed: {', '.join(DATAFLOWS)}")
-        if cv not in CONVERSION_SITES:
-            raise ValueError(f"unknown conversion site {cv!r}; allowed: {', '.join(CONVERSION_SITES)}")
+        check_name("dataflow", df, DATAFLOWS)
+        check_name("conversion site", cv, CONVERSION_SITES)
         return fa, fb, df, cv
     a = check_action(action, NVEC)
     return FORMATS[a[0]], FORMATS[a[1]], DATAFLOWS[a[2]], CONVERSION_SITES[a[3]]
@@ -532,8 +527,7 @@ class SparseFormatEnv(gym.Env):
     def __init__(self, suite="default", stored_a: str | None = None, stored_b: str | None = None,
                  accelerator=None, precision=None, spmm_cols: int = SPMM_COLS, render_mode: str | None = None):
         _require_scipy("SparseFormat-v0")
-        if render_mode not in (None, "ansi"):
-            raise ValueError(f"unknown render_mode {render_mode!r}; allowed: None, 'ansi'")
+        check_render_mode(render_mode, self.metadata["render_modes"])
         self.stored_a = None if stored_a is None else _check_format("stored_a", stored_a, allow_random=True)
         self.stored_b = None if stored_b is None else _check_format("stored_b", stored_b, allow_random=True)
         self.accelerator = _accelerator(accelerator)
@@ -590,8 +584,7 @@ class SparseFormatEnv(gym.Env):
         return value
 
     def step(self, action):
-        if self._done:
-            raise RuntimeError("step() called after the episode ended; call reset()")
+        check_running(self._done)
         a = check_action(action, NVEC)
         w, (sa, sb) = self._workload, self._stored
         info = self._figures(w, a, sa, sb)
@@ -796,6 +789,7 @@ def _net_oracle(setup: _NetSetup, acc, prec):
 def _net_args(network, batch, weight_format, input_format):
     if not isinstance(network, str):
         raise ValueError(f"network must be a name like 'mlp_digits_90', got {network!r}")
+    network = network.removeprefix(f"{matrices.NETWORK_FAMILY}/")  # the unified name is the same network
     _check_format("weight_format", weight_format)
     _check_format("input_format", input_format)
     if isinstance(batch, bool) or not isinstance(batch, (int, np.integer)):
@@ -874,8 +868,7 @@ class SparseFormatNetworkEnv(gym.Env):
                  input_format: str = "dense", accelerator=None, precision=None,
                  render_mode: str | None = None):
         _require_scipy("SparseFormat-Network-v0")
-        if render_mode not in (None, "ansi"):
-            raise ValueError(f"unknown render_mode {render_mode!r}; allowed: None, 'ansi'")
+        check_render_mode(render_mode, self.metadata["render_modes"])
         self.accelerator = _accelerator(accelerator)
         self.precision = _precision(precision)
         self.setup = _net_setup(*_net_args(network, batch, weight_format, input_format))
@@ -902,8 +895,7 @@ class SparseFormatNetworkEnv(gym.Env):
         return self._obs(), {"network": self.setup.name, "baseline_total_cycles": self.baseline_total_cycles}
 
     def step(self, action):
-        if self._done:
-            raise RuntimeError("step() called after the episode ended; call reset()")
+        check_running(self._done)
         a = check_action(action, NET_NVEC)
         info = _layer_figures(self.setup, self._t, a, self._stored, self.accelerator, self.precision)
         if info["cycles"] is None:  # not reachable with the shipped core; documented penalty

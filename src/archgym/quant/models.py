@@ -354,7 +354,13 @@ class QuantModel:
         return rows
 
 
+#: The shipped models under archgym's unified workload names (``archgym.workloads.names("quant")``):
+#: "quant/<model>", e.g. "quant/digits_cnn".
+WORKLOAD_NAMES = {f"quant/{name}": name for name in MODELS}
+
+
 def model_path(name: str) -> Path:
+    name = WORKLOAD_NAMES.get(name, name)
     if name not in MODELS:
         raise ValueError(f"unknown model {name!r}; allowed: {', '.join(MODELS)} (or a path to a .npz file)")
     return Path(str(resources.files("archgym.quant") / "data" / MODELS[name]))
@@ -366,7 +372,8 @@ def _load_cached(path: str, calibration: str) -> QuantModel:
 
 
 def load_model(name: str = "digits_cnn", calibration: str = "mse") -> QuantModel:
-    """A shipped model by name (``digits_cnn``, ``fashion_lenet``) or a model file path.
+    """A shipped model by name (``digits_cnn``, ``fashion_lenet``, or the unified ``quant/digits_cnn``, ...)
+    or a model file path.
 
     Cached per (file, calibration): the returned object is shared, treat it as read-only.
     Fashion-MNIST models raise :class:`archgym.quant.data.DatasetNotInstalledError`
@@ -374,6 +381,7 @@ def load_model(name: str = "digits_cnn", calibration: str = "mse") -> QuantModel
     """
     if calibration not in CALIBRATIONS:
         raise ValueError(f"unknown calibration {calibration!r}; allowed: {', '.join(CALIBRATIONS)}")
+    name = WORKLOAD_NAMES.get(name, name)
     path = model_path(name) if name in MODELS else Path(name)
     if name not in MODELS and not path.is_file():
         raise ValueError(f"unknown model {name!r}: neither a shipped model ({', '.join(MODELS)}) nor a file")
