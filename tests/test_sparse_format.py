@@ -304,7 +304,7 @@ def test_network_output_format_is_next_input_format():
     _, other = _rollout(env, [keep + [f("csr")], keep + [f("bitmap")], keep + [f("bitmap")]])
     assert other[1]["stored_b"] == "csr"
     assert other[1]["conversion_cycles"] > infos[1]["conversion_cycles"]
-    assert infos[0]["output_bytes"] == core.storage(env.setup.outputs[0], "bitmap", env.precision)["total_bytes"]
+    assert infos[0]["output_bytes"] == core.storage(env.setup.layers[0].c, "bitmap", env.precision)["total_bytes"]
     assert infos[0]["bytes"] == infos[0]["bytes_a"] + infos[0]["bytes_b"] + infos[0]["output_bytes"]
 
 
