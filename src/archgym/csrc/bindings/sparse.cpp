@@ -501,7 +501,9 @@ void bind_sparse(nb::module_& m) {
       .def_prop_ro("ndiag", [](const PatternStats& p) { return p.stats.ndiag; })
       .def_prop_ro("ell_k", [](const PatternStats& p) { return p.stats.ell_k; })
       .def("fillers", [](const PatternStats& p, int r) {
-        if (r < 2 || r > 8) fail("run bits must be in 2..8");
+        if (r < sp::kMinRunBits || r > sp::kMaxRunBits)
+          fail("run bits must be in " + std::to_string(sp::kMinRunBits) + ".." +
+               std::to_string(sp::kMaxRunBits));
         return p.stats.fillers[r];
       });
 
