@@ -319,11 +319,14 @@ def test_core_model_rejects_bad_configs():
     w = [np.zeros(9, np.float32)]
     b = [np.zeros(1, np.float32)]
     r = np.ones((1, 8))
-    ok = (0, 1, 1, 3, 1, 1, False, 0, 1)
+    ok = dict(kind="conv", in_channels=1, out_channels=1, kernel=3, stride=1, padding=1, relu=False, pool="none",
+              pool_size=1)
     core.Model((1, 4, 4), 16, [ok], w, b, r)  # valid
-    for layer, msg in [((0, 1, 1, 3, 1, 3, False, 0, 1), "padding"), ((0, 1, 1, 9, 1, 0, False, 0, 1), "larger"),
-                       ((5, 1, 1, 3, 1, 1, False, 0, 1), "kind"), ((0, 1, 1, 3, 1, 1, True, 0, 1), "no ReLU"),
-                       ((0, 2, 1, 3, 1, 1, False, 0, 1), "input channels")]:
+    for change, msg in [(dict(padding=3), "padding"), (dict(kernel=9, padding=0), "larger"),
+                        (dict(kind="conv3d"), "kind"), (dict(relu=True), "no ReLU"),
+                        (dict(in_channels=2), "input channels"), (dict(pool="min"), "pool"),
+                        (dict(dilation=2), "unknown field 'dilation'")]:
+        layer = ok | change
         with pytest.raises(ValueError, match=msg):
             core.Model((1, 4, 4), 16, [layer], w, b, r)
     with pytest.raises(ValueError, match="act_ranges"):
@@ -437,9 +440,9 @@ def test_cost_rejects_bad_input(digits):
     with pytest.raises(ValueError, match="unknown design"):
         q.HardwareCost(digits, "edge", "analog")
     with pytest.raises(ValueError, match="11 columns"):
-        q.models._core.CostModel(np.zeros((2, 3), np.int64), q.PRESETS["edge"].core_vector(), 0)
+        q.models._core.CostModel(np.zeros((2, 3), np.int64), q.PRESETS["edge"].core_fields(), 0)
     with pytest.raises(ValueError, match="every count"):
-        q.models._core.CostModel(-np.ones((2, 11), np.int64), q.PRESETS["edge"].core_vector(), 0)
+        q.models._core.CostModel(-np.ones((2, 11), np.int64), q.PRESETS["edge"].core_fields(), 0)
 
 
 def test_import_of_quant_does_not_need_torch_or_sklearn():
