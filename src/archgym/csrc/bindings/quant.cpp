@@ -80,7 +80,7 @@ q::LayerSpec layer_from_dict(const nb::dict& d, size_t index) {
     } else if (name == "relu") {
       s.relu = nb::cast<bool>(value);
     } else {
-      const auto* f = std::find_if(q::kLayerIntFields.begin(), q::kLayerIntFields.end(),
+      const auto f = std::find_if(q::kLayerIntFields.begin(), q::kLayerIntFields.end(),
                                    [&](const auto& x) { return name == x.first; });
       if (f == q::kLayerIntFields.end()) {
         std::string allowed;

@@ -388,7 +388,7 @@ sp::Accelerator make_accelerator(const std::map<std::string, double>& fields,
                                  nb::ndarray<const double, nb::ndim<2>, nb::c_contig, nb::device::cpu> sw) {
   sp::Accelerator a;
   for (const auto& [name, value] : fields) {
-    const auto* f = std::find_if(sp::kAcceleratorFields.begin(), sp::kAcceleratorFields.end(),
+    const auto f = std::find_if(sp::kAcceleratorFields.begin(), sp::kAcceleratorFields.end(),
                                  [&](const sp::AcceleratorField& x) { return name == x.name; });
     if (f == sp::kAcceleratorFields.end()) {
       std::string allowed;
