@@ -662,7 +662,8 @@ def test_every_accelerator_field_reaches_the_core():
                        + math.ceil(r["scan_elements"] / d["scan_elems_per_cycle"]))
             assert r["compute_cycles"] == compute
             assert r["memory_cycles"] == math.ceil(r["bytes"] / d["bandwidth_bytes_per_cycle"])
-            assert r["spill_cycles"] == math.ceil(d["spill_penalty"] * r["spill_bytes"] / d["bandwidth_bytes_per_cycle"])
+            assert r["spill_cycles"] == math.ceil(
+                d["spill_penalty"] * r["spill_bytes"] / d["bandwidth_bytes_per_cycle"])
             if site == "hardware":
                 assert r["conversion_cycles"] == math.ceil(r["converted_elements"] / d["conversion_elems_per_cycle"])
                 conversion_energy = r["converted_elements"] * d["energy_convert_pj"]

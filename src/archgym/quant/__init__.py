@@ -20,6 +20,7 @@ from archgym.quant.reference import fixed_point, quantize_weights, reference_for
 
 __all__ = [
     "AcceleratorPreset", "DESIGNS", "DatasetNotInstalledError", "FLOAT_BITS", "HardwareCost", "KINDS", "LayerSpec",
-    "MAX_INT_BITS", "MODELS", "ModelFile", "OBJECTIVES", "PRESETS", "QuantModel", "calibrate", "fashion_mnist_available",
-    "fixed_point", "load_model", "load_split", "quantize_weights", "read_model_file", "reference_forward",
+    "MAX_INT_BITS", "MODELS", "ModelFile", "OBJECTIVES", "PRESETS", "QuantModel", "calibrate",
+    "fashion_mnist_available", "fixed_point", "load_model", "load_split", "quantize_weights", "read_model_file",
+    "reference_forward",
 ]
