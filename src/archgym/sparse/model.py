@@ -569,12 +569,8 @@ class Problem:
             raise ValueError(f"A is {ra} x {ca} but B has {rb} rows: A's columns must equal B's rows")
         self.shape_a = (ra, ca)
         self.shape_b = (rb, cb)
-        pc = ic = None
-        if C is not None:
-            rc, cc, pc, ic = _pattern(C)
-            if (rc, cc) != (ra, cb):
-                raise ValueError(f"C is {rc} x {cc} but A @ B is {ra} x {cb}")
-        self._p = _core.Problem(ra, ca, pa, ia, rb, cb, pb, ib, opc, self.precision._core, pc, ic)
+        self._p = _core.Problem(ra, ca, pa, ia, rb, cb, pb, ib, opc, self.precision._core,
+                                None if C is None else _pattern(C))
 
     # exact counts
     @property

@@ -526,32 +526,30 @@ void bind_sparse(nb::module_& m) {
   nb::class_<sp::Problem>(s, "Problem")
       .def(nb::new_([](i64 ra, i64 ca, const AnyVector& pa, const AnyVector& ia, i64 rb, i64 cb,
                        const AnyVector& pb, const AnyVector& ib, int op, const sp::Precision& prec,
-                       const std::optional<AnyVector>& pc, const std::optional<AnyVector>& ic) {
+                       const std::optional<std::tuple<i64, i64, AnyVector, AnyVector>>& c) {
              if (op < 0 || op > 2) fail("op code must be 0 (spmv), 1 (spmm) or 2 (spgemm)");
-             if (pc.has_value() != ic.has_value())
-               fail("the output C needs both indptr_c and indices_c");
              std::vector<i64> vpa = read_ints(pa, "A indptr"), via = read_ints(ia, "A indices");
              std::vector<i64> vpb = read_ints(pb, "B indptr"), vib = read_ints(ib, "B indices");
+             sp::PatternView vc;
              std::vector<i64> vpc, vic;
-             if (pc) {
-               vpc = read_ints(*pc, "C indptr");
-               vic = read_ints(*ic, "C indices");
+             if (c) {
+               vpc = read_ints(std::get<2>(*c), "C indptr");
+               vic = read_ints(std::get<3>(*c), "C indices");
+               vc = sp::PatternView{std::get<0>(*c), std::get<1>(*c), vpc.data(), vic.data()};
              }
              nb::gil_scoped_release release;
              sp::validate_pattern(ra, ca, vpa, via);
              sp::validate_pattern(rb, cb, vpb, vib);
-             const sp::PatternView c{ra, cb, vpc.data(), vic.data()};
-             if (pc) sp::validate_pattern(ra, cb, vpc, vic);
+             if (c) sp::validate_pattern(vc.rows, vc.cols, vpc, vic);
              return sp::Problem(sp::PatternView{ra, ca, vpa.data(), via.data()},
                                 sp::PatternView{rb, cb, vpb.data(), vib.data()},
-                                static_cast<sp::Op>(op), prec, pc ? &c : nullptr);
+                                static_cast<sp::Op>(op), prec, c ? &vc : nullptr);
            }),
            nb::arg("rows_a"), nb::arg("cols_a"), nb::arg("indptr_a"), nb::arg("indices_a"),
            nb::arg("rows_b"), nb::arg("cols_b"), nb::arg("indptr_b"), nb::arg("indices_b"),
-           nb::arg("op"), nb::arg("precision"), nb::arg("indptr_c") = nb::none(),
-           nb::arg("indices_c") = nb::none(),
-           "indptr_c, indices_c: the pattern of the output C (rows_a x cols_b) as written, which\n"
-           "cost(fmt_c=...) charges; without them C is the op's own output (docs/sparse.md).")
+           nb::arg("op"), nb::arg("precision"), nb::arg("c") = nb::none(),
+           "c: (rows, cols, indptr, indices) of the output C as it is written, which\n"
+           "cost(fmt_c=...) charges; without it C is the op's own output (docs/sparse.md).")
       .def("cost",
            [](const sp::Problem& p, int fa, int fb, int df, int site, int sa, int sb,
               const sp::Accelerator& acc, std::optional<int> fmt_c) -> nb::object {

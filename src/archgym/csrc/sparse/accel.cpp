@@ -216,7 +216,7 @@ Problem::Problem(const PatternView& a, const PatternView& b, Op op, const Precis
   if (c != nullptr) {
     if (c->rows != M || c->cols != N)
       fail("C is " + std::to_string(c->rows) + " x " + std::to_string(c->cols) +
-           " but A x B is " + std::to_string(M) + " x " + std::to_string(N));
+           " but A @ B is " + std::to_string(M) + " x " + std::to_string(N));
     const Stats sc = compute_stats(*c, prec_.block_rows, prec_.block_cols);
     has_c_ = true;
     for (int f = 0; f < kNumFormats; ++f) {
