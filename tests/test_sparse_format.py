@@ -64,6 +64,7 @@ def test_formats_follow_the_core():
     assert S.DATAFLOWS == ("inner", "outer", "gustavson")
     assert S.CONVERSION_SITES == ("none", "software", "hardware")
     assert S.BASELINE == ("csr", "csr", "gustavson", "software")
+    assert set(S.HW_FIELDS) <= set(core.ACCELERATOR_FIELDS)  # the observed hardware, by the core's names
 
 
 def test_observations_differ_between_workloads(small_suite):

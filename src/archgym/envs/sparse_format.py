@@ -431,12 +431,13 @@ def _oracle_table(w: SparseWorkload, acc, prec, sa: str, sb: str) -> dict:
 
 
 # ------------------------------------------------------------ observation
+#: The accelerator fields (of the core's ACCELERATOR_FIELDS) the observation shows.
 HW_FIELDS = ("macs_per_cycle", "bandwidth_bytes_per_cycle", "buffer_bytes", "conversion_elems_per_cycle",
              "frequency_ghz", "compares_per_cycle", "merges_per_cycle", "scan_elems_per_cycle")
 
 
 def _hardware_features(acc) -> np.ndarray:
-    return _squash(np.array([float(getattr(acc, f, 0.0)) for f in HW_FIELDS]))
+    return _squash(np.array([float(getattr(acc, f)) for f in HW_FIELDS]))
 
 
 def observation_size() -> int:
