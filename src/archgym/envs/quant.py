@@ -16,8 +16,8 @@ from archgym import quant as q
 from archgym.envs._common import (check_action, check_name, check_render_mode, check_running, exceeds,
                                   infeasible_reward)
 
-#: Bits an action picks: index i -> i + 2 (2..8), for weights and activations.
-MIN_BITS, MAX_BITS = 2, 8
+#: Bits an action picks: index i -> i + 2 (2..8, HAQ's range up to the core's largest integer bits).
+MIN_BITS, MAX_BITS = 2, q.MAX_INT_BITS
 NUM_LEVELS = MAX_BITS - MIN_BITS + 1
 OVER_BUDGET = ("wall", "terminate")
 ACCELERATORS = ("bitserial", "bitfused")
@@ -97,15 +97,14 @@ def _features(model: q.QuantModel, hw: q.HardwareCost, objective: str) -> np.nda
     L = model.num_layers
     g = model.geometry
     f = np.zeros((L, STATIC_FEATURES), dtype=np.float64)
-    kinds = {"conv": 0, "dwconv": 1, "linear": 2}
     for l, spec in enumerate(model.layers):
-        f[l, kinds[spec.kind]] = 1.0
+        f[l, q.KINDS.index(spec.kind)] = 1.0
         f[l, 3] = spec.in_channels
         f[l, 4] = spec.out_channels
         f[l, 5] = spec.kernel
         f[l, 6] = spec.stride
         f[l, 7] = math.log2(1.0 + model.num_weights[l])
-        f[l, 8] = g[l, 1] * g[l, 2]
+        f[l, 8] = g["in_h"][l] * g["in_w"][l]
         f[l, 9] = l / max(L - 1, 1)
     for col in (3, 4, 5, 6, 7, 8):
         f[:, col] /= f[:, col].max()
