@@ -105,9 +105,9 @@ def constraints(repeats: int = 200) -> list[dict]:
                 ordered = np.sort(used)
                 for q in PERCENTILES:
                     budget = float(ordered[int(q / 100 * (len(ordered) - 1))])
-                    ok = used <= budget * (1 + nasenv.BUDGET_RTOL)
+                    ok = ~nasenv.exceeds(used, budget)
                     best = int(np.flatnonzero(ok)[np.argmax(valid[ok])])
-                    reward = np.where(ok, np.maximum(valid, -1.0), -1.0 - (used - budget) / budget)
+                    reward = np.where(ok, np.maximum(valid, -1.0), nasenv.infeasible_reward(used, budget))
                     rs = {}
                     for n in (10, 50):
                         draws = rng.integers(len(sp), size=(repeats, n))

@@ -1,20 +1,25 @@
-"""`archgym train`, `archgym replay` and `archgym list`: outputs, parsing, errors, lazy imports."""
+"""`archgym train`, `archgym replay` and `archgym list`: outputs, parsing, errors, lazy imports, plugins."""
 
 from __future__ import annotations
 
 import csv
+import importlib.metadata
 import json
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 import agents
+import agents.cli
+import archgym.cli
 from agents.base import RunResult
 from agents.cli import parse_assignments
-from archgym.cli import env_ids, main
+from archgym.cli import COMMANDS, LISTS, env_ids, main, plugins
+from conftest import REPO_ROOT
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
@@ -239,3 +244,51 @@ def test_unrelated_missing_module_is_not_blamed_on_the_extras(monkeypatch):
     monkeypatch.setattr(agents.cli, "train", fail)
     with pytest.raises(ModuleNotFoundError, match="notapackage"):
         run("train", "NAS-v0", "--agent", "random", "--budget", 1)
+
+
+# ----------------------------------------------------------------- plugins
+def test_agent_commands_are_the_entry_points_pyproject_declares():
+    declared = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["project"]["entry-points"]
+    assert declared[COMMANDS] == {"train": "agents.cli:train_command", "replay": "agents.cli:replay_command",
+                                  "sweep": "agents.cli:sweep_command"}
+    assert declared[LISTS] == {"agents": "agents.cli:list_agents"}
+    for group in (COMMANDS, LISTS):  # installed (CI) or read from the checkout (PYTHONPATH=src)
+        found = {name: ep.value for name, ep in plugins(group).items()}
+        assert found.items() >= declared[group].items()
+    assert plugins(COMMANDS)["train"].load() is agents.cli.train_command
+    assert plugins(LISTS)["agents"].load() is agents.cli.list_agents
+
+
+def test_an_uninstalled_checkout_reads_the_entry_points_from_pyproject(monkeypatch):
+    def not_installed(name):
+        raise importlib.metadata.PackageNotFoundError(name)
+
+    monkeypatch.setattr(importlib.metadata, "distribution", not_installed)
+    monkeypatch.setattr(importlib.metadata, "entry_points", lambda group: [])
+    monkeypatch.setattr(archgym.cli, "_SOURCE_PYPROJECT", REPO_ROOT / "pyproject.toml")
+    assert sorted(plugins(COMMANDS)) == ["replay", "sweep", "train"]
+    assert list(plugins(LISTS)) == ["agents"]
+    monkeypatch.setattr(archgym.cli, "_SOURCE_PYPROJECT", REPO_ROOT / "no-such-pyproject.toml")
+    assert plugins(COMMANDS) == {}
+
+
+def test_without_the_plugins_the_commands_say_how_to_get_them(monkeypatch, capsys):
+    monkeypatch.setattr(archgym.cli, "plugins", lambda group: {})
+    assert run("train", "NAS-v0", "--agent", "random", "--budget", 1) == 2
+    err = capsys.readouterr().err
+    assert "unknown command 'train'; allowed: list, demo;" in err
+    assert 'pip install "archgym[agents]"' in err and COMMANDS in err
+    assert run("list", "--agents") == 2
+    err = capsys.readouterr().err
+    assert "unrecognized arguments: --agents" in err and LISTS in err
+    assert run("list") == 0
+    assert capsys.readouterr().out.split() == env_ids()
+
+
+def test_help_lists_the_plugin_commands(capsys):
+    assert run("--help") == 0
+    out = capsys.readouterr().out
+    for name in ("train", "replay", "sweep"):
+        assert f"from agents.cli: see archgym {name} --help" in out
+    assert run("train", "--help") == 0
+    assert capsys.readouterr().out.startswith("usage: archgym train")

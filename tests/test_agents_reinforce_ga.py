@@ -176,6 +176,32 @@ def test_flat_encoder_and_one_head_per_dimension_elsewhere():
     assert not hw_flat.confuciux and tuple(hw_flat.flat.weight.shape) == (30, 11)
 
 
+class ElevenValues(gym.Env):
+    """An 11-value observation that is not HWResource's (no observation_layout)."""
+
+    observation_space = gym.spaces.Box(-1.0, 1.0, (11,), np.float32)
+    action_space = gym.spaces.MultiDiscrete([3, 3])
+
+    def reset(self, *, seed=None, options=None):
+        super().reset(seed=seed)
+        return np.zeros(11, np.float32), {}
+
+    def step(self, action):
+        return np.zeros(11, np.float32), 0.0, True, False, {}
+
+
+def test_confuciux_encoders_follow_the_envs_observation_layout_not_its_size():
+    if "test/ElevenValues-v0" not in gym.registry:
+        gym.register("test/ElevenValues-v0", entry_point=ElevenValues)
+    assert reinforce.confuciux_layout(gym.make("HWResource-v0")) == \
+        {"layer_dims": slice(0, 7), "progress": slice(7, 8), "previous_action": slice(8, 10)}
+    assert reinforce.confuciux_layout(gym.make("test/ElevenValues-v0")) is None
+    policy = _learner("test/ElevenValues-v0").policy
+    assert not policy.confuciux and tuple(policy.flat.weight.shape) == (30, 11)
+    with pytest.raises(ValueError, match="observation_layout names layer_dims, progress, previous_action"):
+        _learner("test/ElevenValues-v0", reinforce.Config(encoders="confuciux"))
+
+
 def test_lstm_state_runs_through_the_episode():
     learner = _learner("HWResource-v0")
     obs = np.zeros(11, np.float32)

@@ -10,8 +10,10 @@ as it is registered; nothing here names a particular environment.
   well-formed steps; invalid actions raise a ValueError/TypeError/IndexError
   with a message and leave the environment usable after a reset.
 - A replay test: same seed and same actions give identical trajectories.
-- ``gym.make("archgym:<id>")`` works in a fresh interpreter, and
-  ``import archgym`` does not import torch.
+- ``gym.make("archgym:<id>")`` works in a fresh interpreter; ``import
+  archgym``, and making and stepping an env of each class, import no optional
+  dependency (agents, torch, scipy, ...; scipy only where the sparse extra is
+  the env's data).
 """
 
 from __future__ import annotations
@@ -435,13 +437,55 @@ def test_make_with_module_prefix_in_fresh_interpreter():
     )
 
 
-def test_import_archgym_does_not_import_torch():
-    _run_python(
-        """
+#: Optional dependencies that ``import archgym`` never imports (the import-linter contract
+#: "archgym-light" in pyproject.toml checks the import statements; these tests a real interpreter).
+HEAVY = ("agents", "torch", "stable_baselines3", "ray", "sklearn", "scipy", "networkx")
+#: What making, resetting and stepping an env of a module may import beyond that, by design:
+#: the sparse extra (SparseFormat's suites and networks are scipy matrices).
+MAY_IMPORT_WHEN_MADE = {"archgym.envs.sparse_format": ("scipy", "networkx")}
+
+#: Code printing which of HEAVY a fresh interpreter has imported, space-separated.
+_PRINT_HEAVY = f"print(*sorted({{m.split('.')[0] for m in sys.modules}} & set({HEAVY!r})))"
+
+
+def test_import_archgym_imports_no_optional_dependency():
+    result = _run_python(
+        f"""
         import sys
         import archgym
-        heavy = sorted(m for m in sys.modules
-                       if m.split(".")[0] in ("torch", "stable_baselines3"))
-        assert not heavy, f"import archgym imported {heavy[:5]}"
+        {_PRINT_HEAVY}
         """
     )
+    assert result.stdout.split() == []
+
+
+def _one_id_per_entry_point() -> dict[str, list[str]]:
+    """Env module -> the first runnable id of each of its env classes."""
+    first: dict[str, str] = {}
+    for env_id in ENV_IDS:
+        if _missing_data(env_id) is None:
+            first.setdefault(gym.spec(env_id).entry_point, env_id)
+    by_module: dict[str, list[str]] = {}
+    for entry, env_id in first.items():
+        by_module.setdefault(entry.split(":", 1)[0], []).append(env_id)
+    return by_module
+
+
+@pytest.mark.parametrize("module, env_ids", sorted(_one_id_per_entry_point().items()))
+def test_making_an_env_imports_no_optional_dependency(module, env_ids):
+    result = _run_python(
+        f"""
+        import sys
+        import gymnasium as gym
+        import archgym
+        for env_id in {env_ids!r}:
+            env = gym.make(env_id)
+            env.reset(seed=0)
+            env.action_space.seed(0)
+            env.step(env.action_space.sample())
+            env.close()
+        {_PRINT_HEAVY}
+        """
+    )
+    loaded = result.stdout.split()
+    assert set(loaded) <= set(MAY_IMPORT_WHEN_MADE.get(module, ())), f"{env_ids} imported {loaded}"

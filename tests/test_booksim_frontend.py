@@ -109,6 +109,15 @@ def test_base_config_maps_every_key(base_cfg):
         max_samples=10, latency_thres=500.0, seed=42)
 
 
+def test_keys_are_the_core_fields():
+    """The front end passes BookSim keys to the NocConfig fields of the same names, whose
+    types and accepted values come from the core (archgym.noc.CONFIG_FIELDS)."""
+    fields = {f["name"] for f in noc.CONFIG_FIELDS}
+    assert set(booksim.MAPPED) <= fields and set(booksim.EXTENSIONS) <= fields
+    assert set(booksim.MAPPED) <= set(booksim.BOOKSIM_DEFAULTS)
+    assert not set(booksim.EXTENSIONS) & set(booksim.BOOKSIM_DEFAULTS)
+
+
 def test_booksim_names(base_cfg):
     def load(*overrides):
         return booksim.to_noc_config(booksim.load([str(base_cfg), *overrides]))

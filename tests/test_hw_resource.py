@@ -731,3 +731,17 @@ def test_render_ansi_one_line_per_assigned_layer():
     plain = HWResourceEnv()
     plain.reset(seed=0)
     assert plain.render() is None
+
+
+def test_observation_layout_names_every_part_of_the_observation():
+    env = HWResourceEnv()
+    layout = env.observation_layout
+    assert layout == {"layer_dims": slice(0, 7), "progress": slice(7, 8), "previous_action": slice(8, 10),
+                      "step": slice(10, 11)}
+    size = env.observation_space.shape[0]
+    parts = np.concatenate([np.arange(size)[part] for part in layout.values()])
+    np.testing.assert_array_equal(parts, np.arange(size))  # in order, each value once
+    assert HWResourceVectorEnv.observation_layout is layout
+    obs, _ = env.reset(seed=0)
+    obs, *_ = env.step([11, 3])
+    np.testing.assert_allclose(obs[layout["previous_action"]], [2 * 128 / 128 - 1, 2 * 4 / 12 - 1], atol=1e-6)

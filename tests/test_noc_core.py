@@ -7,6 +7,7 @@ the counters the core exposes.  Everything here runs in a few seconds.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import numpy as np
@@ -332,6 +333,93 @@ def test_offered_rate_in_flits(process):
 def test_bad_config_raises_value_error(kwargs, match):
     with pytest.raises(ValueError, match=match):
         noc.NocConfig(**kwargs)
+
+
+def test_routing_registry_min_vcs_drive_validation():
+    """The registry's VC minimums (the table noc/model.py used to copy), enforced as exported."""
+    assert noc.ROUTING_MIN_VCS == {
+        "dor": {"mesh": 1, "torus": 2}, "yx": {"mesh": 1, "torus": 2},
+        "xy_yx": {"mesh": 2, "torus": 4}, "adaptive_xy_yx": {"mesh": 2, "torus": 4},
+        "min_adapt": {"mesh": 2, "torus": 3}, "duato": {"mesh": 2, "torus": 3},
+        "random_min": {"mesh": 2, "torus": 3}, "romm": {"mesh": 2}, "valiant": {"mesh": 2},
+        **{f"{turn}{kind}": {"mesh": 1} for kind in ("", "_oblivious")
+           for turn in ("west_first", "north_last", "negative_first", "odd_even")}}
+    assert tuple(noc.ROUTING_MIN_VCS) == noc.ROUTING_FUNCTIONS
+    assert tuple(noc.PER_ROUTER_MIN_VCS) == noc.ROUTINGS_PER_ROUTER == (
+        "dor", "min_adapt", "duato", "random_min")
+    assert all(v == {"mesh": 2, "torus": 3} for v in noc.PER_ROUTER_MIN_VCS.values())
+    for routing, need in noc.ROUTING_MIN_VCS.items():
+        for topology in noc.TOPOLOGIES:
+            if topology not in need:
+                with pytest.raises(ValueError, match=f"'{routing}' is only available on a mesh"):
+                    noc.NocConfig(topology=topology, routing_function=routing)
+                continue
+            noc.NocConfig(topology=topology, routing_function=routing, num_vcs=need[topology])
+            if need[topology] > 1:
+                with pytest.raises(ValueError, match=f"needs at least {need[topology]} VCs on a "
+                                                     f"{topology}"):
+                    noc.NocConfig(topology=topology, routing_function=routing,
+                                  num_vcs=need[topology] - 1)
+
+
+# Settings under which a field's own limits are the ones that bind (rules between fields aside).
+_CONTEXT = {"max_samples": {"warmup_periods": 1}, "warmup_periods": {"max_samples": 100_000},
+            "hotspot_nodes": {"k": noc.MAX_K}}
+
+
+def test_config_fields_are_the_definition_nocconfig_follows():
+    """NocConfig is generated from CONFIG_FIELDS: its fields, defaults, limits and names."""
+    names = [f["name"] for f in noc.CONFIG_FIELDS]
+    assert [f.name for f in dataclasses.fields(noc.NocConfig)] == names
+    default = noc.NocConfig()
+    for f in noc.CONFIG_FIELDS:
+        assert getattr(default, f["name"]) == f["default"], f["name"]
+        context = _CONTEXT.get(f["name"], {})
+        wrap = (lambda v: (v,)) if f["type"] is tuple else (lambda v: v)
+        if f["name"] == "hotspot_rates":
+            context = {"hotspot_nodes": (0,)}
+        if f["choices"]:
+            for choice in f["choices"]:
+                kw = {f["name"]: choice}
+                if f["name"] == "routing_function":
+                    kw["num_vcs"] = noc.MAX_VCS
+                if f["name"] == "traffic":
+                    kw["k"] = 8
+                noc.NocConfig(**kw)
+            with pytest.raises(ValueError) as e:
+                noc.NocConfig(**{f["name"]: "no_such_name"})
+            assert str(e.value) == (f"unknown {f['name']} 'no_such_name'; accepted: "
+                                    + ", ".join(f["choices"]))
+        elif f["min"] is not None:
+            lo, hi = f["min"], f["max"]
+            step = 1 if isinstance(lo, int) else 1e-9 * max(1.0, abs(hi))
+            for ok in ([hi] if f["min_exclusive"] else [lo, hi]):
+                noc.NocConfig(**context, **{f["name"]: wrap(ok)})
+            for bad in (lo if f["min_exclusive"] else lo - step, hi + step):
+                with pytest.raises(ValueError) as e:
+                    noc.NocConfig(**context, **{f["name"]: wrap(bad)})
+                assert str(e.value).startswith(f"{f['name']} must be {f['accepted']} (got "), e.value
+
+
+@pytest.mark.parametrize("field,value", [
+    ("k", "8"), ("k", 8.0), ("k", True), ("seed", -1), ("injection_rate", "0.1"),
+    ("injection_rate", None), ("injection_rate_uses_flits", 1), ("topology", 3),
+    ("hotspot_nodes", 5), ("hotspot_nodes", ("a",)), ("hotspot_rates", "1"),
+])
+def test_wrong_types_are_one_value_error_naming_the_field(field, value):
+    with pytest.raises(ValueError) as e:
+        noc.NocConfig(**{field: value})
+    accepted = next(f["accepted"] for f in noc.CONFIG_FIELDS if f["name"] == field)
+    assert field in str(e.value) and accepted.split(":")[-1].strip() in str(e.value)
+    assert "\n" not in str(e.value)
+
+
+def test_numpy_values_are_normalised():
+    c = noc.NocConfig(k=np.int64(4), injection_rate=np.float32(0.25), hotspot_nodes=np.array([1, 2]),
+                      injection_rate_uses_flits=np.bool_(False), seed=2**64 - 1)
+    assert c == noc.NocConfig(k=4, injection_rate=0.25, hotspot_nodes=(1, 2),
+                              injection_rate_uses_flits=False, seed=2**64 - 1)
+    assert type(c.k) is int and c.hotspot_nodes == (1, 2) and c.injection_rate_uses_flits is False
 
 
 def test_core_validates_too():

@@ -319,11 +319,14 @@ def test_core_model_rejects_bad_configs():
     w = [np.zeros(9, np.float32)]
     b = [np.zeros(1, np.float32)]
     r = np.ones((1, 8))
-    ok = (0, 1, 1, 3, 1, 1, False, 0, 1)
+    ok = dict(kind="conv", in_channels=1, out_channels=1, kernel=3, stride=1, padding=1, relu=False, pool="none",
+              pool_size=1)
     core.Model((1, 4, 4), 16, [ok], w, b, r)  # valid
-    for layer, msg in [((0, 1, 1, 3, 1, 3, False, 0, 1), "padding"), ((0, 1, 1, 9, 1, 0, False, 0, 1), "larger"),
-                       ((5, 1, 1, 3, 1, 1, False, 0, 1), "kind"), ((0, 1, 1, 3, 1, 1, True, 0, 1), "no ReLU"),
-                       ((0, 2, 1, 3, 1, 1, False, 0, 1), "input channels")]:
+    for change, msg in [(dict(padding=3), "padding"), (dict(kernel=9, padding=0), "larger"),
+                        (dict(kind="conv3d"), "kind"), (dict(relu=True), "no ReLU"),
+                        (dict(in_channels=2), "input channels"), (dict(pool="min"), "pool"),
+                        (dict(dilation=2), "unknown field 'dilation'")]:
+        layer = ok | change
         with pytest.raises(ValueError, match=msg):
             core.Model((1, 4, 4), 16, [layer], w, b, r)
     with pytest.raises(ValueError, match="act_ranges"):
@@ -371,6 +374,57 @@ def test_cost_matches_documented_formulas(hw):
         tot = hw.evaluate(w, a)
         assert tot["cycles"] == per["cycles"].sum()
         assert tot["size_bytes"] == per["size_bits"].sum() / 8
+
+
+def test_every_preset_field_reaches_the_core(digits):
+    """A distinctive value per preset field: two fields swapped on the way to the core change a figure."""
+    preset = q.AcceleratorPreset("distinct", pes=64, tile=4, freq_hz=3.3e8, dram_bits_per_cycle=96,
+                                 e_bitop_pj=0.011, e_brick_pj=0.037, e_l1_pj_per_bit=0.053,
+                                 e_l2_pj_per_bit=0.13, e_dram_pj_per_bit=7.7)
+    assert set(preset.core_fields()) == set(q.models._core.COST_PRESET_FIELDS)
+    rng = np.random.default_rng(12)
+    for design in q.DESIGNS:
+        hw = q.HardwareCost(digits, preset, design)
+        for _ in range(10):
+            w, a = rng.integers(1, 9, L), rng.integers(1, 9, L)
+            per = hw.per_layer(w, a)
+            for l in range(L):
+                cycles, energy, size = _expected_layer(hw, l, int(w[l]), int(a[l]), int(a[l + 1]) if l + 1 < L else 32)
+                assert (per["cycles"][0, l], per["size_bits"][0, l]) == (cycles, size)
+                assert per["energy_pj"][0, l] == pytest.approx(energy, rel=1e-12)
+    core = q.models._core
+    with pytest.raises(ValueError, match="missing 'e_l2_pj_per_bit'"):
+        core.CostModel(hw.layers, {k: v for k, v in preset.core_fields().items() if k != "e_l2_pj_per_bit"}, 0)
+    with pytest.raises(ValueError, match="unknown fields"):
+        core.CostModel(hw.layers, preset.core_fields() | {"e_l3_pj_per_bit": 1.0}, 0)
+
+
+def test_cost_columns_are_named_by_the_core(digits):
+    hw = q.HardwareCost(digits, "edge")
+    assert q.cost.COST_COLUMNS == tuple(q.models._core.COST_LAYER_FIELDS)
+    col = {name: hw.layers[:, i] for i, name in enumerate(q.cost.COST_COLUMNS)}
+    np.testing.assert_array_equal(col["macs"], digits.macs)
+    np.testing.assert_array_equal(col["weights"], digits.num_weights)
+    np.testing.assert_array_equal(col["in_elems"], digits.in_elems)
+    np.testing.assert_array_equal(col["out_elems"], digits.out_elems)
+
+
+def test_layer_fields_and_geometry_cross_by_name():
+    """A non-square input and distinct kernel, stride, padding and pooling: a field read under
+    another name would change the geometry."""
+    core = q.models._core
+    conv = q.LayerSpec("conv", 2, 3, kernel=3, stride=2, padding=1, relu=True, pool="avg", pool_size=2)
+    fc = q.LayerSpec("linear", 3 * 2 * 3, 4, relu=False)
+    assert set(conv.core_fields()) == set(core.LAYER_FIELDS)
+    weights = [np.ones(int(np.prod(s.weight_shape())), np.float32) for s in (conv, fc)]
+    biases = [np.zeros(s.out_channels, np.float32) for s in (conv, fc)]
+    m = core.Model((2, 9, 11), 16, [conv.core_fields(), fc.core_fields()], weights, biases, np.ones((2, 8)))
+    g = m.geometry()
+    assert tuple(g) == tuple(core.GEOMETRY_FIELDS)
+    # conv: padded 11 x 13, (11 - 3) // 2 + 1 = 5 rows, (13 - 3) // 2 + 1 = 6 columns, pooled 2 x 3
+    assert {k: v.tolist() for k, v in g.items()} == {
+        "in_c": [2, 18], "in_h": [9, 1], "in_w": [11, 1], "out_c": [3, 4], "conv_h": [5, 1], "conv_w": [6, 1],
+        "out_h": [2, 1], "out_w": [3, 1], "fan_in": [18, 18]}
 
 
 def test_cost_rows_come_from_the_dataflow_model(digits):
@@ -437,9 +491,9 @@ def test_cost_rejects_bad_input(digits):
     with pytest.raises(ValueError, match="unknown design"):
         q.HardwareCost(digits, "edge", "analog")
     with pytest.raises(ValueError, match="11 columns"):
-        q.models._core.CostModel(np.zeros((2, 3), np.int64), q.PRESETS["edge"].core_vector(), 0)
+        q.models._core.CostModel(np.zeros((2, 3), np.int64), q.PRESETS["edge"].core_fields(), 0)
     with pytest.raises(ValueError, match="every count"):
-        q.models._core.CostModel(-np.ones((2, 11), np.int64), q.PRESETS["edge"].core_vector(), 0)
+        q.models._core.CostModel(-np.ones((2, 11), np.int64), q.PRESETS["edge"].core_fields(), 0)
 
 
 def test_import_of_quant_does_not_need_torch_or_sklearn():

@@ -20,6 +20,7 @@ numpy/Python that do not use the core (brute force), or taken from scipy.sparse:
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import os
@@ -622,6 +623,106 @@ def test_software_conversion_constants():
     assert p.cost("csc", "csr", "outer", "software", zero)["conversion_cycles"] == 0
     slow = S.Accelerator(sw_conversion={"csr->csc": (1e-3, 0.0, 0.0)})
     assert p.cost("csc", "csr", "outer", "software", slow)["conversion_cycles"] == 1_000_000
+
+
+# Named fields across the binding: a distinctive value per accelerator field,
+# so that two fields swapped on the way to the core change a figure below.
+DISTINCT_ACCELERATOR = dict(
+    macs_per_cycle=3.0, bandwidth_bytes_per_cycle=5.0, buffer_bytes=300.0, conversion_elems_per_cycle=7.0,
+    frequency_ghz=1.3, compares_per_cycle=11.0, merges_per_cycle=13.0, scan_elems_per_cycle=17.0,
+    energy_mac_pj=1.9, energy_compare_pj=0.23, energy_buffer_pj=2.9, energy_dram_byte_pj=31.0,
+    energy_convert_pj=3.7, host_power_w=4.1, spill_penalty=1.6)
+
+
+def test_accelerator_fields_and_defaults_are_the_cores():
+    core = S.model._core
+    names = [f.name for f in dataclasses.fields(S.Accelerator) if f.name != "sw_conversion"]
+    assert names == list(S.ACCELERATOR_FIELDS) == list(core.ACCELERATOR_FIELDS)
+    assert {n: getattr(S.Accelerator(), n) for n in names} == core.ACCELERATOR_DEFAULTS
+    assert {f.name: getattr(S.Precision(), f.name) for f in dataclasses.fields(S.Precision)} == \
+        core.PRECISION_DEFAULTS
+    with pytest.raises(ValueError, match="unknown accelerator field 'mac_per_cycle'"):
+        core.Accelerator({"mac_per_cycle": 1.0}, np.zeros((len(S.SW_KINDS), 3)))
+
+
+def test_every_accelerator_field_reaches_the_core():
+    d = DISTINCT_ACCELERATOR
+    assert set(d) == set(S.ACCELERATOR_FIELDS)
+    acc = S.Accelerator(**d)
+    rng = np.random.default_rng(8)
+    p = S.Problem(make_matrix(rng, 40, 30, 0.2), make_matrix(rng, 30, 25, 0.2), "spgemm")
+    for df in S.DATAFLOWS:
+        for site in ("software", "hardware"):
+            r = p.cost("coo", "csc" if df == "inner" else "csr", df, site, acc)
+            assert min(r["macs"], r["intersections"] + r["merges"], r["scan_elements"],
+                       r["converted_elements"], r["conversion_cycles"]) > 0
+            compute = (math.ceil(r["macs"] / d["macs_per_cycle"])
+                       + math.ceil(r["intersections"] / d["compares_per_cycle"])
+                       + math.ceil(r["merges"] / d["merges_per_cycle"])
+                       + math.ceil(r["scan_elements"] / d["scan_elems_per_cycle"]))
+            assert r["compute_cycles"] == compute
+            assert r["memory_cycles"] == math.ceil(r["bytes"] / d["bandwidth_bytes_per_cycle"])
+            assert r["spill_cycles"] == math.ceil(
+                d["spill_penalty"] * r["spill_bytes"] / d["bandwidth_bytes_per_cycle"])
+            if site == "hardware":
+                assert r["conversion_cycles"] == math.ceil(r["converted_elements"] / d["conversion_elems_per_cycle"])
+                conversion_energy = r["converted_elements"] * d["energy_convert_pj"]
+            else:
+                assert r["conversion_cycles"] == math.ceil(r["conversion_seconds"] * d["frequency_ghz"] * 1e9)
+                conversion_energy = r["conversion_seconds"] * d["host_power_w"] * 1e12
+            assert r["time_s"] == r["cycles"] / (d["frequency_ghz"] * 1e9)
+            energy = (r["macs"] * d["energy_mac_pj"] + (r["intersections"] + r["merges"]) * d["energy_compare_pj"]
+                      + r["scan_elements"] * d["energy_buffer_pj"]
+                      + (r["bytes"] + r["spill_bytes"]) * d["energy_dram_byte_pj"] + conversion_energy)
+            assert r["energy_pj"] == pytest.approx(energy, rel=1e-12)
+    # inner keeps B resident: A is re-streamed once per further buffer-sized tile of B
+    r = p.cost("csr", "csc", "inner", "software", acc)
+    assert r["spill_bytes"] > 0
+    assert r["spill_bytes"] == (math.ceil(r["bytes_b"] / d["buffer_bytes"]) - 1) * r["bytes_a"]
+
+
+def test_every_precision_field_reaches_the_core():
+    rng = np.random.default_rng(9)
+    A = make_matrix(rng, 20, 30, 0.2)
+    prec = S.Precision(value_bits=13, index_bits=11, pointer_bits=7, rlc_run_bits=3, bcsr_block=(2, 5))
+    for fmt, s in S.storage_table(A, prec).items():
+        assert (s["metadata_bits"], s["payload_bits"]) == brute_storage(A, fmt, prec), fmt
+
+
+# The output C written in a chosen format (fmt_c): its exact storage replaces the
+# op's own output in bytes, memory cycles, cycles and energy (docs/sparse.md).
+def test_fmt_c_charges_the_given_output_in_that_format():
+    rng = np.random.default_rng(10)
+    A, B = make_matrix(rng, 30, 20, 0.2), make_matrix(rng, 20, 12, 0.3)
+    C = np.maximum(A @ B, 0).astype(np.float32)  # e.g. after a ReLU: not A @ B's pattern
+    acc = S.Accelerator(bandwidth_bytes_per_cycle=3.0)
+    p, plain = S.Problem(A, B, "spmm", C=C), S.Problem(A, B, "spmm")
+    action = ("csr", "dense", "gustavson", "software", acc, "csr", "dense")
+    assert p.cost(*action) == plain.cost(*action)  # no fmt_c: the op's own (dense) output
+    base = plain.cost(*action)
+    for fmt in FORMATS:
+        r = p.cost(*action, fmt_c=fmt)
+        out = S.storage(C, fmt)["total_bytes"]
+        assert r["bytes_c"] == out
+        assert r["bytes"] == base["bytes_a"] + base["bytes_b"] + out
+        assert r["memory_cycles"] == math.ceil(r["bytes"] / 3.0)
+        assert r["cycles"] == (max(base["compute_cycles"], r["memory_cycles"]) + base["conversion_cycles"]
+                               + base["spill_cycles"])
+        assert r["energy_pj"] == pytest.approx(base["energy_pj"] + (out - base["bytes_c"]) * 160.0, rel=1e-12)
+        grid = p.cost_grid(acc, "csr", "dense", fmt_c=fmt)
+        idx = (FORMATS.index("csr"), FORMATS.index("dense"), S.DATAFLOWS.index("gustavson"),
+               S.CONVERSION_SITES.index("software"))
+        assert grid["cycles"][idx] == r["cycles"] and grid["bytes"][idx] == r["bytes"]
+    assert S.cost(A, B, "spmm", "csr", "dense", "gustavson", "software", acc, stored_b="dense", C=C,
+                  fmt_c="coo") == p.cost(*action, fmt_c="coo")
+    with pytest.raises(ValueError, match="fmt_c needs the output C"):
+        plain.cost(*action, fmt_c="csr")
+    with pytest.raises(ValueError, match="fmt_c needs the output C"):
+        plain.cost_grid(acc, fmt_c="csr")
+    with pytest.raises(ValueError, match="C is 30 x 11 but A @ B is 30 x 12"):
+        S.Problem(A, B, "spmm", C=C[:, :11])
+    with pytest.raises(ValueError, match="unknown format"):
+        p.cost(*action, fmt_c="zip")
 
 
 # ----------------------------------------------------------------- 6. validation

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import sys
 
 import gymnasium as gym
@@ -63,6 +64,7 @@ def test_formats_follow_the_core():
     assert S.DATAFLOWS == ("inner", "outer", "gustavson")
     assert S.CONVERSION_SITES == ("none", "software", "hardware")
     assert S.BASELINE == ("csr", "csr", "gustavson", "software")
+    assert set(S.HW_FIELDS) <= set(core.ACCELERATOR_FIELDS)  # the observed hardware, by the core's names
 
 
 def test_observations_differ_between_workloads(small_suite):
@@ -304,7 +306,7 @@ def test_network_output_format_is_next_input_format():
     _, other = _rollout(env, [keep + [f("csr")], keep + [f("bitmap")], keep + [f("bitmap")]])
     assert other[1]["stored_b"] == "csr"
     assert other[1]["conversion_cycles"] > infos[1]["conversion_cycles"]
-    assert infos[0]["output_bytes"] == core.storage(env.setup.outputs[0], "bitmap", env.precision)["total_bytes"]
+    assert infos[0]["output_bytes"] == core.storage(env.setup.layers[0].c, "bitmap", env.precision)["total_bytes"]
     assert infos[0]["bytes"] == infos[0]["bytes_a"] + infos[0]["bytes_b"] + infos[0]["output_bytes"]
 
 
@@ -325,6 +327,49 @@ def test_network_dense_output_matches_the_core_exactly():
             assert info["cycles"] == direct["cycles"]
             assert info["bytes"] == direct["bytes"]
             assert info["energy_pj"] == pytest.approx(direct["energy_pj"], rel=1e-12)
+
+
+def test_network_layer_cost_is_the_documented_rule_with_c_in_fmt_out():
+    """Each layer costs the core's rule with C_l at its exact size in fmt_out (the core's fmt_c),
+    recomputed here from the core's figures without C and the storage of C_l."""
+    env = S.SparseFormatNetworkEnv()
+    acc = env.accelerator
+    rng = np.random.default_rng(11)
+    for actions in rng.integers(0, S.NET_NVEC, size=(10, 3, 5)):
+        _, infos = _rollout(env, actions)
+        for layer, info in enumerate(infos):
+            w = env.setup.layers[layer]
+            plain = core.cost(w.a, w.b, "spmm", info["fmt_a"], info["fmt_b"], info["dataflow"],
+                              info["applied_conversion"], acc, env.precision,
+                              stored_a=info["stored_a"], stored_b=info["stored_b"])
+            out = core.storage(w.c, info["fmt_out"], env.precision)["total_bytes"]
+            total = plain["bytes_a"] + plain["bytes_b"] + out
+            memory = math.ceil(total / acc.bandwidth_bytes_per_cycle)
+            assert info["output_bytes"] == info["bytes_c"] == out
+            assert info["bytes"] == total and info["memory_cycles"] == memory
+            assert info["cycles"] == (max(plain["compute_cycles"], memory) + plain["conversion_cycles"]
+                                      + plain["spill_cycles"])
+            assert info["energy_pj"] == pytest.approx(
+                plain["energy_pj"] + (out - plain["bytes_c"]) * acc.energy_dram_byte_pj, rel=1e-12)
+
+
+def test_network_figures_pinned():
+    """Figures captured from the env before the output rule moved into the core (fmt_c)."""
+    env = S.SparseFormatNetworkEnv()
+    assert env.baseline_total_cycles == 316902
+    _, infos = _rollout(env, [[1, 8, 1, 0, 1], [4, 5, 2, 1, 8], [0, 4, 1, 2, 0]])
+    assert [(i["cycles"], i["bytes"], i["memory_cycles"], i["output_bytes"]) for i in infos] == [
+        (381119, 84225, 1317, 43772), (171439, 116564, 1822, 49087), (2927, 52315, 818, 2560)]
+    assert [i["energy_pj"] for i in infos] == pytest.approx([5639778381.332739, 2378978197.723617, 8760122.9],
+                                                            rel=1e-12)
+    _, infos = _rollout(env, [[1, 4, 0, 2, 5], [7, 4, 1, 1, 2], [1, 1, 2, 1, 7]])
+    assert [(i["cycles"], i["bytes"], i["memory_cycles"], i["output_bytes"]) for i in infos] == [
+        (9844, 77608, 1213, 52415), (237773, 93622, 1463, 26042), (125809, 27776, 434, 3112)]
+    best_actions, best_cycles, table = env.oracle()
+    assert best_cycles == 19420
+    assert best_actions.tolist() == [[4, 1, 2, 2, 1], [4, 1, 2, 0, 1], [4, 1, 2, 0, 0]]
+    big = np.iinfo(np.int64).max // 4
+    assert [int(c[c < big].sum()) for c in table["cost"]] == [8562651156, 14627403081, 9540500934]
 
 
 def test_network_oracle_is_never_beaten():

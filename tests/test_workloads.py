@@ -1,4 +1,5 @@
-"""Tests of archgym.workloads: shipped tables, the corrected generator and load_csv.
+"""Tests of archgym.workloads: shipped tables, the corrected generator and load_csv; and of
+archgym.catalog, every env family's workloads under one naming scheme.
 
 Expectations are derived independently of the package where possible: the shipped CSVs
 are re-read with the csv module, and MACs are recomputed here from the rows.
@@ -8,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import csv
+import re
 import sys
 from pathlib import Path
 
@@ -15,6 +17,7 @@ import numpy as np
 import pytest
 
 from archgym import workloads
+from archgym.catalog import KINDS, workload_names
 from archgym.workloads import Workload, generate, list_workloads, load, load_csv
 
 PKG_DIR = Path(workloads.__file__).resolve().parent
@@ -362,3 +365,66 @@ def test_workloads_package_imports_only_stdlib_and_numpy():
                 assert mod.split(".")[0] in allowed, f"{path.name} imports {mod}"
                 if mod.startswith("archgym"):
                     assert mod.startswith("archgym.workloads"), f"{path.name} imports {mod}"
+
+
+# ------------------------------------------------- every env family's workloads, one scheme
+def test_catalog_lists_every_kind_under_one_naming_scheme():
+    every = workload_names()
+    assert every == sorted(set(every))
+    assert set(every) == set().union(*(workload_names(kind) for kind in KINDS))
+    for name in every:  # family/name: "/" between parts, "_" (never "-" or ":") inside them
+        assert re.fullmatch(r"[a-z0-9_.]+(/[a-z0-9_.]+)+", name), name
+    assert workload_names("dnn") == [uri.removeprefix("workload://") for uri in list_workloads()]
+    assert {"spmv/synthetic/banded_1024_8", "spgemm/pruned/mlp_digits_fc1_90"} <= set(workload_names("sparse"))
+    assert {"pruned/mlp_digits_90", "pruned/mlp_digits_2of4"} <= set(workload_names("sparse_network"))
+    assert workload_names("nas") == ["nas/diabetes_mlp", "nas/digits_cnn", "nas/digits_mlp", "nas/friedman1_mlp"]
+    assert workload_names("quant") == ["quant/digits_cnn", "quant/fashion_lenet"]
+    with pytest.raises(ValueError, match="unknown workload kind 'cnn'; allowed: None, dnn, sparse"):
+        workload_names("cnn")
+
+
+def test_each_loader_takes_the_catalog_names():
+    from archgym import nas, quant
+    from archgym.envs.sparse_format import make_workload
+    from archgym.quant.models import model_path
+    from archgym.sparse.matrices import load_network
+
+    for name in workload_names("dnn"):
+        assert load(name).uri == "workload://" + name
+    for name in workload_names("nas"):
+        assert nas.get_space(name) is nas.SPACES[name.removeprefix("nas/").replace("_", "-")]
+    for name in workload_names("quant"):
+        assert model_path(name) == model_path(name.removeprefix("quant/"))
+    unified, today = make_workload("spmm/synthetic/banded_1024_8"), make_workload("spmm:synthetic/banded_1024_8")
+    assert (unified.name, unified.op, (unified.a != today.a).nnz, (unified.b != today.b).nnz) == \
+        ("spmm:synthetic/banded_1024_8", "spmm", 0, 0)
+    network = load_network("pruned/mlp_digits_2of4", batch=2)
+    assert network.name == "mlp_digits_2of4"
+    assert all((w != v).nnz == 0 for w, v in zip(network.weights, load_network("mlp_digits_2of4", batch=2).weights))
+    with pytest.raises(ValueError, match="unknown search space"):
+        nas.get_space("nas/digits-mlp")  # one separator style: the unified name has "_"
+    with pytest.raises(ValueError, match="unknown model"):
+        quant.load_model("quant/lenet")
+
+
+def test_envs_take_the_catalog_names():
+    import gymnasium as gym
+
+    import archgym  # noqa: F401  (registers the environments)
+
+    def first_step(env_id, **kwargs):
+        env = gym.make(env_id, **kwargs)
+        env.reset(seed=0)
+        out = env.step(env.action_space.sample() * 0)
+        env.close()
+        return out[1], out[4]
+
+    assert first_step("NAS-v0", space="nas/digits_cnn") == first_step("NAS-v0", space="digits-cnn")
+    assert first_step("Quant-OneShot-v0", model="quant/digits_cnn")[0] == first_step("Quant-OneShot-v0")[0]
+    for env_id, kwargs, today in [("SparseFormat-v0", {"suite": "spmv/synthetic/banded_1024_8"},
+                                   {"suite": "spmv:synthetic/banded_1024_8"}),
+                                  ("SparseFormat-Network-v0", {"network": "pruned/mlp_digits_2of4", "batch": 8},
+                                   {"network": "mlp_digits_2of4", "batch": 8})]:
+        (reward, info), (reward_today, info_today) = first_step(env_id, **kwargs), first_step(env_id, **today)
+        assert reward == reward_today and info.keys() == info_today.keys()
+        assert all(str(info[k]) == str(info_today[k]) for k in info)

@@ -112,9 +112,9 @@ def check_config(config: Config) -> None:
 
 
 def supports(env: gym.Env) -> str | None:
-    from archgym.envs.quant import QuantOneShotEnv
-
-    if isinstance(env.unwrapped, QuantOneShotEnv):
+    # A one-shot bit-configuration env: one action is the whole (w_0, a_0, w_1, a_1, ...) vector,
+    # which the env's documented decode(action) -> (wbits, abits) reads (Quant-OneShot-v0).
+    if isinstance(env.action_space, gym.spaces.MultiDiscrete) and callable(getattr(env.unwrapped, "decode", None)):
         return None
     return "AQGAN generates whole bit configurations: it needs a Quant-OneShot env (one step, all layers)"
 

@@ -1,16 +1,27 @@
 """The agent commands of the ``archgym`` CLI: ``train``, ``sweep``, ``replay`` and ``list --agents``.
 
-``archgym.cli`` parses the command line and calls these functions, importing
-this module only for these commands (so ``archgym list``/``demo`` stay light).
-Each returns the process exit code: 0 on success, 1 when a replay does not
-match or a sweep run failed, 2 for bad input (the message says what is allowed).
+They reach ``archgym``'s CLI as plugins: pyproject.toml registers
+:func:`train_command`, :func:`replay_command` and :func:`sweep_command` under the
+``archgym.commands`` entry-point group and :func:`list_agents` under
+``archgym.lists``; ``archgym.cli`` finds them there and imports this module only
+to run one (so ``archgym list``/``demo`` stay light, and ``archgym`` never
+imports ``agents``).  Each returns the process exit code: 0 on success, 1 when a
+replay does not match or a sweep run failed, 2 for bad input (the message says
+what is allowed) or a missing optional dependency (the message says which extra
+to install).
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 from pathlib import Path
+
+#: Third-party modules of the optional extras, and the extra that brings each.
+_EXTRAS = {"torch": "agents", "stable_baselines3": "agents", "sb3_contrib": "agents",
+           "optuna": "agents", "tqdm": "agents", "rich": "agents", "tensorboard": "agents",
+           "matplotlib": "agents", "yaml": "agents", "agents": "agents", "ray": "sweep"}
 
 
 def _fail(command: str, message: str) -> int:
@@ -136,3 +147,68 @@ def sweep(spec_path: str | Path, out: str | Path | None = None, address: str | N
     except ValueError as exc:
         return _fail("sweep", str(exc))
     return 0
+
+
+# --------------------------------------------------------- command line
+def _with_install_hint(command: str, run) -> int:
+    """``run()``; a missing optional dependency becomes the command that installs it (exit code 2)."""
+    try:
+        return run()
+    except ModuleNotFoundError as exc:
+        extra = _EXTRAS.get((exc.name or "").partition(".")[0])
+        if extra is None:
+            raise
+        print(f"archgym {command}: the module {exc.name!r} is missing; this command needs "
+              f'the {extra!r} extra: pip install "archgym[{extra}]"', file=sys.stderr)
+        return 2
+
+
+def _add_progress_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--no-progress", action="store_true",
+                        help="no progress bar (it is shown only when stderr is a terminal)")
+
+
+def train_command(argv: list[str]) -> int:
+    """``archgym train ARGV``."""
+    p = argparse.ArgumentParser(prog="archgym train",
+                                description="run one agent on one env; save result, history, plot")
+    p.add_argument("env_id", help="a registered env id (see `archgym list`)")
+    p.add_argument("--agent", required=True, help="agent name (see `archgym list --agents`)")
+    p.add_argument("--budget", type=int, required=True, help="samples = complete episodes (designs evaluated)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--env", action="append", metavar="KEY=VALUE",
+                   help="env kwarg, VALUE parsed as JSON if possible (repeatable)")
+    p.add_argument("--set", action="append", metavar="KEY=VALUE", help="agent Config field (repeatable)")
+    p.add_argument("--score", default="return",
+                   help="how the best design is ranked: return, min:KEY or max:KEY (KEY from the final info)")
+    p.add_argument("--out", help="output folder (default runs/ENV-AGENT-sSEED)")
+    _add_progress_option(p)
+    args = p.parse_args(argv)
+    progress = not args.no_progress and sys.stderr.isatty()
+    return _with_install_hint("train", lambda: train(
+        args.env_id, args.agent, args.budget, args.seed, env=args.env, settings=args.set, score=args.score,
+        out=args.out, progress=progress))
+
+
+def replay_command(argv: list[str]) -> int:
+    """``archgym replay ARGV``."""
+    p = argparse.ArgumentParser(prog="archgym replay", description="replay a saved result.json and check it matches")
+    p.add_argument("result", help="a result.json written by train or sweep")
+    args = p.parse_args(argv)
+    return _with_install_hint("replay", lambda: replay(args.result))
+
+
+def sweep_command(argv: list[str]) -> int:
+    """``archgym sweep ARGV``."""
+    p = argparse.ArgumentParser(prog="archgym sweep", description="run a grid of envs x agents x seeds on Ray")
+    p.add_argument("spec", help="the sweep spec (YAML; see agents.sweep)")
+    p.add_argument("--out", help="output folder (default runs/sweep-SPEC)")
+    p.add_argument("--address", help="join this Ray cluster instead of starting one")
+    p.add_argument("--num-cpus", type=int, help="CPUs of the local Ray instance (default all)")
+    _add_progress_option(p)
+    args = p.parse_args(argv)
+    if args.num_cpus is not None and args.num_cpus < 1:
+        p.error("--num-cpus must be at least 1")
+    progress = not args.no_progress and sys.stderr.isatty()
+    return _with_install_hint("sweep", lambda: sweep(args.spec, out=args.out, address=args.address,
+                                                     num_cpus=args.num_cpus, progress=progress))

@@ -91,10 +91,9 @@ import numpy as np
 
 from agents.base import Session
 from archgym import nas
-from archgym.envs.nas import CONSTRAINTS, NASEnv, NASSequentialEnv
 
-#: Cost figures a condition may hold (NAS-v0's constraints), then the target metric.
-COST_KEYS = CONSTRAINTS
+#: Cost figures a condition may hold (what a NAS-v0 budget may constrain), then the target metric.
+COST_KEYS = nas.COST_FIGURES
 CONDITION_KEYS = COST_KEYS + ("accuracy",)
 
 
@@ -483,11 +482,12 @@ def _mlp(n_in: int, hidden: int, n_out: int):
 
 # ----------------------------------------------------------------- the agent
 def supports(env: gym.Env) -> str | None:
-    inner = env.unwrapped
-    if isinstance(inner, NASEnv) and not isinstance(inner, NASSequentialEnv):
+    # A one-step NAS env: it names its search space and one action picks a whole architecture.
+    searched = isinstance(getattr(env.unwrapped, "search_space", None), nas.SearchSpace)
+    if searched and isinstance(env.action_space, gym.spaces.MultiDiscrete):
         return None
     return ("needs a one-step NAS env (NAS-v0, NAS-CNN-v0, NAS-Regression-v0, NAS-Friedman1-v0, "
-            f"NAS-Live-v0, NAS-Conditional-v0), got {type(inner).__name__}")
+            f"NAS-Live-v0, NAS-Conditional-v0), got {type(env.unwrapped).__name__}")
 
 
 def run(session: Session, config: Config) -> None:

@@ -4,17 +4,19 @@ The policy reads one observation per step and emits one categorical choice
 per action dimension (PEs and buffer level on HWResource).  Its shape follows
 the authors' public code (maestro-project/confuciux, ``src/ConfX/rl_confx.py``):
 
-- three encoders of width 10: Linear(7) over the layer dims (``obs[0:7]``),
-  Linear(2) over the previous action (``obs[8:10]``) and Linear(1) over the
-  progress (``obs[7]``, the layer index);
+- three encoders of width 10: Linear(7) over the layer dims, Linear(2) over
+  the previous action and Linear(1) over the progress (the layer index), the
+  parts the env names ``layer_dims``, ``previous_action`` and ``progress`` in
+  its ``observation_layout`` attribute (HWResource: ``obs[0:7]``, ``obs[8:10]``,
+  ``obs[7]``);
 - their concatenation (30) -> three Linear(128) + ReLU -> LSTMCell(128), whose
   state runs through the steps of an episode and restarts each episode;
 - one head per action dimension with n choices: Linear(128 -> n) + ReLU +
   Linear(n -> n), a softmax over the n logits.
 
 On any other flat observation (``encoders="flat"``, or ``"auto"`` when the
-observation does not have ConfuciuX's 11 values) one Linear(obs -> 30) replaces
-the three encoders.  Where the env lists the valid choices in
+env's ``observation_layout`` does not name those parts) one Linear(obs -> 30)
+replaces the three encoders.  Where the env lists the valid choices in
 ``info["action_mask"]`` (Discrete spaces, e.g. NAS-Sequential-v0) the invalid
 ones get probability 0.
 
@@ -50,9 +52,10 @@ class Config:
     lr: float = 1e-3
     #: Discount factor of the returns.
     gamma: float = 0.9
-    #: "confuciux": the dims / previous-action / progress encoders on an 11-value
-    #: observation; "flat": one encoder over the whole observation; "auto": the
-    #: former when the observation has 11 values.
+    #: "confuciux": the dims / previous-action / progress encoders on the parts of the
+    #: observation the env's ``observation_layout`` names (HWResource's 11 values);
+    #: "flat": one encoder over the whole observation; "auto": the former when the env
+    #: names those parts.
     encoders: str = "auto"
     #: Width of each of the three encoders (their concatenation is 3x this).
     embed: int = 10
@@ -98,9 +101,9 @@ class Config:
 
 ENCODERS = ("auto", "confuciux", "flat")
 NORMALIZE = ("auto", "episode", "running")
-#: ConfuciuX's observation: 7 layer dims, progress (layer index), previous action (2), step.
-CONFUCIUX_OBS = 11
-DIMS, PROGRESS, PREVIOUS = slice(0, 7), slice(7, 8), slice(8, 10)
+#: The parts of an observation ConfuciuX's encoders read, by their names in the env's
+#: ``observation_layout`` (a dict of slices; HWResource's: 7 layer dims, progress, previous action).
+CONFUCIUX_PARTS = ("layer_dims", "progress", "previous_action")
 #: Added to a standard deviation before dividing by it (the original's 2**-12).
 EPS = 2.0 ** -12
 
@@ -110,6 +113,14 @@ def action_sizes(space: gym.Space) -> list[int]:
     if isinstance(space, gym.spaces.Discrete):
         return [int(space.n)]
     return [int(n) for n in space.nvec]
+
+
+def confuciux_layout(env: gym.Env) -> dict[str, slice] | None:
+    """The slices ConfuciuX's encoders read, from the env's ``observation_layout``; None if it names none."""
+    layout = getattr(env.unwrapped, "observation_layout", None) or {}
+    if not all(part in layout for part in CONFUCIUX_PARTS):
+        return None
+    return {part: layout[part] for part in CONFUCIUX_PARTS}
 
 
 def supports(env: gym.Env) -> str | None:
@@ -127,17 +138,17 @@ def supports(env: gym.Env) -> str | None:
 class Policy(nn.Module):
     """ConfuciuX's actor: encoders -> 3 x FC(128) -> LSTMCell(128) -> one head per dimension."""
 
-    def __init__(self, obs_size: int, sizes: list[int], confuciux: bool, embed: int = 10,
+    def __init__(self, obs_size: int, sizes: list[int], layout: dict[str, slice] | None, embed: int = 10,
                  hidden: int = 128):
+        """``layout``: the slices of :data:`CONFUCIUX_PARTS` (ConfuciuX's encoders), or None (one flat encoder)."""
         super().__init__()
-        self.confuciux = confuciux
-        if confuciux:
-            if obs_size != CONFUCIUX_OBS:
-                raise ValueError(f"the ConfuciuX encoders need an observation of {CONFUCIUX_OBS} "
-                                 f"values, got {obs_size}; use encoders='flat'")
-            self.dims = nn.Linear(7, embed)
-            self.previous = nn.Linear(2, embed)
-            self.progress = nn.Linear(1, embed)
+        self.layout = layout
+        self.confuciux = layout is not None
+        if self.confuciux:
+            width = {part: len(range(obs_size)[layout[part]]) for part in CONFUCIUX_PARTS}
+            self.dims = nn.Linear(width["layer_dims"], embed)
+            self.previous = nn.Linear(width["previous_action"], embed)
+            self.progress = nn.Linear(width["progress"], embed)
         else:
             self.flat = nn.Linear(obs_size, 3 * embed)
         self.body = nn.Sequential(nn.Linear(3 * embed, hidden), nn.ReLU(),
@@ -150,8 +161,9 @@ class Policy(nn.Module):
     def forward(self, obs: torch.Tensor, state=None):
         """Logits of each head for a batch of observations (B, obs_size), and the new LSTM state."""
         if self.confuciux:
-            x = torch.cat([self.dims(obs[:, DIMS]), self.previous(obs[:, PREVIOUS]),
-                           self.progress(obs[:, PROGRESS])], dim=1)
+            part = self.layout
+            x = torch.cat([self.dims(obs[:, part["layer_dims"]]), self.previous(obs[:, part["previous_action"]]),
+                           self.progress(obs[:, part["progress"]])], dim=1)
         else:
             x = self.flat(obs)
         h, c = self.lstm(self.body(x), state)
@@ -202,10 +214,13 @@ class Reinforce:
         self.discrete = isinstance(space, gym.spaces.Discrete)
         self.start = np.asarray(space.start, dtype=np.int64)
         obs_size = int(session.env.observation_space.shape[0])
-        confuciux = config.encoders == "confuciux" or (config.encoders == "auto"
-                                                       and obs_size == CONFUCIUX_OBS)
+        layout = None if config.encoders == "flat" else confuciux_layout(session.env)
+        if config.encoders == "confuciux" and layout is None:
+            raise ValueError(f"the ConfuciuX encoders need an env whose observation_layout names "
+                             f"{', '.join(CONFUCIUX_PARTS)} (as HWResource's 11 values do); "
+                             f"{session.env_id} names none: use encoders='flat'")
         torch.manual_seed(session.seed)
-        self.policy = Policy(obs_size, action_sizes(space), confuciux, config.embed, config.hidden)
+        self.policy = Policy(obs_size, action_sizes(space), layout, config.embed, config.hidden)
         self.optimizer = torch.optim.Adam(self.policy.parameters(), lr=config.lr)
         self.baseline = RunningBaseline(config.baseline_decay)
         self.episodes = 0

@@ -1,21 +1,28 @@
-"""The ``archgym`` command line: list, demo, and the agent commands train, sweep, replay.
+"""The ``archgym`` command line: list, demo, and the commands other packages add (train, sweep, replay).
 
 ``archgym demo`` is the README's main job: on the embedded MobileNet-V2 table
 (ConfuciuX's) it runs HWResource-v0 for each dataflow with a uniform design
 (64 PEs, tile 4 on every layer) and a seeded random search, and prints a table
 of total latency, area and feasibility.
 
-``archgym train``, ``archgym sweep`` and ``archgym replay`` (and ``archgym list
---agents``) run the reference agents: they are parsed here and carried out by
-``agents.cli``, which is imported only for them, so ``archgym list`` and
-``archgym demo`` need neither the agents extra nor torch nor ray.
+Other packages add commands as plugins, through two entry-point groups:
+``archgym.commands`` (``NAME = "module:function"``: ``archgym NAME ARGS...``
+calls ``function(ARGS)``, which returns the exit code) and ``archgym.lists``
+(``archgym list --NAME`` calls ``function()``).  archgym's reference agents
+register ``train``, ``sweep``, ``replay`` and ``list --agents`` there
+(pyproject.toml, ``agents.cli``).  A plugin is imported only when its command
+runs, so ``archgym list`` and ``archgym demo`` need neither the agents extra
+nor torch nor ray, and archgym never imports ``agents``.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.metadata
 import sys
 import time
+import tomllib
+from pathlib import Path
 
 import gymnasium as gym
 import numpy as np
@@ -71,89 +78,90 @@ def demo(samples: int, seed: int) -> int:
     return 0
 
 
-#: Third-party modules of the optional extras, and the extra that brings each.
-_EXTRAS = {"torch": "agents", "stable_baselines3": "agents", "sb3_contrib": "agents",
-           "optuna": "agents", "tqdm": "agents", "rich": "agents", "tensorboard": "agents",
-           "matplotlib": "agents", "yaml": "agents", "agents": "agents", "ray": "sweep"}
+#: archgym's own commands; entry-point groups of the commands and of the ``list --NAME``
+#: lists other packages add.
+OWN_COMMANDS = ("list", "demo")
+COMMANDS, LISTS = "archgym.commands", "archgym.lists"
+#: The project file of a source checkout: where the entry points are declared when archgym
+#: runs from src/ without being installed (an install records them in its metadata).
+_SOURCE_PYPROJECT = Path(__file__).resolve().parents[2] / "pyproject.toml"
 
 
-def _agent_command(args: argparse.Namespace) -> int:
-    """Run an agent command; a missing optional dependency becomes an install hint."""
+def plugins(group: str) -> dict[str, importlib.metadata.EntryPoint]:
+    """The entry points of ``group`` by name (none is imported).
+
+    Those of the installed distributions, and, when archgym itself runs from a
+    source checkout without being installed, those its pyproject.toml declares.
+    """
+    found = {}
     try:
-        from agents import cli
-
-        if args.command == "list":
-            return cli.list_agents()
-        if args.command == "train":
-            return cli.train(args.env_id, args.agent, args.budget, args.seed, env=args.env,
-                             settings=args.set, score=args.score, out=args.out,
-                             progress=not args.no_progress and sys.stderr.isatty())
-        if args.command == "replay":
-            return cli.replay(args.result)
-        return cli.sweep(args.spec, out=args.out, address=args.address, num_cpus=args.num_cpus,
-                         progress=not args.no_progress and sys.stderr.isatty())
-    except ModuleNotFoundError as exc:
-        extra = _EXTRAS.get((exc.name or "").partition(".")[0])
-        if extra is None:
-            raise
-        print(f"archgym {args.command}: the module {exc.name!r} is missing; this command needs "
-              f'the {extra!r} extra: pip install "archgym[{extra}]"', file=sys.stderr)
-        return 2
+        importlib.metadata.distribution("archgym")
+    except importlib.metadata.PackageNotFoundError:
+        project = tomllib.loads(_SOURCE_PYPROJECT.read_text())["project"] if _SOURCE_PYPROJECT.is_file() else {}
+        if project.get("name") == "archgym":
+            found = {name: importlib.metadata.EntryPoint(name, value, group)
+                     for name, value in project.get("entry-points", {}).get(group, {}).items()}
+    found.update((ep.name, ep) for ep in importlib.metadata.entry_points(group=group))
+    return found
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="archgym", description=__doc__.splitlines()[0])
+def _provider(ep: importlib.metadata.EntryPoint) -> str:
+    return ep.value.partition(":")[0]
+
+
+#: How the agents' commands come (said with --help and when a command or list is unknown).
+_PLUGIN_HINT = (f"other packages add commands and lists through the {COMMANDS!r} and {LISTS!r} "
+                "entry-point groups: archgym's reference agents add train, replay, sweep and "
+                'list --agents once archgym is installed (pip install "archgym[agents]", '
+                "or pip install -e . in a checkout)")
+
+
+def _parser(commands: dict, lists: dict) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="archgym", description=__doc__.splitlines()[0],
+                                     epilog=f"Plugins: {_PLUGIN_HINT}.")
     sub = parser.add_subparsers(dest="command", required=True)
     p_list = sub.add_parser("list", help="list the registered environment ids")
-    p_list.add_argument("--agents", action="store_true",
-                        help="list the agents (name and summary) instead")
+    p_list.set_defaults(lists=[])
+    for name, ep in lists.items():
+        p_list.add_argument(f"--{name}", action="append_const", const=name, dest="lists",
+                            help=f"list the {name} instead (from {_provider(ep)})")
     p_demo = sub.add_parser("demo", help="a short HWResource-v0 demo on MobileNet-V2")
     p_demo.add_argument("--samples", type=int, default=300, help="random-search episodes")
     p_demo.add_argument("--seed", type=int, default=0)
-
-    p_train = sub.add_parser("train", help="run one agent on one env; save result, history, plot")
-    p_train.add_argument("env_id", help="a registered env id (see `archgym list`)")
-    p_train.add_argument("--agent", required=True, help="agent name (see `archgym list --agents`)")
-    p_train.add_argument("--budget", type=int, required=True,
-                         help="samples = complete episodes (designs evaluated)")
-    p_train.add_argument("--seed", type=int, default=0)
-    p_train.add_argument("--env", action="append", metavar="KEY=VALUE",
-                         help="env kwarg, VALUE parsed as JSON if possible (repeatable)")
-    p_train.add_argument("--set", action="append", metavar="KEY=VALUE",
-                         help="agent Config field (repeatable)")
-    p_train.add_argument("--score", default="return",
-                         help="how the best design is ranked: return, min:KEY or max:KEY "
-                              "(KEY from the final info)")
-    p_train.add_argument("--out", help="output folder (default runs/ENV-AGENT-sSEED)")
-    p_train.add_argument("--no-progress", action="store_true",
-                         help="no progress bar (it is shown only when stderr is a terminal)")
-
-    p_replay = sub.add_parser("replay", help="replay a saved result.json and check it matches")
-    p_replay.add_argument("result", help="a result.json written by train or sweep")
-
-    p_sweep = sub.add_parser("sweep", help="run a grid of envs x agents x seeds on Ray")
-    p_sweep.add_argument("spec", help="the sweep spec (YAML; see agents.sweep)")
-    p_sweep.add_argument("--out", help="output folder (default runs/sweep-SPEC)")
-    p_sweep.add_argument("--address", help="join this Ray cluster instead of starting one")
-    p_sweep.add_argument("--num-cpus", type=int, help="CPUs of the local Ray instance (default all)")
-    p_sweep.add_argument("--no-progress", action="store_true",
-                         help="no progress bar (it is shown only when stderr is a terminal)")
+    for name, ep in commands.items():  # parsed by the plugin: listed here for --help
+        sub.add_parser(name, add_help=False, help=f"from {_provider(ep)}: see archgym {name} --help")
     return parser
 
 
+def _load(kind: str, ep: importlib.metadata.EntryPoint):
+    """The plugin's function, or a one-line error naming the package that cannot be imported."""
+    try:
+        return ep.load()
+    except ImportError as exc:
+        sys.exit(f"archgym {kind}: cannot load {ep.value} ({exc}); reinstall the package that provides it")
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = _parser()
-    args = parser.parse_args(argv)
-    if args.command == "list" and not args.agents:
-        print("\n".join(env_ids()))
-        return 0
-    if args.command == "demo":
-        if args.samples < 1:
-            parser.error("--samples must be at least 1")
-        return demo(args.samples, args.seed)
-    if args.command == "sweep" and args.num_cpus is not None and args.num_cpus < 1:
-        parser.error("--num-cpus must be at least 1")
-    return _agent_command(args)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    commands, lists = plugins(COMMANDS), plugins(LISTS)
+    if argv and argv[0] in commands:
+        return _load(argv[0], commands[argv[0]])(argv[1:])
+    parser = _parser(commands, lists)
+    if argv and not argv[0].startswith("-") and argv[0] not in OWN_COMMANDS:
+        parser.error(f"unknown command {argv[0]!r}; allowed: {', '.join([*OWN_COMMANDS, *commands])}; "
+                     + _PLUGIN_HINT)
+    args, unknown = parser.parse_known_args(argv)
+    if unknown:
+        parser.error(f"unrecognized arguments: {' '.join(unknown)}; " + _PLUGIN_HINT)
+    if args.command == "list":
+        if not args.lists:
+            print("\n".join(env_ids()))
+            return 0
+        return max(_load(f"list --{name}", lists[name])() for name in args.lists)
+    if args.samples < 1:
+        parser.error("--samples must be at least 1")
+    return demo(args.samples, args.seed)
+
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import numbers
 from dataclasses import dataclass
 
@@ -14,6 +13,8 @@ from gymnasium.vector import AutoresetMode, VectorEnv
 from archgym import costmodel as cm
 from archgym.costmodel import model as cm_model
 from archgym import workloads
+from archgym.envs._common import (check_action, check_name, check_render_mode, check_running, exceeds,
+                                  infeasible_reward)
 
 #: ConfuciuX's 12 PE levels and 12 buffer (K-tile) levels.
 PE_LEVELS = np.array([1, 2, 4, 8, 12, 16, 24, 32, 48, 64, 96, 128], dtype=np.int64)
@@ -23,7 +24,11 @@ CHOOSABLE = ("dla", "shi", "eye")
 OBJECTIVES = ("latency", "energy", "edp")
 CONSTRAINTS = ("area", "power")
 REWARD_MODES = ("confuciux", "plain")
-OBS_SIZE = 11
+#: The parts of the observation by name (see HWResourceEnv's "Observation Space"), published to
+#: agents as ``env.observation_layout``: the layer's 7 dims, its index, the previous action, the step.
+OBSERVATION_LAYOUT = {"layer_dims": slice(0, 7), "progress": slice(7, 8), "previous_action": slice(8, 10),
+                      "step": slice(10, 11)}
+OBS_SIZE = OBSERVATION_LAYOUT["step"].stop
 #: The dataflow constants an action binds: tile level, PE count, 1 (ConfuciuX).
 CONSTANTS = cm.CONFUCIUX_CONSTANTS
 _INT_COLUMNS = {"cycles": cm.INT_FIELDS.index("runtime"), "l1_size": cm.INT_FIELDS.index("l1_size"),
@@ -157,8 +162,7 @@ def make_setup(workload="mobilenet_v2", dataflow="dla", objective="latency", con
     for name, value, allowed in (("objective", objective, OBJECTIVES),
                                  ("constraint", constraint, CONSTRAINTS),
                                  ("preset", preset, tuple(cm.PRESETS))):
-        if value not in allowed:
-            raise ValueError(f"unknown {name} {value!r}; allowed: {', '.join(allowed)}")
+        check_name(name, value, allowed)
     if isinstance(mul, bool) or not isinstance(mul, numbers.Real) or not 0.0 <= float(mul) <= 1.0:
         raise ValueError(f"mul must be a number in [0, 1], got {mul!r}")
     names, dfs = _resolve_dataflows(dataflow)
@@ -188,42 +192,10 @@ def make_setup(workload="mobilenet_v2", dataflow="dla", objective="latency", con
     return setup
 
 
-# ------------------------------------------------------------- shared formulas
-#: Sums of the same costs in another order differ in the last bits; a design
-#: exceeds the budget only beyond this relative margin (the corners are feasible).
-BUDGET_RTOL = 1e-9
-
-
-def exceeds(used, budget):
-    """Whether the used area or power is over the budget."""
-    return used > budget * (1.0 + BUDGET_RTOL)
-
-
+# ------------------------------------------------------------- ConfuciuX's penalty
 def overshoot_penalty(reward_sum, used, budget):
     """ConfuciuX's penalty when the budget is exceeded: -(earlier rewards) * overshoot."""
     return -reward_sum * (used - budget) / budget
-
-
-def plain_infeasible_reward(used, budget):
-    """Plain mode, budget exceeded: -1 - overshoot, below every feasible reward (>= -1)."""
-    return -1.0 - (used - budget) / budget
-
-
-def check_action(action, nvec: np.ndarray) -> list[int]:
-    """The action as a list of ints, or a ValueError that says what is allowed."""
-    arr = np.asarray(action) if not isinstance(action, (str, bytes)) else None
-    if arr is None or arr.dtype.kind not in "iuf":
-        raise ValueError(f"action must be {len(nvec)} integers, got {action!r}")
-    if arr.shape != nvec.shape:
-        raise ValueError(f"action must have shape {nvec.shape}, got shape {arr.shape}")
-    values = arr.tolist()
-    if arr.dtype.kind == "f" and not all(math.isfinite(v) and v == int(v) for v in values):
-        raise ValueError(f"action must hold integers, got {action!r}")
-    values = [int(v) for v in values]
-    if any(not 0 <= v < n for v, n in zip(values, nvec.tolist())):
-        raise ValueError(f"action {values} out of range: component i must be in "
-                         f"[0, {nvec.tolist()}[i] - 1]")
-    return values
 
 
 # ----------------------------------------------------------------- single env
@@ -254,6 +226,9 @@ class HWResourceEnv(gym.Env):
     step / #layers in [0, 1].  By default the layer shown is the one the next
     action assigns; ``obs_lag=True`` shows the layer just assigned, as the
     original does.  After the last layer the 7 dims and the index are -1.
+    The attribute ``observation_layout`` names these parts (slices of the
+    observation): ``layer_dims`` (0:7), ``progress`` (7:8, the layer index),
+    ``previous_action`` (8:10) and ``step`` (10:11).
 
     ## Rewards
     ``reward_mode="confuciux"`` (default, the paper's): with raw_t = -objective_t,
@@ -293,15 +268,15 @@ class HWResourceEnv(gym.Env):
     """
 
     metadata = {"render_modes": ["ansi"], "render_fps": 4}
+    #: The observation's parts by name (slices): layer_dims, progress, previous_action, step.
+    observation_layout = OBSERVATION_LAYOUT
 
     def __init__(self, workload="mobilenet_v2", dataflow="dla", objective="latency",
                  constraint="area", mul=0.5, reward_mode="confuciux", obs_lag=False,
                  shuffle=False, preset="maestro2021", compat=True, stride_aware=False,
                  hardware: cm.Hardware | None = None, render_mode: str | None = None):
-        if reward_mode not in REWARD_MODES:
-            raise ValueError(f"unknown reward_mode {reward_mode!r}; allowed: {', '.join(REWARD_MODES)}")
-        if render_mode not in (None, "ansi"):
-            raise ValueError(f"unknown render_mode {render_mode!r}; allowed: None, 'ansi'")
+        check_name("reward_mode", reward_mode, REWARD_MODES)
+        check_render_mode(render_mode, self.metadata["render_modes"])
         self.setup = make_setup(workload, dataflow, objective, constraint, mul, preset, compat,
                                 stride_aware, hardware, need_reference=reward_mode == "plain")
         self.reward_mode, self.obs_lag, self.shuffle = reward_mode, bool(obs_lag), bool(shuffle)
@@ -326,8 +301,7 @@ class HWResourceEnv(gym.Env):
         return self._obs(self._order[0]), {"budget": self.setup.budget}
 
     def step(self, action):
-        if self._done:
-            raise RuntimeError("step() called after the episode ended; call reset()")
+        check_running(self._done)
         a = check_action(action, self._nvec)
         s, layer = self.setup, int(self._order[self._t])
         choice = a[2] if len(a) == 3 else 0
@@ -351,7 +325,7 @@ class HWResourceEnv(gym.Env):
             reward = overshoot_penalty(self._reward_sum, self._used, s.budget) if over \
                 else raw - self._raw_min
         elif over:
-            reward = plain_infeasible_reward(self._used, s.budget)
+            reward = infeasible_reward(self._used, s.budget)
         else:
             reward = -self._total / s.reference if last else 0.0
         self._reward_sum += reward
@@ -366,14 +340,13 @@ class HWResourceEnv(gym.Env):
         return self._obs(shown), float(reward), self._done, False, info
 
     def _obs(self, layer) -> np.ndarray:
-        L = self.setup.num_layers
+        L, part = self.setup.num_layers, self.observation_layout
         obs = np.full(OBS_SIZE, -1.0, dtype=np.float32)
         if layer is not None:
-            obs[:7] = self.setup.features[layer]
-            obs[7] = 2.0 * layer / L - 1.0
-        obs[8] = 2.0 * self._prev[0] / 128 - 1.0
-        obs[9] = 2.0 * self._prev[1] / 12 - 1.0
-        obs[10] = self._t / L
+            obs[part["layer_dims"]] = self.setup.features[layer]
+            obs[part["progress"]] = 2.0 * layer / L - 1.0
+        obs[part["previous_action"]] = (2.0 * self._prev[0] / 128 - 1.0, 2.0 * self._prev[1] / 12 - 1.0)
+        obs[part["step"]] = self._t / L
         return obs
 
     def render(self):
@@ -400,6 +373,7 @@ class HWResourceVectorEnv(VectorEnv):
     """
 
     metadata = {"render_modes": [], "autoreset_mode": AutoresetMode.NEXT_STEP}
+    observation_layout = OBSERVATION_LAYOUT
 
     def __init__(self, num_envs: int = 1, workload="mobilenet_v2", dataflow="dla",
                  objective="latency", constraint="area", mul=0.5, reward_mode="confuciux",
@@ -407,8 +381,7 @@ class HWResourceVectorEnv(VectorEnv):
                  stride_aware=False, hardware: cm.Hardware | None = None, render_mode=None):
         if not isinstance(num_envs, int) or num_envs < 1:
             raise ValueError(f"num_envs must be a positive int, got {num_envs!r}")
-        if render_mode is not None:
-            raise ValueError(f"HWResourceVectorEnv does not render; got render_mode={render_mode!r}")
+        check_render_mode(render_mode, self.metadata["render_modes"])
         template = HWResourceEnv(workload, dataflow, objective, constraint, mul, reward_mode,
                                  obs_lag, shuffle, preset, compat, stride_aware, hardware)
         self.setup, self.reward_mode = template.setup, reward_mode
@@ -469,7 +442,7 @@ class HWResourceVectorEnv(VectorEnv):
             reward = np.where(over, overshoot_penalty(self._reward_sum, self._used, s.budget),
                               raw - self._raw_min)
         else:
-            reward = np.where(over, plain_infeasible_reward(self._used, s.budget),
+            reward = np.where(over, infeasible_reward(self._used, s.budget),
                               np.where(last, -self._total / s.reference, 0.0))
         reward = np.where(live, reward, 0.0)
         self._reward_sum += reward
@@ -491,11 +464,12 @@ class HWResourceVectorEnv(VectorEnv):
         else:
             shown = self._order[rows, np.minimum(self._t, L - 1)]
             blank = ended
+        part = self.observation_layout
         obs = np.empty((n, OBS_SIZE), dtype=np.float32)
-        obs[:, :7] = s.features[shown]
-        obs[:, 7] = 2.0 * shown / L - 1.0
-        obs[blank, :8] = -1.0
-        obs[:, 8] = 2.0 * self._prev[:, 0] / 128 - 1.0
-        obs[:, 9] = 2.0 * self._prev[:, 1] / 12 - 1.0
-        obs[:, 10] = self._t / L
+        obs[:, part["layer_dims"]] = s.features[shown]
+        obs[:, part["progress"]] = (2.0 * shown / L - 1.0)[:, None]
+        obs[blank, part["layer_dims"]] = obs[blank, part["progress"]] = -1.0
+        obs[:, part["previous_action"]] = np.stack([2.0 * self._prev[:, 0] / 128 - 1.0,
+                                                   2.0 * self._prev[:, 1] / 12 - 1.0], axis=1)
+        obs[:, part["step"]] = (self._t / L)[:, None]
         return obs

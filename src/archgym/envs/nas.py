@@ -11,19 +11,19 @@ import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
-from archgym.envs.hw_resource import check_action
+from archgym.envs._common import (check_action, check_name, check_render_mode, check_running, exceeds,
+                                  infeasible_reward)
 from archgym.nas import cost as nascost
 from archgym.nas.data import load_task
-from archgym.nas.measure import space_figures
+from archgym.nas.measure import COST_FIGURES, space_figures
 from archgym.nas.spaces import SPACES, SearchSpace, get_space
 from archgym.nas.table import SpaceTable, load_table
 from archgym.nas.trainer import TrainResult, train
 
 MODES = ("tabular", "live")
-CONSTRAINTS = ("latency", "energy", "params", "macs")
+#: A budget may constrain any cost figure of an architecture.
+CONSTRAINTS = COST_FIGURES
 METRIC_SPLITS = ("valid", "test")
-#: A design exceeds the budget only beyond this relative margin (float sums).
-BUDGET_RTOL = 1e-9
 #: Observation: budget quantile, log-budget position, constraint one-hot, platform one-hot.
 CONTEXT_SIZE = 2 + len(CONSTRAINTS) + len(nascost.PLATFORMS)
 #: Live mode: trained results kept per process (training is deterministic, so
@@ -32,18 +32,9 @@ LIVE_CACHE_SIZE = 4096
 _LIVE_CACHE: OrderedDict = OrderedDict()
 
 
-def infeasible_reward(used: float, budget: float) -> float:
-    """Reward of a design over budget: -1 - (used - budget) / budget, below every feasible reward."""
-    return -1.0 - (used - budget) / budget
-
-
 def feasible_reward(metric: float) -> float:
     """Reward of a design within budget: the metric, floored at -1 (only R^2 can go below)."""
     return max(float(metric), -1.0)
-
-
-def exceeds(used: float, budget: float) -> bool:
-    return used > budget * (1.0 + BUDGET_RTOL)
 
 
 def clear_live_cache() -> None:
@@ -98,7 +89,7 @@ class _Setup:
         """The observation's context: where the budget sits, which constraint and platform."""
         s = self.sorted_used
         obs = np.zeros(CONTEXT_SIZE, dtype=np.float32)
-        obs[0] = np.searchsorted(s, budget * (1.0 + BUDGET_RTOL), side="right") / len(s)
+        obs[0] = np.count_nonzero(~exceeds(s, budget)) / len(s)
         lo, hi = math.log(s[0]), math.log(s[-1])
         obs[1] = min(max((math.log(budget) - lo) / (hi - lo), 0.0), 1.0) if hi > lo else 1.0
         obs[2 + CONSTRAINTS.index(self.constraint)] = 1.0
@@ -154,8 +145,7 @@ def make_setup(space="digits-mlp", mode="tabular", platform="edge", constraint="
     sp = get_space(space)
     for name, value, allowed in (("mode", mode, MODES), ("constraint", constraint, CONSTRAINTS),
                                  ("metric_split", metric_split, METRIC_SPLITS)):
-        if not isinstance(value, str) or value not in allowed:
-            raise ValueError(f"unknown {name} {value!r}; allowed: {', '.join(allowed)}")
+        check_name(name, value, allowed)
     plat = nascost.get_platform(platform) if isinstance(platform, (str, nascost.Platform)) else None
     if plat is None:
         raise ValueError(f"platform must be a name ({', '.join(nascost.PLATFORMS)}) or an "
@@ -270,6 +260,9 @@ class NASEnv(gym.Env):
     ``budget``, ``used``, ``feasible``, ``arch``, ``encoding``, ``arch_id``,
     ``space``, ``mode``, ``platform``, ``seed``, ``epochs`` and
     ``train_time`` (seconds; the table's recorded time in tabular mode).
+    The reset info has the task context: ``budget``, ``constraint``,
+    ``platform``, ``space`` and ``mode``; the attribute ``search_space`` is
+    the :class:`archgym.nas.SearchSpace` searched.
 
     ## Version History
     * v0: initial version.
@@ -280,11 +273,12 @@ class NASEnv(gym.Env):
     def __init__(self, space="digits-mlp", mode="tabular", platform="edge", constraint="latency",
                  budget=None, metric_split="valid", train_seed=None, epochs=None, cache=True,
                  table=None, render_mode: str | None = None):
-        if render_mode not in (None, "ansi"):
-            raise ValueError(f"unknown render_mode {render_mode!r}; allowed: None, 'ansi'")
+        check_render_mode(render_mode, self.metadata["render_modes"])
         self.setup = make_setup(space, mode, platform, constraint, budget, metric_split,
                                 train_seed, epochs, cache, table)
         self.render_mode = render_mode
+        #: The architectures searched (public: what agents read, with the reset info's task context).
+        self.search_space: SearchSpace = self.setup.space
         self._nvec = self.setup.space.nvec
         self.action_space = spaces.MultiDiscrete(self._nvec)
         self.observation_space = spaces.Box(0.0, 1.0, (self._obs_size(),), dtype=np.float32)
@@ -330,8 +324,7 @@ class NASEnv(gym.Env):
         return float(reward), info
 
     def step(self, action):
-        if self._done:
-            raise RuntimeError("step() called after the episode ended; call reset()")
+        check_running(self._done)
         enc = self.setup.space.canonical(check_action(action, self._nvec))
         reward, info = self._finish(enc)
         return self._obs(), reward, True, False, info
@@ -426,8 +419,7 @@ class NASSequentialEnv(NASEnv):
         return mask
 
     def step(self, action):
-        if self._done:
-            raise RuntimeError("step() called after the episode ended; call reset()")
+        check_running(self._done)
         a = check_action(np.reshape(action, (1,)) if _is_scalar_like(action) else action,
                          np.array([self._max], dtype=np.int64))[0]
         sp, k = self.setup.space, self._k

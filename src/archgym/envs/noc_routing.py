@@ -14,7 +14,7 @@ import numpy as np
 from gymnasium import spaces
 
 from archgym import noc
-from archgym.envs.hw_resource import check_action
+from archgym.envs._common import check_action, check_name, check_render_mode, check_running
 
 #: The paper's four network-wide algorithms (Kao et al., NOCS 2019) and the
 #: routing function of archgym's core that stands for each (see the docstring
@@ -53,17 +53,17 @@ def _check_int(name: str, value, low: int, high: int | None = None) -> int:
     return int(value)
 
 
+#: The highest injection rate the core accepts (flits/node/cycle).
+_MAX_RATE = next(f["max"] for f in noc.CONFIG_FIELDS if f["name"] == "injection_rate")
+
+
 def _check_rate(name: str, value) -> float:
+    """An offered rate of the environment: > 0 (the backlog term divides by it), at most the core's."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real) \
-            or not math.isfinite(float(value)) or not 0.0 < float(value) <= 1.0:
-        raise ValueError(f"{name} must be a number in (0, 1] flits/node/cycle, got {value!r}")
+            or not math.isfinite(float(value)) or not 0.0 < float(value) <= _MAX_RATE:
+        raise ValueError(f"{name} must be a number in (0, {_MAX_RATE:g}] flits/node/cycle, "
+                         f"got {value!r}")
     return float(value)
-
-
-def _check_name(kind: str, value, allowed: Sequence[str]) -> str:
-    if not isinstance(value, str) or value not in allowed:
-        raise ValueError(f"unknown {kind} {value!r}; allowed: {', '.join(allowed)}")
-    return value
 
 
 def _names(kind: str, value, allowed: Sequence[str]) -> tuple[str, ...]:
@@ -72,7 +72,7 @@ def _names(kind: str, value, allowed: Sequence[str]) -> tuple[str, ...]:
     if not items:
         raise ValueError(f"{kind} must be a name or a non-empty sequence of names; "
                          f"allowed: {', '.join(allowed)}")
-    items = tuple(_check_name(kind, v, allowed) for v in items)
+    items = tuple(check_name(kind, v, allowed) for v in items)
     if len(set(items)) != len(items):
         raise ValueError(f"{kind} lists a name twice: {items}")
     return items
@@ -93,11 +93,9 @@ def _check_discrete(action, n: int) -> int:
 
 
 def _base_config(k, num_vcs, vc_buf_size, packet_size, seed, overrides) -> noc.NocConfig:
-    k = _check_int("k", k, 2)
-    fields = {"k": k, "num_vcs": _check_int("num_vcs", num_vcs, 1),
-              "vc_buf_size": _check_int("vc_buf_size", vc_buf_size, 1),
-              "packet_size": _check_int("packet_size", packet_size, 1),
-              "seed": _check_int("seed", seed, 0), "injection_rate_uses_flits": True}
+    """The NocConfig every point shares (the core validates each value)."""
+    fields = {"k": k, "num_vcs": num_vcs, "vc_buf_size": vc_buf_size,
+              "packet_size": packet_size, "seed": seed, "injection_rate_uses_flits": True}
     for key, value in (overrides or {}).items():
         if key in ("routing_function", "traffic", "injection_rate"):
             raise ValueError(f"config_overrides may not set {key}: the environment chooses it")
@@ -360,23 +358,17 @@ class NoCRoutingEnv(gym.Env):
                  latency_thres: float = 500.0, latency_cap: float | None = None,
                  config_overrides: dict | None = None, threads: int = 0,
                  render_cycles: int = 2000, render_mode: str | None = None):
-        if render_mode not in (None, "ansi", "rgb_array"):
-            raise ValueError(f"unknown render_mode {render_mode!r}; allowed: None, 'ansi', 'rgb_array'")
+        check_render_mode(render_mode, self.metadata["render_modes"])
         self.patterns = _names("traffic pattern", traffic, noc.TRAFFIC_PATTERNS)
         self.routings = _names("routing", routings, noc.ROUTING_FUNCTIONS)
         if isinstance(rates, (str, bytes)) or not isinstance(rates, Sequence) or not rates:
             raise ValueError(f"rates must be a non-empty sequence of numbers in (0, 1], got {rates!r}")
         self.rates = tuple(_check_rate("rates[]", r) for r in rates)
         overrides = dict(config_overrides or {})
-        overrides.update(warmup_periods=_check_int("warmup_periods", warmup_periods, 0),
-                         sample_period=_check_int("sample_period", sample_period, 1),
-                         max_samples=_check_int("max_samples", max_samples, 1))
-        if isinstance(latency_thres, bool) or not isinstance(latency_thres, numbers.Real) \
-                or not latency_thres > 0:
-            raise ValueError(f"latency_thres must be a positive number, got {latency_thres!r}")
-        overrides["latency_thres"] = float(latency_thres)
+        overrides.update(warmup_periods=warmup_periods, sample_period=sample_period,
+                         max_samples=max_samples, latency_thres=latency_thres)
         self.base = _base_config(k, num_vcs, vc_buf_size, packet_size, seed, overrides)
-        cap = latency_thres if latency_cap is None else latency_cap
+        cap = self.base.latency_thres if latency_cap is None else latency_cap
         if isinstance(cap, bool) or not isinstance(cap, numbers.Real) or not math.isfinite(cap) \
                 or cap <= 0:
             raise ValueError(f"latency_cap must be a positive finite number, got {latency_cap!r}")
@@ -480,8 +472,7 @@ class NoCRoutingEnv(gym.Env):
                              "rate": self.rates[0]}
 
     def step(self, action):
-        if self._done:
-            raise RuntimeError("step() called after the episode ended; call reset()")
+        check_running(self._done)
         a = _check_discrete(action, len(self.routings))
         s = self._state()
         figures = self._table()[s * len(self.routings) + a]
@@ -577,8 +568,8 @@ class NoCRoutingPersistentEnv(gym.Env):
     link utilisation (k^2 x 4, flits per cycle on each output link, ports +x,
     -x, +y, -y; 0 where a mesh edge has no link), input-buffer occupancy
     (k^2 x 5, the fraction of the port's V x B flit slots in use, ports from
-    +x, -x, +y, -y and injection), then ``min(latency / latency_cap, 1)``,
-    the accepted and the injected flit rate (flits/node/cycle) and
+    +x, -x, +y, -y and injection), then ``latency_term / latency_cap`` (the
+    reward's latency term, see Rewards), the accepted and the injected flit rate (flits/node/cycle) and
     ``min(backlog_flits / (k^2 cycles_per_step), 1)``.
 
     ## Rewards
@@ -587,8 +578,9 @@ class NoCRoutingPersistentEnv(gym.Env):
     in the source queues at the end of the step), N = k^2 and lambda = the
     phase's offered rate (flits/node/cycle)::
 
-        latency_term = min(L, latency_cap)   (latency_cap if nothing was delivered
-                                              while flits were waiting; 0 if idle)
+        latency_term = min(L, latency_cap)   (latency_cap if nothing was delivered while
+                                              flits were queued or in the network at the
+                                              end of the step; 0 if it was empty)
         backlog_term = min(Q / (N * lambda), latency_cap)
         reward = -(latency_term + backlog_weight * backlog_term)
 
@@ -642,8 +634,7 @@ class NoCRoutingPersistentEnv(gym.Env):
                  latency_cap: float = 500.0, packet_size: int = 1, num_vcs: int = 4,
                  vc_buf_size: int = 8, config_overrides: dict | None = None,
                  render_mode: str | None = None):
-        if render_mode not in (None, "ansi", "rgb_array"):
-            raise ValueError(f"unknown render_mode {render_mode!r}; allowed: None, 'ansi', 'rgb_array'")
+        check_render_mode(render_mode, self.metadata["render_modes"])
         self.per_router = bool(per_router)
         self.routings = (tuple(noc.ROUTINGS_PER_ROUTER) if self.per_router
                          else _names("routing", routings, noc.ROUTING_FUNCTIONS))
@@ -722,8 +713,7 @@ class NoCRoutingPersistentEnv(gym.Env):
             self._net.set_routing(self.routings[action])
 
     def step(self, action):
-        if self._done:
-            raise RuntimeError("step() called after the episode ended; call reset()")
+        check_running(self._done)
         if self.per_router:
             a = np.array(check_action(action, self.action_space.nvec), dtype=np.int64)
         else:
@@ -745,14 +735,21 @@ class NoCRoutingPersistentEnv(gym.Env):
         self._done = deadlock or self._t >= self.max_steps
         return self._obs(out), float(reward), bool(deadlock), bool(not deadlock and self._done), info
 
+    def _latency_term(self, out: dict) -> float:
+        """The latency term of the step (cycles), for the reward and the observation alike:
+        the capped average latency of the packets delivered during the step; latency_cap if
+        none was delivered while flits were waiting at the sources or in the network; 0 if
+        the network was empty."""
+        if int(out["delivered_packets"]):
+            return min(float(out["avg_latency"]), self.latency_cap)
+        waiting = int(out["backlog_flits"]) + int(out["in_network_flits"])
+        return self.latency_cap if waiting else 0.0
+
     def _info(self, out: dict, action) -> dict:
         delivered = int(out["delivered_packets"])
         backlog, in_net = int(out["backlog_flits"]), int(out["in_network_flits"])
         latency = _clean(float(out["avg_latency"])) if delivered else None
-        if delivered:
-            latency_term = min(float(out["avg_latency"]), self.latency_cap)
-        else:
-            latency_term = self.latency_cap if backlog + in_net > 0 else 0.0
+        latency_term = self._latency_term(out)
         backlog_term = min(backlog / (self._n * self._rate), self.latency_cap)
         return {"latency": latency, "network_latency": _clean(float(out["avg_network_latency"])) if delivered else None,
                 "delivered_packets": delivered, "throughput": float(out["accepted_flit_rate"]),
@@ -766,11 +763,7 @@ class NoCRoutingPersistentEnv(gym.Env):
         n = self._n
         link = np.asarray(out["link_utilisation"], dtype=np.float32).reshape(n * 4)
         occ = np.asarray(out["buffer_occupancy"], dtype=np.float32).reshape(n * 5)
-        delivered = int(out["delivered_packets"])
-        lat = float(out["avg_latency"]) if delivered else (self.latency_cap if int(out["backlog_flits"]) else 0.0)
-        if not math.isfinite(lat):
-            lat = self.latency_cap
-        tail = np.array([min(lat / self.latency_cap, 1.0), out["accepted_flit_rate"],
+        tail = np.array([self._latency_term(out) / self.latency_cap, out["accepted_flit_rate"],
                          out["injected_flit_rate"],
                          int(out["backlog_flits"]) / (n * self.cycles_per_step)], dtype=np.float32)
         obs = np.concatenate([link, occ, tail]).astype(np.float32)

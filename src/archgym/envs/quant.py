@@ -13,18 +13,17 @@ import numpy as np
 from gymnasium import spaces
 
 from archgym import quant as q
-from archgym.envs.hw_resource import check_action
+from archgym.envs._common import (check_action, check_name, check_render_mode, check_running, exceeds,
+                                  infeasible_reward)
 
-#: Bits an action picks: index i -> i + 2 (2..8), for weights and activations.
-MIN_BITS, MAX_BITS = 2, 8
+#: Bits an action picks: index i -> i + 2 (2..8, HAQ's range up to the core's largest integer bits).
+MIN_BITS, MAX_BITS = 2, q.MAX_INT_BITS
 NUM_LEVELS = MAX_BITS - MIN_BITS + 1
 OVER_BUDGET = ("wall", "terminate")
 ACCELERATORS = ("bitserial", "bitfused")
 #: Static per-layer features (see the docstring) and the dynamic ones of the sequential env.
 STATIC_FEATURES = 11
 OBS_SIZE = STATIC_FEATURES + 3
-#: A design exceeds the budget only beyond this relative margin (float summation order).
-BUDGET_RTOL = 1e-9
 #: Default number of held-out images the reward is measured on (None: the whole split).
 DEFAULT_EVAL_IMAGES = {"digits_cnn": None, "fashion_lenet": 2000}
 _ACCURACY_CACHE = 4096
@@ -59,9 +58,6 @@ class _Setup:
         """The objective's value (seconds, joules or bytes) of one configuration."""
         return float(self.hw.objective(self.objective, wbits, abits)[0])
 
-    def over(self, cost: float) -> bool:
-        return cost > self.budget * (1.0 + BUDGET_RTOL)
-
     def accuracy(self, wbits: tuple, abits: tuple) -> float:
         """Accuracy (percent) on the evaluation images, memoised (the core is deterministic)."""
         key = (wbits, abits)
@@ -85,14 +81,14 @@ class _Setup:
         all-2-bit design fits (checked when the environment is built).
         """
         w, a = list(wbits), list(abits)
-        while self.over(self.cost(w, a)):
+        while exceeds(self.cost(w, a), self.budget):
             for l in range(self.num_layers):
                 if l in self.fixed:
                     continue
                 for bits in (w, a):
                     if bits[l] > MIN_BITS:
                         bits[l] -= 1
-                        if not self.over(self.cost(w, a)):
+                        if not exceeds(self.cost(w, a), self.budget):
                             return w, a
         return w, a
 
@@ -101,15 +97,14 @@ def _features(model: q.QuantModel, hw: q.HardwareCost, objective: str) -> np.nda
     L = model.num_layers
     g = model.geometry
     f = np.zeros((L, STATIC_FEATURES), dtype=np.float64)
-    kinds = {"conv": 0, "dwconv": 1, "linear": 2}
     for l, spec in enumerate(model.layers):
-        f[l, kinds[spec.kind]] = 1.0
+        f[l, q.KINDS.index(spec.kind)] = 1.0
         f[l, 3] = spec.in_channels
         f[l, 4] = spec.out_channels
         f[l, 5] = spec.kernel
         f[l, 6] = spec.stride
         f[l, 7] = math.log2(1.0 + model.num_weights[l])
-        f[l, 8] = g[l, 1] * g[l, 2]
+        f[l, 8] = g["in_h"][l] * g["in_w"][l]
         f[l, 9] = l / max(L - 1, 1)
     for col in (3, 4, 5, 6, 7, 8):
         f[:, col] /= f[:, col].max()
@@ -125,14 +120,10 @@ def _features(model: q.QuantModel, hw: q.HardwareCost, objective: str) -> np.nda
 def make_setup(model="digits_cnn", objective="latency", accelerator="bitserial", preset="edge",
                budget=0.6, eval_images=-1, calibration="mse", fix_first_last=False) -> _Setup:
     """Validate the arguments and build (or reuse) the fixed part of an environment."""
-    if model not in q.MODELS:
-        raise ValueError(f"unknown model {model!r}; allowed: {', '.join(q.MODELS)}")
-    if objective not in q.OBJECTIVES:
-        raise ValueError(f"unknown objective {objective!r}; allowed: {', '.join(q.OBJECTIVES)}")
-    if accelerator not in ACCELERATORS:
-        raise ValueError(f"unknown accelerator {accelerator!r}; allowed: {', '.join(ACCELERATORS)}")
-    if preset not in q.PRESETS:
-        raise ValueError(f"unknown preset {preset!r}; allowed: {', '.join(q.PRESETS)}")
+    model = q.WORKLOAD_NAMES.get(model, model)  # the unified name "quant/digits_cnn" is "digits_cnn"
+    for name, value, allowed in (("model", model, q.MODELS), ("objective", objective, q.OBJECTIVES),
+                                 ("accelerator", accelerator, ACCELERATORS), ("preset", preset, q.PRESETS)):
+        check_name(name, value, allowed)
     if isinstance(budget, bool) or not isinstance(budget, numbers.Real) or not 0.0 < float(budget) <= 1.0:
         raise ValueError(f"budget must be a fraction of the W8A8 cost in (0, 1], got {budget!r}")
     m = q.load_model(model, calibration)  # raises DatasetNotInstalledError for a missing package
@@ -157,7 +148,7 @@ def make_setup(model="digits_cnn", objective="latency", accelerator="bitserial",
                    budget_fraction=float(budget), fixed=fixed, features=_features(m, hw, objective))
     low = [8 if l in fixed else MIN_BITS for l in range(L)]
     least = setup.cost(low, low)
-    if setup.over(least):
+    if exceeds(least, setup.budget):
         raise ValueError(f"budget {budget} x the W8A8 {objective} cannot be met: the cheapest design "
                          f"(2-bit layers) needs {least / cost8:.3f} x; raise the budget")
     return setup
@@ -246,13 +237,11 @@ class QuantEnv(gym.Env):
     def __init__(self, model="digits_cnn", objective="latency", accelerator="bitserial", preset="edge",
                  budget=0.6, over_budget="wall", reward_scale=0.1, eval_images=-1, calibration="mse",
                  fix_first_last=False, render_mode=None):
-        if over_budget not in OVER_BUDGET:
-            raise ValueError(f"unknown over_budget {over_budget!r}; allowed: {', '.join(OVER_BUDGET)}")
+        check_name("over_budget", over_budget, OVER_BUDGET)
         if isinstance(reward_scale, bool) or not isinstance(reward_scale, numbers.Real) or \
                 not math.isfinite(reward_scale) or reward_scale <= 0:
             raise ValueError(f"reward_scale must be a positive number, got {reward_scale!r}")
-        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
-            raise ValueError(f"unsupported render_mode {render_mode!r}; allowed: ansi")
+        check_render_mode(render_mode, self.metadata["render_modes"])
         self.setup = make_setup(model, objective, accelerator, preset, budget, eval_images, calibration,
                                 bool(fix_first_last))
         self.over_budget, self.reward_scale = over_budget, float(reward_scale)
@@ -286,10 +275,13 @@ class QuantEnv(gym.Env):
         obs[STATIC_FEATURES + 2] = min(1.0, max(0.0, (s.budget - self._lower_bound()) / s.budget))
         return obs
 
-    def penalty(self, lower_bound: float) -> float:
-        """The reward of an episode ended because the budget cannot be met."""
+    def penalty(self, used):
+        """The reward of a design whose cost (or lower bound) ``used`` is over the budget.
+
+        Below every feasible reward (those are >= -reward_scale * float_accuracy); elementwise on arrays.
+        """
         s = self.setup
-        return -self.reward_scale * s.float_accuracy - 1.0 - (lower_bound - s.budget) / s.budget
+        return infeasible_reward(used, s.budget, floor=-self.reward_scale * s.float_accuracy - 1.0)
 
     def final_info(self, wbits, abits) -> tuple[float, dict]:
         """Evaluate a complete bit assignment (action wall in "wall" mode): (reward, info)."""
@@ -315,8 +307,7 @@ class QuantEnv(gym.Env):
         return self._obs(), {"budget": s.budget, "cost_w8a8": s.cost_w8a8, "float_accuracy": s.float_accuracy}
 
     def step(self, action):
-        if self._done:
-            raise RuntimeError("step() called after the episode ended; call reset()")
+        check_running(self._done)
         w, a = self._bits(action)
         s, layer = self.setup, len(self._w)
         if layer in s.fixed:
@@ -325,7 +316,7 @@ class QuantEnv(gym.Env):
         self._a.append(a)
         last = len(self._w) == s.num_layers
         bound = self._lower_bound()
-        if self.over_budget == "terminate" and s.over(bound):
+        if self.over_budget == "terminate" and exceeds(bound, s.budget):
             self._done = True
             info = {"layer": layer, "w": w, "a": a, "lower_bound": bound, "budget": s.budget,
                     "reason": "budget exceeded", "wbits": list(self._w), "abits": list(self._a),
@@ -388,8 +379,9 @@ class QuantOneShotEnv(QuantEnv):
     Every episode is one step (terminated).
 
     ## Arguments
-    As :class:`QuantEnv`.  ``evaluate_batch(actions)`` scores many actions
-    (rows) in one core call without stepping: (rewards, accuracies, costs).
+    As :class:`QuantEnv`.  ``decode(action)`` gives the (wbits, abits) an
+    action stands for; ``evaluate_batch(actions)`` scores many actions (rows)
+    in one core call without stepping: (rewards, accuracies, costs).
 
     ## Version History
     * v0: initial version.
@@ -417,14 +409,13 @@ class QuantOneShotEnv(QuantEnv):
         return w, a
 
     def step(self, action):
-        if self._done:
-            raise RuntimeError("step() called after the episode ended; call reset()")
+        check_running(self._done)
         w, a = self.decode(action)
         s = self.setup
         self._done = True
         if self.over_budget == "terminate":
             cost = s.cost(w, a)
-            if s.over(cost):
+            if exceeds(cost, s.budget):
                 info = {"reason": "budget exceeded", "cost": cost, "budget": s.budget, "wbits": w, "abits": a,
                         "float_accuracy": s.float_accuracy}
                 self._last_info = info
@@ -446,7 +437,5 @@ class QuantOneShotEnv(QuantEnv):
         acc = 100.0 * correct / len(s.labels)
         rewards = self.reward_scale * (acc - s.float_accuracy)
         if self.over_budget == "terminate":
-            over = costs > s.budget * (1.0 + BUDGET_RTOL)
-            rewards = np.where(over, -self.reward_scale * s.float_accuracy - 1.0 - (costs - s.budget) / s.budget,
-                               rewards)
+            rewards = np.where(exceeds(costs, s.budget), self.penalty(costs), rewards)
         return rewards, acc, costs

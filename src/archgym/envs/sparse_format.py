@@ -12,7 +12,7 @@ import numpy as np
 from gymnasium import spaces
 
 from archgym import sparse as core
-from archgym.envs.hw_resource import check_action
+from archgym.envs._common import check_action, check_name, check_render_mode, check_running
 from archgym.sparse import matrices
 
 FORMATS: tuple[str, ...] = tuple(core.FORMATS)
@@ -97,10 +97,7 @@ def _precision(value) -> core.Precision:
 
 
 def _check_format(name: str, value, allow_random: bool = False) -> str:
-    allowed = FORMATS + (("random",) if allow_random else ())
-    if value not in allowed:
-        raise ValueError(f"unknown {name} {value!r}; allowed: {', '.join(allowed)}")
-    return value
+    return check_name(name, value, FORMATS + (("random",) if allow_random else ()))
 
 
 def _squash(x: np.ndarray) -> np.ndarray:
@@ -155,7 +152,9 @@ class SparseWorkload:
     """One operation C = A x B: A (M x K) and B (K x N) as csr_matrix, and their stored formats.
 
     ``stored_a``/``stored_b`` are the formats the operands are held in before the
-    accelerator runs (what the environment observes as "current formats").
+    accelerator runs (what the environment observes as "current formats").  ``c``
+    (optional, csr_matrix M x N) is the output as it is written, which
+    ``evaluate(..., fmt_c=...)`` charges in the chosen format.
     """
 
     name: str
@@ -164,11 +163,11 @@ class SparseWorkload:
     b: object
     stored_a: str = "csr"
     stored_b: str = "csr"
+    c: object = None
     _cache: dict = field(default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self):
-        if self.op not in OPS:
-            raise ValueError(f"unknown op {self.op!r}; allowed: {', '.join(OPS)}")
+        check_name("op", self.op, OPS)
         _check_format("stored_a", self.stored_a)
         _check_format("stored_b", self.stored_b)
         if self.a.shape[1] != self.b.shape[0]:
@@ -185,7 +184,7 @@ class SparseWorkload:
         """The core's per-operand statistics for this operation (cached per precision)."""
         key = ("problem", precision)
         if key not in self._cache:
-            self._cache[key] = core.Problem(self.a, self.b, self.op, precision)
+            self._cache[key] = core.Problem(self.a, self.b, self.op, precision, self.c)
         return self._cache[key]
 
     def static_features(self) -> np.ndarray:
@@ -206,17 +205,18 @@ def _dense_operand(rows: int, cols: int, spec: str):
 
 @functools.lru_cache(maxsize=256)
 def make_workload(spec: str, spmm_cols: int = SPMM_COLS) -> SparseWorkload:
-    """``"<op>:<matrix>"`` -> SparseWorkload (cached).
+    """``"<op>:<matrix>"`` (or the unified name ``"<op>/<matrix>"``) -> SparseWorkload (cached).
 
     B is, for ``spmv``, a dense K-vector; for ``spmm``, a dense K x ``spmm_cols`` matrix
     (both stored "dense", values seeded by the spec); for ``spgemm``, A itself when A
     is square and A^T otherwise (stored "csr").  A is stored "csr".
     """
     _require_scipy("the SparseFormat workloads")
-    if not isinstance(spec, str) or ":" not in spec:
-        raise ValueError(f"a workload is '<op>:<matrix>' with op in {', '.join(OPS)} "
-                         f"(e.g. 'spmm:propack/illc1850'), got {spec!r}")
-    op, name = spec.split(":", 1)
+    if not isinstance(spec, str) or not (":" in spec or "/" in spec):
+        raise ValueError(f"a workload is '<op>:<matrix>' or '<op>/<matrix>' with op in {', '.join(OPS)} "
+                         f"(e.g. 'spmm:propack/illc1850' or 'spmm/propack/illc1850'), got {spec!r}")
+    op, name = spec.split(":" if ":" in spec else "/", 1)
+    spec = f"{op}:{name}"  # the unified name "<op>/<matrix>" is the same workload
     if op not in OPS:
         raise ValueError(f"unknown op {op!r} in workload {spec!r}; allowed: {', '.join(OPS)}")
     if isinstance(spmm_cols, bool) or not isinstance(spmm_cols, (int, np.integer)) or not 1 <= spmm_cols <= 4096:
@@ -285,11 +285,13 @@ def resolve_action(op: str, fmt_a: str, fmt_b: str, dataflow: str, conversion: s
 
 
 def evaluate(workload: SparseWorkload, action, accelerator, precision,
-             stored_a: str | None = None, stored_b: str | None = None) -> dict:
+             stored_a: str | None = None, stored_b: str | None = None,
+             fmt_c: str | None = None) -> dict:
     """Figures of one action (indices or names) on a workload, implicit conversions charged.
 
-    ``cycles`` is None (and ``reason`` set) if even an implicit conversion cannot make
-    the action legal.
+    ``fmt_c``: the format the workload's output ``c`` is written in (the core charges
+    it); None counts C as the op's own output.  ``cycles`` is None (and ``reason``
+    set) if even an implicit conversion cannot make the action legal.
     """
     fa, fb, df, cv = _names(action)
     sa = workload.stored_a if stored_a is None else stored_a
@@ -302,7 +304,7 @@ def evaluate(workload: SparseWorkload, action, accelerator, precision,
         out.update(cycles=None, reason=reason)
         return out
     try:
-        figures = workload.problem(precision).cost(*applied, accelerator, sa, sb)
+        figures = workload.problem(precision).cost(*applied, accelerator, sa, sb, fmt_c)
     except ValueError as exc:  # e.g. a fixed index width too narrow for a format's indices
         out.update(cycles=None, reason=str(exc))
         return out
@@ -317,10 +319,8 @@ def _names(action) -> tuple[str, str, str, str]:
         fa, fb, df, cv = action
         _check_format("fmt_a", fa)
         _check_format("fmt_b", fb)
-        if df not in DATAFLOWS:
-            raise ValueError(f"unknown dataflow {df!r}; allowed: {', '.join(DATAFLOWS)}")
-        if cv not in CONVERSION_SITES:
-            raise ValueError(f"unknown conversion site {cv!r}; allowed: {', '.join(CONVERSION_SITES)}")
+        check_name("dataflow", df, DATAFLOWS)
+        check_name("conversion site", cv, CONVERSION_SITES)
         return fa, fb, df, cv
     a = check_action(action, NVEC)
     return FORMATS[a[0]], FORMATS[a[1]], DATAFLOWS[a[2]], CONVERSION_SITES[a[3]]
@@ -374,11 +374,11 @@ def oracle(workload, accelerator=None, precision=None, stored_a: str | None = No
         {k: v.copy() for k, v in table.items() if not k.startswith("_")}
 
 
-def _grid(w: SparseWorkload, acc, prec, sa: str, sb: str) -> dict[str, np.ndarray]:
+def _grid(w: SparseWorkload, acc, prec, sa: str, sb: str, fmt_c: str | None = None) -> dict[str, np.ndarray]:
     """Figures of all 729 actions, flattened in :func:`all_actions` order, implicit
     conversions charged (an illegal "none" takes the "software" entry); ``ok`` marks
     the evaluable ones.  One C++ call (``Problem.cost_grid``)."""
-    g = w.problem(prec).cost_grid(acc, sa, sb)
+    g = w.problem(prec).cost_grid(acc, sa, sb, fmt_c)
     none, soft = CONVERSION_SITES.index("none"), CONVERSION_SITES.index("software")
     legal = g["legal"]
     take_soft = ~legal.copy()
@@ -426,12 +426,13 @@ def _oracle_table(w: SparseWorkload, acc, prec, sa: str, sb: str) -> dict:
 
 
 # ------------------------------------------------------------ observation
+#: The accelerator fields (of the core's ACCELERATOR_FIELDS) the observation shows.
 HW_FIELDS = ("macs_per_cycle", "bandwidth_bytes_per_cycle", "buffer_bytes", "conversion_elems_per_cycle",
              "frequency_ghz", "compares_per_cycle", "merges_per_cycle", "scan_elems_per_cycle")
 
 
 def _hardware_features(acc) -> np.ndarray:
-    return _squash(np.array([float(getattr(acc, f, 0.0)) for f in HW_FIELDS]))
+    return _squash(np.array([float(getattr(acc, f)) for f in HW_FIELDS]))
 
 
 def observation_size() -> int:
@@ -532,8 +533,7 @@ class SparseFormatEnv(gym.Env):
     def __init__(self, suite="default", stored_a: str | None = None, stored_b: str | None = None,
                  accelerator=None, precision=None, spmm_cols: int = SPMM_COLS, render_mode: str | None = None):
         _require_scipy("SparseFormat-v0")
-        if render_mode not in (None, "ansi"):
-            raise ValueError(f"unknown render_mode {render_mode!r}; allowed: None, 'ansi'")
+        check_render_mode(render_mode, self.metadata["render_modes"])
         self.stored_a = None if stored_a is None else _check_format("stored_a", stored_a, allow_random=True)
         self.stored_b = None if stored_b is None else _check_format("stored_b", stored_b, allow_random=True)
         self.accelerator = _accelerator(accelerator)
@@ -590,8 +590,7 @@ class SparseFormatEnv(gym.Env):
         return value
 
     def step(self, action):
-        if self._done:
-            raise RuntimeError("step() called after the episode ended; call reset()")
+        check_running(self._done)
         a = check_action(action, NVEC)
         w, (sa, sb) = self._workload, self._stored
         info = self._figures(w, a, sa, sb)
@@ -669,8 +668,8 @@ BASELINE_NET_ACTION = np.append(BASELINE_ACTION, FORMATS.index("csr"))
 @dataclass(frozen=True, eq=False)
 class _NetSetup:
     name: str
-    layers: tuple[SparseWorkload, ...]  # A = weight (out x in), B = layer input (in x batch)
-    outputs: tuple  # csr of each layer's output as the next layer reads it (ReLU'd; logits last)
+    layers: tuple[SparseWorkload, ...]  # A = weight (out x in), B = layer input (in x batch),
+    # c = the layer's output as the next layer reads it (ReLU'd; the logits last)
     weight_format: str
     input_format: str
     _cache: dict = field(default_factory=dict, repr=False)
@@ -682,48 +681,20 @@ def _net_setup(network: str, batch: int, weight_format: str, input_format: str) 
     net = matrices.load_network(network, batch)
     acts = net.activations()
     logits = np.asarray(net.weights[-1] @ acts[-1], dtype=np.float32) + net.biases[-1][:, None]
-    layers, outputs = [], []
+    layers = []
     for i, (name, w) in enumerate(zip(net.layer_names, net.weights)):
-        x = matrices._canonical(acts[i])
-        layers.append(SparseWorkload(name=f"{network}/{name}", op="spmm", a=w, b=x,
-                                     stored_a=weight_format, stored_b=input_format))
-        outputs.append(matrices._canonical(acts[i + 1] if i + 1 < len(acts) else logits))
-    return _NetSetup(network, tuple(layers), tuple(outputs), weight_format, input_format)
-
-
-def _output_bytes(setup: _NetSetup, layer: int, fmt_out: str, prec) -> int:
-    """Exact bytes of the layer's output (as the next layer reads it) in fmt_out."""
-    key = ("out", layer, fmt_out, prec)
-    if key not in setup._cache:
-        setup._cache[key] = int(core.storage(setup.outputs[layer], fmt_out, prec)["total_bytes"])
-    return setup._cache[key]
-
-
-def _with_output(compute, conversion, spill, bytes_ab, out_bytes, bandwidth):
-    """The core's cycle rule with C written as out_bytes: max(compute, memory) + conversion + spill.
-
-    memory = ceil((bytes of A + bytes of B + bytes of C) / bandwidth), as the core
-    computes it (the core itself counts C dense for SpMM); works on scalars and arrays.
-    """
-    total = np.asarray(bytes_ab, dtype=np.int64) + np.asarray(out_bytes, dtype=np.int64)
-    memory = np.ceil(total.astype(np.float64) / float(bandwidth)).astype(np.int64)
-    return np.maximum(compute, memory) + conversion + spill, memory, total
+        out = acts[i + 1] if i + 1 < len(acts) else logits
+        layers.append(SparseWorkload(name=f"{network}/{name}", op="spmm", a=w, b=matrices._canonical(acts[i]),
+                                     stored_a=weight_format, stored_b=input_format, c=matrices._canonical(out)))
+    return _NetSetup(network, tuple(layers), weight_format, input_format)
 
 
 def _layer_figures(setup: _NetSetup, layer: int, action, stored_b: str, acc, prec) -> dict:
     a = [int(v) for v in action]
     w = setup.layers[layer]
-    figures = evaluate(w, a[:4], acc, prec, setup.weight_format, stored_b)
     fmt_out = FORMATS[a[4]]
-    out_bytes = _output_bytes(setup, layer, fmt_out, prec)
-    figures.update(layer=layer, layer_name=w.name, fmt_out=fmt_out, output_bytes=out_bytes)
-    if figures["cycles"] is not None:
-        bytes_ab = figures["bytes_a"] + figures["bytes_b"]
-        cycles, memory, total = _with_output(figures["compute_cycles"], figures["conversion_cycles"],
-                                             figures["spill_cycles"], bytes_ab, out_bytes,
-                                             acc.bandwidth_bytes_per_cycle)
-        figures["energy_pj"] = figures["energy_pj"] + (out_bytes - figures["bytes_c"]) * acc.energy_dram_byte_pj
-        figures.update(cycles=int(cycles), memory_cycles=int(memory), bytes=int(total), bytes_c=out_bytes)
+    figures = evaluate(w, a[:4], acc, prec, setup.weight_format, stored_b, fmt_c=fmt_out)
+    figures.update(layer=layer, layer_name=w.name, fmt_out=fmt_out, output_bytes=figures.get("bytes_c"))
     return figures
 
 
@@ -764,16 +735,11 @@ def _net_oracle(setup: _NetSetup, acc, prec):
     costs = []
     for layer in range(L):
         w = setup.layers[layer]
-        # The core counts C at a fixed size for the op, whatever the action: read it once.
-        core_bytes_c = int(w.problem(prec).cost(*BASELINE, acc, setup.weight_format, "csr")["bytes_c"])
-        out = np.array([_output_bytes(setup, layer, f, prec) for f in FORMATS], dtype=np.int64)
         cost = np.empty((nf, len(base_actions), nf), dtype=np.int64)
         for s, stored in enumerate(FORMATS):
-            g = _grid(w, acc, prec, setup.weight_format, stored)
-            cycles, _, _ = _with_output(g["compute_cycles"][:, None], g["conversion_cycles"][:, None],
-                                        g["spill_cycles"][:, None], (g["bytes"] - core_bytes_c)[:, None],
-                                        out[None, :], acc.bandwidth_bytes_per_cycle)
-            cost[s] = np.where(g["ok"][:, None], cycles, big)
+            for f, fmt_out in enumerate(FORMATS):
+                g = _grid(w, acc, prec, setup.weight_format, stored, fmt_out)
+                cost[s, :, f] = np.where(g["ok"], g["cycles"], big)
         costs.append(cost.reshape(nf, -1))  # flat action = base action * 9 + output format
     to_go = [None] * (L + 1)
     choice = [None] * L
@@ -796,6 +762,7 @@ def _net_oracle(setup: _NetSetup, acc, prec):
 def _net_args(network, batch, weight_format, input_format):
     if not isinstance(network, str):
         raise ValueError(f"network must be a name like 'mlp_digits_90', got {network!r}")
+    network = network.removeprefix(f"{matrices.NETWORK_FAMILY}/")  # the unified name is the same network
     _check_format("weight_format", weight_format)
     _check_format("input_format", input_format)
     if isinstance(batch, bool) or not isinstance(batch, (int, np.integer)):
@@ -832,11 +799,12 @@ class SparseFormatNetworkEnv(gym.Env):
     ## Rewards
     Per layer, minus its cycles over the baseline's total:
     ``r_l = -cycles_l / baseline_total_cycles``.  cycles_l is the core's cost of the
-    layer's SpMM (conversions of W_l and X_l included) with C_l counted at its exact
-    size in ``fmt_out`` (the next layer's input after bias and ReLU) instead of the
-    core's dense output: ``max(compute, ceil((bytes A + bytes B + bytes C_l in
-    fmt_out) / bandwidth)) + conversion + spill``, the core's own rule (an output
-    encoder on the write path is assumed to keep up).  The baseline policy runs every
+    layer's SpMM (conversions of W_l and X_l included) with C_l written in
+    ``fmt_out`` (the core's ``fmt_c``): C_l, the next layer's input after bias and
+    ReLU, is counted at its exact size in that format instead of the core's dense
+    output, ``max(compute, ceil((bytes A + bytes B + bytes C_l in fmt_out) /
+    bandwidth)) + conversion + spill`` (an output encoder on the write path is
+    assumed to keep up).  The baseline policy runs every
     layer as CSR x CSR, Gustavson, software conversion, CSR output; its return is
     -1 (up to float rounding) and any policy's return is -1 / speed-up.  At the end
     ``info["speedup"] = baseline_total_cycles / total_cycles`` (exactly 1.0 for the
@@ -874,8 +842,7 @@ class SparseFormatNetworkEnv(gym.Env):
                  input_format: str = "dense", accelerator=None, precision=None,
                  render_mode: str | None = None):
         _require_scipy("SparseFormat-Network-v0")
-        if render_mode not in (None, "ansi"):
-            raise ValueError(f"unknown render_mode {render_mode!r}; allowed: None, 'ansi'")
+        check_render_mode(render_mode, self.metadata["render_modes"])
         self.accelerator = _accelerator(accelerator)
         self.precision = _precision(precision)
         self.setup = _net_setup(*_net_args(network, batch, weight_format, input_format))
@@ -902,8 +869,7 @@ class SparseFormatNetworkEnv(gym.Env):
         return self._obs(), {"network": self.setup.name, "baseline_total_cycles": self.baseline_total_cycles}
 
     def step(self, action):
-        if self._done:
-            raise RuntimeError("step() called after the episode ended; call reset()")
+        check_running(self._done)
         a = check_action(action, NET_NVEC)
         info = _layer_figures(self.setup, self._t, a, self._stored, self.accelerator, self.precision)
         if info["cycles"] is None:  # not reachable with the shipped core; documented penalty

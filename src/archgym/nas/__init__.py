@@ -27,13 +27,14 @@ from archgym.nas.cost import (
     params_macs,
 )
 from archgym.nas.data import SPLITS, TASKS, Task, load_task
-from archgym.nas.measure import measure, shapes_of, space_figures
-from archgym.nas.spaces import SPACES, Arch, SearchSpace, TrainConfig, get_space
+from archgym.nas.measure import COST_FIGURES, measure, shapes_of, space_figures
+from archgym.nas.spaces import SPACES, WORKLOAD_NAMES, Arch, SearchSpace, TrainConfig, get_space
 from archgym.nas.table import COLUMNS, SpaceTable, load_table
 from archgym.nas.trainer import TrainResult, train
 
 __all__ = [
     "COLUMNS",
+    "COST_FIGURES",
     "PLATFORMS",
     "SPACES",
     "SPLITS",
@@ -46,6 +47,7 @@ __all__ = [
     "Task",
     "TrainConfig",
     "TrainResult",
+    "WORKLOAD_NAMES",
     "get_platform",
     "get_space",
     "hardware_cost",

@@ -22,6 +22,10 @@ from archgym.nas.data import load_task
 from archgym.nas.spaces import get_space
 from archgym.nas.trainer import train
 
+#: The cost figures of every architecture (the keys of :func:`space_figures`), any of
+#: which a NAS budget may constrain: latency (cycles), energy (nJ), parameters, MACs.
+COST_FIGURES = ("latency", "energy", "params", "macs")
+
 
 def shapes_of(space, encoding):
     """The costed layers of an encoding of ``space``."""

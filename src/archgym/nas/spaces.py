@@ -198,10 +198,16 @@ SPACES: dict[str, SearchSpace] = {
 }
 
 
+#: The spaces under archgym's unified workload names (``archgym.workloads.names("nas")``):
+#: "nas/" + the space's name with "_" for "-", e.g. "nas/digits_mlp" for "digits-mlp".
+WORKLOAD_NAMES = {f"nas/{name.replace('-', '_')}": name for name in SPACES}
+
+
 def get_space(name) -> SearchSpace:
-    """The space called ``name``, or a ValueError listing the spaces."""
+    """The space called ``name`` (or its unified name, e.g. "nas/digits_mlp"), or a ValueError listing them."""
     if isinstance(name, SearchSpace):
         return name
+    name = WORKLOAD_NAMES.get(name, name)
     if name not in SPACES:
-        raise ValueError(f"unknown search space {name!r}; allowed: {', '.join(SPACES)}")
+        raise ValueError(f"unknown search space {name!r}; allowed: {', '.join([*SPACES, *WORKLOAD_NAMES])}")
     return SPACES[name]

@@ -15,10 +15,13 @@ Design document: ``docs/design/noc.md``; user guides: ``docs/noc.md`` and
 
 from archgym.noc.model import (
     ALLOCATORS,
+    CONFIG_FIELDS,
     INJECTION_PROCESSES,
     MAX_K,
     MAX_VCS,
+    PER_ROUTER_MIN_VCS,
     ROUTING_FUNCTIONS,
+    ROUTING_MIN_VCS,
     ROUTINGS_PER_ROUTER,
     TOPOLOGIES,
     TRAFFIC_PATTERNS,
@@ -32,7 +35,7 @@ from archgym.noc.model import (
 )
 
 __all__ = [
-    "ALLOCATORS", "INJECTION_PROCESSES", "MAX_K", "MAX_VCS", "ROUTINGS_PER_ROUTER",
-    "ROUTING_FUNCTIONS", "TOPOLOGIES", "TRAFFIC_PATTERNS", "Network", "NocConfig",
+    "ALLOCATORS", "CONFIG_FIELDS", "INJECTION_PROCESSES", "MAX_K", "MAX_VCS",
+    "PER_ROUTER_MIN_VCS", "ROUTINGS_PER_ROUTER", "ROUTING_FUNCTIONS", "ROUTING_MIN_VCS", "TOPOLOGIES", "TRAFFIC_PATTERNS", "Network", "NocConfig",
     "check_routing", "check_traffic", "measure", "measure_many", "traffic_destinations",
 ]

@@ -175,28 +175,19 @@ BOOKSIM_DEFAULTS: dict[str, Value] = {
     "burst_alpha": 0.5, "burst_beta": 0.5,
 }
 
-#: Keys passed to the simulator: BookSim key -> (NocConfig field, type).
-MAPPED: dict[str, tuple[str, type]] = {
-    "topology": ("topology", str), "k": ("k", int), "routing_function": ("routing_function", str),
-    "num_vcs": ("num_vcs", int), "vc_buf_size": ("vc_buf_size", int),
-    "vc_allocator": ("vc_allocator", str), "sw_allocator": ("sw_allocator", str),
-    "credit_delay": ("credit_delay", int), "routing_delay": ("routing_delay", int),
-    "vc_alloc_delay": ("vc_alloc_delay", int), "sw_alloc_delay": ("sw_alloc_delay", int),
-    "st_final_delay": ("st_final_delay", int), "traffic": ("traffic", str),
-    "packet_size": ("packet_size", int), "injection_rate": ("injection_rate", float),
-    "injection_rate_uses_flits": ("injection_rate_uses_flits", bool),
-    "injection_process": ("injection_process", str),
-    "burst_alpha": ("burst_alpha", float), "burst_beta": ("burst_beta", float),
-    "warmup_periods": ("warmup_periods", int), "sample_period": ("sample_period", int),
-    "max_samples": ("max_samples", int), "latency_thres": ("latency_thres", float),
-    "stopping_thres": ("stopping_thres", float), "acc_stopping_thres": ("acc_stopping_thres", float),
-    "seed": ("seed", int),
-}
+#: BookSim keys passed to the simulator, each as the NocConfig field of the same
+#: name (its type and accepted values: archgym.noc.CONFIG_FIELDS).
+MAPPED: tuple[str, ...] = (
+    "topology", "k", "routing_function", "num_vcs", "vc_buf_size", "vc_allocator",
+    "sw_allocator", "credit_delay", "routing_delay", "vc_alloc_delay", "sw_alloc_delay",
+    "st_final_delay", "traffic", "packet_size", "injection_rate", "injection_rate_uses_flits",
+    "injection_process", "burst_alpha", "burst_beta", "warmup_periods", "sample_period",
+    "max_samples", "latency_thres", "stopping_thres", "acc_stopping_thres", "seed",
+)
 
-#: archgym extensions (not BookSim keys): name -> (NocConfig field, type, default).
-EXTENSIONS: dict[str, tuple[str, type, Value]] = {
-    "link_latency": ("link_latency", int, 1),
-}
+#: archgym extensions (NocConfig fields that are not BookSim keys); absent, they
+#: take NocConfig's default.
+EXTENSIONS: tuple[str, ...] = ("link_latency",)
 
 #: Keys accepted only at one value (BookSim's default, the only behaviour modelled).
 FIXED: dict[str, Value] = {
@@ -218,10 +209,6 @@ IGNORED = frozenset({"deadlock_warn_timeout"})
 #: BookSim spellings that name the same function as one of ours.
 ROUTING_ALIASES = {"dim_order": "dor"}
 
-ALLOCATORS = ("separable_input_first", "islip")
-INJECTION_PROCESSES = ("bernoulli", "on_off")
-
-
 def accepted_keys() -> list[str]:
     return sorted(set(MAPPED) | set(EXTENSIONS) | set(FIXED) | IGNORED)
 
@@ -236,22 +223,6 @@ def _same(a: Value, b: Value) -> bool:
     if isinstance(a, (int, float)) and isinstance(b, (int, float)):
         return float(a) == float(b)
     return a == b
-
-
-def _choices(key: str) -> tuple[str, ...]:
-    from archgym import noc
-
-    if key == "topology":
-        return tuple(getattr(noc, "TOPOLOGIES", ("mesh", "torus")))
-    if key == "routing_function":
-        return tuple(noc.ROUTING_FUNCTIONS)
-    if key == "traffic":
-        return tuple(noc.TRAFFIC_PATTERNS)
-    if key in ("vc_allocator", "sw_allocator"):
-        return tuple(getattr(noc, "ALLOCATORS", ALLOCATORS))
-    if key == "injection_process":
-        return tuple(getattr(noc, "INJECTION_PROCESSES", INJECTION_PROCESSES))
-    raise KeyError(key)
 
 
 def _typed(key: str, value: Value, kind: type):
@@ -339,34 +310,31 @@ def to_noc_config(settings: dict[str, Value]):
     if isinstance(settings.get("seed"), str):
         raise ConfigError(f"seed = {settings['seed']}: archgym runs are reproducible, give an "
                           "integer seed ('time' is not supported)")
+    types = {f["name"]: f["type"] for f in noc.CONFIG_FIELDS}
     fields = {}
-    for key, (field, kind) in MAPPED.items():
-        value = settings.get(key, BOOKSIM_DEFAULTS[key])
-        value = _typed(key, value, kind)
+    for key in MAPPED:
+        value = _typed(key, settings.get(key, BOOKSIM_DEFAULTS[key]), types[key])
         if key == "traffic":
             value, extra = _traffic(value)
             fields.update(extra)
-        if kind is str:
-            allowed = _choices(key)
-            if key == "routing_function":
-                if value == "none":
-                    raise ConfigError("routing_function is required (BookSim's default 'none' "
-                                      "names no function); accepted: " + ", ".join(allowed))
-                value = ROUTING_ALIASES.get(value, value)
-            if value not in allowed:
-                raise ConfigError(f"unknown {key} '{value}'; accepted: " + ", ".join(allowed))
-        fields[field] = value
-    for key, (field, kind, default) in EXTENSIONS.items():
-        fields[field] = _typed(key, settings.get(key, default), kind)
+        if key == "routing_function":
+            if value == "none":
+                raise ConfigError("routing_function is required (BookSim's default 'none' "
+                                  "names no function); accepted: " + ", ".join(noc.ROUTING_FUNCTIONS))
+            value = ROUTING_ALIASES.get(value, value)
+        fields[key] = value
+    for key in EXTENSIONS:
+        if key in settings:
+            fields[key] = _typed(key, settings[key], types[key])
     try:
         return noc.NocConfig(**fields)
-    except (TypeError, ValueError) as e:
+    except ValueError as e:
         message = str(e)
-        first = message.split(" ", 1)[0]
-        for key, (field, _) in MAPPED.items():
-            if field == first and key not in settings:
-                message += (f"; the configuration does not set {key}, so it takes BookSim's "
-                            f"default {key} = {BOOKSIM_DEFAULTS[key]}: set it explicitly")
+        words = message.split(" ", 2)
+        field = words[1] if words[0] == "unknown" and len(words) > 1 else words[0]
+        if field in MAPPED and field not in settings:
+            message += (f"; the configuration does not set {field}, so it takes BookSim's "
+                        f"default {field} = {BOOKSIM_DEFAULTS[field]}: set it explicitly")
         raise ConfigError(message) from None
 
 

@@ -28,10 +28,8 @@ Port numbering (arrays indexed by port): 0 = +x (east, to node n+1),
 
 from __future__ import annotations
 
-import math
+import dataclasses
 from collections.abc import Sequence
-from dataclasses import dataclass, fields
-from numbers import Integral, Real
 
 import numpy as np
 
@@ -39,10 +37,19 @@ from archgym import _sim
 
 _core = _sim.noc
 
+#: The configuration fields, as the C++ core defines them (``csrc/noc/config.cpp``),
+#: in order: dicts with ``name``, ``type``, ``default``, ``min``, ``max``,
+#: ``min_exclusive`` (numbers and number tuples), ``choices`` (names),
+#: ``accepted`` (the text the error messages use) and ``doc``.
+#: :class:`NocConfig` is generated from this table.
+CONFIG_FIELDS: tuple[dict, ...] = _core.CONFIG_FIELDS
 #: Routing functions accepted as ``routing_function`` (BookSim names first).
-ROUTING_FUNCTIONS: tuple[str, ...] = tuple(_core.ROUTING_FUNCTIONS)
+ROUTING_FUNCTIONS: tuple[str, ...] = _core.ROUTING_FUNCTIONS
+#: The fewest VCs of each routing function per topology (a topology that is
+#: absent: the routing does not run there), from the core's routing registry.
+ROUTING_MIN_VCS: dict[str, dict[str, int]] = _core.ROUTING_MIN_VCS
 #: Traffic patterns (BookSim definitions; ``randperm`` is a seeded random permutation).
-TRAFFIC_PATTERNS: tuple[str, ...] = tuple(_core.TRAFFIC_PATTERNS)
+TRAFFIC_PATTERNS: tuple[str, ...] = _core.TRAFFIC_PATTERNS
 #: Routings that may be mixed per router (Network.set_routing with an int array
 #: of indices into this tuple).  In per-router mode every router keeps VC 0
 #: (on a torus VCs 0-1, dateline classes) as a dimension-order XY escape channel
@@ -50,173 +57,62 @@ TRAFFIC_PATTERNS: tuple[str, ...] = tuple(_core.TRAFFIC_PATTERNS)
 #: ports: ``dor`` = the XY port, ``min_adapt`` = the XY port and a packet on the
 #: escape VC stays there, ``duato`` = the less loaded productive port first,
 #: ``random_min`` = a random productive port.  By Duato's theorem any mixture,
-#: and any change of mixture between calls, is deadlock-free.  Needs >= 2 VCs
-#: (mesh) or >= 3 (torus).  (Network-wide ``dor`` and ``min_adapt`` are
-#: BookSim's, which share the adaptive VCs; see docs/noc.md.)
-ROUTINGS_PER_ROUTER: tuple[str, ...] = tuple(_core.ROUTINGS_PER_ROUTER)
-TOPOLOGIES = ("mesh", "torus")
-ALLOCATORS = ("separable_input_first", "islip")
-INJECTION_PROCESSES = ("bernoulli", "on_off")
+#: and any change of mixture between calls, is deadlock-free.  The VCs they need
+#: per topology: :data:`PER_ROUTER_MIN_VCS`.  (Network-wide ``dor`` and
+#: ``min_adapt`` are BookSim's, which share the adaptive VCs; see docs/noc.md.)
+ROUTINGS_PER_ROUTER: tuple[str, ...] = _core.ROUTINGS_PER_ROUTER
+PER_ROUTER_MIN_VCS: dict[str, dict[str, int]] = _core.PER_ROUTER_MIN_VCS
+TOPOLOGIES: tuple[str, ...] = _core.TOPOLOGIES
+ALLOCATORS: tuple[str, ...] = _core.ALLOCATORS
+INJECTION_PROCESSES: tuple[str, ...] = _core.INJECTION_PROCESSES
 MAX_K: int = _core.MAX_K
 MAX_VCS: int = _core.MAX_VCS
-
-# Minimum VCs per routing on (mesh, torus); None = not available there.
-_MIN_VCS = {
-    "dor": (1, 2), "yx": (1, 2), "xy_yx": (2, 4), "adaptive_xy_yx": (2, 4),
-    "min_adapt": (2, 3), "duato": (2, 3), "random_min": (2, 3),
-    "romm": (2, None), "valiant": (2, None),
-}
-_TURN_MODELS = ("west_first", "north_last", "negative_first", "odd_even")
-for _name in _TURN_MODELS:
-    _MIN_VCS[_name] = (1, None)
-    _MIN_VCS[_name + "_oblivious"] = (1, None)
-
-
-def _choice(field: str, value, accepted: Sequence[str]) -> None:
-    if not isinstance(value, str) or value not in accepted:
-        raise ValueError(f"{field} {value!r} is unknown; accepted: {', '.join(accepted)}")
-
-
-def _int(field: str, value, lo: int, hi: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, Integral):
-        raise ValueError(f"{field} must be an integer between {lo} and {hi} (got {value!r})")
-    if not lo <= value <= hi:
-        raise ValueError(f"{field} must be between {lo} and {hi} (got {value})")
-
-
-def _real(field: str, value, lo: float, hi: float, lo_open: bool = False) -> None:
-    if isinstance(value, bool) or not isinstance(value, Real) or not math.isfinite(value):
-        raise ValueError(f"{field} must be a finite number in [{lo}, {hi}] (got {value!r})")
-    if value < lo or value > hi or (lo_open and value <= lo):
-        bracket = "(" if lo_open else "["
-        raise ValueError(f"{field} must be in {bracket}{lo}, {hi}] (got {value})")
 
 
 def check_routing(routing: str, topology: str, num_vcs: int, field: str = "routing_function") -> None:
     """Raise ValueError unless ``routing`` runs on ``topology`` with ``num_vcs`` VCs."""
-    _choice(field, routing, ROUTING_FUNCTIONS)
-    need = _MIN_VCS[routing][topology == "torus"]
-    if need is None:
-        raise ValueError(f"{field} {routing!r} is only available on a mesh; on a torus use one of: "
-                         "dor, yx, xy_yx, adaptive_xy_yx, min_adapt, duato, random_min")
-    if num_vcs < need:
-        raise ValueError(f"{field} {routing!r} needs at least {need} VCs on a {topology} "
-                         f"(num_vcs = {num_vcs})")
+    _core.check_routing(routing, topology, num_vcs, field)
 
 
 def check_traffic(pattern: str, k: int) -> None:
     """Raise ValueError unless ``pattern`` is known and defined for radix ``k``."""
-    _choice("traffic", pattern, TRAFFIC_PATTERNS)
-    if pattern in ("bitrev", "shuffle") and k & (k - 1):
-        raise ValueError(f"traffic {pattern!r} needs k to be a power of 2 (k = {k})")
+    _core.check_traffic(pattern, k)
 
 
-@dataclass(frozen=True)
-class NocConfig:
-    """One simulation's configuration; BookSim's key names and defaults (booksim_base.cfg).
+# ----------------------------------------------------------------- NocConfig
+_FIELD_NAMES = tuple(f["name"] for f in CONFIG_FIELDS)
 
-    Beyond BookSim's keys: ``hotspot_nodes`` (node ids; empty = the centre node
-    (k/2, k/2)) and ``hotspot_rates`` (relative weights, > 0, one per node;
-    empty = equal) for ``traffic="hotspot"``, where every packet goes to a
-    hotspot node chosen with those weights (BookSim's definition);
-    ``burst_alpha`` (P(off -> on) per cycle) and ``burst_beta`` (P(on -> off))
-    for ``injection_process="on_off"``, a two-state Markov source whose rate
-    while on is set so that the mean rate is ``injection_rate``;
-    ``watchdog_cycles``: no flit moved for this many cycles while flits are in
-    the network = deadlock; ``max_drain_periods``: cap on the drain of
-    :func:`measure`, in sample periods.
-    """
 
-    topology: str = "mesh"
-    k: int = 8
-    num_vcs: int = 4
-    vc_buf_size: int = 8
-    routing_function: str = "dor"
-    traffic: str = "uniform"
-    packet_size: int = 1
-    injection_rate: float = 0.02
-    injection_rate_uses_flits: bool = True
-    injection_process: str = "bernoulli"
-    burst_alpha: float = 0.5
-    burst_beta: float = 0.5
-    routing_delay: int = 1
-    vc_alloc_delay: int = 1
-    sw_alloc_delay: int = 1
-    st_final_delay: int = 1
-    credit_delay: int = 1
-    link_latency: int = 1
-    vc_allocator: str = "separable_input_first"
-    sw_allocator: str = "separable_input_first"
-    warmup_periods: int = 3
-    sample_period: int = 1000
-    max_samples: int = 10
-    latency_thres: float = 500.0
-    stopping_thres: float = 0.05
-    acc_stopping_thres: float = 0.05
-    seed: int = 42
-    hotspot_nodes: tuple = ()
-    hotspot_rates: tuple = ()
-    watchdog_cycles: int = 1000
-    max_drain_periods: int = 100
+def _to_core(config) -> _core.Config:
+    """The C++ Config of these field values (wrong types rejected, field by field)."""
+    return _core.Config(**{name: getattr(config, name) for name in _FIELD_NAMES})
 
-    def __post_init__(self):
-        # Tuples (hashable, frozen) even when lists are passed.
-        object.__setattr__(self, "hotspot_nodes", tuple(self.hotspot_nodes))
-        object.__setattr__(self, "hotspot_rates", tuple(self.hotspot_rates))
-        _choice("topology", self.topology, TOPOLOGIES)
-        _int("k", self.k, 2, MAX_K)
-        _int("num_vcs", self.num_vcs, 1, MAX_VCS)
-        _int("vc_buf_size", self.vc_buf_size, 1, 64)
-        check_routing(self.routing_function, self.topology, self.num_vcs)
-        check_traffic(self.traffic, self.k)
-        _int("packet_size", self.packet_size, 1, 256)
-        _real("injection_rate", self.injection_rate, 0.0, 1.0)
-        if not isinstance(self.injection_rate_uses_flits, (bool, np.bool_)):
-            raise ValueError("injection_rate_uses_flits must be a bool")
-        _choice("injection_process", self.injection_process, INJECTION_PROCESSES)
-        _real("burst_alpha", self.burst_alpha, 0.0, 1.0, lo_open=True)
-        _real("burst_beta", self.burst_beta, 0.0, 1.0, lo_open=True)
-        for name in ("routing_delay", "vc_alloc_delay", "credit_delay"):
-            _int(name, getattr(self, name), 0, 16)
-        for name in ("sw_alloc_delay", "st_final_delay", "link_latency"):
-            _int(name, getattr(self, name), 1, 16)
-        _choice("vc_allocator", self.vc_allocator, ALLOCATORS)
-        _choice("sw_allocator", self.sw_allocator, ALLOCATORS)
-        _int("warmup_periods", self.warmup_periods, 1, 1000)
-        _int("sample_period", self.sample_period, 1, 10_000_000)
-        _int("max_samples", self.max_samples, self.warmup_periods + 1, 100_000)
-        _real("latency_thres", self.latency_thres, 0.0, 1e12, lo_open=True)
-        _real("stopping_thres", self.stopping_thres, 0.0, 1e6)
-        _real("acc_stopping_thres", self.acc_stopping_thres, 0.0, 1e6)
-        _int("seed", self.seed, 0, 2**64 - 1)
-        n = self.k * self.k
-        for h in self.hotspot_nodes:
-            _int("hotspot_nodes", h, 0, n - 1)
-        if self.hotspot_rates and len(self.hotspot_rates) != len(self.hotspot_nodes):
-            raise ValueError("hotspot_rates must be empty or have one weight per hotspot node "
-                             f"({len(self.hotspot_nodes)} nodes, {len(self.hotspot_rates)} rates)")
-        for w in self.hotspot_rates:
-            _real("hotspot_rates", w, 0.0, 1e12, lo_open=True)
-        _int("watchdog_cycles", self.watchdog_cycles, 200, 100_000_000)
-        _int("max_drain_periods", self.max_drain_periods, 1, 1_000_000)
-        _core.validate(self._core())  # the C++ checks (on/off rate limit, ...)
 
-    def _core(self):
-        c = _core.Config()
-        for f in fields(self):
-            value = getattr(self, f.name)
-            if f.name == "hotspot_nodes":
-                value = [int(v) for v in value]
-            elif f.name == "hotspot_rates":
-                value = [float(v) for v in value]
-            elif isinstance(value, (bool, np.bool_)):
-                value = bool(value)
-            elif isinstance(value, Integral):
-                value = int(value)
-            elif isinstance(value, Real):
-                value = float(value)
-            setattr(c, f.name, value)
-        return c
+def _post_init(self) -> None:
+    core = _to_core(self)
+    _core.validate(core)  # the limits, names and rules between fields
+    for name in _FIELD_NAMES:  # keep the values as C++ holds them (tuples for lists)
+        value = getattr(core, name)
+        object.__setattr__(self, name, tuple(value) if isinstance(value, list) else value)
+
+
+def _doc() -> str:
+    lines = ["One simulation's configuration; BookSim's key names and defaults (booksim_base.cfg).",
+             "",
+             "Generated from the C++ definition of the fields (CONFIG_FIELDS); the core",
+             "validates every value and raises ValueError naming the field.  Fields",
+             "(default; accepted values; meaning):", ""]
+    for f in CONFIG_FIELDS:
+        lines.append(f"* ``{f['name']}`` ({f['default']!r}; {f['accepted']}): {f['doc']}")
+    return "\n".join(lines)
+
+
+NocConfig = dataclasses.make_dataclass(
+    "NocConfig",
+    [(f["name"], f["type"], dataclasses.field(default=f["default"])) for f in CONFIG_FIELDS],
+    namespace={"__post_init__": _post_init, "_core": _to_core, "__doc__": _doc(),
+               "__module__": __name__},
+    frozen=True)
 
 
 def measure(config: NocConfig) -> dict:
@@ -245,7 +141,6 @@ def measure_many(configs: Sequence[NocConfig], threads: int = 0) -> list[dict]:
     for i, c in enumerate(configs):
         if not isinstance(c, NocConfig):
             raise ValueError(f"configs[{i}] is not a NocConfig")
-    _int("threads", threads, 0, 4096)
     return _core.measure_many([c._core() for c in configs], threads)
 
 
@@ -302,15 +197,12 @@ class Network:
         [k*k, 5] (mean occupancy of input ports 0..4 as a fraction of V*B);
         ``status`` "ok" or "deadlock" (the watchdog fired; sticky).
         """
-        _int("cycles", cycles, 0, 2**40)
-        return self._net.run(int(cycles))
+        return self._net.run(cycles)
 
     def set_injection_rate(self, rate: float) -> None:
-        _real("injection_rate", rate, 0.0, 1.0)
-        self._net.set_injection_rate(float(rate))
+        self._net.set_injection_rate(rate)
 
     def set_traffic(self, pattern: str) -> None:
-        check_traffic(pattern, self.config.k)
         self._net.set_traffic(pattern)
 
     def set_routing(self, routing: str | np.ndarray) -> None:
@@ -318,28 +210,21 @@ class Network:
         with), or an int array [k*k] of indices into :data:`ROUTINGS_PER_ROUTER`
         (each router routes every head flit with its own algorithm)."""
         if isinstance(routing, str):
-            check_routing(routing, self.config.topology, self.config.num_vcs, "routing")
             self._net.set_routing(routing)
             self._routing = routing
             return
         arr = np.asarray(routing)
-        if arr.dtype.kind not in "iu" or arr.shape != (self._n,):
+        if arr.dtype.kind not in "iu" or arr.ndim != 1:
             raise ValueError(f"set_routing needs a routing name or an integer array of shape "
                              f"({self._n},) indexing ROUTINGS_PER_ROUTER {ROUTINGS_PER_ROUTER}; "
                              f"got dtype {arr.dtype}, shape {arr.shape}")
-        if arr.size and (arr.min() < 0 or arr.max() >= len(ROUTINGS_PER_ROUTER)):
-            raise ValueError(f"per-router routing indices must be between 0 and "
-                             f"{len(ROUTINGS_PER_ROUTER) - 1} ({', '.join(ROUTINGS_PER_ROUTER)})")
-        check_routing("min_adapt", self.config.topology, self.config.num_vcs, "per-router routing")
-        arr = np.ascontiguousarray(arr, dtype=np.int32)
+        arr = np.ascontiguousarray(arr, dtype=np.int64)
         self._net.set_routing_per_router(arr)
-        self._routing = arr.copy()
+        self._routing = arr.astype(np.int32)
 
     def send(self, src: int, dst: int) -> None:
         """Queue one packet from ``src`` to ``dst``, created now (whatever the traffic pattern)."""
-        _int("src", src, 0, self._n - 1)
-        _int("dst", dst, 0, self._n - 1)
-        self._net.send(int(src), int(dst))
+        self._net.send(src, dst)
 
     def set_generation(self, on: bool) -> None:
         """Stop or resume random packet generation (queued and in-flight packets continue)."""

@@ -14,12 +14,13 @@ models and splits.  Nothing here imports torch.
 
 from archgym.quant.cost import DESIGNS, OBJECTIVES, PRESETS, AcceleratorPreset, HardwareCost
 from archgym.quant.data import DatasetNotInstalledError, fashion_mnist_available, load_split
-from archgym.quant.models import (FLOAT_BITS, MODELS, LayerSpec, ModelFile, QuantModel, calibrate, load_model,
-                                  read_model_file)
+from archgym.quant.models import (FLOAT_BITS, KINDS, MAX_INT_BITS, MODELS, WORKLOAD_NAMES, LayerSpec, ModelFile,
+                                  QuantModel, calibrate, load_model, read_model_file)
 from archgym.quant.reference import fixed_point, quantize_weights, reference_forward
 
 __all__ = [
-    "AcceleratorPreset", "DESIGNS", "DatasetNotInstalledError", "FLOAT_BITS", "HardwareCost", "LayerSpec",
-    "MODELS", "ModelFile", "OBJECTIVES", "PRESETS", "QuantModel", "calibrate", "fashion_mnist_available",
-    "fixed_point", "load_model", "load_split", "quantize_weights", "read_model_file", "reference_forward",
+    "AcceleratorPreset", "DESIGNS", "DatasetNotInstalledError", "FLOAT_BITS", "HardwareCost", "KINDS", "LayerSpec",
+    "MAX_INT_BITS", "MODELS", "ModelFile", "OBJECTIVES", "PRESETS", "QuantModel", "WORKLOAD_NAMES", "calibrate",
+    "fashion_mnist_available", "fixed_point", "load_model", "load_split", "quantize_weights", "read_model_file",
+    "reference_forward",
 ]

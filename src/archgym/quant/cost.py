@@ -47,9 +47,9 @@ class AcceleratorPreset:
     e_l2_pj_per_bit: float
     e_dram_pj_per_bit: float
 
-    def core_vector(self) -> np.ndarray:
-        return np.array([self.dram_bits_per_cycle, self.freq_hz, self.e_bitop_pj, self.e_brick_pj,
-                         self.e_l1_pj_per_bit, self.e_l2_pj_per_bit, self.e_dram_pj_per_bit], dtype=np.float64)
+    def core_fields(self) -> dict[str, float]:
+        """The constants the core takes: {name: value} for its COST_PRESET_FIELDS."""
+        return {name: float(getattr(self, name)) for name in _core.COST_PRESET_FIELDS}
 
 
 PRESETS = {
@@ -63,18 +63,18 @@ PRESETS = {
                                e_bitop_pj=0.004, e_brick_pj=0.016, e_l1_pj_per_bit=0.02,
                                e_l2_pj_per_bit=0.15, e_dram_pj_per_bit=4.0),
 }
-COST_COLUMNS = ("macs", "weights", "in_elems", "out_elems", "cycles8", "l1_in", "l1_w", "l1_out",
-                "l2_in", "l2_w", "l2_out")
+#: Columns of :func:`cost_layers`, in the core's order (its COST_LAYER_FIELDS).
+COST_COLUMNS: tuple[str, ...] = tuple(_core.COST_LAYER_FIELDS)
 
 
-def _maestro_layer(spec, g) -> tuple[cm.Layer, str]:
+def _maestro_layer(spec, conv_h: int, conv_w: int) -> tuple[cm.Layer, str]:
     """The layer as the MAESTRO-style engine sees it (stride-aware: the stride-1 layer
     with the same output size, as HWResource's stride_aware) and its dataflow."""
     if spec.kind == "linear":
         return cm.Layer(K=spec.out_channels, C=spec.in_channels, Y=1, X=1, R=1, S=1), "dla"
     k = spec.kernel
-    y = int(g[4]) + k - 1  # conv output rows + k - 1
-    x = int(g[5]) + k - 1
+    y = conv_h + k - 1  # conv output rows + k - 1
+    x = conv_w + k - 1
     if spec.kind == "dwconv":
         return cm.Layer(K=spec.out_channels, C=spec.in_channels, Y=y, X=x, R=k, S=k, depthwise=True), "dpt"
     return cm.Layer(K=spec.out_channels, C=spec.in_channels, Y=y, X=x, R=k, S=k), "dla"
@@ -85,13 +85,15 @@ def cost_layers(model, preset: AcceleratorPreset) -> np.ndarray:
     rows = []
     hw = cm.Hardware(num_pes=preset.pes)
     consts = cm.confuciux_constants(pes=preset.pes, tile=preset.tile)
+    g = model.geometry
     for l, spec in enumerate(model.layers):
-        layer, df = _maestro_layer(spec, model.geometry[l])
+        layer, df = _maestro_layer(spec, int(g["conv_h"][l]), int(g["conv_w"][l]))
         r = cm.evaluate(layer, cm.DATAFLOWS[df], hw, consts)
-        rows.append([model.macs[l], model.num_weights[l], model.in_elems[l], model.out_elems[l],
-                     r["runtime"], r["input_l1_read"], r["filter_l1_read"],
-                     r["output_l1_read"] + r["output_l1_write"], r["input_l2_read"], r["filter_l2_read"],
-                     r["output_l2_write"]])
+        row = {"macs": model.macs[l], "weights": model.num_weights[l], "in_elems": model.in_elems[l],
+               "out_elems": model.out_elems[l], "cycles8": r["runtime"], "l1_in": r["input_l1_read"],
+               "l1_w": r["filter_l1_read"], "l1_out": r["output_l1_read"] + r["output_l1_write"],
+               "l2_in": r["input_l2_read"], "l2_w": r["filter_l2_read"], "l2_out": r["output_l2_write"]}
+        rows.append([row[name] for name in COST_COLUMNS])
     return np.array(rows, dtype=np.int64)
 
 
@@ -119,7 +121,7 @@ class HardwareCost:
         self.design = design
         self.model = model
         self.num_layers = model.num_layers
-        self.core = _core.CostModel(self.layers, self.preset.core_vector(), DESIGNS[design])
+        self.core = _core.CostModel(self.layers, self.preset.core_fields(), DESIGNS[design])
 
     def __repr__(self) -> str:
         return f"HardwareCost({self.model.name!r}, preset={self.preset.name!r}, design={self.design!r})"

@@ -39,11 +39,14 @@ from archgym.quant import data as qdata
 _core = _sim.quant
 
 FORMAT = "archgym-quant-model/1"
-FLOAT_BITS = 32
+#: The bits that mean "float" (weights or activations not quantized); integer bits are 1..MAX_INT_BITS.
+FLOAT_BITS: int = _core.FLOAT_BITS
+MAX_INT_BITS: int = _core.MAX_INT_BITS
 #: Shipped models: name -> file in archgym/quant/data.
 MODELS = {"digits_cnn": "digits_cnn.npz", "fashion_lenet": "fashion_lenet.npz"}
-KINDS = {"conv": 0, "dwconv": 1, "linear": 2}
-POOLS = {None: 0, "max": 1, "avg": 2}
+#: Layer kinds and poolings as the core names them (a model file writes no pooling as null).
+KINDS: tuple[str, ...] = tuple(_core.LAYER_KINDS)
+POOLS: tuple[str | None, ...] = tuple(None if p == "none" else p for p in _core.POOLS)
 CALIBRATIONS = ("mse", "max")
 #: MSE calibration: candidate clips are max * k / 100 for these k.
 MSE_CANDIDATES = np.arange(10, 101)
@@ -65,9 +68,11 @@ class LayerSpec:
     pool: str | None = None
     pool_size: int = 1
 
-    def core_tuple(self) -> tuple:
-        return (KINDS[self.kind], self.in_channels, self.out_channels, self.kernel, self.stride,
-                self.padding, self.relu, POOLS[self.pool], self.pool_size)
+    def core_fields(self) -> dict:
+        """The layer as the core takes it: {name: value} for the core's LAYER_FIELDS."""
+        fields = {name: getattr(self, name) for name in _core.LAYER_FIELDS}
+        fields["pool"] = "none" if self.pool is None else self.pool
+        return fields
 
     def weight_shape(self) -> tuple[int, ...]:
         if self.kind == "linear":
@@ -87,8 +92,9 @@ def _layer_from_dict(i: int, d) -> LayerSpec:
     for key, default in (("in_channels", None), ("out_channels", None), ("kernel", 1), ("stride", 1),
                          ("padding", 0), ("pool_size", 1)):
         v = d.get(key, default)
-        if isinstance(v, bool) or not isinstance(v, int) or not 0 <= v <= 4096:
-            raise ValueError(f"arch[{i}].{key} must be an integer in 0..4096, got {v!r}")
+        # Any int up to the core's MAX_DIM crosses the binding; the core checks each field's range.
+        if isinstance(v, bool) or not isinstance(v, int) or not 0 <= v <= _core.MAX_DIM:
+            raise ValueError(f"arch[{i}].{key} must be an integer in 0..{_core.MAX_DIM}, got {v!r}")
         ints[key] = v
     relu = d.get("relu", True)
     if not isinstance(relu, bool):
@@ -183,7 +189,7 @@ def _parse(arrays: dict, path: str) -> ModelFile:
 
 def _core_model(mf: ModelFile, act_ranges: np.ndarray):
     try:
-        return _core.Model(mf.input_shape, mf.full_scale, [l.core_tuple() for l in mf.layers],
+        return _core.Model(mf.input_shape, mf.full_scale, [l.core_fields() for l in mf.layers],
                            [w.ravel() for w in mf.weights], [b.ravel() for b in mf.biases],
                            np.ascontiguousarray(act_ranges, dtype=np.float64))
     except ValueError as exc:
@@ -200,13 +206,13 @@ def mse_clip(values: np.ndarray) -> np.ndarray:
     """
     v = np.sort(np.asarray(values, dtype=np.float64).ravel())
     if v.size == 0 or not v[-1] > 0:
-        return np.ones(8)
+        return np.ones(MAX_INT_BITS)
     if v.size > MSE_SAMPLES:
         v = v[np.linspace(0, v.size - 1, MSE_SAMPLES).round().astype(np.int64)]
     top = v[-1]
     clips = top * MSE_CANDIDATES[::-1] / 100.0  # largest first: ties keep the larger clip
-    out = np.empty(8)
-    for a in range(1, 9):
+    out = np.empty(MAX_INT_BITS)
+    for a in range(1, MAX_INT_BITS + 1):
         qmax = 2.0 ** a - 1
         best, best_err = clips[0], np.inf
         for c in clips:
@@ -222,7 +228,7 @@ def calibrate(trace: list[np.ndarray], method: str = "mse") -> np.ndarray:
     """Activation ranges (L, 8) from float layer inputs recorded on calibration images."""
     if method not in CALIBRATIONS:
         raise ValueError(f"unknown calibration {method!r}; allowed: {', '.join(CALIBRATIONS)}")
-    ranges = np.ones((len(trace), 8))
+    ranges = np.ones((len(trace), MAX_INT_BITS))
     for l, x in enumerate(trace):
         if method == "max":
             top = float(np.max(x, initial=0.0))
@@ -247,7 +253,7 @@ class QuantModel:
         self.layers = mf.layers
         self.num_layers = len(mf.layers)
         self.calibration = calibration
-        probe = _core_model(mf, np.ones((self.num_layers, 8)))
+        probe = _core_model(mf, np.ones((self.num_layers, MAX_INT_BITS)))
         if calibration_images is None:
             calibration_images, _ = qdata.load_split(mf.dataset, "calibration")
         calibration_images = self._images(calibration_images, probe)
@@ -256,13 +262,13 @@ class QuantModel:
         #: float64 (L, 8): clip range of layer l's input at 1..8 bits.
         self.act_ranges = calibrate(trace, calibration)
         self.core = _core_model(mf, self.act_ranges)
-        g = self.core.geometry()
-        #: int64 (L, 9): in_c, in_h, in_w, out_c, conv_h, conv_w, out_h, out_w, fan_in
-        self.geometry = g
-        self.macs = g[:, 3] * g[:, 4] * g[:, 5] * g[:, 8]
+        #: {name: int64 (L,)}: in_c, in_h, in_w, out_c, conv_h, conv_w (before pooling),
+        #: out_h, out_w (after pooling), fan_in (the core's GEOMETRY_FIELDS).
+        self.geometry = g = self.core.geometry()
+        self.macs = g["out_c"] * g["conv_h"] * g["conv_w"] * g["fan_in"]
         self.num_weights = np.array([w.size for w in mf.weights], dtype=np.int64)
-        self.in_elems = g[:, 0] * g[:, 1] * g[:, 2]
-        self.out_elems = g[:, 3] * g[:, 6] * g[:, 7]
+        self.in_elems = g["in_c"] * g["in_h"] * g["in_w"]
+        self.out_elems = g["out_c"] * g["out_h"] * g["out_w"]
         self._splits: dict[str, tuple[np.ndarray, np.ndarray]] = {}
 
     def __repr__(self) -> str:
@@ -296,12 +302,9 @@ class QuantModel:
                 raise ValueError(f"{name} must have one entry per layer ({self.num_layers}), got shape {arr.shape}")
             if arr.dtype.kind == "f" and not (np.isfinite(arr).all() and (arr == np.round(arr)).all()):
                 raise ValueError(f"{name} must hold integers")
-            arr = arr.astype(np.int64)
-            bad = ~(((arr >= 1) & (arr <= 8)) | (arr == FLOAT_BITS))
-            if bad.any():
-                i = int(np.flatnonzero(bad)[0])
-                raise ValueError(f"{name}[{i}] must be in 1..8 or 32 (float), got {arr[i]}")
-            out.append(np.ascontiguousarray(arr))
+            arr = np.ascontiguousarray(arr.astype(np.int64))
+            _core.check_bits(name, arr)
+            out.append(arr)
         return out[0], out[1]
 
     def forward(self, images, wbits, abits, threads: int = 0, trace: bool = False) -> dict:
@@ -345,16 +348,22 @@ class QuantModel:
         """Per-layer description (kind, channels, kernel, stride, weights, MACs, feature map)."""
         rows = []
         for l, spec in enumerate(self.layers):
-            g = self.geometry[l]
+            g = {name: int(v[l]) for name, v in self.geometry.items()}
             rows.append(dict(index=l, kind=spec.kind, in_channels=spec.in_channels,
                              out_channels=spec.out_channels, kernel=spec.kernel, stride=spec.stride,
                              padding=spec.padding, pool=spec.pool, pool_size=spec.pool_size,
-                             in_h=int(g[1]), in_w=int(g[2]), out_h=int(g[6]), out_w=int(g[7]),
+                             in_h=g["in_h"], in_w=g["in_w"], out_h=g["out_h"], out_w=g["out_w"],
                              weights=int(self.num_weights[l]), macs=int(self.macs[l])))
         return rows
 
 
+#: The shipped models under archgym's unified workload names (``archgym.workloads.names("quant")``):
+#: "quant/<model>", e.g. "quant/digits_cnn".
+WORKLOAD_NAMES = {f"quant/{name}": name for name in MODELS}
+
+
 def model_path(name: str) -> Path:
+    name = WORKLOAD_NAMES.get(name, name)
     if name not in MODELS:
         raise ValueError(f"unknown model {name!r}; allowed: {', '.join(MODELS)} (or a path to a .npz file)")
     return Path(str(resources.files("archgym.quant") / "data" / MODELS[name]))
@@ -366,7 +375,8 @@ def _load_cached(path: str, calibration: str) -> QuantModel:
 
 
 def load_model(name: str = "digits_cnn", calibration: str = "mse") -> QuantModel:
-    """A shipped model by name (``digits_cnn``, ``fashion_lenet``) or a model file path.
+    """A shipped model by name (``digits_cnn``, ``fashion_lenet``, or the unified ``quant/digits_cnn``, ...)
+    or a model file path.
 
     Cached per (file, calibration): the returned object is shared, treat it as read-only.
     Fashion-MNIST models raise :class:`archgym.quant.data.DatasetNotInstalledError`
@@ -374,6 +384,7 @@ def load_model(name: str = "digits_cnn", calibration: str = "mse") -> QuantModel
     """
     if calibration not in CALIBRATIONS:
         raise ValueError(f"unknown calibration {calibration!r}; allowed: {', '.join(CALIBRATIONS)}")
+    name = WORKLOAD_NAMES.get(name, name)
     path = model_path(name) if name in MODELS else Path(name)
     if name not in MODELS and not path.is_file():
         raise ValueError(f"unknown model {name!r}: neither a shipped model ({', '.join(MODELS)}) nor a file")

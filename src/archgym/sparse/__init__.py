@@ -16,6 +16,7 @@ Design document: ``docs/design/sparse.md``; user guide: ``docs/sparse.md``.
 """
 
 from archgym.sparse.model import (
+    ACCELERATOR_FIELDS,
     ARRAYS,
     CONVERSION_SITES,
     DATAFLOW_ORDERS,
@@ -46,7 +47,7 @@ from archgym.sparse.model import (
 )
 
 __all__ = [
-    "ARRAYS", "Accelerator", "CONVERSION_SITES", "DATAFLOWS", "DATAFLOW_ORDERS", "Encoded",
+    "ACCELERATOR_FIELDS", "ARRAYS", "Accelerator", "CONVERSION_SITES", "DATAFLOWS", "DATAFLOW_ORDERS", "Encoded",
     "FEATURE_NAMES", "FORMATS", "GRID_FIELDS", "IllegalAction", "OPS", "ORDERS", "Precision",
     "Problem", "SW_KINDS", "TRAVERSABLE", "WORK_FIELDS", "conversion_work", "convert", "cost",
     "decode", "encode", "features", "legal", "load_sw_conversion", "storage", "storage_table",

@@ -303,19 +303,25 @@ class Network:
 #: Networks for :func:`load_network`: ``mlp_digits_<P>`` (P an integer 0..99) and
 #: ``mlp_digits_2of4``; these are the listed ones.
 NETWORKS = tuple(f"mlp_digits_{p}" for p in (0, *PRUNE_LEVELS)) + ("mlp_digits_2of4",)
+#: The family of the networks in archgym's unified workload names, as of their layers'
+#: matrices: "pruned/mlp_digits_90" is the network "mlp_digits_90".
+NETWORK_FAMILY = "pruned"
 
 
 def load_network(name: str = "mlp_digits_90", batch: int = 64) -> Network:
-    """The digits MLP with every layer pruned the same way, and ``batch`` test images."""
-    match = re.fullmatch(r"mlp_digits_(\d{1,2}|2of4)", str(name))
+    """The digits MLP with every layer pruned the same way, and ``batch`` test images.
+
+    ``name``: ``mlp_digits_<P>`` or ``mlp_digits_2of4``, or its unified name ``pruned/mlp_digits_<P>``.
+    """
+    match = re.fullmatch(rf"(?:{NETWORK_FAMILY}/)?(mlp_digits_(\d{{1,2}}|2of4))", str(name))
     if not match:
         raise ValueError(f"unknown network {name!r}; available: {', '.join(NETWORKS)} "
-                         "(mlp_digits_<P> for any integer P in 0..99)")
+                         f"(mlp_digits_<P> for any integer P in 0..99; {NETWORK_FAMILY}/ before it is optional)")
     mlp = _mlp()
     n_test = mlp["test_labels"].shape[0]
     if isinstance(batch, bool) or not isinstance(batch, (int, np.integer)) or not 1 <= batch <= n_test:
         raise ValueError(f"batch must be an integer in [1, {n_test}], got {batch!r}")
-    level = match.group(1)
+    name, level = match.groups()
     weights = tuple(_canonical(_pruned_dense(layer, level)) for layer in MLP_LAYERS)
     biases = tuple(mlp[f"b{i}"].copy() for i in (1, 2, 3))
     inputs = np.ascontiguousarray((mlp["test_images"][:batch].T / np.float32(16.0)).astype(np.float32))

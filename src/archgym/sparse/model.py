@@ -44,8 +44,9 @@ FEATURE_NAMES: tuple[str, ...] = tuple(_core.FEATURE_NAMES)
 #: Kinds of software conversion calibrated against scipy (``sw_conversion.json``).
 SW_KINDS: tuple[str, ...] = tuple(_core.SW_KINDS)
 #: Work counters of a conversion (see docs/sparse.md "Conversion work").
-WORK_FIELDS: tuple[str, ...] = ("elements_scanned", "elements_written", "nnz_moved",
-                                "rows_touched", "passes")
+WORK_FIELDS: tuple[str, ...] = tuple(_core.WORK_FIELDS)
+#: The accelerator's scalar fields, named as the core names them.
+ACCELERATOR_FIELDS: tuple[str, ...] = tuple(_core.ACCELERATOR_FIELDS)
 #: Columns of ``Problem.cost_grid``'s integer array.
 GRID_FIELDS: tuple[str, ...] = tuple(_core.GRID_FIELDS)
 #: The arrays of each format, as in ``Encoded.arrays``.
@@ -87,11 +88,9 @@ def _code(table: Mapping[str, int], name: Any, what: str) -> int:
         raise ValueError(f"unknown {what} {name!r}; expected one of {', '.join(table)}") from None
 
 
-def _positive_int(name: str, value: Any, lo: int, hi: int) -> int:
+def _integer(name: str, value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise ValueError(f"{name} must be an integer in {lo}..{hi}, got {value!r}")
-    if not lo <= int(value) <= hi:
-        raise ValueError(f"{name} must be in {lo}..{hi}, got {value}")
+        raise ValueError(f"{name} must be an integer, got {value!r}")
     return int(value)
 
 
@@ -111,28 +110,25 @@ class Precision:
     bcsr_block    (r, c) of BCSR (1..65536 each).
     """
 
-    value_bits: int = 32
-    index_bits: int | None = None
-    pointer_bits: int = 32
-    rlc_run_bits: int = 4
-    bcsr_block: tuple[int, int] = (4, 4)
+    value_bits: int = _core.PRECISION_DEFAULTS["value_bits"]
+    index_bits: int | None = _core.PRECISION_DEFAULTS["index_bits"]
+    pointer_bits: int = _core.PRECISION_DEFAULTS["pointer_bits"]
+    rlc_run_bits: int = _core.PRECISION_DEFAULTS["rlc_run_bits"]
+    bcsr_block: tuple[int, int] = _core.PRECISION_DEFAULTS["bcsr_block"]
 
     def __post_init__(self) -> None:
-        _positive_int("value_bits", self.value_bits, 1, 64)
-        if self.index_bits is not None:
-            _positive_int("index_bits", self.index_bits, 1, 64)
-        _positive_int("pointer_bits", self.pointer_bits, 1, 64)
-        _positive_int("rlc_run_bits", self.rlc_run_bits, 2, 8)
+        # Types here; the ranges are the core's (Precision.validate).
         try:
             r, c = self.bcsr_block
         except (TypeError, ValueError):
             raise ValueError(f"bcsr_block must be a pair (r, c), got {self.bcsr_block!r}") from None
-        _positive_int("bcsr_block[0]", r, 1, 65536)
-        _positive_int("bcsr_block[1]", c, 1, 65536)
-        object.__setattr__(self, "bcsr_block", (int(r), int(c)))
+        object.__setattr__(self, "bcsr_block", (_integer("bcsr_block[0]", r), _integer("bcsr_block[1]", c)))
         object.__setattr__(self, "_core", _core.Precision(
-            int(self.value_bits), int(self.index_bits or 0), int(self.pointer_bits),
-            int(self.rlc_run_bits), int(r), int(c)))
+            value_bits=_integer("value_bits", self.value_bits),
+            index_bits=None if self.index_bits is None else _integer("index_bits", self.index_bits),
+            pointer_bits=_integer("pointer_bits", self.pointer_bits),
+            rlc_run_bits=_integer("rlc_run_bits", self.rlc_run_bits),
+            block_rows=self.bcsr_block[0], block_cols=self.bcsr_block[1]))
 
 
 _DEFAULT_PRECISION = Precision()
@@ -448,13 +444,6 @@ def _sw_default() -> dict[str, tuple[float, float, float]]:
     return _SW_DEFAULT
 
 
-_ACCEL_FIELDS = ("macs_per_cycle", "bandwidth_bytes_per_cycle", "buffer_bytes",
-                 "conversion_elems_per_cycle", "frequency_ghz", "compares_per_cycle",
-                 "merges_per_cycle", "scan_elems_per_cycle", "energy_mac_pj", "energy_compare_pj",
-                 "energy_buffer_pj", "energy_dram_byte_pj", "energy_convert_pj", "host_power_w",
-                 "spill_penalty")
-
-
 @dataclass(frozen=True)
 class Accelerator:
     """The modelled accelerator (defaults and their sources: docs/sparse.md).
@@ -474,31 +463,32 @@ class Accelerator:
     per_nnz_s); ``None`` loads the calibration in ``sw_conversion.json``.
     """
 
-    macs_per_cycle: int = 64
-    bandwidth_bytes_per_cycle: float = 64.0
-    buffer_bytes: int = 1 << 20
-    conversion_elems_per_cycle: float = 16.0
-    frequency_ghz: float = 1.0
-    compares_per_cycle: float = 64.0
-    merges_per_cycle: float = 64.0
-    scan_elems_per_cycle: float = 64.0
-    energy_mac_pj: float = 4.6
-    energy_compare_pj: float = 0.1
-    energy_buffer_pj: float = 5.0
-    energy_dram_byte_pj: float = 160.0
-    energy_convert_pj: float = 10.0
-    host_power_w: float = 15.0
-    spill_penalty: float = 1.0
+    macs_per_cycle: float = _core.ACCELERATOR_DEFAULTS["macs_per_cycle"]
+    bandwidth_bytes_per_cycle: float = _core.ACCELERATOR_DEFAULTS["bandwidth_bytes_per_cycle"]
+    buffer_bytes: float = _core.ACCELERATOR_DEFAULTS["buffer_bytes"]
+    conversion_elems_per_cycle: float = _core.ACCELERATOR_DEFAULTS["conversion_elems_per_cycle"]
+    frequency_ghz: float = _core.ACCELERATOR_DEFAULTS["frequency_ghz"]
+    compares_per_cycle: float = _core.ACCELERATOR_DEFAULTS["compares_per_cycle"]
+    merges_per_cycle: float = _core.ACCELERATOR_DEFAULTS["merges_per_cycle"]
+    scan_elems_per_cycle: float = _core.ACCELERATOR_DEFAULTS["scan_elems_per_cycle"]
+    energy_mac_pj: float = _core.ACCELERATOR_DEFAULTS["energy_mac_pj"]
+    energy_compare_pj: float = _core.ACCELERATOR_DEFAULTS["energy_compare_pj"]
+    energy_buffer_pj: float = _core.ACCELERATOR_DEFAULTS["energy_buffer_pj"]
+    energy_dram_byte_pj: float = _core.ACCELERATOR_DEFAULTS["energy_dram_byte_pj"]
+    energy_convert_pj: float = _core.ACCELERATOR_DEFAULTS["energy_convert_pj"]
+    host_power_w: float = _core.ACCELERATOR_DEFAULTS["host_power_w"]
+    spill_penalty: float = _core.ACCELERATOR_DEFAULTS["spill_penalty"]
     sw_conversion: Mapping[str, tuple[float, float, float]] | None = field(
         default=None, hash=False)
 
     def __post_init__(self) -> None:
-        params = []
-        for name in _ACCEL_FIELDS:
+        # Types here; the bounds (> 0, >= 0, finite) are the core's (Accelerator::validate).
+        params = {}
+        for name in ACCELERATOR_FIELDS:
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)):
                 raise ValueError(f"{name} must be a number, got {v!r}")
-            params.append(float(v))
+            params[name] = float(v)
         sw = dict(_sw_default())
         if self.sw_conversion is not None:
             for k, c in dict(self.sw_conversion).items():
@@ -548,15 +538,21 @@ def legal(op: str, fmt_a: str, fmt_b: str, dataflow: str, conversion: str,
     return (not reason, reason)
 
 
+def _fmt_c(fmt_c: str | None) -> int | None:
+    return None if fmt_c is None else _code(_FMT, fmt_c, "format")
+
+
 class Problem:
     """One ``C = A @ B`` with its statistics computed once (C++ side).
 
     ``A``: 2-D array or scipy sparse matrix.  ``B``: for ``spmv`` a vector (1-D, or
     one column); for ``spmm`` a (usually dense) 2-D array; for ``spgemm`` a sparse
-    matrix.  Every :meth:`cost` call is then O(1).
+    matrix.  ``C`` (optional, M x N): the output as it is written (e.g. after a
+    bias and ReLU), which ``cost(fmt_c=...)`` charges at its exact storage in
+    ``fmt_c``.  Every :meth:`cost` call is then O(1).
     """
 
-    def __init__(self, A: Any, B: Any, op: str, precision: Precision | None = None):
+    def __init__(self, A: Any, B: Any, op: str, precision: Precision | None = None, C: Any = None):
         opc = _code(_OP, op, "op")
         self.op = op
         self.precision = _precision(precision)
@@ -573,7 +569,8 @@ class Problem:
             raise ValueError(f"A is {ra} x {ca} but B has {rb} rows: A's columns must equal B's rows")
         self.shape_a = (ra, ca)
         self.shape_b = (rb, cb)
-        self._p = _core.Problem(ra, ca, pa, ia, rb, cb, pb, ib, opc, self.precision._core)
+        self._p = _core.Problem(ra, ca, pa, ia, rb, cb, pb, ib, opc, self.precision._core,
+                                None if C is None else _pattern(C))
 
     # exact counts
     @property
@@ -608,27 +605,32 @@ class Problem:
 
     def cost(self, fmt_a: str, fmt_b: str, dataflow: str, conversion: str,
              accel: Accelerator | None = None, stored_a: str = "csr",
-             stored_b: str = "csr") -> dict[str, Any]:
-        """Modelled cost of computing on (fmt_a, fmt_b) with ``dataflow``; see :func:`cost`."""
+             stored_b: str = "csr", fmt_c: str | None = None) -> dict[str, Any]:
+        """Modelled cost of computing on (fmt_a, fmt_b) with ``dataflow``; see :func:`cost`.
+
+        ``fmt_c``: the format C is written in, charged at the exact storage of the
+        ``C`` this Problem was built with; None counts C as the op's own output
+        (docs/sparse.md, "Output bytes").
+        """
         r = self._p.cost(_code(_FMT, fmt_a, "format"), _code(_FMT, fmt_b, "format"),
                          _code(_DF, dataflow, "dataflow"),
                          _code(_SITE, conversion, "conversion site"),
                          _code(_FMT, stored_a, "format"), _code(_FMT, stored_b, "format"),
-                         _accel(accel)._core)
+                         _accel(accel)._core, _fmt_c(fmt_c))
         if isinstance(r, str):
             raise IllegalAction(r)
         return r
 
     def cost_grid(self, accel: Accelerator | None = None, stored_a: str = "csr",
-                  stored_b: str = "csr") -> dict[str, np.ndarray]:
+                  stored_b: str = "csr", fmt_c: str | None = None) -> dict[str, np.ndarray]:
         """Every (fmt_a, fmt_b, dataflow, conversion) at once, in one C++ call.
 
         Returns arrays of shape (9, 9, 3, 3) indexed by (FORMATS, FORMATS,
         DATAFLOWS, CONVERSION_SITES): ``legal`` (bool), ``energy_pj`` and each
-        field of :data:`GRID_FIELDS` (0 where illegal).
+        field of :data:`GRID_FIELDS` (0 where illegal).  ``fmt_c`` as in :meth:`cost`.
         """
         ints, energy = self._p.cost_grid(_accel(accel)._core, _code(_FMT, stored_a, "format"),
-                                         _code(_FMT, stored_b, "format"))
+                                         _code(_FMT, stored_b, "format"), _fmt_c(fmt_c))
         out = {name: ints[..., i] for i, name in enumerate(GRID_FIELDS)}
         out["legal"] = out["legal"].astype(bool)
         out["energy_pj"] = energy
@@ -637,24 +639,26 @@ class Problem:
 
 def cost(A: Any, B: Any, op: str, fmt_a: str, fmt_b: str, dataflow: str, conversion: str,
          accel: Accelerator | None = None, precision: Precision | None = None,
-         stored_a: str = "csr", stored_b: str = "csr") -> dict[str, Any]:
+         stored_a: str = "csr", stored_b: str = "csr", C: Any = None,
+         fmt_c: str | None = None) -> dict[str, Any]:
     """Modelled cost of ``C = A @ B`` on the accelerator (docs/sparse.md "Cost model").
 
     ``stored_*``: the format each operand sits in; ``fmt_*``: the format the
     accelerator computes on; ``conversion``: where stored -> computed conversion
     (and any the dataflow forces: an operand whose format cannot be walked in
     the dataflow's order is converted to CSR or CSC) happens.  Illegal choices
-    raise :class:`IllegalAction`.  Returns cycles (total, compute, memory,
-    conversion, spill), bytes, energy_pj, the exact macs / intersections /
-    merges, ``legal`` (True) and details.  For many calls on one matrix build a
-    :class:`Problem` once.
+    raise :class:`IllegalAction`.  ``C`` and ``fmt_c``: the output as written and
+    its format (see :class:`Problem`); by default C is the op's own output.
+    Returns cycles (total, compute, memory, conversion, spill), bytes,
+    energy_pj, the exact macs / intersections / merges, ``legal`` (True) and
+    details.  For many calls on one matrix build a :class:`Problem` once.
     """
-    return Problem(A, B, op, precision).cost(fmt_a, fmt_b, dataflow, conversion, accel,
-                                             stored_a, stored_b)
+    return Problem(A, B, op, precision, C).cost(fmt_a, fmt_b, dataflow, conversion, accel,
+                                                stored_a, stored_b, fmt_c)
 
 
 __all__ = [
-    "ARRAYS", "Accelerator", "CONVERSION_SITES", "DATAFLOWS", "DATAFLOW_ORDERS", "Encoded",
+    "ACCELERATOR_FIELDS", "ARRAYS", "Accelerator", "CONVERSION_SITES", "DATAFLOWS", "DATAFLOW_ORDERS", "Encoded",
     "FEATURE_NAMES", "FORMATS", "GRID_FIELDS", "IllegalAction", "OPS", "ORDERS", "Precision",
     "Problem", "SW_KINDS", "TRAVERSABLE", "WORK_FIELDS", "conversion_work", "convert", "cost",
     "decode", "encode", "features", "legal", "load_sw_conversion", "storage", "storage_table",

@@ -5,6 +5,9 @@
 #include <nanobind/stl/vector.h>
 
 #include <algorithm>
+#include <cstdint>
+#include <type_traits>
+#include <variant>
 #include <atomic>
 #include <cstring>
 #include <exception>
@@ -23,12 +26,189 @@ namespace noc = archgym::noc;
 
 namespace {
 
+nb::tuple tuple_of(const std::vector<std::string>& names) {
+  nb::list l;
+  for (const auto& s : names) l.append(s);
+  return nb::tuple(l);
+}
+
 template <typename T>
 nb::ndarray<nb::numpy, T> owned_array(const std::vector<T>& src, std::initializer_list<size_t> shape) {
   T* raw = new T[std::max<size_t>(src.size(), 1)];
   std::copy(src.begin(), src.end(), raw);
   nb::capsule owner(raw, [](void* p) noexcept { delete[] static_cast<T*>(p); });
   return nb::ndarray<nb::numpy, T>(raw, shape.size(), shape.begin(), owner);
+}
+
+template <typename... F>
+struct Overloaded : F... {
+  using F::operator()...;
+};
+
+// ------------------------------------------------- Python values -> C++ values
+// Every Python value given for a configuration field goes through to_field:
+// the wrong type is rejected with the field's message (what it accepts), the
+// ranges and names are then checked by Params like any Config.
+
+bool is_bool(nb::handle h) {
+  if (PyBool_Check(h.ptr())) return true;
+  const std::string type = Py_TYPE(h.ptr())->tp_name;
+  return type == "numpy.bool" || type == "numpy.bool_";
+}
+
+std::string shown(nb::handle h) { return nb::repr(h).c_str(); }
+
+// A Python integer (or NumPy integer; not a bool) as T, or reject.
+template <typename T>
+T to_int(const noc::ConfigField& f, nb::handle h) {
+  if (is_bool(h) || !PyIndex_Check(h.ptr())) noc::reject(f, shown(h));
+  nb::object i = nb::steal(PyNumber_Index(h.ptr()));
+  if (!i.is_valid()) {
+    PyErr_Clear();
+    noc::reject(f, shown(h));
+  }
+  int overflow = 0;
+  const long long v = PyLong_AsLongLongAndOverflow(i.ptr(), &overflow);
+  if constexpr (std::is_same_v<T, uint64_t>) {
+    if (overflow < 0 || (overflow == 0 && v < 0)) noc::reject(f, shown(h));
+    if (overflow == 0) return static_cast<T>(v);
+    const unsigned long long u = PyLong_AsUnsignedLongLong(i.ptr());
+    if (PyErr_Occurred()) {
+      PyErr_Clear();
+      noc::reject(f, shown(h));
+    }
+    return static_cast<T>(u);
+  } else {
+    if (overflow != 0 || v < std::numeric_limits<T>::min() || v > std::numeric_limits<T>::max())
+      noc::reject(f, shown(h));
+    return static_cast<T>(v);
+  }
+}
+
+// A Python real number (int, float, NumPy number; not a bool or a string), or reject.
+double to_real(const noc::ConfigField& f, nb::handle h) {
+  if (is_bool(h) || nb::isinstance<nb::str>(h) || nb::isinstance<nb::bytes>(h))
+    noc::reject(f, shown(h));
+  const double v = PyFloat_AsDouble(h.ptr());
+  if (v == -1.0 && PyErr_Occurred()) {
+    PyErr_Clear();
+    noc::reject(f, shown(h));
+  }
+  return v;
+}
+
+template <typename T, typename Item>
+std::vector<T> to_list(const noc::ConfigField& f, nb::handle h, Item item) {
+  if (nb::isinstance<nb::str>(h) || nb::isinstance<nb::bytes>(h) || !PySequence_Check(h.ptr()))
+    noc::reject(f, shown(h));
+  std::vector<T> out;
+  for (nb::handle x : nb::borrow<nb::sequence>(h)) out.push_back(item(f, x));
+  return out;
+}
+
+void to_field(noc::Config& c, const noc::ConfigField& f, nb::handle h) {
+  using C = noc::Config;
+  std::visit(Overloaded{
+                 [&](int C::*m) { c.*m = to_int<int>(f, h); },
+                 [&](uint64_t C::*m) { c.*m = to_int<uint64_t>(f, h); },
+                 [&](double C::*m) { c.*m = to_real(f, h); },
+                 [&](bool C::*m) {
+                   if (!is_bool(h)) noc::reject(f, shown(h));
+                   c.*m = PyObject_IsTrue(h.ptr()) == 1;
+                 },
+                 [&](std::string C::*m) {
+                   if (!nb::isinstance<nb::str>(h)) noc::reject(f, shown(h));
+                   c.*m = nb::cast<std::string>(h);
+                 },
+                 [&](std::vector<int> C::*m) { c.*m = to_list<int>(f, h, to_int<int>); },
+                 [&](std::vector<double> C::*m) { c.*m = to_list<double>(f, h, to_real); },
+             },
+             f.member);
+}
+
+nb::object from_field(const noc::Config& c, const noc::ConfigField& f) {
+  return std::visit([&](auto m) { return nb::cast(c.*m); }, f.member);
+}
+
+// A Python integer argument of a method, or ValueError naming it.
+int64_t int_arg(nb::handle h, const char* name) {
+  if (is_bool(h) || !PyIndex_Check(h.ptr()))
+    throw std::invalid_argument(std::string(name) + " must be an integer (got " + shown(h) + ")");
+  nb::object i = nb::steal(PyNumber_Index(h.ptr()));
+  int overflow = 0;
+  const long long v = i.is_valid() ? PyLong_AsLongLongAndOverflow(i.ptr(), &overflow) : 0;
+  if (!i.is_valid() || overflow != 0) {
+    PyErr_Clear();
+    throw std::invalid_argument(std::string(name) + " is out of range (got " + shown(h) + ")");
+  }
+  return v;
+}
+
+// CONFIG_FIELDS: the field table for Python (NocConfig is generated from it).
+nb::tuple config_fields_for_python() {
+  nb::module_ builtins = nb::module_::import_("builtins");
+  const noc::Config defaults;
+  nb::list out;
+  for (const noc::ConfigField& f : noc::config_fields()) {
+    nb::dict d;
+    d["name"] = f.name;
+    nb::object type, lo = nb::none(), hi = nb::none();
+    std::visit(Overloaded{
+                   [&](int noc::Config::*) {
+                     type = builtins.attr("int");
+                     lo = nb::int_(static_cast<int>(f.lo));
+                     hi = nb::int_(static_cast<int>(f.hi));
+                   },
+                   [&](uint64_t noc::Config::*) {
+                     type = builtins.attr("int");
+                     lo = nb::cast(uint64_t{0});
+                     hi = nb::cast(std::numeric_limits<uint64_t>::max());
+                   },
+                   [&](double noc::Config::*) {
+                     type = builtins.attr("float");
+                     lo = nb::float_(f.lo);
+                     hi = nb::float_(f.hi);
+                   },
+                   [&](bool noc::Config::*) { type = builtins.attr("bool"); },
+                   [&](std::string noc::Config::*) { type = builtins.attr("str"); },
+                   [&](std::vector<int> noc::Config::*) {
+                     type = builtins.attr("tuple");
+                     lo = nb::int_(static_cast<int>(f.lo));
+                     hi = nb::int_(static_cast<int>(f.hi));
+                   },
+                   [&](std::vector<double> noc::Config::*) {
+                     type = builtins.attr("tuple");
+                     lo = nb::float_(f.lo);
+                     hi = nb::float_(f.hi);
+                   },
+               },
+               f.member);
+    nb::object value = from_field(defaults, f);
+    d["type"] = type;
+    d["default"] = nb::isinstance<nb::list>(value) ? nb::object(nb::tuple(value)) : value;
+    d["min"] = lo;
+    d["max"] = hi;
+    d["min_exclusive"] = f.lo_open;
+    d["choices"] = f.choices ? nb::object(tuple_of(f.choices())) : nb::none();
+    d["accepted"] = noc::accepted(f);
+    d["doc"] = f.doc;
+    out.append(d);
+  }
+  return nb::tuple(out);
+}
+
+// {routing: {topology: fewest VCs}} over the topologies the routing runs on.
+nb::dict min_vcs_for_python(bool per_router) {
+  nb::dict out;
+  for (const noc::RoutingFunction& rf : noc::routing_functions()) {
+    if (per_router && !rf.per_router) continue;
+    nb::dict by_topology;
+    const noc::MinVcs& need = per_router ? rf.per_router_min_vcs : rf.min_vcs;
+    for (size_t t = 0; t < need.size(); ++t)
+      if (need[t] > 0) by_topology[noc::topology_names()[t].c_str()] = need[t];
+    out[rf.name] = by_topology;
+  }
+  return out;
 }
 
 nb::dict result_dict(const noc::MeasureResult& r) {
@@ -99,7 +279,7 @@ nb::dict run_network(noc::Network& net, int64_t cycles) {
   return d;
 }
 
-std::vector<nb::dict> measure_many(const std::vector<noc::Config>& configs, int threads) {
+std::vector<nb::dict> measure_many(const std::vector<noc::Config>& configs, int64_t threads) {
   if (threads < 0) throw std::invalid_argument("threads must be >= 0 (0: one per core)");
   for (size_t i = 0; i < configs.size(); ++i) {
     try {
@@ -141,39 +321,17 @@ std::vector<nb::dict> measure_many(const std::vector<noc::Config>& configs, int 
 void bind_noc(nb::module_& m) {
   auto mod = m.def_submodule("noc", "cycle-level network-on-chip simulator (BookSim2-compatible)");
 
-  nb::class_<noc::Config>(mod, "Config")
-      .def(nb::init<>())
-      .def_rw("topology", &noc::Config::topology)
-      .def_rw("k", &noc::Config::k)
-      .def_rw("num_vcs", &noc::Config::num_vcs)
-      .def_rw("vc_buf_size", &noc::Config::vc_buf_size)
-      .def_rw("routing_function", &noc::Config::routing_function)
-      .def_rw("traffic", &noc::Config::traffic)
-      .def_rw("packet_size", &noc::Config::packet_size)
-      .def_rw("injection_rate", &noc::Config::injection_rate)
-      .def_rw("injection_rate_uses_flits", &noc::Config::injection_rate_uses_flits)
-      .def_rw("injection_process", &noc::Config::injection_process)
-      .def_rw("burst_alpha", &noc::Config::burst_alpha)
-      .def_rw("burst_beta", &noc::Config::burst_beta)
-      .def_rw("routing_delay", &noc::Config::routing_delay)
-      .def_rw("vc_alloc_delay", &noc::Config::vc_alloc_delay)
-      .def_rw("sw_alloc_delay", &noc::Config::sw_alloc_delay)
-      .def_rw("st_final_delay", &noc::Config::st_final_delay)
-      .def_rw("credit_delay", &noc::Config::credit_delay)
-      .def_rw("link_latency", &noc::Config::link_latency)
-      .def_rw("vc_allocator", &noc::Config::vc_allocator)
-      .def_rw("sw_allocator", &noc::Config::sw_allocator)
-      .def_rw("warmup_periods", &noc::Config::warmup_periods)
-      .def_rw("sample_period", &noc::Config::sample_period)
-      .def_rw("max_samples", &noc::Config::max_samples)
-      .def_rw("latency_thres", &noc::Config::latency_thres)
-      .def_rw("stopping_thres", &noc::Config::stopping_thres)
-      .def_rw("acc_stopping_thres", &noc::Config::acc_stopping_thres)
-      .def_rw("seed", &noc::Config::seed)
-      .def_rw("hotspot_nodes", &noc::Config::hotspot_nodes)
-      .def_rw("hotspot_rates", &noc::Config::hotspot_rates)
-      .def_rw("watchdog_cycles", &noc::Config::watchdog_cycles)
-      .def_rw("max_drain_periods", &noc::Config::max_drain_periods);
+  // Config(**fields): a Config with the given fields (by to_field), not validated.
+  auto config = nb::class_<noc::Config>(mod, "Config")
+      .def("__init__", [](noc::Config* c, nb::kwargs fields) {
+        new (c) noc::Config();
+        for (auto [name, value] : fields)
+          to_field(*c, noc::config_field(nb::cast<std::string>(name)), value);
+      });
+  for (const noc::ConfigField& f : noc::config_fields())
+    config.def_prop_rw(
+        f.name, [&f](const noc::Config& c) { return from_field(c, f); },
+        [&f](noc::Config& c, nb::handle value) { to_field(c, f, value); });
 
   mod.def("validate", [](const noc::Config& c) { noc::Params check(c); },
           "Raise ValueError if the configuration is invalid.");
@@ -190,23 +348,49 @@ void bind_noc(nb::module_& m) {
         return result_dict(r);
       },
       nb::arg("config"), "BookSim latency-mode measurement of one configuration.");
-  mod.def("measure_many", &measure_many, nb::arg("configs"), nb::arg("threads") = 0,
+  mod.def(
+      "measure_many",
+      [](const std::vector<noc::Config>& configs, nb::handle threads) {
+        return measure_many(configs, int_arg(threads, "threads"));
+      },
+      nb::arg("configs"), nb::arg("threads") = 0,
           "Independent measurements over `threads` threads (0: one per core), GIL released.");
 
   nb::class_<noc::Network>(mod, "Network")
       .def(nb::init<const noc::Config&>(), nb::arg("config"))
-      .def("run", &run_network, nb::arg("cycles"))
-      .def("set_injection_rate", &noc::Network::set_injection_rate, nb::arg("rate"))
-      .def("set_traffic", &noc::Network::set_traffic, nb::arg("pattern"))
+      .def(
+          "run",
+          [](noc::Network& net, nb::handle cycles) {
+            return run_network(net, int_arg(cycles, "cycles"));
+          },
+          nb::arg("cycles"))
+      .def(
+          "set_injection_rate",
+          [](noc::Network& net, nb::handle rate) {
+            net.set_injection_rate(to_real(noc::config_field("injection_rate"), rate));
+          },
+          nb::arg("rate"))
+      .def(
+          "set_traffic",
+          [](noc::Network& net, nb::handle pattern) {
+            noc::Config c;
+            to_field(c, noc::config_field("traffic"), pattern);
+            net.set_traffic(c.traffic);
+          },
+          nb::arg("pattern"))
       .def("set_routing", &noc::Network::set_routing, nb::arg("routing"))
       .def(
           "set_routing_per_router",
-          [](noc::Network& net, archgym::bindings::Vector<int32_t> idx) {
-            std::vector<int32_t> v(idx.data(), idx.data() + idx.shape(0));
-            net.set_routing_per_router(v);
+          [](noc::Network& net, archgym::bindings::Vector<int64_t> idx) {
+            net.set_routing_per_router(std::vector<int64_t>(idx.data(), idx.data() + idx.shape(0)));
           },
           nb::arg("index"))
-      .def("send", &noc::Network::send, nb::arg("src"), nb::arg("dst"))
+      .def(
+          "send",
+          [](noc::Network& net, nb::handle src, nb::handle dst) {
+            net.send(int_arg(src, "src"), int_arg(dst, "dst"));
+          },
+          nb::arg("src"), nb::arg("dst"))
       .def("set_generation", &noc::Network::set_generation, nb::arg("on"))
       .def_prop_ro("cycle", &noc::Network::cycle)
       .def_prop_ro("deadlocked", &noc::Network::deadlocked)
@@ -255,14 +439,31 @@ void bind_noc(nb::module_& m) {
         return d;
       });
 
-  auto tuple_of = [](const std::vector<std::string>& names) {
-    nb::list l;
-    for (const auto& s : names) l.append(s);
-    return nb::tuple(l);
-  };
+  mod.def(
+      "check_routing",
+      [](const std::string& routing, const std::string& topology, int num_vcs,
+         const std::string& field) {
+        noc::check_routing(noc::parse_routing(routing, field.c_str()),
+                           noc::parse_topology(topology), num_vcs, field.c_str());
+      },
+      nb::arg("routing"), nb::arg("topology"), nb::arg("num_vcs"),
+      nb::arg("field") = "routing_function",
+      "Raise ValueError unless the routing runs on the topology with num_vcs VCs.");
+  mod.def(
+      "check_traffic",
+      [](const std::string& pattern, int k) { noc::check_traffic(noc::parse_traffic(pattern), k); },
+      nb::arg("pattern"), nb::arg("k"),
+      "Raise ValueError unless the pattern is known and defined for radix k.");
+
+  mod.attr("CONFIG_FIELDS") = config_fields_for_python();
   mod.attr("ROUTING_FUNCTIONS") = tuple_of(noc::routing_names());
   mod.attr("TRAFFIC_PATTERNS") = tuple_of(noc::traffic_names());
+  mod.attr("TOPOLOGIES") = tuple_of(noc::topology_names());
+  mod.attr("ALLOCATORS") = tuple_of(noc::allocator_names());
+  mod.attr("INJECTION_PROCESSES") = tuple_of(noc::injection_names());
   mod.attr("ROUTINGS_PER_ROUTER") = tuple_of(noc::per_router_routing_names());
+  mod.attr("ROUTING_MIN_VCS") = min_vcs_for_python(false);
+  mod.attr("PER_ROUTER_MIN_VCS") = min_vcs_for_python(true);
   mod.attr("MAX_K") = noc::kMaxK;
   mod.attr("MAX_VCS") = noc::kMaxVcs;
 }

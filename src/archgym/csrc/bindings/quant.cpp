@@ -1,11 +1,17 @@
 // Python bindings of the quantized-inference and bit-flexible cost core (archgym._sim.quant).
+// Records cross by name: layers are dicts of LAYER_FIELDS, geometry() returns a dict of
+// GEOMETRY_FIELDS, the cost layers' columns are COST_LAYER_FIELDS and a preset is a dict of
+// COST_PRESET_FIELDS; the field tables are in quant.hpp.
 #include <nanobind/nanobind.h>
 #include <nanobind/ndarray.h>
+#include <nanobind/stl/map.h>
 #include <nanobind/stl/string.h>
 #include <nanobind/stl/tuple.h>
 #include <nanobind/stl/vector.h>
 
+#include <algorithm>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -34,20 +40,66 @@ Array<T> to_numpy(std::vector<T>&& data, std::initializer_list<size_t> shape) {
   return Array<T>(owned->data(), shape.size(), shape.begin(), owner);
 }
 
-using LayerTuple = std::tuple<int, int, int, int, int, int, bool, int, int>;
+[[noreturn]] void fail(const std::string& m) { throw std::invalid_argument(m); }
 
-q::Model* make_model(std::tuple<int, int, int> input_shape, int full_scale, const std::vector<LayerTuple>& layers,
+template <size_t N>
+std::string joined(const std::array<const char*, N>& names) {
+  std::string out;
+  for (const char* n : names) out += (out.empty() ? "" : ", ") + std::string(n);
+  return out;
+}
+
+// The index of `name` in `names` (an enum value), or a ValueError naming the choices.
+template <size_t N>
+int name_index(const std::array<const char*, N>& names, const std::string& name, const std::string& what) {
+  for (size_t i = 0; i < N; ++i)
+    if (name == names[i]) return static_cast<int>(i);
+  fail(what + " must be one of " + joined(names) + ", got '" + name + "'");
+}
+
+// The names LAYER_FIELDS lists, in order.
+std::vector<const char*> layer_field_names() {
+  std::vector<const char*> out{"kind"};
+  for (const auto& [name, member] : q::kLayerIntFields) out.push_back(name);
+  out.push_back("relu");
+  out.push_back("pool");
+  return out;
+}
+
+// A layer from {field: value}: kind and pool by name, relu a bool, the rest ints
+// (a field left out keeps LayerSpec's default).
+q::LayerSpec layer_from_dict(const nb::dict& d, size_t index) {
+  const std::string at = "layers[" + std::to_string(index) + "]";
+  q::LayerSpec s;
+  for (const auto& [key, value] : d) {
+    const std::string name = nb::cast<std::string>(key);
+    if (name == "kind") {
+      s.kind = static_cast<q::LayerKind>(name_index(q::kLayerKindNames, nb::cast<std::string>(value), at + ".kind"));
+    } else if (name == "pool") {
+      s.pool = static_cast<q::Pool>(name_index(q::kPoolNames, nb::cast<std::string>(value), at + ".pool"));
+    } else if (name == "relu") {
+      s.relu = nb::cast<bool>(value);
+    } else {
+      const auto f = std::find_if(q::kLayerIntFields.begin(), q::kLayerIntFields.end(),
+                                   [&](const auto& x) { return name == x.first; });
+      if (f == q::kLayerIntFields.end()) {
+        std::string allowed;
+        for (const char* n : layer_field_names()) allowed += (allowed.empty() ? "" : ", ") + std::string(n);
+        fail(at + " has unknown field '" + name + "'; allowed: " + allowed);
+      }
+      s.*(f->second) = nb::cast<int>(value);
+    }
+  }
+  return s;
+}
+
+q::Model* make_model(std::tuple<int, int, int> input_shape, int full_scale, const std::vector<nb::dict>& layers,
                      const std::vector<Vector<float>>& weights, const std::vector<Vector<float>>& biases,
                      Matrix<double> act_ranges) {
   q::ModelConfig cfg;
   std::tie(cfg.in_channels, cfg.in_h, cfg.in_w) = input_shape;
   cfg.full_scale = full_scale;
-  for (const auto& [kind, cin, cout, kernel, stride, padding, relu, pool, pool_size] : layers) {
-    if (kind < 0 || kind > 2) throw std::invalid_argument("layer kind must be 0 (conv), 1 (dwconv) or 2 (linear)");
-    if (pool < 0 || pool > 2) throw std::invalid_argument("pool must be 0 (none), 1 (max) or 2 (avg)");
-    cfg.layers.push_back(q::LayerSpec{static_cast<q::LayerKind>(kind), cin, cout, kernel, stride, padding, relu,
-                                      static_cast<q::Pool>(pool), pool_size});
-  }
+  for (size_t i = 0; i < layers.size(); ++i) cfg.layers.push_back(layer_from_dict(layers[i], i));
   for (const auto& w : weights) cfg.weights.emplace_back(w.data(), w.data() + w.shape(0));
   for (const auto& b : biases) cfg.biases.emplace_back(b.data(), b.data() + b.shape(0));
   if (act_ranges.shape(0) != cfg.layers.size() || act_ranges.shape(1) != q::kMaxIntBits)
@@ -116,31 +168,56 @@ nb::tuple quant_weights(const q::Model& m, int layer, int bits) {
   return nb::make_tuple(to_numpy(std::move(qv), {cout, K}), to_numpy(std::move(s), {cout}));
 }
 
-Array<int64_t> geometry(const q::Model& m) {
-  std::vector<int64_t> out;
-  for (const auto& g : m.geometry())
-    for (int64_t v : {g.in_c, g.in_h, g.in_w, g.out_c, g.conv_h, g.conv_w, g.out_h, g.out_w, g.fan_in})
-      out.push_back(v);
-  return to_numpy(std::move(out), {static_cast<size_t>(m.num_layers()), 9});
+// {name: int64 (L,)} for the names of GEOMETRY_FIELDS.
+nb::dict geometry(const q::Model& m) {
+  nb::dict out;
+  const size_t L = static_cast<size_t>(m.num_layers());
+  for (const auto& [name, member] : q::kGeometryFields) {
+    std::vector<int64_t> column;
+    for (const auto& g : m.geometry()) column.push_back(g.*member);
+    out[name] = to_numpy(std::move(column), {L});
+  }
+  return out;
 }
 
-q::CostModel* make_cost(Matrix<int64_t> layers, Vector<double> preset, int design) {
-  if (layers.shape(1) != q::kCostLayerCols)
-    throw std::invalid_argument("cost layers must have 11 columns (macs, weights, in_elems, out_elems, cycles8, "
-                                "l1_in, l1_w, l1_out, l2_in, l2_w, l2_out)");
-  if (preset.shape(0) != q::kCostPresetCols)
-    throw std::invalid_argument("preset must have 7 entries (dram_bits_per_cycle, freq_hz, e_bitop_pj, "
-                                "e_brick_pj, e_l1_pj_per_bit, e_l2_pj_per_bit, e_dram_pj_per_bit)");
-  std::vector<q::CostLayer> rows;
-  for (size_t i = 0; i < layers.shape(0); ++i) {
-    const int64_t* r = layers.data() + i * q::kCostLayerCols;
-    rows.push_back(q::CostLayer{r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10]});
+std::string cost_layer_columns() {
+  std::string out;
+  for (const auto& [name, member] : q::kCostLayerFields) out += (out.empty() ? "" : ", ") + std::string(name);
+  return out;
+}
+
+// The preset from {field: value} for every name of COST_PRESET_FIELDS.
+q::CostPreset preset_from_fields(const std::map<std::string, double>& fields) {
+  q::CostPreset cp;
+  size_t known = 0;
+  auto take = [&](const char* name) {
+    const auto it = fields.find(name);
+    if (it == fields.end()) fail(std::string("preset is missing '") + name + "'");
+    ++known;
+    return it->second;
+  };
+  const double dram = take("dram_bits_per_cycle");
+  if (!(dram >= 1.0 && dram <= 1048576.0) || dram != static_cast<double>(static_cast<int64_t>(dram)))
+    fail("dram_bits_per_cycle must be an integer in 1..2^20");
+  cp.dram_bits_per_cycle = static_cast<int64_t>(dram);
+  for (const auto& [name, member] : q::kCostPresetRealFields) cp.*member = take(name);
+  if (known != fields.size()) {
+    std::string allowed = "dram_bits_per_cycle";
+    for (const auto& [name, member] : q::kCostPresetRealFields) allowed += ", " + std::string(name);
+    fail("preset has unknown fields; allowed: " + allowed);
   }
-  const double* p = preset.data();
-  if (!(p[0] >= 1.0 && p[0] <= 1048576.0) || p[0] != static_cast<double>(static_cast<int64_t>(p[0])))
-    throw std::invalid_argument("dram_bits_per_cycle must be an integer in 1..2^20");
-  const q::CostPreset cp{static_cast<int64_t>(p[0]), p[1], p[2], p[3], p[4], p[5], p[6]};
-  if (design != 0 && design != 1) throw std::invalid_argument("design must be 0 (bit-serial) or 1 (bit-fused)");
+  return cp;
+}
+
+q::CostModel* make_cost(Matrix<int64_t> layers, const std::map<std::string, double>& preset, int design) {
+  const size_t cols = q::kCostLayerFields.size();
+  if (layers.shape(1) != cols)
+    fail("cost layers must have " + std::to_string(cols) + " columns (" + cost_layer_columns() + ")");
+  std::vector<q::CostLayer> rows(layers.shape(0));
+  for (size_t i = 0; i < rows.size(); ++i)
+    for (size_t j = 0; j < cols; ++j) rows[i].*(q::kCostLayerFields[j].second) = layers.data()[i * cols + j];
+  const q::CostPreset cp = preset_from_fields(preset);
+  if (design != 0 && design != 1) fail("design must be 0 (bit-serial) or 1 (bit-fused)");
   return new q::CostModel(std::move(rows), cp, static_cast<q::Design>(design));
 }
 
@@ -179,22 +256,16 @@ void bind_quant(nb::module_& m) {
   auto sub = m.def_submodule("quant", "Integer inference with per-layer bits, bit-flexible accelerator cost");
 
   nb::class_<q::Model>(sub, "Model")
-      .def(nb::new_([](std::tuple<int, int, int> input_shape, int full_scale, const std::vector<LayerTuple>& layers,
-                       const std::vector<Vector<float>>& weights, const std::vector<Vector<float>>& biases,
-                       Matrix<double> act_ranges) {
-             return make_model(input_shape, full_scale, layers, weights, biases, act_ranges);
-           }),
-           nb::arg("input_shape"), nb::arg("full_scale"), nb::arg("layers"), nb::arg("weights"), nb::arg("biases"),
-           nb::arg("act_ranges"),
-           "input_shape (C, H, W); full_scale: the pixel value meaning 1.0; layers: tuples (kind 0 conv /\n"
-           "1 dwconv / 2 linear, in_channels, out_channels, kernel, stride, padding, relu, pool 0 none /\n"
-           "1 max / 2 avg, pool_size); weights, biases: float32 vectors (torch layouts, flattened);\n"
+      .def(nb::new_(&make_model), nb::arg("input_shape"), nb::arg("full_scale"), nb::arg("layers"),
+           nb::arg("weights"), nb::arg("biases"), nb::arg("act_ranges"),
+           "input_shape (C, H, W); full_scale: the pixel value meaning 1.0; layers: dicts of\n"
+           "LAYER_FIELDS (kind in LAYER_KINDS, pool in POOLS, relu a bool, the rest ints; a field\n"
+           "left out keeps its default); weights, biases: float32 vectors (torch layouts, flattened);\n"
            "act_ranges: float64 (L, 8), the clip range of layer l's input at 1..8 bits.")
       .def_prop_ro("num_layers", &q::Model::num_layers)
       .def_prop_ro("num_classes", &q::Model::num_classes)
       .def_prop_ro("input_size", &q::Model::input_size)
-      .def("geometry", &geometry,
-           "int64 (L, 9): in_c, in_h, in_w, out_c, conv_h, conv_w, out_h, out_w, fan_in")
+      .def("geometry", &geometry, "{name: int64 (L,)} for every name of GEOMETRY_FIELDS")
       .def("forward", &forward, nb::arg("images"), nb::arg("wbits"), nb::arg("abits"), nb::arg("threads") = 0,
            nb::arg("trace") = false,
            "Returns (logits float64 (n, classes), acc int64 (n, classes), last_is_int, trace): acc holds\n"
@@ -213,8 +284,28 @@ void bind_quant(nb::module_& m) {
       .def("layer", &cost_layer, nb::arg("layer"), nb::arg("w"), nb::arg("a"), nb::arg("a_out"));
 
   sub.def("fused_bits", &q::fused_bits, nb::arg("bits"), "Bits a bit-fused design rounds up to (2, 4, 8, 16, 32).");
+  sub.def(
+      "check_bits",
+      [](const std::string& name, Vector<int64_t> bits) { q::check_bits(name.c_str(), bits.data(), bits.shape(0)); },
+      nb::arg("name"), nb::arg("bits"), "ValueError naming the first entry of bits not in 1..8 or 32.");
   sub.attr("FLOAT_BITS") = q::kFloatBits;
   sub.attr("MAX_INT_BITS") = q::kMaxIntBits;
+  sub.attr("MAX_DIM") = q::kMaxDim;
+
+  nb::list layer_fields, geometry_fields, cost_fields, preset_fields, kinds, pools;
+  for (const char* name : layer_field_names()) layer_fields.append(name);
+  for (const auto& [name, member] : q::kGeometryFields) geometry_fields.append(name);
+  for (const auto& [name, member] : q::kCostLayerFields) cost_fields.append(name);
+  preset_fields.append("dram_bits_per_cycle");
+  for (const auto& [name, member] : q::kCostPresetRealFields) preset_fields.append(name);
+  for (const char* name : q::kLayerKindNames) kinds.append(name);
+  for (const char* name : q::kPoolNames) pools.append(name);
+  sub.attr("LAYER_FIELDS") = nb::tuple(layer_fields);
+  sub.attr("LAYER_KINDS") = nb::tuple(kinds);
+  sub.attr("POOLS") = nb::tuple(pools);
+  sub.attr("GEOMETRY_FIELDS") = nb::tuple(geometry_fields);
+  sub.attr("COST_LAYER_FIELDS") = nb::tuple(cost_fields);
+  sub.attr("COST_PRESET_FIELDS") = nb::tuple(preset_fields);
 }
 
 ARCHGYM_BINDER(quant, bind_quant)

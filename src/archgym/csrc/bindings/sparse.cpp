@@ -1,17 +1,24 @@
 // Python bindings of the sparse core (archgym._sim.sparse).  The Python face
-// is archgym/sparse/__init__.py; this layer only moves arrays and releases
-// the GIL around the work.
+// is archgym/sparse/model.py; this layer only moves arrays and releases
+// the GIL around the work.  Records cross it by name: the field tables below
+// are exported (ACCELERATOR_FIELDS, WORK_FIELDS, GRID_FIELDS, PRECISION_DEFAULTS)
+// and Python builds its calls and reads the results from them.
 #include <nanobind/nanobind.h>
 #include <nanobind/ndarray.h>
+#include <nanobind/stl/map.h>
+#include <nanobind/stl/optional.h>
 #include <nanobind/stl/string.h>
 #include <nanobind/stl/tuple.h>
 #include <nanobind/stl/vector.h>
 
 #include <algorithm>
+#include <climits>
 #include <cstdint>
 #include <cstdlib>
-#include <new>
+#include <map>
 #include <memory>
+#include <new>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <tuple>
@@ -133,9 +140,14 @@ T* calloc_matrix(i64 rows, i64 cols) {
   return out;
 }
 
-sp::Precision make_precision(int value_bits, int index_bits, int pointer_bits, int rlc_run_bits,
-                             i64 block_rows, i64 block_cols) {
-  sp::Precision p{value_bits, index_bits, pointer_bits, rlc_run_bits, block_rows, block_cols};
+// index_bits None = max(1, ceil(log2 dim)) per rank (0 inside the core).  Values
+// beyond int are clamped so that validate() names the field and its range.
+sp::Precision make_precision(i64 value_bits, std::optional<i64> index_bits, i64 pointer_bits,
+                             i64 rlc_run_bits, i64 block_rows, i64 block_cols) {
+  if (index_bits && *index_bits == 0) fail("index_bits must be None or in 1..64, got 0");
+  auto narrow = [](i64 v) { return static_cast<int>(std::clamp<i64>(v, INT_MIN, INT_MAX)); };
+  sp::Precision p{narrow(value_bits), narrow(index_bits.value_or(0)), narrow(pointer_bits),
+                  narrow(rlc_run_bits), block_rows, block_cols};
   p.validate();
   return p;
 }
@@ -197,9 +209,18 @@ nb::dict to_python(sp::Encoded<T>&& e, const sp::Precision& prec) {
   return d;
 }
 
+// The counters of a conversion's Work, in the order of WORK_FIELDS.
+constexpr std::pair<const char*, i64 sp::Work::*> kWorkFields[] = {
+    {"elements_scanned", &sp::Work::elements_scanned},
+    {"elements_written", &sp::Work::elements_written},
+    {"nnz_moved", &sp::Work::nnz_moved},
+    {"rows_touched", &sp::Work::rows_touched},
+    {"passes", &sp::Work::passes}};
+
 nb::tuple work_tuple(const sp::Work& w) {
-  return nb::make_tuple(w.elements_scanned, w.elements_written, w.nnz_moved, w.rows_touched,
-                        w.passes);
+  nb::list out;
+  for (const auto& [name, member] : kWorkFields) out.append(w.*member);
+  return nb::tuple(out);
 }
 
 template <typename T>
@@ -363,7 +384,44 @@ nb::dict cost_dict(const sp::CostResult& r, double frequency_ghz) {
   return d;
 }
 
-constexpr int kGridInts = 9;  // legal, cycles, compute, memory, conversion, spill, bytes, spill_bytes, scan
+sp::Accelerator make_accelerator(const std::map<std::string, double>& fields,
+                                 nb::ndarray<const double, nb::ndim<2>, nb::c_contig, nb::device::cpu> sw) {
+  sp::Accelerator a;
+  for (const auto& [name, value] : fields) {
+    const auto f = std::find_if(sp::kAcceleratorFields.begin(), sp::kAcceleratorFields.end(),
+                                 [&](const sp::AcceleratorField& x) { return name == x.name; });
+    if (f == sp::kAcceleratorFields.end()) {
+      std::string allowed;
+      for (const auto& x : sp::kAcceleratorFields) allowed += (allowed.empty() ? "" : ", ") + std::string(x.name);
+      fail("unknown accelerator field '" + name + "'; allowed: " + allowed);
+    }
+    a.*(f->member) = value;
+  }
+  if (sw.shape(0) != sp::kNumSwKinds || sw.shape(1) != 3)
+    fail("software conversion constants must be a (" + std::to_string(sp::kNumSwKinds) +
+         ", 3) array");
+  for (int k = 0; k < sp::kNumSwKinds; ++k)
+    for (int c = 0; c < 3; ++c) a.sw[k][c] = sw.data()[k * 3 + c];
+  a.validate();
+  return a;
+}
+
+std::optional<sp::Format> optional_format(std::optional<int> code) {
+  if (!code) return std::nullopt;
+  return sp::to_format(*code);
+}
+
+// The integer figures of cost_grid, in the order of GRID_FIELDS ("legal" is 1 where legal).
+constexpr std::pair<const char*, i64 sp::CostResult::*> kGridFields[] = {
+    {"cycles", &sp::CostResult::cycles},
+    {"compute_cycles", &sp::CostResult::compute_cycles},
+    {"memory_cycles", &sp::CostResult::memory_cycles},
+    {"conversion_cycles", &sp::CostResult::conversion_cycles},
+    {"spill_cycles", &sp::CostResult::spill_cycles},
+    {"bytes", &sp::CostResult::bytes},
+    {"spill_bytes", &sp::CostResult::spill_bytes},
+    {"scan_elements", &sp::CostResult::scan_elements}};
+constexpr int kGridInts = 1 + sizeof(kGridFields) / sizeof(kGridFields[0]);
 
 void bind_sparse(nb::module_& m) {
   auto s = m.def_submodule("sparse", "Sparse formats: codecs, exact storage, conversions, cost model");
@@ -378,10 +436,34 @@ void bind_sparse(nb::module_& m) {
   s.attr("MAX_DIM") = sp::kMaxDim;
   s.attr("MAX_ELEMENTS") = sp::kMaxElements;
 
+  nb::list accel_fields;
+  nb::dict accel_defaults;
+  const sp::Accelerator default_accel;
+  for (const auto& f : sp::kAcceleratorFields) {
+    accel_fields.append(f.name);
+    accel_defaults[f.name] = default_accel.*(f.member);
+  }
+  s.attr("ACCELERATOR_FIELDS") = nb::tuple(accel_fields);
+  s.attr("ACCELERATOR_DEFAULTS") = accel_defaults;
+  nb::list work_fields, grid_fields;
+  for (const auto& [name, member] : kWorkFields) work_fields.append(name);
+  grid_fields.append("legal");
+  for (const auto& [name, member] : kGridFields) grid_fields.append(name);
+  s.attr("WORK_FIELDS") = nb::tuple(work_fields);
+  s.attr("GRID_FIELDS") = nb::tuple(grid_fields);
+  const sp::Precision default_prec;
+  nb::dict prec_defaults;
+  prec_defaults["value_bits"] = default_prec.value_bits;
+  prec_defaults["index_bits"] = nb::none();  // 0 inside the core
+  prec_defaults["pointer_bits"] = default_prec.pointer_bits;
+  prec_defaults["rlc_run_bits"] = default_prec.rlc_run_bits;
+  prec_defaults["bcsr_block"] = nb::make_tuple(default_prec.block_rows, default_prec.block_cols);
+  s.attr("PRECISION_DEFAULTS") = prec_defaults;
+
   nb::class_<sp::Precision>(s, "Precision")
       .def(nb::new_(&make_precision), nb::arg("value_bits"), nb::arg("index_bits"),
            nb::arg("pointer_bits"), nb::arg("rlc_run_bits"), nb::arg("block_rows"),
-           nb::arg("block_cols"), "index_bits 0 = ceil(log2 dim) per rank");
+           nb::arg("block_cols"), "index_bits None = max(1, ceil(log2 dim)) per rank");
 
   bind_typed<float>(s, "f32");
   bind_typed<std::int8_t>(s, "i8");
@@ -419,34 +501,16 @@ void bind_sparse(nb::module_& m) {
       .def_prop_ro("ndiag", [](const PatternStats& p) { return p.stats.ndiag; })
       .def_prop_ro("ell_k", [](const PatternStats& p) { return p.stats.ell_k; })
       .def("fillers", [](const PatternStats& p, int r) {
-        if (r < 2 || r > 8) fail("run bits must be in 2..8");
+        if (r < sp::kMinRunBits || r > sp::kMaxRunBits)
+          fail("run bits must be in " + std::to_string(sp::kMinRunBits) + ".." +
+               std::to_string(sp::kMaxRunBits));
         return p.stats.fillers[r];
       });
 
   nb::class_<sp::Accelerator>(s, "Accelerator")
-      .def(nb::new_([](const std::vector<double>& params,
-                       nb::ndarray<const double, nb::ndim<2>, nb::c_contig, nb::device::cpu> sw) {
-             sp::Accelerator a;
-             double* fields[] = {&a.macs_per_cycle,     &a.bandwidth_bytes_per_cycle,
-                                 &a.buffer_bytes,       &a.conversion_elems_per_cycle,
-                                 &a.frequency_ghz,      &a.compares_per_cycle,
-                                 &a.merges_per_cycle,   &a.scan_elems_per_cycle,
-                                 &a.energy_mac_pj,      &a.energy_compare_pj,
-                                 &a.energy_buffer_pj,   &a.energy_dram_byte_pj,
-                                 &a.energy_convert_pj,  &a.host_power_w,
-                                 &a.spill_penalty};
-             constexpr size_t nf = sizeof(fields) / sizeof(fields[0]);
-             if (params.size() != nf)
-               fail("Accelerator needs " + std::to_string(nf) + " parameters");
-             for (size_t i = 0; i < nf; ++i) *fields[i] = params[i];
-             if (sw.shape(0) != sp::kNumSwKinds || sw.shape(1) != 3)
-               fail("software conversion constants must be a (10, 3) array");
-             for (int k = 0; k < sp::kNumSwKinds; ++k)
-               for (int c = 0; c < 3; ++c) a.sw[k][c] = sw.data()[k * 3 + c];
-             a.validate();
-             return a;
-           }),
-           nb::arg("params"), nb::arg("sw"))
+      .def(nb::new_(&make_accelerator), nb::arg("fields"), nb::arg("sw"),
+           "fields: {name: value} for names in ACCELERATOR_FIELDS (missing ones keep their\n"
+           "default); sw: float64 (len(SW_KINDS), 3) software conversion constants.")
       .def_prop_ro("frequency_ghz", [](const sp::Accelerator& a) { return a.frequency_ghz; });
 
   s.def("legality", [](int fa, int fb, int df, int site, int sa, int sb) {
@@ -461,34 +525,51 @@ void bind_sparse(nb::module_& m) {
 
   nb::class_<sp::Problem>(s, "Problem")
       .def(nb::new_([](i64 ra, i64 ca, const AnyVector& pa, const AnyVector& ia, i64 rb, i64 cb,
-                       const AnyVector& pb, const AnyVector& ib, int op,
-                       const sp::Precision& prec) {
+                       const AnyVector& pb, const AnyVector& ib, int op, const sp::Precision& prec,
+                       const std::optional<std::tuple<i64, i64, AnyVector, AnyVector>>& c) {
              if (op < 0 || op > 2) fail("op code must be 0 (spmv), 1 (spmm) or 2 (spgemm)");
              std::vector<i64> vpa = read_ints(pa, "A indptr"), via = read_ints(ia, "A indices");
              std::vector<i64> vpb = read_ints(pb, "B indptr"), vib = read_ints(ib, "B indices");
+             sp::PatternView vc;
+             std::vector<i64> vpc, vic;
+             if (c) {
+               vpc = read_ints(std::get<2>(*c), "C indptr");
+               vic = read_ints(std::get<3>(*c), "C indices");
+               vc = sp::PatternView{std::get<0>(*c), std::get<1>(*c), vpc.data(), vic.data()};
+             }
              nb::gil_scoped_release release;
              sp::validate_pattern(ra, ca, vpa, via);
              sp::validate_pattern(rb, cb, vpb, vib);
+             if (c) sp::validate_pattern(vc.rows, vc.cols, vpc, vic);
              return sp::Problem(sp::PatternView{ra, ca, vpa.data(), via.data()},
                                 sp::PatternView{rb, cb, vpb.data(), vib.data()},
-                                static_cast<sp::Op>(op), prec);
+                                static_cast<sp::Op>(op), prec, c ? &vc : nullptr);
            }),
            nb::arg("rows_a"), nb::arg("cols_a"), nb::arg("indptr_a"), nb::arg("indices_a"),
            nb::arg("rows_b"), nb::arg("cols_b"), nb::arg("indptr_b"), nb::arg("indices_b"),
-           nb::arg("op"), nb::arg("precision"))
+           nb::arg("op"), nb::arg("precision"), nb::arg("c") = nb::none(),
+           "c: (rows, cols, indptr, indices) of the output C as it is written, which\n"
+           "cost(fmt_c=...) charges; without it C is the op's own output (docs/sparse.md).")
       .def("cost",
            [](const sp::Problem& p, int fa, int fb, int df, int site, int sa, int sb,
-              const sp::Accelerator& acc) -> nb::object {
+              const sp::Accelerator& acc, std::optional<int> fmt_c) -> nb::object {
              if (df < 0 || df > 2 || site < 0 || site > 2) fail("dataflow/site code out of range");
              const sp::CostResult r =
                  p.cost(sp::to_format(fa), sp::to_format(fb), static_cast<sp::Dataflow>(df),
-                        static_cast<sp::Site>(site), sp::to_format(sa), sp::to_format(sb), acc);
+                        static_cast<sp::Site>(site), sp::to_format(sa), sp::to_format(sb), acc,
+                        optional_format(fmt_c));
              if (!r.legal) return nb::str(r.reason.c_str());
              return cost_dict(r, acc.frequency_ghz);
-           })
+           },
+           nb::arg("fmt_a"), nb::arg("fmt_b"), nb::arg("dataflow"), nb::arg("site"),
+           nb::arg("stored_a"), nb::arg("stored_b"), nb::arg("accelerator"),
+           nb::arg("fmt_c") = nb::none())
       .def("cost_grid",
-           [](const sp::Problem& p, const sp::Accelerator& acc, int sa, int sb) {
+           [](const sp::Problem& p, const sp::Accelerator& acc, int sa, int sb,
+              std::optional<int> fmt_c) {
              const sp::Format fsa = sp::to_format(sa), fsb = sp::to_format(sb);
+             const std::optional<sp::Format> fc = optional_format(fmt_c);
+             if (fc && !p.has_output()) p.output_bytes(*fc);  // raises: fmt_c needs the output C
              constexpr int n = sp::kNumFormats * sp::kNumFormats * 3 * 3;
              std::vector<i64> ints(size_t(n) * kGridInts, 0);
              std::vector<double> energy(n, 0.0);
@@ -504,21 +585,13 @@ void bind_sparse(nb::module_& m) {
                        try {
                          r = p.cost(static_cast<sp::Format>(fa), static_cast<sp::Format>(fb),
                                     static_cast<sp::Dataflow>(df), static_cast<sp::Site>(site),
-                                    fsa, fsb, acc);
+                                    fsa, fsb, acc, fc);
                        } catch (const std::invalid_argument&) {
-                         r.legal = false;  // a format that cannot hold the operand
+                         r.legal = false;  // a format that cannot hold an operand or C
                        }
                        if (!r.legal) continue;
-                       const i64 vals[kGridInts] = {1,
-                                                   r.cycles,
-                                                   r.compute_cycles,
-                                                   r.memory_cycles,
-                                                   r.conversion_cycles,
-                                                   r.spill_cycles,
-                                                   r.bytes,
-                                                   r.spill_bytes,
-                                                   r.scan_elements};
-                       std::copy(vals, vals + kGridInts, o);
+                       o[0] = 1;
+                       for (const auto& [name, member] : kGridFields) *++o = r.*member;
                        energy[row] = r.energy_pj;
                      }
              }
@@ -527,7 +600,8 @@ void bind_sparse(nb::module_& m) {
                                        size_t(kGridInts)}),
                  own(std::move(energy), {size_t(sp::kNumFormats), size_t(sp::kNumFormats), 3, 3}));
            },
-           nb::arg("accelerator"), nb::arg("stored_a"), nb::arg("stored_b"))
+           nb::arg("accelerator"), nb::arg("stored_a"), nb::arg("stored_b"),
+           nb::arg("fmt_c") = nb::none())
       .def("storage_bytes", [](const sp::Problem& p, int x, int f) {
         if (x < 0 || x > 1) fail("operand must be 0 (A) or 1 (B)");
         return p.bytes(x, sp::to_format(f));
@@ -538,9 +612,6 @@ void bind_sparse(nb::module_& m) {
       .def_prop_ro("merges_gustavson", &sp::Problem::merges_gustavson)
       .def_prop_ro("nnz_c", &sp::Problem::nnz_c)
       .def_prop_ro("bytes_c", &sp::Problem::bytes_c);
-  s.attr("GRID_FIELDS") = nb::make_tuple("legal", "cycles", "compute_cycles", "memory_cycles",
-                                         "conversion_cycles", "spill_cycles", "bytes",
-                                         "spill_bytes", "scan_elements");
 }
 
 ARCHGYM_BINDER(sparse, bind_sparse)

@@ -1,5 +1,7 @@
-// Names and validation of the NoC core's configuration.
+// The NoC core's configuration: the accepted names, the field table and the
+// validation (Params).  The routing names come from the registry (routing.cpp).
 #include <cmath>
+#include <limits>
 #include <sstream>
 #include <stdexcept>
 #include <string>
@@ -11,48 +13,62 @@ namespace archgym::noc {
 
 namespace {
 
-std::string join(const std::vector<std::string>& names) {
+std::string join(const std::vector<std::string>& names, const char* sep = ", ") {
   std::string out;
-  for (size_t i = 0; i < names.size(); ++i) out += (i ? ", " : "") + names[i];
+  for (size_t i = 0; i < names.size(); ++i) out += (i ? sep : "") + names[i];
   return out;
 }
 
-template <typename E>
-E parse_name(const std::string& value, const std::vector<std::string>& names, const char* field) {
-  for (size_t i = 0; i < names.size(); ++i)
-    if (names[i] == value) return static_cast<E>(i);
-  throw std::invalid_argument(std::string(field) + " '" + value + "' is unknown; accepted: " +
-                              join(names));
+std::string number(double v) {
+  std::ostringstream os;
+  os << v;
+  return os.str();
 }
 
 [[noreturn]] void fail(const std::string& msg) { throw std::invalid_argument(msg); }
 
-void check_int(const char* field, int value, int lo, int hi) {
-  if (value < lo || value > hi)
-    fail(std::string(field) + " must be between " + std::to_string(lo) + " and " +
-         std::to_string(hi) + " (got " + std::to_string(value) + ")");
+// The index of `value` in `names`; throws "unknown <field> '<value>'; accepted: ...".
+int index_of(const std::vector<std::string>& names, const std::string& value, const char* field) {
+  for (size_t i = 0; i < names.size(); ++i)
+    if (names[i] == value) return static_cast<int>(i);
+  fail("unknown " + std::string(field) + " '" + value + "'; accepted: " + join(names));
 }
 
-void check_real(const char* field, double value, double lo, double hi, bool lo_open = false) {
-  if (!std::isfinite(value) || value < lo || value > hi || (lo_open && value <= lo)) {
-    std::ostringstream os;
-    os << field << " must be a number " << (lo_open ? "in (" : "in [") << lo << ", " << hi
-       << "] (got " << value << ")";
-    fail(os.str());
-  }
+template <typename... F>
+struct Overloaded : F... {
+  using F::operator()...;
+};
+
+// Every item of a number field within [lo, hi] ((lo, hi] if lo_open).
+void check_number(const ConfigField& f, double v, bool integer) {
+  if (!std::isfinite(v) || v < f.lo || v > f.hi || (f.lo_open && v <= f.lo))
+    reject(f, integer ? std::to_string(static_cast<int64_t>(v)) : number(v));
+}
+
+void check_field(const ConfigField& f, const Config& c) {
+  std::visit(Overloaded{
+                 [&](int Config::*m) { check_number(f, c.*m, true); },
+                 [&](double Config::*m) { check_number(f, c.*m, false); },
+                 [&](bool Config::*) {},
+                 [&](uint64_t Config::*) {},
+                 [&](std::string Config::*m) { index_of(f.choices(), c.*m, f.name); },
+                 [&](std::vector<int> Config::*m) {
+                   for (int v : c.*m) check_number(f, v, true);
+                 },
+                 [&](std::vector<double> Config::*m) {
+                   for (double v : c.*m) check_number(f, v, false);
+                 },
+             },
+             f.member);
 }
 
 bool is_pow2(int v) { return v > 0 && (v & (v - 1)) == 0; }
 
 }  // namespace
 
-const std::vector<std::string>& routing_names() {
-  static const std::vector<std::string> names = {
-      "dor",       "yx",         "xy_yx",          "adaptive_xy_yx",
-      "min_adapt", "duato",      "random_min",     "romm",
-      "valiant",   "west_first", "north_last",     "negative_first",
-      "odd_even",  "west_first_oblivious", "north_last_oblivious",
-      "negative_first_oblivious", "odd_even_oblivious"};
+// ----------------------------------------------------------------- names
+const std::vector<std::string>& topology_names() {
+  static const std::vector<std::string> names = {"mesh", "torus"};
   return names;
 }
 
@@ -63,51 +79,151 @@ const std::vector<std::string>& traffic_names() {
   return names;
 }
 
-const std::vector<std::string>& per_router_routing_names() {
-  static const std::vector<std::string> names = {"dor", "min_adapt", "duato", "random_min"};
+const std::vector<std::string>& allocator_names() {
+  static const std::vector<std::string> names = {"separable_input_first", "islip"};
   return names;
 }
 
-Routing parse_routing(const std::string& name, const char* field) {
-  return parse_name<Routing>(name, routing_names(), field);
+const std::vector<std::string>& injection_names() {
+  static const std::vector<std::string> names = {"bernoulli", "on_off"};
+  return names;
+}
+
+// ----------------------------------------------------------------- fields
+const std::vector<ConfigField>& config_fields() {
+  using C = Config;
+  static const std::vector<ConfigField> fields = {
+      {.name = "topology", .member = &C::topology, .choices = topology_names,
+       .doc = "k x k mesh, or torus (wrap-around links, dateline VC classes)"},
+      {.name = "k", .member = &C::k, .lo = 2, .hi = kMaxK, .doc = "radix: k x k routers"},
+      {.name = "num_vcs", .member = &C::num_vcs, .lo = 1, .hi = kMaxVcs,
+       .doc = "virtual channels per port (each routing needs a minimum, see ROUTING_MIN_VCS)"},
+      {.name = "vc_buf_size", .member = &C::vc_buf_size, .lo = 1, .hi = kMaxBuf,
+       .doc = "flit buffers per VC"},
+      {.name = "routing_function", .member = &C::routing_function, .choices = routing_names,
+       .doc = "routing function (BookSim's names first)"},
+      {.name = "traffic", .member = &C::traffic, .choices = traffic_names,
+       .doc = "traffic pattern (BookSim's definitions; bitrev and shuffle need k a power of 2; "
+              "randperm is a random permutation of the seed)"},
+      {.name = "packet_size", .member = &C::packet_size, .lo = 1, .hi = kMaxPacket,
+       .doc = "flits per packet"},
+      {.name = "injection_rate", .member = &C::injection_rate, .lo = 0, .hi = 1,
+       .doc = "offered load per node and cycle, in flits (or packets, see "
+              "injection_rate_uses_flits)"},
+      {.name = "injection_rate_uses_flits", .member = &C::injection_rate_uses_flits,
+       .doc = "injection_rate counts flits (true) or packets (false)"},
+      {.name = "injection_process", .member = &C::injection_process, .choices = injection_names,
+       .doc = "bernoulli, or on_off: a two-state Markov source whose rate while on gives a mean "
+              "rate of injection_rate (at most the fraction of time it is on)"},
+      {.name = "burst_alpha", .member = &C::burst_alpha, .lo = 0, .hi = 1, .lo_open = true,
+       .doc = "on_off: P(off -> on) per cycle"},
+      {.name = "burst_beta", .member = &C::burst_beta, .lo = 0, .hi = 1, .lo_open = true,
+       .doc = "on_off: P(on -> off) per cycle"},
+      {.name = "routing_delay", .member = &C::routing_delay, .lo = 0, .hi = kMaxDelay,
+       .doc = "cycles of route computation"},
+      {.name = "vc_alloc_delay", .member = &C::vc_alloc_delay, .lo = 0, .hi = kMaxDelay,
+       .doc = "cycles of VC allocation"},
+      {.name = "sw_alloc_delay", .member = &C::sw_alloc_delay, .lo = 1, .hi = kMaxDelay,
+       .doc = "cycles of switch allocation"},
+      {.name = "st_final_delay", .member = &C::st_final_delay, .lo = 1, .hi = kMaxDelay,
+       .doc = "cycles of switch traversal"},
+      {.name = "credit_delay", .member = &C::credit_delay, .lo = 0, .hi = kMaxDelay,
+       .doc = "extra cycles of a credit's return"},
+      {.name = "link_latency", .member = &C::link_latency, .lo = 1, .hi = kMaxDelay,
+       .doc = "cycles per link (archgym's extension; BookSim's channels take 1)"},
+      {.name = "vc_allocator", .member = &C::vc_allocator, .choices = allocator_names,
+       .doc = "VC allocator"},
+      {.name = "sw_allocator", .member = &C::sw_allocator, .choices = allocator_names,
+       .doc = "switch allocator"},
+      {.name = "warmup_periods", .member = &C::warmup_periods, .lo = 1, .hi = 1000,
+       .doc = "measure(): warm-up sample periods"},
+      {.name = "sample_period", .member = &C::sample_period, .lo = 1, .hi = 10'000'000,
+       .doc = "measure(): cycles per sample period"},
+      {.name = "max_samples", .member = &C::max_samples, .lo = 2, .hi = 100'000,
+       .doc = "measure(): sample periods at most, warm-up included (more than warmup_periods)"},
+      {.name = "latency_thres", .member = &C::latency_thres, .lo = 0, .hi = 1e12,
+       .lo_open = true, .doc = "measure(): abort as unstable past this average latency"},
+      {.name = "stopping_thres", .member = &C::stopping_thres, .lo = 0, .hi = 1e6,
+       .doc = "measure(): converged when latency changes less than this fraction"},
+      {.name = "acc_stopping_thres", .member = &C::acc_stopping_thres, .lo = 0, .hi = 1e6,
+       .doc = "measure(): converged when the accepted rate changes less than this fraction"},
+      {.name = "seed", .member = &C::seed, .doc = "random seed"},
+      {.name = "hotspot_nodes", .member = &C::hotspot_nodes, .lo = 0, .hi = kMaxK * kMaxK - 1,
+       .doc = "hotspot traffic: node ids below k*k (every packet goes to one of them; "
+              "empty: the centre node (k/2, k/2))"},
+      {.name = "hotspot_rates", .member = &C::hotspot_rates, .lo = 0, .hi = 1e12, .lo_open = true,
+       .doc = "hotspot traffic: relative weights, one per hotspot node (empty: equal)"},
+      {.name = "watchdog_cycles", .member = &C::watchdog_cycles, .lo = 200, .hi = 100'000'000,
+       .doc = "deadlock: no flit moved for this many cycles while flits are in the network"},
+      {.name = "max_drain_periods", .member = &C::max_drain_periods, .lo = 1, .hi = 1'000'000,
+       .doc = "measure(): cap on the drain, in sample periods"},
+  };
+  return fields;
+}
+
+const ConfigField& config_field(const std::string& name) {
+  for (const ConfigField& f : config_fields())
+    if (name == f.name) return f;
+  std::vector<std::string> names;
+  for (const ConfigField& f : config_fields()) names.push_back(f.name);
+  fail("unknown configuration field '" + name + "'; accepted: " + join(names));
+}
+
+std::string accepted(const ConfigField& f) {
+  const std::string range = "between " + std::to_string(static_cast<int64_t>(f.lo)) + " and " +
+                            std::to_string(static_cast<int64_t>(f.hi));
+  std::string interval = f.lo_open ? "(" : "[";
+  interval += number(f.lo) + ", " + number(f.hi) + "]";
+  return std::visit(
+      Overloaded{
+          [&](int Config::*) { return "an integer " + range; },
+          [&](double Config::*) { return "a number in " + interval; },
+          [&](bool Config::*) { return std::string("true or false"); },
+          [&](uint64_t Config::*) {
+            return "an integer between 0 and " +
+                   std::to_string(std::numeric_limits<uint64_t>::max());
+          },
+          [&](std::string Config::*) { return "one of: " + join(f.choices()); },
+          [&](std::vector<int> Config::*) { return "a list of integers " + range; },
+          [&](std::vector<double> Config::*) { return "a list of numbers in " + interval; },
+      },
+      f.member);
+}
+
+void reject(const ConfigField& f, const std::string& got) {
+  if (f.choices) fail("unknown " + std::string(f.name) + " " + got + "; accepted: " + join(f.choices()));
+  fail(std::string(f.name) + " must be " + accepted(f) + " (got " + got + ")");
+}
+
+// ----------------------------------------------------------------- routings and traffic
+int parse_routing(const std::string& name, const char* field) {
+  return index_of(routing_names(), name, field);
+}
+
+void check_routing(int id, Topology t, int V, const char* field, bool per_router) {
+  const RoutingFunction& rf = routing_functions()[id];
+  const int ti = static_cast<int>(t);
+  const int need = (per_router ? rf.per_router_min_vcs : rf.min_vcs)[ti];
+  if (need == 0) {
+    std::vector<std::string> where, alternatives;
+    for (int u = 0; u < static_cast<int>(Topology::Count); ++u)
+      if (rf.min_vcs[u] > 0) where.push_back("a " + topology_names()[u]);
+    for (const RoutingFunction& other : routing_functions())
+      if (other.min_vcs[ti] > 0) alternatives.push_back(other.name);
+    fail(std::string(field) + " '" + rf.name + "' is only available on " + join(where, " or ") +
+         "; on a " + topology_names()[ti] + " use one of: " + join(alternatives));
+  }
+  if (V < need)
+    fail(std::string(field) + " '" + rf.name + "' needs at least " + std::to_string(need) +
+         " VCs on a " + topology_names()[ti] + " (num_vcs = " + std::to_string(V) + ")");
+}
+
+Topology parse_topology(const std::string& name) {
+  return static_cast<Topology>(index_of(topology_names(), name, "topology"));
 }
 
 Traffic parse_traffic(const std::string& name) {
-  return parse_name<Traffic>(name, traffic_names(), "traffic");
-}
-
-int min_vcs(Routing r, Topology t) {
-  const bool torus = t == Topology::Torus;
-  switch (r) {
-    case Routing::Dor:
-    case Routing::Yx:
-      return torus ? 2 : 1;
-    case Routing::XyYx:
-    case Routing::AdaptiveXyYx:
-      return torus ? 4 : 2;
-    case Routing::MinAdapt:
-    case Routing::Duato:
-    case Routing::RandomMin:
-      return torus ? 3 : 2;
-    case Routing::Romm:
-    case Routing::Valiant:
-      return torus ? -1 : 2;
-    default:  // turn models
-      return torus ? -1 : 1;
-  }
-}
-
-void check_routing(Routing r, Topology t, int V, const char* field) {
-  const int need = min_vcs(r, t);
-  const std::string& name = routing_names()[static_cast<int>(r)];
-  if (need < 0)
-    fail(std::string(field) + " '" + name +
-         "' is only available on a mesh; on a torus use one of: dor, yx, xy_yx, "
-         "adaptive_xy_yx, min_adapt, duato, random_min");
-  if (V < need)
-    fail(std::string(field) + " '" + name + "' needs at least " + std::to_string(need) +
-         " VCs on a " + (t == Topology::Torus ? "torus" : "mesh") + " (num_vcs = " +
-         std::to_string(V) + ")");
+  return static_cast<Traffic>(index_of(traffic_names(), name, "traffic"));
 }
 
 void check_traffic(Traffic tr, int k) {
@@ -116,38 +232,23 @@ void check_traffic(Traffic tr, int k) {
          "' needs k to be a power of 2 (k = " + std::to_string(k) + ")");
 }
 
+// ----------------------------------------------------------------- validation
 Params::Params(const Config& c) : cfg(c) {
-  topology = parse_name<Topology>(c.topology, {"mesh", "torus"}, "topology");
-  check_int("k", c.k, 2, kMaxK);
-  check_int("num_vcs", c.num_vcs, 1, kMaxVcs);
-  check_int("vc_buf_size", c.vc_buf_size, 1, kMaxBuf);
+  for (const ConfigField& f : config_fields()) check_field(f, c);
+  // the rules between fields
+  topology = parse_topology(c.topology);
   routing = parse_routing(c.routing_function);
   check_routing(routing, topology, c.num_vcs);
   traffic = parse_traffic(c.traffic);
   check_traffic(traffic, c.k);
-  check_int("packet_size", c.packet_size, 1, kMaxPacket);
-  check_real("injection_rate", c.injection_rate, 0.0, 1.0);
-  injection = parse_name<Injection>(c.injection_process, {"bernoulli", "on_off"},
-                                    "injection_process");
-  check_real("burst_alpha", c.burst_alpha, 0.0, 1.0, true);
-  check_real("burst_beta", c.burst_beta, 0.0, 1.0, true);
-  check_int("routing_delay", c.routing_delay, 0, kMaxDelay);
-  check_int("vc_alloc_delay", c.vc_alloc_delay, 0, kMaxDelay);
-  check_int("sw_alloc_delay", c.sw_alloc_delay, 1, kMaxDelay);
-  check_int("st_final_delay", c.st_final_delay, 1, kMaxDelay);
-  check_int("credit_delay", c.credit_delay, 0, kMaxDelay);
-  check_int("link_latency", c.link_latency, 1, kMaxDelay);
-  const std::vector<std::string> allocs = {"separable_input_first", "islip"};
-  va = parse_name<Allocator>(c.vc_allocator, allocs, "vc_allocator");
-  sa = parse_name<Allocator>(c.sw_allocator, allocs, "sw_allocator");
-  check_int("sample_period", c.sample_period, 1, 10'000'000);
-  check_int("warmup_periods", c.warmup_periods, 1, 1000);
-  check_int("max_samples", c.max_samples, c.warmup_periods + 1, 100'000);
-  check_real("latency_thres", c.latency_thres, 0.0, 1e12, true);
-  check_real("stopping_thres", c.stopping_thres, 0.0, 1e6);
-  check_real("acc_stopping_thres", c.acc_stopping_thres, 0.0, 1e6);
-  check_int("watchdog_cycles", c.watchdog_cycles, 200, 100'000'000);
-  check_int("max_drain_periods", c.max_drain_periods, 1, 1'000'000);
+  injection = static_cast<Injection>(index_of(injection_names(), c.injection_process,
+                                              "injection_process"));
+  va = static_cast<Allocator>(index_of(allocator_names(), c.vc_allocator, "vc_allocator"));
+  sa = static_cast<Allocator>(index_of(allocator_names(), c.sw_allocator, "sw_allocator"));
+  if (c.max_samples <= c.warmup_periods)
+    fail("max_samples must be more than warmup_periods (max_samples = " +
+         std::to_string(c.max_samples) + ", warmup_periods = " +
+         std::to_string(c.warmup_periods) + ")");
   k = c.k;
   n = c.k * c.k;
   V = c.num_vcs;
@@ -158,10 +259,9 @@ Params::Params(const Config& c) : cfg(c) {
          std::to_string(c.hotspot_nodes.size()) + " nodes, " +
          std::to_string(c.hotspot_rates.size()) + " rates)");
   for (int h : c.hotspot_nodes)
-    if (h < 0 || h >= n)
+    if (h >= n)
       fail("hotspot_nodes must be node ids between 0 and " + std::to_string(n - 1) + " (got " +
            std::to_string(h) + ")");
-  for (double w : c.hotspot_rates) check_real("hotspot_rates", w, 0.0, 1e12, true);
   packet_prob = c.injection_rate_uses_flits ? c.injection_rate / P : c.injection_rate;
   if (injection == Injection::OnOff) {
     const double on_frac = c.burst_alpha / (c.burst_alpha + c.burst_beta);

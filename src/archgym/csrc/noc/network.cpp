@@ -65,6 +65,7 @@ Network::Network(const Config& cfg) : p_(cfg) {
   P_ = p_.P;
   VCS_ = 5 * V_;
   torus_ = p_.topology == Topology::Torus;
+  routings_ = routing_functions().data();
   routing_ = p_.routing;
   traffic_ = p_.traffic;
   router_algo_.assign(n_, static_cast<uint8_t>(routing_));
@@ -181,12 +182,9 @@ void Network::build_destinations() {
 }
 
 void Network::set_injection_rate(double rate) {
-  if (!std::isfinite(rate) || rate < 0.0 || rate > 1.0)
-    throw std::invalid_argument("injection_rate must be a number in [0, 1] (got " +
-                                std::to_string(rate) + ")");
   Config c = p_.cfg;
   c.injection_rate = rate;
-  Params np(c);  // re-validates (on/off limit)
+  Params np(c);  // validates (range, on/off limit)
   p_.cfg.injection_rate = rate;
   packet_prob_ = np.packet_prob;
   p_.packet_prob = packet_prob_;
@@ -229,7 +227,7 @@ void Network::set_traffic(const std::string& pattern) {
 }
 
 void Network::set_routing(const std::string& routing) {
-  const Routing r = parse_routing(routing, "routing");
+  const int r = parse_routing(routing, "routing");
   check_routing(r, p_.topology, V_, "routing");
   routing_ = r;
   p_.routing = r;
@@ -238,275 +236,36 @@ void Network::set_routing(const std::string& routing) {
   std::fill(router_algo_.begin(), router_algo_.end(), static_cast<uint8_t>(r));
 }
 
-void Network::set_routing_per_router(const std::vector<int32_t>& index) {
+// router_algo_ holds routing ids, so a packet created at a router is tagged
+// with the routing of the same name (it routes by it should the network go
+// back to network-wide mode while it is in flight).
+void Network::set_routing_per_router(const std::vector<int64_t>& index) {
   const auto& names = per_router_routing_names();
-  if (static_cast<int>(index.size()) != n_)
+  if (static_cast<int64_t>(index.size()) != n_)
     throw std::invalid_argument("the per-router routing array needs one entry per router (" +
                                 std::to_string(n_) + "), got " + std::to_string(index.size()));
   std::vector<uint8_t> algo(n_);
   for (int v = 0; v < n_; ++v) {
-    const int32_t i = index[v];
-    if (i < 0 || i >= static_cast<int32_t>(names.size()))
+    const int64_t i = index[v];
+    if (i < 0 || i >= static_cast<int64_t>(names.size()))
       throw std::invalid_argument("per-router routing index of router " + std::to_string(v) +
                                   " must be between 0 and " + std::to_string(names.size() - 1) +
                                   " (got " + std::to_string(i) + ")");
-    const Routing r = parse_routing(names[i], "routing");
-    // every per-router policy needs the escape VC(s) plus at least one adaptive VC
-    check_routing(Routing::MinAdapt, p_.topology, V_, "per-router routing");
+    const int r = parse_routing(names[i], "routing");
+    check_routing(r, p_.topology, V_, "per-router routing", true);
     algo[v] = static_cast<uint8_t>(r);
   }
   router_algo_ = std::move(algo);
   per_router_ = true;
 }
 
-void Network::send(int src, int dst) {
+void Network::send(int64_t src, int64_t dst) {
   if (src < 0 || src >= n_ || dst < 0 || dst >= n_)
     throw std::invalid_argument("send: src and dst must be node ids between 0 and " +
                                 std::to_string(n_ - 1));
   if (queued_total_ >= kMaxBacklogPackets)
     throw std::invalid_argument("send: the source queues are full");
-  enqueue(src, (static_cast<uint64_t>(dst + 1) << 40) | static_cast<uint64_t>(now_));
-}
-
-// ----------------------------------------------------------------- geometry
-inline int Network::dir(int c, int t) const {
-  if (!torus_) return c < t ? 0 : 1;
-  int off = t - c;
-  if (off < 0) off += k_;
-  return off <= k_ / 2 ? 0 : 1;
-}
-
-inline int Network::xy_port(int cur, int tgt) const {
-  if (X_[cur] != X_[tgt]) return dir(X_[cur], X_[tgt]);
-  if (Y_[cur] != Y_[tgt]) return 2 + dir(Y_[cur], Y_[tgt]);
-  return 4;
-}
-
-inline int Network::yx_port(int cur, int tgt) const {
-  if (Y_[cur] != Y_[tgt]) return 2 + dir(Y_[cur], Y_[tgt]);
-  if (X_[cur] != X_[tgt]) return dir(X_[cur], X_[tgt]);
-  return 4;
-}
-
-// Mask of output VCs [lo, hi] of `port`.  On a torus the range is split in
-// two dateline classes, decided from coordinates alone: a hop whose remaining
-// path in that dimension still crosses the wrap-around link uses the lower
-// half, every other hop the upper half.  Neither class contains a cycle: the
-// lower half never continues past the wrap link, the upper half never uses it.
-inline uint64_t Network::vc_range(int cur, int tgt, int port, int lo, int hi) const {
-  if (torus_ && port < 4) {
-    const int c = port < 2 ? X_[cur] : Y_[cur];
-    const int d = port < 2 ? X_[tgt] : Y_[tgt];
-    const bool crossing = (port & 1) == 0 ? c > d : c < d;
-    const int mid = lo + (hi - lo + 1) / 2;
-    if (crossing) hi = mid - 1;
-    else lo = mid;
-  }
-  return ((uint64_t{2} << (hi - lo)) - 1) << (port * V_ + lo);
-}
-
-inline int Network::used_sum(int r, int o, int lo, int hi) const {
-  const int16_t* u = &used_[static_cast<size_t>(r) * VCS_ + o * V_];
-  int s = 0;
-  for (int w = lo; w <= hi; ++w) s += u[w];
-  return s;
-}
-
-// ----------------------------------------------------------------- routing
-// Fills the route set of the head flit of input VC i of router r: up to 3
-// entries (output-VC mask, priority), sorted by decreasing priority.
-void Network::route(int r, int i, const Flit& f, InVc& q) {
-  const int p_in = port_of_[i], v_in = vc_of_[i];
-  const bool first = p_in == 4;
-  const Routing algo = static_cast<Routing>(per_router_ ? router_algo_[r] : f.algo);
-  const int V = V_, h = V_ / 2, dst = f.dst;
-  int n = 0;
-  q.rs_atomic = 0;
-  auto add = [&](uint64_t mask, int prio, bool atomic = false) {
-    q.rs_mask[n] = mask;
-    q.rs_prio[n] = static_cast<int8_t>(prio);
-    if (atomic) q.rs_atomic |= static_cast<uint8_t>(1u << n);
-    ++n;
-  };
-  const uint64_t all_eject = ((uint64_t{2} << (V - 1)) - 1) << (4 * V);
-  // VCs E..V-1 of output port o: the adaptive VCs above E escape VCs.
-  auto adaptive = [&](int o, int E) { return ((uint64_t{2} << (V - 1 - E)) - 1) << (o * V + E); };
-  // The adaptive entries of random_min (one productive port at random) and
-  // duato (both productive ports, the less used first).  Adaptive VCs are
-  // taken only when empty (atomic allocation): with VC reallocation at the
-  // tail's grant, queueing behind another packet on an adaptive VC could
-  // close a cycle that the escape VC cannot break.
-  auto add_adaptive_minimal = [&](int E) {
-    int ports[2], np = 0;
-    if (X_[r] != X_[dst]) ports[np++] = dir(X_[r], X_[dst]);
-    if (Y_[r] != Y_[dst]) ports[np++] = 2 + dir(Y_[r], Y_[dst]);
-    if (algo == Routing::RandomMin) {
-      add(adaptive(np == 2 ? ports[rng_.next() >> 63] : ports[0], E), 1, true);
-    } else if (np == 2) {
-      const int u0 = used_sum(r, ports[0], E, V - 1), u1 = used_sum(r, ports[1], E, V - 1);
-      const int best = u0 < u1 ? 0 : u0 > u1 ? 1 : static_cast<int>(rng_.next() >> 63);
-      add(adaptive(ports[best], E), 2, true);
-      add(adaptive(ports[1 - best], E), 1, true);
-    } else {
-      add(adaptive(ports[0], E), 1, true);
-    }
-  };
-
-  if (per_router_) {
-    // Per-router mode: every policy keeps the escape VCs along the XY port
-    // and takes the adaptive VCs only when empty, so any mixture, and any
-    // change of mixture, keeps Duato's conditions.
-    if (r == dst) {
-      add(all_eject, 0);
-      q.rs_n = 1;
-      return;
-    }
-    const int E = torus_ ? 2 : 1;
-    const int oxy = xy_port(r, dst);
-    if (algo == Routing::Dor) {
-      add(adaptive(oxy, E), 1, true);
-    } else if (algo == Routing::MinAdapt) {
-      if (first || v_in >= E) add(adaptive(oxy, E), 1, true);  // once on the escape VC, stay
-    } else {  // random_min, duato
-      add_adaptive_minimal(E);
-    }
-    add(vc_range(r, dst, oxy, 0, E - 1), 0);
-    q.rs_n = static_cast<uint8_t>(n);
-    return;
-  }
-
-  switch (algo) {
-    case Routing::Dor:
-    case Routing::Yx: {
-      if (r == dst) { add(all_eject, 0); break; }
-      const int o = algo == Routing::Dor ? xy_port(r, dst) : yx_port(r, dst);
-      add(vc_range(r, dst, o, 0, V - 1), 0);
-      break;
-    }
-    case Routing::XyYx:
-    case Routing::AdaptiveXyYx: {
-      if (r == dst) { add(all_eject, 0); break; }
-      int cls;
-      if (first) {
-        if (algo == Routing::XyYx) {
-          cls = static_cast<int>(rng_.next() >> 63);
-        } else {
-          const int oxy = xy_port(r, dst), oyx = yx_port(r, dst);
-          const int uxy = used_sum(r, oxy, 0, V - 1), uyx = used_sum(r, oyx, 0, V - 1);
-          cls = uxy < uyx ? 0 : uxy > uyx ? 1 : static_cast<int>(rng_.next() >> 63);
-        }
-      } else {
-        cls = v_in >= h ? 1 : 0;
-      }
-      const int o = cls ? yx_port(r, dst) : xy_port(r, dst);
-      add(cls ? vc_range(r, dst, o, h, V - 1) : vc_range(r, dst, o, 0, h - 1), 0);
-      break;
-    }
-    case Routing::Romm:
-    case Routing::Valiant: {
-      Packet& pk = pkts_[f.pkt];
-      if (first) {
-        pk.phase = 0;
-        if (algo == Routing::Valiant) {
-          pk.inter = static_cast<int32_t>(rng_.below(static_cast<uint32_t>(n_)));
-        } else {
-          const int sx = X_[f.src], sy = Y_[f.src], dx = X_[dst], dy = Y_[dst];
-          const int ix = std::min(sx, dx) + static_cast<int>(rng_.below(std::abs(sx - dx) + 1));
-          const int iy = std::min(sy, dy) + static_cast<int>(rng_.below(std::abs(sy - dy) + 1));
-          pk.inter = ix + k_ * iy;
-        }
-      }
-      if (pk.phase == 0 && r == pk.inter) pk.phase = 1;
-      if (r == dst && pk.phase == 1) { add(all_eject, 0); break; }
-      const int tgt = pk.phase ? dst : pk.inter;
-      const int o = xy_port(r, tgt);
-      if (r == dst) add(vc_range(r, tgt, o, 0, V - 1), 0);  // quirk: phase 0 at d, all VCs
-      else if (pk.phase) add(vc_range(r, tgt, o, h, V - 1), 0);
-      else add(vc_range(r, tgt, o, 0, h - 1), 0);
-      break;
-    }
-    case Routing::MinAdapt:
-    case Routing::Duato:
-    case Routing::RandomMin: {
-      if (r == dst) { add(all_eject, 0); break; }
-      const int E = torus_ ? 2 : 1;  // escape VCs
-      const int oxy = xy_port(r, dst);
-      const bool on_escape = !first && v_in < E;
-      if (algo == Routing::MinAdapt) {
-        // BookSim's route-set quirk keeps one entry per priority: the
-        // adaptive entry is always the DOR port; once on the escape VC, stay.
-        if (!on_escape) add(adaptive(oxy, E), 1);
-        add(vc_range(r, dst, oxy, 0, E - 1), 0);
-        break;
-      }
-      add_adaptive_minimal(E);
-      add(vc_range(r, dst, oxy, 0, E - 1), 0);
-      break;
-    }
-    default: {  // turn models (mesh only)
-      if (r == dst) { add(all_eject, 0); break; }
-      const int cx = X_[r], cy = Y_[r], dx = X_[dst], dy = Y_[dst];
-      const int ex = dx - cx, ey = dy - cy;
-      const int px = ex > 0 ? 0 : 1, py = ey > 0 ? 2 : 3;  // productive ports
-      int ports[2], np = 0;
-      auto allow = [&](int o) { ports[np++] = o; };
-      Routing base = algo;
-      if (algo >= Routing::WestFirstOblivious)
-        base = static_cast<Routing>(static_cast<int>(algo) - 4);
-      switch (base) {
-        case Routing::WestFirst:
-          if (ex < 0) allow(1);
-          else {
-            if (ex > 0) allow(0);
-            if (ey != 0) allow(py);
-          }
-          break;
-        case Routing::NorthLast:
-          if (ex != 0) allow(px);
-          if (ey < 0) allow(3);
-          if (np == 0) allow(2);  // only north remains
-          break;
-        case Routing::NegativeFirst:
-          if (ex < 0) allow(1);
-          if (ey < 0) allow(3);
-          if (np == 0) {
-            if (ex > 0) allow(0);
-            if (ey > 0) allow(2);
-          }
-          break;
-        default: {  // odd-even (Chiu)
-          const int sx = X_[f.src];
-          if (ex == 0) {
-            allow(py);
-          } else if (ex > 0) {
-            if (ey == 0) {
-              allow(0);
-            } else {
-              if ((cx & 1) == 1 || cx == sx) allow(py);
-              if ((dx & 1) == 1 || ex != 1) allow(0);
-            }
-          } else {
-            allow(1);
-            if (ey != 0 && (cx & 1) == 0) allow(py);
-          }
-          break;
-        }
-      }
-      auto all = [&](int o) { return ((uint64_t{2} << (V - 1)) - 1) << (o * V); };
-      if (np == 1) {
-        add(all(ports[0]), 0);
-      } else if (algo >= Routing::WestFirstOblivious) {
-        add(all(ports[rng_.next() >> 63]), 0);
-      } else {
-        const int u0 = used_sum(r, ports[0], 0, V - 1), u1 = used_sum(r, ports[1], 0, V - 1);
-        const int best = u0 < u1 ? 0 : u0 > u1 ? 1 : static_cast<int>(rng_.next() >> 63);
-        add(all(ports[best]), 1);
-        add(all(ports[1 - best]), 0);
-      }
-      break;
-    }
-  }
-  q.rs_n = static_cast<uint8_t>(n);
+  enqueue(static_cast<int>(src), (static_cast<uint64_t>(dst + 1) << 40) | static_cast<uint64_t>(now_));
 }
 
 // ----------------------------------------------------------------- router

@@ -14,49 +14,29 @@
 #include <array>
 #include <cstdint>
 #include <string>
+#include <variant>
 #include <vector>
 
 namespace archgym::noc {
 
 // ----------------------------------------------------------------- names
-enum class Topology : uint8_t { Mesh, Torus };
-
-enum class Routing : uint8_t {
-  Dor,           // XY dimension order
-  Yx,            // YX dimension order
-  XyYx,          // O1TURN: XY or YX at random per packet, VC halves
-  AdaptiveXyYx,  // XY/YX chosen at injection by first-hop credit use
-  MinAdapt,      // BookSim's min_adapt: prioritised DOR over VCs 1..V-1, VC 0 escape
-  Duato,         // truly adaptive minimal on VCs 1..V-1 (least-used port), DOR escape VC 0
-  RandomMin,     // random productive port on VCs 1..V-1, DOR escape VC 0
-  Romm,          // random intermediate in the minimal quadrant, 2 phases on VC halves
-  Valiant,       // random intermediate anywhere, 2 phases on VC halves (can deadlock)
-  WestFirst,     // turn models, adaptive selection among the allowed minimal ports
-  NorthLast,
-  NegativeFirst,
-  OddEven,
-  WestFirstOblivious,  // turn models, random selection among the allowed minimal ports
-  NorthLastOblivious,
-  NegativeFirstOblivious,
-  OddEvenOblivious,
-  Count
-};
-
+// Each enum's values are in the order of its names (config.cpp).
+enum class Topology : uint8_t { Mesh, Torus, Count };
 enum class Traffic : uint8_t {
   Uniform, Transpose, Bitcomp, Bitrev, Shuffle, Tornado, Neighbor, Hotspot, Randperm, Count
 };
+enum class Allocator : uint8_t { SeparableInputFirst, Islip, Count };
+enum class Injection : uint8_t { Bernoulli, OnOff, Count };
 
-enum class Allocator : uint8_t { SeparableInputFirst, Islip };
-enum class Injection : uint8_t { Bernoulli, OnOff };
-
-const std::vector<std::string>& routing_names();
+const std::vector<std::string>& topology_names();
 const std::vector<std::string>& traffic_names();
-// The routings that may be mixed per router (Network::set_routing_per_router):
-// all use VC 0 along the XY port as the escape channel.
-const std::vector<std::string>& per_router_routing_names();
+const std::vector<std::string>& allocator_names();
+const std::vector<std::string>& injection_names();
 
 // ----------------------------------------------------------------- config
-// BookSim key names.  Validated by Params (the constructor of Network).
+// BookSim key names; the defaults are BookSim's (booksim_base.cfg).  What each
+// field accepts is in config_fields(); Params (the constructor of Network)
+// checks it.
 struct Config {
   std::string topology = "mesh";
   int k = 8;
@@ -68,8 +48,8 @@ struct Config {
   double injection_rate = 0.02;
   bool injection_rate_uses_flits = true;
   std::string injection_process = "bernoulli";
-  double burst_alpha = 0.5;  // on/off: P(off -> on) per cycle
-  double burst_beta = 0.5;   // on/off: P(on -> off) per cycle
+  double burst_alpha = 0.5;
+  double burst_beta = 0.5;
   int routing_delay = 1;
   int vc_alloc_delay = 1;
   int sw_alloc_delay = 1;
@@ -85,13 +65,13 @@ struct Config {
   double stopping_thres = 0.05;
   double acc_stopping_thres = 0.05;
   uint64_t seed = 42;
-  std::vector<int> hotspot_nodes;     // empty: the centre node (k/2, k/2)
-  std::vector<double> hotspot_rates;  // relative weights; empty: equal
-  int watchdog_cycles = 1000;         // no flit moved this long with flits in flight: deadlock
-  int max_drain_periods = 100;        // drain cap (sample periods) in measure()
+  std::vector<int> hotspot_nodes;
+  std::vector<double> hotspot_rates;
+  int watchdog_cycles = 1000;
+  int max_drain_periods = 100;
 };
 
-// Limits (also quoted in the validation messages).
+// Limits.
 inline constexpr int kMaxK = 32;
 inline constexpr int kMaxVcs = 12;      // 5 ports x 12 VCs fit a 64-bit mask
 inline constexpr int kMaxBuf = 64;
@@ -99,11 +79,69 @@ inline constexpr int kMaxPacket = 256;
 inline constexpr int kMaxDelay = 16;
 inline constexpr int64_t kMaxBacklogPackets = int64_t{1} << 24;  // queued packets, all nodes
 
+// The definition of every Config field: what it accepts and what it means
+// (its default is Config's initialiser).  The one source of the field names,
+// limits and accepted names: Params checks every field against its entry, the
+// bindings convert Python values by it, and Python generates NocConfig from it.
+using FieldMember =
+    std::variant<int Config::*, double Config::*, bool Config::*, uint64_t Config::*,
+                 std::string Config::*, std::vector<int> Config::*, std::vector<double> Config::*>;
+struct ConfigField {
+  const char* name;
+  FieldMember member;
+  double lo = 0, hi = 0;  // numbers (and list items): the accepted range [lo, hi]
+  bool lo_open = false;   // (lo, hi] rather than [lo, hi]
+  const std::vector<std::string>& (*choices)() = nullptr;  // names: the accepted ones
+  const char* doc = "";
+};
+const std::vector<ConfigField>& config_fields();
+const ConfigField& config_field(const std::string& name);  // throws for an unknown name
+// What the field accepts, e.g. "an integer between 2 and 32" or "one of: mesh, torus".
+std::string accepted(const ConfigField& f);
+// Throws std::invalid_argument naming the field, `got` and what it accepts.
+[[noreturn]] void reject(const ConfigField& f, const std::string& got);
+
+// ----------------------------------------------------------------- routing registry
+class Network;
+struct Flit;
+struct InVc;
+// The fewest VCs a routing needs on each topology (indexed by Topology); 0: it
+// does not run on that topology.
+using MinVcs = std::array<int, static_cast<int>(Topology::Count)>;
+// A routing function fills the route set of the head flit f of input VC i of
+// router r (q.rs_*, entries in decreasing priority; see routing.cpp).
+using RouteFn = void (Network::*)(int r, int i, const Flit& f, InVc& q);
+// A turn model: the minimal output ports (up to 2, returns how many) it allows
+// from column/row (cx, cy) toward (dx, dy) for a packet from column sx.
+using TurnRule = int (*)(int cx, int cy, int dx, int dy, int sx, int ports[2]);
+// One routing function of the registry, as BookSim's gRoutingFunctionMap
+// registers them by name.  A routing's id is its index in the registry.
+struct RoutingFunction {
+  const char* name;
+  RouteFn route;
+  MinVcs min_vcs;
+  // Per-router mode (Network::set_routing_per_router): the routings that may be
+  // mixed per router have a variant that keeps the escape VCs along the XY port.
+  RouteFn per_router = nullptr;
+  MinVcs per_router_min_vcs = {};
+};
+// Every routing function, in the order of ROUTING_FUNCTIONS (routing.cpp).
+const std::vector<RoutingFunction>& routing_functions();
+const std::vector<std::string>& routing_names();
+// The routings that may be mixed per router (those with a per-router variant).
+const std::vector<std::string>& per_router_routing_names();
+// The id of a routing name; throws naming `field` and the accepted names.
+int parse_routing(const std::string& name, const char* field = "routing_function");
+// Throws unless routing `id` runs on this topology with V VCs (per-router
+// variant if `per_router`).
+void check_routing(int id, Topology t, int V, const char* field = "routing_function",
+                   bool per_router = false);
+
 // Parsed, validated configuration.
 struct Params {
   Config cfg;
   Topology topology;
-  Routing routing;
+  int routing;  // id in routing_functions()
   Traffic traffic;
   Allocator va, sa;
   Injection injection;
@@ -113,14 +151,32 @@ struct Params {
   explicit Params(const Config& c);  // throws std::invalid_argument
 };
 
-// Parse helpers (throw std::invalid_argument naming the field and the choices).
-Routing parse_routing(const std::string& name, const char* field = "routing_function");
+Topology parse_topology(const std::string& name);
 Traffic parse_traffic(const std::string& name);
-// Throws unless `r` can run on this topology with V VCs.
-void check_routing(Routing r, Topology t, int V, const char* field = "routing_function");
-int min_vcs(Routing r, Topology t);  // -1: not available on this topology
 // Throws unless the pattern is defined for this k (bitrev/shuffle need k a power of 2).
 void check_traffic(Traffic tr, int k);
+
+// ----------------------------------------------------------------- flits
+// A flit carries what the pipeline reads, so routing and switching do not
+// touch the packet record.
+struct Flit {
+  int32_t pkt;
+  uint32_t itime;  // low 32 bits of the injection cycle
+  int16_t dst, src;
+  uint8_t flags;   // 1 head, 2 tail
+  uint8_t vc;      // VC stamp (output VC of the last grant / injection VC)
+  uint8_t hops;    // routers traversed so far
+  uint8_t algo;    // routing id of the packet (network-wide mode)
+};
+// An input VC: its buffer ring, pipeline state and route set.
+struct InVc {
+  int64_t elig;
+  uint64_t rs_mask[3];  // route set: output-VC masks ...
+  int8_t rs_prio[3];    // ... and their priorities, in decreasing order
+  uint8_t rs_n, state, outp, outvc;
+  uint8_t rs_atomic;  // bit e: entry e may only take empty output VCs (used == 0)
+  uint16_t head, count;
+};
 
 // ----------------------------------------------------------------- results
 struct DeliveredPacket {
@@ -178,9 +234,9 @@ class Network {
   void set_injection_rate(double rate);
   void set_traffic(const std::string& pattern);
   void set_routing(const std::string& routing);
-  void set_routing_per_router(const std::vector<int32_t>& index);  // into per_router_routing_names()
+  void set_routing_per_router(const std::vector<int64_t>& index);  // into per_router_routing_names()
   // Enqueue one packet from src to dst, created now (bypasses the traffic pattern).
-  void send(int src, int dst);
+  void send(int64_t src, int64_t dst);
   // Stop (or resume) packet generation; queued and in-flight packets continue.
   void set_generation(bool on) {
     if (on && !generation_) reset_generators();
@@ -209,30 +265,11 @@ class Network {
   friend MeasureResult measure(const Config& cfg);
 
  private:
-  // A flit carries what the pipeline reads, so routing and switching do not
-  // touch the packet record.
-  struct Flit {
-    int32_t pkt;
-    uint32_t itime;  // low 32 bits of the injection cycle
-    int16_t dst, src;
-    uint8_t flags;   // 1 head, 2 tail
-    uint8_t vc;      // VC stamp (output VC of the last grant / injection VC)
-    uint8_t hops;    // routers traversed so far
-    uint8_t algo;    // routing of the packet (network-wide mode)
-  };
   struct Packet {
     int64_t ctime, itime;
     int32_t src, dst, inter;
     int16_t hops;
     uint8_t algo, phase, measured, pad[3];
-  };
-  struct InVc {
-    int64_t elig;
-    uint64_t rs_mask[3];
-    int8_t rs_prio[3];
-    uint8_t rs_n, state, outp, outvc;
-    uint8_t rs_atomic;  // bit e: entry e may only take empty output VCs (used == 0)
-    uint16_t head, count;
   };
   struct Arrival { int32_t r; int32_t i; Flit flit; };
   struct Ejection { int32_t node; Flit flit; };
@@ -268,7 +305,32 @@ class Network {
   void occ_change(int port_index, int delta);
   int32_t alloc_packet();
 
-  // geometry helpers
+  // ---- routing (routing.cpp): the registered routing functions and their helpers
+  friend const std::vector<RoutingFunction>& routing_functions();
+  void route_dor(int r, int i, const Flit& f, InVc& q);
+  void route_yx(int r, int i, const Flit& f, InVc& q);
+  void route_xy_yx(int r, int i, const Flit& f, InVc& q);
+  void route_adaptive_xy_yx(int r, int i, const Flit& f, InVc& q);
+  template <bool kAtomic>
+  void route_min_adapt(int r, int i, const Flit& f, InVc& q);
+  void route_duato(int r, int i, const Flit& f, InVc& q);
+  void route_random_min(int r, int i, const Flit& f, InVc& q);
+  void route_romm(int r, int i, const Flit& f, InVc& q);
+  void route_valiant(int r, int i, const Flit& f, InVc& q);
+  template <TurnRule kAllowed, bool kAdaptive>
+  void route_turn_model(int r, int i, const Flit& f, InVc& q);
+  void route_per_router_dor(int r, int i, const Flit& f, InVc& q);
+
+  static void add_route(InVc& q, uint64_t mask, int prio, bool atomic = false);
+  void eject(InVc& q) const;
+  void add_escape(int r, int dst, InVc& q) const;
+  void add_dimension_order_class(int r, int dst, int cls, InVc& q) const;
+  void route_via_intermediate(int r, const Flit& f, Packet& pk, InVc& q) const;
+  int coin() { return static_cast<int>(rng_.next() >> 63); }
+  int less_used(int r, int a, int b, int lo, int hi);
+  int productive_ports(int r, int dst, int ports[2]) const;
+  int escape_vcs() const { return torus_ ? 2 : 1; }
+  uint64_t vcs(int port, int lo, int hi) const;
   int dir(int c, int t) const;  // 0 plus, 1 minus
   int xy_port(int cur, int tgt) const;
   int yx_port(int cur, int tgt) const;
@@ -279,7 +341,8 @@ class Network {
   int n_, V_, B_, VCS_, P_;
   int k_;
   bool torus_;
-  Routing routing_;
+  const RoutingFunction* routings_;  // routing_functions()
+  int routing_;                      // network-wide routing id
   bool per_router_ = false;
   std::vector<uint8_t> router_algo_;
   Traffic traffic_;

@@ -147,8 +147,14 @@ void check_bits(const char* name, const int64_t* bits, int64_t count) {
 // ------------------------------------------------------------------ model
 Model::~Model() = default;
 
-Model::Model(ModelConfig config) : cfg_(std::move(config)) {
-  const auto& c = cfg_;
+// The constructor's steps, in the order of docs/quant.md "The arithmetic":
+// check the configuration, derive each layer's geometry, quantize the weights
+// at every bit width, lay them out for the kernels, tabulate the image input.
+namespace {
+
+// The model-wide entries: layer count, input shape, full scale, one weight and
+// bias array per layer, act_ranges (L x 8, each in [1e-12, 1e12]).
+void check_config(const ModelConfig& c) {
   const size_t L = c.layers.size();
   if (L == 0 || L > 256) fail("a model needs 1..256 layers, got " + str(static_cast<int64_t>(L)));
   if (c.in_channels < 1 || c.in_channels > kMaxDim || c.in_h < 1 || c.in_h > kMaxDim || c.in_w < 1 ||
@@ -166,145 +172,180 @@ Model::Model(ModelConfig config) : cfg_(std::move(config)) {
       fail("act_ranges[" + str(static_cast<int64_t>(i / kMaxIntBits)) + "][" +
            str(static_cast<int64_t>(i % kMaxIntBits)) + "] must be in [1e-12, 1e12]");
   }
+}
 
+// A linear layer on an input of ch x h x w (flattened in (C, H, W) order).
+Geometry linear_geometry(const LayerSpec& s, int ch, int h, int w, const std::string& at) {
+  const int64_t features = int64_t{ch} * h * w;
+  if (s.in_channels != features)
+    fail(at + "linear layer expects " + str(s.in_channels) + " inputs, the previous layer gives " + str(features));
+  if (s.kernel != 1 || s.stride != 1 || s.padding != 0) fail(at + "a linear layer needs kernel 1, stride 1, padding 0");
+  if (s.pool != Pool::None) fail(at + "a linear layer cannot pool");
+  return Geometry{s.in_channels, 1, 1, s.out_channels, 1, 1, 1, 1, s.in_channels};
+}
+
+// A conv or depthwise conv layer, then its pooling (k x k, stride k, floor).
+Geometry conv_geometry(const LayerSpec& s, int ch, int h, int w, const std::string& at) {
+  if (s.in_channels != ch)
+    fail(at + "expects " + str(s.in_channels) + " input channels, the previous layer gives " + str(ch));
+  if (s.kind == LayerKind::DepthwiseConv && s.out_channels != s.in_channels)
+    fail(at + "a depthwise convolution needs out_channels == in_channels");
+  if (s.kernel < 1 || s.kernel > 15) fail(at + "kernel must be in 1..15, got " + str(s.kernel));
+  if (s.stride < 1 || s.stride > 15) fail(at + "stride must be in 1..15, got " + str(s.stride));
+  if (s.padding < 0 || s.padding >= s.kernel) fail(at + "padding must be in 0..kernel-1, got " + str(s.padding));
+  const int ph = h + 2 * s.padding, pw = w + 2 * s.padding;
+  if (ph < s.kernel || pw < s.kernel) fail(at + "the kernel is larger than the padded input");
+  const int oh = (ph - s.kernel) / s.stride + 1, ow = (pw - s.kernel) / s.stride + 1;
+  if (s.pool_size < 1 || s.pool_size > 8) fail(at + "pool_size must be in 1..8, got " + str(s.pool_size));
+  if (s.pool == Pool::None && s.pool_size != 1) fail(at + "pool_size must be 1 without pooling");
+  if (s.pool != Pool::None && (oh < s.pool_size || ow < s.pool_size))
+    fail(at + "the pooling window is larger than the feature map");
+  const int fan = s.kind == LayerKind::Conv ? ch * s.kernel * s.kernel : s.kernel * s.kernel;
+  return Geometry{ch, h, w, s.out_channels, oh, ow, oh / s.pool_size, ow / s.pool_size, fan};
+}
+
+// What holds for every layer kind once its geometry is known: pooling code,
+// int32 fan-in, tensor size, ReLU on all but the last, weight and bias counts
+// and magnitudes.
+void check_layer(const ModelConfig& c, size_t l, const Geometry& g, const std::string& at) {
+  const LayerSpec& s = c.layers[l];
+  if (s.pool != Pool::None && s.pool != Pool::Max && s.pool != Pool::Avg)
+    fail(at + "unknown pooling " + str(static_cast<int>(s.pool)));
+  if (g.fan_in > kMaxFanIn) fail(at + "fan-in " + str(g.fan_in) + " exceeds 32768 (int32 accumulators)");
+  if (int64_t{g.out_c} * g.conv_h * g.conv_w > kMaxElements) fail(at + "output has more than 2^24 elements");
+  const bool last = l + 1 == c.layers.size();
+  if (last && (s.relu || s.pool != Pool::None)) fail(at + "the last layer gives logits: no ReLU, no pooling");
+  if (!last && !s.relu) fail(at + "every layer but the last must have a ReLU");
+  const int64_t nw = int64_t{g.out_c} * g.fan_in;
+  if (static_cast<int64_t>(c.weights[l].size()) != nw)
+    fail(at + "expects " + str(nw) + " weights, got " + str(static_cast<int64_t>(c.weights[l].size())));
+  if (static_cast<int64_t>(c.biases[l].size()) != g.out_c)
+    fail(at + "expects " + str(g.out_c) + " biases, got " + str(static_cast<int64_t>(c.biases[l].size())));
+  for (float v : c.weights[l])
+    if (!(std::fabs(v) <= kMaxWeight)) fail(at + "weights must be finite with |w| <= 1e6");
+  for (float v : c.biases[l])
+    if (!(std::fabs(v) <= kMaxWeight)) fail(at + "biases must be finite with |b| <= 1e6");
+}
+
+// Every layer's geometry, checking that each fits the one before it.
+std::vector<Geometry> layer_geometry(const ModelConfig& c) {
+  std::vector<Geometry> geo;
   int ch = c.in_channels, h = c.in_h, w = c.in_w;
   bool flat = false;
-  for (size_t l = 0; l < L; ++l) {
+  for (size_t l = 0; l < c.layers.size(); ++l) {
     const LayerSpec& s = c.layers[l];
     const std::string at = "layer " + str(static_cast<int64_t>(l)) + ": ";
     if (s.in_channels < 1 || s.in_channels > kMaxDim || s.out_channels < 1 || s.out_channels > kMaxDim)
       fail(at + "in_channels and out_channels must be in 1..4096");
     Geometry g{};
     if (s.kind == LayerKind::Linear) {
-      const int64_t features = int64_t{ch} * h * w;
-      if (s.in_channels != features)
-        fail(at + "linear layer expects " + str(s.in_channels) + " inputs, the previous layer gives " +
-             str(features));
-      if (s.kernel != 1 || s.stride != 1 || s.padding != 0)
-        fail(at + "a linear layer needs kernel 1, stride 1, padding 0");
-      if (s.pool != Pool::None) fail(at + "a linear layer cannot pool");
-      g = Geometry{s.in_channels, 1, 1, s.out_channels, 1, 1, 1, 1, s.in_channels};
+      g = linear_geometry(s, ch, h, w, at);
       flat = true;
     } else if (s.kind == LayerKind::Conv || s.kind == LayerKind::DepthwiseConv) {
       if (flat) fail(at + "a convolution cannot follow a linear layer");
-      if (s.in_channels != ch)
-        fail(at + "expects " + str(s.in_channels) + " input channels, the previous layer gives " + str(ch));
-      if (s.kind == LayerKind::DepthwiseConv && s.out_channels != s.in_channels)
-        fail(at + "a depthwise convolution needs out_channels == in_channels");
-      if (s.kernel < 1 || s.kernel > 15) fail(at + "kernel must be in 1..15, got " + str(s.kernel));
-      if (s.stride < 1 || s.stride > 15) fail(at + "stride must be in 1..15, got " + str(s.stride));
-      if (s.padding < 0 || s.padding >= s.kernel) fail(at + "padding must be in 0..kernel-1, got " + str(s.padding));
-      const int ph = h + 2 * s.padding, pw = w + 2 * s.padding;
-      if (ph < s.kernel || pw < s.kernel) fail(at + "the kernel is larger than the padded input");
-      const int oh = (ph - s.kernel) / s.stride + 1, ow = (pw - s.kernel) / s.stride + 1;
-      if (s.pool_size < 1 || s.pool_size > 8) fail(at + "pool_size must be in 1..8, got " + str(s.pool_size));
-      if (s.pool == Pool::None && s.pool_size != 1) fail(at + "pool_size must be 1 without pooling");
-      if (s.pool != Pool::None && (oh < s.pool_size || ow < s.pool_size))
-        fail(at + "the pooling window is larger than the feature map");
-      const int fan = s.kind == LayerKind::Conv ? ch * s.kernel * s.kernel : s.kernel * s.kernel;
-      g = Geometry{ch, h, w, s.out_channels, oh, ow, oh / s.pool_size, ow / s.pool_size, fan};
+      g = conv_geometry(s, ch, h, w, at);
     } else {
       fail(at + "unknown layer kind " + str(static_cast<int>(s.kind)));
     }
-    if (s.pool != Pool::None && s.pool != Pool::Max && s.pool != Pool::Avg)
-      fail(at + "unknown pooling " + str(static_cast<int>(s.pool)));
-    if (g.fan_in > kMaxFanIn) fail(at + "fan-in " + str(g.fan_in) + " exceeds 32768 (int32 accumulators)");
-    if (int64_t{g.out_c} * g.conv_h * g.conv_w > kMaxElements) fail(at + "output has more than 2^24 elements");
-    const bool last = l + 1 == L;
-    if (last && (s.relu || s.pool != Pool::None)) fail(at + "the last layer gives logits: no ReLU, no pooling");
-    if (!last && !s.relu) fail(at + "every layer but the last must have a ReLU");
-    const int64_t nw = int64_t{g.out_c} * g.fan_in;
-    if (static_cast<int64_t>(c.weights[l].size()) != nw)
-      fail(at + "expects " + str(nw) + " weights, got " + str(static_cast<int64_t>(c.weights[l].size())));
-    if (static_cast<int64_t>(c.biases[l].size()) != g.out_c)
-      fail(at + "expects " + str(g.out_c) + " biases, got " + str(static_cast<int64_t>(c.biases[l].size())));
-    for (float v : c.weights[l])
-      if (!(std::fabs(v) <= kMaxWeight)) fail(at + "weights must be finite with |w| <= 1e6");
-    for (float v : c.biases[l])
-      if (!(std::fabs(v) <= kMaxWeight)) fail(at + "biases must be finite with |b| <= 1e6");
-    geo_.push_back(g);
+    check_layer(c, l, g, at);
+    geo.push_back(g);
     ch = g.out_c;
     h = g.out_h;
     w = g.out_w;
   }
+  return geo;
+}
 
-  // Quantized weights for every bit width, float weights as double.
+// Symmetric per-channel weights at b bits (docs/quant.md "The arithmetic",
+// **Weights**), [out_c][kpad] zero padded; `run` is filled by kernel_layout.
+QuantWeights quantize_weights(const float* wl, int out_c, int K, int kpad, int b) {
+  QuantWeights qw;
+  qw.q.assign(static_cast<size_t>(out_c) * kpad, 0);
+  qw.scale.assign(out_c, 1.0);
+  for (int co = 0; co < out_c; ++co) {
+    const float* row = wl + static_cast<size_t>(co) * K;
+    double maxabs = 0.0;
+    for (int k = 0; k < K; ++k) maxabs = std::max(maxabs, std::fabs(static_cast<double>(row[k])));
+    if (maxabs < kZeroChannel) continue;  // all-zero channel: q = 0, scale 1
+    int16_t* q = qw.q.data() + static_cast<size_t>(co) * kpad;
+    if (b == 1) {
+      double sum = 0.0;  // sequential, in index order
+      for (int k = 0; k < K; ++k) sum += std::fabs(static_cast<double>(row[k]));
+      qw.scale[co] = sum / K;
+      for (int k = 0; k < K; ++k) q[k] = row[k] < 0.0f ? -1 : 1;
+    } else {
+      const double qmax = static_cast<double>((1 << (b - 1)) - 1);
+      const double s = maxabs / qmax;
+      qw.scale[co] = s;
+      for (int k = 0; k < K; ++k) {
+        const double t = std::rint(static_cast<double>(row[k]) / s);
+        q[k] = static_cast<int16_t>(std::clamp(t, -qmax, qmax));
+      }
+    }
+  }
+  return qw;
+}
+
+// Linear layer fed by a pc x ph x pw tensor: torch (C, H, W) input index -> HWC index.
+std::vector<int> hwc_index(int pc, int ph, int pw) {
+  std::vector<int> idx(static_cast<size_t>(pc) * ph * pw);
+  for (int ch = 0; ch < pc; ++ch)
+    for (int y = 0; y < ph; ++y)
+      for (int x = 0; x < pw; ++x) idx[(ch * ph + y) * pw + x] = (y * pw + x) * pc + ch;
+  return idx;
+}
+
+// qw.run: the layout the kernels read (see QuantWeights) from qw.q.
+void kernel_layout(QuantWeights& qw, const LayerSpec& s, const Geometry& g, int kpad, const std::vector<int>& hwc) {
+  const int kk = s.kernel;
+  if (s.kind == LayerKind::DepthwiseConv) {
+    qw.run.assign(static_cast<size_t>(kk) * kk * g.out_c, 0);
+    for (int ch = 0; ch < g.out_c; ++ch)
+      for (int t = 0; t < kk * kk; ++t) qw.run[static_cast<size_t>(t) * g.out_c + ch] = qw.q[ch * kpad + t];
+    return;
+  }
+  qw.run.assign(qw.q.size(), 0);
+  for (int co = 0; co < g.out_c; ++co) {
+    const int16_t* src = qw.q.data() + static_cast<size_t>(co) * kpad;
+    int16_t* dst = qw.run.data() + static_cast<size_t>(co) * kpad;
+    if (s.kind == LayerKind::Linear) {
+      for (int k = 0; k < g.in_c; ++k) dst[hwc[k]] = src[k];
+    } else {
+      for (int ci = 0; ci < g.in_c; ++ci)
+        for (int t = 0; t < kk * kk; ++t) dst[t * g.in_c + ci] = src[ci * kk * kk + t];
+    }
+  }
+}
+
+}  // namespace
+
+Model::Model(ModelConfig config) : cfg_(std::move(config)) {
+  const auto& c = cfg_;
+  check_config(c);
+  geo_ = layer_geometry(c);
+  const size_t L = c.layers.size();
+  // Quantized weights at every bit width, float weights as double, kernel layouts.
   qw_.resize(L);
   wf_.resize(L);
   kpad_.resize(L);
+  hwc_index_.resize(L);
+  int pc = c.in_channels, ph = c.in_h, pw = c.in_w;  // the layer's input tensor
   for (size_t l = 0; l < L; ++l) {
     const Geometry& g = geo_[l];
-    const int K = g.fan_in, kpad = round_up16(K);
-    kpad_[l] = kpad;
+    const int K = g.fan_in;
+    kpad_[l] = round_up16(K);
     const float* wl = c.weights[l].data();
     wf_[l].assign(wl, wl + c.weights[l].size());
+    if (c.layers[l].kind == LayerKind::Linear) hwc_index_[l] = hwc_index(pc, ph, pw);
     for (int b = 1; b <= kMaxIntBits; ++b) {
-      QuantWeights& qw = qw_[l][b - 1];
-      qw.q.assign(static_cast<size_t>(g.out_c) * kpad, 0);
-      qw.scale.assign(g.out_c, 1.0);
-      for (int co = 0; co < g.out_c; ++co) {
-        const float* row = wl + static_cast<size_t>(co) * K;
-        double maxabs = 0.0;
-        for (int k = 0; k < K; ++k) maxabs = std::max(maxabs, std::fabs(static_cast<double>(row[k])));
-        if (maxabs < kZeroChannel) continue;  // all-zero channel: q = 0, scale 1
-        int16_t* q = qw.q.data() + static_cast<size_t>(co) * kpad;
-        if (b == 1) {
-          double sum = 0.0;  // sequential, in index order
-          for (int k = 0; k < K; ++k) sum += std::fabs(static_cast<double>(row[k]));
-          qw.scale[co] = sum / K;
-          for (int k = 0; k < K; ++k) q[k] = row[k] < 0.0f ? -1 : 1;
-        } else {
-          const double qmax = static_cast<double>((1 << (b - 1)) - 1);
-          const double s = maxabs / qmax;
-          qw.scale[co] = s;
-          for (int k = 0; k < K; ++k) {
-            const double t = std::rint(static_cast<double>(row[k]) / s);
-            q[k] = static_cast<int16_t>(std::clamp(t, -qmax, qmax));
-          }
-        }
-      }
+      qw_[l][b - 1] = quantize_weights(wl, g.out_c, K, kpad_[l], b);
+      kernel_layout(qw_[l][b - 1], c.layers[l], g, kpad_[l], hwc_index_[l]);
     }
+    pc = g.out_c;
+    ph = g.out_h;
+    pw = g.out_w;
   }
-  // Kernel layouts (channels-last activations).
-  hwc_index_.resize(L);
-  {
-    int pc = c.in_channels, ph = c.in_h, pw = c.in_w;
-    for (size_t l = 0; l < L; ++l) {
-      const Geometry& g = geo_[l];
-      const LayerSpec& s = c.layers[l];
-      if (s.kind == LayerKind::Linear) {
-        auto& idx = hwc_index_[l];
-        idx.resize(g.in_c);
-        for (int ch = 0; ch < pc; ++ch)
-          for (int y = 0; y < ph; ++y)
-            for (int x = 0; x < pw; ++x) idx[(ch * ph + y) * pw + x] = (y * pw + x) * pc + ch;
-      }
-      const int kpad = kpad_[l], kk = s.kernel;
-      for (auto& qw : qw_[l]) {
-        if (s.kind == LayerKind::DepthwiseConv) {
-          qw.run.assign(static_cast<size_t>(kk) * kk * g.out_c, 0);
-          for (int ch = 0; ch < g.out_c; ++ch)
-            for (int t = 0; t < kk * kk; ++t) qw.run[static_cast<size_t>(t) * g.out_c + ch] = qw.q[ch * kpad + t];
-        } else {
-          qw.run.assign(qw.q.size(), 0);
-          for (int co = 0; co < g.out_c; ++co) {
-            const int16_t* src = qw.q.data() + static_cast<size_t>(co) * kpad;
-            int16_t* dst = qw.run.data() + static_cast<size_t>(co) * kpad;
-            if (s.kind == LayerKind::Linear) {
-              for (int k = 0; k < g.in_c; ++k) dst[hwc_index_[l][k]] = src[k];
-            } else {
-              for (int ci = 0; ci < g.in_c; ++ci)
-                for (int t = 0; t < kk * kk; ++t) dst[t * g.in_c + ci] = src[ci * kk * kk + t];
-            }
-          }
-        }
-      }
-      pc = g.out_c;
-      ph = g.out_h;
-      pw = g.out_w;
-    }
-  }
-  // Input quantization tables: q = min(rint((p / full_scale) / s), qmax).
+  // Image input tables: q = min(rint((p / full_scale) / s), qmax) (docs/quant.md, **Activations**).
   input_lut_.resize(1);
   for (int a = 1; a <= kMaxIntBits; ++a) {
     const int64_t qmax = qmax_act(a);

@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace archgym::quant {
@@ -46,6 +47,20 @@ struct ModelConfig {
   std::vector<double> act_ranges;           // [L][8]: clip range of layer l's input at a = 1..8 bits
 };
 
+// Names of the enums as the bindings take them (index = enum value).
+inline constexpr std::array<const char*, 3> kLayerKindNames{"conv", "dwconv", "linear"};
+inline constexpr std::array<const char*, 3> kPoolNames{"none", "max", "avg"};
+
+// The integer fields of LayerSpec by name (kind, relu and pool are named apart).
+inline constexpr std::array<std::pair<const char*, int LayerSpec::*>, 6> kLayerIntFields{{
+    {"in_channels", &LayerSpec::in_channels},
+    {"out_channels", &LayerSpec::out_channels},
+    {"kernel", &LayerSpec::kernel},
+    {"stride", &LayerSpec::stride},
+    {"padding", &LayerSpec::padding},
+    {"pool_size", &LayerSpec::pool_size},
+}};
+
 // Derived geometry of one layer (per image).
 struct Geometry {
   int in_c, in_h, in_w;        // input tensor (CHW); linear: in_c = features, h = w = 1
@@ -56,6 +71,17 @@ struct Geometry {
   int64_t out_size() const { return int64_t{out_c} * out_h * out_w; }
   int64_t macs() const { return int64_t{out_c} * conv_h * conv_w * fan_in; }
 };
+inline constexpr std::array<std::pair<const char*, int Geometry::*>, 9> kGeometryFields{{
+    {"in_c", &Geometry::in_c},
+    {"in_h", &Geometry::in_h},
+    {"in_w", &Geometry::in_w},
+    {"out_c", &Geometry::out_c},
+    {"conv_h", &Geometry::conv_h},
+    {"conv_w", &Geometry::conv_w},
+    {"out_h", &Geometry::out_h},
+    {"out_w", &Geometry::out_w},
+    {"fan_in", &Geometry::fan_in},
+}};
 
 // Weights of one layer quantized to b bits (symmetric, per output channel).
 struct QuantWeights {
@@ -137,19 +163,41 @@ struct CostLayer {
   int64_t l1_in = 0, l1_w = 0, l1_out = 0;  // L1 accesses (elements)
   int64_t l2_in = 0, l2_w = 0, l2_out = 0;  // L2 accesses (elements)
 };
-constexpr int kCostLayerCols = 11;
+// The columns of the cost layers matrix the bindings take, by name.
+inline constexpr std::array<std::pair<const char*, int64_t CostLayer::*>, 11> kCostLayerFields{{
+    {"macs", &CostLayer::macs},
+    {"weights", &CostLayer::weights},
+    {"in_elems", &CostLayer::in_elems},
+    {"out_elems", &CostLayer::out_elems},
+    {"cycles8", &CostLayer::cycles8},
+    {"l1_in", &CostLayer::l1_in},
+    {"l1_w", &CostLayer::l1_w},
+    {"l1_out", &CostLayer::l1_out},
+    {"l2_in", &CostLayer::l2_in},
+    {"l2_w", &CostLayer::l2_w},
+    {"l2_out", &CostLayer::l2_out},
+}};
 
 // The constants of an accelerator preset (see docs/quant.md, "Cost model").
+// The presets' values live in archgym/quant/cost.py (PRESETS).
 struct CostPreset {
-  int64_t dram_bits_per_cycle = 64;
-  double freq_hz = 200e6;
-  double e_bitop_pj = 0.005;   // bit-serial: one 1x1-bit AND + popcount-add
-  double e_brick_pj = 0.02;    // bit-fused: one 2x2-bit BitBrick multiply-add
-  double e_l1_pj_per_bit = 0.02;
-  double e_l2_pj_per_bit = 0.1;
-  double e_dram_pj_per_bit = 20.0;
+  int64_t dram_bits_per_cycle = 0;
+  double freq_hz = 0.0;
+  double e_bitop_pj = 0.0;   // bit-serial: one 1x1-bit AND + popcount-add
+  double e_brick_pj = 0.0;   // bit-fused: one 2x2-bit BitBrick multiply-add
+  double e_l1_pj_per_bit = 0.0;
+  double e_l2_pj_per_bit = 0.0;
+  double e_dram_pj_per_bit = 0.0;
 };
-constexpr int kCostPresetCols = 7;
+// Its real-valued fields by name (dram_bits_per_cycle, an integer, is named apart).
+inline constexpr std::array<std::pair<const char*, double CostPreset::*>, 6> kCostPresetRealFields{{
+    {"freq_hz", &CostPreset::freq_hz},
+    {"e_bitop_pj", &CostPreset::e_bitop_pj},
+    {"e_brick_pj", &CostPreset::e_brick_pj},
+    {"e_l1_pj_per_bit", &CostPreset::e_l1_pj_per_bit},
+    {"e_l2_pj_per_bit", &CostPreset::e_l2_pj_per_bit},
+    {"e_dram_pj_per_bit", &CostPreset::e_dram_pj_per_bit},
+}};
 
 struct LayerCost {
   int64_t compute_cycles, memory_cycles, cycles, dram_bits, size_bits;

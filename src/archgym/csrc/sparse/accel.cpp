@@ -83,26 +83,12 @@ int sw_kind(Format from, Format to) {
 }
 
 void Accelerator::validate() const {
-  const std::pair<const char*, double> positive[] = {
-      {"macs_per_cycle", macs_per_cycle},
-      {"bandwidth_bytes_per_cycle", bandwidth_bytes_per_cycle},
-      {"buffer_bytes", buffer_bytes},
-      {"conversion_elems_per_cycle", conversion_elems_per_cycle},
-      {"frequency_ghz", frequency_ghz},
-      {"compares_per_cycle", compares_per_cycle},
-      {"merges_per_cycle", merges_per_cycle},
-      {"scan_elems_per_cycle", scan_elems_per_cycle}};
-  for (const auto& [name, v] : positive)
-    if (!(std::isfinite(v) && v > 0.0))
-      fail(std::string(name) + " must be a finite number > 0, got " + std::to_string(v));
-  const std::pair<const char*, double> nonneg[] = {
-      {"energy_mac_pj", energy_mac_pj},           {"energy_compare_pj", energy_compare_pj},
-      {"energy_buffer_pj", energy_buffer_pj},     {"energy_dram_byte_pj", energy_dram_byte_pj},
-      {"energy_convert_pj", energy_convert_pj},   {"host_power_w", host_power_w},
-      {"spill_penalty", spill_penalty}};
-  for (const auto& [name, v] : nonneg)
-    if (!(std::isfinite(v) && v >= 0.0))
-      fail(std::string(name) + " must be a finite number >= 0, got " + std::to_string(v));
+  for (const AcceleratorField& f : kAcceleratorFields) {
+    const double v = this->*f.member;
+    if (!(std::isfinite(v) && (f.positive ? v > 0.0 : v >= 0.0)))
+      fail(std::string(f.name) + " must be a finite number " + (f.positive ? "> 0" : ">= 0") +
+           ", got " + std::to_string(v));
+  }
   for (int k = 0; k < kNumSwKinds; ++k)
     for (double c : sw[k])
       if (!(std::isfinite(c) && c >= 0.0))
@@ -110,7 +96,8 @@ void Accelerator::validate() const {
              "' must be finite and >= 0");
 }
 
-Problem::Problem(const PatternView& a, const PatternView& b, Op op, const Precision& prec)
+Problem::Problem(const PatternView& a, const PatternView& b, Op op, const Precision& prec,
+                 const PatternView* c)
     : op_(op), prec_(prec) {
   prec_.validate();
   if (a.cols != b.rows)
@@ -225,6 +212,24 @@ Problem::Problem(const PatternView& a, const PatternView& b, Op op, const Precis
       }
     }
 
+  // The given output C in every format (errors kept for later).
+  if (c != nullptr) {
+    if (c->rows != M || c->cols != N)
+      fail("C is " + std::to_string(c->rows) + " x " + std::to_string(c->cols) +
+           " but A @ B is " + std::to_string(M) + " x " + std::to_string(N));
+    const Stats sc = compute_stats(*c, prec_.block_rows, prec_.block_cols);
+    has_c_ = true;
+    for (int f = 0; f < kNumFormats; ++f) {
+      try {
+        const Storage s = storage_bits(sc, static_cast<Format>(f), prec_);
+        c_bytes_[f] = ceil_div(s.metadata_bits, 8) + ceil_div(s.payload_bits, 8);
+      } catch (const std::invalid_argument& e) {
+        c_bytes_[f] = -1;
+        c_bytes_error_[f] = e.what();
+      }
+    }
+  }
+
   // Gustavson fetches rows of B once per nonzero of A: slots read per format.
   {
     i64 w0 = 0, bc_sum = 0;
@@ -254,6 +259,13 @@ i64 Problem::bytes(int x, Format f) const {
   return bytes_[x][c];
 }
 
+i64 Problem::output_bytes(Format f) const {
+  if (!has_c_) fail("fmt_c needs the output C: build the Problem with it");
+  const int c = static_cast<int>(f);
+  if (c_bytes_[c] < 0) fail(std::string("C in ") + format_name(f) + ": " + c_bytes_error_[c]);
+  return c_bytes_[c];
+}
+
 i64 Problem::slots(int x, Format f) const {
   bytes(x, f);  // throws if f cannot hold the operand
   return slots_[x][static_cast<int>(f)];
@@ -278,7 +290,7 @@ std::string legality(Format fa, Format fb, Dataflow df, Site site, Format sa, Fo
 }
 
 CostResult Problem::cost(Format fa, Format fb, Dataflow df, Site site, Format sa, Format sb,
-                         const Accelerator& acc) const {
+                         const Accelerator& acc, std::optional<Format> fmt_c) const {
   CostResult r;
   r.reason = legality(fa, fb, df, site, sa, sb);
   if (!r.reason.empty()) {
@@ -329,7 +341,7 @@ CostResult Problem::cost(Format fa, Format fb, Dataflow df, Site site, Format sa
   const bool read_converted = site == Site::Software;
   r.bytes_a = bytes(0, read_converted ? eff[0] : sa);
   r.bytes_b = bytes(1, read_converted ? eff[1] : sb);
-  r.bytes_c = bytes_c_;
+  r.bytes_c = fmt_c ? output_bytes(*fmt_c) : bytes_c_;
   r.bytes = r.bytes_a + r.bytes_b + r.bytes_c;
   r.memory_cycles =
       to_count(static_cast<double>(r.bytes) / acc.bandwidth_bytes_per_cycle, "memory cycles");

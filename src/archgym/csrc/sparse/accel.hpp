@@ -5,6 +5,7 @@
 #pragma once
 
 #include <array>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -52,6 +53,32 @@ struct Accelerator {
   void validate() const;
 };
 
+// The scalar fields of Accelerator by name, with the bound validate() checks:
+// throughputs must be > 0, energies and penalties >= 0 (docs/sparse.md, "Accelerator defaults").
+// The bindings set and export the fields through this table only.
+struct AcceleratorField {
+  const char* name;
+  double Accelerator::*member;
+  bool positive;  // true: > 0; false: >= 0
+};
+inline constexpr std::array<AcceleratorField, 15> kAcceleratorFields{{
+    {"macs_per_cycle", &Accelerator::macs_per_cycle, true},
+    {"bandwidth_bytes_per_cycle", &Accelerator::bandwidth_bytes_per_cycle, true},
+    {"buffer_bytes", &Accelerator::buffer_bytes, true},
+    {"conversion_elems_per_cycle", &Accelerator::conversion_elems_per_cycle, true},
+    {"frequency_ghz", &Accelerator::frequency_ghz, true},
+    {"compares_per_cycle", &Accelerator::compares_per_cycle, true},
+    {"merges_per_cycle", &Accelerator::merges_per_cycle, true},
+    {"scan_elems_per_cycle", &Accelerator::scan_elems_per_cycle, true},
+    {"energy_mac_pj", &Accelerator::energy_mac_pj, false},
+    {"energy_compare_pj", &Accelerator::energy_compare_pj, false},
+    {"energy_buffer_pj", &Accelerator::energy_buffer_pj, false},
+    {"energy_dram_byte_pj", &Accelerator::energy_dram_byte_pj, false},
+    {"energy_convert_pj", &Accelerator::energy_convert_pj, false},
+    {"host_power_w", &Accelerator::host_power_w, false},
+    {"spill_penalty", &Accelerator::spill_penalty, false},
+}};
+
 struct CostResult {
   bool legal = true;
   std::string reason;
@@ -65,10 +92,16 @@ struct CostResult {
 
 class Problem {
  public:
-  Problem(const PatternView& a, const PatternView& b, Op op, const Precision& prec);
+  // `c`, when given, is the output C (rows of A x cols of B) as it is written,
+  // e.g. after a bias and ReLU: the pattern cost() charges in a chosen format.
+  Problem(const PatternView& a, const PatternView& b, Op op, const Precision& prec,
+          const PatternView* c = nullptr);
 
+  // fmt_c: the format C is written in, charged at C's exact storage (needs `c`).
+  // Without it C is counted as the op's own output: CSR of the structural
+  // product for spgemm, dense for spmv and spmm (docs/sparse.md, "Output bytes").
   CostResult cost(Format fa, Format fb, Dataflow df, Site site, Format sa, Format sb,
-                  const Accelerator& acc) const;
+                  const Accelerator& acc, std::optional<Format> fmt_c = std::nullopt) const;
 
   const Stats& stats(int operand) const { return st_[operand]; }
   Op op() const { return op_; }
@@ -79,8 +112,11 @@ class Problem {
   i64 merges_gustavson() const { return merges_gustavson_; }
   i64 nnz_c() const { return nnz_c_; }
   i64 bytes_c() const { return bytes_c_; }
+  bool has_output() const { return has_c_; }
   // Storage bytes of operand X in format f (throws if f cannot hold it).
   i64 bytes(int operand, Format f) const;
+  // Storage bytes of the given output C in format f (throws without C, or if f cannot hold it).
+  i64 output_bytes(Format f) const;
   i64 slots(int operand, Format f) const;
   i64 gustavson_b_fetch(Format f) const { return fetch_b_[static_cast<int>(f)]; }
 
@@ -93,6 +129,9 @@ class Problem {
   std::array<std::array<i64, kNumFormats>, 2> bytes_{}, slots_{};
   std::array<std::array<std::string, kNumFormats>, 2> bytes_error_;
   std::array<i64, kNumFormats> fetch_b_{};
+  bool has_c_ = false;
+  std::array<i64, kNumFormats> c_bytes_{};  // -1 where the format cannot hold C
+  std::array<std::string, kNumFormats> c_bytes_error_;
   // Work of each direct leg, per operand (non-direct entries unused).
   std::array<std::array<std::array<Work, kNumFormats>, kNumFormats>, 2> leg_{};
   std::array<std::array<std::array<std::string, kNumFormats>, kNumFormats>, 2> leg_error_;

@@ -116,11 +116,12 @@ Encoded<T> shell(Format f, i64 rows, i64 cols, const Precision& prec) {
 template <class T>
 void check_header(const Encoded<T>& e) {
   check_dims(e.rows, e.cols);
-  if (e.fmt == Format::Rlc && (e.run_bits < 2 || e.run_bits > 8))
-    fail("rlc run bits must be in 2..8, got " + std::to_string(e.run_bits));
-  if (e.fmt == Format::Bcsr && (e.block_rows < 1 || e.block_rows > 65536 || e.block_cols < 1 ||
-                                e.block_cols > 65536))
-    fail("bcsr block dimensions must be in 1..65536");
+  if (e.fmt == Format::Rlc && (e.run_bits < kMinRunBits || e.run_bits > kMaxRunBits))
+    fail("rlc run bits must be in " + std::to_string(kMinRunBits) + ".." +
+         std::to_string(kMaxRunBits) + ", got " + std::to_string(e.run_bits));
+  if (e.fmt == Format::Bcsr && (e.block_rows < 1 || e.block_rows > kMaxBlockDim ||
+                                e.block_cols < 1 || e.block_cols > kMaxBlockDim))
+    fail("bcsr block dimensions must be in 1.." + std::to_string(kMaxBlockDim));
 }
 
 }  // namespace
@@ -492,183 +493,228 @@ Encoded<T> encode_dense(const T* d, i64 M, i64 N, Format f, const Precision& pre
 }
 
 // ------------------------------------------------------------------ decoders
+// One decoder per source format (docs/design/sparse.md §2; the arrays of each
+// format are listed in sparse.hpp).  Each validates its encoding, so a
+// malformed one is refused, and returns canonical CSR.
+namespace {
+
+template <class T>
+Csr<T> csc_to_csr(const Encoded<T>& e) {
+  const i64 M = e.rows, N = e.cols;
+  check_size(e.val, static_cast<i64>(e.b.size()), "csc values");
+  check_pointers(e.a, N, static_cast<i64>(e.b.size()), "csc indptr");
+  for (i64 j = 0; j < N; ++j) {
+    i64 last = -1;
+    for (i64 p = e.a[j]; p < e.a[j + 1]; ++p) {
+      if (e.b[p] < 0 || e.b[p] >= M)
+        fail("csc row index " + std::to_string(e.b[p]) + " out of range 0.." +
+             std::to_string(M - 1));
+      if (e.b[p] <= last) fail("csc row indices must be sorted and unique within a column");
+      last = e.b[p];
+      check_value(e.val[p]);
+      if (e.val[p] == T(0)) fail("csc stores a zero as a nonzero entry");
+    }
+  }
+  Csr<T> m;
+  m.rows = M;
+  m.cols = N;
+  transpose(N, M, e.a, e.b, e.val, m.ptr, m.idx, m.val);
+  return m;
+}
+
+template <class T>
+Csr<T> bitmap_to_csr(const Encoded<T>& e) {
+  const i64 M = e.rows, N = e.cols;
+  RowMajorBuilder<T> out(M, N, format_name(e.fmt));
+  const i64 mn = M * N;
+  check_size(e.mask, ceil_div(mn, 8), "bitmap mask");
+  if ((mn & 7) != 0 && (e.mask.back() & (0xFFu >> (mn & 7))) != 0)
+    fail("bitmap mask has bits set past rows * cols");
+  i64 q = 0;
+  const i64 nv = static_cast<i64>(e.val.size());
+  out.reserve(nv);
+  for (i64 byte = 0; byte < static_cast<i64>(e.mask.size()); ++byte) {
+    unsigned bits = e.mask[byte];
+    while (bits) {
+      const int lead = __builtin_clz(bits) - 24;  // bit 7 - lead set
+      const i64 pos = byte * 8 + lead;
+      bits &= ~(0x80u >> lead);
+      if (q >= nv) fail("bitmap has more mask bits set than values");
+      out.emit(pos / N, pos % N, e.val[q++]);
+    }
+  }
+  if (q != nv) fail("bitmap has more values than mask bits set");
+  return out.finish();
+}
+
+template <class T>
+Csr<T> rlc_to_csr(const Encoded<T>& e) {
+  const i64 M = e.rows, N = e.cols;
+  RowMajorBuilder<T> out(M, N, format_name(e.fmt));
+  check_size(e.val, static_cast<i64>(e.a.size()), "rlc values");
+  const i64 maxrun = (i64(1) << e.run_bits) - 1, mn = M * N;
+  const i64 n = static_cast<i64>(e.a.size());
+  if (n > 0 && e.val[n - 1] == T(0)) fail("rlc stream ends with a filler entry");
+  i64 pos = -1;
+  for (i64 q = 0; q < n; ++q) {
+    const i64 run = e.a[q];
+    if (run < 0 || run > maxrun)
+      fail("rlc run " + std::to_string(run) + " out of range 0.." + std::to_string(maxrun));
+    pos += run + 1;
+    if (pos >= mn) fail("rlc stream runs past rows * cols");
+    check_value(e.val[q]);
+    if (e.val[q] == T(0)) {
+      if (run != maxrun)
+        fail("rlc zero value with a run other than 2^r - 1 (only fillers store zeros)");
+      continue;
+    }
+    out.emit(pos / N, pos % N, e.val[q]);
+  }
+  return out.finish();
+}
+
+template <class T>
+Csr<T> coo_to_csr(const Encoded<T>& e) {
+  const i64 M = e.rows, N = e.cols;
+  RowMajorBuilder<T> out(M, N, format_name(e.fmt));
+  const i64 n = static_cast<i64>(e.a.size());
+  check_size(e.b, n, "coo col");
+  check_size(e.val, n, "coo values");
+  out.reserve(n);
+  for (i64 q = 0; q < n; ++q) {
+    if (e.a[q] < 0 || e.a[q] >= M) fail("coo row index out of range");
+    if (e.b[q] < 0 || e.b[q] >= N) fail("coo column index out of range");
+    out.emit(e.a[q], e.b[q], e.val[q]);
+  }
+  return out.finish();
+}
+
+template <class T>
+Csr<T> ell_to_csr(const Encoded<T>& e) {
+  const i64 M = e.rows, N = e.cols;
+  RowMajorBuilder<T> out(M, N, format_name(e.fmt));
+  if (e.k < 0 || e.k > N) fail("ell K_max must be in 0..cols");
+  const i64 slots = M * e.k;
+  check_size(e.a, slots, "ell indices");
+  check_size(e.val, slots, "ell values");
+  for (i64 i = 0; i < M; ++i) {
+    bool padding = false;
+    for (i64 s = i * e.k; s < (i + 1) * e.k; ++s) {
+      check_value(e.val[s]);
+      if (e.val[s] == T(0)) {
+        if (e.a[s] != 0) fail("ell padding slots must hold index 0 and value 0");
+        padding = true;
+        continue;
+      }
+      if (padding) fail("ell row has a nonzero after padding");
+      if (e.a[s] < 0 || e.a[s] >= N) fail("ell column index out of range");
+      out.emit(i, e.a[s], e.val[s]);
+    }
+  }
+  return out.finish();
+}
+
+// Checks the block pointers and block columns of a BCSR encoding.
+template <class T>
+void check_bcsr_blocks(const Encoded<T>& e, i64 nbr, i64 nbc) {
+  const i64 nnzb = static_cast<i64>(e.b.size());
+  check_pointers(e.a, nbr, nnzb, "bcsr indptr");
+  if (nnzb > kMaxElements) fail("bcsr has too many blocks");
+  check_size(e.val, nnzb * e.block_rows * e.block_cols, "bcsr values");
+  for (i64 R = 0; R < nbr; ++R)
+    for (i64 q = e.a[R]; q < e.a[R + 1]; ++q) {
+      if (e.b[q] < 0 || e.b[q] >= nbc) fail("bcsr block column out of range");
+      if (q > e.a[R] && e.b[q] <= e.b[q - 1])
+        fail("bcsr block columns must be sorted and unique within a block row");
+    }
+}
+
+template <class T>
+Csr<T> bcsr_to_csr(const Encoded<T>& e) {
+  const i64 M = e.rows, N = e.cols;
+  RowMajorBuilder<T> out(M, N, format_name(e.fmt));
+  const i64 br = e.block_rows, bc = e.block_cols;
+  const i64 nbr = ceil_div(M, br), nbc = ceil_div(N, bc);
+  const i64 nnzb = static_cast<i64>(e.b.size());
+  check_bcsr_blocks(e, nbr, nbc);
+  std::vector<i64> count(nnzb, 0);
+  for (i64 R = 0; R < nbr; ++R)
+    for (i64 ii = 0; ii < br; ++ii) {
+      const i64 i = R * br + ii;
+      for (i64 q = e.a[R]; q < e.a[R + 1]; ++q)
+        for (i64 jj = 0; jj < bc; ++jj) {
+          const i64 j = e.b[q] * bc + jj;
+          const T v = e.val[(q * br + ii) * bc + jj];
+          check_value(v);
+          if (v == T(0)) continue;
+          if (i >= M || j >= N) fail("bcsr block padding outside the matrix must be zero");
+          ++count[q];
+          out.emit(i, j, v);
+        }
+    }
+  for (i64 q = 0; q < nnzb; ++q)
+    if (count[q] == 0) fail("bcsr stores an all-zero block");
+  return out.finish();
+}
+
+// Checks the offsets and the padding of a DIA encoding (L = min(rows, cols)).
+template <class T>
+void check_dia_diagonals(const Encoded<T>& e, i64 L) {
+  const i64 M = e.rows, N = e.cols, nd = static_cast<i64>(e.a.size());
+  if (nd > M + N - 1) fail("dia has more diagonals than the matrix");
+  check_size(e.val, nd * L, "dia values");
+  for (i64 d = 0; d < nd; ++d) {
+    const i64 o = e.a[d];
+    if (o < -(M - 1) || o > N - 1) fail("dia offset out of range");
+    if (d > 0 && o <= e.a[d - 1]) fail("dia offsets must be sorted and unique");
+    const i64 len = o >= 0 ? std::min(M, N - o) : std::min(N, M + o);
+    bool any = false;
+    for (i64 t = 0; t < L; ++t) {
+      const T v = e.val[d * L + t];
+      check_value(v);
+      if (v == T(0)) continue;
+      if (t >= len) fail("dia padding outside the matrix must be zero");
+      any = true;
+    }
+    if (!any) fail("dia stores an all-zero diagonal");
+  }
+}
+
+template <class T>
+Csr<T> dia_to_csr(const Encoded<T>& e) {
+  const i64 M = e.rows, N = e.cols;
+  RowMajorBuilder<T> out(M, N, format_name(e.fmt));
+  const i64 L = std::min(M, N), nd = static_cast<i64>(e.a.size());
+  check_dia_diagonals(e, L);
+  for (i64 i = 0; i < M; ++i)
+    for (i64 d = 0; d < nd; ++d) {
+      const i64 o = e.a[d], j = i + o;
+      if (j < 0 || j >= N) continue;
+      const T v = e.val[d * L + (o >= 0 ? i : j)];
+      if (v != T(0)) out.emit(i, j, v);
+    }
+  return out.finish();
+}
+
+}  // namespace
+
 template <class T>
 Csr<T> to_csr(const Encoded<T>& e) {
   check_header(e);
-  const i64 M = e.rows, N = e.cols;
-  const char* name = format_name(e.fmt);
   switch (e.fmt) {
     case Format::Dense:
-      check_size(e.val, M * N, "dense values");
-      return csr_from_dense(e.val.data(), M, N);
-    case Format::Csr:
-      return csr_from_parts(M, N, e.a, e.b, e.val);
-    case Format::Csc: {
-      check_size(e.val, static_cast<i64>(e.b.size()), "csc values");
-      check_pointers(e.a, N, static_cast<i64>(e.b.size()), "csc indptr");
-      for (i64 j = 0; j < N; ++j) {
-        i64 last = -1;
-        for (i64 p = e.a[j]; p < e.a[j + 1]; ++p) {
-          if (e.b[p] < 0 || e.b[p] >= M)
-            fail("csc row index " + std::to_string(e.b[p]) + " out of range 0.." +
-                 std::to_string(M - 1));
-          if (e.b[p] <= last) fail("csc row indices must be sorted and unique within a column");
-          last = e.b[p];
-          check_value(e.val[p]);
-          if (e.val[p] == T(0)) fail("csc stores a zero as a nonzero entry");
-        }
-      }
-      Csr<T> m;
-      m.rows = M;
-      m.cols = N;
-      transpose(N, M, e.a, e.b, e.val, m.ptr, m.idx, m.val);
-      return m;
-    }
-    default:
-      break;
+      check_size(e.val, e.rows * e.cols, "dense values");
+      return csr_from_dense(e.val.data(), e.rows, e.cols);
+    case Format::Csr: return csr_from_parts(e.rows, e.cols, e.a, e.b, e.val);
+    case Format::Csc: return csc_to_csr(e);
+    case Format::Bitmap: return bitmap_to_csr(e);
+    case Format::Rlc: return rlc_to_csr(e);
+    case Format::Coo: return coo_to_csr(e);
+    case Format::Ell: return ell_to_csr(e);
+    case Format::Bcsr: return bcsr_to_csr(e);
+    case Format::Dia: return dia_to_csr(e);
   }
-  RowMajorBuilder<T> out(M, N, name);
-  switch (e.fmt) {
-    case Format::Bitmap: {
-      const i64 mn = M * N;
-      check_size(e.mask, ceil_div(mn, 8), "bitmap mask");
-      if ((mn & 7) != 0 && (e.mask.back() & (0xFFu >> (mn & 7))) != 0)
-        fail("bitmap mask has bits set past rows * cols");
-      i64 q = 0;
-      const i64 nv = static_cast<i64>(e.val.size());
-      out.reserve(nv);
-      for (i64 byte = 0; byte < static_cast<i64>(e.mask.size()); ++byte) {
-        unsigned bits = e.mask[byte];
-        while (bits) {
-          const int lead = __builtin_clz(bits) - 24;  // bit 7 - lead set
-          const i64 pos = byte * 8 + lead;
-          bits &= ~(0x80u >> lead);
-          if (q >= nv) fail("bitmap has more mask bits set than values");
-          out.emit(pos / N, pos % N, e.val[q++]);
-        }
-      }
-      if (q != nv) fail("bitmap has more values than mask bits set");
-      break;
-    }
-    case Format::Rlc: {
-      check_size(e.val, static_cast<i64>(e.a.size()), "rlc values");
-      const i64 maxrun = (i64(1) << e.run_bits) - 1, mn = M * N;
-      const i64 n = static_cast<i64>(e.a.size());
-      if (n > 0 && e.val[n - 1] == T(0)) fail("rlc stream ends with a filler entry");
-      i64 pos = -1;
-      for (i64 q = 0; q < n; ++q) {
-        const i64 run = e.a[q];
-        if (run < 0 || run > maxrun)
-          fail("rlc run " + std::to_string(run) + " out of range 0.." + std::to_string(maxrun));
-        pos += run + 1;
-        if (pos >= mn) fail("rlc stream runs past rows * cols");
-        check_value(e.val[q]);
-        if (e.val[q] == T(0)) {
-          if (run != maxrun)
-            fail("rlc zero value with a run other than 2^r - 1 (only fillers store zeros)");
-          continue;
-        }
-        out.emit(pos / N, pos % N, e.val[q]);
-      }
-      break;
-    }
-    case Format::Coo: {
-      const i64 n = static_cast<i64>(e.a.size());
-      check_size(e.b, n, "coo col");
-      check_size(e.val, n, "coo values");
-      out.reserve(n);
-      for (i64 q = 0; q < n; ++q) {
-        if (e.a[q] < 0 || e.a[q] >= M) fail("coo row index out of range");
-        if (e.b[q] < 0 || e.b[q] >= N) fail("coo column index out of range");
-        out.emit(e.a[q], e.b[q], e.val[q]);
-      }
-      break;
-    }
-    case Format::Ell: {
-      if (e.k < 0 || e.k > N) fail("ell K_max must be in 0..cols");
-      const i64 slots = M * e.k;
-      check_size(e.a, slots, "ell indices");
-      check_size(e.val, slots, "ell values");
-      for (i64 i = 0; i < M; ++i) {
-        bool padding = false;
-        for (i64 s = i * e.k; s < (i + 1) * e.k; ++s) {
-          check_value(e.val[s]);
-          if (e.val[s] == T(0)) {
-            if (e.a[s] != 0) fail("ell padding slots must hold index 0 and value 0");
-            padding = true;
-            continue;
-          }
-          if (padding) fail("ell row has a nonzero after padding");
-          if (e.a[s] < 0 || e.a[s] >= N) fail("ell column index out of range");
-          out.emit(i, e.a[s], e.val[s]);
-        }
-      }
-      break;
-    }
-    case Format::Bcsr: {
-      const i64 br = e.block_rows, bc = e.block_cols;
-      const i64 nbr = ceil_div(M, br), nbc = ceil_div(N, bc);
-      const i64 nnzb = static_cast<i64>(e.b.size());
-      check_pointers(e.a, nbr, nnzb, "bcsr indptr");
-      if (nnzb > kMaxElements) fail("bcsr has too many blocks");
-      check_size(e.val, nnzb * br * bc, "bcsr values");
-      for (i64 R = 0; R < nbr; ++R)
-        for (i64 q = e.a[R]; q < e.a[R + 1]; ++q) {
-          if (e.b[q] < 0 || e.b[q] >= nbc) fail("bcsr block column out of range");
-          if (q > e.a[R] && e.b[q] <= e.b[q - 1])
-            fail("bcsr block columns must be sorted and unique within a block row");
-        }
-      std::vector<i64> count(nnzb, 0);
-      for (i64 R = 0; R < nbr; ++R)
-        for (i64 ii = 0; ii < br; ++ii) {
-          const i64 i = R * br + ii;
-          for (i64 q = e.a[R]; q < e.a[R + 1]; ++q)
-            for (i64 jj = 0; jj < bc; ++jj) {
-              const i64 j = e.b[q] * bc + jj;
-              const T v = e.val[(q * br + ii) * bc + jj];
-              check_value(v);
-              if (v == T(0)) continue;
-              if (i >= M || j >= N) fail("bcsr block padding outside the matrix must be zero");
-              ++count[q];
-              out.emit(i, j, v);
-            }
-        }
-      for (i64 q = 0; q < nnzb; ++q)
-        if (count[q] == 0) fail("bcsr stores an all-zero block");
-      break;
-    }
-    case Format::Dia: {
-      const i64 L = std::min(M, N), nd = static_cast<i64>(e.a.size());
-      if (nd > M + N - 1) fail("dia has more diagonals than the matrix");
-      check_size(e.val, nd * L, "dia values");
-      for (i64 d = 0; d < nd; ++d) {
-        const i64 o = e.a[d];
-        if (o < -(M - 1) || o > N - 1) fail("dia offset out of range");
-        if (d > 0 && o <= e.a[d - 1]) fail("dia offsets must be sorted and unique");
-        const i64 len = o >= 0 ? std::min(M, N - o) : std::min(N, M + o);
-        bool any = false;
-        for (i64 t = 0; t < L; ++t) {
-          const T v = e.val[d * L + t];
-          check_value(v);
-          if (v == T(0)) continue;
-          if (t >= len) fail("dia padding outside the matrix must be zero");
-          any = true;
-        }
-        if (!any) fail("dia stores an all-zero diagonal");
-      }
-      for (i64 i = 0; i < M; ++i)
-        for (i64 d = 0; d < nd; ++d) {
-          const i64 o = e.a[d], j = i + o;
-          if (j < 0 || j >= N) continue;
-          const T v = e.val[d * L + (o >= 0 ? i : j)];
-          if (v != T(0)) out.emit(i, j, v);
-        }
-      break;
-    }
-    default:
-      fail("unknown format " + fmtname(e.fmt));
-  }
-  return out.finish();
+  fail("unknown format " + fmtname(e.fmt));
 }
 
 template <class T>

@@ -41,12 +41,17 @@ int address_bits(i64 n);
 i64 checked_mul(i64 a, i64 b, const char* what);
 i64 checked_add(i64 a, i64 b, const char* what);
 
+// Limits of Precision (checked by Precision::validate and the decoders).
+inline constexpr int kMaxWidthBits = 64;  // value, index and pointer bits: 1..64
+inline constexpr int kMinRunBits = 2, kMaxRunBits = 8;
+inline constexpr i64 kMaxBlockDim = 65536;  // BCSR block rows and columns: 1..65536
+
 struct Precision {
-  int value_bits = 32;    // 1..64
-  int index_bits = 0;     // 0: max(1, ceil(log2 dim)) per rank; else 1..64 for every index
-  int pointer_bits = 32;  // 1..64
-  int rlc_run_bits = 4;   // 2..8
-  i64 block_rows = 4;     // BCSR block, 1..65536 each
+  int value_bits = 32;    // 1..kMaxWidthBits
+  int index_bits = 0;     // 0: max(1, ceil(log2 dim)) per rank; else 1..kMaxWidthBits for every index
+  int pointer_bits = 32;  // 1..kMaxWidthBits
+  int rlc_run_bits = 4;   // kMinRunBits..kMaxRunBits
+  i64 block_rows = 4;     // BCSR block, 1..kMaxBlockDim each
   i64 block_cols = 4;
   void validate() const;
   // Width of an index over n positions (validated against index_bits).
@@ -109,7 +114,7 @@ struct Stats {
   i64 rows = 0, cols = 0, nnz = 0;
   std::vector<i64> row_nnz, col_nnz;
   std::vector<i64> row_last, col_last;  // last column of each row / row of each column, -1 if empty
-  std::array<i64, 9> fillers{};         // RLC fillers for run bits r = 2..8 (row-major stream)
+  std::array<i64, kMaxRunBits + 1> fillers{};  // RLC fillers for run bits r = 2..8 (row-major stream)
   i64 ell_k = 0, col_k = 0;             // max nonzeros in a row / in a column
   i64 block_rows = 4, block_cols = 4;   // the block size nnzb refers to
   i64 nnzb = 0;                         // nonzero blocks

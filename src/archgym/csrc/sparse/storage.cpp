@@ -62,17 +62,19 @@ i64 checked_add(i64 a, i64 b, const char* what) {
 }
 
 void Precision::validate() const {
-  if (value_bits < 1 || value_bits > 64)
-    fail("value_bits must be in 1..64, got " + std::to_string(value_bits));
-  if (index_bits < 0 || index_bits > 64)
-    fail("index_bits must be None or in 1..64, got " + std::to_string(index_bits));
-  if (pointer_bits < 1 || pointer_bits > 64)
-    fail("pointer_bits must be in 1..64, got " + std::to_string(pointer_bits));
-  if (rlc_run_bits < 2 || rlc_run_bits > 8)
-    fail("rlc_run_bits must be in 2..8, got " + std::to_string(rlc_run_bits));
-  if (block_rows < 1 || block_rows > 65536 || block_cols < 1 || block_cols > 65536)
-    fail("bcsr_block must be two integers in 1..65536, got (" + std::to_string(block_rows) +
-         ", " + std::to_string(block_cols) + ")");
+  const std::string widths = "1.." + std::to_string(kMaxWidthBits);
+  if (value_bits < 1 || value_bits > kMaxWidthBits)
+    fail("value_bits must be in " + widths + ", got " + std::to_string(value_bits));
+  if (index_bits < 0 || index_bits > kMaxWidthBits)
+    fail("index_bits must be None or in " + widths + ", got " + std::to_string(index_bits));
+  if (pointer_bits < 1 || pointer_bits > kMaxWidthBits)
+    fail("pointer_bits must be in " + widths + ", got " + std::to_string(pointer_bits));
+  if (rlc_run_bits < kMinRunBits || rlc_run_bits > kMaxRunBits)
+    fail("rlc_run_bits must be in " + std::to_string(kMinRunBits) + ".." +
+         std::to_string(kMaxRunBits) + ", got " + std::to_string(rlc_run_bits));
+  if (block_rows < 1 || block_rows > kMaxBlockDim || block_cols < 1 || block_cols > kMaxBlockDim)
+    fail("bcsr_block must be two integers in 1.." + std::to_string(kMaxBlockDim) + ", got (" +
+         std::to_string(block_rows) + ", " + std::to_string(block_cols) + ")");
 }
 
 int Precision::index_width(i64 n, const char* what) const {
@@ -134,7 +136,7 @@ Stats compute_stats(const PatternView& p, i64 br, i64 bc, unsigned what) {
     for (i64 i = 0; i < M; ++i)
       for (i64 q = p.ptr[i]; q < p.ptr[i + 1]; ++q) {
         const i64 pos = i * N + p.idx[q], gap = pos - prev - 1;
-        for (int r = 2; r <= 8; ++r) s.fillers[r] += gap >> r;
+        for (int r = kMinRunBits; r <= kMaxRunBits; ++r) s.fillers[r] += gap >> r;
         prev = pos;
       }
   }

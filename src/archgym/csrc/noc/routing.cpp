@@ -1,0 +1,372 @@
+// The routing functions and their registry (see noc.hpp and docs/noc.md).
+//
+// As in BookSim (routefunc.cpp), every routing function is registered by name
+// in one table, routing_functions(): the name, the function, the fewest VCs it
+// needs on each topology (0: it does not run there) and, for the routings that
+// may be mixed per router, the per-router variant.  Adding a routing means
+// adding its function here and one entry to the table.
+//
+// A routing function fills the route set of the head flit f waiting at input
+// VC i of router r: up to 3 entries (output-VC mask, priority) in decreasing
+// priority, added with add_route().  VC allocation takes the highest-priority
+// entry that has a free output VC.  Ports: 0 +x, 1 -x, 2 +y, 3 -y, 4 local
+// (ejection).  Output VC j of a router is bit j = port * V + vc of a mask.
+#include <algorithm>
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+#include "noc/noc.hpp"
+
+namespace archgym::noc {
+
+// ----------------------------------------------------------------- geometry
+// Direction along one dimension from coordinate c to t: 0 plus, 1 minus (the
+// shorter way round on a torus, plus on a tie).
+inline int Network::dir(int c, int t) const {
+  if (!torus_) return c < t ? 0 : 1;
+  int off = t - c;
+  if (off < 0) off += k_;
+  return off <= k_ / 2 ? 0 : 1;
+}
+
+inline int Network::xy_port(int cur, int tgt) const {
+  if (X_[cur] != X_[tgt]) return dir(X_[cur], X_[tgt]);
+  if (Y_[cur] != Y_[tgt]) return 2 + dir(Y_[cur], Y_[tgt]);
+  return 4;
+}
+
+inline int Network::yx_port(int cur, int tgt) const {
+  if (Y_[cur] != Y_[tgt]) return 2 + dir(Y_[cur], Y_[tgt]);
+  if (X_[cur] != X_[tgt]) return dir(X_[cur], X_[tgt]);
+  return 4;
+}
+
+// The productive (minimal) ports from r toward dst: x first; returns how many.
+inline int Network::productive_ports(int r, int dst, int ports[2]) const {
+  int np = 0;
+  if (X_[r] != X_[dst]) ports[np++] = dir(X_[r], X_[dst]);
+  if (Y_[r] != Y_[dst]) ports[np++] = 2 + dir(Y_[r], Y_[dst]);
+  return np;
+}
+
+// Mask of output VCs [lo, hi] of `port`.
+inline uint64_t Network::vcs(int port, int lo, int hi) const {
+  return ((uint64_t{2} << (hi - lo)) - 1) << (port * V_ + lo);
+}
+
+// Mask of output VCs [lo, hi] of `port` toward tgt.  On a torus the range is
+// split in two dateline classes, decided from coordinates alone: a hop whose
+// remaining path in that dimension still crosses the wrap-around link uses the
+// lower half, every other hop the upper half.  Neither class contains a cycle:
+// the lower half never continues past the wrap link, the upper half never uses it.
+inline uint64_t Network::vc_range(int cur, int tgt, int port, int lo, int hi) const {
+  if (torus_ && port < 4) {
+    const int c = port < 2 ? X_[cur] : Y_[cur];
+    const int d = port < 2 ? X_[tgt] : Y_[tgt];
+    const bool crossing = (port & 1) == 0 ? c > d : c < d;
+    const int mid = lo + (hi - lo + 1) / 2;
+    if (crossing) hi = mid - 1;
+    else lo = mid;
+  }
+  return vcs(port, lo, hi);
+}
+
+// Credits in use on output VCs [lo, hi] of port o.
+inline int Network::used_sum(int r, int o, int lo, int hi) const {
+  const int16_t* u = &used_[static_cast<size_t>(r) * VCS_ + o * V_];
+  int s = 0;
+  for (int w = lo; w <= hi; ++w) s += u[w];
+  return s;
+}
+
+// 0 if port a has fewer credits in use on VCs [lo, hi] than port b, 1 if more,
+// a coin flip on a tie.
+inline int Network::less_used(int r, int a, int b, int lo, int hi) {
+  const int ua = used_sum(r, a, lo, hi), ub = used_sum(r, b, lo, hi);
+  return ua < ub ? 0 : ua > ub ? 1 : coin();
+}
+
+// ----------------------------------------------------------------- route sets
+inline void Network::add_route(InVc& q, uint64_t mask, int prio, bool atomic) {
+  q.rs_mask[q.rs_n] = mask;
+  q.rs_prio[q.rs_n] = static_cast<int8_t>(prio);
+  if (atomic) q.rs_atomic |= static_cast<uint8_t>(1u << q.rs_n);
+  ++q.rs_n;
+}
+
+// At the destination: any VC of the ejection port.
+inline void Network::eject(InVc& q) const { add_route(q, vcs(4, 0, V_ - 1), 0); }
+
+// The escape channel of the adaptive routings: VC 0 (on a torus VCs 0-1, the
+// dateline classes) along the XY port, priority 0.
+inline void Network::add_escape(int r, int dst, InVc& q) const {
+  const int o = xy_port(r, dst);
+  add_route(q, vc_range(r, dst, o, 0, escape_vcs() - 1), 0);
+}
+
+// Class 0: XY on the lower half of the VCs; class 1: YX on the upper half.
+inline void Network::add_dimension_order_class(int r, int dst, int cls, InVc& q) const {
+  const int h = V_ / 2;
+  const int o = cls ? yx_port(r, dst) : xy_port(r, dst);
+  add_route(q, cls ? vc_range(r, dst, o, h, V_ - 1) : vc_range(r, dst, o, 0, h - 1), 0);
+}
+
+void Network::route(int r, int i, const Flit& f, InVc& q) {
+  q.rs_n = 0;
+  q.rs_atomic = 0;
+  if (per_router_) (this->*routings_[router_algo_[r]].per_router)(r, i, f, q);
+  else (this->*routings_[f.algo].route)(r, i, f, q);
+}
+
+// ----------------------------------------------------------------- dimension order
+// dor (BookSim's dim_order): X then Y, on every VC.
+void Network::route_dor(int r, int, const Flit& f, InVc& q) {
+  if (r == f.dst) return eject(q);
+  const int o = xy_port(r, f.dst);
+  add_route(q, vc_range(r, f.dst, o, 0, V_ - 1), 0);
+}
+
+// yx: Y then X, on every VC.
+void Network::route_yx(int r, int, const Flit& f, InVc& q) {
+  if (r == f.dst) return eject(q);
+  const int o = yx_port(r, f.dst);
+  add_route(q, vc_range(r, f.dst, o, 0, V_ - 1), 0);
+}
+
+// xy_yx (O1TURN): XY or YX at random per packet, on the lower or upper VC half.
+void Network::route_xy_yx(int r, int i, const Flit& f, InVc& q) {
+  if (r == f.dst) return eject(q);
+  const int cls = port_of_[i] == 4 ? coin() : vc_of_[i] >= V_ / 2;
+  add_dimension_order_class(r, f.dst, cls, q);
+}
+
+// adaptive_xy_yx: as xy_yx, the class chosen at injection by the first hop's
+// credit use (XY's port against YX's port).
+void Network::route_adaptive_xy_yx(int r, int i, const Flit& f, InVc& q) {
+  if (r == f.dst) return eject(q);
+  const int cls = port_of_[i] == 4
+                      ? less_used(r, xy_port(r, f.dst), yx_port(r, f.dst), 0, V_ - 1)
+                      : vc_of_[i] >= V_ / 2;
+  add_dimension_order_class(r, f.dst, cls, q);
+}
+
+// ----------------------------------------------------------------- escape-VC adaptive
+// min_adapt (BookSim's): the XY port on the adaptive VCs first, then the escape
+// VC.  BookSim's route-set quirk keeps one entry per priority, so the adaptive
+// entry is always the DOR port; once on the escape VC, a packet stays there.
+// kAtomic (per-router mode): adaptive VCs are taken only when empty.
+template <bool kAtomic>
+void Network::route_min_adapt(int r, int i, const Flit& f, InVc& q) {
+  if (r == f.dst) return eject(q);
+  const int E = escape_vcs();
+  const bool on_escape = port_of_[i] != 4 && vc_of_[i] < E;
+  if (!on_escape) add_route(q, vcs(xy_port(r, f.dst), E, V_ - 1), 1, kAtomic);
+  add_escape(r, f.dst, q);
+}
+
+// The adaptive entries of duato and random_min are taken only when empty
+// (atomic allocation): with VC reallocation at the tail's grant, queueing
+// behind another packet on an adaptive VC could close a cycle that the escape
+// VC cannot break.
+
+// duato: both productive ports on the adaptive VCs, the less used first, then
+// the escape VC.
+void Network::route_duato(int r, int, const Flit& f, InVc& q) {
+  if (r == f.dst) return eject(q);
+  const int E = escape_vcs();
+  int ports[2] = {};
+  if (productive_ports(r, f.dst, ports) == 2) {
+    const int best = less_used(r, ports[0], ports[1], E, V_ - 1);
+    add_route(q, vcs(ports[best], E, V_ - 1), 2, true);
+    add_route(q, vcs(ports[1 - best], E, V_ - 1), 1, true);
+  } else {
+    add_route(q, vcs(ports[0], E, V_ - 1), 1, true);
+  }
+  add_escape(r, f.dst, q);
+}
+
+// random_min: a random productive port on the adaptive VCs, then the escape VC.
+void Network::route_random_min(int r, int, const Flit& f, InVc& q) {
+  if (r == f.dst) return eject(q);
+  const int E = escape_vcs();
+  int ports[2] = {};
+  const int np = productive_ports(r, f.dst, ports);
+  add_route(q, vcs(np == 2 ? ports[coin()] : ports[0], E, V_ - 1), 1, true);
+  add_escape(r, f.dst, q);
+}
+
+// Per-router dor: the XY port on the adaptive VCs (when empty), then the escape VC.
+void Network::route_per_router_dor(int r, int, const Flit& f, InVc& q) {
+  if (r == f.dst) return eject(q);
+  const int E = escape_vcs();
+  add_route(q, vcs(xy_port(r, f.dst), E, V_ - 1), 1, true);
+  add_escape(r, f.dst, q);
+}
+
+// ----------------------------------------------------------------- two phases
+// XY to the packet's intermediate node on the lower VC half (phase 0), then XY
+// to the destination on the upper half (phase 1).  Quirk kept from BookSim: at
+// the destination still in phase 0, all VCs toward the intermediate node.
+void Network::route_via_intermediate(int r, const Flit& f, Packet& pk, InVc& q) const {
+  if (pk.phase == 0 && r == pk.inter) pk.phase = 1;
+  if (r == f.dst && pk.phase == 1) return eject(q);
+  const int tgt = pk.phase ? f.dst : pk.inter;
+  const int o = xy_port(r, tgt);
+  if (r == f.dst) add_route(q, vc_range(r, tgt, o, 0, V_ - 1), 0);
+  else if (pk.phase) add_route(q, vc_range(r, tgt, o, V_ / 2, V_ - 1), 0);
+  else add_route(q, vc_range(r, tgt, o, 0, V_ / 2 - 1), 0);
+}
+
+// romm: the intermediate node at random in the minimal quadrant of source and destination.
+void Network::route_romm(int r, int i, const Flit& f, InVc& q) {
+  Packet& pk = pkts_[f.pkt];
+  if (port_of_[i] == 4) {
+    pk.phase = 0;
+    const int sx = X_[f.src], sy = Y_[f.src], dx = X_[f.dst], dy = Y_[f.dst];
+    const int ix = std::min(sx, dx) + static_cast<int>(rng_.below(std::abs(sx - dx) + 1));
+    const int iy = std::min(sy, dy) + static_cast<int>(rng_.below(std::abs(sy - dy) + 1));
+    pk.inter = ix + k_ * iy;
+  }
+  route_via_intermediate(r, f, pk, q);
+}
+
+// valiant: the intermediate node at random anywhere (can deadlock on a mesh, as BookSim's).
+void Network::route_valiant(int r, int i, const Flit& f, InVc& q) {
+  Packet& pk = pkts_[f.pkt];
+  if (port_of_[i] == 4) {
+    pk.phase = 0;
+    pk.inter = static_cast<int32_t>(rng_.below(static_cast<uint32_t>(n_)));
+  }
+  route_via_intermediate(r, f, pk, q);
+}
+
+// ----------------------------------------------------------------- turn models
+// Each rule lists the minimal ports its turn model allows (mesh only, every VC).
+namespace {
+
+// Glass and Ni's west-first: all westward hops first.
+int west_first(int cx, int cy, int dx, int dy, int, int ports[2]) {
+  const int ex = dx - cx, ey = dy - cy;
+  if (ex < 0) {
+    ports[0] = 1;
+    return 1;
+  }
+  int np = 0;
+  if (ex > 0) ports[np++] = 0;
+  if (ey != 0) ports[np++] = ey > 0 ? 2 : 3;
+  return np;
+}
+
+// north-last: no turn out of north.
+int north_last(int cx, int cy, int dx, int dy, int, int ports[2]) {
+  const int ex = dx - cx, ey = dy - cy;
+  int np = 0;
+  if (ex != 0) ports[np++] = ex > 0 ? 0 : 1;
+  if (ey < 0) ports[np++] = 3;
+  if (np == 0) ports[np++] = 2;  // only north remains
+  return np;
+}
+
+// negative-first: all hops in negative directions first.
+int negative_first(int cx, int cy, int dx, int dy, int, int ports[2]) {
+  const int ex = dx - cx, ey = dy - cy;
+  int np = 0;
+  if (ex < 0) ports[np++] = 1;
+  if (ey < 0) ports[np++] = 3;
+  if (np == 0) {
+    if (ex > 0) ports[np++] = 0;
+    if (ey > 0) ports[np++] = 2;
+  }
+  return np;
+}
+
+// Chiu's odd-even: no east-to-north/south turn in even columns, no
+// north/south-to-west turn in odd columns.
+int odd_even(int cx, int cy, int dx, int dy, int sx, int ports[2]) {
+  const int ex = dx - cx, ey = dy - cy;
+  const int py = ey > 0 ? 2 : 3;
+  int np = 0;
+  if (ex == 0) {
+    ports[np++] = py;
+  } else if (ex > 0) {
+    if (ey == 0) {
+      ports[np++] = 0;
+    } else {
+      if ((cx & 1) == 1 || cx == sx) ports[np++] = py;
+      if ((dx & 1) == 1 || ex != 1) ports[np++] = 0;
+    }
+  } else {
+    ports[np++] = 1;
+    if (ey != 0 && (cx & 1) == 0) ports[np++] = py;
+  }
+  return np;
+}
+
+}  // namespace
+
+// A turn model on every VC: among two allowed ports, the less used first
+// (kAdaptive) or one at random (oblivious).
+template <TurnRule kAllowed, bool kAdaptive>
+void Network::route_turn_model(int r, int, const Flit& f, InVc& q) {
+  if (r == f.dst) return eject(q);
+  int ports[2] = {};
+  const int np = kAllowed(X_[r], Y_[r], X_[f.dst], Y_[f.dst], X_[f.src], ports);
+  if (np == 1) {
+    add_route(q, vcs(ports[0], 0, V_ - 1), 0);
+  } else if (!kAdaptive) {
+    add_route(q, vcs(ports[coin()], 0, V_ - 1), 0);
+  } else {
+    const int best = less_used(r, ports[0], ports[1], 0, V_ - 1);
+    add_route(q, vcs(ports[best], 0, V_ - 1), 1);
+    add_route(q, vcs(ports[1 - best], 0, V_ - 1), 0);
+  }
+}
+
+// ----------------------------------------------------------------- registry
+const std::vector<RoutingFunction>& routing_functions() {
+  using N = Network;
+  constexpr MinVcs kPerRouter = {2, 3};  // escape VC(s) plus an adaptive VC
+  // min_vcs: {mesh, torus}; 0 = not on that topology.
+  static const std::vector<RoutingFunction> registry = {
+      {"dor", &N::route_dor, {1, 2}, &N::route_per_router_dor, kPerRouter},
+      {"yx", &N::route_yx, {1, 2}},
+      {"xy_yx", &N::route_xy_yx, {2, 4}},
+      {"adaptive_xy_yx", &N::route_adaptive_xy_yx, {2, 4}},
+      {"min_adapt", &N::route_min_adapt<false>, {2, 3}, &N::route_min_adapt<true>, kPerRouter},
+      {"duato", &N::route_duato, {2, 3}, &N::route_duato, kPerRouter},
+      {"random_min", &N::route_random_min, {2, 3}, &N::route_random_min, kPerRouter},
+      {"romm", &N::route_romm, {2, 0}},
+      {"valiant", &N::route_valiant, {2, 0}},
+      {"west_first", &N::route_turn_model<west_first, true>, {1, 0}},
+      {"north_last", &N::route_turn_model<north_last, true>, {1, 0}},
+      {"negative_first", &N::route_turn_model<negative_first, true>, {1, 0}},
+      {"odd_even", &N::route_turn_model<odd_even, true>, {1, 0}},
+      {"west_first_oblivious", &N::route_turn_model<west_first, false>, {1, 0}},
+      {"north_last_oblivious", &N::route_turn_model<north_last, false>, {1, 0}},
+      {"negative_first_oblivious", &N::route_turn_model<negative_first, false>, {1, 0}},
+      {"odd_even_oblivious", &N::route_turn_model<odd_even, false>, {1, 0}},
+  };
+  return registry;
+}
+
+const std::vector<std::string>& routing_names() {
+  static const std::vector<std::string> names = [] {
+    std::vector<std::string> out;
+    for (const RoutingFunction& rf : routing_functions()) out.push_back(rf.name);
+    return out;
+  }();
+  return names;
+}
+
+const std::vector<std::string>& per_router_routing_names() {
+  static const std::vector<std::string> names = [] {
+    std::vector<std::string> out;
+    for (const RoutingFunction& rf : routing_functions())
+      if (rf.per_router) out.push_back(rf.name);
+    return out;
+  }();
+  return names;
+}
+
+}  // namespace archgym::noc
