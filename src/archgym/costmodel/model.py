@@ -503,9 +503,9 @@ class BatchEvaluator:
         ]
         groups = [[(label, _column(label, value)) for label, value in g] for g in groups]
         vectors = [(label, c) for g in groups for label, c in g if isinstance(c, np.ndarray) and c.ndim]
-        n = len(vectors[0][1]) if vectors else 1
+        n = next((len(c) for _, c in vectors if len(c) != 1), 1)  # the first longer column
         for label, c in vectors:
-            if len(c) != n:
+            if len(c) not in (1, n):
                 raise ValueError(f"{label} must be a scalar or have length {n}, got shape {c.shape}")
         arrays = []
         for g in groups:
