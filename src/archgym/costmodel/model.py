@@ -393,7 +393,8 @@ def _column(what: str, value):
     """A scalar or a 1-D array of exact integers (Python ints and int64 arrays pass as they are)."""
     if type(value) is int and _INT64.min <= value <= _INT64.max:
         return value
-    arr = value if type(value) is np.ndarray and value.dtype == np.int64 else as_int_array(what, value)
+    fast = type(value) is np.ndarray and value.dtype == np.int64
+    arr = value if fast else as_int_array(what, value)
     if arr.ndim > 1:
         raise ValueError(f"{what} must be a scalar or a 1-D array, got shape {arr.shape}")
     return arr
@@ -482,7 +483,8 @@ class BatchEvaluator:
                  for df in dataflows]
         self._core = _core.BatchEvaluator(specs, str(preset), self.compat)
 
-    def prepare(self, layers: Mapping[str, object], hardware: Hardware | Mapping[str, object] = None,
+    def prepare(self, layers: Mapping[str, object],
+                hardware: Hardware | Mapping[str, object] | None = None,
                 constants: Mapping[str, object] | None = None, df_index=0) -> BatchInputs:
         """The core's arrays for these named columns (see the class)."""
         hardware = hardware.fields() if isinstance(hardware, Hardware) else (hardware or {})
@@ -502,11 +504,13 @@ class BatchEvaluator:
             [("df_index", df_index)],
         ]
         groups = [[(label, _column(label, value)) for label, value in g] for g in groups]
-        vectors = [(label, c) for g in groups for label, c in g if isinstance(c, np.ndarray) and c.ndim]
+        vectors = [(label, c) for g in groups for label, c in g
+                   if isinstance(c, np.ndarray) and c.ndim]
         n = next((len(c) for _, c in vectors if len(c) != 1), 1)  # the first longer column
         for label, c in vectors:
             if len(c) not in (1, n):
-                raise ValueError(f"{label} must be a scalar or have length {n}, got shape {c.shape}")
+                raise ValueError(f"{label} must be a scalar or have length {n}, "
+                                 f"got shape {c.shape}")
         arrays = []
         for g in groups:
             arrays.append(np.empty((n, len(g)), dtype=np.int64))
@@ -521,7 +525,8 @@ class BatchEvaluator:
         return BatchResult(*self._core.evaluate(inputs.df_index, inputs.layers, inputs.hardware,
                                                 inputs.constants, as_int("threads", threads)))
 
-    def evaluate(self, layers: Mapping[str, object], hardware: Hardware | Mapping[str, object] = None,
+    def evaluate(self, layers: Mapping[str, object],
+                 hardware: Hardware | Mapping[str, object] | None = None,
                  constants: Mapping[str, object] | None = None, df_index=0,
                  threads: int = 0) -> BatchResult:
         """Evaluate the rows of these named columns (see the class)."""
@@ -555,7 +560,8 @@ def evaluate_batch(layers, dataflows: Dataflow | Sequence[Dataflow], hardware,
     if isinstance(layers, np.ndarray):
         rows = layers
     elif all(isinstance(lay, Layer) for lay in layers):
-        rows = np.array([lay.row() for lay in layers], dtype=np.int64).reshape(-1, len(LAYER_FIELDS))
+        rows = np.array([lay.row() for lay in layers], dtype=np.int64)
+        rows = rows.reshape(-1, len(LAYER_FIELDS))
     else:
         raise ValueError(f"layers must be an int array (n, {len(LAYER_FIELDS)}) or a list of Layer")
     layer_columns = _matrix_columns("layers", rows, LAYER_FIELDS)

@@ -94,7 +94,8 @@ class _Setup:
         # One prepared row per layer (depthwise layers on dpt, the last dataflow);
         # an action sets the PE count, the tile and the dataflow of a copy.
         self._rows = self._evaluator.prepare(
-            self.layers, self.hardware, cm.confuciux_constants(pes=PE_LEVELS[0], tile=TILE_LEVELS[0]),
+            self.layers, self.hardware,
+            cm.confuciux_constants(pes=PE_LEVELS[0], tile=TILE_LEVELS[0]),
             df_index=np.where(self.depthwise, len(self.dataflow_names), 0))
         self._one = [self._rows.take([i]) for i in range(self.num_layers)]  # evaluate_one's rows
         self._num_pes = cm.HARDWARE_FIELDS.index("num_pes")
@@ -133,7 +134,8 @@ def _layer_fields(w: workloads.Workload, stride_aware: bool) -> dict[str, np.nda
     if stride_aware:
         for size, window in (("Y", "R"), ("X", "S")):
             dims[size] = (dims[size] + 2 * w.pad - dims[window]) // w.stride + dims[window]
-    kind = np.where(dims.pop("T") == 2, cm.LAYER_TYPES.index("DSCONV"), cm.LAYER_TYPES.index("CONV"))
+    conv, dsconv = cm.LAYER_TYPES.index("CONV"), cm.LAYER_TYPES.index("DSCONV")
+    kind = np.where(dims.pop("T") == 2, dsconv, conv)
     return {"type": kind, **dims}
 
 

@@ -67,9 +67,9 @@ std::string joined(size_t n, Name name) {
 cm::Preset preset_from_name(const std::string& name) {
   for (int p = 0; p < static_cast<int>(cm::Preset::kNumPresets); ++p)
     if (name == cm::preset_name(p)) return static_cast<cm::Preset>(p);
-  throw std::invalid_argument(
-      "unknown preset '" + name + "'; allowed: " +
-      joined(static_cast<size_t>(cm::Preset::kNumPresets), [](size_t p) { return cm::preset_name(p); }));
+  const size_t presets = static_cast<size_t>(cm::Preset::kNumPresets);
+  throw std::invalid_argument("unknown preset '" + name + "'; allowed: " +
+                              joined(presets, [](size_t p) { return cm::preset_name(p); }));
 }
 
 cm::Layer layer_from_row(const int64_t* row) {

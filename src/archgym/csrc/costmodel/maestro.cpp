@@ -725,7 +725,7 @@ Analysis Engine::analyze(int l, const Table& D) {
     processed_any = true;
     count_input_accesses(cs.occ, v, a);  // step 4
     const i64 ingress = ck_.add(v.ingress[kInput], v.ingress[kFilter]);
-    a.ai = static_cast<double>(v.macs) / static_cast<double>(ingress);  // step 5: the last case wins
+    a.ai = static_cast<double>(v.macs) / static_cast<double>(ingress);  // step 5: last case wins
     add_case(cs.occ, v, ingress, time_case(l, cs, v, ingress, a), a);
   }
   if (l + 1 == static_cast<int>(lv_.size()) && !leaf_seen_) {  // §7 L1 size: the first leaf
