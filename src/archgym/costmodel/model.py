@@ -452,8 +452,8 @@ class BatchEvaluator:
         ...     df_index=[0, 1])
         >>> res["runtime"]  # int64[2], see INT_FIELDS and FLOAT_FIELDS
 
-    ``layers``: the names in :data:`LAYER_FIELDS`; "type" (an index into
-    :data:`LAYER_TYPES`) and N may be left out (:data:`LAYER_DEFAULTS`).
+    ``layers``: a :class:`Layer`, or names in :data:`LAYER_FIELDS`; "type" (an
+    index into :data:`LAYER_TYPES`) and N may be left out (:data:`LAYER_DEFAULTS`).
     ``hardware``: a :class:`Hardware`, or names in :data:`HARDWARE_FIELDS`, the
     rest taking :data:`HARDWARE_DEFAULTS`.  ``constants``: a value for each name
     in :attr:`constants` (others are ignored).  ``df_index``: the dataflow of
@@ -483,10 +483,11 @@ class BatchEvaluator:
                  for df in dataflows]
         self._core = _core.BatchEvaluator(specs, str(preset), self.compat)
 
-    def prepare(self, layers: Mapping[str, object],
+    def prepare(self, layers: Layer | Mapping[str, object],
                 hardware: Hardware | Mapping[str, object] | None = None,
                 constants: Mapping[str, object] | None = None, df_index=0) -> BatchInputs:
         """The core's arrays for these named columns (see the class)."""
+        layers = layers.fields() if isinstance(layers, Layer) else layers
         hardware = hardware.fields() if isinstance(hardware, Hardware) else (hardware or {})
         constants = constants or {}
         for name in self.constants:
@@ -525,7 +526,7 @@ class BatchEvaluator:
         return BatchResult(*self._core.evaluate(inputs.df_index, inputs.layers, inputs.hardware,
                                                 inputs.constants, as_int("threads", threads)))
 
-    def evaluate(self, layers: Mapping[str, object],
+    def evaluate(self, layers: Layer | Mapping[str, object],
                  hardware: Hardware | Mapping[str, object] | None = None,
                  constants: Mapping[str, object] | None = None, df_index=0,
                  threads: int = 0) -> BatchResult:
