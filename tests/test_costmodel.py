@@ -1,8 +1,8 @@
 """Tests of archgym.costmodel against computations that do not use the engine.
 
 Every expected value here is derived by hand (or by a few lines of Python in
-this file) from the algorithm specification shared/specs/maestro_engine.md;
-"§n" below refers to its sections.  The comparison with the reference MAESTRO
+this file) from the algorithm specification docs/design/costmodel.md (written
+from shared/specs/maestro_engine.md, same sections); "§n" below refers to it.  The comparison with the reference MAESTRO
 CSV files lives elsewhere and is deliberately not repeated here.
 
 Sections of this file:
