@@ -1008,6 +1008,23 @@ const char* float_field_name(int f) {
   return name_of(names, f);
 }
 
+namespace {
+
+// A directive size, offset or cluster size of a dataflow with num_params constants.
+void check_expr(const Expr& e, int num_params) {
+  if (e.kind == Expr::Literal && (e.value < kDimRange.lo || e.value > kDimRange.hi))
+    fail("directive sizes, offsets and cluster sizes must be >= " + std::to_string(kDimRange.lo) +
+         " and <= " + std::to_string(kDimRange.hi) + ", got " + std::to_string(e.value));
+  if (e.kind == Expr::DimSize && (e.value < 0 || e.value >= kNumDims))
+    fail("Sz() must name one of K, C, R, S, Y, X, N");
+  if (e.kind == Expr::Param && (e.value < 0 || e.value >= num_params))
+    fail("a directive refers to an unknown dataflow constant");
+  if (e.kind != Expr::Literal && e.kind != Expr::DimSize && e.kind != Expr::Param)
+    fail("unknown expression kind");
+}
+
+}  // namespace
+
 void DataflowSpec::validate() const {
   if (levels.empty()) fail("a dataflow needs at least one level of directives");
   if (static_cast<int>(levels.size()) > kMaxLevels)
@@ -1017,19 +1034,7 @@ void DataflowSpec::validate() const {
          std::to_string(levels.size() - 1) + " Cluster directives");
   if (num_params < 0 || num_params > kMaxParams)
     fail("num_params must be in [0, " + std::to_string(kMaxParams) + "]");
-  auto check_expr = [&](const Expr& e) {
-    if (e.kind == Expr::Literal && (e.value < kDimRange.lo || e.value > kDimRange.hi))
-      fail("directive sizes, offsets and cluster sizes must be >= " +
-           std::to_string(kDimRange.lo) + " and <= " + std::to_string(kDimRange.hi) +
-           ", got " + std::to_string(e.value));
-    if (e.kind == Expr::DimSize && (e.value < 0 || e.value >= kNumDims))
-      fail("Sz() must name one of K, C, R, S, Y, X, N");
-    if (e.kind == Expr::Param && (e.value < 0 || e.value >= num_params))
-      fail("a directive refers to an unknown dataflow constant");
-    if (e.kind != Expr::Literal && e.kind != Expr::DimSize && e.kind != Expr::Param)
-      fail("unknown expression kind");
-  };
-  for (const Expr& e : clusters) check_expr(e);
+  for (const Expr& e : clusters) check_expr(e, num_params);
   for (size_t l = 0; l < levels.size(); ++l) {
     unsigned seen = 0;
     for (const DirectiveSpec& d : levels[l]) {
@@ -1040,8 +1045,8 @@ void DataflowSpec::validate() const {
         fail(std::string("dimension ") + kVarNames[base] + " is mapped twice in level " +
              std::to_string(l) + " (Y' counts as Y and X' as X)");
       seen |= 1u << base;
-      check_expr(d.size);
-      check_expr(d.offset);
+      check_expr(d.size, num_params);
+      check_expr(d.offset, num_params);
     }
   }
 }
