@@ -1,8 +1,8 @@
 """Tests of archgym.costmodel against computations that do not use the engine.
 
 Every expected value here is derived by hand (or by a few lines of Python in
-this file) from the algorithm specification docs/design/costmodel.md (written
-from shared/specs/maestro_engine.md, same sections); "§n" below refers to it.  The comparison with the reference MAESTRO
+this file) from the algorithm's design document, docs/design/costmodel.md;
+"§n" below refers to its sections.  The comparison with the reference MAESTRO
 CSV files lives elsewhere and is deliberately not repeated here.
 
 Sections of this file:
@@ -888,7 +888,7 @@ def _rows_equal(a: dict, b: dict) -> bool:
 
 
 def _check_spec_invariants(r, layer, nlev, preset, compat, hw):
-    """What the spec guarantees for any dataflow."""
+    """What the design document guarantees for any dataflow."""
     for key in cm.FLOAT_FIELDS:
         if key != "arith_intensity":  # Q / 0 = inf is allowed (§6 step 5)
             assert not math.isinf(r[key]), key
