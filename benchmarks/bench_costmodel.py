@@ -42,8 +42,8 @@ import _common  # benchmarks/_common.py
 import gymnasium as gym
 
 import archgym
-from archgym import _sim, workloads
 from archgym import costmodel as cm
+from archgym import workloads
 
 DEFAULT_TIMING = _common.REFERENCE / "maestro" / "timing.txt"
 
@@ -232,24 +232,24 @@ def bench_single(ref: MaestroReference, calls: int) -> list[Result]:
                           f"timing.txt ConfuciuX-style median {df} P={p} B={b}",
                           {"runtime": cm.evaluate(layer, dataflow, hw, constants=consts)["runtime"],
                            "maestro_bare_process_s": ref.bare_ms[(df, p, b)] / 1e3}))
-    # The same call without the Python wrapper (how much of a call is marshalling).
+    # The same row prepared once (how much of a call is the conversion of the inputs).
     df, p, b = SINGLE_POINTS[0]
-    args = cm_batch_args([layer], df, p, b)
-    samples = time_calls(lambda: _sim.costmodel.evaluate_batch(*args), calls, 20)
+    evaluator, inputs = prepared_rows([layer], df, p, b)
+    samples = time_calls(lambda: evaluator.run(inputs), calls, 20)
     out.append(Result(f"single/core_1row/{df}_P{p}_B{b}",
-                      "archgym._sim core evaluate_batch, 1 pre-built row (no Python wrapper)", 1,
+                      "costmodel.BatchEvaluator.run, 1 prepared row (no input conversion)", 1,
                       "eval", samples, ref.single_ms[(df, p, b)] / 1e3,
                       f"timing.txt ConfuciuX-style median {df} P={p} B={b}"))
     return out
 
 
-def cm_batch_args(layers, df, p, b):
-    rows = np.array([lay.row() for lay in layers], dtype=np.int64)
-    n = len(rows)
-    hw = np.tile(np.array(cm.Hardware(num_pes=p).row(), dtype=np.int64), (n, 1))
-    params = np.tile(np.array([b, p, 1], dtype=np.int64), (n, 1))  # KTileSz, ClusterSz, CTileSz
-    return ([cm.DATAFLOWS[df].spec], np.zeros(n, dtype=np.int32), rows, hw, params,
-            cm.PRESETS["maestro2021"], True)
+def prepared_rows(layers, df, p, b):
+    """A BatchEvaluator of dataflow df and its inputs for these layers at P = p, B = b."""
+    evaluator = cm.BatchEvaluator(cm.DATAFLOWS[df])
+    fields = [lay.fields() for lay in layers]
+    columns = {name: np.array([f[name] for f in fields]) for name in cm.LAYER_FIELDS}
+    return evaluator, evaluator.prepare(columns, cm.Hardware(num_pes=p),
+                                        cm.confuciux_constants(pes=p, tile=b))
 
 
 def bench_batches(ref: MaestroReference, reps_small: int, reps_large: int) -> list[Result]:

@@ -1,7 +1,7 @@
 """Tests of archgym.costmodel against computations that do not use the engine.
 
 Every expected value here is derived by hand (or by a few lines of Python in
-this file) from the algorithm specification shared/specs/maestro_engine.md;
+this file) from the algorithm's design document, docs/design/costmodel.md;
 "§n" below refers to its sections.  The comparison with the reference MAESTRO
 CSV files lives elsewhere and is deliberately not repeated here.
 
@@ -16,13 +16,17 @@ Sections of this file:
   7. A fuzz test over random user dataflows and hardware (also run under
      ASan/UBSan in CI).
   8. The batch API (mixed dataflows, per-row hardware/constants, threads).
+  9. Named columns (BatchEvaluator) and the fields, defaults and limits the
+     core exports.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -884,7 +888,7 @@ def _rows_equal(a: dict, b: dict) -> bool:
 
 
 def _check_spec_invariants(r, layer, nlev, preset, compat, hw):
-    """What the spec guarantees for any dataflow."""
+    """What the design document guarantees for any dataflow."""
     for key in cm.FLOAT_FIELDS:
         if key != "arith_intensity":  # Q / 0 = inf is allowed (§6 step 5)
             assert not math.isinf(r[key]), key
@@ -1083,3 +1087,165 @@ def test_threads_match_sequential_and_release_gil():
         np.testing.assert_array_equal(results[k].floats, sequential[k].floats)
     if alone > 0.2:  # only meaningful when a call is long compared with scheduler noise
         assert max_gap < 0.5 * alone, (max_gap, alone)
+
+
+# ============================================================ 9. named columns
+def _named_rows(n: int, seed: int):
+    """Named columns of n random rows over [dla, shi, eye, dpt, USER_DF]; every
+    field, N and the NoC and off-chip settings included, varies per row."""
+    rng = np.random.default_rng(seed)
+    dfs = [cm.DATAFLOWS[d] for d in DATAFLOW_NAMES] + [USER_DF]
+    idx = rng.integers(0, 5, n)
+    R, S = rng.integers(1, 6, n), rng.integers(1, 4, n)
+    dsconv = idx == DATAFLOW_NAMES.index("dpt")
+    layers = {"type": np.where(dsconv, cm.LAYER_TYPES.index("DSCONV"), cm.LAYER_TYPES.index("CONV")),
+              "K": np.where(dsconv, 1, rng.integers(1, 65, n)), "C": rng.integers(1, 65, n),
+              "R": R, "S": S, "Y": R + rng.integers(0, 30, n), "X": S + rng.integers(0, 30, n),
+              "N": rng.integers(0, 4, n)}
+    cluster = rng.choice(CONFUCIUX_PES, n)
+    t1 = rng.integers(1, 9, n)
+    pes = np.where(idx == 4, t1, cluster) * rng.choice([1, 1, 2, 3], n)
+    hardware = {"num_pes": pes, "simd_lanes": rng.integers(1, 5, n),
+                "noc_bw": rng.choice([1, 16, 64, cm.CONFUCIUX_NOC_BW], n),
+                "noc_hops": rng.integers(0, 3, n), "noc_hop_latency": rng.integers(0, 4, n),
+                "offchip_bw": rng.integers(1, 70_001, n)}
+    constants = {"KTileSz": rng.integers(1, 13, n), "ClusterSz": cluster,
+                 "CTileSz": rng.integers(1, 3, n), "T0": rng.integers(1, 9, n), "T1": t1}
+    return layers, hardware, constants, idx, dfs
+
+
+@pytest.mark.parametrize("preset", ["maestro2020", "maestro2021"])
+def test_named_columns_match_single_rows(preset):
+    """BatchEvaluator over named columns equals cm.evaluate of each row's objects.
+
+    The keys come in an order unlike the core's columns, one column is a scalar,
+    and USER_DF's constants (T0, T1) sit after the ConfuciuX ones in the union.
+    """
+    n = 120
+    layers, hardware, constants, idx, dfs = _named_rows(n, seed=17)
+    hardware["noc_hops"] = 2  # a scalar for every row
+    ev = cm.BatchEvaluator(dfs, preset=preset)
+    assert ev.constants == ("KTileSz", "ClusterSz", "CTileSz", "T0", "T1")
+    res = ev.evaluate(layers=dict(reversed(layers.items())),
+                      hardware=dict(reversed(hardware.items())),
+                      constants=dict(reversed(constants.items())), df_index=idx)
+    for i in range(n):
+        dims = {d: int(layers[d][i]) for d in cm.DIMS}
+        layer = cm.Layer(**dims, depthwise=cm.LAYER_TYPES[layers["type"][i]] == "DSCONV")
+        hw = cm.Hardware(**{f: int(np.broadcast_to(v, n)[i]) for f, v in hardware.items()})
+        consts = {k: int(v[i]) for k, v in constants.items()}
+        assert _rows_equal(res.row(i), cm.evaluate(layer, dfs[idx[i]], hw, consts, preset=preset)), i
+    # The array form of evaluate_batch (columns in LAYER_FIELDS / HARDWARE_FIELDS order).
+    rows = np.stack([layers[f] for f in cm.LAYER_FIELDS], axis=1)
+    hw_rows = np.stack([np.broadcast_to(hardware[f], n) for f in cm.HARDWARE_FIELDS], axis=1)
+    again = cm.evaluate_batch(rows, dfs, hw_rows, constants, df_index=idx, preset=preset)
+    np.testing.assert_array_equal(again.ints, res.ints)
+    np.testing.assert_array_equal(again.floats, res.floats)
+
+
+def test_named_columns_reach_the_core_fields_of_that_name():
+    """Each named column feeds the core's field of that name: closed forms of §7
+    (tensor sizes, PE and NoC power, NoC delay) per row would fail for any other
+    column order."""
+    layers, hardware, constants, idx, dfs = _named_rows(300, seed=23)
+    hardware["noc_bw"] = cm.LIMITS["noc_bw"][1]  # every transfer fits in one NoC cycle
+    res = cm.BatchEvaluator(dfs).evaluate(layers, hardware, constants, df_index=idx)
+    K, C, R, S, Y, X = (layers[d] for d in "KCRSYX")
+    batch = np.maximum(layers["N"], 1)
+    conv = layers["type"] == cm.LAYER_TYPES.index("CONV")
+    np.testing.assert_array_equal(res["input_pixels"], batch * C * Y * X)
+    np.testing.assert_array_equal(res["weight_pixels"], np.where(conv, K, 1) * C * R * S)
+    np.testing.assert_array_equal(res["output_l2_read"],
+                                  batch * np.where(conv, K, C) * (Y - R + 1) * (X - S + 1))
+    P, vw = hardware["num_pes"].astype(np.float64), hardware["simd_lanes"]
+    np.testing.assert_array_equal(res["pe_power"], P * 1.2223 * vw)
+    beta, alpha = 14.662 * P + 28.895, 1.2886 * P * P + 5.5814 * P - 23.711
+    np.testing.assert_allclose(res["noc_power"], 0.8 * beta / 1000 * hardware["noc_bw"]
+                               + np.maximum(0.34, 0.34 * alpha / 1000), rtol=1e-12)
+    # §6 step 8: with the whole transfer in one cycle, noc(d) = H = hops x latency.
+    H = hardware["noc_hops"] * hardware["noc_hop_latency"]
+    live = res["degenerate"] == 0
+    assert live.sum() > 250
+    np.testing.assert_array_equal(res["ingress_max"][live], H[live])
+
+
+def test_exported_fields_match_the_core():
+    assert cm.DIMS == ("K", "C", "R", "S", "Y", "X", "N")
+    assert cm.LAYER_FIELDS == ("type", *cm.DIMS)
+    assert cm.LAYER_TYPES == ("CONV", "DSCONV")
+    assert cm.PRESETS == ("maestro2020", "maestro2021")
+    assert cm.LAYER_DEFAULTS == {"type": cm.LAYER_TYPES.index("CONV"), "N": 0}
+    assert cm.Layer(1, 1, 1, 1, 1, 1).fields() == {"type": 0, "K": 1, "C": 1, "R": 1, "S": 1,
+                                                   "Y": 1, "X": 1, "N": 0}
+    names = [f.name for f in dataclasses.fields(cm.Hardware)]
+    assert tuple(names[:len(cm.HARDWARE_FIELDS)]) == cm.HARDWARE_FIELDS
+    assert cm.Hardware().fields() == cm.HARDWARE_DEFAULTS
+    assert cm.HARDWARE_DEFAULTS["noc_bw"] == cm.CONFUCIUX_NOC_BW == 81_920_000
+    assert set(cm.LIMITS) == {*cm.DIMS, *cm.HARDWARE_FIELDS, "constant"}
+    # The core checks each array's width and names its columns in the exported order.
+    ev = cm.BatchEvaluator(DLA)
+    inputs = ev.prepare(GOOD.fields(), HW4, DLA_C)
+    assert inputs.layers.tolist() == [GOOD.row()] and inputs.hardware.tolist() == [HW4.row()]
+    for name, fields in (("layers", cm.LAYER_FIELDS), ("hardware", cm.HARDWARE_FIELDS)):
+        short = dataclasses.replace(inputs, **{name: getattr(inputs, name)[:, :-1].copy()})
+        with pytest.raises(ValueError, match=re.escape(f"{len(fields)} columns ({', '.join(fields)})")):
+            ev.run(short)
+
+
+@pytest.mark.parametrize("field", [*cm.DIMS, *cm.HARDWARE_FIELDS, "constant"])
+def test_exported_limits_are_the_core_limits(field):
+    lo, hi = cm.LIMITS[field]
+    ev = cm.BatchEvaluator(DLA)
+
+    def run(value):
+        layers, hardware = GOOD.fields(), HW4.fields()
+        constants = cm.confuciux_constants(pes=1, tile=2)  # any num_pes fits the cluster
+        if field in cm.DIMS:
+            layers[field] = value
+        elif field in cm.HARDWARE_FIELDS:
+            hardware[field] = value
+        else:
+            constants["KTileSz"] = value
+        return ev.evaluate(layers, hardware, constants)
+
+    what = rf"dimension {field}\b" if field in cm.DIMS else field
+    for bad in (lo - 1, hi + 1):
+        with pytest.raises(ValueError, match=what):
+            run(bad)
+    if field not in ("R", "S", "Y", "X"):  # R <= Y and S <= X bind first there
+        for good in (lo, hi):
+            assert run(good)["macs"][0] > 0
+    with pytest.raises(ValueError, match=">= 1 and <= " + str(cm.LIMITS["constant"][1])):
+        cm.Dataflow.parse(f"TemporalMap({cm.LIMITS['constant'][1] + 1},1) K;")
+
+
+@pytest.mark.parametrize("kwargs,match", [
+    ({"layers": {"K": 4}}, r"layers needs a value for C, R, S, Y, X"),
+    ({"layers": {**GOOD.fields(), "Q": 1}}, r"unknown layers field 'Q'"),
+    ({"layers": GOOD.fields(), "hardware": {"num_pe": 4}}, r"unknown hardware field 'num_pe'"),
+    ({"layers": [GOOD.row()]}, r"layers must map names"),
+    ({"layers": {**GOOD.fields(), "K": [8, 8]}, "df_index": [0, 0, 0]}, r"df_index .*length 2"),
+    ({"layers": {**GOOD.fields(), "K": [[8]]}}, r"layers K must be a scalar or a 1-D array"),
+    ({"layers": {**GOOD.fields(), "C": 2.5}}, r"layers C must hold integers"),
+    ({"layers": GOOD.fields(), "constants": {"KTileSz": 2}}, r"needs a value for constant 'ClusterSz'"),
+    ({"layers": {**GOOD.fields(), "type": 2}}, r"layer type must be one of 0 \(CONV\), 1 \(DSCONV\)"),
+])
+def test_named_columns_bad_input(kwargs, match):
+    kwargs = {"hardware": HW4, "constants": DLA_C, **kwargs}
+    with pytest.raises(ValueError, match=match):
+        cm.BatchEvaluator(DLA).evaluate(**kwargs)
+
+
+def test_prepared_rows_changed_in_place():
+    """prepare once, change columns by name, run: the same as a fresh evaluation."""
+    ev = cm.BatchEvaluator([DLA, cm.DATAFLOWS["dpt"]])
+    inputs = ev.prepare(GOOD.fields(), HW4, DLA_C).take([0, 0])
+    depthwise = dataclasses.replace(GOOD, depthwise=True)
+    inputs.df_index[1] = 1
+    inputs.layers[1, cm.LAYER_FIELDS.index("type")] = depthwise.fields()["type"]
+    inputs.hardware[:, cm.HARDWARE_FIELDS.index("num_pes")] = 8
+    inputs.constants[:, ev.constants.index("ClusterSz")] = 8
+    got = ev.run(inputs)
+    for i, (layer, df) in enumerate([(GOOD, DLA), (depthwise, cm.DATAFLOWS["dpt"])]):
+        want = cm.evaluate(layer, df, cm.Hardware(num_pes=8), cm.confuciux_constants(8, 2))
+        assert _rows_equal(got.row(i), want)

@@ -312,7 +312,7 @@ def plain_reference(rows, objective: str) -> float:
                 tiles.append(b)
     n = len(layers)
     hw = np.tile(np.array(cm.Hardware().row(), dtype=np.int64), (n, 1))
-    hw[:, 0] = pes
+    hw[:, cm.HARDWARE_FIELDS.index("num_pes")] = pes
     res = cm.evaluate_batch(layers, [cm.DATAFLOWS["dla"], cm.DATAFLOWS["dpt"]], hw,
                             {"KTileSz": np.array(tiles), "ClusterSz": np.array(pes), "CTileSz": 1},
                             df_index=df_index)
@@ -708,6 +708,37 @@ def test_stride_aware_macs_corrected_mobilenet(stride_aware):
     assert sum(p["macs"] for p in per_layer) == sum(macs)
     if stride_aware:
         assert sum(macs) < sum(expected_macs(rows, False))
+
+
+@pytest.mark.parametrize("stride_aware", [True, False])
+def test_steps_match_costmodel_per_layer(stride_aware):
+    """Each step's figures are costmodel.evaluate's for the table's layer (with
+    the effective Y, X under stride_aware), the action's PEs, tile and dataflow:
+    the environment's prepared rows hold every field under its own name."""
+    rows = table("corrected/mobilenet_v2")
+    env = HWResourceEnv(workload="corrected/mobilenet_v2", dataflow="choose",
+                        stride_aware=stride_aware, mul=1.0)
+    env.reset(seed=0)
+    rng = np.random.default_rng(5)
+    checked = 0
+    for K, C, Y, X, R, S, T, stride, pad in rows:
+        if stride_aware:
+            Y, X = (Y + 2 * pad - R) // stride + R, (X + 2 * pad - S) // stride + S
+        action = [int(rng.integers(12)), int(rng.integers(12)), int(rng.integers(3))]
+        _, _, terminated, _, info = env.step(action)
+        p, b = PE[action[0]], TILE[action[1]]
+        dataflow = "dpt" if T == 2 else ("dla", "shi", "eye")[action[2]]
+        want = cm.evaluate(cm.Layer(K=K, C=C, Y=Y, X=X, R=R, S=S, depthwise=T == 2),
+                           cm.DATAFLOWS[dataflow], cm.Hardware(num_pes=p),
+                           cm.confuciux_constants(pes=p, tile=b))
+        assert (info["cycles"], info["macs"], info["l1_size"], info["l2_size"]) == \
+            (want["runtime"], want["macs"], want["l1_size"], want["l2_size"])
+        assert (info["energy"], info["area"], info["power"]) == \
+            (want["energy"], want["area"], want["power"])
+        checked += 1
+        if terminated:
+            break
+    assert checked == len(rows)
 
 
 # ------------------------------------------------------------------ 10. render

@@ -343,7 +343,7 @@ def test_compat_false_corrects_output_l1_tile():
 
 
 def test_degenerate_row_printing():
-    """eye with P <= Y <= P+R-2: no top case runs (spec §7); MAESTRO's printing rules."""
+    """eye with P <= Y <= P+R-2: no top case runs (docs/design/costmodel.md §7); MAESTRO's printing rules."""
     text = confuciux_constants(12, 4) + "Network 0 {\n" + layer_block(
         "L", "CONV", "K: 16, C: 16, Y: 13, X: 13, R: 3, S: 3", "eye") + "}\n"
     (row,) = maestro.run_mapping(text, cm.Hardware(num_pes=12))

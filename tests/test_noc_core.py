@@ -1,6 +1,6 @@
 """The NoC simulator core (archgym.noc): timing rules, invariants, traffic, validation, stepping.
 
-Exact figures come from the pipeline rules of shared/specs/booksim_router.md
+Exact figures come from the pipeline rules of docs/design/noc.md
 (5 cycles per router traversed + 2 at zero load); invariants are checked on
 the counters the core exposes.  Everything here runs in a few seconds.
 """

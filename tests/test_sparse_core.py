@@ -6,7 +6,7 @@ numpy/Python that do not use the core (brute force), or taken from scipy.sparse:
   1. Round trips: decode(encode(A)) == A for every format, float32 and int8,
      from dense and from scipy input; conversions between every pair land on
      the canonical encoding; arrays match scipy's / numpy's layouts.
-  2. Exact storage against the spec's formulas counted on the data, and CSR /
+  2. Exact storage against docs/design/sparse.md §2's formulas counted on the data, and CSR /
      CSC / COO bytes against scipy's nbytes at matching dtypes.
   3. Conversion work: convert() reports what conversion_work() predicts, legs
      add up through CSR.
@@ -99,7 +99,7 @@ def diagonals(A: np.ndarray) -> np.ndarray:
 
 
 def brute_storage(A: np.ndarray, fmt: str, prec: S.Precision) -> tuple[int, int]:
-    """(metadata_bits, payload_bits) from the spec's formulas, counted on A."""
+    """(metadata_bits, payload_bits) from docs/design/sparse.md §2's formulas, counted on A."""
     m, n = A.shape
     nnz = int(np.count_nonzero(A))
     b, p = prec.value_bits, prec.pointer_bits

@@ -1,8 +1,8 @@
 """MAESTRO's data-centric dataflow cost model: the ``costmodel`` core's Python side.
 
 * :mod:`archgym.costmodel.model`: the Python face of the C++ engine
-  (``csrc/costmodel``): layers, hardware, dataflows, ``evaluate`` and
-  ``evaluate_batch``.
+  (``csrc/costmodel``): layers, hardware, dataflows, ``evaluate``,
+  ``evaluate_batch`` and :class:`BatchEvaluator`.
 * :mod:`archgym.costmodel.maestro`: the MAESTRO drop-in front end
   (``archgym-maestro``).
 * ``dataflows/``: ConfuciuX's four dataflows, loaded as :data:`DATAFLOWS`.
@@ -13,6 +13,21 @@ Design document: ``docs/design/costmodel.md``; user guide: ``docs/costmodel.md``
     >>> layer = cm.Layer(K=64, C=64, Y=56, X=56, R=3, S=3)
     >>> r = cm.evaluate(layer, cm.DATAFLOWS["dla"], cm.Hardware(num_pes=64),
     ...                 constants=cm.confuciux_constants(pes=64, tile=4))
+
+Many rows at once (the fast path, e.g. of the HWResource environment):
+:class:`BatchEvaluator` takes named columns, a mapping from the names in
+:data:`LAYER_FIELDS`, :data:`HARDWARE_FIELDS` and the dataflows' constants to a
+scalar or an int array per row, and returns a :class:`BatchResult` of column
+arrays (:data:`INT_FIELDS`, :data:`FLOAT_FIELDS`):
+
+    >>> ev = cm.BatchEvaluator([cm.DATAFLOWS["dla"]])
+    >>> res = ev.evaluate(layers={"K": [64, 128], "C": 64, "Y": 56, "X": 56, "R": 3, "S": 3},
+    ...                   hardware={"num_pes": 64},
+    ...                   constants=cm.confuciux_constants(pes=64, tile=4))
+    >>> res["runtime"]  # one value per row
+
+The field names, the defaults (:data:`LAYER_DEFAULTS`, :data:`HARDWARE_DEFAULTS`)
+and the accepted ranges (:data:`LIMITS`) come from the C++ core.
 """
 
 from archgym.costmodel.model import (
@@ -21,8 +36,16 @@ from archgym.costmodel.model import (
     DATAFLOWS,
     DIMS,
     FLOAT_FIELDS,
+    HARDWARE_DEFAULTS,
+    HARDWARE_FIELDS,
     INT_FIELDS,
+    LAYER_DEFAULTS,
+    LAYER_FIELDS,
+    LAYER_TYPES,
+    LIMITS,
     PRESETS,
+    BatchEvaluator,
+    BatchInputs,
     BatchResult,
     Dataflow,
     Directive,
@@ -38,7 +61,9 @@ from archgym.costmodel.model import (
 )
 
 __all__ = [
-    "BatchResult", "CONFUCIUX_CONSTANTS", "CONFUCIUX_NOC_BW", "DATAFLOWS", "DIMS", "Dataflow",
-    "Directive", "FLOAT_FIELDS", "Hardware", "INT_FIELDS", "Layer", "PRESETS", "ParseError",
-    "as_int", "as_int_array", "confuciux_constants", "evaluate", "evaluate_batch", "tokenize",
+    "BatchEvaluator", "BatchInputs", "BatchResult", "CONFUCIUX_CONSTANTS", "CONFUCIUX_NOC_BW",
+    "DATAFLOWS", "DIMS", "Dataflow", "Directive", "FLOAT_FIELDS", "HARDWARE_DEFAULTS",
+    "HARDWARE_FIELDS", "Hardware", "INT_FIELDS", "LAYER_DEFAULTS", "LAYER_FIELDS", "LAYER_TYPES",
+    "LIMITS", "Layer", "PRESETS", "ParseError", "as_int", "as_int_array", "confuciux_constants",
+    "evaluate", "evaluate_batch", "tokenize",
 ]

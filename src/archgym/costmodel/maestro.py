@@ -439,13 +439,15 @@ def _make_parser() -> argparse.ArgumentParser:
     flag("--Mapping_file", type=str, help="the mapping (.m) file")
     flag("--HW_file", type=str, help="'key: value' lines for num_pes, l1_size_cstr, "
          "l2_size_cstr, noc_bw_cstr, offchip_bw_cstr (command-line flags win)")
-    flag("--num_pes", help="number of PEs (default 64)")
-    flag("--num_simd_lanes", help="vector width of a PE (default 1)")
+    default = cm.HARDWARE_DEFAULTS
+    flag("--num_pes", help=f"number of PEs (default {default['num_pes']})")
+    flag("--num_simd_lanes", help=f"vector width of a PE (default {default['simd_lanes']})")
     flag("--noc_bw_cstr", "--noc_bw", dest="noc_bw_cstr",
-         help="NoC bandwidth, elements/cycle (default 81920000)")
-    flag("--noc_hops", help="NoC hops (default 1)")
-    flag("--noc_hop_latency", help="cycles per hop (default 1)")
-    flag("--offchip_bw_cstr", help="off-chip bandwidth, elements/cycle (default 70000)")
+         help=f"NoC bandwidth, elements/cycle (default {default['noc_bw']})")
+    flag("--noc_hops", help=f"NoC hops (default {default['noc_hops']})")
+    flag("--noc_hop_latency", help=f"cycles per hop (default {default['noc_hop_latency']})")
+    flag("--offchip_bw_cstr",
+         help=f"off-chip bandwidth, elements/cycle (default {default['offchip_bw']})")
     flag("--l1_size_cstr", "--l1_size", dest="l1_size_cstr",
          help="L1 size limit per PE, bytes (only reported by --print_res)")
     flag("--l2_size_cstr", "--l2_size", dest="l2_size_cstr",
@@ -535,10 +537,12 @@ def main(argv: list[str] | None = None) -> int:
         defaults = cm.Hardware()
         hw = cm.Hardware(
             num_pes=settings.get("num_pes", defaults.num_pes),
-            simd_lanes=args.num_simd_lanes if args.num_simd_lanes is not None else 1,
+            simd_lanes=(args.num_simd_lanes if args.num_simd_lanes is not None
+                        else defaults.simd_lanes),
             noc_bw=settings.get("noc_bw_cstr", defaults.noc_bw),
-            noc_hops=args.noc_hops if args.noc_hops is not None else 1,
-            noc_hop_latency=args.noc_hop_latency if args.noc_hop_latency is not None else 1,
+            noc_hops=args.noc_hops if args.noc_hops is not None else defaults.noc_hops,
+            noc_hop_latency=(args.noc_hop_latency if args.noc_hop_latency is not None
+                             else defaults.noc_hop_latency),
             offchip_bw=settings.get("offchip_bw_cstr", defaults.offchip_bw),
             l1_size=settings.get("l1_size_cstr", defaults.l1_size),
             l2_size=settings.get("l2_size_cstr", defaults.l2_size))

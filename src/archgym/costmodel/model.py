@@ -34,15 +34,33 @@ from archgym import _sim
 
 _core = _sim.costmodel
 
+# The core's names, defaults and limits (csrc/costmodel/maestro.hpp): one
+# definition, read here.
+#: The integer and float results, in the order of BatchResult's columns.
 INT_FIELDS: tuple[str, ...] = tuple(_core.INT_FIELDS)
 FLOAT_FIELDS: tuple[str, ...] = tuple(_core.FLOAT_FIELDS)
-PRESETS = {"maestro2020": 0, "maestro2021": 1}
-DIMS = ("K", "C", "R", "S", "Y", "X", "N")
+#: The constant tables of MAESTRO's releases (``preset=``).
+PRESETS: tuple[str, ...] = tuple(_core.PRESETS)
+#: The layer dimensions (Y, X are input sizes; N = 0: no batch dimension).
+DIMS: tuple[str, ...] = tuple(_core.DIMS)
+#: The columns of a batch's layers: "type" (an index into LAYER_TYPES), then DIMS.
+LAYER_FIELDS: tuple[str, ...] = tuple(_core.LAYER_FIELDS)
+LAYER_TYPES: tuple[str, ...] = tuple(_core.LAYER_TYPES)
+#: The layer fields that may be left out of a batch ("type" and N).
+LAYER_DEFAULTS: dict[str, int] = dict(_core.LAYER_DEFAULTS)
+#: The columns of a batch's hardware.
+HARDWARE_FIELDS: tuple[str, ...] = tuple(_core.HARDWARE_FIELDS)
+#: Every hardware field's default: ConfuciuX's invocation of MAESTRO.
+HARDWARE_DEFAULTS: dict[str, int] = dict(_core.HARDWARE_DEFAULTS)
+#: The accepted (lowest, highest) value of every layer and hardware field and
+#: of a dataflow constant ("constant"); the core rejects values outside.
+LIMITS: dict[str, tuple[int, int]] = dict(_core.LIMITS)
 _VARS = tuple(_core.VARS)  # K C R S Y X N Y' X'
-_LITERAL, _DIM_SIZE, _PARAM = 0, 1, 2
+_LITERAL, _DIM_SIZE, _PARAM = (_core.EXPR_KINDS.index(k) for k in ("literal", "dim_size", "param"))
+_CONV, _DSCONV = LAYER_TYPES.index("CONV"), LAYER_TYPES.index("DSCONV")
 
 # ConfuciuX's invocation of MAESTRO (tests/data/reference/maestro/README.md).
-CONFUCIUX_NOC_BW = 81_920_000
+CONFUCIUX_NOC_BW: int = HARDWARE_DEFAULTS["noc_bw"]
 
 
 class ParseError(ValueError):
@@ -210,9 +228,7 @@ class Dataflow:
 
     def _expr(self, e: int | str) -> tuple[int, int]:
         if isinstance(e, (int, np.integer)) and not isinstance(e, bool):
-            if e < 1:
-                raise ValueError(f"directive sizes, offsets and cluster sizes must be >= 1, got {e}")
-            return (_LITERAL, int(e))
+            return (_LITERAL, int(e))  # the core checks its range
         if isinstance(e, str) and e.startswith("Sz("):
             return (_DIM_SIZE, DIMS.index(e[3:-1]))
         if isinstance(e, str):
@@ -282,14 +298,6 @@ def as_int_array(name: str, values) -> np.ndarray:
     return np.ascontiguousarray(arr, dtype=np.int64)
 
 
-def _per_row(name: str, values, n: int) -> np.ndarray:
-    """A scalar or a length-n vector of ints, as an int64 vector of length n."""
-    arr = as_int_array(name, values)
-    if arr.ndim > 1 or (arr.ndim == 1 and arr.shape[0] not in (1, n)):
-        raise ValueError(f"{name} must be a scalar or have length {n}, got shape {arr.shape}")
-    return np.broadcast_to(arr, (n,)).copy()
-
-
 @dataclass(frozen=True)
 class Layer:
     """One CONV or depthwise (DSCONV) layer.  Y, X are input sizes; N = 0: no batch dim."""
@@ -301,7 +309,7 @@ class Layer:
     R: int
     S: int
     depthwise: bool = False
-    N: int = 0
+    N: int = LAYER_DEFAULTS["N"]
 
     @classmethod
     def from_row(cls, row) -> "Layer":
@@ -311,28 +319,42 @@ class Layer:
             raise ValueError(f"T must be 1 (CONV) or 2 (depthwise), got {t}")
         return cls(k, c, y, x, r, s, depthwise=t == 2)
 
+    def fields(self) -> dict[str, int]:
+        """The layer as the core's named fields (:data:`LAYER_FIELDS`)."""
+        out = {"type": _DSCONV if self.depthwise else _CONV}
+        out.update((d, as_int(d, getattr(self, d))) for d in DIMS)
+        return out
+
     def row(self) -> list[int]:
-        """(type, K, C, R, S, Y, X, N): the core's layer row."""
-        vals = [as_int(n, getattr(self, n)) for n in ("K", "C", "R", "S", "Y", "X", "N")]
-        return [int(bool(self.depthwise))] + vals
+        """The values of :data:`LAYER_FIELDS`, in that order."""
+        fields = self.fields()
+        return [fields[f] for f in LAYER_FIELDS]
 
 
 @dataclass(frozen=True)
 class Hardware:
-    """Hardware configuration; defaults are ConfuciuX's MAESTRO invocation."""
+    """Hardware configuration; defaults are ConfuciuX's MAESTRO invocation.
 
-    num_pes: int = 64
-    simd_lanes: int = 1
-    noc_bw: int = CONFUCIUX_NOC_BW
-    noc_hops: int = 1
-    noc_hop_latency: int = 1
-    offchip_bw: int = 70_000
+    The fields before l1_size are :data:`HARDWARE_FIELDS`, with the core's
+    defaults (:data:`HARDWARE_DEFAULTS`).
+    """
+
+    num_pes: int = HARDWARE_DEFAULTS["num_pes"]
+    simd_lanes: int = HARDWARE_DEFAULTS["simd_lanes"]
+    noc_bw: int = HARDWARE_DEFAULTS["noc_bw"]
+    noc_hops: int = HARDWARE_DEFAULTS["noc_hops"]
+    noc_hop_latency: int = HARDWARE_DEFAULTS["noc_hop_latency"]
+    offchip_bw: int = HARDWARE_DEFAULTS["offchip_bw"]
     l1_size: int = 819_200_000  # limits, checked by callers that want them
     l2_size: int = 819_200_000
 
+    def fields(self) -> dict[str, int]:
+        """The core's named hardware fields (:data:`HARDWARE_FIELDS`)."""
+        return {f: as_int(f, getattr(self, f)) for f in HARDWARE_FIELDS}
+
     def row(self) -> list[int]:
-        return [as_int(n, getattr(self, n)) for n in
-                ("num_pes", "simd_lanes", "noc_bw", "noc_hops", "noc_hop_latency", "offchip_bw")]
+        """The values of :data:`HARDWARE_FIELDS`, in that order."""
+        return list(self.fields().values())
 
 
 # ----------------------------------------------------------------- evaluation
@@ -364,61 +386,190 @@ class BatchResult(Mapping):
         return out
 
 
-def _preset_id(preset: str) -> int:
-    if preset not in PRESETS:
-        raise ValueError(f"unknown preset {preset!r}; allowed: {', '.join(PRESETS)}")
-    return PRESETS[preset]
+_INT64 = np.iinfo(np.int64)
+
+
+def _column(what: str, value):
+    """A scalar or a 1-D array of exact integers (Python ints and int64 arrays pass as they are)."""
+    if type(value) is int and _INT64.min <= value <= _INT64.max:
+        return value
+    fast = type(value) is np.ndarray and value.dtype == np.int64
+    arr = value if fast else as_int_array(what, value)
+    if arr.ndim > 1:
+        raise ValueError(f"{what} must be a scalar or a 1-D array, got shape {arr.shape}")
+    return arr
+
+
+def _named(what: str, given, fields: Sequence[str], defaults: Mapping[str, int]) -> list:
+    """The values of ``fields`` from the mapping ``given`` (or ``defaults``), in order."""
+    if not isinstance(given, Mapping):
+        raise ValueError(f"{what} must map names ({', '.join(fields)}) to values, "
+                         f"got {type(given).__name__}")
+    for name in given:
+        if name not in fields:
+            raise ValueError(f"unknown {what} field {name!r}; allowed: {', '.join(fields)}")
+    missing = [f for f in fields if f not in given and f not in defaults]
+    if missing:
+        raise ValueError(f"{what} needs a value for {', '.join(missing)}")
+    return [given[f] if f in given else defaults[f] for f in fields]
+
+
+@dataclass
+class BatchInputs:
+    """The core's input arrays for a batch, one row per evaluation.
+
+    Made by :meth:`BatchEvaluator.prepare`.  The columns of ``layers`` are
+    :data:`LAYER_FIELDS`, those of ``hardware`` :data:`HARDWARE_FIELDS` and those
+    of ``constants`` the evaluator's ``constants``: change a column in place
+    through the index of its name, then call :meth:`BatchEvaluator.run`.
+    """
+
+    df_index: np.ndarray  # int64 (n,)
+    layers: np.ndarray  # int64 (n, len(LAYER_FIELDS))
+    hardware: np.ndarray  # int64 (n, len(HARDWARE_FIELDS))
+    constants: np.ndarray  # int64 (n, len(BatchEvaluator.constants))
+
+    def take(self, rows) -> "BatchInputs":
+        """A copy of the given rows (an int array of row indices)."""
+        return BatchInputs(self.df_index[rows], self.layers[rows], self.hardware[rows],
+                           self.constants[rows])
+
+
+class BatchEvaluator:
+    """Many evaluations in one call of the C++ core: the cost model's fast path.
+
+    A row is a layer, a hardware configuration, one of ``dataflows``
+    (``df_index``) and the values of the dataflows' constants.  Inputs are
+    named columns: a mapping from a field name to a scalar (the same for every
+    row) or an int array with one value per row.
+
+        >>> ev = BatchEvaluator([DATAFLOWS["dla"], DATAFLOWS["dpt"]])
+        >>> res = ev.evaluate(
+        ...     layers={"K": [64, 1], "C": [64, 32], "R": 3, "S": 3, "Y": 58, "X": 58,
+        ...             "type": [0, 1]},
+        ...     hardware={"num_pes": 64},
+        ...     constants={"KTileSz": 4, "ClusterSz": 64, "CTileSz": 1},
+        ...     df_index=[0, 1])
+        >>> res["runtime"]  # int64[2], see INT_FIELDS and FLOAT_FIELDS
+
+    ``layers``: a :class:`Layer`, or names in :data:`LAYER_FIELDS`; "type" (an
+    index into :data:`LAYER_TYPES`) and N may be left out (:data:`LAYER_DEFAULTS`).
+    ``hardware``: a :class:`Hardware`, or names in :data:`HARDWARE_FIELDS`, the
+    rest taking :data:`HARDWARE_DEFAULTS`.  ``constants``: a value for each name
+    in :attr:`constants` (others are ignored).  ``df_index``: the dataflow of
+    each row (default 0).  The core checks every value (:data:`LIMITS`); a bad
+    row raises ValueError naming the row.
+
+    For many small batches that differ in a few columns (an environment's
+    step), :meth:`prepare` the arrays once, change columns in place and
+    :meth:`run` them: that skips the conversion of every column per call.
+    """
+
+    def __init__(self, dataflows: Dataflow | Sequence[Dataflow], preset: str = "maestro2021",
+                 compat: bool = True):
+        if isinstance(dataflows, Dataflow):
+            dataflows = [dataflows]
+        dataflows = list(dataflows)
+        if not dataflows or not all(isinstance(d, Dataflow) for d in dataflows):
+            raise ValueError("dataflows must be a Dataflow or a non-empty list of Dataflow")
+        names: list[str] = []
+        for df in dataflows:
+            names += [p for p in df.params if p not in names]
+        self.dataflows: tuple[Dataflow, ...] = tuple(dataflows)
+        #: The constants a row gives values for: every dataflow's, in order of first use.
+        self.constants: tuple[str, ...] = tuple(names)
+        self.preset, self.compat = preset, bool(compat)
+        specs = [df.spec if df.params == self.constants else df.with_params(self.constants).spec
+                 for df in dataflows]
+        self._core = _core.BatchEvaluator(specs, str(preset), self.compat)
+
+    def prepare(self, layers: Layer | Mapping[str, object],
+                hardware: Hardware | Mapping[str, object] | None = None,
+                constants: Mapping[str, object] | None = None, df_index=0) -> BatchInputs:
+        """The core's arrays for these named columns (see the class)."""
+        layers = layers.fields() if isinstance(layers, Layer) else layers
+        hardware = hardware.fields() if isinstance(hardware, Hardware) else (hardware or {})
+        constants = constants or {}
+        for name in self.constants:
+            if name not in constants:
+                user = next(df for df in self.dataflows if name in df.params)
+                raise ValueError(f"dataflow {user.name or '(unnamed)'} needs a value for "
+                                 f"constant {name!r}")
+        # (label, value) of each column of each array, in column order.
+        groups = [
+            zip([f"layers {f}" for f in LAYER_FIELDS],
+                _named("layers", layers, LAYER_FIELDS, LAYER_DEFAULTS)),
+            zip([f"hardware {f}" for f in HARDWARE_FIELDS],
+                _named("hardware", hardware, HARDWARE_FIELDS, HARDWARE_DEFAULTS)),
+            [(f"constant {name}", constants[name]) for name in self.constants],
+            [("df_index", df_index)],
+        ]
+        groups = [[(label, _column(label, value)) for label, value in g] for g in groups]
+        vectors = [(label, c) for g in groups for label, c in g
+                   if isinstance(c, np.ndarray) and c.ndim]
+        n = next((len(c) for _, c in vectors if len(c) != 1), 1)  # the first longer column
+        for label, c in vectors:
+            if len(c) not in (1, n):
+                raise ValueError(f"{label} must be a scalar or have length {n}, "
+                                 f"got shape {c.shape}")
+        arrays = []
+        for g in groups:
+            arrays.append(np.empty((n, len(g)), dtype=np.int64))
+            for j, (_, c) in enumerate(g):
+                arrays[-1][:, j] = c
+        layers_, hardware_, constants_, index = arrays
+        return BatchInputs(index.reshape(n), layers_, hardware_, constants_)
+
+    def run(self, inputs: BatchInputs, threads: int = 0) -> BatchResult:
+        """Evaluate prepared inputs (the GIL is released while the core runs; batches
+        of 1024 rows or more are split over ``threads`` threads, 0 = one per core)."""
+        return BatchResult(*self._core.evaluate(inputs.df_index, inputs.layers, inputs.hardware,
+                                                inputs.constants, as_int("threads", threads)))
+
+    def evaluate(self, layers: Layer | Mapping[str, object],
+                 hardware: Hardware | Mapping[str, object] | None = None,
+                 constants: Mapping[str, object] | None = None, df_index=0,
+                 threads: int = 0) -> BatchResult:
+        """Evaluate the rows of these named columns (see the class)."""
+        return self.run(self.prepare(layers, hardware, constants, df_index), threads)
+
+
+def _matrix_columns(what: str, values, fields: Sequence[str], n: int | None = None) -> dict:
+    """The named columns of an int array whose columns are ``fields``, in order."""
+    arr = as_int_array(what, values)
+    if arr.ndim != 2 or arr.shape[1] != len(fields) or (n is not None and arr.shape[0] != n):
+        rows = "n" if n is None else n
+        raise ValueError(f"{what} must be an int array ({rows}, {len(fields)}) with {len(fields)} "
+                         f"columns ({', '.join(fields)}), got shape {arr.shape}")
+    return dict(zip(fields, arr.T))
 
 
 def evaluate_batch(layers, dataflows: Dataflow | Sequence[Dataflow], hardware,
                    constants: Mapping[str, object] | None = None, df_index=None,
                    preset: str = "maestro2021", compat: bool = True,
                    threads: int = 0) -> BatchResult:
-    """Evaluate n rows in one call (the GIL is released while the core runs;
-    batches of 1024 rows or more are split over ``threads`` threads, 0 = one per core).
+    """Evaluate n rows in one call: :class:`BatchEvaluator` for rows given as arrays.
 
-    layers: int array (n, 8) of core rows (type, K, C, R, S, Y, X, N) or a list
-        of :class:`Layer`.
+    layers: a list of :class:`Layer`, or an int array (n, len(LAYER_FIELDS))
+        whose columns are :data:`LAYER_FIELDS`.
     dataflows: one Dataflow, or a list indexed per row by ``df_index``.
-    hardware: a :class:`Hardware` for every row, or an int array (n, 6) of
-        (num_pes, simd_lanes, noc_bw, noc_hops, noc_hop_latency, offchip_bw).
+    hardware: a :class:`Hardware` for every row, or an int array
+        (n, len(HARDWARE_FIELDS)) whose columns are :data:`HARDWARE_FIELDS`.
     constants: name -> scalar or int array (n,) for the dataflows' constants.
     """
+    evaluator = BatchEvaluator(dataflows, preset, compat)
     if isinstance(layers, np.ndarray):
-        rows = as_int_array("layers", layers)
+        rows = layers
     elif all(isinstance(lay, Layer) for lay in layers):
-        rows = np.array([lay.row() for lay in layers], dtype=np.int64).reshape(-1, 8)
+        rows = np.array([lay.row() for lay in layers], dtype=np.int64)
+        rows = rows.reshape(-1, len(LAYER_FIELDS))
     else:
-        raise ValueError("layers must be an int array (n, 8) or a list of Layer")
-    if rows.ndim != 2 or rows.shape[1] != 8:
-        raise ValueError(f"layers must have 8 columns (type, K, C, R, S, Y, X, N), got shape {rows.shape}")
-    n = rows.shape[0]
-    if isinstance(dataflows, Dataflow):
-        dataflows = [dataflows]
-    dataflows = list(dataflows)
-    if not dataflows or not all(isinstance(d, Dataflow) for d in dataflows):
-        raise ValueError("dataflows must be a Dataflow or a non-empty list of Dataflow")
-    idx = np.zeros(n, dtype=np.int32) if df_index is None else \
-        _per_row("df_index", df_index, n).astype(np.int32)
-    if isinstance(hardware, Hardware):
-        hw = np.tile(np.array(hardware.row(), dtype=np.int64), (n, 1))
-    else:
-        hw = as_int_array("hardware", hardware)
-        if hw.shape != (n, 6):
-            raise ValueError(f"hardware must be a Hardware or an int array of shape ({n}, 6), "
-                             f"got shape {hw.shape}")
-    constants = dict(constants or {})
-    width = max(len(d.params) for d in dataflows)
-    params = np.ones((n, max(width, 1)), dtype=np.int64)
-    for k, df in enumerate(dataflows):
-        sel = idx == k
-        for j, name in enumerate(df.params):
-            if name not in constants:
-                raise ValueError(f"dataflow {df.name or k} needs a value for constant {name!r}")
-            params[sel, j] = _per_row(f"constant {name}", constants[name], n)[sel]
-    ints, floats = _core.evaluate_batch([d.spec for d in dataflows], idx, rows, hw, params,
-                                        _preset_id(preset), bool(compat), as_int("threads", threads))
-    return BatchResult(ints, floats)
+        raise ValueError(f"layers must be an int array (n, {len(LAYER_FIELDS)}) or a list of Layer")
+    layer_columns = _matrix_columns("layers", rows, LAYER_FIELDS)
+    if not isinstance(hardware, Hardware):
+        hardware = _matrix_columns("hardware", hardware, HARDWARE_FIELDS, len(rows))
+    return evaluator.evaluate(layer_columns, hardware, constants,
+                              0 if df_index is None else df_index, threads)
 
 
 def evaluate(layer: Layer, dataflow: Dataflow, hardware: Hardware = Hardware(),

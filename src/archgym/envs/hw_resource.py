@@ -11,7 +11,6 @@ from gymnasium import spaces
 from gymnasium.vector import AutoresetMode, VectorEnv
 
 from archgym import costmodel as cm
-from archgym.costmodel import model as cm_model
 from archgym import workloads
 from archgym.envs._common import (check_action, check_name, check_render_mode, check_running, exceeds,
                                   infeasible_reward)
@@ -42,7 +41,7 @@ class _Setup:
     """Everything fixed for an environment: the workload on the core, the budget."""
 
     workload: workloads.Workload
-    rows: np.ndarray  # (L, 8) core layer rows
+    layers: dict[str, np.ndarray]  # the cost model's layer fields (cm.LAYER_FIELDS) per layer
     features: np.ndarray  # (L, 7) K, C, Y, X, R, S, T over their model max, in [-1, 1]
     depthwise: np.ndarray  # (L,) bool
     dataflow_names: tuple[str, ...]  # the choices; depthwise layers always use dpt
@@ -59,27 +58,21 @@ class _Setup:
 
     @property
     def num_layers(self) -> int:
-        return self.rows.shape[0]
+        return len(self.depthwise)
 
-    def evaluate(self, layer, pe_level, tile_level, df_choice) -> tuple[np.ndarray, np.ndarray]:
-        """Core (ints, floats) rows for layer indices and action levels (int arrays)."""
-        n = len(layer)
-        df_index = np.where(self.depthwise[layer], len(self.dataflow_names), df_choice)
+    def evaluate(self, layer, pe_level, tile_level, df_choice) -> cm.BatchResult:
+        """The cost model's results for layer indices and action levels (int arrays)."""
+        rows = self._rows.take(layer)
         pes = PE_LEVELS[pe_level]
-        hw = np.empty((n, 6), dtype=np.int64)
-        hw[:] = self._hw_row
-        hw[:, 0] = pes
-        params = np.empty((n, 3), dtype=np.int64)  # CONSTANTS: tile, PEs, 1
-        params[:, 0] = TILE_LEVELS[tile_level]
-        params[:, 1] = pes
-        params[:, 2] = 1
-        return cm_model._core.evaluate_batch(self._specs, df_index.astype(np.int32), self.rows[layer],
-                                       hw, params, self._preset_id, self.compat)
+        rows.df_index[:] = np.where(self.depthwise[layer], rows.df_index, df_choice)
+        rows.hardware[:, self._num_pes] = rows.constants[:, self._cluster] = pes
+        rows.constants[:, self._tile] = TILE_LEVELS[tile_level]
+        return self._evaluator.run(rows)
 
-    def figures(self, ints: np.ndarray, floats: np.ndarray) -> dict[str, np.ndarray]:
+    def figures(self, res: cm.BatchResult) -> dict[str, np.ndarray]:
         """The physical figures and the objective of evaluated rows, as column arrays."""
-        out = {name: ints[:, i] for name, i in _INT_COLUMNS.items()}
-        out.update({name: floats[:, i] for name, i in _FLOAT_COLUMNS.items()})
+        out = {name: res.ints[:, i] for name, i in _INT_COLUMNS.items()}
+        out.update({name: res.floats[:, i] for name, i in _FLOAT_COLUMNS.items()})
         out["objective"] = objective_value(self.objective, out["cycles"], out["energy"])
         return out
 
@@ -87,31 +80,32 @@ class _Setup:
         """One row, as Python numbers: the single environment's fast path.
 
         Same result as :meth:`evaluate` and :meth:`figures` on one row, through
-        buffers kept between calls.
+        the layer's prepared row, changed in place.
         """
-        pes = int(PE_LEVELS[pe_level])
-        self._one_df[0] = len(self.dataflow_names) if self.depthwise[layer] else df_choice
-        self._one_layer[0] = self.rows[layer]
-        self._one_hw[0, 0] = self._one_params[0, 1] = pes
-        self._one_params[0, 0] = int(TILE_LEVELS[tile_level])
-        ints, floats = cm_model._core.evaluate_batch(self._specs, self._one_df, self._one_layer,
-                                               self._one_hw, self._one_params,
-                                               self._preset_id, self.compat)
-        iv, fv = ints[0].tolist(), floats[0].tolist()
+        row = self._one[layer]
+        if not self.depthwise[layer]:
+            row.df_index[0] = df_choice
+        row.hardware[0, self._num_pes] = row.constants[0, self._cluster] = PE_LEVELS[pe_level]
+        row.constants[0, self._tile] = TILE_LEVELS[tile_level]
+        res = self._evaluator.run(row)
+        iv, fv = res.ints[0].tolist(), res.floats[0].tolist()
         out = {name: iv[i] for name, i in _INT_COLUMNS.items()}
         out.update({name: fv[i] for name, i in _FLOAT_COLUMNS.items()})
         out["objective"] = objective_value(self.objective, out["cycles"], out["energy"])
         return out
 
     def __post_init__(self):
-        self._hw_row = np.array(self.hardware.row(), dtype=np.int64)
-        self._preset_id = cm.PRESETS[self.preset]
-        self._specs = [df.spec for df in self.dataflows]
-        # One-row buffers for evaluate_one.
-        self._one_df = np.zeros(1, dtype=np.int32)
-        self._one_layer = np.zeros((1, 8), dtype=np.int64)
-        self._one_hw = self._hw_row[None, :].copy()
-        self._one_params = np.ones((1, 3), dtype=np.int64)  # CONSTANTS: tile, PEs, 1
+        self._evaluator = cm.BatchEvaluator(self.dataflows, self.preset, self.compat)
+        # One prepared row per layer (depthwise layers on dpt, the last dataflow);
+        # an action sets the PE count, the tile and the dataflow of a copy.
+        self._rows = self._evaluator.prepare(
+            self.layers, self.hardware,
+            cm.confuciux_constants(pes=PE_LEVELS[0], tile=TILE_LEVELS[0]),
+            df_index=np.where(self.depthwise, len(self.dataflow_names), 0))
+        self._one = [self._rows.take([i]) for i in range(self.num_layers)]  # evaluate_one's rows
+        self._num_pes = cm.HARDWARE_FIELDS.index("num_pes")
+        self._tile, self._cluster = (self._evaluator.constants.index(c)
+                                     for c in ("KTileSz", "ClusterSz"))
 
 
 def objective_value(objective: str, cycles, energy):
@@ -134,18 +128,20 @@ def _resolve_dataflows(dataflow) -> tuple[tuple[str, ...], list[cm.Dataflow]]:
                      "'choose' (per layer) or an archgym.costmodel.Dataflow")
 
 
-def _core_rows(w: workloads.Workload, stride_aware: bool) -> np.ndarray:
-    """Core rows (type, K, C, R, S, Y, X, N) of a workload.
+def _layer_fields(w: workloads.Workload, stride_aware: bool) -> dict[str, np.ndarray]:
+    """A workload's layers as the cost model's named layer fields (:data:`cm.LAYER_FIELDS`).
 
     With stride_aware, a strided layer is modelled as the stride-1 layer with the
     same output size: Y_eff = (Y + 2 pad - R) // stride + R (likewise X), which
     makes MACs and output sizes exact and the input tile that of the output.
     """
-    K, C, Y, X, R, S, T = w.layers.T
+    dims = dict(zip(workloads.DIMS, w.layers.T))  # K, C, Y, X, R, S and T (2 = depthwise)
     if stride_aware:
-        Y = (Y + 2 * w.pad - R) // w.stride + R
-        X = (X + 2 * w.pad - S) // w.stride + S
-    return np.stack([(T == 2).astype(np.int64), K, C, R, S, Y, X, np.zeros_like(K)], axis=1)
+        for size, window in (("Y", "R"), ("X", "S")):
+            dims[size] = (dims[size] + 2 * w.pad - dims[window]) // w.stride + dims[window]
+    conv, dsconv = cm.LAYER_TYPES.index("CONV"), cm.LAYER_TYPES.index("DSCONV")
+    kind = np.where(dims.pop("T") == 2, dsconv, conv)
+    return {"type": kind, **dims}
 
 
 def make_setup(workload="mobilenet_v2", dataflow="dla", objective="latency", constraint="area",
@@ -167,7 +163,7 @@ def make_setup(workload="mobilenet_v2", dataflow="dla", objective="latency", con
         raise ValueError(f"mul must be a number in [0, 1], got {mul!r}")
     names, dfs = _resolve_dataflows(dataflow)
     dims = w.layers.astype(np.float64)
-    setup = _Setup(workload=w, rows=_core_rows(w, stride_aware),
+    setup = _Setup(workload=w, layers=_layer_fields(w, stride_aware),
                    features=(2.0 * dims / dims.max(axis=0) - 1.0).astype(np.float32),
                    depthwise=w.layers[:, 6] == 2, dataflow_names=names, dataflows=dfs,
                    objective=objective, constraint=constraint, preset=preset,
@@ -178,8 +174,8 @@ def make_setup(workload="mobilenet_v2", dataflow="dla", objective="latency", con
     L, n_df = setup.num_layers, len(names)
     layer = np.repeat(np.arange(L), n_df)
     choice = np.tile(np.arange(n_df), L)
-    lo = setup.figures(*setup.evaluate(layer, 0 * layer, 0 * layer, choice))[constraint]
-    hi = setup.figures(*setup.evaluate(layer, 0 * layer + 11, 0 * layer + 11, choice))[constraint]
+    lo = setup.figures(setup.evaluate(layer, 0 * layer, 0 * layer, choice))[constraint]
+    hi = setup.figures(setup.evaluate(layer, 0 * layer + 11, 0 * layer + 11, choice))[constraint]
     setup.min_total = float(lo.reshape(L, n_df).min(axis=1).sum())
     setup.max_total = float(hi.reshape(L, n_df).max(axis=1).sum())
     setup.budget = setup.min_total + float(mul) * (setup.max_total - setup.min_total)
@@ -187,7 +183,7 @@ def make_setup(workload="mobilenet_v2", dataflow="dla", objective="latency", con
         # Worst objective of every layer over all actions: feasible plain rewards lie in [-1, 0).
         grid = np.array(np.meshgrid(np.arange(L), np.arange(12), np.arange(12), np.arange(n_df),
                                     indexing="ij")).reshape(4, -1)
-        worst = setup.figures(*setup.evaluate(*grid))["objective"].reshape(L, -1).max(axis=1)
+        worst = setup.figures(setup.evaluate(*grid))["objective"].reshape(L, -1).max(axis=1)
         setup.reference = float(worst.sum())
     return setup
 
@@ -427,7 +423,7 @@ class HWResourceVectorEnv(VectorEnv):
         rows = np.arange(n)
         layer = self._order[rows, np.minimum(self._t, s.num_layers - 1)]
         choice = acts[:, 2] if acts.shape[1] == 3 else np.zeros(n, dtype=np.int64)
-        figures = s.figures(*s.evaluate(layer, acts[:, 0], acts[:, 1], choice))
+        figures = s.figures(s.evaluate(layer, acts[:, 0], acts[:, 1], choice))
         objective, cost = figures.pop("objective"), figures[s.constraint]
         self._used = np.where(live, self._used + cost, self._used)
         self._total = np.where(live, self._total + objective, self._total)

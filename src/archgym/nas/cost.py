@@ -106,10 +106,10 @@ class LayerShape:
     def macs(self) -> int:
         return self.cout * self.cin * self.kernel * self.kernel * self.height * self.width
 
-    def row(self) -> list[int]:
-        """The cost model's layer row (type, K, C, R, S, Y, X, N)."""
+    def layer(self) -> cm.Layer:
+        """The layer as the cost model sees it (a CONV; a linear layer is a 1x1 one)."""
         k = self.kernel
-        return [0, self.cout, self.cin, k, k, self.height + k - 1, self.width + k - 1, 0]
+        return cm.Layer(K=self.cout, C=self.cin, Y=self.height + k - 1, X=self.width + k - 1, R=k, S=k)
 
 
 def layer_shapes(arch: Arch, input_shape: tuple[int, ...], num_outputs: int) -> list[LayerShape]:
@@ -143,8 +143,8 @@ def hardware_costs(shape_lists: list[list[LayerShape]], platform) -> list[dict]:
     ``macs_costmodel`` and ``per_layer`` [(cycles, energy), ...].
     """
     p = get_platform(platform)
-    rows = np.array([s.row() for shapes in shape_lists for s in shapes], dtype=np.int64).reshape(-1, 8)
-    res = cm.evaluate_batch(rows, cm.DATAFLOWS[DATAFLOW], p.hardware, constants=p.constants,
+    layers = [s.layer() for shapes in shape_lists for s in shapes]
+    res = cm.evaluate_batch(layers, cm.DATAFLOWS[DATAFLOW], p.hardware, constants=p.constants,
                             preset=PRESET, compat=COMPAT, threads=1)
     cycles, energy, macs = res["runtime"].tolist(), res["energy"].tolist(), res["macs"].tolist()
     out, i = [], 0

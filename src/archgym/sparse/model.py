@@ -1,7 +1,7 @@
 """Sparse formats and a sparse-accelerator cost model (Python face of ``archgym._sim.sparse``).
 
 Nine formats (after Qin et al., "Extending Sparse Tensor Accelerators to Support
-Multiple Compression Formats", IPDPS 2021, and ``shared/specs/sparse_format.md``)
+Multiple Compression Formats", IPDPS 2021, and ``docs/design/sparse.md``)
 with real encoders and decoders on float32 and int8 values, exact storage in bits
 and bytes, conversions between every pair with their work counted, and a cost
 model for ``C = A @ B`` (SpMV, SpMM, SpGEMM) on an accelerator with inner-product,

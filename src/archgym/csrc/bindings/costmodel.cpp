@@ -1,4 +1,9 @@
 // Python bindings of the cost model core (archgym._sim.costmodel).
+//
+// The batch API takes rows of integers.  Their columns, the names of the
+// types and presets, the defaults and the accepted ranges are exported from
+// here (LAYER_FIELDS, HARDWARE_FIELDS, ...), so that Python builds its arrays by
+// name from the one definition in costmodel/maestro.hpp.
 #include <nanobind/nanobind.h>
 #include <nanobind/ndarray.h>
 #include <nanobind/stl/string.h>
@@ -45,88 +50,149 @@ cm::DataflowSpec make_dataflow(const std::vector<std::vector<DirectiveTuple>>& l
   return spec;
 }
 
-constexpr int kLayerCols = 8;     // type, K, C, R, S, Y, X, N
-constexpr int kHardwareCols = 6;
-constexpr size_t kRowsPerThread = 512;  // smaller batches stay on the calling thread  // num_pes, simd_lanes, noc_bw, noc_hops, noc_hop_latency, offchip_bw
+// ------------------------------------------------------------ batch columns
+// A layer row: the type (a LayerType), then the dimensions K, C, R, S, Y, X, N.
+constexpr size_t kLayerColumns = 1 + cm::kNumDims;
+constexpr size_t kHardwareColumns = cm::kHardwareFields.size();
 
-std::tuple<nb::ndarray<nb::numpy, int64_t, nb::ndim<2>>, nb::ndarray<nb::numpy, double, nb::ndim<2>>>
-evaluate_batch(const std::vector<const cm::DataflowSpec*>& dataflows, Vector<int32_t> df_index,
-               Matrix<int64_t> layers, Matrix<int64_t> hardware, Matrix<int64_t> params,
-               int preset, bool compat, int threads) {
-  const size_t n = layers.shape(0);
-  if (layers.shape(1) != kLayerCols)
-    throw std::invalid_argument("layers must have 8 columns (type, K, C, R, S, Y, X, N)");
-  if (hardware.shape(1) != kHardwareCols)
-    throw std::invalid_argument(
-        "hardware must have 6 columns (num_pes, simd_lanes, noc_bw, noc_hops, "
-        "noc_hop_latency, offchip_bw)");
-  if (df_index.shape(0) != n || hardware.shape(0) != n || params.shape(0) != n)
-    throw std::invalid_argument("df_index, layers, hardware and params need the same number of rows");
-  if (threads < 0) throw std::invalid_argument("threads must be >= 0 (0: one per core)");
-  if (preset != 0 && preset != 1)
-    throw std::invalid_argument("preset must be 0 (maestro2020) or 1 (maestro2021)");
-  for (const auto* df : dataflows) {
-    if (df == nullptr) throw std::invalid_argument("dataflows must not contain None");
-    if (static_cast<size_t>(df->num_params) > params.shape(1))
-      throw std::invalid_argument("params has fewer columns than a dataflow has constants");
-  }
+const char* layer_field_name(size_t j) { return j == 0 ? "type" : cm::var_name(j - 1); }
 
-  auto ints = std::make_unique<int64_t[]>(n * cm::kNumIntFields);
-  auto floats = std::make_unique<double[]>(n * cm::kNumFloatFields);
-  const cm::Options opt{static_cast<cm::Preset>(preset), compat};
-  const int32_t* dfi = df_index.data();
-  const int64_t* lay = layers.data();
-  const int64_t* hw = hardware.data();
-  const int64_t* par = params.data();
-  const size_t pcols = params.shape(1);
-  // Rows first, first + stride, ...; returns the first failing row (or n) and its message.
-  auto run_rows = [&](size_t first, size_t stride, std::string& message) -> size_t {
-    for (size_t i = first; i < n; i += stride) {
-      try {
-        if (dfi[i] < 0 || static_cast<size_t>(dfi[i]) >= dataflows.size())
-          throw std::invalid_argument("df_index out of range");
-        const int64_t* row = lay + i * kLayerCols;
-        if (row[0] != 0 && row[0] != 1)
-          throw std::invalid_argument("layer type must be 0 (CONV) or 1 (DSCONV)");
-        cm::Layer layer;
-        layer.type = static_cast<cm::LayerType>(row[0]);
-        for (int d = 0; d < cm::kNumDims; ++d) layer.dims[d] = row[1 + d];
-        const int64_t* h = hw + i * kHardwareCols;
-        const cm::Hardware hwc{h[0], h[1], h[2], h[3], h[4], h[5]};
-        const cm::Result r = cm::evaluate(*dataflows[dfi[i]], layer, hwc, par + i * pcols, opt);
-        std::copy(r.ints.begin(), r.ints.end(), ints.get() + i * cm::kNumIntFields);
-        std::copy(r.floats.begin(), r.floats.end(), floats.get() + i * cm::kNumFloatFields);
-      } catch (const std::exception& e) {
-        message = e.what();
-        return i;
-      }
-    }
-    return n;
-  };
-  // Rows are independent: large batches are shared over threads, row i going
-  // to thread i mod workers (the results do not depend on the split).  The
-  // error reported is that of the first bad row.
-  const size_t workers = std::max<size_t>(
-      1, std::min<size_t>(threads > 0 ? threads : std::thread::hardware_concurrency(),
-                          n / kRowsPerThread));
-  std::vector<std::string> messages(workers);
-  std::vector<size_t> failed(workers, n);
-  {
-    nb::gil_scoped_release release;
-    std::vector<std::thread> pool;
-    for (size_t w = 1; w < workers; ++w)
-      pool.emplace_back([&, w] { failed[w] = run_rows(w, workers, messages[w]); });
-    failed[0] = run_rows(0, workers, messages[0]);  // the calling thread works too
-    for (auto& t : pool) t.join();
-  }
-  const size_t first = std::min_element(failed.begin(), failed.end()) - failed.begin();
-  if (failed[first] < n) {
-    const std::string& m = messages[first];
-    throw std::invalid_argument(n > 1 ? "row " + std::to_string(failed[first]) + ": " + m : m);
-  }
-  return {owned_matrix(std::move(ints), n, cm::kNumIntFields),
-          owned_matrix(std::move(floats), n, cm::kNumFloatFields)};
+template <typename Name>
+std::string joined(size_t n, Name name) {
+  std::string out;
+  for (size_t i = 0; i < n; ++i) out += (i ? ", " : "") + std::string(name(i));
+  return out;
 }
+
+cm::Preset preset_from_name(const std::string& name) {
+  for (int p = 0; p < static_cast<int>(cm::Preset::kNumPresets); ++p)
+    if (name == cm::preset_name(p)) return static_cast<cm::Preset>(p);
+  const size_t presets = static_cast<size_t>(cm::Preset::kNumPresets);
+  throw std::invalid_argument("unknown preset '" + name + "'; allowed: " +
+                              joined(presets, [](size_t p) { return cm::preset_name(p); }));
+}
+
+cm::Layer layer_from_row(const int64_t* row) {
+  const int64_t types = static_cast<int64_t>(cm::LayerType::kNumLayerTypes);
+  if (row[0] < 0 || row[0] >= types)
+    throw std::invalid_argument("layer type must be one of " + joined(types, [](size_t t) {
+                                  return std::to_string(t) + " (" + cm::layer_type_name(t) + ")";
+                                }) + ", got " + std::to_string(row[0]));
+  cm::Layer layer;
+  layer.type = static_cast<cm::LayerType>(row[0]);
+  for (int d = 0; d < cm::kNumDims; ++d) layer.dims[d] = row[1 + d];
+  return layer;
+}
+
+cm::Hardware hardware_from_row(const int64_t* row) {
+  cm::Hardware hw;
+  for (size_t j = 0; j < kHardwareColumns; ++j) hw.*cm::kHardwareFields[j].member = row[j];
+  return hw;
+}
+
+// ------------------------------------------------------------ evaluator
+using IntMatrix = nb::ndarray<nb::numpy, int64_t, nb::ndim<2>>;
+using FloatMatrix = nb::ndarray<nb::numpy, double, nb::ndim<2>>;
+constexpr size_t kRowsPerThread = 512;  // smaller batches stay on the calling thread
+
+// Dataflows and options, evaluated over batches of rows; row i uses dataflow
+// df_index[i] with layers[i], hardware[i] and constants[i] (the values of that
+// dataflow's constants, in its order).
+class BatchEvaluator {
+ public:
+  BatchEvaluator(const std::vector<const cm::DataflowSpec*>& dataflows, const std::string& preset,
+                 bool compat)
+      : options_{preset_from_name(preset), compat} {
+    if (dataflows.empty()) throw std::invalid_argument("dataflows must not be empty");
+    for (const auto* df : dataflows) {
+      if (df == nullptr) throw std::invalid_argument("dataflows must not contain None");
+      dataflows_.push_back(*df);
+    }
+  }
+
+  std::tuple<IntMatrix, FloatMatrix> evaluate(Vector<int64_t> df_index, Matrix<int64_t> layers,
+                                              Matrix<int64_t> hardware, Matrix<int64_t> constants,
+                                              int threads) const {
+    const size_t n = layers.shape(0);
+    if (layers.shape(1) != kLayerColumns)
+      throw std::invalid_argument("layers must have " + std::to_string(kLayerColumns) +
+                                  " columns (" + joined(kLayerColumns, layer_field_name) + ")");
+    if (hardware.shape(1) != kHardwareColumns)
+      throw std::invalid_argument(
+          "hardware must have " + std::to_string(kHardwareColumns) + " columns (" +
+          joined(kHardwareColumns, [](size_t j) { return cm::kHardwareFields[j].name; }) + ")");
+    if (df_index.shape(0) != n || hardware.shape(0) != n || constants.shape(0) != n)
+      throw std::invalid_argument(
+          "df_index, layers, hardware and constants need the same number of rows");
+    if (threads < 0) throw std::invalid_argument("threads must be >= 0 (0: one per core)");
+    for (const auto& df : dataflows_)
+      if (static_cast<size_t>(df.num_params) > constants.shape(1))
+        throw std::invalid_argument("constants has fewer columns than a dataflow has constants");
+
+    auto ints = std::make_unique<int64_t[]>(n * cm::kNumIntFields);
+    auto floats = std::make_unique<double[]>(n * cm::kNumFloatFields);
+    const int64_t* dfi = df_index.data();
+    const int64_t* lay = layers.data();
+    const int64_t* hw = hardware.data();
+    const int64_t* par = constants.data();
+    const size_t pcols = constants.shape(1);
+    // Rows first, first + stride, ...; returns the first failing row (or n) and its message.
+    auto run_rows = [&](size_t first, size_t stride, std::string& message) -> size_t {
+      for (size_t i = first; i < n; i += stride) {
+        try {
+          if (dfi[i] < 0 || static_cast<size_t>(dfi[i]) >= dataflows_.size())
+            throw std::invalid_argument("df_index out of range");
+          const cm::Result r =
+              cm::evaluate(dataflows_[dfi[i]], layer_from_row(lay + i * kLayerColumns),
+                           hardware_from_row(hw + i * kHardwareColumns), par + i * pcols, options_);
+          std::copy(r.ints.begin(), r.ints.end(), ints.get() + i * cm::kNumIntFields);
+          std::copy(r.floats.begin(), r.floats.end(), floats.get() + i * cm::kNumFloatFields);
+        } catch (const std::exception& e) {
+          message = e.what();
+          return i;
+        }
+      }
+      return n;
+    };
+    // Rows are independent: large batches are shared over threads, row i going
+    // to thread i mod workers (the results do not depend on the split).  The
+    // error reported is that of the first bad row.
+    const size_t workers = std::max<size_t>(
+        1, std::min<size_t>(threads > 0 ? threads : std::thread::hardware_concurrency(),
+                            n / kRowsPerThread));
+    std::vector<std::string> messages(workers);
+    std::vector<size_t> failed(workers, n);
+    {
+      nb::gil_scoped_release release;
+      std::vector<std::thread> pool;
+      for (size_t w = 1; w < workers; ++w)
+        pool.emplace_back([&, w] { failed[w] = run_rows(w, workers, messages[w]); });
+      failed[0] = run_rows(0, workers, messages[0]);  // the calling thread works too
+      for (auto& t : pool) t.join();
+    }
+    const size_t first = std::min_element(failed.begin(), failed.end()) - failed.begin();
+    if (failed[first] < n) {
+      const std::string& m = messages[first];
+      throw std::invalid_argument(n > 1 ? "row " + std::to_string(failed[first]) + ": " + m : m);
+    }
+    return {owned_matrix(std::move(ints), n, cm::kNumIntFields),
+            owned_matrix(std::move(floats), n, cm::kNumFloatFields)};
+  }
+
+ private:
+  std::vector<cm::DataflowSpec> dataflows_;  // copies: Python may drop its objects
+  cm::Options options_;
+};
+
+// ------------------------------------------------------------ module
+template <typename Name>
+nb::tuple names(size_t n, Name name) {
+  nb::list out;
+  for (size_t i = 0; i < n; ++i) out.append(name(i));
+  return nb::tuple(out);
+}
+
+nb::tuple range(cm::Range r) { return nb::make_tuple(r.lo, r.hi); }
 
 void bind_costmodel(nb::module_& m) {
   auto costmodel = m.def_submodule("costmodel", "MAESTRO-style data-centric cost model");
@@ -135,24 +201,48 @@ void bind_costmodel(nb::module_& m) {
       .def(nb::new_(&make_dataflow), nb::arg("levels"), nb::arg("clusters"),
            nb::arg("num_params"),
            "levels: list (top first) of lists of (spatial, var, (kind, value), (kind, value));\n"
-           "clusters: one (kind, value) per level boundary.  kind 0 = literal, 1 = Sz(dim),\n"
-           "2 = constant index.")
+           "clusters: one (kind, value) per level boundary.  kind indexes EXPR_KINDS; value\n"
+           "is the literal, the index in DIMS of Sz(dim), or the constant's index.")
       .def_prop_ro("num_levels", [](const cm::DataflowSpec& s) { return s.levels.size(); })
       .def_prop_ro("num_params", [](const cm::DataflowSpec& s) { return s.num_params; });
 
-  costmodel.def("evaluate_batch", &evaluate_batch, nb::arg("dataflows"), nb::arg("df_index"),
-                nb::arg("layers"), nb::arg("hardware"), nb::arg("params"), nb::arg("preset"),
-                nb::arg("compat"), nb::arg("threads") = 0,
-                "Evaluate N rows (over `threads` threads, 0 = one per core); returns\n"
-                "(int64[N, len(INT_FIELDS)], float64[N, len(FLOAT_FIELDS)]).");
+  nb::class_<BatchEvaluator>(costmodel, "BatchEvaluator")
+      .def(nb::init<const std::vector<const cm::DataflowSpec*>&, const std::string&, bool>(),
+           nb::arg("dataflows"), nb::arg("preset"), nb::arg("compat"),
+           "dataflows: DataflowSpec list; preset: a name in PRESETS; compat: MAESTRO's quirks.")
+      .def("evaluate", &BatchEvaluator::evaluate, nb::arg("df_index"), nb::arg("layers"),
+           nb::arg("hardware"), nb::arg("constants"), nb::arg("threads") = 0,
+           "Evaluate N rows (over `threads` threads, 0 = one per core): df_index int64[N],\n"
+           "layers int64[N, len(LAYER_FIELDS)], hardware int64[N, len(HARDWARE_FIELDS)],\n"
+           "constants int64[N, >= each dataflow's num_params].  Returns\n"
+           "(int64[N, len(INT_FIELDS)], float64[N, len(FLOAT_FIELDS)]).");
 
-  nb::list int_fields, float_fields, vars;
-  for (int f = 0; f < cm::kNumIntFields; ++f) int_fields.append(cm::int_field_name(f));
-  for (int f = 0; f < cm::kNumFloatFields; ++f) float_fields.append(cm::float_field_name(f));
-  for (int v = 0; v < cm::kNumVars; ++v) vars.append(cm::var_name(v));
-  costmodel.attr("INT_FIELDS") = nb::tuple(int_fields);
-  costmodel.attr("FLOAT_FIELDS") = nb::tuple(float_fields);
-  costmodel.attr("VARS") = nb::tuple(vars);
+  const cm::Layer layer;
+  const cm::Hardware hw;
+  nb::dict layer_defaults, hardware_defaults, limits;
+  layer_defaults["type"] = static_cast<int>(layer.type);
+  layer_defaults[cm::var_name(cm::N)] = layer.dims[cm::N];
+  for (int d = 0; d < cm::kNumDims; ++d) limits[cm::var_name(d)] = range(cm::dim_range(d));
+  for (const auto& f : cm::kHardwareFields) {
+    hardware_defaults[f.name] = hw.*f.member;
+    limits[f.name] = range(f.range);
+  }
+  limits["constant"] = range(cm::kDimRange);
+
+  costmodel.attr("INT_FIELDS") = names(cm::kNumIntFields, cm::int_field_name);
+  costmodel.attr("FLOAT_FIELDS") = names(cm::kNumFloatFields, cm::float_field_name);
+  costmodel.attr("VARS") = names(cm::kNumVars, cm::var_name);
+  costmodel.attr("DIMS") = names(cm::kNumDims, cm::var_name);
+  costmodel.attr("LAYER_FIELDS") = names(kLayerColumns, layer_field_name);
+  costmodel.attr("LAYER_TYPES") =
+      names(static_cast<size_t>(cm::LayerType::kNumLayerTypes), cm::layer_type_name);
+  costmodel.attr("LAYER_DEFAULTS") = layer_defaults;
+  costmodel.attr("HARDWARE_FIELDS") =
+      names(kHardwareColumns, [](size_t j) { return cm::kHardwareFields[j].name; });
+  costmodel.attr("HARDWARE_DEFAULTS") = hardware_defaults;
+  costmodel.attr("LIMITS") = limits;
+  costmodel.attr("PRESETS") = names(static_cast<size_t>(cm::Preset::kNumPresets), cm::preset_name);
+  costmodel.attr("EXPR_KINDS") = names(cm::Expr::kNumKinds, cm::expr_kind_name);
 }
 
 ARCHGYM_BINDER(costmodel, bind_costmodel)

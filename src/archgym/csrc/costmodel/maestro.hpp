@@ -1,8 +1,8 @@
 // A MAESTRO-style data-centric dataflow cost model.
 //
-// Reimplemented from the prose specification in shared/specs/maestro_engine.md
-// (MAESTRO, Kwon et al., MICRO 2019 / IEEE Micro 2020; the HEAD 4eb08d17 and
-// 2020 7723091 releases).  Section numbers in comments (§n) refer to that text.
+// Reimplemented from the prose specification of MAESTRO (Kwon et al., MICRO
+// 2019 / IEEE Micro 2020; the HEAD 4eb08d17 and 2020 7723091 releases), kept as
+// docs/design/costmodel.md.  "§n" in comments refers to that document.
 // Plain C++: no Python here.  Bad input throws std::invalid_argument with a
 // sentence naming the field and the allowed range.
 #pragma once
@@ -22,15 +22,35 @@ enum Var : int { K = 0, C, R, S, Y, X, N, kNumDims, YP = kNumDims, XP, kNumVars 
 
 const char* var_name(int var);
 
-enum class LayerType : int { Conv = 0, DepthwiseConv = 1 };
+enum class LayerType : int { Conv = 0, DepthwiseConv = 1, kNumLayerTypes };
+
+// MAESTRO's name of a layer type: CONV, DSCONV.
+const char* layer_type_name(int type);
+
+// An accepted range of an input value, bounds included.
+struct Range {
+  i64 lo, hi;
+};
+
+inline constexpr i64 kMaxDim = i64{1} << 24;
+// K, C, R, S, Y, X; also directive sizes, offsets, cluster sizes and the
+// values of a dataflow's named constants.
+inline constexpr Range kDimRange{1, kMaxDim};
+// N, the batch dimension: 0 means "not declared".
+inline constexpr Range kBatchRange{0, kMaxDim};
+inline constexpr int kMaxLevels = 8;
+inline constexpr int kMaxParams = 64;
 
 // A directive size or offset before it is bound to a layer: a literal, the
 // declared size of a dimension (Sz(R)), or a named constant given per call.
 struct Expr {
-  enum Kind : int { Literal = 0, DimSize = 1, Param = 2 };
+  enum Kind : int { Literal = 0, DimSize = 1, Param = 2, kNumKinds };
   Kind kind = Literal;
-  i64 value = 1;
+  i64 value = 1;  // the literal, the Var of Sz(), or the constant's index
 };
+
+// The name of an expression kind: literal, dim_size, param.
+const char* expr_kind_name(int kind);
 
 struct DirectiveSpec {
   bool spatial = false;  // SpatialMap, else TemporalMap
@@ -45,18 +65,24 @@ struct DataflowSpec {
   std::vector<Expr> clusters;
   int num_params = 0;
 
-  // Checks the structure (not the values, which depend on the layer).
+  // Checks the structure and the literal values (Sz() and constants are
+  // checked when a layer binds them).
   void validate() const;
 };
 
+// The type and N have defaults (CONV, no batch dimension); K ... X do not.
 struct Layer {
   LayerType type = LayerType::Conv;
   // K, C, R, S, Y, X, N.  N = 0 means "not declared" (no batch dimension).
   std::array<i64, kNumDims> dims{};
 };
 
+// The accepted range of a layer dimension (a Var below kNumDims).
+constexpr Range dim_range(int var) { return var == N ? kBatchRange : kDimRange; }
+
+// The defaults are ConfuciuX's invocation of MAESTRO.
 struct Hardware {
-  i64 num_pes = 1;
+  i64 num_pes = 64;
   i64 simd_lanes = 1;
   i64 noc_bw = 81920000;  // elements per cycle
   i64 noc_hops = 1;
@@ -64,8 +90,27 @@ struct Hardware {
   i64 offchip_bw = 70000;  // elements per cycle (HEAD only)
 };
 
+// Every Hardware field with its name and accepted range, in the column order
+// of the batch API.
+struct HardwareField {
+  const char* name;
+  i64 Hardware::*member;
+  Range range;
+};
+inline constexpr std::array<HardwareField, 6> kHardwareFields{{
+    {"num_pes", &Hardware::num_pes, {1, i64{1} << 20}},
+    {"simd_lanes", &Hardware::simd_lanes, {1, i64{1} << 16}},
+    {"noc_bw", &Hardware::noc_bw, {1, i64{1} << 50}},
+    {"noc_hops", &Hardware::noc_hops, {0, i64{1} << 16}},
+    {"noc_hop_latency", &Hardware::noc_hop_latency, {0, i64{1} << 16}},
+    {"offchip_bw", &Hardware::offchip_bw, {1, i64{1} << 50}},
+}};
+
 // The constant tables of MAESTRO's releases (§7, §9).
-enum class Preset : int { Maestro2020 = 0, Maestro2021 = 1 };
+enum class Preset : int { Maestro2020 = 0, Maestro2021 = 1, kNumPresets };
+
+// The name of a preset: maestro2020, maestro2021.
+const char* preset_name(int preset);
 
 struct Options {
   Preset preset = Preset::Maestro2021;

@@ -1,4 +1,4 @@
-// BookSim's latency-mode measurement (spec section 8) over a Network.
+// BookSim's latency-mode measurement (docs/design/noc.md §8) over a Network.
 #include <cmath>
 #include <limits>
 

@@ -2,8 +2,8 @@
 //
 // A k x k mesh or torus of 5-port input-queued virtual-channel routers with
 // credit-based flow control, modelled cycle by cycle after BookSim2's `iq`
-// router as described in shared/specs/booksim_router.md (reimplemented from
-// that prose).  Two ways to use it:
+// router as described in docs/design/noc.md (reimplemented from that
+// description; "§n" in the NoC core refers to its sections).  Two ways to use it:
 //   * measure(config): BookSim's latency-mode measurement (warm-up, sample
 //     periods until stable, abort past latency_thres, drain);
 //   * Network: a persistent network advanced N cycles at a time whose state

@@ -1,7 +1,7 @@
 // Sparse matrix formats: encoders, decoders, exact storage and conversions
 // with counted work (archgym._sim.sparse).
 //
-// Formats and storage rules follow shared/specs/sparse_format.md (after Qin
+// Formats and storage rules follow docs/design/sparse.md (after Qin
 // et al., "Extending Sparse Tensor Accelerators to Support Multiple
 // Compression Formats", IPDPS 2021); docs/sparse.md is the user-facing text.
 // Plain C++20: no Python here.  Bad input throws std::invalid_argument with a
