@@ -1,7 +1,7 @@
 """MAESTRO's own mapping files through archgym-maestro against the real MAESTRO.
 
 The reference (tests/data/reference/maestro/mapping_outputs/, made by its
-regenerate.sh with the real MAESTRO) holds MAESTRO's CSV for each of its 22
+regenerate.sh with the real MAESTRO) holds MAESTRO's CSV for each of its 21
 shipped mapping files under five hardware settings, and MAESTRO's exit status.
 
 Where archgym runs a file it must print MAESTRO's rows (every field equal,
