@@ -28,6 +28,8 @@ MODELS = ("alexnet", "densenet", "googlenet", "mnasnet", "mobilenet_v2", "resnet
           "resnet50", "resnext50_32x4d", "shufflenet_v2", "squeezenet", "vgg16",
           "wide_resnet50")
 
+TYPED_MODELS = ("bert_base", "gpt2_small", "resnext50_32x4d", "unet", "vit_b16")
+
 # Layer counts of the ConfuciuX tables (hw_resource spec / ConfuciuX paper's models).
 CONFUCIUX_COUNTS = {"mobilenet_v2": 52, "mnasnet": 52, "shufflenet_v2": 56, "resnet50": 53,
                     "resnet18": 20, "vgg16": 13, "alexnet": 5, "googlenet": 59,
@@ -205,6 +207,7 @@ def test_list_workloads_sorted_uris():
     assert uris == sorted(uris)
     expected = [f"workload://confuciux/{m}" for m in MODELS + ("example",)]
     expected += [f"workload://corrected/{m}" for m in MODELS + ("densenet121",)]
+    expected += [f"workload://typed/{m}" for m in TYPED_MODELS]
     assert uris == sorted(expected)
 
 

@@ -21,6 +21,13 @@ HW_MODELS = {
     "resnet18": "ResNet18", "vgg16": "VGG16", "alexnet": "AlexNet", "googlenet": "GoogLeNet",
     "densenet": "DenseNet", "squeezenet": "SqueezeNet",
 }
+#: Today's models with MAESTRO's layer types (archgym.workloads.typed): workload -> (id
+#: fragment, dataflow).  Transformers on the GEMM preset; CNNs on dla, strides modelled.
+HW_TYPED_MODELS = {
+    "typed/bert_base": ("BERT", "gemm"), "typed/gpt2_small": ("GPT2", "gemm"),
+    "typed/vit_b16": ("ViT", "gemm"), "typed/resnext50_32x4d": ("ResNeXt50-Grouped", "dla"),
+    "typed/unet": ("UNet", "dla"),
+}
 
 
 def _register_hw(env_id: str, **kwargs) -> None:
@@ -33,6 +40,8 @@ def _register_all() -> None:
     _register_hw("HWResource-v0")
     for workload, name in HW_MODELS.items():
         _register_hw(f"HWResource-{name}-v0", workload=workload)
+    for workload, (name, dataflow) in HW_TYPED_MODELS.items():
+        _register_hw(f"HWResource-{name}-v0", workload=workload, dataflow=dataflow, stride_aware=True)
     _register_hw("HWResource-Energy-v0", objective="energy")
     _register_hw("HWResource-EDP-v0", objective="edp")
     _register_hw("HWResource-Power-v0", constraint="power")

@@ -261,10 +261,11 @@ def _load_presets() -> dict[str, Dataflow]:
     folder = resources.files("archgym.costmodel") / "dataflows"
     return {name: Dataflow.parse((folder / f"{name}.m").read_text(), name=name,
                                  source=f"{name}.m").with_params(CONFUCIUX_CONSTANTS)
-            for name in ("dla", "shi", "eye", "dpt")}
+            for name in ("dla", "shi", "eye", "dpt", "gemm")}
 
 
-#: The four ConfuciuX dataflows (NVDLA-, ShiDianNao-, Eyeriss-like, depthwise).
+#: The four ConfuciuX dataflows (NVDLA-, ShiDianNao-, Eyeriss-like, depthwise) and
+#: archgym's GEMM preset (MAESTRO's GEMM example, for GEMMs lowered to 1x1 CONVs).
 DATAFLOWS: dict[str, Dataflow] = _load_presets()
 
 

@@ -20,6 +20,8 @@ PE_LEVELS = np.array([1, 2, 4, 8, 12, 16, 24, 32, 48, 64, 96, 128], dtype=np.int
 TILE_LEVELS = np.arange(1, 13, dtype=np.int64)
 #: Dataflows an agent may choose per layer with ``dataflow="choose"``.
 CHOOSABLE = ("dla", "shi", "eye")
+#: Dataflows a whole environment may use by name: the choosable ones and the GEMM preset.
+NAMED_DATAFLOWS = (*CHOOSABLE, "gemm")
 OBJECTIVES = ("latency", "energy", "edp")
 CONSTRAINTS = ("area", "power")
 REWARD_MODES = ("confuciux", "plain")
@@ -33,6 +35,9 @@ CONSTANTS = cm.CONFUCIUX_CONSTANTS
 _INT_COLUMNS = {"cycles": cm.INT_FIELDS.index("runtime"), "l1_size": cm.INT_FIELDS.index("l1_size"),
                 "l2_size": cm.INT_FIELDS.index("l2_size"), "macs": cm.INT_FIELDS.index("macs")}
 _FLOAT_COLUMNS = {k: cm.FLOAT_FIELDS.index(k) for k in ("energy", "area", "power")}
+#: The figures a row with repeat r counts r times (r identical layers, same action).
+_REPEATED_INTS = [_INT_COLUMNS[k] for k in ("cycles", "macs")]
+_REPEATED_FLOATS = list(_FLOAT_COLUMNS.values())
 
 
 # --------------------------------------------------------------------- set-up
@@ -67,7 +72,14 @@ class _Setup:
         rows.df_index[:] = np.where(self.depthwise[layer], rows.df_index, df_choice)
         rows.hardware[:, self._num_pes] = rows.constants[:, self._cluster] = pes
         rows.constants[:, self._tile] = TILE_LEVELS[tile_level]
-        return self._evaluator.run(rows)
+        return self._repeated(self._evaluator.run(rows), self.workload.repeat[layer])
+
+    @staticmethod
+    def _repeated(res: cm.BatchResult, repeat: np.ndarray) -> cm.BatchResult:
+        """Rows standing for ``repeat`` identical layers: their figures times repeat."""
+        res.ints[:, _REPEATED_INTS] *= repeat[:, None]
+        res.floats[:, _REPEATED_FLOATS] *= repeat[:, None]
+        return res
 
     def figures(self, res: cm.BatchResult) -> dict[str, np.ndarray]:
         """The physical figures and the objective of evaluated rows, as column arrays."""
@@ -87,7 +99,7 @@ class _Setup:
             row.df_index[0] = df_choice
         row.hardware[0, self._num_pes] = row.constants[0, self._cluster] = PE_LEVELS[pe_level]
         row.constants[0, self._tile] = TILE_LEVELS[tile_level]
-        res = self._evaluator.run(row)
+        res = self._repeated(self._evaluator.run(row), self.workload.repeat[[layer]])
         iv, fv = res.ints[0].tolist(), res.floats[0].tolist()
         out = {name: iv[i] for name, i in _INT_COLUMNS.items()}
         out.update({name: fv[i] for name, i in _FLOAT_COLUMNS.items()})
@@ -122,9 +134,9 @@ def _resolve_dataflows(dataflow) -> tuple[tuple[str, ...], list[cm.Dataflow]]:
         return (dataflow.name or "custom",), [dataflow.with_params(CONSTANTS), cm.DATAFLOWS["dpt"]]
     if dataflow == "choose":
         return CHOOSABLE, [cm.DATAFLOWS[n] for n in CHOOSABLE] + [cm.DATAFLOWS["dpt"]]
-    if dataflow in CHOOSABLE:
+    if dataflow in NAMED_DATAFLOWS:
         return (dataflow,), [cm.DATAFLOWS[dataflow], cm.DATAFLOWS["dpt"]]
-    raise ValueError(f"unknown dataflow {dataflow!r}; allowed: {', '.join(CHOOSABLE)}, "
+    raise ValueError(f"unknown dataflow {dataflow!r}; allowed: {', '.join(NAMED_DATAFLOWS)}, "
                      "'choose' (per layer) or an archgym.costmodel.Dataflow")
 
 
@@ -245,9 +257,10 @@ class HWResourceEnv(gym.Env):
     (``info["reason"] == "budget exceeded"``).  Never truncates.
 
     ## Arguments
-    ``workload`` (name like ``"mobilenet_v2"``, ``"corrected/resnet50"`` or a
-    :class:`archgym.workloads.Workload`), ``dataflow`` (dla, shi, eye, choose or a
-    :class:`~archgym.costmodel.Dataflow`), ``objective`` (latency, energy, edp:
+    ``workload`` (name like ``"mobilenet_v2"``, ``"corrected/resnet50"``,
+    ``"typed/bert_base"`` or a :class:`archgym.workloads.Workload`; a row with
+    repeat r counts r times, as r layers given the same action), ``dataflow`` (dla,
+    shi, eye, gemm, choose or a :class:`~archgym.costmodel.Dataflow`), ``objective`` (latency, energy, edp:
     summed over layers, edp per layer), ``constraint`` (area, power), ``mul``
     (budget = min + mul (max - min), default 0.5), ``reward_mode``,
     ``obs_lag``, ``shuffle``, ``preset`` (maestro2021, maestro2020), ``compat``
