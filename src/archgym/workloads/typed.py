@@ -103,8 +103,12 @@ class TypedLayer(NamedTuple):
             return self.repeat * self.G * self.M * self.N * self.K
         out_y = (self.Y + 2 * self.pad - self.R) // self.stride + 1
         out_x = (self.X + 2 * self.pad - self.S) // self.stride + 1
-        per_output = {"CONV": self.K * self.C, "DSCONV": self.C, "TRCONV": self.K * self.C,
-                      "NGCONV": self.G * self.K * self.C}[self.type]
+        if self.type == "DSCONV":
+            per_output = self.C
+        elif self.type == "NGCONV":
+            per_output = self.G * self.K * self.C
+        else:  # CONV, and TRCONV as MAESTRO counts it
+            per_output = self.K * self.C
         return self.repeat * per_output * out_y * out_x * self.R * self.S
 
 
@@ -192,7 +196,10 @@ def to_csv(rows: list[TypedLayer]) -> str:
 
 
 def parse_csv(text: str, origin: str) -> list[TypedLayer]:
-    """Read a typed table; a problem raises ValueError naming ``origin`` and the line."""
+    """Read a typed table; a problem raises ValueError naming ``origin`` and the line.
+
+    Empty cells are unused dimensions; an empty stride, pad or repeat means 1, 0 or 1.
+    """
     reader = csv.reader(io.StringIO(text))
     header = [cell.strip() for cell in next(reader, [])]
     if header != list(COLUMNS):
@@ -212,10 +219,7 @@ def parse_csv(text: str, origin: str) -> list[TypedLayer]:
                                  "non-negative integer")
             if cell:
                 values[column] = int(cell)
-        try:
-            rows.append(check(TypedLayer(**values), f"{origin}: line {line}"))
-        except TypeError as err:  # an empty stride/pad/repeat cell
-            raise ValueError(f"{origin}: line {line}: stride, pad and repeat need a value") from err
+        rows.append(check(TypedLayer(**values), f"{origin}: line {line}"))
     if not rows:
         raise ValueError(f"{origin}: no layer rows after the header")
     return rows

@@ -1,0 +1,315 @@
+"""Tests of archgym.workloads.typed (layer tables with MAESTRO's layer types), their lowering
+to the engine's CONV rows, the HWResource variants on them, and the real MAESTRO's treatment of
+GEMM, NGCONV and TRCONV (tests/data/reference/maestro/layer_types).
+
+The expected parameter and MAC counts are computed here from the papers' hyper-parameters with
+closed formulas, independently of the generators' row-by-row construction.
+"""
+
+from __future__ import annotations
+
+import csv
+
+import gymnasium as gym
+import numpy as np
+import pytest
+
+import archgym
+from archgym import costmodel as cm
+from archgym import workloads
+from archgym.envs.hw_resource import PE_LEVELS, TILE_LEVELS, HWResourceEnv
+from archgym.workloads import generate, typed
+from archgym.workloads.typed import TypedLayer, lower_to_conv
+
+ATTENTION = ("attn_scores", "attn_context")  # GEMMs of two activations: no parameters
+MAESTRO_REL = 1e-5  # MAESTRO prints 6 significant digits
+
+
+def transformer_macs(layers: int, tokens: int, hidden: int, mlp: int) -> int:
+    """Q, K, V, O projections + Q K^T and A V over all heads + the two MLP GEMMs."""
+    return layers * (4 * tokens * hidden**2 + 2 * tokens**2 * hidden + 2 * tokens * hidden * mlp)
+
+
+def layer_params(hidden: int, mlp: int) -> int:
+    """Weights and biases of one transformer layer, with its two LayerNorms."""
+    return 4 * (hidden * hidden + hidden) + hidden * mlp + mlp + mlp * hidden + hidden + 2 * 2 * hidden
+
+
+def table_params(rows: list[TypedLayer], skip: tuple[str, ...] = ()) -> int:
+    """Weights and biases of the parameter GEMMs of a typed table (attention has none)."""
+    return sum(r.repeat * r.G * (r.K * r.N + r.N) for r in rows
+               if r.type == "GEMM" and r.layer not in ATTENTION + skip)
+
+
+def layer_norms(rows: list[TypedLayer], hidden: int) -> int:
+    """The two LayerNorms (gain and bias) of every transformer layer of a table."""
+    return rows[0 if rows[0].layer == "q_proj" else 1].repeat * 2 * 2 * hidden
+
+
+# ----------------------------------------------------------- the papers' numbers
+@pytest.mark.parametrize("seq_len", [1, 128, 384, 512])
+def test_bert_base_macs_and_parameters(seq_len):
+    rows = typed.bert_base(seq_len)
+    assert [r.layer for r in rows] == ["q_proj", "k_proj", "v_proj", *ATTENTION, "out_proj",
+                                       "mlp_up", "mlp_down", "pooler"]
+    assert sum(r.macs() for r in rows) == transformer_macs(12, seq_len, 768, 3072) + 768 * 768
+    embeddings = (30522 + 512 + 2) * 768 + 2 * 768  # word, position, segment; LayerNorm
+    total = embeddings + table_params(rows) + layer_norms(rows, 768)
+    assert total == embeddings + 12 * layer_params(768, 3072) + 768 * 768 + 768 == 109_482_240
+    assert abs(total - 110e6) / 110e6 < 0.01  # "110M" (Devlin et al., Table / Section 3)
+    heads = {r.layer: r for r in rows if r.layer in ATTENTION}
+    assert (heads["attn_scores"].G, heads["attn_scores"].M, heads["attn_scores"].N,
+            heads["attn_scores"].K) == (12, seq_len, seq_len, 64)
+    assert (heads["attn_context"].M, heads["attn_context"].N, heads["attn_context"].K) == (seq_len, 64, seq_len)
+
+
+def test_gpt2_small_macs_and_parameters():
+    rows = typed.gpt2_small()
+    assert sum(r.macs() for r in rows) == transformer_macs(12, 1024, 768, 3072) + 1024 * 50257 * 768
+    embeddings = 50257 * 768 + 1024 * 768  # token (tied to the LM head) and position
+    total = embeddings + table_params(rows, skip=("lm_head",)) + layer_norms(rows, 768) + 2 * 768
+    assert total == 124_439_808  # the released checkpoint's count (the paper rounds to 117M)
+    assert rows[-1] == TypedLayer("lm_head", "GEMM", G=1, M=1024, N=50257, K=768)
+
+
+def test_vit_b16_tokens_macs_and_parameters():
+    rows = typed.vit_b16()
+    tokens = (224 // 16) ** 2 + 1
+    assert tokens == 197 and {r.M for r in rows if r.repeat == 12} == {197}
+    assert rows[0] == TypedLayer("patch_embed", "GEMM", G=1, M=196, N=768, K=3 * 16 * 16)
+    macs = sum(r.macs() for r in rows)
+    assert macs == 196 * 768 * 768 + transformer_macs(12, 197, 768, 3072) + 768 * 1000
+    assert round(macs / 1e9, 1) == 17.6  # DeiT-B = ViT-B/16 at 224: 17.6 GFLOPs (= GMACs)
+    extra = 768 + 197 * 768 + 2 * 768  # class token, position embeddings, final LayerNorm
+    total = table_params(rows) + layer_norms(rows, 768) + extra
+    assert total == 86_567_656 and int(total / 1e6) == 86  # "86M" (Dosovitskiy et al., Table 1)
+
+
+def test_resnext50_grouped_parameters_and_macs():
+    rows = typed.resnext50_32x4d()
+    grouped = [r for r in rows if r.type == "NGCONV"]
+    assert len(rows) == 54 and len(grouped) == 16
+    # 32 groups of width 4, 8, 16, 32 (x 2^stage): K = C = width per group
+    assert sorted({(r.G, r.K, r.C) for r in grouped}) == [(32, 4, 4), (32, 8, 8), (32, 16, 16), (32, 32, 32)]
+    assert sum(1 for r in rows if r.stride == 2) == 7
+    weights = sum((r.G or 1) * r.K * r.C * r.R * r.S for r in rows if r.type != "GEMM")
+    batch_norm = sum(2 * (r.G or 1) * r.K for r in rows if r.type != "GEMM")
+    fc = 2048 * 1000 + 1000
+    assert weights + batch_norm + fc == 25_028_904  # torchvision resnext50_32x4d, "25.0M" (paper)
+    macs = sum(r.macs() for r in rows)
+    assert macs == workloads.load("corrected/resnext50_32x4d").macs() and round(macs / 1e9, 2) == 4.23
+
+
+def test_unet_follows_figure_1():
+    rows = typed.unet()
+    assert len(rows) == 23  # "In total the network has 23 convolutional layers"
+    assert [r.layer for r in rows if r.type == "TRCONV"] == [f"up{i}_upconv" for i in (4, 3, 2, 1)]
+    assert (rows[0].C, rows[0].Y) == (1, 572) and (rows[-1].K, rows[-1].Y, rows[-1].R) == (2, 388, 1)
+    # Independent closed form: a level of two unpadded 3x3 convs on s, widths per level.
+    expected, s, c = 0, 572, 1
+    for level, k in enumerate((64, 128, 256, 512, 1024)):
+        expected += 9 * k * (c * (s - 2) ** 2 + k * (s - 4) ** 2)
+        s, c = (s - 4) // 2 if level < 4 else s - 4, k
+    for k in (512, 256, 128, 64):
+        expected += 4 * k * c * s * s  # 2x2 up-conv on s x s, to 2s x 2s
+        s *= 2
+        expected += 9 * k * (2 * k * (s - 2) ** 2 + k * (s - 4) ** 2)
+        s, c = s - 4, k
+    assert s == 388
+    expected += 2 * 64 * 388 * 388
+    assert sum(r.macs() for r in rows) == expected
+
+
+@pytest.mark.parametrize("bad", [0, -1, 513, True, 1.5])
+def test_bert_sequence_length_checked(bad):
+    with pytest.raises(ValueError, match="seq_len must be"):
+        typed.bert_base(bad)
+
+
+# ----------------------------------------------------------- lowering
+def test_lowering_keeps_macs_and_shapes():
+    for name, gen in typed.TYPED_MODELS.items():
+        rows = gen()
+        w = workloads.load(f"typed/{name}")
+        assert w.num_layers == len(rows) and w.macs() == sum(r.macs() for r in rows), name
+        assert w.uri == f"workload://typed/{name}" and "lower_to_conv" in w.source
+    gemm = lower_to_conv([TypedLayer("g", "GEMM", G=12, M=128, N=64, K=32, repeat=3)], "g")
+    assert gemm.layers.tolist() == [[64, 32, 128, 1, 1, 1, 1]] and gemm.repeat.tolist() == [36]
+    ng = lower_to_conv([TypedLayer("n", "NGCONV", G=32, K=4, C=4, Y=56, X=56, R=3, S=3, stride=2, pad=1)], "n")
+    assert ng.layers.tolist() == [[4, 4, 56, 56, 3, 3, 1]] and ng.repeat.tolist() == [32]
+    assert (ng.stride.tolist(), ng.pad.tolist(), ng.groups.tolist()) == ([2], [1], [1])
+    tr = TypedLayer("t", "TRCONV", K=64, C=128, Y=56, X=56, R=2, S=2, stride=2)
+    low = lower_to_conv([tr], "t")
+    assert low.layers.tolist() == [[256, 128, 28, 28, 1, 1, 1]] and low.macs() == tr.macs()
+    dw = lower_to_conv([TypedLayer("d", "DSCONV", C=32, Y=112, X=112, R=3, S=3, pad=1)], "d")
+    assert dw.layers.tolist() == [[1, 32, 112, 112, 3, 3, 2]] and dw.groups.tolist() == [32]
+
+
+def test_workload_repeat_column():
+    w = workloads.load("typed/bert_base")
+    assert w.repeat.tolist() == [12 * g for g in (1, 1, 1, 12, 12, 1, 1, 1)] + [1]
+    assert not w.repeat.flags.writeable
+    assert workloads.load("corrected/vgg16").repeat.tolist() == [1] * 16
+    with pytest.raises(ValueError, match="repeat must be >= 1"):
+        workloads.Workload("x", np.array([[1, 1, 1, 1, 1, 1, 1]]), repeat=np.array([0]))
+
+
+def test_trconv_overlapping_kernel_is_refused():
+    with pytest.raises(ValueError, match="only a TRCONV whose kernel equals its stride"):
+        lower_to_conv([TypedLayer("t", "TRCONV", K=8, C=8, Y=57, X=57, R=3, S=3, stride=2)], "t")
+
+
+@pytest.mark.parametrize("row,words", [
+    (TypedLayer("a", "FC", K=1), "type 'FC' is not allowed; allowed: CONV, DSCONV, NGCONV, TRCONV, GEMM"),
+    (TypedLayer("a", "GEMM", G=1, M=4, N=4), "GEMM needs K >= 1, got None"),
+    (TypedLayer("a", "GEMM", G=1, M=4, N=4, K=4, Y=3), "GEMM has no dimension Y"),
+    (TypedLayer("a", "CONV", K=1, C=1, Y=2, X=2, R=3, S=3), "kernel is larger"),
+    (TypedLayer("a", "GEMM", G=1, M=4, N=4, K=4, stride=2), "a GEMM has no stride"),
+    (TypedLayer("a", "CONV", K=1, C=1, Y=2, X=2, R=1, S=1, repeat=0), "repeat must be an integer >= 1"),
+])
+def test_invalid_rows_get_one_clear_error(row, words):
+    with pytest.raises(ValueError, match=words.replace("(", r"\(")):
+        typed.check(row, "t")
+
+
+# ----------------------------------------------------------- files
+def test_generated_typed_tables_round_trip(tmp_path):
+    assert generate.check(generate.PACKAGE_DIR / "typed", "typed") == []
+    assert generate.main(["--set", "typed", "--check"]) == 0
+    paths = generate.generate(tmp_path, "typed")
+    assert sorted(p.stem for p in paths) == sorted(typed.TYPED_MODELS)
+    for p in paths:
+        rows = typed.parse_csv(p.read_text(), str(p))
+        assert rows == typed.TYPED_MODELS[p.stem]()
+        with open(p, newline="") as f:
+            header, *cells = list(csv.reader(f))
+        assert tuple(header) == typed.COLUMNS and len(cells) == len(rows)
+    (tmp_path / "unet.csv").write_text("layer,type\n")
+    assert generate.check(tmp_path, "typed") == ["unet.csv"]
+
+
+@pytest.mark.parametrize("text,words", [
+    ("K,C\n", "line 1: the header must be layer,type,G"),
+    (",".join(typed.COLUMNS) + "\n", "no layer rows"),
+    (",".join(typed.COLUMNS) + "\nq,GEMM,1,4,,,,,,4,x,1,0,1\n", "line 2: column N: 'x' is not"),
+    (",".join(typed.COLUMNS) + "\nq,GEMM,1,4,,,,,,4,-4,1,0,1\n", "line 2: column N: '-4' is not"),
+    (",".join(typed.COLUMNS) + "\nq,GEMM,1,4,,,,,,4,4,1,0\n", "line 2: expected 14 values, got 13"),
+    (",".join(typed.COLUMNS) + "\nq,CONV,1,4,4,4,4,1,1,,,1,0,1\n", "CONV has no dimension G"),
+])
+def test_load_csv_errors(tmp_path, text, words):
+    p = tmp_path / "bad.csv"
+    p.write_text(text)
+    with pytest.raises(ValueError, match=words) as err:
+        typed.load_csv(p)
+    assert str(p) in str(err.value) and "\n" not in str(err.value)
+
+
+def test_load_csv_user_file(tmp_path):
+    p = tmp_path / "mine.csv"
+    p.write_text(typed.to_csv(typed.bert_base(64)))
+    w = typed.load_csv(p)
+    assert w.name == "mine" and w.macs() == transformer_macs(12, 64, 768, 3072) + 768 * 768
+    p.write_text(",".join(typed.COLUMNS) + "\nq,GEMM,1,4,,,,,,4,4,,,\n")  # stride, pad, repeat: defaults
+    assert typed.parse_csv(p.read_text(), "t") == [TypedLayer("q", "GEMM", G=1, M=4, N=4, K=4)]
+
+
+# ----------------------------------------------------------- environments
+NEW_IDS = {"HWResource-BERT-v0": "typed/bert_base", "HWResource-GPT2-v0": "typed/gpt2_small",
+           "HWResource-ViT-v0": "typed/vit_b16", "HWResource-ResNeXt50-Grouped-v0": "typed/resnext50_32x4d",
+           "HWResource-UNet-v0": "typed/unet"}
+
+
+def test_registered_variants():
+    assert {v[0] for v in archgym.HW_TYPED_MODELS.values()} == {i[11:-3] for i in NEW_IDS}
+    for env_id, workload in NEW_IDS.items():
+        kwargs = gym.spec(env_id).kwargs
+        assert kwargs["workload"] == workload and kwargs["stride_aware"] is True
+        assert kwargs["dataflow"] == ("dla" if workload in ("typed/resnext50_32x4d", "typed/unet") else "gemm")
+        env = gym.make(env_id)
+        env.reset(seed=0)
+        assert env.unwrapped.setup.num_layers == workloads.load(workload).num_layers
+        env.close()
+
+
+def test_repeat_counts_like_copies_with_the_same_action():
+    """A row with repeat r gives the figures of r copies of the row, all given that action."""
+    w = workloads.load("typed/vit_b16")
+    copies = np.repeat(np.arange(w.num_layers), w.repeat)
+    expanded = workloads.Workload("expanded", w.layers[copies], w.stride[copies], w.pad[copies],
+                                  w.groups[copies])
+    totals = []
+    for table in (w, expanded):
+        env = HWResourceEnv(workload=table, dataflow="gemm", mul=1.0)
+        env.reset(seed=0)
+        done = False
+        while not done:
+            *_, done, _, info = env.step([6, 2])
+        totals.append(info)
+        assert env.setup.num_layers == table.num_layers
+    assert totals[0]["total_cycles"] == totals[1]["total_cycles"]
+    assert sum(r["macs"] for r in totals[0]["per_layer"]) == w.macs()
+    for key in ("total_energy", "total_area", "total_power", "budget"):
+        assert totals[0][key] == pytest.approx(totals[1][key], rel=1e-12), key
+
+
+def test_unknown_named_dataflow_lists_gemm():
+    with pytest.raises(ValueError, match="allowed: dla, shi, eye, gemm, 'choose'"):
+        HWResourceEnv(dataflow="tpu")
+
+
+# ----------------------------------------------------------- the real MAESTRO
+def maestro_rows(reference_dir) -> dict[tuple[str, int, int], dict[str, str]]:
+    with open(reference_dir / "maestro" / "layer_types" / "layer_types.csv", newline="") as f:
+        rows = list(csv.DictReader(f, skipinitialspace=True))
+    assert len(rows) == 45
+    return {(r["case"], int(r["P"]), int(r["B"])): r for r in rows}
+
+
+def one_step(table: TypedLayer, dataflow: str, P: int, B: int) -> dict:
+    env = HWResourceEnv(workload=lower_to_conv([table], table.layer), dataflow=dataflow, mul=1.0,
+                        stride_aware=True)
+    env.reset(seed=0)
+    return env.step([list(PE_LEVELS).index(P), list(TILE_LEVELS).index(B)])[4]
+
+
+def test_gemm_lowering_is_exact_in_maestro_and_in_the_engine(reference_dir):
+    rows = maestro_rows(reference_dir)
+    gemms = [k for k in rows if k[0].startswith("gemm") and not k[0].endswith("_as_conv")]
+    assert len(gemms) == 15
+    for case, P, B in gemms:
+        real = rows[(case, P, B)]
+        lowered = rows[(case + "_as_conv", P, B)]
+        assert list(real.values())[1:] == list(lowered.values())[1:], case  # every column
+        M, N, K = (int(part[1:]) for part in case.split("_")[1:])
+        info = one_step(TypedLayer(case, "GEMM", G=1, M=M, N=N, K=K), "gemm", P, B)
+        assert info["cycles"] == int(real["Runtime (Cycles)"]) and info["macs"] == int(real["Num MACs"])
+        assert info["l1_size"] == int(real["L1 SRAM Size Req (Bytes)"])
+        assert info["l2_size"] == int(real["L2 SRAM Size Req (Bytes)"])
+        for key, col in (("area", "Area"), ("power", "Power"), ("energy", "Activity count-based Energy (nJ)")):
+            assert info[key] == pytest.approx(float(real[col]), rel=MAESTRO_REL), (case, key)
+
+
+def test_ngconv_and_trconv_conventions_of_maestro(reference_dir):
+    rows = maestro_rows(reference_dir)
+    for (case, P, B), real in rows.items():
+        if case.startswith("ngconv") and not case.endswith("_as_conv"):
+            G, K, C, Y = (int(part[1:]) for part in case.split("_")[1:])
+            one = rows[(case + "_one_group_as_conv", P, B)]
+            row = TypedLayer(case, "NGCONV", G=G, K=K, C=C, Y=Y, X=Y, R=3, S=3)
+            assert int(real["Num MACs"]) == row.macs() == G * int(one["Num MACs"])  # K, C per group
+            assert int(real["Num Total Input Pixels"]) == G * C * Y * Y
+            # MAESTRO: G x (one group - 1) + 1 cycles; the lowering (repeat G): G x one group
+            assert int(real["Runtime (Cycles)"]) == G * (int(one["Runtime (Cycles)"]) - 1) + 1
+            info = one_step(row, "dla", P, B)
+            assert info["cycles"] == G * int(one["Runtime (Cycles)"])
+            assert info["macs"] == int(real["Num MACs"])
+        if case.startswith("trconv"):
+            row = TypedLayer(case, "TRCONV", K=64, C=128, Y=56, X=56, R=2, S=2, stride=2)
+            assert int(real["Num MACs"]) == row.macs() == 64 * 128 * 2 * 2 * 28 * 28
+            assert one_step(row, "dla", P, B)["macs"] == row.macs()
+
+
+def test_gemm_preset_is_a_named_dataflow():
+    df = cm.DATAFLOWS["gemm"]
+    assert df.params == cm.CONFUCIUX_CONSTANTS and len(df.levels) == 2
+    assert [d.var for d in df.levels[0]] == ["K", "Y", "C"] and [d.kind for d in df.levels[1]] == ["T", "T", "S"]
