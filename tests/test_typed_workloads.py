@@ -313,3 +313,19 @@ def test_gemm_preset_is_a_named_dataflow():
     df = cm.DATAFLOWS["gemm"]
     assert df.params == cm.CONFUCIUX_CONSTANTS and len(df.levels) == 2
     assert [d.var for d in df.levels[0]] == ["K", "Y", "C"] and [d.kind for d in df.levels[1]] == ["T", "T", "S"]
+
+
+def test_readme_table_is_the_summary(capsys):
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    assert typed.main([]) == 0
+    printed = capsys.readouterr().out
+    for row in typed.summary():
+        line = next(ln for ln in readme.splitlines() if f"| `{row['workload']}` |" in ln)
+        cells = [c.strip() for c in line.split("|")]
+        assert cells[4:7] == [str(row["rows"]), str(row["layers_lowered"]), f"{row['gmacs']:.2f}"], line
+        env_id = cells[1].strip("`")
+        assert gym.spec(env_id).kwargs["workload"] == row["workload"]
+        assert cells[7] == f"`{gym.spec(env_id).kwargs['dataflow']}`"
+        assert f"| `{row['workload']}` | {row['rows']} | {row['layers_lowered']} |" in printed

@@ -54,6 +54,7 @@ The cost engine (:mod:`archgym.costmodel`) accepts CONV and DSCONV only, so
 
 from __future__ import annotations
 
+import argparse
 import csv
 import io
 from pathlib import Path
@@ -61,7 +62,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from archgym.workloads import Workload
+from archgym.workloads import Workload, load
 from archgym.workloads.architectures import Layer as CorrectedLayer
 from archgym.workloads.architectures import resnext50_32x4d as _resnext50_rows
 
@@ -343,3 +344,29 @@ TYPED_MODELS = {
     "unet": unet,
     "vit_b16": vit_b16,
 }
+
+
+def summary() -> list[dict[str, object]]:
+    """Per shipped typed table: its name, rows (= HWResource steps), engine layers after
+    lowering (rows times repeat) and GMACs (2 decimals)."""
+    out = []
+    for name in TYPED_MODELS:
+        w = load(f"typed/{name}")
+        out.append({"workload": f"typed/{name}", "rows": w.num_layers,
+                    "layers_lowered": int(w.repeat.sum()), "gmacs": round(w.macs() / 1e9, 2)})
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m archgym.workloads.typed",
+        description="Print the size of every shipped typed table (the README's table).")
+    parser.parse_args(argv)
+    print("| workload | rows | layers lowered | GMACs |\n|---|---:|---:|---:|")
+    for row in summary():
+        print(f"| `{row['workload']}` | {row['rows']} | {row['layers_lowered']} | {row['gmacs']:.2f} |")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
