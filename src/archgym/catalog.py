@@ -15,7 +15,7 @@ from __future__ import annotations
 
 #: The kinds of workload the envs take, and the env argument that takes a name of each kind.
 KINDS = {
-    "dnn": "HWResource-*: workload (a layer table: confuciux/<model>, corrected/<model>)",
+    "dnn": "HWResource-*: workload (a layer table: confuciux/<model>, corrected/<model>, typed/<model>)",
     "sparse": "SparseFormat-*: suite, one name or a sequence (<op>/<matrix family>/<matrix>)",
     "sparse_network": "SparseFormat-Network-*: network (pruned/<network>)",
     "nas": "NAS-*: space (nas/<search space>)",
