@@ -329,3 +329,17 @@ def test_readme_table_is_the_summary(capsys):
         assert gym.spec(env_id).kwargs["workload"] == row["workload"]
         assert cells[7] == f"`{gym.spec(env_id).kwargs['dataflow']}`"
         assert f"| `{row['workload']}` | {row['rows']} | {row['layers_lowered']} |" in printed
+
+
+def test_vector_env_counts_repeat_like_the_single_env():
+    venv = gym.make_vec("HWResource-BERT-v0", num_envs=2, vectorization_mode="vector_entry_point")
+    single = gym.make("HWResource-BERT-v0")
+    venv.reset(seed=0)
+    single.reset(seed=0)
+    for t in range(9):
+        action = np.array([t % 12, (5 * t) % 12])
+        _, rewards, _, _, vinfo = venv.step(np.stack([action, action]))
+        _, reward, _, _, info = single.step(action)
+        assert vinfo["cycles"][0] == vinfo["cycles"][1] == info["cycles"]
+        assert vinfo["macs"][0] == info["macs"] and vinfo["area"][0] == pytest.approx(info["area"], rel=1e-12)
+        assert rewards[0] == pytest.approx(reward, rel=1e-12)

@@ -5,7 +5,7 @@
   ``evaluate_batch`` and :class:`BatchEvaluator`.
 * :mod:`archgym.costmodel.maestro`: the MAESTRO drop-in front end
   (``archgym-maestro``).
-* ``dataflows/``: ConfuciuX's four dataflows, loaded as :data:`DATAFLOWS`.
+* ``dataflows/``: ConfuciuX's four dataflows and a GEMM preset, loaded as :data:`DATAFLOWS`.
 
 Design document: ``docs/design/costmodel.md``; user guide: ``docs/costmodel.md``.
 
