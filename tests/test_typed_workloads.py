@@ -9,6 +9,7 @@ closed formulas, independently of the generators' row-by-row construction.
 from __future__ import annotations
 
 import csv
+import re
 
 import gymnasium as gym
 import numpy as np
@@ -150,8 +151,9 @@ def test_workload_repeat_column():
     assert w.repeat.tolist() == [12 * g for g in (1, 1, 1, 12, 12, 1, 1, 1)] + [1]
     assert not w.repeat.flags.writeable
     assert workloads.load("corrected/vgg16").repeat.tolist() == [1] * 16
-    with pytest.raises(ValueError, match="repeat must be >= 1"):
-        workloads.Workload("x", np.array([[1, 1, 1, 1, 1, 1, 1]]), repeat=np.array([0]))
+    for bad in (0, workloads.MAX_REPEAT + 1):
+        with pytest.raises(ValueError, match=r"repeat must be in \[1, 65536\]"):
+            workloads.Workload("x", np.array([[1, 1, 1, 1, 1, 1, 1]]), repeat=np.array([bad]))
 
 
 def test_trconv_overlapping_kernel_is_refused():
@@ -161,14 +163,16 @@ def test_trconv_overlapping_kernel_is_refused():
 
 @pytest.mark.parametrize("row,words", [
     (TypedLayer("a", "FC", K=1), "type 'FC' is not allowed; allowed: CONV, DSCONV, NGCONV, TRCONV, GEMM"),
-    (TypedLayer("a", "GEMM", G=1, M=4, N=4), "GEMM needs K >= 1, got None"),
+    (TypedLayer("a", "GEMM", G=1, M=4, N=4), "GEMM needs K >= 1 (and below 2**63), got None"),
     (TypedLayer("a", "GEMM", G=1, M=4, N=4, K=4, Y=3), "GEMM has no dimension Y"),
     (TypedLayer("a", "CONV", K=1, C=1, Y=2, X=2, R=3, S=3), "kernel is larger"),
     (TypedLayer("a", "GEMM", G=1, M=4, N=4, K=4, stride=2), "a GEMM has no stride"),
-    (TypedLayer("a", "CONV", K=1, C=1, Y=2, X=2, R=1, S=1, repeat=0), "repeat must be an integer >= 1"),
+    (TypedLayer("a", "CONV", K=1, C=1, Y=2, X=2, R=1, S=1, repeat=0), "repeat must be an integer in [1, 65536]"),
+    (TypedLayer("a", "GEMM", G=1, M=2**63, N=4, K=4), "needs M >= 1 (and below 2**63), got 9223372036854775808"),
+    (TypedLayer("a", "GEMM", G=4096, M=4, N=4, K=4, repeat=20), "repeat x G = 81920 is more than 65536"),
 ])
 def test_invalid_rows_get_one_clear_error(row, words):
-    with pytest.raises(ValueError, match=words.replace("(", r"\(")):
+    with pytest.raises(ValueError, match=re.escape(words)):
         typed.check(row, "t")
 
 
@@ -195,6 +199,7 @@ def test_generated_typed_tables_round_trip(tmp_path):
     (",".join(typed.COLUMNS) + "\nq,GEMM,1,4,,,,,,4,-4,1,0,1\n", "line 2: column N: '-4' is not"),
     (",".join(typed.COLUMNS) + "\nq,GEMM,1,4,,,,,,4,4,1,0\n", "line 2: expected 14 values, got 13"),
     (",".join(typed.COLUMNS) + "\nq,CONV,1,4,4,4,4,1,1,,,1,0,1\n", "CONV has no dimension G"),
+    (",".join(typed.COLUMNS) + "\nq,GEMM,1,4,,,,,,99999999999999999999,4,1,0,1\n", "below 2\\*\\*63"),
 ])
 def test_load_csv_errors(tmp_path, text, words):
     p = tmp_path / "bad.csv"
@@ -343,3 +348,17 @@ def test_vector_env_counts_repeat_like_the_single_env():
         assert vinfo["cycles"][0] == vinfo["cycles"][1] == info["cycles"]
         assert vinfo["macs"][0] == info["macs"] and vinfo["area"][0] == pytest.approx(info["area"], rel=1e-12)
         assert rewards[0] == pytest.approx(reward, rel=1e-12)
+
+
+@pytest.mark.parametrize("repeat,words", [
+    ("65537", "line 2: column repeat: 65537 is not allowed, must be at most 65536"),
+    ("0", "line 2: column repeat: 0 is not allowed, must be an integer >= 1"),
+])
+def test_plain_table_repeat_column(tmp_path, repeat, words):
+    p = tmp_path / "r.csv"
+    p.write_text("K,C,Y,X,R,S,T,repeat\n8,8,4,4,1,1,1,3\n")
+    w = workloads.load_csv(p)
+    assert w.repeat.tolist() == [3] and w.macs() == 3 * 8 * 8 * 4 * 4
+    p.write_text(f"K,C,Y,X,R,S,T,repeat\n8,8,4,4,1,1,1,{repeat}\n")
+    with pytest.raises(ValueError, match=words):
+        workloads.load_csv(p)

@@ -47,6 +47,8 @@ DIMS = ("K", "C", "Y", "X", "R", "S", "T")
 OPTIONAL_COLUMNS = ("stride", "pad", "groups", "repeat")
 SETS = ("confuciux", "corrected", "typed")
 DEFAULT_SET = "confuciux"
+#: The largest repeat count of a row (its figures are multiplied by it in int64).
+MAX_REPEAT = 65_536
 URI_PREFIX = "workload://"
 
 _SOURCES = {
@@ -110,8 +112,8 @@ class Workload:
             object.__setattr__(self, col, value)
         if (layers < 1).any() or not np.isin(layers[:, 6], (1, 2)).all():
             raise ValueError(f"workload {self.name!r}: all dims must be >= 1 and T in {{1, 2}}")
-        if (self.repeat < 1).any():
-            raise ValueError(f"workload {self.name!r}: repeat must be >= 1")
+        if (self.repeat < 1).any() or (self.repeat > MAX_REPEAT).any():
+            raise ValueError(f"workload {self.name!r}: repeat must be in [1, {MAX_REPEAT}]")
 
     def __repr__(self) -> str:
         return f"Workload(name={self.name!r}, uri={self.uri!r}, num_layers={self.num_layers})"
@@ -223,6 +225,8 @@ def _check_row(row: dict[str, int], origin: str, line: int) -> None:
     for d in DIMS + ("stride", "repeat"):
         if d in row and row[d] < 1:
             fail(d, f"{row[d]} is not allowed, must be an integer >= 1")
+    if row.get("repeat", 1) > MAX_REPEAT:
+        fail("repeat", f"{row['repeat']} is not allowed, must be at most {MAX_REPEAT}")
     if row["T"] not in (1, 2):
         fail("T", f"{row['T']} is not allowed, must be 1 (ordinary) or 2 (depthwise)")
     pad = row.get("pad", 0)

@@ -62,7 +62,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from archgym.workloads import Workload, load
+from archgym.workloads import MAX_REPEAT, Workload, load
 from archgym.workloads.architectures import Layer as CorrectedLayer
 from archgym.workloads.architectures import resnext50_32x4d as _resnext50_rows
 
@@ -121,15 +121,18 @@ def check(row: TypedLayer, origin: str = "typed table") -> TypedLayer:
     used = TYPE_DIMS[row.type]
     for d in _DIM_COLUMNS:
         value = getattr(row, d)
-        if d in used and not (isinstance(value, int) and value >= 1):
-            raise ValueError(f"{where}: {row.type} needs {d} >= 1, got {value!r}")
+        if d in used and not (isinstance(value, int) and 1 <= value < 2**63):
+            raise ValueError(f"{where}: {row.type} needs {d} >= 1 (and below 2**63), got {value!r}")
         if d not in used and value is not None:
             raise ValueError(f"{where}: {row.type} has no dimension {d} (uses {', '.join(used)}); "
                              "leave it empty")
-    for name, low in (("stride", 1), ("pad", 0), ("repeat", 1)):
+    for name, low, high in (("stride", 1, 2**63 - 1), ("pad", 0, 2**63 - 1), ("repeat", 1, MAX_REPEAT)):
         value = getattr(row, name)
-        if not (isinstance(value, int) and value >= low):
-            raise ValueError(f"{where}: {name} must be an integer >= {low}, got {value!r}")
+        if not (isinstance(value, int) and low <= value <= high):
+            raise ValueError(f"{where}: {name} must be an integer in [{low}, {high}], got {value!r}")
+    if row.repeat * (row.G or 1) > MAX_REPEAT:
+        raise ValueError(f"{where}: repeat x G = {row.repeat * row.G} is more than {MAX_REPEAT} "
+                         "identical engine layers")
     if row.type in _CONV_TYPES and (row.R > row.Y + 2 * row.pad or row.S > row.X + 2 * row.pad):
         raise ValueError(f"{where}: the {row.R}x{row.S} kernel is larger than the padded "
                          f"{row.Y}x{row.X} input")
