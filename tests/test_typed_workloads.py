@@ -236,7 +236,8 @@ def test_registered_variants():
         env.close()
 
 
-def test_repeat_counts_like_copies_with_the_same_action():
+@pytest.mark.parametrize("objective", ["latency", "energy", "edp"])
+def test_repeat_counts_like_copies_with_the_same_action(objective):
     """A row with repeat r gives the figures of r copies of the row, all given that action."""
     w = workloads.load("typed/vit_b16")
     copies = np.repeat(np.arange(w.num_layers), w.repeat)
@@ -244,16 +245,17 @@ def test_repeat_counts_like_copies_with_the_same_action():
                                   w.groups[copies])
     totals = []
     for table in (w, expanded):
-        env = HWResourceEnv(workload=table, dataflow="gemm", mul=1.0)
+        env = HWResourceEnv(workload=table, dataflow="gemm", mul=1.0, objective=objective,
+                            reward_mode="plain")
         env.reset(seed=0)
         done = False
         while not done:
-            *_, done, _, info = env.step([6, 2])
-        totals.append(info)
+            _, reward, done, _, info = env.step([6, 2])
+        totals.append({**info, "reward": reward})
         assert env.setup.num_layers == table.num_layers
     assert totals[0]["total_cycles"] == totals[1]["total_cycles"]
     assert sum(r["macs"] for r in totals[0]["per_layer"]) == w.macs()
-    for key in ("total_energy", "total_area", "total_power", "budget"):
+    for key in ("total_energy", "total_area", "total_power", "budget", "objective", "reward"):
         assert totals[0][key] == pytest.approx(totals[1][key], rel=1e-12), key
 
 

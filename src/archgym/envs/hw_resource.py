@@ -36,8 +36,7 @@ _INT_COLUMNS = {"cycles": cm.INT_FIELDS.index("runtime"), "l1_size": cm.INT_FIEL
                 "l2_size": cm.INT_FIELDS.index("l2_size"), "macs": cm.INT_FIELDS.index("macs")}
 _FLOAT_COLUMNS = {k: cm.FLOAT_FIELDS.index(k) for k in ("energy", "area", "power")}
 #: The figures a row with repeat r counts r times (r identical layers, same action).
-_REPEATED_INTS = [_INT_COLUMNS[k] for k in ("cycles", "macs")]
-_REPEATED_FLOATS = list(_FLOAT_COLUMNS.values())
+_REPEATED = ("cycles", "macs", "energy", "area", "power")
 
 
 # --------------------------------------------------------------------- set-up
@@ -72,20 +71,20 @@ class _Setup:
         rows.df_index[:] = np.where(self.depthwise[layer], rows.df_index, df_choice)
         rows.hardware[:, self._num_pes] = rows.constants[:, self._cluster] = pes
         rows.constants[:, self._tile] = TILE_LEVELS[tile_level]
-        return self._repeated(self._evaluator.run(rows), self.workload.repeat[layer])
+        return self._evaluator.run(rows)
 
-    @staticmethod
-    def _repeated(res: cm.BatchResult, repeat: np.ndarray) -> cm.BatchResult:
-        """Rows standing for ``repeat`` identical layers: their figures times repeat."""
-        res.ints[:, _REPEATED_INTS] *= repeat[:, None]
-        res.floats[:, _REPEATED_FLOATS] *= repeat[:, None]
-        return res
-
-    def figures(self, res: cm.BatchResult) -> dict[str, np.ndarray]:
-        """The physical figures and the objective of evaluated rows, as column arrays."""
+    def figures(self, res: cm.BatchResult, layer) -> dict[str, np.ndarray]:
+        """The physical figures and the objective of evaluated rows (of layers ``layer``)."""
         out = {name: res.ints[:, i] for name, i in _INT_COLUMNS.items()}
         out.update({name: res.floats[:, i] for name, i in _FLOAT_COLUMNS.items()})
-        out["objective"] = objective_value(self.objective, out["cycles"], out["energy"])
+        return self._counted(out, self.workload.repeat[layer])
+
+    def _counted(self, out: dict, repeat):
+        """Add the objective; for a row standing for ``repeat`` identical layers given the
+        same action, count its objective, cycles, MACs, energy, area and power that often."""
+        out["objective"] = objective_value(self.objective, out["cycles"], out["energy"]) * repeat
+        for name in _REPEATED:
+            out[name] = out[name] * repeat
         return out
 
     def evaluate_one(self, layer: int, pe_level: int, tile_level: int, df_choice: int) -> dict:
@@ -99,12 +98,11 @@ class _Setup:
             row.df_index[0] = df_choice
         row.hardware[0, self._num_pes] = row.constants[0, self._cluster] = PE_LEVELS[pe_level]
         row.constants[0, self._tile] = TILE_LEVELS[tile_level]
-        res = self._repeated(self._evaluator.run(row), self.workload.repeat[[layer]])
+        res = self._evaluator.run(row)
         iv, fv = res.ints[0].tolist(), res.floats[0].tolist()
         out = {name: iv[i] for name, i in _INT_COLUMNS.items()}
         out.update({name: fv[i] for name, i in _FLOAT_COLUMNS.items()})
-        out["objective"] = objective_value(self.objective, out["cycles"], out["energy"])
-        return out
+        return self._counted(out, int(self.workload.repeat[layer]))
 
     def __post_init__(self):
         self._evaluator = cm.BatchEvaluator(self.dataflows, self.preset, self.compat)
@@ -186,8 +184,8 @@ def make_setup(workload="mobilenet_v2", dataflow="dla", objective="latency", con
     L, n_df = setup.num_layers, len(names)
     layer = np.repeat(np.arange(L), n_df)
     choice = np.tile(np.arange(n_df), L)
-    lo = setup.figures(setup.evaluate(layer, 0 * layer, 0 * layer, choice))[constraint]
-    hi = setup.figures(setup.evaluate(layer, 0 * layer + 11, 0 * layer + 11, choice))[constraint]
+    lo = setup.figures(setup.evaluate(layer, 0 * layer, 0 * layer, choice), layer)[constraint]
+    hi = setup.figures(setup.evaluate(layer, 0 * layer + 11, 0 * layer + 11, choice), layer)[constraint]
     setup.min_total = float(lo.reshape(L, n_df).min(axis=1).sum())
     setup.max_total = float(hi.reshape(L, n_df).max(axis=1).sum())
     setup.budget = setup.min_total + float(mul) * (setup.max_total - setup.min_total)
@@ -195,7 +193,7 @@ def make_setup(workload="mobilenet_v2", dataflow="dla", objective="latency", con
         # Worst objective of every layer over all actions: feasible plain rewards lie in [-1, 0).
         grid = np.array(np.meshgrid(np.arange(L), np.arange(12), np.arange(12), np.arange(n_df),
                                     indexing="ij")).reshape(4, -1)
-        worst = setup.figures(setup.evaluate(*grid))["objective"].reshape(L, -1).max(axis=1)
+        worst = setup.figures(setup.evaluate(*grid), grid[0])["objective"].reshape(L, -1).max(axis=1)
         setup.reference = float(worst.sum())
     return setup
 
@@ -436,7 +434,7 @@ class HWResourceVectorEnv(VectorEnv):
         rows = np.arange(n)
         layer = self._order[rows, np.minimum(self._t, s.num_layers - 1)]
         choice = acts[:, 2] if acts.shape[1] == 3 else np.zeros(n, dtype=np.int64)
-        figures = s.figures(s.evaluate(layer, acts[:, 0], acts[:, 1], choice))
+        figures = s.figures(s.evaluate(layer, acts[:, 0], acts[:, 1], choice), layer)
         objective, cost = figures.pop("objective"), figures[s.constraint]
         self._used = np.where(live, self._used + cost, self._used)
         self._total = np.where(live, self._total + objective, self._total)
