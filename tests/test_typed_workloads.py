@@ -170,6 +170,7 @@ def test_trconv_overlapping_kernel_is_refused():
     (TypedLayer("a", "CONV", K=1, C=1, Y=2, X=2, R=1, S=1, repeat=0), "repeat must be an integer in [1, 65536]"),
     (TypedLayer("a", "GEMM", G=1, M=2**63, N=4, K=4), "needs M >= 1 (and below 2**63), got 9223372036854775808"),
     (TypedLayer("a", "GEMM", G=4096, M=4, N=4, K=4, repeat=20), "repeat x G = 81920 is more than 65536"),
+    (TypedLayer("a", "GEMM", G=True, M=4, N=4, K=4), "GEMM needs G >= 1 (and below 2**63), got True"),
 ])
 def test_invalid_rows_get_one_clear_error(row, words):
     with pytest.raises(ValueError, match=re.escape(words)):

@@ -113,6 +113,10 @@ class TypedLayer(NamedTuple):
         return self.repeat * per_output * out_y * out_x * self.R * self.S
 
 
+def _is_int(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
 def check(row: TypedLayer, origin: str = "typed table") -> TypedLayer:
     """Return ``row`` if it is a valid typed layer, else raise one ValueError saying why."""
     where = f"{origin}: layer {row.layer!r}"
@@ -121,14 +125,14 @@ def check(row: TypedLayer, origin: str = "typed table") -> TypedLayer:
     used = TYPE_DIMS[row.type]
     for d in _DIM_COLUMNS:
         value = getattr(row, d)
-        if d in used and not (isinstance(value, int) and 1 <= value < 2**63):
+        if d in used and not (_is_int(value) and 1 <= value < 2**63):
             raise ValueError(f"{where}: {row.type} needs {d} >= 1 (and below 2**63), got {value!r}")
         if d not in used and value is not None:
             raise ValueError(f"{where}: {row.type} has no dimension {d} (uses {', '.join(used)}); "
                              "leave it empty")
     for name, low, high in (("stride", 1, 2**63 - 1), ("pad", 0, 2**63 - 1), ("repeat", 1, MAX_REPEAT)):
         value = getattr(row, name)
-        if not (isinstance(value, int) and low <= value <= high):
+        if not (_is_int(value) and low <= value <= high):
             raise ValueError(f"{where}: {name} must be an integer in [{low}, {high}], got {value!r}")
     if row.repeat * (row.G or 1) > MAX_REPEAT:
         raise ValueError(f"{where}: repeat x G = {row.repeat * row.G} is more than {MAX_REPEAT} "
@@ -263,7 +267,7 @@ def _transformer_layer(tokens: int, hidden: int, heads: int, mlp: int, repeat: i
 
 
 def _check_tokens(seq_len) -> int:
-    if isinstance(seq_len, bool) or not isinstance(seq_len, int) or seq_len < 1:
+    if not _is_int(seq_len) or seq_len < 1:
         raise ValueError(f"seq_len must be an integer >= 1, got {seq_len!r}")
     return seq_len
 
