@@ -112,13 +112,16 @@ def score_figure(score: str) -> tuple[float, str, str]:
     return (-1.0 if sense == "min" else 1.0), key, sense
 
 
-def score_text(score: str, best_score: float) -> str:
+def score_text(score: str, value: float) -> str:
     """A score shown as the figure it ranks by, in that figure's units, with its sense:
     ``score_text("min:total_cycles", -23.86e6)`` is "total cycles 23.86 M (lower is better)"."""
-    if best_score == -math.inf:
-        return "none feasible"
     sign, key, sense = score_figure(score)
-    return f"{key.replace('_', ' ')} {format_figure(sign * best_score)} ({SENSE_TEXT[sense]})"
+    return f"{key.replace('_', ' ')} {format_figure(sign * value)} ({SENSE_TEXT[sense]})"
+
+
+def best_text(score: str, best_score: float) -> str:
+    """"best " + :func:`score_text`, or "no feasible design" when none was."""
+    return "no feasible design" if best_score == -math.inf else f"best {score_text(score, best_score)}"
 
 
 def objective_text(info: dict) -> str | None:
