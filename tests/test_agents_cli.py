@@ -23,9 +23,17 @@ import agents.cli
 import agents.demo
 import archgym
 import archgym.cli
-from agents.base import RunResult, atomic_write, best_text, design_text, objective_text, score_text
+from agents.base import (
+    RunResult,
+    atomic_write,
+    best_text,
+    design_text,
+    format_figure,
+    objective_text,
+    score_text,
+)
 from agents.cli import parse_assignments
-from archgym.cli import COMMANDS, LISTS, env_description, env_ids, format_figure, main, plugins
+from archgym.cli import COMMANDS, LISTS, env_description, env_ids, main, plugins
 from conftest import REPO_ROOT
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"

@@ -87,8 +87,7 @@ def test_a_sweep_survives_losing_a_node(tmp_path, monkeypatch):
         """Once a run has finished and both nodes' CPUs are busy (so the second node is running
         a cell), kill the second node's every process."""
         try:
-            wait_for(lambda: ray.is_initialized() and any(line.startswith("[1/") for line in lines),
-                     "the first finished run")
+            wait_for(lambda: any(line.startswith("[1/") for line in lines), "the first finished run")
             wait_for(lambda: ray.available_resources().get("CPU", 0) == 0, "both nodes busy", 30)
             kill_node(nodes[1])
             killed.set()
@@ -96,14 +95,15 @@ def test_a_sweep_survives_losing_a_node(tmp_path, monkeypatch):
             problems.append(f"{type(exc).__name__}: {exc}")
 
     try:
-        ray.init(address=_wait_for_head(address), logging_level="WARNING", log_to_driver=False)
-        nodes.append(start_node(temp_dir, "--address", address))
+        nodes.append(start_node(temp_dir, "--address", _wait_for_head(address)))
+        # The test joins the cluster as `archgym sweep --address` does (agents.sweep.start_ray),
+        # and run_sweep reuses that connection: the sweep must start on two nodes.
+        ray.init(address=address, logging_level="WARNING", log_to_driver=False)
         wait_for(lambda: ray.cluster_resources().get("CPU", 0) == 2, "the second node")
-        ray.shutdown()  # run_sweep joins the cluster itself, as `archgym sweep --address` does
         killer = threading.Thread(target=kill_second_node_mid_way, daemon=True)
         killer.start()
         out = tmp_path / "sweep"
-        results = run_sweep(SPEC, out, address=address, progress=False, log=lines.append)
+        results = run_sweep(SPEC, out, progress=False, log=lines.append)
         killer.join(timeout=60)
     finally:
         if ray.is_initialized():

@@ -36,8 +36,6 @@ from typing import IO, Any
 import gymnasium as gym
 import numpy as np
 
-from archgym.cli import format_figure
-
 
 class BudgetExhausted(RuntimeError):
     """Raised by :meth:`Session.rollout` when no sample is left."""
@@ -96,6 +94,23 @@ def parse_score(spec: str) -> Callable[[float, dict], float]:
         return sign * float(info[key])
 
     return score
+
+
+#: SI prefixes of :func:`format_figure`, by power of 1000.
+_PREFIXES = {1: "k", 2: "M", 3: "G", 4: "T", 5: "P", 6: "E"}
+
+
+def format_figure(value: float) -> str:
+    """A figure as a person reads it: 4 significant digits and an SI prefix from 1,000 up,
+    e.g. 23,860,000 -> "23.86 M", 0.96379 -> "0.9638", 2.2e-06 -> "2.2e-06"."""
+    value = float(value)
+    if not math.isfinite(value) or abs(value) < 1000:
+        return f"{value:.4g}"
+    power = min(int(math.log10(abs(value)) // 3), max(_PREFIXES))
+    scaled = float(f"{value / 1000 ** power:.4g}")
+    if abs(scaled) >= 1000 and power < max(_PREFIXES):  # 999,999 rounds up to 1000 k: 1 M
+        scaled, power = scaled / 1000, power + 1
+    return f"{scaled:.4g} {_PREFIXES[power]}"
 
 
 #: What ``min`` and ``max`` mean for a figure, as the CLI and the plots say it.

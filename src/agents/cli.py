@@ -28,9 +28,17 @@ import tempfile
 import time
 from pathlib import Path
 
-from archgym.cli import HelpFormatter
-
 log = logging.getLogger(__name__)
+
+
+class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """argparse's help with "(default: X)" after each option that has a default
+    (options without one, or flags that are off unless given, show none)."""
+
+    def _get_help_string(self, action):
+        if action.default is None or action.default is False:
+            return action.help
+        return super()._get_help_string(action)
 
 #: What ``archgym train`` writes into --out (tensorboard/: learning agents only).
 TRAIN_OUTPUTS = ("result.json", "history.csv", "convergence.png", "tensorboard")

@@ -17,8 +17,8 @@ import gymnasium as gym
 import numpy as np
 
 import agents
-from archgym.cli import HelpFormatter, format_figure
-from archgym.envs.hw_resource import PE_LEVELS, TILE_LEVELS
+from agents.base import format_figure
+from agents.cli import HelpFormatter
 
 ENV_ID = "HWResource-v0"
 DATAFLOWS = ("dla", "shi", "eye")
@@ -50,19 +50,26 @@ then over 99.999 % of the total (docs/design/costmodel.md, section 7).  Compare
 areas with each other and with the budget only."""
 
 
-def uniform_design() -> np.ndarray:
-    """The action (PE level, tile level) of 64 PEs and a tile of 4."""
-    return np.array([np.flatnonzero(PE_LEVELS == 64)[0], np.flatnonzero(TILE_LEVELS == 4)[0]])
+def uniform_action(env: gym.Env, pes: int = 64, tile: int = 4) -> np.ndarray:
+    """The action giving a layer ``pes`` PEs and a tile of ``tile``, found by its effect: the
+    step's info reports the layer's "pes" and "tile" (the env's public interface)."""
+    for action in np.ndindex(*env.action_space.nvec):
+        env.reset(seed=0)
+        info = env.step(np.array(action))[4]
+        if (info["pes"], info["tile"]) == (pes, tile):
+            return np.array(action)
+    raise ValueError(f"{env.spec.id} has no action giving {pes} PEs and a tile of {tile}")
 
 
 def uniform_info(dataflow: str) -> dict:
     """The final info of the uniform design on every layer."""
     env = gym.make(ENV_ID, dataflow=dataflow)
     try:
+        action = uniform_action(env)
         env.reset(seed=0)
         done, info = False, {}
         while not done:
-            _, _, terminated, truncated, info = env.step(uniform_design())
+            _, _, terminated, truncated, info = env.step(action)
             done = terminated or truncated
         return info
     finally:

@@ -22,7 +22,6 @@ import importlib
 import importlib.metadata
 import inspect
 import logging
-import math
 import sys
 import tomllib
 from pathlib import Path
@@ -30,33 +29,6 @@ from pathlib import Path
 import gymnasium as gym
 
 import archgym  # registers the environments
-
-
-class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
-    """argparse's help with "(default: X)" after each option that has a default
-    (options without one, or flags that are off unless given, show none)."""
-
-    def _get_help_string(self, action):
-        if action.default is None or action.default is False:
-            return action.help
-        return super()._get_help_string(action)
-
-
-#: SI prefixes of :func:`format_figure`, by power of 1000.
-_PREFIXES = {1: "k", 2: "M", 3: "G", 4: "T", 5: "P", 6: "E"}
-
-
-def format_figure(value: float) -> str:
-    """A figure as a person reads it: 4 significant digits and an SI prefix from 1,000 up,
-    e.g. 23,860,000 -> "23.86 M", 0.96379 -> "0.9638", 2.2e-06 -> "2.2e-06"."""
-    value = float(value)
-    if not math.isfinite(value) or abs(value) < 1000:
-        return f"{value:.4g}"
-    power = min(int(math.log10(abs(value)) // 3), max(_PREFIXES))
-    scaled = float(f"{value / 1000 ** power:.4g}")
-    if abs(scaled) >= 1000 and power < max(_PREFIXES):  # 999,999 rounds up to 1000 k: 1 M
-        scaled, power = scaled / 1000, power + 1
-    return f"{scaled:.4g} {_PREFIXES[power]}"
 
 
 def env_ids() -> list[str]:
@@ -122,11 +94,10 @@ _PLUGIN_HINT = (f"other packages add commands and lists through the {COMMANDS!r}
 
 def _parser(commands: dict, lists: dict) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="archgym", description=__doc__.splitlines()[0],
-                                     epilog=f"Plugins: {_PLUGIN_HINT}.", formatter_class=HelpFormatter)
+                                     epilog=f"Plugins: {_PLUGIN_HINT}.")
     parser.add_argument("--version", action="version", version=f"archgym {archgym.__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
-    p_list = sub.add_parser("list", help="list the registered environment ids, each with a line about it",
-                            formatter_class=HelpFormatter)
+    p_list = sub.add_parser("list", help="list the registered environment ids, each with a line about it")
     p_list.set_defaults(lists=[])
     for name, ep in lists.items():
         p_list.add_argument(f"--{name}", action="append_const", const=name, dest="lists",
