@@ -388,8 +388,7 @@ def _differences(cell: Cell, result: RunResult) -> list[str]:
     """How a saved run's settings differ from its cell's (empty: the cell's run)."""
     config = dataclasses.asdict(agent_config(cell.agent_name, cell.config))
     wanted = {"env_id": cell.env_id, "env_kwargs": cell.env_kwargs, "agent": cell.agent_name,
-              "config": config, "seed": cell.seed, "budget": cell.budget, "score": cell.score,
-              "interrupted": False}
+              "config": config, "seed": cell.seed, "budget": cell.budget, "score": cell.score}
     return [f"{key} {getattr(result, key)!r}, the spec's {value!r}" for key, value in wanted.items()
             if _as_json(getattr(result, key)) != _as_json(value)]
 
