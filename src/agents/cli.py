@@ -3,9 +3,9 @@
 They reach ``archgym``'s CLI as plugins: pyproject.toml registers
 :func:`train_command`, :func:`replay_command` and :func:`sweep_command` under the
 ``archgym.commands`` entry-point group and :func:`list_agents` under
-``archgym.lists``; ``archgym.cli`` finds them there and imports this module only
-to run one (so ``archgym list``/``demo`` stay light, and ``archgym`` never
-imports ``agents``).  Each returns the process exit code: 0 on success, 1 when a
+``archgym.lists`` (``archgym demo`` is :mod:`agents.demo`); ``archgym.cli`` finds
+them there and imports this module only to run one (so ``archgym list`` stays
+light, and ``archgym`` never imports ``agents``).  Each returns the process exit code: 0 on success, 1 when a
 replay does not match or a sweep run failed, 2 for bad input (the message says
 what is allowed) or a missing optional dependency (the message says which extra
 to install); an interrupted train or sweep (Ctrl-C, SIGTERM) keeps what it has and
