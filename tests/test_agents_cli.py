@@ -12,6 +12,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 import tomllib
 from pathlib import Path
 
@@ -242,6 +243,24 @@ def test_a_failed_write_keeps_the_earlier_results_whole(tmp_path, monkeypatch, c
     new = tmp_path / "new"
     assert train(new, seed=2) == 2
     assert not new.exists()  # the folder this run made is gone with its staging
+
+
+def test_a_signal_before_the_first_sample_leaves_nothing(tmp_path):
+    out = tmp_path / "out"
+    proc = subprocess.Popen(  # NAS-Live-v0 trains a network per sample: the first takes a while
+        [sys.executable, "-m", "archgym", "train", "NAS-Live-v0", "--agent", "random", "--budget", "5",
+         "--out", str(out), "--no-progress"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        while not (out.is_dir() and any(out.iterdir())):  # the staging folder: training begins
+            assert proc.poll() is None, proc.communicate()
+            time.sleep(0.005)
+        proc.send_signal(signal.SIGINT)
+        stdout, stderr = proc.communicate(timeout=120)
+    finally:
+        proc.kill()
+    assert proc.returncode == 130, stderr
+    assert "Traceback" not in stderr and "nothing saved" in stderr and stdout == ""
+    assert not out.exists()  # the folder this run made is gone
 
 
 def test_atomic_write_leaves_the_old_file_when_writing_fails(tmp_path):

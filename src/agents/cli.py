@@ -326,9 +326,13 @@ def sweep(spec_path: str | Path, out: str | Path | None = None, address: str | N
 
 # --------------------------------------------------------- command line
 def _with_install_hint(command: str, run) -> int:
-    """``run()``; a missing optional dependency becomes the command that installs it (exit code 2)."""
+    """``run()``; a missing optional dependency becomes the command that installs it (exit code 2),
+    and Ctrl-C before a run has begun (while an env is being made) a line, not a traceback."""
     try:
         return run()
+    except KeyboardInterrupt:
+        log.warning("archgym %s: interrupted before anything was saved", command)
+        return _signal_exit([])
     except ModuleNotFoundError as exc:
         extra = _EXTRAS.get((exc.name or "").partition(".")[0])
         if extra is None:
