@@ -295,7 +295,7 @@ def test_a_signal_saves_the_run_so_far_marked_interrupted(tmp_path, sig):
         proc.kill()
     assert proc.returncode == 128 + sig, stderr
     assert "Traceback" not in stderr
-    assert f"interrupted after" in stderr and str(out) in stderr
+    assert "interrupted after" in stderr and str(out) in stderr
     result = RunResult.load_json(out / "result.json")
     assert result.interrupted and 0 < result.samples < result.budget
     assert result.samples == len(result.history)
