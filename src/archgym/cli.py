@@ -117,10 +117,13 @@ def _load(kind: str, ep: importlib.metadata.EntryPoint):
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
-    # Diagnostics to stderr at INFO; a no-op when the caller (or pytest) set up logging.
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-                        datefmt="%H:%M:%S")
     commands, lists = plugins(COMMANDS), plugins(LISTS)
+    # Diagnostics to stderr: archgym's and the plugins' at INFO, other libraries' from WARNING
+    # (basicConfig does nothing when the caller, or pytest, has set up logging already).
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+                        datefmt="%H:%M:%S")
+    for name in {"archgym", *(_provider(ep).partition(".")[0] for ep in commands.values())}:
+        logging.getLogger(name).setLevel(logging.INFO)
     if argv and argv[0] in commands:
         return _load(argv[0], commands[argv[0]])(argv[1:])
     parser = _parser(commands, lists)
