@@ -1,12 +1,18 @@
-"""`archgym train`, `archgym replay` and `archgym list`: outputs, parsing, errors, lazy imports, plugins."""
+"""`archgym train`, `archgym replay`, `archgym list` and `archgym demo`: outputs, parsing, errors,
+results that are never lost, lazy imports, plugins."""
 
 from __future__ import annotations
 
 import csv
+import errno
 import importlib.metadata
 import json
+import logging
+import os
+import signal
 import subprocess
 import sys
+import time
 import tomllib
 from pathlib import Path
 
@@ -15,10 +21,20 @@ import pytest
 
 import agents
 import agents.cli
+import agents.demo
+import archgym
 import archgym.cli
-from agents.base import RunResult
+from agents.base import (
+    RunResult,
+    atomic_write,
+    best_text,
+    design_text,
+    format_figure,
+    objective_text,
+    score_text,
+)
 from agents.cli import parse_assignments
-from archgym.cli import COMMANDS, LISTS, env_ids, main, plugins
+from archgym.cli import COMMANDS, LISTS, env_description, env_ids, main, plugins
 from conftest import REPO_ROOT
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -75,9 +91,219 @@ def test_train_prints_a_summary(tmp_path, capsys):
     out = capsys.readouterr().out
     result = RunResult.load_json(tmp_path / "out" / "result.json")
     assert result.score == "max:metric"
-    assert f"best score (max:metric): {result.best_score:.6g}" in out
+    # the figure the score ranks by, in its own units and with its sense, not the signed score
+    assert f"best metric {format_figure(result.best_score)} (higher is better)" in out
+    assert f"best design: {result.best_actions[0]}" in out  # the design, not the last step's figures
     assert f"metric={result.best_info['metric']:.6g}" in out
     assert "5 samples" in out and "result.json" in out
+
+
+def test_a_minimised_figure_prints_as_itself_not_negated(tmp_path, capsys):
+    assert train(tmp_path / "out", "--score", "min:latency") == 0
+    result = RunResult.load_json(tmp_path / "out" / "result.json")
+    latency = result.best_info["latency"]
+    assert result.best_score == -latency
+    assert f"best latency {format_figure(latency)} (lower is better)" in capsys.readouterr().out
+
+
+def test_figures_read_as_numbers_with_si_prefixes():
+    assert format_figure(23_857_644) == "23.86 M"
+    assert format_figure(4.19e14) == "419 T"
+    assert format_figure(-49_240_700) == "-49.24 M"
+    assert format_figure(999_999) == "1 M"
+    assert format_figure(1234) == "1.234 k"
+    assert format_figure(0.963788) == "0.9638"
+    assert format_figure(2.2e-6) == "2.2e-06"
+    assert format_figure(440) == "440"
+    assert score_text("min:total_cycles", -23_857_644) == "total cycles 23.86 M (lower is better)"
+    assert score_text("max:accuracy", 0.5) == "accuracy 0.5 (higher is better)"
+    assert score_text("return", -3.0) == "return -3 (higher is better)"
+    assert best_text("min:total_cycles", -23_857_644) == "best total cycles 23.86 M (lower is better)"
+    assert best_text("min:total_cycles", -float("inf")) == "no feasible design"
+
+
+def test_the_envs_objective_is_read_when_the_info_has_it(tmp_path, monkeypatch, capsys):
+    assert objective_text({"objective": 23_857_644.0, "objective_sense": "min"}) == \
+        "objective 23.86 M (lower is better)"
+    assert objective_text({"objective": 0.97, "objective_sense": "max"}) == "objective 0.97 (higher is better)"
+    assert objective_text({"objective": "latency"}) is None  # no sense: not the standard entry
+    assert objective_text({}) is None
+
+    from archgym.envs.nas import NASEnv
+
+    step = NASEnv.step
+
+    def with_objective(self, action):
+        obs, reward, terminated, truncated, info = step(self, action)
+        return obs, reward, terminated, truncated, {**info, "objective": info["latency"],
+                                                    "objective_sense": "min"}
+
+    monkeypatch.setattr(NASEnv, "step", with_objective)
+    assert train(tmp_path / "out") == 0
+    result = RunResult.load_json(tmp_path / "out" / "result.json")
+    out = capsys.readouterr().out
+    assert (f"best return {format_figure(result.best_return)} (higher is better), its objective "
+            f"{format_figure(result.best_info['latency'])} (lower is better)") in out
+
+
+def test_design_text_decodes_where_the_env_can_and_folds_repeats():
+    import gymnasium as gym
+
+    env = gym.make("HWResource-v0")
+    assert design_text(env, [[9, 3]] * 52) == "52 steps: [9, 3] x52"
+    assert design_text(env, [[9, 3], [9, 3], [1, 2]]) == "3 steps: [9, 3] x2; [1, 2]"
+    quant = gym.make("Quant-OneShot-v0")  # has decode(action) -> (weight bits, activation bits)
+    action = [0] * int(quant.action_space.shape[0])
+    assert design_text(quant, [action]) == str(quant.unwrapped.decode(action))
+    assert len(design_text(env, [[i % 12, 0] for i in range(52)], max_chars=60)) == 60
+
+
+def test_progress_is_logged_periodically_when_stderr_is_not_a_terminal(tmp_path, caplog):
+    caplog.set_level(logging.INFO, logger="agents.cli")
+    assert run("train", "NAS-v0", "--agent", "random", "--budget", 5, "--out", tmp_path / "o",
+               "--score", "max:metric", "--log-every", 1e-9) == 0  # stderr is pytest's: no terminal
+    result = RunResult.load_json(tmp_path / "o" / "result.json")
+    lines = [r.getMessage() for r in caplog.records if r.name == "agents.cli"]
+    assert [line.split(": ")[1].split(",")[0] for line in lines] == [f"{k}/5 samples" for k in range(1, 6)]
+    assert all(line.startswith("random on NAS-v0: ") for line in lines)
+    assert lines[-1].endswith(f"best metric {format_figure(result.best_score)} (higher is better)")
+    caplog.clear()
+    assert run("train", "NAS-v0", "--agent", "random", "--budget", 5, "--out", tmp_path / "p",
+               "--no-progress") == 0
+    assert not [r for r in caplog.records if r.name == "agents.cli"]
+
+
+# ------------------------------------------------ results are never lost
+def snapshot(folder: Path) -> dict:
+    return {p.relative_to(folder).as_posix(): p.read_bytes() if p.is_file() else None
+            for p in sorted(folder.rglob("*"))}
+
+
+def test_train_refuses_a_folder_holding_results_unless_forced(nas_run, tmp_path, capsys):
+    out = tmp_path / "again"
+    assert train(out, seed=1) == 0
+    before = snapshot(out)
+    assert train(out, seed=2) == 2
+    err = capsys.readouterr().err
+    assert f"{out} already holds results (result.json, history.csv, convergence.png)" in err
+    assert "--force" in err
+    assert snapshot(out) == before  # nothing touched
+
+    assert train(out, "--force", seed=2) == 0
+    assert RunResult.load_json(out / "result.json").seed == 2
+    assert sorted(snapshot(out)) == ["convergence.png", "history.csv", "result.json"]
+
+
+def test_force_removes_what_the_previous_run_wrote_and_this_one_does_not(tmp_path):
+    out = tmp_path / "out"
+    (out / "tensorboard").mkdir(parents=True)  # as a learning agent's run leaves it
+    (out / "tensorboard" / "events.out.tfevents.1").write_bytes(b"old")
+    (out / "notes.txt").write_text("mine")  # not a result: kept
+    assert train(out, "--force") == 0
+    assert sorted(snapshot(out)) == ["convergence.png", "history.csv", "notes.txt", "result.json"]
+
+
+def test_a_folder_without_results_is_used_as_is(tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "notes.txt").write_text("mine")
+    assert train(out) == 0
+    assert (out / "notes.txt").read_text() == "mine" and (out / "result.json").is_file()
+
+
+def test_train_checks_the_folder_is_writable_before_training(tmp_path, monkeypatch, capsys):
+    def must_not_train(*_args, **_kwargs):
+        raise AssertionError("trained although the results could not be written")
+
+    monkeypatch.setattr(agents, "train", must_not_train)
+    blocker = tmp_path / "file"
+    blocker.write_text("a file, not a folder")
+    assert train(blocker / "out") == 2  # cannot be created (as a read-only folder cannot be written)
+    assert "cannot write to --out" in capsys.readouterr().err
+    assert train(blocker) == 2
+    assert "exists and is not a folder" in capsys.readouterr().err
+    assert blocker.read_text() == "a file, not a folder"
+
+
+def test_a_failed_write_keeps_the_earlier_results_whole(tmp_path, monkeypatch, capsys):
+    out = tmp_path / "out"
+    assert train(out, seed=1) == 0
+    before = snapshot(out)
+
+    import agents.plots
+
+    def disk_full(*_args, **_kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(agents.plots, "plot_run", disk_full)  # after result.json and history.csv
+    assert train(out, "--force", seed=2) == 2
+    assert "cannot write the results" in capsys.readouterr().err
+    assert snapshot(out) == before  # neither a mix of old and new files, nor a temporary one
+
+    new = tmp_path / "new"
+    assert train(new, seed=2) == 2
+    assert not new.exists()  # the folder this run made is gone with its staging
+
+
+def test_a_signal_before_the_first_sample_leaves_nothing(tmp_path):
+    out = tmp_path / "out"
+    proc = subprocess.Popen(  # NAS-Live-v0 trains a network per sample: the first takes a while
+        [sys.executable, "-m", "archgym", "train", "NAS-Live-v0", "--agent", "random", "--budget", "5",
+         "--out", str(out), "--no-progress"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        while not (out.is_dir() and any(out.iterdir())):  # the staging folder: training begins
+            assert proc.poll() is None, proc.communicate()
+            time.sleep(0.005)
+        proc.send_signal(signal.SIGINT)
+        stdout, stderr = proc.communicate(timeout=120)
+    finally:
+        proc.kill()
+    assert proc.returncode == 130, stderr
+    assert "Traceback" not in stderr and "nothing saved" in stderr and stdout == ""
+    assert not out.exists()  # the folder this run made is gone
+
+
+def test_atomic_write_leaves_the_old_file_when_writing_fails(tmp_path):
+    path = tmp_path / "table.csv"
+    path.write_text("old")
+
+    def fails(f):
+        f.write("half of the new")
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    with pytest.raises(OSError):
+        atomic_write(path, fails)
+    assert path.read_text() == "old" and os.listdir(tmp_path) == ["table.csv"]
+    atomic_write(path, lambda f: f.write("new"))
+    assert path.read_text() == "new" and os.listdir(tmp_path) == ["table.csv"]
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_a_signal_saves_the_run_so_far_marked_interrupted(tmp_path, sig):
+    out = tmp_path / "out"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "archgym", "train", "NAS-v0", "--agent", "random", "--budget", "10000000",
+         "--score", "max:metric", "--out", str(out), "--log-every", "0.05"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        for line in proc.stderr:  # the first progress line: samples are done
+            if "samples, best" in line:
+                break
+        proc.send_signal(sig)
+        stdout, stderr = proc.communicate(timeout=120)
+    finally:
+        proc.kill()
+    assert proc.returncode == 128 + sig, stderr
+    assert "Traceback" not in stderr
+    assert "interrupted after" in stderr and str(out) in stderr
+    result = RunResult.load_json(out / "result.json")
+    assert result.interrupted and 0 < result.samples < result.budget
+    assert result.samples == len(result.history)
+    assert f"{result.samples} samples (interrupted: {result.samples} of 10000000)" in stdout
+    with (out / "history.csv").open() as f:
+        assert len(list(csv.DictReader(f))) == result.samples
+    assert sorted(os.listdir(out)) == ["convergence.png", "history.csv", "result.json"]
+    result.validate()
 
 
 def test_train_default_out_dir_is_the_only_thing_written(tmp_path, monkeypatch):
@@ -159,7 +385,8 @@ def test_learning_agent_writes_tensorboard_events(tmp_path):
 # ------------------------------------------------------------------ replay
 def test_replay_accepts_a_saved_result(nas_run, capsys):
     assert run("replay", nas_run / "result.json") == 0
-    assert capsys.readouterr().out.startswith("ok: random on NAS-v0")
+    result = RunResult.load_json(nas_run / "result.json")
+    assert capsys.readouterr().out == f"ok: random on NAS-v0, {best_text('return', result.best_score)}: replays exactly\n"
 
 
 def test_replay_detects_tampering(nas_run, tmp_path, capsys):
@@ -195,9 +422,17 @@ def test_console_entry_point_replays(nas_run):
 
 
 # -------------------------------------------------------------------- list
-def test_list_keeps_the_env_ids_and_lists_agents_on_request(capsys):
+def test_list_gives_each_env_id_a_line_and_lists_agents_on_request(capsys):
     assert run("list") == 0
-    assert capsys.readouterr().out.split() == env_ids()
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split()[0] for line in lines] == env_ids()
+    described = dict(line.split(None, 1) for line in lines)
+    assert described["HWResource-ResNet50-v0"] == (
+        "Assign PEs and a buffer (K-tile) size to each layer of a DNN under a budget [workload=resnet50]")
+    assert described["HWResource-v0"] == \
+        "Assign PEs and a buffer (K-tile) size to each layer of a DNN under a budget"
+    assert described["NoCRouting-MultiPattern-v0"].endswith("[traffic=uniform,transpose,shuffle,bitrev]")
+    assert all(described[i] == env_description(i) for i in env_ids())
     assert run("list", "--agents") == 0
     lines = capsys.readouterr().out.splitlines()
     assert [line.split()[0] for line in lines] == list(agents.AGENTS)
@@ -249,8 +484,8 @@ def test_unrelated_missing_module_is_not_blamed_on_the_extras(monkeypatch):
 # ----------------------------------------------------------------- plugins
 def test_agent_commands_are_the_entry_points_pyproject_declares():
     declared = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["project"]["entry-points"]
-    assert declared[COMMANDS] == {"train": "agents.cli:train_command", "replay": "agents.cli:replay_command",
-                                  "sweep": "agents.cli:sweep_command"}
+    assert declared[COMMANDS] == {"demo": "agents.demo:demo_command", "train": "agents.cli:train_command",
+                                  "replay": "agents.cli:replay_command", "sweep": "agents.cli:sweep_command"}
     assert declared[LISTS] == {"agents": "agents.cli:list_agents"}
     for group in (COMMANDS, LISTS):  # installed (CI) or read from the checkout (PYTHONPATH=src)
         found = {name: ep.value for name, ep in plugins(group).items()}
@@ -266,7 +501,7 @@ def test_an_uninstalled_checkout_reads_the_entry_points_from_pyproject(monkeypat
     monkeypatch.setattr(importlib.metadata, "distribution", not_installed)
     monkeypatch.setattr(importlib.metadata, "entry_points", lambda group: [])
     monkeypatch.setattr(archgym.cli, "_SOURCE_PYPROJECT", REPO_ROOT / "pyproject.toml")
-    assert sorted(plugins(COMMANDS)) == ["replay", "sweep", "train"]
+    assert sorted(plugins(COMMANDS)) == ["demo", "replay", "sweep", "train"]
     assert list(plugins(LISTS)) == ["agents"]
     monkeypatch.setattr(archgym.cli, "_SOURCE_PYPROJECT", REPO_ROOT / "no-such-pyproject.toml")
     assert plugins(COMMANDS) == {}
@@ -276,19 +511,47 @@ def test_without_the_plugins_the_commands_say_how_to_get_them(monkeypatch, capsy
     monkeypatch.setattr(archgym.cli, "plugins", lambda group: {})
     assert run("train", "NAS-v0", "--agent", "random", "--budget", 1) == 2
     err = capsys.readouterr().err
-    assert "unknown command 'train'; allowed: list, demo;" in err
+    assert "unknown command 'train'; allowed: list;" in err
     assert 'pip install "archgym[agents]"' in err and COMMANDS in err
     assert run("list", "--agents") == 2
     err = capsys.readouterr().err
     assert "unrecognized arguments: --agents" in err and LISTS in err
     assert run("list") == 0
-    assert capsys.readouterr().out.split() == env_ids()
+    assert [line.split()[0] for line in capsys.readouterr().out.splitlines()] == env_ids()
 
 
-def test_help_lists_the_plugin_commands(capsys):
+def test_help_lists_the_plugin_commands_and_the_defaults(capsys):
     assert run("--help") == 0
     out = capsys.readouterr().out
     for name in ("train", "replay", "sweep"):
         assert f"from agents.cli: see archgym {name} --help" in out
+    assert "from agents.demo: see archgym demo --help" in out
     assert run("train", "--help") == 0
-    assert capsys.readouterr().out.startswith("usage: archgym train")
+    out = " ".join(capsys.readouterr().out.split())
+    assert out.startswith("usage: archgym train")
+    assert "(default: 0)" in out and "(default: return)" in out and "(default: 10.0)" in out
+    assert "(default: None)" not in out and "(default: False)" not in out
+    assert run("demo", "--help") == 0
+    assert "(default: 300)" in " ".join(capsys.readouterr().out.split())
+
+
+def test_version(capsys):
+    assert run("--version") == 0
+    assert capsys.readouterr().out == f"archgym {archgym.__version__}\n"
+
+
+# -------------------------------------------------------------------- demo
+def test_demo_explains_itself_and_compares_the_uniform_design_with_an_agent(capsys):
+    assert run("demo", "--samples", 12) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("archgym demo: HWResource-v0, MobileNet-V2")
+    assert "um^2" not in out.replace("not um^2", "")  # MAESTRO's area has units of its own
+    assert "Area is MAESTRO's area figure in its own units" in out
+    for dataflow in ("dla", "shi", "eye"):
+        rows = [line for line in out.splitlines() if line.startswith(dataflow)]
+        assert [line[10:34].strip() for line in rows] == \
+            ["uniform 64 PEs, tile 4", "best of 12 random", "ga, 12 samples"]
+        ga = agents.train("HWResource-v0", "ga", 12, 0, env_kwargs={"dataflow": dataflow},
+                          config=agents.demo.GA_CONFIG, score="min:total_cycles")
+        assert format_figure(-ga.best_score) in rows[2]  # the agent's own best, as the demo ran it
+    assert run("demo", "--samples", 0) == 2

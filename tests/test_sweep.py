@@ -5,12 +5,17 @@ from __future__ import annotations
 
 import csv
 import json
+import os
+import signal
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 import agents
+import agents.sweep
 from agents.base import RunResult
 from agents.plots import convergence_band, curves_by, plot_convergence, score_axis
 from agents.sweep import (
@@ -20,6 +25,7 @@ from agents.sweep import (
     expand_grid,
     load_spec,
     run_sweep,
+    saved_runs,
 )
 from archgym.cli import main
 
@@ -208,7 +214,7 @@ def test_sweep_on_ray_gathers_every_run(ray_session, tmp_path):
                                        "env_kwargs": {"platform": "cloud"}}])
     results = run_sweep(the_spec, out, progress=False, log=lines.append)
     assert len(results) == 4
-    assert sum("best_score" in line for line in lines) == 4
+    assert sum("best metric" in line and "(higher is better)" in line for line in lines) == 4
 
     rows = read_csv(out / "results.csv")
     assert len(rows) == 4
@@ -260,6 +266,91 @@ def test_failed_run_is_recorded_and_the_cli_exits_non_zero(ray_session, tmp_path
     with pytest.raises(SweepError) as info:
         run_sweep(path, tmp_path / "api", progress=False, log=None)
     assert len(info.value.results) == 1 and list(info.value.failures) == ["broken__random__s0"]
+
+    # A rerun keeps the finished run and tries the failed one again.
+    good = (out / "runs" / "NAS-v0__random__s0.json").stat().st_mtime_ns
+    assert main(["sweep", str(path), "--out", str(out), "--no-progress"]) == 1
+    assert (out / "runs" / "NAS-v0__random__s0.json").stat().st_mtime_ns == good
+    assert len(read_csv(out / "results.csv")) == 2
+
+
+def test_a_rerun_keeps_the_finished_runs_and_runs_only_the_rest(ray_session, tmp_path, monkeypatch):
+    out = tmp_path / "sweep"
+    first = run_sweep(spec(score="max:metric"), out, progress=False, log=None)
+    saved = {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in (out / "runs").iterdir()}
+    assert sorted(saved) == ["NAS-v0__random__s0.json", "NAS-v0__random__s1.json"]
+
+    lines = []
+    more = run_sweep(spec(score="max:metric", seeds=3), out, progress=False, log=lines.append)
+    assert lines[0] == f"{out}: kept 2 finished run(s); running the other 1"
+    assert [line.split(":")[0] for line in lines if line.startswith("[")] == ["[3/3] NAS-v0 | random | seed 2"]
+    for name, (data, mtime) in saved.items():  # untouched
+        path = out / "runs" / name
+        assert (path.read_bytes(), path.stat().st_mtime_ns) == (data, mtime)
+    assert [(r.seed, r.best_score, r.history) for r in more[:2]] == \
+        [(r.seed, r.best_score, r.history) for r in first]
+    assert [row["seed"] for row in read_csv(out / "results.csv")] == ["0", "1", "2"]
+    assert len(read_csv(out / "histories.csv")) == 3 * 5
+
+    # All finished: nothing runs, Ray is not even needed; a lost run is run again alike.
+    with monkeypatch.context() as m:
+        m.setattr(agents.sweep, "start_ray", lambda *_args: pytest.fail("Ray started for nothing"))
+        again = run_sweep(spec(score="max:metric", seeds=3), out, progress=False, log=None)
+    assert [r.to_dict() for r in again] == [r.to_dict() for r in more]
+    (out / "runs" / "NAS-v0__random__s1.json").unlink()
+    again = run_sweep(spec(score="max:metric", seeds=3), out, progress=False, log=None)
+    assert again[1].history == more[1].history
+
+
+def test_a_saved_run_of_other_settings_is_an_error_not_overwritten(tmp_path):
+    cells = expand_grid(spec(score="max:metric"))
+    runs = tmp_path / "runs"
+    runs.mkdir()
+    result = agents.train("NAS-v0", "random", 4, 0, score="max:metric")  # budget 4, the spec says 5
+    result.save_json(runs / "NAS-v0__random__s0.json")
+    with pytest.raises(SpecError, match=r"holds run NAS-v0__random__s0 made with other settings "
+                                        r"\(budget 4, the spec's 5\)"):
+        saved_runs(tmp_path, cells)
+    with pytest.raises(SpecError, match="holds run NAS-v0__random__s0 made with other settings"):
+        run_sweep(spec(score="max:metric"), tmp_path, progress=False, log=None)
+    assert sorted(p.name for p in tmp_path.rglob("*")) == ["NAS-v0__random__s0.json", "runs"]
+    (runs / "NAS-v0__random__s0.json").write_text("{not json")
+    with pytest.raises(SpecError, match="cannot read the saved run"):
+        saved_runs(tmp_path, cells)
+    (runs / "NAS-v0__random__s0.json").unlink()
+    assert saved_runs(tmp_path, cells) == {}
+
+
+def test_sigterm_writes_results_csv_and_a_rerun_finishes_the_sweep(ray_session, tmp_path):
+    path = tmp_path / "s.yaml"
+    path.write_text("budget: 40\nseeds: 4\nscore: min:total_cycles\nenvs: [HWResource-v0]\n"
+                    "agents: [random]\n")
+    out = tmp_path / "out"
+    proc = subprocess.Popen([sys.executable, "-m", "archgym", "sweep", str(path), "--out", str(out),
+                             "--num-cpus", "1", "--no-progress"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env=dict(os.environ, RAY_AUTH_MODE="disabled"))
+    try:
+        for line in proc.stderr:  # the first finished run
+            if "[1/4]" in line:
+                break
+        proc.send_signal(signal.SIGTERM)
+        _, stderr = proc.communicate(timeout=120)
+    finally:
+        proc.kill()
+    assert proc.returncode == 128 + signal.SIGTERM, stderr
+    assert "Traceback" not in stderr and "interrupted: the finished runs are saved" in stderr
+    rows = read_csv(out / "results.csv")
+    assert 1 <= len(rows) < 4 and all(r["error"] == "" for r in rows)
+    finished = sorted(p.name for p in (out / "runs").glob("*.json"))
+    assert sorted(f"{r['run_id']}.json" for r in rows) == finished
+
+    results = run_sweep(path, out, progress=False, log=None)  # resumes
+    assert [r.seed for r in results] == [0, 1, 2, 3]
+    assert len(read_csv(out / "results.csv")) == 4
+    for result in results:
+        alone = agents.train("HWResource-v0", "random", 40, result.seed, score="min:total_cycles")
+        assert (result.best_score, result.history) == (alone.best_score, alone.history)
 
 
 def test_sweep_refuses_ray_settings_when_ray_is_already_running(ray_session, tmp_path):

@@ -24,9 +24,9 @@ import typing
 from pathlib import Path
 
 import archgym  # noqa: F401  (registers the environments the agents are trained on)
-from agents.base import BudgetExhausted, Recorder, RunResult, Session, parse_score
+from agents.base import BudgetExhausted, Interrupted, Recorder, RunResult, Session, parse_score
 
-__all__ = ["AGENTS", "AgentSpec", "BudgetExhausted", "Recorder", "RunResult", "Session",
+__all__ = ["AGENTS", "AgentSpec", "BudgetExhausted", "Interrupted", "Recorder", "RunResult", "Session",
            "agent_config", "get", "parse_score", "train"]
 
 
@@ -140,12 +140,15 @@ def agent_config(agent: str, overrides: dict | None = None):
 
 def train(env, agent: str, budget: int, seed: int = 0, *, env_kwargs: dict | None = None,
           config: dict | None = None, score: str = "return", logdir: str | Path | None = None,
-          progress: bool = False) -> RunResult:
+          progress: bool = False, on_episode: typing.Callable[[dict], None] | None = None) -> RunResult:
     """Run ``agent`` on ``env`` (an id or a made env) for ``budget`` samples.
 
     ``config`` overrides the agent's defaults (see ``agents.agent_config``);
     ``score`` chooses how the reported best design is ranked; ``logdir``
-    receives the learning agents' TensorBoard logs; ``progress`` shows a bar.
+    receives the learning agents' TensorBoard logs; ``progress`` shows a bar;
+    ``on_episode(row)`` gets each sample's history row as it ends.  Ctrl-C
+    (KeyboardInterrupt) after at least one sample raises
+    :class:`~agents.base.Interrupted` carrying the run so far.
     """
     spec = get(agent)
     run, _ = spec.load()
@@ -156,12 +159,14 @@ def train(env, agent: str, budget: int, seed: int = 0, *, env_kwargs: dict | Non
         bar = tqdm(total=budget, desc=f"{agent} on {getattr(env, 'spec', None) and env.spec.id or env}",
                    unit="sample")
 
-    def on_episode(row):
+    def episode_ended(row):
         if bar is not None:
             bar.update(1)
             bar.set_postfix(best=f"{row['best_score']:.6g}", refresh=False)
+        if on_episode is not None:
+            on_episode(row)
 
-    session = Session(env, env_kwargs, budget, seed, score, logdir, on_episode)
+    session = Session(env, env_kwargs, budget, seed, score, logdir, episode_ended)
     reason = spec.why_not(session.env)
     if reason is not None:
         session.env.close()
@@ -171,6 +176,11 @@ def train(env, agent: str, budget: int, seed: int = 0, *, env_kwargs: dict | Non
         run(session, cfg)
     except BudgetExhausted:
         pass  # an agent may simply run until the session refuses another episode
+    except KeyboardInterrupt:
+        if session.env.best is None:
+            raise  # not one sample: nothing to keep
+        raise Interrupted(RunResult.from_session(session, agent, dataclasses.asdict(cfg),
+                                                 time.perf_counter() - start, interrupted=True)) from None
     finally:
         if bar is not None:
             bar.close()

@@ -28,9 +28,10 @@ import dataclasses
 import json
 import math
 import numbers
+import os
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import gymnasium as gym
 import numpy as np
@@ -38,6 +39,34 @@ import numpy as np
 
 class BudgetExhausted(RuntimeError):
     """Raised by :meth:`Session.rollout` when no sample is left."""
+
+
+class Interrupted(KeyboardInterrupt):
+    """A run stopped by Ctrl-C (or a signal turned into one) after at least one sample;
+    ``result`` is what it had: a :class:`RunResult` marked ``interrupted``."""
+
+    def __init__(self, result: RunResult):
+        super().__init__(f"interrupted after {result.samples} of {result.budget} samples")
+        self.result = result
+
+
+# ------------------------------------------------------------------- files
+def atomic_write(path: str | Path, write: Callable[[IO], None], binary: bool = False) -> Path:
+    """Write ``path`` through ``write(file)`` into a temporary file beside it, then rename
+    that over ``path`` (``os.replace``): a reader, a crash or a full disk leaves the old
+    file or the new one, never a part of either."""
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        with tmp.open("xb" if binary else "x", **({} if binary else {"newline": ""})) as f:
+            write(f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return path
 
 
 # ------------------------------------------------------------------- scores
@@ -65,6 +94,81 @@ def parse_score(spec: str) -> Callable[[float, dict], float]:
         return sign * float(info[key])
 
     return score
+
+
+#: SI prefixes of :func:`format_figure`, by power of 1000.
+_PREFIXES = {1: "k", 2: "M", 3: "G", 4: "T", 5: "P", 6: "E"}
+
+
+def format_figure(value: float) -> str:
+    """A figure as a person reads it: 4 significant digits and an SI prefix from 1,000 up,
+    e.g. 23,860,000 -> "23.86 M", 0.96379 -> "0.9638", 2.2e-06 -> "2.2e-06"."""
+    value = float(value)
+    if not math.isfinite(value) or abs(value) < 1000:
+        return f"{value:.4g}"
+    power = min(int(math.log10(abs(value)) // 3), max(_PREFIXES))
+    scaled = float(f"{value / 1000 ** power:.4g}")
+    if abs(scaled) >= 1000 and power < max(_PREFIXES):  # 999,999 rounds up to 1000 k: 1 M
+        scaled, power = scaled / 1000, power + 1
+    return f"{scaled:.4g} {_PREFIXES[power]}"
+
+
+#: What ``min`` and ``max`` mean for a figure, as the CLI and the plots say it.
+SENSE_TEXT = {"min": "lower is better", "max": "higher is better"}
+
+
+def score_figure(score: str) -> tuple[float, str, str]:
+    """(sign, figure, sense) of a score spec: the score is ``sign * figure`` and ``sense``
+    is "min" or "max"; ``"min:total_cycles"`` -> (-1.0, "total_cycles", "min")."""
+    parse_score(score)  # a clear error for a malformed spec
+    if score == "return":
+        return 1.0, "return", "max"
+    sense, _, key = score.partition(":")
+    return (-1.0 if sense == "min" else 1.0), key, sense
+
+
+def score_text(score: str, value: float) -> str:
+    """A score shown as the figure it ranks by, in that figure's units, with its sense:
+    ``score_text("min:total_cycles", -23.86e6)`` is "total cycles 23.86 M (lower is better)"."""
+    sign, key, sense = score_figure(score)
+    return f"{key.replace('_', ' ')} {format_figure(sign * value)} ({SENSE_TEXT[sense]})"
+
+
+def best_text(score: str, best_score: float) -> str:
+    """"best " + :func:`score_text`, or "no feasible design" when none was."""
+    return "no feasible design" if best_score == -math.inf else f"best {score_text(score, best_score)}"
+
+
+def objective_text(info: dict) -> str | None:
+    """The env's own figure of merit (final ``info["objective"]`` and ``info["objective_sense"]``)
+    as text, e.g. "objective 23.86 M (lower is better)"; None when the env reports none."""
+    value, sense = info.get("objective"), info.get("objective_sense")
+    if sense not in SENSE_TEXT or isinstance(value, bool) or not isinstance(value, numbers.Real):
+        return None
+    return f"objective {format_figure(value)} ({SENSE_TEXT[sense]})"
+
+
+def design_text(env: gym.Env, actions: list, max_chars: int = 400) -> str:
+    """A design (an episode's actions) as text: each step through the env's ``decode(action)``
+    where the env has one, runs of equal steps as "STEP x N" (a uniform design of 52 layers
+    is one item), cut at ``max_chars``."""
+    decode = getattr(env.unwrapped, "decode", None)
+    steps = []
+    for action in actions:
+        try:
+            steps.append(str(decode(action) if decode is not None else action))
+        except (ValueError, TypeError):
+            steps.append(str(action))
+    runs: list[list] = []
+    for step in steps:
+        if runs and runs[-1][0] == step:
+            runs[-1][1] += 1
+        else:
+            runs.append([step, 1])
+    text = "; ".join(step if n == 1 else f"{step} x{n}" for step, n in runs)
+    if len(steps) > 1:
+        text = f"{len(steps)} steps: {text}"
+    return text if len(text) <= max_chars else text[:max_chars - 3] + "..."
 
 
 def jsonable(value: Any, max_list: int = 256) -> Any:
@@ -302,9 +406,12 @@ class RunResult:
     history: list
     wall_time_s: float
     extras: dict = dataclasses.field(default_factory=dict)
+    #: The run was stopped (Ctrl-C, SIGTERM) before its budget was spent: ``samples < budget``.
+    interrupted: bool = False
 
     @classmethod
-    def from_session(cls, session: Session, agent: str, config: dict, wall_time_s: float) -> RunResult:
+    def from_session(cls, session: Session, agent: str, config: dict, wall_time_s: float,
+                     interrupted: bool = False) -> RunResult:
         best = session.env.best
         if best is None:
             raise RuntimeError(f"agent {agent!r} finished without completing a single episode")
@@ -313,33 +420,32 @@ class RunResult:
                    score=session.env.score_spec, best_score=best["score"], best_return=best["return"],
                    best_actions=best["actions"], best_reset_seed=best["reset_seed"],
                    best_info=best["info"], history=session.env.history, wall_time_s=wall_time_s,
-                   extras=session.extras)
+                   extras=session.extras, interrupted=interrupted)
 
     # ---- persistence
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
 
     def save_json(self, path: str | Path) -> Path:
-        path = Path(path)
-        path.write_text(json.dumps(self.to_dict(), indent=1, allow_nan=True))
-        return path
+        text = json.dumps(self.to_dict(), indent=1, allow_nan=True)
+        return atomic_write(path, lambda f: f.write(text))
 
     @classmethod
     def load_json(cls, path: str | Path) -> RunResult:
         data = json.loads(Path(path).read_text())
         names = {f.name for f in dataclasses.fields(cls)}
-        missing = names - data.keys() - {"extras"}
+        missing = names - data.keys() - {"extras", "interrupted"}
         if missing:
             raise ValueError(f"{path}: not an archgym run record (missing {sorted(missing)})")
         return cls(**{k: data[k] for k in names if k in data})
 
     def save_history_csv(self, path: str | Path) -> Path:
-        path = Path(path)
-        with path.open("w", newline="") as f:
+        def write(f):
             writer = csv.DictWriter(f, fieldnames=["sample", "return", "score", "best_score"])
             writer.writeheader()
             writer.writerows(self.history)
-        return path
+
+        return atomic_write(path, write)
 
     def best_so_far(self) -> np.ndarray:
         """Best score after each sample (length ``samples``)."""

@@ -22,18 +22,13 @@ from pathlib import Path
 
 import numpy as np
 
-from agents.base import RunResult, parse_score
+from agents.base import SENSE_TEXT, RunResult, atomic_write, score_figure
 
 
 def score_axis(score: str) -> tuple[float, str]:
     """(sign, axis label) turning scores of ``score`` into the units of the figure it ranks by."""
-    parse_score(score)  # a clear error for a malformed spec
-    if score == "return":
-        return 1.0, "return (higher is better)"
-    sense, _, key = score.partition(":")
-    if sense == "min":
-        return -1.0, f"{key} (lower is better)"
-    return 1.0, f"{key} (higher is better)"
+    sign, key, sense = score_figure(score)
+    return sign, f"{key} ({SENSE_TEXT[sense]})"
 
 
 def _display(values, sign: float) -> np.ndarray:
@@ -97,9 +92,7 @@ def _new_axes():
 
 
 def _save(fig, path: str | Path) -> Path:
-    path = Path(path)
-    fig.savefig(path, dpi=120)
-    return path
+    return atomic_write(path, lambda f: fig.savefig(f, format=Path(path).suffix.lstrip(".") or "png", dpi=120), binary=True)
 
 
 def plot_convergence(groups: Mapping[str, Sequence[Sequence[float]]], path: str | Path | None = None,

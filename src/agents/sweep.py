@@ -34,9 +34,20 @@ and writes, under ``out_dir``:
 - ``spec.json``: the checked spec, with defaults filled in;
 - ``runs/RUN_ID.json``: each run's :class:`~agents.base.RunResult`
   (``runs/RUN_ID.error.txt`` with the traceback for a failed run);
-- ``results.csv``: one row per run (failed runs too, with their error);
+- ``results.csv``: one row per run (failed runs too, with their error),
+  rewritten as each run finishes;
 - ``histories.csv``: long format, one row per (run, sample);
 - ``convergence_ENV.png``: per env, median best score over seeds per agent.
+
+Every file is written atomically (a temporary file renamed over it), so an
+interrupted sweep (Ctrl-C; SIGTERM too under ``archgym sweep``) leaves whole
+files: the finished runs and their tables.  **Resuming**: rerun with the same
+``out_dir`` and the runs already saved in ``runs/`` are kept, not run again;
+only the rest (failed runs included) run.  A saved run whose settings differ
+from its cell in the spec is an error (another spec wants another ``out_dir``).
+Ray's task fault tolerance reruns a run whose worker or node died (up to
+:data:`RETRIES` times, elsewhere in the cluster if need be), so losing a node
+loses no run.
 
 Ray: without ``address`` a local instance is started with ``num_cpus`` CPUs
 (default: all) and no dashboard, and shut down at the end; with ``address`` the
@@ -55,7 +66,10 @@ import csv
 import dataclasses
 import difflib
 import json
+import logging
 import re
+import signal
+import threading
 import time
 import traceback
 from collections.abc import Callable
@@ -66,7 +80,12 @@ import gymnasium as gym
 
 import archgym  # noqa: F401  (registers the environments)
 from agents import agent_config, get, parse_score, train
-from agents.base import RunResult
+from agents.base import RunResult, atomic_write, best_text
+
+logger = logging.getLogger(__name__)
+
+#: How often Ray reruns a run whose worker process or node died (not a run that raised).
+RETRIES = 3
 
 _SPEC_KEYS = ("name", "budget", "seeds", "score", "env_kwargs", "envs", "agents")
 _ENV_KEYS = ("id", "kwargs", "label", "score")
@@ -297,17 +316,25 @@ def results_row(cell: Cell, result: RunResult | None, error: str = "") -> dict:
 
 def _write_csv(path: Path, rows: list[dict], first: list[str]) -> None:
     extra = sorted({k for row in rows for k in row} - set(first))
-    with path.open("w", newline="") as f:
+
+    def write(f):
         writer = csv.DictWriter(f, fieldnames=first + extra)
         writer.writeheader()
         writer.writerows(rows)
+
+    atomic_write(path, write)
+
+
+def write_results(out_dir: Path, done: list[tuple[Cell, RunResult | None, str]]) -> None:
+    """results.csv: one row per finished run."""
+    _write_csv(out_dir / "results.csv", [results_row(c, r, e) for c, r, e in done], _BASE_COLUMNS)
 
 
 def write_tables(out_dir: Path, done: list[tuple[Cell, RunResult | None, str]]) -> None:
     """results.csv, histories.csv and one convergence PNG per env for the finished runs."""
     from agents.plots import plot_convergence
 
-    _write_csv(out_dir / "results.csv", [results_row(c, r, e) for c, r, e in done], _BASE_COLUMNS)
+    write_results(out_dir, done)
     history = [{"run_id": c.run_id, "env": c.env, "agent": c.agent, "seed": c.seed, **row}
                for c, r, _ in done if r is not None for row in r.history]
     _write_csv(out_dir / "histories.csv", history,
@@ -330,13 +357,18 @@ def start_ray(address: str | None, num_cpus: int | None) -> bool:
             raise ValueError("Ray is already initialised in this process; address and num_cpus "
                              "only apply when run_sweep starts Ray itself")
         return False
+    if address is not None and num_cpus is not None:
+        raise ValueError("num_cpus applies to a local Ray instance only, not with address")
+    sigterm = signal.getsignal(signal.SIGTERM)
     if address is not None:
-        if num_cpus is not None:
-            raise ValueError("num_cpus applies to a local Ray instance only, not with address")
         ray.init(address=address, logging_level="WARNING", log_to_driver=False)
     else:
         ray.init(num_cpus=num_cpus, include_dashboard=False, logging_level="WARNING",
                  log_to_driver=False)
+    # ray.init makes SIGTERM exit at once; the caller's handler (archgym sweep's: stop like
+    # Ctrl-C, the tables written) comes back.
+    if threading.current_thread() is threading.main_thread() and sigterm is not None:
+        signal.signal(signal.SIGTERM, sigterm)
     return True
 
 
@@ -344,15 +376,53 @@ def _finished_line(n: int, total: int, cell: Cell, result: RunResult | None, err
     head = f"[{n}/{total}] {cell.env} | {cell.agent} | seed {cell.seed}: "
     if result is None:
         return head + f"FAILED {error}"
-    return head + (f"best_score {result.best_score:.6g} after {result.samples} samples "
-                   f"({result.wall_time_s:.2f} s)")
+    return head + (f"{best_text(result.score, result.best_score)} after {result.samples} "
+                   f"samples ({result.wall_time_s:.2f} s)")
+
+
+def _as_json(value):
+    return json.loads(json.dumps(value, default=repr))
+
+
+def _differences(cell: Cell, result: RunResult) -> list[str]:
+    """How a saved run's settings differ from its cell's (empty: the cell's run)."""
+    config = dataclasses.asdict(agent_config(cell.agent_name, cell.config))
+    wanted = {"env_id": cell.env_id, "env_kwargs": cell.env_kwargs, "agent": cell.agent_name,
+              "config": config, "seed": cell.seed, "budget": cell.budget, "score": cell.score}
+    return [f"{key} {getattr(result, key)!r}, the spec's {value!r}" for key, value in wanted.items()
+            if _as_json(getattr(result, key)) != _as_json(value)]
+
+
+def saved_runs(out_dir: Path, cells: list[Cell]) -> dict[int, RunResult]:
+    """The runs of ``cells`` already saved under ``out_dir/runs`` (by index in ``cells``).
+
+    Raises SpecError for a saved run that cannot be read or was made with other settings.
+    """
+    saved = {}
+    for i, cell in enumerate(cells):
+        path = out_dir / "runs" / f"{cell.run_id}.json"
+        if not path.exists():
+            continue
+        try:
+            result = RunResult.load_json(path)
+        except (OSError, ValueError, TypeError) as exc:
+            raise SpecError(f"cannot read the saved run {path} ({exc}); delete it to run that "
+                            "cell again") from None
+        differences = _differences(cell, result)
+        if differences:
+            raise SpecError(f"{out_dir} holds run {cell.run_id} made with other settings "
+                            f"({'; '.join(differences)}); use another --out for this spec, or "
+                            f"delete {path} to run that cell again")
+        saved[i] = result
+    return saved
 
 
 def run_sweep(spec: dict | str | Path, out_dir: str | Path, address: str | None = None,
               num_cpus: int | None = None, *, progress: bool = True,
-              log: Callable[[str], None] | None = print) -> list[RunResult]:
+              log: Callable[[str], None] | None = logger.info) -> list[RunResult]:
     """Run every cell of ``spec`` as a Ray task; write the tables under ``out_dir``.
 
+    Cells whose run is already saved under ``out_dir`` are kept, not run again.
     Returns the finished runs in grid order.  If any run failed, everything is
     still written and :class:`SweepError` is raised at the end (it carries the
     finished runs and the errors).  ``progress`` shows a bar on stderr; ``log``
@@ -364,49 +434,68 @@ def run_sweep(spec: dict | str | Path, out_dir: str | Path, address: str | None 
     if num_cpus is not None and (not _integer(num_cpus) or num_cpus < 1):
         raise ValueError(f"num_cpus must be an integer >= 1, got {num_cpus!r}")
     out_dir = Path(out_dir)
+    done: dict[int, tuple[Cell, RunResult | None, str]] = {
+        i: (cells[i], result, "") for i, result in saved_runs(out_dir, cells).items()}
+    emit = log or (lambda _line: None)
+    if done:
+        emit(f"{out_dir}: kept {len(done)} finished run(s); running the other {len(cells) - len(done)}")
 
-    import ray
     from tqdm.auto import tqdm
+    from tqdm.contrib.logging import logging_redirect_tqdm
 
-    started = start_ray(address, num_cpus)
-    bar = tqdm(total=len(cells), desc=spec["name"] or "sweep", unit="run", disable=not progress)
-    emit = tqdm.write if log is print else log  # tqdm.write keeps the lines off the bar
-    done: dict[int, tuple[Cell, RunResult | None, str]] = {}
     start = time.perf_counter()
+    todo = [i for i in range(len(cells)) if i not in done]
+    started = False
+    bar = tqdm(total=len(cells), initial=len(done), desc=spec["name"] or "sweep", unit="run",
+               disable=not progress)
     try:
+        if todo:
+            import ray
+
+            started = start_ray(address, num_cpus)
         (out_dir / "runs").mkdir(parents=True, exist_ok=True)
-        (out_dir / "spec.json").write_text(json.dumps(spec, indent=1, default=repr))
-        task = ray.remote(num_cpus=1, max_retries=0)(run_cell)
-        pending = {task.remote(cell): i for i, cell in enumerate(cells)}
-        while pending:
-            ready, _ = ray.wait(list(pending), num_returns=1)
-            i = pending.pop(ready[0])
-            cell = cells[i]
-            try:
-                outcome = ray.get(ready[0])
-            except Exception as exc:  # noqa: BLE001  (a crashed worker fails its run only)
-                outcome = {"error": f"{type(exc).__name__}: {exc}", "traceback": str(exc)}
-            if "result" in outcome:
-                result = RunResult(**outcome["result"])
-                result.save_json(out_dir / "runs" / f"{cell.run_id}.json")
-                done[i] = (cell, result, "")
-            else:
-                (out_dir / "runs" / f"{cell.run_id}.error.txt").write_text(outcome["traceback"])
-                done[i] = (cell, None, outcome["error"].splitlines()[0])
-            bar.update(1)
-            if emit is not None:
-                emit(_finished_line(len(done), len(cells), *done[i]))
+        atomic_write(out_dir / "spec.json", lambda f: f.write(json.dumps(spec, indent=1, default=repr)))
+        if todo:
+            task = ray.remote(num_cpus=1, max_retries=RETRIES)(run_cell)
+            pending = {task.remote(cells[i]): i for i in todo}
+            with logging_redirect_tqdm():  # log lines above the bar, not through it
+                while pending:
+                    ready, _ = ray.wait(list(pending), num_returns=1, timeout=1.0)
+                    if not ready:
+                        continue  # a timeout lets Ctrl-C and SIGTERM through
+                    i = pending.pop(ready[0])
+                    done[i] = _collect(ray, ready[0], cells[i], out_dir)
+                    write_results(out_dir, [done[j] for j in sorted(done)])
+                    bar.update(1)
+                    emit(_finished_line(len(done), len(cells), *done[i]))
     finally:
         bar.close()
         if started:
+            import ray
+
             ray.shutdown()
         if out_dir.is_dir():
             write_tables(out_dir, [done[i] for i in sorted(done)])
-    if emit is not None:
-        emit(f"{len(cells)} runs in {time.perf_counter() - start:.1f} s; tables in {out_dir}")
+    emit(f"{len(cells)} runs ({len(todo)} run now) in {time.perf_counter() - start:.1f} s; "
+         f"tables in {out_dir}")
     results = [done[i][1] for i in sorted(done) if done[i][1] is not None]
     failures = {done[i][0].run_id: done[i][2] for i in sorted(done) if done[i][1] is None}
     if failures:
         raise SweepError(results, failures)
     return results
 
+
+def _collect(ray, ref, cell: Cell, out_dir: Path) -> tuple[Cell, RunResult | None, str]:
+    """A finished task's outcome, saved under ``out_dir/runs``."""
+    try:
+        outcome = ray.get(ref)
+    except Exception as exc:  # noqa: BLE001  (a worker that crashed RETRIES times fails its run only)
+        outcome = {"error": f"{type(exc).__name__}: {exc}", "traceback": str(exc)}
+    error_file = out_dir / "runs" / f"{cell.run_id}.error.txt"
+    if "result" in outcome:
+        result = RunResult(**outcome["result"])
+        result.save_json(out_dir / "runs" / f"{cell.run_id}.json")
+        error_file.unlink(missing_ok=True)  # an earlier attempt's
+        return cell, result, ""
+    atomic_write(error_file, lambda f: f.write(outcome["traceback"]))
+    return cell, None, outcome["error"].splitlines()[0]
