@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import _thread
 import json
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -125,7 +127,8 @@ def test_booksim_names(base_cfg):
     assert load("routing_function=dim_order").routing_function == "dor"
     for name in ("dor", "xy_yx", "adaptive_xy_yx", "min_adapt", "romm", "valiant"):
         assert load(f"routing_function={name}").routing_function == name
-    for name in ("uniform", "transpose", "bitcomp", "bitrev", "shuffle", "tornado", "neighbor"):
+    for name in ("uniform", "transpose", "bitcomp", "bitrev", "shuffle", "tornado", "neighbor",
+                 "diagonal", "asymmetric", "taper64", "badperm_yarc"):
         assert load(f"traffic={name}").traffic == name
     islip = load("vc_allocator=islip", "sw_allocator=islip")
     assert (islip.vc_allocator, islip.sw_allocator) == ("islip", "islip")
@@ -135,30 +138,109 @@ def test_booksim_names(base_cfg):
                 "warmup_thres=0.05", "priority=none", "deadlock_warn_timeout=512").k == 8
 
 
-def test_parameterised_hotspot_and_on_off(base_cfg):
-    def load(*overrides):
-        return booksim.to_noc_config(booksim.load([str(base_cfg), *overrides]))
+def test_booksim_list_syntax():
+    assert booksim.booksim_list("{0,27,36,63}") == ["0", "27", "36", "63"]
+    assert booksim.booksim_list("{{0,27},{3,1}}") == ["{0,27}", "{3,1}"]
+    assert booksim.booksim_list("{0,5},{3,1}") == ["0", "5"]  # text after the list is dropped
+    assert booksim.booksim_list("3") == ["3"] and booksim.booksim_list("") == []
 
-    config = load("traffic = hotspot({3, 12},{2});")  # BookSim repeats the last rate
-    assert (config.traffic, config.hotspot_nodes, config.hotspot_rates) == ("hotspot", (3, 12), (2.0, 2.0))
-    assert load("traffic=hotspot({27})").hotspot_nodes == (27,)
-    assert load("traffic=hotspot").hotspot_nodes == ()  # the core's default: the centre node
-    config = load("injection_process=on_off", "burst_alpha=0.2", "burst_beta=0.1")
-    assert (config.injection_process, config.burst_alpha, config.burst_beta) == ("on_off", 0.2, 0.1)
-    for bad, words in (("traffic=randperm(3)", ["only hotspot takes parameters"]),
-                       ("traffic=hotspot({-1})", ["negative (random) hotspot nodes"]),
-                       ("traffic=hotspot({99})", ["hotspot_nodes", "63"]),
-                       ("burst_r1=0.5", ["burst_r1 = 0.5", "burst_r1 = -1.0"])):
+
+def test_hotspot_reads_as_booksim(base_cfg):
+    """BookSim's hotspot parameters, as the oracle showed (pair_stats of the real BookSim2)."""
+    def hot(traffic, *more):
+        c = booksim.to_noc_config(booksim.load([str(base_cfg), f"traffic={traffic}", *more]))
+        return c.traffic, c.hotspot_nodes, c.hotspot_rates
+
+    assert hot("hotspot({0,27,36,63})") == ("hotspot", (0,), (27.0,))  # node 0, rate 27
+    assert hot("hotspot({{0,27,36,63}})") == ("hotspot", (0, 27, 36, 63), ())
+    assert hot("hotspot({{0,27},{3,1}})") == ("hotspot", (0, 27), (3.0, 1.0))
+    assert hot("hotspot({{3,12,5},{2}})") == ("hotspot", (3, 12, 5), (2.0, 2.0, 2.0))  # last rate repeats
+    assert hot("hotspot({{0,5},{1.5,1}})")[2] == (1.0, 1.0)  # rates are read as integers
+    assert hot("hotspot({0,5},{3,1})") == ("hotspot", (0,), (5.0,))
+    assert hot("hotspot(27)") == ("hotspot", (27,), ())
+    # a random node (-1, or no parameter): BookSim's start-up draws, whatever the seeds
+    assert hot("hotspot")[1] == hot("hotspot()")[1] == hot("hotspot({-1})", "seed=7")[1] == (11,)
+    assert hot("hotspot({{-1,-1}})")[1] == (11, 5)
+    assert hot("hotspot", "k=4")[1] == (11,) and hot("hotspot", "k=3")[1] == (1,)
+    for bad, words in (("hotspot({99})", ["0 to 63", "99"]),
+                       ("hotspot({{0,5},{0,1}})", ["rates must be positive"]),
+                       ("hotspot({{-1,-1,-1}})", ["at most 2 random"]),
+                       ("hotspot({a})", ["hotspot nodes must be integers"]),
+                       ("tornado(1)", ["parameters only for hotspot", "tornado"])):
         with pytest.raises(booksim.ConfigError) as e:
-            load(bad)
+            hot(bad)
         assert all(w in str(e.value) for w in words), str(e.value)
+
+
+def test_randperm_is_drawn_from_perm_seed(base_cfg):
+    def dest(*more):
+        return noc.traffic_destinations(
+            booksim.to_noc_config(booksim.load([str(base_cfg), "traffic=randperm", *more]))).tolist()
+
+    assert sorted(dest()) == list(range(64))
+    assert dest("seed=1") == dest("seed=2")  # the simulation seed does not change it
+    assert dest("perm_seed=1") != dest("perm_seed=2")
+    assert dest("traffic=randperm(3)") == dest("perm_seed=3") == dest("traffic=randperm(3)", "perm_seed=1")
+
+
+def test_on_off_keys(base_cfg):
+    config = booksim.to_noc_config(booksim.load([str(base_cfg), "injection_process=on_off",
+                                                 "burst_alpha=0.2", "burst_beta=0.1"]))
+    assert (config.injection_process, config.burst_alpha, config.burst_beta) == ("on_off", 0.2, 0.1)
+    with pytest.raises(booksim.ConfigError, match="burst_r1 = -1.0"):
+        booksim.to_noc_config(booksim.load([str(base_cfg), "burst_r1=0.5"]))
+
+
+def test_every_problem_at_once_network_first(capsys, tmp_path):
+    cfg = _write(tmp_path, "topology = cmesh; k = 4; n = 2; c = 4; x = 4; xr = 2;\n"
+                           "routing_function = dor_no_express; num_vcs = 40;\n")
+    code, out, err = _run_main(capsys, [cfg])
+    lines = err.splitlines()
+    assert code == 1 and out == "" and len(lines) == 5, err
+    assert all(line.startswith("archgym-booksim: error: ") for line in lines)
+    assert "topology = cmesh is not modelled" in lines[0]
+    assert "c = 4 is not modelled" in lines[1]
+    assert "unknown keys 'x'" in lines[2] and "'xr'" in lines[2] and "line 1" in lines[2]
+    assert "dor_no_express" in lines[3] and "num_vcs" in lines[4]
+
+
+@pytest.mark.parametrize("content, words", [
+    (b"k = 8;\nrouting_function = dor;\n// caf\xe9\n", ["not UTF-8"]),
+    (b"routing_function = dor; traffic = " + b"{" * 10_000 + b"uniform" + b"}" * 10_000 + b";",
+     ["nests braces"]),
+    (b"routing_function = dor; seed = 9223372036854775808;", ["seed", "64-bit"]),
+    (b"routing_function = dor; k = " + b"9" * 5000 + b";", ["'k'", "64-bit"]),
+    (b"routing_function = dor; injection_rate = nan;", ["injection_rate must be a number"]),
+    (b"routing_function = dor; injection_rate = 1e999;", ["injection_rate", "inf"]),
+])
+def test_malformed_configs_get_one_line(capsys, tmp_path, content, words):
+    path = tmp_path / "bad.cfg"
+    path.write_bytes(content)
+    code, out, err = _run_main(capsys, [str(path), "num_vcs=4"])
+    assert code == 1 and out == "" and err.count("\n") == 1, err
+    assert err.startswith("archgym-booksim: error: ") and "Traceback" not in err
+    for word in words:
+        assert word in err
+
+
+def test_ctrl_c_stops_the_run(capsys, base_cfg):
+    """SIGINT (KeyboardInterrupt in the main thread) cancels the C++ run loop."""
+    timer = threading.Timer(0.3, _thread.interrupt_main)
+    timer.start()
+    try:
+        code, out, err = _run_main(capsys, [str(base_cfg), "sample_period=10000000"])
+    finally:
+        timer.cancel()
+    assert code == 130 and out == "" and err == "archgym-booksim: interrupted\n"
+    assert not noc.model._core.cancelled()  # the flag is cleared for the next run
+    assert noc.measure(noc.NocConfig())["status"] == "ok"
 
 
 @pytest.mark.parametrize("override, words", [
     ("bogus_key=1", ["unknown key 'bogus_key'", "accepted keys:", "routing_function", "vc_buf_size"]),
     ("routing_function=planar_adapt", ["unknown routing_function 'planar_adapt'", "accepted:", "min_adapt", "valiant"]),
-    ("traffic=diagonal", ["unknown traffic 'diagonal'", "accepted:", "shuffle", "bitrev"]),
-    ("topology=fly", ["unknown topology 'fly'", "accepted:", "mesh"]),
+    ("traffic=bad_dragon", ["unknown traffic 'bad_dragon'", "accepted:", "shuffle", "taper64"]),
+    ("topology=fly", ["topology = fly is not modelled", "mesh, torus"]),
     ("vc_allocator=wavefront", ["unknown vc_allocator 'wavefront'", "separable_input_first", "islip"]),
     ("injection_process=batch", ["unknown injection_process 'batch'", "bernoulli", "on_off"]),
     ("n=3", ["n = 3", "accepted: n = 2"]),
