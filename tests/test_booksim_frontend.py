@@ -329,3 +329,45 @@ def test_command_line_one_process(base_cfg, tmp_path):
     bad = run(str(base_cfg), "rooting_function=dor")
     assert bad.returncode == 1 and "unknown key 'rooting_function'" in bad.stderr
     assert "Traceback" not in bad.stderr and bad.stdout == ""
+
+
+# ------------------------------------------------------ BookSim's examples
+def _booksim_summary(text: str) -> dict:
+    """The final summary figures of a BookSim2 output (the last of each label)."""
+    import re
+
+    def last(label):
+        return float(re.findall(rf"^{label} average = (\S+) \(", text, re.M)[-1])
+
+    return {"avg_packet_latency": last("Packet latency"), "avg_hops": last("Hops"),
+            "accepted_flit_rate": last("Accepted flit rate")}
+
+
+@pytest.mark.parametrize("example", [
+    "torus88",
+    pytest.param("mesh88_lat", marks=pytest.mark.xfail(
+        strict=True, reason="needs wait_for_tail_credit = 1 and input_speedup = 2 (issue 12)")),
+])
+def test_kary_ncube_examples_match_booksim(capsys, reference_dir, example):
+    """BookSim's k-ary n-cube examples run unchanged; its summary within 10%
+    (tests/data/reference/booksim/example_runs)."""
+    folder = reference_dir / "booksim"
+    code, out, err = _run_main(capsys, [str(folder / "examples" / example)])
+    assert code == 0, err
+    ours = json.loads(out.strip().splitlines()[-1])
+    theirs = _booksim_summary((folder / "example_runs" / f"{example}.out").read_text())
+    assert ours["status"] == "ok"
+    for key, expected in theirs.items():
+        assert ours[key] == pytest.approx(expected, rel=0.10), key
+
+
+@pytest.mark.parametrize("example, topology", [
+    ("cmeshconfig", "cmesh"), ("dragonflyconfig", "dragonflynew"), ("fattree_config", "fattree"),
+    ("flatflyconfig", "flatfly"), ("singleconfig", "fly"), ("anynet/anynet_config", "anynet"),
+])
+def test_other_examples_are_refused_topology_first(capsys, reference_dir, example, topology):
+    code, out, err = _run_main(capsys, [str(reference_dir / "booksim" / "examples" / example)])
+    assert code == 1 and out == ""
+    first = err.splitlines()[0]
+    assert first == (f"archgym-booksim: error: topology = {topology} is not modelled; "
+                     "archgym simulates BookSim's k-ary n-cubes: mesh, torus")
