@@ -477,7 +477,7 @@ def run(settings: dict[str, Value]) -> dict:
 
     The simulation runs in a worker thread so that Ctrl-C (KeyboardInterrupt in
     the main thread) reaches it: the core's run loop polls a cancellation flag
-    (every ``kCancelPollCycles`` cycles) and stops; KeyboardInterrupt is then
+    (every ``kCancelPollCycles`` = 16 cycles) and stops; KeyboardInterrupt is then
     raised here.
     """
     from archgym import noc

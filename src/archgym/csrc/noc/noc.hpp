@@ -449,7 +449,7 @@ MeasureResult measure(const Config& cfg);
 // Cancellation (Ctrl-C): measure() polls a process-wide flag every
 // kCancelPollCycles cycles and throws Cancelled once it is set.  The flag stays
 // set (every running measure() stops) until set_cancelled(false).
-inline constexpr int64_t kCancelPollCycles = 256;
+inline constexpr int64_t kCancelPollCycles = 16;
 struct Cancelled : std::runtime_error {
   Cancelled() : std::runtime_error("simulation cancelled") {}
 };
