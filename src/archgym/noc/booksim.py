@@ -23,10 +23,11 @@ line of JSON with every figure (``avg_packet_latency``, ``avg_network_latency``,
 ``saturated`` (completed, but did not converge or accepted < 95% of offered) or
 ``unstable`` (BookSim's "Simulation unstable" abort).
 
-Errors (unknown key, unsupported value, syntax) are one line on stderr that
-names the key and lists what is accepted; the exit code is then 1 (BookSim
-exits with 255 even on success; we exit 0 on any completed measurement,
-including ``unstable``).  See ``docs/booksim.md``.
+Errors (unknown key, unsupported value, syntax) are lines on stderr, one per
+problem and all at once (the network first), each naming the key and what is
+accepted; the exit code is then 1 (BookSim exits with 255 even on success; we
+exit 0 on any completed measurement, including ``unstable``, and 130 after
+Ctrl-C).  See ``docs/booksim.md``.
 
 Python use::
 
@@ -580,7 +581,7 @@ Absent keys take BookSim's defaults.  See docs/booksim.md for the keys.
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run like the BookSim binary; returns the exit code (0 done, 1 error)."""
+    """Run like the BookSim binary; returns the exit code (0 done, 1 error, 130 Ctrl-C)."""
     args = list(sys.argv[1:] if argv is None else argv)
     if any(a in ("-h", "--help") for a in args):
         print(USAGE, end="")
