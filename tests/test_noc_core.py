@@ -325,8 +325,6 @@ def test_offered_rate_in_flits(process):
     (dict(topology="ring"), "accepted: mesh, torus"),
     (dict(injection_process="poisson"), "bernoulli, on_off"),
     (dict(packet_size=0), "packet_size"),
-    (dict(injection_process="on_off", burst_alpha=0.1, burst_beta=0.9, injection_rate=0.5),
-     "too high for on/off"),
     (dict(hotspot_nodes=(64,), traffic="hotspot"), "hotspot_nodes"),
     (dict(hotspot_nodes=(1, 2), hotspot_rates=(1.0,)), "one weight per"),
     (dict(max_samples=3), "max_samples"),

@@ -116,7 +116,7 @@ const std::vector<ConfigField>& config_fields() {
        .doc = "injection_rate counts flits (true) or packets (false)"},
       {.name = "injection_process", .member = &C::injection_process, .choices = injection_names,
        .doc = "bernoulli, or on_off: a two-state Markov source whose rate while on gives a mean "
-              "rate of injection_rate (at most the fraction of time it is on)"},
+              "rate of injection_rate (a source on injects every cycle at most)"},
       {.name = "burst_alpha", .member = &C::burst_alpha, .lo = 0, .hi = 1, .lo_open = true,
        .doc = "on_off: P(off -> on) per cycle"},
       {.name = "burst_beta", .member = &C::burst_beta, .lo = 0, .hi = 1, .lo_open = true,
@@ -269,17 +269,6 @@ Params::Params(const Config& c) : cfg(c) {
       fail("hotspot_nodes must be node ids between 0 and " + std::to_string(n - 1) + " (got " +
            std::to_string(h) + ")");
   packet_prob = c.injection_rate_uses_flits ? c.injection_rate / P : c.injection_rate;
-  if (injection == Injection::OnOff) {
-    const double on_frac = c.burst_alpha / (c.burst_alpha + c.burst_beta);
-    if (packet_prob > on_frac + 1e-12) {
-      std::ostringstream os;
-      os << "injection_rate " << c.injection_rate
-         << " is too high for on/off injection with burst_alpha " << c.burst_alpha
-         << " and burst_beta " << c.burst_beta << ": the packet rate may be at most "
-         << on_frac << " (the fraction of time a source is on)";
-      fail(os.str());
-    }
-  }
 }
 
 }  // namespace archgym::noc
