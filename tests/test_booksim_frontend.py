@@ -183,6 +183,14 @@ def test_randperm_is_drawn_from_perm_seed(base_cfg):
     assert dest("traffic=randperm(3)") == dest("perm_seed=3") == dest("traffic=randperm(3)", "perm_seed=1")
 
 
+@pytest.mark.parametrize("pattern", ["transpose", "bitcomp", "bitrev", "shuffle"])
+def test_bit_permutations_need_a_power_of_2(base_cfg, pattern):
+    """BookSim refuses its bit permutations on 36 nodes ("require the number of nodes to be a
+    power of two")."""
+    with pytest.raises(booksim.ConfigError, match="power of 2"):
+        booksim.to_noc_config(booksim.load([str(base_cfg), f"traffic={pattern}", "k=6"]))
+
+
 def test_on_off_keys(base_cfg):
     config = booksim.to_noc_config(booksim.load([str(base_cfg), "injection_process=on_off",
                                                  "burst_alpha=0.2", "burst_beta=0.1"]))
