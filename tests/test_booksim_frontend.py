@@ -195,8 +195,26 @@ def test_on_off_keys(base_cfg):
     config = booksim.to_noc_config(booksim.load([str(base_cfg), "injection_process=on_off",
                                                  "burst_alpha=0.2", "burst_beta=0.1"]))
     assert (config.injection_process, config.burst_alpha, config.burst_beta) == ("on_off", 0.2, 0.1)
-    with pytest.raises(booksim.ConfigError, match="burst_r1 = -1.0"):
-        booksim.to_noc_config(booksim.load([str(base_cfg), "burst_r1=0.5"]))
+
+    def on_off(*more):
+        c = booksim.to_noc_config(booksim.load([str(base_cfg), "injection_process=on_off",
+                                                "injection_rate=0.2", *more]))
+        return pytest.approx((c.burst_alpha, c.burst_beta))
+
+    # exactly one of alpha, beta, r1 is -1 and follows from rate = r1 * alpha / (alpha + beta)
+    assert on_off("burst_alpha=-1", "burst_beta=0.2", "burst_r1=0.5") == (0.2 * 0.2 / 0.3, 0.2)
+    assert on_off("burst_beta=-1", "burst_alpha=0.3", "burst_r1=0.5") == (0.3, 0.3 * 0.3 / 0.2)
+    assert on_off("packet_size=4", "burst_alpha=-1", "burst_beta=0.2", "burst_r1=0.5") == (
+        0.05 * 0.2 / 0.45, 0.2)  # rates per packet
+    for bad, words in ((["burst_r1=0.5"], ["exactly one of burst_alpha, burst_beta and burst_r1"]),
+                       (["burst_alpha=-1", "burst_beta=-1"], ["exactly one"]),
+                       (["burst_alpha=-1", "burst_r1=0.1"], ["burst_r1 = 0.1", "above its packet rate"]),
+                       (["burst_beta=-1", "burst_alpha=0.9", "burst_r1=0.5"], ["burst_beta", "1.35", "(0, 1]"])):
+        with pytest.raises(booksim.ConfigError) as e:
+            on_off(*bad)
+        assert all(w in str(e.value) for w in words) and "\n" not in str(e.value), str(e.value)
+    # a Bernoulli source ignores them, as BookSim
+    assert booksim.to_noc_config(booksim.load([str(base_cfg), "burst_alpha=-1"])).burst_alpha == 0.5
 
 
 def test_every_problem_at_once_network_first(capsys, tmp_path):

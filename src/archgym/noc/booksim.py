@@ -240,7 +240,7 @@ BOOKSIM_DEFAULTS: dict[str, Value] = {
     "injection_rate": 0.1, "injection_process": "bernoulli", "sim_type": "latency",
     "warmup_periods": 3, "sample_period": 1000, "max_samples": 10, "latency_thres": 500.0,
     "stopping_thres": 0.05, "acc_stopping_thres": 0.05, "seed": 0,
-    "burst_alpha": 0.5, "burst_beta": 0.5, "perm_seed": 0,
+    "burst_alpha": 0.5, "burst_beta": 0.5, "perm_seed": 0, "burst_r1": -1.0,
 }
 
 #: BookSim keys passed to the simulator, each as the NocConfig field of the same
@@ -269,10 +269,13 @@ FIXED: dict[str, Value] = {
     "include_queuing": 1, "warmup_thres": 0.05, "acc_warmup_thres": 0.05, "use_noc_latency": 1,
     "priority": "none", "sim_count": 1, "vc_busy_when_full": 0,
     "vc_prioritize_empty": 0, "noq": 0, "buffer_policy": "private", "buf_size": -1,
-    "burst_r1": -1.0,
     "measure_stats": 1, "print_activity": 0, "print_csv_results": 0, "viewer_trace": 0,
     "sim_power": 0, "watch_file": "", "watch_out": "", "stats_out": "",
 }
+
+#: BookSim keys that set NocConfig fields through another key (burst_r1: the rate of
+#: an on/off source while on, see _on_off).
+DERIVED: tuple[str, ...] = ("burst_r1",)
 
 #: Keys accepted with any value and ignored (they only change BookSim's warnings).
 IGNORED = frozenset({"deadlock_warn_timeout"})
@@ -289,11 +292,11 @@ BOOKSIM_RANDOM_HOTSPOT_DRAWS = (512263819, 254049029)
 
 
 def accepted_keys() -> list[str]:
-    return sorted(set(MAPPED) | set(EXTENSIONS) | set(FIXED) | IGNORED)
+    return sorted(set(MAPPED) | set(EXTENSIONS) | set(DERIVED) | set(FIXED) | IGNORED)
 
 
 def _known(key: str) -> bool:
-    return key in MAPPED or key in EXTENSIONS or key in FIXED or key in IGNORED
+    return key in accepted_keys()
 
 
 def _same(a: Value, b: Value) -> bool:
@@ -396,6 +399,42 @@ def _traffic(value: str, nodes: int) -> tuple[str, dict]:
     return name, extra
 
 
+def _on_off(settings: dict) -> dict:
+    """BookSim's on/off source: burst_alpha, burst_beta and the rate while on, burst_r1, with
+    injection_rate = burst_r1 * alpha / (alpha + beta) packets per cycle.  Exactly one of
+    the three is -1 and follows from the rate (BookSim refuses the run otherwise; by
+    default burst_r1).  Returns the burst_alpha and burst_beta to simulate (the core
+    derives the rate while on); {} for a Bernoulli source, which ignores them."""
+    def get(key):
+        return settings.get(key, BOOKSIM_DEFAULTS[key])
+
+    if get("injection_process") != "on_off":
+        return {key: BOOKSIM_DEFAULTS[key] for key in ("burst_alpha", "burst_beta")}
+    burst = {key: get(key) for key in ("burst_alpha", "burst_beta", "burst_r1")}
+    numbers = [get(k) for k in ("injection_rate", "packet_size", *burst)]
+    if not all(isinstance(v, (int, float)) for v in numbers):
+        return {}  # the values are reported by to_noc_config
+    unknown = [key for key, v in burst.items() if v == -1]
+    if len(unknown) != 1:
+        raise ConfigError("injection_process = on_off: exactly one of burst_alpha, burst_beta "
+                          "and burst_r1 must be -1, the one that follows from injection_rate "
+                          "(as BookSim requires); got " + ", ".join(f"{k} = {v}" for k, v in burst.items()))
+    rate = get("injection_rate") / (get("packet_size") if get("injection_rate_uses_flits") == 1 else 1)
+    alpha, beta, r1 = (float(v) for v in burst.values())
+    if unknown == ["burst_r1"]:
+        return {"burst_alpha": alpha, "burst_beta": beta}
+    if not 0 < r1 <= 1 or r1 <= rate:
+        raise ConfigError(f"burst_r1 = {r1}: the rate of an on/off source while on must be in (0, 1] "
+                          f"and above its packet rate {rate:g}")
+    derived = ({"burst_alpha": rate * beta / (r1 - rate), "burst_beta": beta}
+               if unknown == ["burst_alpha"] else {"burst_alpha": alpha, "burst_beta": alpha * (r1 - rate) / rate})
+    key = unknown[0]
+    if not 0 < derived[key] <= 1:
+        raise ConfigError(f"{key} that follows from injection_rate and burst_r1 is {derived[key]:g}; "
+                          "it must be in (0, 1]")
+    return derived
+
+
 def _network_problems(settings: dict) -> list[str]:
     """The network itself: a topology or shape archgym does not simulate."""
     from archgym import noc
@@ -436,6 +475,12 @@ def to_noc_config(settings: dict[str, Value]):
         if isinstance(settings.get(key), str):
             problems.append(f"{key} = {settings[key]}: archgym runs are reproducible, give an "
                             f"integer {key} ('time' is not supported)")
+    try:
+        settings_in = {**settings, **_on_off(settings)}
+    except ConfigError as e:
+        problems.append(str(e))
+        settings_in = {**settings, "burst_alpha": BOOKSIM_DEFAULTS["burst_alpha"],
+                       "burst_beta": BOOKSIM_DEFAULTS["burst_beta"]}
     fields_meta = {f["name"]: f for f in noc.CONFIG_FIELDS}
     fields = {}
     for key in MAPPED + tuple(k for k in EXTENSIONS if k in settings):
@@ -444,7 +489,7 @@ def to_noc_config(settings: dict[str, Value]):
         if key == "topology" and settings.get(key, BOOKSIM_DEFAULTS[key]) not in noc.TOPOLOGIES:
             continue  # reported first, by _network_problems
         try:
-            value = _typed(key, settings.get(key, BOOKSIM_DEFAULTS.get(key)), fields_meta[key]["type"])
+            value = _typed(key, settings_in.get(key, BOOKSIM_DEFAULTS.get(key)), fields_meta[key]["type"])
             if key == "routing_function":
                 if value == "none":
                     raise ConfigError("routing_function is required (BookSim's default 'none' "

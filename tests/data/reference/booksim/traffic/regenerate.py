@@ -38,6 +38,8 @@ CASES = {
     "badperm_yarc": (["traffic=badperm_yarc"], [0.05, 0.1, 0.12, 0.14, 0.16]),
     "on_off": (["injection_process=on_off", "burst_alpha=0.1", "burst_beta=0.3"],
                [0.05, 0.1, 0.2, 0.3]),
+    "on_off_r1": (["injection_process=on_off", "burst_alpha=-1.0", "burst_beta=0.2", "burst_r1=0.5"],
+                  [0.1, 0.2, 0.3, 0.4]),
 }
 
 FIELDS = ["case", "overrides", "injection_rate", "status", "avg_packet_latency",
