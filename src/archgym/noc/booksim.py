@@ -404,7 +404,8 @@ def _on_off(settings: dict) -> dict:
     injection_rate = burst_r1 * alpha / (alpha + beta) packets per cycle.  Exactly one of
     the three is -1 and follows from the rate (BookSim refuses the run otherwise; by
     default burst_r1).  Returns the burst_alpha and burst_beta to simulate (the core
-    derives the rate while on); {} for a Bernoulli source, which ignores them."""
+    derives the rate while on); BookSim's defaults for a Bernoulli source, which ignores
+    them; {} when a value is not a number (to_noc_config reports it)."""
     def get(key):
         return settings.get(key, BOOKSIM_DEFAULTS[key])
 
@@ -427,7 +428,8 @@ def _on_off(settings: dict) -> dict:
         raise ConfigError(f"burst_r1 = {r1}: the rate of an on/off source while on must be in (0, 1] "
                           f"and above its packet rate {rate:g}")
     derived = ({"burst_alpha": rate * beta / (r1 - rate), "burst_beta": beta}
-               if unknown == ["burst_alpha"] else {"burst_alpha": alpha, "burst_beta": alpha * (r1 - rate) / rate})
+               if unknown == ["burst_alpha"]
+               else {"burst_alpha": alpha, "burst_beta": alpha * (r1 - rate) / rate if rate > 0 else math.inf})
     key = unknown[0]
     if not 0 < derived[key] <= 1:
         raise ConfigError(f"{key} that follows from injection_rate and burst_r1 is {derived[key]:g}; "
