@@ -210,7 +210,8 @@ def test_on_off_keys(base_cfg):
                        (["burst_alpha=-1", "burst_beta=-1"], ["exactly one"]),
                        (["burst_alpha=-1", "burst_r1=0.1"], ["burst_r1 = 0.1", "above its packet rate"]),
                        (["burst_beta=-1", "burst_alpha=0.9", "burst_r1=0.5"], ["burst_beta", "1.35", "(0, 1]"]),
-                       (["burst_beta=-1", "burst_r1=0.5", "injection_rate=0"], ["burst_beta", "inf"])):
+                       (["burst_beta=-1", "burst_r1=0.5", "injection_rate=0"], ["burst_beta", "inf"]),
+                       (["burst_beta=-1", "burst_r1=0.5", "packet_size=0"], ["packet_size must be"])):
         with pytest.raises(booksim.ConfigError) as e:
             on_off(*bad)
         assert all(w in str(e.value) for w in words) and "\n" not in str(e.value), str(e.value)

@@ -413,7 +413,7 @@ def _on_off(settings: dict) -> dict:
         return {key: BOOKSIM_DEFAULTS[key] for key in ("burst_alpha", "burst_beta")}
     burst = {key: get(key) for key in ("burst_alpha", "burst_beta", "burst_r1")}
     numbers = [get(k) for k in ("injection_rate", "packet_size", *burst)]
-    if not all(isinstance(v, (int, float)) for v in numbers):
+    if not all(isinstance(v, (int, float)) for v in numbers) or get("packet_size") < 1:
         return {}  # the values are reported by to_noc_config
     unknown = [key for key, v in burst.items() if v == -1]
     if len(unknown) != 1:
