@@ -405,7 +405,7 @@ def _on_off(settings: dict) -> dict:
     the three is -1 and follows from the rate (BookSim refuses the run otherwise; by
     default burst_r1).  Returns the burst_alpha and burst_beta to simulate (the core
     derives the rate while on); BookSim's defaults for a Bernoulli source, which ignores
-    them; {} when a value is not a number (to_noc_config reports it)."""
+    them; when a value is not a number, the others (to_noc_config reports it)."""
     def get(key):
         return settings.get(key, BOOKSIM_DEFAULTS[key])
 
@@ -414,7 +414,8 @@ def _on_off(settings: dict) -> dict:
     burst = {key: get(key) for key in ("burst_alpha", "burst_beta", "burst_r1")}
     numbers = [get(k) for k in ("injection_rate", "packet_size", *burst)]
     if not all(isinstance(v, (int, float)) for v in numbers) or get("packet_size") < 1:
-        return {}  # the values are reported by to_noc_config
+        # nothing follows from these; to_noc_config reports the values (not a -1 here)
+        return {k: BOOKSIM_DEFAULTS[k] for k in ("burst_alpha", "burst_beta") if burst[k] == -1}
     unknown = [key for key, v in burst.items() if v == -1]
     if len(unknown) != 1:
         raise ConfigError("injection_process = on_off: exactly one of burst_alpha, burst_beta "
