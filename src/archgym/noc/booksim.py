@@ -501,7 +501,9 @@ def to_noc_config(settings: dict[str, Value]):
                 value = ROUTING_ALIASES.get(value, value)
             if key == "traffic":
                 k = fields.get("k", BOOKSIM_DEFAULTS["k"])
-                value, extra = _traffic(value, k * k if isinstance(k, int) else 64)
+                n = settings.get("n", BOOKSIM_DEFAULTS["n"])
+                nodes = k**n if isinstance(k, int) and isinstance(n, int) and 1 <= n <= 8 else 64
+                value, extra = _traffic(value, nodes)
                 fields.update(extra)
             _check_field(key, value, fields_meta[key])
             if key == "perm_seed" and "perm_seed" in fields:  # randperm(s) wins over perm_seed
