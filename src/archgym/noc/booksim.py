@@ -273,6 +273,11 @@ FIXED: dict[str, Value] = {
     "sim_power": 0, "watch_file": "", "watch_out": "", "stats_out": "",
 }
 
+#: Patterns archgym's core defines on coordinates, so on any k, and BookSim on the
+#: bits of the node id, so only on a power-of-2 number of nodes (bitrev and
+#: shuffle: the core refuses them too).
+BIT_PERMUTATIONS = ("transpose", "bitcomp")
+
 #: BookSim keys that set NocConfig fields through another key (burst_r1: the rate of
 #: an on/off source while on, see _on_off).
 DERIVED: tuple[str, ...] = ("burst_r1",)
@@ -504,6 +509,9 @@ def to_noc_config(settings: dict[str, Value]):
                 n = settings.get("n", BOOKSIM_DEFAULTS["n"])
                 nodes = k**n if isinstance(k, int) and isinstance(n, int) and 1 <= n <= 8 else 64
                 value, extra = _traffic(value, nodes)
+                if value in BIT_PERMUTATIONS and nodes & (nodes - 1):
+                    raise ConfigError(f"traffic = {value} is a bit permutation: BookSim needs a "
+                                      f"power-of-2 number of nodes (k = {k}: {nodes} nodes)")
                 fields.update(extra)
             _check_field(key, value, fields_meta[key])
             if key == "perm_seed" and "perm_seed" in fields:  # randperm(s) wins over perm_seed

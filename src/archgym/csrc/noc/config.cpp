@@ -105,8 +105,7 @@ const std::vector<ConfigField>& config_fields() {
       {.name = "routing_function", .member = &C::routing_function, .choices = routing_names,
        .doc = "routing function (BookSim's names first)"},
       {.name = "traffic", .member = &C::traffic, .choices = traffic_names,
-       .doc = "traffic pattern (BookSim's definitions; the bit permutations transpose, bitcomp, "
-              "bitrev and shuffle need k a power of 2, "
+       .doc = "traffic pattern (BookSim's definitions; bitrev and shuffle need k a power of 2, "
               "taper64 64 nodes; randperm is a random permutation drawn from perm_seed)"},
       {.name = "packet_size", .member = &C::packet_size, .lo = 1, .hi = kMaxPacket,
        .doc = "flits per packet"},
@@ -232,10 +231,7 @@ Traffic parse_traffic(const std::string& name) {
 }
 
 void check_traffic(Traffic tr, int k) {
-  // BookSim's bit permutations need a power-of-2 number of nodes (it refuses
-  // transpose and bitcomp on 36 nodes too).
-  if ((tr == Traffic::Bitrev || tr == Traffic::Shuffle || tr == Traffic::Transpose ||
-       tr == Traffic::Bitcomp) && !is_pow2(k))
+  if ((tr == Traffic::Bitrev || tr == Traffic::Shuffle) && !is_pow2(k))
     fail(std::string("traffic '") + traffic_names()[static_cast<int>(tr)] +
          "' needs k to be a power of 2 (k = " + std::to_string(k) + ")");
   if (tr == Traffic::Taper64 && k * k != 64)
