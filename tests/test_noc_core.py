@@ -260,12 +260,12 @@ def test_booksim_examples_of_patterns():
 
 
 def test_randperm_is_a_seeded_permutation():
-    a = noc.traffic_destinations(noc.NocConfig(traffic="randperm", seed=1))
-    b = noc.traffic_destinations(noc.NocConfig(traffic="randperm", seed=1))
-    c = noc.traffic_destinations(noc.NocConfig(traffic="randperm", seed=2))
+    a = noc.traffic_destinations(noc.NocConfig(traffic="randperm", perm_seed=1))
+    b = noc.traffic_destinations(noc.NocConfig(traffic="randperm", perm_seed=1, seed=7))
+    c = noc.traffic_destinations(noc.NocConfig(traffic="randperm", perm_seed=2))
     assert sorted(a.tolist()) == list(range(64))
     assert a.tolist() == b.tolist() and a.tolist() != c.tolist()
-    net = noc.Network(noc.NocConfig(traffic="randperm", seed=1, injection_rate=0.05), record=True)
+    net = noc.Network(noc.NocConfig(traffic="randperm", perm_seed=1, injection_rate=0.05), record=True)
     net.run(2000)
     d = net.delivered()
     np.testing.assert_array_equal(d["dst"], a[d["src"]])
@@ -317,15 +317,14 @@ def test_offered_rate_in_flits(process):
     (dict(injection_rate=-0.1), "injection_rate"),
     (dict(injection_rate=1.5), "injection_rate"),
     (dict(injection_rate=float("nan")), "injection_rate"),
-    (dict(traffic="diagonal"), "accepted: uniform, transpose"),
+    (dict(traffic="bad_dragon"), "accepted: uniform, transpose"),
+    (dict(traffic="taper64", k=4), "exactly 64 nodes"),
     (dict(traffic="bitrev", k=6), "power of 2"),
     (dict(routing_function="xyz"), "accepted: dor, yx"),
     (dict(vc_allocator="wavefront"), "accepted: separable_input_first, islip"),
     (dict(topology="ring"), "accepted: mesh, torus"),
     (dict(injection_process="poisson"), "bernoulli, on_off"),
     (dict(packet_size=0), "packet_size"),
-    (dict(injection_process="on_off", burst_alpha=0.1, burst_beta=0.9, injection_rate=0.5),
-     "too high for on/off"),
     (dict(hotspot_nodes=(64,), traffic="hotspot"), "hotspot_nodes"),
     (dict(hotspot_nodes=(1, 2), hotspot_rates=(1.0,)), "one weight per"),
     (dict(max_samples=3), "max_samples"),

@@ -23,10 +23,11 @@ line of JSON with every figure (``avg_packet_latency``, ``avg_network_latency``,
 ``saturated`` (completed, but did not converge or accepted < 95% of offered) or
 ``unstable`` (BookSim's "Simulation unstable" abort).
 
-Errors (unknown key, unsupported value, syntax) are one line on stderr that
-names the key and lists what is accepted; the exit code is then 1 (BookSim
-exits with 255 even on success; we exit 0 on any completed measurement,
-including ``unstable``).  See ``docs/booksim.md``.
+Errors (unknown key, unsupported value, syntax) are lines on stderr, one per
+problem and all at once (the network first), each naming the key and what is
+accepted; the exit code is then 1 (BookSim exits with 255 even on success; we
+exit 0 on any completed measurement, including ``unstable``, and 130 after
+Ctrl-C).  See ``docs/booksim.md``.
 
 Python use::
 
@@ -42,6 +43,7 @@ import json
 import math
 import re
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -72,15 +74,34 @@ _CALL = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)\((.*)\)\Z", re.DOTALL)
 Value = int | float | str
 
 
+#: The deepest brace nesting read (BookSim's values nest two or three deep).
+MAX_NESTING = 16
+_INT64 = 2**63
+
+
+def _nesting(text: str) -> int:
+    depth = deepest = 0
+    for ch in text:
+        depth += {"{": 1, "}": -1}.get(ch, 0)
+        deepest = max(deepest, depth)
+    return deepest
+
+
 def _value(text: str, key: str, line: int | None, source: str) -> Value:
     text = text.strip()
-    if len(text) >= 2 and text[0] == "{" and text[-1] == "}":
-        items = [t.strip() for t in text[1:-1].split(",") if t.strip()]
+    if _nesting(text) > MAX_NESTING:
+        raise ConfigError(f"the value of '{key}' nests braces more than {MAX_NESTING} deep",
+                          line, source)
+    while len(text) >= 2 and text[0] == "{" and text[-1] == "}":  # {v}: a one-class vector
+        items = [t for t in booksim_list(text) if t.strip()]
         if len(items) != 1:
-            raise ConfigError(f"{key} = {text}: per-class vectors need several traffic classes; "
-                              "archgym runs one class, so give a single value", line, source)
-        return _value(items[0], key, line, source)
+            raise ConfigError(f"{key} = {_short(text)}: per-class vectors need several traffic "
+                              "classes; archgym runs one class, so give a single value", line, source)
+        text = items[0].strip()
     if _INT.match(text):
+        if len(text.lstrip("-")) > 19 or not -_INT64 <= int(text) < _INT64:
+            raise ConfigError(f"the value of '{key}' does not fit in a 64-bit integer: "
+                              f"{_short(text)}", line, source)
         return int(text)
     if _FLOAT.match(text):
         return float(text)
@@ -92,8 +113,39 @@ def _value(text: str, key: str, line: int | None, source: str) -> Value:
         raise ConfigError(f"missing value after '{key} ='", line, source)
     if "=" in text or "\n" in text:
         raise ConfigError(f"missing ';' after the value of '{key}'", line, source)
-    raise ConfigError(f"cannot read the value of '{key}': {text!r} (expected a number or a "
-                      "name such as mesh, dor, uniform)", line, source)
+    raise ConfigError(f"cannot read the value of '{key}': {_short(text)!r} (expected a number "
+                      "or a name such as mesh, dor, uniform)", line, source)
+
+
+def _short(text: str, limit: int = 60) -> str:
+    """``text`` cut to ``limit`` characters for an error message."""
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
+def booksim_list(text: str) -> list[str]:
+    """BookSim's list syntax: ``{a,b,{c,d}}`` -> ``["a", "b", "{c,d}"]``.
+
+    Text that does not start with ``{`` is a one-item list.  Inside the outer
+    braces, items end at a comma or closing brace outside nested braces; the
+    outer braces need not be balanced, and text after the last such delimiter
+    is dropped (so ``{0,5},{3,1}`` is ``["0", "5"]``), as BookSim reads it.
+    """
+    if not text:
+        return []
+    if text[0] != "{":
+        return [text]
+    items, depth, start = [], 0, 1
+    for pos in range(1, len(text)):
+        ch = text[pos]
+        if ch == "{":
+            depth += 1
+        elif ch == "}" and depth:
+            depth -= 1
+        elif ch in ",}" and not depth:
+            if pos > start:
+                items.append(text[start:pos])
+            start = pos + 1
+    return items
 
 
 def _strip_comments(text: str) -> str:
@@ -134,28 +186,44 @@ def parse_override(arg: str) -> tuple[str, Value]:
     return key, value
 
 
-def load(args: list[str]) -> dict[str, Value]:
+class Settings(dict):
+    """{key: value} in the order given, and where each key was last set (for messages)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.where: dict[str, str] = {}
+
+
+def _read_config(arg: str) -> str:
+    try:
+        data = Path(arg).read_bytes()
+    except OSError as e:
+        raise ConfigError(f"cannot read configuration file {arg!r}: {e.strerror or e}") from None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise ConfigError(f"configuration file {arg!r} is not UTF-8 text (byte {e.start}); "
+                          "BookSim configurations are plain text") from None
+
+
+def load(args: list[str]) -> Settings:
     """Settings from BookSim-style arguments: config files and ``key=value``, in order.
 
     Later settings override earlier ones (like BookSim).  Returns {key: value}
-    for the keys that were given; absent keys keep BookSim's defaults
+    for the keys that were given (unknown keys included: :func:`to_noc_config`
+    reports every problem at once); absent keys keep BookSim's defaults
     (:data:`BOOKSIM_DEFAULTS`) in :func:`to_noc_config`.
     """
-    settings: dict[str, Value] = {}
+    settings = Settings()
     for arg in args:
         if "=" in arg:
             key, value = parse_override(arg)
-            _check_key(key, f"argument {arg!r}")
             settings[key] = value
+            settings.where[key] = f"argument {arg!r}"
             continue
-        path = Path(arg)
-        try:
-            text = path.read_text()
-        except OSError as e:
-            raise ConfigError(f"cannot read configuration file {arg!r}: {e.strerror or e}") from None
-        for key, value, line in parse_text(text, source=str(path)):
-            _check_key(key, f"{path}:line {line}")
+        for key, value, line in parse_text(_read_config(arg), source=arg):
             settings[key] = value
+            settings.where[key] = f"{arg}:line {line}"
     return settings
 
 
@@ -172,7 +240,7 @@ BOOKSIM_DEFAULTS: dict[str, Value] = {
     "injection_rate": 0.1, "injection_process": "bernoulli", "sim_type": "latency",
     "warmup_periods": 3, "sample_period": 1000, "max_samples": 10, "latency_thres": 500.0,
     "stopping_thres": 0.05, "acc_stopping_thres": 0.05, "seed": 0,
-    "burst_alpha": 0.5, "burst_beta": 0.5,
+    "burst_alpha": 0.5, "burst_beta": 0.5, "perm_seed": 0, "burst_r1": -1.0,
 }
 
 #: BookSim keys passed to the simulator, each as the NocConfig field of the same
@@ -182,7 +250,7 @@ MAPPED: tuple[str, ...] = (
     "sw_allocator", "credit_delay", "routing_delay", "vc_alloc_delay", "sw_alloc_delay",
     "st_final_delay", "traffic", "packet_size", "injection_rate", "injection_rate_uses_flits",
     "injection_process", "burst_alpha", "burst_beta", "warmup_periods", "sample_period",
-    "max_samples", "latency_thres", "stopping_thres", "acc_stopping_thres", "seed",
+    "max_samples", "latency_thres", "stopping_thres", "acc_stopping_thres", "seed", "perm_seed",
 )
 
 #: archgym extensions (NocConfig fields that are not BookSim keys); absent, they
@@ -190,18 +258,29 @@ MAPPED: tuple[str, ...] = (
 EXTENSIONS: tuple[str, ...] = ("link_latency",)
 
 #: Keys accepted only at one value (BookSim's default, the only behaviour modelled).
+#: The network's shape comes first: a configuration of another network is
+#: reported as such before its other keys.
 FIXED: dict[str, Value] = {
-    "n": 2, "wait_for_tail_credit": 0, "alloc_iters": 1, "input_speedup": 1,
-    "output_speedup": 1, "internal_speedup": 1.0, "sim_type": "latency", "router": "iq",
+    "n": 2, "router": "iq", "subnets": 1, "c": 1,
+    "wait_for_tail_credit": 0, "alloc_iters": 1, "input_speedup": 1,
+    "output_speedup": 1, "internal_speedup": 1.0, "sim_type": "latency",
     "arb_type": "round_robin", "output_delay": 0, "st_prepare_delay": 0, "speculative": 0,
     "vct": 0, "hold_switch_for_packet": 0, "use_read_write": 0, "classes": 1,
     "include_queuing": 1, "warmup_thres": 0.05, "acc_warmup_thres": 0.05, "use_noc_latency": 1,
-    "priority": "none", "subnets": 1, "c": 1, "sim_count": 1, "vc_busy_when_full": 0,
+    "priority": "none", "sim_count": 1, "vc_busy_when_full": 0,
     "vc_prioritize_empty": 0, "noq": 0, "buffer_policy": "private", "buf_size": -1,
-    "burst_r1": -1.0, "perm_seed": 0,
     "measure_stats": 1, "print_activity": 0, "print_csv_results": 0, "viewer_trace": 0,
     "sim_power": 0, "watch_file": "", "watch_out": "", "stats_out": "",
 }
+
+#: Patterns archgym's core defines on coordinates, so on any k, and BookSim on the
+#: bits of the node id, so only on a power-of-2 number of nodes (bitrev and
+#: shuffle: the core refuses them too).
+BIT_PERMUTATIONS = ("transpose", "bitcomp")
+
+#: BookSim keys that set NocConfig fields through another key (burst_r1: the rate of
+#: an on/off source while on, see _on_off).
+DERIVED: tuple[str, ...] = ("burst_r1",)
 
 #: Keys accepted with any value and ignored (they only change BookSim's warnings).
 IGNORED = frozenset({"deadlock_warn_timeout"})
@@ -209,14 +288,20 @@ IGNORED = frozenset({"deadlock_warn_timeout"})
 #: BookSim spellings that name the same function as one of ours.
 ROUTING_ALIASES = {"dim_order": "dor"}
 
+#: BookSim replaces a hotspot node of -1 by a random node drawn when the
+#: traffic is set up, before and whatever ``seed`` or ``perm_seed``: the i-th -1
+#: (i = 0, 1) becomes BOOKSIM_RANDOM_HOTSPOT_DRAWS[i] mod (number of nodes).
+#: Measured with the oracle on 9 to 1,024 nodes (tests/data/reference/booksim/
+#: traffic/README.md); a third -1 is refused.
+BOOKSIM_RANDOM_HOTSPOT_DRAWS = (512263819, 254049029)
+
+
 def accepted_keys() -> list[str]:
-    return sorted(set(MAPPED) | set(EXTENSIONS) | set(FIXED) | IGNORED)
+    return sorted(set(MAPPED) | set(EXTENSIONS) | set(DERIVED) | set(FIXED) | IGNORED)
 
 
-def _check_key(key: str, where: str) -> None:
-    if key not in MAPPED and key not in EXTENSIONS and key not in FIXED and key not in IGNORED:
-        raise ConfigError(f"unknown key '{key}' ({where}); accepted keys: "
-                          + ", ".join(accepted_keys()))
+def _known(key: str) -> bool:
+    return key in accepted_keys()
 
 
 def _same(a: Value, b: Value) -> bool:
@@ -244,109 +329,247 @@ def _typed(key: str, value: Value, kind: type):
     return str(value)
 
 
-def _split_params(text: str) -> list[str]:
-    """Split ``a,{b,c},d`` at the commas outside braces."""
-    out, depth, cur = [], 0, ""
-    for ch in text:
-        if ch == "," and depth == 0:
-            out.append(cur)
-            cur = ""
-            continue
-        depth += {"{": 1, "}": -1}.get(ch, 0)
-        cur += ch
-    return out + [cur]
+def _check_field(key: str, value, field: dict) -> None:
+    """The core's limits for one field (archgym.noc.CONFIG_FIELDS), before the full check."""
+    if field["choices"] is not None:
+        if value not in field["choices"]:
+            raise ConfigError(f"unknown {key} '{value}'; accepted: " + ", ".join(field["choices"]))
+        return
+    if field["min"] is None or isinstance(value, (bool, tuple)):
+        return
+    low, high = field["min"], field["max"]
+    if not (low <= value <= high) or (field["min_exclusive"] and value <= low) or value != value:
+        raise ConfigError(f"{key} must be {field['accepted']} (got {value})")
 
 
-def _numbers(text: str, what: str, kind: type) -> tuple:
-    items = text[1:-1] if text.startswith("{") and text.endswith("}") else text
-    try:
-        return tuple(kind(v) for v in items.split(",") if v != "")
-    except ValueError:
-        raise ConfigError(f"traffic = hotspot(...): {what} must be a list of "
-                          f"{'integers' if kind is int else 'numbers'} like {{3,12}}, got {text!r}") from None
+def _integer_param(text: str, what: str, truncate: bool = False) -> int:
+    """A BookSim integer parameter; ``truncate``: a decimal is cut to its integer part, as BookSim's
+    reading of hotspot rates does (1.5 -> 1)."""
+    text = text.strip()
+    if _INT.match(text) and len(text) <= 19:
+        return int(text)
+    if truncate and _FLOAT.match(text):
+        return int(float(text))
+    raise ConfigError(f"{what} must be integers, got {_short(text)!r}")
 
 
-def _traffic(value: str) -> tuple[str, dict]:
-    """``hotspot({nodes},{rates})`` -> ("hotspot", hotspot_nodes/rates); other names unchanged."""
-    call = _CALL.match(value)
+def _traffic(value: str, nodes: int) -> tuple[str, dict]:
+    """BookSim's ``traffic`` value -> (pattern name, extra NocConfig fields).
+
+    ``hotspot(P)``: the items of the BookSim list P are the parameters; the first
+    is the list of nodes, the second the list of their relative rates (integers,
+    the last one repeated for the remaining nodes; default 1 each).  So
+    ``hotspot({{0,27},{3,1}})`` sends 3/4 of the packets to node 0, while
+    ``hotspot({0,27,36,63})`` is node 0 (rate 27).  A node of -1 (and no
+    parameter at all) is BookSim's random node.  ``randperm(s)`` is the
+    permutation of perm_seed s.  Other patterns take no parameters here.
+    """
+    call = _CALL.match("hotspot()" if value == "hotspot" else value)
     if not call:
         return value, {}
-    name, params = call.group(1), _split_params(call.group(2))
+    name, params = call.group(1), booksim_list(call.group(2))
+    if name == "randperm":
+        if len(params) != 1:
+            raise ConfigError(f"traffic = {_short(value)}: randperm takes one parameter, the "
+                              "permutation seed (perm_seed), e.g. randperm(3)")
+        seed = _integer_param(params[0], "randperm's seed")
+        if seed < 0:
+            raise ConfigError(f"traffic = {_short(value)}: the permutation seed must be >= 0")
+        return name, {"perm_seed": seed}
     if name != "hotspot":
-        raise ConfigError(f"traffic = {value}: only hotspot takes parameters "
-                          "(hotspot({nodes},{rates})); give the plain pattern name")
-    if len(params) > 2:
-        raise ConfigError(f"traffic = {value}: hotspot takes ({{nodes}}) or ({{nodes}},{{rates}})")
-    nodes = _numbers(params[0], "the hotspot nodes", int)
-    if any(n < 0 for n in nodes):
-        raise ConfigError(f"traffic = {value}: negative (random) hotspot nodes are not supported; "
-                          "give node ids")
-    extra = {"hotspot_nodes": nodes}
-    if len(params) == 2:
-        rates = _numbers(params[1], "the hotspot rates", float)
-        if rates and len(rates) < len(nodes):  # BookSim repeats the last rate
-            rates = rates + (rates[-1],) * (len(nodes) - len(rates))
-        extra["hotspot_rates"] = rates[: len(nodes)]
+        raise ConfigError(f"traffic = {_short(value)}: archgym reads parameters only for "
+                          "hotspot({{nodes},{rates}}) and randperm(seed); give the plain name "
+                          f"{name}")
+    if not params:
+        params = ["-1"]
+    hot = [_integer_param(t, "hotspot nodes") for t in booksim_list(params[0])]
+    if hot.count(-1) > len(BOOKSIM_RANDOM_HOTSPOT_DRAWS):
+        raise ConfigError(f"traffic = {_short(value)}: at most {len(BOOKSIM_RANDOM_HOTSPOT_DRAWS)} "
+                          "random (-1) hotspot nodes are modelled; give node ids")
+    draws = iter(BOOKSIM_RANDOM_HOTSPOT_DRAWS)
+    hot = [next(draws) % nodes if h == -1 else h for h in hot]
+    bad = [h for h in hot if not 0 <= h < nodes]
+    if bad or not hot:
+        raise ConfigError(f"traffic = {_short(value)}: hotspot nodes must be node ids from 0 to "
+                          f"{nodes - 1} (or -1, a random node); got {bad or 'none'}")
+    extra = {"hotspot_nodes": tuple(hot)}
+    if len(params) >= 2:
+        rates = [_integer_param(t, "hotspot rates", truncate=True) for t in booksim_list(params[1])]
+        if rates:
+            rates += [rates[-1]] * (len(hot) - len(rates))
+            if min(rates[: len(hot)]) <= 0:
+                raise ConfigError(f"traffic = {_short(value)}: hotspot rates must be positive "
+                                  "integers (BookSim reads 1.5 as 1)")
+            extra["hotspot_rates"] = tuple(float(r) for r in rates[: len(hot)])
     return name, extra
+
+
+def _on_off(settings: dict) -> dict:
+    """BookSim's on/off source: burst_alpha, burst_beta and the rate while on, burst_r1, with
+    injection_rate = burst_r1 * alpha / (alpha + beta) packets per cycle.  Exactly one of
+    the three is -1 and follows from the rate (BookSim refuses the run otherwise; by
+    default burst_r1).  Returns the burst_alpha and burst_beta to simulate (the core
+    derives the rate while on); BookSim's defaults for a Bernoulli source, which ignores
+    them; when a value is not a number, the others (to_noc_config reports it)."""
+    def get(key):
+        return settings.get(key, BOOKSIM_DEFAULTS[key])
+
+    if get("injection_process") != "on_off":
+        return {key: BOOKSIM_DEFAULTS[key] for key in ("burst_alpha", "burst_beta")}
+    burst = {key: get(key) for key in ("burst_alpha", "burst_beta", "burst_r1")}
+    numbers = [get(k) for k in ("injection_rate", "packet_size", *burst)]
+    if not all(isinstance(v, (int, float)) for v in numbers) or get("packet_size") < 1:
+        # nothing follows from these; to_noc_config reports the values (not a -1 here)
+        return {k: BOOKSIM_DEFAULTS[k] for k in ("burst_alpha", "burst_beta") if burst[k] == -1}
+    unknown = [key for key, v in burst.items() if v == -1]
+    if len(unknown) != 1:
+        raise ConfigError("injection_process = on_off: exactly one of burst_alpha, burst_beta "
+                          "and burst_r1 must be -1, the one that follows from injection_rate "
+                          "(as BookSim requires); got " + ", ".join(f"{k} = {v}" for k, v in burst.items()))
+    rate = get("injection_rate") / (get("packet_size") if get("injection_rate_uses_flits") == 1 else 1)
+    alpha, beta, r1 = (float(v) for v in burst.values())
+    if unknown == ["burst_r1"]:
+        return {"burst_alpha": alpha, "burst_beta": beta}
+    if not 0 < r1 <= 1 or r1 <= rate:
+        raise ConfigError(f"burst_r1 = {r1}: the rate of an on/off source while on must be in (0, 1] "
+                          f"and above its packet rate {rate:g}")
+    derived = ({"burst_alpha": rate * beta / (r1 - rate), "burst_beta": beta}
+               if unknown == ["burst_alpha"]
+               else {"burst_alpha": alpha, "burst_beta": alpha * (r1 - rate) / rate if rate > 0 else math.inf})
+    key = unknown[0]
+    if not 0 < derived[key] <= 1:
+        raise ConfigError(f"{key} that follows from injection_rate and burst_r1 is {derived[key]:g}; "
+                          "it must be in (0, 1]")
+    return derived
+
+
+def _network_problems(settings: dict) -> list[str]:
+    """The network itself: a topology or shape archgym does not simulate."""
+    from archgym import noc
+
+    problems = []
+    topology = settings.get("topology", BOOKSIM_DEFAULTS["topology"])
+    if topology not in noc.TOPOLOGIES:
+        problems.append(f"topology = {topology} is not modelled; archgym simulates BookSim's "
+                        "k-ary n-cubes: " + ", ".join(noc.TOPOLOGIES))
+    if "n" in settings and not _same(settings["n"], FIXED["n"]):
+        problems.append(f"n = {settings['n']}: only 2-dimensional networks are modelled; "
+                        "accepted: n = 2")
+    return problems
 
 
 def to_noc_config(settings: dict[str, Value]):
     """An :class:`archgym.noc.NocConfig` for BookSim settings (absent keys: BookSim defaults).
 
-    Raises :class:`ConfigError` naming the key for an unknown key, a key held
-    at a value other than the one modelled, or an unsupported name.
+    Raises :class:`ConfigError` listing every problem found, one per line: the
+    network (topology, n) first, then features held at a value other than the
+    one modelled, unknown keys, and the values of the keys; a rule between
+    keys is checked once each key is right.
     """
     from archgym import noc
 
-    for key in settings:
-        _check_key(key, "settings")
+    where = getattr(settings, "where", {})
+    problems = _network_problems(settings)
     for key, expected in FIXED.items():
-        if key in settings and not _same(settings[key], expected):
-            if key == "n":
-                raise ConfigError(f"n = {settings[key]}: only 2-dimensional networks are "
-                                  "modelled; accepted: n = 2")
-            raise ConfigError(f"{key} = {settings[key]} is not modelled; archgym accepts only "
-                              f"BookSim's default {key} = {expected if expected != '' else '(empty)'}")
-    if isinstance(settings.get("seed"), str):
-        raise ConfigError(f"seed = {settings['seed']}: archgym runs are reproducible, give an "
-                          "integer seed ('time' is not supported)")
-    types = {f["name"]: f["type"] for f in noc.CONFIG_FIELDS}
+        if key != "n" and key in settings and not _same(settings[key], expected):
+            problems.append(f"{key} = {settings[key]} is not modelled; archgym accepts only "
+                            f"BookSim's default {key} = {expected if expected != '' else '(empty)'}")
+    unknown = [k for k in settings if not _known(k)]
+    if unknown:
+        problems.append("unknown key" + ("s " if len(unknown) > 1 else " ")
+                        + ", ".join(f"'{k}' ({where.get(k, 'settings')})" for k in unknown)
+                        + "; accepted keys: " + ", ".join(accepted_keys()))
+    for key in ("seed", "perm_seed"):
+        if isinstance(settings.get(key), str):
+            problems.append(f"{key} = {settings[key]}: archgym runs are reproducible, give an "
+                            f"integer {key} ('time' is not supported)")
+    try:
+        settings_in = {**settings, **_on_off(settings)}
+    except ConfigError as e:
+        problems.append(str(e))
+        settings_in = {**settings, "burst_alpha": BOOKSIM_DEFAULTS["burst_alpha"],
+                       "burst_beta": BOOKSIM_DEFAULTS["burst_beta"]}
+    fields_meta = {f["name"]: f for f in noc.CONFIG_FIELDS}
     fields = {}
-    for key in MAPPED:
-        value = _typed(key, settings.get(key, BOOKSIM_DEFAULTS[key]), types[key])
-        if key == "traffic":
-            value, extra = _traffic(value)
-            fields.update(extra)
-        if key == "routing_function":
-            if value == "none":
-                raise ConfigError("routing_function is required (BookSim's default 'none' "
-                                  "names no function); accepted: " + ", ".join(noc.ROUTING_FUNCTIONS))
-            value = ROUTING_ALIASES.get(value, value)
-        fields[key] = value
-    for key in EXTENSIONS:
-        if key in settings:
-            fields[key] = _typed(key, settings[key], types[key])
+    for key in MAPPED + tuple(k for k in EXTENSIONS if k in settings):
+        if key in ("seed", "perm_seed") and isinstance(settings.get(key), str):
+            continue
+        if key == "topology" and settings.get(key, BOOKSIM_DEFAULTS[key]) not in noc.TOPOLOGIES:
+            continue  # reported first, by _network_problems
+        try:
+            value = _typed(key, settings_in.get(key, BOOKSIM_DEFAULTS.get(key)), fields_meta[key]["type"])
+            if key == "routing_function":
+                if value == "none":
+                    raise ConfigError("routing_function is required (BookSim's default 'none' "
+                                      "names no function); accepted: "
+                                      + ", ".join(noc.ROUTING_FUNCTIONS))
+                value = ROUTING_ALIASES.get(value, value)
+            if key == "traffic":
+                k = fields.get("k", BOOKSIM_DEFAULTS["k"])
+                n = settings.get("n", BOOKSIM_DEFAULTS["n"])
+                nodes = k**n if isinstance(k, int) and isinstance(n, int) and 1 <= n <= 8 else 64
+                value, extra = _traffic(value, nodes)
+                if value in BIT_PERMUTATIONS and nodes & (nodes - 1):
+                    raise ConfigError(f"traffic = {value} is a bit permutation: BookSim needs a "
+                                      f"power-of-2 number of nodes (k = {k}: {nodes} nodes)")
+                fields.update(extra)
+            _check_field(key, value, fields_meta[key])
+            if key == "perm_seed" and "perm_seed" in fields:  # randperm(s) wins over perm_seed
+                continue
+            fields[key] = value
+        except ConfigError as e:
+            message = str(e)
+            if key not in settings and key in BOOKSIM_DEFAULTS:
+                message += (f"; the configuration does not set {key}, so it takes BookSim's "
+                            f"default {key} = {BOOKSIM_DEFAULTS[key]}: set it explicitly")
+            problems.append(message)
+    if problems:
+        raise ConfigError("\n".join(problems))
     try:
         return noc.NocConfig(**fields)
     except ValueError as e:
-        message = str(e)
-        words = message.split(" ", 2)
-        field = words[1] if words[0] == "unknown" and len(words) > 1 else words[0]
-        if field in MAPPED and field not in settings:
-            message += (f"; the configuration does not set {field}, so it takes BookSim's "
-                        f"default {field} = {BOOKSIM_DEFAULTS[field]}: set it explicitly")
-        raise ConfigError(message) from None
+        raise ConfigError(str(e)) from None
 
 
 def run(settings: dict[str, Value]) -> dict:
-    """Measure the configuration like BookSim's ``sim_type = latency`` run."""
+    """Measure the configuration like BookSim's ``sim_type = latency`` run.
+
+    The simulation runs in a worker thread so that Ctrl-C (KeyboardInterrupt in
+    the main thread) reaches it: the core's run loop polls a cancellation flag
+    (every ``kCancelPollCycles`` = 16 cycles) and stops; KeyboardInterrupt is then
+    raised here.
+    """
     from archgym import noc
+    from archgym.noc import model
 
     config = to_noc_config(settings)
+    outcome: dict = {}
+    done = threading.Event()
+
+    def work():
+        try:
+            outcome["result"] = dict(noc.measure(config))
+        except BaseException as e:  # handed to the main thread
+            outcome["error"] = e
+        done.set()
+
+    model._core.set_cancelled(False)
+    threading.Thread(target=work, name="archgym-booksim", daemon=True).start()
     try:
-        return dict(noc.measure(config))
-    except (TypeError, ValueError) as e:
-        raise ConfigError(str(e)) from None
+        while not done.wait(0.05):
+            pass
+    except KeyboardInterrupt:
+        model._core.set_cancelled(True)
+        done.wait()
+        model._core.set_cancelled(False)
+        outcome.clear()  # the worker's Cancelled and its frames
+        raise
+    error = outcome.pop("error", None)
+    if isinstance(error, (TypeError, ValueError)):
+        raise ConfigError(str(error)) from None
+    if error is not None:
+        raise error
+    return outcome["result"]
 
 
 # ----------------------------------------------------------------- output
@@ -416,7 +639,7 @@ Absent keys take BookSim's defaults.  See docs/booksim.md for the keys.
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run like the BookSim binary; returns the exit code (0 done, 1 error)."""
+    """Run like the BookSim binary; returns the exit code (0 done, 1 error, 130 Ctrl-C)."""
     args = list(sys.argv[1:] if argv is None else argv)
     if any(a in ("-h", "--help") for a in args):
         print(USAGE, end="")
@@ -436,8 +659,12 @@ def main(argv: list[str] | None = None) -> int:
         result = run(settings)
         elapsed = time.perf_counter() - start
     except ConfigError as e:
-        print(f"{PROG}: error: {e}", file=sys.stderr)
+        for line in str(e).splitlines():
+            print(f"{PROG}: error: {line}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:
+        print(f"{PROG}: interrupted", file=sys.stderr)
+        return 130
     print(summary(result, config.packet_size))
     print(f"Total run time {elapsed:g}")
     print(json_line(result))

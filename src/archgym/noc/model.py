@@ -48,7 +48,8 @@ ROUTING_FUNCTIONS: tuple[str, ...] = _core.ROUTING_FUNCTIONS
 #: The fewest VCs of each routing function per topology (a topology that is
 #: absent: the routing does not run there), from the core's routing registry.
 ROUTING_MIN_VCS: dict[str, dict[str, int]] = _core.ROUTING_MIN_VCS
-#: Traffic patterns (BookSim definitions; ``randperm`` is a seeded random permutation).
+#: Traffic patterns (BookSim definitions; ``randperm`` is a random permutation drawn from
+#: ``perm_seed``, independent of ``seed``).
 TRAFFIC_PATTERNS: tuple[str, ...] = _core.TRAFFIC_PATTERNS
 #: Routings that may be mixed per router (Network.set_routing with an int array
 #: of indices into this tuple).  In per-router mode every router keeps VC 0
@@ -146,7 +147,7 @@ def measure_many(configs: Sequence[NocConfig], threads: int = 0) -> list[dict]:
 
 def traffic_destinations(config: NocConfig) -> np.ndarray:
     """Destination of every node under ``config.traffic`` (int32 [k*k]); -1 where it is random
-    (uniform, hotspot).  ``randperm`` gives the permutation of ``config.seed``."""
+    (uniform, hotspot, diagonal, ...).  ``randperm`` gives the permutation of ``config.perm_seed``."""
     return _core.Network(config._core()).destinations()
 
 

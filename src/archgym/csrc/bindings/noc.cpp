@@ -455,6 +455,11 @@ void bind_noc(nb::module_& m) {
       nb::arg("pattern"), nb::arg("k"),
       "Raise ValueError unless the pattern is known and defined for radix k.");
 
+  nb::exception<noc::Cancelled>(mod, "Cancelled");
+  mod.def("set_cancelled", &noc::set_cancelled, nb::arg("on"),
+          "Set (or clear) the cancellation flag: every running measure() raises Cancelled.");
+  mod.def("cancelled", &noc::cancelled, "Whether the cancellation flag is set.");
+
   mod.attr("CONFIG_FIELDS") = config_fields_for_python();
   mod.attr("ROUTING_FUNCTIONS") = tuple_of(noc::routing_names());
   mod.attr("TRAFFIC_PATTERNS") = tuple_of(noc::traffic_names());

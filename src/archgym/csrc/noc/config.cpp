@@ -75,7 +75,9 @@ const std::vector<std::string>& topology_names() {
 const std::vector<std::string>& traffic_names() {
   static const std::vector<std::string> names = {"uniform", "transpose", "bitcomp",
                                                  "bitrev",  "shuffle",   "tornado",
-                                                 "neighbor", "hotspot",  "randperm"};
+                                                 "neighbor", "hotspot",  "randperm",
+                                                 "diagonal", "asymmetric", "taper64",
+                                                 "badperm_yarc"};
   return names;
 }
 
@@ -103,8 +105,8 @@ const std::vector<ConfigField>& config_fields() {
       {.name = "routing_function", .member = &C::routing_function, .choices = routing_names,
        .doc = "routing function (BookSim's names first)"},
       {.name = "traffic", .member = &C::traffic, .choices = traffic_names,
-       .doc = "traffic pattern (BookSim's definitions; bitrev and shuffle need k a power of 2; "
-              "randperm is a random permutation of the seed)"},
+       .doc = "traffic pattern (BookSim's definitions; bitrev and shuffle need k a power of 2, "
+              "taper64 64 nodes; randperm is a random permutation drawn from perm_seed)"},
       {.name = "packet_size", .member = &C::packet_size, .lo = 1, .hi = kMaxPacket,
        .doc = "flits per packet"},
       {.name = "injection_rate", .member = &C::injection_rate, .lo = 0, .hi = 1,
@@ -114,7 +116,7 @@ const std::vector<ConfigField>& config_fields() {
        .doc = "injection_rate counts flits (true) or packets (false)"},
       {.name = "injection_process", .member = &C::injection_process, .choices = injection_names,
        .doc = "bernoulli, or on_off: a two-state Markov source whose rate while on gives a mean "
-              "rate of injection_rate (at most the fraction of time it is on)"},
+              "rate of injection_rate (a source on injects every cycle at most)"},
       {.name = "burst_alpha", .member = &C::burst_alpha, .lo = 0, .hi = 1, .lo_open = true,
        .doc = "on_off: P(off -> on) per cycle"},
       {.name = "burst_beta", .member = &C::burst_beta, .lo = 0, .hi = 1, .lo_open = true,
@@ -148,6 +150,8 @@ const std::vector<ConfigField>& config_fields() {
       {.name = "acc_stopping_thres", .member = &C::acc_stopping_thres, .lo = 0, .hi = 1e6,
        .doc = "measure(): converged when the accepted rate changes less than this fraction"},
       {.name = "seed", .member = &C::seed, .doc = "random seed"},
+      {.name = "perm_seed", .member = &C::perm_seed,
+       .doc = "randperm traffic: the seed of its permutation (independent of seed, as BookSim)"},
       {.name = "hotspot_nodes", .member = &C::hotspot_nodes, .lo = 0, .hi = kMaxK * kMaxK - 1,
        .doc = "hotspot traffic: node ids below k*k (every packet goes to one of them; "
               "empty: the centre node (k/2, k/2))"},
@@ -230,6 +234,8 @@ void check_traffic(Traffic tr, int k) {
   if ((tr == Traffic::Bitrev || tr == Traffic::Shuffle) && !is_pow2(k))
     fail(std::string("traffic '") + traffic_names()[static_cast<int>(tr)] +
          "' needs k to be a power of 2 (k = " + std::to_string(k) + ")");
+  if (tr == Traffic::Taper64 && k * k != 64)
+    fail("traffic 'taper64' needs exactly 64 nodes (k = 8; k = " + std::to_string(k) + ")");
 }
 
 // ----------------------------------------------------------------- validation
@@ -263,17 +269,6 @@ Params::Params(const Config& c) : cfg(c) {
       fail("hotspot_nodes must be node ids between 0 and " + std::to_string(n - 1) + " (got " +
            std::to_string(h) + ")");
   packet_prob = c.injection_rate_uses_flits ? c.injection_rate / P : c.injection_rate;
-  if (injection == Injection::OnOff) {
-    const double on_frac = c.burst_alpha / (c.burst_alpha + c.burst_beta);
-    if (packet_prob > on_frac + 1e-12) {
-      std::ostringstream os;
-      os << "injection_rate " << c.injection_rate
-         << " is too high for on/off injection with burst_alpha " << c.burst_alpha
-         << " and burst_beta " << c.burst_beta << ": the packet rate may be at most "
-         << on_frac << " (the fraction of time a source is on)";
-      fail(os.str());
-    }
-  }
 }
 
 }  // namespace archgym::noc

@@ -1,10 +1,24 @@
 // BookSim's latency-mode measurement (docs/design/noc.md §8) over a Network.
+#include <atomic>
 #include <cmath>
 #include <limits>
 
 #include "noc/noc.hpp"
 
 namespace archgym::noc {
+
+namespace {
+std::atomic<bool> g_cancelled{false};
+
+// The cancellation check of the run loops below (every kCancelPollCycles cycles).
+void poll_cancel(int64_t now) {
+  if (now % kCancelPollCycles == 0 && g_cancelled.load(std::memory_order_relaxed))
+    throw Cancelled();
+}
+}  // namespace
+
+void set_cancelled(bool on) { g_cancelled.store(on, std::memory_order_relaxed); }
+bool cancelled() { return g_cancelled.load(std::memory_order_relaxed); }
 
 MeasureResult measure(const Config& cfg) {
   Network net(cfg);
@@ -72,6 +86,7 @@ MeasureResult measure(const Config& cfg) {
     }
     for (int64_t s = 0; s < SP; ++s) {
       net.step();
+      poll_cancel(net.now_);
       if (stalled()) {
         res.sample_periods = n + 1;
         report_partial("deadlock", true);
@@ -114,6 +129,7 @@ MeasureResult measure(const Config& cfg) {
       return res;
     }
     net.step();
+    poll_cancel(net.now_);
     if (stalled()) {
       report_partial("deadlock", true);
       return res;
@@ -147,7 +163,10 @@ MeasureResult measure(const Config& cfg) {
     net.qlen_[v] = 0;
   }
   const int64_t empty_limit = net.now_ + static_cast<int64_t>(c.max_drain_periods) * SP;
-  while (net.inflight_flits_ > 0 && net.now_ < empty_limit && !stalled()) net.step();
+  while (net.inflight_flits_ > 0 && net.now_ < empty_limit && !stalled()) {
+    net.step();
+    poll_cancel(net.now_);
+  }
   res.total_cycles = net.now_;
   return res;
 }

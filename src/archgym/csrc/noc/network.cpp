@@ -160,9 +160,10 @@ void Network::build_destinations() {
     dest_table_[v] = d;
   }
   if (traffic_ == Traffic::Randperm) {
-    // A fixed random permutation drawn from its own stream of the seed.
+    // A fixed random permutation drawn from perm_seed, whatever the simulation
+    // seed (BookSim's randperm).
     Rng perm;
-    uint64_t s = c.seed ^ 0x5EED0F0E5EED0F0EULL;
+    uint64_t s = c.perm_seed ^ 0x5EED0F0E5EED0F0EULL;
     perm.seed(splitmix64(s));
     std::iota(dest_table_.begin(), dest_table_.end(), 0);
     for (int i = n_ - 1; i > 0; --i)
@@ -588,6 +589,21 @@ int32_t Network::draw_destination(int node) {
       const size_t h = std::upper_bound(hot_cum_.begin(), hot_cum_.end(), u) - hot_cum_.begin();
       return hot_nodes_[std::min(h, hot_nodes_.size() - 1)];
     }
+    // BookSim's random patterns that depend on the source (node ids, as its
+    // definitions use them).
+    case Traffic::Diagonal:  // itself with probability 2/3, else the next node
+      return rng_.below(3) < 2 ? node : (node + 1) % n_;
+    case Traffic::Asymmetric: {  // the same position in either half of the nodes
+      const int half = n_ / 2;
+      return node % half + static_cast<int32_t>(coin()) * half;
+    }
+    case Traffic::Taper64: {  // half uniform, half one of the 9 ids within +-1 row / column
+      if (coin()) return static_cast<int32_t>(rng_.below(static_cast<uint32_t>(n_)));
+      static constexpr int kNear[9] = {-9, -8, -7, -1, 0, 1, 7, 8, 9};
+      return (node + kNear[rng_.below(9)] + n_) % n_;
+    }
+    case Traffic::BadpermYarc:  // row y sends to a random node of column y
+      return node / k_ + k_ * static_cast<int32_t>(rng_.below(static_cast<uint32_t>(k_)));
     default:
       return dest_table_[node];
   }

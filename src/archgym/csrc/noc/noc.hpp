@@ -13,6 +13,7 @@
 
 #include <array>
 #include <cstdint>
+#include <stdexcept>
 #include <string>
 #include <variant>
 #include <vector>
@@ -23,7 +24,8 @@ namespace archgym::noc {
 // Each enum's values are in the order of its names (config.cpp).
 enum class Topology : uint8_t { Mesh, Torus, Count };
 enum class Traffic : uint8_t {
-  Uniform, Transpose, Bitcomp, Bitrev, Shuffle, Tornado, Neighbor, Hotspot, Randperm, Count
+  Uniform, Transpose, Bitcomp, Bitrev, Shuffle, Tornado, Neighbor, Hotspot, Randperm,
+  Diagonal, Asymmetric, Taper64, BadpermYarc, Count
 };
 enum class Allocator : uint8_t { SeparableInputFirst, Islip, Count };
 enum class Injection : uint8_t { Bernoulli, OnOff, Count };
@@ -65,6 +67,7 @@ struct Config {
   double stopping_thres = 0.05;
   double acc_stopping_thres = 0.05;
   uint64_t seed = 42;
+  uint64_t perm_seed = 0;
   std::vector<int> hotspot_nodes;
   std::vector<double> hotspot_rates;
   int watchdog_cycles = 1000;
@@ -442,5 +445,15 @@ class Network {
 };
 
 MeasureResult measure(const Config& cfg);
+
+// Cancellation (Ctrl-C): measure() polls a process-wide flag every
+// kCancelPollCycles cycles and throws Cancelled once it is set.  The flag stays
+// set (every running measure() stops) until set_cancelled(false).
+inline constexpr int64_t kCancelPollCycles = 16;
+struct Cancelled : std::runtime_error {
+  Cancelled() : std::runtime_error("simulation cancelled") {}
+};
+void set_cancelled(bool on);
+bool cancelled();
 
 }  // namespace archgym::noc

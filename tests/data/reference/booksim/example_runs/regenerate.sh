@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# The real BookSim2 on its own k-ary n-cube example configurations, unchanged
+# (../examples/torus88 and ../examples/mesh88_lat).  Never run by tests or CI.
+# Usage, from anywhere: bash regenerate.sh /path/to/booksim
+# Writes <example>.out (BookSim's whole standard output) next to this script.
+set -euo pipefail
+booksim=${1:?usage: regenerate.sh /path/to/booksim}
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+cd "$here/../examples"
+for example in torus88 mesh88_lat; do
+  # BookSim exits with status 255 after a completed run (main returns -1)
+  "$booksim" "$example" > "$here/$example.out" || [ $? -eq 255 ]
+done
