@@ -636,28 +636,28 @@ VALIDATION_CASES = {
     "bool constant": (lambda: _eval(constants=cm.confuciux_constants(4, True)), r"KTileSz"),
     "string constant": (lambda: _eval(constants=cm.confuciux_constants(4, "2")), r"KTileSz"),
     "NaN in layers array": (
-        lambda: cm.evaluate_batch(np.array([[0, 8, 8, 3, 3, 10, np.nan, 0]]), DLA,
+        lambda: cm.evaluate_batch(np.array([[0, 8, 8, 3, 3, 10, np.nan, 0, 0, 1, 1]]), DLA,
                                   cm.Hardware(4), DLA_C), r"layers"),
     "bool layers array": (
-        lambda: cm.evaluate_batch(np.ones((1, 8), dtype=bool), DLA, cm.Hardware(4), DLA_C),
+        lambda: cm.evaluate_batch(np.ones((1, 11), dtype=bool), DLA, cm.Hardware(4), DLA_C),
         r"layers"),
     "string hardware array": (
         lambda: cm.evaluate_batch([GOOD], DLA, np.array([["4", "1", "8", "1", "1", "7"]]), DLA_C),
         r"hardware"),
-    "layer type 2": (
-        lambda: cm.evaluate_batch(np.array([[2, 8, 8, 3, 3, 10, 10, 0]]), DLA, cm.Hardware(4),
-                                  DLA_C), r"type"),
+    "layer type 5": (
+        lambda: cm.evaluate_batch(np.array([[5, 8, 8, 3, 3, 10, 10, 0, 0, 1, 1]]), DLA,
+                                  cm.Hardware(4), DLA_C), r"type"),
     "from_row T=3": (lambda: cm.Layer.from_row([8, 8, 10, 10, 3, 3, 3]), r"T must be"),
     "unknown preset": (lambda: _eval(preset="maestro2019"), r"preset"),
     "layers with 7 columns": (
         lambda: cm.evaluate_batch(np.ones((2, 7), np.int64), DLA, cm.Hardware(4), DLA_C),
-        r"8 columns"),
+        r"11 columns"),
     "df_index out of range": (
         lambda: cm.evaluate_batch([GOOD, GOOD], [DLA], cm.Hardware(4), DLA_C, df_index=[0, 1]),
         r"df_index"),
     "TemporalMap(1,1) R under maestro2021": (
         lambda: _eval(df=_df("TemporalMap(1,1) R; TemporalMap(2,2) K;"), constants={},
-                      preset="maestro2021"), r"TemporalMap on R"),
+                      preset="maestro2021"), r"a TemporalMap on R"),
     "TemporalMap(2,2) S under maestro2021": (
         lambda: _eval(df=_df("TemporalMap(2,2) S;"), constants={}, preset="maestro2021"),
         r"TemporalMap on S"),
@@ -713,7 +713,7 @@ def test_malformed_dataflow_text(text, line):
 
 
 def test_batch_wrong_shapes_raise_value_error():
-    rows = np.array([[0, 8, 8, 3, 3, 10, 10, 0]] * 2, dtype=np.int64)
+    rows = np.array([[0, 8, 8, 3, 3, 10, 10, 0, 0, 1, 1]] * 2, dtype=np.int64)
     hw = np.array([[4, 1, 64, 1, 1, 64]] * 2, dtype=np.int64)
     with pytest.raises(ValueError):
         cm.evaluate_batch(rows, DLA, hw[:, :5], DLA_C)
@@ -727,7 +727,7 @@ def test_batch_wrong_shapes_raise_value_error():
 
 @pytest.mark.parametrize("which", ["hardware", "df_index", "constant"])
 def test_batch_wrong_shapes_name_the_argument(which):
-    rows = np.array([[0, 8, 8, 3, 3, 10, 10, 0]] * 2, dtype=np.int64)
+    rows = np.array([[0, 8, 8, 3, 3, 10, 10, 0, 0, 1, 1]] * 2, dtype=np.int64)
     hw = np.array([[4, 1, 64, 1, 1, 64]] * 2, dtype=np.int64)
     kw = {"layers": rows, "dataflows": DLA, "hardware": hw, "constants": DLA_C}
     if which == "hardware":
@@ -741,7 +741,7 @@ def test_batch_wrong_shapes_name_the_argument(which):
 
 
 def test_batch_transposed_hardware_rejected():
-    rows = np.array([[0, 8, 8, 3, 3, 10, 10, 0]] * 2, dtype=np.int64)
+    rows = np.array([[0, 8, 8, 3, 3, 10, 10, 0, 0, 1, 1]] * 2, dtype=np.int64)
     hw = np.array([[4, 1, 64, 1, 1, 64], [2, 1, 64, 1, 1, 64]], dtype=np.int64)
     with pytest.raises(ValueError, match="hardware"):
         cm.evaluate_batch(rows, DLA, hw.T.copy(), {"KTileSz": 2, "ClusterSz": [4, 2],
@@ -1170,13 +1170,17 @@ def test_named_columns_reach_the_core_fields_of_that_name():
 
 
 def test_exported_fields_match_the_core():
-    assert cm.DIMS == ("K", "C", "R", "S", "Y", "X", "N")
-    assert cm.LAYER_FIELDS == ("type", *cm.DIMS)
-    assert cm.LAYER_TYPES == ("CONV", "DSCONV")
+    assert cm.DIMS == ("K", "C", "R", "S", "Y", "X", "N", "G")
+    assert cm.LAYER_FIELDS == ("type", *cm.DIMS, "stride_y", "stride_x")
+    assert cm.LAYER_TYPES == ("CONV", "DSCONV", "NGCONV", "TRCONV", "GEMM")
     assert cm.PRESETS == ("maestro2020", "maestro2021")
-    assert cm.LAYER_DEFAULTS == {"type": cm.LAYER_TYPES.index("CONV"), "N": 0}
+    assert cm.LAYER_DEFAULTS == {"type": cm.LAYER_TYPES.index("CONV"), "N": 0, "G": 0,
+                                 "stride_y": 1, "stride_x": 1}
     assert cm.Layer(1, 1, 1, 1, 1, 1).fields() == {"type": 0, "K": 1, "C": 1, "R": 1, "S": 1,
-                                                   "Y": 1, "X": 1, "N": 0}
+                                                   "Y": 1, "X": 1, "N": 0, "G": 0,
+                                                   "stride_y": 1, "stride_x": 1}
+    assert cm.MAESTRO_DEFAULTS == {"num_pes": 7, "simd_lanes": 1, "noc_bw": 2**31 - 1,
+                                   "noc_hops": 1, "noc_hop_latency": 0, "offchip_bw": 70_000}
     names = [f.name for f in dataclasses.fields(cm.Hardware)]
     assert tuple(names[:len(cm.HARDWARE_FIELDS)]) == cm.HARDWARE_FIELDS
     assert cm.Hardware().fields() == cm.HARDWARE_DEFAULTS

@@ -23,6 +23,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import REFERENCE_DIR
 
 from archgym import costmodel as cm
 from archgym.costmodel import maestro
@@ -151,7 +152,7 @@ def test_reference_rows_through_batch(maestro_ref, filename):
         idx = [i for i, row in enumerate(rows) if row["dataflow"] == df_name]
         sel = [rows[i] for i in idx]
         layers = np.array([[int(r["layer_type"] == "DSCONV"), int(r["K"]), int(r["C"]), int(r["R"]),
-                            int(r["S"]), int(r["Y"]), int(r["X"]), 0] for r in sel])
+                            int(r["S"]), int(r["Y"]), int(r["X"]), 0, 0, 1, 1] for r in sel])
         hw = np.array([[int(r["P"]), 1, int(r["noc_bw_cstr"]), 1, 1, 70_000] for r in sel])
         consts = {"KTileSz": [int(r["B"]) for r in sel], "ClusterSz": [int(r["P"]) for r in sel],
                   "CTileSz": 1}
@@ -172,15 +173,16 @@ def test_column_tables_match_reference_headers(maestro_ref):
 
 
 # ----------------------------------------------------------------- command line
-def expected_raw_header(names: list[str]) -> str:
-    """MAESTRO's raw header as documented: the Max compute delay labelled Min, leading
-    spaces (none before the first column, two before the L1/L2 sizes, one elsewhere)."""
-    out = []
-    for i, name in enumerate(names):
-        name = "Compute Delay (Min)" if name == "Compute Delay (Max)" else name
-        spaces = 0 if i == 0 else 2 if "SRAM Size" in name else 1
-        out.append(" " * spaces + name)
-    return ",".join(out)
+def oracle_header() -> str:
+    """The header line of a CSV the real MAESTRO (HEAD) wrote, byte for byte."""
+    path = REFERENCE_DIR / "maestro" / "mapping_outputs" / "P64" / "vgg16_nlr.csv"
+    return path.read_text().splitlines()[0]
+
+
+def padded(values: list[str], names: list[str]) -> str:
+    """A CSV line as MAESTRO writes it: one space before each field from "input l1 write" on."""
+    start = names.index("input l1 write")
+    return ",".join((" " if i >= start else "") + v for i, v in enumerate(values))
 
 
 def find_row(rows, **match) -> dict:
@@ -199,10 +201,10 @@ def test_cli_reference_invocation(maestro_ref, tmp_path, monkeypatch, capsys):
     assert run_cli(*argv) == 0
     out = tmp_path / "confx.csv"  # two leading dirs dropped, cut at the first '.'
     lines = out.read_text().splitlines()
-    assert lines[0] == expected_raw_header(names)
+    assert lines[0] == oracle_header()
     assert lines[0].count("Compute Delay (Min)") == 2
     assert " Runtime (Cycles)," in lines[0] and ",  L2 SRAM Size Req (Bytes)," in lines[0]
-    assert lines[1] == ",".join(ref[name] for name in names)
+    assert lines[1] == padded([ref[name] for name in names], names)
     assert len(lines) == 2
     assert capsys.readouterr().out == ""  # --print_res=false prints nothing
 
@@ -222,9 +224,10 @@ def test_cli_maestro2020_names(maestro_ref, tmp_path, monkeypatch):
     flags = [f.replace("_cstr", "") for f in CONFUCIUX_FLAGS]  # --noc_bw, --l1_size, --l2_size
     assert run_cli("--Mapping_file=dw.m", "--num_pes=12", "--preset=maestro2020", *flags) == 0
     lines = (tmp_path / "dw.csv").read_text().splitlines()
-    assert lines[0] == expected_raw_header(names)
+    assert [h.strip() for h in lines[0].split(",")] == [
+        "Compute Delay (Min)" if n == "Compute Delay (Max)" else n for n in names]
     assert "Offchip" not in lines[0] and " NoC BW (Elements/cycle)" in lines[0]
-    assert lines[1] == ",".join(ref[name] for name in names)
+    assert lines[1] == padded([ref[name] for name in names], names)
 
 
 def test_cli_2020_names_default_to_2021_columns(tmp_path, monkeypatch):
@@ -273,13 +276,13 @@ def test_hw_file(tmp_path, monkeypatch):
     assert run_cli("--Mapping_file=x.m", "--HW_file=hw.m", "--print_res=false") == 0
     row = (tmp_path / "x.csv").read_text().splitlines()[1].split(",")
     (want,) = maestro.run_mapping(mapping, cm.Hardware(num_pes=16, noc_bw=8, offchip_bw=50))
-    assert row == [maestro.format_value(v) for v in want.values()]
+    assert row == maestro.format_row(want).split(",")
     # a command-line flag wins over the HW file
     assert run_cli("--Mapping_file=x.m", "--HW_file=hw.m", "--noc_bw_cstr=2",
                    "--print_res=false") == 0
     row = (tmp_path / "x.csv").read_text().splitlines()[2].split(",")
     (want,) = maestro.run_mapping(mapping, cm.Hardware(num_pes=16, noc_bw=2, offchip_bw=50))
-    assert row == [maestro.format_value(v) for v in want.values()]
+    assert row == maestro.format_row(want).split(",")
 
 
 def _energy_terms(row: dict) -> tuple[float, float]:

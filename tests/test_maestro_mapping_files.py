@@ -9,8 +9,7 @@ cover (../mapping_files/archgym/: GEMM, NGCONV, TRCONV, strides).
 Where MAESTRO writes a CSV, archgym must write the same bytes: the header and
 every layer's row, padding included.  Where MAESTRO fails (a crash, a division
 by zero or its own refusal), archgym must refuse with one line naming the layer,
-exit 1 and write nothing.  Layers of a known gap (issue 11) are reported as xfail
-with their names, only while the gap shows.
+exit 1 and write nothing.
 """
 
 from __future__ import annotations
@@ -41,14 +40,6 @@ def case_id(run: dict) -> str:
     return f"{run['setting']}-{Path(run['file']).stem}"
 
 
-def stride_gap(mapping_file: str) -> set[str]:
-    """Names of the layers with a stride other than 1, and of the layers after
-    them (whose energy carries the previous layer's L1 term)."""
-    layers = maestro.parse_mapping((DATA / "mapping_files" / mapping_file).read_text())
-    strided = [(ml.layer.stride_y, ml.layer.stride_x) != (1, 1) for ml in layers]
-    return {ml.name for i, ml in enumerate(layers) if strided[i] or (i and strided[i - 1])}
-
-
 @pytest.mark.parametrize("run", RUNS, ids=case_id)
 def test_mapping_file_matches_maestro(run, tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)  # MAESTRO writes its CSV into the working folder
@@ -63,9 +54,6 @@ def test_mapping_file_matches_maestro(run, tmp_path, monkeypatch, capsys):
     assert got[0] == expected[0]  # the header, byte for byte
     assert len(got) == len(expected)
     wrong = [e.split(",")[1] for g, e in zip(got[1:], expected[1:]) if g != e]
-    if wrong and set(wrong) <= stride_gap(run["file"]):
-        pytest.xfail(f"{len(wrong)} of {len(expected) - 1} layers differ, all strided or "
-                     f"after a strided one (issue 11): {', '.join(wrong)}")
     assert not wrong, f"{len(wrong)} of {len(expected) - 1} layers differ: {', '.join(wrong)}"
 
 

@@ -438,26 +438,30 @@ void to_input_centric(const Level& lev, std::vector<Dir>& dirs) {
   }
 }
 
-// §2.2 step 4 (§20.1): with a stride s along Y (X), a directive on Y (X) of
-// size M is rewritten to cover n = (M - M_R) ÷ s + 1 outputs, M_R being the
-// size of the level's R (S) directive: size (n - 1)·s + M_R, offset n·s.  Its
-// written offset is dropped.
-void apply_strides(const Level& lev, i64 stride_y, i64 stride_x, std::vector<Dir>& dirs) {
+// §2.2 step 4 (§20.1): with a stride s along Y (X), each directive on Y (X)
+// covers n outputs.  Let w be the size of the level's R (S) directive and
+// s' = min(s, w) the spacing of the outputs' windows inside a tile.  At the top
+// level n = (M - w) ÷ s + 1 and the offset becomes n·s; below it, n =
+// (M - w) ÷ s' + 1 and the offset n·s'.  The size becomes (n - 1)·s' + w at
+// every level.  The written offset is dropped.
+void apply_strides(const Level& lev, bool top, i64 stride_y, i64 stride_x,
+                   std::vector<Dir>& dirs) {
   for (auto [in, win, stride] : {std::array<i64, 3>{Y, R, stride_y}, {X, S, stride_x}}) {
     if (stride == 1) continue;
-    i64 m_win = lev.T[win];
-    for (const Dir& w : dirs)
-      if (w.var == win) m_win = w.M;
+    i64 w = lev.T[win];
+    for (const Dir& d : dirs)
+      if (d.var == win) w = d.M;
+    const i64 spacing = std::min(stride, w), step = top ? stride : spacing;
     for (Dir& d : dirs) {
       if (d.var != in) continue;
-      const i64 n = (d.M - m_win) / stride + 1;
+      const i64 n = (d.M - w) / step + 1;
       if (n < 1)
         fail(std::string(d.spatial ? "SpatialMap(" : "TemporalMap(") + std::to_string(d.M) +
              "," + std::to_string(d.O) + ") " + kVarNames[in] + " is narrower than the window " +
-             kVarNames[win] + " (" + std::to_string(m_win) + "): with stride " +
+             kVarNames[win] + " (" + std::to_string(w) + "): with stride " +
              std::to_string(stride) + " it covers no output");
-      d.M = (n - 1) * stride + m_win;
-      d.O = n * stride;
+      d.M = (n - 1) * spacing + w;
+      d.O = n * step;
     }
   }
 }
@@ -664,7 +668,7 @@ void Engine::build_levels(const DataflowSpec& spec, const i64* params) {
     to_input_centric(lev, dirs);
     if (l > 0) inherit(lv_[l - 1], dirs);
     complete(lev, vin_, dirs);
-    apply_strides(lev, layer_.stride_y, layer_.stride_x, dirs);
+    apply_strides(lev, l == 0, layer_.stride_y, layer_.stride_x, dirs);
     place_directives(l, dirs);
     tile_tables(lev);
     lev.E = edge_subclusters(lev);
