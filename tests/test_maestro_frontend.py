@@ -7,7 +7,7 @@
   relative, nan == nan), and the printed strings must equal the reference's.
 * The command line end to end: CSV name rule, raw header, row text, append
   mode, unknown flags, HW file, 2020 preset, multi-layer energy carry-over,
-  a layer reusing the previous Dataflow, degenerate rows.
+  degenerate rows.
 * Errors: exit code 1 and a message with the line number, never a traceback.
 """
 
@@ -275,13 +275,16 @@ def test_hw_file(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     assert run_cli("--Mapping_file=x.m", "--HW_file=hw.m", "--print_res=false") == 0
     row = (tmp_path / "x.csv").read_text().splitlines()[1].split(",")
-    (want,) = maestro.run_mapping(mapping, cm.Hardware(num_pes=16, noc_bw=8, offchip_bw=50))
+    unset = cm.MAESTRO_DEFAULTS  # flags not given take MAESTRO's defaults
+    (want,) = maestro.run_mapping(mapping, cm.Hardware(**{**unset, "num_pes": 16, "noc_bw": 8,
+                                                          "offchip_bw": 50}))
     assert row == maestro.format_row(want).split(",")
     # a command-line flag wins over the HW file
     assert run_cli("--Mapping_file=x.m", "--HW_file=hw.m", "--noc_bw_cstr=2",
                    "--print_res=false") == 0
     row = (tmp_path / "x.csv").read_text().splitlines()[2].split(",")
-    (want,) = maestro.run_mapping(mapping, cm.Hardware(num_pes=16, noc_bw=2, offchip_bw=50))
+    (want,) = maestro.run_mapping(mapping, cm.Hardware(**{**unset, "num_pes": 16, "noc_bw": 2,
+                                                          "offchip_bw": 50}))
     assert row == maestro.format_row(want).split(",")
 
 
@@ -294,13 +297,13 @@ def _energy_terms(row: dict) -> tuple[float, float]:
 
 
 def test_multi_layer_file_energy_and_dataflow_reuse(tmp_path, monkeypatch):
-    """Layer B has no Dataflow (reuses dla); C is DSCONV with dpt; D is dla after dpt."""
+    """Layers A, B and D are dla; C is DSCONV with dpt (one level)."""
     dims_a = "K: 32, C: 16, Y: 20, X: 20, R: 3, S: 3"
     dims_b = "K: 24, C: 32, Y: 18, X: 18, R: 1, S: 1"
     dims_c = "K: 1, C: 24, Y: 18, X: 18, R: 3, S: 3"
     dims_d = "K: 40, C: 24, Y: 16, X: 16, R: 1, S: 1"
     text = (confuciux_constants(16, 3) + "// four layers\nNetwork net {\n"
-            + layer_block("A", "CONV", dims_a, "dla") + layer_block("B", "CONV", dims_b, None)
+            + layer_block("A", "CONV", dims_a, "dla") + layer_block("B", "CONV", dims_b, "dla")
             + layer_block("C", "DSCONV", dims_c, "dpt") + layer_block("D", "CONV", dims_d, "dla")
             + "}\n")
     (tmp_path / "net.m").write_text(text)
@@ -375,14 +378,14 @@ def test_c_division_and_formatting():
 
 
 def test_python_dash_m_entry_point(tmp_path):
-    (tmp_path / "bad.m").write_text("Network 0 {\nLayer L {\nType: GEMM\n}\n}\n")
+    (tmp_path / "bad.m").write_text("Network 0 {\nLayer L {\nType: CONV3D\n}\n}\n")
     env = dict(os.environ)
     src = str(Path(maestro.__file__).resolve().parents[2])
     env["PYTHONPATH"] = src + os.pathsep + env.get("PYTHONPATH", "")
     proc = subprocess.run([sys.executable, "-m", "archgym.costmodel.maestro", "--Mapping_file=bad.m"],
                           cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 1
-    assert "line 3" in proc.stderr and "only CONV and DSCONV" in proc.stderr
+    assert "line 3" in proc.stderr and "unknown layer type 'CONV3D'" in proc.stderr
     assert "Traceback" not in proc.stderr
 
 
@@ -392,7 +395,8 @@ HEADER = confuciux_constants(4, 2)  # 3 lines
 
 
 @pytest.mark.parametrize("text, line, words", [
-    pytest.param(HEADER + "Network 0\n" + GOOD_LAYER + "}\n", 5, "'{'", id="missing-brace"),
+    pytest.param(HEADER + "Network 0\n" + GOOD_LAYER + "}\n", 6, "expected Layer",
+                 id="missing-brace"),  # MAESTRO's name is the last word before '{': L
     pytest.param(HEADER + "Network 0 {\n" + GOOD_LAYER, 22, "end of text", id="unclosed"),
     pytest.param(HEADER + "Network 0 {\nLayer L {\nType: CONV\n"
                  "Dimensions { K: 8, C: 8, Y: 8, X: 8, R: 1, S: 1 }\n"
@@ -406,8 +410,8 @@ HEADER = confuciux_constants(4, 2)  # 3 lines
                  "Dataflow { TemporalMap(Sz(N),1) K; TemporalMap(1,1) C; TemporalMap(1,1) Y;\n"
                  " TemporalMap(1,1) X; TemporalMap(1,1) R; TemporalMap(1,1) S; }\n}\n}\n",
                  5, "Sz(N)", id="sz-undeclared"),
-    pytest.param(HEADER + "Network 0 {\nLayer L {\nType: TRCONV\n}\n}\n", 6,
-                 "only CONV and DSCONV", id="unknown-type"),
+    pytest.param(HEADER + "Network 0 {\nLayer L {\nType: CONV3D\n}\n}\n", 6,
+                 "unknown layer type 'CONV3D'", id="unknown-type"),
     pytest.param(HEADER + "Network 0 {\nLayer L {\nType: CONV\n" + dataflow_text("dla")
                  + "}\n}\n", 5, "no Dimensions", id="missing-dimensions"),
     pytest.param(HEADER + "Network 0 {\nLayer L {\nType: CONV\n"
@@ -421,8 +425,26 @@ HEADER = confuciux_constants(4, 2)  # 3 lines
     pytest.param(HEADER + "Network 0 {\nLayer L {\nType: CONV\n"
                  "Dimensions { K: 8, C: 0, Y: 8, X: 8, R: 1, S: 1 }\n}\n}\n", 7, "> 0",
                  id="zero-dimension"),
-    pytest.param(HEADER + "Network 0 {\nLayer L {\nType: CONV\nStride { X: 2, Y: 2 }\n}\n}\n",
-                 7, "stride", id="stride-2"),
+    pytest.param(HEADER + "Network 0 {\nLayer L {\nType: CONV\nStride { X: 0, Y: 2 }\n}\n}\n",
+                 7, "stride of X must be > 0", id="stride-0"),
+    pytest.param(HEADER + "Network 0 {\nLayer L {\nType: CONV\n"
+                 "Dimensions { K: -64, C: 8, Y: 8, X: 8, R: 1, S: 1 }\n}\n}\n", 7,
+                 "negative number -64", id="negative-dimension"),
+    pytest.param(HEADER + "Network 0 {\nLayer L {\nType: CONV\n"
+                 "Dimensions { K: 9223372036854775808, C: 8 }\n}\n}\n", 7,
+                 "9223372036854775808 does not fit 64 bits", id="beyond-64-bits"),
+    pytest.param("\ufeff" + HEADER + "Network 0 {\n" + GOOD_LAYER + "}\n", 1,
+                 "U+FEFF", id="utf8-bom"),
+    pytest.param(HEADER + "Network 0 {\nLayer L\u200b {\n}\n}\n", 5,
+                 "U+200B", id="zero-width-space"),
+    pytest.param(HEADER + "Network 0 {\nLayer L {\nType: CONV\n"
+                 "Dimensions { G: 2, K: 8, C: 8, Y: 8, X: 8, R: 1, S: 1 }\n}\n}\n", 7,
+                 "unknown dimension 'G' for a CONV layer", id="groups-in-conv"),
+    pytest.param(HEADER + "Network 0 {\nLayer L {\nType: GEMM\n"
+                 "Dimensions { M: 8, N: 8 }\nDataflow { SpatialMap(1,1) M; }\n}\n}\n", 5,
+                 "Dimensions lacks K", id="gemm-without-k"),
+    pytest.param(HEADER + "Network 0 {\nLayer L {\nDimensions { K: 8 }\n}\n}\n", 6,
+                 "'Type:' line must come before Dimensions", id="dimensions-before-type"),
 ])
 def test_malformed_mapping(tmp_path, monkeypatch, capsys, text, line, words):
     (tmp_path / "bad.m").write_text(text)
@@ -490,5 +512,5 @@ def test_stride_one_and_hw_file_warning(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     assert run_cli("--Mapping_file=x.m", "--HW_file=hw.m", "--print_res=false") == 0
     assert "frequency" in capsys.readouterr().err
-    (want,) = maestro.run_mapping(strided, cm.Hardware(num_pes=4))
+    (want,) = maestro.run_mapping(strided, cm.Hardware(**{**cm.MAESTRO_DEFAULTS, "num_pes": 4}))
     assert (tmp_path / "x.csv").read_text().splitlines()[1] == maestro.format_row(want)

@@ -412,8 +412,7 @@ _REQUIRED = {"CONV": "KCRSYX", "TRCONV": "KCRSYX", "DSCONV": "CRSYX", "NGCONV": 
              "GEMM": "YKC"}
 
 
-def _parse_layer(tk: _Tokens, network: str, constants: dict[str, int],
-                 previous: Dataflow | None) -> MappingLayer:
+def _parse_layer(tk: _Tokens, network: str, constants: dict[str, int]) -> MappingLayer:
     """``NAME { Type: T  Stride {...}  Dimensions {...}  Dataflow {...} }`` after the word Layer."""
     line = _last_line(tk)
     name = _name_before_brace(tk, "a layer name")
@@ -448,9 +447,8 @@ def _parse_layer(tk: _Tokens, network: str, constants: dict[str, int],
     missing = [names[d] for d in _REQUIRED[layer_type] if d not in dims]
     if missing:
         raise fail(f"Dimensions lacks {', '.join(missing)}")
-    dataflow = dataflow or previous
-    if dataflow is None:
-        raise fail("no Dataflow block (only later layers may reuse the previous one's)")
+    if dataflow is None:  # MAESTRO fails too ("No spatial map in a cluster")
+        raise fail("no Dataflow block (every layer needs its own)")
     undeclared = sorted(_size_dims(dataflow) - set(dims))
     if undeclared:
         raise fail(f"the Dataflow uses Sz({names.get(undeclared[0], undeclared[0])}), but it is "
@@ -484,8 +482,7 @@ def parse_mapping(text: str, source: str = "") -> list[MappingLayer]:
             while (tok := tk.next("Layer or '}'")) != "}":
                 if tok != "Layer":
                     raise tk.error(f"expected Layer or '}}', found '{tok}'", back=1)
-                previous = layers[-1].dataflow if layers else None
-                layers.append(_parse_layer(tk, network, constants, previous))
+                layers.append(_parse_layer(tk, network, constants))
         else:
             raise tk.error(f"expected Constant or Network, found '{tok}'", back=1)
     if not layers:
