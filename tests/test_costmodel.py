@@ -1101,7 +1101,8 @@ def _named_rows(n: int, seed: int):
     layers = {"type": np.where(dsconv, cm.LAYER_TYPES.index("DSCONV"), cm.LAYER_TYPES.index("CONV")),
               "K": np.where(dsconv, 1, rng.integers(1, 65, n)), "C": rng.integers(1, 65, n),
               "R": R, "S": S, "Y": R + rng.integers(0, 30, n), "X": S + rng.integers(0, 30, n),
-              "N": rng.integers(0, 4, n)}
+              "N": rng.integers(0, 4, n), "G": np.zeros(n, np.int64),
+              "stride_y": np.ones(n, np.int64), "stride_x": np.ones(n, np.int64)}
     cluster = rng.choice(CONFUCIUX_PES, n)
     t1 = rng.integers(1, 9, n)
     pes = np.where(idx == 4, t1, cluster) * rng.choice([1, 1, 2, 3], n)

@@ -367,6 +367,21 @@ def test_degenerate_row_printing():
     assert printed["Arithmetic Intensity"] == "0"
 
 
+def test_degenerate_row_refused_without_compat(tmp_path, monkeypatch, capsys):
+    """MAESTRO prints the degenerate row (runtime 0, negative energy: checked with the real
+    MAESTRO); compat keeps it, --compat=false refuses it with one line naming the layer."""
+    text = confuciux_constants(12, 4) + "Network 0 {\n" + layer_block(
+        "L", "CONV", "K: 16, C: 16, Y: 13, X: 13, R: 3, S: 3", "eye") + "}\n"
+    (row,) = maestro.run_mapping(text, cm.Hardware(num_pes=12))
+    assert row["Activity count-based Energy (nJ)"] < 0
+    (tmp_path / "d.m").write_text(text)
+    monkeypatch.chdir(tmp_path)
+    assert run_cli("--Mapping_file=d.m", "--num_pes=12", "--compat=false") == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "layer L" in err and "computes nothing" in err
+    assert not (tmp_path / "d.csv").exists()
+
+
 def test_c_division_and_formatting():
     assert maestro.format_value(maestro.c_div(1, 0)) == "inf"
     assert maestro.format_value(maestro.c_div(-1, 0)) == "-inf"

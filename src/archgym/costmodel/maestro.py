@@ -531,6 +531,12 @@ def run_mapping(text_or_path, hardware: cm.Hardware = cm.Hardware(),
         except ValueError as e:
             where = f"{source}:" if source else ""
             raise ValueError(f"{where}line {ml.line}: layer {ml.name}: {e}") from None
+        if result["degenerate"] and not compat:  # MAESTRO prints runtime 0 (§7)
+            where = f"{source}:" if source else ""
+            raise ValueError(f"{where}line {ml.line}: layer {ml.name}: the mapping computes "
+                             "nothing (no top-level case has an output; a window directive's "
+                             "edge tile is empty): MAESTRO prints runtime 0 and a negative "
+                             "energy here, --compat=false refuses it")
         f_in, f_w = _pixel_factors(ml)
         result["input_pixels"] *= f_in
         result["weight_pixels"] *= f_w
