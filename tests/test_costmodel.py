@@ -349,7 +349,8 @@ def test_closed_forms_random_batch():
     for df in DATAFLOW_NAMES:
         dw = int(df == "dpt")
         k = np.ones(n, np.int64) if dw else K
-        rows = np.stack([np.full(n, dw), k, C, R, S, Y, X, np.zeros(n)], axis=1).astype(np.int64)
+        rows = np.stack([np.full(n, dw), k, C, R, S, Y, X, np.zeros(n), np.zeros(n), np.ones(n),
+                         np.ones(n)], axis=1).astype(np.int64)
         res = cm.evaluate_batch(rows, cm.DATAFLOWS[df], hw, consts)
         checked = 0
         for i in range(n):
@@ -721,7 +722,7 @@ def test_batch_wrong_shapes_raise_value_error():
         cm.evaluate_batch(rows, DLA, hw, DLA_C, df_index=[0, 0, 0])
     with pytest.raises(ValueError):
         cm.evaluate_batch(rows, DLA, hw, {"KTileSz": [1, 2, 3], "ClusterSz": 4, "CTileSz": 1})
-    with pytest.raises(ValueError, match="8 columns"):
+    with pytest.raises(ValueError, match="11 columns"):
         cm.evaluate_batch(rows[:, :7], DLA, hw, DLA_C)
 
 
@@ -983,7 +984,8 @@ def _mixed_batch(n: int, seed: int):
     K = np.where(idx == 3, 1, rng.integers(1, 65, n))
     C = rng.integers(1, 65, n)
     typ = (idx == 3).astype(np.int64)
-    layers = np.stack([typ, K, C, R, S, Y, X, np.zeros(n)], axis=1).astype(np.int64)
+    layers = np.stack([typ, K, C, R, S, Y, X, np.zeros(n), np.zeros(n), np.ones(n), np.ones(n)],
+                      axis=1).astype(np.int64)
     cluster = rng.choice(CONFUCIUX_PES, n)
     t1 = rng.integers(1, 9, n)
     need = np.where(idx == 4, t1, cluster)
@@ -1004,7 +1006,7 @@ def test_batch_matches_single_rows(preset, compat):
     assert batch.ints.shape == (150, len(cm.INT_FIELDS))
     assert batch.floats.shape == (150, len(cm.FLOAT_FIELDS))
     for i in range(150):
-        t, K, C, R, S, Y, X, _ = (int(v) for v in layers[i])
+        t, K, C, R, S, Y, X = (int(v) for v in layers[i][:7])
         layer = cm.Layer(K=K, C=C, Y=Y, X=X, R=R, S=S, depthwise=bool(t))
         h = cm.Hardware(*(int(v) for v in hw[i]))
         c = {k: (int(v[i]) if isinstance(v, np.ndarray) else v) for k, v in consts.items()}
@@ -1154,7 +1156,7 @@ def test_named_columns_reach_the_core_fields_of_that_name():
     K, C, R, S, Y, X = (layers[d] for d in "KCRSYX")
     batch = np.maximum(layers["N"], 1)
     conv = layers["type"] == cm.LAYER_TYPES.index("CONV")
-    np.testing.assert_array_equal(res["input_pixels"], batch * C * Y * X)
+    np.testing.assert_array_equal(res["input_pixels"], C * Y * X)  # MAESTRO leaves N out
     np.testing.assert_array_equal(res["weight_pixels"], np.where(conv, K, 1) * C * R * S)
     np.testing.assert_array_equal(res["output_l2_read"],
                                   batch * np.where(conv, K, C) * (Y - R + 1) * (X - S + 1))
@@ -1186,7 +1188,7 @@ def test_exported_fields_match_the_core():
     assert tuple(names[:len(cm.HARDWARE_FIELDS)]) == cm.HARDWARE_FIELDS
     assert cm.Hardware().fields() == cm.HARDWARE_DEFAULTS
     assert cm.HARDWARE_DEFAULTS["noc_bw"] == cm.CONFUCIUX_NOC_BW == 81_920_000
-    assert set(cm.LIMITS) == {*cm.DIMS, *cm.HARDWARE_FIELDS, "constant"}
+    assert set(cm.LIMITS) == {*cm.DIMS, "stride_y", "stride_x", *cm.HARDWARE_FIELDS, "constant"}
     # The core checks each array's width and names its columns in the exported order.
     ev = cm.BatchEvaluator(DLA)
     inputs = ev.prepare(GOOD.fields(), HW4, DLA_C)
@@ -1217,7 +1219,7 @@ def test_exported_limits_are_the_core_limits(field):
     for bad in (lo - 1, hi + 1):
         with pytest.raises(ValueError, match=what):
             run(bad)
-    if field not in ("R", "S", "Y", "X"):  # R <= Y and S <= X bind first there
+    if field not in ("R", "S", "Y", "X", "G"):  # R <= Y, S <= X, G only for NGCONV bind first
         for good in (lo, hi):
             assert run(good)["macs"][0] > 0
     with pytest.raises(ValueError, match=">= 1 and <= " + str(cm.LIMITS["constant"][1])):
@@ -1233,7 +1235,8 @@ def test_exported_limits_are_the_core_limits(field):
     ({"layers": {**GOOD.fields(), "K": [[8]]}}, r"layers K must be a scalar or a 1-D array"),
     ({"layers": {**GOOD.fields(), "C": 2.5}}, r"layers C must hold integers"),
     ({"layers": GOOD.fields(), "constants": {"KTileSz": 2}}, r"needs a value for constant 'ClusterSz'"),
-    ({"layers": {**GOOD.fields(), "type": 2}}, r"layer type must be one of 0 \(CONV\), 1 \(DSCONV\)"),
+    ({"layers": {**GOOD.fields(), "type": 5}},
+     r"layer type must be one of 0 \(CONV\), 1 \(DSCONV\), 2 \(NGCONV\), 3 \(TRCONV\), 4 \(GEMM\)"),
 ])
 def test_named_columns_bad_input(kwargs, match):
     kwargs = {"hardware": HW4, "constants": DLA_C, **kwargs}

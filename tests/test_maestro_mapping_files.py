@@ -72,3 +72,31 @@ def test_header_is_maestros():
     headers = {p.read_text().splitlines()[0] for p in (DATA / "mapping_outputs").glob("*/*.csv")}
     assert headers == {maestro.raw_header()}
     assert maestro.raw_header().split(",")[14] == "  L2 SRAM Size Req (Bytes)"
+
+
+def test_every_layer_type_through_the_batch_api():
+    """The layers of the reference files, given to BatchEvaluator as named columns (type,
+    G, strides), give the rows MAESTRO printed; Layer.gemm builds a GEMM by its names."""
+    hw = maestro.cm.Hardware(**{**maestro.cm.MAESTRO_DEFAULTS, "num_pes": 256})
+    for name in ("archgym/ag_gemm.m", "archgym/ag_ngconv.m", "archgym/ag_trconv.m",
+                 "archgym/ag_stride_yxp.m"):
+        expected = (DATA / "mapping_outputs" / "P256"
+                    / f"{Path(name).stem}.csv").read_text().splitlines()[1:]
+        prev_l1 = 0.0
+        for ml, line in zip(layers_of(name), expected, strict=True):
+            ev = maestro.cm.BatchEvaluator([ml.dataflow])
+            cols = {f: [v, v] for f, v in ml.layer.fields().items()}  # two identical rows
+            res = ev.evaluate(cols, hw, {k: ml.constants[k] for k in ev.constants})
+            row = res.row(1)
+            got = maestro.format_row(maestro.columns(row, hw, "maestro2021", ml.name, ml.network,
+                                                     prev_l1))
+            assert got == line, (name, ml.name)
+            prev_l1 = row["energy_l1"]
+    gemm = maestro.cm.Layer.gemm(M=64, N=96, K=48)
+    assert (gemm.type, gemm.Y, gemm.K, gemm.C, gemm.X, gemm.R, gemm.S) == ("GEMM", 64, 96, 48,
+                                                                           1, 1, 1)
+    assert layers_of("archgym/ag_gemm.m")[0].layer == gemm
+
+
+def layers_of(name: str):
+    return maestro.parse_mapping((DATA / "mapping_files" / name).read_text())

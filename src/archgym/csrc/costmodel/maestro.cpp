@@ -701,8 +701,8 @@ std::vector<Dir> Engine::bind_directives(const std::vector<DirectiveSpec>& level
   std::vector<Dir> dirs;
   for (const DirectiveSpec& d : level) {
     if ((d.var == N || d.var == G) && layer_.dims[d.var] <= 0)
-      fail(std::string("the dataflow maps ") + kVarNames[d.var] + ", but the layer does not declare " +
-           kVarNames[d.var]);
+      fail(std::string("the dataflow maps ") + kVarNames[d.var] +
+           ", but the layer does not declare " + kVarNames[d.var]);
     Dir r{d.spatial, d.var, bind(d.size, params, "directive size"),
           bind(d.offset, params, "directive offset")};
     if (k_.rs_check && !d.spatial && (d.var == R || d.var == S) &&
