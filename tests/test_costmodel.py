@@ -1156,7 +1156,7 @@ def test_named_columns_reach_the_core_fields_of_that_name():
     K, C, R, S, Y, X = (layers[d] for d in "KCRSYX")
     batch = np.maximum(layers["N"], 1)
     conv = layers["type"] == cm.LAYER_TYPES.index("CONV")
-    np.testing.assert_array_equal(res["input_pixels"], C * Y * X)  # MAESTRO leaves N out
+    np.testing.assert_array_equal(res["input_pixels"], batch * C * Y * X)
     np.testing.assert_array_equal(res["weight_pixels"], np.where(conv, K, 1) * C * R * S)
     np.testing.assert_array_equal(res["output_l2_read"],
                                   batch * np.where(conv, K, C) * (Y - R + 1) * (X - S + 1))

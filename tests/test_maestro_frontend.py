@@ -490,6 +490,8 @@ def test_dimension_mapped_twice(tmp_path, monkeypatch, capsys):
     (["--Mapping_file=nothere.m"], "nothere.m"),
     ([], "--Mapping_file"),
     (["--Mapping_file=x.m", "--num_pes=many"], "--num_pes"),
+    (["--Mapping_file=x.m", "--num_pes=9223372036854775808"], "does not fit 64 bits"),
+    (["--Mapping_file=x.m", "--noc_bw_cstr=-5"], "noc_bw must be in [1, "),
     (["--Mapping_file=x.m", "--print_res=maybe"], "true or false"),
     (["--Mapping_file=x.m", "--preset=maestro2019"], "--preset"),
 ])

@@ -10,15 +10,19 @@ cost model (:mod:`archgym.costmodel`), so switching is a change of one path::
 
 Pieces, in reading order:
 
-* :func:`parse_mapping` reads a mapping file (``Constant``, ``Network``,
-  ``Layer``, ``Type``, ``Dimensions``, ``Dataflow``; ``//`` comments) into
-  :class:`MappingLayer` objects.  The tokenizer and the dataflow grammar are
-  the ones of :mod:`archgym.costmodel`.
+* :func:`check_text` refuses what MAESTRO misreads (invisible characters,
+  negative numbers, numbers beyond 64 bits); :func:`parse_mapping` reads a
+  mapping file (``Constant``, ``Network``, ``Layer``, ``Type``, ``Stride``,
+  ``Dimensions``, ``Dataflow``; ``//`` comments) into :class:`MappingLayer`
+  objects, for every layer type (a GEMM's M, N, K renamed to the engine's
+  dimensions).  The tokenizer and the dataflow grammar are the ones of
+  :mod:`archgym.costmodel`; MAESTRO's rules are docs/design/costmodel.md §19-§20.
 * :func:`run_mapping` evaluates every layer and returns one dict of MAESTRO
   columns per layer, built by :func:`columns`.
-* :func:`format_value`, :func:`raw_header` and :func:`csv_name` reproduce
-  MAESTRO's CSV: C++ default float output (``%g``, ``inf``, ``-nan``), the raw
-  header with leading spaces, and the output file name.
+* :func:`format_value`, :func:`format_row`, :func:`raw_header` and
+  :func:`csv_name` reproduce MAESTRO's CSV: C++ default float output (``%g``,
+  ``inf``, ``-nan``), the field padding, the raw header byte for byte, and the
+  output file name.
 * :func:`main` is the command line.
 
 The CSV name rule (MAESTRO's, applied literally): take the ``--Mapping_file``
@@ -565,11 +569,22 @@ def _bool(text: str) -> bool:
     raise argparse.ArgumentTypeError(f"expected true or false, got '{text}'")
 
 
+def _int64(text: str) -> int:
+    """An integer flag value that fits 64 bits."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer, got '{text}'") from None
+    if not -2**63 <= value < 2**63:
+        raise argparse.ArgumentTypeError(f"{text} does not fit 64 bits")
+    return value
+
+
 def _make_parser() -> argparse.ArgumentParser:
     p = _Parser(prog=PROG, allow_abbrev=False,
                 description="MAESTRO-compatible command line over archgym's cost model.")
 
-    def flag(*names, type=int, **options):  # int flags default to None (= not given)
+    def flag(*names, type=_int64, **options):  # int flags default to None (= not given)
         if type is _bool:  # "--flag" alone means --flag=true
             options.update(nargs="?", const=True)
         p.add_argument(*names, type=type, **options)
@@ -619,6 +634,8 @@ def read_hw_file(path: str) -> dict[str, int]:
         key, sep, value = (part.strip() for part in line.partition(":"))
         if not sep or not value.isdigit():
             raise ParseError("expected 'key: integer'", lineno, path)
+        if int(value) > _MAX_NUMBER:
+            raise ParseError(f"number {value} does not fit 64 bits", lineno, path)
         if key not in _HW_KEYS:
             print(f"{PROG}: warning: {path}:{lineno}: ignoring unknown key '{key}'",
                   file=sys.stderr)

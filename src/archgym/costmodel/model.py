@@ -305,6 +305,8 @@ def as_int_array(name: str, values) -> np.ndarray:
     if arr.dtype.kind == "f":
         if not np.all(np.isfinite(arr)) or not np.all(arr == np.round(arr)):
             raise ValueError(f"{name} must hold integers (no NaN, inf or fractions)")
+    if arr.dtype.kind == "u" and arr.size and arr.max() > np.iinfo(np.int64).max:
+        raise ValueError(f"{name} must hold integers below 2**63, got {arr.max()}")
     return np.ascontiguousarray(arr, dtype=np.int64)
 
 

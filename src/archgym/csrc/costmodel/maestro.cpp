@@ -931,9 +931,9 @@ void Engine::report_counts(const Analysis& top, Result& res) {
     o[kIngressAvg + 3 * j] = degenerate ? lowest : top.dsum[j] / top.total;
   }
   const auto& d = layer_.dims;
-  const i64 g = d[G] > 0 ? d[G] : 1;  // [quirk] N is not counted
+  const i64 n = d[N] > 0 ? d[N] : 1, g = d[G] > 0 ? d[G] : 1;
   const i64 k = layer_.type == LayerType::DepthwiseConv ? 1 : d[K];
-  o[kInputPixels] = ck_.mul(ck_.mul(g, d[C]), ck_.mul(d[Y], d[X]));
+  o[kInputPixels] = ck_.mul(ck_.mul(ck_.mul(n, g), d[C]), ck_.mul(d[Y], d[X]));
   o[kWeightPixels] = ck_.mul(ck_.mul(ck_.mul(g, k), d[C]), ck_.mul(d[R], d[S]));
   o[kDegenerate] = degenerate;
   o[kSingleEntry] = degenerate || lv_.size() == 1;
