@@ -36,14 +36,6 @@ def run_archgym(mapping_file: str, flags: str, capsys) -> tuple[int, str, list[s
     return rc, capsys.readouterr().err, out.read_text().splitlines() if out.exists() else []
 
 
-#: Runs with a known difference (issue 11), reported as xfail while it shows.
-KNOWN_MISSES = {
-    ("P1024", "archgym/ag_gemm.m"): "GEMM layer qkv-proj with a spatial M tile wider than its "
-    "share (2 x 64 sub-clusters > M = 64): MAESTRO's GEMM differs from the CONV it is analysed "
-    "as (L2 size 2672 vs 2688)",
-}
-
-
 def case_id(run: dict) -> str:
     return f"{run['setting']}-{Path(run['file']).stem}"
 
@@ -62,8 +54,6 @@ def test_mapping_file_matches_maestro(run, tmp_path, monkeypatch, capsys):
     assert got[0] == expected[0]  # the header, byte for byte
     assert len(got) == len(expected)
     wrong = [e.split(",")[1] for g, e in zip(got[1:], expected[1:]) if g != e]
-    if wrong and (run["setting"], run["file"]) in KNOWN_MISSES:
-        pytest.xfail(KNOWN_MISSES[run["setting"], run["file"]])
     assert not wrong, f"{len(wrong)} of {len(expected) - 1} layers differ: {', '.join(wrong)}"
 
 

@@ -481,8 +481,9 @@ void complete(const Level& lev, const std::vector<int>& vin, std::vector<Dir>& d
     if (!maps(dirs, v) && lev.has[v]) dirs.push_back(Dir{false, v, lev.T[v], lev.T[v]});
 }
 
-// §3.2: the tile-size tables, then those of Y' and X'.
-void tile_tables(Level& lev) {
+// §3.2: the tile-size tables, then those of Y' and X' (a GEMM has no window:
+// its output extents are the tiles of Y and X themselves, §20.3).
+void tile_tables(Level& lev, bool windowed) {
   for (int i = 0; i < lev.nd; ++i) {
     const Dir& d = lev.dirs[i];
     const i64 D = lev.T[d.var];
@@ -498,6 +499,10 @@ void tile_tables(Level& lev) {
   }
   for (auto [out, in, win] : {std::array<int, 3>{YP, Y, R}, std::array<int, 3>{XP, X, S}}) {
     if (lev.dir_of[in] < 0 || lev.dir_of[win] < 0) continue;
+    if (!windowed) {
+      lev.tile[out] = lev.tile[in];
+      continue;
+    }
     const Dir& d = lev.dirs[lev.dir_of[in]];
     const Tile& ti = lev.tile[in];
     const Tile& tw = lev.tile[win];
@@ -670,7 +675,7 @@ void Engine::build_levels(const DataflowSpec& spec, const i64* params) {
     complete(lev, vin_, dirs);
     apply_strides(lev, l == 0, layer_.stride_y, layer_.stride_x, dirs);
     place_directives(l, dirs);
-    tile_tables(lev);
+    tile_tables(lev, layer_.type != LayerType::Gemm);
     lev.E = edge_subclusters(lev);
   }
 }

@@ -61,4 +61,24 @@ Network gemms {
 		}
 	}
 
+	Layer wide-m {
+		Type: GEMM
+		Dimensions { M: 64, N: 96, K: 48 }
+		Dataflow {
+			TemporalMap(4,4) N;
+			SpatialMap(1,1) M;
+			TemporalMap(16,16) K;
+		}
+	}
+
+	Layer wide-m2 {
+		Type: GEMM
+		Dimensions { M: 20, N: 12, K: 30 }
+		Dataflow {
+			SpatialMap(3,3) M;
+			TemporalMap(4,4) N;
+			TemporalMap(8,8) K;
+		}
+	}
+
 }
