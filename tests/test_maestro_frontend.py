@@ -382,6 +382,17 @@ def test_degenerate_row_refused_without_compat(tmp_path, monkeypatch, capsys):
     assert not (tmp_path / "d.csv").exists()
 
 
+@pytest.mark.parametrize("first, second", [("N: 2, ", ""), ("", "N: 2, ")])
+def test_batch_dimension_must_be_in_every_layer_or_none(first, second):
+    """MAESTRO takes N from the first layer (checked with the real MAESTRO: a later
+    layer without N fails, one with N loses N from its tensors); archgym refuses both."""
+    def layer(name, n):
+        return layer_block(name, "CONV", n + "K: 8, C: 8, Y: 10, X: 10, R: 1, S: 1", "dpt")
+    text = confuciux_constants(4, 2) + "Network 0 {\n" + layer("A", first) + layer("B", second)
+    with pytest.raises(cm.ParseError, match=r"layer B: .* batch dimension N"):
+        maestro.parse_mapping(text + "}\n")
+
+
 def test_c_division_and_formatting():
     assert maestro.format_value(maestro.c_div(1, 0)) == "inf"
     assert maestro.format_value(maestro.c_div(-1, 0)) == "-inf"

@@ -492,7 +492,24 @@ def parse_mapping(text: str, source: str = "") -> list[MappingLayer]:
     if not layers:
         raise ParseError("no Layer found (expected Network NAME { Layer NAME { ... } })",
                          None, source)
+    _check_batch_dimension(layers, source)
     return layers
+
+
+def _check_batch_dimension(layers: list[MappingLayer], source: str) -> None:
+    """MAESTRO takes the tensors' batch dimension N from a file's first layer: a later
+    layer without N fails there ("Dimension N not found"), and a later layer with N
+    is analysed with N in its loops but not in its tensors (docs/design/costmodel.md
+    §19).  archgym refuses both."""
+    first_has_n = layers[0].layer.N > 0
+    for ml in layers[1:]:
+        if (ml.layer.N > 0) != first_has_n:
+            raise ParseError(
+                f"layer {ml.name}: {'lacks' if first_has_n else 'declares'} the batch "
+                f"dimension N, which the file's first layer ({layers[0].name}) "
+                f"{'declares' if first_has_n else 'does not'}; MAESTRO takes N from the first "
+                "layer (it fails or leaves N out of the tensors), so N must be declared in "
+                "every layer or in none", ml.line, source)
 
 
 def _pixel_factors(ml: MappingLayer) -> tuple[int, int]:
