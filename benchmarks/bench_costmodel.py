@@ -203,7 +203,10 @@ def grid(workload: str, dataflows: tuple[str, ...]):
     """
     w = workloads.load(workload)
     K, C, Y, X, R, S, T = w.layers.T
-    rows = np.stack([(T == 2).astype(np.int64), K, C, R, S, Y, X, np.zeros_like(K)], axis=1)
+    named = {"type": np.where(T == 2, cm.LAYER_TYPES.index("DSCONV"), cm.LAYER_TYPES.index("CONV")),
+             "K": K, "C": C, "R": R, "S": S, "Y": Y, "X": X}
+    rows = np.stack([named[f] if f in named else np.full_like(K, cm.LAYER_DEFAULTS[f])
+                     for f in cm.LAYER_FIELDS], axis=1)
     L, D = len(rows), len(dataflows)
     li, pi, ti, di = (a.ravel() for a in np.meshgrid(np.arange(L), np.arange(12), np.arange(12),
                                                       np.arange(D), indexing="ij"))

@@ -349,7 +349,8 @@ def test_closed_forms_random_batch():
     for df in DATAFLOW_NAMES:
         dw = int(df == "dpt")
         k = np.ones(n, np.int64) if dw else K
-        rows = np.stack([np.full(n, dw), k, C, R, S, Y, X, np.zeros(n)], axis=1).astype(np.int64)
+        rows = np.stack([np.full(n, dw), k, C, R, S, Y, X, np.zeros(n), np.zeros(n), np.ones(n),
+                         np.ones(n)], axis=1).astype(np.int64)
         res = cm.evaluate_batch(rows, cm.DATAFLOWS[df], hw, consts)
         checked = 0
         for i in range(n):
@@ -636,28 +637,28 @@ VALIDATION_CASES = {
     "bool constant": (lambda: _eval(constants=cm.confuciux_constants(4, True)), r"KTileSz"),
     "string constant": (lambda: _eval(constants=cm.confuciux_constants(4, "2")), r"KTileSz"),
     "NaN in layers array": (
-        lambda: cm.evaluate_batch(np.array([[0, 8, 8, 3, 3, 10, np.nan, 0]]), DLA,
+        lambda: cm.evaluate_batch(np.array([[0, 8, 8, 3, 3, 10, np.nan, 0, 0, 1, 1]]), DLA,
                                   cm.Hardware(4), DLA_C), r"layers"),
     "bool layers array": (
-        lambda: cm.evaluate_batch(np.ones((1, 8), dtype=bool), DLA, cm.Hardware(4), DLA_C),
+        lambda: cm.evaluate_batch(np.ones((1, 11), dtype=bool), DLA, cm.Hardware(4), DLA_C),
         r"layers"),
     "string hardware array": (
         lambda: cm.evaluate_batch([GOOD], DLA, np.array([["4", "1", "8", "1", "1", "7"]]), DLA_C),
         r"hardware"),
-    "layer type 2": (
-        lambda: cm.evaluate_batch(np.array([[2, 8, 8, 3, 3, 10, 10, 0]]), DLA, cm.Hardware(4),
-                                  DLA_C), r"type"),
+    "layer type 5": (
+        lambda: cm.evaluate_batch(np.array([[5, 8, 8, 3, 3, 10, 10, 0, 0, 1, 1]]), DLA,
+                                  cm.Hardware(4), DLA_C), r"type"),
     "from_row T=3": (lambda: cm.Layer.from_row([8, 8, 10, 10, 3, 3, 3]), r"T must be"),
     "unknown preset": (lambda: _eval(preset="maestro2019"), r"preset"),
     "layers with 7 columns": (
         lambda: cm.evaluate_batch(np.ones((2, 7), np.int64), DLA, cm.Hardware(4), DLA_C),
-        r"8 columns"),
+        r"11 columns"),
     "df_index out of range": (
         lambda: cm.evaluate_batch([GOOD, GOOD], [DLA], cm.Hardware(4), DLA_C, df_index=[0, 1]),
         r"df_index"),
     "TemporalMap(1,1) R under maestro2021": (
         lambda: _eval(df=_df("TemporalMap(1,1) R; TemporalMap(2,2) K;"), constants={},
-                      preset="maestro2021"), r"TemporalMap on R"),
+                      preset="maestro2021"), r"a TemporalMap on R"),
     "TemporalMap(2,2) S under maestro2021": (
         lambda: _eval(df=_df("TemporalMap(2,2) S;"), constants={}, preset="maestro2021"),
         r"TemporalMap on S"),
@@ -713,7 +714,7 @@ def test_malformed_dataflow_text(text, line):
 
 
 def test_batch_wrong_shapes_raise_value_error():
-    rows = np.array([[0, 8, 8, 3, 3, 10, 10, 0]] * 2, dtype=np.int64)
+    rows = np.array([[0, 8, 8, 3, 3, 10, 10, 0, 0, 1, 1]] * 2, dtype=np.int64)
     hw = np.array([[4, 1, 64, 1, 1, 64]] * 2, dtype=np.int64)
     with pytest.raises(ValueError):
         cm.evaluate_batch(rows, DLA, hw[:, :5], DLA_C)
@@ -721,13 +722,13 @@ def test_batch_wrong_shapes_raise_value_error():
         cm.evaluate_batch(rows, DLA, hw, DLA_C, df_index=[0, 0, 0])
     with pytest.raises(ValueError):
         cm.evaluate_batch(rows, DLA, hw, {"KTileSz": [1, 2, 3], "ClusterSz": 4, "CTileSz": 1})
-    with pytest.raises(ValueError, match="8 columns"):
+    with pytest.raises(ValueError, match="11 columns"):
         cm.evaluate_batch(rows[:, :7], DLA, hw, DLA_C)
 
 
 @pytest.mark.parametrize("which", ["hardware", "df_index", "constant"])
 def test_batch_wrong_shapes_name_the_argument(which):
-    rows = np.array([[0, 8, 8, 3, 3, 10, 10, 0]] * 2, dtype=np.int64)
+    rows = np.array([[0, 8, 8, 3, 3, 10, 10, 0, 0, 1, 1]] * 2, dtype=np.int64)
     hw = np.array([[4, 1, 64, 1, 1, 64]] * 2, dtype=np.int64)
     kw = {"layers": rows, "dataflows": DLA, "hardware": hw, "constants": DLA_C}
     if which == "hardware":
@@ -741,7 +742,7 @@ def test_batch_wrong_shapes_name_the_argument(which):
 
 
 def test_batch_transposed_hardware_rejected():
-    rows = np.array([[0, 8, 8, 3, 3, 10, 10, 0]] * 2, dtype=np.int64)
+    rows = np.array([[0, 8, 8, 3, 3, 10, 10, 0, 0, 1, 1]] * 2, dtype=np.int64)
     hw = np.array([[4, 1, 64, 1, 1, 64], [2, 1, 64, 1, 1, 64]], dtype=np.int64)
     with pytest.raises(ValueError, match="hardware"):
         cm.evaluate_batch(rows, DLA, hw.T.copy(), {"KTileSz": 2, "ClusterSz": [4, 2],
@@ -983,7 +984,8 @@ def _mixed_batch(n: int, seed: int):
     K = np.where(idx == 3, 1, rng.integers(1, 65, n))
     C = rng.integers(1, 65, n)
     typ = (idx == 3).astype(np.int64)
-    layers = np.stack([typ, K, C, R, S, Y, X, np.zeros(n)], axis=1).astype(np.int64)
+    layers = np.stack([typ, K, C, R, S, Y, X, np.zeros(n), np.zeros(n), np.ones(n), np.ones(n)],
+                      axis=1).astype(np.int64)
     cluster = rng.choice(CONFUCIUX_PES, n)
     t1 = rng.integers(1, 9, n)
     need = np.where(idx == 4, t1, cluster)
@@ -1004,7 +1006,7 @@ def test_batch_matches_single_rows(preset, compat):
     assert batch.ints.shape == (150, len(cm.INT_FIELDS))
     assert batch.floats.shape == (150, len(cm.FLOAT_FIELDS))
     for i in range(150):
-        t, K, C, R, S, Y, X, _ = (int(v) for v in layers[i])
+        t, K, C, R, S, Y, X = (int(v) for v in layers[i][:7])
         layer = cm.Layer(K=K, C=C, Y=Y, X=X, R=R, S=S, depthwise=bool(t))
         h = cm.Hardware(*(int(v) for v in hw[i]))
         c = {k: (int(v[i]) if isinstance(v, np.ndarray) else v) for k, v in consts.items()}
@@ -1101,7 +1103,8 @@ def _named_rows(n: int, seed: int):
     layers = {"type": np.where(dsconv, cm.LAYER_TYPES.index("DSCONV"), cm.LAYER_TYPES.index("CONV")),
               "K": np.where(dsconv, 1, rng.integers(1, 65, n)), "C": rng.integers(1, 65, n),
               "R": R, "S": S, "Y": R + rng.integers(0, 30, n), "X": S + rng.integers(0, 30, n),
-              "N": rng.integers(0, 4, n)}
+              "N": rng.integers(0, 4, n), "G": np.zeros(n, np.int64),
+              "stride_y": np.ones(n, np.int64), "stride_x": np.ones(n, np.int64)}
     cluster = rng.choice(CONFUCIUX_PES, n)
     t1 = rng.integers(1, 9, n)
     pes = np.where(idx == 4, t1, cluster) * rng.choice([1, 1, 2, 3], n)
@@ -1170,18 +1173,22 @@ def test_named_columns_reach_the_core_fields_of_that_name():
 
 
 def test_exported_fields_match_the_core():
-    assert cm.DIMS == ("K", "C", "R", "S", "Y", "X", "N")
-    assert cm.LAYER_FIELDS == ("type", *cm.DIMS)
-    assert cm.LAYER_TYPES == ("CONV", "DSCONV")
+    assert cm.DIMS == ("K", "C", "R", "S", "Y", "X", "N", "G")
+    assert cm.LAYER_FIELDS == ("type", *cm.DIMS, "stride_y", "stride_x")
+    assert cm.LAYER_TYPES == ("CONV", "DSCONV", "NGCONV", "TRCONV", "GEMM")
     assert cm.PRESETS == ("maestro2020", "maestro2021")
-    assert cm.LAYER_DEFAULTS == {"type": cm.LAYER_TYPES.index("CONV"), "N": 0}
+    assert cm.LAYER_DEFAULTS == {"type": cm.LAYER_TYPES.index("CONV"), "N": 0, "G": 0,
+                                 "stride_y": 1, "stride_x": 1}
     assert cm.Layer(1, 1, 1, 1, 1, 1).fields() == {"type": 0, "K": 1, "C": 1, "R": 1, "S": 1,
-                                                   "Y": 1, "X": 1, "N": 0}
+                                                   "Y": 1, "X": 1, "N": 0, "G": 0,
+                                                   "stride_y": 1, "stride_x": 1}
+    assert cm.MAESTRO_DEFAULTS == {"num_pes": 7, "simd_lanes": 1, "noc_bw": 2**31 - 1,
+                                   "noc_hops": 1, "noc_hop_latency": 0, "offchip_bw": 70_000}
     names = [f.name for f in dataclasses.fields(cm.Hardware)]
     assert tuple(names[:len(cm.HARDWARE_FIELDS)]) == cm.HARDWARE_FIELDS
     assert cm.Hardware().fields() == cm.HARDWARE_DEFAULTS
     assert cm.HARDWARE_DEFAULTS["noc_bw"] == cm.CONFUCIUX_NOC_BW == 81_920_000
-    assert set(cm.LIMITS) == {*cm.DIMS, *cm.HARDWARE_FIELDS, "constant"}
+    assert set(cm.LIMITS) == {*cm.DIMS, "stride_y", "stride_x", *cm.HARDWARE_FIELDS, "constant"}
     # The core checks each array's width and names its columns in the exported order.
     ev = cm.BatchEvaluator(DLA)
     inputs = ev.prepare(GOOD.fields(), HW4, DLA_C)
@@ -1212,7 +1219,7 @@ def test_exported_limits_are_the_core_limits(field):
     for bad in (lo - 1, hi + 1):
         with pytest.raises(ValueError, match=what):
             run(bad)
-    if field not in ("R", "S", "Y", "X"):  # R <= Y and S <= X bind first there
+    if field not in ("R", "S", "Y", "X", "G"):  # R <= Y, S <= X, G only for NGCONV bind first
         for good in (lo, hi):
             assert run(good)["macs"][0] > 0
     with pytest.raises(ValueError, match=">= 1 and <= " + str(cm.LIMITS["constant"][1])):
@@ -1228,7 +1235,8 @@ def test_exported_limits_are_the_core_limits(field):
     ({"layers": {**GOOD.fields(), "K": [[8]]}}, r"layers K must be a scalar or a 1-D array"),
     ({"layers": {**GOOD.fields(), "C": 2.5}}, r"layers C must hold integers"),
     ({"layers": GOOD.fields(), "constants": {"KTileSz": 2}}, r"needs a value for constant 'ClusterSz'"),
-    ({"layers": {**GOOD.fields(), "type": 2}}, r"layer type must be one of 0 \(CONV\), 1 \(DSCONV\)"),
+    ({"layers": {**GOOD.fields(), "type": 5}},
+     r"layer type must be one of 0 \(CONV\), 1 \(DSCONV\), 2 \(NGCONV\), 3 \(TRCONV\), 4 \(GEMM\)"),
 ])
 def test_named_columns_bad_input(kwargs, match):
     kwargs = {"hardware": HW4, "constants": DLA_C, **kwargs}

@@ -7,7 +7,7 @@
   relative, nan == nan), and the printed strings must equal the reference's.
 * The command line end to end: CSV name rule, raw header, row text, append
   mode, unknown flags, HW file, 2020 preset, multi-layer energy carry-over,
-  a layer reusing the previous Dataflow, degenerate rows.
+  degenerate rows.
 * Errors: exit code 1 and a message with the line number, never a traceback.
 """
 
@@ -23,6 +23,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import REFERENCE_DIR
 
 from archgym import costmodel as cm
 from archgym.costmodel import maestro
@@ -151,7 +152,7 @@ def test_reference_rows_through_batch(maestro_ref, filename):
         idx = [i for i, row in enumerate(rows) if row["dataflow"] == df_name]
         sel = [rows[i] for i in idx]
         layers = np.array([[int(r["layer_type"] == "DSCONV"), int(r["K"]), int(r["C"]), int(r["R"]),
-                            int(r["S"]), int(r["Y"]), int(r["X"]), 0] for r in sel])
+                            int(r["S"]), int(r["Y"]), int(r["X"]), 0, 0, 1, 1] for r in sel])
         hw = np.array([[int(r["P"]), 1, int(r["noc_bw_cstr"]), 1, 1, 70_000] for r in sel])
         consts = {"KTileSz": [int(r["B"]) for r in sel], "ClusterSz": [int(r["P"]) for r in sel],
                   "CTileSz": 1}
@@ -172,15 +173,16 @@ def test_column_tables_match_reference_headers(maestro_ref):
 
 
 # ----------------------------------------------------------------- command line
-def expected_raw_header(names: list[str]) -> str:
-    """MAESTRO's raw header as documented: the Max compute delay labelled Min, leading
-    spaces (none before the first column, two before the L1/L2 sizes, one elsewhere)."""
-    out = []
-    for i, name in enumerate(names):
-        name = "Compute Delay (Min)" if name == "Compute Delay (Max)" else name
-        spaces = 0 if i == 0 else 2 if "SRAM Size" in name else 1
-        out.append(" " * spaces + name)
-    return ",".join(out)
+def oracle_header() -> str:
+    """The header line of a CSV the real MAESTRO (HEAD) wrote, byte for byte."""
+    path = REFERENCE_DIR / "maestro" / "mapping_outputs" / "P64" / "vgg16_nlr.csv"
+    return path.read_text().splitlines()[0]
+
+
+def padded(values: list[str], names: list[str]) -> str:
+    """A CSV line as MAESTRO writes it: one space before each field from "input l1 write" on."""
+    start = names.index("input l1 write")
+    return ",".join((" " if i >= start else "") + v for i, v in enumerate(values))
 
 
 def find_row(rows, **match) -> dict:
@@ -199,10 +201,10 @@ def test_cli_reference_invocation(maestro_ref, tmp_path, monkeypatch, capsys):
     assert run_cli(*argv) == 0
     out = tmp_path / "confx.csv"  # two leading dirs dropped, cut at the first '.'
     lines = out.read_text().splitlines()
-    assert lines[0] == expected_raw_header(names)
+    assert lines[0] == oracle_header()
     assert lines[0].count("Compute Delay (Min)") == 2
     assert " Runtime (Cycles)," in lines[0] and ",  L2 SRAM Size Req (Bytes)," in lines[0]
-    assert lines[1] == ",".join(ref[name] for name in names)
+    assert lines[1] == padded([ref[name] for name in names], names)
     assert len(lines) == 2
     assert capsys.readouterr().out == ""  # --print_res=false prints nothing
 
@@ -222,9 +224,10 @@ def test_cli_maestro2020_names(maestro_ref, tmp_path, monkeypatch):
     flags = [f.replace("_cstr", "") for f in CONFUCIUX_FLAGS]  # --noc_bw, --l1_size, --l2_size
     assert run_cli("--Mapping_file=dw.m", "--num_pes=12", "--preset=maestro2020", *flags) == 0
     lines = (tmp_path / "dw.csv").read_text().splitlines()
-    assert lines[0] == expected_raw_header(names)
+    assert [h.strip() for h in lines[0].split(",")] == [
+        "Compute Delay (Min)" if n == "Compute Delay (Max)" else n for n in names]
     assert "Offchip" not in lines[0] and " NoC BW (Elements/cycle)" in lines[0]
-    assert lines[1] == ",".join(ref[name] for name in names)
+    assert lines[1] == padded([ref[name] for name in names], names)
 
 
 def test_cli_2020_names_default_to_2021_columns(tmp_path, monkeypatch):
@@ -272,14 +275,17 @@ def test_hw_file(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     assert run_cli("--Mapping_file=x.m", "--HW_file=hw.m", "--print_res=false") == 0
     row = (tmp_path / "x.csv").read_text().splitlines()[1].split(",")
-    (want,) = maestro.run_mapping(mapping, cm.Hardware(num_pes=16, noc_bw=8, offchip_bw=50))
-    assert row == [maestro.format_value(v) for v in want.values()]
+    unset = cm.MAESTRO_DEFAULTS  # flags not given take MAESTRO's defaults
+    (want,) = maestro.run_mapping(mapping, cm.Hardware(**{**unset, "num_pes": 16, "noc_bw": 8,
+                                                          "offchip_bw": 50}))
+    assert row == maestro.format_row(want).split(",")
     # a command-line flag wins over the HW file
     assert run_cli("--Mapping_file=x.m", "--HW_file=hw.m", "--noc_bw_cstr=2",
                    "--print_res=false") == 0
     row = (tmp_path / "x.csv").read_text().splitlines()[2].split(",")
-    (want,) = maestro.run_mapping(mapping, cm.Hardware(num_pes=16, noc_bw=2, offchip_bw=50))
-    assert row == [maestro.format_value(v) for v in want.values()]
+    (want,) = maestro.run_mapping(mapping, cm.Hardware(**{**unset, "num_pes": 16, "noc_bw": 2,
+                                                          "offchip_bw": 50}))
+    assert row == maestro.format_row(want).split(",")
 
 
 def _energy_terms(row: dict) -> tuple[float, float]:
@@ -291,13 +297,13 @@ def _energy_terms(row: dict) -> tuple[float, float]:
 
 
 def test_multi_layer_file_energy_and_dataflow_reuse(tmp_path, monkeypatch):
-    """Layer B has no Dataflow (reuses dla); C is DSCONV with dpt; D is dla after dpt."""
+    """Layers A, B and D are dla; C is DSCONV with dpt (one level)."""
     dims_a = "K: 32, C: 16, Y: 20, X: 20, R: 3, S: 3"
     dims_b = "K: 24, C: 32, Y: 18, X: 18, R: 1, S: 1"
     dims_c = "K: 1, C: 24, Y: 18, X: 18, R: 3, S: 3"
     dims_d = "K: 40, C: 24, Y: 16, X: 16, R: 1, S: 1"
     text = (confuciux_constants(16, 3) + "// four layers\nNetwork net {\n"
-            + layer_block("A", "CONV", dims_a, "dla") + layer_block("B", "CONV", dims_b, None)
+            + layer_block("A", "CONV", dims_a, "dla") + layer_block("B", "CONV", dims_b, "dla")
             + layer_block("C", "DSCONV", dims_c, "dpt") + layer_block("D", "CONV", dims_d, "dla")
             + "}\n")
     (tmp_path / "net.m").write_text(text)
@@ -361,6 +367,32 @@ def test_degenerate_row_printing():
     assert printed["Arithmetic Intensity"] == "0"
 
 
+def test_degenerate_row_refused_without_compat(tmp_path, monkeypatch, capsys):
+    """MAESTRO prints the degenerate row (runtime 0, negative energy: checked with the real
+    MAESTRO); compat keeps it, --compat=false refuses it with one line naming the layer."""
+    text = confuciux_constants(12, 4) + "Network 0 {\n" + layer_block(
+        "L", "CONV", "K: 16, C: 16, Y: 13, X: 13, R: 3, S: 3", "eye") + "}\n"
+    (row,) = maestro.run_mapping(text, cm.Hardware(num_pes=12))
+    assert row["Activity count-based Energy (nJ)"] < 0
+    (tmp_path / "d.m").write_text(text)
+    monkeypatch.chdir(tmp_path)
+    assert run_cli("--Mapping_file=d.m", "--num_pes=12", "--compat=false") == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "layer L" in err and "computes nothing" in err
+    assert not (tmp_path / "d.csv").exists()
+
+
+@pytest.mark.parametrize("first, second", [("N: 2, ", ""), ("", "N: 2, ")])
+def test_batch_dimension_must_be_in_every_layer_or_none(first, second):
+    """MAESTRO takes N from the first layer (checked with the real MAESTRO: a later
+    layer without N fails, one with N loses N from its tensors); archgym refuses both."""
+    def layer(name, n):
+        return layer_block(name, "CONV", n + "K: 8, C: 8, Y: 10, X: 10, R: 1, S: 1", "dpt")
+    text = confuciux_constants(4, 2) + "Network 0 {\n" + layer("A", first) + layer("B", second)
+    with pytest.raises(cm.ParseError, match=r"layer B: .* batch dimension N"):
+        maestro.parse_mapping(text + "}\n")
+
+
 def test_c_division_and_formatting():
     assert maestro.format_value(maestro.c_div(1, 0)) == "inf"
     assert maestro.format_value(maestro.c_div(-1, 0)) == "-inf"
@@ -372,14 +404,14 @@ def test_c_division_and_formatting():
 
 
 def test_python_dash_m_entry_point(tmp_path):
-    (tmp_path / "bad.m").write_text("Network 0 {\nLayer L {\nType: GEMM\n}\n}\n")
+    (tmp_path / "bad.m").write_text("Network 0 {\nLayer L {\nType: CONV3D\n}\n}\n")
     env = dict(os.environ)
     src = str(Path(maestro.__file__).resolve().parents[2])
     env["PYTHONPATH"] = src + os.pathsep + env.get("PYTHONPATH", "")
     proc = subprocess.run([sys.executable, "-m", "archgym.costmodel.maestro", "--Mapping_file=bad.m"],
                           cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 1
-    assert "line 3" in proc.stderr and "only CONV and DSCONV" in proc.stderr
+    assert "line 3" in proc.stderr and "unknown layer type 'CONV3D'" in proc.stderr
     assert "Traceback" not in proc.stderr
 
 
@@ -389,7 +421,8 @@ HEADER = confuciux_constants(4, 2)  # 3 lines
 
 
 @pytest.mark.parametrize("text, line, words", [
-    pytest.param(HEADER + "Network 0\n" + GOOD_LAYER + "}\n", 5, "'{'", id="missing-brace"),
+    pytest.param(HEADER + "Network 0\n" + GOOD_LAYER + "}\n", 6, "expected Layer",
+                 id="missing-brace"),  # MAESTRO's name is the last word before '{': L
     pytest.param(HEADER + "Network 0 {\n" + GOOD_LAYER, 22, "end of text", id="unclosed"),
     pytest.param(HEADER + "Network 0 {\nLayer L {\nType: CONV\n"
                  "Dimensions { K: 8, C: 8, Y: 8, X: 8, R: 1, S: 1 }\n"
@@ -403,8 +436,8 @@ HEADER = confuciux_constants(4, 2)  # 3 lines
                  "Dataflow { TemporalMap(Sz(N),1) K; TemporalMap(1,1) C; TemporalMap(1,1) Y;\n"
                  " TemporalMap(1,1) X; TemporalMap(1,1) R; TemporalMap(1,1) S; }\n}\n}\n",
                  5, "Sz(N)", id="sz-undeclared"),
-    pytest.param(HEADER + "Network 0 {\nLayer L {\nType: TRCONV\n}\n}\n", 6,
-                 "only CONV and DSCONV", id="unknown-type"),
+    pytest.param(HEADER + "Network 0 {\nLayer L {\nType: CONV3D\n}\n}\n", 6,
+                 "unknown layer type 'CONV3D'", id="unknown-type"),
     pytest.param(HEADER + "Network 0 {\nLayer L {\nType: CONV\n" + dataflow_text("dla")
                  + "}\n}\n", 5, "no Dimensions", id="missing-dimensions"),
     pytest.param(HEADER + "Network 0 {\nLayer L {\nType: CONV\n"
@@ -418,8 +451,26 @@ HEADER = confuciux_constants(4, 2)  # 3 lines
     pytest.param(HEADER + "Network 0 {\nLayer L {\nType: CONV\n"
                  "Dimensions { K: 8, C: 0, Y: 8, X: 8, R: 1, S: 1 }\n}\n}\n", 7, "> 0",
                  id="zero-dimension"),
-    pytest.param(HEADER + "Network 0 {\nLayer L {\nType: CONV\nStride { X: 2, Y: 2 }\n}\n}\n",
-                 7, "stride", id="stride-2"),
+    pytest.param(HEADER + "Network 0 {\nLayer L {\nType: CONV\nStride { X: 0, Y: 2 }\n}\n}\n",
+                 7, "stride of X must be > 0", id="stride-0"),
+    pytest.param(HEADER + "Network 0 {\nLayer L {\nType: CONV\n"
+                 "Dimensions { K: -64, C: 8, Y: 8, X: 8, R: 1, S: 1 }\n}\n}\n", 7,
+                 "negative number -64", id="negative-dimension"),
+    pytest.param(HEADER + "Network 0 {\nLayer L {\nType: CONV\n"
+                 "Dimensions { K: 9223372036854775808, C: 8 }\n}\n}\n", 7,
+                 "9223372036854775808 does not fit 64 bits", id="beyond-64-bits"),
+    pytest.param("\ufeff" + HEADER + "Network 0 {\n" + GOOD_LAYER + "}\n", 1,
+                 "U+FEFF", id="utf8-bom"),
+    pytest.param(HEADER + "Network 0 {\nLayer L\u200b {\n}\n}\n", 5,
+                 "U+200B", id="zero-width-space"),
+    pytest.param(HEADER + "Network 0 {\nLayer L {\nType: CONV\n"
+                 "Dimensions { G: 2, K: 8, C: 8, Y: 8, X: 8, R: 1, S: 1 }\n}\n}\n", 7,
+                 "unknown dimension 'G' for a CONV layer", id="groups-in-conv"),
+    pytest.param(HEADER + "Network 0 {\nLayer L {\nType: GEMM\n"
+                 "Dimensions { M: 8, N: 8 }\nDataflow { SpatialMap(1,1) M; }\n}\n}\n", 5,
+                 "Dimensions lacks K", id="gemm-without-k"),
+    pytest.param(HEADER + "Network 0 {\nLayer L {\nDimensions { K: 8 }\n}\n}\n", 6,
+                 "'Type:' line must come before Dimensions", id="dimensions-before-type"),
 ])
 def test_malformed_mapping(tmp_path, monkeypatch, capsys, text, line, words):
     (tmp_path / "bad.m").write_text(text)
@@ -450,6 +501,8 @@ def test_dimension_mapped_twice(tmp_path, monkeypatch, capsys):
     (["--Mapping_file=nothere.m"], "nothere.m"),
     ([], "--Mapping_file"),
     (["--Mapping_file=x.m", "--num_pes=many"], "--num_pes"),
+    (["--Mapping_file=x.m", "--num_pes=9223372036854775808"], "does not fit 64 bits"),
+    (["--Mapping_file=x.m", "--noc_bw_cstr=-5"], "noc_bw must be in [1, "),
     (["--Mapping_file=x.m", "--print_res=maybe"], "true or false"),
     (["--Mapping_file=x.m", "--preset=maestro2019"], "--preset"),
 ])
@@ -487,5 +540,5 @@ def test_stride_one_and_hw_file_warning(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     assert run_cli("--Mapping_file=x.m", "--HW_file=hw.m", "--print_res=false") == 0
     assert "frequency" in capsys.readouterr().err
-    (want,) = maestro.run_mapping(strided, cm.Hardware(num_pes=4))
+    (want,) = maestro.run_mapping(strided, cm.Hardware(**{**cm.MAESTRO_DEFAULTS, "num_pes": 4}))
     assert (tmp_path / "x.csv").read_text().splitlines()[1] == maestro.format_row(want)

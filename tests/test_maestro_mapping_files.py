@@ -1,13 +1,15 @@
-"""MAESTRO's own mapping files through archgym-maestro against the real MAESTRO.
+"""Mapping files through archgym-maestro against the real MAESTRO.
 
 The reference (tests/data/reference/maestro/mapping_outputs/, made by its
-regenerate.sh with the real MAESTRO) holds MAESTRO's CSV for each of its 21
-shipped mapping files under five hardware settings, and MAESTRO's exit status.
+regenerate.sh with the real MAESTRO) holds MAESTRO's CSV for each mapping file
+under five hardware settings, and MAESTRO's exit status: MAESTRO's 21 shipped
+mapping files (../mapping_files/) and our own small files for what those do not
+cover (../mapping_files/archgym/: GEMM, NGCONV, TRCONV, strides).
 
-Where archgym runs a file it must print MAESTRO's rows (every field equal,
-ignoring MAESTRO's field padding); where MAESTRO fails, archgym must fail too.
-Known gaps of today's front end (issue 11) are reported as xfail with the
-reason, only while the gap shows: once a gap closes, the same case must match.
+Where MAESTRO writes a CSV, archgym must write the same bytes: the header and
+every layer's row, padding included.  Where MAESTRO fails (a crash, a division
+by zero or its own refusal), archgym must refuse with one line naming the layer,
+exit 1 and write nothing.
 """
 
 from __future__ import annotations
@@ -28,13 +30,10 @@ RUNS = list(csv.DictReader((DATA / "mapping_outputs" / "runs.csv").open()))
 def run_archgym(mapping_file: str, flags: str, capsys) -> tuple[int, str, list[str]]:
     """archgym-maestro on one mapping file in the current folder: exit code, stderr, CSV lines."""
     shutil.copy(DATA / "mapping_files" / mapping_file, ".")
-    rc = maestro.main([f"--Mapping_file={mapping_file}", *flags.split(), "--print_res=false"])
-    out = Path(maestro.csv_name(mapping_file))
+    name = Path(mapping_file).name
+    rc = maestro.main([f"--Mapping_file={name}", *flags.split(), "--print_res=false"])
+    out = Path(maestro.csv_name(name))
     return rc, capsys.readouterr().err, out.read_text().splitlines() if out.exists() else []
-
-
-def fields(line: str) -> list[str]:
-    return [f.strip() for f in line.split(",")]
 
 
 def case_id(run: dict) -> str:
@@ -45,16 +44,49 @@ def case_id(run: dict) -> str:
 def test_mapping_file_matches_maestro(run, tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)  # MAESTRO writes its CSV into the working folder
     rc, err, got = run_archgym(run["file"], run["flags"], capsys)
-    if run["exit_status"] != "0":
-        if rc == 0:
-            pytest.xfail(f"MAESTRO fails (exit {run['exit_status']}) where archgym answers (issue 11)")
-        return  # both fail
-    if rc != 0:
-        pytest.xfail(f"archgym refuses what MAESTRO runs (issue 11): {err.strip()}")
-    expected = (DATA / "mapping_outputs" / run["setting"] / f"{Path(run['file']).stem}.csv").read_text()
-    expected_rows = [fields(line) for line in expected.splitlines()[1:]]
-    got_rows = [fields(line) for line in got[1:]]
-    if "--noc_hop_latency" not in run["flags"] and got_rows != expected_rows:
-        pytest.xfail("archgym's --noc_hop_latency defaults to 1, MAESTRO's to 0 (issue 11)")
-    assert got_rows == expected_rows
+    if run["exit_status"] != "0":  # MAESTRO wrote nothing
+        assert rc == 1 and got == [], f"MAESTRO fails (exit {run['exit_status']}), archgym answers"
+        assert err.count("\n") == 1 and " layer " in err, err
+        return
+    assert rc == 0, err
+    expected = (DATA / "mapping_outputs" / run["setting"]
+                / f"{Path(run['file']).stem}.csv").read_text().splitlines()
+    assert got[0] == expected[0]  # the header, byte for byte
+    assert len(got) == len(expected)
+    wrong = [e.split(",")[1] for g, e in zip(got[1:], expected[1:]) if g != e]
+    assert not wrong, f"{len(wrong)} of {len(expected) - 1} layers differ: {', '.join(wrong)}"
 
+
+def test_header_is_maestros():
+    """The header archgym writes is the one every MAESTRO CSV of the reference has."""
+    headers = {p.read_text().splitlines()[0] for p in (DATA / "mapping_outputs").glob("*/*.csv")}
+    assert headers == {maestro.raw_header()}
+    assert maestro.raw_header().split(",")[14] == "  L2 SRAM Size Req (Bytes)"
+
+
+def test_every_layer_type_through_the_batch_api():
+    """The layers of the reference files, given to BatchEvaluator as named columns (type,
+    G, strides), give the rows MAESTRO printed; Layer.gemm builds a GEMM by its names."""
+    hw = maestro.cm.Hardware(**{**maestro.cm.MAESTRO_DEFAULTS, "num_pes": 256})
+    for name in ("archgym/ag_gemm.m", "archgym/ag_ngconv.m", "archgym/ag_trconv.m",
+                 "archgym/ag_stride_yxp.m"):
+        expected = (DATA / "mapping_outputs" / "P256"
+                    / f"{Path(name).stem}.csv").read_text().splitlines()[1:]
+        prev_l1 = 0.0
+        for ml, line in zip(layers_of(name), expected, strict=True):
+            ev = maestro.cm.BatchEvaluator([ml.dataflow])
+            cols = {f: [v, v] for f, v in ml.layer.fields().items()}  # two identical rows
+            res = ev.evaluate(cols, hw, {k: ml.constants[k] for k in ev.constants})
+            row = res.row(1)
+            got = maestro.format_row(maestro.columns(row, hw, "maestro2021", ml.name, ml.network,
+                                                     prev_l1))
+            assert got == line, (name, ml.name)
+            prev_l1 = row["energy_l1"]
+    gemm = maestro.cm.Layer.gemm(M=64, N=96, K=48)
+    assert (gemm.type, gemm.Y, gemm.K, gemm.C, gemm.X, gemm.R, gemm.S) == ("GEMM", 64, 96, 48,
+                                                                           1, 1, 1)
+    assert layers_of("archgym/ag_gemm.m")[0].layer == gemm
+
+
+def layers_of(name: str):
+    return maestro.parse_mapping((DATA / "mapping_files" / name).read_text())

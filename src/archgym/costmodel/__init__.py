@@ -36,6 +36,7 @@ from archgym.costmodel.model import (
     DATAFLOWS,
     DIMS,
     FLOAT_FIELDS,
+    GEMM_DIMS,
     HARDWARE_DEFAULTS,
     HARDWARE_FIELDS,
     INT_FIELDS,
@@ -43,7 +44,9 @@ from archgym.costmodel.model import (
     LAYER_FIELDS,
     LAYER_TYPES,
     LIMITS,
+    MAESTRO_DEFAULTS,
     PRESETS,
+    TENSORS,
     BatchEvaluator,
     BatchInputs,
     BatchResult,
@@ -62,8 +65,9 @@ from archgym.costmodel.model import (
 
 __all__ = [
     "BatchEvaluator", "BatchInputs", "BatchResult", "CONFUCIUX_CONSTANTS", "CONFUCIUX_NOC_BW",
-    "DATAFLOWS", "DIMS", "Dataflow", "Directive", "FLOAT_FIELDS", "HARDWARE_DEFAULTS",
-    "HARDWARE_FIELDS", "Hardware", "INT_FIELDS", "LAYER_DEFAULTS", "LAYER_FIELDS", "LAYER_TYPES",
-    "LIMITS", "Layer", "PRESETS", "ParseError", "as_int", "as_int_array", "confuciux_constants",
-    "evaluate", "evaluate_batch", "tokenize",
+    "DATAFLOWS", "DIMS", "Dataflow", "Directive", "FLOAT_FIELDS", "GEMM_DIMS",
+    "HARDWARE_DEFAULTS", "HARDWARE_FIELDS", "Hardware", "INT_FIELDS", "LAYER_DEFAULTS",
+    "LAYER_FIELDS", "LAYER_TYPES", "LIMITS", "Layer", "MAESTRO_DEFAULTS", "PRESETS", "ParseError",
+    "TENSORS", "as_int", "as_int_array", "confuciux_constants", "evaluate", "evaluate_batch",
+    "tokenize",
 ]

@@ -10,15 +10,19 @@ cost model (:mod:`archgym.costmodel`), so switching is a change of one path::
 
 Pieces, in reading order:
 
-* :func:`parse_mapping` reads a mapping file (``Constant``, ``Network``,
-  ``Layer``, ``Type``, ``Dimensions``, ``Dataflow``; ``//`` comments) into
-  :class:`MappingLayer` objects.  The tokenizer and the dataflow grammar are
-  the ones of :mod:`archgym.costmodel`.
+* :func:`check_text` refuses what MAESTRO misreads (invisible characters,
+  negative numbers, numbers beyond 64 bits); :func:`parse_mapping` reads a
+  mapping file (``Constant``, ``Network``, ``Layer``, ``Type``, ``Stride``,
+  ``Dimensions``, ``Dataflow``; ``//`` comments) into :class:`MappingLayer`
+  objects, for every layer type (a GEMM's M, N, K renamed to the engine's
+  dimensions).  The tokenizer and the dataflow grammar are the ones of
+  :mod:`archgym.costmodel`; MAESTRO's rules are docs/design/costmodel.md §19-§20.
 * :func:`run_mapping` evaluates every layer and returns one dict of MAESTRO
   columns per layer, built by :func:`columns`.
-* :func:`format_value`, :func:`raw_header` and :func:`csv_name` reproduce
-  MAESTRO's CSV: C++ default float output (``%g``, ``inf``, ``-nan``), the raw
-  header with leading spaces, and the output file name.
+* :func:`format_value`, :func:`format_row`, :func:`raw_header` and
+  :func:`csv_name` reproduce MAESTRO's CSV: C++ default float output (``%g``,
+  ``inf``, ``-nan``), the field padding, the raw header byte for byte, and the
+  output file name.
 * :func:`main` is the command line.
 
 The CSV name rule (MAESTRO's, applied literally): take the ``--Mapping_file``
@@ -41,7 +45,9 @@ from __future__ import annotations
 import argparse
 import math
 import os
+import re
 import sys
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -49,7 +55,6 @@ from archgym import costmodel as cm
 from archgym.costmodel.model import Dataflow, ParseError, _parse_dataflow_body, _Tokens, tokenize
 
 PROG = "archgym-maestro"
-LAYER_TYPES = ("CONV", "DSCONV")
 
 # ----------------------------------------------------------------- columns
 _TENSOR_COLUMNS = tuple(
@@ -89,22 +94,42 @@ INT_COLUMNS = frozenset((
     "Num Total Input Pixels", "Num Total Weight Pixels", "Num MACs",
     *(c for c in _TENSOR_COLUMNS if not c.endswith("reuse factor")), *_DELAY_COLUMNS))
 
-# Raw header spacing.  Confirmed from ConfuciuX: " Runtime (Cycles)" (one space)
-# and "  L2 SRAM Size Req (Bytes)" (two).  The rest is our guess: no space
-# before the first column, two before the L1/L2 size columns, one elsewhere.
-_TWO_SPACES = frozenset(("L2 SRAM Size Req (Bytes)", "L1 SRAM Size Req (Bytes)",
-                         "L2 SRAM Size (Bytes)", "L1 SRAM Size (Bytes)"))
+#: MAESTRO HEAD's CSV header line, byte for byte (read from the real MAESTRO's
+#: output, tests/data/reference/maestro/mapping_outputs/): its spacing is
+#: irregular and its clients (ConfuciuX) index columns by these raw names.
+RAW_HEADER_2021 = (
+    "Neural Network Name, Layer Number, NumPEs, Runtime (Cycles), Activity count-based Energy "
+    "(nJ), Throughput (MACs/Cycle), Throughput Per Energy (GMACs/s*J), Area, Power, NoC BW Req "
+    "(Elements/cycle), Avg BW Req, Peak BW Req, Vector Width, Offchip BW Req (Elements/cycle),  "
+    "L2 SRAM Size Req (Bytes), L1 SRAM Size Req (Bytes), Multicasting Factor (Weight), "
+    "Multicasting Factor (Input), Num Total Input Pixels, Num Total Weight Pixels, Ops/J, "
+    "Num MACs, PE power, L1 power, L2 power, NOC power, input l1 read, input l1 write, input l2 "
+    "read, input l2 write, input reuse factor,filter l1 read, filter l1 write, filter l2 read, "
+    "filter l2 write, filter reuse factor,output l1 read, output l1 write, output l2 read, output "
+    "l2 write, output reuse factor,Ingress Delay (Min), Ingress Delay (Max), Ingress Delay (Avg), "
+    "Egress Delay (Min), Egress Delay (Max),  Egress Delay (Avg),Compute Delay (Min), Compute "
+    "Delay (Min), Compute Delay (Avg),Avg number of utilized PEs, Arithmetic Intensity")
+
+#: The 2020 release's names for columns HEAD renamed; its header is assumed to
+#: space every column as HEAD does.
+_NAMES_2020 = {"NoC BW (Elements/cycle)": "NoC BW Req (Elements/cycle)",
+               "L2 SRAM Size (Bytes)": "L2 SRAM Size Req (Bytes)",
+               "L1 SRAM Size (Bytes)": "L1 SRAM Size Req (Bytes)"}
+
+#: MAESTRO writes the data fields from this column on with one leading space.
+PADDED_FROM = "input l1 write"
 
 
 def raw_header(preset: str = "maestro2021") -> str:
     """MAESTRO's CSV header line (no newline), with its leading spaces."""
-    names = []
-    for i, name in enumerate(_columns_of(preset)):
-        if name == "Compute Delay (Max)":
-            name = "Compute Delay (Min)"  # MAESTRO's label for the max column
-        spaces = 0 if i == 0 else 2 if name in _TWO_SPACES else 1
-        names.append(" " * spaces + name)
-    return ",".join(names)
+    if _columns_of(preset) == COLUMNS["maestro2021"]:
+        return RAW_HEADER_2021
+    raw = dict(zip(COLUMNS["maestro2021"], RAW_HEADER_2021.split(",")))
+    out = []
+    for name in _columns_of(preset):
+        head = raw[_NAMES_2020.get(name, name)]
+        out.append(head if name not in _NAMES_2020 else head.replace(_NAMES_2020[name], name))
+    return ",".join(out)
 
 
 def _columns_of(preset: str) -> tuple[str, ...]:
@@ -208,8 +233,12 @@ def format_value(value) -> str:
 
 
 def format_row(row: dict) -> str:
-    """A :func:`columns` dict as one CSV line (no newline)."""
-    return ",".join(format_value(v) for v in row.values())
+    """A :func:`columns` dict as one CSV line (no newline), padded as MAESTRO pads it."""
+    fields, pad = [], ""
+    for name, value in row.items():
+        pad = " " if name == PADDED_FROM else pad
+        fields.append(pad + format_value(value))
+    return ",".join(fields)
 
 
 def csv_name(mapping_file: str) -> str:
@@ -234,11 +263,51 @@ class MappingLayer:
     dataflow: Dataflow
     constants: dict[str, int] = field(default_factory=dict)
     line: int = 0  # line of the Layer keyword
+    #: Dimensions declared again after their first declaration: MAESTRO analyses
+    #: the first value but multiplies the pixel counts by every later one.
+    repeated: list[tuple[str, int]] = field(default_factory=list)
+
+
+#: The largest number a mapping file may write (a signed 64-bit integer).
+_MAX_NUMBER = 2**63 - 1
+#: A number directly after '-' (the tokenizer would drop the sign).
+_NEGATIVE = re.compile(r"(?:^|[\s:,(])-\s*(\d+)")
+
+
+def check_text(text: str, source: str = "") -> None:
+    """Refuse what MAESTRO misreads: invisible characters (a UTF-8 BOM, zero-width
+    or control characters), negative numbers and numbers beyond 64 bits."""
+    for lineno, line in enumerate(text.splitlines(), start=1):
+        code = line.split("//", 1)[0]
+        for ch in line:
+            if ch not in "\t" and unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp"):
+                raise ParseError(f"invisible character U+{ord(ch):04X} "
+                                 f"({unicodedata.name(ch, 'control')}); remove it", lineno, source)
+        negative = _NEGATIVE.search(code)
+        if negative:
+            raise ParseError(f"negative number -{negative.group(1)}; sizes, strides and "
+                             "constants must be >= 0", lineno, source)
+        for number in re.findall(r"\d+", code):
+            if int(number) > _MAX_NUMBER:
+                raise ParseError(f"number {number} does not fit 64 bits (the largest is "
+                                 f"{_MAX_NUMBER})", lineno, source)
 
 
 def _last_line(tk: _Tokens) -> int | None:
     """Line of the token just consumed."""
     return tk.tokens[tk.pos - 1][1] if tk.pos > 0 else tk.line()
+
+
+def _name_before_brace(tk: _Tokens, what: str) -> str:
+    """MAESTRO's name of a Network or Layer: the last token before its '{'
+    (the tokenizer splits at ``-``, so ``conv1-7x7`` is named ``7x7``)."""
+    name = tk.next(what)
+    if name == "{":
+        raise tk.error(f"expected {what} before '{{'", back=1)
+    while tk.peek() not in ("{", None):
+        name = tk.next(what)
+    tk.expect("{")
+    return name
 
 
 def _value(tk: _Tokens, what: str, constants: dict[str, int]) -> int:
@@ -251,44 +320,83 @@ def _value(tk: _Tokens, what: str, constants: dict[str, int]) -> int:
     raise tk.error(f"expected {what} (an integer or a declared Constant), found '{tok}'", back=1)
 
 
-def _parse_dimensions(tk: _Tokens, constants: dict[str, int]) -> dict[str, int]:
-    """``{ K: 64, C: 3, ... }`` after the word Dimensions."""
+def _dimension_names(layer_type: str) -> dict[str, str]:
+    """The names a layer type's Dimensions block uses -> the engine's dimension."""
+    if layer_type == "GEMM":
+        return dict(cm.GEMM_DIMS)
+    names = {d: d for d in cm.DIMS}
+    if layer_type != "NGCONV":
+        del names["G"]
+    return names
+
+
+def _parse_dimensions(tk: _Tokens, constants: dict[str, int], layer_type: str | None
+                      ) -> tuple[dict[str, int], list[tuple[str, int]]]:
+    """``{ K: 64, C: 3, ... }`` after the word Dimensions: the dimensions (engine
+    names, first declaration) and the repeated declarations."""
+    if layer_type is None:
+        raise tk.error("the 'Type:' line must come before Dimensions", back=1)
+    names = _dimension_names(layer_type)
     tk.expect("{")
     dims: dict[str, int] = {}
+    repeated: list[tuple[str, int]] = []
     while True:
-        dim = tk.next("a dimension name or '}'")
-        if dim == "}":
-            return dims
-        if dim not in cm.DIMS:
-            raise tk.error(f"unknown dimension '{dim}'; allowed: {', '.join(cm.DIMS)}", back=1)
-        if dim in dims:
-            raise tk.error(f"dimension {dim} is declared twice", back=1)
-        dims[dim] = _value(tk, f"a size for dimension {dim}", constants)
-        if dims[dim] <= 0:
-            raise tk.error(f"dimension {dim} must be > 0, found {dims[dim]}", back=1)
+        name = tk.next("a dimension name or '}'")
+        if name == "}":
+            return dims, repeated
+        if name not in names:
+            raise tk.error(f"unknown dimension '{name}' for a {layer_type} layer; allowed: "
+                           f"{', '.join(names)}", back=1)
+        value = _value(tk, f"a size for dimension {name}", constants)
+        if value <= 0:
+            raise tk.error(f"dimension {name} must be > 0, found {value}", back=1)
+        if names[name] in dims:
+            repeated.append((names[name], value))
+        else:
+            dims[names[name]] = value
 
 
-def _parse_stride(tk: _Tokens, constants: dict[str, int]) -> None:
-    """``Stride { X: 1, Y: 1 }``: accepted only with stride 1 (not modelled)."""
+def _parse_stride(tk: _Tokens, constants: dict[str, int]) -> dict[str, int]:
+    """``Stride { X: 2, Y: 2 }``: the strides along X and Y."""
     tk.expect("{")
+    strides: dict[str, int] = {}
     while True:
         dim = tk.next("X, Y or '}'")
         if dim == "}":
+            return strides
+        if dim not in ("X", "Y"):
+            raise tk.error(f"a Stride names X or Y, found '{dim}'", back=1)
+        strides[dim] = _value(tk, f"a stride for {dim}", constants)
+        if strides[dim] <= 0:
+            raise tk.error(f"the stride of {dim} must be > 0, found {strides[dim]}", back=1)
+
+
+def _rename_gemm_block(tk: _Tokens) -> None:
+    """Rename a GEMM's dimension tokens (M, N, K) in the Dataflow block ahead to
+    the engine's (GEMM_DIMS), up to its closing brace."""
+    depth, i = 0, tk.pos
+    while i < len(tk.tokens):
+        tok, line = tk.tokens[i]
+        depth += (tok == "{") - (tok == "}")
+        if tok in cm.GEMM_DIMS:
+            tk.tokens[i] = (cm.GEMM_DIMS[tok], line)
+        if depth == 0 and tok == "}":
             return
-        if _value(tk, f"a stride for {dim}", constants) != 1:
-            raise tk.error("only stride 1 is supported (the cost model does not model stride)",
-                           back=1)
+        i += 1
 
 
-def _parse_dataflow(tk: _Tokens, constants: dict[str, int], layer_name: str) -> Dataflow:
+def _parse_dataflow(tk: _Tokens, constants: dict[str, int], layer_name: str,
+                    layer_type: str | None) -> Dataflow:
     """``{ directives }`` after the word Dataflow."""
     line = _last_line(tk)
+    if layer_type == "GEMM":
+        _rename_gemm_block(tk)
     tk.expect("{")
     levels, clusters = _parse_dataflow_body(tk)
     try:
         dataflow = Dataflow(levels, clusters, name=layer_name)
     except ValueError as e:  # e.g. a dimension mapped twice, a size of 0
-        raise ParseError(f"bad Dataflow: {e}", line, tk.source) from None
+        raise ParseError(f"layer {layer_name}: bad Dataflow: {e}", line, tk.source) from None
     for name in dataflow.params:
         if name not in constants:
             raise ParseError(f"the Dataflow uses '{name}', which is not a declared Constant",
@@ -303,52 +411,58 @@ def _size_dims(dataflow: Dataflow) -> set[str]:
     return {e[3:-1] for e in exprs if isinstance(e, str) and e.startswith("Sz(")}
 
 
-def _parse_layer(tk: _Tokens, network: str, constants: dict[str, int],
-                 previous: Dataflow | None) -> MappingLayer:
-    """``NAME { Type: T  Dimensions {...}  Dataflow {...} }`` after the word Layer."""
+#: The dimensions each layer type must declare (engine names).
+_REQUIRED = {"CONV": "KCRSYX", "TRCONV": "KCRSYX", "DSCONV": "CRSYX", "NGCONV": "GKCRSYX",
+             "GEMM": "YKC"}
+
+
+def _parse_layer(tk: _Tokens, network: str, constants: dict[str, int]) -> MappingLayer:
+    """``NAME { Type: T  Stride {...}  Dimensions {...}  Dataflow {...} }`` after the word Layer."""
     line = _last_line(tk)
-    name = tk.next("a layer name")
-    tk.expect("{")
-    layer_type, dims, dataflow = None, None, None
+    name = _name_before_brace(tk, "a layer name")
+    layer_type, dims, strides, dataflow, repeated = None, None, {}, None, []
     while True:
-        tok = tk.next("Type, Dimensions, Dataflow or '}'")
+        tok = tk.next("Type, Stride, Dimensions, Dataflow or '}'")
         if tok == "}":
             break
         if tok == "Type":
             layer_type = tk.next("a layer type")
-            if layer_type not in LAYER_TYPES:
-                raise tk.error(f"layer type '{layer_type}' is not supported: only CONV and "
-                               "DSCONV layers are", back=1)
+            if layer_type not in cm.LAYER_TYPES:
+                raise tk.error(f"unknown layer type '{layer_type}'; allowed: "
+                               f"{', '.join(cm.LAYER_TYPES)}", back=1)
         elif tok == "Dimensions":
-            dims = _parse_dimensions(tk, constants)
+            dims, repeated = _parse_dimensions(tk, constants, layer_type)
         elif tok == "Stride":
-            _parse_stride(tk, constants)
+            strides = _parse_stride(tk, constants)
         elif tok == "Dataflow":
-            dataflow = _parse_dataflow(tk, constants, name)
+            dataflow = _parse_dataflow(tk, constants, name, layer_type)
         else:
-            raise tk.error(f"expected Type, Dimensions, Dataflow or '}}', found '{tok}'", back=1)
+            raise tk.error(f"expected Type, Stride, Dimensions, Dataflow or '}}', found '{tok}'",
+                           back=1)
 
     def fail(message: str) -> ParseError:
         return ParseError(f"layer {name}: {message}", line, tk.source)
 
     if layer_type is None:
-        raise fail("no 'Type:' line (CONV or DSCONV)")
+        raise fail(f"no 'Type:' line ({', '.join(cm.LAYER_TYPES)})")
     if dims is None:
         raise fail("no Dimensions block")
-    required = ("C", "Y", "X", "R", "S") + (("K",) if layer_type == "CONV" else ())
-    missing = [d for d in required if d not in dims]
+    names = {engine: written for written, engine in _dimension_names(layer_type).items()}
+    missing = [names[d] for d in _REQUIRED[layer_type] if d not in dims]
     if missing:
         raise fail(f"Dimensions lacks {', '.join(missing)}")
-    dataflow = dataflow or previous
-    if dataflow is None:
-        raise fail("no Dataflow block (only later layers may reuse the previous one's)")
+    if dataflow is None:  # MAESTRO fails too ("No spatial map in a cluster")
+        raise fail("no Dataflow block (every layer needs its own)")
     undeclared = sorted(_size_dims(dataflow) - set(dims))
     if undeclared:
-        raise fail(f"the Dataflow uses Sz({undeclared[0]}), but {undeclared[0]} is not "
-                   "declared in Dimensions")
+        raise fail(f"the Dataflow uses Sz({names.get(undeclared[0], undeclared[0])}), but it is "
+                   "not declared in Dimensions")
+    if layer_type == "GEMM":
+        dims.update(R=1, S=1, X=1)
     layer = cm.Layer(K=dims.get("K", 1), C=dims["C"], Y=dims["Y"], X=dims["X"], R=dims["R"],
-                     S=dims["S"], N=dims.get("N", 0), depthwise=layer_type == "DSCONV")
-    return MappingLayer(network, name, layer, dataflow, dict(constants), line)
+                     S=dims["S"], N=dims.get("N", 0), type=layer_type, G=dims.get("G", 0),
+                     stride_y=strides.get("Y", 1), stride_x=strides.get("X", 1))
+    return MappingLayer(network, name, layer, dataflow, dict(constants), line, repeated)
 
 
 def parse_mapping(text: str, source: str = "") -> list[MappingLayer]:
@@ -357,6 +471,7 @@ def parse_mapping(text: str, source: str = "") -> list[MappingLayer]:
     Raises :class:`archgym.costmodel.ParseError` naming ``source``, the line and
     what was expected.
     """
+    check_text(text, source)
     tk = _Tokens(tokenize(text), source)
     constants: dict[str, int] = {}
     layers: list[MappingLayer] = []
@@ -367,19 +482,54 @@ def parse_mapping(text: str, source: str = "") -> list[MappingLayer]:
             value = tk.next(f"a value for constant {name}")
             constants[name] = int(value) if value.isdigit() else 0  # MAESTRO: non-numeric -> 0
         elif tok == "Network":
-            network = tk.next("a network name")
-            tk.expect("{")
+            network = _name_before_brace(tk, "a network name")
             while (tok := tk.next("Layer or '}'")) != "}":
                 if tok != "Layer":
                     raise tk.error(f"expected Layer or '}}', found '{tok}'", back=1)
-                previous = layers[-1].dataflow if layers else None
-                layers.append(_parse_layer(tk, network, constants, previous))
+                layers.append(_parse_layer(tk, network, constants))
         else:
             raise tk.error(f"expected Constant or Network, found '{tok}'", back=1)
     if not layers:
         raise ParseError("no Layer found (expected Network NAME { Layer NAME { ... } })",
                          None, source)
+    _check_batch_dimension(layers, source)
     return layers
+
+
+def _check_batch_dimension(layers: list[MappingLayer], source: str) -> None:
+    """MAESTRO takes the tensors' batch dimension N from a file's first layer: a later
+    layer without N fails there ("Dimension N not found"), and a later layer with N
+    is analysed with N in its loops but not in its tensors (docs/design/costmodel.md
+    §19).  archgym refuses both."""
+    first_has_n = layers[0].layer.N > 0
+    for ml in layers[1:]:
+        if (ml.layer.N > 0) != first_has_n:
+            raise ParseError(
+                f"layer {ml.name}: {'lacks' if first_has_n else 'declares'} the batch "
+                f"dimension N, which the file's first layer ({layers[0].name}) "
+                f"{'declares' if first_has_n else 'does not'}; MAESTRO takes N from the first "
+                "layer (it fails or leaves N out of the tensors), so N must be declared in "
+                "every layer or in none", ml.line, source)
+
+
+def _pixel_factors(ml: MappingLayer) -> tuple[int, int]:
+    """(input, weight) pixel-count factors of the repeated declarations."""
+    tensors = cm.TENSORS[ml.layer.type]
+    f_in = f_w = 1
+    for dim, value in ml.repeated:
+        f_in *= value if dim in tensors[0] else 1
+        f_w *= value if dim in tensors[1] else 1
+    return f_in, f_w
+
+
+def _read_text(path: Path) -> str:
+    """A mapping file's text; bytes that are not UTF-8 are an error naming the line."""
+    data = path.read_bytes()
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        line = data[:e.start].count(b"\n") + 1
+        raise ParseError(f"byte 0x{data[e.start]:02x} is not UTF-8 text", line, str(path)) from None
 
 
 def run_mapping(text_or_path, hardware: cm.Hardware = cm.Hardware(),
@@ -392,7 +542,7 @@ def run_mapping(text_or_path, hardware: cm.Hardware = cm.Hardware(),
     if isinstance(text_or_path, str) and "{" in text_or_path:
         text, source = text_or_path, ""
     else:
-        text, source = Path(text_or_path).read_text(), str(text_or_path)
+        text, source = _read_text(Path(text_or_path)), str(text_or_path)
     rows = []
     prev_l1_energy = 0.0
     for ml in parse_mapping(text, source):
@@ -402,6 +552,15 @@ def run_mapping(text_or_path, hardware: cm.Hardware = cm.Hardware(),
         except ValueError as e:
             where = f"{source}:" if source else ""
             raise ValueError(f"{where}line {ml.line}: layer {ml.name}: {e}") from None
+        if result["degenerate"] and not compat:  # MAESTRO prints runtime 0 (§7)
+            where = f"{source}:" if source else ""
+            raise ValueError(f"{where}line {ml.line}: layer {ml.name}: the mapping computes "
+                             "nothing (no top-level case has an output; a window directive's "
+                             "edge tile is empty): MAESTRO prints runtime 0 and a negative "
+                             "energy here, --compat=false refuses it")
+        f_in, f_w = _pixel_factors(ml)
+        result["input_pixels"] *= f_in
+        result["weight_pixels"] *= f_w
         rows.append(columns(result, hardware, preset, ml.name, ml.network, prev_l1_energy,
                             compat=compat))
         prev_l1_energy = result["energy_l1"]
@@ -427,11 +586,22 @@ def _bool(text: str) -> bool:
     raise argparse.ArgumentTypeError(f"expected true or false, got '{text}'")
 
 
+def _int64(text: str) -> int:
+    """An integer flag value that fits 64 bits."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer, got '{text}'") from None
+    if not -2**63 <= value < 2**63:
+        raise argparse.ArgumentTypeError(f"{text} does not fit 64 bits")
+    return value
+
+
 def _make_parser() -> argparse.ArgumentParser:
     p = _Parser(prog=PROG, allow_abbrev=False,
                 description="MAESTRO-compatible command line over archgym's cost model.")
 
-    def flag(*names, type=int, **options):  # int flags default to None (= not given)
+    def flag(*names, type=_int64, **options):  # int flags default to None (= not given)
         if type is _bool:  # "--flag" alone means --flag=true
             options.update(nargs="?", const=True)
         p.add_argument(*names, type=type, **options)
@@ -439,7 +609,7 @@ def _make_parser() -> argparse.ArgumentParser:
     flag("--Mapping_file", type=str, help="the mapping (.m) file")
     flag("--HW_file", type=str, help="'key: value' lines for num_pes, l1_size_cstr, "
          "l2_size_cstr, noc_bw_cstr, offchip_bw_cstr (command-line flags win)")
-    default = cm.HARDWARE_DEFAULTS
+    default = cm.MAESTRO_DEFAULTS  # the MAESTRO binary's own defaults
     flag("--num_pes", help=f"number of PEs (default {default['num_pes']})")
     flag("--num_simd_lanes", help=f"vector width of a PE (default {default['simd_lanes']})")
     flag("--noc_bw_cstr", "--noc_bw", dest="noc_bw_cstr",
@@ -481,6 +651,8 @@ def read_hw_file(path: str) -> dict[str, int]:
         key, sep, value = (part.strip() for part in line.partition(":"))
         if not sep or not value.isdigit():
             raise ParseError("expected 'key: integer'", lineno, path)
+        if int(value) > _MAX_NUMBER:
+            raise ParseError(f"number {value} does not fit 64 bits", lineno, path)
         if key not in _HW_KEYS:
             print(f"{PROG}: warning: {path}:{lineno}: ignoring unknown key '{key}'",
                   file=sys.stderr)
@@ -534,18 +706,13 @@ def main(argv: list[str] | None = None) -> int:
         settings = read_hw_file(args.HW_file) if args.HW_file else {}
         settings.update({k: v for k, v in vars(args).items()
                          if k in _HW_KEYS.values() and v is not None})
-        defaults = cm.Hardware()
-        hw = cm.Hardware(
-            num_pes=settings.get("num_pes", defaults.num_pes),
-            simd_lanes=(args.num_simd_lanes if args.num_simd_lanes is not None
-                        else defaults.simd_lanes),
-            noc_bw=settings.get("noc_bw_cstr", defaults.noc_bw),
-            noc_hops=args.noc_hops if args.noc_hops is not None else defaults.noc_hops,
-            noc_hop_latency=(args.noc_hop_latency if args.noc_hop_latency is not None
-                             else defaults.noc_hop_latency),
-            offchip_bw=settings.get("offchip_bw_cstr", defaults.offchip_bw),
-            l1_size=settings.get("l1_size_cstr", defaults.l1_size),
-            l2_size=settings.get("l2_size_cstr", defaults.l2_size))
+        given = {"num_pes": settings.get("num_pes"), "simd_lanes": args.num_simd_lanes,
+                 "noc_bw": settings.get("noc_bw_cstr"), "noc_hops": args.noc_hops,
+                 "noc_hop_latency": args.noc_hop_latency,
+                 "offchip_bw": settings.get("offchip_bw_cstr"),
+                 "l1_size": settings.get("l1_size_cstr"), "l2_size": settings.get("l2_size_cstr")}
+        hw = cm.Hardware(**{**cm.MAESTRO_DEFAULTS,
+                            **{k: v for k, v in given.items() if v is not None}})
         rows = run_mapping(Path(args.Mapping_file), hw, args.preset, args.compat)
         if args.print_res:
             for row in rows:

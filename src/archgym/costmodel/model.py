@@ -41,23 +41,33 @@ INT_FIELDS: tuple[str, ...] = tuple(_core.INT_FIELDS)
 FLOAT_FIELDS: tuple[str, ...] = tuple(_core.FLOAT_FIELDS)
 #: The constant tables of MAESTRO's releases (``preset=``).
 PRESETS: tuple[str, ...] = tuple(_core.PRESETS)
-#: The layer dimensions (Y, X are input sizes; N = 0: no batch dimension).
+#: The layer dimensions (Y, X are input sizes; N = 0: no batch dimension; G = 0:
+#: no groups, G is the group count of an NGCONV layer).
 DIMS: tuple[str, ...] = tuple(_core.DIMS)
-#: The columns of a batch's layers: "type" (an index into LAYER_TYPES), then DIMS.
+#: The columns of a batch's layers: "type" (an index into LAYER_TYPES), then
+#: DIMS, then "stride_y" and "stride_x".
 LAYER_FIELDS: tuple[str, ...] = tuple(_core.LAYER_FIELDS)
+#: MAESTRO's layer types: CONV, DSCONV, NGCONV, TRCONV, GEMM.
 LAYER_TYPES: tuple[str, ...] = tuple(_core.LAYER_TYPES)
-#: The layer fields that may be left out of a batch ("type" and N).
+#: The layer fields that may be left out of a batch ("type", N, G, the strides).
 LAYER_DEFAULTS: dict[str, int] = dict(_core.LAYER_DEFAULTS)
+#: The variables of the (input, filter, output) tensors per layer type.
+TENSORS: dict[str, tuple[tuple[str, ...], ...]] = {
+    t: tuple(tuple(vs) for vs in three) for t, three in _core.TENSORS.items()}
+#: A GEMM's dimension names and the CONV dimensions they are analysed as
+#: (M -> Y, N -> K, K -> C, with R = S = X = 1).
+GEMM_DIMS: dict[str, str] = dict(_core.GEMM_DIMS)
 #: The columns of a batch's hardware.
 HARDWARE_FIELDS: tuple[str, ...] = tuple(_core.HARDWARE_FIELDS)
 #: Every hardware field's default: ConfuciuX's invocation of MAESTRO.
 HARDWARE_DEFAULTS: dict[str, int] = dict(_core.HARDWARE_DEFAULTS)
+#: The MAESTRO binary's own defaults when a flag is omitted (archgym-maestro's).
+MAESTRO_DEFAULTS: dict[str, int] = dict(_core.MAESTRO_DEFAULTS)
 #: The accepted (lowest, highest) value of every layer and hardware field and
 #: of a dataflow constant ("constant"); the core rejects values outside.
 LIMITS: dict[str, tuple[int, int]] = dict(_core.LIMITS)
-_VARS = tuple(_core.VARS)  # K C R S Y X N Y' X'
+_VARS = tuple(_core.VARS)  # K C R S Y X N G Y' X'
 _LITERAL, _DIM_SIZE, _PARAM = (_core.EXPR_KINDS.index(k) for k in ("literal", "dim_size", "param"))
-_CONV, _DSCONV = LAYER_TYPES.index("CONV"), LAYER_TYPES.index("DSCONV")
 
 # ConfuciuX's invocation of MAESTRO (tests/data/reference/maestro/README.md).
 CONFUCIUX_NOC_BW: int = HARDWARE_DEFAULTS["noc_bw"]
@@ -296,12 +306,21 @@ def as_int_array(name: str, values) -> np.ndarray:
     if arr.dtype.kind == "f":
         if not np.all(np.isfinite(arr)) or not np.all(arr == np.round(arr)):
             raise ValueError(f"{name} must hold integers (no NaN, inf or fractions)")
+    if arr.dtype.kind == "u" and arr.size and arr.max() > np.iinfo(np.int64).max:
+        raise ValueError(f"{name} must hold integers below 2**63, got {arr.max()}")
     return np.ascontiguousarray(arr, dtype=np.int64)
 
 
 @dataclass(frozen=True)
 class Layer:
-    """One CONV or depthwise (DSCONV) layer.  Y, X are input sizes; N = 0: no batch dim."""
+    """One layer of one of MAESTRO's types (:data:`LAYER_TYPES`).
+
+    Y, X are input sizes; N = 0: no batch dimension.  ``depthwise=True`` is
+    ``type="DSCONV"``.  A grouped convolution (NGCONV) has G groups of K output
+    and C input channels each; a transposed one (TRCONV) is analysed as the
+    CONV of the same dimensions; a GEMM is best made with :meth:`gemm`.
+    stride_y, stride_x: MAESTRO's ``Stride { Y: .., X: .. }``.
+    """
 
     K: int
     C: int
@@ -311,6 +330,27 @@ class Layer:
     S: int
     depthwise: bool = False
     N: int = LAYER_DEFAULTS["N"]
+    type: str = "CONV"
+    G: int = LAYER_DEFAULTS["G"]
+    stride_y: int = LAYER_DEFAULTS["stride_y"]
+    stride_x: int = LAYER_DEFAULTS["stride_x"]
+
+    def __post_init__(self):
+        if self.type not in LAYER_TYPES:
+            raise ValueError(f"layer type must be one of {', '.join(LAYER_TYPES)}, "
+                             f"got {self.type!r}")
+        if self.depthwise and self.type not in ("CONV", "DSCONV"):
+            raise ValueError(f"depthwise=True means type DSCONV, not {self.type}")
+        if self.depthwise or self.type == "DSCONV":
+            object.__setattr__(self, "type", "DSCONV")
+            object.__setattr__(self, "depthwise", True)
+
+    @classmethod
+    def gemm(cls, M: int, N: int, K: int) -> "Layer":
+        """The GEMM (M x K) x (K x N), in the CONV dimensions of :data:`GEMM_DIMS`."""
+        dims = {"R": 1, "S": 1, "X": 1}
+        dims.update((GEMM_DIMS[name], value) for name, value in (("M", M), ("N", N), ("K", K)))
+        return cls(**dims, type="GEMM")
 
     @classmethod
     def from_row(cls, row) -> "Layer":
@@ -322,8 +362,8 @@ class Layer:
 
     def fields(self) -> dict[str, int]:
         """The layer as the core's named fields (:data:`LAYER_FIELDS`)."""
-        out = {"type": _DSCONV if self.depthwise else _CONV}
-        out.update((d, as_int(d, getattr(self, d))) for d in DIMS)
+        out = {"type": LAYER_TYPES.index(self.type)}
+        out.update((f, as_int(f, getattr(self, f))) for f in LAYER_FIELDS if f != "type")
         return out
 
     def row(self) -> list[int]:

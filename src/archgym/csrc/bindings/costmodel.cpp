@@ -51,11 +51,16 @@ cm::DataflowSpec make_dataflow(const std::vector<std::vector<DirectiveTuple>>& l
 }
 
 // ------------------------------------------------------------ batch columns
-// A layer row: the type (a LayerType), then the dimensions K, C, R, S, Y, X, N.
-constexpr size_t kLayerColumns = 1 + cm::kNumDims;
+// A layer row: the type (a LayerType), the dimensions K, C, R, S, Y, X, N, G,
+// then the strides along Y and X.
+constexpr size_t kLayerColumns = 1 + cm::kNumDims + 2;
+constexpr size_t kStrideY = 1 + cm::kNumDims, kStrideX = kStrideY + 1;
 constexpr size_t kHardwareColumns = cm::kHardwareFields.size();
 
-const char* layer_field_name(size_t j) { return j == 0 ? "type" : cm::var_name(j - 1); }
+const char* layer_field_name(size_t j) {
+  return j == 0 ? "type" : j == kStrideY ? "stride_y" : j == kStrideX ? "stride_x"
+                                                        : cm::var_name(j - 1);
+}
 
 template <typename Name>
 std::string joined(size_t n, Name name) {
@@ -81,6 +86,8 @@ cm::Layer layer_from_row(const int64_t* row) {
   cm::Layer layer;
   layer.type = static_cast<cm::LayerType>(row[0]);
   for (int d = 0; d < cm::kNumDims; ++d) layer.dims[d] = row[1 + d];
+  layer.stride_y = row[kStrideY];
+  layer.stride_x = row[kStrideX];
   return layer;
 }
 
@@ -219,15 +226,21 @@ void bind_costmodel(nb::module_& m) {
 
   const cm::Layer layer;
   const cm::Hardware hw;
-  nb::dict layer_defaults, hardware_defaults, limits;
+  nb::dict layer_defaults, hardware_defaults, maestro_defaults, limits, gemm_dims;
   layer_defaults["type"] = static_cast<int>(layer.type);
   layer_defaults[cm::var_name(cm::N)] = layer.dims[cm::N];
+  layer_defaults[cm::var_name(cm::G)] = layer.dims[cm::G];
+  layer_defaults[layer_field_name(kStrideY)] = layer.stride_y;
+  layer_defaults[layer_field_name(kStrideX)] = layer.stride_x;
   for (int d = 0; d < cm::kNumDims; ++d) limits[cm::var_name(d)] = range(cm::dim_range(d));
+  limits[layer_field_name(kStrideY)] = limits[layer_field_name(kStrideX)] = range(cm::kStrideRange);
   for (const auto& f : cm::kHardwareFields) {
     hardware_defaults[f.name] = hw.*f.member;
+    maestro_defaults[f.name] = cm::kMaestroFlagDefaults.*f.member;
     limits[f.name] = range(f.range);
   }
   limits["constant"] = range(cm::kDimRange);
+  for (const auto& g : cm::kGemmDims) gemm_dims[g.name] = cm::var_name(g.var);
 
   costmodel.attr("INT_FIELDS") = names(cm::kNumIntFields, cm::int_field_name);
   costmodel.attr("FLOAT_FIELDS") = names(cm::kNumFloatFields, cm::float_field_name);
@@ -240,6 +253,16 @@ void bind_costmodel(nb::module_& m) {
   costmodel.attr("HARDWARE_FIELDS") =
       names(kHardwareColumns, [](size_t j) { return cm::kHardwareFields[j].name; });
   costmodel.attr("HARDWARE_DEFAULTS") = hardware_defaults;
+  costmodel.attr("MAESTRO_DEFAULTS") = maestro_defaults;
+  costmodel.attr("GEMM_DIMS") = gemm_dims;
+  nb::dict tensors;
+  for (int t = 0; t < static_cast<int>(cm::LayerType::kNumLayerTypes); ++t) {
+    nb::list three;
+    for (const auto& vars : cm::tensor_vars(static_cast<cm::LayerType>(t)))
+      three.append(names(vars.size(), [&](size_t i) { return cm::var_name(vars[i]); }));
+    tensors[cm::layer_type_name(t)] = nb::tuple(three);
+  }
+  costmodel.attr("TENSORS") = tensors;
   costmodel.attr("LIMITS") = limits;
   costmodel.attr("PRESETS") = names(static_cast<size_t>(cm::Preset::kNumPresets), cm::preset_name);
   costmodel.attr("EXPR_KINDS") = names(cm::Expr::kNumKinds, cm::expr_kind_name);

@@ -22,7 +22,7 @@ constexpr int kMaxDirs = 8;  // one directive per variable and level
 static_assert(kHardwareFields[0].member == &Hardware::num_pes);
 constexpr i64 kMaxPes = kHardwareFields[0].range.hi;
 
-const char* const kVarNames[kNumVars] = {"K", "C", "R", "S", "Y", "X", "N", "Y'", "X'"};
+const char* const kVarNames[kNumVars] = {"K", "C", "R", "S", "Y", "X", "N", "G", "Y'", "X'"};
 
 [[noreturn]] void fail(const std::string& msg) { throw std::invalid_argument(msg); }
 
@@ -101,7 +101,7 @@ struct Level {
 
 struct Tensor {
   int n = 0;
-  std::array<int, 4> vars{};
+  std::array<int, 6> vars{};
   unsigned mask = 0;
   bool has(int var) const { return mask >> var & 1u; }
 };
@@ -438,6 +438,34 @@ void to_input_centric(const Level& lev, std::vector<Dir>& dirs) {
   }
 }
 
+// §2.2 step 4 (§20.1): with a stride s along Y (X), each directive on Y (X)
+// covers n outputs.  Let w be the size of the level's R (S) directive and
+// s' = min(s, w) the spacing of the outputs' windows inside a tile.  At the top
+// level n = (M - w) ÷ s + 1 and the offset becomes n·s; below it, n =
+// (M - w) ÷ s' + 1 and the offset n·s'.  The size becomes (n - 1)·s' + w at
+// every level.  The written offset is dropped.
+void apply_strides(const Level& lev, bool top, i64 stride_y, i64 stride_x,
+                   std::vector<Dir>& dirs) {
+  for (auto [in, win, stride] : {std::array<i64, 3>{Y, R, stride_y}, {X, S, stride_x}}) {
+    if (stride == 1) continue;
+    i64 w = lev.T[win];
+    for (const Dir& d : dirs)
+      if (d.var == win) w = d.M;
+    const i64 spacing = std::min(stride, w), step = top ? stride : spacing;
+    for (Dir& d : dirs) {
+      if (d.var != in) continue;
+      const i64 n = (d.M - w) / step + 1;
+      if (n < 1)
+        fail(std::string(d.spatial ? "SpatialMap(" : "TemporalMap(") + std::to_string(d.M) +
+             "," + std::to_string(d.O) + ") " + kVarNames[in] + " is narrower than the window " +
+             kVarNames[win] + " (" + std::to_string(w) + "): with stride " +
+             std::to_string(stride) + " it covers no output");
+      d.M = (n - 1) * spacing + w;
+      d.O = n * step;
+    }
+  }
+}
+
 // §2.2 step 2: the upper level's directives this level lacks, as temporal
 // maps, each inserted at the front.
 void inherit(const Level& up, std::vector<Dir>& dirs) {
@@ -453,8 +481,9 @@ void complete(const Level& lev, const std::vector<int>& vin, std::vector<Dir>& d
     if (!maps(dirs, v) && lev.has[v]) dirs.push_back(Dir{false, v, lev.T[v], lev.T[v]});
 }
 
-// §3.2: the tile-size tables, then those of Y' and X'.
-void tile_tables(Level& lev) {
+// §3.2: the tile-size tables, then those of Y' and X' (a GEMM has no window:
+// its output extents are the tiles of Y and X themselves, §20.3).
+void tile_tables(Level& lev, bool windowed) {
   for (int i = 0; i < lev.nd; ++i) {
     const Dir& d = lev.dirs[i];
     const i64 D = lev.T[d.var];
@@ -470,6 +499,10 @@ void tile_tables(Level& lev) {
   }
   for (auto [out, in, win] : {std::array<int, 3>{YP, Y, R}, std::array<int, 3>{XP, X, S}}) {
     if (lev.dir_of[in] < 0 || lev.dir_of[win] < 0) continue;
+    if (!windowed) {
+      lev.tile[out] = lev.tile[in];
+      continue;
+    }
     const Dir& d = lev.dirs[lev.dir_of[in]];
     const Tile& ti = lev.tile[in];
     const Tile& tw = lev.tile[win];
@@ -555,14 +588,6 @@ class Engine {
   std::vector<std::pair<std::pair<int, Table>, Analysis>> cache_;
 };
 
-Tensor make_tensor(std::initializer_list<int> vars) {
-  Tensor t;
-  for (int v : vars) {
-    t.vars[t.n++] = v;
-    t.mask |= 1u << v;
-  }
-  return t;
-}
 
 Engine::Engine(const DataflowSpec& spec, const Layer& layer, const Hardware& hw,
                const i64* params, const Options& opt)
@@ -570,8 +595,18 @@ Engine::Engine(const DataflowSpec& spec, const Layer& layer, const Hardware& hw,
   spec.validate();
   static const char* const dim_what[kNumDims] = {
       "layer dimension K", "layer dimension C", "layer dimension R", "layer dimension S",
-      "layer dimension Y", "layer dimension X", "layer dimension N (0 = none)"};
+      "layer dimension Y", "layer dimension X", "layer dimension N (0 = none)",
+      "layer dimension G (0 = none)"};
   for (int v = 0; v < kNumDims; ++v) check_range(dim_what[v], layer.dims[v], dim_range(v));
+  check_range("stride_y", layer.stride_y, kStrideRange);
+  check_range("stride_x", layer.stride_x, kStrideRange);
+  const bool grouped = layer.type == LayerType::GroupedConv;
+  if (grouped != (layer.dims[G] > 0))
+    fail(grouped ? "an NGCONV layer needs the group count G (>= 1)"
+                 : "layer dimension G (groups) is only for NGCONV layers");
+  if (layer.type == LayerType::Gemm &&
+      (layer.dims[R] != 1 || layer.dims[S] != 1 || layer.dims[X] != 1))
+    fail("a GEMM layer has R = S = X = 1 (M, N, K are Y, K, C)");
   if (layer.dims[R] > layer.dims[Y])
     fail("layer dimension R (" + std::to_string(layer.dims[R]) +
          ") must not exceed Y (" + std::to_string(layer.dims[Y]) + ")");
@@ -582,18 +617,18 @@ Engine::Engine(const DataflowSpec& spec, const Layer& layer, const Hardware& hw,
   for (int i = 0; i < spec.num_params; ++i)
     check_range("dataflow constant value", params[i], kDimRange);
 
-  // §1 tensors.
-  const bool has_n = layer.dims[N] > 0;
-  ten_[kInput] = has_n ? make_tensor({N, C, Y, X}) : make_tensor({C, Y, X});
-  if (layer.type == LayerType::Conv) {
-    ten_[kFilter] = make_tensor({K, C, R, S});
-    ten_[kOutput] = has_n ? make_tensor({N, K, Y, X}) : make_tensor({K, Y, X});
-  } else {
-    ten_[kFilter] = make_tensor({C, R, S});
-    ten_[kOutput] = has_n ? make_tensor({N, C, Y, X}) : make_tensor({C, Y, X});
+  // §1 tensors (§20.2 for NGCONV); N leads the input and output when declared.
+  const TensorVars tv = tensor_vars(layer.type);
+  for (int t = kInput; t <= kOutput; ++t) {
+    Tensor& tn = ten_[t];
+    for (int v : tv[t]) {
+      if (v == N && layer.dims[N] <= 0) continue;
+      tn.vars[tn.n++] = v;
+      tn.mask |= 1u << v;
+    }
   }
   const unsigned in_mask = ten_[kInput].mask | ten_[kFilter].mask;
-  for (int v : {C, K, N, R, S, X, Y})  // alphabetical
+  for (int v : {C, G, K, N, R, S, X, Y})  // alphabetical
     if (in_mask & (1u << v)) vin_.push_back(v);
   build_levels(spec, params);
 }
@@ -638,8 +673,9 @@ void Engine::build_levels(const DataflowSpec& spec, const i64* params) {
     to_input_centric(lev, dirs);
     if (l > 0) inherit(lv_[l - 1], dirs);
     complete(lev, vin_, dirs);
+    apply_strides(lev, l == 0, layer_.stride_y, layer_.stride_x, dirs);
     place_directives(l, dirs);
-    tile_tables(lev);
+    tile_tables(lev, layer_.type != LayerType::Gemm);
     lev.E = edge_subclusters(lev);
   }
 }
@@ -669,14 +705,17 @@ std::vector<Dir> Engine::bind_directives(const std::vector<DirectiveSpec>& level
                                          const i64* params) const {
   std::vector<Dir> dirs;
   for (const DirectiveSpec& d : level) {
-    if (d.var == N && layer_.dims[N] <= 0)
-      fail("the dataflow maps N, but the layer does not declare N");
+    if ((d.var == N || d.var == G) && layer_.dims[d.var] <= 0)
+      fail(std::string("the dataflow maps ") + kVarNames[d.var] +
+           ", but the layer does not declare " + kVarNames[d.var]);
     Dir r{d.spatial, d.var, bind(d.size, params, "directive size"),
           bind(d.offset, params, "directive offset")};
     if (k_.rs_check && !d.spatial && (d.var == R || d.var == S) &&
         (r.M != layer_.dims[d.var] || r.O != layer_.dims[d.var]))
-      fail(std::string("TemporalMap on ") + kVarNames[d.var] +
-           " must have size = offset = Sz(" + kVarNames[d.var] + ") (MAESTRO 2021+ rule)");
+      fail(std::string("TemporalMap(") + std::to_string(r.M) + "," + std::to_string(r.O) + ") " +
+           kVarNames[d.var] + ": a TemporalMap on " + kVarNames[d.var] +
+           " must have size = offset = Sz(" + kVarNames[d.var] + ") = " +
+           std::to_string(layer_.dims[d.var]) + " (MAESTRO 2021+ rule)");
     dirs.push_back(r);
   }
   return dirs;
@@ -897,10 +936,10 @@ void Engine::report_counts(const Analysis& top, Result& res) {
     o[kIngressAvg + 3 * j] = degenerate ? lowest : top.dsum[j] / top.total;
   }
   const auto& d = layer_.dims;
-  const i64 n = d[N] > 0 ? d[N] : 1;
-  o[kInputPixels] = ck_.mul(ck_.mul(n, d[C]), ck_.mul(d[Y], d[X]));
-  o[kWeightPixels] = ck_.mul(ck_.mul(layer_.type == LayerType::Conv ? d[K] : 1, d[C]),
-                             ck_.mul(d[R], d[S]));
+  const i64 n = d[N] > 0 ? d[N] : 1, g = d[G] > 0 ? d[G] : 1;
+  const i64 k = layer_.type == LayerType::DepthwiseConv ? 1 : d[K];
+  o[kInputPixels] = ck_.mul(ck_.mul(ck_.mul(n, g), d[C]), ck_.mul(d[Y], d[X]));
+  o[kWeightPixels] = ck_.mul(ck_.mul(ck_.mul(g, k), d[C]), ck_.mul(d[R], d[S]));
   o[kDegenerate] = degenerate;
   o[kSingleEntry] = degenerate || lv_.size() == 1;
 }
@@ -969,8 +1008,19 @@ const char* name_of(const char* const (&names)[n], int i) {
 
 const char* var_name(int var) { return name_of(kVarNames, var); }
 
+TensorVars tensor_vars(LayerType type) {
+  switch (type) {
+    case LayerType::DepthwiseConv:
+      return {{{N, C, Y, X}, {C, R, S}, {N, C, Y, X}}};
+    case LayerType::GroupedConv:
+      return {{{N, G, C, Y, X}, {G, K, C, R, S}, {N, G, K, C, Y, X}}};
+    default:  // CONV, TRCONV, GEMM
+      return {{{N, C, Y, X}, {K, C, R, S}, {N, K, Y, X}}};
+  }
+}
+
 const char* layer_type_name(int type) {
-  static const char* const names[] = {"CONV", "DSCONV"};
+  static const char* const names[] = {"CONV", "DSCONV", "NGCONV", "TRCONV", "GEMM"};
   static_assert(std::size(names) == static_cast<size_t>(LayerType::kNumLayerTypes));
   return name_of(names, type);
 }
@@ -1016,7 +1066,7 @@ void check_expr(const Expr& e, int num_params) {
     fail("directive sizes, offsets and cluster sizes must be >= " + std::to_string(kDimRange.lo) +
          " and <= " + std::to_string(kDimRange.hi) + ", got " + std::to_string(e.value));
   if (e.kind == Expr::DimSize && (e.value < 0 || e.value >= kNumDims))
-    fail("Sz() must name one of K, C, R, S, Y, X, N");
+    fail("Sz() must name one of K, C, R, S, Y, X, N, G");
   if (e.kind == Expr::Param && (e.value < 0 || e.value >= num_params))
     fail("a directive refers to an unknown dataflow constant");
   if (e.kind != Expr::Literal && e.kind != Expr::DimSize && e.kind != Expr::Param)
@@ -1039,7 +1089,7 @@ void DataflowSpec::validate() const {
     unsigned seen = 0;
     for (const DirectiveSpec& d : levels[l]) {
       if (d.var < 0 || d.var >= kNumVars)
-        fail("a directive names an unknown dimension (allowed: K, C, R, S, Y, X, N, Y', X')");
+        fail("a directive names an unknown dimension (allowed: K, C, R, S, Y, X, N, G, Y', X')");
       const int base = d.var == YP ? Y : d.var == XP ? X : d.var;
       if (seen >> base & 1u)
         fail(std::string("dimension ") + kVarNames[base] + " is mapped twice in level " +

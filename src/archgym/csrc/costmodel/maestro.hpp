@@ -17,15 +17,33 @@ namespace archgym::costmodel {
 using i64 = std::int64_t;
 
 // Layer dimensions.  Y and X are input extents; YP and XP ("Y'", "X'") are the
-// output extents Y-R+1 and X-S+1, which directives may name.
-enum Var : int { K = 0, C, R, S, Y, X, N, kNumDims, YP = kNumDims, XP, kNumVars };
+// output extents Y-R+1 and X-S+1, which directives may name.  G is the group
+// count of a grouped convolution (§20).
+enum Var : int { K = 0, C, R, S, Y, X, N, G, kNumDims, YP = kNumDims, XP, kNumVars };
 
 const char* var_name(int var);
 
-enum class LayerType : int { Conv = 0, DepthwiseConv = 1, kNumLayerTypes };
+// §1, §20: CONV, DSCONV (depthwise), NGCONV (grouped), TRCONV (transposed,
+// analysed as CONV) and GEMM (analysed as a CONV with R = S = X = 1).
+enum class LayerType : int {
+  Conv = 0, DepthwiseConv, GroupedConv, TransposedConv, Gemm, kNumLayerTypes
+};
 
-// MAESTRO's name of a layer type: CONV, DSCONV.
+// MAESTRO's name of a layer type: CONV, DSCONV, NGCONV, TRCONV, GEMM.
 const char* layer_type_name(int type);
+
+// §1, §20.2: the variables of the input, filter and output tensors of a layer
+// type, in order; N (the batch) is left out when the layer does not declare it.
+using TensorVars = std::array<std::vector<int>, 3>;
+TensorVars tensor_vars(LayerType type);
+
+// §20.3: a GEMM's dimensions (M x K) x (K x N) are the CONV dimensions
+// M -> Y, N -> K, K -> C, with R = S = X = 1.  {GEMM name, CONV variable}.
+struct GemmDim {
+  const char* name;
+  int var;
+};
+inline constexpr std::array<GemmDim, 3> kGemmDims{{{"M", Y}, {"N", K}, {"K", C}}};
 
 // An accepted range of an input value, bounds included.
 struct Range {
@@ -36,7 +54,7 @@ inline constexpr i64 kMaxDim = i64{1} << 24;
 // K, C, R, S, Y, X; also directive sizes, offsets, cluster sizes and the
 // values of a dataflow's named constants.
 inline constexpr Range kDimRange{1, kMaxDim};
-// N, the batch dimension: 0 means "not declared".
+// N, the batch dimension, and G, the groups: 0 means "not declared".
 inline constexpr Range kBatchRange{0, kMaxDim};
 inline constexpr int kMaxLevels = 8;
 inline constexpr int kMaxParams = 64;
@@ -70,15 +88,20 @@ struct DataflowSpec {
   void validate() const;
 };
 
-// The type and N have defaults (CONV, no batch dimension); K ... X do not.
+// The type, N, G and the strides have defaults (CONV, no batch dimension, no
+// groups, stride 1); K ... X do not.
 struct Layer {
   LayerType type = LayerType::Conv;
-  // K, C, R, S, Y, X, N.  N = 0 means "not declared" (no batch dimension).
+  // K, C, R, S, Y, X, N, G.  N = 0 (G = 0) means "not declared".
   std::array<i64, kNumDims> dims{};
+  i64 stride_y = 1, stride_x = 1;  // MAESTRO's Stride { Y: ..., X: ... } (§20.1)
 };
 
 // The accepted range of a layer dimension (a Var below kNumDims).
-constexpr Range dim_range(int var) { return var == N ? kBatchRange : kDimRange; }
+constexpr Range dim_range(int var) { return var == N || var == G ? kBatchRange : kDimRange; }
+
+// The accepted range of a stride.
+inline constexpr Range kStrideRange{1, kMaxDim};
 
 // The defaults are ConfuciuX's invocation of MAESTRO.
 struct Hardware {
@@ -105,6 +128,10 @@ inline constexpr std::array<HardwareField, 6> kHardwareFields{{
     {"noc_hop_latency", &Hardware::noc_hop_latency, {0, i64{1} << 16}},
     {"offchip_bw", &Hardware::offchip_bw, {1, i64{1} << 50}},
 }};
+
+// The MAESTRO binary's own defaults, used when a flag is not given (read from
+// its behaviour, §19): 7 PEs, NoC bandwidth 2^31 - 1, hop latency 0.
+inline constexpr Hardware kMaestroFlagDefaults{7, 1, 2147483647, 1, 0, 70000};
 
 // The constant tables of MAESTRO's releases (§7, §9).
 enum class Preset : int { Maestro2020 = 0, Maestro2021 = 1, kNumPresets };

@@ -9,8 +9,13 @@
 # g++ -O2 -std=c++17 of maestro-top.cpp + cost-model/src/BASE_base-objects.cpp
 # (its CSVs are byte-identical to the stock scons build).
 #
+# Inputs: MAESTRO's own files (../mapping_files/*.m) and archgym's small files
+# for what those do not cover (../mapping_files/archgym/*.m: strides under five
+# dataflows, NGCONV, TRCONV, GEMM, names and repeated declarations).
+#
 # Output: <setting>/<mapping file stem>.csv (MAESTRO's CSV, byte for byte) for
-# every run that wrote one, and runs.csv: setting, file, exit status, flags.
+# every run that wrote one, and runs.csv: setting, file (relative to
+# ../mapping_files), exit status, flags.
 set -euo pipefail
 maestro=$(realpath "$1")
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -29,8 +34,9 @@ quiet="--print_res=false --print_res_csv_file=true --print_log_file=false"
 echo "setting,file,exit_status,flags" > "$here/runs.csv"
 for setting in $(printf '%s\n' "${!SETTINGS[@]}" | sort); do
   mkdir -p "$here/$setting"
-  for m in "$mapping"/*.m; do
+  for m in "$mapping"/*.m "$mapping"/archgym/*.m; do
     stem=$(basename "$m" .m)
+    file=${m#"$mapping"/}
     work=$(mktemp -d)
     cp "$m" "$work/"
     status=0
@@ -38,7 +44,7 @@ for setting in $(printf '%s\n' "${!SETTINGS[@]}" | sort); do
     (cd "$work" && "$maestro" --Mapping_file="$stem.m" ${SETTINGS[$setting]} $quiet >/dev/null 2>&1) || status=$?
     csv=$work/${stem%%.*}.csv
     if [ -f "$csv" ]; then cp "$csv" "$here/$setting/$stem.csv"; fi
-    echo "$setting,$stem.m,$status,${SETTINGS[$setting]}" >> "$here/runs.csv"
+    echo "$setting,$file,$status,${SETTINGS[$setting]}" >> "$here/runs.csv"
     rm -rf "$work"
   done
 done

@@ -1,0 +1,144 @@
+// archgym test input: run through the real MAESTRO by ../../mapping_outputs/regenerate.sh
+// CONV and DSCONV layers with strides 1-4 (Stride { X, Y }), dataflow KCP
+Network strides-KCP {
+	Layer s2-r3 {
+		Type: CONV
+		Stride { X: 2, Y: 2 }
+		Dimensions { K: 64, C: 64, R: 3, S: 3, Y: 30, X: 30 }
+		Dataflow {
+			SpatialMap(1,1) K;
+			TemporalMap(64,64) C;
+			TemporalMap(Sz(R),Sz(R)) R;
+			TemporalMap(Sz(S),Sz(S)) S;
+			TemporalMap(Sz(R),1) Y;
+			TemporalMap(Sz(S),1) X;
+			Cluster(64, P);
+			SpatialMap(1,1) C;
+			TemporalMap(Sz(R),1) Y;
+			TemporalMap(Sz(S),1) X;
+			TemporalMap(Sz(R),Sz(R)) R;
+			TemporalMap(Sz(S),Sz(S)) S;
+		}
+	}
+
+	Layer s3-r3 {
+		Type: CONV
+		Stride { X: 3, Y: 3 }
+		Dimensions { K: 32, C: 16, R: 3, S: 3, Y: 29, X: 29 }
+		Dataflow {
+			SpatialMap(1,1) K;
+			TemporalMap(64,64) C;
+			TemporalMap(Sz(R),Sz(R)) R;
+			TemporalMap(Sz(S),Sz(S)) S;
+			TemporalMap(Sz(R),1) Y;
+			TemporalMap(Sz(S),1) X;
+			Cluster(64, P);
+			SpatialMap(1,1) C;
+			TemporalMap(Sz(R),1) Y;
+			TemporalMap(Sz(S),1) X;
+			TemporalMap(Sz(R),Sz(R)) R;
+			TemporalMap(Sz(S),Sz(S)) S;
+		}
+	}
+
+	Layer s2-r1 {
+		Type: CONV
+		Stride { X: 2, Y: 2 }
+		Dimensions { K: 64, C: 32, R: 1, S: 1, Y: 28, X: 28 }
+		Dataflow {
+			SpatialMap(1,1) K;
+			TemporalMap(64,64) C;
+			TemporalMap(Sz(R),Sz(R)) R;
+			TemporalMap(Sz(S),Sz(S)) S;
+			TemporalMap(Sz(R),1) Y;
+			TemporalMap(Sz(S),1) X;
+			Cluster(64, P);
+			SpatialMap(1,1) C;
+			TemporalMap(Sz(R),1) Y;
+			TemporalMap(Sz(S),1) X;
+			TemporalMap(Sz(R),Sz(R)) R;
+			TemporalMap(Sz(S),Sz(S)) S;
+		}
+	}
+
+	Layer s4-r5 {
+		Type: CONV
+		Stride { X: 4, Y: 4 }
+		Dimensions { K: 16, C: 8, R: 5, S: 5, Y: 33, X: 33 }
+		Dataflow {
+			SpatialMap(1,1) K;
+			TemporalMap(64,64) C;
+			TemporalMap(Sz(R),Sz(R)) R;
+			TemporalMap(Sz(S),Sz(S)) S;
+			TemporalMap(Sz(R),1) Y;
+			TemporalMap(Sz(S),1) X;
+			Cluster(64, P);
+			SpatialMap(1,1) C;
+			TemporalMap(Sz(R),1) Y;
+			TemporalMap(Sz(S),1) X;
+			TemporalMap(Sz(R),Sz(R)) R;
+			TemporalMap(Sz(S),Sz(S)) S;
+		}
+	}
+
+	Layer sx2-sy1 {
+		Type: CONV
+		Stride { X: 2, Y: 1 }
+		Dimensions { K: 16, C: 16, R: 3, S: 3, Y: 20, X: 21 }
+		Dataflow {
+			SpatialMap(1,1) K;
+			TemporalMap(64,64) C;
+			TemporalMap(Sz(R),Sz(R)) R;
+			TemporalMap(Sz(S),Sz(S)) S;
+			TemporalMap(Sz(R),1) Y;
+			TemporalMap(Sz(S),1) X;
+			Cluster(64, P);
+			SpatialMap(1,1) C;
+			TemporalMap(Sz(R),1) Y;
+			TemporalMap(Sz(S),1) X;
+			TemporalMap(Sz(R),Sz(R)) R;
+			TemporalMap(Sz(S),Sz(S)) S;
+		}
+	}
+
+	Layer sx1-sy3 {
+		Type: CONV
+		Stride { X: 1, Y: 3 }
+		Dimensions { K: 16, C: 16, R: 3, S: 3, Y: 25, X: 18 }
+		Dataflow {
+			SpatialMap(1,1) K;
+			TemporalMap(64,64) C;
+			TemporalMap(Sz(R),Sz(R)) R;
+			TemporalMap(Sz(S),Sz(S)) S;
+			TemporalMap(Sz(R),1) Y;
+			TemporalMap(Sz(S),1) X;
+			Cluster(64, P);
+			SpatialMap(1,1) C;
+			TemporalMap(Sz(R),1) Y;
+			TemporalMap(Sz(S),1) X;
+			TemporalMap(Sz(R),Sz(R)) R;
+			TemporalMap(Sz(S),Sz(S)) S;
+		}
+	}
+
+	Layer s2-r7 {
+		Type: CONV
+		Stride { X: 2, Y: 2 }
+		Dimensions { K: 32, C: 3, R: 7, S: 7, Y: 69, X: 69 }
+		Dataflow {
+			SpatialMap(1,1) K;
+			TemporalMap(64,64) C;
+			TemporalMap(Sz(R),Sz(R)) R;
+			TemporalMap(Sz(S),Sz(S)) S;
+			TemporalMap(Sz(R),1) Y;
+			TemporalMap(Sz(S),1) X;
+			Cluster(64, P);
+			SpatialMap(1,1) C;
+			TemporalMap(Sz(R),1) Y;
+			TemporalMap(Sz(S),1) X;
+			TemporalMap(Sz(R),Sz(R)) R;
+			TemporalMap(Sz(S),Sz(S)) S;
+		}
+	}
+
+}
