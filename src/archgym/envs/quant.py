@@ -13,8 +13,8 @@ import numpy as np
 from gymnasium import spaces
 
 from archgym import quant as q
-from archgym.envs._common import (check_action, check_name, check_render_mode, check_running, exceeds,
-                                  infeasible_reward)
+from archgym.envs._common import (ReplayPickle, check_action, check_name, check_render_mode, check_running,
+                                  exceeds, infeasible_reward)
 
 #: Bits an action picks: index i -> i + 2 (2..8, HAQ's range up to the core's largest integer bits).
 MIN_BITS, MAX_BITS = 2, q.MAX_INT_BITS
@@ -154,7 +154,7 @@ def make_setup(model="digits_cnn", objective="latency", accelerator="bitserial",
     return setup
 
 
-class QuantEnv(gym.Env):
+class QuantEnv(ReplayPickle, gym.Env):
     """Choose weight and activation bits layer by layer under a hardware budget.
 
     ## Description
@@ -221,14 +221,20 @@ class QuantEnv(gym.Env):
     ``render_mode`` ("ansi").
 
     ``info`` at the end: ``accuracy`` and ``float_accuracy`` (percent),
-    ``cost`` (the objective in its unit: s, J or bytes), ``budget``,
+    ``cost`` (the budgeted figure in its unit: s, J or bytes), ``cost_figure``
+    (its name: latency, energy or size), ``budget``,
     ``cost_w8a8``, ``wbits``/``abits`` (evaluated, after the wall),
     ``chosen_wbits``/``chosen_abits`` (the agent's), ``latency_s``,
-    ``cycles``, ``energy_j``, ``size_bytes``, ``objective``,
-    ``eval_images``.  On other steps: ``layer``, ``w``, ``a``,
-    ``lower_bound``, ``budget``.
+    ``cycles``, ``energy_j``, ``size_bytes``, ``eval_images``, and
+    ``objective`` (the accuracy at the budget, percent; None for a design
+    ended over the budget), ``objective_sense`` ("max") and ``feasible``.
+    On other steps: ``layer``, ``w``, ``a``, ``lower_bound``, ``budget``.
 
     ## Version History
+    * v0 (revised): ``info["objective"]`` is the design's figure of merit
+      (the accuracy) and the budgeted figure's name moved to
+      ``info["cost_figure"]``; ``objective_sense`` and ``feasible`` added;
+      the env pickles; Fashion-MNIST ships with the package.
     * v0: initial version.
     """
 
@@ -291,7 +297,8 @@ class QuantEnv(gym.Env):
         acc = s.accuracy(tuple(w), tuple(a))
         figures = s.hw.evaluate(w, a)
         info = {"accuracy": acc, "float_accuracy": s.float_accuracy, "cost": s.cost(w, a), "budget": s.budget,
-                "cost_w8a8": s.cost_w8a8, "objective": s.objective, "wbits": w, "abits": a,
+                "cost_w8a8": s.cost_w8a8, "cost_figure": s.objective, "objective": acc, "objective_sense": "max",
+                "feasible": True, "wbits": w, "abits": a,
                 "chosen_wbits": chosen_w, "chosen_abits": chosen_a, "latency_s": figures["latency_s"],
                 "cycles": figures["cycles"], "energy_j": figures["energy_j"],
                 "size_bytes": figures["size_bytes"], "eval_images": int(len(s.labels))}
@@ -300,6 +307,7 @@ class QuantEnv(gym.Env):
     # ------------------------------------------------------------ gym API
     def reset(self, *, seed=None, options=None):
         super().reset(seed=seed)
+        self._record_reset(options)
         self._w, self._a = [], []
         self._done = False
         self._last_info = {}
@@ -309,6 +317,7 @@ class QuantEnv(gym.Env):
     def step(self, action):
         check_running(self._done)
         w, a = self._bits(action)
+        self._record_step(action)
         s, layer = self.setup, len(self._w)
         if layer in s.fixed:
             w, a = MAX_BITS, MAX_BITS
@@ -320,7 +329,8 @@ class QuantEnv(gym.Env):
             self._done = True
             info = {"layer": layer, "w": w, "a": a, "lower_bound": bound, "budget": s.budget,
                     "reason": "budget exceeded", "wbits": list(self._w), "abits": list(self._a),
-                    "float_accuracy": s.float_accuracy}
+                    "float_accuracy": s.float_accuracy, "objective": None, "objective_sense": "max",
+                    "feasible": False}
             self._last_info = info
             return self._obs(), float(self.penalty(bound)), True, False, info
         if not last:
@@ -411,13 +421,15 @@ class QuantOneShotEnv(QuantEnv):
     def step(self, action):
         check_running(self._done)
         w, a = self.decode(action)
+        self._record_step(action)
         s = self.setup
         self._done = True
         if self.over_budget == "terminate":
             cost = s.cost(w, a)
             if exceeds(cost, s.budget):
                 info = {"reason": "budget exceeded", "cost": cost, "budget": s.budget, "wbits": w, "abits": a,
-                        "float_accuracy": s.float_accuracy}
+                        "float_accuracy": s.float_accuracy, "objective": None, "objective_sense": "max",
+                        "feasible": False}
                 self._last_info = info
                 return self._obs(), float(self.penalty(cost)), True, False, info
         reward, info = self.final_info(w, a)
