@@ -273,7 +273,8 @@ class HWResourceEnv(ReplayPickle, gym.Env):
     macs, the running totals (``total_*``), ``budget``, ``used``,
     ``objective`` (the design's objective so far: total cycles, energy or
     summed per-layer EDP) and ``objective_sense`` ("min"); at the end of an
-    episode ``per_layer`` lists every assigned layer's figures.
+    episode ``per_layer`` lists every assigned layer's figures and
+    ``feasible`` says whether the design kept within the budget.
 
     ## Version History
     * v0 (revised): the default reward is "plain", whose return ranks feasible
@@ -355,7 +356,7 @@ class HWResourceEnv(ReplayPickle, gym.Env):
         if over:
             info["reason"] = "budget exceeded"
         if self._done:
-            info["per_layer"] = self._per_layer
+            info.update(per_layer=self._per_layer, feasible=not over)
         shown = layer if self.obs_lag else (None if last or over else int(self._order[self._t]))
         return self._obs(shown), float(reward), self._done, False, info
 
