@@ -14,6 +14,7 @@ import numpy as np
 from gymnasium import spaces
 
 from archgym import noc
+from archgym.envs import noc_cache
 from archgym.envs._common import ReplayPickle, check_action, check_name, check_render_mode, check_running, figure_rgb
 
 #: The paper's four network-wide algorithms (Kao et al., NOCS 2019) and the
@@ -125,22 +126,31 @@ LAST_MEASURE_SECONDS = 0.0
 
 
 def measure_points(configs: Sequence[noc.NocConfig], threads: int = 0) -> list[dict]:
-    """measure() of every config, computed once per process (by measure_many) and cached."""
+    """measure() of every config: from this process's memory, else the disk cache
+    (:mod:`archgym.envs.noc_cache`), else measured (by measure_many) and stored in both."""
     global LAST_MEASURE_SECONDS
     with _LOCK:
+        for config in dict.fromkeys(c for c in configs if c not in _CACHE):
+            stored = noc_cache.load(config)
+            if stored is not None:
+                _CACHE[config] = stored
         missing = list(dict.fromkeys(c for c in configs if c not in _CACHE))
         if missing:
             start = time.perf_counter()
             for config, result in zip(missing, noc.measure_many(missing, threads=threads)):
                 _CACHE[config] = {k: _clean(v) for k, v in dict(result).items()}
+                noc_cache.store(config, _CACHE[config])
             LAST_MEASURE_SECONDS = time.perf_counter() - start
         return [_CACHE[c] for c in configs]
 
 
-def clear_cache() -> None:
-    """Forget every cached measurement (the next use recomputes it)."""
+def clear_cache(disk: bool = False) -> None:
+    """Forget every measurement kept in memory; with ``disk=True`` delete the disk cache too
+    (:func:`archgym.envs.noc_cache.clear`).  The next use measures again."""
     with _LOCK:
         _CACHE.clear()
+        if disk:
+            noc_cache.clear()
 
 
 def precompute(threads: int = 0, **kwargs) -> np.ndarray:
@@ -272,8 +282,11 @@ class NoCRoutingEnv(ReplayPickle, gym.Env):
     thousands of simulated cycles, so the environment does not simulate on
     every step: on first use it measures every (pattern, rate, action) point
     with :func:`archgym.noc.measure_many` (in parallel, in C++) and keeps the
-    results in memory for the life of the process (:func:`measure_points`;
-    :func:`precompute` fills it ahead of time).  Every point uses the same seed
+    results in memory for the life of the process and on disk, in a per-user
+    cache folder that later processes read (:func:`measure_points`,
+    :mod:`archgym.envs.noc_cache`: ``$ARCHGYM_CACHE_DIR`` or the user cache
+    folder, cleared by ``clear_cache(disk=True)``; :func:`precompute` fills it
+    ahead of time).  Every point uses the same seed
     (``seed``, default 42, BookSim's), so the table is reproducible and the
     actions are compared under common random numbers; a step returns exactly
     what ``archgym.noc.measure(env.point_config(state, action))`` returns.
