@@ -385,16 +385,17 @@ class HWResourceEnv(ReplayPickle, gym.Env):
         return "\n".join(lines)
 
     def _draw(self, fig) -> None:
-        """Per-layer allocation bars: PEs (log scale) and tile level of every assigned layer."""
+        """Per-layer allocation bars: PE level (labelled with the PE count) and tile level of every assigned layer."""
         s, L = self.setup, self.setup.num_layers
         pes, tiles = np.zeros(L), np.zeros(L)
         for r in self._per_layer:
-            pes[r["layer"]], tiles[r["layer"]] = r["pes"], r["tile"]
+            pes[r["layer"]] = np.searchsorted(PE_LEVELS, r["pes"]) + 1
+            tiles[r["layer"]] = r["tile"]
         colour = np.where(s.depthwise, "tab:orange", "tab:blue")  # depthwise layers run dpt
         top, bottom = fig.subplots(2, 1, sharex=True)
         top.bar(np.arange(L), pes, color=colour)
-        top.set_yscale("log", base=2)
-        top.set_ylim(0.8, PE_LEVELS[-1] * 1.25)
+        top.set_ylim(0, len(PE_LEVELS))
+        top.set_yticks(np.arange(1, len(PE_LEVELS) + 1, 2), [str(p) for p in PE_LEVELS[::2]])
         top.set_ylabel("PEs")
         bottom.bar(np.arange(L), tiles, color=colour)
         bottom.set_ylim(0, TILE_LEVELS[-1])
