@@ -13,6 +13,7 @@ import numpy as np
 from gymnasium import spaces
 
 from archgym import quant as q
+from archgym.quant.data import FASHION_SHIPPED_TEST
 from archgym.envs._common import (ReplayPickle, check_action, check_name, check_render_mode, check_running,
                                   exceeds, infeasible_reward)
 
@@ -24,8 +25,9 @@ ACCELERATORS = ("bitserial", "bitfused")
 #: Static per-layer features (see the docstring) and the dynamic ones of the sequential env.
 STATIC_FEATURES = 11
 OBS_SIZE = STATIC_FEATURES + 3
-#: Default number of held-out images the reward is measured on (None: the whole split).
-DEFAULT_EVAL_IMAGES = {"digits_cnn": None, "fashion_lenet": 2000}
+#: Default number of held-out images the reward is measured on (None: the whole split);
+#: for Fashion-MNIST the test images shipped with the package.
+DEFAULT_EVAL_IMAGES = {"digits_cnn": None, "fashion_lenet": FASHION_SHIPPED_TEST}
 _ACCURACY_CACHE = 4096
 
 
@@ -126,16 +128,16 @@ def make_setup(model="digits_cnn", objective="latency", accelerator="bitserial",
         check_name(name, value, allowed)
     if isinstance(budget, bool) or not isinstance(budget, numbers.Real) or not 0.0 < float(budget) <= 1.0:
         raise ValueError(f"budget must be a fraction of the W8A8 cost in (0, 1], got {budget!r}")
-    m = q.load_model(model, calibration)  # raises DatasetNotInstalledError for a missing package
-    images, labels = m.split("test")
+    m = q.load_model(model, calibration)
+    size = q.split_size(m.dataset, "test")
     if eval_images == -1:
         eval_images = DEFAULT_EVAL_IMAGES.get(model)
-    if eval_images is not None:
-        if isinstance(eval_images, bool) or not isinstance(eval_images, numbers.Integral) or \
-                not 1 <= eval_images <= len(labels):
-            raise ValueError(f"eval_images must be None (the whole held-out split) or an integer in "
-                             f"1..{len(labels)}, got {eval_images!r}")
-        images, labels = images[:eval_images], labels[:eval_images]
+    if eval_images is not None and (isinstance(eval_images, bool) or not isinstance(eval_images, numbers.Integral)
+                                    or not 1 <= eval_images <= size):
+        raise ValueError(f"eval_images must be None (the whole held-out split) or an integer in "
+                         f"1..{size}, got {eval_images!r}")
+    # Fashion-MNIST beyond the shipped test images raises DatasetNotInstalledError (the Debian package).
+    images, labels = q.load_split(m.dataset, "test", eval_images)
     hw = q.HardwareCost(m, preset=preset, design=accelerator)
     L = m.num_layers
     fixed = (0, L - 1) if fix_first_last else ()
@@ -207,8 +209,10 @@ class QuantEnv(ReplayPickle, gym.Env):
 
     ## Arguments
     ``model`` (``"digits_cnn"``: the default CNN on scikit-learn's digits;
-    ``"fashion_lenet"``: LeNet-style on Fashion-MNIST, needs the Debian
-    package dataset-fashion-mnist), ``objective`` (latency, energy, size),
+    ``"fashion_lenet"``: LeNet-style on Fashion-MNIST, whose calibration
+    images and first 2,000 test images ship with the package; more test
+    images need the Debian package dataset-fashion-mnist),
+    ``objective`` (latency, energy, size),
     ``accelerator`` (bitserial, bitfused), ``preset`` (edge, cloud),
     ``budget`` (fraction of the W8A8 cost, default 0.6), ``over_budget``
     ("wall": HAQ's action wall at the end of the episode, lowering bits layer
