@@ -422,7 +422,7 @@ def test_make_with_module_prefix_in_fresh_interpreter():
 
 #: Optional dependencies that ``import archgym`` never imports (the import-linter contract
 #: "archgym-light" in pyproject.toml checks the import statements; these tests a real interpreter).
-HEAVY = ("agents", "torch", "stable_baselines3", "ray", "sklearn", "scipy", "networkx")
+HEAVY = ("agents", "torch", "stable_baselines3", "ray", "sklearn", "scipy", "networkx", "matplotlib")
 #: What making, resetting and stepping an env of a module may import beyond that, by design:
 #: the sparse extra (SparseFormat's suites and networks are scipy matrices).
 MAY_IMPORT_WHEN_MADE = {"archgym.envs.sparse_format": ("scipy", "networkx")}
