@@ -25,8 +25,11 @@ declare -A QUICK=(
   [benchmarks/repro_nocs19.py]="--quick"
   [benchmarks/repro_confuciux.py]="--quick"
   [benchmarks/bench_sb3_curves.py]="--quick"
+  [benchmarks/rank_returns.py]="--quick"
+  [benchmarks/bench_noc_start.py]="--quick"
   [scripts/build_nas_table.py]="--quick --out OUT/nas_table.csv"
   [scripts/train_quant_models.py]="--quick"
+  [scripts/make_fashion_subset.py]="--quick --out OUT/fashion_mnist_subset.npz"
 )
 # Scripts whose --quick run is not made here, each with its reason, as
 #   [benchmarks/NAME.py]="why"

@@ -10,7 +10,10 @@
 
 The grid is ``examples/sweep_confuciux.yaml`` (HWResource-v0, MobileNet-V2 and
 ResNet-50, dla dataflow, area budget mul = 0.5, 500 full-model evaluations per
-run, seeds 0-4), run with ``agents.sweep.run_sweep``.  Every run's best design
+run, seeds 0-4), run with ``agents.sweep.run_sweep``.  The RL agents train on
+the paper's shaped reward (``reward_mode=confuciux``, as HWResource-ConfuciuX-v0
+registers it; :func:`check_paper_reward` refuses a grid that lost it), the
+search baselines on the default reward, whose return ranks designs.  Every run's best design
 is ranked by its total latency (score ``min:total_cycles``; designs over the
 area budget do not count), whatever reward its agent trained on.
 
@@ -40,6 +43,9 @@ from pathlib import Path
 
 from _common import REPO, add_sweep_arguments, load_runs, write_csv  # benchmarks/_common.py
 
+import gymnasium as gym
+
+import archgym  # noqa: F401  (registers the ids)
 from agents import RunResult
 from agents.analysis import sample_efficiency, samples_to_match
 from agents.plots import curves_by, plot_convergence
@@ -47,6 +53,8 @@ from agents.sweep import load_spec, run_sweep
 
 SPEC = REPO / "examples" / "sweep_confuciux.yaml"
 REFERENCE = "reinforce_ga"
+#: The agents that train on ConfuciuX's own reward in the paper.
+RL_AGENTS = ("reinforce_ga", "reinforce", "ppo", "a2c")
 TOLERANCE = 0.05
 
 
@@ -114,6 +122,15 @@ def plot(results: list[RunResult], out: Path) -> Path:
     return path
 
 
+def check_paper_reward(spec: dict) -> None:
+    """The RL agents of the grid train on the paper's shaped reward, HWResource-ConfuciuX-v0's setting."""
+    paper = gym.spec("HWResource-ConfuciuX-v0").kwargs
+    for agent in spec["agents"]:
+        settings = {**spec.get("env_kwargs", {}), **agent["env_kwargs"]}
+        if agent["name"] in RL_AGENTS and not paper.items() <= settings.items():
+            raise SystemExit(f"{SPEC}: agent {agent['label']} must train on {paper} (HWResource-ConfuciuX-v0)")
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[1])
     add_sweep_arguments(parser, "MobileNet-V2 only, 2 seeds x 20 samples (under a minute)")
@@ -125,6 +142,7 @@ def main(argv=None) -> int:
             parser.error(f"no runs/*.json under {args.from_runs}")
     else:
         spec = load_spec(SPEC)
+        check_paper_reward(spec)
         if args.quick:
             spec.update(envs=spec["envs"][:1], seeds=[0, 1], budget=20)
         results = run_sweep(spec, args.out / "confuciux_sweep", address=args.address,

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -40,6 +42,22 @@ def require_reference(*parts: str) -> Path:
 def reference_dir() -> Path:
     """``tests/data/reference`` (the committed outputs of the real tools)."""
     return require_reference()
+
+
+_CACHE_ENV = "ARCHGYM_CACHE_DIR"  # archgym.envs.noc_cache.ENV_VAR (not imported: this file stays light)
+
+
+def pytest_configure(config):
+    """The run's NoC measurements go to a temporary cache folder, never the user's."""
+    if _CACHE_ENV not in os.environ:
+        os.environ[_CACHE_ENV] = config._archgym_cache = tempfile.mkdtemp(prefix="archgym-test-cache-")
+
+
+def pytest_unconfigure(config):
+    folder = getattr(config, "_archgym_cache", None)
+    if folder:
+        shutil.rmtree(folder, ignore_errors=True)
+        del os.environ[_CACHE_ENV]
 
 
 #: Skip reasons that mean "data or a package is missing on this machine".

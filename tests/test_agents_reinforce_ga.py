@@ -92,7 +92,7 @@ gym.register("OneShot-test-v0", entry_point=_OneShot)
 gym.register("BoxAction-test-v0", entry_point=_BoxAction)
 
 ENV_CASES = [
-    ("HWResource-v0", {}),
+    ("HWResource-ConfuciuX-v0", {}),  # the paper's shaped reward; HWResource-v0 below has the default
     ("HWResource-v0", {"workload": "alexnet", "reward_mode": "plain"}),
     ("Quant-v0", {}),
     ("NAS-v0", {}),

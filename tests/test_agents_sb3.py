@@ -41,25 +41,6 @@ def test_dqn_records_multidiscrete_actions_of_the_env():
     assert gym.spaces.MultiDiscrete([9, 9, 3, 3]).contains(np.array(action))
 
 
-def test_flat_actions_roundtrip_covers_the_joint_space():
-    env = sb3.FlatActions(gym.make("SparseFormat-v0"))
-    assert env.action_space == gym.spaces.Discrete(9 * 9 * 3 * 3)
-    joint = [tuple(env.action(i).tolist()) for i in range(env.action_space.n)]
-    assert joint == list(np.ndindex(9, 9, 3, 3))  # row-major, every joint action once
-    assert all(env.reverse_action(np.array(a)) == i for i, a in enumerate(joint))
-    with pytest.raises(ValueError, match="out of range"):
-        env.action(729)
-
-
-def test_flat_actions_keeps_the_space_start():
-    inner = gym.make("SparseFormat-v0")
-    inner.action_space = gym.spaces.MultiDiscrete([2, 3], start=[5, -1])
-    env = sb3.FlatActions(inner)
-    assert [env.action(i).tolist() for i in range(6)] == [[5, -1], [5, 0], [5, 1],
-                                                         [6, -1], [6, 0], [6, 1]]
-    assert env.reverse_action([6, 0]) == 4
-
-
 def test_maskable_ppo_never_takes_a_masked_action():
     # 40 episodes of ~4 steps: beyond one 64-step rollout, so the trained policy acts too.
     masked, plain = MaskCheck(gym.make("NAS-Sequential-v0")), MaskCheck(gym.make("NAS-Sequential-v0"))

@@ -36,8 +36,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import archgym  # noqa: F401  (registers the environments)
-from archgym.quant.data import fashion_mnist_available
-from conftest import in_ci
 
 # Steps per drawn action sequence.  Small: some cores are slow per step.
 MAX_STEPS = 12
@@ -72,24 +70,9 @@ def archgym_env_ids() -> list[str]:
     )
 
 
-def _missing_data(env_id: str) -> str | None:
-    """Why env_id cannot run on this machine (a data package it reads is absent), or None."""
-    if gym.spec(env_id).kwargs.get("model") == "fashion_lenet" and not fashion_mnist_available():
-        return "Fashion-MNIST is not installed (apt-get install -y dataset-fashion-mnist)"
-    return None
-
-
-def _param(env_id: str):
-    """An id as a test parameter; skipped where its data is missing, except in CI."""
-    reason = _missing_data(env_id)
-    if reason is None or in_ci():
-        return env_id
-    return pytest.param(env_id, marks=pytest.mark.skip(reason=reason))
-
-
 ENV_IDS = archgym_env_ids()
 
-per_env = pytest.mark.parametrize("env_id", [_param(env_id) for env_id in ENV_IDS])
+per_env = pytest.mark.parametrize("env_id", ENV_IDS)  # the Fashion-MNIST ids too: their data ships
 
 
 def test_archgym_registers_environments():
@@ -439,7 +422,7 @@ def test_make_with_module_prefix_in_fresh_interpreter():
 
 #: Optional dependencies that ``import archgym`` never imports (the import-linter contract
 #: "archgym-light" in pyproject.toml checks the import statements; these tests a real interpreter).
-HEAVY = ("agents", "torch", "stable_baselines3", "ray", "sklearn", "scipy", "networkx")
+HEAVY = ("agents", "torch", "stable_baselines3", "ray", "sklearn", "scipy", "networkx", "matplotlib")
 #: What making, resetting and stepping an env of a module may import beyond that, by design:
 #: the sparse extra (SparseFormat's suites and networks are scipy matrices).
 MAY_IMPORT_WHEN_MADE = {"archgym.envs.sparse_format": ("scipy", "networkx")}
@@ -460,11 +443,10 @@ def test_import_archgym_imports_no_optional_dependency():
 
 
 def _one_id_per_entry_point() -> dict[str, list[str]]:
-    """Env module -> the first runnable id of each of its env classes."""
+    """Env module -> the first id of each of its env classes."""
     first: dict[str, str] = {}
     for env_id in ENV_IDS:
-        if _missing_data(env_id) is None:
-            first.setdefault(gym.spec(env_id).entry_point, env_id)
+        first.setdefault(gym.spec(env_id).entry_point, env_id)
     by_module: dict[str, list[str]] = {}
     for entry, env_id in first.items():
         by_module.setdefault(entry.split(":", 1)[0], []).append(env_id)

@@ -210,12 +210,12 @@ def test_budget_dataflow_choice_uses_extreme_dataflow_per_corner():
     assert info["budget"] == pytest.approx(expected, rel=1e-12)
 
 
-# ------------------------------------------------------- 3. confuciux rewards
+# --------------------------------- 3. confuciux rewards (HWResource-ConfuciuX-v0)
 @pytest.mark.parametrize("objective", ["latency", "energy", "edp"])
 def test_confuciux_rewards_feasible_episode(objective):
     rng = np.random.default_rng({"latency": 1, "energy": 2, "edp": 3}[objective])
     actions = random_feasible_actions(rng, L_MNV2)
-    env = gym.make("HWResource-v0", objective=objective)
+    env = gym.make("HWResource-ConfuciuX-v0", objective=objective)
     _, _, steps = run_episode(env, actions, seed=5)
     assert len(steps) == L_MNV2 and steps[-1][2] is True
     assert not any(term for _, _, term, _ in steps[:-1])
@@ -254,7 +254,7 @@ def test_confuciux_budget_exceeded(constraint):
             break
     assert stop is not None and stop >= len(small)
 
-    env = gym.make("HWResource-v0", constraint=constraint, mul=0.0)
+    env = gym.make("HWResource-ConfuciuX-v0", constraint=constraint, mul=0.0)
     _, _, steps = run_episode(env, actions, seed=0)
     assert len(steps) == stop + 1
     assert not any(term for _, _, term, _ in steps[:-1])
@@ -294,8 +294,8 @@ def test_corner_assignment_is_feasible(mul, action):
     _, _, steps = run_episode(env, [action] * L_MNV2, seed=0)
     assert len(steps) == L_MNV2
     info = steps[-1][3]
-    assert "reason" not in info
-    assert steps[-1][1] >= 0.0
+    assert "reason" not in info and info["feasible"] is True
+    assert -1.0 <= steps[-1][1] < 0.0  # the default ("plain") reward of a feasible design
 
 
 # -------------------------------------------------------------- 4. plain mode
@@ -589,6 +589,8 @@ def test_vector_env_rejects_bad_actions():
     ({"mul": 1.5}, "mul"),
     ({"mul": float("nan")}, "mul"),
     ({"mul": "0.5"}, "mul"),
+    ({"hardware": "str"}, "hardware must be an archgym.costmodel.Hardware or None"),
+    ({"hardware": ""}, "hardware must be an archgym.costmodel.Hardware or None"),
 ])
 def test_bad_arguments(kwargs, match):
     with pytest.raises(ValueError, match=match):

@@ -277,6 +277,29 @@ def test_per_router_action_space():
         env.step(np.full(n, len(noc.ROUTINGS_PER_ROUTER)))
 
 
+def test_per_router_routings_subset():
+    """routings= names the per-router choices; action i picks routings[i] at that router."""
+    env = gym.make("NoCRouting-PerRouter-v0", k=4, routings=("duato", "dor"), max_steps=2).unwrapped
+    assert env.action_space.nvec.tolist() == [2] * 16
+    env.reset(seed=0)
+    action = np.arange(16) % 2
+    info = env.step(action)[4]
+    assert info["routing"] == ["duato", "dor"] * 8
+
+
+@pytest.mark.parametrize("routings, words", [
+    (("west_first",), ["per-router routing", "'west_first'", "allowed: dor, min_adapt"]),
+    ((), ["per-router routing", "non-empty", "dor"]),
+    ("", ["per-router routing", "''"]),
+    (("dor", "dor"), ["twice"]),
+])
+def test_per_router_unknown_or_empty_routings_are_one_line_errors(routings, words):
+    with pytest.raises(ValueError) as e:
+        gym.make("NoCRouting-PerRouter-v0", routings=routings)
+    message = str(e.value)
+    assert "\n" not in message and all(w in message for w in words), message
+
+
 # -------------------------------------------------------------- bad input
 @pytest.mark.parametrize("cls, kwargs, words", [
     (nr.NoCRoutingEnv, {"traffic": "zigzag"}, ["traffic pattern", "'zigzag'", "shuffle"]),

@@ -289,15 +289,17 @@ def test_unknown_model_names():
         q.load_model("digits_cnn", calibration="kl")
 
 
-def test_fashion_missing_names_the_package(tmp_path):
+def test_fashion_beyond_the_shipped_images_names_the_package(tmp_path):
+    """Without the Debian package the shipped subset serves the default ids; more images need the package."""
     code = ("import archgym, gymnasium as gym\n"
             "from archgym.quant import DatasetNotInstalledError\n"
-            "try:\n    gym.make('Quant-FashionMNIST-v0')\n"
+            "gym.make('Quant-FashionMNIST-v0').reset(seed=0)\n"
+            "try:\n    gym.make('Quant-FashionMNIST-v0', eval_images=None)\n"
             "except DatasetNotInstalledError as e:\n    print('ERR', e)\n")
     env = dict(os.environ, ARCHGYM_FASHION_MNIST_DIR=str(tmp_path))
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
     assert out.returncode == 0, out.stderr
-    assert "ERR" in out.stdout and "dataset-fashion-mnist" in out.stdout
+    assert "ERR" in out.stdout and "dataset-fashion-mnist" in out.stdout and "10,000 images" in out.stdout
 
 
 def test_corrupt_fashion_files_are_value_errors(tmp_path):

@@ -196,3 +196,51 @@ def test_fashion_env():
     assert term and info["eval_images"] == 2000 and info["float_accuracy"] > 85
     full = QuantEnv(model="fashion_lenet", eval_images=None, budget=1.0)
     assert len(full.setup.labels) == 10000
+
+
+def test_fashion_ids_run_from_the_shipped_subset(tmp_path):
+    """After pip install alone (no Debian package) the Fashion-MNIST ids give the same episode as with it."""
+    import os
+    import subprocess
+    import sys
+
+    code = ("import archgym, gymnasium as gym\n"
+            "for env_id in ('Quant-FashionMNIST-v0', 'Quant-OneShot-FashionMNIST-v0'):\n"
+            "    env = gym.make(env_id)\n"
+            "    env.reset(seed=0)\n"
+            "    while True:\n"
+            "        _, r, term, trunc, info = env.step([3] * env.action_space.shape[0])\n"
+            "        if term or trunc:\n"
+            "            break\n"
+            "    print(env_id, repr(r), info['eval_images'], repr(info['float_accuracy']))\n")
+    env = dict(os.environ, ARCHGYM_FASHION_MNIST_DIR=str(tmp_path))  # an empty folder: no Debian files
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=300)
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.splitlines()
+    assert len(lines) == 2 and all(" 2000 " in line for line in lines)
+    if fashion_mnist_available():  # the same numbers from the Debian package's files
+        expected = []
+        for env_id in ("Quant-FashionMNIST-v0", "Quant-OneShot-FashionMNIST-v0"):
+            env = gym.make(env_id)
+            env.reset(seed=0)
+            while True:
+                _, r, term, trunc, info = env.step([3] * env.action_space.shape[0])
+                if term or trunc:
+                    break
+            expected.append(f"{env_id} {r!r} {info['eval_images']} {info['float_accuracy']!r}")
+        assert lines == expected
+
+
+def test_shipped_fashion_subset_is_the_debian_packages_first_images():
+    from archgym.quant import data
+
+    if not fashion_mnist_available():
+        if in_ci():
+            pytest.fail("CI=true but Fashion-MNIST is missing: apt-get install -y dataset-fashion-mnist")
+        pytest.skip("Fashion-MNIST not installed")
+    shipped = data._fashion_shipped()
+    for split in ("calibration", "test"):
+        images, labels = data._fashion(split)
+        n = len(shipped[split][1])
+        np.testing.assert_array_equal(shipped[split][0], images[:n])
+        np.testing.assert_array_equal(shipped[split][1], labels[:n])

@@ -11,8 +11,8 @@ Wrappers that change the action space sit *outside* the recorder, so the
 recorded actions stay in the env's own space and replay:
 
 - DQN needs a Discrete space: a MultiDiscrete space with at most
-  :data:`MAX_FLAT_ACTIONS` joint actions is flattened (:class:`FlatActions`,
-  row-major, numpy's ``unravel_index``).  DQN's epsilon schedule is measured in
+  :data:`MAX_FLAT_ACTIONS` joint actions is flattened
+  (:class:`archgym.wrappers.FlatActions`, row-major, numpy's ``unravel_index``).  DQN's epsilon schedule is measured in
   samples of the budget (SB3's counts timesteps of ``total_timesteps``).
 - MaskablePPO reads the valid actions from the latest ``info["action_mask"]``
   (:class:`LastInfo` + sb3-contrib's ``ActionMasker``).
@@ -35,6 +35,7 @@ import gymnasium as gym
 import numpy as np
 
 from agents.base import Session, check_number
+from archgym.wrappers import FlatActions
 
 #: DQN flattens a MultiDiscrete space only up to this many joint actions.
 MAX_FLAT_ACTIONS = 4096
@@ -97,31 +98,6 @@ def supports_maskable(env: gym.Env) -> str | None:
 
 
 # ------------------------------------------------------------------ wrappers
-class FlatActions(gym.ActionWrapper):
-    """A MultiDiscrete env seen through one Discrete space of all joint actions.
-
-    Index i is the joint action ``np.unravel_index(i, nvec)`` (row-major: the last
-    component varies fastest).
-    """
-
-    def __init__(self, env: gym.Env):
-        super().__init__(env)
-        space = env.action_space
-        if not isinstance(space, gym.spaces.MultiDiscrete) or space.nvec.ndim != 1:
-            raise ValueError(f"FlatActions needs a one-dimensional MultiDiscrete space, got {space}")
-        self.nvec, self.start, self.dtype = space.nvec, space.start, space.dtype
-        self.action_space = gym.spaces.Discrete(int(np.prod(self.nvec)))
-
-    def action(self, index) -> np.ndarray:
-        if not self.action_space.contains(index):
-            raise ValueError(f"flat action {index!r} out of range: must be in "
-                             f"[0, {self.action_space.n - 1}]")
-        return (self.start + np.array(np.unravel_index(int(index), self.nvec))).astype(self.dtype)
-
-    def reverse_action(self, action) -> int:
-        return int(np.ravel_multi_index(np.asarray(action) - self.start, self.nvec))
-
-
 class LastInfo(gym.Wrapper):
     """Remembers the info of the latest reset or step (for ``info["action_mask"]``)."""
 

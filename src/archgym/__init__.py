@@ -46,6 +46,8 @@ def _register_all() -> None:
     _register_hw("HWResource-EDP-v0", objective="edp")
     _register_hw("HWResource-Power-v0", constraint="power")
     _register_hw("HWResource-DataflowChoice-v0", dataflow="choose")
+    # The paper's shaped reward (the default "plain" reward ranks designs by their objective).
+    _register_hw("HWResource-ConfuciuX-v0", reward_mode="confuciux")
     # --- NoCRouting registrations (archgym.envs.noc_routing) ---
     # The NOCS'19 contextual bandit (8x8 mesh, shuffle, rate sweep) over a
     # table measured on first use; a variant whose pattern varies per episode;

@@ -4,7 +4,10 @@
   the refusal to step a finished episode;
 - the budget rule: a design is over its budget only beyond a relative margin
   (:data:`BUDGET_RTOL`, :func:`exceeds`), and an over-budget design's reward
-  lies below every feasible reward (:func:`infeasible_reward`).
+  lies below every feasible reward (:func:`infeasible_reward`);
+- the objective every env reports in its final ``info`` (:data:`OBJECTIVE_SENSES`);
+- pickling by replay (:class:`ReplayPickle`) and drawing with matplotlib
+  (:func:`figure_rgb`).
 """
 
 from __future__ import annotations
@@ -13,6 +16,10 @@ import math
 from collections.abc import Collection, Sequence
 
 import numpy as np
+
+#: ``info["objective_sense"]``: whether a lower ("min") or a higher ("max")
+#: ``info["objective"]`` is the better design.
+OBJECTIVE_SENSES = ("min", "max")
 
 #: Sums of the same costs in another order differ in the last bits, so a design
 #: exceeds its budget only beyond this relative margin (the designs whose cost
@@ -74,3 +81,63 @@ def check_running(done: bool) -> None:
     """A RuntimeError when ``step()`` is called on an episode that has ended."""
     if done:
         raise RuntimeError("step() called after the episode ended; call reset()")
+
+
+class ReplayPickle:
+    """Pickling (and ``copy.deepcopy``) by replay, for envs that hold compiled-core objects.
+
+    The pickle holds the constructor's arguments, ``spec``, and the current
+    episode: the state of ``np_random`` (and its seed) right after the last ``reset``, that
+    reset's options and the actions stepped since.  Unpickling builds the env
+    again and replays the episode, so the copy continues exactly as the
+    original would (the cores are deterministic given the seeds).  An env
+    calls :meth:`_record_reset` in ``reset`` right after ``super().reset(seed=seed)``
+    and :meth:`_record_step` once an action is accepted.
+    """
+
+    def __new__(cls, *args, **kwargs):
+        env = super().__new__(cls)
+        env._init_args = (args, kwargs)
+        env._episode = None
+        return env
+
+    def _record_reset(self, options) -> None:
+        self._episode = (self.np_random.bit_generator.state, self._np_random_seed, options, [])
+
+    def _record_step(self, action) -> None:
+        self._episode[3].append(np.array(action, copy=True) if isinstance(action, np.ndarray) else action)
+
+    def __getstate__(self):
+        return {"init": self._init_args, "spec": self.spec, "episode": self._episode}
+
+    def __setstate__(self, state):
+        args, kwargs = state["init"]
+        self.__init__(*args, **kwargs)
+        self._init_args, self.spec = (args, kwargs), state["spec"]
+        if state["episode"] is not None:
+            rng_state, seed, options, actions = state["episode"]
+            self._np_random = np.random.Generator(getattr(np.random, rng_state["bit_generator"])())
+            self._np_random.bit_generator.state = rng_state
+            self._np_random_seed = seed
+            self.reset(options=options)
+            for action in actions:
+                self.step(action)
+
+
+def figure_rgb(draw, width: float = 6.4, height: float = 4.0, dpi: int = 80) -> np.ndarray:
+    """An RGB image (H x W x 3 uint8) of what ``draw(figure)`` puts on a matplotlib Figure.
+
+    Drawn off-screen with matplotlib's Agg canvas (no pyplot, no window, no
+    global state); matplotlib is imported only here (``pip install matplotlib``).
+    """
+    try:
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.figure import Figure
+    except ImportError as exc:
+        raise ModuleNotFoundError("render_mode='rgb_array' needs matplotlib (pip install matplotlib)",
+                                  name="matplotlib") from exc
+    fig = Figure(figsize=(width, height), dpi=dpi)
+    canvas = FigureCanvasAgg(fig)
+    draw(fig)
+    canvas.draw()
+    return np.asarray(canvas.buffer_rgba())[..., :3].copy()

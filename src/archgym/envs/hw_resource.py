@@ -12,8 +12,8 @@ from gymnasium.vector import AutoresetMode, VectorEnv
 
 from archgym import costmodel as cm
 from archgym import workloads
-from archgym.envs._common import (check_action, check_name, check_render_mode, check_running, exceeds,
-                                  infeasible_reward)
+from archgym.envs._common import (ReplayPickle, check_action, check_name, check_render_mode, check_running,
+                                  exceeds, figure_rgb, infeasible_reward)
 
 #: ConfuciuX's 12 PE levels and 12 buffer (K-tile) levels.
 PE_LEVELS = np.array([1, 2, 4, 8, 12, 16, 24, 32, 48, 64, 96, 128], dtype=np.int64)
@@ -24,7 +24,9 @@ CHOOSABLE = ("dla", "shi", "eye")
 NAMED_DATAFLOWS = (*CHOOSABLE, "gemm")
 OBJECTIVES = ("latency", "energy", "edp")
 CONSTRAINTS = ("area", "power")
-REWARD_MODES = ("confuciux", "plain")
+#: "plain" (the default) ranks designs by their objective; "confuciux" is the paper's shaped
+#: reward (HWResource-ConfuciuX-v0).
+REWARD_MODES = ("plain", "confuciux")
 #: The parts of the observation by name (see HWResourceEnv's "Observation Space"), published to
 #: agents as ``env.observation_layout``: the layer's 7 dims, its index, the previous action, the step.
 OBSERVATION_LAYOUT = {"layer_dims": slice(0, 7), "progress": slice(7, 8), "previous_action": slice(8, 10),
@@ -171,6 +173,9 @@ def make_setup(workload="mobilenet_v2", dataflow="dla", objective="latency", con
         check_name(name, value, allowed)
     if isinstance(mul, bool) or not isinstance(mul, numbers.Real) or not 0.0 <= float(mul) <= 1.0:
         raise ValueError(f"mul must be a number in [0, 1], got {mul!r}")
+    if hardware is not None and not isinstance(hardware, cm.Hardware):
+        raise ValueError(f"hardware must be an archgym.costmodel.Hardware or None (ConfuciuX's NoC "
+                         f"settings), got {type(hardware).__name__} {hardware!r}")
     names, dfs = _resolve_dataflows(dataflow)
     dims = w.layers.astype(np.float64)
     setup = _Setup(workload=w, layers=_layer_fields(w, stride_aware),
@@ -205,7 +210,7 @@ def overshoot_penalty(reward_sum, used, budget):
 
 
 # ----------------------------------------------------------------- single env
-class HWResourceEnv(gym.Env):
+class HWResourceEnv(ReplayPickle, gym.Env):
     """Assign PEs and a buffer (K-tile) size to each layer of a DNN under a budget.
 
     ## Description
@@ -237,14 +242,21 @@ class HWResourceEnv(gym.Env):
     ``previous_action`` (8:10) and ``step`` (10:11).
 
     ## Rewards
-    ``reward_mode="confuciux"`` (default, the paper's): with raw_t = -objective_t,
+    ``reward_mode="plain"`` (default): 0 until the last layer, then
+    -total / reference, where total is the design's objective (summed over
+    layers) and reference sums each layer's worst objective over all actions,
+    so a feasible design scores in [-1, 0) and the episode return orders
+    feasible designs exactly as their objective does; exceeding the budget
+    ends the episode with -1 - (used - budget) / budget, below every feasible
+    design.
+    ``reward_mode="confuciux"`` (the paper's shaped reward,
+    ``HWResource-ConfuciuX-v0``): with raw_t = -objective_t,
     r_t = raw_t - min(raw_1..raw_t) >= 0 (the minimum runs over the episode).
     If the budget is exceeded the step's reward is
     -(sum of earlier rewards) * (used - budget) / budget and the episode ends.
-    ``reward_mode="plain"``: 0 until the last layer, then -total / reference,
-    where reference sums each layer's worst objective over all actions, so a
-    feasible design scores in [-1, 0); exceeding the budget ends the episode
-    with -1 - (used - budget) / budget.  Higher is better in both.
+    Its return does not rank designs (a design with a few very slow layers
+    collects large rewards on the others): keep the design with the best
+    ``info["objective"]``, not the best return.  Higher is better in both.
 
     ## Starting State
     The first layer (in model order, or a random order with ``shuffle=True``),
@@ -264,22 +276,33 @@ class HWResourceEnv(gym.Env):
     ``obs_lag``, ``shuffle``, ``preset`` (maestro2021, maestro2020), ``compat``
     (MAESTRO's reporting quirks, default True), ``stride_aware`` (model stride
     for tables that have it), ``hardware`` (a :class:`~archgym.costmodel.Hardware`;
-    default ConfuciuX's NoC settings), ``render_mode`` ("ansi").
+    default ConfuciuX's NoC settings), ``render_mode`` ("ansi": a table of the
+    assigned layers; "rgb_array": bars of every layer's PEs and tile, drawn
+    with matplotlib).
 
     ``info`` has the layer's cycles, energy, area, power, l1_size, l2_size,
-    macs, the running totals (``total_*``), ``budget`` and ``used``; at the end
-    of an episode ``per_layer`` lists every assigned layer's figures.
+    macs, the running totals (``total_*``), ``budget``, ``used``,
+    ``objective`` (the design's objective so far: total cycles, energy or
+    summed per-layer EDP) and ``objective_sense`` ("min"); at the end of an
+    episode ``per_layer`` lists every assigned layer's figures and
+    ``feasible`` says whether the design kept within the budget.
 
     ## Version History
+    * v0 (revised): the default reward is "plain", whose return ranks feasible
+      designs by their objective (ConfuciuX's shaped reward ranked 201 random
+      feasible MobileNet-V2 designs against their total cycles with Spearman
+      -0.17; benchmarks/rank_returns.py); the shaped reward is
+      ``reward_mode="confuciux"`` and the id HWResource-ConfuciuX-v0.  Adds
+      ``info["objective_sense"]``, the "rgb_array" render mode and pickling.
     * v0: initial version.
     """
 
-    metadata = {"render_modes": ["ansi"], "render_fps": 4}
+    metadata = {"render_modes": ["ansi", "rgb_array"], "render_fps": 4}
     #: The observation's parts by name (slices): layer_dims, progress, previous_action, step.
     observation_layout = OBSERVATION_LAYOUT
 
     def __init__(self, workload="mobilenet_v2", dataflow="dla", objective="latency",
-                 constraint="area", mul=0.5, reward_mode="confuciux", obs_lag=False,
+                 constraint="area", mul=0.5, reward_mode="plain", obs_lag=False,
                  shuffle=False, preset="maestro2021", compat=True, stride_aware=False,
                  hardware: cm.Hardware | None = None, render_mode: str | None = None):
         check_name("reward_mode", reward_mode, REWARD_MODES)
@@ -293,11 +316,12 @@ class HWResourceEnv(gym.Env):
         self.action_space = spaces.MultiDiscrete(self._nvec)
         self.observation_space = spaces.Box(-1.0, 1.0, (OBS_SIZE,), dtype=np.float32)
         self._order = np.arange(self.setup.num_layers)
-        self._t = 0
+        self._t, self._per_layer, self._used, self._total = 0, [], 0.0, 0.0
 
     # The per-episode state is a handful of numbers.
     def reset(self, *, seed=None, options=None):
         super().reset(seed=seed)
+        self._record_reset(options)
         L = self.setup.num_layers
         self._order = self.np_random.permutation(L) if self.shuffle else np.arange(L)
         self._t, self._prev = 0, (0, 0)
@@ -310,6 +334,7 @@ class HWResourceEnv(gym.Env):
     def step(self, action):
         check_running(self._done)
         a = check_action(action, self._nvec)
+        self._record_step(action)
         s, layer = self.setup, int(self._order[self._t])
         choice = a[2] if len(a) == 3 else 0
         figures = s.evaluate_one(layer, a[0], a[1], choice)
@@ -338,11 +363,11 @@ class HWResourceEnv(gym.Env):
         self._reward_sum += reward
         self._done = over or last
         info.update({f"total_{k}": v for k, v in self._totals.items()},
-                    objective=self._total, budget=s.budget, used=self._used)
+                    objective=self._total, objective_sense="min", budget=s.budget, used=self._used)
         if over:
             info["reason"] = "budget exceeded"
         if self._done:
-            info["per_layer"] = self._per_layer
+            info.update(per_layer=self._per_layer, feasible=not over)
         shown = layer if self.obs_lag else (None if last or over else int(self._order[self._t]))
         return self._obs(shown), float(reward), self._done, False, info
 
@@ -357,6 +382,8 @@ class HWResourceEnv(gym.Env):
         return obs
 
     def render(self):
+        if self.render_mode == "rgb_array":
+            return figure_rgb(self._draw)
         if self.render_mode != "ansi":
             return None
         s = self.setup
@@ -368,6 +395,27 @@ class HWResourceEnv(gym.Env):
                          f"{r['cycles']:>12} {r[s.constraint]:>12.4g}")
         return "\n".join(lines)
 
+    def _draw(self, fig) -> None:
+        """Per-layer allocation bars: PE level (labelled with the PE count) and tile level of every assigned layer."""
+        s, L = self.setup, self.setup.num_layers
+        pes, tiles = np.zeros(L), np.zeros(L)
+        for r in self._per_layer:
+            pes[r["layer"]] = np.searchsorted(PE_LEVELS, r["pes"]) + 1
+            tiles[r["layer"]] = r["tile"]
+        colour = np.where(s.depthwise, "tab:orange", "tab:blue")  # depthwise layers run dpt
+        top, bottom = fig.subplots(2, 1, sharex=True)
+        top.bar(np.arange(L), pes, color=colour)
+        top.set_ylim(0, len(PE_LEVELS))
+        top.set_yticks(np.arange(1, len(PE_LEVELS) + 1, 2), [str(p) for p in PE_LEVELS[::2]])
+        top.set_ylabel("PEs")
+        bottom.bar(np.arange(L), tiles, color=colour)
+        bottom.set_ylim(0, TILE_LEVELS[-1])
+        bottom.set_ylabel("tile level")
+        bottom.set_xlabel("layer (orange: depthwise, dpt)")
+        fig.suptitle(f"{s.workload.name}, {len(self._per_layer)}/{L} layers: {s.constraint} "
+                     f"{self._used:.4g} of {s.budget:.4g}, total {s.objective} {self._total:.4g}",
+                     fontsize=9)
+
 
 # ----------------------------------------------------------------- vector env
 class HWResourceVectorEnv(VectorEnv):
@@ -375,15 +423,15 @@ class HWResourceVectorEnv(VectorEnv):
 
     Same arguments, spaces and rewards as the single environment; sub-environments
     reset themselves on the step after they end (Gymnasium's NEXT_STEP autoreset).
-    ``info`` holds arrays: cycles, energy, area, power, l1_size, l2_size, used, and
-    ``reason`` where the budget was exceeded.
+    ``info`` holds arrays: cycles, energy, area, power, l1_size, l2_size, used,
+    objective (the design's so far), and ``reason`` where the budget was exceeded.
     """
 
     metadata = {"render_modes": [], "autoreset_mode": AutoresetMode.NEXT_STEP}
     observation_layout = OBSERVATION_LAYOUT
 
     def __init__(self, num_envs: int = 1, workload="mobilenet_v2", dataflow="dla",
-                 objective="latency", constraint="area", mul=0.5, reward_mode="confuciux",
+                 objective="latency", constraint="area", mul=0.5, reward_mode="plain",
                  obs_lag=False, shuffle=False, preset="maestro2021", compat=True,
                  stride_aware=False, hardware: cm.Hardware | None = None, render_mode=None):
         if not isinstance(num_envs, int) or num_envs < 1:
@@ -457,6 +505,7 @@ class HWResourceVectorEnv(VectorEnv):
         self._needs_reset = terminated
         info = {k: np.where(live, v, 0) for k, v in figures.items()}
         info["used"] = self._used.copy()
+        info["objective"] = self._total.copy()
         if over.any():
             info["reason"] = np.where(over, "budget exceeded", "")
             info["_reason"] = over

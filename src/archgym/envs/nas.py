@@ -11,8 +11,8 @@ import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
-from archgym.envs._common import (check_action, check_name, check_render_mode, check_running, exceeds,
-                                  infeasible_reward)
+from archgym.envs._common import (ReplayPickle, check_action, check_name, check_render_mode, check_running,
+                                  exceeds, infeasible_reward)
 from archgym.nas import cost as nascost
 from archgym.nas.data import load_task
 from archgym.nas.measure import COST_FIGURES, space_figures
@@ -186,7 +186,7 @@ def make_setup(space="digits-mlp", mode="tabular", platform="edge", constraint="
 
 
 # ----------------------------------------------------------------- single env
-class NASEnv(gym.Env):
+class NASEnv(ReplayPickle, gym.Env):
     """Choose a neural architecture; its accuracy is measured on real data and its
     latency and energy come from the accelerator cost model, under a constraint.
 
@@ -258,13 +258,17 @@ class NASEnv(gym.Env):
     ``valid_metric``, ``test_metric``, ``metric_name``, ``params``, ``macs``,
     ``latency`` (cycles), ``latency_s``, ``energy`` (nJ), ``constraint``,
     ``budget``, ``used``, ``feasible``, ``arch``, ``encoding``, ``arch_id``,
-    ``space``, ``mode``, ``platform``, ``seed``, ``epochs`` and
-    ``train_time`` (seconds; the table's recorded time in tabular mode).
+    ``space``, ``mode``, ``platform``, ``seed``, ``epochs``,
+    ``train_time`` (seconds; the table's recorded time in tabular mode), and
+    ``objective`` (the metric on ``metric_split``: the reward of a design
+    within the budget, unfloored) with ``objective_sense`` ("max").
     The reset info has the task context: ``budget``, ``constraint``,
     ``platform``, ``space`` and ``mode``; the attribute ``search_space`` is
     the :class:`archgym.nas.SearchSpace` searched.
 
     ## Version History
+    * v0 (revised): ``info`` has ``objective`` and ``objective_sense``; the
+      env pickles.
     * v0: initial version.
     """
 
@@ -298,6 +302,7 @@ class NASEnv(gym.Env):
 
     def _begin(self, seed):
         gym.Env.reset(self, seed=seed)
+        self._record_reset(None)
         self._budget = self._draw_budget(self.np_random)
         s = self.setup
         self._seed = int(self.np_random.integers(2**31)) if s.train_seed == "random" else s.train_seed
@@ -314,7 +319,8 @@ class NASEnv(gym.Env):
         info = s.evaluate(enc, self._seed)
         used = info[s.constraint]
         over = exceeds(used, self._budget)
-        info.update(constraint=s.constraint, budget=self._budget, used=used, feasible=not over)
+        info.update(constraint=s.constraint, budget=self._budget, used=used, feasible=not over,
+                    objective=info["metric"], objective_sense="max")
         if over:
             reward = infeasible_reward(used, self._budget)
             info["reason"] = f"{s.constraint} {used:g} exceeds the budget {self._budget:g}"
@@ -326,6 +332,7 @@ class NASEnv(gym.Env):
     def step(self, action):
         check_running(self._done)
         enc = self.setup.space.canonical(check_action(action, self._nvec))
+        self._record_step(action)
         reward, info = self._finish(enc)
         return self._obs(), reward, True, False, info
 
@@ -387,9 +394,11 @@ class NASSequentialEnv(NASEnv):
     ## Arguments
     Those of :class:`NASEnv`.  Intermediate steps' ``info`` has
     ``component``, ``choice`` and ``action_mask``; the last step's has
-    :class:`NASEnv`'s figures too.
+    :class:`NASEnv`'s figures too (``objective`` included).
 
     ## Version History
+    * v0 (revised): the last step's ``info`` has ``objective`` and
+      ``objective_sense``; the env pickles.
     * v0: initial version.
     """
 
@@ -422,6 +431,7 @@ class NASSequentialEnv(NASEnv):
         check_running(self._done)
         a = check_action(np.reshape(action, (1,)) if _is_scalar_like(action) else action,
                          np.array([self._max], dtype=np.int64))[0]
+        self._record_step(action)
         sp, k = self.setup.space, self._k
         choice = a % int(self._nvec[k])
         self._choice[k] = choice

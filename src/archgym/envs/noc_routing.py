@@ -14,7 +14,8 @@ import numpy as np
 from gymnasium import spaces
 
 from archgym import noc
-from archgym.envs._common import check_action, check_name, check_render_mode, check_running
+from archgym.envs import noc_cache
+from archgym.envs._common import ReplayPickle, check_action, check_name, check_render_mode, check_running, figure_rgb
 
 #: The paper's four network-wide algorithms (Kao et al., NOCS 2019) and the
 #: routing function of archgym's core that stands for each (see the docstring
@@ -125,22 +126,31 @@ LAST_MEASURE_SECONDS = 0.0
 
 
 def measure_points(configs: Sequence[noc.NocConfig], threads: int = 0) -> list[dict]:
-    """measure() of every config, computed once per process (by measure_many) and cached."""
+    """measure() of every config: from this process's memory, else the disk cache
+    (:mod:`archgym.envs.noc_cache`), else measured (by measure_many) and stored in both."""
     global LAST_MEASURE_SECONDS
     with _LOCK:
+        for config in dict.fromkeys(c for c in configs if c not in _CACHE):
+            stored = noc_cache.load(config)
+            if stored is not None:
+                _CACHE[config] = stored
         missing = list(dict.fromkeys(c for c in configs if c not in _CACHE))
         if missing:
             start = time.perf_counter()
             for config, result in zip(missing, noc.measure_many(missing, threads=threads)):
                 _CACHE[config] = {k: _clean(v) for k, v in dict(result).items()}
+                noc_cache.store(config, _CACHE[config])
             LAST_MEASURE_SECONDS = time.perf_counter() - start
         return [_CACHE[c] for c in configs]
 
 
-def clear_cache() -> None:
-    """Forget every cached measurement (the next use recomputes it)."""
+def clear_cache(disk: bool = False) -> None:
+    """Forget every measurement kept in memory; with ``disk=True`` delete the disk cache too
+    (:func:`archgym.envs.noc_cache.clear`).  The next use measures again."""
     with _LOCK:
         _CACHE.clear()
+        if disk:
+            noc_cache.clear()
 
 
 def precompute(threads: int = 0, **kwargs) -> np.ndarray:
@@ -204,6 +214,26 @@ def mesh_rgb(k: int, link_utilisation: np.ndarray, buffer_occupancy: np.ndarray 
     return img
 
 
+def mesh_figure_rgb(k: int, link_utilisation: np.ndarray, buffer_occupancy: np.ndarray | None,
+                    title: str) -> np.ndarray:
+    """:func:`mesh_rgb`'s heatmap with a title and a labelled colour bar (matplotlib, Agg), as RGB uint8."""
+    from matplotlib.cm import ScalarMappable
+    from matplotlib.colors import ListedColormap, Normalize
+
+    size = 2 * MARGIN + (k - 1) * PITCH + ROUTER  # the mesh, without mesh_rgb's bare colour ramp
+    mesh = mesh_rgb(k, link_utilisation, buffer_occupancy)[:size]
+    scale = ScalarMappable(Normalize(0.0, 1.0), ListedColormap(_colour(np.linspace(0.0, 1.0, 256)) / 255.0))
+
+    def draw(fig):
+        ax = fig.subplots()
+        ax.imshow(mesh)
+        ax.set_axis_off()
+        ax.set_title(title, fontsize=9)
+        fig.colorbar(scale, ax=ax, label="link load (flits/cycle); router: buffer occupancy")
+
+    return figure_rgb(draw, width=6.4, height=5.2)
+
+
 def mesh_ansi(k: int, link_utilisation: np.ndarray) -> str:
     """A k x k mesh as text: link loads in tenths of a flit per cycle per direction.
 
@@ -229,7 +259,7 @@ def mesh_ansi(k: int, link_utilisation: np.ndarray) -> str:
 
 
 # --------------------------------------------------------- contextual bandit
-class NoCRoutingEnv(gym.Env):
+class NoCRoutingEnv(ReplayPickle, gym.Env):
     """Pick the network-wide routing algorithm of a mesh NoC for each injection rate.
 
     ## Description
@@ -252,8 +282,11 @@ class NoCRoutingEnv(gym.Env):
     thousands of simulated cycles, so the environment does not simulate on
     every step: on first use it measures every (pattern, rate, action) point
     with :func:`archgym.noc.measure_many` (in parallel, in C++) and keeps the
-    results in memory for the life of the process (:func:`measure_points`;
-    :func:`precompute` fills it ahead of time).  Every point uses the same seed
+    results in memory for the life of the process and on disk, in a per-user
+    cache folder that later processes read (:func:`measure_points`,
+    :mod:`archgym.envs.noc_cache`: ``$ARCHGYM_CACHE_DIR`` or the user cache
+    folder, cleared by ``clear_cache(disk=True)``; :func:`precompute` fills it
+    ahead of time).  Every point uses the same seed
     (``seed``, default 42, BookSim's), so the table is reproducible and the
     actions are compared under common random numbers; a step returns exactly
     what ``archgym.noc.measure(env.point_config(state, action))`` returns.
@@ -338,14 +371,23 @@ class NoCRoutingEnv(gym.Env):
     ``pattern``, ``rate``, ``state``, ``best_action``, ``oracle_latency`` and
     ``regret`` (latency - oracle_latency >= 0).
 
+    The last step's ``info`` also has ``objective``, the mean capped latency
+    over the episode's steps (cycles; ``objective_sense`` "min": the return is
+    -len(rates) times it) and ``feasible`` (True).
+
     Rendering: ``"ansi"`` prints the state's table row (latency of every
     action) and the mesh with the link loads of the last (state, action);
-    ``"rgb_array"`` draws that mesh as a heatmap (:func:`mesh_rgb`).  Link
+    ``"rgb_array"`` draws that mesh as a heatmap with a title and a labelled
+    colour bar (:func:`mesh_figure_rgb`, matplotlib).  Link
     loads are not part of a measurement, so rendering runs a short persistent
     simulation (:class:`archgym.noc.Network`, ``render_cycles`` cycles after
     as many warm-up cycles) of the point, cached per point.
 
     ## Version History
+    * v0 (revised): the last step's ``info`` has ``objective``,
+      ``objective_sense`` and ``feasible``; the latency table is cached on disk
+      (:mod:`archgym.envs.noc_cache`); the heatmap has a title and a labelled
+      colour bar; the env pickles.
     * v0: initial version.
     """
 
@@ -464,7 +506,9 @@ class NoCRoutingEnv(gym.Env):
 
     def reset(self, *, seed=None, options=None):
         super().reset(seed=seed)
+        self._record_reset(options)
         self._table()
+        self._latency_sum = 0.0
         self._pattern = int(self.np_random.integers(len(self.patterns))) if len(self.patterns) > 1 else 0
         self._t, self._done, self._last = 0, False, None
         s = self._state()
@@ -474,6 +518,7 @@ class NoCRoutingEnv(gym.Env):
     def step(self, action):
         check_running(self._done)
         a = _check_discrete(action, len(self.routings))
+        self._record_step(action)
         s = self._state()
         figures = self._table()[s * len(self.routings) + a]
         row = self._latency.reshape(self.num_states, -1)[s]
@@ -485,7 +530,10 @@ class NoCRoutingEnv(gym.Env):
                     oracle_latency=float(row[best]), regret=float(latency - row[best]))
         self._last = (s, a)
         self._t += 1
+        self._latency_sum += latency
         self._done = self._t == len(self.rates)
+        if self._done:
+            info.update(objective=self._latency_sum / self._t, objective_sense="min", feasible=True)
         return self._obs(), -latency, self._done, False, info
 
     # ------------------------------------------------------------ rendering
@@ -504,9 +552,11 @@ class NoCRoutingEnv(gym.Env):
             return None
         s, a = self._last if self._last is not None else (self._state(), 0)
         link, occ = self._point_loads(s, a)
-        if self.render_mode == "rgb_array":
-            return mesh_rgb(self.k, link, occ)
         p, r = divmod(s, len(self.rates))
+        if self.render_mode == "rgb_array":
+            return mesh_figure_rgb(self.k, link, occ, (
+                f"{self.k}x{self.k} mesh, {self.patterns[p]} at {self.rates[r]:g} flits/node/cycle, "
+                f"{self.routings[a]}: {self.latency_table().reshape(self.num_states, -1)[s][a]:.1f} cycles"))
         row = self.latency_table().reshape(self.num_states, -1)[s]
         lines = [(f"NoCRouting {self.k}x{self.k} mesh, {self.patterns[p]} traffic, rate "
                   f"{self.rates[r]:g} flits/node/cycle (state {s})"),
@@ -519,7 +569,7 @@ class NoCRoutingEnv(gym.Env):
 
 
 # ---------------------------------------------------------------- persistent
-class NoCRoutingPersistentEnv(gym.Env):
+class NoCRoutingPersistentEnv(ReplayPickle, gym.Env):
     """Control the routing of a running mesh NoC whose traffic changes phase.
 
     ## Description
@@ -536,8 +586,9 @@ class NoCRoutingPersistentEnv(gym.Env):
     ``per_router=False`` (``NoCRouting-Persistent-v0``): one routing
     function for the whole network.  ``per_router=True``
     (``NoCRouting-PerRouter-v0``): every router picks its own function
-    among :data:`archgym.noc.ROUTINGS_PER_ROUTER` (dor, min_adapt, duato,
-    random_min), which share VC 0 along the XY port as an escape channel.
+    among ``routings``, by default all of :data:`archgym.noc.ROUTINGS_PER_ROUTER`
+    (dor, min_adapt, duato, random_min), which share VC 0 along the XY port
+    as an escape channel; ``routings`` may name a non-empty subset of them.
 
     **Deadlock.**  The routing changes while packets are in flight, so the
     union of the old and the new routing's channel dependencies must stay
@@ -558,8 +609,8 @@ class NoCRoutingPersistentEnv(gym.Env):
 
     ## Action Space
     ``Discrete(len(routings))`` (default 3: dor, west_first_oblivious,
-    west_first) or, per router, ``MultiDiscrete([len(ROUTINGS_PER_ROUTER)] *
-    k*k)`` (router id x + k*y).  The action applies to packets routed from the
+    west_first) or, per router, ``MultiDiscrete([len(routings)] * k*k)``
+    (default 4 choices; router id x + k*y).  The action applies to packets routed from the
     start of the step; a packet keeps the network-wide routing it was injected
     with, while per-router choices apply at each router a head flit reaches.
 
@@ -594,6 +645,14 @@ class NoCRoutingPersistentEnv(gym.Env):
     ``-(1 + backlog_weight) * latency_cap`` and ``info["reason"] ==
     "deadlock"``.
 
+    The last step's ``info`` has ``objective``, the mean over the episode's
+    steps of ``latency_term + backlog_weight * backlog_term`` (cycles; the
+    deadlock step counts its penalty), ``objective_sense`` ("min": the
+    return is minus the number of steps times it, so over episodes of the
+    same length and traffic, i.e. the same reset seed, the return orders
+    the routing policies as the objective does) and ``feasible`` (False
+    after a deadlock).
+
     ## Starting State
     A fresh network (seeded from ``np_random``) runs ``warmup_cycles`` in the
     first phase with routing action 0 (``routings[0]`` / every router
@@ -603,14 +662,16 @@ class NoCRoutingPersistentEnv(gym.Env):
     Truncates after ``max_steps`` steps; terminates only on a deadlock.
 
     ## Arguments
-    ``k`` (8), ``per_router`` (False), ``routings`` (network-wide actions,
-    default :data:`SWITCHABLE_ROUTINGS`),
+    ``k`` (8), ``per_router`` (False), ``routings`` (the actions, default
+    :data:`SWITCHABLE_ROUTINGS`, or per router all of ``ROUTINGS_PER_ROUTER``),
     ``patterns`` (default :data:`PHASE_PATTERNS`), ``rate_range``
     ((0.02, 0.32)), ``phase_steps`` ((4, 12), inclusive), ``cycles_per_step``
     (500), ``warmup_cycles`` (1000), ``max_steps`` (64), ``backlog_weight``
     (1.0), ``latency_cap`` (500.0), ``packet_size`` (1), ``num_vcs`` (4),
     ``vc_buf_size`` (8), ``config_overrides`` (other NocConfig fields),
-    ``render_mode`` (``"ansi"``, ``"rgb_array"``).
+    ``render_mode`` (``"ansi"``, ``"rgb_array"``: the heatmap of the last
+    step's link loads and buffer occupancy, with a title and a labelled
+    colour bar).
 
     ``info``: ``latency`` (L, None if nothing was delivered),
     ``network_latency``, ``delivered_packets``, ``throughput`` (accepted
@@ -620,13 +681,17 @@ class NoCRoutingPersistentEnv(gym.Env):
     ``cycle``, and ``routing`` (the name, or the per-router names).
 
     ## Version History
+    * v0 (revised): ``routings`` applies per router too (unknown or empty
+      lists are refused; they were ignored); the last step's ``info`` has
+      ``objective``, ``objective_sense`` and ``feasible``; the heatmap has a
+      title and a labelled colour bar; the env pickles.
     * v0: initial version.
     """
 
     metadata = {"render_modes": ["ansi", "rgb_array"], "render_fps": 4}
 
     def __init__(self, k: int = 8, per_router: bool = False,
-                 routings: Sequence[str] = SWITCHABLE_ROUTINGS,
+                 routings: Sequence[str] | None = None,
                  patterns: Sequence[str] = PHASE_PATTERNS,
                  rate_range: tuple[float, float] = (0.02, 0.32),
                  phase_steps: tuple[int, int] = (4, 12), cycles_per_step: int = 500,
@@ -636,8 +701,14 @@ class NoCRoutingPersistentEnv(gym.Env):
                  render_mode: str | None = None):
         check_render_mode(render_mode, self.metadata["render_modes"])
         self.per_router = bool(per_router)
-        self.routings = (tuple(noc.ROUTINGS_PER_ROUTER) if self.per_router
-                         else _names("routing", routings, noc.ROUTING_FUNCTIONS))
+        if self.per_router:
+            self.routings = _names("per-router routing", noc.ROUTINGS_PER_ROUTER if routings is None
+                                   else routings, noc.ROUTINGS_PER_ROUTER)
+            # the core's per-router codes are indices into ROUTINGS_PER_ROUTER
+            self._codes = np.array([noc.ROUTINGS_PER_ROUTER.index(r) for r in self.routings], dtype=np.int32)
+        else:
+            self.routings = _names("routing", SWITCHABLE_ROUTINGS if routings is None else routings,
+                                   noc.ROUTING_FUNCTIONS)
         self.patterns = _names("traffic pattern", patterns, noc.TRAFFIC_PATTERNS)
         if not isinstance(rate_range, Sequence) or len(rate_range) != 2:
             raise ValueError(f"rate_range must be (low, high), got {rate_range!r}")
@@ -693,6 +764,8 @@ class NoCRoutingPersistentEnv(gym.Env):
     # ------------------------------------------------------------ gym API
     def reset(self, *, seed=None, options=None):
         super().reset(seed=seed)
+        self._record_reset(options)
+        self._cost_sum = 0.0
         sim_seed = int(self.np_random.integers(2**31 - 1))
         self._net = noc.Network(replace(self.base, seed=sim_seed))
         self._phase = -1
@@ -708,7 +781,7 @@ class NoCRoutingPersistentEnv(gym.Env):
 
     def _set_routing(self, action) -> None:
         if self.per_router:
-            self._net.set_routing(np.asarray(action, dtype=np.int32))
+            self._net.set_routing(self._codes[np.asarray(action, dtype=np.int64)])
         else:
             self._net.set_routing(self.routings[action])
 
@@ -718,6 +791,7 @@ class NoCRoutingPersistentEnv(gym.Env):
             a = np.array(check_action(action, self.action_space.nvec), dtype=np.int64)
         else:
             a = _check_discrete(action, len(self.routings))
+        self._record_step(action)
         if self._phase_left == 0:
             self._new_phase()
         self._phase_left -= 1
@@ -733,6 +807,9 @@ class NoCRoutingPersistentEnv(gym.Env):
         else:
             reward = -(info["latency_term"] + self.backlog_weight * info["backlog_term"])
         self._done = deadlock or self._t >= self.max_steps
+        self._cost_sum -= reward
+        if self._done:
+            info.update(objective=self._cost_sum / self._t, objective_sense="min", feasible=not deadlock)
         return self._obs(out), float(reward), bool(deadlock), bool(not deadlock and self._done), info
 
     def _latency_term(self, out: dict) -> float:
@@ -775,9 +852,11 @@ class NoCRoutingPersistentEnv(gym.Env):
             return None
         link = np.asarray(self._last["link_utilisation"], dtype=np.float32)
         occ = np.asarray(self._last["buffer_occupancy"], dtype=np.float32)
-        if self.render_mode == "rgb_array":
-            return mesh_rgb(self.k, link, occ)
         out = self._last
+        if self.render_mode == "rgb_array":
+            return mesh_figure_rgb(self.k, link, occ, (
+                f"{self.k}x{self.k} mesh, cycle {int(self._net.cycle)}: {self._pattern} at "
+                f"{self._rate:.3f} flits/node/cycle, latency {float(out['avg_latency']):.1f} cycles"))
         head = (f"NoCRouting {self.k}x{self.k} mesh, cycle {int(self._net.cycle)}, phase "
                 f"{self._phase}: {self._pattern} at {self._rate:.3f} flits/node/cycle\n"
                 f"latency {float(out['avg_latency']):.1f} cycles, accepted "

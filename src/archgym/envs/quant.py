@@ -13,8 +13,9 @@ import numpy as np
 from gymnasium import spaces
 
 from archgym import quant as q
-from archgym.envs._common import (check_action, check_name, check_render_mode, check_running, exceeds,
-                                  infeasible_reward)
+from archgym.quant.data import FASHION_SHIPPED_TEST
+from archgym.envs._common import (ReplayPickle, check_action, check_name, check_render_mode, check_running,
+                                  exceeds, infeasible_reward)
 
 #: Bits an action picks: index i -> i + 2 (2..8, HAQ's range up to the core's largest integer bits).
 MIN_BITS, MAX_BITS = 2, q.MAX_INT_BITS
@@ -24,8 +25,9 @@ ACCELERATORS = ("bitserial", "bitfused")
 #: Static per-layer features (see the docstring) and the dynamic ones of the sequential env.
 STATIC_FEATURES = 11
 OBS_SIZE = STATIC_FEATURES + 3
-#: Default number of held-out images the reward is measured on (None: the whole split).
-DEFAULT_EVAL_IMAGES = {"digits_cnn": None, "fashion_lenet": 2000}
+#: Default number of held-out images the reward is measured on (None: the whole split);
+#: for Fashion-MNIST the test images shipped with the package.
+DEFAULT_EVAL_IMAGES = {"digits_cnn": None, "fashion_lenet": FASHION_SHIPPED_TEST}
 _ACCURACY_CACHE = 4096
 
 
@@ -126,16 +128,16 @@ def make_setup(model="digits_cnn", objective="latency", accelerator="bitserial",
         check_name(name, value, allowed)
     if isinstance(budget, bool) or not isinstance(budget, numbers.Real) or not 0.0 < float(budget) <= 1.0:
         raise ValueError(f"budget must be a fraction of the W8A8 cost in (0, 1], got {budget!r}")
-    m = q.load_model(model, calibration)  # raises DatasetNotInstalledError for a missing package
-    images, labels = m.split("test")
+    m = q.load_model(model, calibration)
+    size = q.split_size(m.dataset, "test")
     if eval_images == -1:
         eval_images = DEFAULT_EVAL_IMAGES.get(model)
-    if eval_images is not None:
-        if isinstance(eval_images, bool) or not isinstance(eval_images, numbers.Integral) or \
-                not 1 <= eval_images <= len(labels):
-            raise ValueError(f"eval_images must be None (the whole held-out split) or an integer in "
-                             f"1..{len(labels)}, got {eval_images!r}")
-        images, labels = images[:eval_images], labels[:eval_images]
+    if eval_images is not None and (isinstance(eval_images, bool) or not isinstance(eval_images, numbers.Integral)
+                                    or not 1 <= eval_images <= size):
+        raise ValueError(f"eval_images must be None (the whole held-out split) or an integer in "
+                         f"1..{size}, got {eval_images!r}")
+    # Fashion-MNIST beyond the shipped test images raises DatasetNotInstalledError (the Debian package).
+    images, labels = q.load_split(m.dataset, "test", eval_images)
     hw = q.HardwareCost(m, preset=preset, design=accelerator)
     L = m.num_layers
     fixed = (0, L - 1) if fix_first_last else ()
@@ -154,7 +156,7 @@ def make_setup(model="digits_cnn", objective="latency", accelerator="bitserial",
     return setup
 
 
-class QuantEnv(gym.Env):
+class QuantEnv(ReplayPickle, gym.Env):
     """Choose weight and activation bits layer by layer under a hardware budget.
 
     ## Description
@@ -207,8 +209,10 @@ class QuantEnv(gym.Env):
 
     ## Arguments
     ``model`` (``"digits_cnn"``: the default CNN on scikit-learn's digits;
-    ``"fashion_lenet"``: LeNet-style on Fashion-MNIST, needs the Debian
-    package dataset-fashion-mnist), ``objective`` (latency, energy, size),
+    ``"fashion_lenet"``: LeNet-style on Fashion-MNIST, whose calibration
+    images and first 2,000 test images ship with the package; more test
+    images need the Debian package dataset-fashion-mnist),
+    ``objective`` (latency, energy, size),
     ``accelerator`` (bitserial, bitfused), ``preset`` (edge, cloud),
     ``budget`` (fraction of the W8A8 cost, default 0.6), ``over_budget``
     ("wall": HAQ's action wall at the end of the episode, lowering bits layer
@@ -221,14 +225,20 @@ class QuantEnv(gym.Env):
     ``render_mode`` ("ansi").
 
     ``info`` at the end: ``accuracy`` and ``float_accuracy`` (percent),
-    ``cost`` (the objective in its unit: s, J or bytes), ``budget``,
+    ``cost`` (the budgeted figure in its unit: s, J or bytes), ``cost_figure``
+    (its name: latency, energy or size), ``budget``,
     ``cost_w8a8``, ``wbits``/``abits`` (evaluated, after the wall),
     ``chosen_wbits``/``chosen_abits`` (the agent's), ``latency_s``,
-    ``cycles``, ``energy_j``, ``size_bytes``, ``objective``,
-    ``eval_images``.  On other steps: ``layer``, ``w``, ``a``,
-    ``lower_bound``, ``budget``.
+    ``cycles``, ``energy_j``, ``size_bytes``, ``eval_images``, and
+    ``objective`` (the accuracy at the budget, percent; None for a design
+    ended over the budget), ``objective_sense`` ("max") and ``feasible``.
+    On other steps: ``layer``, ``w``, ``a``, ``lower_bound``, ``budget``.
 
     ## Version History
+    * v0 (revised): ``info["objective"]`` is the design's figure of merit
+      (the accuracy) and the budgeted figure's name moved to
+      ``info["cost_figure"]``; ``objective_sense`` and ``feasible`` added;
+      the env pickles; Fashion-MNIST ships with the package.
     * v0: initial version.
     """
 
@@ -291,7 +301,8 @@ class QuantEnv(gym.Env):
         acc = s.accuracy(tuple(w), tuple(a))
         figures = s.hw.evaluate(w, a)
         info = {"accuracy": acc, "float_accuracy": s.float_accuracy, "cost": s.cost(w, a), "budget": s.budget,
-                "cost_w8a8": s.cost_w8a8, "objective": s.objective, "wbits": w, "abits": a,
+                "cost_w8a8": s.cost_w8a8, "cost_figure": s.objective, "objective": acc, "objective_sense": "max",
+                "feasible": True, "wbits": w, "abits": a,
                 "chosen_wbits": chosen_w, "chosen_abits": chosen_a, "latency_s": figures["latency_s"],
                 "cycles": figures["cycles"], "energy_j": figures["energy_j"],
                 "size_bytes": figures["size_bytes"], "eval_images": int(len(s.labels))}
@@ -300,6 +311,7 @@ class QuantEnv(gym.Env):
     # ------------------------------------------------------------ gym API
     def reset(self, *, seed=None, options=None):
         super().reset(seed=seed)
+        self._record_reset(options)
         self._w, self._a = [], []
         self._done = False
         self._last_info = {}
@@ -309,6 +321,7 @@ class QuantEnv(gym.Env):
     def step(self, action):
         check_running(self._done)
         w, a = self._bits(action)
+        self._record_step(action)
         s, layer = self.setup, len(self._w)
         if layer in s.fixed:
             w, a = MAX_BITS, MAX_BITS
@@ -320,7 +333,8 @@ class QuantEnv(gym.Env):
             self._done = True
             info = {"layer": layer, "w": w, "a": a, "lower_bound": bound, "budget": s.budget,
                     "reason": "budget exceeded", "wbits": list(self._w), "abits": list(self._a),
-                    "float_accuracy": s.float_accuracy}
+                    "float_accuracy": s.float_accuracy, "objective": None, "objective_sense": "max",
+                    "feasible": False}
             self._last_info = info
             return self._obs(), float(self.penalty(bound)), True, False, info
         if not last:
@@ -411,13 +425,15 @@ class QuantOneShotEnv(QuantEnv):
     def step(self, action):
         check_running(self._done)
         w, a = self.decode(action)
+        self._record_step(action)
         s = self.setup
         self._done = True
         if self.over_budget == "terminate":
             cost = s.cost(w, a)
             if exceeds(cost, s.budget):
                 info = {"reason": "budget exceeded", "cost": cost, "budget": s.budget, "wbits": w, "abits": a,
-                        "float_accuracy": s.float_accuracy}
+                        "float_accuracy": s.float_accuracy, "objective": None, "objective_sense": "max",
+                        "feasible": False}
                 self._last_info = info
                 return self._obs(), float(self.penalty(cost)), True, False, info
         reward, info = self.final_info(w, a)

@@ -12,7 +12,7 @@ import numpy as np
 from gymnasium import spaces
 
 from archgym import sparse as core
-from archgym.envs._common import check_action, check_name, check_render_mode, check_running
+from archgym.envs._common import ReplayPickle, check_action, check_name, check_render_mode, check_running
 from archgym.sparse import matrices
 
 FORMATS: tuple[str, ...] = tuple(core.FORMATS)
@@ -449,7 +449,7 @@ def observation_names() -> list[str]:
 
 
 # ----------------------------------------------------------------- the env
-class SparseFormatEnv(gym.Env):
+class SparseFormatEnv(ReplayPickle, gym.Env):
     """Choose the formats of A and B, the dataflow and the conversion site for one C = A x B.
 
     ## Description
@@ -521,10 +521,16 @@ class SparseFormatEnv(gym.Env):
     action's names and ``applied_conversion``, the core's figures (``cycles``,
     ``compute_cycles``, ``memory_cycles``, ``conversion_cycles``, ``spill_cycles``,
     ``bytes``, ``energy_pj``, ``macs``, ``intersections``, ``merges``), ``time_us``,
-    ``baseline_cycles``, ``baseline_energy_pj`` and ``speedup``.
+    ``baseline_cycles``, ``baseline_energy_pj`` and ``speedup``; ``objective``
+    (the design's ``cycles``, None if it could not be evaluated),
+    ``objective_sense`` ("min") and ``feasible``.  On one workload and stored
+    formats (the same reset seed or ``reset(options=...)``) the reward orders
+    designs exactly as their cycles do.
     :func:`oracle` gives the best action of a workload, so regret is measurable.
 
     ## Version History
+    * v0 (revised): ``info`` has ``objective``, ``objective_sense`` and
+      ``feasible``; the env pickles.
     * v0: initial version.
     """
 
@@ -555,6 +561,7 @@ class SparseFormatEnv(gym.Env):
     # -- episode
     def reset(self, *, seed=None, options=None):
         super().reset(seed=seed)
+        self._record_reset(options)
         options = dict(options or {})
         unknown = sorted(set(options) - {"workload", "stored_a", "stored_b"})
         if unknown:
@@ -592,6 +599,7 @@ class SparseFormatEnv(gym.Env):
     def step(self, action):
         check_running(self._done)
         a = check_action(action, NVEC)
+        self._record_step(action)
         w, (sa, sb) = self._workload, self._stored
         info = self._figures(w, a, sa, sb)
         base = _baseline(w, self.accelerator, self.precision, sa, sb)
@@ -600,7 +608,8 @@ class SparseFormatEnv(gym.Env):
         else:
             reward = speedup(base["cycles"], info["cycles"])
             info["time_us"] = info["cycles"] / (self.accelerator.frequency_ghz * 1e3)
-        info.update(baseline_cycles=base["cycles"], baseline_energy_pj=base["energy_pj"], speedup=float(reward))
+        info.update(baseline_cycles=base["cycles"], baseline_energy_pj=base["energy_pj"], speedup=float(reward),
+                    objective=info["cycles"], objective_sense="min", feasible=info["cycles"] is not None)
         self._done, self._last = True, info
         return self._obs(), float(reward), True, False, info
 
@@ -770,7 +779,7 @@ def _net_args(network, batch, weight_format, input_format):
     return network, int(batch), weight_format, input_format
 
 
-class SparseFormatNetworkEnv(gym.Env):
+class SparseFormatNetworkEnv(ReplayPickle, gym.Env):
     """Choose formats, dataflow, conversion site and output format layer by layer of a network.
 
     ## Description
@@ -828,11 +837,15 @@ class SparseFormatNetworkEnv(gym.Env):
     ``bytes_c``, ``memory_cycles``, ``cycles`` and ``energy_pj`` for C_l written in
     ``fmt_out``; plus ``fmt_out`` and ``output_bytes``), the running
     ``total_cycles``/``total_energy_pj``/``total_conversion_cycles`` and
-    ``baseline_total_cycles``; the last step adds ``per_layer`` and ``speedup``.
+    ``baseline_total_cycles``; the last step adds ``per_layer``, ``speedup``,
+    ``objective`` (``total_cycles``, the return being -objective /
+    baseline_total_cycles), ``objective_sense`` ("min") and ``feasible``.
     :func:`network_oracle` gives the best policy (dynamic programming over the
     stored input format), so regret is measurable.
 
     ## Version History
+    * v0 (revised): the last step's ``info`` has ``objective``,
+      ``objective_sense`` and ``feasible``; the env pickles.
     * v0: initial version.
     """
 
@@ -863,6 +876,8 @@ class SparseFormatNetworkEnv(gym.Env):
         super().reset(seed=seed)
         if options:
             raise ValueError(f"SparseFormat-Network-v0 takes no reset options, got {sorted(options)}")
+        self._record_reset(options)
+        self._feasible = True
         self._t, self._stored, self._done = 0, self.setup.input_format, False
         self._per_layer = []
         self._totals = {"cycles": 0, "energy_pj": 0.0, "conversion_cycles": 0}
@@ -871,9 +886,11 @@ class SparseFormatNetworkEnv(gym.Env):
     def step(self, action):
         check_running(self._done)
         a = check_action(action, NET_NVEC)
+        self._record_step(action)
         info = _layer_figures(self.setup, self._t, a, self._stored, self.accelerator, self.precision)
         if info["cycles"] is None:  # not reachable with the shipped core; documented penalty
             reward, cycles = -1.0, self.baseline_total_cycles
+            self._feasible = False
         else:
             cycles = info["cycles"]
             reward = -cycles / self.baseline_total_cycles
@@ -889,6 +906,7 @@ class SparseFormatNetworkEnv(gym.Env):
         if self._done:
             info["per_layer"] = self._per_layer
             info["speedup"] = speedup(self.baseline_total_cycles, self._totals["cycles"])
+            info.update(objective=self._totals["cycles"], objective_sense="min", feasible=self._feasible)
         return self._obs(), float(reward), self._done, False, info
 
     def _obs(self) -> np.ndarray:

@@ -13,7 +13,7 @@ models and splits.  Nothing here imports torch.
 """
 
 from archgym.quant.cost import DESIGNS, OBJECTIVES, PRESETS, AcceleratorPreset, HardwareCost
-from archgym.quant.data import DatasetNotInstalledError, fashion_mnist_available, load_split
+from archgym.quant.data import DatasetNotInstalledError, fashion_mnist_available, load_split, split_size
 from archgym.quant.models import (FLOAT_BITS, KINDS, MAX_INT_BITS, MODELS, WORKLOAD_NAMES, LayerSpec, ModelFile,
                                   QuantModel, calibrate, load_model, read_model_file)
 from archgym.quant.reference import fixed_point, quantize_weights, reference_forward
@@ -22,5 +22,5 @@ __all__ = [
     "AcceleratorPreset", "DESIGNS", "DatasetNotInstalledError", "FLOAT_BITS", "HardwareCost", "KINDS", "LayerSpec",
     "MAX_INT_BITS", "MODELS", "ModelFile", "OBJECTIVES", "PRESETS", "QuantModel", "WORKLOAD_NAMES", "calibrate",
     "fashion_mnist_available", "fixed_point", "load_model", "load_split", "quantize_weights", "read_model_file",
-    "reference_forward",
+    "reference_forward", "split_size",
 ]

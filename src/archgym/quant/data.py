@@ -10,14 +10,22 @@ Two datasets, both real and offline:
     ranges) and ``test`` (540 images, the held-out evaluation split, never
     used for training or calibration).
 ``fashion_mnist``
-    Fashion-MNIST (28x28, pixels 0..255), read at run time from the Debian
-    package ``dataset-fashion-mnist`` (/usr/share/datasets/fashion-mnist/,
-    or the folder named by ``$ARCHGYM_FASHION_MNIST_DIR``): ``train`` = the
-    60,000 training images, ``calibration`` = the first 1,000 of them,
-    ``test`` = the 10,000 official test images (held out).
+    Fashion-MNIST (Xiao, Rasul and Vollgraf 2017, MIT licence; 28x28, pixels
+    0..255): ``train`` = the 60,000 training images, ``calibration`` = the
+    first 1,000 of them, ``test`` = the 10,000 official test images (held
+    out).  The package ships ``data/fashion_mnist_subset.npz`` (made by
+    ``scripts/make_fashion_subset.py``): the calibration split and the first
+    :data:`FASHION_SHIPPED_TEST` test images, which is what the Quant
+    environments use by default.  The whole dataset is read, when present,
+    from the Debian package ``dataset-fashion-mnist``
+    (/usr/share/datasets/fashion-mnist/, or the folder named by
+    ``$ARCHGYM_FASHION_MNIST_DIR``); without it, asking for the training
+    split or for more test images than are shipped raises
+    :class:`DatasetNotInstalledError`.  Both sources give the same images.
 
 :func:`load_split` returns ``(images, labels)``: uint8 pixels, one row of
-C*H*W values per image, and int64 labels.
+C*H*W values per image, and int64 labels; ``count`` asks for the first
+``count`` images only.
 """
 
 from __future__ import annotations
@@ -36,6 +44,11 @@ SPLITS = ("train", "calibration", "test")
 FASHION_DEFAULT_DIR = Path("/usr/share/datasets/fashion-mnist")
 FASHION_PACKAGE = "dataset-fashion-mnist"
 FASHION_CALIBRATION = 1000
+#: How many of Fashion-MNIST's test images the package ships (the first ones).
+FASHION_SHIPPED_TEST = 2000
+FASHION_SHIPPED = "fashion_mnist_subset.npz"
+#: Images per split of each dataset (Fashion-MNIST's whole splits, whichever source serves them).
+_FASHION_SIZES = {"train": 60000, "calibration": FASHION_CALIBRATION, "test": 10000}
 _FASHION_FILES = {
     "train": ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz", 60000),
     "test": ("t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz", 10000),
@@ -56,10 +69,11 @@ def fashion_mnist_available() -> bool:
     return all((folder / f).is_file() for files in _FASHION_FILES.values() for f in files[:2])
 
 
-def _missing_fashion() -> DatasetNotInstalledError:
+def _missing_fashion(what: str) -> DatasetNotInstalledError:
     return DatasetNotInstalledError(
-        f"Fashion-MNIST not found in {fashion_mnist_dir()}: install the Debian package "
-        f"{FASHION_PACKAGE} (apt-get install -y {FASHION_PACKAGE}), or point "
+        f"{what} needs the whole Fashion-MNIST (the package ships its {FASHION_CALIBRATION:,} calibration "
+        f"images and the first {FASHION_SHIPPED_TEST:,} test images), not found in {fashion_mnist_dir()}: "
+        f"install the Debian package {FASHION_PACKAGE} (apt-get install -y {FASHION_PACKAGE}), or point "
         "$ARCHGYM_FASHION_MNIST_DIR at a folder holding its four .gz files")
 
 
@@ -86,8 +100,7 @@ def _read_idx(path: Path, magic: int, count: int | None) -> np.ndarray:
 
 @functools.lru_cache(maxsize=8)
 def _fashion(split: str) -> tuple[np.ndarray, np.ndarray]:
-    if not fashion_mnist_available():
-        raise _missing_fashion()
+    """A whole split from the Debian package's files."""
     folder = fashion_mnist_dir()
     part = "train" if split in ("train", "calibration") else "test"
     img_file, lab_file, _ = _FASHION_FILES[part]
@@ -104,6 +117,32 @@ def _fashion(split: str) -> tuple[np.ndarray, np.ndarray]:
     images.setflags(write=False)
     labels.setflags(write=False)
     return images, labels
+
+
+@functools.lru_cache(maxsize=1)
+def _fashion_shipped() -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """The shipped subset: {"calibration": ..., "test": ...} as (images, labels), read-only."""
+    path = resources.files("archgym.quant") / "data" / FASHION_SHIPPED
+    try:
+        with resources.as_file(path) as p, np.load(p, allow_pickle=False) as f:
+            out = {split: (np.ascontiguousarray(f[f"{split}_images"]), f[f"{split}_labels"].astype(np.int64))
+                   for split in ("calibration", "test")}
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as exc:
+        raise ValueError(f"{path}: not a valid Fashion-MNIST subset ({exc}); regenerate it with "
+                         "scripts/make_fashion_subset.py") from exc
+    for split, n in (("calibration", FASHION_CALIBRATION), ("test", FASHION_SHIPPED_TEST)):
+        images, labels = out[split]
+        if images.dtype != np.uint8 or images.shape != (n, 784) or labels.shape != (n,) or labels.max() > 9:
+            raise ValueError(f"{path}: the {split} split must be {n} uint8 images of 784 pixels, labels 0..9")
+        images.setflags(write=False)
+        labels.setflags(write=False)
+    return out
+
+
+def split_size(dataset: str, split: str) -> int:
+    """How many images a dataset's split holds (whichever source serves it)."""
+    _check(dataset, split)
+    return len(_digits_file()[split]) if dataset == "digits" else _FASHION_SIZES[split]
 
 
 @functools.lru_cache(maxsize=1)
@@ -138,15 +177,31 @@ def _digits(split: str) -> tuple[np.ndarray, np.ndarray]:
     return images, labels
 
 
-def load_split(dataset: str, split: str) -> tuple[np.ndarray, np.ndarray]:
-    """(images uint8 (n, C*H*W), labels int64 (n,)) of a dataset's split (read-only arrays)."""
+def _check(dataset: str, split: str) -> None:
     if dataset not in DATASETS:
         raise ValueError(f"unknown dataset {dataset!r}; allowed: {', '.join(DATASETS)}")
     if split not in SPLITS:
         raise ValueError(f"unknown split {split!r}; allowed: {', '.join(SPLITS)}")
+
+
+def load_split(dataset: str, split: str, count: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """(images uint8 (n, C*H*W), labels int64 (n,)) of a dataset's split, or of its first
+    ``count`` images (read-only arrays)."""
+    _check(dataset, split)
+    size = split_size(dataset, split)
+    if count is not None and (isinstance(count, bool) or not isinstance(count, (int, np.integer))
+                              or not 1 <= count <= size):
+        raise ValueError(f"count must be None (the whole split) or an integer in 1..{size}, got {count!r}")
+    n = size if count is None else int(count)
     if dataset == "digits":
-        return _digits(split)
-    return _fashion(split)
+        images, labels = _digits(split)
+    elif fashion_mnist_available():
+        images, labels = _fashion(split)
+    elif split in ("calibration", "test") and n <= len(_fashion_shipped()[split][1]):
+        images, labels = _fashion_shipped()[split]
+    else:
+        raise _missing_fashion(f"Fashion-MNIST's {split} split ({n:,} images)")
+    return images[:n], labels[:n]
 
 
 def full_scale(dataset: str) -> int:
