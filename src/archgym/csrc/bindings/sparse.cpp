@@ -85,19 +85,21 @@ std::vector<std::uint8_t> read_bytes(const AnyVector& a, const char* what) {
   return std::vector<std::uint8_t>(s, s + a.shape(0));
 }
 
-template <typename U>
-nb::object own(std::vector<U>&& v, std::vector<size_t> shape) {
+// A NumPy array that takes over the vector's buffer (no copy).
+template <typename V>
+nb::object own(V&& v, std::vector<size_t> shape) {
+  using U = typename V::value_type;
   if (v.empty()) v.reserve(1);
-  auto* holder = new std::vector<U>(std::move(v));
-  nb::capsule owner(holder, [](void* q) noexcept { delete static_cast<std::vector<U>*>(q); });
+  auto* holder = new V(std::move(v));
+  nb::capsule owner(holder, [](void* q) noexcept { delete static_cast<V*>(q); });
   return nb::ndarray<nb::numpy, U>(holder->data(), shape.size(), shape.data(), owner).cast();
 }
 
-// An index array in the smallest unsigned container holding `bits` bits,
-// after checking every value fits in `bits`.
-nb::object index_array(const std::vector<i64>& v, int bits, const char* what) {
-  i64 hi = 0;
-  for (const i64 x : v) hi = std::max(hi, x);
+// An index array in the smallest unsigned container holding `bits` bits.  `hi`
+// is the largest value the array holds (for pointers, the last one; for
+// indices, the dimension - 1, which the index width already covers), so no
+// value needs a check of its own.
+nb::object index_array(const std::vector<i64>& v, int bits, const char* what, i64 hi) {
   if (bits < 63 && hi > (i64(1) << bits) - 1)
     fail(std::string(what) + " value " + std::to_string(hi) + " does not fit in " +
          std::to_string(bits) + " bits");
@@ -130,14 +132,12 @@ nb::object offset_array(const std::vector<i64>& v) {
   return cast_to(std::int32_t{});
 }
 
-// A zeroed rows x cols buffer (calloc: zero pages come lazily, as with numpy.zeros).
+// A zeroed rows x cols buffer (zero pages come lazily, as with numpy.zeros; free with std::free).
 template <typename T>
 T* calloc_matrix(i64 rows, i64 cols) {
   sp::check_dims(rows, cols);
   sp::check_elements(rows * cols, "dense output");
-  T* out = static_cast<T*>(std::calloc(static_cast<size_t>(rows * cols), sizeof(T)));
-  if (out == nullptr) throw std::bad_alloc();
-  return out;
+  return static_cast<T*>(sp::zeroed_alloc(static_cast<size_t>(rows * cols) * sizeof(T)));
 }
 
 // index_bits None = max(1, ceil(log2 dim)) per rank (0 inside the core).  Values
@@ -172,29 +172,31 @@ nb::dict to_python(sp::Encoded<T>&& e, const sp::Precision& prec) {
       d["values"] = own(std::move(e.val), {nv});
       break;
     case F::Rlc:
-      d["runs"] = index_array(e.a, e.run_bits, "rlc run");
+      d["runs"] = index_array(e.a, e.run_bits, "rlc run", (i64(1) << e.run_bits) - 1);
       d["values"] = own(std::move(e.val), {nv});
       break;
     case F::Coo:
-      d["row"] = index_array(e.a, ir, "coo row index");
-      d["col"] = index_array(e.b, ic, "coo column index");
+      d["row"] = index_array(e.a, ir, "coo row index", M - 1);
+      d["col"] = index_array(e.b, ic, "coo column index", N - 1);
       d["values"] = own(std::move(e.val), {nv});
       break;
     case F::Csr:
     case F::Csc:
-      d["indptr"] = index_array(e.a, prec.pointer_bits, "pointer (pointer_bits)");
-      d["indices"] = index_array(e.b, e.fmt == F::Csr ? ic : ir, "index");
+      d["indptr"] = index_array(e.a, prec.pointer_bits, "pointer (pointer_bits)", e.a.back());
+      d["indices"] = index_array(e.b, e.fmt == F::Csr ? ic : ir, "index",
+                                 (e.fmt == F::Csr ? N : M) - 1);
       d["values"] = own(std::move(e.val), {nv});
       break;
     case F::Ell:
-      d["indices"] = index_array(e.a, ic, "ell column index");
+      d["indices"] = index_array(e.a, ic, "ell column index", N - 1);
       d["indices"] = d["indices"].attr("reshape")(M, e.k);
       d["values"] = own(std::move(e.val), {size_t(M), size_t(e.k)});
       break;
     case F::Bcsr: {
       const i64 nbc = (N + e.block_cols - 1) / e.block_cols;
-      d["indptr"] = index_array(e.a, prec.pointer_bits, "block pointer (pointer_bits)");
-      d["indices"] = index_array(e.b, prec.index_width(nbc, "block columns"), "block column");
+      d["indptr"] = index_array(e.a, prec.pointer_bits, "block pointer (pointer_bits)", e.a.back());
+      d["indices"] = index_array(e.b, prec.index_width(nbc, "block columns"), "block column",
+                                 nbc - 1);
       d["values"] = own(std::move(e.val), {e.b.size(), size_t(e.block_rows), size_t(e.block_cols)});
       break;
     }
@@ -264,7 +266,7 @@ void bind_typed(nb::module_& m, const char* suffix) {
            int fmt, const sp::Precision& prec) {
           const sp::Format f = sp::to_format(fmt);
           std::vector<i64> p = read_ints(ptr, "indptr"), q = read_ints(idx, "indices");
-          std::vector<T> v(val.data(), val.data() + val.size());
+          sp::ValueArray<T> v(val.data(), val.data() + val.size());
           sp::Encoded<T> e;
           {
             nb::gil_scoped_release release;
@@ -330,12 +332,7 @@ void bind_typed(nb::module_& m, const char* suffix) {
             nb::gil_scoped_release release;
             out = sp::convert(std::move(e), f, prec, &w);
           }
-          i64 nnz = 0;
-          if (out.fmt == sp::Format::Bitmap || out.fmt == sp::Format::Coo ||
-              out.fmt == sp::Format::Csr || out.fmt == sp::Format::Csc)
-            nnz = static_cast<i64>(out.val.size());
-          else
-            for (const T& v : out.val) nnz += v != T(0);
+          const i64 nnz = out.nnz;
           return nb::make_tuple(to_python(std::move(out), prec), nnz, work_tuple(w));
         },
         nb::arg("fmt"), nb::arg("rows"), nb::arg("cols"), nb::arg("a"), nb::arg("b"),

@@ -72,8 +72,8 @@ void check_pointers(const std::vector<i64>& ptr, i64 n, i64 total, const char* w
          std::to_string(total) + " entries");
 }
 
-template <class T>
-void check_size(const std::vector<T>& v, i64 n, const char* what) {
+template <class V>
+void check_size(const V& v, i64 n, const char* what) {
   if (static_cast<i64>(v.size()) != n)
     fail(std::string(what) + " must have " + std::to_string(n) + " entries, got " +
          std::to_string(v.size()));
@@ -82,8 +82,8 @@ void check_size(const std::vector<T>& v, i64 n, const char* what) {
 // Transposes a CSR matrix (counting sort by column): the CSR <-> CSC leg.
 template <class T>
 void transpose(i64 rows, i64 cols, const std::vector<i64>& ptr, const std::vector<i64>& idx,
-               const std::vector<T>& val, std::vector<i64>& tptr, std::vector<i64>& tidx,
-               std::vector<T>& tval) {
+               const ValueArray<T>& val, std::vector<i64>& tptr, std::vector<i64>& tidx,
+               ValueArray<T>& tval) {
   const i64 nnz = static_cast<i64>(idx.size());
   check_elements(cols + 1, "transposed pointer array");
   tptr.assign(cols + 1, 0);
@@ -151,7 +151,7 @@ Csr<T> csr_from_dense(const T* data, i64 rows, i64 cols) {
 
 template <class T>
 Csr<T> csr_from_parts(i64 rows, i64 cols, std::vector<i64> ptr, std::vector<i64> idx,
-                      std::vector<T> val) {
+                      ValueArray<T> val) {
   check_dims(rows, cols);
   check_size(val, static_cast<i64>(idx.size()), "csr values");
   check_pointers(ptr, rows, static_cast<i64>(idx.size()), "csr indptr");
@@ -186,7 +186,7 @@ Encoded<T> encode_csr(Csr<T> m, Format f, const Precision& prec) {
     case Format::Dense: {
       const i64 mn = checked_mul(M, N, "rows * cols");
       check_elements(mn, "dense encoding");
-      e.val.assign(mn, T(0));
+      e.val.resize(mn);  // zeros
       for (i64 i = 0; i < M; ++i)
         for (i64 p = m.ptr[i]; p < m.ptr[i + 1]; ++p) e.val[i * N + m.idx[p]] = m.val[p];
       break;
@@ -254,7 +254,7 @@ Encoded<T> encode_csr(Csr<T> m, Format f, const Precision& prec) {
       check_elements(slots, "ell encoding");
       e.k = k;
       e.a.assign(slots, 0);
-      e.val.assign(slots, T(0));
+      e.val.resize(slots);  // zeros
       for (i64 i = 0; i < M; ++i)  // pass 2
         for (i64 p = m.ptr[i], s = i * k; p < m.ptr[i + 1]; ++p, ++s) {
           e.a[s] = m.idx[p];
@@ -292,7 +292,7 @@ Encoded<T> encode_csr(Csr<T> m, Format f, const Precision& prec) {
       const i64 nnzb = static_cast<i64>(e.b.size());
       const i64 slots = checked_mul(nnzb, checked_mul(br, bc, "block size"), "bcsr values");
       check_elements(slots, "bcsr values");
-      e.val.assign(slots, T(0));
+      e.val.resize(slots);  // zeros
       for (i64 R = 0; R < nbr; ++R) {  // pass 2: fill (block columns are sorted)
         const i64* first = e.b.data() + e.a[R];
         const i64* last = e.b.data() + e.a[R + 1];
@@ -318,7 +318,7 @@ Encoded<T> encode_csr(Csr<T> m, Format f, const Precision& prec) {
       const i64 nd = static_cast<i64>(e.a.size());
       const i64 slots = checked_mul(nd, L, "ndiag * min(rows, cols)");
       check_elements(slots, "dia values");
-      e.val.assign(slots, T(0));
+      e.val.resize(slots);  // zeros
       for (i64 i = 0; i < M; ++i)  // pass 2: fill
         for (i64 p = m.ptr[i]; p < m.ptr[i + 1]; ++p) {
           const i64 j = m.idx[p], o = j - i;
@@ -422,7 +422,7 @@ Encoded<T> encode_dense(const T* d, i64 M, i64 N, Format f, const Precision& pre
       check_elements(slots, "ell encoding");
       e.k = k;
       e.a.assign(slots, 0);
-      e.val.assign(slots, T(0));
+      e.val.resize(slots);  // zeros
       for (i64 i = 0; i < M; ++i) {  // pass 2: fill
         i64 s = i * k;
         for (i64 j = 0; j < N; ++j)
@@ -452,7 +452,7 @@ Encoded<T> encode_dense(const T* d, i64 M, i64 N, Format f, const Precision& pre
       const i64 nnzb = static_cast<i64>(e.b.size());
       const i64 slots = checked_mul(nnzb, checked_mul(br, bc, "block size"), "bcsr values");
       check_elements(slots, "bcsr values");
-      e.val.assign(slots, T(0));
+      e.val.resize(slots);  // zeros
       std::vector<i64> slot(nbc, -1);
       for (i64 R = 0; R < nbr; ++R) {  // pass 2: fill
         for (i64 q = e.a[R]; q < e.a[R + 1]; ++q) slot[e.b[q]] = q;
@@ -479,7 +479,7 @@ Encoded<T> encode_dense(const T* d, i64 M, i64 N, Format f, const Precision& pre
         }
       const i64 slots = checked_mul(static_cast<i64>(e.a.size()), L, "ndiag * min(rows, cols)");
       check_elements(slots, "dia values");
-      e.val.assign(slots, T(0));
+      e.val.resize(slots);  // zeros
       for (i64 i = 0; i < M; ++i)  // pass 2: fill
         for (i64 j = 0; j < N; ++j)
           if (d[i * N + j] != T(0)) {
@@ -779,16 +779,22 @@ Encoded<T> convert(Encoded<T> e, Format to, const Precision& prec, Work* work) {
         compute_stats(pv, prec.block_rows, prec.block_cols, stats_needed(e.fmt, to));
     *work = path_work(s, e.fmt, to, prec);
   }
+  const i64 nnz = m.nnz();
+  Encoded<T> out;
   if (to == Format::Csr) {
-    Encoded<T> out = shell<T>(Format::Csr, m.rows, m.cols, prec);
+    out = shell<T>(Format::Csr, m.rows, m.cols, prec);
     out.a = std::move(m.ptr);
     out.b = std::move(m.idx);
     out.val = std::move(m.val);
-    return out;
+  } else if (to == e.fmt) {
+    out = std::move(e);
+  } else if (e.fmt == Format::Dense) {
+    out = encode_dense(e.val.data(), e.rows, e.cols, to, prec);
+  } else {
+    out = encode_csr(std::move(m), to, prec);
   }
-  if (to == e.fmt) return e;
-  if (e.fmt == Format::Dense) return encode_dense(e.val.data(), e.rows, e.cols, to, prec);
-  return encode_csr(std::move(m), to, prec);
+  out.nnz = nnz;
+  return out;
 }
 
 template <class T>
@@ -819,7 +825,7 @@ i64 convert_to_dense_into(Encoded<T> e, T* out, const Precision& prec, Work* wor
 #define ARCHGYM_SPARSE_INSTANTIATE(T)                                                         \
   template Csr<T> csr_from_dense<T>(const T*, i64, i64);                                     \
   template Csr<T> csr_from_parts<T>(i64, i64, std::vector<i64>, std::vector<i64>,            \
-                                    std::vector<T>);                                          \
+                                    ValueArray<T>);                                           \
   template Encoded<T> encode_csr<T>(Csr<T>, Format, const Precision&);                       \
   template Encoded<T> encode_dense<T>(const T*, i64, i64, Format, const Precision&);         \
   template Csr<T> to_csr<T>(const Encoded<T>&);                                              \

@@ -15,7 +15,10 @@
 
 #include <array>
 #include <cstdint>
+#include <cstdlib>
+#include <new>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace archgym::sparse {
@@ -58,13 +61,42 @@ struct Precision {
   int index_width(i64 n, const char* what) const;
 };
 
+// Allocates zeroed memory the way numpy.zeros does (calloc: large blocks come
+// as untouched zero pages; transparent huge pages from 4 MiB) and leaves
+// default-constructed elements as they are.  So `resize(n)` of an empty
+// vector is a zero-filled array that costs nothing until written, and
+// `resize` never needs to clear memory the code overwrites anyway.
+void* zeroed_alloc(std::size_t bytes);
+template <class T>
+struct ZeroedAllocator {
+  using value_type = T;
+  ZeroedAllocator() noexcept = default;
+  template <class U>
+  ZeroedAllocator(const ZeroedAllocator<U>&) noexcept {}
+  T* allocate(std::size_t n) { return static_cast<T*>(zeroed_alloc(n * sizeof(T))); }
+  void deallocate(T* p, std::size_t) noexcept { std::free(p); }
+  template <class U>
+  void construct(U* p) noexcept {  // default-init: keeps calloc's zeros (or what is overwritten)
+    ::new (static_cast<void*>(p)) U;
+  }
+  template <class U, class... Args>
+  void construct(U* p, Args&&... args) {
+    ::new (static_cast<void*>(p)) U(std::forward<Args>(args)...);
+  }
+  template <class U>
+  bool operator==(const ZeroedAllocator<U>&) const noexcept { return true; }
+};
+// The value arrays of the formats (zero-filled on resize of an empty one).
+template <class T>
+using ValueArray = std::vector<T, ZeroedAllocator<T>>;
+
 // A CSR matrix (the hub of the conversion graph).
 template <class T>
 struct Csr {
   i64 rows = 0, cols = 0;
   std::vector<i64> ptr;  // rows + 1
   std::vector<i64> idx;
-  std::vector<T> val;
+  ValueArray<T> val;
   i64 nnz() const { return static_cast<i64>(idx.size()); }
 };
 
@@ -87,7 +119,8 @@ struct Encoded {
   i64 k = 0;                            // ell: slots per row
   std::vector<i64> a, b;
   std::vector<std::uint8_t> mask;
-  std::vector<T> val;
+  ValueArray<T> val;
+  i64 nnz = -1;  // nonzeros of the matrix, set by convert (-1: not counted)
 };
 
 // Work of a conversion, counted per docs/sparse.md "Conversion work".
@@ -163,7 +196,7 @@ template <class T>
 Csr<T> csr_from_dense(const T* data, i64 rows, i64 cols);
 template <class T>
 Csr<T> csr_from_parts(i64 rows, i64 cols, std::vector<i64> ptr, std::vector<i64> idx,
-                      std::vector<T> val);  // validates canonical CSR
+                      ValueArray<T> val);  // validates canonical CSR
 template <class T>
 Encoded<T> encode_csr(Csr<T> m, Format f, const Precision& prec);  // moves what it can
 template <class T>
