@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <span>
 #include <stdexcept>
 #include <string>
 #include <type_traits>
@@ -82,7 +83,7 @@ void check_size(const V& v, i64 n, const char* what) {
 // Transposes a CSR matrix (counting sort by column): the CSR <-> CSC leg.
 template <class T>
 void transpose(i64 rows, i64 cols, const std::vector<i64>& ptr, const std::vector<i64>& idx,
-               const ValueArray<T>& val, std::vector<i64>& tptr, std::vector<i64>& tidx,
+               std::span<const T> val, std::vector<i64>& tptr, std::vector<i64>& tidx,
                ValueArray<T>& tval) {
   const i64 nnz = static_cast<i64>(idx.size());
   check_elements(cols + 1, "transposed pointer array");
@@ -113,8 +114,8 @@ Encoded<T> shell(Format f, i64 rows, i64 cols, const Precision& prec) {
 }
 
 // Structural checks common to every decoder.
-template <class T>
-void check_header(const Encoded<T>& e) {
+template <class E>
+void check_header(const E& e) {
   check_dims(e.rows, e.cols);
   if (e.fmt == Format::Rlc && (e.run_bits < kMinRunBits || e.run_bits > kMaxRunBits))
     fail("rlc run bits must be in " + std::to_string(kMinRunBits) + ".." +
@@ -245,7 +246,7 @@ Encoded<T> encode_csr(Csr<T> m, Format f, const Precision& prec) {
       e.val = std::move(m.val);
       break;
     case Format::Csc:
-      transpose(M, N, m.ptr, m.idx, m.val, e.a, e.b, e.val);
+      transpose<T>(M, N, m.ptr, m.idx, m.val, e.a, e.b, e.val);
       break;
     case Format::Ell: {
       i64 k = 0;
@@ -499,7 +500,7 @@ Encoded<T> encode_dense(const T* d, i64 M, i64 N, Format f, const Precision& pre
 namespace {
 
 template <class T>
-Csr<T> csc_to_csr(const Encoded<T>& e) {
+Csr<T> csc_to_csr(const EncodedView<T>& e) {
   const i64 M = e.rows, N = e.cols;
   check_size(e.val, static_cast<i64>(e.b.size()), "csc values");
   check_pointers(e.a, N, static_cast<i64>(e.b.size()), "csc indptr");
@@ -518,12 +519,12 @@ Csr<T> csc_to_csr(const Encoded<T>& e) {
   Csr<T> m;
   m.rows = M;
   m.cols = N;
-  transpose(N, M, e.a, e.b, e.val, m.ptr, m.idx, m.val);
+  transpose<T>(N, M, e.a, e.b, e.val, m.ptr, m.idx, m.val);
   return m;
 }
 
 template <class T>
-Csr<T> bitmap_to_csr(const Encoded<T>& e) {
+Csr<T> bitmap_to_csr(const EncodedView<T>& e) {
   const i64 M = e.rows, N = e.cols;
   RowMajorBuilder<T> out(M, N, format_name(e.fmt));
   const i64 mn = M * N;
@@ -548,7 +549,7 @@ Csr<T> bitmap_to_csr(const Encoded<T>& e) {
 }
 
 template <class T>
-Csr<T> rlc_to_csr(const Encoded<T>& e) {
+Csr<T> rlc_to_csr(const EncodedView<T>& e) {
   const i64 M = e.rows, N = e.cols;
   RowMajorBuilder<T> out(M, N, format_name(e.fmt));
   check_size(e.val, static_cast<i64>(e.a.size()), "rlc values");
@@ -574,7 +575,7 @@ Csr<T> rlc_to_csr(const Encoded<T>& e) {
 }
 
 template <class T>
-Csr<T> coo_to_csr(const Encoded<T>& e) {
+Csr<T> coo_to_csr(const EncodedView<T>& e) {
   const i64 M = e.rows, N = e.cols;
   RowMajorBuilder<T> out(M, N, format_name(e.fmt));
   const i64 n = static_cast<i64>(e.a.size());
@@ -590,7 +591,7 @@ Csr<T> coo_to_csr(const Encoded<T>& e) {
 }
 
 template <class T>
-Csr<T> ell_to_csr(const Encoded<T>& e) {
+Csr<T> ell_to_csr(const EncodedView<T>& e) {
   const i64 M = e.rows, N = e.cols;
   RowMajorBuilder<T> out(M, N, format_name(e.fmt));
   if (e.k < 0 || e.k > N) fail("ell K_max must be in 0..cols");
@@ -616,7 +617,7 @@ Csr<T> ell_to_csr(const Encoded<T>& e) {
 
 // Checks the block pointers and block columns of a BCSR encoding.
 template <class T>
-void check_bcsr_blocks(const Encoded<T>& e, i64 nbr, i64 nbc) {
+void check_bcsr_blocks(const EncodedView<T>& e, i64 nbr, i64 nbc) {
   const i64 nnzb = static_cast<i64>(e.b.size());
   check_pointers(e.a, nbr, nnzb, "bcsr indptr");
   if (nnzb > kMaxElements) fail("bcsr has too many blocks");
@@ -630,7 +631,7 @@ void check_bcsr_blocks(const Encoded<T>& e, i64 nbr, i64 nbc) {
 }
 
 template <class T>
-Csr<T> bcsr_to_csr(const Encoded<T>& e) {
+Csr<T> bcsr_to_csr(const EncodedView<T>& e) {
   const i64 M = e.rows, N = e.cols;
   RowMajorBuilder<T> out(M, N, format_name(e.fmt));
   const i64 br = e.block_rows, bc = e.block_cols;
@@ -659,7 +660,7 @@ Csr<T> bcsr_to_csr(const Encoded<T>& e) {
 
 // Checks the offsets and the padding of a DIA encoding (L = min(rows, cols)).
 template <class T>
-void check_dia_diagonals(const Encoded<T>& e, i64 L) {
+void check_dia_diagonals(const EncodedView<T>& e, i64 L) {
   const i64 M = e.rows, N = e.cols, nd = static_cast<i64>(e.a.size());
   if (nd > M + N - 1) fail("dia has more diagonals than the matrix");
   check_size(e.val, nd * L, "dia values");
@@ -681,7 +682,7 @@ void check_dia_diagonals(const Encoded<T>& e, i64 L) {
 }
 
 template <class T>
-Csr<T> dia_to_csr(const Encoded<T>& e) {
+Csr<T> dia_to_csr(const EncodedView<T>& e) {
   const i64 M = e.rows, N = e.cols;
   RowMajorBuilder<T> out(M, N, format_name(e.fmt));
   const i64 L = std::min(M, N), nd = static_cast<i64>(e.a.size());
@@ -699,13 +700,14 @@ Csr<T> dia_to_csr(const Encoded<T>& e) {
 }  // namespace
 
 template <class T>
-Csr<T> to_csr(const Encoded<T>& e) {
+Csr<T> to_csr(const EncodedView<T>& e) {
   check_header(e);
   switch (e.fmt) {
     case Format::Dense:
       check_size(e.val, e.rows * e.cols, "dense values");
       return csr_from_dense(e.val.data(), e.rows, e.cols);
-    case Format::Csr: return csr_from_parts(e.rows, e.cols, e.a, e.b, e.val);
+    case Format::Csr:
+      return csr_from_parts(e.rows, e.cols, e.a, e.b, ValueArray<T>(e.val.begin(), e.val.end()));
     case Format::Csc: return csc_to_csr(e);
     case Format::Bitmap: return bitmap_to_csr(e);
     case Format::Rlc: return rlc_to_csr(e);
@@ -718,7 +720,7 @@ Csr<T> to_csr(const Encoded<T>& e) {
 }
 
 template <class T>
-void to_dense_into(const Encoded<T>& e, T* out) {
+void to_dense_into(const EncodedView<T>& e, T* out) {
   check_header(e);
   const i64 mn = checked_mul(e.rows, e.cols, "rows * cols");
   check_elements(mn, "dense output");
@@ -755,7 +757,7 @@ void to_dense_into(const Encoded<T>& e, T* out) {
 }
 
 template <class T>
-std::vector<T> to_dense(const Encoded<T>& e) {
+std::vector<T> to_dense(const EncodedView<T>& e) {
   const i64 mn = checked_mul(e.rows, e.cols, "rows * cols");
   check_elements(mn, "dense output");
   std::vector<T> out(mn, T(0));
@@ -764,14 +766,15 @@ std::vector<T> to_dense(const Encoded<T>& e) {
 }
 
 template <class T>
-Encoded<T> convert(Encoded<T> e, Format to, const Precision& prec, Work* work) {
+Encoded<T> convert(EncodedView<T> e, Format to, const Precision& prec, Work* work) {
   // The source's own parameters (RLC run bits, BCSR block) are taken from
   // `prec` as well: through the Python API a conversion keeps the precision
   // the matrix was encoded with.
   prec.validate();
   check_header(e);
   Csr<T> m = e.fmt == Format::Csr
-                 ? csr_from_parts(e.rows, e.cols, std::move(e.a), std::move(e.b), std::move(e.val))
+                 ? csr_from_parts(e.rows, e.cols, std::move(e.a), std::move(e.b),
+                                  ValueArray<T>(e.val.begin(), e.val.end()))
                  : to_csr(e);  // validates the source
   if (work != nullptr) {
     const PatternView pv{m.rows, m.cols, m.ptr.data(), m.idx.data()};
@@ -786,8 +789,16 @@ Encoded<T> convert(Encoded<T> e, Format to, const Precision& prec, Work* work) {
     out.a = std::move(m.ptr);
     out.b = std::move(m.idx);
     out.val = std::move(m.val);
-  } else if (to == e.fmt) {
-    out = std::move(e);
+  } else if (to == e.fmt) {  // the source itself, owned
+    out = shell<T>(e.fmt, e.rows, e.cols, prec);
+    out.run_bits = e.run_bits;
+    out.block_rows = e.block_rows;
+    out.block_cols = e.block_cols;
+    out.k = e.k;
+    out.a = std::move(e.a);
+    out.b = std::move(e.b);
+    out.mask.assign(e.mask.begin(), e.mask.end());
+    out.val.assign(e.val.begin(), e.val.end());
   } else if (e.fmt == Format::Dense) {
     out = encode_dense(e.val.data(), e.rows, e.cols, to, prec);
   } else {
@@ -798,7 +809,7 @@ Encoded<T> convert(Encoded<T> e, Format to, const Precision& prec, Work* work) {
 }
 
 template <class T>
-i64 convert_to_dense_into(Encoded<T> e, T* out, const Precision& prec, Work* work) {
+i64 convert_to_dense_into(EncodedView<T> e, T* out, const Precision& prec, Work* work) {
   prec.validate();
   check_header(e);
   Csr<T> m;
@@ -828,11 +839,11 @@ i64 convert_to_dense_into(Encoded<T> e, T* out, const Precision& prec, Work* wor
                                     ValueArray<T>);                                           \
   template Encoded<T> encode_csr<T>(Csr<T>, Format, const Precision&);                       \
   template Encoded<T> encode_dense<T>(const T*, i64, i64, Format, const Precision&);         \
-  template Csr<T> to_csr<T>(const Encoded<T>&);                                              \
-  template std::vector<T> to_dense<T>(const Encoded<T>&);                                    \
-  template void to_dense_into<T>(const Encoded<T>&, T*);                                     \
-  template Encoded<T> convert<T>(Encoded<T>, Format, const Precision&, Work*);               \
-  template i64 convert_to_dense_into<T>(Encoded<T>, T*, const Precision&, Work*);
+  template Csr<T> to_csr<T>(const EncodedView<T>&);                                          \
+  template std::vector<T> to_dense<T>(const EncodedView<T>&);                                \
+  template void to_dense_into<T>(const EncodedView<T>&, T*);                                 \
+  template Encoded<T> convert<T>(EncodedView<T>, Format, const Precision&, Work*);           \
+  template i64 convert_to_dense_into<T>(EncodedView<T>, T*, const Precision&, Work*);
 
 ARCHGYM_SPARSE_INSTANTIATE(float)
 ARCHGYM_SPARSE_INSTANTIATE(std::int8_t)

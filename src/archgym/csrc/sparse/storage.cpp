@@ -32,8 +32,8 @@ Format to_format(int code) {
   return static_cast<Format>(code);
 }
 
-void* zeroed_alloc(std::size_t bytes) {
-  void* p = std::calloc(bytes == 0 ? 1 : bytes, 1);
+void* array_alloc(std::size_t bytes, bool zeroed) {
+  void* p = zeroed ? std::calloc(bytes == 0 ? 1 : bytes, 1) : std::malloc(bytes == 0 ? 1 : bytes);
   if (p == nullptr) throw std::bad_alloc();
 #ifdef MADV_HUGEPAGE
   constexpr std::uintptr_t kPage = 4096, kHuge = std::uintptr_t(1) << 22;
