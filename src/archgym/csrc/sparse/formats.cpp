@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <limits>
 #include <span>
 #include <stdexcept>
 #include <string>
@@ -78,6 +79,24 @@ void check_size(const V& v, i64 n, const char* what) {
   if (static_cast<i64>(v.size()) != n)
     fail(std::string(what) + " must have " + std::to_string(n) + " entries, got " +
          std::to_string(v.size()));
+}
+
+// Checks every value is finite (a branch-free sweep; the slow one names the fault).
+template <class T>
+void check_values(std::span<const T> v) {
+  if constexpr (std::is_floating_point_v<T>) {
+    std::uint32_t bad = 0;
+    for (const T x : v) bad |= static_cast<std::uint32_t>(!(std::fabs(x) <= std::numeric_limits<T>::max()));
+    if (bad)
+      for (const T x : v) check_value(x);
+  }
+}
+
+template <class T>
+i64 count_nonzeros(std::span<const T> v) {
+  i64 n = 0;
+  for (const T x : v) n += x != T(0);
+  return n;
 }
 
 // Transposes a CSR matrix (counting sort by column): the CSR <-> CSC leg.
@@ -283,11 +302,18 @@ Encoded<T> encode_csr(Csr<T> m, Format f, const Precision& prec) {
               cols_of_row.push_back(C);
             }
           }
-        std::sort(cols_of_row.begin(), cols_of_row.end());
-        if (!marker)
-          cols_of_row.erase(std::unique(cols_of_row.begin(), cols_of_row.end()),
-                            cols_of_row.end());
-        e.b.insert(e.b.end(), cols_of_row.begin(), cols_of_row.end());
+        const i64 found = static_cast<i64>(cols_of_row.size());
+        if (marker && found > 0 && found * (64 - __builtin_clzll(found)) > nbc) {
+          // many blocks: reading the marks in column order is cheaper than sorting
+          for (i64 C = 0; C < nbc; ++C)
+            if (stamp[C] == R) e.b.push_back(C);
+        } else {
+          std::sort(cols_of_row.begin(), cols_of_row.end());
+          if (!marker)
+            cols_of_row.erase(std::unique(cols_of_row.begin(), cols_of_row.end()),
+                              cols_of_row.end());
+          e.b.insert(e.b.end(), cols_of_row.begin(), cols_of_row.end());
+        }
         e.a[R + 1] = static_cast<i64>(e.b.size());
       }
       const i64 nnzb = static_cast<i64>(e.b.size());
@@ -312,10 +338,24 @@ Encoded<T> encode_csr(Csr<T> m, Format f, const Precision& prec) {
     }
     case Format::Dia: {
       const i64 L = std::min(M, N);
-      for (i64 i = 0; i < M; ++i)  // pass 1: the offsets holding a nonzero
-        for (i64 p = m.ptr[i]; p < m.ptr[i + 1]; ++p) e.a.push_back(m.idx[p] - i);
-      std::sort(e.a.begin(), e.a.end());
-      e.a.erase(std::unique(e.a.begin(), e.a.end()), e.a.end());
+      // pass 1: the offsets holding a nonzero, ascending: marked by offset + M - 1
+      // (slot = the diagonal's index), or sorted when the marks would outsize the matrix
+      const bool marker = M + N - 1 <= 4 * nnz + (i64(1) << 20);
+      std::vector<i64> slot(marker ? M + N - 1 : 0, -1);
+      if (marker) {
+        for (i64 i = 0; i < M; ++i)
+          for (i64 p = m.ptr[i]; p < m.ptr[i + 1]; ++p) slot[m.idx[p] - i + (M - 1)] = 0;
+        for (i64 o = 0; o < M + N - 1; ++o)
+          if (slot[o] == 0) {
+            slot[o] = static_cast<i64>(e.a.size());
+            e.a.push_back(o - (M - 1));
+          }
+      } else {
+        for (i64 i = 0; i < M; ++i)
+          for (i64 p = m.ptr[i]; p < m.ptr[i + 1]; ++p) e.a.push_back(m.idx[p] - i);
+        std::sort(e.a.begin(), e.a.end());
+        e.a.erase(std::unique(e.a.begin(), e.a.end()), e.a.end());
+      }
       const i64 nd = static_cast<i64>(e.a.size());
       const i64 slots = checked_mul(nd, L, "ndiag * min(rows, cols)");
       check_elements(slots, "dia values");
@@ -323,7 +363,8 @@ Encoded<T> encode_csr(Csr<T> m, Format f, const Precision& prec) {
       for (i64 i = 0; i < M; ++i)  // pass 2: fill
         for (i64 p = m.ptr[i]; p < m.ptr[i + 1]; ++p) {
           const i64 j = m.idx[p], o = j - i;
-          const i64 d = std::lower_bound(e.a.begin(), e.a.end(), o) - e.a.begin();
+          const i64 d = marker ? slot[o + (M - 1)]
+                               : std::lower_bound(e.a.begin(), e.a.end(), o) - e.a.begin();
           e.val[d * L + (o >= 0 ? i : j)] = m.val[p];
         }
       break;
@@ -633,29 +674,42 @@ void check_bcsr_blocks(const EncodedView<T>& e, i64 nbr, i64 nbc) {
 template <class T>
 Csr<T> bcsr_to_csr(const EncodedView<T>& e) {
   const i64 M = e.rows, N = e.cols;
-  RowMajorBuilder<T> out(M, N, format_name(e.fmt));
   const i64 br = e.block_rows, bc = e.block_cols;
   const i64 nbr = ceil_div(M, br), nbc = ceil_div(N, bc);
   const i64 nnzb = static_cast<i64>(e.b.size());
   check_bcsr_blocks(e, nbr, nbc);
+  check_values(e.val);
+  // Sorted unique block columns put the entries in row-major order: they are
+  // written straight into the CSR arrays, sized by a count of the nonzeros.
+  Csr<T> m;
+  m.rows = M;
+  m.cols = N;
+  m.ptr.assign(M + 1, 0);
+  const i64 nnz = count_nonzeros(e.val);
+  m.idx.resize(nnz);
+  m.val.resize(nnz);
   std::vector<i64> count(nnzb, 0);
+  i64 pos = 0;
   for (i64 R = 0; R < nbr; ++R)
     for (i64 ii = 0; ii < br; ++ii) {
       const i64 i = R * br + ii;
-      for (i64 q = e.a[R]; q < e.a[R + 1]; ++q)
+      for (i64 q = e.a[R]; q < e.a[R + 1]; ++q) {
+        const T* blk = e.val.data() + (q * br + ii) * bc;
         for (i64 jj = 0; jj < bc; ++jj) {
-          const i64 j = e.b[q] * bc + jj;
-          const T v = e.val[(q * br + ii) * bc + jj];
-          check_value(v);
+          const T v = blk[jj];
           if (v == T(0)) continue;
+          const i64 j = e.b[q] * bc + jj;
           if (i >= M || j >= N) fail("bcsr block padding outside the matrix must be zero");
           ++count[q];
-          out.emit(i, j, v);
+          m.idx[pos] = j;
+          m.val[pos++] = v;
         }
+      }
+      if (i < M) m.ptr[i + 1] = pos;
     }
   for (i64 q = 0; q < nnzb; ++q)
     if (count[q] == 0) fail("bcsr stores an all-zero block");
-  return out.finish();
+  return m;
 }
 
 // Checks the offsets and the padding of a DIA encoding (L = min(rows, cols)).
@@ -684,17 +738,32 @@ void check_dia_diagonals(const EncodedView<T>& e, i64 L) {
 template <class T>
 Csr<T> dia_to_csr(const EncodedView<T>& e) {
   const i64 M = e.rows, N = e.cols;
-  RowMajorBuilder<T> out(M, N, format_name(e.fmt));
   const i64 L = std::min(M, N), nd = static_cast<i64>(e.a.size());
   check_dia_diagonals(e, L);
-  for (i64 i = 0; i < M; ++i)
-    for (i64 d = 0; d < nd; ++d) {
-      const i64 o = e.a[d], j = i + o;
-      if (j < 0 || j >= N) continue;
+  // Ascending offsets put the entries in row-major order: they are written
+  // straight into the CSR arrays.  Row i meets the diagonals -i <= o <= N-1-i.
+  Csr<T> m;
+  m.rows = M;
+  m.cols = N;
+  m.ptr.assign(M + 1, 0);
+  const i64 nnz = count_nonzeros(e.val);
+  m.idx.resize(nnz);
+  m.val.resize(nnz);
+  const i64* off = e.a.data();
+  i64 pos = 0;
+  for (i64 i = 0; i < M; ++i) {
+    const i64 lo = std::lower_bound(off, off + nd, -i) - off;
+    const i64 hi = std::upper_bound(off, off + nd, N - 1 - i) - off;
+    for (i64 d = lo; d < hi; ++d) {
+      const i64 o = off[d], j = i + o;
       const T v = e.val[d * L + (o >= 0 ? i : j)];
-      if (v != T(0)) out.emit(i, j, v);
+      if (v == T(0)) continue;
+      m.idx[pos] = j;
+      m.val[pos++] = v;
     }
-  return out.finish();
+    m.ptr[i + 1] = pos;
+  }
+  return m;
 }
 
 }  // namespace
