@@ -59,12 +59,16 @@ bool read_pointers(const P* p, i64 size, i64 n, i64 total, std::vector<i64>& out
 template <class I, class T>
 bool check_fibers(const std::vector<i64>& ptr, const I* idx, const T* val, i64 dim) {
   const i64 n = static_cast<i64>(ptr.size()) - 1, nnz = ptr[n];
-  std::uint32_t drops = 0;  // nnz <= kMaxElements < 2^32
+  if (nnz > i64(UINT32_MAX)) return false;  // the count below is 32-bit
+  std::uint32_t drops = 0;
   for (i64 q = 1; q < nnz; ++q) drops += static_cast<std::uint32_t>(idx[q] <= idx[q - 1]);
   for (i64 f = 0; f < n; ++f) {
     const i64 b = ptr[f], e = ptr[f + 1];
     if (b == e) continue;
-    if (static_cast<std::uint64_t>(idx[e - 1]) >= static_cast<std::uint64_t>(dim)) return false;
+    // a fiber's first index is its smallest, its last its largest
+    if (static_cast<std::uint64_t>(idx[b]) >= static_cast<std::uint64_t>(dim) ||
+        static_cast<std::uint64_t>(idx[e - 1]) >= static_cast<std::uint64_t>(dim))
+      return false;
     if (b > 0) drops -= static_cast<std::uint32_t>(idx[b] <= idx[b - 1]);
   }
   return drops == 0 && storable(val, nnz);

@@ -8,6 +8,7 @@
 #include <string>
 #include <type_traits>
 
+#include "sparse/compressed.hpp"
 #include "sparse/sparse.hpp"
 
 namespace archgym::sparse {
@@ -175,18 +176,20 @@ Csr<T> csr_from_parts(i64 rows, i64 cols, std::vector<i64> ptr, std::vector<i64>
   check_dims(rows, cols);
   check_size(val, static_cast<i64>(idx.size()), "csr values");
   check_pointers(ptr, rows, static_cast<i64>(idx.size()), "csr indptr");
-  for (i64 i = 0; i < rows; ++i) {
-    i64 last = -1;
-    for (i64 e = ptr[i]; e < ptr[i + 1]; ++e) {
-      if (idx[e] < 0 || idx[e] >= cols)
-        fail("csr column index " + std::to_string(idx[e]) + " out of range 0.." +
-             std::to_string(cols - 1));
-      if (idx[e] <= last) fail("csr column indices must be sorted and unique within a row");
-      last = idx[e];
-      check_value(val[e]);
-      if (val[e] == T(0)) fail("csr stores a zero as a nonzero entry");
+  // The vectorised check; only a fault takes the loop below, which names it.
+  if (!compressed::check_fibers(ptr, idx.data(), val.data(), cols))
+    for (i64 i = 0; i < rows; ++i) {
+      i64 last = -1;
+      for (i64 e = ptr[i]; e < ptr[i + 1]; ++e) {
+        if (idx[e] < 0 || idx[e] >= cols)
+          fail("csr column index " + std::to_string(idx[e]) + " out of range 0.." +
+               std::to_string(cols - 1));
+        if (idx[e] <= last) fail("csr column indices must be sorted and unique within a row");
+        last = idx[e];
+        check_value(val[e]);
+        if (val[e] == T(0)) fail("csr stores a zero as a nonzero entry");
+      }
     }
-  }
   Csr<T> m;
   m.rows = rows;
   m.cols = cols;
@@ -845,12 +848,17 @@ Encoded<T> convert(EncodedView<T> e, Format to, const Precision& prec, Work* wor
                  ? csr_from_parts(e.rows, e.cols, std::move(e.a), std::move(e.b),
                                   ValueArray<T>(e.val.begin(), e.val.end()))
                  : to_csr(e);  // validates the source
-  if (work != nullptr) {
-    const PatternView pv{m.rows, m.cols, m.ptr.data(), m.idx.data()};
-    const Stats s =
-        compute_stats(pv, prec.block_rows, prec.block_cols, stats_needed(e.fmt, to));
-    *work = path_work(s, e.fmt, to, prec);
-  }
+  // The work's statistics: the block and diagonal counts come from the BCSR or
+  // DIA side's own arrays (no extra pass over the matrix).
+  Stats s;
+  if (work != nullptr)
+    s = compute_stats(PatternView{m.rows, m.cols, m.ptr.data(), m.idx.data()}, prec.block_rows,
+                      prec.block_cols, stats_needed(e.fmt, to) & ~(kStatsBlocks | kStatsDiags));
+  const auto counts_of = [&s](Format f, i64 blocks_or_offsets) {
+    if (f == Format::Bcsr) s.nnzb = blocks_or_offsets;
+    if (f == Format::Dia) s.ndiag = blocks_or_offsets;
+  };
+  counts_of(e.fmt, static_cast<i64>(e.fmt == Format::Bcsr ? e.b.size() : e.a.size()));
   const i64 nnz = m.nnz();
   Encoded<T> out;
   if (to == Format::Csr) {
@@ -874,6 +882,10 @@ Encoded<T> convert(EncodedView<T> e, Format to, const Precision& prec, Work* wor
     out = encode_csr(std::move(m), to, prec);
   }
   out.nnz = nnz;
+  if (work != nullptr) {
+    counts_of(to, static_cast<i64>(to == Format::Bcsr ? out.b.size() : out.a.size()));
+    *work = path_work(s, e.fmt, to, prec);
+  }
   return out;
 }
 
@@ -893,10 +905,12 @@ i64 convert_to_dense_into(EncodedView<T> e, T* out, const Precision& prec, Work*
     for (i64 i = 0; i < m.rows; ++i)
       for (i64 p = m.ptr[i]; p < m.ptr[i + 1]; ++p) out[i * m.cols + m.idx[p]] = m.val[p];
   }
-  if (work != nullptr) {
+  if (work != nullptr) {  // block and diagonal counts from the source's arrays, as in convert
     const PatternView pv{m.rows, m.cols, m.ptr.data(), m.idx.data()};
-    const Stats s = compute_stats(pv, prec.block_rows, prec.block_cols,
-                                  stats_needed(e.fmt, Format::Dense));
+    Stats s = compute_stats(pv, prec.block_rows, prec.block_cols,
+                            stats_needed(e.fmt, Format::Dense) & ~(kStatsBlocks | kStatsDiags));
+    if (e.fmt == Format::Bcsr) s.nnzb = static_cast<i64>(e.b.size());
+    if (e.fmt == Format::Dia) s.ndiag = static_cast<i64>(e.a.size());
     *work = path_work(s, e.fmt, Format::Dense, prec);
   }
   return m.ptr[m.rows];
