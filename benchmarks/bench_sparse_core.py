@@ -219,6 +219,11 @@ def main(argv=None) -> int:
         print(f"{r['conversion']:<12}{r['n']:>6}{r['density']:>9g}{r['ours_ms']:>10.3f}"
               f"{r['scipy_ms']:>10.3f}{r['ratio']:>12.2f}")
 
+    print(f"\n{'conversion':<12}{'min':>8}{'geomean':>9}{'max':>8}   (scipy/ours over the cases)")
+    for name in dict.fromkeys(r["conversion"] for r in conv):
+        ratio = np.array([r["ratio"] for r in conv if r["conversion"] == name])
+        print(f"{name:<12}{ratio.min():>8.2f}{np.exp(np.log(ratio).mean()):>9.2f}{ratio.max():>8.2f}")
+
     speed = costmodel_speed(repeats, rng)
     write_csv(args.out / "bench_sparse_costmodel.csv", speed)
     print("\n## 3. Cost model speed")
