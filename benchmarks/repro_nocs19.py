@@ -1,37 +1,47 @@
 #!/usr/bin/env python
-"""NOCS'19 reproduction: regret of tabular Q-learning, SARSA and Expected SARSA on NoCRouting-v0.
+"""NOCS'19 reproduction: tabular Q-learning and SARSA, in the paper's regime and in the steady state.
 
-    python benchmarks/repro_nocs19.py             # 4 patterns x 3 methods x 5 seeds x 15 episodes, ~25 s
-    python benchmarks/repro_nocs19.py --quick     # 2 patterns x 2 seeds (smoke run), ~16 s
+    python benchmarks/repro_nocs19.py             # 2 regimes x 2 methods x 9 settings x 10 seeds, ~2 min
+    python benchmarks/repro_nocs19.py --quick     # 3 settings x 3 seeds (smoke run), ~45 s (mostly the tables)
         [--out DIR]          # default benchmarks/out/
-        [--address ADDR]     # join a Ray cluster instead of starting a local instance
-        [--num-cpus N]       # local Ray instance size (default: all CPUs)
-        [--from-runs DIR]    # recompute the tables from a previous sweep's runs/*.json
 
-Kao et al. (NOCS 2019) train three tabular methods to pick the routing
-algorithm of an 8x8 mesh per injection rate, on shuffle traffic, for 15
-episodes (alpha 0.01, epsilon = 1/(episode + 1)).  NoCRouting-v0 keeps that
-setting (4 routings, rates 0.05..0.30 flits/node/cycle, reward -latency) and
-knows the exhaustive oracle, so the learned policy's regret is measurable:
-latency of the chosen routing minus the best routing's, in cycles (latency
-capped at 500 for unstable points).
+Kao et al. (NOCS 2019) train tabular learners to pick the routing algorithm
+of an 8x8 mesh per injection rate (shuffle traffic, 1-flit packets, 4
+routings), for 15 episodes with alpha 0.01, a zero-initialised Q table and
+epsilon = 1/(episode + 1), and claim near-optimal choices.  Two regimes, two
+registered environments with the same actions and an exhaustive oracle:
 
-The grid (``agents.sweep.run_sweep``): traffic shuffle (the paper's), uniform,
-transpose and tornado (``traffic=`` kwarg) x q_learning, sarsa, expected_sarsa
-with their NOCS'19 defaults (``agents.tabular.Config``; gamma is a constant
-0.9, the paper tied it to epsilon) x seeds 0-4, budget 15 episodes.  After
-training, the greedy policy of each run's Q table (``RunResult.extras``) is
-played once on a fresh env (``agents.tabular.evaluate_greedy``), which reports
-per rate the chosen routing, the oracle's and the regret.  For context, the
-same table gives the expected regret of a uniformly random routing and the
-regret of each fixed routing.
+* ``NoCRouting-NOCS19-v0``, the paper's: rates 0.1..0.6, each point one
+  fixed 20,000-cycle run from an empty network (no warm-up), uncapped latency;
+* ``NoCRouting-v0``, archgym's default: rates 0.05..0.30, BookSim's
+  steady-state measurement, latency capped at 500.
 
-Tables (printed as markdown): per pattern, the mean regret over seeds per
-rate and in total, and per rate how many seeds chose an optimal routing
-(regret 0: the oracle's action or one tied with it, e.g. when every routing is
-unstable); then the total regret per method and pattern.  Writes to --out: ``repro_nocs19.csv`` (one row per pattern x
-method x rate, plus rate "total"), ``repro_nocs19.png`` (regret per rate per
-method, one panel per pattern) and the sweep's files under ``nocs19_sweep/``.
+Learners (``agents.tabular``; ``agents.train``, in this process): q_learning
+and sarsa, each with
+
+* the paper's settings: alpha 0.01, Q initialised to 0, gamma 0.9 (the
+  paper tied gamma to epsilon; agents.tabular keeps a constant);
+* a sweep of sound ones for a contextual bandit: gamma 0 (the next rate
+  follows whatever the action, so bootstrapping only mixes rates), alpha in
+  {0.01, 0.1, 0.5, 1} and an optimistic (0, above every reward, which is
+  -latency) or a pessimistic (-latency_cap, below every reward) initial Q.
+  The sweep's "sound" reference is alpha 1 with the optimistic start: each
+  table entry is deterministic, so one sample is its exact value, and
+  optimism makes the greedy policy try every routing once.
+
+Every run lasts 15 episodes (the paper's budget); seeds 0-9.  After training
+the greedy policy of the Q table is played once (``evaluate_greedy``), and
+its regret per rate (latency of its routing minus the oracle's, cycles) is
+reported; the per-episode return (-sum of latencies over the rates) is the
+paper's learning curve.
+
+Prints markdown tables: per regime, the regret per rate of each method and
+setting (mean over seeds, in brackets the seeds whose choice was optimal)
+and the total (mean, sd, min-max); the oracle's routing per rate.  Writes to
+--out: ``repro_nocs19.csv`` (one row per regime x method x setting x rate,
+plus rate "total"), ``repro_nocs19_curves.csv`` (return per episode: mean,
+min, max over seeds, and the oracle's return), ``repro_nocs19.png`` (regret
+per rate and return curves, one column per regime).
 """
 
 from __future__ import annotations
@@ -44,209 +54,193 @@ from pathlib import Path
 import gymnasium as gym
 import numpy as np
 
-from _common import add_sweep_arguments, load_runs, write_csv  # benchmarks/_common.py
+from _common import OUT, write_csv  # benchmarks/_common.py
 
-from agents import RunResult
-from agents.sweep import run_sweep
+import agents
 from agents.tabular import evaluate_greedy
-from archgym.envs.noc_routing import DEFAULT_RATES, PAPER_ROUTINGS
+from archgym.envs.noc_routing import PAPER_ROUTINGS
 
-ENV_ID = "NoCRouting-v0"
-PATTERNS = ("shuffle", "uniform", "transpose", "tornado")
-METHODS = ("q_learning", "sarsa", "expected_sarsa")
-SEEDS = 5
+#: label -> registered id.  The paper's regime first.
+REGIMES = {"NOCS'19 regime": "NoCRouting-NOCS19-v0", "steady state": "NoCRouting-v0"}
+METHODS = ("q_learning", "sarsa")
 BUDGET = 15  # NOCS'19: 15 episodes
-RANDOM = "random policy (expected)"
+SEEDS = 10
+PAPER = "paper (a=0.01, Q0=0, g=0.9)"
+SOUND = "a=1, Q0 optimistic, g=0"
+ALPHAS = (0.01, 0.1, 0.5, 1.0)
 #: archgym routing function -> the paper's name for it.
 PAPER_NAME = {fn: paper for paper, fn in PAPER_ROUTINGS.items()}
 
 
-def make_spec(patterns=PATTERNS, seeds: int = SEEDS) -> dict:
-    return {"name": "nocs19", "budget": BUDGET, "seeds": seeds, "score": "return",
-            "envs": [{"id": ENV_ID, "kwargs": {"traffic": p}, "label": p} for p in patterns],
-            "agents": list(METHODS)}
-
-
-def pattern(result: RunResult) -> str:
-    return result.env_kwargs.get("traffic", "shuffle")
-
-
-def greedy_rows(results: list[RunResult]) -> list[dict]:
-    """One row per run and rate: the greedy policy's routing, the oracle's and the regret."""
-    envs: dict[str, gym.Env] = {}
-    rows = []
-    for r in results:
-        r.validate()  # the recorded best episode replays exactly
-        p = pattern(r)
-        env = envs.setdefault(p, gym.make(r.env_id, **r.env_kwargs))
-        for step in evaluate_greedy(env, r.extras, seed=0):
-            info = step["info"]
-            rows.append({"pattern": p, "method": r.agent, "seed": r.seed, "rate": info["rate"],
-                         "chosen": step["action"], "oracle": info["best_action"],
-                         "regret": info["regret"]})
-    for env in envs.values():
-        env.close()
-    return rows
-
-
-def baseline_regret(p: str) -> tuple[list[float], list[str], dict[str, np.ndarray]]:
-    """(rates, routing names, {baseline: regret per rate}) from the oracle table of pattern ``p``."""
-    env = gym.make(ENV_ID, traffic=p).unwrapped
-    latency = env.latency_table()[0]  # (rates, actions): one pattern
-    regret = latency - latency.min(axis=1, keepdims=True)
-    baselines = {RANDOM: regret.mean(axis=1)}
-    for a, fn in enumerate(env.routings):
-        baselines[f"fixed {PAPER_NAME.get(fn, fn)}"] = regret[:, a]
-    return list(env.rates), list(env.routings), baselines
-
-
-def summarise(rows: list[dict], patterns: list[str]) -> list[dict]:
-    """CSV rows: per pattern x method (agents, then baselines) x rate, plus rate 'total'."""
-    out = []
-    for p in patterns:
-        rates, routings, baselines = baseline_regret(p)
-        for method in METHODS:
-            mine = [r for r in rows if r["pattern"] == p and r["method"] == method]
-            if not mine:
+def settings(latency_cap: float, quick: bool) -> dict[str, dict]:
+    """label -> agents.tabular.Config overrides: the paper's, then the sweep."""
+    out = {PAPER: {"alpha": 0.01, "q_init": 0.0, "gamma": 0.9}}
+    for alpha in ((0.01, 1.0) if quick else ALPHAS):
+        for start, q_init in (("optimistic", 0.0), ("pessimistic", -latency_cap)):
+            if quick and (alpha, start) == (0.01, "pessimistic"):
                 continue
-            seeds = sorted({r["seed"] for r in mine})
-            totals = []
-            for rate in rates:
-                at = [r for r in mine if r["rate"] == rate]
-                regret = np.array([r["regret"] for r in at])
-                out.append({"pattern": p, "method": method, "rate": rate, "seeds": len(at),
-                            "mean_regret": regret.mean(), "std_regret": regret.std(),
-                            "optimal_seeds": int((regret == 0).sum()),
-                            "oracle": routings[at[0]["oracle"]],
-                            "chosen": " ".join(routings[r["chosen"]] for r in at)})
-            for s in seeds:
-                totals.append(sum(r["regret"] for r in mine if r["seed"] == s))
-            out.append({"pattern": p, "method": method, "rate": "total", "seeds": len(seeds),
-                        "mean_regret": float(np.mean(totals)), "std_regret": float(np.std(totals)),
-                        "optimal_seeds": sum(t == 0 for t in totals), "oracle": "", "chosen": ""})
-        for name, regret in baselines.items():
-            for rate, value in zip(rates, regret):
-                out.append({"pattern": p, "method": name, "rate": rate, "seeds": "",
-                            "mean_regret": float(value), "std_regret": "", "optimal_seeds": "",
-                            "oracle": "", "chosen": ""})
-            out.append({"pattern": p, "method": name, "rate": "total", "seeds": "",
-                        "mean_regret": float(regret.sum()), "std_regret": "", "optimal_seeds": "",
-                        "oracle": "", "chosen": ""})
+            out[f"a={alpha:g}, Q0 {start}, g=0"] = {"alpha": alpha, "q_init": q_init, "gamma": 0.0}
     return out
 
 
-def print_tables(table: list[dict]) -> None:
-    """Per pattern: rows = methods, columns = rates (mean regret, optimal seeds) and the total."""
-    for p in dict.fromkeys(r["pattern"] for r in table):
-        rows = [r for r in table if r["pattern"] == p]
-        rates = [r["rate"] for r in rows if r["method"] == rows[0]["method"] and r["rate"] != "total"]
-        oracle = {r["rate"]: r["oracle"] for r in rows if r["oracle"]}
-        print(f"\n**{p}**: mean regret (cycles) over seeds of the greedy policy after {BUDGET} "
-              "episodes; in brackets, seeds whose routing was optimal (regret 0)\n")
-        print("| method | " + " | ".join(f"{rate:g}" for rate in rates) + " | total |")
-        print("|---" * (len(rates) + 2) + "|")
-        print("| oracle | " + " | ".join(PAPER_NAME.get(oracle.get(rate, ""), oracle.get(rate, "?"))
-                                         for rate in rates) + " | 0 |")
-        for method in dict.fromkeys(r["method"] for r in rows):
-            cells = []
-            for r in (r for r in rows if r["method"] == method):
-                text = f"{r['mean_regret']:.1f}"
-                if r["optimal_seeds"] != "":
-                    text += f" ({r['optimal_seeds']}/{r['seeds']})"
-                cells.append(text)
-            print(f"| {method} | " + " | ".join(cells) + " |")
+def run_regime(label: str, env_id: str, seeds: int, quick: bool) -> tuple[list[dict], list[dict], dict]:
+    """(per-run-and-rate regret rows, per-run-and-episode return rows, the regime's oracle)."""
+    env = gym.make(env_id).unwrapped
+    latency = env.latency_table()[0]  # (rates, actions)
+    oracle = {"rates": list(env.rates), "routings": list(env.routings), "latency": latency,
+              "best": latency.argmin(axis=1), "return": -float(latency.min(axis=1).sum())}
+    regret_rows, curve_rows = [], []
+    for setting, config in settings(env.latency_cap, quick).items():
+        for method in METHODS:
+            for seed in range(seeds):
+                result = agents.train(env_id, method, budget=BUDGET, seed=seed, config=config)
+                for row in result.history:
+                    curve_rows.append({"regime": label, "method": method, "setting": setting,
+                                       "seed": seed, "episode": row["sample"],
+                                       "return": row["return"]})
+                for step in evaluate_greedy(env, result.extras, seed=0):
+                    info = step["info"]
+                    regret_rows.append({"regime": label, "method": method, "setting": setting,
+                                        "seed": seed, "rate": info["rate"],
+                                        "chosen": step["action"], "regret": info["regret"]})
+    env.close()
+    return regret_rows, curve_rows, oracle
 
 
-def print_summary(table: list[dict]) -> None:
-    """Mean total regret over the rates, per method (rows) and pattern (columns)."""
-    totals = [r for r in table if r["rate"] == "total"]
-    patterns = list(dict.fromkeys(r["pattern"] for r in totals))
-    print(f"\n**Total regret** (cycles, summed over the {len(DEFAULT_RATES)} rates; agents: mean ± sd "
-          "over seeds)\n")
-    print("| method | " + " | ".join(patterns) + " |")
-    print("|---" * (len(patterns) + 1) + "|")
-    for method in dict.fromkeys(r["method"] for r in totals):
-        cells = []
-        for p in patterns:
-            row = next((r for r in totals if r["pattern"] == p and r["method"] == method), None)
-            if row is None:
-                cells.append("-")
-            elif row["std_regret"] == "":
-                cells.append(f"{row['mean_regret']:.1f}")
-            else:
-                cells.append(f"{row['mean_regret']:.1f} ± {row['std_regret']:.1f}")
-        print(f"| {method} | " + " | ".join(cells) + " |")
+def summarise(rows: list[dict], oracles: dict) -> list[dict]:
+    """CSV rows: regime x method x setting x rate (and 'total'): regret over seeds."""
+    out = []
+    keys = dict.fromkeys((r["regime"], r["method"], r["setting"]) for r in rows)
+    for regime, method, setting in keys:
+        mine = [r for r in rows if (r["regime"], r["method"], r["setting"]) == (regime, method, setting)]
+        oracle = oracles[regime]
+        seeds = sorted({r["seed"] for r in mine})
+        for i, rate in enumerate(oracle["rates"]):
+            regret = np.array([r["regret"] for r in mine if r["rate"] == rate])
+            out.append({"regime": regime, "method": method, "setting": setting, "rate": rate,
+                        "seeds": len(regret), "mean_regret": regret.mean(), "sd_regret": regret.std(),
+                        "min_regret": regret.min(), "max_regret": regret.max(),
+                        "optimal_seeds": int((regret == 0).sum()),
+                        "oracle": oracle["routings"][oracle["best"][i]]})
+        totals = np.array([sum(r["regret"] for r in mine if r["seed"] == s) for s in seeds])
+        out.append({"regime": regime, "method": method, "setting": setting, "rate": "total",
+                    "seeds": len(seeds), "mean_regret": totals.mean(), "sd_regret": totals.std(),
+                    "min_regret": totals.min(), "max_regret": totals.max(),
+                    "optimal_seeds": int((totals == 0).sum()), "oracle": ""})
+    return out
 
 
-def plot(table: list[dict], rows: list[dict], out: Path) -> Path:
-    """One panel per pattern: mean regret per rate of each method (each seed a dot), the
-    random policy's expected regret and each fixed routing's regret."""
+def curves(rows: list[dict], oracles: dict) -> list[dict]:
+    """CSV rows: regime x method x setting x episode: return over seeds, and the oracle's."""
+    out = []
+    keys = dict.fromkeys((r["regime"], r["method"], r["setting"], r["episode"]) for r in rows)
+    for regime, method, setting, episode in keys:
+        values = np.array([r["return"] for r in rows if (r["regime"], r["method"], r["setting"],
+                                                         r["episode"]) == (regime, method, setting, episode)])
+        out.append({"regime": regime, "method": method, "setting": setting, "episode": episode,
+                    "seeds": len(values), "mean_return": values.mean(), "min_return": values.min(),
+                    "max_return": values.max(), "oracle_return": oracles[regime]["return"]})
+    return out
+
+
+def print_tables(table: list[dict], oracles: dict) -> None:
+    for regime, oracle in oracles.items():
+        rows = [r for r in table if r["regime"] == regime]
+        rates = oracle["rates"]
+        print(f"\n**{regime}** ({REGIMES[regime]}): regret (cycles) of the greedy policy after "
+              f"{BUDGET} episodes, mean over seeds (seeds with an optimal routing); total: "
+              "mean ± sd [min, max]\n")
+        print("| method | setting | " + " | ".join(f"{rate:g}" for rate in rates) + " | total |")
+        print("|---" * (len(rates) + 3) + "|")
+        print("| oracle | | " + " | ".join(PAPER_NAME[oracle["routings"][a]] for a in oracle["best"])
+              + " | 0 |")
+        print("| oracle latency | | " + " | ".join(f"{v:.1f}" for v in oracle["latency"].min(axis=1))
+              + " | |")
+        for key in dict.fromkeys((r["method"], r["setting"]) for r in rows):
+            mine = [r for r in rows if (r["method"], r["setting"]) == key]
+            cells = [f"{r['mean_regret']:.1f} ({r['optimal_seeds']}/{r['seeds']})" for r in mine[:-1]]
+            t = mine[-1]
+            cells.append(f"{t['mean_regret']:.1f} ± {t['sd_regret']:.1f} "
+                         f"[{t['min_regret']:.1f}, {t['max_regret']:.1f}]")
+            print(f"| {key[0]} | {key[1]} | " + " | ".join(cells) + " |")
+
+
+def plot(table: list[dict], regret_rows: list[dict], curve_table: list[dict], oracles: dict,
+         out: Path) -> Path:
+    """Per regime (column): regret per rate (mean, each seed a dot) and return per episode
+    (mean, band min-max over seeds) of q_learning and sarsa with the paper's and the sound
+    settings; the oracle's return as a dashed line."""
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    patterns = list(dict.fromkeys(r["pattern"] for r in table))
-    fig, axes = plt.subplots(1, len(patterns), figsize=(4.2 * len(patterns), 4.4), squeeze=False,
-                             sharey=True)
-    for ax, p in zip(axes[0], patterns):
-        lines = [r for r in table if r["pattern"] == p and r["rate"] != "total"]
-        fixed_markers = iter("s^vD")
-        for i, method in enumerate(dict.fromkeys(r["method"] for r in lines)):
-            mine = [r for r in lines if r["method"] == method]
-            x = np.array([r["rate"] for r in mine])
-            y = [r["mean_regret"] for r in mine]
-            if method in METHODS:
-                shift = (i - 1) * 0.004  # side by side, so overlapping methods stay visible
-                line, = ax.plot(x + shift, y, marker="o", label=f"{method} (mean; dots: seeds)")
-                seeds = [r for r in rows if r["pattern"] == p and r["method"] == method]
-                ax.plot([r["rate"] + shift for r in seeds], [r["regret"] for r in seeds], ".",
-                        color=line.get_color(), alpha=0.4)
-            elif method == RANDOM:
-                ax.plot(x, y, "k--", label=method)
-            else:
-                ax.plot(x, y, ":", color="grey", marker=next(fixed_markers), fillstyle="none",
-                        label=method)
-        ax.set_yscale("symlog", linthresh=1.0)
-        ax.set_title(f"NoCRouting-v0, {p} traffic", fontsize="medium")
-        ax.set_xlabel("injection rate (flits/node/cycle)")
-        ax.grid(alpha=0.3)
-    axes[0][0].set_ylabel("regret vs exhaustive oracle (cycles, symlog)")
-    handles, labels = axes[0][0].get_legend_handles_labels()
-    ncol = 4 if len(patterns) > 2 else 2
-    fig.legend(handles, labels, loc="lower center", ncol=ncol, fontsize="small")
-    fig.suptitle(f"Greedy policy after {BUDGET} episodes (NOCS'19 settings)", fontsize="medium")
-    fig.tight_layout(rect=(0, 0.12 if ncol == 4 else 0.25, 1, 1))
+    shown = [(m, s) for s in (PAPER, SOUND) for m in METHODS]
+    fig, axes = plt.subplots(2, len(oracles), figsize=(6.0 * len(oracles), 8.4), squeeze=False)
+    for col, (regime, oracle) in enumerate(oracles.items()):
+        top, bottom = axes[0][col], axes[1][col]
+        step = 0.08 * (oracle["rates"][1] - oracle["rates"][0])
+        for i, (method, setting) in enumerate(shown):
+            label = f"{method}, {setting}"
+            style = {"color": "tab:blue" if setting == PAPER else "tab:red",
+                     "ls": "-" if method == METHODS[0] else "--"}
+            shift = (i - 1.5) * step  # side by side, so equal curves stay visible
+            mine = [r for r in table if (r["regime"], r["method"], r["setting"], ) ==
+                    (regime, method, setting) and r["rate"] != "total"]
+            x = np.array([r["rate"] for r in mine]) + shift
+            top.plot(x, [r["mean_regret"] for r in mine], marker="o", label=label, **style)
+            dots = [r for r in regret_rows if (r["regime"], r["method"], r["setting"]) ==
+                    (regime, method, setting)]
+            top.plot([r["rate"] + shift for r in dots], [r["regret"] for r in dots], ".",
+                     color=style["color"], alpha=0.35)
+            curve = [r for r in curve_table if (r["regime"], r["method"], r["setting"]) ==
+                     (regime, method, setting)]
+            ep = [r["episode"] for r in curve]
+            bottom.plot(ep, [r["mean_return"] for r in curve], marker=".", label=label, **style)
+            if method == METHODS[0]:  # one band per setting (the methods' bands nearly coincide)
+                bottom.fill_between(ep, [r["min_return"] for r in curve],
+                                    [r["max_return"] for r in curve], color=style["color"], alpha=0.12)
+        bottom.axhline(oracle["return"], color="k", ls=":", label="oracle")
+        top.set_yscale("symlog", linthresh=1.0)
+        top.set_title(f"{regime} ({REGIMES[regime]}): regret of the greedy policy", fontsize="medium")
+        top.set_xlabel("injection rate (packets/node/cycle)")
+        top.set_ylabel("regret vs oracle (cycles, symlog; dots: seeds)")
+        bottom.set_title(f"{regime}: return per training episode", fontsize="medium")
+        bottom.set_xlabel("episode")
+        bottom.set_ylabel("return = -sum of latencies over the rates (cycles)")
+        for ax in (top, bottom):
+            ax.grid(alpha=0.3)
+    handles, labels = axes[1][0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="lower center", ncol=3, fontsize="small",
+               title="bands: q_learning's min-max over seeds", title_fontsize="small")
+    fig.tight_layout(rect=(0, 0.09, 1, 1))
     path = out / "repro_nocs19.png"
-    fig.savefig(path, dpi=120)
+    fig.savefig(path, dpi=110)
     plt.close(fig)
     return path
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[1])
-    add_sweep_arguments(parser, "shuffle and uniform, 2 seeds")
+    parser.add_argument("--quick", action="store_true",
+                        help="3 seeds and 3 settings of the sweep (smoke run)")
+    parser.add_argument("--out", type=Path, default=OUT, help="output folder (default: %(default)s)")
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
-    if args.from_runs is not None:
-        results = load_runs(args.from_runs)
-        if not results:
-            parser.error(f"no runs/*.json under {args.from_runs}")
-    else:
-        spec = make_spec(PATTERNS[:2], 2) if args.quick else make_spec()
-        results = run_sweep(spec, args.out / "nocs19_sweep", address=args.address,
-                            num_cpus=args.num_cpus)
-    trained = time.perf_counter() - start
-    known = {p: i for i, p in enumerate(PATTERNS)}  # the grid's order, also for --from-runs
-    patterns = sorted({pattern(r) for r in results}, key=lambda p: (known.get(p, len(known)), p))
-    rows = greedy_rows(results)
-    table = summarise(rows, patterns)
-    print_tables(table)
-    print_summary(table)
+    regret_rows, curve_rows, oracles = [], [], {}
+    for label, env_id in REGIMES.items():
+        rows, curve, oracles[label] = run_regime(label, env_id, 3 if args.quick else SEEDS, args.quick)
+        regret_rows += rows
+        curve_rows += curve
+    table = summarise(regret_rows, oracles)
+    curve_table = curves(curve_rows, oracles)
+    print_tables(table, oracles)
     write_csv(args.out / "repro_nocs19.csv", table)
-    png = plot(table, rows, args.out)
-    print(f"\n{len(results)} runs; sweep {trained:.1f} s, total {time.perf_counter() - start:.1f} s")
-    print(f"wrote {args.out / 'repro_nocs19.csv'} and {png}")
+    write_csv(args.out / "repro_nocs19_curves.csv", curve_table)
+    png = plot(table, regret_rows, curve_table, oracles, args.out)
+    runs = len({(r["regime"], r["method"], r["setting"], r["seed"]) for r in regret_rows})
+    print(f"\n{runs} runs of {BUDGET} episodes; total {time.perf_counter() - start:.1f} s")
+    print(f"wrote {args.out / 'repro_nocs19.csv'}, {args.out / 'repro_nocs19_curves.csv'} and {png}")
     return 0
 
 

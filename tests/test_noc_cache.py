@@ -45,8 +45,11 @@ def test_second_start_reads_the_disk(cache, monkeypatch):
 def test_key_covers_every_config_field(cache):
     base = nr.NoCRoutingEnv(**FAST).point_config(0, 0)
     other = nr.NoCRoutingEnv(**{**FAST, "seed": 10}).point_config(0, 0)
-    assert noc_cache._path(base) != noc_cache._path(other)
-    assert noc_cache._path(base) == noc_cache._path(nr.NoCRoutingEnv(**FAST).point_config(0, 0))
+    assert noc_cache._path(base, None) != noc_cache._path(other, None)
+    assert noc_cache._path(base, None) == noc_cache._path(nr.NoCRoutingEnv(**FAST).point_config(0, 0), None)
+    # a fixed-horizon run of the same network is another measurement
+    assert noc_cache._path(base, None) != noc_cache._path(base, 20_000)
+    assert noc_cache._path(base, 20_000) != noc_cache._path(base, 10_000)
 
 
 def test_a_damaged_file_is_measured_again(cache):

@@ -110,6 +110,41 @@ def test_table_is_measured_once_and_reproducible():
     assert np.array_equal(nr.precompute(**kwargs), first)  # recomputed, same seed -> same table
 
 
+def test_fixed_horizon_point_is_one_run_from_an_empty_network():
+    env = nr.NoCRoutingEnv(rates=(0.1, 0.45), horizon=1500)
+    assert env.latency_cap == 1500.0  # the horizon: no delivered packet reaches it
+    env.reset(seed=0)
+    for t, action in enumerate((0, 1)):
+        _, reward, _, _, info = env.step(action)
+        run = noc.Network(env.point_config(t, action)).run(1500)  # no warm-up, no drain
+        assert info["avg_packet_latency"] == run["avg_latency"] == -reward == info["latency"]
+        assert info["delivered_packets"] == run["delivered_packets"] > 0
+        assert info["backlog_flits"] == run["backlog_flits"] and info["total_cycles"] == 1500
+        assert info["status"] == "ok" and "sample_periods" not in info
+    # past saturation the run's latency is many times zero-load's and grows with the horizon
+    assert reward < -10 * env.latency_table()[0, 0, 0]
+    longer = nr.NoCRoutingEnv(rates=(0.1, 0.45), horizon=3000).latency_table()
+    assert longer[0, 1, 1] > 1.5 * -reward
+    # a fixed run and a steady-state measurement of one config are cached apart
+    config = env.point_config(1, 1)
+    assert nr.measure_points([config])[0]["status"] == "unstable"
+    assert nr.measure_points([config], horizon=1500)[0]["status"] == "ok"
+
+
+def test_nocs19_variant_is_the_papers_regime():
+    env = gym.make("NoCRouting-NOCS19-v0").unwrapped
+    assert env.base.k == 8 and env.patterns == ("shuffle",) and env.base.packet_size == 1
+    assert env.routings == nr.DEFAULT_ROUTINGS
+    assert env.rates == (0.1, 0.2, 0.3, 0.4, 0.5, 0.6)
+    assert env.horizon == 20_000 and env.latency_cap == 20_000.0
+    table = env.latency_table()[0]
+    # 0.1: every routing near zero load, within a cycle of each other
+    assert table[0].max() - table[0].min() < 1.0 and table[0].max() < 40
+    # 0.3 to 0.6: all four saturate (the paper's regime), latency uncapped past 500
+    assert np.all(table[2:] > 300) and table[2:].max() > 2000
+    assert all(env.figures(s, a)["backlog_flits"] > 0 for s in range(2, 6) for a in range(4))
+
+
 def test_multi_pattern_variant():
     env = gym.make("NoCRouting-MultiPattern-v0", rates=(0.05, 0.1), **FAST).unwrapped
     P, R = len(env.patterns), len(env.rates)
@@ -312,6 +347,10 @@ def test_per_router_unknown_or_empty_routings_are_one_line_errors(routings, word
     (nr.NoCRoutingEnv, {"latency_cap": float("inf")}, ["latency_cap"]),
     (nr.NoCRoutingEnv, {"render_mode": "human"}, ["render_mode", "'human'"]),
     (nr.NoCRoutingEnv, {"config_overrides": {"traffic": "uniform"}}, ["traffic"]),
+    (nr.NoCRoutingEnv, {"horizon": 0}, ["horizon", "[1, 1000000]", "0"]),
+    (nr.NoCRoutingEnv, {"horizon": 2.5}, ["horizon", "2.5"]),
+    (nr.NoCRoutingEnv, {"horizon": True}, ["horizon"]),
+    (nr.NoCRoutingEnv, {"horizon": nr.MAX_HORIZON + 1}, ["horizon", "1000001"]),
     (nr.NoCRoutingPersistentEnv, {"patterns": ("uniform", "zigzag")}, ["'zigzag'"]),
     (nr.NoCRoutingPersistentEnv, {"routings": ("spiral",)}, ["'spiral'"]),
     (nr.NoCRoutingPersistentEnv, {"rate_range": (0.1, 1.2)}, ["rate_range", "1.2"]),

@@ -54,6 +54,10 @@ def _register_all() -> None:
     # persistent networks with phase-changing traffic, network-wide or per router.
     _noc = "archgym.envs.noc_routing"
     gymnasium.register(id="NoCRouting-v0", entry_point=f"{_noc}:NoCRoutingEnv")
+    # The paper's own regime (Kao et al., NOCS 2019): its 6 rates, each point a fixed
+    # 20,000-cycle run from an empty network, no warm-up, uncapped latency.
+    gymnasium.register(id="NoCRouting-NOCS19-v0", entry_point=f"{_noc}:NoCRoutingEnv",
+                       kwargs={"rates": (0.1, 0.2, 0.3, 0.4, 0.5, 0.6), "horizon": 20_000})
     gymnasium.register(id="NoCRouting-MultiPattern-v0", entry_point=f"{_noc}:NoCRoutingEnv",
                        kwargs={"traffic": ("uniform", "transpose", "shuffle", "bitrev")})
     gymnasium.register(id="NoCRouting-Persistent-v0", entry_point=f"{_noc}:NoCRoutingPersistentEnv")

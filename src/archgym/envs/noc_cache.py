@@ -57,25 +57,26 @@ def _core_stamp() -> str:
     return f"{st.st_size}:{st.st_mtime_ns}"
 
 
-def _path(config) -> Path:
+def _path(config, horizon: int | None) -> Path:
     fields = json.dumps(dataclasses.asdict(config), sort_keys=True)
-    key = hashlib.sha256(f"{archgym.__version__}|{_core_stamp()}|{fields}".encode()).hexdigest()
+    run = "steady" if horizon is None else f"horizon={horizon}"
+    key = hashlib.sha256(f"{archgym.__version__}|{_core_stamp()}|{run}|{fields}".encode()).hexdigest()
     return cache_dir() / f"{key}.json"
 
 
-def load(config) -> dict | None:
-    """The stored measurement of a NocConfig, or None."""
+def load(config, horizon: int | None = None) -> dict | None:
+    """The stored measurement of a NocConfig (steady state, or a run of ``horizon`` cycles), or None."""
     with contextlib.suppress(OSError, ValueError):
-        data = json.loads(_path(config).read_text())
+        data = json.loads(_path(config, horizon).read_text())
         if isinstance(data, dict):
             return data
     return None
 
 
-def store(config, figures: dict) -> None:
+def store(config, figures: dict, horizon: int | None = None) -> None:
     """Store a measurement atomically; warn once (and go on) if the folder is not writable."""
     global _warned
-    path = _path(config)
+    path = _path(config, horizon)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".json")

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import math
 import numbers
+import os
 import threading
 import time
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 
 import gymnasium as gym
@@ -119,29 +121,63 @@ def _clean(value):
 
 
 # ------------------------------------------------------------- result cache
-_CACHE: dict[noc.NocConfig, dict] = {}
+#: Measurements by (config, horizon): horizon None is the steady state (measure()), else a
+#: fixed-horizon run (run_fixed()).
+_CACHE: dict[tuple[noc.NocConfig, int | None], dict] = {}
 _LOCK = threading.Lock()
 #: Wall seconds of the last measure_points call that ran the simulator.
 LAST_MEASURE_SECONDS = 0.0
+#: The longest fixed horizon an environment accepts (cycles).
+MAX_HORIZON = 1_000_000
 
 
-def measure_points(configs: Sequence[noc.NocConfig], threads: int = 0) -> list[dict]:
-    """measure() of every config: from this process's memory, else the disk cache
-    (:mod:`archgym.envs.noc_cache`), else measured (by measure_many) and stored in both."""
+def run_fixed(config: noc.NocConfig, horizon: int) -> dict:
+    """The NOCS'19 paper's measurement (gem5 Garnet's synthetic-traffic run): a fresh, empty
+    network runs ``horizon`` cycles, with no warm-up and no drain; the figures are those of
+    the packets delivered during the run (docs/design/noc.md §10).
+
+    Keys as measure()'s where they mean the same: ``avg_packet_latency`` (None if no packet
+    was delivered), ``avg_network_latency``, ``avg_hops``, ``accepted_flit_rate``,
+    ``injected_flit_rate``, ``status`` ("ok" or "deadlock"), ``total_cycles``; plus
+    ``delivered_packets``, ``backlog_flits`` and ``in_network_flits`` at the end of the run.
+    """
+    out = noc.Network(config).run(horizon)
+    figures = {"avg_packet_latency": out["avg_latency"],
+               "avg_network_latency": out["avg_network_latency"], "avg_hops": out["avg_hops"]}
+    for key in ("accepted_flit_rate", "injected_flit_rate", "status", "delivered_packets",
+                "backlog_flits", "in_network_flits"):
+        figures[key] = out[key]
+    figures["total_cycles"] = int(horizon)
+    return {k: _clean(v) for k, v in figures.items()}
+
+
+def measure_points(configs: Sequence[noc.NocConfig], threads: int = 0,
+                   horizon: int | None = None) -> list[dict]:
+    """The figures of every config: measure() (by measure_many) when ``horizon`` is None, else
+    run_fixed(config, horizon) (over ``threads`` threads; 0 = one per core).  Each comes from
+    this process's memory, else the disk cache (:mod:`archgym.envs.noc_cache`), else it is
+    computed and stored in both."""
     global LAST_MEASURE_SECONDS
+    keys = [(c, horizon) for c in configs]
     with _LOCK:
-        for config in dict.fromkeys(c for c in configs if c not in _CACHE):
-            stored = noc_cache.load(config)
+        for key in dict.fromkeys(k for k in keys if k not in _CACHE):
+            stored = noc_cache.load(*key)
             if stored is not None:
-                _CACHE[config] = stored
-        missing = list(dict.fromkeys(c for c in configs if c not in _CACHE))
+                _CACHE[key] = stored
+        missing = list(dict.fromkeys(k for k in keys if k not in _CACHE))
         if missing:
             start = time.perf_counter()
-            for config, result in zip(missing, noc.measure_many(missing, threads=threads)):
-                _CACHE[config] = {k: _clean(v) for k, v in dict(result).items()}
-                noc_cache.store(config, _CACHE[config])
+            if horizon is None:
+                results = [{k: _clean(v) for k, v in dict(r).items()}
+                           for r in noc.measure_many([c for c, _ in missing], threads=threads)]
+            else:
+                with ThreadPoolExecutor(threads or os.cpu_count() or 1) as pool:
+                    results = list(pool.map(lambda key: run_fixed(*key), missing))
+            for key, result in zip(missing, results):
+                _CACHE[key] = result
+                noc_cache.store(key[0], result, horizon)
             LAST_MEASURE_SECONDS = time.perf_counter() - start
-        return [_CACHE[c] for c in configs]
+        return [_CACHE[k] for k in keys]
 
 
 def clear_cache(disk: bool = False) -> None:
@@ -302,6 +338,16 @@ class NoCRoutingEnv(ReplayPickle, gym.Env):
     :meth:`best_action`, :meth:`oracle_table`, :meth:`regret`, and
     ``info["regret"]`` on every step.
 
+    **The paper's regime** (``NoCRouting-NOCS19-v0``: rates 0.1 to 0.6,
+    ``horizon=20000``).  With ``horizon`` set, a point is not a steady-state
+    measurement but the paper's Garnet run (:func:`run_fixed`): a fresh
+    network runs ``horizon`` cycles from empty, with no warm-up and no drain,
+    and its latency is the average of the packets delivered during the run.
+    Past saturation that figure grows with the horizon (the source queues
+    never stop growing), as it did in the paper; the measurement settings
+    below are then unused.  Its first use costs about 20 s (24 points of
+    20,000 cycles, most of them saturated) on 2 cores.
+
     ## Action Space
     ``Discrete(len(routings))``, by default 4, the paper's algorithms:
 
@@ -339,6 +385,12 @@ class NoCRoutingEnv(ReplayPickle, gym.Env):
     (finished but not converged, or accepted < 95% of offered) keep their
     measured, capped latency.  Never -inf.
 
+    With ``horizon`` set, latency is the average over the packets delivered
+    in the run, and ``latency_cap`` defaults to ``horizon``, a bound no
+    delivered packet reaches (it was created during the run): the latency is
+    uncapped, as in the paper.  A run that delivered nothing or deadlocked
+    (``info["status"] == "deadlock"``) gets ``-latency_cap``.
+
     ## Starting State
     The first rate (lowest by default) of the episode's pattern; with several
     patterns the pattern is drawn uniformly from ``np_random`` at reset.
@@ -357,7 +409,9 @@ class NoCRoutingEnv(ReplayPickle, gym.Env):
     ``vc_buf_size`` (8), ``seed`` (the simulator seed of every point, 42),
     the measurement settings ``warmup_periods`` (3), ``sample_period`` (1000),
     ``max_samples`` (10), ``latency_thres`` (500.0), ``latency_cap``
-    (default ``latency_thres``), ``config_overrides`` (other
+    (default ``latency_thres``, or ``horizon`` when that is set),
+    ``horizon`` (None = steady state; else the fixed run's cycles, in
+    [1, :data:`MAX_HORIZON`]), ``config_overrides`` (other
     :class:`archgym.noc.NocConfig` fields, e.g. pipeline delays),
     ``threads`` (for the first-use table; 0 = all cores) and ``render_mode``
     (``"ansi"``, ``"rgb_array"``).  Shorter measurement settings make the
@@ -366,7 +420,8 @@ class NoCRoutingEnv(ReplayPickle, gym.Env):
     ``info`` on a step: the point's figures from measure()
     (``avg_packet_latency``, ``avg_network_latency``, ``avg_flit_latency``,
     ``avg_hops``, ``accepted_flit_rate``, ``injected_flit_rate``, ``status``,
-    ``sample_periods``, ``total_cycles``; NaN values as None), plus
+    ``sample_periods``, ``total_cycles``; NaN values as None; with
+    ``horizon``, run_fixed()'s), plus
     ``latency`` (the capped value the reward negates), ``routing``,
     ``pattern``, ``rate``, ``state``, ``best_action``, ``oracle_latency`` and
     ``regret`` (latency - oracle_latency >= 0).
@@ -398,8 +453,8 @@ class NoCRoutingEnv(ReplayPickle, gym.Env):
                  num_vcs: int = 4, vc_buf_size: int = 8, seed: int = 42,
                  warmup_periods: int = 3, sample_period: int = 1000, max_samples: int = 10,
                  latency_thres: float = 500.0, latency_cap: float | None = None,
-                 config_overrides: dict | None = None, threads: int = 0,
-                 render_cycles: int = 2000, render_mode: str | None = None):
+                 horizon: int | None = None, config_overrides: dict | None = None,
+                 threads: int = 0, render_cycles: int = 2000, render_mode: str | None = None):
         check_render_mode(render_mode, self.metadata["render_modes"])
         self.patterns = _names("traffic pattern", traffic, noc.TRAFFIC_PATTERNS)
         self.routings = _names("routing", routings, noc.ROUTING_FUNCTIONS)
@@ -410,7 +465,9 @@ class NoCRoutingEnv(ReplayPickle, gym.Env):
         overrides.update(warmup_periods=warmup_periods, sample_period=sample_period,
                          max_samples=max_samples, latency_thres=latency_thres)
         self.base = _base_config(k, num_vcs, vc_buf_size, packet_size, seed, overrides)
-        cap = self.base.latency_thres if latency_cap is None else latency_cap
+        self.horizon = None if horizon is None else _check_int("horizon", horizon, 1, MAX_HORIZON)
+        default_cap = self.base.latency_thres if self.horizon is None else float(self.horizon)
+        cap = default_cap if latency_cap is None else latency_cap
         if isinstance(cap, bool) or not isinstance(cap, numbers.Real) or not math.isfinite(cap) \
                 or cap <= 0:
             raise ValueError(f"latency_cap must be a positive finite number, got {latency_cap!r}")
@@ -442,19 +499,20 @@ class NoCRoutingEnv(ReplayPickle, gym.Env):
         if self._figures is None:
             A = len(self.routings)
             configs = [self.point_config(s, a) for s in range(self.num_states) for a in range(A)]
-            self._figures = measure_points(configs, self.threads)
+            self._figures = measure_points(configs, self.threads, self.horizon)
             lat = np.array([self._capped(f) for f in self._figures], dtype=np.float64)
             self._latency = lat.reshape(len(self.patterns), len(self.rates), A)
         return self._figures
 
     def _capped(self, figures: dict) -> float:
         latency = figures.get("avg_packet_latency")
-        if figures.get("status") == "unstable" or latency is None or not math.isfinite(latency):
+        if figures.get("status") in ("unstable", "deadlock") or latency is None \
+                or not math.isfinite(latency):
             return self.latency_cap
         return min(float(latency), self.latency_cap)
 
     def figures(self, state: int, action: int) -> dict:
-        """measure()'s figures for (state index, action) (NaN as None)."""
+        """measure()'s (or run_fixed()'s) figures for (state index, action) (NaN as None)."""
         self.point_config(state, action)  # checks both
         return dict(self._table()[state * len(self.routings) + action])
 

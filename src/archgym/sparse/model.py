@@ -351,11 +351,17 @@ def convert(enc: Encoded, to_fmt: str) -> tuple[Encoded, dict[str, int]]:
 
     Direct legs: dense <-> any and CSR <-> any (so COO<->CSR, CSR<->CSC,
     Bitmap<->CSR); every other pair goes through CSR and its work is the sum of
-    both legs.  ``work`` holds :data:`WORK_FIELDS` (docs/sparse.md).
+    both legs.  ``work`` holds :data:`WORK_FIELDS` (docs/sparse.md).  Like
+    scipy's ``tocoo``/``tocsr``, CSR <-> COO share the column indices and the
+    values with ``enc`` (the same arrays) where their dtypes already match.
     """
     to = _code(_FMT, to_fmt, "format")
     parts = _parts(enc)
     arrays, nnz, work = getattr(_core, "convert_" + _suffix(parts[6].dtype))(*parts, to)
+    # The core names a source array the conversion leaves unchanged (CSR <-> COO: the
+    # column indices and the values) instead of copying it; the result shares it.
+    arrays = {name: np.ascontiguousarray(enc.arrays[a]).reshape(-1) if isinstance(a, str) else a
+              for name, a in arrays.items()}
     return Encoded(to_fmt, enc.shape, arrays, enc.precision, nnz=nnz), dict(zip(WORK_FIELDS, work))
 
 

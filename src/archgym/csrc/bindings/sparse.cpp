@@ -19,13 +19,17 @@
 #include <memory>
 #include <new>
 #include <optional>
+#include <span>
 #include <stdexcept>
 #include <string>
 #include <tuple>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "bindings/common.hpp"
 #include "sparse/accel.hpp"
+#include "sparse/compressed.hpp"
 #include "sparse/sparse.hpp"
 
 namespace nb = nanobind;
@@ -77,40 +81,52 @@ std::vector<i64> read_ints(const AnyVector& a, const char* what) {
   fail(std::string(what) + " must be an integer array");
 }
 
-std::vector<std::uint8_t> read_bytes(const AnyVector& a, const char* what) {
+std::span<const std::uint8_t> read_bytes(const AnyVector& a, const char* what) {
   const auto dt = a.dtype();
   if (dt.code != static_cast<uint8_t>(nb::dlpack::dtype_code::UInt) || dt.bits != 8)
     fail(std::string(what) + " must be a uint8 array");
-  const auto* s = static_cast<const std::uint8_t*>(a.data());
-  return std::vector<std::uint8_t>(s, s + a.shape(0));
+  return {static_cast<const std::uint8_t*>(a.data()), a.shape(0)};
 }
 
-template <typename U>
-nb::object own(std::vector<U>&& v, std::vector<size_t> shape) {
+// Arrays written whole after their allocation (huge pages from 4 MiB, as numpy's).
+template <typename T>
+using Uninit = sp::UninitArray<T>;
+
+// A NumPy array that takes over the vector's buffer (no copy).
+template <typename V>
+nb::object own(V&& v, std::vector<size_t> shape) {
+  using U = typename V::value_type;
   if (v.empty()) v.reserve(1);
-  auto* holder = new std::vector<U>(std::move(v));
-  nb::capsule owner(holder, [](void* q) noexcept { delete static_cast<std::vector<U>*>(q); });
+  auto* holder = new V(std::move(v));
+  nb::capsule owner(holder, [](void* q) noexcept { delete static_cast<V*>(q); });
   return nb::ndarray<nb::numpy, U>(holder->data(), shape.size(), shape.data(), owner).cast();
 }
 
-// An index array in the smallest unsigned container holding `bits` bits,
-// after checking every value fits in `bits`.
-nb::object index_array(const std::vector<i64>& v, int bits, const char* what) {
-  i64 hi = 0;
-  for (const i64 x : v) hi = std::max(hi, x);
+// An index array in the smallest unsigned container holding `bits` bits.  `hi`
+// is the largest value the array holds (for pointers, the last one; for
+// indices, the dimension - 1, which the index width already covers), so no
+// value needs a check of its own.
+void check_fits(int bits, i64 hi, const char* what) {
   if (bits < 63 && hi > (i64(1) << bits) - 1)
     fail(std::string(what) + " value " + std::to_string(hi) + " does not fit in " +
          std::to_string(bits) + " bits");
-  const std::vector<size_t> shape{v.size()};
-  auto cast_to = [&](auto tag) {
+}
+
+// Calls f(U{}) with U the container of `bits`-bit indices: the smallest unsigned type.
+template <typename F>
+auto with_container(int bits, F&& f) {
+  if (bits <= 8) return f(std::uint8_t{});
+  if (bits <= 16) return f(std::uint16_t{});
+  if (bits <= 32) return f(std::uint32_t{});
+  return f(std::uint64_t{});
+}
+
+nb::object index_array(const std::vector<i64>& v, int bits, const char* what, i64 hi) {
+  check_fits(bits, hi, what);
+  return with_container(bits, [&](auto tag) {
     using U = decltype(tag);
-    std::vector<U> out(v.begin(), v.end());
-    return own(std::move(out), shape);
-  };
-  if (bits <= 8) return cast_to(std::uint8_t{});
-  if (bits <= 16) return cast_to(std::uint16_t{});
-  if (bits <= 32) return cast_to(std::uint32_t{});
-  return cast_to(std::uint64_t{});
+    return own(Uninit<U>(v.begin(), v.end()), {v.size()});
+  });
 }
 
 nb::object offset_array(const std::vector<i64>& v) {
@@ -130,14 +146,12 @@ nb::object offset_array(const std::vector<i64>& v) {
   return cast_to(std::int32_t{});
 }
 
-// A zeroed rows x cols buffer (calloc: zero pages come lazily, as with numpy.zeros).
+// A zeroed rows x cols buffer (zero pages come lazily, as with numpy.zeros; free with std::free).
 template <typename T>
 T* calloc_matrix(i64 rows, i64 cols) {
   sp::check_dims(rows, cols);
   sp::check_elements(rows * cols, "dense output");
-  T* out = static_cast<T*>(std::calloc(static_cast<size_t>(rows * cols), sizeof(T)));
-  if (out == nullptr) throw std::bad_alloc();
-  return out;
+  return static_cast<T*>(sp::zeroed_alloc(static_cast<size_t>(rows * cols) * sizeof(T)));
 }
 
 // index_bits None = max(1, ceil(log2 dim)) per rank (0 inside the core).  Values
@@ -172,29 +186,31 @@ nb::dict to_python(sp::Encoded<T>&& e, const sp::Precision& prec) {
       d["values"] = own(std::move(e.val), {nv});
       break;
     case F::Rlc:
-      d["runs"] = index_array(e.a, e.run_bits, "rlc run");
+      d["runs"] = index_array(e.a, e.run_bits, "rlc run", (i64(1) << e.run_bits) - 1);
       d["values"] = own(std::move(e.val), {nv});
       break;
     case F::Coo:
-      d["row"] = index_array(e.a, ir, "coo row index");
-      d["col"] = index_array(e.b, ic, "coo column index");
+      d["row"] = index_array(e.a, ir, "coo row index", M - 1);
+      d["col"] = index_array(e.b, ic, "coo column index", N - 1);
       d["values"] = own(std::move(e.val), {nv});
       break;
     case F::Csr:
     case F::Csc:
-      d["indptr"] = index_array(e.a, prec.pointer_bits, "pointer (pointer_bits)");
-      d["indices"] = index_array(e.b, e.fmt == F::Csr ? ic : ir, "index");
+      d["indptr"] = index_array(e.a, prec.pointer_bits, "pointer (pointer_bits)", e.a.back());
+      d["indices"] = index_array(e.b, e.fmt == F::Csr ? ic : ir, "index",
+                                 (e.fmt == F::Csr ? N : M) - 1);
       d["values"] = own(std::move(e.val), {nv});
       break;
     case F::Ell:
-      d["indices"] = index_array(e.a, ic, "ell column index");
+      d["indices"] = index_array(e.a, ic, "ell column index", N - 1);
       d["indices"] = d["indices"].attr("reshape")(M, e.k);
       d["values"] = own(std::move(e.val), {size_t(M), size_t(e.k)});
       break;
     case F::Bcsr: {
       const i64 nbc = (N + e.block_cols - 1) / e.block_cols;
-      d["indptr"] = index_array(e.a, prec.pointer_bits, "block pointer (pointer_bits)");
-      d["indices"] = index_array(e.b, prec.index_width(nbc, "block columns"), "block column");
+      d["indptr"] = index_array(e.a, prec.pointer_bits, "block pointer (pointer_bits)", e.a.back());
+      d["indices"] = index_array(e.b, prec.index_width(nbc, "block columns"), "block column",
+                                 nbc - 1);
       d["values"] = own(std::move(e.val), {e.b.size(), size_t(e.block_rows), size_t(e.block_cols)});
       break;
     }
@@ -223,11 +239,13 @@ nb::tuple work_tuple(const sp::Work& w) {
   return nb::tuple(out);
 }
 
+// The encoding the arrays hold (the mask and the values borrowed: the caller's
+// arrays outlive the call).
 template <typename T>
-sp::Encoded<T> from_python(int fmt, i64 rows, i64 cols, const AnyVector& a, const AnyVector& b,
-                           const AnyVector& mask, const Values<T>& val, i64 k,
-                           const sp::Precision& prec) {
-  sp::Encoded<T> e;
+sp::EncodedView<T> from_python(int fmt, i64 rows, i64 cols, const AnyVector& a,
+                               const AnyVector& b, const AnyVector& mask, const Values<T>& val,
+                               i64 k, const sp::Precision& prec) {
+  sp::EncodedView<T> e;
   e.fmt = sp::to_format(fmt);
   e.rows = rows;
   e.cols = cols;
@@ -238,9 +256,132 @@ sp::Encoded<T> from_python(int fmt, i64 rows, i64 cols, const AnyVector& a, cons
   e.a = read_ints(a, "first index array");
   e.b = read_ints(b, "second index array");
   e.mask = read_bytes(mask, "bitmap mask");
-  const T* v = val.data();
-  e.val.assign(v, v + val.size());
+  e.val = std::span<const T>(val.data(), val.size());
   return e;
+}
+
+// ---- conversions among CSR, CSC and COO, and CSR -> dense, on the typed arrays
+// (sparse/compressed.hpp).  Our encodings hold their indices in unsigned
+// containers; other dtypes take the general path.
+namespace fc = sp::compressed;
+
+// Calls f(U{}) with U the unsigned type of an index array; false for another dtype.
+template <typename F>
+bool with_index_type(const AnyVector& a, F&& f) {
+  const auto dt = a.dtype();
+  if (dt.code != static_cast<uint8_t>(nb::dlpack::dtype_code::UInt)) return false;
+  switch (dt.bits) {
+    case 8: return f(std::uint8_t{});
+    case 16: return f(std::uint16_t{});
+    case 32: return f(std::uint32_t{});
+    case 64: return f(std::uint64_t{});
+    default: return false;
+  }
+}
+
+// A new index array of `bits`-bit indices: fill(U*) writes its n values.
+template <typename F>
+nb::object new_indices(int bits, size_t n, F&& fill) {
+  return with_container(bits, [&](auto tag) {
+    using U = decltype(tag);
+    Uninit<U> out(n);
+    fill(out.data());
+    return own(std::move(out), {n});
+  });
+}
+
+// The source's index array `name` (element type I) as the target's `bits`-bit one: the
+// name itself where the container is the same (Python then shares the source's array,
+// as scipy's tocoo and tocsr do), else a copy.
+template <typename I>
+nb::object same_indices(const I* src, i64 n, int bits, const char* name) {
+  const bool same = with_container(bits, [](auto tag) { return std::is_same_v<decltype(tag), I>; });
+  if (same) return nb::str(name);
+  return new_indices(bits, static_cast<size_t>(n), [&](auto* dst) { fc::copy_indices(src, n, dst); });
+}
+
+// (arrays, nnz, work) of the conversion from -> to, or nullopt where compressed.hpp
+// does not apply: another pair or dtype, or a source it refuses (the general path
+// then names the fault).  An array given as a name is the source's array of that
+// name, unchanged: CSR <-> COO keep the column indices and the values.
+template <typename T>
+std::optional<nb::tuple> convert_compressed(sp::Format from, sp::Format to, i64 M, i64 N,
+                                            const AnyVector& a, const AnyVector& b,
+                                            const AnyVector& mask, const Values<T>& val,
+                                            const sp::Precision& prec) {
+  using F = sp::Format;
+  const bool pair = (from == F::Csr && (to == F::Coo || to == F::Csc || to == F::Dense)) ||
+                    ((from == F::Coo || from == F::Csc) && to == F::Csr);
+  const auto mdt = mask.dtype();
+  if (!pair || M < 1 || N < 1 || M > sp::kMaxDim || N > sp::kMaxDim || val.ndim() != 1 ||
+      mdt.code != static_cast<uint8_t>(nb::dlpack::dtype_code::UInt) || mdt.bits != 8)
+    return std::nullopt;
+  const i64 nnz = static_cast<i64>(b.shape(0));
+  const T* v = val.data();
+  if (static_cast<i64>(val.size()) != nnz || nnz > sp::kMaxElements) return std::nullopt;
+  std::vector<i64> rows;  // the CSR row pointers of the matrix (for the work)
+  nb::dict d;
+  const bool done = with_index_type(a, [&](auto ta) {
+    using A = decltype(ta);
+    const A* pa = static_cast<const A*>(a.data());
+    const i64 na = static_cast<i64>(a.shape(0));
+    return with_index_type(b, [&](auto tb) {
+      using B = decltype(tb);
+      const B* pb = static_cast<const B*>(b.data());
+      bool ok;
+      std::vector<i64> cols;  // CSC column pointers
+      {
+        nb::gil_scoped_release release;
+        if (from == F::Csr)
+          ok = fc::read_pointers(pa, na, M, nnz, rows) && fc::check_fibers(rows, pb, v, N);
+        else if (from == F::Csc)
+          ok = fc::read_pointers(pa, na, N, nnz, cols) && fc::check_fibers(cols, pb, v, M);
+        else
+          ok = na == nnz && fc::coo_pointers(pa, pb, v, nnz, M, N, rows);
+      }
+      if (!ok) return false;
+      const size_t n = static_cast<size_t>(nnz);
+      if (to == F::Dense) {
+        T* buf = calloc_matrix<T>(M, N);
+        nb::capsule owner(buf, [](void* q) noexcept { std::free(q); });
+        {
+          nb::gil_scoped_release release;
+          fc::scatter(rows, pb, v, N, buf);
+        }
+        const size_t shape[2] = {size_t(M), size_t(N)};
+        d["values"] = nb::ndarray<nb::numpy, T>(buf, 2, shape, owner).cast();
+      } else if (to == F::Coo) {
+        const int ir = prec.index_width(M, "rows"), ic = prec.index_width(N, "columns");
+        d["row"] = new_indices(ir, n, [&](auto* row) { fc::expand_rows(rows, row); });
+        d["col"] = same_indices(pb, nnz, ic, "indices");
+        d["values"] = nb::str("values");
+      } else if (to == F::Csc || from == F::Csc) {  // a transpose
+        const bool to_csc = to == F::Csc;
+        const std::vector<i64>& src = to_csc ? rows : cols;
+        std::vector<i64>& dst = to_csc ? cols : rows;
+        const int width = to_csc ? prec.index_width(M, "rows") : prec.index_width(N, "columns");
+        Uninit<T> tval(n);
+        nb::object indices = new_indices(width, n, [&](auto* tidx) {
+          nb::gil_scoped_release release;
+          fc::transpose(src, pb, v, to_csc ? N : M, dst, tidx, tval.data());
+        });
+        d["indptr"] = index_array(dst, prec.pointer_bits, "pointer (pointer_bits)", nnz);
+        d["indices"] = indices;
+        d["values"] = own(std::move(tval), {n});
+      } else {  // coo -> csr
+        const int ic = prec.index_width(N, "columns");
+        d["indptr"] = index_array(rows, prec.pointer_bits, "pointer (pointer_bits)", nnz);
+        d["indices"] = same_indices(pb, nnz, ic, "col");
+        d["values"] = nb::str("values");
+      }
+      return true;
+    });
+  });
+  if (!done) return std::nullopt;
+  const sp::PatternView pv{M, N, rows.data(), nullptr};  // the work reads only the pointers
+  const sp::Stats st = sp::compute_stats(pv, prec.block_rows, prec.block_cols,
+                                         sp::stats_needed(from, to));
+  return nb::make_tuple(d, nnz, work_tuple(sp::path_work(st, from, to, prec)));
 }
 
 template <typename T>
@@ -264,7 +405,7 @@ void bind_typed(nb::module_& m, const char* suffix) {
            int fmt, const sp::Precision& prec) {
           const sp::Format f = sp::to_format(fmt);
           std::vector<i64> p = read_ints(ptr, "indptr"), q = read_ints(idx, "indices");
-          std::vector<T> v(val.data(), val.data() + val.size());
+          sp::ValueArray<T> v(val.data(), val.data() + val.size());
           sp::Encoded<T> e;
           {
             nb::gil_scoped_release release;
@@ -278,7 +419,7 @@ void bind_typed(nb::module_& m, const char* suffix) {
   m.def(("decode_" + s).c_str(),
         [](int fmt, i64 rows, i64 cols, const AnyVector& a, const AnyVector& b,
            const AnyVector& mask, const Values<T>& val, i64 k, const sp::Precision& prec) {
-          sp::Encoded<T> e = from_python<T>(fmt, rows, cols, a, b, mask, val, k, prec);
+          sp::EncodedView<T> e = from_python<T>(fmt, rows, cols, a, b, mask, val, k, prec);
           T* out = calloc_matrix<T>(rows, cols);
           nb::capsule owner(out, [](void* q) noexcept { std::free(q); });
           {
@@ -293,7 +434,7 @@ void bind_typed(nb::module_& m, const char* suffix) {
   m.def(("to_csr_" + s).c_str(),
         [](int fmt, i64 rows, i64 cols, const AnyVector& a, const AnyVector& b,
            const AnyVector& mask, const Values<T>& val, i64 k, const sp::Precision& prec) {
-          sp::Encoded<T> e = from_python<T>(fmt, rows, cols, a, b, mask, val, k, prec);
+          sp::EncodedView<T> e = from_python<T>(fmt, rows, cols, a, b, mask, val, k, prec);
           sp::Csr<T> c;
           {
             nb::gil_scoped_release release;
@@ -309,8 +450,11 @@ void bind_typed(nb::module_& m, const char* suffix) {
         [](int fmt, i64 rows, i64 cols, const AnyVector& a, const AnyVector& b,
            const AnyVector& mask, const Values<T>& val, i64 k, const sp::Precision& prec,
            int to) {
-          sp::Encoded<T> e = from_python<T>(fmt, rows, cols, a, b, mask, val, k, prec);
           const sp::Format f = sp::to_format(to);
+          if (auto fast = convert_compressed<T>(sp::to_format(fmt), f, rows, cols, a, b, mask, val,
+                                                prec))
+            return *fast;
+          sp::EncodedView<T> e = from_python<T>(fmt, rows, cols, a, b, mask, val, k, prec);
           sp::Work w;
           if (f == sp::Format::Dense && e.fmt != sp::Format::Dense) {
             T* buf = calloc_matrix<T>(rows, cols);
@@ -330,12 +474,7 @@ void bind_typed(nb::module_& m, const char* suffix) {
             nb::gil_scoped_release release;
             out = sp::convert(std::move(e), f, prec, &w);
           }
-          i64 nnz = 0;
-          if (out.fmt == sp::Format::Bitmap || out.fmt == sp::Format::Coo ||
-              out.fmt == sp::Format::Csr || out.fmt == sp::Format::Csc)
-            nnz = static_cast<i64>(out.val.size());
-          else
-            for (const T& v : out.val) nnz += v != T(0);
+          const i64 nnz = out.nnz;
           return nb::make_tuple(to_python(std::move(out), prec), nnz, work_tuple(w));
         },
         nb::arg("fmt"), nb::arg("rows"), nb::arg("cols"), nb::arg("a"), nb::arg("b"),

@@ -2,10 +2,13 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <limits>
+#include <span>
 #include <stdexcept>
 #include <string>
 #include <type_traits>
 
+#include "sparse/compressed.hpp"
 #include "sparse/sparse.hpp"
 
 namespace archgym::sparse {
@@ -72,18 +75,36 @@ void check_pointers(const std::vector<i64>& ptr, i64 n, i64 total, const char* w
          std::to_string(total) + " entries");
 }
 
-template <class T>
-void check_size(const std::vector<T>& v, i64 n, const char* what) {
+template <class V>
+void check_size(const V& v, i64 n, const char* what) {
   if (static_cast<i64>(v.size()) != n)
     fail(std::string(what) + " must have " + std::to_string(n) + " entries, got " +
          std::to_string(v.size()));
 }
 
+// Checks every value is finite (a branch-free sweep; the slow one names the fault).
+template <class T>
+void check_values(std::span<const T> v) {
+  if constexpr (std::is_floating_point_v<T>) {
+    std::uint32_t bad = 0;
+    for (const T x : v) bad |= static_cast<std::uint32_t>(!(std::fabs(x) <= std::numeric_limits<T>::max()));
+    if (bad)
+      for (const T x : v) check_value(x);
+  }
+}
+
+template <class T>
+i64 count_nonzeros(std::span<const T> v) {
+  i64 n = 0;
+  for (const T x : v) n += x != T(0);
+  return n;
+}
+
 // Transposes a CSR matrix (counting sort by column): the CSR <-> CSC leg.
 template <class T>
 void transpose(i64 rows, i64 cols, const std::vector<i64>& ptr, const std::vector<i64>& idx,
-               const std::vector<T>& val, std::vector<i64>& tptr, std::vector<i64>& tidx,
-               std::vector<T>& tval) {
+               std::span<const T> val, std::vector<i64>& tptr, std::vector<i64>& tidx,
+               ValueArray<T>& tval) {
   const i64 nnz = static_cast<i64>(idx.size());
   check_elements(cols + 1, "transposed pointer array");
   tptr.assign(cols + 1, 0);
@@ -113,8 +134,8 @@ Encoded<T> shell(Format f, i64 rows, i64 cols, const Precision& prec) {
 }
 
 // Structural checks common to every decoder.
-template <class T>
-void check_header(const Encoded<T>& e) {
+template <class E>
+void check_header(const E& e) {
   check_dims(e.rows, e.cols);
   if (e.fmt == Format::Rlc && (e.run_bits < kMinRunBits || e.run_bits > kMaxRunBits))
     fail("rlc run bits must be in " + std::to_string(kMinRunBits) + ".." +
@@ -151,22 +172,24 @@ Csr<T> csr_from_dense(const T* data, i64 rows, i64 cols) {
 
 template <class T>
 Csr<T> csr_from_parts(i64 rows, i64 cols, std::vector<i64> ptr, std::vector<i64> idx,
-                      std::vector<T> val) {
+                      ValueArray<T> val) {
   check_dims(rows, cols);
   check_size(val, static_cast<i64>(idx.size()), "csr values");
   check_pointers(ptr, rows, static_cast<i64>(idx.size()), "csr indptr");
-  for (i64 i = 0; i < rows; ++i) {
-    i64 last = -1;
-    for (i64 e = ptr[i]; e < ptr[i + 1]; ++e) {
-      if (idx[e] < 0 || idx[e] >= cols)
-        fail("csr column index " + std::to_string(idx[e]) + " out of range 0.." +
-             std::to_string(cols - 1));
-      if (idx[e] <= last) fail("csr column indices must be sorted and unique within a row");
-      last = idx[e];
-      check_value(val[e]);
-      if (val[e] == T(0)) fail("csr stores a zero as a nonzero entry");
+  // The vectorised check; only a fault takes the loop below, which names it.
+  if (!compressed::check_fibers(ptr, idx.data(), val.data(), cols))
+    for (i64 i = 0; i < rows; ++i) {
+      i64 last = -1;
+      for (i64 e = ptr[i]; e < ptr[i + 1]; ++e) {
+        if (idx[e] < 0 || idx[e] >= cols)
+          fail("csr column index " + std::to_string(idx[e]) + " out of range 0.." +
+               std::to_string(cols - 1));
+        if (idx[e] <= last) fail("csr column indices must be sorted and unique within a row");
+        last = idx[e];
+        check_value(val[e]);
+        if (val[e] == T(0)) fail("csr stores a zero as a nonzero entry");
+      }
     }
-  }
   Csr<T> m;
   m.rows = rows;
   m.cols = cols;
@@ -186,7 +209,7 @@ Encoded<T> encode_csr(Csr<T> m, Format f, const Precision& prec) {
     case Format::Dense: {
       const i64 mn = checked_mul(M, N, "rows * cols");
       check_elements(mn, "dense encoding");
-      e.val.assign(mn, T(0));
+      e.val.resize(mn);  // zeros
       for (i64 i = 0; i < M; ++i)
         for (i64 p = m.ptr[i]; p < m.ptr[i + 1]; ++p) e.val[i * N + m.idx[p]] = m.val[p];
       break;
@@ -245,7 +268,7 @@ Encoded<T> encode_csr(Csr<T> m, Format f, const Precision& prec) {
       e.val = std::move(m.val);
       break;
     case Format::Csc:
-      transpose(M, N, m.ptr, m.idx, m.val, e.a, e.b, e.val);
+      transpose<T>(M, N, m.ptr, m.idx, m.val, e.a, e.b, e.val);
       break;
     case Format::Ell: {
       i64 k = 0;
@@ -254,7 +277,7 @@ Encoded<T> encode_csr(Csr<T> m, Format f, const Precision& prec) {
       check_elements(slots, "ell encoding");
       e.k = k;
       e.a.assign(slots, 0);
-      e.val.assign(slots, T(0));
+      e.val.resize(slots);  // zeros
       for (i64 i = 0; i < M; ++i)  // pass 2
         for (i64 p = m.ptr[i], s = i * k; p < m.ptr[i + 1]; ++p, ++s) {
           e.a[s] = m.idx[p];
@@ -269,12 +292,16 @@ Encoded<T> encode_csr(Csr<T> m, Format f, const Precision& prec) {
       e.a.assign(nbr + 1, 0);
       const i64 nbc = ceil_div(N, bc);
       const bool marker = nbc <= 4 * nnz + (i64(1) << 20);  // else sort-unique, no nbc array
+      // The block column of column j (a shift for the usual power-of-two widths: a
+      // 64-bit division costs tens of cycles per nonzero).
+      const int shift = (bc & (bc - 1)) == 0 ? __builtin_ctzll(static_cast<unsigned long long>(bc)) : -1;
+      const auto block_of = [bc, shift](i64 j) { return shift >= 0 ? j >> shift : j / bc; };
       std::vector<i64> stamp(marker ? nbc : 0, -1), cols_of_row;
       for (i64 R = 0; R < nbr; ++R) {  // pass 1: the block columns of each block row
         cols_of_row.clear();
         for (i64 i = R * br; i < std::min(M, R * br + br); ++i)
           for (i64 p = m.ptr[i]; p < m.ptr[i + 1]; ++p) {
-            const i64 C = m.idx[p] / bc;
+            const i64 C = block_of(m.idx[p]);
             if (!marker) {
               cols_of_row.push_back(C);
             } else if (stamp[C] != R) {
@@ -282,24 +309,31 @@ Encoded<T> encode_csr(Csr<T> m, Format f, const Precision& prec) {
               cols_of_row.push_back(C);
             }
           }
-        std::sort(cols_of_row.begin(), cols_of_row.end());
-        if (!marker)
-          cols_of_row.erase(std::unique(cols_of_row.begin(), cols_of_row.end()),
-                            cols_of_row.end());
-        e.b.insert(e.b.end(), cols_of_row.begin(), cols_of_row.end());
+        const i64 found = static_cast<i64>(cols_of_row.size());
+        if (marker && found > 0 && found * (64 - __builtin_clzll(found)) > nbc) {
+          // many blocks: reading the marks in column order is cheaper than sorting
+          for (i64 C = 0; C < nbc; ++C)
+            if (stamp[C] == R) e.b.push_back(C);
+        } else {
+          std::sort(cols_of_row.begin(), cols_of_row.end());
+          if (!marker)
+            cols_of_row.erase(std::unique(cols_of_row.begin(), cols_of_row.end()),
+                              cols_of_row.end());
+          e.b.insert(e.b.end(), cols_of_row.begin(), cols_of_row.end());
+        }
         e.a[R + 1] = static_cast<i64>(e.b.size());
       }
       const i64 nnzb = static_cast<i64>(e.b.size());
       const i64 slots = checked_mul(nnzb, checked_mul(br, bc, "block size"), "bcsr values");
       check_elements(slots, "bcsr values");
-      e.val.assign(slots, T(0));
+      e.val.resize(slots);  // zeros
       for (i64 R = 0; R < nbr; ++R) {  // pass 2: fill (block columns are sorted)
         const i64* first = e.b.data() + e.a[R];
         const i64* last = e.b.data() + e.a[R + 1];
         for (i64 i = R * br; i < std::min(M, R * br + br); ++i) {
           const i64* cur = first;
           for (i64 p = m.ptr[i]; p < m.ptr[i + 1]; ++p) {
-            const i64 C = m.idx[p] / bc;
+            const i64 C = block_of(m.idx[p]);
             while (*cur < C) ++cur;  // row entries are sorted: advance monotonically
             const i64 blk = cur - e.b.data();
             (void)last;
@@ -311,18 +345,33 @@ Encoded<T> encode_csr(Csr<T> m, Format f, const Precision& prec) {
     }
     case Format::Dia: {
       const i64 L = std::min(M, N);
-      for (i64 i = 0; i < M; ++i)  // pass 1: the offsets holding a nonzero
-        for (i64 p = m.ptr[i]; p < m.ptr[i + 1]; ++p) e.a.push_back(m.idx[p] - i);
-      std::sort(e.a.begin(), e.a.end());
-      e.a.erase(std::unique(e.a.begin(), e.a.end()), e.a.end());
+      // pass 1: the offsets holding a nonzero, ascending: marked by offset + M - 1
+      // (slot = the diagonal's index), or sorted when the marks would outsize the matrix
+      const bool marker = M + N - 1 <= 4 * nnz + (i64(1) << 20);
+      std::vector<i64> slot(marker ? M + N - 1 : 0, -1);
+      if (marker) {
+        for (i64 i = 0; i < M; ++i)
+          for (i64 p = m.ptr[i]; p < m.ptr[i + 1]; ++p) slot[m.idx[p] - i + (M - 1)] = 0;
+        for (i64 o = 0; o < M + N - 1; ++o)
+          if (slot[o] == 0) {
+            slot[o] = static_cast<i64>(e.a.size());
+            e.a.push_back(o - (M - 1));
+          }
+      } else {
+        for (i64 i = 0; i < M; ++i)
+          for (i64 p = m.ptr[i]; p < m.ptr[i + 1]; ++p) e.a.push_back(m.idx[p] - i);
+        std::sort(e.a.begin(), e.a.end());
+        e.a.erase(std::unique(e.a.begin(), e.a.end()), e.a.end());
+      }
       const i64 nd = static_cast<i64>(e.a.size());
       const i64 slots = checked_mul(nd, L, "ndiag * min(rows, cols)");
       check_elements(slots, "dia values");
-      e.val.assign(slots, T(0));
+      e.val.resize(slots);  // zeros
       for (i64 i = 0; i < M; ++i)  // pass 2: fill
         for (i64 p = m.ptr[i]; p < m.ptr[i + 1]; ++p) {
           const i64 j = m.idx[p], o = j - i;
-          const i64 d = std::lower_bound(e.a.begin(), e.a.end(), o) - e.a.begin();
+          const i64 d = marker ? slot[o + (M - 1)]
+                               : std::lower_bound(e.a.begin(), e.a.end(), o) - e.a.begin();
           e.val[d * L + (o >= 0 ? i : j)] = m.val[p];
         }
       break;
@@ -422,7 +471,7 @@ Encoded<T> encode_dense(const T* d, i64 M, i64 N, Format f, const Precision& pre
       check_elements(slots, "ell encoding");
       e.k = k;
       e.a.assign(slots, 0);
-      e.val.assign(slots, T(0));
+      e.val.resize(slots);  // zeros
       for (i64 i = 0; i < M; ++i) {  // pass 2: fill
         i64 s = i * k;
         for (i64 j = 0; j < N; ++j)
@@ -452,7 +501,7 @@ Encoded<T> encode_dense(const T* d, i64 M, i64 N, Format f, const Precision& pre
       const i64 nnzb = static_cast<i64>(e.b.size());
       const i64 slots = checked_mul(nnzb, checked_mul(br, bc, "block size"), "bcsr values");
       check_elements(slots, "bcsr values");
-      e.val.assign(slots, T(0));
+      e.val.resize(slots);  // zeros
       std::vector<i64> slot(nbc, -1);
       for (i64 R = 0; R < nbr; ++R) {  // pass 2: fill
         for (i64 q = e.a[R]; q < e.a[R + 1]; ++q) slot[e.b[q]] = q;
@@ -479,7 +528,7 @@ Encoded<T> encode_dense(const T* d, i64 M, i64 N, Format f, const Precision& pre
         }
       const i64 slots = checked_mul(static_cast<i64>(e.a.size()), L, "ndiag * min(rows, cols)");
       check_elements(slots, "dia values");
-      e.val.assign(slots, T(0));
+      e.val.resize(slots);  // zeros
       for (i64 i = 0; i < M; ++i)  // pass 2: fill
         for (i64 j = 0; j < N; ++j)
           if (d[i * N + j] != T(0)) {
@@ -499,7 +548,7 @@ Encoded<T> encode_dense(const T* d, i64 M, i64 N, Format f, const Precision& pre
 namespace {
 
 template <class T>
-Csr<T> csc_to_csr(const Encoded<T>& e) {
+Csr<T> csc_to_csr(const EncodedView<T>& e) {
   const i64 M = e.rows, N = e.cols;
   check_size(e.val, static_cast<i64>(e.b.size()), "csc values");
   check_pointers(e.a, N, static_cast<i64>(e.b.size()), "csc indptr");
@@ -518,12 +567,12 @@ Csr<T> csc_to_csr(const Encoded<T>& e) {
   Csr<T> m;
   m.rows = M;
   m.cols = N;
-  transpose(N, M, e.a, e.b, e.val, m.ptr, m.idx, m.val);
+  transpose<T>(N, M, e.a, e.b, e.val, m.ptr, m.idx, m.val);
   return m;
 }
 
 template <class T>
-Csr<T> bitmap_to_csr(const Encoded<T>& e) {
+Csr<T> bitmap_to_csr(const EncodedView<T>& e) {
   const i64 M = e.rows, N = e.cols;
   RowMajorBuilder<T> out(M, N, format_name(e.fmt));
   const i64 mn = M * N;
@@ -548,7 +597,7 @@ Csr<T> bitmap_to_csr(const Encoded<T>& e) {
 }
 
 template <class T>
-Csr<T> rlc_to_csr(const Encoded<T>& e) {
+Csr<T> rlc_to_csr(const EncodedView<T>& e) {
   const i64 M = e.rows, N = e.cols;
   RowMajorBuilder<T> out(M, N, format_name(e.fmt));
   check_size(e.val, static_cast<i64>(e.a.size()), "rlc values");
@@ -574,7 +623,7 @@ Csr<T> rlc_to_csr(const Encoded<T>& e) {
 }
 
 template <class T>
-Csr<T> coo_to_csr(const Encoded<T>& e) {
+Csr<T> coo_to_csr(const EncodedView<T>& e) {
   const i64 M = e.rows, N = e.cols;
   RowMajorBuilder<T> out(M, N, format_name(e.fmt));
   const i64 n = static_cast<i64>(e.a.size());
@@ -590,7 +639,7 @@ Csr<T> coo_to_csr(const Encoded<T>& e) {
 }
 
 template <class T>
-Csr<T> ell_to_csr(const Encoded<T>& e) {
+Csr<T> ell_to_csr(const EncodedView<T>& e) {
   const i64 M = e.rows, N = e.cols;
   RowMajorBuilder<T> out(M, N, format_name(e.fmt));
   if (e.k < 0 || e.k > N) fail("ell K_max must be in 0..cols");
@@ -616,7 +665,7 @@ Csr<T> ell_to_csr(const Encoded<T>& e) {
 
 // Checks the block pointers and block columns of a BCSR encoding.
 template <class T>
-void check_bcsr_blocks(const Encoded<T>& e, i64 nbr, i64 nbc) {
+void check_bcsr_blocks(const EncodedView<T>& e, i64 nbr, i64 nbc) {
   const i64 nnzb = static_cast<i64>(e.b.size());
   check_pointers(e.a, nbr, nnzb, "bcsr indptr");
   if (nnzb > kMaxElements) fail("bcsr has too many blocks");
@@ -630,36 +679,49 @@ void check_bcsr_blocks(const Encoded<T>& e, i64 nbr, i64 nbc) {
 }
 
 template <class T>
-Csr<T> bcsr_to_csr(const Encoded<T>& e) {
+Csr<T> bcsr_to_csr(const EncodedView<T>& e) {
   const i64 M = e.rows, N = e.cols;
-  RowMajorBuilder<T> out(M, N, format_name(e.fmt));
   const i64 br = e.block_rows, bc = e.block_cols;
   const i64 nbr = ceil_div(M, br), nbc = ceil_div(N, bc);
   const i64 nnzb = static_cast<i64>(e.b.size());
   check_bcsr_blocks(e, nbr, nbc);
+  check_values(e.val);
+  // Sorted unique block columns put the entries in row-major order: they are
+  // written straight into the CSR arrays, sized by a count of the nonzeros.
+  Csr<T> m;
+  m.rows = M;
+  m.cols = N;
+  m.ptr.assign(M + 1, 0);
+  const i64 nnz = count_nonzeros(e.val);
+  m.idx.resize(nnz);
+  m.val.resize(nnz);
   std::vector<i64> count(nnzb, 0);
+  i64 pos = 0;
   for (i64 R = 0; R < nbr; ++R)
     for (i64 ii = 0; ii < br; ++ii) {
       const i64 i = R * br + ii;
-      for (i64 q = e.a[R]; q < e.a[R + 1]; ++q)
+      for (i64 q = e.a[R]; q < e.a[R + 1]; ++q) {
+        const T* blk = e.val.data() + (q * br + ii) * bc;
         for (i64 jj = 0; jj < bc; ++jj) {
-          const i64 j = e.b[q] * bc + jj;
-          const T v = e.val[(q * br + ii) * bc + jj];
-          check_value(v);
+          const T v = blk[jj];
           if (v == T(0)) continue;
+          const i64 j = e.b[q] * bc + jj;
           if (i >= M || j >= N) fail("bcsr block padding outside the matrix must be zero");
           ++count[q];
-          out.emit(i, j, v);
+          m.idx[pos] = j;
+          m.val[pos++] = v;
         }
+      }
+      if (i < M) m.ptr[i + 1] = pos;
     }
   for (i64 q = 0; q < nnzb; ++q)
     if (count[q] == 0) fail("bcsr stores an all-zero block");
-  return out.finish();
+  return m;
 }
 
 // Checks the offsets and the padding of a DIA encoding (L = min(rows, cols)).
 template <class T>
-void check_dia_diagonals(const Encoded<T>& e, i64 L) {
+void check_dia_diagonals(const EncodedView<T>& e, i64 L) {
   const i64 M = e.rows, N = e.cols, nd = static_cast<i64>(e.a.size());
   if (nd > M + N - 1) fail("dia has more diagonals than the matrix");
   check_size(e.val, nd * L, "dia values");
@@ -681,31 +743,47 @@ void check_dia_diagonals(const Encoded<T>& e, i64 L) {
 }
 
 template <class T>
-Csr<T> dia_to_csr(const Encoded<T>& e) {
+Csr<T> dia_to_csr(const EncodedView<T>& e) {
   const i64 M = e.rows, N = e.cols;
-  RowMajorBuilder<T> out(M, N, format_name(e.fmt));
   const i64 L = std::min(M, N), nd = static_cast<i64>(e.a.size());
   check_dia_diagonals(e, L);
-  for (i64 i = 0; i < M; ++i)
-    for (i64 d = 0; d < nd; ++d) {
-      const i64 o = e.a[d], j = i + o;
-      if (j < 0 || j >= N) continue;
+  // Ascending offsets put the entries in row-major order: they are written
+  // straight into the CSR arrays.  Row i meets the diagonals -i <= o <= N-1-i.
+  Csr<T> m;
+  m.rows = M;
+  m.cols = N;
+  m.ptr.assign(M + 1, 0);
+  const i64 nnz = count_nonzeros(e.val);
+  m.idx.resize(nnz);
+  m.val.resize(nnz);
+  const i64* off = e.a.data();
+  i64 pos = 0;
+  for (i64 i = 0; i < M; ++i) {
+    const i64 lo = std::lower_bound(off, off + nd, -i) - off;
+    const i64 hi = std::upper_bound(off, off + nd, N - 1 - i) - off;
+    for (i64 d = lo; d < hi; ++d) {
+      const i64 o = off[d], j = i + o;
       const T v = e.val[d * L + (o >= 0 ? i : j)];
-      if (v != T(0)) out.emit(i, j, v);
+      if (v == T(0)) continue;
+      m.idx[pos] = j;
+      m.val[pos++] = v;
     }
-  return out.finish();
+    m.ptr[i + 1] = pos;
+  }
+  return m;
 }
 
 }  // namespace
 
 template <class T>
-Csr<T> to_csr(const Encoded<T>& e) {
+Csr<T> to_csr(const EncodedView<T>& e) {
   check_header(e);
   switch (e.fmt) {
     case Format::Dense:
       check_size(e.val, e.rows * e.cols, "dense values");
       return csr_from_dense(e.val.data(), e.rows, e.cols);
-    case Format::Csr: return csr_from_parts(e.rows, e.cols, e.a, e.b, e.val);
+    case Format::Csr:
+      return csr_from_parts(e.rows, e.cols, e.a, e.b, ValueArray<T>(e.val.begin(), e.val.end()));
     case Format::Csc: return csc_to_csr(e);
     case Format::Bitmap: return bitmap_to_csr(e);
     case Format::Rlc: return rlc_to_csr(e);
@@ -718,7 +796,7 @@ Csr<T> to_csr(const Encoded<T>& e) {
 }
 
 template <class T>
-void to_dense_into(const Encoded<T>& e, T* out) {
+void to_dense_into(const EncodedView<T>& e, T* out) {
   check_header(e);
   const i64 mn = checked_mul(e.rows, e.cols, "rows * cols");
   check_elements(mn, "dense output");
@@ -755,7 +833,7 @@ void to_dense_into(const Encoded<T>& e, T* out) {
 }
 
 template <class T>
-std::vector<T> to_dense(const Encoded<T>& e) {
+std::vector<T> to_dense(const EncodedView<T>& e) {
   const i64 mn = checked_mul(e.rows, e.cols, "rows * cols");
   check_elements(mn, "dense output");
   std::vector<T> out(mn, T(0));
@@ -764,35 +842,59 @@ std::vector<T> to_dense(const Encoded<T>& e) {
 }
 
 template <class T>
-Encoded<T> convert(Encoded<T> e, Format to, const Precision& prec, Work* work) {
+Encoded<T> convert(EncodedView<T> e, Format to, const Precision& prec, Work* work) {
   // The source's own parameters (RLC run bits, BCSR block) are taken from
   // `prec` as well: through the Python API a conversion keeps the precision
   // the matrix was encoded with.
   prec.validate();
   check_header(e);
   Csr<T> m = e.fmt == Format::Csr
-                 ? csr_from_parts(e.rows, e.cols, std::move(e.a), std::move(e.b), std::move(e.val))
+                 ? csr_from_parts(e.rows, e.cols, std::move(e.a), std::move(e.b),
+                                  ValueArray<T>(e.val.begin(), e.val.end()))
                  : to_csr(e);  // validates the source
-  if (work != nullptr) {
-    const PatternView pv{m.rows, m.cols, m.ptr.data(), m.idx.data()};
-    const Stats s =
-        compute_stats(pv, prec.block_rows, prec.block_cols, stats_needed(e.fmt, to));
-    *work = path_work(s, e.fmt, to, prec);
-  }
+  // The work's statistics: the block and diagonal counts come from the BCSR or
+  // DIA side's own arrays (no extra pass over the matrix).
+  Stats s;
+  if (work != nullptr)
+    s = compute_stats(PatternView{m.rows, m.cols, m.ptr.data(), m.idx.data()}, prec.block_rows,
+                      prec.block_cols, stats_needed(e.fmt, to) & ~(kStatsBlocks | kStatsDiags));
+  const auto counts_of = [&s](Format f, i64 blocks_or_offsets) {
+    if (f == Format::Bcsr) s.nnzb = blocks_or_offsets;
+    if (f == Format::Dia) s.ndiag = blocks_or_offsets;
+  };
+  counts_of(e.fmt, static_cast<i64>(e.fmt == Format::Bcsr ? e.b.size() : e.a.size()));
+  const i64 nnz = m.nnz();
+  Encoded<T> out;
   if (to == Format::Csr) {
-    Encoded<T> out = shell<T>(Format::Csr, m.rows, m.cols, prec);
+    out = shell<T>(Format::Csr, m.rows, m.cols, prec);
     out.a = std::move(m.ptr);
     out.b = std::move(m.idx);
     out.val = std::move(m.val);
-    return out;
+  } else if (to == e.fmt) {  // the source itself, owned
+    out = shell<T>(e.fmt, e.rows, e.cols, prec);
+    out.run_bits = e.run_bits;
+    out.block_rows = e.block_rows;
+    out.block_cols = e.block_cols;
+    out.k = e.k;
+    out.a = std::move(e.a);
+    out.b = std::move(e.b);
+    out.mask.assign(e.mask.begin(), e.mask.end());
+    out.val.assign(e.val.begin(), e.val.end());
+  } else if (e.fmt == Format::Dense) {
+    out = encode_dense(e.val.data(), e.rows, e.cols, to, prec);
+  } else {
+    out = encode_csr(std::move(m), to, prec);
   }
-  if (to == e.fmt) return e;
-  if (e.fmt == Format::Dense) return encode_dense(e.val.data(), e.rows, e.cols, to, prec);
-  return encode_csr(std::move(m), to, prec);
+  out.nnz = nnz;
+  if (work != nullptr) {
+    counts_of(to, static_cast<i64>(to == Format::Bcsr ? out.b.size() : out.a.size()));
+    *work = path_work(s, e.fmt, to, prec);
+  }
+  return out;
 }
 
 template <class T>
-i64 convert_to_dense_into(Encoded<T> e, T* out, const Precision& prec, Work* work) {
+i64 convert_to_dense_into(EncodedView<T> e, T* out, const Precision& prec, Work* work) {
   prec.validate();
   check_header(e);
   Csr<T> m;
@@ -807,10 +909,12 @@ i64 convert_to_dense_into(Encoded<T> e, T* out, const Precision& prec, Work* wor
     for (i64 i = 0; i < m.rows; ++i)
       for (i64 p = m.ptr[i]; p < m.ptr[i + 1]; ++p) out[i * m.cols + m.idx[p]] = m.val[p];
   }
-  if (work != nullptr) {
+  if (work != nullptr) {  // block and diagonal counts from the source's arrays, as in convert
     const PatternView pv{m.rows, m.cols, m.ptr.data(), m.idx.data()};
-    const Stats s = compute_stats(pv, prec.block_rows, prec.block_cols,
-                                  stats_needed(e.fmt, Format::Dense));
+    Stats s = compute_stats(pv, prec.block_rows, prec.block_cols,
+                            stats_needed(e.fmt, Format::Dense) & ~(kStatsBlocks | kStatsDiags));
+    if (e.fmt == Format::Bcsr) s.nnzb = static_cast<i64>(e.b.size());
+    if (e.fmt == Format::Dia) s.ndiag = static_cast<i64>(e.a.size());
     *work = path_work(s, e.fmt, Format::Dense, prec);
   }
   return m.ptr[m.rows];
@@ -819,14 +923,14 @@ i64 convert_to_dense_into(Encoded<T> e, T* out, const Precision& prec, Work* wor
 #define ARCHGYM_SPARSE_INSTANTIATE(T)                                                         \
   template Csr<T> csr_from_dense<T>(const T*, i64, i64);                                     \
   template Csr<T> csr_from_parts<T>(i64, i64, std::vector<i64>, std::vector<i64>,            \
-                                    std::vector<T>);                                          \
+                                    ValueArray<T>);                                           \
   template Encoded<T> encode_csr<T>(Csr<T>, Format, const Precision&);                       \
   template Encoded<T> encode_dense<T>(const T*, i64, i64, Format, const Precision&);         \
-  template Csr<T> to_csr<T>(const Encoded<T>&);                                              \
-  template std::vector<T> to_dense<T>(const Encoded<T>&);                                    \
-  template void to_dense_into<T>(const Encoded<T>&, T*);                                     \
-  template Encoded<T> convert<T>(Encoded<T>, Format, const Precision&, Work*);               \
-  template i64 convert_to_dense_into<T>(Encoded<T>, T*, const Precision&, Work*);
+  template Csr<T> to_csr<T>(const EncodedView<T>&);                                          \
+  template std::vector<T> to_dense<T>(const EncodedView<T>&);                                \
+  template void to_dense_into<T>(const EncodedView<T>&, T*);                                 \
+  template Encoded<T> convert<T>(EncodedView<T>, Format, const Precision&, Work*);           \
+  template i64 convert_to_dense_into<T>(EncodedView<T>, T*, const Precision&, Work*);
 
 ARCHGYM_SPARSE_INSTANTIATE(float)
 ARCHGYM_SPARSE_INSTANTIATE(std::int8_t)

@@ -15,7 +15,11 @@
 
 #include <array>
 #include <cstdint>
+#include <cstdlib>
+#include <new>
+#include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace archgym::sparse {
@@ -58,13 +62,51 @@ struct Precision {
   int index_width(i64 n, const char* what) const;
 };
 
+// Allocates array memory the way numpy does (transparent huge pages from 4 MiB;
+// zeroed with calloc, whose large blocks come as untouched zero pages) and
+// leaves default-constructed elements as they are.  So `resize(n)` of an empty
+// ValueArray is a zero-filled array that costs nothing until
+// written, and `resize` of an UninitArray does not clear memory the
+// code overwrites anyway.  Free with std::free.
+void* array_alloc(std::size_t bytes, bool zeroed);
+inline void* zeroed_alloc(std::size_t bytes) { return array_alloc(bytes, true); }
+template <class T, bool Zeroed>
+struct ArrayAllocator {
+  using value_type = T;
+  template <class U>
+  struct rebind {
+    using other = ArrayAllocator<U, Zeroed>;
+  };
+  ArrayAllocator() noexcept = default;
+  template <class U>
+  ArrayAllocator(const ArrayAllocator<U, Zeroed>&) noexcept {}
+  T* allocate(std::size_t n) { return static_cast<T*>(array_alloc(n * sizeof(T), Zeroed)); }
+  void deallocate(T* p, std::size_t) noexcept { std::free(p); }
+  template <class U>
+  void construct(U* p) noexcept {  // default-init: keeps calloc's zeros (or what is overwritten)
+    ::new (static_cast<void*>(p)) U;
+  }
+  template <class U, class... Args>
+  void construct(U* p, Args&&... args) {
+    ::new (static_cast<void*>(p)) U(std::forward<Args>(args)...);
+  }
+  template <class U>
+  bool operator==(const ArrayAllocator<U, Zeroed>&) const noexcept { return true; }
+};
+// The value arrays of the formats (zero-filled on resize of an empty one).
+template <class T>
+using ValueArray = std::vector<T, ArrayAllocator<T, true>>;
+// Arrays written whole after their allocation.
+template <class T>
+using UninitArray = std::vector<T, ArrayAllocator<T, false>>;
+
 // A CSR matrix (the hub of the conversion graph).
 template <class T>
 struct Csr {
   i64 rows = 0, cols = 0;
   std::vector<i64> ptr;  // rows + 1
   std::vector<i64> idx;
-  std::vector<T> val;
+  ValueArray<T> val;
   i64 nnz() const { return static_cast<i64>(idx.size()); }
 };
 
@@ -87,7 +129,22 @@ struct Encoded {
   i64 k = 0;                            // ell: slots per row
   std::vector<i64> a, b;
   std::vector<std::uint8_t> mask;
-  std::vector<T> val;
+  ValueArray<T> val;
+  i64 nnz = -1;  // nonzeros of the matrix, set by convert (-1: not counted)
+};
+
+// An encoding to decode or convert: Encoded's fields, with the mask and the
+// values borrowed (the caller keeps them alive) instead of copied.
+template <class T>
+struct EncodedView {
+  Format fmt = Format::Dense;
+  i64 rows = 0, cols = 0;
+  int run_bits = 4;
+  i64 block_rows = 1, block_cols = 1;
+  i64 k = 0;
+  std::vector<i64> a, b;
+  std::span<const std::uint8_t> mask;
+  std::span<const T> val;
 };
 
 // Work of a conversion, counted per docs/sparse.md "Conversion work".
@@ -163,22 +220,22 @@ template <class T>
 Csr<T> csr_from_dense(const T* data, i64 rows, i64 cols);
 template <class T>
 Csr<T> csr_from_parts(i64 rows, i64 cols, std::vector<i64> ptr, std::vector<i64> idx,
-                      std::vector<T> val);  // validates canonical CSR
+                      ValueArray<T> val);  // validates canonical CSR
 template <class T>
 Encoded<T> encode_csr(Csr<T> m, Format f, const Precision& prec);  // moves what it can
 template <class T>
 Encoded<T> encode_dense(const T* data, i64 rows, i64 cols, Format f, const Precision& prec);
 template <class T>
-Csr<T> to_csr(const Encoded<T>& e);  // validates the encoding
+Csr<T> to_csr(const EncodedView<T>& e);  // validates the encoding
 template <class T>
-std::vector<T> to_dense(const Encoded<T>& e);  // validates the encoding
+std::vector<T> to_dense(const EncodedView<T>& e);  // validates the encoding
 // Writes the nonzeros into `out` (rows*cols, already zeroed); validates.
 template <class T>
-void to_dense_into(const Encoded<T>& e, T* out);
+void to_dense_into(const EncodedView<T>& e, T* out);
 template <class T>
-Encoded<T> convert(Encoded<T> e, Format to, const Precision& prec, Work* work);
+Encoded<T> convert(EncodedView<T> e, Format to, const Precision& prec, Work* work);
 // convert(e, Dense) written into `out` (rows*cols, already zeroed); returns nnz.
 template <class T>
-i64 convert_to_dense_into(Encoded<T> e, T* out, const Precision& prec, Work* work);
+i64 convert_to_dense_into(EncodedView<T> e, T* out, const Precision& prec, Work* work);
 
 }  // namespace archgym::sparse

@@ -1,6 +1,11 @@
 // Structure statistics, exact storage and conversion work (docs/sparse.md).
+#include <sys/mman.h>
+
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
+#include <cstdlib>
+#include <new>
 #include <stdexcept>
 #include <string>
 
@@ -25,6 +30,20 @@ Format to_format(int code) {
     fail("format code must be in 0.." + std::to_string(kNumFormats - 1) + ", got " +
          std::to_string(code));
   return static_cast<Format>(code);
+}
+
+void* array_alloc(std::size_t bytes, bool zeroed) {
+  void* p = zeroed ? std::calloc(bytes == 0 ? 1 : bytes, 1) : std::malloc(bytes == 0 ? 1 : bytes);
+  if (p == nullptr) throw std::bad_alloc();
+#ifdef MADV_HUGEPAGE
+  constexpr std::uintptr_t kPage = 4096, kHuge = std::uintptr_t(1) << 22;
+  if (bytes >= kHuge) {  // as numpy does: the whole pages inside the block
+    const std::uintptr_t lo = (reinterpret_cast<std::uintptr_t>(p) + kPage - 1) & ~(kPage - 1);
+    const std::uintptr_t hi = (reinterpret_cast<std::uintptr_t>(p) + bytes) & ~(kPage - 1);
+    if (hi > lo) madvise(reinterpret_cast<void*>(lo), hi - lo, MADV_HUGEPAGE);
+  }
+#endif
+  return p;
 }
 
 void check_dims(i64 rows, i64 cols) {
