@@ -1,6 +1,7 @@
-"""Tests of archgym.workloads.typed (layer tables with MAESTRO's layer types), their lowering
-to the engine's CONV rows, the HWResource variants on them, and the real MAESTRO's treatment of
-GEMM, NGCONV and TRCONV (tests/data/reference/maestro/layer_types).
+"""Tests of archgym.workloads.typed (layer tables with MAESTRO's layer types), the Workload
+that keeps those types for the engine, the HWResource variants on them, and their evaluation
+against the real MAESTRO's rows for GEMM, NGCONV and TRCONV
+(tests/data/reference/maestro/layer_types).
 
 The expected parameter and MAC counts are computed here from the papers' hyper-parameters with
 closed formulas, independently of the generators' row-by-row construction.
@@ -18,12 +19,12 @@ import pytest
 import archgym
 from archgym import costmodel as cm
 from archgym import workloads
+from archgym.costmodel import maestro
 from archgym.envs.hw_resource import PE_LEVELS, TILE_LEVELS, HWResourceEnv
 from archgym.workloads import generate, typed
-from archgym.workloads.typed import TypedLayer, lower_to_conv
+from archgym.workloads.typed import TypedLayer, to_workload
 
 ATTENTION = ("attn_scores", "attn_context")  # GEMMs of two activations: no parameters
-MAESTRO_REL = 1e-5  # MAESTRO prints 6 significant digits
 
 
 def transformer_macs(layers: int, tokens: int, hidden: int, mlp: int) -> int:
@@ -127,23 +128,37 @@ def test_bert_sequence_length_checked(bad):
         typed.bert_base(bad)
 
 
-# ----------------------------------------------------------- lowering
-def test_lowering_keeps_macs_and_shapes():
+# ----------------------------------------------------------- the Workload of a typed table
+def test_workloads_keep_types_macs_and_shapes():
     for name, gen in typed.TYPED_MODELS.items():
         rows = gen()
         w = workloads.load(f"typed/{name}")
         assert w.num_layers == len(rows) and w.macs() == sum(r.macs() for r in rows), name
-        assert w.uri == f"workload://typed/{name}" and "lower_to_conv" in w.source
-    gemm = lower_to_conv([TypedLayer("g", "GEMM", G=12, M=128, N=64, K=32, repeat=3)], "g")
+        assert w.type.tolist() == [r.type for r in rows] and not w.type.flags.writeable
+        assert w.uri == f"workload://typed/{name}" and "to_workload" in w.source
+    gemm = to_workload([TypedLayer("g", "GEMM", G=12, M=128, N=64, K=32, repeat=3)], "g")
     assert gemm.layers.tolist() == [[64, 32, 128, 1, 1, 1, 1]] and gemm.repeat.tolist() == [36]
-    ng = lower_to_conv([TypedLayer("n", "NGCONV", G=32, K=4, C=4, Y=56, X=56, R=3, S=3, stride=2, pad=1)], "n")
-    assert ng.layers.tolist() == [[4, 4, 56, 56, 3, 3, 1]] and ng.repeat.tolist() == [32]
-    assert (ng.stride.tolist(), ng.pad.tolist(), ng.groups.tolist()) == ([2], [1], [1])
-    tr = TypedLayer("t", "TRCONV", K=64, C=128, Y=56, X=56, R=2, S=2, stride=2)
-    low = lower_to_conv([tr], "t")
-    assert low.layers.tolist() == [[256, 128, 28, 28, 1, 1, 1]] and low.macs() == tr.macs()
-    dw = lower_to_conv([TypedLayer("d", "DSCONV", C=32, Y=112, X=112, R=3, S=3, pad=1)], "d")
+    ng = to_workload([TypedLayer("n", "NGCONV", G=32, K=4, C=4, Y=56, X=56, R=3, S=3, stride=2, pad=1)], "n")
+    assert ng.layers.tolist() == [[128, 128, 56, 56, 3, 3, 1]] and ng.repeat.tolist() == [1]  # one layer
+    assert (ng.stride.tolist(), ng.pad.tolist(), ng.groups.tolist(), ng.type.tolist()) == \
+        ([2], [1], [32], ["NGCONV"])
+    tr = TypedLayer("t", "TRCONV", K=8, C=8, Y=57, X=57, R=3, S=3, stride=2)  # windows overlap
+    low = to_workload([tr], "t")
+    assert low.layers.tolist() == [[8, 8, 57, 57, 3, 3, 1]] and low.macs() == tr.macs() == 8 * 8 * 9 * 28 * 28
+    dw = to_workload([TypedLayer("d", "DSCONV", C=32, Y=112, X=112, R=3, S=3, pad=1)], "d")
     assert dw.layers.tolist() == [[1, 32, 112, 112, 3, 3, 2]] and dw.groups.tolist() == [32]
+    assert workloads.load("corrected/vgg16").type.tolist() == ["CONV"] * 16
+    assert workloads.LAYER_TYPES == cm.LAYER_TYPES  # one list, the engine's
+
+
+@pytest.mark.parametrize("kinds,words", [
+    (["FC"], "type must hold 1 of CONV, DSCONV, NGCONV, TRCONV, GEMM"),
+    (["CONV", "CONV"], "type must hold 1 of"),
+    (["DSCONV"], "the DSCONV rows must be those with T = 2"),
+])
+def test_workload_type_column_checked(kinds, words):
+    with pytest.raises(ValueError, match=words):
+        workloads.Workload("x", np.array([[1, 1, 1, 1, 1, 1, 1]]), type=kinds)
 
 
 def test_workload_repeat_column():
@@ -154,11 +169,6 @@ def test_workload_repeat_column():
     for bad in (0, workloads.MAX_REPEAT + 1):
         with pytest.raises(ValueError, match=r"repeat must be in \[1, 65536\]"):
             workloads.Workload("x", np.array([[1, 1, 1, 1, 1, 1, 1]]), repeat=np.array([bad]))
-
-
-def test_trconv_overlapping_kernel_is_refused():
-    with pytest.raises(ValueError, match="only a TRCONV whose kernel equals its stride"):
-        lower_to_conv([TypedLayer("t", "TRCONV", K=8, C=8, Y=57, X=57, R=3, S=3, stride=2)], "t")
 
 
 @pytest.mark.parametrize("row,words", [
@@ -229,7 +239,7 @@ def test_registered_variants():
     assert {v[0] for v in archgym.HW_TYPED_MODELS.values()} == {i[11:-3] for i in NEW_IDS}
     for env_id, workload in NEW_IDS.items():
         kwargs = gym.spec(env_id).kwargs
-        assert kwargs["workload"] == workload and kwargs["stride_aware"] is True
+        assert kwargs["workload"] == workload and kwargs["stride_aware"] == "maestro"
         assert kwargs["dataflow"] == ("dla" if workload in ("typed/resnext50_32x4d", "typed/unet") else "gemm")
         env = gym.make(env_id)
         env.reset(seed=0)
@@ -243,7 +253,7 @@ def test_repeat_counts_like_copies_with_the_same_action(objective):
     w = workloads.load("typed/vit_b16")
     copies = np.repeat(np.arange(w.num_layers), w.repeat)
     expanded = workloads.Workload("expanded", w.layers[copies], w.stride[copies], w.pad[copies],
-                                  w.groups[copies])
+                                  w.groups[copies], type=w.type[copies])
     totals = []
     for table in (w, expanded):
         env = HWResourceEnv(workload=table, dataflow="gemm", mul=1.0, objective=objective,
@@ -266,55 +276,86 @@ def test_unknown_named_dataflow_lists_gemm():
 
 
 # ----------------------------------------------------------- the real MAESTRO
-def maestro_rows(reference_dir) -> dict[tuple[str, int, int], dict[str, str]]:
-    with open(reference_dir / "maestro" / "layer_types" / "layer_types.csv", newline="") as f:
-        rows = list(csv.DictReader(f, skipinitialspace=True))
-    assert len(rows) == 45
-    return {(r["case"], int(r["P"]), int(r["B"])): r for r in rows}
+REFERENCE_CASES = 51
+NATIVE_CASES = {  # the real MAESTRO's cases of a native type -> the typed row
+    "gemm_M128_N768_K768": TypedLayer("q_proj", "GEMM", G=1, M=128, N=768, K=768),
+    "gemm_M128_N128_K64": TypedLayer("attn_scores", "GEMM", G=1, M=128, N=128, K=64),
+    "gemm_M128_N64_K128": TypedLayer("attn_context", "GEMM", G=1, M=128, N=64, K=128),
+    "gemm_M128_N768_K3072": TypedLayer("mlp_down", "GEMM", G=1, M=128, N=768, K=3072),
+    "gemm_M1_N768_K768": TypedLayer("pooler", "GEMM", G=1, M=1, N=768, K=768),
+    "ngconv_G32_K4_C4_Y56": TypedLayer("g1", "NGCONV", G=32, K=4, C=4, Y=56, X=56, R=3, S=3),
+    "ngconv_G32_K8_C8_Y28": TypedLayer("g2", "NGCONV", G=32, K=8, C=8, Y=28, X=28, R=3, S=3),
+    # ResNeXt-50's stride-2 grouped conv: 56 x 56 padded by 1 is MAESTRO's 58 x 58 input
+    "ngconv_G32_K8_C8_Y58_stride2": TypedLayer("g3", "NGCONV", G=32, K=8, C=8, Y=56, X=56, R=3, S=3,
+                                               stride=2, pad=1),
+    "trconv_K64_C128_R2_Y56_stride2": TypedLayer("up1", "TRCONV", K=64, C=128, Y=56, X=56, R=2, S=2,
+                                                 stride=2),
+    "trconv_K512_C1024_R2_Y56_stride2": TypedLayer("up4", "TRCONV", K=512, C=1024, Y=56, X=56, R=2,
+                                                   S=2, stride=2),
+}
 
 
-def one_step(table: TypedLayer, dataflow: str, P: int, B: int) -> dict:
-    env = HWResourceEnv(workload=lower_to_conv([table], table.layer), dataflow=dataflow, mul=1.0,
-                        stride_aware=True)
+def maestro_lines(reference_dir) -> dict[tuple[str, int, int], str]:
+    """(case, P, B) -> MAESTRO's CSV row, as it printed it."""
+    lines = (reference_dir / "maestro" / "layer_types" / "layer_types.csv").read_text().splitlines()
+    out = {}
+    for line in lines[1:]:
+        case, P, B, row = line.split(",", 3)
+        out[(case, int(P), int(B))] = row
+    assert len(out) == REFERENCE_CASES
+    return out
+
+
+def test_native_types_match_maestro_on_every_column(reference_dir):
+    """Every GEMM, NGCONV and TRCONV case of the real MAESTRO, as the registered typed
+    variants evaluate it (their dataflow, stride_aware="maestro", one action), prints
+    MAESTRO's row byte for byte, and the step's figures are that row's."""
+    matched = 0
+    for (case, P, B), real in maestro_lines(reference_dir).items():
+        if case not in NATIVE_CASES:
+            continue
+        row = NATIVE_CASES[case]
+        env = HWResourceEnv(workload=to_workload([row], case), mul=1.0, stride_aware="maestro",
+                            dataflow="gemm" if row.type == "GEMM" else "dla")
+        env.reset(seed=0)
+        pe, tile = list(PE_LEVELS).index(P), list(TILE_LEVELS).index(B)
+        result = env.setup.evaluate(np.array([0]), np.array([pe]), np.array([tile]), np.array([0]))
+        columns = maestro.columns(result.row(0), cm.Hardware(num_pes=P), "maestro2021", "L", "0")
+        assert maestro.format_row(columns) == real, (case, P, B)
+        info = env.step([pe, tile])[4]
+        assert (info["cycles"], info["macs"], info["l1_size"], info["l2_size"]) == (
+            columns["Runtime (Cycles)"], columns["Num MACs"], columns["L1 SRAM Size Req (Bytes)"],
+            columns["L2 SRAM Size Req (Bytes)"]) == (result["runtime"][0], row.macs(),
+                                                     result["l1_size"][0], result["l2_size"][0])
+        for key, column in (("energy", "Activity count-based Energy (nJ)"), ("area", "Area"),
+                            ("power", "Power")):
+            assert info[key] == columns[column], (case, key)
+        matched += 1
+    assert matched == 3 * len(NATIVE_CASES) == 30
+
+
+def test_ngconv_is_one_layer_run_group_by_group():
+    """A grouped conv is one NGCONV layer on the chosen dataflow with TemporalMap(1,1) G first
+    (MAESTRO's ResNeXt mappings); ordinary rows of the same table keep the plain dataflow."""
+    rows = [TypedLayer("c", "CONV", K=8, C=8, Y=8, X=8, R=3, S=3),
+            TypedLayer("g", "NGCONV", G=4, K=2, C=2, Y=8, X=8, R=3, S=3)]
+    env = HWResourceEnv(workload=to_workload(rows, "t"), mul=1.0, stride_aware="maestro")
     env.reset(seed=0)
-    return env.step([list(PE_LEVELS).index(P), list(TILE_LEVELS).index(B)])[4]
+    infos = [env.step([3, 1])[4] for _ in rows]
+    hw, consts = cm.Hardware(num_pes=8), cm.confuciux_constants(pes=8, tile=2)
+    dla = cm.DATAFLOWS["dla"]
+    want_conv = cm.evaluate(cm.Layer(K=8, C=8, Y=8, X=8, R=3, S=3), dla, hw, consts)
+    grouped = cm.Dataflow.parse("TemporalMap(1,1) G;\n" + str(dla)[len("Dataflow {"):-1]
+                                ).with_params(cm.CONFUCIUX_CONSTANTS)
+    want_ng = cm.evaluate(cm.Layer(K=2, C=2, Y=8, X=8, R=3, S=3, type="NGCONV", G=4), grouped, hw, consts)
+    assert [i["cycles"] for i in infos] == [want_conv["runtime"], want_ng["runtime"]]
+    assert infos[1]["macs"] == rows[1].macs() == 4 * 2 * 2 * 9 * 36
 
 
-def test_gemm_lowering_is_exact_in_maestro_and_in_the_engine(reference_dir):
-    rows = maestro_rows(reference_dir)
-    gemms = [k for k in rows if k[0].startswith("gemm") and not k[0].endswith("_as_conv")]
-    assert len(gemms) == 15
-    for case, P, B in gemms:
-        real = rows[(case, P, B)]
-        lowered = rows[(case + "_as_conv", P, B)]
-        assert list(real.values())[1:] == list(lowered.values())[1:], case  # every column
-        M, N, K = (int(part[1:]) for part in case.split("_")[1:])
-        info = one_step(TypedLayer(case, "GEMM", G=1, M=M, N=N, K=K), "gemm", P, B)
-        assert info["cycles"] == int(real["Runtime (Cycles)"]) and info["macs"] == int(real["Num MACs"])
-        assert info["l1_size"] == int(real["L1 SRAM Size Req (Bytes)"])
-        assert info["l2_size"] == int(real["L2 SRAM Size Req (Bytes)"])
-        for key, col in (("area", "Area"), ("power", "Power"), ("energy", "Activity count-based Energy (nJ)")):
-            assert info[key] == pytest.approx(float(real[col]), rel=MAESTRO_REL), (case, key)
-
-
-def test_ngconv_and_trconv_conventions_of_maestro(reference_dir):
-    rows = maestro_rows(reference_dir)
-    for (case, P, B), real in rows.items():
-        if case.startswith("ngconv") and not case.endswith("_as_conv"):
-            G, K, C, Y = (int(part[1:]) for part in case.split("_")[1:])
-            one = rows[(case + "_one_group_as_conv", P, B)]
-            row = TypedLayer(case, "NGCONV", G=G, K=K, C=C, Y=Y, X=Y, R=3, S=3)
-            assert int(real["Num MACs"]) == row.macs() == G * int(one["Num MACs"])  # K, C per group
-            assert int(real["Num Total Input Pixels"]) == G * C * Y * Y
-            # MAESTRO: G x (one group - 1) + 1 cycles; the lowering (repeat G): G x one group
-            assert int(real["Runtime (Cycles)"]) == G * (int(one["Runtime (Cycles)"]) - 1) + 1
-            info = one_step(row, "dla", P, B)
-            assert info["cycles"] == G * int(one["Runtime (Cycles)"])
-            assert info["macs"] == int(real["Num MACs"])
-        if case.startswith("trconv"):
-            row = TypedLayer(case, "TRCONV", K=64, C=128, Y=56, X=56, R=2, S=2, stride=2)
-            assert int(real["Num MACs"]) == row.macs() == 64 * 128 * 2 * 2 * 28 * 28
-            assert one_step(row, "dla", P, B)["macs"] == row.macs()
+@pytest.mark.parametrize("bad", ["yes", 2, None])
+def test_stride_aware_values_checked(bad):
+    with pytest.raises(ValueError, match="stride_aware must be False, True or 'maestro'"):
+        HWResourceEnv(stride_aware=bad)
 
 
 def test_gemm_preset_is_a_named_dataflow():
@@ -332,11 +373,11 @@ def test_readme_table_is_the_summary(capsys):
     for row in typed.summary():
         line = next(ln for ln in readme.splitlines() if f"| `{row['workload']}` |" in ln)
         cells = [c.strip() for c in line.split("|")]
-        assert cells[4:7] == [str(row["rows"]), str(row["layers_lowered"]), f"{row['gmacs']:.2f}"], line
+        assert cells[4:7] == [str(row["rows"]), str(row["engine_layers"]), f"{row['gmacs']:.2f}"], line
         env_id = cells[1].strip("`")
         assert gym.spec(env_id).kwargs["workload"] == row["workload"]
         assert cells[7] == f"`{gym.spec(env_id).kwargs['dataflow']}`"
-        assert f"| `{row['workload']}` | {row['rows']} | {row['layers_lowered']} |" in printed
+        assert f"| `{row['workload']}` | {row['rows']} | {row['engine_layers']} |" in printed
 
 
 def test_vector_env_counts_repeat_like_the_single_env():

@@ -22,7 +22,8 @@ HW_MODELS = {
     "densenet": "DenseNet", "squeezenet": "SqueezeNet",
 }
 #: Today's models with MAESTRO's layer types (archgym.workloads.typed): workload -> (id
-#: fragment, dataflow).  Transformers on the GEMM preset; CNNs on dla, strides modelled.
+#: fragment, dataflow).  Transformers on the GEMM preset; CNNs on dla; every layer of
+#: its MAESTRO type, with MAESTRO's stride (stride_aware="maestro").
 HW_TYPED_MODELS = {
     "typed/bert_base": ("BERT", "gemm"), "typed/gpt2_small": ("GPT2", "gemm"),
     "typed/vit_b16": ("ViT", "gemm"), "typed/resnext50_32x4d": ("ResNeXt50-Grouped", "dla"),
@@ -41,7 +42,8 @@ def _register_all() -> None:
     for workload, name in HW_MODELS.items():
         _register_hw(f"HWResource-{name}-v0", workload=workload)
     for workload, (name, dataflow) in HW_TYPED_MODELS.items():
-        _register_hw(f"HWResource-{name}-v0", workload=workload, dataflow=dataflow, stride_aware=True)
+        _register_hw(f"HWResource-{name}-v0", workload=workload, dataflow=dataflow,
+                     stride_aware="maestro")
     _register_hw("HWResource-Energy-v0", objective="energy")
     _register_hw("HWResource-EDP-v0", objective="edp")
     _register_hw("HWResource-Power-v0", constraint="power")

@@ -216,9 +216,17 @@ class Dataflow:
         return Dataflow(self.levels, self.clusters, self.name, params)
 
     @classmethod
-    def parse(cls, text: str, name: str = "", source: str = "") -> "Dataflow":
-        """Parse ``Dataflow { ... }`` or a bare list of directives."""
-        tk = _Tokens(tokenize(text), source)
+    def parse(cls, text: str, name: str = "", source: str = "",
+              dims: Mapping[str, str] | None = None) -> "Dataflow":
+        """Parse ``Dataflow { ... }`` or a bare list of directives.
+
+        dims: the layer type's dimension names -> the engine's, for a dataflow written
+        in a GEMM's names M, N, K (``dims=GEMM_DIMS``), as MAESTRO's front end renames them.
+        """
+        tokens = tokenize(text)
+        if dims:
+            tokens = [(dims.get(tok, tok), line) for tok, line in tokens]
+        tk = _Tokens(tokens, source)
         if tk.peek() == "Dataflow":
             tk.next("Dataflow")
             tk.expect("{")
@@ -269,13 +277,14 @@ CONFUCIUX_CONSTANTS = ("KTileSz", "ClusterSz", "CTileSz")
 
 def _load_presets() -> dict[str, Dataflow]:
     folder = resources.files("archgym.costmodel") / "dataflows"
-    return {name: Dataflow.parse((folder / f"{name}.m").read_text(), name=name,
-                                 source=f"{name}.m").with_params(CONFUCIUX_CONSTANTS)
+    return {name: Dataflow.parse((folder / f"{name}.m").read_text(), name=name, source=f"{name}.m",
+                                 dims=GEMM_DIMS if name == "gemm" else None
+                                 ).with_params(CONFUCIUX_CONSTANTS)
             for name in ("dla", "shi", "eye", "dpt", "gemm")}
 
 
 #: The four ConfuciuX dataflows (NVDLA-, ShiDianNao-, Eyeriss-like, depthwise) and
-#: archgym's GEMM preset (MAESTRO's GEMM example, for GEMMs lowered to 1x1 CONVs).
+#: archgym's GEMM preset (MAESTRO's GEMM example, written in GEMM names M, N, K).
 DATAFLOWS: dict[str, Dataflow] = _load_presets()
 
 

@@ -51,7 +51,8 @@ class _Setup:
     features: np.ndarray  # (L, 7) K, C, Y, X, R, S, T over their model max, in [-1, 1]
     depthwise: np.ndarray  # (L,) bool
     dataflow_names: tuple[str, ...]  # the choices; depthwise layers always use dpt
-    dataflows: list[cm.Dataflow]  # dataflow_names + ("dpt",)
+    dataflows: list[cm.Dataflow]  # dataflow_names + ("dpt",) + the choices over groups
+    grouped: np.ndarray  # (L,) bool: NGCONV rows, on the choices' group-by-group variants
     objective: str
     constraint: str
     preset: str
@@ -70,7 +71,8 @@ class _Setup:
         """The cost model's results for layer indices and action levels (int arrays)."""
         rows = self._rows.take(layer)
         pes = PE_LEVELS[pe_level]
-        rows.df_index[:] = np.where(self.depthwise[layer], rows.df_index, df_choice)
+        rows.df_index[:] = np.where(self.depthwise[layer], rows.df_index,
+                                    df_choice + self._df_offset[layer])
         rows.hardware[:, self._num_pes] = rows.constants[:, self._cluster] = pes
         rows.constants[:, self._tile] = TILE_LEVELS[tile_level]
         return self._evaluator.run(rows)
@@ -97,7 +99,7 @@ class _Setup:
         """
         row = self._one[layer]
         if not self.depthwise[layer]:
-            row.df_index[0] = df_choice
+            row.df_index[0] = df_choice + self._df_offset[layer]
         row.hardware[0, self._num_pes] = row.constants[0, self._cluster] = PE_LEVELS[pe_level]
         row.constants[0, self._tile] = TILE_LEVELS[tile_level]
         res = self._evaluator.run(row)
@@ -108,12 +110,15 @@ class _Setup:
 
     def __post_init__(self):
         self._evaluator = cm.BatchEvaluator(self.dataflows, self.preset, self.compat)
-        # One prepared row per layer (depthwise layers on dpt, the last dataflow);
-        # an action sets the PE count, the tile and the dataflow of a copy.
+        # The dataflow of a row is dataflows[choice + offset]: NGCONV rows take the choice's
+        # group-by-group variant, after dpt.  One prepared row per layer (depthwise layers
+        # on dpt); an action sets the PE count, the tile and the dataflow of a copy.
+        n_df = len(self.dataflow_names)
+        self._df_offset = np.where(self.grouped, n_df + 1, 0)
         self._rows = self._evaluator.prepare(
             self.layers, self.hardware,
             cm.confuciux_constants(pes=PE_LEVELS[0], tile=TILE_LEVELS[0]),
-            df_index=np.where(self.depthwise, len(self.dataflow_names), 0))
+            df_index=np.where(self.depthwise, n_df, self._df_offset))
         self._one = [self._rows.take([i]) for i in range(self.num_layers)]  # evaluate_one's rows
         self._num_pes = cm.HARDWARE_FIELDS.index("num_pes")
         self._tile, self._cluster = (self._evaluator.constants.index(c)
@@ -129,31 +134,56 @@ def objective_value(objective: str, cycles, energy):
     return cycles * energy
 
 
+def group_by_group(df: cm.Dataflow) -> cm.Dataflow:
+    """The dataflow for an NGCONV layer: ``TemporalMap(1,1) G`` ahead of its directives,
+    one group after another, as MAESTRO's own NGCONV mappings (ResNeXt50_*.m) write it
+    (unchanged if it maps G already)."""
+    if any(d.var == "G" for level in df.levels for d in level):
+        return df
+    top = (cm.Directive("T", "G", 1, 1), *df.levels[0])
+    return cm.Dataflow((top, *df.levels[1:]), df.clusters, df.name, df.params)
+
+
 def _resolve_dataflows(dataflow) -> tuple[tuple[str, ...], list[cm.Dataflow]]:
+    """The choices' names, and the dataflows: the choices, dpt, the choices group by group."""
     if isinstance(dataflow, cm.Dataflow):  # its constants must be among CONSTANTS
-        return (dataflow.name or "custom",), [dataflow.with_params(CONSTANTS), cm.DATAFLOWS["dpt"]]
-    if dataflow == "choose":
-        return CHOOSABLE, [cm.DATAFLOWS[n] for n in CHOOSABLE] + [cm.DATAFLOWS["dpt"]]
-    if dataflow in NAMED_DATAFLOWS:
-        return (dataflow,), [cm.DATAFLOWS[dataflow], cm.DATAFLOWS["dpt"]]
-    raise ValueError(f"unknown dataflow {dataflow!r}; allowed: {', '.join(NAMED_DATAFLOWS)}, "
-                     "'choose' (per layer) or an archgym.costmodel.Dataflow")
+        names, choices = (dataflow.name or "custom",), [dataflow.with_params(CONSTANTS)]
+    elif dataflow == "choose":
+        names, choices = CHOOSABLE, [cm.DATAFLOWS[n] for n in CHOOSABLE]
+    elif dataflow in NAMED_DATAFLOWS:
+        names, choices = (dataflow,), [cm.DATAFLOWS[dataflow]]
+    else:
+        raise ValueError(f"unknown dataflow {dataflow!r}; allowed: {', '.join(NAMED_DATAFLOWS)}, "
+                         "'choose' (per layer) or an archgym.costmodel.Dataflow")
+    return names, [*choices, cm.DATAFLOWS["dpt"], *map(group_by_group, choices)]
 
 
-def _layer_fields(w: workloads.Workload, stride_aware: bool) -> dict[str, np.ndarray]:
+def _layer_fields(w: workloads.Workload, stride_aware) -> dict[str, np.ndarray]:
     """A workload's layers as the cost model's named layer fields (:data:`cm.LAYER_FIELDS`).
 
-    With stride_aware, a strided layer is modelled as the stride-1 layer with the
+    Every row keeps its MAESTRO type (``w.type``); an NGCONV row is given as G = groups
+    groups of K / G outputs and C / G inputs (MAESTRO's per-group K, C).
+    With ``stride_aware=True``, a strided layer is modelled as the stride-1 layer with the
     same output size: Y_eff = (Y + 2 pad - R) // stride + R (likewise X), which
-    makes MACs and output sizes exact and the input tile that of the output.
+    makes MACs and output sizes exact and the input tile that of the output.  With
+    ``stride_aware="maestro"`` the layer is MAESTRO's: input Y + 2 pad (MAESTRO has no
+    padding) and ``stride_y = stride_x = stride`` (the engine's Stride, design §20.1).
     """
     dims = dict(zip(workloads.DIMS, w.layers.T))  # K, C, Y, X, R, S and T (2 = depthwise)
-    if stride_aware:
+    del dims["T"]  # the same as type DSCONV
+    grouped = w.type == "NGCONV"
+    for per_group in ("K", "C"):
+        dims[per_group] = np.where(grouped, dims[per_group] // w.groups, dims[per_group])
+    fields = {"type": np.array([cm.LAYER_TYPES.index(t) for t in w.type], dtype=np.int64),
+              "G": np.where(grouped, w.groups, cm.LAYER_DEFAULTS["G"])}
+    if stride_aware == "maestro":
+        for size in ("Y", "X"):
+            dims[size] = dims[size] + 2 * w.pad
+        fields.update(stride_y=w.stride, stride_x=w.stride)
+    elif stride_aware:
         for size, window in (("Y", "R"), ("X", "S")):
             dims[size] = (dims[size] + 2 * w.pad - dims[window]) // w.stride + dims[window]
-    conv, dsconv = cm.LAYER_TYPES.index("CONV"), cm.LAYER_TYPES.index("DSCONV")
-    kind = np.where(dims.pop("T") == 2, dsconv, conv)
-    return {"type": kind, **dims}
+    return {**fields, **dims}
 
 
 def make_setup(workload="mobilenet_v2", dataflow="dla", objective="latency", constraint="area",
@@ -173,6 +203,8 @@ def make_setup(workload="mobilenet_v2", dataflow="dla", objective="latency", con
         check_name(name, value, allowed)
     if isinstance(mul, bool) or not isinstance(mul, numbers.Real) or not 0.0 <= float(mul) <= 1.0:
         raise ValueError(f"mul must be a number in [0, 1], got {mul!r}")
+    if not (isinstance(stride_aware, (bool, np.bool_)) or stride_aware == "maestro"):
+        raise ValueError(f"stride_aware must be False, True or 'maestro', got {stride_aware!r}")
     if hardware is not None and not isinstance(hardware, cm.Hardware):
         raise ValueError(f"hardware must be an archgym.costmodel.Hardware or None (ConfuciuX's NoC "
                          f"settings), got {type(hardware).__name__} {hardware!r}")
@@ -181,6 +213,7 @@ def make_setup(workload="mobilenet_v2", dataflow="dla", objective="latency", con
     setup = _Setup(workload=w, layers=_layer_fields(w, stride_aware),
                    features=(2.0 * dims / dims.max(axis=0) - 1.0).astype(np.float32),
                    depthwise=w.layers[:, 6] == 2, dataflow_names=names, dataflows=dfs,
+                   grouped=w.type == "NGCONV",
                    objective=objective, constraint=constraint, preset=preset,
                    compat=bool(compat), hardware=hardware or cm.Hardware())
 
@@ -270,12 +303,15 @@ class HWResourceEnv(ReplayPickle, gym.Env):
     ``workload`` (name like ``"mobilenet_v2"``, ``"corrected/resnet50"``,
     ``"typed/bert_base"`` or a :class:`archgym.workloads.Workload`; a row with
     repeat r counts r times, as r layers given the same action), ``dataflow`` (dla,
-    shi, eye, gemm, choose or a :class:`~archgym.costmodel.Dataflow`), ``objective`` (latency, energy, edp:
+    shi, eye, gemm, choose or a :class:`~archgym.costmodel.Dataflow`; NGCONV rows run
+    it group by group, ``TemporalMap(1,1) G`` first), ``objective`` (latency, energy, edp:
     summed over layers, edp per layer), ``constraint`` (area, power), ``mul``
     (budget = min + mul (max - min), default 0.5), ``reward_mode``,
     ``obs_lag``, ``shuffle``, ``preset`` (maestro2021, maestro2020), ``compat``
-    (MAESTRO's reporting quirks, default True), ``stride_aware`` (model stride
-    for tables that have it), ``hardware`` (a :class:`~archgym.costmodel.Hardware`;
+    (MAESTRO's reporting quirks, default True), ``stride_aware`` (for tables with
+    stride and padding: False ignores them, True evaluates the stride-1 layer with
+    the same output size, "maestro" MAESTRO's Stride on the padded input, as the
+    typed variants do), ``hardware`` (a :class:`~archgym.costmodel.Hardware`;
     default ConfuciuX's NoC settings), ``render_mode`` ("ansi": a table of the
     assigned layers; "rgb_array": bars of every layer's PEs and tile, drawn
     with matplotlib).

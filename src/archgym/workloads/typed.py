@@ -47,9 +47,9 @@ width), the context A V (G = heads, M = tokens, N = head width, K = tokens) and 
 MLP GEMMs (hidden -> 4 hidden -> hidden).  Embedding look-ups, softmax, LayerNorm,
 biases and activations are not GEMMs and are left out.
 
-The cost engine (:mod:`archgym.costmodel`) accepts CONV and DSCONV only, so
-:func:`lower_to_conv` turns a typed table into an ordinary :class:`Workload`;
-``workloads.load("typed/<model>")`` returns that lowered table.
+The cost engine (:mod:`archgym.costmodel`) takes every one of these types natively;
+:func:`to_workload` turns a typed table into a :class:`Workload` whose ``type`` column keeps
+them, and ``workloads.load("typed/<model>")`` returns that table.
 """
 
 from __future__ import annotations
@@ -134,9 +134,9 @@ def check(row: TypedLayer, origin: str = "typed table") -> TypedLayer:
         value = getattr(row, name)
         if not (_is_int(value) and low <= value <= high):
             raise ValueError(f"{where}: {name} must be an integer in [{low}, {high}], got {value!r}")
-    if row.repeat * (row.G or 1) > MAX_REPEAT:
+    if row.type == "GEMM" and row.repeat * row.G > MAX_REPEAT:
         raise ValueError(f"{where}: repeat x G = {row.repeat * row.G} is more than {MAX_REPEAT} "
-                         "identical engine layers")
+                         "identical GEMM layers")
     if row.type in _CONV_TYPES and (row.R > row.Y + 2 * row.pad or row.S > row.X + 2 * row.pad):
         raise ValueError(f"{where}: the {row.R}x{row.S} kernel is larger than the padded "
                          f"{row.Y}x{row.X} input")
@@ -145,23 +145,22 @@ def check(row: TypedLayer, origin: str = "typed table") -> TypedLayer:
     return row
 
 
-# ----------------------------------------------------------------------------- lowering
+# ----------------------------------------------------------------------------- workload
 
 
-def lower_to_conv(rows: list[TypedLayer], name: str, source: str = "", uri: str = "") -> Workload:
-    """The typed rows as a table of the engine's CONV/DSCONV layers, exactly.
+def to_workload(rows: list[TypedLayer], name: str, source: str = "", uri: str = "") -> Workload:
+    """The typed rows as a :class:`Workload` whose rows keep their MAESTRO type.
 
-    This is the one place that stands in for layer types the engine lacks; once it
-    takes GEMM, NGCONV and TRCONV natively, replace it by a pass-through of the types.
+    Each row becomes one row of the same type (``Workload.type``), its stride, padding
+    and repeat kept; the engine evaluates it as MAESTRO evaluates that layer type
+    (docs/design/costmodel.md §14.1, §20):
 
-    * CONV, DSCONV: unchanged (stride and pad kept; ``stride_aware`` models them).
-    * GEMM (M, N, K): the 1x1 CONV with K = N, C = K, Y = M, X = R = S = 1 (input = the
-      M x K matrix, weights = the K x N one, output = M x N: the same tensors and MACs).
-    * NGCONV: its G groups are G independent CONVs (K, C per group), so one CONV row
-      with repeat x G; a GEMM with G > 1 likewise.
-    * TRCONV with kernel = stride (R = S = stride, U-Net's 2x2/2 up-convolution): no
-      two kernel windows overlap, so it is the 1x1 CONV with K*R*S outputs on its
-      Y' x X' input, exactly.  Other TRCONVs raise ValueError.
+    * CONV, DSCONV, TRCONV: the same dimensions (a DSCONV has K = 1, T = 2, groups C).
+    * NGCONV: K, C over all groups (G times the per-group K, C) with groups = G: ONE
+      row, which the environment gives the engine as G groups of K / G, C / G.
+    * GEMM (M, N, K): the engine's names Y = M, K = N, C = K, X = R = S = 1.  MAESTRO's
+      GEMM has no G: a row with G > 1 (the heads of attention) stands for G GEMM
+      layers, so its repeat is multiplied by G.
 
     A row with repeat r stands for r identical layers: the HWResource environment counts
     its cycles, energy, area, power and MACs r times (r copies with the same action).
@@ -171,26 +170,16 @@ def lower_to_conv(rows: list[TypedLayer], name: str, source: str = "", uri: str 
         check(row, name)
         if row.type == "GEMM":
             out.append((row.N, row.K, row.M, 1, 1, 1, 1, 1, 0, 1, row.repeat * row.G))
-        elif row.type == "CONV":
-            out.append((row.K, row.C, row.Y, row.X, row.R, row.S, 1, row.stride, row.pad, 1, row.repeat))
         elif row.type == "DSCONV":
             out.append((1, row.C, row.Y, row.X, row.R, row.S, 2, row.stride, row.pad, row.C, row.repeat))
-        elif row.type == "NGCONV":
-            out.append((row.K, row.C, row.Y, row.X, row.R, row.S, 1, row.stride, row.pad, 1,
-                        row.repeat * row.G))
-        else:  # TRCONV
-            if not row.R == row.S == row.stride or row.pad or (row.Y - row.R) % row.stride \
-                    or (row.X - row.S) % row.stride:
-                raise ValueError(f"{name}: layer {row.layer!r}: only a TRCONV whose kernel equals "
-                                 f"its stride (R = S = stride, pad 0, (Y - R) divisible by the "
-                                 f"stride) can be lowered to CONV until the engine takes TRCONV; "
-                                 f"got R={row.R} S={row.S} stride={row.stride} pad={row.pad} Y={row.Y}")
-            y_in = (row.Y - row.R) // row.stride + 1
-            x_in = (row.X - row.S) // row.stride + 1
-            out.append((row.K * row.R * row.S, row.C, y_in, x_in, 1, 1, 1, 1, 0, 1, row.repeat))
+        else:
+            g = row.G or 1  # CONV, TRCONV: one group
+            out.append((g * row.K, g * row.C, row.Y, row.X, row.R, row.S, 1, row.stride, row.pad, g,
+                        row.repeat))
     table = np.array(out, dtype=np.int64)
     return Workload(name=name, layers=table[:, :7], stride=table[:, 7], pad=table[:, 8],
-                    groups=table[:, 9], repeat=table[:, 10], source=source, uri=uri)
+                    groups=table[:, 9], repeat=table[:, 10], type=[row.type for row in rows],
+                    source=source, uri=uri)
 
 
 # ----------------------------------------------------------------------------- CSV
@@ -234,14 +223,14 @@ def parse_csv(text: str, origin: str) -> list[TypedLayer]:
 
 
 def load_csv(path: str | Path, name: str | None = None) -> Workload:
-    """A typed table file, lowered by :func:`lower_to_conv` for the engine."""
+    """A typed table file, as a :class:`Workload` (:func:`to_workload`)."""
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as err:
         raise ValueError(f"{path}: cannot read typed layer table: {err}") from err
-    return lower_to_conv(parse_csv(text, str(path)), name or path.stem, str(path),
-                         path.resolve().as_uri())
+    return to_workload(parse_csv(text, str(path)), name or path.stem, str(path),
+                       path.resolve().as_uri())
 
 
 # ----------------------------------------------------------------------------- generators
@@ -354,13 +343,14 @@ TYPED_MODELS = {
 
 
 def summary() -> list[dict[str, object]]:
-    """Per shipped typed table: its name, rows (= HWResource steps), engine layers after
-    lowering (rows times repeat) and GMACs (2 decimals)."""
+    """Per shipped typed table: its name, rows (= HWResource steps), engine layers (rows
+    times repeat: a grouped conv is one layer, each attention head one GEMM) and GMACs
+    (2 decimals)."""
     out = []
     for name in TYPED_MODELS:
         w = load(f"typed/{name}")
         out.append({"workload": f"typed/{name}", "rows": w.num_layers,
-                    "layers_lowered": int(w.repeat.sum()), "gmacs": round(w.macs() / 1e9, 2)})
+                    "engine_layers": int(w.repeat.sum()), "gmacs": round(w.macs() / 1e9, 2)})
     return out
 
 
@@ -369,9 +359,9 @@ def main(argv: list[str] | None = None) -> int:
         prog="python -m archgym.workloads.typed",
         description="Print the size of every shipped typed table (the README's table).")
     parser.parse_args(argv)
-    print("| workload | rows | layers lowered | GMACs |\n|---|---:|---:|---:|")
+    print("| workload | rows | engine layers | GMACs |\n|---|---:|---:|---:|")
     for row in summary():
-        print(f"| `{row['workload']}` | {row['rows']} | {row['layers_lowered']} | {row['gmacs']:.2f} |")
+        print(f"| `{row['workload']}` | {row['rows']} | {row['engine_layers']} | {row['gmacs']:.2f} |")
     return 0
 
 

@@ -1,6 +1,6 @@
 #!/bin/sh
-# Regenerate layer_types.csv: the real MAESTRO on its GEMM, NGCONV and TRCONV layer types and on
-# their CONV lowerings (archgym.workloads.typed.lower_to_conv).  Run by hand, never from tests/CI:
+# Regenerate layer_types.csv: the real MAESTRO on its GEMM, NGCONV and TRCONV layer types (and,
+# for comparison, GEMMs as 1x1 CONVs and one group of an NGCONV as a CONV).  Run by hand, never from tests/CI:
 #     sh tests/data/reference/maestro/layer_types/regenerate.sh [/path/to/maestro]
 # MAESTRO HEAD 4eb08d17 (the oracle of /work/shared/oracles), ConfuciuX's invocation
 # (../README.md) with --num_pes=P.  One layer per mapping file; Constants as ConfuciuX writes them
@@ -13,8 +13,8 @@ trap 'rm -rf "$WORK"' EXIT
 OUT="$HERE/layer_types.csv"
 : > "$OUT.tmp"
 
-# The GEMM preset in GEMM names (MAESTRO's GEMM_Example.m throughput mapping) and in the CONV names
-# of the lowering (src/archgym/costmodel/dataflows/gemm.m): N -> K, K -> C, M -> Y.
+# The GEMM preset (src/archgym/costmodel/dataflows/gemm.m: MAESTRO's GEMM_Example.m throughput
+# mapping) in GEMM names, and in the CONV names of a GEMM as a 1x1 CONV: N -> K, K -> C, M -> Y.
 GEMM_DF='TemporalMap(KTileSz,KTileSz) N; SpatialMap(1,1) M; TemporalMap(ClusterSz,ClusterSz) K;
 Cluster(ClusterSz, P); TemporalMap(KTileSz,KTileSz) N; TemporalMap(1,1) M; SpatialMap(1,1) K;'
 CONV_DF='TemporalMap(KTileSz,KTileSz) K; SpatialMap(1,1) Y; TemporalMap(ClusterSz,ClusterSz) C;
@@ -74,6 +74,14 @@ Dimensions { K: $2, C: $2, R: 3, S: 3, Y: $3, X: $3 }" "$DLA_DF"
     run "trconv_K64_C128_R2_Y56_stride2" "$P" "$B" "Type: TRCONV
 Stride { X: 2, Y: 2 }
 Dimensions { K: 64, C: 128, R: 2, S: 2, Y: 56, X: 56 }" "$DLA_DF"
+    # Added for the native types in HWResource: ResNeXt-50's stride-2 grouped conv (stage 2,
+    # 56 x 56 padded by 1: MAESTRO's input 58) and U-Net's first up-convolution.
+    run "ngconv_G32_K8_C8_Y58_stride2" "$P" "$B" "Type: NGCONV
+Stride { X: 2, Y: 2 }
+Dimensions { G: 32, K: 8, C: 8, R: 3, S: 3, Y: 58, X: 58 }" "TemporalMap(1,1) G; $DLA_DF"
+    run "trconv_K512_C1024_R2_Y56_stride2" "$P" "$B" "Type: TRCONV
+Stride { X: 2, Y: 2 }
+Dimensions { K: 512, C: 1024, R: 2, S: 2, Y: 56, X: 56 }" "$DLA_DF"
 done
 cat "$OUT.header" "$OUT.tmp" > "$OUT"
 rm -f "$OUT.header" "$OUT.tmp"
