@@ -16,7 +16,7 @@ import pytest
 from archgym import noc
 
 DEADLOCK_FREE = [r for r in noc.ROUTING_FUNCTIONS if r != "valiant"]
-TORUS_ROUTINGS = ["dor", "yx", "xy_yx", "adaptive_xy_yx", "min_adapt", "duato", "random_min"]
+TORUS_ROUTINGS = ["dim_order", "yx", "min_adapt", "duato", "random_min"]
 
 
 def manhattan(a: int, b: int, k: int) -> int:
@@ -55,13 +55,19 @@ def test_zero_load_latency_is_5_per_router_plus_2(routing, packet_size):
         assert lat == 5 * h + 7 + (packet_size - 1), (src, dst)
 
 
-def test_zero_load_latency_torus_takes_the_short_way():
-    k = 8
-    net = noc.Network(noc.NocConfig(topology="torus", injection_rate=0.0), record=True)
-    for src, dst in [(0, 7), (0, 56), (0, 63), (3, 36), (0, 4), (12, 12)]:
+@pytest.mark.parametrize("k", [2, 3, 5, 8])
+@pytest.mark.parametrize("link_latency", [1, 2])
+def test_zero_load_latency_torus_takes_the_short_way_on_2_cycle_links(k, link_latency):
+    """A torus link takes 2 x link_latency cycles (BookSim's torus channels take 2: its
+    neighbor traffic takes 13 cycles on rings of k = 2, 3, 4, 5, 8 where a mesh hop takes 12)."""
+    net = noc.Network(noc.NocConfig(topology="torus", k=k, routing_function="dim_order",
+                                    link_latency=link_latency, injection_rate=0.0), record=True)
+    n = k * k
+    for src, dst in [(0, k - 1), (0, n - k), (0, n - 1), (3 % n, (3 + 4 * k) % n), (0, k // 2),
+                     (1, 1)]:
         lat, hops = single_packet(net, src, dst)
         h = torus_dist(src, dst, k)
-        assert (lat, hops) == (5 * h + 7, h + 1), (src, dst)
+        assert (lat, hops) == (5 * h + 7 + h * (2 * link_latency - 1), h + 1), (src, dst)
 
 
 def test_pipeline_delays_and_link_latency_add_up():
@@ -314,12 +320,16 @@ def test_offered_rate_in_flits(process):
     (dict(routing_function="min_adapt", num_vcs=1), "needs at least 2 VCs"),
     (dict(routing_function="duato", topology="torus", num_vcs=2), "needs at least 3 VCs"),
     (dict(routing_function="romm", topology="torus"), "only available on a mesh"),
+    (dict(routing_function="dor", topology="torus"), "only available on a mesh"),
+    (dict(routing_function="xy_yx", topology="torus"), "only available on a mesh"),
+    (dict(routing_function="dim_order", topology="torus", num_vcs=1), "needs at least 2 VCs"),
+    (dict(routing_function="min_adapt", topology="torus", num_vcs=3), "does not run with 3"),
     (dict(injection_rate=-0.1), "injection_rate"),
     (dict(injection_rate=1.5), "injection_rate"),
     (dict(injection_rate=float("nan")), "injection_rate"),
     (dict(traffic="diagonal"), "accepted: uniform, transpose"),
     (dict(traffic="bitrev", k=6), "power of 2"),
-    (dict(routing_function="xyz"), "accepted: dor, yx"),
+    (dict(routing_function="xyz"), "accepted: dor, dim_order, yx"),
     (dict(vc_allocator="wavefront"), "accepted: separable_input_first, islip"),
     (dict(topology="ring"), "accepted: mesh, torus"),
     (dict(injection_process="poisson"), "bernoulli, on_off"),
@@ -338,9 +348,9 @@ def test_bad_config_raises_value_error(kwargs, match):
 def test_routing_registry_min_vcs_drive_validation():
     """The registry's VC minimums (the table noc/model.py used to copy), enforced as exported."""
     assert noc.ROUTING_MIN_VCS == {
-        "dor": {"mesh": 1, "torus": 2}, "yx": {"mesh": 1, "torus": 2},
-        "xy_yx": {"mesh": 2, "torus": 4}, "adaptive_xy_yx": {"mesh": 2, "torus": 4},
-        "min_adapt": {"mesh": 2, "torus": 3}, "duato": {"mesh": 2, "torus": 3},
+        "dor": {"mesh": 1}, "dim_order": {"mesh": 1, "torus": 2}, "yx": {"mesh": 1, "torus": 2},
+        "xy_yx": {"mesh": 2}, "adaptive_xy_yx": {"mesh": 2},
+        "min_adapt": {"mesh": 2, "torus": 2}, "duato": {"mesh": 2, "torus": 3},
         "random_min": {"mesh": 2, "torus": 3}, "romm": {"mesh": 2}, "valiant": {"mesh": 2},
         **{f"{turn}{kind}": {"mesh": 1} for kind in ("", "_oblivious")
            for turn in ("west_first", "north_last", "negative_first", "odd_even")}}
@@ -364,7 +374,7 @@ def test_routing_registry_min_vcs_drive_validation():
 
 # Settings under which a field's own limits are the ones that bind (rules between fields aside).
 _CONTEXT = {"max_samples": {"warmup_periods": 1}, "warmup_periods": {"max_samples": 100_000},
-            "hotspot_nodes": {"k": noc.MAX_K}}
+            "hotspot_nodes": {"k": noc.MAX_K}, "topology": {"routing_function": "dim_order"}}
 
 
 def test_config_fields_are_the_definition_nocconfig_follows():
@@ -380,7 +390,7 @@ def test_config_fields_are_the_definition_nocconfig_follows():
             context = {"hotspot_nodes": (0,)}
         if f["choices"]:
             for choice in f["choices"]:
-                kw = {f["name"]: choice}
+                kw = {**context, f["name"]: choice}
                 if f["name"] == "routing_function":
                     kw["num_vcs"] = noc.MAX_VCS
                 if f["name"] == "traffic":
@@ -451,7 +461,7 @@ def test_network_setters_validate():
         one_vc.set_routing("duato")
     with pytest.raises(ValueError, match="needs at least 2 VCs"):
         one_vc.set_routing(np.zeros(64, dtype=np.int32))
-    torus = noc.Network(noc.NocConfig(topology="torus", num_vcs=2))
+    torus = noc.Network(noc.NocConfig(topology="torus", routing_function="dim_order", num_vcs=2))
     with pytest.raises(ValueError, match="needs at least 3 VCs on a torus"):
         torus.set_routing(np.zeros(64, dtype=np.int32))
     with pytest.raises(ValueError):
@@ -543,6 +553,7 @@ def test_changing_per_router_mixtures_never_deadlocks(topology):
     n_routings = len(noc.ROUTINGS_PER_ROUTER)
     for seed in range(3):
         net = noc.Network(noc.NocConfig(topology=topology, injection_rate=0.5, seed=seed,
+                                        routing_function="dim_order",
                                         packet_size=1 + seed, num_vcs=4))
         for step in range(60):
             net.set_routing(rng.integers(0, n_routings, 64).astype(np.int32))

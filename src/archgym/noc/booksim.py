@@ -206,9 +206,6 @@ FIXED: dict[str, Value] = {
 #: Keys accepted with any value and ignored (they only change BookSim's warnings).
 IGNORED = frozenset({"deadlock_warn_timeout"})
 
-#: BookSim spellings that name the same function as one of ours.
-ROUTING_ALIASES = {"dim_order": "dor"}
-
 def accepted_keys() -> list[str]:
     return sorted(set(MAPPED) | set(EXTENSIONS) | set(FIXED) | IGNORED)
 
@@ -321,7 +318,6 @@ def to_noc_config(settings: dict[str, Value]):
             if value == "none":
                 raise ConfigError("routing_function is required (BookSim's default 'none' "
                                   "names no function); accepted: " + ", ".join(noc.ROUTING_FUNCTIONS))
-            value = ROUTING_ALIASES.get(value, value)
         fields[key] = value
     for key in EXTENSIONS:
         if key in settings:

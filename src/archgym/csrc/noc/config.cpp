@@ -130,7 +130,8 @@ const std::vector<ConfigField>& config_fields() {
       {.name = "credit_delay", .member = &C::credit_delay, .lo = 0, .hi = kMaxDelay,
        .doc = "extra cycles of a credit's return"},
       {.name = "link_latency", .member = &C::link_latency, .lo = 1, .hi = kMaxDelay,
-       .doc = "cycles per link (archgym's extension; BookSim's channels take 1)"},
+       .doc = "cycles per mesh link, twice that per torus link, credits alike (archgym's "
+              "extension; BookSim's use_noc_latency channels: 1 on a mesh, 2 on a torus)"},
       {.name = "vc_allocator", .member = &C::vc_allocator, .choices = allocator_names,
        .doc = "VC allocator"},
       {.name = "sw_allocator", .member = &C::sw_allocator, .choices = allocator_names,
@@ -216,6 +217,11 @@ void check_routing(int id, Topology t, int V, const char* field, bool per_router
   if (V < need)
     fail(std::string(field) + " '" + rf.name + "' needs at least " + std::to_string(need) +
          " VCs on a " + topology_names()[ti] + " (num_vcs = " + std::to_string(V) + ")");
+  const int refused = per_router ? 0 : rf.refused_vcs[ti];
+  if (V == refused)
+    fail(std::string(field) + " '" + rf.name + "' does not run with " + std::to_string(V) +
+         " VCs on a " + topology_names()[ti] + " (as in BookSim); use " +
+         std::to_string(need) + " or at least " + std::to_string(refused + 1));
 }
 
 Topology parse_topology(const std::string& name) {

@@ -71,10 +71,13 @@ Network::Network(const Config& cfg) : p_(cfg) {
   router_algo_.assign(n_, static_cast<uint8_t>(routing_));
 
   const Config& c = p_.cfg;
-  // Channel offsets from the SA grant / the send cycle.
-  off_flit_ = c.sw_alloc_delay - 1 + c.st_final_delay + 1 + c.link_latency;
+  // Channel offsets from the SA grant / the send cycle.  A torus link (and its
+  // credit link) takes twice link_latency, as BookSim's torus channels under
+  // use_noc_latency take 2 cycles where its mesh channels take 1 (docs/design/noc.md §14).
+  const int link = c.link_latency * (torus_ ? 2 : 1);
+  off_flit_ = c.sw_alloc_delay - 1 + c.st_final_delay + 1 + link;
   off_eject_ = c.sw_alloc_delay - 1 + c.st_final_delay + 2;
-  off_credit_ = 1 + c.link_latency + c.credit_delay;
+  off_credit_ = 1 + link + c.credit_delay;
   off_eject_credit_ = 2 + c.credit_delay;
 
   for (int i = 0; i < 64; ++i) {
@@ -655,6 +658,7 @@ void Network::materialise(int node, int64_t /*t*/) {
   pk.hops = 0;
   pk.algo = per_router_ ? router_algo_[node] : static_cast<uint8_t>(routing_);
   pk.phase = 0;
+  pk.dateline = 0;
   bool measured = false;
   if (phase_ == Phase::Running) measured = true;
   else if (phase_ == Phase::Draining && ctime < drain_start_) measured = true;

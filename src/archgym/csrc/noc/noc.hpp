@@ -124,6 +124,8 @@ struct RoutingFunction {
   // mixed per router have a variant that keeps the escape VCs along the XY port.
   RouteFn per_router = nullptr;
   MinVcs per_router_min_vcs = {};
+  // A VC count above the minimum that BookSim fails with (0: none), refused.
+  MinVcs refused_vcs = {};
 };
 // Every routing function, in the order of ROUTING_FUNCTIONS (routing.cpp).
 const std::vector<RoutingFunction>& routing_functions();
@@ -269,7 +271,9 @@ class Network {
     int64_t ctime, itime;
     int32_t src, dst, inter;
     int16_t hops;
-    uint8_t algo, phase, measured, pad[3];
+    uint8_t algo, phase, measured;
+    uint8_t dateline;  // torus dim_order: the dateline class in the current dimension
+    uint8_t pad[2];
   };
   struct Arrival { int32_t r; int32_t i; Flit flit; };
   struct Ejection { int32_t node; Flit flit; };
@@ -308,6 +312,9 @@ class Network {
   // ---- routing (routing.cpp): the registered routing functions and their helpers
   friend const std::vector<RoutingFunction>& routing_functions();
   void route_dor(int r, int i, const Flit& f, InVc& q);
+  void route_dim_order(int r, int i, const Flit& f, InVc& q);
+  void route_min_adapt_torus(int r, int i, const Flit& f, InVc& q);
+  int torus_dor_hop(int r, int dst, int& entry_class);
   void route_yx(int r, int i, const Flit& f, InVc& q);
   void route_xy_yx(int r, int i, const Flit& f, InVc& q);
   void route_adaptive_xy_yx(int r, int i, const Flit& f, InVc& q);

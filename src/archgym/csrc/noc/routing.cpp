@@ -120,11 +120,45 @@ void Network::route(int r, int i, const Flit& f, InVc& q) {
 }
 
 // ----------------------------------------------------------------- dimension order
-// dor (BookSim's dim_order): X then Y, on every VC.
+// dor (BookSim's dor and dim_order on a mesh): X then Y, on every VC.
 void Network::route_dor(int r, int, const Flit& f, InVc& q) {
   if (r == f.dst) return eject(q);
   const int o = xy_port(r, f.dst);
   add_route(q, vc_range(r, f.dst, o, 0, V_ - 1), 0);
+}
+
+// BookSim's torus dimension-order hop toward dst: the first dimension in which
+// r and dst differ, the shorter way round, a coin flip between the two ways
+// when they are equally long (k even, offset k/2).  Returns the output port;
+// `entry_class` is the dateline class a packet takes on entering that
+// dimension: 1 (upper) if its coordinate is above the destination's, else 0.
+// With minimal paths neither class closes a cycle: class 0 holds the plus hops
+// that stay below the wrap link and the minus hops that cross it, class 1 the
+// others, and no path of at most k/2 hops goes once around the ring.
+// (docs/design/noc.md §14)
+int Network::torus_dor_hop(int r, int dst, int& entry_class) {
+  const int dim = X_[r] != X_[dst] ? 0 : 1;
+  const int c = dim ? Y_[r] : X_[r], d = dim ? Y_[dst] : X_[dst];
+  int off = d - c;
+  if (off < 0) off += k_;
+  const int minus = 2 * off == k_ ? coin() : off > k_ / 2;
+  entry_class = c > d;
+  return 2 * dim + minus;
+}
+
+// dim_order on a torus: the VCs split in two dateline classes, the lower
+// [0, (V-1)/2] and the upper [V/2, V-1] (they share a VC when V is odd).  A
+// packet takes its class on entering a dimension (torus_dor_hop) and keeps it
+// to the end of that dimension, across the wrap link.
+void Network::route_dim_order(int r, int i, const Flit& f, InVc& q) {
+  if (!torus_) return route_dor(r, i, f, q);
+  if (r == f.dst) return eject(q);
+  int cls = 0;
+  const int o = torus_dor_hop(r, f.dst, cls);
+  Packet& pk = pkts_[f.pkt];
+  const int in = port_of_[i];
+  if (in == 4 || in / 2 != o / 2) pk.dateline = static_cast<uint8_t>(cls);
+  add_route(q, pk.dateline ? vcs(o, V_ / 2, V_ - 1) : vcs(o, 0, (V_ - 1) / 2), 0);
 }
 
 // yx: Y then X, on every VC.
@@ -158,11 +192,30 @@ void Network::route_adaptive_xy_yx(int r, int i, const Flit& f, InVc& q) {
 // kAtomic (per-router mode): adaptive VCs are taken only when empty.
 template <bool kAtomic>
 void Network::route_min_adapt(int r, int i, const Flit& f, InVc& q) {
+  if (!kAtomic && torus_) return route_min_adapt_torus(r, i, f, q);
   if (r == f.dst) return eject(q);
   const int E = escape_vcs();
   const bool on_escape = port_of_[i] != 4 && vc_of_[i] < E;
   if (!on_escape) add_route(q, vcs(xy_port(r, f.dst), E, V_ - 1), 1, kAtomic);
   add_escape(r, f.dst, q);
+}
+
+// min_adapt on a torus (BookSim's): the escape channel is dimension order on
+// VC 0 or 1, its dateline class (kept along a dimension while the packet stays
+// on it, else taken from the coordinates as by dim_order); the adaptive entry
+// is VC 3 alone, whatever V (BookSim never offers VC 2 nor VCs above 3), on
+// the dimension-order port (one entry per priority), its own coin on a tie.
+// With 2 VCs there is no adaptive VC: it is dim_order.  Once on the escape
+// channel a packet stays there.
+void Network::route_min_adapt_torus(int r, int i, const Flit& f, InVc& q) {
+  if (r == f.dst) return eject(q);
+  const int in = port_of_[i];
+  const bool on_escape = in != 4 && vc_of_[i] < 2;
+  int cls = 0;
+  if (!on_escape && V_ > 3) add_route(q, vcs(torus_dor_hop(r, f.dst, cls), 3, 3), 1);
+  const int o = torus_dor_hop(r, f.dst, cls);
+  if (on_escape && in / 2 == o / 2) cls = vc_of_[i];
+  add_route(q, vcs(o, cls, cls), 0);
 }
 
 // The adaptive entries of duato and random_min are taken only when empty
@@ -327,13 +380,17 @@ void Network::route_turn_model(int r, int, const Flit& f, InVc& q) {
 const std::vector<RoutingFunction>& routing_functions() {
   using N = Network;
   constexpr MinVcs kPerRouter = {2, 3};  // escape VC(s) plus an adaptive VC
-  // min_vcs: {mesh, torus}; 0 = not on that topology.
+  // min_vcs: {mesh, torus}; 0 = not on that topology.  BookSim's names run
+  // where BookSim runs them (dor, xy_yx and adaptive_xy_yx only on a mesh;
+  // min_adapt on a torus with 2 VCs, but not with 3, where BookSim fails).
   static const std::vector<RoutingFunction> registry = {
-      {"dor", &N::route_dor, {1, 2}, &N::route_per_router_dor, kPerRouter},
+      {"dor", &N::route_dor, {1, 0}, &N::route_per_router_dor, kPerRouter},
+      {"dim_order", &N::route_dim_order, {1, 2}},
       {"yx", &N::route_yx, {1, 2}},
-      {"xy_yx", &N::route_xy_yx, {2, 4}},
-      {"adaptive_xy_yx", &N::route_adaptive_xy_yx, {2, 4}},
-      {"min_adapt", &N::route_min_adapt<false>, {2, 3}, &N::route_min_adapt<true>, kPerRouter},
+      {"xy_yx", &N::route_xy_yx, {2, 0}},
+      {"adaptive_xy_yx", &N::route_adaptive_xy_yx, {2, 0}},
+      {"min_adapt", &N::route_min_adapt<false>, {2, 2}, &N::route_min_adapt<true>, kPerRouter,
+       {0, 3}},
       {"duato", &N::route_duato, {2, 3}, &N::route_duato, kPerRouter},
       {"random_min", &N::route_random_min, {2, 3}, &N::route_random_min, kPerRouter},
       {"romm", &N::route_romm, {2, 0}},
