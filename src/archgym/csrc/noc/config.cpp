@@ -94,8 +94,11 @@ const std::vector<ConfigField>& config_fields() {
   using C = Config;
   static const std::vector<ConfigField> fields = {
       {.name = "topology", .member = &C::topology, .choices = topology_names,
-       .doc = "k x k mesh, or torus (wrap-around links, dateline VC classes)"},
-      {.name = "k", .member = &C::k, .lo = 2, .hi = kMaxK, .doc = "radix: k x k routers"},
+       .doc = "k-ary n-cube: mesh, or torus (wrap-around links, dateline VC classes)"},
+      {.name = "k", .member = &C::k, .lo = 2, .hi = kMaxK,
+       .doc = "radix: k routers per dimension (k^n routers, at most MAX_NODES)"},
+      {.name = "n", .member = &C::n, .lo = 1, .hi = kMaxDims,
+       .doc = "dimensions: 1 a line or ring, 2 a k x k mesh or torus, 3 a k x k x k one"},
       {.name = "num_vcs", .member = &C::num_vcs, .lo = 1, .hi = kMaxVcs,
        .doc = "virtual channels per port (each routing needs a minimum, see ROUTING_MIN_VCS)"},
       {.name = "vc_buf_size", .member = &C::vc_buf_size, .lo = 1, .hi = kMaxBuf,
@@ -149,9 +152,9 @@ const std::vector<ConfigField>& config_fields() {
       {.name = "acc_stopping_thres", .member = &C::acc_stopping_thres, .lo = 0, .hi = 1e6,
        .doc = "measure(): converged when the accepted rate changes less than this fraction"},
       {.name = "seed", .member = &C::seed, .doc = "random seed"},
-      {.name = "hotspot_nodes", .member = &C::hotspot_nodes, .lo = 0, .hi = kMaxK * kMaxK - 1,
-       .doc = "hotspot traffic: node ids below k*k (every packet goes to one of them; "
-              "empty: the centre node (k/2, k/2))"},
+      {.name = "hotspot_nodes", .member = &C::hotspot_nodes, .lo = 0, .hi = kMaxNodes - 1,
+       .doc = "hotspot traffic: node ids below k^n (every packet goes to one of them; "
+              "empty: the centre node, k/2 in every dimension)"},
       {.name = "hotspot_rates", .member = &C::hotspot_rates, .lo = 0, .hi = 1e12, .lo_open = true,
        .doc = "hotspot traffic: relative weights, one per hotspot node (empty: equal)"},
       {.name = "watchdog_cycles", .member = &C::watchdog_cycles, .lo = 200, .hi = 100'000'000,
@@ -201,8 +204,15 @@ int parse_routing(const std::string& name, const char* field) {
   return index_of(routing_names(), name, field);
 }
 
-void check_routing(int id, Topology t, int V, const char* field, bool per_router) {
+void check_routing(int id, Topology t, int dims, int V, const char* field, bool per_router) {
   const RoutingFunction& rf = routing_functions()[id];
+  if (dims != 2 && !rf.any_dims) {
+    std::vector<std::string> alternatives;
+    for (const RoutingFunction& other : routing_functions())
+      if (other.any_dims && other.min_vcs[static_cast<int>(t)] > 0) alternatives.push_back(other.name);
+    fail(std::string(field) + " '" + rf.name + "' is only available on 2-dimensional networks; "
+         "with n = " + std::to_string(dims) + " use one of: " + join(alternatives));
+  }
   const int ti = static_cast<int>(t);
   const int need = (per_router ? rf.per_router_min_vcs : rf.min_vcs)[ti];
   if (need == 0) {
@@ -232,10 +242,12 @@ Traffic parse_traffic(const std::string& name) {
   return static_cast<Traffic>(index_of(traffic_names(), name, "traffic"));
 }
 
-void check_traffic(Traffic tr, int k) {
+void check_traffic(Traffic tr, int k, int dims) {
   if ((tr == Traffic::Bitrev || tr == Traffic::Shuffle) && !is_pow2(k))
     fail(std::string("traffic '") + traffic_names()[static_cast<int>(tr)] +
          "' needs k to be a power of 2 (k = " + std::to_string(k) + ")");
+  if (tr == Traffic::Transpose && dims != 2)
+    fail("traffic 'transpose' needs a 2-dimensional network (n = " + std::to_string(dims) + ")");
 }
 
 // ----------------------------------------------------------------- validation
@@ -244,9 +256,20 @@ Params::Params(const Config& c) : cfg(c) {
   // the rules between fields
   topology = parse_topology(c.topology);
   routing = parse_routing(c.routing_function);
-  check_routing(routing, topology, c.num_vcs);
+  dims = c.n;
+  ports = 2 * dims + 1;
+  nodes = 1;
+  for (int d = 0; d < dims; ++d) nodes *= c.k;
+  if (nodes > kMaxNodes)
+    fail("k^n must be at most " + std::to_string(kMaxNodes) + " routers (k = " +
+         std::to_string(c.k) + ", n = " + std::to_string(dims) + ": " + std::to_string(nodes) + ")");
+  if (ports * c.num_vcs > 64)
+    fail("num_vcs must be at most " + std::to_string(64 / ports) + " with n = " +
+         std::to_string(dims) + " (" + std::to_string(ports) + " ports of num_vcs VCs fit 64; got " +
+         std::to_string(c.num_vcs) + ")");
+  check_routing(routing, topology, dims, c.num_vcs);
   traffic = parse_traffic(c.traffic);
-  check_traffic(traffic, c.k);
+  check_traffic(traffic, c.k, dims);
   injection = static_cast<Injection>(index_of(injection_names(), c.injection_process,
                                               "injection_process"));
   va = static_cast<Allocator>(index_of(allocator_names(), c.vc_allocator, "vc_allocator"));
@@ -256,7 +279,6 @@ Params::Params(const Config& c) : cfg(c) {
          std::to_string(c.max_samples) + ", warmup_periods = " +
          std::to_string(c.warmup_periods) + ")");
   k = c.k;
-  n = c.k * c.k;
   V = c.num_vcs;
   B = c.vc_buf_size;
   P = c.packet_size;
@@ -265,8 +287,8 @@ Params::Params(const Config& c) : cfg(c) {
          std::to_string(c.hotspot_nodes.size()) + " nodes, " +
          std::to_string(c.hotspot_rates.size()) + " rates)");
   for (int h : c.hotspot_nodes)
-    if (h >= n)
-      fail("hotspot_nodes must be node ids between 0 and " + std::to_string(n - 1) + " (got " +
+    if (h >= nodes)
+      fail("hotspot_nodes must be node ids between 0 and " + std::to_string(nodes - 1) + " (got " +
            std::to_string(h) + ")");
   packet_prob = c.injection_rate_uses_flits ? c.injection_rate / P : c.injection_rate;
   if (injection == Injection::OnOff) {
