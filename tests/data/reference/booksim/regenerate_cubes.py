@@ -14,6 +14,9 @@ non-ok grid rates.  Two runs at a time.  Writes, beside this script:
 * cubes_verdicts.csv: for each configuration of VERDICTS, whether BookSim runs
   it (``ok``) or fails, and its first error line.
 
+``--group G`` (repeatable) runs only the curves of group G and replaces their
+rows in cubes.csv, keeping the others.
+
 Status: ``unstable`` if BookSim aborted (latency over latency_thres; the
 latency is then the last sample's); ``ok`` if it converged before max_samples
 (or in the last sample) and accepted >= 0.95 x offered; else ``saturated``.
@@ -33,19 +36,33 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 BASE = HERE / "booksim_base.cfg"
 
-# (topology, k, n, traffic, routing_function, packet_size, num_vcs, options)
-CURVES = [
-    ("torus", 8, 2, "uniform", "dim_order", 1, 4, ""),
-    ("torus", 8, 2, "uniform", "dim_order", 4, 4, ""),
-    ("torus", 8, 2, "transpose", "dim_order", 1, 4, ""),
-    ("torus", 8, 2, "tornado", "dim_order", 1, 4, ""),
-    ("torus", 8, 2, "uniform", "min_adapt", 1, 4, ""),
-    ("torus", 8, 2, "uniform", "min_adapt", 1, 2, ""),
-    ("torus", 8, 2, "transpose", "min_adapt", 1, 8, ""),
-    ("torus", 5, 2, "uniform", "dim_order", 1, 4, ""),
-    ("torus", 4, 2, "uniform", "dim_order", 1, 3, ""),
-    ("torus", 8, 2, "neighbor", "dim_order", 1, 4, "vc_buf_size=2"),
-]
+# Curves by group: (topology, k, n, traffic, routing_function, packet_size, num_vcs, options)
+CURVES = {
+    "torus": [
+        ("torus", 8, 2, "uniform", "dim_order", 1, 4, ""),
+        ("torus", 8, 2, "uniform", "dim_order", 4, 4, ""),
+        ("torus", 8, 2, "transpose", "dim_order", 1, 4, ""),
+        ("torus", 8, 2, "tornado", "dim_order", 1, 4, ""),
+        ("torus", 8, 2, "uniform", "min_adapt", 1, 4, ""),
+        ("torus", 8, 2, "uniform", "min_adapt", 1, 2, ""),
+        ("torus", 8, 2, "transpose", "min_adapt", 1, 8, ""),
+        ("torus", 5, 2, "uniform", "dim_order", 1, 4, ""),
+        ("torus", 4, 2, "uniform", "dim_order", 1, 3, ""),
+        ("torus", 8, 2, "neighbor", "dim_order", 1, 4, "vc_buf_size=2"),
+    ],
+    "ndim": [
+        ("torus", 8, 1, "uniform", "dim_order", 1, 2, ""),
+        ("torus", 16, 1, "uniform", "min_adapt", 1, 4, ""),
+        ("mesh", 8, 1, "uniform", "dor", 1, 1, ""),
+        ("mesh", 4, 3, "uniform", "dim_order", 1, 4, ""),
+        ("mesh", 4, 3, "uniform", "min_adapt", 1, 4, ""),
+        ("mesh", 4, 3, "uniform", "romm", 1, 4, ""),
+        ("mesh", 4, 3, "uniform", "valiant", 1, 4, ""),
+        ("torus", 4, 3, "uniform", "dim_order", 1, 4, ""),
+        ("torus", 4, 3, "bitcomp", "min_adapt", 1, 4, ""),
+        ("mesh", 3, 3, "tornado", "dim_order", 4, 2, ""),
+    ],
+}
 
 # Configurations whose acceptance is the point: (topology, routing_function, num_vcs)
 VERDICTS = [
@@ -53,6 +70,7 @@ VERDICTS = [
     ("torus", "romm", 4), ("torus", "dim_order", 1), ("torus", "dim_order", 2),
     ("torus", "min_adapt", 1), ("torus", "min_adapt", 2), ("torus", "min_adapt", 3),
     ("torus", "min_adapt", 4), ("mesh", "dim_order", 1), ("mesh", "dor", 1),
+    ("torus", "valiant", 4), ("torus", "dim_order_ni", 4),
 ]
 
 FIELDS = ["topology", "k", "n", "pattern", "routing", "packet_size", "num_vcs", "options",
@@ -133,13 +151,23 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("oracle", help="path of the BookSim2 binary")
     parser.add_argument("--quick", action="store_true", help="smoke test: one curve, two rates")
+    parser.add_argument("--group", choices=sorted(CURVES), action="append",
+                        help="run only these groups of curves; their rows replace their old "
+                             "rows in cubes.csv (default: every group, a new file)")
     args = parser.parse_args()
-    curves = CURVES[:1] if args.quick else CURVES
+    groups = args.group or sorted(CURVES)
+    curves = [c for g in groups for c in CURVES[g]]
+    curves = curves[:1] if args.quick else curves
     with ThreadPoolExecutor(2) as pool:  # each run is a process of its own
         sweeps = list(pool.map(lambda c: sweep(args.oracle, c, args.quick), curves))
     rows = [row for rows in sweeps for row in rows]
     if args.quick:
         return
+    if args.group and (HERE / "cubes.csv").exists():
+        with open(HERE / "cubes.csv", newline="") as fh:
+            run_now = {tuple(str(x) for x in c) for c in curves}
+            kept = [r for r in csv.DictReader(fh) if tuple(r[f] for f in FIELDS[:8]) not in run_now]
+        rows = kept + rows
     with open(HERE / "cubes.csv", "w", newline="") as fh:
         writer = csv.DictWriter(fh, FIELDS)
         writer.writeheader()
