@@ -282,9 +282,9 @@ void Network::route_romm(int r, int i, const Flit& f, InVc& q) {
   if (port_of_[i] == LP_) {
     pk.phase = 0;
     int inter = 0;
-    for (int d = D_ - 1; d >= 0; --d) {
+    for (int d = 0, stride = 1; d < D_; ++d, stride *= k_) {
       const int s = coord(f.src, d), t = coord(f.dst, d);
-      inter = inter * k_ + std::min(s, t) + static_cast<int>(rng_.below(std::abs(s - t) + 1));
+      inter += stride * (std::min(s, t) + static_cast<int>(rng_.below(std::abs(s - t) + 1)));
     }
     pk.inter = inter;
   }
