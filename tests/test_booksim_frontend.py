@@ -161,7 +161,7 @@ def test_parameterised_hotspot_and_on_off(base_cfg):
     ("vc_allocator=wavefront", ["unknown vc_allocator 'wavefront'", "separable_input_first", "islip"]),
     ("injection_process=batch", ["unknown injection_process 'batch'", "bernoulli", "on_off"]),
     ("n=4", ["n must be an integer between 1 and 3", "got 4"]),
-    ("wait_for_tail_credit=1", ["wait_for_tail_credit = 1", "default wait_for_tail_credit = 0"]),
+    ("alloc_iters=2", ["alloc_iters = 2", "default alloc_iters = 1"]),
     ("sim_type=throughput", ["sim_type = throughput", "sim_type = latency"]),
     ("router=event", ["router = event", "router = iq"]),
     ("seed=time", ["seed = time", "integer seed"]),

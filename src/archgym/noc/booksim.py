@@ -178,7 +178,8 @@ BOOKSIM_DEFAULTS: dict[str, Value] = {
 #: BookSim keys passed to the simulator, each as the NocConfig field of the same
 #: name (its type and accepted values: archgym.noc.CONFIG_FIELDS).
 MAPPED: tuple[str, ...] = (
-    "topology", "k", "n", "routing_function", "num_vcs", "vc_buf_size", "vc_allocator",
+    "topology", "k", "n", "routing_function", "num_vcs", "vc_buf_size", "wait_for_tail_credit",
+    "vc_allocator",
     "sw_allocator", "credit_delay", "routing_delay", "vc_alloc_delay", "sw_alloc_delay",
     "st_final_delay", "traffic", "packet_size", "injection_rate", "injection_rate_uses_flits",
     "injection_process", "burst_alpha", "burst_beta", "warmup_periods", "sample_period",
@@ -191,7 +192,7 @@ EXTENSIONS: tuple[str, ...] = ("link_latency",)
 
 #: Keys accepted only at one value (BookSim's default, the only behaviour modelled).
 FIXED: dict[str, Value] = {
-    "wait_for_tail_credit": 0, "alloc_iters": 1, "input_speedup": 1,
+    "alloc_iters": 1, "input_speedup": 1,
     "output_speedup": 1, "internal_speedup": 1.0, "sim_type": "latency", "router": "iq",
     "arb_type": "round_robin", "output_delay": 0, "st_prepare_delay": 0, "speculative": 0,
     "vct": 0, "hold_switch_for_packet": 0, "use_read_write": 0, "classes": 1,

@@ -135,6 +135,9 @@ const std::vector<ConfigField>& config_fields() {
       {.name = "link_latency", .member = &C::link_latency, .lo = 1, .hi = kMaxDelay,
        .doc = "cycles per mesh link, twice that per torus link, credits alike (archgym's "
               "extension; BookSim's use_noc_latency channels: 1 on a mesh, 2 on a torus)"},
+      {.name = "wait_for_tail_credit", .member = &C::wait_for_tail_credit,
+       .doc = "an output VC is reallocated only once every credit of the packet that held it "
+              "came back (BookSim's wait_for_tail_credit = 1), at routers and sources alike"},
       {.name = "vc_allocator", .member = &C::vc_allocator, .choices = allocator_names,
        .doc = "VC allocator"},
       {.name = "sw_allocator", .member = &C::sw_allocator, .choices = allocator_names,

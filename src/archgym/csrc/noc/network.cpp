@@ -68,6 +68,7 @@ Network::Network(const Config& cfg) : p_(cfg) {
   P_ = p_.P;
   VCS_ = NP_ * V_;
   torus_ = p_.topology == Topology::Torus;
+  wait_tail_ = p_.cfg.wait_for_tail_credit;
   routings_ = routing_functions().data();
   routing_ = p_.routing;
   traffic_ = p_.traffic;
@@ -551,7 +552,10 @@ void Network::grant_switch(int r, int p, int o, int v, int64_t t) {
   ++used_[base + j];
   R.busy |= uint64_t{1} << j;
   const bool tail = f.flags & kTail;
-  if (tail) R.alloc &= ~(uint64_t{1} << j);
+  if (tail) {
+    if (wait_tail_) R.tail_sent |= uint64_t{1} << j;  // released when its credits are back
+    else R.alloc &= ~(uint64_t{1} << j);
+  }
   // credit upstream
   if (p == LP_) src_credit_[(t + 2) & wheel_mask_].push_back(r * V_ + v);
   else credit_[(t + off_credit_) & wheel_mask_].push_back(nbr_[r * 2 * D_ + p] * 64 + (p ^ 1) * V_ + v);
@@ -722,7 +726,7 @@ void Network::inject(int64_t t) {
     last_move_ = t;
     if (s.sent == 0) pkts_[s.cur].itime = t;
     if (++s.sent == P_) {
-      s.alloc &= ~(1u << c);
+      if (!wait_tail_) s.alloc &= ~(1u << c);  // else released when its credits are back
       s.cur = -1;
       s.cur_vc = -1;
     }
@@ -768,12 +772,25 @@ void Network::step() {
   // 1. nodes read ejected flits and injection credits
   for (const Ejection& e : eject_[slot]) retire(e.node, e.flit, t);
   eject_[slot].clear();
-  for (int32_t c : src_credit_[slot]) --src_used_[c];
+  for (int32_t c : src_credit_[slot])
+    if (--src_used_[c] == 0 && wait_tail_) {
+      Source& s = src_[c / V_];
+      const int vc = c % V_;
+      if (s.cur_vc != vc) s.alloc &= ~(1u << vc);
+    }
   src_credit_[slot].clear();
   // 2. routers latch credits (already delayed by credit_delay) and flits
   for (int32_t c : credit_[slot]) {
     const int r = c >> 6, j = c & 63;
-    if (--used_[static_cast<size_t>(r) * VCS_ + j] == 0) routers_[r].busy &= ~(uint64_t{1} << j);
+    if (--used_[static_cast<size_t>(r) * VCS_ + j] == 0) {
+      Router& R = routers_[r];
+      const uint64_t bit = uint64_t{1} << j;
+      R.busy &= ~bit;
+      if (R.tail_sent & bit) {  // wait_for_tail_credit: the tail's credit is back
+        R.tail_sent &= ~bit;
+        R.alloc &= ~bit;
+      }
+    }
   }
   credit_[slot].clear();
   for (const Arrival& a : arrive_[slot]) buffer_write(a.r, a.i, a.flit, t);

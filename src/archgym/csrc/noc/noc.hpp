@@ -57,6 +57,7 @@ struct Config {
   int st_final_delay = 1;
   int credit_delay = 1;
   int link_latency = 1;
+  bool wait_for_tail_credit = false;
   std::string vc_allocator = "separable_input_first";
   std::string sw_allocator = "separable_input_first";
   int warmup_periods = 3;
@@ -359,6 +360,7 @@ class Network {
   int k_;
   int D_, NP_, LP_;  // dimensions, ports (2D + 1), the local port (2D)
   bool torus_;
+  bool wait_tail_;  // wait_for_tail_credit
   const RoutingFunction* routings_;  // routing_functions()
   int routing_;                      // network-wide routing id
   bool per_router_ = false;
@@ -400,6 +402,7 @@ class Network {
     uint64_t sa_now = 0, sa_next = 0, sa_later = 0;
     uint64_t alloc = 0;  // output VCs held by a packet
     uint64_t busy = 0;   // output VCs with credits in use (used > 0)
+    uint64_t tail_sent = 0;  // wait_for_tail_credit: output VCs held until their credits return
     struct Ptrs {
       uint8_t sa_in[kMaxPorts] = {}, sa_out[kMaxPorts] = {}, sa_vc[kMaxPorts] = {};
     } ptr;

@@ -62,6 +62,11 @@ CURVES = {
         ("torus", 4, 3, "bitcomp", "min_adapt", 1, 4, ""),
         ("mesh", 3, 3, "tornado", "dim_order", 4, 2, ""),
     ],
+    "router": [
+        ("mesh", 8, 2, "uniform", "dor", 4, 2, "vc_buf_size=4 wait_for_tail_credit=1"),
+        ("mesh", 8, 2, "transpose", "min_adapt", 1, 4, "wait_for_tail_credit=1"),
+        ("torus", 8, 2, "uniform", "dim_order", 4, 4, "wait_for_tail_credit=1"),
+    ],
 }
 
 # Configurations whose acceptance is the point: (topology, routing_function, num_vcs)
