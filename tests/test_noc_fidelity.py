@@ -135,7 +135,8 @@ def cubes(reference_dir):
 
 def cube_config(key, rate) -> noc.NocConfig:
     topology, k, n, pattern, routing, ps, vcs, options = key
-    extra = {name: int(value) for name, value in (o.split("=") for o in options.split())}
+    types = {f["name"]: f["type"] for f in noc.CONFIG_FIELDS}
+    extra = {name: types[name](int(value)) for name, value in (o.split("=") for o in options.split())}
     return noc.NocConfig(topology=topology, k=int(k), n=int(n), traffic=pattern,
                          routing_function=routing, packet_size=int(ps), num_vcs=int(vcs),
                          injection_rate=rate, **extra)

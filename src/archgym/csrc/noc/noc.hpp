@@ -323,7 +323,7 @@ class Network {
   void route_dor(int r, int i, const Flit& f, InVc& q);
   void route_dim_order(int r, int i, const Flit& f, InVc& q);
   void route_min_adapt_torus(int r, int i, const Flit& f, InVc& q);
-  int torus_dor_hop(int r, int dst, int& entry_class);
+  int torus_dor_hop(int r, int dst, int& entry_class, bool tie_minus = false);
   void route_yx(int r, int i, const Flit& f, InVc& q);
   void route_xy_yx(int r, int i, const Flit& f, InVc& q);
   void route_adaptive_xy_yx(int r, int i, const Flit& f, InVc& q);

@@ -132,21 +132,21 @@ void Network::route_dor(int r, int, const Flit& f, InVc& q) {
 }
 
 // BookSim's torus dimension-order hop toward dst: the first dimension in which
-// r and dst differ, the shorter way round, a coin flip between the two ways
-// when they are equally long (k even, offset k/2).  Returns the output port;
+// r and dst differ, the shorter way round; when both ways are equally long (k
+// even, offset k/2) a coin flip, or the minus way if `tie_minus`.  Returns the output port;
 // `entry_class` is the dateline class a packet takes on entering that
 // dimension: 1 (upper) if its coordinate is above the destination's, else 0.
 // With minimal paths neither class closes a cycle: class 0 holds the plus hops
 // that stay below the wrap link and the minus hops that cross it, class 1 the
 // others, and no path of at most k/2 hops goes once around the ring.
 // (docs/design/noc.md §14)
-int Network::torus_dor_hop(int r, int dst, int& entry_class) {
+int Network::torus_dor_hop(int r, int dst, int& entry_class, bool tie_minus) {
   int dim = 0;
   while (coord(r, dim) == coord(dst, dim)) ++dim;
   const int c = coord(r, dim), d = coord(dst, dim);
   int off = d - c;
   if (off < 0) off += k_;
-  const int minus = 2 * off == k_ ? coin() : off > k_ / 2;
+  const int minus = 2 * off == k_ ? (tie_minus ? 1 : coin()) : off > k_ / 2;
   entry_class = c > d;
   return 2 * dim + minus;
 }
@@ -209,7 +209,7 @@ void Network::route_min_adapt(int r, int i, const Flit& f, InVc& q) {
 // VC 0 or 1, its dateline class (kept along a dimension while the packet stays
 // on it, else taken from the coordinates as by dim_order); the adaptive entry
 // is VC 3 alone, whatever V (BookSim never offers VC 2 nor VCs above 3), on
-// the dimension-order port (one entry per priority), its own coin on a tie.
+// the dimension-order port (one entry per priority), the minus way on a tie.
 // With 2 VCs there is no adaptive VC: it is dim_order.  Once on the escape
 // channel a packet stays there.
 void Network::route_min_adapt_torus(int r, int i, const Flit& f, InVc& q) {
@@ -217,7 +217,7 @@ void Network::route_min_adapt_torus(int r, int i, const Flit& f, InVc& q) {
   const int in = port_of_[i];
   const bool on_escape = in != LP_ && vc_of_[i] < 2;
   int cls = 0;
-  if (!on_escape && V_ > 3) add_route(q, vcs(torus_dor_hop(r, f.dst, cls), 3, 3), 1);
+  if (!on_escape && V_ > 3) add_route(q, vcs(torus_dor_hop(r, f.dst, cls, true), 3, 3), 1);
   const int o = torus_dor_hop(r, f.dst, cls);
   if (on_escape && in / 2 == o / 2) cls = vc_of_[i];
   add_route(q, vcs(o, cls, cls), 0);
