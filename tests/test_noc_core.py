@@ -102,6 +102,19 @@ def test_zero_load_latency_on_k_ary_n_cubes(topology, k, n, routing):
     assert net.credits().shape == (nodes, 2 * n + 1, 4)
 
 
+def test_wait_for_tail_credit_holds_vcs_until_the_credits_return():
+    """One VC, two packets 0 -> 1 at once.  Without wait_for_tail_credit the second follows
+    the first through the pipeline 3 cycles later.  With it, the source's VC frees when the
+    credit of the first flit is back (its SA grant at c+4, + 2: injected at c+6), and router
+    0's output VC when router 1's credit is back (SA there at c+9, + 3: at c+12), so its VA
+    happens at c+12 rather than c+9: 12 + 6 + 3 = 21."""
+    for wait, second in ((False, 15), (True, 21)):
+        net = noc.Network(noc.NocConfig(num_vcs=1, wait_for_tail_credit=wait, injection_rate=0.0))
+        net.send(0, 1)
+        net.send(0, 1)
+        assert sorted(net.run(200)["latencies"].tolist()) == [12, second], wait
+
+
 def test_pipeline_delays_and_link_latency_add_up():
     cfg = noc.NocConfig(injection_rate=0.0, routing_delay=2, vc_alloc_delay=3, sw_alloc_delay=1,
                         st_final_delay=2, link_latency=3, credit_delay=2)
