@@ -110,6 +110,7 @@ Network::Network(const Config& cfg) : p_(cfg) {
   buf_.assign(static_cast<size_t>(n_) * VCS_ * B_, Flit{});
   used_.assign(static_cast<size_t>(n_) * VCS_, 0);
   routers_.assign(n_, Router{});
+  tail_sent_.assign(n_, 0);
   va_in_ptr_.assign(static_cast<size_t>(n_) * VCS_, 0);
   va_out_ptr_.assign(static_cast<size_t>(n_) * VCS_, 0);
   occ_.assign(static_cast<size_t>(n_) * NP_, Occ{});
@@ -553,7 +554,7 @@ void Network::grant_switch(int r, int p, int o, int v, int64_t t) {
   R.busy |= uint64_t{1} << j;
   const bool tail = f.flags & kTail;
   if (tail) {
-    if (wait_tail_) R.tail_sent |= uint64_t{1} << j;  // released when its credits are back
+    if (wait_tail_) tail_sent_[r] |= uint64_t{1} << j;  // released when its credits are back
     else R.alloc &= ~(uint64_t{1} << j);
   }
   // credit upstream
@@ -786,8 +787,8 @@ void Network::step() {
       Router& R = routers_[r];
       const uint64_t bit = uint64_t{1} << j;
       R.busy &= ~bit;
-      if (R.tail_sent & bit) {  // wait_for_tail_credit: the tail's credit is back
-        R.tail_sent &= ~bit;
+      if (wait_tail_ && (tail_sent_[r] & bit)) {  // the tail's credit is back
+        tail_sent_[r] &= ~bit;
         R.alloc &= ~bit;
       }
     }

@@ -402,7 +402,6 @@ class Network {
     uint64_t sa_now = 0, sa_next = 0, sa_later = 0;
     uint64_t alloc = 0;  // output VCs held by a packet
     uint64_t busy = 0;   // output VCs with credits in use (used > 0)
-    uint64_t tail_sent = 0;  // wait_for_tail_credit: output VCs held until their credits return
     struct Ptrs {
       uint8_t sa_in[kMaxPorts] = {}, sa_out[kMaxPorts] = {}, sa_vc[kMaxPorts] = {};
     } ptr;
@@ -412,6 +411,7 @@ class Network {
     void advance(int64_t t, const std::vector<InVc>& vcs, size_t base);
   };
   std::vector<Router> routers_;
+  std::vector<uint64_t> tail_sent_;  // [n] wait_for_tail_credit: output VCs held until their credits return
   std::vector<uint8_t> va_in_ptr_, va_out_ptr_;   // [n*VCS]
   struct Occ {
     int64_t integral = 0, last = 0;  // time integral of `count` up to cycle `last`

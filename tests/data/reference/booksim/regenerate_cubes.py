@@ -14,8 +14,9 @@ non-ok grid rates.  Two runs at a time.  Writes, beside this script:
 * cubes_verdicts.csv: for each configuration of VERDICTS, whether BookSim runs
   it (``ok``) or fails, and its first error line.
 
-``--group G`` (repeatable) runs only the curves of group G and replaces their
-rows in cubes.csv, keeping the others.
+Each curve's rows replace its old rows in cubes.csv as soon as its sweep ends
+(an interrupted run keeps the curves it finished); ``--group G`` (repeatable)
+runs only the curves of group G.
 
 Status: ``unstable`` if BookSim aborted (latency over latency_thres; the
 latency is then the last sample's); ``ok`` if it converged before max_samples
@@ -30,6 +31,7 @@ import csv
 import re
 import subprocess
 import sys
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -152,35 +154,39 @@ def verdict(oracle: str, topology: str, routing: str, vcs: int) -> dict:
                 message=re.sub(r"^\S+: \S+: ", "", errors[0]) if errors else "")
 
 
+def save_curve(rows: list[dict], lock: threading.Lock) -> None:
+    """Put one finished curve's rows into cubes.csv, replacing that curve's old rows."""
+    key = tuple(str(rows[0][f]) for f in FIELDS[:8])
+    with lock:
+        kept = []
+        if (HERE / "cubes.csv").exists():
+            with open(HERE / "cubes.csv", newline="") as fh:
+                kept = [r for r in csv.DictReader(fh) if tuple(r[f] for f in FIELDS[:8]) != key]
+        with open(HERE / "cubes.csv", "w", newline="") as fh:
+            writer = csv.DictWriter(fh, FIELDS)
+            writer.writeheader()
+            writer.writerows(kept + rows)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("oracle", help="path of the BookSim2 binary")
     parser.add_argument("--quick", action="store_true", help="smoke test: one curve, two rates")
     parser.add_argument("--group", choices=sorted(CURVES), action="append",
-                        help="run only these groups of curves; their rows replace their old "
-                             "rows in cubes.csv (default: every group, a new file)")
+                        help="run only these groups of curves (default: every group)")
     args = parser.parse_args()
     groups = args.group or sorted(CURVES)
     curves = [c for g in groups for c in CURVES[g]]
-    curves = curves[:1] if args.quick else curves
-    with ThreadPoolExecutor(2) as pool:  # each run is a process of its own
-        sweeps = list(pool.map(lambda c: sweep(args.oracle, c, args.quick), curves))
-    rows = [row for rows in sweeps for row in rows]
     if args.quick:
+        sweep(args.oracle, curves[0], quick=True)
         return
-    if args.group and (HERE / "cubes.csv").exists():
-        with open(HERE / "cubes.csv", newline="") as fh:
-            run_now = {tuple(str(x) for x in c) for c in curves}
-            kept = [r for r in csv.DictReader(fh) if tuple(r[f] for f in FIELDS[:8]) not in run_now]
-        rows = kept + rows
-    with open(HERE / "cubes.csv", "w", newline="") as fh:
-        writer = csv.DictWriter(fh, FIELDS)
-        writer.writeheader()
-        writer.writerows(rows)
     with open(HERE / "cubes_verdicts.csv", "w", newline="") as fh:
         writer = csv.DictWriter(fh, ["topology", "routing", "num_vcs", "verdict", "message"])
         writer.writeheader()
         writer.writerows(verdict(args.oracle, *v) for v in VERDICTS)
+    lock = threading.Lock()
+    with ThreadPoolExecutor(2) as pool:  # each run is a process of its own
+        list(pool.map(lambda c: save_curve(sweep(args.oracle, c, False), lock), curves))
 
 
 if __name__ == "__main__":
