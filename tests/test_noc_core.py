@@ -16,7 +16,7 @@ import pytest
 from archgym import noc
 
 DEADLOCK_FREE = [r for r in noc.ROUTING_FUNCTIONS if r != "valiant"]
-TORUS_ROUTINGS = ["dor", "yx", "xy_yx", "adaptive_xy_yx", "min_adapt", "duato", "random_min"]
+TORUS_ROUTINGS = ["dim_order", "yx", "min_adapt", "duato", "random_min"]
 
 
 def manhattan(a: int, b: int, k: int) -> int:
@@ -55,13 +55,64 @@ def test_zero_load_latency_is_5_per_router_plus_2(routing, packet_size):
         assert lat == 5 * h + 7 + (packet_size - 1), (src, dst)
 
 
-def test_zero_load_latency_torus_takes_the_short_way():
-    k = 8
-    net = noc.Network(noc.NocConfig(topology="torus", injection_rate=0.0), record=True)
-    for src, dst in [(0, 7), (0, 56), (0, 63), (3, 36), (0, 4), (12, 12)]:
+@pytest.mark.parametrize("k", [2, 3, 5, 8])
+@pytest.mark.parametrize("link_latency", [1, 2])
+def test_zero_load_latency_torus_takes_the_short_way_on_2_cycle_links(k, link_latency):
+    """A torus link takes 2 x link_latency cycles (BookSim's torus channels take 2: its
+    neighbor traffic takes 13 cycles on rings of k = 2, 3, 4, 5, 8 where a mesh hop takes 12)."""
+    net = noc.Network(noc.NocConfig(topology="torus", k=k, routing_function="dim_order",
+                                    link_latency=link_latency, injection_rate=0.0), record=True)
+    n = k * k
+    for src, dst in [(0, k - 1), (0, n - k), (0, n - 1), (3 % n, (3 + 4 * k) % n), (0, k // 2),
+                     (1, 1)]:
         lat, hops = single_packet(net, src, dst)
         h = torus_dist(src, dst, k)
-        assert (lat, hops) == (5 * h + 7, h + 1), (src, dst)
+        assert (lat, hops) == (5 * h + 7 + h * (2 * link_latency - 1), h + 1), (src, dst)
+
+
+def cube_dist(a: int, b: int, k: int, n: int, torus: bool) -> int:
+    h = 0
+    for _ in range(n):
+        d = abs(a % k - b % k)
+        h += min(d, k - d) if torus else d
+        a, b = a // k, b // k
+    return h
+
+
+@pytest.mark.parametrize("topology,k,n,routing", [
+    ("mesh", 8, 1, "dor"), ("torus", 8, 1, "dim_order"), ("torus", 3, 1, "min_adapt"),
+    ("mesh", 4, 3, "dim_order"), ("mesh", 3, 3, "min_adapt"), ("mesh", 4, 3, "romm"),
+    ("torus", 4, 3, "dim_order"), ("torus", 5, 3, "min_adapt")])
+def test_zero_load_latency_on_k_ary_n_cubes(topology, k, n, routing):
+    """Lines, rings and 3-D networks: 5 cycles per router + 2, plus 1 per torus link (BookSim at
+    0.02, uniform: ring k=8 19.31, line k=8 20.78, 4x4x4 torus 25.13, 4x4x4 mesh 25.95)."""
+    torus = topology == "torus"
+    net = noc.Network(noc.NocConfig(topology=topology, k=k, n=n, routing_function=routing,
+                                    num_vcs=4, injection_rate=0.0), record=True)
+    nodes = k ** n
+    rng = np.random.default_rng(3)
+    for src, dst in [(0, nodes - 1), (nodes - 1, 0), (1, 1)] + \
+            [tuple(int(x) for x in rng.integers(0, nodes, 2)) for _ in range(12)]:
+        lat, hops = single_packet(net, src, dst)
+        h = cube_dist(src, dst, k, n, torus)
+        assert (lat, hops) == (5 * h + 7 + (h if torus else 0), h + 1), (src, dst)
+    stats = net.run(10)
+    assert stats["link_utilisation"].shape == (nodes, 2 * n)
+    assert stats["buffer_occupancy"].shape == (nodes, 2 * n + 1)
+    assert net.credits().shape == (nodes, 2 * n + 1, 4)
+
+
+def test_wait_for_tail_credit_holds_vcs_until_the_credits_return():
+    """One VC, two packets 0 -> 1 at once.  Without wait_for_tail_credit the second follows
+    the first through the pipeline 3 cycles later.  With it, the source's VC frees when the
+    credit of the first flit is back (its SA grant at c+4, + 2: injected at c+6), and router
+    0's output VC when router 1's credit is back (SA there at c+9, + 3: at c+12), so its VA
+    happens at c+12 rather than c+9: 12 + 6 + 3 = 21."""
+    for wait, second in ((False, 15), (True, 21)):
+        net = noc.Network(noc.NocConfig(num_vcs=1, wait_for_tail_credit=wait, injection_rate=0.0))
+        net.send(0, 1)
+        net.send(0, 1)
+        assert sorted(net.run(200)["latencies"].tolist()) == [12, second], wait
 
 
 def test_pipeline_delays_and_link_latency_add_up():
@@ -113,14 +164,18 @@ def check_conservation(net: noc.Network) -> dict:
     return c
 
 
-@pytest.mark.parametrize("topology,routing", [("mesh", r) for r in DEADLOCK_FREE]
-                         + [("torus", r) for r in TORUS_ROUTINGS])
-def test_conservation_and_no_deadlock_past_saturation(topology, routing):
+@pytest.mark.parametrize("topology,routing,n", [("mesh", r, 2) for r in DEADLOCK_FREE]
+                         + [("torus", r, 2) for r in TORUS_ROUTINGS]
+                         + [(t, r, n) for n in (1, 3) for t, r in (
+                             ("mesh", "dor"), ("mesh", "min_adapt"), ("mesh", "romm"),
+                             ("torus", "dim_order"), ("torus", "min_adapt"))])
+def test_conservation_and_no_deadlock_past_saturation(topology, routing, n):
     """Deadlock-free routings stay live far past saturation, and everything drains."""
-    cfg = noc.NocConfig(topology=topology, k=6, num_vcs=4, routing_function=routing,
-                        traffic="uniform", packet_size=3, injection_rate=0.7, seed=3)
+    cfg = noc.NocConfig(topology=topology, k=6 if n < 3 else 3, n=n, num_vcs=4,
+                        routing_function=routing, traffic="uniform", packet_size=3,
+                        injection_rate=0.7, seed=3)
     net = noc.Network(cfg)
-    for pattern in ("uniform", "transpose", "tornado"):
+    for pattern in ("uniform", "transpose" if n == 2 else "bitcomp", "tornado"):
         net.set_traffic(pattern)
         s = net.run(1500)
         assert s["status"] == "ok"
@@ -135,8 +190,7 @@ def test_conservation_and_no_deadlock_past_saturation(topology, routing):
     assert c["created_flits"] == c["ejected_flits"]
     assert c["created_packets"] == c["retired_packets"]
     # every credit came back
-    assert np.all(net.credits()[:, :4, :] == cfg.vc_buf_size)
-    assert np.all(net.credits()[:, 4, :] == cfg.vc_buf_size)
+    assert np.all(net.credits() == cfg.vc_buf_size)  # the links' and the ejection port's
 
 
 def test_littles_law_holds_exactly_over_a_drained_run():
@@ -314,15 +368,25 @@ def test_offered_rate_in_flits(process):
     (dict(routing_function="min_adapt", num_vcs=1), "needs at least 2 VCs"),
     (dict(routing_function="duato", topology="torus", num_vcs=2), "needs at least 3 VCs"),
     (dict(routing_function="romm", topology="torus"), "only available on a mesh"),
+    (dict(routing_function="dor", topology="torus"), "only available on a mesh"),
+    (dict(routing_function="xy_yx", topology="torus"), "only available on a mesh"),
+    (dict(routing_function="dim_order", topology="torus", num_vcs=1), "needs at least 2 VCs"),
+    (dict(routing_function="min_adapt", topology="torus", num_vcs=3), "does not run with 3"),
     (dict(injection_rate=-0.1), "injection_rate"),
     (dict(injection_rate=1.5), "injection_rate"),
     (dict(injection_rate=float("nan")), "injection_rate"),
     (dict(traffic="bad_dragon"), "accepted: uniform, transpose"),
     (dict(traffic="taper64", k=4), "exactly 64 nodes"),
     (dict(traffic="bitrev", k=6), "power of 2"),
-    (dict(routing_function="xyz"), "accepted: dor, yx"),
+    (dict(routing_function="xyz"), "accepted: dor, dim_order, yx"),
     (dict(vc_allocator="wavefront"), "accepted: separable_input_first, islip"),
     (dict(topology="ring"), "accepted: mesh, torus"),
+    (dict(n=0), "n must be an integer between 1 and 3"),
+    (dict(n=3, k=11), "k\\^n must be at most 1024"),
+    (dict(n=3, k=4, num_vcs=10), "num_vcs must be at most 9 with n = 3"),
+    (dict(n=3, k=4, routing_function="xy_yx"), "only available on 2-dimensional networks"),
+    (dict(n=1, routing_function="west_first"), "only available on 2-dimensional networks"),
+    (dict(n=1, traffic="transpose"), "needs a 2-dimensional network"),
     (dict(injection_process="poisson"), "bernoulli, on_off"),
     (dict(packet_size=0), "packet_size"),
     (dict(hotspot_nodes=(64,), traffic="hotspot"), "hotspot_nodes"),
@@ -337,9 +401,9 @@ def test_bad_config_raises_value_error(kwargs, match):
 def test_routing_registry_min_vcs_drive_validation():
     """The registry's VC minimums (the table noc/model.py used to copy), enforced as exported."""
     assert noc.ROUTING_MIN_VCS == {
-        "dor": {"mesh": 1, "torus": 2}, "yx": {"mesh": 1, "torus": 2},
-        "xy_yx": {"mesh": 2, "torus": 4}, "adaptive_xy_yx": {"mesh": 2, "torus": 4},
-        "min_adapt": {"mesh": 2, "torus": 3}, "duato": {"mesh": 2, "torus": 3},
+        "dor": {"mesh": 1}, "dim_order": {"mesh": 1, "torus": 2}, "yx": {"mesh": 1, "torus": 2},
+        "xy_yx": {"mesh": 2}, "adaptive_xy_yx": {"mesh": 2},
+        "min_adapt": {"mesh": 2, "torus": 2}, "duato": {"mesh": 2, "torus": 3},
         "random_min": {"mesh": 2, "torus": 3}, "romm": {"mesh": 2}, "valiant": {"mesh": 2},
         **{f"{turn}{kind}": {"mesh": 1} for kind in ("", "_oblivious")
            for turn in ("west_first", "north_last", "negative_first", "odd_even")}}
@@ -363,7 +427,7 @@ def test_routing_registry_min_vcs_drive_validation():
 
 # Settings under which a field's own limits are the ones that bind (rules between fields aside).
 _CONTEXT = {"max_samples": {"warmup_periods": 1}, "warmup_periods": {"max_samples": 100_000},
-            "hotspot_nodes": {"k": noc.MAX_K}}
+            "hotspot_nodes": {"k": noc.MAX_K}, "topology": {"routing_function": "dim_order"}}
 
 
 def test_config_fields_are_the_definition_nocconfig_follows():
@@ -379,7 +443,7 @@ def test_config_fields_are_the_definition_nocconfig_follows():
             context = {"hotspot_nodes": (0,)}
         if f["choices"]:
             for choice in f["choices"]:
-                kw = {f["name"]: choice}
+                kw = {**context, f["name"]: choice}
                 if f["name"] == "routing_function":
                     kw["num_vcs"] = noc.MAX_VCS
                 if f["name"] == "traffic":
@@ -450,7 +514,7 @@ def test_network_setters_validate():
         one_vc.set_routing("duato")
     with pytest.raises(ValueError, match="needs at least 2 VCs"):
         one_vc.set_routing(np.zeros(64, dtype=np.int32))
-    torus = noc.Network(noc.NocConfig(topology="torus", num_vcs=2))
+    torus = noc.Network(noc.NocConfig(topology="torus", routing_function="dim_order", num_vcs=2))
     with pytest.raises(ValueError, match="needs at least 3 VCs on a torus"):
         torus.set_routing(np.zeros(64, dtype=np.int32))
     with pytest.raises(ValueError):
@@ -542,6 +606,7 @@ def test_changing_per_router_mixtures_never_deadlocks(topology):
     n_routings = len(noc.ROUTINGS_PER_ROUTER)
     for seed in range(3):
         net = noc.Network(noc.NocConfig(topology=topology, injection_rate=0.5, seed=seed,
+                                        routing_function="dim_order",
                                         packet_size=1 + seed, num_vcs=4))
         for step in range(60):
             net.set_routing(rng.integers(0, n_routings, 64).astype(np.int32))

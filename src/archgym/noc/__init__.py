@@ -18,6 +18,7 @@ from archgym.noc.model import (
     CONFIG_FIELDS,
     INJECTION_PROCESSES,
     MAX_K,
+    MAX_NODES,
     MAX_VCS,
     PER_ROUTER_MIN_VCS,
     ROUTING_FUNCTIONS,
@@ -35,7 +36,7 @@ from archgym.noc.model import (
 )
 
 __all__ = [
-    "ALLOCATORS", "CONFIG_FIELDS", "INJECTION_PROCESSES", "MAX_K", "MAX_VCS",
+    "ALLOCATORS", "CONFIG_FIELDS", "INJECTION_PROCESSES", "MAX_K", "MAX_NODES", "MAX_VCS",
     "PER_ROUTER_MIN_VCS", "ROUTINGS_PER_ROUTER", "ROUTING_FUNCTIONS", "ROUTING_MIN_VCS", "TOPOLOGIES", "TRAFFIC_PATTERNS", "Network", "NocConfig",
     "check_routing", "check_traffic", "measure", "measure_many", "traffic_destinations",
 ]

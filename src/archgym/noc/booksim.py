@@ -246,7 +246,8 @@ BOOKSIM_DEFAULTS: dict[str, Value] = {
 #: BookSim keys passed to the simulator, each as the NocConfig field of the same
 #: name (its type and accepted values: archgym.noc.CONFIG_FIELDS).
 MAPPED: tuple[str, ...] = (
-    "topology", "k", "routing_function", "num_vcs", "vc_buf_size", "vc_allocator",
+    "topology", "k", "n", "routing_function", "num_vcs", "vc_buf_size", "wait_for_tail_credit",
+    "vc_allocator",
     "sw_allocator", "credit_delay", "routing_delay", "vc_alloc_delay", "sw_alloc_delay",
     "st_final_delay", "traffic", "packet_size", "injection_rate", "injection_rate_uses_flits",
     "injection_process", "burst_alpha", "burst_beta", "warmup_periods", "sample_period",
@@ -261,8 +262,7 @@ EXTENSIONS: tuple[str, ...] = ("link_latency",)
 #: The network's shape comes first: a configuration of another network is
 #: reported as such before its other keys.
 FIXED: dict[str, Value] = {
-    "n": 2, "router": "iq", "subnets": 1, "c": 1,
-    "wait_for_tail_credit": 0, "alloc_iters": 1, "input_speedup": 1,
+    "router": "iq", "subnets": 1, "c": 1, "alloc_iters": 1, "input_speedup": 1,
     "output_speedup": 1, "internal_speedup": 1.0, "sim_type": "latency",
     "arb_type": "round_robin", "output_delay": 0, "st_prepare_delay": 0, "speculative": 0,
     "vct": 0, "hold_switch_for_packet": 0, "use_read_write": 0, "classes": 1,
@@ -284,9 +284,6 @@ DERIVED: tuple[str, ...] = ("burst_r1",)
 
 #: Keys accepted with any value and ignored (they only change BookSim's warnings).
 IGNORED = frozenset({"deadlock_warn_timeout"})
-
-#: BookSim spellings that name the same function as one of ours.
-ROUTING_ALIASES = {"dim_order": "dor"}
 
 #: BookSim replaces a hotspot node of -1 by a random node drawn when the
 #: traffic is set up, before and whatever ``seed`` or ``perm_seed``: the i-th -1
@@ -443,18 +440,19 @@ def _on_off(settings: dict) -> dict:
     return derived
 
 
-def _network_problems(settings: dict) -> list[str]:
-    """The network itself: a topology or shape archgym does not simulate."""
+def _network_problems(settings: dict) -> dict[str, str]:
+    """The network itself: a topology or shape archgym does not simulate, by key."""
     from archgym import noc
 
-    problems = []
+    problems = {}
     topology = settings.get("topology", BOOKSIM_DEFAULTS["topology"])
     if topology not in noc.TOPOLOGIES:
-        problems.append(f"topology = {topology} is not modelled; archgym simulates BookSim's "
-                        "k-ary n-cubes: " + ", ".join(noc.TOPOLOGIES))
-    if "n" in settings and not _same(settings["n"], FIXED["n"]):
-        problems.append(f"n = {settings['n']}: only 2-dimensional networks are modelled; "
-                        "accepted: n = 2")
+        problems["topology"] = (f"topology = {topology} is not modelled; archgym simulates "
+                                "BookSim's k-ary n-cubes: " + ", ".join(noc.TOPOLOGIES))
+    n_field = next(f for f in noc.CONFIG_FIELDS if f["name"] == "n")
+    n = settings.get("n", BOOKSIM_DEFAULTS["n"])
+    if not (isinstance(n, int) and n_field["min"] <= n <= n_field["max"]):
+        problems["n"] = f"n = {n}: archgym simulates k-ary n-cubes; n must be {n_field['accepted']}"
     return problems
 
 
@@ -469,9 +467,10 @@ def to_noc_config(settings: dict[str, Value]):
     from archgym import noc
 
     where = getattr(settings, "where", {})
-    problems = _network_problems(settings)
+    network = _network_problems(settings)
+    problems = list(network.values())
     for key, expected in FIXED.items():
-        if key != "n" and key in settings and not _same(settings[key], expected):
+        if key in settings and not _same(settings[key], expected):
             problems.append(f"{key} = {settings[key]} is not modelled; archgym accepts only "
                             f"BookSim's default {key} = {expected if expected != '' else '(empty)'}")
     unknown = [k for k in settings if not _known(k)]
@@ -494,8 +493,8 @@ def to_noc_config(settings: dict[str, Value]):
     for key in MAPPED + tuple(k for k in EXTENSIONS if k in settings):
         if key in ("seed", "perm_seed") and isinstance(settings.get(key), str):
             continue
-        if key == "topology" and settings.get(key, BOOKSIM_DEFAULTS[key]) not in noc.TOPOLOGIES:
-            continue  # reported first, by _network_problems
+        if key in network:
+            continue  # reported first
         try:
             value = _typed(key, settings_in.get(key, BOOKSIM_DEFAULTS.get(key)), fields_meta[key]["type"])
             if key == "routing_function":
@@ -503,7 +502,6 @@ def to_noc_config(settings: dict[str, Value]):
                     raise ConfigError("routing_function is required (BookSim's default 'none' "
                                       "names no function); accepted: "
                                       + ", ".join(noc.ROUTING_FUNCTIONS))
-                value = ROUTING_ALIASES.get(value, value)
             if key == "traffic":
                 k = fields.get("k", BOOKSIM_DEFAULTS["k"])
                 n = settings.get("n", BOOKSIM_DEFAULTS["n"])

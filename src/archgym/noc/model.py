@@ -67,6 +67,7 @@ TOPOLOGIES: tuple[str, ...] = _core.TOPOLOGIES
 ALLOCATORS: tuple[str, ...] = _core.ALLOCATORS
 INJECTION_PROCESSES: tuple[str, ...] = _core.INJECTION_PROCESSES
 MAX_K: int = _core.MAX_K
+MAX_NODES: int = _core.MAX_NODES
 MAX_VCS: int = _core.MAX_VCS
 
 

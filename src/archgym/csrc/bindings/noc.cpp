@@ -255,7 +255,8 @@ nb::dict run_network(noc::Network& net, int64_t cycles) {
     nb::gil_scoped_release release;
     st = net.run(cycles);
   }
-  const size_t n = static_cast<size_t>(net.params().n);
+  const size_t n = static_cast<size_t>(net.params().nodes);
+  const size_t links = 2 * static_cast<size_t>(net.params().dims), ports = net.params().ports;
   const auto& lat = net.latencies();
   const auto& c = net.counters();
   nb::dict d;
@@ -273,8 +274,8 @@ nb::dict run_network(noc::Network& net, int64_t cycles) {
   d["backlog_flits"] = c.backlog_flits;
   d["in_network_flits"] = c.in_network_flits;
   d["latencies"] = owned_array(lat, {lat.size()});
-  d["link_utilisation"] = owned_array(st.link_utilisation, {n, 4});
-  d["buffer_occupancy"] = owned_array(st.buffer_occupancy, {n, 5});
+  d["link_utilisation"] = owned_array(st.link_utilisation, {n, links});
+  d["buffer_occupancy"] = owned_array(st.buffer_occupancy, {n, ports});
   d["status"] = st.deadlock ? "deadlock" : "ok";
   return d;
 }
@@ -402,13 +403,13 @@ void bind_noc(nb::module_& m) {
            })
       .def("credits",
            [](const noc::Network& net) {
-             const size_t n = net.params().n, V = net.params().V;
-             return owned_array(net.credits(), {n, 5, V});
+             const size_t n = net.params().nodes, V = net.params().V, P = net.params().ports;
+             return owned_array(net.credits(), {n, P, V});
            })
       .def("occupancy",
            [](const noc::Network& net) {
-             const size_t n = net.params().n;
-             return owned_array(net.occupancy(), {n, 5});
+             const size_t n = net.params().nodes, P = net.params().ports;
+             return owned_array(net.occupancy(), {n, P});
            })
       .def("destinations",
            [](const noc::Network& net) {
@@ -442,18 +443,20 @@ void bind_noc(nb::module_& m) {
   mod.def(
       "check_routing",
       [](const std::string& routing, const std::string& topology, int num_vcs,
-         const std::string& field) {
+         const std::string& field, int n) {
         noc::check_routing(noc::parse_routing(routing, field.c_str()),
-                           noc::parse_topology(topology), num_vcs, field.c_str());
+                           noc::parse_topology(topology), n, num_vcs, field.c_str());
       },
       nb::arg("routing"), nb::arg("topology"), nb::arg("num_vcs"),
-      nb::arg("field") = "routing_function",
-      "Raise ValueError unless the routing runs on the topology with num_vcs VCs.");
+      nb::arg("field") = "routing_function", nb::arg("n") = 2,
+      "Raise ValueError unless the routing runs on the n-dimensional topology with num_vcs VCs.");
   mod.def(
       "check_traffic",
-      [](const std::string& pattern, int k) { noc::check_traffic(noc::parse_traffic(pattern), k); },
-      nb::arg("pattern"), nb::arg("k"),
-      "Raise ValueError unless the pattern is known and defined for radix k.");
+      [](const std::string& pattern, int k, int n) {
+        noc::check_traffic(noc::parse_traffic(pattern), k, n);
+      },
+      nb::arg("pattern"), nb::arg("k"), nb::arg("n") = 2,
+      "Raise ValueError unless the pattern is known and defined for radix k and n dimensions.");
 
   nb::exception<noc::Cancelled>(mod, "Cancelled");
   mod.def("set_cancelled", &noc::set_cancelled, nb::arg("on"),
@@ -470,6 +473,7 @@ void bind_noc(nb::module_& m) {
   mod.attr("ROUTING_MIN_VCS") = min_vcs_for_python(false);
   mod.attr("PER_ROUTER_MIN_VCS") = min_vcs_for_python(true);
   mod.attr("MAX_K") = noc::kMaxK;
+  mod.attr("MAX_NODES") = noc::kMaxNodes;
   mod.attr("MAX_VCS") = noc::kMaxVcs;
 }
 

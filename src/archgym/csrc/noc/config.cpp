@@ -96,8 +96,11 @@ const std::vector<ConfigField>& config_fields() {
   using C = Config;
   static const std::vector<ConfigField> fields = {
       {.name = "topology", .member = &C::topology, .choices = topology_names,
-       .doc = "k x k mesh, or torus (wrap-around links, dateline VC classes)"},
-      {.name = "k", .member = &C::k, .lo = 2, .hi = kMaxK, .doc = "radix: k x k routers"},
+       .doc = "k-ary n-cube: mesh, or torus (wrap-around links, dateline VC classes)"},
+      {.name = "k", .member = &C::k, .lo = 2, .hi = kMaxK,
+       .doc = "radix: k routers per dimension (k^n routers, at most MAX_NODES)"},
+      {.name = "n", .member = &C::n, .lo = 1, .hi = kMaxDims,
+       .doc = "dimensions: 1 a line or ring, 2 a k x k mesh or torus, 3 a k x k x k one"},
       {.name = "num_vcs", .member = &C::num_vcs, .lo = 1, .hi = kMaxVcs,
        .doc = "virtual channels per port (each routing needs a minimum, see ROUTING_MIN_VCS)"},
       {.name = "vc_buf_size", .member = &C::vc_buf_size, .lo = 1, .hi = kMaxBuf,
@@ -132,7 +135,11 @@ const std::vector<ConfigField>& config_fields() {
       {.name = "credit_delay", .member = &C::credit_delay, .lo = 0, .hi = kMaxDelay,
        .doc = "extra cycles of a credit's return"},
       {.name = "link_latency", .member = &C::link_latency, .lo = 1, .hi = kMaxDelay,
-       .doc = "cycles per link (archgym's extension; BookSim's channels take 1)"},
+       .doc = "cycles per mesh link, twice that per torus link, credits alike (archgym's "
+              "extension; BookSim's use_noc_latency channels: 1 on a mesh, 2 on a torus)"},
+      {.name = "wait_for_tail_credit", .member = &C::wait_for_tail_credit,
+       .doc = "an output VC is reallocated only once every credit of the packet that held it "
+              "came back (BookSim's wait_for_tail_credit = 1), at routers and sources alike"},
       {.name = "vc_allocator", .member = &C::vc_allocator, .choices = allocator_names,
        .doc = "VC allocator"},
       {.name = "sw_allocator", .member = &C::sw_allocator, .choices = allocator_names,
@@ -152,9 +159,9 @@ const std::vector<ConfigField>& config_fields() {
       {.name = "seed", .member = &C::seed, .doc = "random seed"},
       {.name = "perm_seed", .member = &C::perm_seed,
        .doc = "randperm traffic: the seed of its permutation (independent of seed, as BookSim)"},
-      {.name = "hotspot_nodes", .member = &C::hotspot_nodes, .lo = 0, .hi = kMaxK * kMaxK - 1,
-       .doc = "hotspot traffic: node ids below k*k (every packet goes to one of them; "
-              "empty: the centre node (k/2, k/2))"},
+      {.name = "hotspot_nodes", .member = &C::hotspot_nodes, .lo = 0, .hi = kMaxNodes - 1,
+       .doc = "hotspot traffic: node ids below k^n (every packet goes to one of them; "
+              "empty: the centre node, k/2 in every dimension)"},
       {.name = "hotspot_rates", .member = &C::hotspot_rates, .lo = 0, .hi = 1e12, .lo_open = true,
        .doc = "hotspot traffic: relative weights, one per hotspot node (empty: equal)"},
       {.name = "watchdog_cycles", .member = &C::watchdog_cycles, .lo = 200, .hi = 100'000'000,
@@ -204,8 +211,15 @@ int parse_routing(const std::string& name, const char* field) {
   return index_of(routing_names(), name, field);
 }
 
-void check_routing(int id, Topology t, int V, const char* field, bool per_router) {
+void check_routing(int id, Topology t, int dims, int V, const char* field, bool per_router) {
   const RoutingFunction& rf = routing_functions()[id];
+  if (dims != 2 && !rf.any_dims) {
+    std::vector<std::string> alternatives;
+    for (const RoutingFunction& other : routing_functions())
+      if (other.any_dims && other.min_vcs[static_cast<int>(t)] > 0) alternatives.push_back(other.name);
+    fail(std::string(field) + " '" + rf.name + "' is only available on 2-dimensional networks; "
+         "with n = " + std::to_string(dims) + " use one of: " + join(alternatives));
+  }
   const int ti = static_cast<int>(t);
   const int need = (per_router ? rf.per_router_min_vcs : rf.min_vcs)[ti];
   if (need == 0) {
@@ -220,6 +234,11 @@ void check_routing(int id, Topology t, int V, const char* field, bool per_router
   if (V < need)
     fail(std::string(field) + " '" + rf.name + "' needs at least " + std::to_string(need) +
          " VCs on a " + topology_names()[ti] + " (num_vcs = " + std::to_string(V) + ")");
+  const int refused = per_router ? 0 : rf.refused_vcs[ti];
+  if (V == refused)
+    fail(std::string(field) + " '" + rf.name + "' does not run with " + std::to_string(V) +
+         " VCs on a " + topology_names()[ti] + " (as in BookSim); use " +
+         std::to_string(need) + " or at least " + std::to_string(refused + 1));
 }
 
 Topology parse_topology(const std::string& name) {
@@ -230,12 +249,17 @@ Traffic parse_traffic(const std::string& name) {
   return static_cast<Traffic>(index_of(traffic_names(), name, "traffic"));
 }
 
-void check_traffic(Traffic tr, int k) {
+void check_traffic(Traffic tr, int k, int dims) {
   if ((tr == Traffic::Bitrev || tr == Traffic::Shuffle) && !is_pow2(k))
     fail(std::string("traffic '") + traffic_names()[static_cast<int>(tr)] +
          "' needs k to be a power of 2 (k = " + std::to_string(k) + ")");
-  if (tr == Traffic::Taper64 && k * k != 64)
-    fail("traffic 'taper64' needs exactly 64 nodes (k = 8; k = " + std::to_string(k) + ")");
+  if ((tr == Traffic::Transpose || tr == Traffic::BadpermYarc) && dims != 2)
+    fail(std::string("traffic '") + traffic_names()[static_cast<int>(tr)] +
+         "' needs a 2-dimensional network (n = " + std::to_string(dims) + ")");
+  int nodes = 1;
+  for (int d = 0; d < dims; ++d) nodes *= k;
+  if (tr == Traffic::Taper64 && nodes != 64)
+    fail("traffic 'taper64' needs exactly 64 nodes (k^n = " + std::to_string(nodes) + ")");
 }
 
 // ----------------------------------------------------------------- validation
@@ -244,9 +268,20 @@ Params::Params(const Config& c) : cfg(c) {
   // the rules between fields
   topology = parse_topology(c.topology);
   routing = parse_routing(c.routing_function);
-  check_routing(routing, topology, c.num_vcs);
+  dims = c.n;
+  ports = 2 * dims + 1;
+  nodes = 1;
+  for (int d = 0; d < dims; ++d) nodes *= c.k;
+  if (nodes > kMaxNodes)
+    fail("k^n must be at most " + std::to_string(kMaxNodes) + " routers (k = " +
+         std::to_string(c.k) + ", n = " + std::to_string(dims) + ": " + std::to_string(nodes) + ")");
+  if (ports * c.num_vcs > 64)
+    fail("num_vcs must be at most " + std::to_string(64 / ports) + " with n = " +
+         std::to_string(dims) + " (" + std::to_string(ports) + " ports of num_vcs VCs fit 64; got " +
+         std::to_string(c.num_vcs) + ")");
+  check_routing(routing, topology, dims, c.num_vcs);
   traffic = parse_traffic(c.traffic);
-  check_traffic(traffic, c.k);
+  check_traffic(traffic, c.k, dims);
   injection = static_cast<Injection>(index_of(injection_names(), c.injection_process,
                                               "injection_process"));
   va = static_cast<Allocator>(index_of(allocator_names(), c.vc_allocator, "vc_allocator"));
@@ -256,7 +291,6 @@ Params::Params(const Config& c) : cfg(c) {
          std::to_string(c.max_samples) + ", warmup_periods = " +
          std::to_string(c.warmup_periods) + ")");
   k = c.k;
-  n = c.k * c.k;
   V = c.num_vcs;
   B = c.vc_buf_size;
   P = c.packet_size;
@@ -265,8 +299,8 @@ Params::Params(const Config& c) : cfg(c) {
          std::to_string(c.hotspot_nodes.size()) + " nodes, " +
          std::to_string(c.hotspot_rates.size()) + " rates)");
   for (int h : c.hotspot_nodes)
-    if (h >= n)
-      fail("hotspot_nodes must be node ids between 0 and " + std::to_string(n - 1) + " (got " +
+    if (h >= nodes)
+      fail("hotspot_nodes must be node ids between 0 and " + std::to_string(nodes - 1) + " (got " +
            std::to_string(h) + ")");
   packet_prob = c.injection_rate_uses_flits ? c.injection_rate / P : c.injection_rate;
 }

@@ -59,55 +59,62 @@ uint64_t Network::Rng::next() {
 // ----------------------------------------------------------------- setup
 Network::Network(const Config& cfg) : p_(cfg) {
   k_ = p_.k;
-  n_ = p_.n;
+  n_ = p_.nodes;
+  D_ = p_.dims;
+  NP_ = p_.ports;
+  LP_ = NP_ - 1;
   V_ = p_.V;
   B_ = p_.B;
   P_ = p_.P;
-  VCS_ = 5 * V_;
+  VCS_ = NP_ * V_;
   torus_ = p_.topology == Topology::Torus;
+  wait_tail_ = p_.cfg.wait_for_tail_credit;
   routings_ = routing_functions().data();
   routing_ = p_.routing;
   traffic_ = p_.traffic;
   router_algo_.assign(n_, static_cast<uint8_t>(routing_));
 
   const Config& c = p_.cfg;
-  // Channel offsets from the SA grant / the send cycle.
-  off_flit_ = c.sw_alloc_delay - 1 + c.st_final_delay + 1 + c.link_latency;
+  // Channel offsets from the SA grant / the send cycle.  A torus link (and its
+  // credit link) takes twice link_latency, as BookSim's torus channels under
+  // use_noc_latency take 2 cycles where its mesh channels take 1 (docs/design/noc.md §14).
+  const int link = c.link_latency * (torus_ ? 2 : 1);
+  off_flit_ = c.sw_alloc_delay - 1 + c.st_final_delay + 1 + link;
   off_eject_ = c.sw_alloc_delay - 1 + c.st_final_delay + 2;
-  off_credit_ = 1 + c.link_latency + c.credit_delay;
+  off_credit_ = 1 + link + c.credit_delay;
   off_eject_credit_ = 2 + c.credit_delay;
 
   for (int i = 0; i < 64; ++i) {
-    port_of_[i] = static_cast<uint8_t>(std::min(i / V_, 4));
+    port_of_[i] = static_cast<uint8_t>(std::min(i / V_, LP_));
     vc_of_[i] = static_cast<uint8_t>(i % V_);
   }
-  for (int o = 0; o < 5; ++o) next5_[o] = static_cast<uint8_t>((o + 1) % 5);
-  X_.resize(n_);
-  Y_.resize(n_);
-  nbr_.assign(n_ * 4, -1);
+  for (int o = 0; o < NP_; ++o) nextp_[o] = static_cast<uint8_t>((o + 1) % NP_);
+  // Node v has coordinate (v / k^d) mod k in dimension d; output port 2d leads
+  // to +1 in dimension d, port 2d+1 to -1 (wrapping on a torus, none off a mesh edge).
+  C_.resize(static_cast<size_t>(n_) * D_);
+  nbr_.assign(static_cast<size_t>(n_) * 2 * D_, -1);
   for (int v = 0; v < n_; ++v) {
-    const int x = v % k_, y = v / k_;
-    X_[v] = static_cast<int16_t>(x);
-    Y_[v] = static_cast<int16_t>(y);
-    auto at = [&](int xx, int yy) -> int32_t {
-      if (torus_) return ((xx + k_) % k_) + k_ * ((yy + k_) % k_);
-      if (xx < 0 || xx >= k_ || yy < 0 || yy >= k_) return -1;
-      return xx + k_ * yy;
-    };
-    nbr_[v * 4 + 0] = at(x + 1, y);
-    nbr_[v * 4 + 1] = at(x - 1, y);
-    nbr_[v * 4 + 2] = at(x, y + 1);
-    nbr_[v * 4 + 3] = at(x, y - 1);
+    for (int d = 0, stride = 1; d < D_; ++d, stride *= k_) {
+      const int c = v / stride % k_;
+      C_[v * D_ + d] = static_cast<int16_t>(c);
+      for (int s = 0; s < 2; ++s) {
+        int to = c + (s ? -1 : 1);
+        if (torus_) to = (to + k_) % k_;
+        else if (to < 0 || to >= k_) continue;
+        nbr_[(v * D_ + d) * 2 + s] = v + (to - c) * stride;
+      }
+    }
   }
 
   vcs_.assign(static_cast<size_t>(n_) * VCS_, InVc{});
   buf_.assign(static_cast<size_t>(n_) * VCS_ * B_, Flit{});
   used_.assign(static_cast<size_t>(n_) * VCS_, 0);
   routers_.assign(n_, Router{});
+  tail_sent_.assign(n_, 0);
   va_in_ptr_.assign(static_cast<size_t>(n_) * VCS_, 0);
   va_out_ptr_.assign(static_cast<size_t>(n_) * VCS_, 0);
-  occ_.assign(n_ * 5, Occ{});
-  link_cnt_.assign(n_ * 4, 0);
+  occ_.assign(static_cast<size_t>(n_) * NP_, Occ{});
+  link_cnt_.assign(static_cast<size_t>(n_) * 2 * D_, 0);
   const int max_off = std::max({off_flit_, off_eject_, off_credit_, off_eject_credit_, 2});
   int wheel = 1;
   while (wheel <= max_off) wheel *= 2;
@@ -116,7 +123,7 @@ Network::Network(const Config& cfg) : p_(cfg) {
   eject_.resize(wheel);
   credit_.resize(wheel);
   src_credit_.resize(wheel);
-  for (auto& w : arrive_) w.reserve(n_ * 5);
+  for (auto& w : arrive_) w.reserve(n_ * NP_);
   for (auto& w : eject_) w.reserve(n_);
   for (auto& w : credit_) w.reserve(n_ * 6);
   for (auto& w : src_credit_) w.reserve(n_);
@@ -140,12 +147,17 @@ void Network::build_destinations() {
   const int half = (k_ + 1) / 2 - 1;  // tornado offset
   int bits = 0;
   while ((1 << bits) < n_) ++bits;
+  // The node whose coordinate in every dimension is f(coordinate of v there).
+  auto each_dim = [&](int v, auto f) {
+    int d = 0;
+    for (int i = D_ - 1; i >= 0; --i) d = d * k_ + f(coord(v, i));
+    return d;
+  };
   for (int v = 0; v < n_; ++v) {
-    const int x = X_[v], y = Y_[v];
     int d = -1;
     switch (traffic_) {
-      case Traffic::Transpose: d = y + k_ * x; break;
-      case Traffic::Bitcomp: d = (k_ - 1 - x) + k_ * (k_ - 1 - y); break;
+      case Traffic::Transpose: d = coord(v, 1) + k_ * coord(v, 0); break;  // n = 2 only
+      case Traffic::Bitcomp: d = each_dim(v, [&](int x) { return k_ - 1 - x; }); break;
       case Traffic::Bitrev: {
         d = 0;
         for (int b = 0; b < bits; ++b)
@@ -153,8 +165,8 @@ void Network::build_destinations() {
         break;
       }
       case Traffic::Shuffle: d = ((v << 1) | (v >> (bits - 1))) & (n_ - 1); break;
-      case Traffic::Tornado: d = (x + half) % k_ + k_ * ((y + half) % k_); break;
-      case Traffic::Neighbor: d = (x + 1) % k_ + k_ * ((y + 1) % k_); break;
+      case Traffic::Tornado: d = each_dim(v, [&](int x) { return (x + half) % k_; }); break;
+      case Traffic::Neighbor: d = each_dim(v, [&](int x) { return (x + 1) % k_; }); break;
       default: break;
     }
     dest_table_[v] = d;
@@ -172,7 +184,7 @@ void Network::build_destinations() {
   hot_nodes_.clear();
   hot_cum_.clear();
   if (traffic_ == Traffic::Hotspot) {
-    if (c.hotspot_nodes.empty()) hot_nodes_.push_back(k_ / 2 + k_ * (k_ / 2));
+    if (c.hotspot_nodes.empty()) hot_nodes_.push_back(each_dim(0, [&](int) { return k_ / 2; }));
     else hot_nodes_.assign(c.hotspot_nodes.begin(), c.hotspot_nodes.end());
     double acc = 0;
     for (size_t h = 0; h < hot_nodes_.size(); ++h) {
@@ -220,7 +232,7 @@ int64_t Network::draw_gap() {
 
 void Network::set_traffic(const std::string& pattern) {
   const Traffic tr = parse_traffic(pattern);
-  check_traffic(tr, k_);
+  check_traffic(tr, k_, D_);
   traffic_ = tr;
   p_.traffic = tr;
   p_.cfg.traffic = pattern;
@@ -229,7 +241,7 @@ void Network::set_traffic(const std::string& pattern) {
 
 void Network::set_routing(const std::string& routing) {
   const int r = parse_routing(routing, "routing");
-  check_routing(r, p_.topology, V_, "routing");
+  check_routing(r, p_.topology, D_, V_, "routing");
   routing_ = r;
   p_.routing = r;
   p_.cfg.routing_function = routing;
@@ -253,7 +265,7 @@ void Network::set_routing_per_router(const std::vector<int64_t>& index) {
                                   " must be between 0 and " + std::to_string(names.size() - 1) +
                                   " (got " + std::to_string(i) + ")");
     const int r = parse_routing(names[i], "routing");
-    check_routing(r, p_.topology, V_, "per-router routing", true);
+    check_routing(r, p_.topology, D_, V_, "per-router routing", true);
     algo[v] = static_cast<uint8_t>(r);
   }
   router_algo_ = std::move(algo);
@@ -284,7 +296,7 @@ void Network::buffer_write(int r, int i, const Flit& f, int64_t /*t*/) {
   if (pos >= B_) pos -= B_;
   buf_[gvc * B_ + pos] = f;
   ++q.count;
-  occ_change(r * 5 + port_of_[i], 1);
+  occ_change(r * NP_ + port_of_[i], 1);
   ++ctr_.buffered_flits;
   const uint64_t bit = uint64_t{1} << i;
   Router& R = routers_[r];
@@ -462,14 +474,14 @@ void Network::sw_alloc(int r, int64_t t) {
     const InVc& q = vcs_[base + i];
     if (used_[base + q.outp * V_ + q.outvc] >= B_) return;
     const int p = port_of_[i], v = vc_of_[i], o = q.outp;
-    R.ptr.sa_in[p] = next5_[o];
-    R.ptr.sa_out[o] = next5_[p];
+    R.ptr.sa_in[p] = nextp_[o];
+    R.ptr.sa_out[o] = nextp_[p];
     R.ptr.sa_vc[p] = static_cast<uint8_t>(v + 1 == V_ ? 0 : v + 1);
     grant_switch(r, p, o, v, t);
     return;
   }
-  uint16_t cand[5][5];  // [input port][output port] -> VC mask (valid where outs has the bit)
-  uint8_t outs[5] = {};
+  uint16_t cand[kMaxPorts][kMaxPorts];  // [input port][output port] -> VC mask (valid where outs has the bit)
+  uint8_t outs[kMaxPorts] = {};
   int ncand = 0, last_p = 0, last_o = 0, last_v = 0;
   for (uint64_t m = R.sa_now; m; m &= m - 1) {
     const int i = std::countr_zero(m);
@@ -490,8 +502,8 @@ void Network::sw_alloc(int r, int64_t t) {
   if (ncand == 0) return;
   Router::Ptrs& ptr = R.ptr;
   auto grant = [&](int p, int o, int v) {
-    ptr.sa_in[p] = next5_[o];
-    ptr.sa_out[o] = next5_[p];
+    ptr.sa_in[p] = nextp_[o];
+    ptr.sa_out[o] = nextp_[p];
     ptr.sa_vc[p] = static_cast<uint8_t>(v + 1 == V_ ? 0 : v + 1);
     grant_switch(r, p, o, v, t);
   };
@@ -501,23 +513,23 @@ void Network::sw_alloc(int r, int64_t t) {
   }
   auto vc_of = [&](int p, int o) { return rr_pick(cand[p][o], ptr.sa_vc[p]); };
   if (p_.sa == Allocator::SeparableInputFirst) {
-    uint8_t fwd[5] = {};
-    for (int p = 0; p < 5; ++p)
+    uint8_t fwd[kMaxPorts] = {};
+    for (int p = 0; p < NP_; ++p)
       if (outs[p]) fwd[rr_pick(outs[p], ptr.sa_in[p])] |= static_cast<uint8_t>(1u << p);
-    for (int o = 0; o < 5; ++o)
+    for (int o = 0; o < NP_; ++o)
       if (fwd[o]) {
         const int p = rr_pick(fwd[o], ptr.sa_out[o]);
         grant(p, o, vc_of(p, o));
       }
   } else {
-    uint8_t granted[5] = {};
-    for (int o = 0; o < 5; ++o) {
+    uint8_t granted[kMaxPorts] = {};
+    for (int o = 0; o < NP_; ++o) {
       uint8_t reqs = 0;
-      for (int p = 0; p < 5; ++p)
+      for (int p = 0; p < NP_; ++p)
         if (outs[p] >> o & 1) reqs |= static_cast<uint8_t>(1u << p);
       if (reqs) granted[rr_pick(reqs, ptr.sa_out[o])] |= static_cast<uint8_t>(1u << o);
     }
-    for (int p = 0; p < 5; ++p)
+    for (int p = 0; p < NP_; ++p)
       if (granted[p]) {
         const int o = rr_pick(granted[p], ptr.sa_in[p]);
         grant(p, o, vc_of(p, o));
@@ -534,7 +546,7 @@ void Network::grant_switch(int r, int p, int o, int v, int64_t t) {
   Flit f = buf_[gvc * B_ + q.head];
   q.head = static_cast<uint16_t>(q.head + 1 == B_ ? 0 : q.head + 1);
   --q.count;
-  occ_change(r * 5 + p, -1);
+  occ_change(r * NP_ + p, -1);
   --ctr_.buffered_flits;
   ++f.hops;
   const int w = q.outvc;
@@ -542,17 +554,20 @@ void Network::grant_switch(int r, int p, int o, int v, int64_t t) {
   ++used_[base + j];
   R.busy |= uint64_t{1} << j;
   const bool tail = f.flags & kTail;
-  if (tail) R.alloc &= ~(uint64_t{1} << j);
+  if (tail) {
+    if (wait_tail_) tail_sent_[r] |= uint64_t{1} << j;  // released when its credits are back
+    else R.alloc &= ~(uint64_t{1} << j);
+  }
   // credit upstream
-  if (p == 4) src_credit_[(t + 2) & wheel_mask_].push_back(r * V_ + v);
-  else credit_[(t + off_credit_) & wheel_mask_].push_back(nbr_[r * 4 + p] * 64 + (p ^ 1) * V_ + v);
+  if (p == LP_) src_credit_[(t + 2) & wheel_mask_].push_back(r * V_ + v);
+  else credit_[(t + off_credit_) & wheel_mask_].push_back(nbr_[r * 2 * D_ + p] * 64 + (p ^ 1) * V_ + v);
   // flit out
   f.vc = static_cast<uint8_t>(w);
-  if (o == 4) {
+  if (o == LP_) {
     eject_[(t + off_eject_) & wheel_mask_].push_back(Ejection{r, f});
   } else {
-    arrive_[(t + off_flit_) & wheel_mask_].push_back(Arrival{nbr_[r * 4 + o], (o ^ 1) * V_ + w, f});
-    ++link_cnt_[r * 4 + o];
+    arrive_[(t + off_flit_) & wheel_mask_].push_back(Arrival{nbr_[r * 2 * D_ + o], (o ^ 1) * V_ + w, f});
+    ++link_cnt_[r * 2 * D_ + o];
   }
   last_move_ = t;
   // next state of the input VC
@@ -671,6 +686,7 @@ void Network::materialise(int node, int64_t /*t*/) {
   pk.hops = 0;
   pk.algo = per_router_ ? router_algo_[node] : static_cast<uint8_t>(routing_);
   pk.phase = 0;
+  pk.dateline = 0;
   bool measured = false;
   if (phase_ == Phase::Running) measured = true;
   else if (phase_ == Phase::Draining && ctime < drain_start_) measured = true;
@@ -719,7 +735,7 @@ void Network::inject(int64_t t) {
     f.vc = static_cast<uint8_t>(c);
     f.hops = 0;
     f.algo = pk.algo;
-    arrive_[(t + 2) & wheel_mask_].push_back(Arrival{v, 4 * V_ + c, f});
+    arrive_[(t + 2) & wheel_mask_].push_back(Arrival{v, LP_ * V_ + c, f});
     ++su[c];
     ++ctr_.injected_flits;
     --ctr_.backlog_flits;
@@ -727,7 +743,7 @@ void Network::inject(int64_t t) {
     last_move_ = t;
     if (s.sent == 0) pkts_[s.cur].itime = t;
     if (++s.sent == P_) {
-      s.alloc &= ~(1u << c);
+      if (!wait_tail_) s.alloc &= ~(1u << c);  // else released when its credits are back
       s.cur = -1;
       s.cur_vc = -1;
     }
@@ -742,7 +758,7 @@ void Network::retire(int node, const Flit& f, int64_t t) {
   --inflight_flits_;
   inflight_ctime_sum_ -= pk.ctime;
   if (pk.measured) --measured_inflight_;
-  credit_[(t + off_eject_credit_) & wheel_mask_].push_back(node * 64 + 4 * V_ + f.vc);
+  credit_[(t + off_eject_credit_) & wheel_mask_].push_back(node * 64 + LP_ * V_ + f.vc);
   last_move_ = t;
   if (!(f.flags & kTail)) return;
   pk.hops = f.hops;  // every flit of a packet traverses the same routers
@@ -773,12 +789,25 @@ void Network::step() {
   // 1. nodes read ejected flits and injection credits
   for (const Ejection& e : eject_[slot]) retire(e.node, e.flit, t);
   eject_[slot].clear();
-  for (int32_t c : src_credit_[slot]) --src_used_[c];
+  for (int32_t c : src_credit_[slot])
+    if (--src_used_[c] == 0 && wait_tail_) {
+      Source& s = src_[c / V_];
+      const int vc = c % V_;
+      if (s.cur_vc != vc) s.alloc &= ~(1u << vc);
+    }
   src_credit_[slot].clear();
   // 2. routers latch credits (already delayed by credit_delay) and flits
   for (int32_t c : credit_[slot]) {
     const int r = c >> 6, j = c & 63;
-    if (--used_[static_cast<size_t>(r) * VCS_ + j] == 0) routers_[r].busy &= ~(uint64_t{1} << j);
+    if (--used_[static_cast<size_t>(r) * VCS_ + j] == 0) {
+      Router& R = routers_[r];
+      const uint64_t bit = uint64_t{1} << j;
+      R.busy &= ~bit;
+      if (wait_tail_ && (tail_sent_[r] & bit)) {  // the tail's credit is back
+        tail_sent_[r] &= ~bit;
+        R.alloc &= ~bit;
+      }
+    }
   }
   credit_[slot].clear();
   for (const Arrival& a : arrive_[slot]) buffer_write(a.r, a.i, a.flit, t);
@@ -828,12 +857,13 @@ RunStats Network::run(int64_t cycles) {
   st.delivered_flits = ctr_.ejected_flits - ej0;
   st.injected_flits = ctr_.injected_flits - inj0;
   st.deadlock = deadlocked_;
-  st.link_utilisation.resize(static_cast<size_t>(n_) * 4);
-  st.buffer_occupancy.resize(static_cast<size_t>(n_) * 5);
+  const int links = n_ * 2 * D_, ports = n_ * NP_;
+  st.link_utilisation.resize(links);
+  st.buffer_occupancy.resize(ports);
   const double cyc = cycles > 0 ? static_cast<double>(cycles) : 1.0;
-  for (int x = 0; x < n_ * 4; ++x)
+  for (int x = 0; x < links; ++x)
     st.link_utilisation[x] = static_cast<float>((link_cnt_[x] - link0[x]) / cyc);
-  for (int x = 0; x < n_ * 5; ++x)
+  for (int x = 0; x < ports; ++x)
     st.buffer_occupancy[x] = static_cast<float>((occ_[x].integral - occ0[x]) / (cyc * V_ * B_));
   return st;
 }

@@ -1,7 +1,7 @@
 // Cycle-level network-on-chip simulator core (plain C++20, no Python).
 //
-// A k x k mesh or torus of 5-port input-queued virtual-channel routers with
-// credit-based flow control, modelled cycle by cycle after BookSim2's `iq`
+// A k-ary n-cube (mesh or torus, n = 1, 2 or 3 dimensions) of (2n+1)-port
+// input-queued virtual-channel routers with credit-based flow control, modelled cycle by cycle after BookSim2's `iq`
 // router as described in docs/design/noc.md (reimplemented from that
 // description; "§n" in the NoC core refers to its sections).  Two ways to use it:
 //   * measure(config): BookSim's latency-mode measurement (warm-up, sample
@@ -42,6 +42,7 @@ const std::vector<std::string>& injection_names();
 struct Config {
   std::string topology = "mesh";
   int k = 8;
+  int n = 2;
   int num_vcs = 4;
   int vc_buf_size = 8;
   std::string routing_function = "dor";
@@ -58,6 +59,7 @@ struct Config {
   int st_final_delay = 1;
   int credit_delay = 1;
   int link_latency = 1;
+  bool wait_for_tail_credit = false;
   std::string vc_allocator = "separable_input_first";
   std::string sw_allocator = "separable_input_first";
   int warmup_periods = 3;
@@ -76,7 +78,10 @@ struct Config {
 
 // Limits.
 inline constexpr int kMaxK = 32;
-inline constexpr int kMaxVcs = 12;      // 5 ports x 12 VCs fit a 64-bit mask
+inline constexpr int kMaxDims = 3;
+inline constexpr int kMaxPorts = 2 * kMaxDims + 1;
+inline constexpr int kMaxNodes = kMaxK * kMaxK;  // k^n routers at most
+inline constexpr int kMaxVcs = 12;  // 5 ports x 12 VCs fit a 64-bit mask (7 ports: 9 VCs)
 inline constexpr int kMaxBuf = 64;
 inline constexpr int kMaxPacket = 256;
 inline constexpr int kMaxDelay = 16;
@@ -127,6 +132,10 @@ struct RoutingFunction {
   // mixed per router have a variant that keeps the escape VCs along the XY port.
   RouteFn per_router = nullptr;
   MinVcs per_router_min_vcs = {};
+  // A VC count above the minimum that BookSim fails with (0: none), refused.
+  MinVcs refused_vcs = {};
+  // Runs on any number of dimensions (else on 2-D networks only).
+  bool any_dims = false;
 };
 // Every routing function, in the order of ROUTING_FUNCTIONS (routing.cpp).
 const std::vector<RoutingFunction>& routing_functions();
@@ -137,7 +146,7 @@ const std::vector<std::string>& per_router_routing_names();
 int parse_routing(const std::string& name, const char* field = "routing_function");
 // Throws unless routing `id` runs on this topology with V VCs (per-router
 // variant if `per_router`).
-void check_routing(int id, Topology t, int V, const char* field = "routing_function",
+void check_routing(int id, Topology t, int dims, int V, const char* field = "routing_function",
                    bool per_router = false);
 
 // Parsed, validated configuration.
@@ -148,7 +157,8 @@ struct Params {
   Traffic traffic;
   Allocator va, sa;
   Injection injection;
-  int k, n, V, B, P;
+  int k, dims, nodes, V, B, P;  // nodes = k^dims
+  int ports;                     // 2 dims + 1; the last is the local (injection/ejection) port
   double packet_prob;  // Bernoulli success probability per node and cycle
 
   explicit Params(const Config& c);  // throws std::invalid_argument
@@ -156,8 +166,9 @@ struct Params {
 
 Topology parse_topology(const std::string& name);
 Traffic parse_traffic(const std::string& name);
-// Throws unless the pattern is defined for this k (bitrev/shuffle need k a power of 2).
-void check_traffic(Traffic tr, int k);
+// Throws unless the pattern is defined for this k and n (bitrev/shuffle need k a
+// power of 2, transpose n = 2).
+void check_traffic(Traffic tr, int k, int dims);
 
 // ----------------------------------------------------------------- flits
 // A flit carries what the pipeline reads, so routing and switching do not
@@ -209,8 +220,8 @@ struct RunStats {
   int64_t delivered_packets = 0, delivered_flits = 0, injected_flits = 0;
   double latency_sum = 0, network_latency_sum = 0, hops_sum = 0;
   bool deadlock = false;
-  std::vector<float> link_utilisation;  // [n * 4]
-  std::vector<float> buffer_occupancy;  // [n * 5], mean fraction of V*B
+  std::vector<float> link_utilisation;  // [nodes * 2 dims]
+  std::vector<float> buffer_occupancy;  // [nodes * ports], mean fraction of V*B
 };
 
 struct MeasureResult {
@@ -258,9 +269,9 @@ class Network {
   const std::vector<int32_t>& latencies() const { return win_latencies_; }
   // Per-node backlog in flits (source queue + un-injected flits of the current packet).
   std::vector<int64_t> backlog_per_node() const;
-  // Free credits per output VC: [n][5][V] (B - used).
+  // Free credits per output VC: [nodes][ports][V] (B - used).
   std::vector<int32_t> credits() const;
-  // Current number of buffered flits per input port: [n][5].
+  // Current number of buffered flits per input port: [nodes][ports].
   std::vector<int32_t> occupancy() const;
   // Destination of each node for a deterministic pattern (-1 for random ones).
   std::vector<int32_t> destinations() const;
@@ -272,7 +283,9 @@ class Network {
     int64_t ctime, itime;
     int32_t src, dst, inter;
     int16_t hops;
-    uint8_t algo, phase, measured, pad[3];
+    uint8_t algo, phase, measured;
+    uint8_t dateline;  // torus dim_order: the dateline class in the current dimension
+    uint8_t pad[2];
   };
   struct Arrival { int32_t r; int32_t i; Flit flit; };
   struct Ejection { int32_t node; Flit flit; };
@@ -311,6 +324,9 @@ class Network {
   // ---- routing (routing.cpp): the registered routing functions and their helpers
   friend const std::vector<RoutingFunction>& routing_functions();
   void route_dor(int r, int i, const Flit& f, InVc& q);
+  void route_dim_order(int r, int i, const Flit& f, InVc& q);
+  void route_min_adapt_torus(int r, int i, const Flit& f, InVc& q);
+  int torus_dor_hop(int r, int dst, int& entry_class, bool tie_minus = false);
   void route_yx(int r, int i, const Flit& f, InVc& q);
   void route_xy_yx(int r, int i, const Flit& f, InVc& q);
   void route_adaptive_xy_yx(int r, int i, const Flit& f, InVc& q);
@@ -332,10 +348,12 @@ class Network {
   int coin() { return static_cast<int>(rng_.next() >> 63); }
   int less_used(int r, int a, int b, int lo, int hi);
   int productive_ports(int r, int dst, int ports[2]) const;
+  int dor_port(int cur, int tgt) const;
+  int coord(int v, int d) const { return C_[v * D_ + d]; }
   int escape_vcs() const { return torus_ ? 2 : 1; }
   uint64_t vcs(int port, int lo, int hi) const;
   int dir(int c, int t) const;  // 0 plus, 1 minus
-  int xy_port(int cur, int tgt) const;
+  int xy_port(int cur, int tgt) const { return dor_port(cur, tgt); }
   int yx_port(int cur, int tgt) const;
   uint64_t vc_range(int cur, int tgt, int port, int lo, int hi) const;
   int used_sum(int r, int o, int lo, int hi) const;
@@ -343,7 +361,9 @@ class Network {
   Params p_;
   int n_, V_, B_, VCS_, P_;
   int k_;
+  int D_, NP_, LP_;  // dimensions, ports (2D + 1), the local port (2D)
   bool torus_;
+  bool wait_tail_;  // wait_for_tail_credit
   const RoutingFunction* routings_;  // routing_functions()
   int routing_;                      // network-wide routing id
   bool per_router_ = false;
@@ -366,9 +386,9 @@ class Network {
     }
   } rng_, rng_inj_;
 
-  std::vector<int16_t> X_, Y_;
-  uint8_t port_of_[64], vc_of_[64], next5_[5];
-  std::vector<int32_t> nbr_;       // [n*4]
+  std::vector<int16_t> C_;         // [n*D] coordinates, dimension 0 first
+  uint8_t port_of_[64], vc_of_[64], nextp_[kMaxPorts];
+  std::vector<int32_t> nbr_;       // [n*2D]
   std::vector<int32_t> dest_table_;
   std::vector<double> hot_cum_;
   std::vector<int32_t> hot_nodes_;
@@ -386,7 +406,7 @@ class Network {
     uint64_t alloc = 0;  // output VCs held by a packet
     uint64_t busy = 0;   // output VCs with credits in use (used > 0)
     struct Ptrs {
-      uint8_t sa_in[5] = {}, sa_out[5] = {}, sa_vc[5] = {};
+      uint8_t sa_in[kMaxPorts] = {}, sa_out[kMaxPorts] = {}, sa_vc[kMaxPorts] = {};
     } ptr;
     bool has_work() const {
       return (rc_now | rc_next | va_now | va_next | va_later | sa_now | sa_next | sa_later) != 0;
@@ -394,13 +414,14 @@ class Network {
     void advance(int64_t t, const std::vector<InVc>& vcs, size_t base);
   };
   std::vector<Router> routers_;
+  std::vector<uint64_t> tail_sent_;  // [n] wait_for_tail_credit: output VCs held until their credits return
   std::vector<uint8_t> va_in_ptr_, va_out_ptr_;   // [n*VCS]
   struct Occ {
     int64_t integral = 0, last = 0;  // time integral of `count` up to cycle `last`
     int32_t count = 0;
   };
-  std::vector<Occ> occ_;           // [n*5] flits buffered per input port
-  std::vector<int64_t> link_cnt_;  // [n*4]
+  std::vector<Occ> occ_;           // [n*NP] flits buffered per input port
+  std::vector<int64_t> link_cnt_;  // [n*2D]
 
   // channels (timing wheels)
   // Timing wheels: slot (cycle & wheel_mask_); as few slots as the delays

@@ -9,7 +9,8 @@
 // A routing function fills the route set of the head flit f waiting at input
 // VC i of router r: up to 3 entries (output-VC mask, priority) in decreasing
 // priority, added with add_route().  VC allocation takes the highest-priority
-// entry that has a free output VC.  Ports: 0 +x, 1 -x, 2 +y, 3 -y, 4 local
+// entry that has a free output VC.  Ports: 2d +1 in dimension d, 2d+1 -1 in
+// dimension d, the last (LP_ = 2n: 4 on a 2-D network) local
 // (ejection).  Output VC j of a router is bit j = port * V + vc of a mask.
 #include <algorithm>
 #include <cstdlib>
@@ -30,23 +31,26 @@ inline int Network::dir(int c, int t) const {
   return off <= k_ / 2 ? 0 : 1;
 }
 
-inline int Network::xy_port(int cur, int tgt) const {
-  if (X_[cur] != X_[tgt]) return dir(X_[cur], X_[tgt]);
-  if (Y_[cur] != Y_[tgt]) return 2 + dir(Y_[cur], Y_[tgt]);
-  return 4;
+// Dimension order: the first dimension (dimension 0 first) in which cur and
+// tgt differ; the local port at tgt.
+inline int Network::dor_port(int cur, int tgt) const {
+  for (int d = 0; d < D_; ++d)
+    if (coord(cur, d) != coord(tgt, d)) return 2 * d + dir(coord(cur, d), coord(tgt, d));
+  return LP_;
 }
 
+// YX order (2-D networks only).
 inline int Network::yx_port(int cur, int tgt) const {
-  if (Y_[cur] != Y_[tgt]) return 2 + dir(Y_[cur], Y_[tgt]);
-  if (X_[cur] != X_[tgt]) return dir(X_[cur], X_[tgt]);
-  return 4;
+  if (coord(cur, 1) != coord(tgt, 1)) return 2 + dir(coord(cur, 1), coord(tgt, 1));
+  if (coord(cur, 0) != coord(tgt, 0)) return dir(coord(cur, 0), coord(tgt, 0));
+  return LP_;
 }
 
 // The productive (minimal) ports from r toward dst: x first; returns how many.
 inline int Network::productive_ports(int r, int dst, int ports[2]) const {
   int np = 0;
-  if (X_[r] != X_[dst]) ports[np++] = dir(X_[r], X_[dst]);
-  if (Y_[r] != Y_[dst]) ports[np++] = 2 + dir(Y_[r], Y_[dst]);
+  if (coord(r, 0) != coord(dst, 0)) ports[np++] = dir(coord(r, 0), coord(dst, 0));
+  if (coord(r, 1) != coord(dst, 1)) ports[np++] = 2 + dir(coord(r, 1), coord(dst, 1));
   return np;
 }
 
@@ -61,9 +65,9 @@ inline uint64_t Network::vcs(int port, int lo, int hi) const {
 // lower half, every other hop the upper half.  Neither class contains a cycle:
 // the lower half never continues past the wrap link, the upper half never uses it.
 inline uint64_t Network::vc_range(int cur, int tgt, int port, int lo, int hi) const {
-  if (torus_ && port < 4) {
-    const int c = port < 2 ? X_[cur] : Y_[cur];
-    const int d = port < 2 ? X_[tgt] : Y_[tgt];
+  if (torus_ && port < LP_) {
+    const int c = coord(cur, port / 2);
+    const int d = coord(tgt, port / 2);
     const bool crossing = (port & 1) == 0 ? c > d : c < d;
     const int mid = lo + (hi - lo + 1) / 2;
     if (crossing) hi = mid - 1;
@@ -96,7 +100,7 @@ inline void Network::add_route(InVc& q, uint64_t mask, int prio, bool atomic) {
 }
 
 // At the destination: any VC of the ejection port.
-inline void Network::eject(InVc& q) const { add_route(q, vcs(4, 0, V_ - 1), 0); }
+inline void Network::eject(InVc& q) const { add_route(q, vcs(LP_, 0, V_ - 1), 0); }
 
 // The escape channel of the adaptive routings: VC 0 (on a torus VCs 0-1, the
 // dateline classes) along the XY port, priority 0.
@@ -120,11 +124,46 @@ void Network::route(int r, int i, const Flit& f, InVc& q) {
 }
 
 // ----------------------------------------------------------------- dimension order
-// dor (BookSim's dim_order): X then Y, on every VC.
+// dor (BookSim's dor and dim_order on a mesh): X then Y, on every VC.
 void Network::route_dor(int r, int, const Flit& f, InVc& q) {
   if (r == f.dst) return eject(q);
   const int o = xy_port(r, f.dst);
   add_route(q, vc_range(r, f.dst, o, 0, V_ - 1), 0);
+}
+
+// BookSim's torus dimension-order hop toward dst: the first dimension in which
+// r and dst differ, the shorter way round; when both ways are equally long (k
+// even, offset k/2) a coin flip, or the minus way if `tie_minus`.  Returns the output port;
+// `entry_class` is the dateline class a packet takes on entering that
+// dimension: 1 (upper) if its coordinate is above the destination's, else 0.
+// With minimal paths neither class closes a cycle: class 0 holds the plus hops
+// that stay below the wrap link and the minus hops that cross it, class 1 the
+// others, and no path of at most k/2 hops goes once around the ring.
+// (docs/design/noc.md §14)
+int Network::torus_dor_hop(int r, int dst, int& entry_class, bool tie_minus) {
+  int dim = 0;
+  while (coord(r, dim) == coord(dst, dim)) ++dim;
+  const int c = coord(r, dim), d = coord(dst, dim);
+  int off = d - c;
+  if (off < 0) off += k_;
+  const int minus = 2 * off == k_ ? (tie_minus ? 1 : coin()) : off > k_ / 2;
+  entry_class = c > d;
+  return 2 * dim + minus;
+}
+
+// dim_order on a torus: the VCs split in two dateline classes, the lower
+// [0, (V-1)/2] and the upper [V/2, V-1] (they share a VC when V is odd).  A
+// packet takes its class on entering a dimension (torus_dor_hop) and keeps it
+// to the end of that dimension, across the wrap link.
+void Network::route_dim_order(int r, int i, const Flit& f, InVc& q) {
+  if (!torus_) return route_dor(r, i, f, q);
+  if (r == f.dst) return eject(q);
+  int cls = 0;
+  const int o = torus_dor_hop(r, f.dst, cls);
+  Packet& pk = pkts_[f.pkt];
+  const int in = port_of_[i];
+  if (in == LP_ || in / 2 != o / 2) pk.dateline = static_cast<uint8_t>(cls);
+  add_route(q, pk.dateline ? vcs(o, V_ / 2, V_ - 1) : vcs(o, 0, (V_ - 1) / 2), 0);
 }
 
 // yx: Y then X, on every VC.
@@ -137,7 +176,7 @@ void Network::route_yx(int r, int, const Flit& f, InVc& q) {
 // xy_yx (O1TURN): XY or YX at random per packet, on the lower or upper VC half.
 void Network::route_xy_yx(int r, int i, const Flit& f, InVc& q) {
   if (r == f.dst) return eject(q);
-  const int cls = port_of_[i] == 4 ? coin() : vc_of_[i] >= V_ / 2;
+  const int cls = port_of_[i] == LP_ ? coin() : vc_of_[i] >= V_ / 2;
   add_dimension_order_class(r, f.dst, cls, q);
 }
 
@@ -145,7 +184,7 @@ void Network::route_xy_yx(int r, int i, const Flit& f, InVc& q) {
 // credit use (XY's port against YX's port).
 void Network::route_adaptive_xy_yx(int r, int i, const Flit& f, InVc& q) {
   if (r == f.dst) return eject(q);
-  const int cls = port_of_[i] == 4
+  const int cls = port_of_[i] == LP_
                       ? less_used(r, xy_port(r, f.dst), yx_port(r, f.dst), 0, V_ - 1)
                       : vc_of_[i] >= V_ / 2;
   add_dimension_order_class(r, f.dst, cls, q);
@@ -158,11 +197,30 @@ void Network::route_adaptive_xy_yx(int r, int i, const Flit& f, InVc& q) {
 // kAtomic (per-router mode): adaptive VCs are taken only when empty.
 template <bool kAtomic>
 void Network::route_min_adapt(int r, int i, const Flit& f, InVc& q) {
+  if (!kAtomic && torus_) return route_min_adapt_torus(r, i, f, q);
   if (r == f.dst) return eject(q);
   const int E = escape_vcs();
-  const bool on_escape = port_of_[i] != 4 && vc_of_[i] < E;
+  const bool on_escape = port_of_[i] != LP_ && vc_of_[i] < E;
   if (!on_escape) add_route(q, vcs(xy_port(r, f.dst), E, V_ - 1), 1, kAtomic);
   add_escape(r, f.dst, q);
+}
+
+// min_adapt on a torus (BookSim's): the escape channel is dimension order on
+// VC 0 or 1, its dateline class (kept along a dimension while the packet stays
+// on it, else taken from the coordinates as by dim_order); the adaptive entry
+// is VC 3 alone, whatever V (BookSim never offers VC 2 nor VCs above 3), on
+// the dimension-order port (one entry per priority), the minus way on a tie.
+// With 2 VCs there is no adaptive VC: it is dim_order.  Once on the escape
+// channel a packet stays there.
+void Network::route_min_adapt_torus(int r, int i, const Flit& f, InVc& q) {
+  if (r == f.dst) return eject(q);
+  const int in = port_of_[i];
+  const bool on_escape = in != LP_ && vc_of_[i] < 2;
+  int cls = 0;
+  if (!on_escape && V_ > 3) add_route(q, vcs(torus_dor_hop(r, f.dst, cls, true), 3, 3), 1);
+  const int o = torus_dor_hop(r, f.dst, cls);
+  if (on_escape && in / 2 == o / 2) cls = vc_of_[i];
+  add_route(q, vcs(o, cls, cls), 0);
 }
 
 // The adaptive entries of duato and random_min are taken only when empty
@@ -221,12 +279,14 @@ void Network::route_via_intermediate(int r, const Flit& f, Packet& pk, InVc& q) 
 // romm: the intermediate node at random in the minimal quadrant of source and destination.
 void Network::route_romm(int r, int i, const Flit& f, InVc& q) {
   Packet& pk = pkts_[f.pkt];
-  if (port_of_[i] == 4) {
+  if (port_of_[i] == LP_) {
     pk.phase = 0;
-    const int sx = X_[f.src], sy = Y_[f.src], dx = X_[f.dst], dy = Y_[f.dst];
-    const int ix = std::min(sx, dx) + static_cast<int>(rng_.below(std::abs(sx - dx) + 1));
-    const int iy = std::min(sy, dy) + static_cast<int>(rng_.below(std::abs(sy - dy) + 1));
-    pk.inter = ix + k_ * iy;
+    int inter = 0;
+    for (int d = 0, stride = 1; d < D_; ++d, stride *= k_) {
+      const int s = coord(f.src, d), t = coord(f.dst, d);
+      inter += stride * (std::min(s, t) + static_cast<int>(rng_.below(std::abs(s - t) + 1)));
+    }
+    pk.inter = inter;
   }
   route_via_intermediate(r, f, pk, q);
 }
@@ -234,7 +294,7 @@ void Network::route_romm(int r, int i, const Flit& f, InVc& q) {
 // valiant: the intermediate node at random anywhere (can deadlock on a mesh, as BookSim's).
 void Network::route_valiant(int r, int i, const Flit& f, InVc& q) {
   Packet& pk = pkts_[f.pkt];
-  if (port_of_[i] == 4) {
+  if (port_of_[i] == LP_) {
     pk.phase = 0;
     pk.inter = static_cast<int32_t>(rng_.below(static_cast<uint32_t>(n_)));
   }
@@ -311,7 +371,8 @@ template <TurnRule kAllowed, bool kAdaptive>
 void Network::route_turn_model(int r, int, const Flit& f, InVc& q) {
   if (r == f.dst) return eject(q);
   int ports[2] = {};
-  const int np = kAllowed(X_[r], Y_[r], X_[f.dst], Y_[f.dst], X_[f.src], ports);
+  const int np = kAllowed(coord(r, 0), coord(r, 1), coord(f.dst, 0), coord(f.dst, 1),
+                          coord(f.src, 0), ports);
   if (np == 1) {
     add_route(q, vcs(ports[0], 0, V_ - 1), 0);
   } else if (!kAdaptive) {
@@ -327,17 +388,22 @@ void Network::route_turn_model(int r, int, const Flit& f, InVc& q) {
 const std::vector<RoutingFunction>& routing_functions() {
   using N = Network;
   constexpr MinVcs kPerRouter = {2, 3};  // escape VC(s) plus an adaptive VC
-  // min_vcs: {mesh, torus}; 0 = not on that topology.
+  // min_vcs: {mesh, torus}; 0 = not on that topology.  BookSim's names run
+  // where BookSim runs them (dor, xy_yx and adaptive_xy_yx only on a mesh;
+  // min_adapt on a torus with 2 VCs, but not with 3, where BookSim fails).
+  // The last field: runs on networks of any dimension (else 2-D only).
   static const std::vector<RoutingFunction> registry = {
-      {"dor", &N::route_dor, {1, 2}, &N::route_per_router_dor, kPerRouter},
+      {"dor", &N::route_dor, {1, 0}, &N::route_per_router_dor, kPerRouter, {}, true},
+      {"dim_order", &N::route_dim_order, {1, 2}, nullptr, {}, {}, true},
       {"yx", &N::route_yx, {1, 2}},
-      {"xy_yx", &N::route_xy_yx, {2, 4}},
-      {"adaptive_xy_yx", &N::route_adaptive_xy_yx, {2, 4}},
-      {"min_adapt", &N::route_min_adapt<false>, {2, 3}, &N::route_min_adapt<true>, kPerRouter},
+      {"xy_yx", &N::route_xy_yx, {2, 0}},
+      {"adaptive_xy_yx", &N::route_adaptive_xy_yx, {2, 0}},
+      {"min_adapt", &N::route_min_adapt<false>, {2, 2}, &N::route_min_adapt<true>, kPerRouter,
+       {0, 3}, true},
       {"duato", &N::route_duato, {2, 3}, &N::route_duato, kPerRouter},
       {"random_min", &N::route_random_min, {2, 3}, &N::route_random_min, kPerRouter},
-      {"romm", &N::route_romm, {2, 0}},
-      {"valiant", &N::route_valiant, {2, 0}},
+      {"romm", &N::route_romm, {2, 0}, nullptr, {}, {}, true},
+      {"valiant", &N::route_valiant, {2, 0}, nullptr, {}, {}, true},
       {"west_first", &N::route_turn_model<west_first, true>, {1, 0}},
       {"north_last", &N::route_turn_model<north_last, true>, {1, 0}},
       {"negative_first", &N::route_turn_model<negative_first, true>, {1, 0}},
