@@ -452,7 +452,7 @@ def _network_problems(settings: dict) -> dict[str, str]:
     n_field = next(f for f in noc.CONFIG_FIELDS if f["name"] == "n")
     n = settings.get("n", BOOKSIM_DEFAULTS["n"])
     if not (isinstance(n, int) and n_field["min"] <= n <= n_field["max"]):
-        problems["n"] = f"n = {n}: archgym simulates k-ary n-cubes; n must be {n_field['accepted']}"
+        problems["n"] = f"archgym simulates k-ary n-cubes: n must be {n_field['accepted']} (got {n})"
     return problems
 
 
