@@ -148,16 +148,16 @@ def test_box_actions_are_refused(agent):
 
 
 def test_gp_bo_finds_the_toy_optimum_and_survives_infeasible_designs():
-    # 6 parameters, separable L1 distance: the GP finds the optimum among 4096 designs
-    # within 40 samples; under "min:cost" the infeasible designs (-inf) are told as the
-    # worst feasible one, so the GP's values stay finite.
-    for fitness in ("return", "min:cost"):
-        found = agents.train("SearchTarget-test-v0", "gp_bo", budget=40, seed=0, score=fitness,
-                             config={"fitness": fitness})
-        assert found.best_return == 0.0 and found.best_info["cost"] == 0
-        found.validate()
-    assert any(row["score"] == -np.inf for row in found.history)
-    runs = [agents.train("SearchTarget-test-v0", "gp_bo", budget=14, seed=s) for s in (7, 7, 8)]
+    # Under "min:cost" the early designs are often infeasible (-inf), told to the GP as the
+    # worst feasible one; 20 GP trials after 10 random ones find the optimum among 4096
+    # designs, where random search at the same budget stays 3 away.
+    found = agents.train("SearchTarget-test-v0", "gp_bo", budget=30, seed=0, score="min:cost",
+                         config={"fitness": "min:cost"})
+    assert found.best_info["cost"] == 0 and any(row["score"] == -np.inf for row in found.history)
+    found.validate()
+    lucky = agents.train("SearchTarget-test-v0", "random", budget=30, seed=0, score="min:cost")
+    assert lucky.best_info["cost"] == 3
+    runs = [agents.train("SearchTarget-test-v0", "gp_bo", budget=12, seed=s) for s in (7, 7, 8)]
     assert runs[0].history == runs[1].history and runs[0].history != runs[2].history
 
 
