@@ -71,7 +71,11 @@ def _fmt_ratio(x: float) -> str:
 
 
 def _fmt_interval(low: float, high: float, fmt: str) -> str:
-    return "-" if math.isnan(low) else f"[{fmt.format(low)}, {fmt.format(high)}]"
+    """"[low, high]"; a speed-up of 0 (REINFORCE+GA never gets there) reads "ahead"."""
+    if math.isnan(low):
+        return "-"
+    low_text, high_text = (fmt.format(x) if x != 0 else "ahead" for x in (low, high))
+    return f"[{low_text}, {high_text}]"
 
 
 def report(results: list[RunResult], out: Path) -> list[dict]:
