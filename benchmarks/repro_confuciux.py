@@ -1,19 +1,20 @@
 #!/usr/bin/env python
 """ConfuciuX reproduction: samples each method needs to reach a design within 5% of the best.
 
-    python benchmarks/repro_confuciux.py             # 2 models x 8 methods x 5 seeds x 500
-    python benchmarks/repro_confuciux.py --quick     # MobileNet-V2, 2 seeds x 20 samples (smoke run)
+    python benchmarks/repro_confuciux.py             # 2 models x 2 dataflows x 12 methods x 10 seeds x 500
+    python benchmarks/repro_confuciux.py --quick     # MobileNet-V2 dla, 2 seeds x 12 samples (smoke run)
         [--out DIR]          # default benchmarks/out/
         [--address ADDR]     # join a Ray cluster instead of starting a local instance
         [--num-cpus N]       # local Ray instance size (default: all CPUs)
         [--from-runs DIR]    # recompute the tables from a previous sweep's runs/*.json
 
 The grid is ``examples/sweep_confuciux.yaml`` (HWResource-v0, MobileNet-V2 and
-ResNet-50, dla dataflow, area budget mul = 0.5, 500 full-model evaluations per
-run, seeds 0-4), run with ``agents.sweep.run_sweep``.  The RL agents train on
-the paper's shaped reward (``reward_mode=confuciux``, as HWResource-ConfuciuX-v0
-registers it; :func:`check_paper_reward` refuses a grid that lost it), the
-search baselines on the default reward, whose return ranks designs.  Every run's best design
+ResNet-50, dla and shi dataflows, area budget mul = 0.5, 500 full-model
+evaluations per run, seeds 0-9; methods: REINFORCE+GA, REINFORCE, PPO, A2C,
+SAC, TD3, DDPG, GA, SA, TPE, GP-BO, random), run with ``agents.sweep.run_sweep``.
+The RL agents train on the paper's shaped reward (``reward_mode=confuciux``, as HWResource-ConfuciuX-v0 registers it;
+:func:`check_paper_reward` refuses a grid that lost it), the search baselines on
+the default reward, whose return ranks designs.  Every run's best design
 is ranked by its total latency (score ``min:total_cycles``; designs over the
 area budget do not count), whatever reward its agent trained on.
 
@@ -27,6 +28,11 @@ Two tables per model:
    its favour): on median best-so-far curves over seeds, the samples a method
    needs to reach its own final latency, against the samples REINFORCE+GA
    needs to reach that same latency.
+
+Both tables carry 95% percentile bootstrap intervals over seeds
+(``agents.analysis.bootstrap_intervals``, scipy.stats.bootstrap): on the
+median best latency, and on the speed-up (the method's seeds and
+REINFORCE+GA's resampled independently).
 
 Writes to --out: ``repro_confuciux.csv`` (table 1, one row per model and
 method), ``repro_confuciux_speedup.csv`` (table 2),
@@ -47,19 +53,21 @@ import gymnasium as gym
 
 import archgym  # noqa: F401  (registers the ids)
 from agents import RunResult
-from agents.analysis import sample_efficiency, samples_to_match
+from agents.analysis import bootstrap_intervals, sample_efficiency, samples_to_match
 from agents.plots import curves_by, plot_convergence
 from agents.sweep import load_spec, run_sweep
 
 SPEC = REPO / "examples" / "sweep_confuciux.yaml"
 REFERENCE = "reinforce_ga"
 #: The agents that train on ConfuciuX's own reward in the paper.
-RL_AGENTS = ("reinforce_ga", "reinforce", "ppo", "a2c")
+RL_AGENTS = ("reinforce_ga", "reinforce", "ppo", "a2c", "sac", "td3", "ddpg")
 TOLERANCE = 0.05
 
 
 def model(result: RunResult) -> str:
-    return result.env_kwargs.get("workload", "mobilenet_v2")
+    """The group of a run: its model and dataflow, e.g. ``mobilenet_v2-dla``."""
+    kwargs = result.env_kwargs
+    return f"{kwargs.get('workload', 'mobilenet_v2')}-{kwargs.get('dataflow', 'dla')}"
 
 
 def _fmt_samples(x: float, budget: int) -> str:
@@ -70,37 +78,55 @@ def _fmt_ratio(x: float) -> str:
     return "-" if math.isnan(x) or math.isinf(x) else f"{x:.2f}x"
 
 
+def _fmt_interval(low: float, high: float, fmt: str) -> str:
+    """"[low, high]"; a speed-up of 0 (REINFORCE+GA never gets there) reads "ahead"."""
+    if math.isnan(low):
+        return "-"
+    low_text, high_text = (fmt.format(x) if x != 0 else "ahead" for x in (low, high))
+    return f"[{low_text}, {high_text}]"
+
+
 def report(results: list[RunResult], out: Path) -> list[dict]:
     budget = max(r.budget for r in results)
     rows = sample_efficiency(results, TOLERANCE, group=model, reference=REFERENCE)
     rows.sort(key=lambda r: (r["group"], r["median_samples"], -r["best_median"]))
-    fields = ["group", "agent", "seeds", "best_any", "target", "best_median", "best_of_seeds",
-              "reached", "median_samples", "ratio", "samples_per_seed"]
-    write_csv(out / "repro_confuciux.csv", rows, fields)
     speed = samples_to_match(results, REFERENCE, group=model)
     speed.sort(key=lambda r: (r["group"], -r["final_median"]))
+    intervals = {(r["group"], r["agent"]): r
+                 for r in bootstrap_intervals(results, REFERENCE, group=model)}
+    for r in rows + speed:
+        r.update(intervals[r["group"], r["agent"]])
+    write_csv(out / "repro_confuciux.csv", rows,
+              ["group", "agent", "seeds", "best_any", "target", "best_median", "best_low",
+               "best_high", "best_of_seeds", "reached", "median_samples", "ratio",
+               "samples_per_seed"])
     write_csv(out / "repro_confuciux_speedup.csv", speed,
-               ["group", "agent", "final_median", "samples", "reference_samples", "speedup"])
+              ["group", "agent", "final_median", "samples", "reference_samples", "speedup",
+               "speedup_low", "speedup_high"])
     for group in sorted({r["group"] for r in rows}):
         best_any = -next(r["best_any"] for r in rows if r["group"] == group)
         print(f"\n{group}: best latency found by any run {best_any:,.0f} cycles; "
               f"target (within {TOLERANCE:.0%}) {best_any * (1 + TOLERANCE):,.0f}")
-        print(f"{'method':<15}{'median best (cycles)':>22}{'seeds reaching':>16}"
+        print(f"{'method':<15}{'median best (cycles)':>22}{'95% interval':>30}{'seeds reaching':>16}"
               f"{'median samples':>16}{'vs ' + REFERENCE:>18}")
         for r in rows:
             if r["group"] != group:
                 continue
             ratio = _fmt_ratio(r["ratio"])
-            print(f"{r['agent']:<15}{-r['best_median']:>22,.0f}{r['reached']:>11}/{r['seeds']:<4}"
+            print(f"{r['agent']:<15}{-r['best_median']:>22,.0f}"
+                  f"{_fmt_interval(-r['best_high'], -r['best_low'], '{:,.0f}'):>30}"
+                  f"{r['reached']:>11}/{r['seeds']:<4}"
                   f"{_fmt_samples(r['median_samples'], budget):>16}{ratio:>18}")
         print(f"\n{group}: convergence speed-up of {REFERENCE} (median curves over seeds)")
         print(f"{'method':<15}{'final median (cycles)':>23}{'its samples':>13}"
-              f"{REFERENCE + ' samples':>22}{'speed-up':>10}")
+              f"{REFERENCE + ' samples':>22}{'speed-up':>10}{'95% interval':>18}")
         for r in speed:
             if r["group"] == group:
+                ahead = not math.isfinite(r["reference_samples"])
                 print(f"{r['agent']:<15}{-r['final_median']:>23,.0f}{r['samples']:>13.0f}"
                       f"{_fmt_samples(r['reference_samples'], budget):>22}"
-                      f"{_fmt_ratio(r['speedup']) if math.isfinite(r['reference_samples']) else '-':>10}")
+                      f"{'-' if ahead else _fmt_ratio(r['speedup']):>10}"
+                      f"{_fmt_interval(r['speedup_low'], r['speedup_high'], '{:.2f}x'):>18}")
     return rows
 
 
@@ -110,11 +136,13 @@ def plot(results: list[RunResult], out: Path) -> Path:
     import matplotlib.pyplot as plt
 
     groups = sorted({model(r) for r in results})
-    fig, axes = plt.subplots(1, len(groups), figsize=(6.5 * len(groups), 4.5), squeeze=False)
-    for ax, group in zip(axes[0], groups):
+    cols = min(len(groups), 2)
+    rows = math.ceil(len(groups) / cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(6.5 * cols, 4.5 * rows), squeeze=False)
+    for ax, group in zip(axes.flat, groups):
         runs = [r for r in results if model(r) == group]
         plot_convergence(curves_by(runs, "agent"), score=runs[0].score, ax=ax,
-                         title=f"HWResource-v0 {group}, dla, mul 0.5")
+                         title=f"HWResource-v0 {group}, mul 0.5")
     fig.tight_layout()
     path = out / "repro_confuciux.png"
     fig.savefig(path, dpi=120)
@@ -133,7 +161,7 @@ def check_paper_reward(spec: dict) -> None:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[1])
-    add_sweep_arguments(parser, "MobileNet-V2 only, 2 seeds x 20 samples (under a minute)")
+    add_sweep_arguments(parser, "MobileNet-V2 on dla only, 2 seeds x 12 samples")
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
     if args.from_runs is not None:
@@ -144,7 +172,7 @@ def main(argv=None) -> int:
         spec = load_spec(SPEC)
         check_paper_reward(spec)
         if args.quick:
-            spec.update(envs=spec["envs"][:1], seeds=[0, 1], budget=20)
+            spec.update(envs=spec["envs"][:1], seeds=[0, 1], budget=12)
         results = run_sweep(spec, args.out / "confuciux_sweep", address=args.address,
                             num_cpus=args.num_cpus)
     report(results, args.out)

@@ -58,3 +58,25 @@ def test_samples_to_match_on_median_curves():
     assert rows["base"]["reference_samples"] == 2 and rows["base"]["speedup"] == 2.0
     assert rows["ref"]["speedup"] == 1.0 and rows["ref"]["samples"] == 3
     assert rows["worse"]["reference_samples"] == math.inf and rows["worse"]["speedup"] == 0.0
+
+
+def test_bootstrap_intervals_bracket_the_figures():
+    from agents.analysis import bootstrap_intervals, samples_to_match
+
+    # base's seeds all give speed-up 2 against every resample of ref (identical curves),
+    # so its interval is exactly [2, 2]; its best scores -30, -20, -10 give a median
+    # interval inside [-30, -10].  A single-run agent has no interval.
+    ref = [_run("ref", s, [-50, -20, -10, -10]) for s in range(3)]
+    base = [_run("base", s, [-90, -60, -40, -30 + 10 * s]) for s in range(3)]
+    rows = {r["agent"]: r for r in bootstrap_intervals(ref + base + [_run("one", 0, [-1, -1, -1, -1])],
+                                                       "ref", n_resamples=200)}
+    assert rows["ref"]["speedup_low"] == rows["ref"]["speedup_high"] == 1.0
+    assert -30 <= rows["base"]["best_low"] <= -20 <= rows["base"]["best_high"] <= -10
+    speed = {r["agent"]: r["speedup"] for r in samples_to_match(ref + base, "ref")}
+    assert rows["base"]["speedup_low"] <= speed["base"] <= rows["base"]["speedup_high"]
+    assert math.isnan(rows["one"]["best_low"]) and math.isnan(rows["one"]["speedup_high"])
+    same = [_run("ref", s, [-50, -20, -10, -10]) for s in range(3)] + \
+        [_run("flat", s, [-90, -60, -40, -30]) for s in range(3)]
+    flat = {r["agent"]: r for r in bootstrap_intervals(same, "ref", n_resamples=200)}["flat"]
+    assert flat["speedup_low"] == flat["speedup_high"] == 2.0
+    assert flat["best_low"] == flat["best_high"] == -30.0

@@ -80,11 +80,69 @@ def samples_to_match(results: Iterable[RunResult], reference: str,
         runs[group(r)][r.agent].append(r)
     rows = []
     for g, by_agent in runs.items():
-        ref_curve = median_curve(by_agent[reference])
+        ref_curves = _curves(by_agent[reference])
         for agent, rs in by_agent.items():
-            curve = median_curve(rs)
-            final = float(curve[-1])
-            own, ref = samples_to_reach(curve, final), samples_to_reach(ref_curve, final)
+            final, own, ref = speedup(_curves(rs), ref_curves)
             rows.append({"group": g, "agent": agent, "final_median": final, "samples": own,
                          "reference_samples": ref, "speedup": own / ref})
+    return rows
+
+
+def _curves(results: Iterable[RunResult]) -> np.ndarray:
+    return np.stack([r.best_so_far() for r in results])
+
+
+def speedup(curves: np.ndarray, reference_curves: np.ndarray) -> tuple[float, float, float]:
+    """(final, own, ref) of :func:`samples_to_match` for one agent: the final score of the
+    median of ``curves`` (runs x samples), the samples that median needs to reach it and
+    the samples the median of ``reference_curves`` needs (inf if never); speed-up = own / ref."""
+    curve, ref_curve = np.median(curves, axis=0), np.median(reference_curves, axis=0)
+    final = float(curve[-1])
+    return final, samples_to_reach(curve, final), samples_to_reach(ref_curve, final)
+
+
+def bootstrap_intervals(results: Iterable[RunResult], reference: str,
+                        group: Callable[[RunResult], str] = lambda r: r.env_id,
+                        confidence: float = 0.95, n_resamples: int = 2000,
+                        seed: int = 0) -> list[dict]:
+    """Percentile bootstrap intervals (scipy.stats.bootstrap) over seeds, per (group, agent).
+
+    ``best_low``/``best_high``: the median over seeds of the best score.
+    ``speedup_low``/``speedup_high``: :func:`samples_to_match`'s speed-up, with the
+    agent's runs and the reference's resampled independently (a resample in which
+    the reference never reaches the agent's final score counts as speed-up 0: the
+    agent is ahead).  The reference's own row is 1 by definition.  NaN where a
+    group and agent have fewer than 2 runs.  The percentile method, since with few
+    seeds many resamples tie (BCa is then undefined).
+    """
+    from scipy.stats import bootstrap
+
+    runs: dict[str, dict[str, list[RunResult]]] = defaultdict(lambda: defaultdict(list))
+    for r in results:
+        runs[group(r)][r.agent].append(r)
+    rng = np.random.default_rng(seed)
+    options = {"confidence_level": confidence, "n_resamples": n_resamples, "method": "percentile"}
+
+    def interval(data, statistic, **kwargs) -> tuple[float, float]:
+        if min(len(d) for d in data) < 2:
+            return math.nan, math.nan
+        ci = bootstrap(data, statistic, random_state=rng, **options, **kwargs).confidence_interval
+        return float(ci.low), float(ci.high)
+
+    rows = []
+    for g, by_agent in runs.items():
+        ref_curves = _curves(by_agent[reference])
+        for agent, rs in by_agent.items():
+            curves = _curves(rs)
+            best = interval((curves[:, -1],), np.median)
+            if agent == reference:
+                ratio = (1.0, 1.0)
+            else:
+                def ratio_of(i, j):
+                    _, own, ref = speedup(curves[i.astype(int)], ref_curves[j.astype(int)])
+                    return own / ref
+                ratio = interval((np.arange(len(curves)), np.arange(len(ref_curves))), ratio_of,
+                                 vectorized=False, paired=False)
+            rows.append({"group": g, "agent": agent, "best_low": best[0], "best_high": best[1],
+                         "speedup_low": ratio[0], "speedup_high": ratio[1]})
     return rows
