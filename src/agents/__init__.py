@@ -140,12 +140,14 @@ def agent_config(agent: str, overrides: dict | None = None):
 
 def train(env, agent: str, budget: int, seed: int = 0, *, env_kwargs: dict | None = None,
           config: dict | None = None, score: str = "return", logdir: str | Path | None = None,
-          progress: bool = False) -> RunResult:
+          progress: bool = False, wrap=None) -> RunResult:
     """Run ``agent`` on ``env`` (an id or a made env) for ``budget`` samples.
 
     ``config`` overrides the agent's defaults (see ``agents.agent_config``);
     ``score`` chooses how the reported best design is ranked; ``logdir``
-    receives the learning agents' TensorBoard logs; ``progress`` shows a bar.
+    receives the learning agents' TensorBoard logs; ``progress`` shows a bar;
+    ``wrap(env)`` wraps the session's env (``agents.collect.Recording().wrap`` records
+    every episode the run plays, to save as a Minari dataset).
     """
     spec = get(agent)
     run, _ = spec.load()
@@ -161,7 +163,7 @@ def train(env, agent: str, budget: int, seed: int = 0, *, env_kwargs: dict | Non
             bar.update(1)
             bar.set_postfix(best=f"{row['best_score']:.6g}", refresh=False)
 
-    session = Session(env, env_kwargs, budget, seed, score, logdir, on_episode)
+    session = Session(env, env_kwargs, budget, seed, score, logdir, on_episode, wrap)
     reason = spec.why_not(session.env)
     if reason is not None:
         session.env.close()
