@@ -18,6 +18,7 @@ declare -A QUICK=(
   [benchmarks/bench_sparse_paper.py]="--quick --no-plot"
   [benchmarks/calibrate_sparse_sw.py]="--quick --json OUT/sw_conversion.json"
   [benchmarks/fuzz_sparse_cli.py]="--quick"
+  [benchmarks/bench_proxy.py]="--quick"
   [benchmarks/bench_quant.py]="--quick --no-plot"
   [benchmarks/bench_nas.py]="--quick --no-plot"
   [benchmarks/bench_aqgan.py]="--quick --no-plot"
