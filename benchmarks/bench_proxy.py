@@ -14,9 +14,9 @@ Gustavson; 14 workloads):
    episodes held out: RMSE of the predicted return, RMSE relative to the mean
    |return| (ArchGym reports 0.61% for its DRAM proxy) and mean relative error;
 3. search, the same number of designs both ways:
-   * HWResource: random search of --designs designs on the proxy (one batched
-     predict) plus the 10 best validated on the real env, against random search of
-     the same designs count on the real core (its batch API, 256 copies);
+   * HWResource: random search of 50,000 designs (2,000 with --quick) on the proxy
+     (one batched predict) plus the 10 best validated on the real env, against
+     random search of as many designs on the real core (its batch API, 256 copies);
    * SparseFormat: for each workload, the proxy scores all 729 actions and the 3
      best are validated, against all 729 actions played on the real env (the exact
      optimum).

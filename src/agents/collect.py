@@ -28,9 +28,9 @@ call per step for ``--num-envs`` designs) is stepped as
 no reset seed (the copies share the vector env's generator); the envs with a
 vector entry point do not draw at reset unless asked (HWResource's ``shuffle``).
 Any other agent of ``archgym list --agents`` runs as ``archgym train`` runs it,
-through the recording hook: ``agents.train(..., record=recorder)`` with an
-:class:`EpisodeRecorder`, which also lets any agent run record its episodes.
-Its episodes keep their reset seeds, so each replays exactly.
+through the recording hook, which lets any agent run record its episodes:
+``agents.train(..., wrap=recording.wrap)`` with a :class:`Recording`.  Its
+episodes keep their reset seeds, so each replays exactly.
 """
 
 from __future__ import annotations
