@@ -485,7 +485,8 @@ def test_unrelated_missing_module_is_not_blamed_on_the_extras(monkeypatch):
 def test_agent_commands_are_the_entry_points_pyproject_declares():
     declared = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["project"]["entry-points"]
     assert declared[COMMANDS] == {"demo": "agents.demo:demo_command", "train": "agents.cli:train_command",
-                                  "replay": "agents.cli:replay_command", "sweep": "agents.cli:sweep_command"}
+                                  "replay": "agents.cli:replay_command", "sweep": "agents.cli:sweep_command",
+                                  "collect": "agents.collect:collect_command"}
     assert declared[LISTS] == {"agents": "agents.cli:list_agents"}
     for group in (COMMANDS, LISTS):  # installed (CI) or read from the checkout (PYTHONPATH=src)
         found = {name: ep.value for name, ep in plugins(group).items()}
@@ -501,7 +502,7 @@ def test_an_uninstalled_checkout_reads_the_entry_points_from_pyproject(monkeypat
     monkeypatch.setattr(importlib.metadata, "distribution", not_installed)
     monkeypatch.setattr(importlib.metadata, "entry_points", lambda group: [])
     monkeypatch.setattr(archgym.cli, "_SOURCE_PYPROJECT", REPO_ROOT / "pyproject.toml")
-    assert sorted(plugins(COMMANDS)) == ["demo", "replay", "sweep", "train"]
+    assert sorted(plugins(COMMANDS)) == ["collect", "demo", "replay", "sweep", "train"]
     assert list(plugins(LISTS)) == ["agents"]
     monkeypatch.setattr(archgym.cli, "_SOURCE_PYPROJECT", REPO_ROOT / "no-such-pyproject.toml")
     assert plugins(COMMANDS) == {}

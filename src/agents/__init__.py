@@ -151,7 +151,8 @@ def agent_config(agent: str, overrides: dict | None = None):
 
 def train(env, agent: str, budget: int, seed: int = 0, *, env_kwargs: dict | None = None,
           config: dict | None = None, score: str = "return", logdir: str | Path | None = None,
-          progress: bool = False, on_episode: typing.Callable[[dict], None] | None = None) -> RunResult:
+          progress: bool = False, on_episode: typing.Callable[[dict], None] | None = None,
+          wrap: typing.Callable | None = None) -> RunResult:
     """Run ``agent`` on ``env`` (an id or a made env) for ``budget`` samples.
 
     ``config`` overrides the agent's defaults (see ``agents.agent_config``);
@@ -160,6 +161,8 @@ def train(env, agent: str, budget: int, seed: int = 0, *, env_kwargs: dict | Non
     ``on_episode(row)`` gets each sample's history row as it ends.  Ctrl-C
     (KeyboardInterrupt) after at least one sample raises
     :class:`~agents.base.Interrupted` carrying the run so far.
+    ``wrap(env)`` wraps the session's env (``agents.collect.Recording().wrap`` records
+    every episode the run plays, to save as a Minari dataset).
     """
     spec = get(agent)
     run, _ = spec.load()
@@ -177,7 +180,7 @@ def train(env, agent: str, budget: int, seed: int = 0, *, env_kwargs: dict | Non
         if on_episode is not None:
             on_episode(row)
 
-    session = Session(env, env_kwargs, budget, seed, score, logdir, episode_ended)
+    session = Session(env, env_kwargs, budget, seed, score, logdir, episode_ended, wrap)
     reason = spec.why_not(session.env)
     if reason is not None:
         session.env.close()

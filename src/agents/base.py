@@ -301,11 +301,16 @@ class Recorder(gym.Wrapper):
 
 # ------------------------------------------------------------------ session
 class Session:
-    """What an agent's ``run`` gets: the recorded env, the budget, a seed and a log folder."""
+    """What an agent's ``run`` gets: the recorded env, the budget, a seed and a log folder.
+
+    ``wrap(env)``, if given, wraps the made env inside the budget's Recorder (the
+    recording hook of :class:`agents.collect.Recording`).
+    """
 
     def __init__(self, env: str | gym.Env, env_kwargs: dict | None, budget: int, seed: int,
                  score: str = "return", logdir: str | Path | None = None,
-                 on_episode: Callable[[dict], None] | None = None):
+                 on_episode: Callable[[dict], None] | None = None,
+                 wrap: Callable[[gym.Env], gym.Env] | None = None):
         if isinstance(env, gym.Env):  # a ready env: its spec says how to rebuild it for replay
             if env.spec is None:
                 raise ValueError("an env passed as an object must come from gym.make (it needs a spec)")
@@ -318,6 +323,8 @@ class Session:
         self.seed = int(seed)
         self.rng = np.random.default_rng(self.seed)
         self.logdir = Path(logdir) if logdir is not None else None
+        if wrap is not None:  # e.g. agents.collect.Recording.wrap: records the episodes played
+            env = wrap(env)
         self.env = Recorder(env, budget, self.seed, score, on_episode)
         #: JSON-able extra outputs of the agent (e.g. a learned table), kept in the RunResult.
         self.extras: dict = {}

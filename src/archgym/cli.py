@@ -87,7 +87,7 @@ def _provider(ep: importlib.metadata.EntryPoint) -> str:
 
 #: How the agents' commands come (said with --help and when a command or list is unknown).
 _PLUGIN_HINT = (f"other packages add commands and lists through the {COMMANDS!r} and {LISTS!r} "
-                "entry-point groups: archgym's reference agents add demo, train, replay, sweep and "
+                "entry-point groups: archgym's reference agents add demo, train, replay, sweep, collect and "
                 'list --agents once archgym is installed (pip install "archgym[agents]", '
                 "or pip install -e . in a checkout)")
 

@@ -32,6 +32,9 @@ import numpy as np
 
 from archgym import _sim
 
+#: The int64 range every integer input must fit: the core's integers are int64.
+INT64_MIN, INT64_MAX = int(np.iinfo(np.int64).min), int(np.iinfo(np.int64).max)
+
 _core = _sim.costmodel
 
 # The core's names, defaults and limits (csrc/costmodel/maestro.hpp): one
@@ -158,6 +161,8 @@ def _parse_expr(tk: _Tokens, what: str) -> int | str:
             raise tk.error(f"Sz() takes one of {', '.join(DIMS)}, found '{dim}'", back=1)
         return f"Sz({dim})"
     if re.fullmatch(r"\d+", tok):
+        if int(tok) > INT64_MAX:
+            raise tk.error(f"the integer {tok} does not fit 64 bits (at most 2^63 - 1)", back=1)
         return int(tok)
     if re.fullmatch(r"[A-Za-z_]\w*", tok):
         return tok
@@ -294,29 +299,41 @@ def confuciux_constants(pes, tile) -> dict[str, object]:
 
 
 # ----------------------------------------------------------------- inputs
+def _fits_int64(name: str, value: int) -> int:
+    if not INT64_MIN <= value <= INT64_MAX:
+        raise ValueError(f"{name} = {value} does not fit 64 bits (allowed: -2^63 .. 2^63 - 1)")
+    return value
+
+
 def as_int(name: str, value) -> int:
-    """An exact integer from an int-like value; anything else is a ValueError."""
+    """An exact integer that fits int64 from an int-like value; anything else is a ValueError."""
     if isinstance(value, (bool, np.bool_)):
         raise ValueError(f"{name} must be an integer, got a bool")
     if isinstance(value, (int, np.integer)):
-        return int(value)
+        return _fits_int64(name, int(value))
     if isinstance(value, (float, np.floating)):
         if not math.isfinite(value) or not float(value).is_integer():
             raise ValueError(f"{name} must be an integer, got {value!r}")
-        return int(value)
+        return _fits_int64(name, int(value))
     raise ValueError(f"{name} must be an integer, got {type(value).__name__} {value!r}")
 
 
 def as_int_array(name: str, values) -> np.ndarray:
-    """An int64 array from int-like values, rejecting NaN, inf and fractions."""
+    """An int64 array from int-like values, rejecting NaN, inf, fractions and values beyond int64."""
     arr = np.asarray(values)
+    if arr.dtype == object and all(isinstance(v, int) and not isinstance(v, bool) for v in arr.flat):
+        for v in arr.flat:  # Python ints numpy could not hold in 64 bits
+            _fits_int64(name, v)
     if arr.dtype == bool or arr.dtype.kind not in "iuf":
         raise ValueError(f"{name} must hold integers, got dtype {arr.dtype}")
     if arr.dtype.kind == "f":
         if not np.all(np.isfinite(arr)) or not np.all(arr == np.round(arr)):
             raise ValueError(f"{name} must hold integers (no NaN, inf or fractions)")
-    if arr.dtype.kind == "u" and arr.size and arr.max() > np.iinfo(np.int64).max:
-        raise ValueError(f"{name} must hold integers below 2**63, got {arr.max()}")
+        # float64(2^63 - 1) rounds to 2^63, so every float below 2^63 converts exactly.
+        if arr.size and not (np.all(arr >= INT64_MIN) and np.all(arr < 2.0**63)):
+            raise ValueError(f"{name} holds a value that does not fit 64 bits (allowed: -2^63 .. 2^63 - 1)")
+    if arr.dtype.kind == "u" and arr.size and arr.max() > INT64_MAX:
+        _fits_int64(name, int(arr.max()))
     return np.ascontiguousarray(arr, dtype=np.int64)
 
 

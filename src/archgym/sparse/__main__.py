@@ -4,7 +4,8 @@
                                       [--value-bits B] [--index-bits I] [--pointer-bits P]
                                       [--stored-a FMT] [--stored-b FMT] [--top K]
 
-Reads FILE with scipy.io.mmread, prints a table (storage per format, the K
+Reads FILE with :func:`archgym.sparse.matrices.read_matrix_market` (which checks
+every line before anything of the declared size is made), prints a table (storage per format, the K
 cheapest (format pair, dataflow, conversion site) choices and the baseline CSR +
 Gustavson + software conversion) and, as its last line, one JSON object with the
 exact storage of every format (metadata and payload bytes) and the modelled
@@ -27,6 +28,7 @@ import sys
 import numpy as np
 
 from archgym import sparse as S
+from archgym.sparse import matrices
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -54,28 +56,16 @@ class CliError(Exception):
 
 
 def read_matrix(path: str):
+    """A, and the format it is stored in: ``coo`` for a coordinate file, ``dense`` for an array file."""
     try:
-        import scipy.io
-        import scipy.sparse as sps
+        a, layout = matrices.read_matrix_market(path)
     except ImportError:
-        raise CliError("scipy is needed to read MatrixMarket files (pip install scipy)") from None
-    try:
-        a = scipy.io.mmread(path)
-    except (FileNotFoundError, IsADirectoryError, PermissionError) as e:
+        raise CliError("scipy is needed for sparse matrices (pip install scipy)") from None
+    except OSError as e:
         raise CliError(f"cannot open {path}: {e.strerror or e}") from None
-    except Exception as e:  # scipy raises ValueError, IndexError, ... on malformed text
-        msg = str(e) or type(e).__name__
-        raise CliError(f"{path} is not a valid MatrixMarket file: {msg}") from None
-    if not (sps.issparse(a) or isinstance(a, np.ndarray)):
-        raise CliError(f"{path}: unexpected content ({type(a).__name__})")
-    if np.iscomplexobj(a.data if sps.issparse(a) else a):
-        raise CliError(f"{path}: complex matrices are not supported (real or pattern only)")
-    if len(a.shape) != 2 or a.shape[0] < 1 or a.shape[1] < 1:
-        raise CliError(f"{path}: the matrix must have at least one row and one column, "
-                       f"got shape {a.shape}")
-    if sps.issparse(a):
-        return sps.csr_matrix(a), "coo"
-    return np.asarray(a), "dense"
+    except matrices.MatrixMarketError as e:
+        raise CliError(f"{path} is not a valid MatrixMarket file: {e}") from None
+    return a, "coo" if layout == "coordinate" else "dense"
 
 
 def run(args: argparse.Namespace) -> dict:

@@ -79,6 +79,7 @@ MLP_FILE = DATA_DIR / "mlp_digits.npz"
 #: Largest side and largest non-zero count a synthetic name may ask for.
 MAX_DIM = 1 << 20
 MAX_NNZ = 20_000_000
+_INT64 = 1 << 63  # seeds, sizes and file integers are int64
 
 PROPACK = {"illc1850": "A_real", "mhd1280b": "A_complex"}
 NX_GRAPHS = {
@@ -440,6 +441,9 @@ def _parse(key: str):
 
 def _synthetic(kind: str, groups, key: str):
     try:
+        for g in groups:  # seeds, sizes and counts are int64 numbers
+            if g and g.isdigit() and int(g) >= _INT64:
+                raise ValueError(f"{g} does not fit 64 bits (at most 2^63 - 1)")
         if kind in ("uniform", "powerlaw"):
             m = int(groups[0])
             n = int(groups[1]) if groups[1] else m
@@ -541,3 +545,154 @@ def describe(name: str) -> dict:
     m = _cached(key)
     return {"name": key, "shape": tuple(int(s) for s in m.shape), "nnz": int(m.nnz),
             "density": m.nnz / (m.shape[0] * m.shape[1]), "source": _parse(key)[1]}
+
+
+# ------------------------------------------------------------ MatrixMarket files
+#: The MatrixMarket header words this reader accepts (NIST's "The Matrix Market Exchange
+#: Formats: Initial Design", 1996): formats, fields and symmetries.
+MM_FORMATS = ("coordinate", "array")
+MM_FIELDS = ("real", "double", "integer", "pattern")
+MM_SYMMETRIES = ("general", "symmetric", "skew-symmetric")
+_MM_REAL = re.compile(r"[+-]?(?:(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|nan|inf|infinity)", re.IGNORECASE)
+_MM_INT = re.compile(r"[+-]?\d+")
+
+
+class MatrixMarketError(ValueError):
+    """A MatrixMarket file this reader refuses; the message names the line and the rule."""
+
+
+def read_matrix_market(path) -> tuple[object, str]:
+    """Read a real, integer or pattern MatrixMarket file, validating it completely.
+
+    Returns ``(matrix, layout)``: a ``scipy.sparse.csr_matrix`` and ``"coordinate"``, or
+    a dense ``numpy`` array (column-major values, the format's order) and ``"array"``.
+    Symmetric and skew-symmetric files store the lower triangle (skew: strictly below
+    the diagonal) and are mirrored; duplicate coordinates are summed.  Integer values
+    are int64, real ones float64, pattern entries 1.0.
+
+    The file is checked line by line before anything of its declared size is made: the
+    header, the size line (rows and columns in [1, ``MAX_DIM`` of the core], at most
+    :data:`MAX_NNZ` entries, no more than the matrix can hold), every entry's token
+    count, indices in range and values (finite reals; integers below 2^63 in magnitude),
+    and the number of entries against the size line.  Anything else raises
+    :class:`MatrixMarketError` (a ValueError) with one line naming the line number;
+    an unreadable file raises OSError.
+    """
+    from archgym.sparse.model import MAX_DIM  # the core's limit (model imports the core)
+
+    with open(path, "rb") as f:
+        lines = enumerate(f, start=1)
+
+        def fail(lineno, what):
+            raise MatrixMarketError(f"line {lineno}: {what}")
+
+        lineno, raw = next(lines, (1, b""))
+        words = raw.decode("ascii", "replace").split()
+        if len(words) != 5 or words[0] != "%%MatrixMarket" or words[1].lower() != "matrix":
+            fail(1, "the header must be '%%MatrixMarket matrix FORMAT FIELD SYMMETRY', "
+                    f"got {raw[:80].decode('ascii', 'replace').strip()!r}")
+        fmt, field, symmetry = (w.lower() for w in words[2:])
+        if field in ("complex", "hermitian") or symmetry == "hermitian":
+            fail(1, "complex matrices are not supported (real, integer or pattern only)")
+        for name, value, allowed in (("format", fmt, MM_FORMATS), ("field", field, MM_FIELDS),
+                                     ("symmetry", symmetry, MM_SYMMETRIES)):
+            if value not in allowed:
+                fail(1, f"unknown {name} {value!r}; allowed: {', '.join(allowed)}")
+        if field == "pattern" and fmt == "array":
+            fail(1, "a pattern matrix must use the coordinate format")
+
+        def data_lines():
+            """(line number, tokens) of the non-comment, non-blank lines after the header."""
+            for n, line in lines:
+                if line.startswith(b"%"):
+                    continue
+                try:
+                    tokens = line.decode("ascii").split()
+                except UnicodeDecodeError:
+                    fail(n, "not ASCII text")
+                if tokens:
+                    yield n, tokens
+
+        entries = data_lines()
+        lineno, size = next(entries, (lineno + 1, None))
+        want = 3 if fmt == "coordinate" else 2
+        if size is None:
+            fail(lineno, "missing the size line")
+        if len(size) != want or not all(t.isdigit() for t in size):
+            what = "ROWS COLUMNS ENTRIES" if fmt == "coordinate" else "ROWS COLUMNS"
+            fail(lineno, f"the size line must be {want} non-negative integers ({what}), got {' '.join(size)!r}")
+        m, n = int(size[0]), int(size[1])
+        for side, v in (("rows", m), ("columns", n)):
+            if not 1 <= v <= MAX_DIM:
+                fail(lineno, f"{side} {v} out of range [1, {MAX_DIM}]")
+        if symmetry != "general" and m != n:
+            fail(lineno, f"a {symmetry} matrix must be square, got {m} x {n}")
+        if symmetry == "general":
+            capacity = m * n
+        else:
+            capacity = n * (n + 1) // 2 if symmetry == "symmetric" else n * (n - 1) // 2
+        count = int(size[2]) if fmt == "coordinate" else capacity
+        if count > min(capacity, MAX_NNZ):
+            fail(lineno, f"{count} entries declared; a {symmetry} {m} x {n} matrix holds at most "
+                         f"{capacity}, and files may hold at most {MAX_NNZ:,}")
+
+        per_entry = {"coordinate": 2, "array": 0}[fmt] + (field != "pattern")
+        number = _MM_INT if field == "integer" else _MM_REAL
+        rows, cols, vals = [], [], []
+        for lineno, tokens in entries:
+            if len(vals) == count:
+                fail(lineno, f"more entries than the {count} declared on the size line")
+            if len(tokens) != per_entry:
+                fail(lineno, f"an entry must have {per_entry} token(s), got {len(tokens)}")
+            if fmt == "coordinate":
+                i, j = tokens[0], tokens[1]
+                if not (i.isdigit() and j.isdigit()):
+                    fail(lineno, f"indices must be positive integers, got {i!r} {j!r}")
+                i, j = int(i), int(j)
+                if not (1 <= i <= m and 1 <= j <= n):
+                    fail(lineno, f"index ({i}, {j}) out of range: rows 1..{m}, columns 1..{n}")
+                if (symmetry == "symmetric" and i < j) or (symmetry == "skew-symmetric" and i <= j):
+                    below = "on or below" if symmetry == "symmetric" else "strictly below"
+                    fail(lineno, f"a {symmetry} file stores entries {below} the diagonal, got ({i}, {j})")
+                rows.append(i - 1)
+                cols.append(j - 1)
+            if field == "pattern":
+                vals.append(1.0)
+                continue
+            token = tokens[-1]
+            if not number.fullmatch(token):
+                kind = "an integer" if field == "integer" else "a real number"
+                fail(lineno, f"the value must be {kind}, got {token!r}")
+            if field == "integer":
+                v = int(token)
+                if not -_INT64 <= v < _INT64:
+                    fail(lineno, f"the integer {token} does not fit 64 bits (|value| < 2^63)")
+            else:
+                v = float(token)
+                if not np.isfinite(v):
+                    fail(lineno, f"the value {token} is not finite")
+            vals.append(v)
+        if len(vals) != count:
+            fail(lineno + 1, f"the file ends after {len(vals)} of the {count} entries declared")
+
+    dtype = np.int64 if field == "integer" else np.float64
+    vals = np.array(vals, dtype=dtype)
+    if fmt == "array":
+        if symmetry == "general":
+            return vals.reshape((m, n), order="F"), "array"
+        lower = np.tril_indices(n, 0 if symmetry == "symmetric" else -1)
+        order = np.lexsort((lower[0], lower[1]))  # column-major order of the lower triangle
+        rows, cols = lower[0][order], lower[1][order]
+    else:
+        rows, cols = np.array(rows, dtype=np.int64), np.array(cols, dtype=np.int64)
+    if symmetry != "general":
+        off = rows != cols
+        sign = 1 if symmetry == "symmetric" else -1
+        rows, cols = np.concatenate([rows, cols[off]]), np.concatenate([cols, rows[off]])
+        vals = np.concatenate([vals, sign * vals[off]])
+    if fmt == "array":
+        dense = np.zeros((m, n), dtype=dtype)
+        dense[rows, cols] = vals
+        return dense, "array"
+    sp = _sp()
+    return sp.csr_matrix((vals, (rows, cols)), shape=(m, n)), "coordinate"

@@ -91,6 +91,8 @@ def _code(table: Mapping[str, int], name: Any, what: str) -> int:
 def _integer(name: str, value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
         raise ValueError(f"{name} must be an integer, got {value!r}")
+    if not -(1 << 63) <= int(value) < 1 << 63:
+        raise ValueError(f"{name} = {value} does not fit 64 bits (allowed: -2^63 .. 2^63 - 1)")
     return int(value)
 
 

@@ -176,6 +176,7 @@ class Workload:
 # ------------------------------------------------------------------------------ parsing
 
 _INT = re.compile(r"[+-]?[0-9]+")
+_INT64 = 1 << 63  # table values are int64
 
 
 def _parse(text: str, origin: str) -> dict[str, np.ndarray]:
@@ -223,6 +224,9 @@ def _parse(text: str, origin: str) -> dict[str, np.ndarray]:
                     f"{origin}: line {line}: column {name}: {cell!r} is not an integer"
                 )
             row[name] = int(cell)
+            if not -_INT64 <= row[name] < _INT64:
+                raise ValueError(f"{origin}: line {line}: column {name}: {cell} does not fit "
+                                 "64 bits (allowed: -2^63 .. 2^63 - 1)")
         _check_row(row, origin, line)
         records.append(row)
     if not records:
