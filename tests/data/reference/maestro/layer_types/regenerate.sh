@@ -1,12 +1,12 @@
 #!/bin/sh
 # Regenerate layer_types.csv: the real MAESTRO on its GEMM, NGCONV and TRCONV layer types (and,
 # for comparison, GEMMs as 1x1 CONVs and one group of an NGCONV as a CONV).  Run by hand, never from tests/CI:
-#     sh tests/data/reference/maestro/layer_types/regenerate.sh [/path/to/maestro]
-# MAESTRO HEAD 4eb08d17 (the oracle of /work/shared/oracles), ConfuciuX's invocation
+#     sh tests/data/reference/maestro/layer_types/regenerate.sh /path/to/maestro
+# MAESTRO HEAD 4eb08d17 (built as ../README.md says), ConfuciuX's invocation
 # (../README.md) with --num_pes=P.  One layer per mapping file; Constants as ConfuciuX writes them
 # (KTileSz B, CTileSz 1, ClusterSz P).  Each output row is "case,P,B," + MAESTRO's CSV row.
 set -eu
-MAESTRO=${1:-/work/shared/oracles/maestro}
+MAESTRO=${1:?usage: regenerate.sh /path/to/maestro}
 HERE=$(cd "$(dirname "$0")" && pwd)
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
