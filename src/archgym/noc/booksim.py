@@ -450,9 +450,10 @@ def _network_problems(settings: dict) -> dict[str, str]:
         problems["topology"] = (f"topology = {topology} is not modelled; archgym simulates "
                                 "BookSim's k-ary n-cubes: " + ", ".join(noc.TOPOLOGIES))
     n_field = next(f for f in noc.CONFIG_FIELDS if f["name"] == "n")
-    n = settings.get("n", BOOKSIM_DEFAULTS["n"])
-    if not (isinstance(n, int) and n_field["min"] <= n <= n_field["max"]):
-        problems["n"] = f"archgym simulates k-ary n-cubes: n must be {n_field['accepted']} (got {n})"
+    try:
+        _check_field("n", _typed("n", settings.get("n", BOOKSIM_DEFAULTS["n"]), int), n_field)
+    except ConfigError as e:
+        problems["n"] = f"archgym simulates k-ary n-cubes: {e}"
     return problems
 
 
