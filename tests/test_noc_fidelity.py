@@ -60,6 +60,19 @@ LATENCY_CURVES = (
 )
 
 
+def _assert_latencies_match(jobs, configs, mean_below):
+    """Each (key, rate, BookSim's latency) job, run as its config, is stable and within 10%
+    of BookSim; the mean error is below ``mean_below``."""
+    ours = noc.measure_many(configs, threads=2)
+    errors = []
+    for (key, rate, ref), o in zip(jobs, ours):
+        err = abs(o["avg_packet_latency"] - ref) / ref
+        errors.append(err)
+        assert o["status"] == "ok", (key, rate, o["status"])
+        assert err <= 0.10, (key, rate, ref, o["avg_packet_latency"])
+    assert sum(errors) / len(errors) < mean_below
+
+
 def test_latency_at_low_and_mid_load(curves):
     """Packet latency within 10% at 0.02 and ~50% / ~80% of saturation; mean error < 2%."""
     jobs = []
@@ -69,14 +82,7 @@ def test_latency_at_low_and_mid_load(curves):
         for frac in (0.0, 0.5, 0.8):
             rate, _, lat = min(pts, key=lambda p: abs(p[0] - max(0.02, frac * sat)))
             jobs.append((key, rate, lat))
-    ours = noc.measure_many([config(k, rate) for k, rate, _ in jobs], threads=2)
-    errors = []
-    for (key, rate, ref), o in zip(jobs, ours):
-        err = abs(o["avg_packet_latency"] - ref) / ref
-        errors.append(err)
-        assert o["status"] == "ok", (key, rate, o["status"])
-        assert err <= 0.10, (key, rate, ref, o["avg_packet_latency"])
-    assert sum(errors) / len(errors) < 0.02
+    _assert_latencies_match(jobs, [config(k, rate) for k, rate, _ in jobs], mean_below=0.02)
 
 
 @pytest.mark.parametrize("key", [(SEP, "transpose", "dor", 1, 4), (SEP, "uniform", "romm", 1, 4),
@@ -152,14 +158,7 @@ def test_cube_latency_within_10_percent(cubes):
             rate, _, lat = min(ok, key=lambda p: abs(p[0] - max(0.02, frac * sat)))
             if (key, rate, lat) not in jobs:
                 jobs.append((key, rate, lat))
-    ours = noc.measure_many([cube_config(k, rate) for k, rate, _ in jobs], threads=2)
-    errors = []
-    for (key, rate, ref), o in zip(jobs, ours):
-        err = abs(o["avg_packet_latency"] - ref) / ref
-        errors.append(err)
-        assert o["status"] == "ok", (key, rate, o["status"])
-        assert err <= 0.10, (key, rate, ref, o["avg_packet_latency"])
-    assert sum(errors) / len(errors) < 0.03
+    _assert_latencies_match(jobs, [cube_config(k, rate) for k, rate, _ in jobs], mean_below=0.03)
 
 
 def test_cube_saturation_within_0_02(cubes):
