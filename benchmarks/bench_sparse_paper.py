@@ -22,6 +22,16 @@ all 729 actions per workload:
     same ratio over every plan that converts something, and
     ``conversion_only_geomean_speedup`` the ratio of the conversion cycles alone.
     Geomeans over workloads.
+(a') the paper's comparison, on the plans that must convert (conversion "none" is
+    illegal: a stored format differs from the one computed on, or the dataflow cannot
+    walk it): the same plan's cycles with conversion on the host (archgym's compiled
+    converters, ``sw_conversion.json``) against the hardware unit (lanes and banks,
+    docs/design/sparse.md §9), geomean per workload then over workloads, for the
+    total cycles and for the conversion cycles alone; the same over the unit's width
+    (``UNIT_LANES``, banks = 2 x lanes) with the break-even width and the unit's area;
+    and SparseFormat-Network-v0, where every compressed layer output must be encoded:
+    the best policy (dynamic programming over all 9^5 actions per layer) with
+    conversion sites {none, software} against {none, hardware}.
 (b) fixed-format accelerators: a design supporting only the format set F (A and B
     both in F; any dataflow) against the per-workload best over all 81 format pairs:
     loss = best_F / best_all (>= 1), for every one- and two-format design, with the
@@ -33,7 +43,8 @@ all 729 actions per workload:
 (c) environment speed: SparseFormat-v0 and SparseFormat-Network-v0 episodes per
     second (gym.make, random actions pre-sampled), and the oracle's time per workload.
 
-Writes ``bench_sparse_paper_conversion.csv``, ``bench_sparse_paper_fixed.csv``,
+Writes ``bench_sparse_paper_conversion.csv``, ``bench_sparse_paper_must_convert.csv``,
+``bench_sparse_paper_breakeven.csv``, ``bench_sparse_paper_network.csv``, ``bench_sparse_paper_fixed.csv``,
 ``bench_sparse_paper_speed.csv``, ``bench_sparse_paper.json`` (machine, summary) and,
 if matplotlib is installed, ``bench_sparse_paper.png`` into ``--out`` (default
 benchmarks/out/).
@@ -143,6 +154,85 @@ def conversion_rows(specs, tables) -> list[dict]:
                 "oracle_cycles": int(cyc.min()), "oracle_action": "/".join(_names(t, int(np.argmin(cyc)))),
             })
     return rows
+
+
+# ------------------------------------------------------------ (a') must-convert plans
+#: Unit widths of the break-even curve (banks = 2 x lanes, as the default 16 / 32).
+UNIT_LANES = (1, 2, 4, 8, 16, 32, 64)
+NONE, SW, HW = (sparse.CONVERSION_SITES.index(s) for s in ("none", "software", "hardware"))
+
+
+def unit(lanes: int) -> sparse.Accelerator:
+    return sparse.Accelerator(conversion_lanes=lanes, conversion_banks=2 * lanes)
+
+
+def must_convert(problem: sparse.Problem, acc: sparse.Accelerator, sa: str, sb: str) -> dict[str, np.ndarray]:
+    """Cycles and conversion cycles, software and hardware, of every plan whose "none" is illegal."""
+    g = problem.cost_grid(acc, sa, sb)
+    plans = ~g["legal"][..., NONE] & g["legal"][..., SW] & g["legal"][..., HW]
+    return {"sw": g["cycles"][..., SW][plans].astype(np.float64), "hw": g["cycles"][..., HW][plans].astype(np.float64),
+            "conv_sw": g["conversion_cycles"][..., SW][plans].astype(np.float64),
+            "conv_hw": g["conversion_cycles"][..., HW][plans].astype(np.float64)}
+
+
+def must_convert_rows(specs) -> tuple[list[dict], list[dict]]:
+    """Per workload and scenario at the default unit; and the break-even curve over UNIT_LANES."""
+    rows, curve = [], []
+    per_lanes = {lanes: {sc: [] for sc in SCENARIOS} for lanes in UNIT_LANES}
+    for spec in specs:
+        w = S.make_workload(spec)
+        problem = w.problem(sparse.Precision())
+        for scenario in SCENARIOS:
+            sa, sb = stored_for(w, scenario)
+            for lanes in UNIT_LANES:
+                m = must_convert(problem, unit(lanes), sa, sb)
+                if not len(m["sw"]):
+                    continue
+                per_lanes[lanes][scenario].append((geomean(m["sw"] / m["hw"]),
+                                                   geomean(m["conv_sw"] / np.maximum(m["conv_hw"], 1))))
+            m = must_convert(problem, sparse.Accelerator(), sa, sb)
+            if not len(m["sw"]):
+                continue
+            ratio = m["sw"] / m["hw"]
+            rows.append({"workload": spec, "scenario": scenario, "stored_a": sa, "stored_b": sb,
+                         "plans": len(ratio), "geomean_speedup": geomean(ratio),
+                         "median_speedup": float(np.median(ratio)), "min_speedup": float(ratio.min()),
+                         "max_speedup": float(ratio.max()),
+                         "conversion_only_geomean": geomean(m["conv_sw"] / np.maximum(m["conv_hw"], 1)),
+                         "conversion_share_sw": float(np.median(m["conv_sw"] / m["sw"]))})
+    for lanes in UNIT_LANES:
+        area = sparse.conversion_unit_area(unit(lanes))["total_um2"]
+        for scenario in SCENARIOS:
+            vals = per_lanes[lanes][scenario]
+            curve.append({"lanes": lanes, "banks": 2 * lanes, "scenario": scenario, "area_mm2": area / 1e6,
+                          "workloads": len(vals), "geomean_speedup": geomean([v[0] for v in vals]),
+                          "conversion_only_geomean": geomean([v[1] for v in vals])})
+    return rows, curve
+
+
+def break_even(curve: list[dict], scenario: str, key: str = "geomean_speedup") -> int | None:
+    """The narrowest unit whose geomean speed-up over software is >= 1 (None if none is)."""
+    return next((r["lanes"] for r in curve if r["scenario"] == scenario and r[key] >= 1.0), None)
+
+
+def network_rows(networks=("mlp_digits_90", "mlp_digits_2of4", "mlp_digits_50")) -> list[dict]:
+    """SparseFormat-Network-v0's best policy with a unit against without one (per network)."""
+    out = []
+    nf = len(S.FORMATS)
+    site_of_flat = S.all_actions()[:, 3].repeat(nf)  # flat action = base action * 9 + output format
+    for net in networks:
+        _, best, table = S.network_oracle(net)
+        res = {"network": net, "best_cycles": best}
+        for name, banned in (("without_unit", HW), ("with_unit", SW)):
+            to_go = np.zeros(nf)
+            for cost in reversed(table["cost"]):
+                total = np.where(site_of_flat[None, :] == banned, np.inf,
+                                 cost + to_go[np.arange(cost.shape[1]) % nf][None, :])
+                to_go = total.min(axis=1)
+            res[f"{name}_cycles"] = int(to_go[S.FORMATS.index("dense")])
+        res["unit_speedup"] = res["without_unit_cycles"] / res["with_unit_cycles"]
+        out.append(res)
+    return out
 
 
 def _names(t, i) -> tuple[str, str, str, str]:
@@ -322,6 +412,41 @@ def main(argv=None) -> int:
               f"over the {len(needing)} whose best plan converts (max {fmt(s['max_same_plan_speedup'])}); every "
               f"converting plan {fmt(s['geomean_all_converting_plans'])} (conversion time alone "
               f"{fmt(s['geomean_conversion_only'])})")
+
+    must, curve = must_convert_rows(specs)
+    write_csv(args.out / "bench_sparse_paper_must_convert.csv", must)
+    write_csv(args.out / "bench_sparse_paper_breakeven.csv", curve)
+    acc0 = sparse.Accelerator()
+    print(f"\n(a') plans that must convert: software (archgym's converters) vs the unit "
+          f"({int(acc0.conversion_lanes)} lanes, {int(acc0.conversion_banks)} banks, "
+          f"{sparse.conversion_unit_area(acc0)['total_um2'] / 1e6:.3f} mm^2)")
+    summary["must_convert"] = {}
+    for scenario in SCENARIOS:
+        rs = [r for r in must if r["scenario"] == scenario]
+        s = {"workloads": len(rs), "plans": sum(r["plans"] for r in rs),
+             "geomean_speedup": geomean([r["geomean_speedup"] for r in rs]),
+             "min_workload": min((r["geomean_speedup"] for r in rs), default=float("nan")),
+             "max_workload": max((r["geomean_speedup"] for r in rs), default=float("nan")),
+             "conversion_only_geomean": geomean([r["conversion_only_geomean"] for r in rs]),
+             "break_even_lanes": break_even(curve, scenario),
+             "break_even_lanes_conversion_only": break_even(curve, scenario, "conversion_only_geomean")}
+        summary["must_convert"][scenario] = s
+        print(f"  {scenario:>5} storage: {s['plans']} plans over {s['workloads']} workloads: sw/hw cycles "
+              f"{fmt(s['geomean_speedup'])} geomean (workloads {fmt(s['min_workload'])}..{fmt(s['max_workload'])}), "
+              f"conversion alone {fmt(s['conversion_only_geomean'])}; break-even at {s['break_even_lanes']} lane(s) "
+              f"({s['break_even_lanes_conversion_only']} for the conversion alone)")
+    print(f"  {'lanes':>5} {'area mm2':>9} " + " ".join(f"{sc + ' total':>11} {sc + ' conv':>11}" for sc in SCENARIOS))
+    for lanes in UNIT_LANES:
+        rs = {r["scenario"]: r for r in curve if r["lanes"] == lanes}
+        print(f"  {lanes:>5} {rs['own']['area_mm2']:>9.3f} " + " ".join(
+            f"{fmt(rs[sc]['geomean_speedup']):>11} {fmt(rs[sc]['conversion_only_geomean']):>11}" for sc in SCENARIOS))
+    summary["break_even_curve"] = curve
+    net = network_rows()
+    write_csv(args.out / "bench_sparse_paper_network.csv", net)
+    summary["network"] = net
+    for r in net:
+        print(f"  SparseFormat-Network-v0 {r['network']}: best policy without a unit {r['without_unit_cycles']:,} "
+              f"cycles, with one {r['with_unit_cycles']:,}: {r['unit_speedup']:.3f}x")
 
     settings = {"offline": {spec: offline_pair_costs(spec) for spec in specs}}
     for sc in SCENARIOS:

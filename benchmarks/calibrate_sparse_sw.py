@@ -1,21 +1,25 @@
 #!/usr/bin/env python
-"""Calibrate the software-conversion cost of archgym.sparse against scipy on this machine.
+"""Calibrate the software-conversion cost of archgym.sparse on its own compiled converters.
 
     python benchmarks/calibrate_sparse_sw.py [--quick] [--out DIR] [--json PATH]
 
-For each conversion kind scipy offers (coo->csr, csr->coo, csr->csc, dense->csr,
-csr->dense, csr->bsr, bsr->csr, csr->dia, dia->csr) it times scipy (median of
-``--repeats`` runs) on uniform random float32 matrices over sizes and densities,
-counts archgym's work for the same leg (``archgym.sparse.conversion_work``:
-elements = elements_scanned + elements_written, nnz = nnz_moved) and fits
+The host converts with archgym's C++ leg kernels (``src/archgym/csrc/sparse``), so the
+cost model's software side is timed on them, not on scipy (whose 30-240 us of Python
+overhead per call would set the hardware-vs-software ratio by itself).  Each direct
+leg (dense <-> any, CSR <-> any) is one call into the compiled core -- ``encode_dense``
+(dense -> f), ``encode_csr`` (CSR -> f), ``to_csr`` (f -> CSR), ``decode`` (f -> dense)
+-- with its arguments prepared beforehand, so the time is the kernel's plus one
+binding call (~1 us).  Median of ``--repeats`` runs after a warm-up, on uniform random
+float32 matrices over sizes and densities.  The work of each leg is archgym's count
+(``archgym.sparse.conversion_work``: elements = elements_scanned + elements_written,
+nnz = nnz_moved), and each of the cost model's kinds (one per direct leg,
+``archgym.sparse.SW_KINDS``) is fitted to
 
     t = fixed_s + per_element_s * elements + per_nnz_s * nnz
 
 by least squares on the relative error (each row divided by the measured time),
 with non-negative coefficients (every subset of the three terms is solved with
-numpy.linalg.lstsq and the best non-negative one kept).  A "generic" fit pooled
-over the sparse-to-sparse kinds (coo->csr, csr->coo, csr->csc, csr->bsr,
-bsr->csr) prices the legs scipy has no routine for (bitmap, rlc, ell).
+numpy.linalg.lstsq and the best non-negative one kept).
 
 Prints the fit and its error per kind, and writes
 ``src/archgym/sparse/sw_conversion.json`` (the constants the cost model loads)
@@ -35,28 +39,29 @@ from pathlib import Path
 import numpy as np
 
 import _common  # benchmarks/_common.py
-import scipy
 import scipy.sparse as sps
 from _common import median_time
 
+from archgym import _sim
 from archgym import sparse as S
+from archgym.sparse import model
 
-# kind -> (our leg, scipy routine building the source, scipy conversion)
-KINDS = {
-    "coo->csr": (("coo", "csr"), lambda m, d: m.tocoo(), lambda s: s.tocsr()),
-    "csr->coo": (("csr", "coo"), lambda m, d: m, lambda s: s.tocoo()),
-    "csr->csc": (("csr", "csc"), lambda m, d: m, lambda s: s.tocsc()),
-    "dense->csr": (("dense", "csr"), lambda m, d: d, lambda s: sps.csr_matrix(s)),
-    "csr->dense": (("csr", "dense"), lambda m, d: m, lambda s: s.toarray()),
-    "csr->bsr": (("csr", "bcsr"), lambda m, d: m, lambda s: s.tobsr(blocksize=(4, 4))),
-    "bsr->csr": (("bcsr", "csr"), lambda m, d: m.tobsr(blocksize=(4, 4)), lambda s: s.tocsr()),
-    "csr->dia": (("csr", "dia"), lambda m, d: m, lambda s: s.todia()),
-    "dia->csr": (("dia", "csr"), lambda m, d: m.todia(), lambda s: s.tocsr()),
-}
-# The legs scipy has no routine for (csr <-> bitmap, rlc, ell) are compressed
-# one- or two-pass sweeps like these sparse-to-sparse kinds: "generic" pools them.
-GENERIC_POOL = ("coo->csr", "csr->coo", "csr->csc", "csr->bsr", "bsr->csr")
+_core = _sim.sparse
+#: The cost model's kinds are its direct legs ("from->to", S.SW_KINDS), each timed on its own kernel.
+LEGS = {kind: tuple(kind.split("->")) for kind in S.SW_KINDS}
 DIA_MAX_N = 1024  # a random matrix fills every diagonal: DIA is n x (2n - 1)
+
+
+def leg_call(m, dense: np.ndarray, src: str, dst: str, prec: S.Precision):
+    """(fn, args): one call into the compiled leg kernel src -> dst, arguments prepared."""
+    code = S.FORMATS.index(dst)
+    if src == "dense":
+        return _core.encode_dense_f32, (dense, code, prec._core)
+    if src == "csr":
+        return _core.encode_csr_f32, (m.shape[0], m.shape[1], m.indptr.astype(np.int64),
+                                      m.indices.astype(np.int64), m.data, code, prec._core)
+    parts = model._parts(S.encode(m, src, prec))
+    return (_core.to_csr_f32 if dst == "csr" else _core.decode_f32), parts
 
 
 def random_matrix(n: int, density: float, rng: np.random.Generator):
@@ -96,7 +101,7 @@ def fit_report(x: np.ndarray, t: np.ndarray) -> dict:
 
 
 def machine() -> dict:
-    return {**_common.machine_info(), "scipy": scipy.__version__}
+    return _common.machine_info()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -109,56 +114,54 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args(argv)
 
-    sizes = [256, 1024, 2048] if args.quick else [256, 512, 1024, 2048, 4096]
+    sizes = [256, 1024] if args.quick else [256, 512, 1024, 2048]
     densities = [0.001, 0.01, 0.1] if args.quick else [0.001, 0.003, 0.01, 0.03, 0.1, 0.3]
     repeats = args.repeats or (3 if args.quick else 5)
-    max_nnz = 5_000_000
+    max_nnz = 2_000_000
     rng = np.random.default_rng(args.seed)
     prec = S.Precision(value_bits=32, index_bits=32, pointer_bits=32, bcsr_block=(4, 4))
 
     rows = []
-    print(f"# scipy {scipy.__version__} on {machine()['cpu']}, median of {repeats}")
-    print(f"{'kind':<11}{'n':>6}{'density':>9}{'nnz':>10}{'elements':>12}{'t_ms':>10}")
+    print(f"# archgym's compiled converters on {machine()['cpu']}, median of {repeats}")
+    print(f"{'kind':<13}{'n':>6}{'density':>9}{'nnz':>10}{'elements':>12}{'t_us':>10}")
     for n, d in itertools.product(sizes, densities):
         if d * n * n > max_nnz or d * n * n < 10:
             continue
         m = random_matrix(n, d, rng)
         dense = m.toarray()
-        for kind, ((src, dst), make, conv) in KINDS.items():
-            if "dia" in kind and n > DIA_MAX_N:
+        for kind, (src, dst) in LEGS.items():
+            if "dia" in (src, dst) and n > DIA_MAX_N:
                 continue
-            s = make(m, dense)
-            t = median_time(lambda: conv(s), repeats)
+            fn, fargs = leg_call(m, dense, src, dst, prec)
+            t = median_time(lambda: fn(*fargs), repeats)
             w = S.conversion_work(m, src, dst, prec)
             elements = w["elements_scanned"] + w["elements_written"]
             rows.append({"kind": kind, "n": n, "density": d, "nnz": m.nnz, "elements": elements,
                          "nnz_moved": w["nnz_moved"], "t_s": t})
-            print(f"{kind:<11}{n:>6}{d:>9g}{m.nnz:>10}{elements:>12}{t * 1e3:>10.3f}")
+            print(f"{kind:<13}{n:>6}{d:>9g}{m.nnz:>10}{elements:>12}{t * 1e6:>10.1f}")
 
     kinds = {}
-    for kind in KINDS:
+    for kind in LEGS:
         pts = [r for r in rows if r["kind"] == kind]
         x = np.array([[1.0, r["elements"], r["nnz_moved"]] for r in pts])
         t = np.array([r["t_s"] for r in pts])
-        kinds[kind] = fit_report(x, t) | {"leg": list(KINDS[kind][0])}
-    pooled = [r for r in rows if r["kind"] in GENERIC_POOL]
-    x = np.array([[1.0, r["elements"], r["nnz_moved"]] for r in pooled])
-    t = np.array([r["t_s"] for r in pooled])
-    kinds["generic"] = fit_report(x, t) | {"leg": "pooled over " + ", ".join(GENERIC_POOL)}
+        kinds[kind] = fit_report(x, t)
 
     print("\n# fit: t = fixed_s + per_element_s * elements + per_nnz_s * nnz_moved")
-    print(f"{'kind':<11}{'fixed_us':>10}{'ns/elem':>10}{'ns/nnz':>10}{'med_err':>9}{'max_err':>9}{'n':>4}")
+    print(f"{'kind':<13}{'fixed_us':>10}{'ns/elem':>10}{'ns/nnz':>10}{'med_err':>9}{'max_err':>9}{'n':>4}")
     for kind, f in kinds.items():
-        print(f"{kind:<11}{f['fixed_s'] * 1e6:>10.2f}{f['per_element_s'] * 1e9:>10.3f}"
+        print(f"{kind:<13}{f['fixed_s'] * 1e6:>10.2f}{f['per_element_s'] * 1e9:>10.3f}"
               f"{f['per_nnz_s'] * 1e9:>10.3f}{f['median_rel_err']:>9.1%}{f['max_rel_err']:>9.1%}"
               f"{f['n_points']:>4}")
 
     doc = {
-        "description": "Software format-conversion time on the host, fitted to scipy.sparse "
-                       "conversion times measured on this machine "
-                       "(benchmarks/calibrate_sparse_sw.py).",
+        "description": "Software format-conversion time on the host, fitted to the times of "
+                       "archgym's compiled conversion legs (one binding call each) measured on "
+                       "this machine",
+        "command": "python benchmarks/calibrate_sparse_sw.py" + (" --quick" if args.quick else ""),
         "model": "t_s = fixed_s + per_element_s * (elements_scanned + elements_written) "
-                 "+ per_nnz_s * nnz_moved, counted by archgym.sparse.conversion_work for the leg",
+                 "+ per_nnz_s * nnz_moved, counted by archgym.sparse.conversion_work for the leg; "
+                 "one kind per direct leg",
         "fit": "least squares on relative error, coefficients >= 0",
         "date": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "machine": machine(),

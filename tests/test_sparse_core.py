@@ -464,16 +464,31 @@ def slots(A: np.ndarray, fmt: str, prec=S.Precision()) -> int:
 
 
 def sw_seconds(A, path, consts) -> float:
-    kind = {("coo", "csr"): "coo->csr", ("csr", "coo"): "csr->coo", ("csr", "csc"): "csr->csc",
-            ("csc", "csr"): "csr->csc", ("csr", "bcsr"): "csr->bsr", ("bcsr", "csr"): "bsr->csr",
-            ("csr", "dia"): "csr->dia", ("dia", "csr"): "dia->csr"}
     t = 0.0
     for f, g in path:
-        k = "dense->csr" if f == "dense" else "csr->dense" if g == "dense" else kind.get((f, g), "generic")
         w = S.conversion_work(A, f, g)
-        c = consts[k]
+        c = consts[f"{f}->{g}"]  # one kind per direct leg
         t += c[0] + c[1] * (w["elements_scanned"] + w["elements_written"]) + c[2] * w["nnz_moved"]
     return t
+
+
+def unit_cycles(A: np.ndarray, path, lanes: int, banks: int) -> int:
+    """The conversion unit's cycles (docs/design/sparse.md §9), recomputed from the work counts."""
+    s, total = min(lanes, banks), 0
+    up = lambda x: -(-x // s)  # noqa: E731
+    for f, g in path:
+        w = S.conversion_work(A, f, g)
+        src = slots(A, f)
+        if {f, g} == {"csr", "csc"}:
+            counts = (A != 0).sum(0 if f == "csr" else 1)
+            hot = max(int(counts[b::banks].sum()) for b in range(banks))
+            nnz = int(np.count_nonzero(A))
+            total += max(up(nnz), hot) + up(len(counts) + 1) + max(up(src), up(nnz), hot)
+        elif w["passes"] == 2:
+            total += up(w["elements_scanned"] - src) + max(up(src), up(w["elements_written"]))
+        else:
+            total += max(up(w["elements_scanned"]), up(w["elements_written"]))
+    return total
 
 
 def legs(f, g):
@@ -491,7 +506,7 @@ def test_cost_composition(op):
     B = {"spmv": make_matrix(rng, 30, 1, 0.8)[:, 0], "spmm": np.ones((30, 4), np.float32),
          "spgemm": make_matrix(rng, 30, 25, 0.15)}[op]
     Bd = B.reshape(30, -1)
-    accel = S.Accelerator(buffer_bytes=512, conversion_elems_per_cycle=3.0)
+    accel = S.Accelerator(buffer_bytes=512, conversion_lanes=3, conversion_banks=2)
     consts = S.load_sw_conversion()
     p = S.Problem(A, B, op)
     grid = p.cost_grid(accel, "coo", "dense")
@@ -531,7 +546,7 @@ def test_cost_composition(op):
                                 for w in [S.conversion_work(M, f, g)])
                     assert r["converted_elements"] == elems
                     if site == "hardware" or n_legs == 0:
-                        assert r["conversion_cycles"] == math.ceil(elems / 3.0)
+                        assert r["conversion_cycles"] == unit_cycles(A, path_a, 3, 2) + unit_cycles(Bd, path_b, 3, 2)
                     else:
                         t = sw_seconds(A, path_a, consts) + sw_seconds(Bd, path_b, consts)
                         assert r["conversion_seconds"] == pytest.approx(t, rel=1e-12)
@@ -621,15 +636,15 @@ def test_software_conversion_constants():
     p = S.Problem(A, A, "spgemm")
     zero = S.Accelerator(sw_conversion={k: (0.0, 0.0, 0.0) for k in S.SW_KINDS})
     assert p.cost("csc", "csr", "outer", "software", zero)["conversion_cycles"] == 0
-    slow = S.Accelerator(sw_conversion={"csr->csc": (1e-3, 0.0, 0.0)})
+    slow = S.Accelerator(sw_conversion={"csr->csc": (1e-3, 0.0, 0.0)})  # A stored csr, read as csc
     assert p.cost("csc", "csr", "outer", "software", slow)["conversion_cycles"] == 1_000_000
 
 
 # Named fields across the binding: a distinctive value per accelerator field,
 # so that two fields swapped on the way to the core change a figure below.
 DISTINCT_ACCELERATOR = dict(
-    macs_per_cycle=3.0, bandwidth_bytes_per_cycle=5.0, buffer_bytes=300.0, conversion_elems_per_cycle=7.0,
-    frequency_ghz=1.3, compares_per_cycle=11.0, merges_per_cycle=13.0, scan_elems_per_cycle=17.0,
+    macs_per_cycle=3.0, bandwidth_bytes_per_cycle=5.0, buffer_bytes=300.0, conversion_lanes=7.0,
+    conversion_banks=2.0, frequency_ghz=1.3, compares_per_cycle=11.0, merges_per_cycle=13.0, scan_elems_per_cycle=17.0,
     energy_mac_pj=1.9, energy_compare_pj=0.23, energy_buffer_pj=2.9, energy_dram_byte_pj=31.0,
     energy_convert_pj=3.7, host_power_w=4.1, spill_penalty=1.6)
 
@@ -650,7 +665,10 @@ def test_every_accelerator_field_reaches_the_core():
     assert set(d) == set(S.ACCELERATOR_FIELDS)
     acc = S.Accelerator(**d)
     rng = np.random.default_rng(8)
-    p = S.Problem(make_matrix(rng, 40, 30, 0.2), make_matrix(rng, 30, 25, 0.2), "spgemm")
+    A, B = make_matrix(rng, 40, 30, 0.2), make_matrix(rng, 30, 25, 0.2)
+    p = S.Problem(A, B, "spgemm")
+    path_a = {"inner": [("csr", "coo")], "outer": [("csr", "coo"), ("coo", "csr"), ("csr", "csc")],
+              "gustavson": [("csr", "coo")]}
     for df in S.DATAFLOWS:
         for site in ("software", "hardware"):
             r = p.cost("coo", "csc" if df == "inner" else "csr", df, site, acc)
@@ -665,7 +683,8 @@ def test_every_accelerator_field_reaches_the_core():
             assert r["spill_cycles"] == math.ceil(
                 d["spill_penalty"] * r["spill_bytes"] / d["bandwidth_bytes_per_cycle"])
             if site == "hardware":
-                assert r["conversion_cycles"] == math.ceil(r["converted_elements"] / d["conversion_elems_per_cycle"])
+                assert r["conversion_cycles"] == unit_cycles(A, path_a[df], 7, 2) + unit_cycles(
+                    B, [("csr", "csc")] if df == "inner" else [], 7, 2)
                 conversion_energy = r["converted_elements"] * d["energy_convert_pj"]
             else:
                 assert r["conversion_cycles"] == math.ceil(r["conversion_seconds"] * d["frequency_ghz"] * 1e9)
@@ -689,30 +708,49 @@ def test_every_precision_field_reaches_the_core():
         assert (s["metadata_bits"], s["payload_bits"]) == brute_storage(A, fmt, prec), fmt
 
 
-# The output C written in a chosen format (fmt_c): its exact storage replaces the
-# op's own output in bytes, memory cycles, cycles and energy (docs/sparse.md).
-def test_fmt_c_charges_the_given_output_in_that_format():
+# The output C written in a chosen format (fmt_c): the PE array produces C dense, and
+# writing it in another format is a dense -> fmt_c conversion at the action's site; its
+# exact storage replaces the op's own output in bytes (docs/sparse.md, "Output bytes").
+def test_fmt_c_charges_the_given_output_and_its_encoding():
     rng = np.random.default_rng(10)
     A, B = make_matrix(rng, 30, 20, 0.2), make_matrix(rng, 20, 12, 0.3)
     C = np.maximum(A @ B, 0).astype(np.float32)  # e.g. after a ReLU: not A @ B's pattern
     acc = S.Accelerator(bandwidth_bytes_per_cycle=3.0)
+    consts = S.load_sw_conversion()
     p, plain = S.Problem(A, B, "spmm", C=C), S.Problem(A, B, "spmm")
+    for site in ("none", "software", "hardware"):
+        action = ("csr", "dense", "gustavson", site, acc, "csr", "dense")  # no input conversion
+        assert p.cost(*action) == plain.cost(*action)  # no fmt_c: the op's own (dense) output
+        base = plain.cost(*action)
+        assert base["conversion_cycles"] == 0
+        for fmt in FORMATS:
+            if site == "none" and fmt != "dense":
+                with pytest.raises(S.IllegalAction, match="C is written as " + fmt):
+                    p.cost(*action, fmt_c=fmt)
+                continue
+            r = p.cost(*action, fmt_c=fmt)
+            # software: the accelerator writes C dense, the host encodes it
+            out = S.storage(C, "dense" if site == "software" else fmt)["total_bytes"]
+            assert r["bytes_c"] == out
+            assert r["bytes"] == base["bytes_a"] + base["bytes_b"] + out
+            assert r["memory_cycles"] == math.ceil(r["bytes"] / 3.0)
+            leg = [("dense", fmt)] if fmt != "dense" else []
+            assert r["conversion_legs"] == len(leg)
+            if site == "hardware":
+                assert r["conversion_cycles"] == unit_cycles(C, leg, 16, 32)
+            elif leg:
+                t = sw_seconds(C, leg, consts)
+                assert r["conversion_seconds"] == pytest.approx(t, rel=1e-12)
+                assert r["conversion_cycles"] == math.ceil(r["conversion_seconds"] * 1e9)
+            assert r["cycles"] == (max(base["compute_cycles"], r["memory_cycles"]) + r["conversion_cycles"]
+                                   + base["spill_cycles"])
+            grid = p.cost_grid(acc, "csr", "dense", fmt_c=fmt)
+            idx = (FORMATS.index("csr"), FORMATS.index("dense"), S.DATAFLOWS.index("gustavson"),
+                   S.CONVERSION_SITES.index(site))
+            assert grid["legal"][idx] and grid["cycles"][idx] == r["cycles"] and grid["bytes"][idx] == r["bytes"]
+    none_idx = (FORMATS.index("csr"), FORMATS.index("dense"), S.DATAFLOWS.index("gustavson"), 0)
+    assert not p.cost_grid(acc, "csr", "dense", fmt_c="csr")["legal"][none_idx]
     action = ("csr", "dense", "gustavson", "software", acc, "csr", "dense")
-    assert p.cost(*action) == plain.cost(*action)  # no fmt_c: the op's own (dense) output
-    base = plain.cost(*action)
-    for fmt in FORMATS:
-        r = p.cost(*action, fmt_c=fmt)
-        out = S.storage(C, fmt)["total_bytes"]
-        assert r["bytes_c"] == out
-        assert r["bytes"] == base["bytes_a"] + base["bytes_b"] + out
-        assert r["memory_cycles"] == math.ceil(r["bytes"] / 3.0)
-        assert r["cycles"] == (max(base["compute_cycles"], r["memory_cycles"]) + base["conversion_cycles"]
-                               + base["spill_cycles"])
-        assert r["energy_pj"] == pytest.approx(base["energy_pj"] + (out - base["bytes_c"]) * 160.0, rel=1e-12)
-        grid = p.cost_grid(acc, "csr", "dense", fmt_c=fmt)
-        idx = (FORMATS.index("csr"), FORMATS.index("dense"), S.DATAFLOWS.index("gustavson"),
-               S.CONVERSION_SITES.index("software"))
-        assert grid["cycles"][idx] == r["cycles"] and grid["bytes"][idx] == r["bytes"]
     assert S.cost(A, B, "spmm", "csr", "dense", "gustavson", "software", acc, stored_b="dense", C=C,
                   fmt_c="coo") == p.cost(*action, fmt_c="coo")
     with pytest.raises(ValueError, match="fmt_c needs the output C"):
@@ -738,9 +776,11 @@ def test_bad_precision(kwargs):
 
 @pytest.mark.parametrize("kwargs", [
     {"macs_per_cycle": 0}, {"bandwidth_bytes_per_cycle": -1.0}, {"buffer_bytes": float("nan")},
-    {"frequency_ghz": float("inf")}, {"conversion_elems_per_cycle": True}, {"macs_per_cycle": "8"},
+    {"frequency_ghz": float("inf")}, {"conversion_lanes": True}, {"macs_per_cycle": "8"},
+    {"conversion_lanes": 2.5}, {"conversion_lanes": 8192}, {"conversion_banks": 3},
+    {"conversion_banks": 8192}, {"conversion_banks": 0},
     {"energy_mac_pj": -1.0}, {"sw_conversion": {"nope": (0, 0, 0)}},
-    {"sw_conversion": {"generic": (0, -1.0, 0)}}, {"sw_conversion": {"generic": (1, 2)}},
+    {"sw_conversion": {"csr->coo": (0, -1.0, 0)}}, {"sw_conversion": {"csr->coo": (1, 2)}},
 ])
 def test_bad_accelerator(kwargs):
     with pytest.raises(ValueError):

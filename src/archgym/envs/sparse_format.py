@@ -61,6 +61,9 @@ SUITES = {
                    "spgemm:networkx/davis_southern_women_biadjacency",
                    "spmv:synthetic/banded_4096_2", "spgemm:synthetic/banded_1024_8",
                    "spgemm:synthetic/powerlaw_4096_0.001_a1.5"),
+    # pyamg's finite-element matrices: SpMV (a solver's smoother) and SpGEMM (a
+    # multigrid Galerkin product) on each.
+    "fem": tuple(f"{op}:pyamg/{m}" for m in matrices.PYAMG_EXAMPLES for op in ("spmv", "spgemm")),
 }
 
 
@@ -264,53 +267,40 @@ def resolve_suite(suite, spmm_cols: int = SPMM_COLS) -> tuple[SparseWorkload, ..
 
 
 # ------------------------------------------------------------- evaluation
-def resolve_action(op: str, fmt_a: str, fmt_b: str, dataflow: str, conversion: str,
-                   stored_a: str, stored_b: str) -> tuple[tuple[str, str, str, str] | None, str]:
-    """The action the accelerator runs, charging implicit conversions.
-
-    A legal action runs as given.  An action the core calls illegal with conversion
-    "none" (an operand's chosen format differs from its stored one, or the dataflow
-    needs another layout) runs with the conversion done in software on the host: the
-    implicit conversion is charged.  Returns (applied action or None, reason).
-    """
-    ok, why = core.legal(op, fmt_a, fmt_b, dataflow, conversion, stored_a, stored_b)
-    if ok:
-        return (fmt_a, fmt_b, dataflow, conversion), ""
-    if conversion == "none":
-        ok2, why2 = core.legal(op, fmt_a, fmt_b, dataflow, "software", stored_a, stored_b)
-        if ok2:
-            return (fmt_a, fmt_b, dataflow, "software"), f"implicit software conversion ({why})"
-        why = why2 or why
-    return None, why or "illegal combination"
-
-
 def evaluate(workload: SparseWorkload, action, accelerator, precision,
              stored_a: str | None = None, stored_b: str | None = None,
              fmt_c: str | None = None) -> dict:
     """Figures of one action (indices or names) on a workload, implicit conversions charged.
 
-    ``fmt_c``: the format the workload's output ``c`` is written in (the core charges
-    it); None counts C as the op's own output.  ``cycles`` is None (and ``reason``
+    A legal action runs as given.  An action the core calls illegal with conversion
+    "none" (an operand's chosen format differs from its stored one, the dataflow needs
+    another layout, or C is written in a format other than dense) runs with the
+    conversion done in software on the host: the implicit conversion is charged
+    (``implicit_conversion`` True, ``reason`` says why).  ``fmt_c``: the format the
+    workload's output ``c`` is written in (the core charges its encoding and its
+    bytes); None counts C as the op's own output.  ``cycles`` is None (and ``reason``
     set) if even an implicit conversion cannot make the action legal.
     """
     fa, fb, df, cv = _names(action)
     sa = workload.stored_a if stored_a is None else stored_a
     sb = workload.stored_b if stored_b is None else stored_b
-    applied, reason = resolve_action(workload.op, fa, fb, df, cv, sa, sb)
     out = {"fmt_a": fa, "fmt_b": fb, "dataflow": df, "conversion": cv, "stored_a": sa, "stored_b": sb,
-           "legal": reason == "", "implicit_conversion": applied is not None and applied[3] != cv,
-           "applied_conversion": applied[3] if applied else None}
-    if applied is None:
-        out.update(cycles=None, reason=reason)
-        return out
+           "legal": True, "implicit_conversion": False, "applied_conversion": cv}
+    problem = workload.problem(precision)
     try:
-        figures = workload.problem(precision).cost(*applied, accelerator, sa, sb, fmt_c)
+        try:
+            figures = problem.cost(fa, fb, df, cv, accelerator, sa, sb, fmt_c)
+        except core.IllegalAction as exc:  # the core says why; "none" becomes implicit software
+            out.update(legal=False, applied_conversion=None)
+            if cv != "none":
+                raise
+            figures = problem.cost(fa, fb, df, "software", accelerator, sa, sb, fmt_c)
+            out.update(implicit_conversion=True, applied_conversion="software",
+                       reason=f"implicit software conversion ({exc})")
     except ValueError as exc:  # e.g. a fixed index width too narrow for a format's indices
         out.update(cycles=None, reason=str(exc))
         return out
     out.update({k: (v.item() if isinstance(v, np.generic) else v) for k, v in figures.items() if k != "legal"})
-    if reason:
-        out["reason"] = reason
     return out
 
 
@@ -427,7 +417,7 @@ def _oracle_table(w: SparseWorkload, acc, prec, sa: str, sb: str) -> dict:
 
 # ------------------------------------------------------------ observation
 #: The accelerator fields (of the core's ACCELERATOR_FIELDS) the observation shows.
-HW_FIELDS = ("macs_per_cycle", "bandwidth_bytes_per_cycle", "buffer_bytes", "conversion_elems_per_cycle",
+HW_FIELDS = ("macs_per_cycle", "bandwidth_bytes_per_cycle", "buffer_bytes", "conversion_lanes",
              "frequency_ghz", "compares_per_cycle", "merges_per_cycle", "scan_elems_per_cycle")
 
 
@@ -486,9 +476,8 @@ class SparseFormatEnv(ReplayPickle, gym.Env):
     each scaled into [-1, 1] as ``FEATURE_SCALING`` says (counts log2(1 + x) / 32,
     ratios as they are, CVs x / (1 + x), log2 dims / 32, log10 density / 12); the
     one-hot stored formats of A and B; log2(1 + x) / 32 of the accelerator's
-    MACs/cycle, bandwidth (B/cycle), buffer (B), conversion throughput
-    (elements/cycle), clock (GHz), comparators, mergers and buffer scan rate per
-    cycle.  :func:`observation_names` lists them.
+    MACs/cycle, bandwidth (B/cycle), buffer (B), conversion-unit lanes, clock (GHz),
+    comparators, mergers and buffer scan rate per cycle.  :func:`observation_names` lists them.
 
     ## Rewards
     The speed-up over the baseline, ``baseline_cycles / cycles`` (higher is better).
@@ -509,7 +498,7 @@ class SparseFormatEnv(ReplayPickle, gym.Env):
     After one step (terminated).  Never truncates.
 
     ## Arguments
-    ``suite``: "default", "pruned", "scientific" (see ``SUITES``), one workload spec
+    ``suite``: "default", "pruned", "scientific", "fem" (see ``SUITES``), one workload spec
     ``"<op>:<matrix>"`` (e.g. ``"spgemm:propack/mhd1280b"``) or a sequence of specs /
     :class:`SparseWorkload`; the named suites skip matrices whose source is missing
     here.  ``stored_a``, ``stored_b``: None (the workload's), a format, or "random".
@@ -529,6 +518,13 @@ class SparseFormatEnv(ReplayPickle, gym.Env):
     :func:`oracle` gives the best action of a workload, so regret is measurable.
 
     ## Version History
+    * v0 (revised, conversion unit): the hardware unit's cycles come from its
+      micro-architecture (``conversion_lanes``, ``conversion_banks``;
+      docs/design/sparse.md §9) instead of a free elements/cycle throughput, and
+      software conversion is timed on archgym's compiled converters instead of
+      scipy (no 30-240 us per-call overhead).  Rewards of actions that convert, and
+      the baseline's where it converts, change; the observation keeps its size
+      (the unit's lanes replace its throughput, the same value at the defaults).
     * v0 (revised): ``info`` has ``objective``, ``objective_sense`` and
       ``feasible``; the env pickles.
     * v0: initial version.
@@ -809,11 +805,15 @@ class SparseFormatNetworkEnv(ReplayPickle, gym.Env):
     Per layer, minus its cycles over the baseline's total:
     ``r_l = -cycles_l / baseline_total_cycles``.  cycles_l is the core's cost of the
     layer's SpMM (conversions of W_l and X_l included) with C_l written in
-    ``fmt_out`` (the core's ``fmt_c``): C_l, the next layer's input after bias and
-    ReLU, is counted at its exact size in that format instead of the core's dense
-    output, ``max(compute, ceil((bytes A + bytes B + bytes C_l in fmt_out) /
-    bandwidth)) + conversion + spill`` (an output encoder on the write path is
-    assumed to keep up).  The baseline policy runs every
+    ``fmt_out`` (the core's ``fmt_c``): ``max(compute, ceil((bytes A + bytes B +
+    bytes C_l) / bandwidth)) + conversion + spill``.  The PE array produces C_l (the
+    next layer's input after bias and ReLU) dense; **writing it in any other format
+    is a dense -> fmt_out conversion, charged to the layer's conversion site**: the
+    hardware unit encodes it on the way out (its cycles added, C_l written at its
+    exact size in fmt_out), software has the accelerator write C_l dense and the
+    host encode it (its calibrated time added).  Conversion "none" with a
+    compressed fmt_out is an implicit software conversion, as for the inputs.  The
+    baseline policy runs every
     layer as CSR x CSR, Gustavson, software conversion, CSR output; its return is
     -1 (up to float rounding) and any policy's return is -1 / speed-up.  At the end
     ``info["speedup"] = baseline_total_cycles / total_cycles`` (exactly 1.0 for the
@@ -844,6 +844,11 @@ class SparseFormatNetworkEnv(ReplayPickle, gym.Env):
     stored input format), so regret is measurable.
 
     ## Version History
+    * v0 (revised, output encoding): each layer's output encoding (dense ->
+      ``fmt_out``) is charged to the conversion unit or to the host, as above; it
+      was free before (an encoder assumed to keep up with the write path).  Returns,
+      the baseline's total cycles and the oracle's best policy change; the hardware
+      unit and the software calibration change as in SparseFormat-v0's history.
     * v0 (revised): the last step's ``info`` has ``objective``,
       ``objective_sense`` and ``feasible``; the env pickles.
     * v0: initial version.
@@ -942,4 +947,4 @@ class SparseFormatNetworkEnv(ReplayPickle, gym.Env):
 
 __all__ = ["BASELINE", "DATAFLOWS", "DEFAULT_SUITE", "FORMATS", "SUITES", "SparseFormatEnv",
            "SparseFormatNetworkEnv", "SparseWorkload", "all_actions", "evaluate", "make_workload",
-           "network_oracle", "observation_names", "oracle", "resolve_action", "resolve_suite", "speedup"]
+           "network_oracle", "observation_names", "oracle", "resolve_suite", "speedup"]

@@ -28,12 +28,14 @@ from archgym.sparse.model import (
     ORDERS,
     SW_KINDS,
     TRAVERSABLE,
+    UNIT_AREA_UM2,
     WORK_FIELDS,
     Accelerator,
     Encoded,
     IllegalAction,
     Precision,
     Problem,
+    conversion_unit_area,
     conversion_work,
     convert,
     cost,
@@ -49,6 +51,7 @@ from archgym.sparse.model import (
 __all__ = [
     "ACCELERATOR_FIELDS", "ARRAYS", "Accelerator", "CONVERSION_SITES", "DATAFLOWS", "DATAFLOW_ORDERS", "Encoded",
     "FEATURE_NAMES", "FORMATS", "GRID_FIELDS", "IllegalAction", "OPS", "ORDERS", "Precision",
-    "Problem", "SW_KINDS", "TRAVERSABLE", "WORK_FIELDS", "conversion_work", "convert", "cost",
+    "Problem", "SW_KINDS", "TRAVERSABLE", "UNIT_AREA_UM2", "WORK_FIELDS", "conversion_unit_area",
+    "conversion_work", "convert", "cost",
     "decode", "encode", "features", "legal", "load_sw_conversion", "storage", "storage_table",
 ]

@@ -14,6 +14,11 @@ stored zeros: ``nnz`` counts the non-zeros).  Nothing is downloaded at run time.
   ``networkx/davis_southern_women`` (symmetric adjacency matrices of networkx's built-in
   graphs, node order as networkx gives it, edge ``weight`` or 1) and
   ``networkx/davis_southern_women_biadjacency`` (18 women x 14 events).  Need networkx.
+* ``pyamg/<name>``: the finite-element matrices the pyamg wheel ships
+  (``pyamg.gallery.load_example``; :data:`PYAMG_EXAMPLES`: airfoil 260², bar 600²,
+  knot 239², recirc_flow 225², unit_cube 125², unit_square 191²,
+  local_disc_galerkin_diffusion 966², helmholtz_2D 2880²).  helmholtz_2D is complex;
+  its entries are replaced by their modulus (the pattern is kept).  Need pyamg.
 * ``pruned/mlp_digits_fc{1,2,3}_{P}``: the weights ``(out, in)`` of a 64-256-128-10 MLP
   trained on scikit-learn's digits (``data/mlp_digits.npz``, made by
   ``python -m archgym.sparse.train_digits``), magnitude-pruned so that exactly
@@ -44,7 +49,7 @@ Usage::
     matrices.describe("networkx/karate")           # {'name', 'shape', 'nnz', 'density', 'source'}
 
 Needs scipy (imported when a matrix is loaded, never at ``import archgym``); the
-``networkx/*`` matrices also need networkx.
+``networkx/*`` matrices also need networkx, the ``pyamg/*`` ones pyamg.
 """
 
 from __future__ import annotations
@@ -58,6 +63,7 @@ import numpy as np
 
 __all__ = [
     "NETWORKS",
+    "PYAMG_EXAMPLES",
     "SYNTHETIC_DEFAULTS",
     "MatrixUnavailable",
     "Network",
@@ -88,6 +94,9 @@ NX_GRAPHS = {
     "florentine_families": "florentine_families_graph",
     "davis_southern_women": "davis_southern_women_graph",
 }
+#: The example matrices of pyamg's wheel (pyamg/gallery/example_data/*.mat).
+PYAMG_EXAMPLES = ("airfoil", "bar", "knot", "recirc_flow", "unit_cube", "unit_square",
+                  "local_disc_galerkin_diffusion", "helmholtz_2D")
 PRUNE_LEVELS = (50, 60, 70, 80, 90, 95)
 MLP_LAYERS = ("fc1", "fc2", "fc3")
 SYNTHETIC_DEFAULTS = {
@@ -348,8 +357,16 @@ def _has_networkx() -> bool:
     return True
 
 
+def _has_pyamg() -> bool:
+    try:
+        import pyamg  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
 def _all_listed() -> list[str]:
-    names = [f"propack/{k}" for k in PROPACK]
+    names = [f"propack/{k}" for k in PROPACK] + [f"pyamg/{k}" for k in PYAMG_EXAMPLES]
     names += [f"networkx/{k}" for k in NX_GRAPHS] + ["networkx/davis_southern_women_biadjacency"]
     for layer in MLP_LAYERS:
         names += [f"pruned/mlp_digits_{layer}_{p}" for p in PRUNE_LEVELS] + [f"pruned/mlp_digits_{layer}_2of4"]
@@ -357,7 +374,7 @@ def _all_listed() -> list[str]:
 
 
 def list_matrices(family: str | None = None, available_only: bool = True) -> list[str]:
-    """Sorted listed names (``family`` = "propack", "networkx", "pruned" or "synthetic").
+    """Sorted listed names (``family`` = "propack", "pyamg", "networkx", "pruned" or "synthetic").
 
     With ``available_only`` (default) names whose source is missing here are left out.
     Synthetic names accept any parameters; only a representative set is listed.
@@ -381,6 +398,8 @@ def is_available(name: str) -> bool:
         return _propack_file() is not None
     if family == "networkx":
         return _has_networkx()
+    if family == "pyamg":
+        return _has_pyamg()
     if family == "pruned":
         return MLP_FILE.is_file()
     return True
@@ -419,6 +438,8 @@ def _parse(key: str):
     family, _, rest = key.partition("/")
     if family == "propack" and rest in PROPACK:
         return functools.partial(_load_propack, rest), "scipy sparse/linalg/tests/propack_test_data.npz (PROPACK 2.1)"
+    if family == "pyamg" and rest in PYAMG_EXAMPLES:
+        return functools.partial(_load_pyamg, rest), f"pyamg.gallery.load_example({rest!r})['A'] (pyamg wheel)"
     if family == "networkx":
         if rest in NX_GRAPHS:
             return functools.partial(_load_graph, rest), f"networkx.{NX_GRAPHS[rest]}() adjacency"
@@ -481,6 +502,18 @@ def _load_propack(which: str):
     with np.load(path, allow_pickle=True) as data:
         m = data[PROPACK[which]].item()
     m = m.tocsr()
+    if np.iscomplexobj(m.data):
+        m = m.copy()
+        m.data = np.abs(m.data)
+    return _canonical(m)
+
+
+def _load_pyamg(which: str):
+    try:
+        from pyamg.gallery import load_example
+    except ImportError as exc:
+        raise MatrixUnavailable("the pyamg/* matrices need pyamg (pip install pyamg)") from exc
+    m = load_example(which)["A"].tocsr()
     if np.iscomplexobj(m.data):
         m = m.copy()
         m.data = np.abs(m.data)

@@ -5,8 +5,9 @@ Multiple Compression Formats", IPDPS 2021, and ``docs/design/sparse.md``)
 with real encoders and decoders on float32 and int8 values, exact storage in bits
 and bytes, conversions between every pair with their work counted, and a cost
 model for ``C = A @ B`` (SpMV, SpMM, SpGEMM) on an accelerator with inner-product,
-outer-product or Gustavson dataflow and format conversion in software (calibrated
-against scipy on this machine) or in a hardware unit.  ``docs/sparse.md`` states
+outer-product or Gustavson dataflow and format conversion in software (timed on
+archgym's own compiled converters on this machine) or in a hardware conversion unit
+with lanes and SRAM banks (``docs/design/sparse.md`` §9).  ``docs/sparse.md`` states
 every rule and constant.
 
     >>> import numpy as np
@@ -41,7 +42,7 @@ DATAFLOWS: tuple[str, ...] = ("inner", "outer", "gustavson")
 CONVERSION_SITES: tuple[str, ...] = ("none", "software", "hardware")
 OPS: tuple[str, ...] = ("spmv", "spmm", "spgemm")
 FEATURE_NAMES: tuple[str, ...] = tuple(_core.FEATURE_NAMES)
-#: Kinds of software conversion calibrated against scipy (``sw_conversion.json``).
+#: Kinds of software conversion, each calibrated on the legs it prices (``sw_conversion.json``).
 SW_KINDS: tuple[str, ...] = tuple(_core.SW_KINDS)
 #: Work counters of a conversion (see docs/sparse.md "Conversion work").
 WORK_FIELDS: tuple[str, ...] = tuple(_core.WORK_FIELDS)
@@ -423,10 +424,11 @@ def features(A: Any) -> np.ndarray:
 
 # ----------------------------------------------------------------- accelerator
 def load_sw_conversion(path: str | None = None) -> dict[str, tuple[float, float, float]]:
-    """Software-conversion constants: kind -> (fixed_s, per_element_s, per_nnz_s).
+    """Software-conversion constants: kind (a direct leg, :data:`SW_KINDS`) -> (fixed_s,
+    per_element_s, per_nnz_s).
 
     Read from ``archgym/sparse/sw_conversion.json`` (written by
-    ``benchmarks/calibrate_sparse_sw.py``) unless ``path`` is given.
+    ``benchmarks/calibrate_sparse_sw.py``) unless ``path`` is given; every kind must be there.
     """
     if path is None:
         text = resources.files("archgym.sparse").joinpath("sw_conversion.json").read_text()
@@ -435,9 +437,13 @@ def load_sw_conversion(path: str | None = None) -> dict[str, tuple[float, float,
             text = fh.read()
     data = json.loads(text)
     kinds = data["kinds"]
+    missing = [k for k in SW_KINDS if k not in kinds]
+    if missing:
+        raise ValueError(f"software conversion constants lack kind(s) {', '.join(missing)}: "
+                         "rerun benchmarks/calibrate_sparse_sw.py")
     out = {}
     for k in SW_KINDS:
-        c = kinds.get(k, kinds["generic"])
+        c = kinds[k]
         out[k] = (float(c["fixed_s"]), float(c["per_element_s"]), float(c["per_nnz_s"]))
     return out
 
@@ -457,9 +463,11 @@ class Accelerator:
     """The modelled accelerator (defaults and their sources: docs/sparse.md).
 
     Throughputs (> 0): ``macs_per_cycle`` MAC lanes; ``bandwidth_bytes_per_cycle``
-    off-chip bandwidth; ``buffer_bytes`` on-chip buffer; ``conversion_elems_per_cycle``
-    the hardware conversion unit (elements read + written per cycle);
-    ``frequency_ghz``; ``compares_per_cycle`` index comparators (inner-product
+    off-chip bandwidth; ``buffer_bytes`` on-chip buffer; ``conversion_lanes`` (a whole
+    number) and ``conversion_banks`` (a power of two up to 4096) the hardware
+    conversion unit's lanes and SRAM banks (docs/design/sparse.md §9: a stream moves
+    min(lanes, banks) slots per cycle, a transpose takes two passes and its counter
+    updates queue on the banks); ``frequency_ghz``; ``compares_per_cycle`` index comparators (inner-product
     intersection); ``merges_per_cycle`` merger throughput; ``scan_elems_per_cycle``
     buffer slots the PE array reads per cycle.
     Energies (>= 0): per effectual MAC (fp32, Horowitz ISSCC 2014: 3.7 + 0.9 pJ),
@@ -474,7 +482,8 @@ class Accelerator:
     macs_per_cycle: float = _core.ACCELERATOR_DEFAULTS["macs_per_cycle"]
     bandwidth_bytes_per_cycle: float = _core.ACCELERATOR_DEFAULTS["bandwidth_bytes_per_cycle"]
     buffer_bytes: float = _core.ACCELERATOR_DEFAULTS["buffer_bytes"]
-    conversion_elems_per_cycle: float = _core.ACCELERATOR_DEFAULTS["conversion_elems_per_cycle"]
+    conversion_lanes: float = _core.ACCELERATOR_DEFAULTS["conversion_lanes"]
+    conversion_banks: float = _core.ACCELERATOR_DEFAULTS["conversion_banks"]
     frequency_ghz: float = _core.ACCELERATOR_DEFAULTS["frequency_ghz"]
     compares_per_cycle: float = _core.ACCELERATOR_DEFAULTS["compares_per_cycle"]
     merges_per_cycle: float = _core.ACCELERATOR_DEFAULTS["merges_per_cycle"]
@@ -512,6 +521,39 @@ class Accelerator:
                                      "per_nnz_s)") from None
         table = np.array([sw[k] for k in SW_KINDS], dtype=np.float64)
         object.__setattr__(self, "_core", _core.Accelerator(params, table))
+
+
+#: Area figures of the conversion unit (45 nm; docs/design/sparse.md §9 cites each).
+UNIT_AREA_UM2 = {
+    "adder_32b": 137.0,       # 32-bit integer adder (Horowitz, ISSCC 2014)
+    "flipflop": 4.522,        # DFF_X1 (Nangate 45 nm Open Cell Library)
+    "mux2": 1.862,            # MUX2_X1 (Nangate 45 nm Open Cell Library)
+    "sram_bitcell": 0.346,    # 6T SRAM cell (Intel 45 nm, Mistry et al., IEDM 2007)
+}
+#: Fraction of an SRAM bank's area that is bit cells (an assumption; the rest is
+#: decoders, sense amplifiers and wiring).
+SRAM_ARRAY_EFFICIENCY = 0.5
+#: 32-bit words per bank: the counters of a 4096-wide transpose fit in 4 banks.
+UNIT_BANK_WORDS = 1024
+
+
+def conversion_unit_area(accel: Accelerator | None = None) -> dict[str, float]:
+    """Area in um^2 of the hardware conversion unit (docs/design/sparse.md §9), by part.
+
+    Per lane: an address adder and an index comparator (32-bit adders) and three
+    32-bit pipeline registers.  Per bank: ``UNIT_BANK_WORDS`` 32-bit words of SRAM at
+    ``SRAM_ARRAY_EFFICIENCY``.  Crossbar: a (lanes:1) 32-bit multiplexer tree per bank,
+    one for reads and one for writes.
+    """
+    acc = _accel(accel)
+    lanes, banks = int(acc.conversion_lanes), int(acc.conversion_banks)
+    a = UNIT_AREA_UM2
+    lane = 2 * a["adder_32b"] + 3 * 32 * a["flipflop"]
+    bank = UNIT_BANK_WORDS * 32 * a["sram_bitcell"] / SRAM_ARRAY_EFFICIENCY
+    crossbar = 2 * banks * (lanes - 1) * 32 * a["mux2"]
+    out = {"lanes_um2": lanes * lane, "banks_um2": banks * bank, "crossbar_um2": crossbar}
+    out["total_um2"] = sum(out.values())
+    return out
 
 
 _DEFAULT_ACCEL: Accelerator | None = None
@@ -668,6 +710,7 @@ def cost(A: Any, B: Any, op: str, fmt_a: str, fmt_b: str, dataflow: str, convers
 __all__ = [
     "ACCELERATOR_FIELDS", "ARRAYS", "Accelerator", "CONVERSION_SITES", "DATAFLOWS", "DATAFLOW_ORDERS", "Encoded",
     "FEATURE_NAMES", "FORMATS", "GRID_FIELDS", "IllegalAction", "OPS", "ORDERS", "Precision",
-    "Problem", "SW_KINDS", "TRAVERSABLE", "WORK_FIELDS", "conversion_work", "convert", "cost",
+    "Problem", "SW_KINDS", "TRAVERSABLE", "UNIT_AREA_UM2", "WORK_FIELDS", "conversion_unit_area",
+    "conversion_work", "convert", "cost",
     "decode", "encode", "features", "legal", "load_sw_conversion", "storage", "storage_table",
 ]

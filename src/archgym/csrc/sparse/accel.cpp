@@ -61,25 +61,37 @@ Order required_order(Dataflow df, int operand) {
 
 Format natural_format(Order o) { return o == Order::Column ? Format::Csc : Format::Csr; }
 
+namespace {
+// The direct legs in (from, to) order: the software-conversion kinds.
+const std::vector<std::pair<Format, Format>>& sw_legs() {
+  static const std::vector<std::pair<Format, Format>> legs = [] {
+    std::vector<std::pair<Format, Format>> v;
+    for (int f = 0; f < kNumFormats; ++f)
+      for (int g = 0; g < kNumFormats; ++g)
+        if (f != g && is_direct(static_cast<Format>(f), static_cast<Format>(g)))
+          v.emplace_back(static_cast<Format>(f), static_cast<Format>(g));
+    return v;
+  }();
+  return legs;
+}
+}  // namespace
+
 const char* sw_kind_name(int kind) {
-  static const char* const names[kNumSwKinds] = {
-      "coo->csr", "csr->coo", "csr->csc", "dense->csr", "csr->dense",
-      "csr->bsr", "bsr->csr", "csr->dia", "dia->csr",   "generic"};
-  return (kind >= 0 && kind < kNumSwKinds) ? names[kind] : "?";
+  static const std::vector<std::string> names = [] {
+    std::vector<std::string> v;
+    for (const auto& [f, g] : sw_legs()) v.push_back(std::string(format_name(f)) + "->" + format_name(g));
+    return v;
+  }();
+  return (kind >= 0 && kind < kNumSwKinds) ? names[kind].c_str() : "?";
 }
 
 int sw_kind(Format from, Format to) {
-  using F = Format;
-  if (from == F::Coo && to == F::Csr) return 0;
-  if (from == F::Csr && to == F::Coo) return 1;
-  if ((from == F::Csr && to == F::Csc) || (from == F::Csc && to == F::Csr)) return 2;
-  if (from == F::Dense) return 3;
-  if (to == F::Dense) return 4;
-  if (from == F::Csr && to == F::Bcsr) return 5;
-  if (from == F::Bcsr && to == F::Csr) return 6;
-  if (from == F::Csr && to == F::Dia) return 7;
-  if (from == F::Dia && to == F::Csr) return 8;
-  return 9;
+  const auto& legs = sw_legs();
+  const auto it = std::find(legs.begin(), legs.end(), std::make_pair(from, to));
+  if (it == legs.end())
+    fail(std::string("no software conversion kind for ") + format_name(from) + " -> " +
+         format_name(to) + " (not a direct leg)");
+  return static_cast<int>(it - legs.begin());
 }
 
 void Accelerator::validate() const {
@@ -89,11 +101,42 @@ void Accelerator::validate() const {
       fail(std::string(f.name) + " must be a finite number " + (f.positive ? "> 0" : ">= 0") +
            ", got " + std::to_string(v));
   }
+  if (conversion_lanes != std::floor(conversion_lanes) ||
+      conversion_lanes > static_cast<double>(kMaxUnitLanes))
+    fail("conversion_lanes must be a whole number in 1.." + std::to_string(kMaxUnitLanes) +
+         ", got " + std::to_string(conversion_lanes));
+  const double max_banks = std::ldexp(1.0, kMaxUnitBanksLog2);
+  if (conversion_banks > max_banks || std::exp2(std::round(std::log2(conversion_banks))) !=
+                                          conversion_banks)
+    fail("conversion_banks must be a power of two in 1.." +
+         std::to_string(static_cast<i64>(max_banks)) + ", got " +
+         std::to_string(conversion_banks));
   for (int k = 0; k < kNumSwKinds; ++k)
     for (double c : sw[k])
       if (!(std::isfinite(c) && c >= 0.0))
         fail(std::string("software conversion constants of '") + sw_kind_name(k) +
              "' must be finite and >= 0");
+}
+
+i64 bank_load(const std::vector<i64>& counts, int log2_banks) {
+  const std::size_t banks = std::size_t(1) << log2_banks;
+  std::vector<i64> load(std::min(banks, std::max<std::size_t>(counts.size(), 1)), 0);
+  for (std::size_t j = 0; j < counts.size(); ++j) load[j & (banks - 1)] += counts[j];
+  return *std::max_element(load.begin(), load.end());
+}
+
+i64 unit_leg_cycles(const Work& w, i64 source_slots, i64 nnz, i64 counters, i64 hot, i64 lanes,
+                    i64 banks) {
+  const i64 s = std::min(lanes, banks);  // slots a sequential stream moves per cycle
+  const i64 first_reads = w.elements_scanned - source_slots;  // the first pass of a two-pass leg
+  if (counters > 0) {  // transpose: count, prefix-sum the counters into pointers, scatter
+    const i64 count = std::max(ceil_div(nnz, s), hot);
+    const i64 prefix = ceil_div(counters + 1, s);
+    const i64 scatter = std::max({ceil_div(source_slots, s), ceil_div(nnz, s), hot});
+    return count + prefix + scatter;
+  }
+  const i64 last = std::max(ceil_div(source_slots, s), ceil_div(w.elements_written, s));
+  return w.passes > 1 ? ceil_div(first_reads, s) + last : last;
 }
 
 Problem::Problem(const PatternView& a, const PatternView& b, Op op, const Precision& prec,
@@ -110,6 +153,11 @@ Problem::Problem(const PatternView& a, const PatternView& b, Op op, const Precis
   const Stats& A = st_[0];
   const Stats& B = st_[1];
   const i64 K = a.cols;
+  for (int x = 0; x < 2; ++x)
+    for (int k = 0; k <= kMaxUnitBanksLog2; ++k) {
+      hot_[x][0][k] = bank_load(st_[x].col_nnz, k);
+      hot_[x][1][k] = bank_load(st_[x].row_nnz, k);
+    }
   const char* w = "effectual work";
 
   // Effectual MACs: sum over k of nnz(A[:, k]) * nnz(B[k, :]).
@@ -219,10 +267,13 @@ Problem::Problem(const PatternView& a, const PatternView& b, Op op, const Precis
            " but A @ B is " + std::to_string(M) + " x " + std::to_string(N));
     const Stats sc = compute_stats(*c, prec_.block_rows, prec_.block_cols);
     has_c_ = true;
+    c_nnz_ = sc.nnz;
     for (int f = 0; f < kNumFormats; ++f) {
       try {
         const Storage s = storage_bits(sc, static_cast<Format>(f), prec_);
         c_bytes_[f] = ceil_div(s.metadata_bits, 8) + ceil_div(s.payload_bits, 8);
+        if (f != static_cast<int>(Format::Dense))
+          c_leg_[f] = leg_work(sc, Format::Dense, static_cast<Format>(f), prec_);
       } catch (const std::invalid_argument& e) {
         c_bytes_[f] = -1;
         c_bytes_error_[f] = e.what();
@@ -271,6 +322,23 @@ i64 Problem::slots(int x, Format f) const {
   return slots_[x][static_cast<int>(f)];
 }
 
+i64 Problem::leg_cycles(int x, Format from, Format to, const Accelerator& acc) const {
+  const Work& w = leg_[x][static_cast<int>(from)][static_cast<int>(to)];
+  const Stats& st = st_[x];
+  const int log2_banks = static_cast<int>(std::lround(std::log2(acc.conversion_banks)));
+  i64 counters = 0, hot = 0;
+  if (from == Format::Csr && to == Format::Csc) {
+    counters = st.cols;
+    hot = hot_[x][0][log2_banks];
+  } else if (from == Format::Csc && to == Format::Csr) {
+    counters = st.rows;
+    hot = hot_[x][1][log2_banks];
+  }
+  return unit_leg_cycles(w, slots_[x][static_cast<int>(from)], st.nnz, counters, hot,
+                         static_cast<i64>(acc.conversion_lanes),
+                         static_cast<i64>(acc.conversion_banks));
+}
+
 std::string legality(Format fa, Format fb, Dataflow df, Site site, Format sa, Format sb) {
   if (site != Site::None) return "";
   const Format fmt[2] = {fa, fb}, stored[2] = {sa, sb};
@@ -297,9 +365,23 @@ CostResult Problem::cost(Format fa, Format fb, Dataflow df, Site site, Format sa
     r.legal = false;
     return r;
   }
+  // The PE array produces C dense: writing it in another format is one more
+  // conversion (dense -> fmt_c), which needs the host or the unit.
+  const bool encode_c = fmt_c && *fmt_c != Format::Dense;
+  if (encode_c) {
+    output_bytes(*fmt_c);  // throws without C or if fmt_c cannot hold it
+    if (site == Site::None) {
+      r.legal = false;
+      r.reason = std::string("conversion='none' but C is written as ") + format_name(*fmt_c) +
+                 ": the PE array produces C dense, so encoding it needs the host (software) or "
+                 "the conversion unit (hardware)";
+      return r;
+    }
+  }
   const Format fmt[2] = {fa, fb}, stored[2] = {sa, sb};
   Format eff[2];
   double sw_seconds = 0.0, hw_elements = 0.0;
+  i64 hw_cycles = 0;
   for (int x = 0; x < 2; ++x) {
     const Order o = required_order(df, x);
     auto legs = conversion_path(stored[x], fmt[x]);
@@ -316,10 +398,27 @@ CostResult Problem::cost(Format fa, Format fb, Dataflow df, Site site, Format sa
       const auto& c = acc.sw[sw_kind(from, to)];
       sw_seconds += c[0] + c[1] * elems + c[2] * static_cast<double>(w.nnz_moved);
       hw_elements += elems;
+      hw_cycles = checked_add(hw_cycles, leg_cycles(x, from, to, acc), "conversion cycles");
       r.converted_elements += w.elements_scanned + w.elements_written;
       r.converted_nnz += w.nnz_moved;
       ++r.conversion_legs;
     }
+  }
+  if (encode_c) {
+    const Work& w = c_leg_[static_cast<int>(*fmt_c)];
+    const double elems = static_cast<double>(w.elements_scanned + w.elements_written);
+    const auto& c = acc.sw[sw_kind(Format::Dense, *fmt_c)];
+    sw_seconds += c[0] + c[1] * elems + c[2] * static_cast<double>(w.nnz_moved);
+    hw_elements += elems;
+    const i64 dense_slots = checked_mul(st_[0].rows, st_[1].cols, "output size");
+    hw_cycles = checked_add(
+        hw_cycles,
+        unit_leg_cycles(w, dense_slots, c_nnz_, 0, 0, static_cast<i64>(acc.conversion_lanes),
+                        static_cast<i64>(acc.conversion_banks)),
+        "conversion cycles");
+    r.converted_elements += w.elements_scanned + w.elements_written;
+    r.converted_nnz += w.nnz_moved;
+    ++r.conversion_legs;
   }
   r.eff_a = eff[0];
   r.eff_b = eff[1];
@@ -330,18 +429,21 @@ CostResult Problem::cost(Format fa, Format fb, Dataflow df, Site site, Format sa
       r.conversion_cycles = to_count(sw_seconds * acc.frequency_ghz * 1e9, "conversion cycles");
       conversion_energy = sw_seconds * acc.host_power_w * 1e12;
     } else {  // hardware (legality rules out none)
-      r.conversion_cycles = to_count(hw_elements / acc.conversion_elems_per_cycle,
-                                     "conversion cycles");
+      r.conversion_cycles = hw_cycles;
       conversion_energy = hw_elements * acc.energy_convert_pj;
     }
   }
 
   // Off-chip traffic: software conversion leaves the converted operand in
   // memory; the hardware unit converts on the way in, so the stored one is read.
+  // On the way out the unit writes C in fmt_c; with software encoding the
+  // accelerator writes C dense and the host encodes it.
   const bool read_converted = site == Site::Software;
   r.bytes_a = bytes(0, read_converted ? eff[0] : sa);
   r.bytes_b = bytes(1, read_converted ? eff[1] : sb);
-  r.bytes_c = fmt_c ? output_bytes(*fmt_c) : bytes_c_;
+  r.bytes_c = !fmt_c                         ? bytes_c_
+              : encode_c && read_converted ? output_bytes(Format::Dense)
+                                           : output_bytes(*fmt_c);
   r.bytes = r.bytes_a + r.bytes_b + r.bytes_c;
   r.memory_cycles =
       to_count(static_cast<double>(r.bytes) / acc.bandwidth_bytes_per_cycle, "memory cycles");

@@ -1,7 +1,8 @@
 // Accelerator cost model for C = A x B (SpMV, SpMM, SpGEMM) over the nine
 // formats, three dataflows (inner, outer, Gustavson) and three conversion
 // sites (none, software on the host, hardware unit).  docs/sparse.md states
-// every formula and constant.  Plain C++20, no Python.
+// every formula and constant; the hardware unit's micro-architecture is
+// docs/design/sparse.md §9.  Plain C++20, no Python.
 #pragma once
 
 #include <array>
@@ -27,16 +28,19 @@ Format natural_format(Order o);                  // csr or csc
 // illegal: it needs stored == computed format, traversable in the dataflow's order.
 std::string legality(Format fa, Format fb, Dataflow df, Site site, Format sa, Format sb);
 
-// Software-conversion kinds calibrated against scipy (sw_conversion.json).
-inline constexpr int kNumSwKinds = 10;
+// Software-conversion kinds: one per direct leg (dense <-> any, csr <-> any), in
+// (from, to) format order, named "from->to"; each calibrated on archgym's compiled
+// converter of that leg (sw_conversion.json, benchmarks/calibrate_sparse_sw.py).
+inline constexpr int kNumSwKinds = 2 * (kNumFormats - 1) + 2 * (kNumFormats - 2);
 const char* sw_kind_name(int kind);
-int sw_kind(Format from, Format to);
+int sw_kind(Format from, Format to);  // the leg's kind (throws if the leg is not direct)
 
 struct Accelerator {
   double macs_per_cycle = 64.0;
   double bandwidth_bytes_per_cycle = 64.0;
   double buffer_bytes = 1048576.0;
-  double conversion_elems_per_cycle = 16.0;
+  double conversion_lanes = 16.0;  // the unit's lanes L (an integer)
+  double conversion_banks = 32.0;  // its SRAM banks B (a power of two <= kMaxUnitBanks)
   double frequency_ghz = 1.0;
   double compares_per_cycle = 64.0;
   double merges_per_cycle = 64.0;
@@ -61,11 +65,12 @@ struct AcceleratorField {
   double Accelerator::*member;
   bool positive;  // true: > 0; false: >= 0
 };
-inline constexpr std::array<AcceleratorField, 15> kAcceleratorFields{{
+inline constexpr std::array<AcceleratorField, 16> kAcceleratorFields{{
     {"macs_per_cycle", &Accelerator::macs_per_cycle, true},
     {"bandwidth_bytes_per_cycle", &Accelerator::bandwidth_bytes_per_cycle, true},
     {"buffer_bytes", &Accelerator::buffer_bytes, true},
-    {"conversion_elems_per_cycle", &Accelerator::conversion_elems_per_cycle, true},
+    {"conversion_lanes", &Accelerator::conversion_lanes, true},
+    {"conversion_banks", &Accelerator::conversion_banks, true},
     {"frequency_ghz", &Accelerator::frequency_ghz, true},
     {"compares_per_cycle", &Accelerator::compares_per_cycle, true},
     {"merges_per_cycle", &Accelerator::merges_per_cycle, true},
@@ -78,6 +83,21 @@ inline constexpr std::array<AcceleratorField, 15> kAcceleratorFields{{
     {"host_power_w", &Accelerator::host_power_w, false},
     {"spill_penalty", &Accelerator::spill_penalty, false},
 }};
+
+// The hardware conversion unit (docs/design/sparse.md §9): L lanes, each reading
+// and writing one slot per cycle, over B single-ported SRAM banks (word-interleaved,
+// bank = address mod B).  A sequential stream moves w = min(L, B) slots per cycle.
+inline constexpr int kMaxUnitBanksLog2 = 12;
+inline constexpr i64 kMaxUnitLanes = 4096;
+// Cycles of one conversion leg on the unit.  `w` is the leg's work, `source_slots`
+// S(from), the last pass's reads.  A CSR <-> CSC transpose (`counters` > 0: N
+// column counters for csr -> csc, M row counters for csc -> csr) counts, prefix-sums,
+// then scatters, and its counter updates queue on the banks: `hot` is the largest
+// number of updates one bank receives in a pass.
+i64 unit_leg_cycles(const Work& w, i64 source_slots, i64 nnz, i64 counters, i64 hot,
+                    i64 lanes, i64 banks);
+// The largest per-bank sum of counts[j] over banks j mod B (B = 2^log2_banks).
+i64 bank_load(const std::vector<i64>& counts, int log2_banks);
 
 struct CostResult {
   bool legal = true;
@@ -132,6 +152,13 @@ class Problem {
   bool has_c_ = false;
   std::array<i64, kNumFormats> c_bytes_{};  // -1 where the format cannot hold C
   std::array<std::string, kNumFormats> c_bytes_error_;
+  // Encoding C (produced dense by the PE array) into each format: the dense -> f leg.
+  std::array<Work, kNumFormats> c_leg_{};
+  i64 c_nnz_ = 0;
+  // Transpose counter loads per operand: [x][0] column counters (csr -> csc),
+  // [x][1] row counters (csc -> csr), for B = 2^0 .. 2^kMaxUnitBanksLog2 banks.
+  std::array<std::array<std::array<i64, kMaxUnitBanksLog2 + 1>, 2>, 2> hot_{};
+  i64 leg_cycles(int operand, Format from, Format to, const Accelerator& acc) const;
   // Work of each direct leg, per operand (non-direct entries unused).
   std::array<std::array<std::array<Work, kNumFormats>, kNumFormats>, 2> leg_{};
   std::array<std::array<std::array<std::string, kNumFormats>, kNumFormats>, 2> leg_error_;
