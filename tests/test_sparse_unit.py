@@ -166,7 +166,7 @@ def test_pyamg_matrices_are_named_and_load_offline():
     assert len(names) == 8
     a = matrices.load_matrix("matrix://pyamg/airfoil")
     assert a.shape == (260, 260) and a.nnz == 1682 and a.dtype == np.float32
-    h = matrices.describe("pyamg/helmholtz_2D")  # complex: the modulus keeps the pattern
+    h = matrices.describe("pyamg/helmholtz_2d")  # complex: the modulus keeps the pattern
     assert h["shape"] == (2880, 2880) and h["nnz"] == 52016
     assert matrices.describe("pyamg/bar")["nnz"] == 23402
     suite = E.resolve_suite("fem")

@@ -17,7 +17,7 @@ stored zeros: ``nnz`` counts the non-zeros).  Nothing is downloaded at run time.
 * ``pyamg/<name>``: the finite-element matrices the pyamg wheel ships
   (``pyamg.gallery.load_example``; :data:`PYAMG_EXAMPLES`: airfoil 260², bar 600²,
   knot 239², recirc_flow 225², unit_cube 125², unit_square 191²,
-  local_disc_galerkin_diffusion 966², helmholtz_2D 2880²).  helmholtz_2D is complex;
+  local_disc_galerkin_diffusion 966², helmholtz_2d 2880²: pyamg's helmholtz_2D).  It is complex;
   its entries are replaced by their modulus (the pattern is kept).  Need pyamg.
 * ``pruned/mlp_digits_fc{1,2,3}_{P}``: the weights ``(out, in)`` of a 64-256-128-10 MLP
   trained on scikit-learn's digits (``data/mlp_digits.npz``, made by
@@ -94,9 +94,11 @@ NX_GRAPHS = {
     "florentine_families": "florentine_families_graph",
     "davis_southern_women": "davis_southern_women_graph",
 }
-#: The example matrices of pyamg's wheel (pyamg/gallery/example_data/*.mat).
-PYAMG_EXAMPLES = ("airfoil", "bar", "knot", "recirc_flow", "unit_cube", "unit_square",
-                  "local_disc_galerkin_diffusion", "helmholtz_2D")
+#: The example matrices of pyamg's wheel (pyamg/gallery/example_data/*.mat): archgym's
+#: name (lower case, as every matrix name) -> pyamg's.
+PYAMG_EXAMPLES = {name.lower(): name for name in (
+    "airfoil", "bar", "knot", "recirc_flow", "unit_cube", "unit_square",
+    "local_disc_galerkin_diffusion", "helmholtz_2D")}
 PRUNE_LEVELS = (50, 60, 70, 80, 90, 95)
 MLP_LAYERS = ("fc1", "fc2", "fc3")
 SYNTHETIC_DEFAULTS = {
@@ -513,7 +515,7 @@ def _load_pyamg(which: str):
         from pyamg.gallery import load_example
     except ImportError as exc:
         raise MatrixUnavailable("the pyamg/* matrices need pyamg (pip install pyamg)") from exc
-    m = load_example(which)["A"].tocsr()
+    m = load_example(PYAMG_EXAMPLES[which])["A"].tocsr()
     if np.iscomplexobj(m.data):
         m = m.copy()
         m.data = np.abs(m.data)
