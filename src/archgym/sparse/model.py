@@ -42,7 +42,8 @@ DATAFLOWS: tuple[str, ...] = ("inner", "outer", "gustavson")
 CONVERSION_SITES: tuple[str, ...] = ("none", "software", "hardware")
 OPS: tuple[str, ...] = ("spmv", "spmm", "spgemm")
 FEATURE_NAMES: tuple[str, ...] = tuple(_core.FEATURE_NAMES)
-#: Kinds of software conversion, each calibrated on the legs it prices (``sw_conversion.json``).
+#: Kinds of software conversion: one per direct leg ("from->to"), each calibrated on archgym's
+#: compiled converter of that leg (``sw_conversion.json``).
 SW_KINDS: tuple[str, ...] = tuple(_core.SW_KINDS)
 #: Work counters of a conversion (see docs/sparse.md "Conversion work").
 WORK_FIELDS: tuple[str, ...] = tuple(_core.WORK_FIELDS)
