@@ -113,6 +113,8 @@ def main(argv: list[str] | None = None) -> int:
                     help="the fitted constants (default: the file the package ships, %(default)s)")
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args(argv)
+    if args.repeats is not None and args.repeats < 1:
+        ap.error(f"--repeats must be at least 1, got {args.repeats}")
 
     sizes = [256, 1024] if args.quick else [256, 512, 1024, 2048]
     densities = [0.001, 0.01, 0.1] if args.quick else [0.001, 0.003, 0.01, 0.03, 0.1, 0.3]
