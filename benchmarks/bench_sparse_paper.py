@@ -78,6 +78,15 @@ from archgym.sparse import matrices
 SCENARIOS = ("own", "coo", "dense")
 
 
+def bootstrap_geomean_ci(x, n: int = 2000, seed: int = 0) -> tuple[float, float]:
+    """95% percentile-bootstrap interval of the geomean, resampling the items (workloads)."""
+    logs = np.log(np.asarray(x, dtype=np.float64))
+    if not len(logs):
+        return float("nan"), float("nan")
+    means = np.random.default_rng(seed).choice(logs, size=(n, len(logs))).mean(axis=1)
+    return float(np.exp(np.percentile(means, 2.5))), float(np.exp(np.percentile(means, 97.5)))
+
+
 def geomean(x) -> float:
     x = np.asarray(x, dtype=np.float64)
     return float(np.exp(np.mean(np.log(x)))) if len(x) else float("nan")
@@ -428,6 +437,8 @@ def main(argv=None) -> int:
         rs = [r for r in must if r["scenario"] == scenario]
         s = {"workloads": len(rs), "plans": sum(r["plans"] for r in rs),
              "geomean_speedup": geomean([r["geomean_speedup"] for r in rs]),
+             "ci95": bootstrap_geomean_ci([r["geomean_speedup"] for r in rs]),
+             "conversion_only_ci95": bootstrap_geomean_ci([r["conversion_only_geomean"] for r in rs]),
              "min_workload": min((r["geomean_speedup"] for r in rs), default=float("nan")),
              "max_workload": max((r["geomean_speedup"] for r in rs), default=float("nan")),
              "conversion_only_geomean": geomean([r["conversion_only_geomean"] for r in rs]),
@@ -439,8 +450,9 @@ def main(argv=None) -> int:
                           for name, suite in S.SUITES.items()}}
         summary["must_convert"][scenario] = s
         print(f"  {scenario:>5} storage: {s['plans']} plans over {s['workloads']} workloads: sw/hw cycles "
-              f"{fmt(s['geomean_speedup'])} geomean (workloads {fmt(s['min_workload'])}..{fmt(s['max_workload'])}), "
-              f"conversion alone {fmt(s['conversion_only_geomean'])}; break-even at {s['break_even_lanes']} lane(s) "
+              f"{fmt(s['geomean_speedup'])} geomean (95% CI over workloads {fmt(s['ci95'][0])}..{fmt(s['ci95'][1])}; "
+              f"workloads {fmt(s['min_workload'])}..{fmt(s['max_workload'])}), conversion alone "
+              f"{fmt(s['conversion_only_geomean'])} ({fmt(s['conversion_only_ci95'][0])}..{fmt(s['conversion_only_ci95'][1])}); break-even at {s['break_even_lanes']} lane(s) "
               f"({s['break_even_lanes_conversion_only']} for the conversion alone); the paper's ~4x needs "
               f"{s['lanes_for_4x']} lane(s) ({s['lanes_for_4x_conversion_only']} for the conversion alone); by suite "
               + ", ".join(f"{k} {fmt(v)}" for k, v in s["by_suite"].items()))
