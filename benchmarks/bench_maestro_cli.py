@@ -27,16 +27,13 @@ import time
 from pathlib import Path
 
 import numpy as np
-from _common import OUT, REFERENCE, machine_info, write_csv
+from _common import OUT, REPO, machine_info, write_csv
 
-# The default mapping: one layer as ConfuciuX writes it (tests/data/reference/maestro/
-# README.md "Mapping file"): a 3x3 convolution with the dla dataflow, 256 PEs, tile 4.
-DLA = Path(__file__).resolve().parents[1] / "src" / "archgym" / "costmodel" / "dataflows" / "dla.m"
-CONFUCIUX_LAYER = ("Constant KTileSz 4;\nConstant CTileSz 1;\nConstant ClusterSz 256;\n"
-                   "Network 0 {{\nLayer CONV {{\nType: CONV\n"
-                   "Dimensions {{ K: 64, C: 64, Y: 58, X: 58, R: 3, S: 3 }}\n{dataflow}}}\n}}\n")
+# The default: the mapping file ConfuciuX writes for ResNet-50's second layer (K64 C64
+# Y56 X56 R3 S3, dla, 64 PEs, tile 4), the call of tests/data/reference/maestro/timing.txt.
+DEFAULT_MAPPING = REPO / "examples" / "maestro" / "resnet50_layer2_dla.m"
 # ConfuciuX's invocation (tests/data/reference/maestro/README.md), minus the mapping.
-DEFAULT_FLAGS = ("--num_pes=256 --l1_size_cstr=819200000 --l2_size_cstr=819200000 "
+DEFAULT_FLAGS = ("--num_pes=64 --l1_size_cstr=819200000 --l2_size_cstr=819200000 "
                  "--noc_bw_cstr=81920000 --offchip_bw_cstr=70000 --noc_hops=1 "
                  "--noc_hop_latency=1 --noc_mc_support=true --full_buffer=false "
                  "--print_res=false --print_res_csv_file=true --print_log_file=false")
@@ -47,10 +44,10 @@ def parse_args(argv=None) -> argparse.Namespace:
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--calls", type=int, default=200, help="calls per tool (default 200)")
     p.add_argument("--quick", action="store_true", help="20 calls per tool")
-    p.add_argument("--mapping", type=Path, default=None,
-                   help="the mapping file (default: one ConfuciuX layer, dla, 256 PEs; e.g. "
-                        f"{(REFERENCE / 'maestro' / 'mapping_files' / 'Resnet50_kcp_ws.m').relative_to(REFERENCE.parents[2])} "
-                        "for a 66-layer network)")
+    p.add_argument("--mapping", type=Path, default=DEFAULT_MAPPING,
+                   help=f"the mapping file (default {DEFAULT_MAPPING.relative_to(REPO)}; "
+                        "tests/data/reference/maestro/mapping_files/Resnet50_kcp_ws.m with "
+                        "--flags=--num_pes=256 is a 66-layer network)")
     p.add_argument("--flags", default=DEFAULT_FLAGS, help="the flags both tools get")
     p.add_argument("--archgym", default=None,
                    help="the archgym-maestro executable (default: the one on PATH)")
@@ -86,12 +83,8 @@ def main(argv=None) -> int:
     times: dict[str, list[float]] = {name: [] for name in tools}
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        if args.mapping is None:
-            mapping = work / "confuciux_layer.m"
-            mapping.write_text(CONFUCIUX_LAYER.format(dataflow=DLA.read_text()))
-        else:
-            mapping = work / args.mapping.name
-            shutil.copy(args.mapping, mapping)
+        mapping = work / args.mapping.name
+        shutil.copy(args.mapping, mapping)
         for i in range(calls + 1):  # call 0 of each tool warms the caches and is not counted
             for name, exe in tools.items():  # alternating, call by call
                 cmd = [exe, f"--Mapping_file=../{mapping.name}", *args.flags.split()]
