@@ -69,6 +69,8 @@ std::string invisible_name(char32_t c) {
     case 0x200c: return "ZERO WIDTH NON-JOINER";
     case 0x200d: return "ZERO WIDTH JOINER";
     case 0x00ad: return "SOFT HYPHEN";
+    case 0x2028: return "LINE SEPARATOR";
+    case 0x2029: return "PARAGRAPH SEPARATOR";
     default: return c < 0xa0 ? "a control character" : "a format character";
   }
 }
