@@ -91,6 +91,10 @@ class MappingLayer:
     dataflow: Dataflow
     constants: dict[str, int] = field(default_factory=dict)  # declared before the layer
     line: int = 0  # line of the Layer keyword
+    #: False for a later layer that declares N when the file's first layer does not:
+    #: MAESTRO (and :func:`run_mapping`) then keep N in the loops but out of the
+    #: tensors, which an evaluation of ``layer`` alone does not (docs/design/costmodel.md §19).
+    batch_in_tensors: bool = True
 
 
 def _mapping_bytes(text_or_path) -> tuple[bytes, str]:
@@ -107,13 +111,13 @@ def parse_mapping(text: str, source: str = "") -> list[MappingLayer]:
     what was expected.
     """
     layers = []
-    for network, name, line, row, levels, clusters, constants in _core.parse_mapping(
+    for network, name, line, row, levels, clusters, constants, batch in _core.parse_mapping(
             text.encode("utf-8", "surrogatepass"), source):
         fields = dict(zip(cm.LAYER_FIELDS, row))
         fields["type"] = cm.LAYER_TYPES[fields["type"]]
         dataflow = Dataflow([[Directive(*d) for d in level] for level in levels], clusters, name)
         layers.append(MappingLayer(network, name, cm.Layer(**fields), dataflow, dict(constants),
-                                   line))
+                                   line, batch))
     return layers
 
 

@@ -227,7 +227,7 @@ nb::tuple dataflow_object(const cm::ParsedDataflow& df) {
 std::string_view bytes_view(const nb::bytes& data) { return {data.c_str(), data.size()}; }
 
 // A mapping file's layers: (network, name, line, layer row (LAYER_FIELDS),
-// levels, clusters, constants [(name, value)]).
+// levels, clusters, constants [(name, value)], batch_in_tensors).
 nb::list parse_mapping(const nb::bytes& data, const std::string& source) {
   nb::list out;
   for (const cm::MappingLayer& ml : cm::parse_mapping(bytes_view(data), source)) {
@@ -239,7 +239,8 @@ nb::list parse_mapping(const nb::bytes& data, const std::string& source) {
     nb::list constants;
     for (const auto& [name, value] : ml.constants) constants.append(nb::make_tuple(name, value));
     const nb::tuple df = dataflow_object(ml.dataflow);
-    out.append(nb::make_tuple(ml.network, ml.name, ml.line, row, df[0], df[1], constants));
+    out.append(nb::make_tuple(ml.network, ml.name, ml.line, row, df[0], df[1], constants,
+                              ml.layer.batch_in_tensors));
   }
   return out;
 }

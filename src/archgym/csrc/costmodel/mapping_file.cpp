@@ -515,21 +515,34 @@ class MappingParser {
     return ml;
   }
 
-  // MAESTRO takes the tensors' batch dimension N from a file's first layer: a
-  // later layer without N fails there ("Dimension N not found"), and a later
-  // layer with N is analysed with N in its loops but not in its tensors (§19).
-  // archgym refuses both.
-  void check_batch_dimension(const std::vector<MappingLayer>& layers) const {
+  // MAESTRO takes the tensors' batch dimension N from a file's first layer
+  // (§19): a later layer without N fails there ("Dimension N not found"), which
+  // archgym refuses with one line; a later layer with N is analysed with N in
+  // its loops but not in its tensors, which archgym does too (with N mapped in
+  // a dataflow of several levels MAESTRO fails, and archgym refuses).
+  void check_batch_dimension(std::vector<MappingLayer>& layers) const {
     const MappingLayer& first = layers.front();
     const bool first_has_n = first.layer.dims[N] > 0;
     for (size_t i = 1; i < layers.size(); ++i) {
-      const MappingLayer& ml = layers[i];
+      MappingLayer& ml = layers[i];
       if ((ml.layer.dims[N] > 0) == first_has_n) continue;
-      throw ParseError("layer " + ml.name + ": " + (first_has_n ? "lacks" : "declares") +
-                           " the batch dimension N, which the file's first layer (" + first.name +
-                           ") " + (first_has_n ? "declares" : "does not") +
-                           "; MAESTRO takes N from the first layer (it fails or leaves N out of "
-                           "the tensors), so N must be declared in every layer or in none",
+      if (!first_has_n) {
+        const auto& levels = ml.dataflow.spec.levels;
+        const bool maps_n = std::any_of(levels.begin(), levels.end(), [](const auto& level) {
+          return std::any_of(level.begin(), level.end(), [](const auto& d) { return d.var == N; });
+        });
+        if (maps_n && levels.size() > 1)
+          throw ParseError("layer " + ml.name + ": declares the batch dimension N, which the "
+                               "file's first layer (" + first.name + ") does not, and maps N in "
+                               "a dataflow with Cluster levels: MAESTRO fails there (\"Dimension "
+                               "N not found\"); declare N in the first layer too",
+                           ml.line, tk_.source());
+        ml.layer.batch_in_tensors = false;
+        continue;
+      }
+      throw ParseError("layer " + ml.name + ": lacks the batch dimension N, which the file's "
+                           "first layer (" + first.name + ") declares; MAESTRO takes N from the "
+                           "first layer and fails here, so N must be declared in every layer",
                        ml.line, tk_.source());
     }
   }
