@@ -14,6 +14,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 declare -A QUICK=(
   [benchmarks/bench_costmodel.py]="--quick --no-plot"
   [benchmarks/maestro_mapping_files.py]="--quick --out OUT/maestro_mapping_files.csv"
+  [benchmarks/bench_maestro_cli.py]="--quick"
   [benchmarks/bench_noc.py]="--quick --no-plot"
   [benchmarks/bench_sparse_core.py]="--quick --no-plot"
   [benchmarks/bench_sparse_paper.py]="--quick --no-plot"

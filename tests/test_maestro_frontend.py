@@ -382,15 +382,19 @@ def test_degenerate_row_refused_without_compat(tmp_path, monkeypatch, capsys):
     assert not (tmp_path / "d.csv").exists()
 
 
-@pytest.mark.parametrize("first, second", [("N: 2, ", ""), ("", "N: 2, ")])
-def test_batch_dimension_must_be_in_every_layer_or_none(first, second):
+def test_batch_dimension_from_the_first_layer():
     """MAESTRO takes N from the first layer (checked with the real MAESTRO: a later
-    layer without N fails, one with N loses N from its tensors); archgym refuses both."""
+    layer without N fails, one with N keeps N in its loops but not in its tensors,
+    tests/data/reference/maestro/mapping_files/archgym/ag_batch_mixed.m); archgym
+    refuses the first and reproduces the second."""
     def layer(name, n):
         return layer_block(name, "CONV", n + "K: 8, C: 8, Y: 10, X: 10, R: 1, S: 1", "dpt")
-    text = confuciux_constants(4, 2) + "Network 0 {\n" + layer("A", first) + layer("B", second)
-    with pytest.raises(cm.ParseError, match=r"layer B: .* batch dimension N"):
+    text = confuciux_constants(4, 2) + "Network 0 {\n" + layer("A", "N: 2, ") + layer("B", "")
+    with pytest.raises(cm.ParseError, match=r"layer B: lacks the batch dimension N"):
         maestro.parse_mapping(text + "}\n")
+    text = confuciux_constants(4, 2) + "Network 0 {\n" + layer("A", "") + layer("B", "N: 2, ")
+    a, b = maestro.parse_mapping(text + "}\n")
+    assert a.batch_in_tensors and not b.batch_in_tensors and b.layer.N == 2
 
 
 def test_c_division_and_formatting():

@@ -23,7 +23,6 @@ energy = MAC + L1 + L2 terms.
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from importlib import resources
@@ -76,35 +75,16 @@ _LITERAL, _DIM_SIZE, _PARAM = (_core.EXPR_KINDS.index(k) for k in ("literal", "d
 CONFUCIUX_NOC_BW: int = HARDWARE_DEFAULTS["noc_bw"]
 
 
-class ParseError(ValueError):
-    """A mapping or dataflow text that cannot be parsed; says the line and what was expected."""
-
-    def __init__(self, message: str, line: int | None = None, source: str = ""):
-        where = f"{source}:" if source else ""
-        where += f"line {line}: " if line is not None else ""
-        super().__init__(where + message)
-        self.line = line
-
+#: A mapping or dataflow text that cannot be parsed (a ValueError): its message
+#: names the source and the line, its ``line`` attribute the line (or None).
+#: Raised by the C++ parser (csrc/costmodel/mapping_file.hpp).
+ParseError = _core.ParseError
 
 # ----------------------------------------------------------------- parsing
-_SPLIT = re.compile(r"[ \t,\->():;]+")
-
-
-def tokenize(text: str) -> list[tuple[str, int]]:
-    """Split MAESTRO text into (token, line) pairs.
-
-    Separators are space, tab, ``, - > ( ) : ;``; a token starting with ``//``
-    ends its line.  Braces must stand as tokens of their own.
-    """
-    tokens = []
-    for lineno, line in enumerate(text.splitlines(), start=1):
-        for tok in _SPLIT.split(line):
-            if not tok:
-                continue
-            if tok.startswith("//"):
-                break
-            tokens.append((tok, lineno))
-    return tokens
+#: tokenize(text) -> [(token, line)]: MAESTRO's tokenizer.  Separators are
+#: space, tab, CR, ``, - > ( ) : ;``; a token starting with ``//`` ends its
+#: line.  Braces must stand as tokens of their own.
+tokenize = _core.tokenize
 
 
 @dataclass(frozen=True)
@@ -119,78 +99,6 @@ class Directive:
     def __str__(self) -> str:
         name = "SpatialMap" if self.kind == "S" else "TemporalMap"
         return f"{name}({self.size},{self.offset}) {self.var};"
-
-
-class _Tokens:
-    """A cursor over tokens with errors that name the line."""
-
-    def __init__(self, tokens: list[tuple[str, int]], source: str = ""):
-        self.tokens, self.pos, self.source = tokens, 0, source
-
-    def peek(self) -> str | None:
-        return self.tokens[self.pos][0] if self.pos < len(self.tokens) else None
-
-    def line(self) -> int | None:
-        if not self.tokens:
-            return None
-        return self.tokens[min(self.pos, len(self.tokens) - 1)][1]
-
-    def next(self, expected: str) -> str:
-        if self.pos >= len(self.tokens):
-            raise ParseError(f"unexpected end of text, expected {expected}", self.line(), self.source)
-        tok = self.tokens[self.pos][0]
-        self.pos += 1
-        return tok
-
-    def expect(self, literal: str) -> None:
-        tok = self.next(f"'{literal}'")
-        if tok != literal:
-            raise self.error(f"expected '{literal}', found '{tok}'", back=1)
-
-    def error(self, message: str, back: int = 0) -> ParseError:
-        pos = max(0, min(self.pos - back, len(self.tokens) - 1))
-        line = self.tokens[pos][1] if self.tokens else None
-        return ParseError(message, line, self.source)
-
-
-def _parse_expr(tk: _Tokens, what: str) -> int | str:
-    tok = tk.next(what)
-    if tok == "Sz":
-        dim = tk.next("a dimension name after Sz")
-        if dim not in DIMS:
-            raise tk.error(f"Sz() takes one of {', '.join(DIMS)}, found '{dim}'", back=1)
-        return f"Sz({dim})"
-    if re.fullmatch(r"\d+", tok):
-        if int(tok) > INT64_MAX:
-            raise tk.error(f"the integer {tok} does not fit 64 bits (at most 2^63 - 1)", back=1)
-        return int(tok)
-    if re.fullmatch(r"[A-Za-z_]\w*", tok):
-        return tok
-    raise tk.error(f"expected {what} (an integer, Sz(D) or a constant name), found '{tok}'", back=1)
-
-
-def _parse_dataflow_body(tk: _Tokens) -> tuple[list[list[Directive]], list[int | str]]:
-    """Parse directives up to (and including) the closing brace."""
-    levels: list[list[Directive]] = [[]]
-    clusters: list[int | str] = []
-    while True:
-        tok = tk.next("a directive or '}'")
-        if tok == "}":
-            return levels, clusters
-        if tok in ("TemporalMap", "SpatialMap"):
-            size = _parse_expr(tk, "a directive size")
-            offset = _parse_expr(tk, "a directive offset")
-            var = tk.next("a dimension name")
-            if var not in _VARS:
-                raise tk.error(f"a directive maps one of {', '.join(_VARS)}, found '{var}'", back=1)
-            levels[-1].append(Directive("S" if tok == "SpatialMap" else "T", var, size, offset))
-        elif tok == "Cluster":
-            clusters.append(_parse_expr(tk, "a cluster size"))
-            if tk.peek() in ("P", "L"):  # the cluster type has no effect
-                tk.next("a cluster type")
-            levels.append([])
-        else:
-            raise tk.error(f"expected TemporalMap, SpatialMap, Cluster or '}}', found '{tok}'", back=1)
 
 
 class Dataflow:
@@ -228,18 +136,8 @@ class Dataflow:
         dims: the layer type's dimension names -> the engine's, for a dataflow written
         in a GEMM's names M, N, K (``dims=GEMM_DIMS``), as MAESTRO's front end renames them.
         """
-        tokens = tokenize(text)
-        if dims:
-            tokens = [(dims.get(tok, tok), line) for tok, line in tokens]
-        tk = _Tokens(tokens, source)
-        if tk.peek() == "Dataflow":
-            tk.next("Dataflow")
-            tk.expect("{")
-        else:
-            tk.tokens.append(("}", tk.tokens[-1][1] if tk.tokens else 1))
-        levels, clusters = _parse_dataflow_body(tk)
-        if tk.peek() is not None:
-            raise tk.error(f"unexpected '{tk.peek()}' after the dataflow")
+        levels, clusters = _core.parse_dataflow(text, source, list((dims or {}).items()))
+        levels = [[Directive(*directive) for directive in level] for level in levels]
         return cls(levels, clusters, name)
 
     def _exprs(self):

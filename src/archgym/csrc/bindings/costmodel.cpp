@@ -4,14 +4,21 @@
 // types and presets, the defaults and the accepted ranges are exported from
 // here (LAYER_FIELDS, HARDWARE_FIELDS, ...), so that Python builds its arrays by
 // name from the one definition in costmodel/maestro.hpp.
+//
+// MAESTRO's input language and front end (costmodel/mapping_file.hpp,
+// costmodel/maestro_cli.hpp) are bound too: archgym.costmodel.Dataflow.parse
+// and archgym.costmodel.maestro use the parser, the CSV writer and the command
+// line of the `archgym-maestro` executable.
 #include <nanobind/nanobind.h>
 #include <nanobind/ndarray.h>
+#include <nanobind/stl/pair.h>
 #include <nanobind/stl/string.h>
 #include <nanobind/stl/tuple.h>
 #include <nanobind/stl/vector.h>
 
 #include <algorithm>
 #include <memory>
+#include <sstream>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -20,6 +27,8 @@
 
 #include "bindings/common.hpp"
 #include "costmodel/maestro.hpp"
+#include "costmodel/maestro_cli.hpp"
+#include "costmodel/mapping_file.hpp"
 
 namespace nb = nanobind;
 namespace cm = archgym::costmodel;
@@ -191,6 +200,134 @@ class BatchEvaluator {
   cm::Options options_;
 };
 
+// ------------------------------------------------------------ mapping files
+// An expression as Python writes it: an int, "Sz(D)" or a constant's name.
+nb::object expr_object(const cm::Expr& e, const std::vector<std::string>& params) {
+  if (e.kind == cm::Expr::DimSize)
+    return nb::str(("Sz(" + std::string(cm::var_name(static_cast<int>(e.value))) + ")").c_str());
+  if (e.kind == cm::Expr::Param) return nb::str(params.at(e.value).c_str());
+  return nb::int_(e.value);
+}
+
+// (levels, clusters): levels of ("S" or "T", var, size, offset), top first.
+nb::tuple dataflow_object(const cm::ParsedDataflow& df) {
+  nb::list levels, clusters;
+  for (const auto& level : df.spec.levels) {
+    nb::list directives;
+    for (const auto& d : level)
+      directives.append(nb::make_tuple(d.spatial ? "S" : "T", cm::var_name(d.var),
+                                       expr_object(d.size, df.params),
+                                       expr_object(d.offset, df.params)));
+    levels.append(directives);
+  }
+  for (const auto& c : df.spec.clusters) clusters.append(expr_object(c, df.params));
+  return nb::make_tuple(levels, clusters);
+}
+
+std::string_view bytes_view(const nb::bytes& data) { return {data.c_str(), data.size()}; }
+
+// A mapping file's layers: (network, name, line, layer row (LAYER_FIELDS),
+// levels, clusters, constants [(name, value)], batch_in_tensors).
+nb::list parse_mapping(const nb::bytes& data, const std::string& source) {
+  nb::list out;
+  for (const cm::MappingLayer& ml : cm::parse_mapping(bytes_view(data), source)) {
+    nb::list row;
+    row.append(static_cast<int>(ml.layer.type));
+    for (int d = 0; d < cm::kNumDims; ++d) row.append(ml.layer.dims[d]);
+    row.append(ml.layer.stride_y);
+    row.append(ml.layer.stride_x);
+    nb::list constants;
+    for (const auto& [name, value] : ml.constants) constants.append(nb::make_tuple(name, value));
+    const nb::tuple df = dataflow_object(ml.dataflow);
+    out.append(nb::make_tuple(ml.network, ml.name, ml.line, row, df[0], df[1], constants,
+                              ml.layer.batch_in_tensors));
+  }
+  return out;
+}
+
+nb::object value_object(const cm::CsvValue& v) {
+  if (v.kind == cm::CsvValue::Text) return nb::str(v.s.c_str());
+  if (v.kind == cm::CsvValue::Int) return nb::int_(v.i);
+  return nb::float_(v.f);
+}
+
+cm::CsvValue value_from(nb::handle h) {
+  cm::CsvValue v;
+  if (nb::isinstance<nb::str>(h)) {
+    v.kind = cm::CsvValue::Text;
+    v.s = nb::cast<std::string>(h);
+  } else if (nb::isinstance<nb::int_>(h) && !nb::isinstance<nb::bool_>(h)) {
+    v.kind = cm::CsvValue::Int;
+    v.i = nb::cast<int64_t>(h);
+  } else {
+    v.kind = cm::CsvValue::Float;
+    v.f = nb::cast<double>(h);
+  }
+  return v;
+}
+
+nb::list row_object(const std::vector<cm::CsvValue>& row) {
+  nb::list out;
+  for (const auto& v : row) out.append(value_object(v));
+  return out;
+}
+
+cm::Hardware hardware_from(const std::vector<int64_t>& row) {
+  if (row.size() != kHardwareColumns)
+    throw std::invalid_argument("hardware needs " + std::to_string(kHardwareColumns) + " values");
+  return hardware_from_row(row.data());
+}
+
+// One layer's CSV row from an engine result given as its int and float fields.
+nb::list csv_row(const std::vector<int64_t>& ints, const std::vector<double>& floats,
+                 const std::vector<int64_t>& hardware, const std::string& preset,
+                 const std::string& layer, const std::string& network, double prev_l1_energy,
+                 bool compat) {
+  if (ints.size() != cm::kNumIntFields || floats.size() != cm::kNumFloatFields)
+    throw std::invalid_argument("a result has " + std::to_string(cm::kNumIntFields) +
+                                " int and " + std::to_string(cm::kNumFloatFields) + " float fields");
+  cm::Result r;
+  std::copy(ints.begin(), ints.end(), r.ints.begin());
+  std::copy(floats.begin(), floats.end(), r.floats.begin());
+  return row_object(cm::csv_row(r, hardware_from(hardware), preset_from_name(preset), layer,
+                                network, prev_l1_energy, compat));
+}
+
+nb::list run_mapping(const nb::bytes& data, const std::string& source,
+                     const std::vector<int64_t>& hardware, const std::string& preset,
+                     bool compat) {
+  const cm::Options options{preset_from_name(preset), compat};
+  const auto layers = cm::parse_mapping(bytes_view(data), source);
+  nb::list out;
+  for (const auto& row : cm::run_mapping(layers, hardware_from(hardware), options, source))
+    out.append(row_object(row));
+  return out;
+}
+
+std::string format_row(const std::vector<std::string>& names, const nb::list& values) {
+  std::vector<cm::CsvValue> row;
+  for (nb::handle h : values) row.push_back(value_from(h));
+  return cm::format_row(names, row);
+}
+
+std::tuple<int, std::string, std::string> maestro_main(const std::vector<std::string>& args) {
+  std::ostringstream out, err;
+  const int rc = cm::maestro_main(args, out, err);
+  return {rc, out.str(), err.str()};
+}
+
+// cm::ParseError becomes ParseError (a ValueError) with the attribute `line`
+// (None when the error concerns the whole text).
+void translate_parse_error(const std::exception_ptr& p, void* type) {
+  try {
+    std::rethrow_exception(p);
+  } catch (const cm::ParseError& e) {
+    nb::object error = nb::borrow(static_cast<PyObject*>(type))(e.what());
+    error.attr("line") = e.line > 0 ? nb::object(nb::int_(e.line)) : nb::none();
+    PyErr_SetObject(static_cast<PyObject*>(type), error.ptr());
+  }
+}
+
 // ------------------------------------------------------------ module
 template <typename Name>
 nb::tuple names(size_t n, Name name) {
@@ -266,6 +403,59 @@ void bind_costmodel(nb::module_& m) {
   costmodel.attr("LIMITS") = limits;
   costmodel.attr("PRESETS") = names(static_cast<size_t>(cm::Preset::kNumPresets), cm::preset_name);
   costmodel.attr("EXPR_KINDS") = names(cm::Expr::kNumKinds, cm::expr_kind_name);
+
+  // MAESTRO's language and front end.
+  PyObject* parse_error = PyErr_NewExceptionWithDoc(
+      "archgym._sim.costmodel.ParseError",
+      "A mapping or dataflow text that cannot be parsed; says the line and what was expected.",
+      PyExc_ValueError, nullptr);
+  costmodel.attr("ParseError") = nb::steal(parse_error);
+  nb::register_exception_translator(translate_parse_error, parse_error);
+  costmodel.def(
+      "tokenize",
+      [](const std::string& text) {
+        std::vector<std::pair<std::string, int>> out;
+        for (const auto& t : cm::tokenize(text)) out.emplace_back(t.text, t.line);
+        return out;
+      },
+      nb::arg("text"), "MAESTRO text as (token, line) pairs.");
+  costmodel.def(
+      "parse_dataflow",
+      [](const std::string& text, const std::string& source,
+         const std::vector<std::pair<std::string, std::string>>& renames) {
+        return dataflow_object(cm::parse_dataflow(text, source, renames));
+      },
+      nb::arg("text"), nb::arg("source"), nb::arg("renames"),
+      "`Dataflow { ... }` or bare directives -> (levels, clusters).");
+  costmodel.def("parse_mapping", &parse_mapping, nb::arg("data"), nb::arg("source"),
+                "A mapping file's bytes -> one tuple per layer.");
+  costmodel.def("run_mapping", &run_mapping, nb::arg("data"), nb::arg("source"),
+                nb::arg("hardware"), nb::arg("preset"), nb::arg("compat"),
+                "A mapping file's bytes, evaluated: one CSV row (a list of values) per layer.");
+  costmodel.def("csv_row", &csv_row, nb::arg("ints"), nb::arg("floats"), nb::arg("hardware"),
+                nb::arg("preset"), nb::arg("layer"), nb::arg("network"),
+                nb::arg("prev_l1_energy"), nb::arg("compat"));
+  costmodel.def("csv_header",
+                [](const std::string& preset) { return cm::csv_header(preset_from_name(preset)); });
+  costmodel.def("format_value", [](nb::handle v) { return cm::format_value(value_from(v)); });
+  costmodel.def("format_row", &format_row, nb::arg("names"), nb::arg("values"));
+  costmodel.def("csv_name", [](const std::string& path) { return cm::csv_name(path); });
+  costmodel.def("c_div", &cm::c_div);
+  costmodel.def("maestro_main", &maestro_main, nb::arg("args"),
+                "archgym-maestro's command line: (exit code, stdout text, stderr text).");
+  nb::dict csv_columns;
+  std::vector<std::string> int_columns;
+  for (int p = 0; p < static_cast<int>(cm::Preset::kNumPresets); ++p) {
+    const auto& columns = cm::csv_columns(static_cast<cm::Preset>(p));
+    csv_columns[cm::preset_name(p)] =
+        names(columns.size(), [&](size_t i) { return columns[i].name.c_str(); });
+    for (const auto& c : columns)
+      if (c.integer && std::find(int_columns.begin(), int_columns.end(), c.name) == int_columns.end())
+        int_columns.push_back(c.name);
+  }
+  costmodel.attr("CSV_COLUMNS") = csv_columns;
+  costmodel.attr("CSV_INT_COLUMNS") =
+      names(int_columns.size(), [&](size_t i) { return int_columns[i].c_str(); });
 }
 
 ARCHGYM_BINDER(costmodel, bind_costmodel)

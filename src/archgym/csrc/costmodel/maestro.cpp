@@ -622,7 +622,7 @@ Engine::Engine(const DataflowSpec& spec, const Layer& layer, const Hardware& hw,
   for (int t = kInput; t <= kOutput; ++t) {
     Tensor& tn = ten_[t];
     for (int v : tv[t]) {
-      if (v == N && layer.dims[N] <= 0) continue;
+      if (v == N && (layer.dims[N] <= 0 || !layer.batch_in_tensors)) continue;
       tn.vars[tn.n++] = v;
       tn.mask |= 1u << v;
     }
@@ -936,7 +936,7 @@ void Engine::report_counts(const Analysis& top, Result& res) {
     o[kIngressAvg + 3 * j] = degenerate ? lowest : top.dsum[j] / top.total;
   }
   const auto& d = layer_.dims;
-  const i64 n = d[N] > 0 ? d[N] : 1, g = d[G] > 0 ? d[G] : 1;
+  const i64 n = d[N] > 0 && layer_.batch_in_tensors ? d[N] : 1, g = d[G] > 0 ? d[G] : 1;
   const i64 k = layer_.type == LayerType::DepthwiseConv ? 1 : d[K];
   o[kInputPixels] = ck_.mul(ck_.mul(ck_.mul(n, g), d[C]), ck_.mul(d[Y], d[X]));
   o[kWeightPixels] = ck_.mul(ck_.mul(ck_.mul(g, k), d[C]), ck_.mul(d[R], d[S]));

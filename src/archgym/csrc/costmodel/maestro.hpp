@@ -95,6 +95,9 @@ struct Layer {
   // K, C, R, S, Y, X, N, G.  N = 0 (G = 0) means "not declared".
   std::array<i64, kNumDims> dims{};
   i64 stride_y = 1, stride_x = 1;  // MAESTRO's Stride { Y: ..., X: ... } (§20.1)
+  // false: a declared N is in the loops but not in the tensors, as MAESTRO
+  // analyses a later layer of a file whose first layer has no N (§19).
+  bool batch_in_tensors = true;
 };
 
 // The accepted range of a layer dimension (a Var below kNumDims).

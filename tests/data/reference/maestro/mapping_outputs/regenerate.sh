@@ -11,7 +11,8 @@
 #
 # Inputs: MAESTRO's own files (../mapping_files/*.m) and archgym's small files
 # for what those do not cover (../mapping_files/archgym/*.m: strides under five
-# dataflows, NGCONV, TRCONV, GEMM, names and repeated declarations).
+# dataflows, NGCONV, TRCONV, GEMM, names, repeated declarations and N in
+# later layers only).
 #
 # Output: <setting>/<mapping file stem>.csv (MAESTRO's CSV, byte for byte) for
 # every run that wrote one, and runs.csv: setting, file (relative to
