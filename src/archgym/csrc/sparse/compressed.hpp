@@ -1,11 +1,11 @@
-// Conversions among the compressed formats (CSR, CSC, COO) and from CSR to
-// dense, straight on the typed arrays of an encoding: index arrays are read in
-// their own container type (no copy widened to int64) and each source is
-// checked in the pass that converts it.  They accept exactly the canonical
-// encodings the general path (formats.cpp) accepts; a check returns false
-// instead of naming the fault, and the caller then takes the general path,
-// which says what is wrong.  The results are the general path's, array for
-// array.  Plain C++: no Python here.
+// Conversions among the compressed formats (CSR, CSC, COO, BCSR, DIA) and
+// from CSR to dense, straight on the typed arrays of an encoding: index arrays
+// are read in their own container type (no copy widened to int64) and each
+// source is checked in the pass that converts it.  They accept exactly the
+// canonical encodings the general path (formats.cpp) accepts; a check returns
+// false instead of naming the fault, and the caller then takes the general
+// path, which says what is wrong.  The results are the general path's, array
+// for array.  Plain C++: no Python here.
 #pragma once
 
 #include <algorithm>
@@ -20,23 +20,52 @@
 
 namespace archgym::sparse::compressed {
 
+// 1 if a compressed format may not store v (zero, infinite or NaN), else 0:
+// computed without branches (on the bits of a float), so loops over it vectorise.
+template <class T>
+inline std::uint32_t unstorable(T v) {
+  if constexpr (std::is_same_v<T, float>) {
+    std::uint32_t u;
+    std::memcpy(&u, &v, sizeof u);
+    u &= 0x7fffffffu;  // |v|: zero is 0, infinities and NaNs are >= 0x7f800000
+    return static_cast<std::uint32_t>(u == 0) | static_cast<std::uint32_t>(u >= 0x7f800000u);
+  } else {
+    static_assert(std::is_integral_v<T>, "values are float or integers");
+    return static_cast<std::uint32_t>(v == T(0));
+  }
+}
+
 // True if every value is finite and nonzero: what a compressed format may store.
-// Written without branches (on the bits of a float), so the compiler vectorises it.
 template <class T>
 bool storable(const T* val, i64 n) {
   std::uint32_t bad = 0;
+  for (i64 e = 0; e < n; ++e) bad |= unstorable(val[e]);
+  return bad == 0;
+}
+
+// True if every value is finite (integers always are): branch-free, vectorised.
+template <class T>
+bool finite(const T* val, i64 n) {
   if constexpr (std::is_same_v<T, float>) {
+    std::uint32_t bad = 0;
     for (i64 e = 0; e < n; ++e) {
       std::uint32_t u;
       std::memcpy(&u, val + e, sizeof u);
-      u &= 0x7fffffffu;  // |v|: zero is 0, infinities and NaNs are >= 0x7f800000
-      bad |= static_cast<std::uint32_t>(u == 0) | static_cast<std::uint32_t>(u >= 0x7f800000u);
+      bad |= static_cast<std::uint32_t>((u & 0x7fffffffu) >= 0x7f800000u);
     }
+    return bad == 0;
   } else {
     static_assert(std::is_integral_v<T>, "values are float or integers");
-    for (i64 e = 0; e < n; ++e) bad |= static_cast<std::uint32_t>(val[e] == T(0));
+    return true;
   }
-  return bad == 0;
+}
+
+// The values that are not zero (-0.0 is zero), counted branch-free.
+template <class T>
+i64 count_nonzeros(const T* val, i64 n) {
+  i64 count = 0;
+  for (i64 e = 0; e < n; ++e) count += val[e] != T(0);
+  return count;
 }
 
 // Pointers of `n` fibers over `total` entries, widened to int64 (n + 1 entries).
@@ -52,12 +81,12 @@ bool read_pointers(const P* p, i64 size, i64 n, i64 total, std::vector<i64>& out
   return out[n] == total;
 }
 
-// Checks the entries of a compressed encoding with checked pointers: indices
-// strictly increasing within each fiber (so a fiber's last index is its largest)
-// and below `dim`, values storable.  One vectorised sweep counts the places where
-// an index does not exceed its predecessor; they must all be fiber starts.
-template <class I, class T>
-bool check_fibers(const std::vector<i64>& ptr, const I* idx, const T* val, i64 dim) {
+// Checks the indices of a compressed encoding with checked pointers: strictly
+// increasing within each fiber (so a fiber's last index is its largest) and
+// below `dim`.  One vectorised sweep counts the places where an index does not
+// exceed its predecessor; they must all be fiber starts.
+template <class I>
+bool check_indices(const std::vector<i64>& ptr, const I* idx, i64 dim) {
   const i64 n = static_cast<i64>(ptr.size()) - 1, nnz = ptr[n];
   if (nnz > i64(UINT32_MAX)) return false;  // the count below is 32-bit
   std::uint32_t drops = 0;
@@ -71,7 +100,13 @@ bool check_fibers(const std::vector<i64>& ptr, const I* idx, const T* val, i64 d
       return false;
     if (b > 0) drops -= static_cast<std::uint32_t>(idx[b] <= idx[b - 1]);
   }
-  return drops == 0 && storable(val, nnz);
+  return drops == 0;
+}
+
+// check_indices, and the values storable.
+template <class I, class T>
+bool check_fibers(const std::vector<i64>& ptr, const I* idx, const T* val, i64 dim) {
+  return check_indices(ptr, idx, dim) && storable(val, ptr.back());
 }
 
 // Element-wise copy into another index container (the values fit: they were checked).
@@ -150,6 +185,196 @@ void scatter(const std::vector<i64>& ptr, const I* idx, const T* val, i64 cols, 
   const i64 n = static_cast<i64>(ptr.size()) - 1;
   for (i64 i = 0; i < n; ++i)
     for (i64 e = ptr[i]; e < ptr[i + 1]; ++e) out[i * cols + static_cast<i64>(idx[e])] = val[e];
+}
+
+// ---- BCSR (br x bc blocks; docs/sparse.md)
+
+// The block column of column j: a shift for the usual power-of-two widths (a
+// 64-bit division costs tens of cycles per nonzero).
+struct BlockOf {
+  i64 bc;
+  int shift;
+  explicit BlockOf(i64 width)
+      : bc(width),
+        shift((width & (width - 1)) == 0 ? __builtin_ctzll(static_cast<unsigned long long>(width)) : -1) {}
+  i64 operator()(i64 j) const { return shift >= 0 ? j >> shift : j / bc; }
+};
+
+// The blocks of a checked CSR matrix: block-row pointers `bptr` (ceil(rows/br) + 1)
+// and the sorted block columns of each block row `bcol`.
+template <class I>
+void bcsr_blocks(const std::vector<i64>& ptr, const I* idx, i64 cols, i64 br, i64 bc,
+                 std::vector<i64>& bptr, std::vector<i64>& bcol) {
+  const i64 M = static_cast<i64>(ptr.size()) - 1, nnz = ptr[M];
+  const i64 nbr = (M + br - 1) / br, nbc = (cols + bc - 1) / bc;
+  const BlockOf block_of(bc);
+  bptr.assign(nbr + 1, 0);
+  bcol.clear();
+  const bool marker = nbc <= 4 * nnz + (i64(1) << 20);  // else sort-unique, no nbc array
+  std::vector<i64> stamp(marker ? nbc : 0, -1), found;
+  for (i64 R = 0; R < nbr; ++R) {
+    found.clear();
+    for (i64 e = ptr[R * br]; e < ptr[std::min(M, R * br + br)]; ++e) {
+      const i64 C = block_of(static_cast<i64>(idx[e]));
+      if (!marker) {
+        found.push_back(C);
+      } else if (stamp[C] != R) {
+        stamp[C] = R;
+        found.push_back(C);
+      }
+    }
+    const i64 n = static_cast<i64>(found.size());
+    if (marker && n > 0 && n * (64 - __builtin_clzll(n)) > nbc) {
+      // many blocks: reading the marks in column order is cheaper than sorting
+      for (i64 C = 0; C < nbc; ++C)
+        if (stamp[C] == R) bcol.push_back(C);
+    } else {
+      std::sort(found.begin(), found.end());
+      if (!marker) found.erase(std::unique(found.begin(), found.end()), found.end());
+      bcol.insert(bcol.end(), found.begin(), found.end());
+    }
+    bptr[R + 1] = static_cast<i64>(bcol.size());
+  }
+}
+
+// Writes the values of a checked CSR matrix into its blocks (`out`: zeroed,
+// nnzb * br * bc, the blocks of bcsr_blocks).  Each block row first maps its block
+// columns to their blocks (a table over the block columns), or, when that table
+// would outsize the matrix, each row walks its sorted blocks along its sorted entries.
+template <class I, class T>
+void bcsr_fill(const std::vector<i64>& ptr, const I* idx, const T* val, i64 cols, i64 br,
+               i64 bc, const std::vector<i64>& bptr, const std::vector<i64>& bcol, T* out) {
+  const i64 M = static_cast<i64>(ptr.size()) - 1, nbr = static_cast<i64>(bptr.size()) - 1;
+  const i64 nbc = (cols + bc - 1) / bc;
+  const BlockOf block_of(bc);
+  const bool table = nbc <= 4 * ptr[M] + (i64(1) << 20);
+  std::vector<i64> block_at(table ? nbc : 0);
+  for (i64 R = 0; R < nbr; ++R) {
+    if (table)
+      for (i64 q = bptr[R]; q < bptr[R + 1]; ++q) block_at[bcol[q]] = q;
+    for (i64 i = R * br; i < std::min(M, R * br + br); ++i) {
+      T* row = out + (i - R * br) * bc;  // + block * br * bc + column in the block
+      const i64* cur = bcol.data() + bptr[R];
+      for (i64 e = ptr[i]; e < ptr[i + 1]; ++e) {
+        const i64 j = static_cast<i64>(idx[e]), C = block_of(j);
+        if (!table)
+          while (*cur < C) ++cur;
+        row[(table ? block_at[C] : cur - bcol.data()) * br * bc + (j - C * bc)] = val[e];
+      }
+    }
+  }
+}
+
+// Checks the values of a BCSR encoding whose pointers and block columns are
+// checked (every value finite, no all-zero block, zeros in the padding past
+// rows x cols) and returns its nonzeros; -1 if refused.
+template <class I, class T>
+i64 bcsr_nonzeros(const std::vector<i64>& bptr, const I* bcol, const T* val, i64 rows, i64 cols,
+                  i64 br, i64 bc) {
+  const i64 nbr = static_cast<i64>(bptr.size()) - 1, nnzb = bptr[nbr], size = br * bc;
+  if (!finite(val, nnzb * size)) return -1;
+  i64 nnz = 0;
+  for (i64 q = 0; q < nnzb; ++q) {
+    const i64 n = count_nonzeros(val + q * size, size);
+    if (n == 0) return -1;
+    nnz += n;
+  }
+  // padding: the rows of the last block row and the columns of the last block column
+  // past the matrix
+  const i64 last_col = (cols - 1) / bc, last_rows = rows - (nbr - 1) * br,
+            last_cols = cols - last_col * bc;
+  for (i64 R = 0; R < nbr; ++R)
+    for (i64 q = bptr[R]; q < bptr[R + 1]; ++q) {
+      const i64 in_rows = R == nbr - 1 ? last_rows : br;
+      const i64 in_cols = static_cast<i64>(bcol[q]) == last_col ? last_cols : bc;
+      if (in_rows == br && in_cols == bc) continue;
+      for (i64 ii = 0; ii < br; ++ii)
+        for (i64 jj = 0; jj < bc; ++jj)
+          if ((ii >= in_rows || jj >= in_cols) && val[(q * br + ii) * bc + jj] != T(0)) return -1;
+    }
+  return nnz;
+}
+
+// CSR arrays of a checked BCSR matrix: row pointers `ptr` (rows + 1), column
+// indices and values (room for nnz + 1 each: every slot is written, the write
+// position advances on nonzeros only).
+template <class I, class U, class T>
+void bcsr_to_csr(const std::vector<i64>& bptr, const I* bcol, const T* val, i64 rows, i64 br,
+                 i64 bc, std::vector<i64>& ptr, U* idx, T* out) {
+  const i64 nbr = static_cast<i64>(bptr.size()) - 1;
+  ptr.resize(rows + 1);
+  ptr[0] = 0;
+  i64 pos = 0;
+  for (i64 R = 0; R < nbr; ++R)
+    for (i64 i = R * br; i < std::min(rows, R * br + br); ++i) {
+      for (i64 q = bptr[R]; q < bptr[R + 1]; ++q) {
+        const T* v = val + (q * br + (i - R * br)) * bc;
+        const i64 j0 = static_cast<i64>(bcol[q]) * bc;
+        for (i64 jj = 0; jj < bc; ++jj) {
+          idx[pos] = static_cast<U>(j0 + jj);
+          out[pos] = v[jj];
+          pos += v[jj] != T(0);
+        }
+      }
+      ptr[i + 1] = pos;
+    }
+}
+
+// ---- DIA (offsets o = j - i ascending; diagonal d's slot t is row t for o >= 0,
+// column t for o < 0; L = min(rows, cols) slots each)
+
+// Length of the diagonal at offset o inside the rows x cols matrix.
+inline i64 diagonal_length(i64 o, i64 rows, i64 cols) {
+  return o >= 0 ? std::min(rows, cols - o) : std::min(cols, rows + o);
+}
+
+// Checks a DIA encoding (offsets strictly ascending inside the matrix; every
+// value finite, no all-zero diagonal, zeros past each diagonal's length) and
+// returns its nonzeros; -1 if refused.
+template <class O, class T>
+i64 dia_nonzeros(const O* off, i64 nd, const T* val, i64 rows, i64 cols) {
+  const i64 L = std::min(rows, cols);
+  if (nd > rows + cols - 1) return -1;
+  if (nd > 0 && (static_cast<i64>(off[0]) < -(rows - 1) || static_cast<i64>(off[nd - 1]) > cols - 1))
+    return -1;
+  std::uint32_t bad = 0;
+  for (i64 d = 1; d < nd; ++d) bad |= static_cast<std::uint32_t>(off[d] <= off[d - 1]);
+  if (bad || !finite(val, nd * L)) return -1;
+  i64 nnz = 0;
+  for (i64 d = 0; d < nd; ++d) {
+    const i64 len = diagonal_length(static_cast<i64>(off[d]), rows, cols);
+    const i64 n = count_nonzeros(val + d * L, len);
+    if (n == 0 || count_nonzeros(val + d * L + len, L - len) != 0) return -1;
+    nnz += n;
+  }
+  return nnz;
+}
+
+// CSR arrays of a checked DIA matrix, row by row (ascending offsets give sorted
+// columns): row pointers `ptr` (rows + 1), column indices and values (room for
+// nnz + 1 each, as in bcsr_to_csr).
+template <class O, class U, class T>
+void dia_to_csr(const O* off, i64 nd, const T* val, i64 rows, i64 cols, std::vector<i64>& ptr,
+                U* idx, T* out) {
+  const i64 L = std::min(rows, cols);
+  std::vector<i64> start(nd);  // val[start[d] + i]: the value of row i on diagonal d
+  for (i64 d = 0; d < nd; ++d) start[d] = d * L + std::min<i64>(static_cast<i64>(off[d]), 0);
+  ptr.resize(rows + 1);
+  ptr[0] = 0;
+  // Row i meets the diagonals [lo, hi): lo = those with o < -i, hi = those with
+  // o <= cols - 1 - i; both only fall as i grows.
+  i64 pos = 0, lo = nd, hi = nd;
+  for (i64 i = 0; i < rows; ++i) {
+    while (lo > 0 && static_cast<i64>(off[lo - 1]) >= -i) --lo;
+    while (hi > 0 && static_cast<i64>(off[hi - 1]) > cols - 1 - i) --hi;
+    for (i64 d = lo; d < hi; ++d) {
+      const T v = val[start[d] + i];
+      idx[pos] = static_cast<U>(i + static_cast<i64>(off[d]));
+      out[pos] = v;
+      pos += v != T(0);
+    }
+    ptr[i + 1] = pos;
+  }
 }
 
 }  // namespace archgym::sparse::compressed
