@@ -332,7 +332,9 @@ std::optional<nb::tuple> convert_compressed(sp::Format from, sp::Format to, i64 
       std::vector<i64> cols;  // CSC column pointers
       {
         nb::gil_scoped_release release;
-        if (from == F::Csr)
+        if (from == F::Csr && to == F::Dense)  // checked while scattered, below
+          ok = fc::read_pointers(pa, na, M, nnz, rows);
+        else if (from == F::Csr)
           ok = fc::read_pointers(pa, na, M, nnz, rows) && fc::check_fibers(rows, pb, v, N);
         else if (from == F::Csc)
           ok = fc::read_pointers(pa, na, N, nnz, cols) && fc::check_fibers(cols, pb, v, M);
@@ -346,8 +348,9 @@ std::optional<nb::tuple> convert_compressed(sp::Format from, sp::Format to, i64 
         nb::capsule owner(buf, [](void* q) noexcept { std::free(q); });
         {
           nb::gil_scoped_release release;
-          fc::scatter(rows, pb, v, N, buf);
+          ok = fc::check_and_scatter(rows, pb, v, N, buf);
         }
+        if (!ok) return false;
         const size_t shape[2] = {size_t(M), size_t(N)};
         d["values"] = nb::ndarray<nb::numpy, T>(buf, 2, shape, owner).cast();
       } else if (to == F::Coo) {
@@ -500,7 +503,7 @@ std::optional<nb::tuple> convert_blocked(sp::Format from, sp::Format to, i64 M, 
       const O* off = static_cast<const O*>(a.data());
       {
         nb::gil_scoped_release release;
-        nnz = fc::dia_nonzeros(off, counted, v, M, N);
+        nnz = fc::dia_nonzeros(off, counted, v, M, N, rows);
       }
       if (nnz < 0) return false;
       csr_out([&](auto* idx, T* out) { fc::dia_to_csr(off, counted, v, M, N, rows, idx, out); });

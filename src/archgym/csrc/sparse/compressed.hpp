@@ -85,12 +85,13 @@ bool read_pointers(const P* p, i64 size, i64 n, i64 total, std::vector<i64>& out
 // increasing within each fiber (so a fiber's last index is its largest) and
 // below `dim`.  One vectorised sweep counts the places where an index does not
 // exceed its predecessor; they must all be fiber starts.
+// The fibers are ptr[0..n] (so a run of fibers can be checked on its own).
 template <class I>
-bool check_indices(const std::vector<i64>& ptr, const I* idx, i64 dim) {
-  const i64 n = static_cast<i64>(ptr.size()) - 1, nnz = ptr[n];
-  if (nnz > i64(UINT32_MAX)) return false;  // the count below is 32-bit
+bool check_indices(const i64* ptr, i64 n, const I* idx, i64 dim) {
+  const i64 first = ptr[0], end = ptr[n];
+  if (end - first > i64(UINT32_MAX)) return false;  // the count below is 32-bit
   std::uint32_t drops = 0;
-  for (i64 q = 1; q < nnz; ++q) drops += static_cast<std::uint32_t>(idx[q] <= idx[q - 1]);
+  for (i64 q = first + 1; q < end; ++q) drops += static_cast<std::uint32_t>(idx[q] <= idx[q - 1]);
   for (i64 f = 0; f < n; ++f) {
     const i64 b = ptr[f], e = ptr[f + 1];
     if (b == e) continue;
@@ -98,9 +99,13 @@ bool check_indices(const std::vector<i64>& ptr, const I* idx, i64 dim) {
     if (static_cast<std::uint64_t>(idx[b]) >= static_cast<std::uint64_t>(dim) ||
         static_cast<std::uint64_t>(idx[e - 1]) >= static_cast<std::uint64_t>(dim))
       return false;
-    if (b > 0) drops -= static_cast<std::uint32_t>(idx[b] <= idx[b - 1]);
+    if (b > first) drops -= static_cast<std::uint32_t>(idx[b] <= idx[b - 1]);
   }
   return drops == 0;
+}
+template <class I>
+bool check_indices(const std::vector<i64>& ptr, const I* idx, i64 dim) {
+  return check_indices(ptr.data(), static_cast<i64>(ptr.size()) - 1, idx, dim);
 }
 
 // check_indices, and the values storable.
@@ -179,12 +184,23 @@ void transpose(const std::vector<i64>& ptr, const I* idx, const T* val, i64 dim,
   }
 }
 
-// Scatters a checked CSR matrix into a zeroed row-major rows x cols buffer.
+// Checks a CSR matrix with checked pointers (as check_fibers) and scatters it into
+// a zeroed row-major rows x cols buffer, a run of rows at a time: each run is
+// scattered right after its check, while its entries are still in the cache.
+// False if refused (the buffer then holds the rows before the fault).
 template <class I, class T>
-void scatter(const std::vector<i64>& ptr, const I* idx, const T* val, i64 cols, T* out) {
+bool check_and_scatter(const std::vector<i64>& ptr, const I* idx, const T* val, i64 cols, T* out) {
+  constexpr i64 kRun = 4096;  // entries per run (32 KiB of 32-bit indices and values)
   const i64 n = static_cast<i64>(ptr.size()) - 1;
-  for (i64 i = 0; i < n; ++i)
-    for (i64 e = ptr[i]; e < ptr[i + 1]; ++e) out[i * cols + static_cast<i64>(idx[e])] = val[e];
+  for (i64 r0 = 0, r1; r0 < n; r0 = r1) {
+    for (r1 = r0 + 1; r1 < n && ptr[r1 + 1] - ptr[r0] <= kRun;) ++r1;
+    if (!check_indices(ptr.data() + r0, r1 - r0, idx, cols) ||
+        !storable(val + ptr[r0], ptr[r1] - ptr[r0]))
+      return false;
+    for (i64 i = r0; i < r1; ++i)
+      for (i64 e = ptr[i]; e < ptr[i + 1]; ++e) out[i * cols + static_cast<i64>(idx[e])] = val[e];
+  }
+  return true;
 }
 
 // ---- BCSR (br x bc blocks; docs/sparse.md)
@@ -224,10 +240,18 @@ void bcsr_blocks(const std::vector<i64>& ptr, const I* idx, i64 cols, i64 br, i6
       }
     }
     const i64 n = static_cast<i64>(found.size());
-    if (marker && n > 0 && n * (64 - __builtin_clzll(n)) > nbc) {
-      // many blocks: reading the marks in column order is cheaper than sorting
-      for (i64 C = 0; C < nbc; ++C)
-        if (stamp[C] == R) bcol.push_back(C);
+    if (marker && n > 0 && 16 * n * (64 - __builtin_clzll(n)) > nbc) {
+      // many blocks: reading the marks in column order (a branch-free sweep) is
+      // cheaper than sorting, whose steps cost ten times a mark's
+      const size_t at = bcol.size();
+      bcol.resize(at + nbc);
+      i64* out = bcol.data() + at;
+      i64 k = 0;
+      for (i64 C = 0; C < nbc; ++C) {
+        out[k] = C;
+        k += stamp[C] == R;
+      }
+      bcol.resize(at + k);
     } else {
       std::sort(found.begin(), found.end());
       if (!marker) found.erase(std::unique(found.begin(), found.end()), found.end());
@@ -330,9 +354,10 @@ inline i64 diagonal_length(i64 o, i64 rows, i64 cols) {
 
 // Checks a DIA encoding (offsets strictly ascending inside the matrix; every
 // value finite, no all-zero diagonal, zeros past each diagonal's length) and
-// returns its nonzeros; -1 if refused.
+// returns its nonzeros (-1 if refused), with the CSR row pointers in `ptr`
+// (rows + 1).  Slot t of the diagonal at offset o is row t + max(-o, 0).
 template <class O, class T>
-i64 dia_nonzeros(const O* off, i64 nd, const T* val, i64 rows, i64 cols) {
+i64 dia_nonzeros(const O* off, i64 nd, const T* val, i64 rows, i64 cols, std::vector<i64>& ptr) {
   const i64 L = std::min(rows, cols);
   if (nd > rows + cols - 1) return -1;
   if (nd > 0 && (static_cast<i64>(off[0]) < -(rows - 1) || static_cast<i64>(off[nd - 1]) > cols - 1))
@@ -340,40 +365,43 @@ i64 dia_nonzeros(const O* off, i64 nd, const T* val, i64 rows, i64 cols) {
   std::uint32_t bad = 0;
   for (i64 d = 1; d < nd; ++d) bad |= static_cast<std::uint32_t>(off[d] <= off[d - 1]);
   if (bad || !finite(val, nd * L)) return -1;
+  ptr.assign(rows + 1, 0);
   i64 nnz = 0;
   for (i64 d = 0; d < nd; ++d) {
-    const i64 len = diagonal_length(static_cast<i64>(off[d]), rows, cols);
-    const i64 n = count_nonzeros(val + d * L, len);
-    if (n == 0 || count_nonzeros(val + d * L + len, L - len) != 0) return -1;
+    const i64 o = static_cast<i64>(off[d]), len = diagonal_length(o, rows, cols);
+    const T* v = val + d * L;
+    i64* count = ptr.data() + 1 + std::max<i64>(-o, 0);  // count[t]: slot t's row
+    i64 n = 0;
+    for (i64 t = 0; t < len; ++t) {
+      const i64 nz = v[t] != T(0);
+      count[t] += nz;
+      n += nz;
+    }
+    if (n == 0 || count_nonzeros(v + len, L - len) != 0) return -1;
     nnz += n;
   }
+  for (i64 i = 0; i < rows; ++i) ptr[i + 1] += ptr[i];
   return nnz;
 }
 
-// CSR arrays of a checked DIA matrix, row by row (ascending offsets give sorted
-// columns): row pointers `ptr` (rows + 1), column indices and values (room for
-// nnz + 1 each, as in bcsr_to_csr).
+// CSR column indices and values of a checked DIA matrix with the row pointers of
+// dia_nonzeros: diagonal by diagonal in ascending offset (so each row receives its
+// columns in ascending order), reading the values in their stored order.
 template <class O, class U, class T>
-void dia_to_csr(const O* off, i64 nd, const T* val, i64 rows, i64 cols, std::vector<i64>& ptr,
-                U* idx, T* out) {
+void dia_to_csr(const O* off, i64 nd, const T* val, i64 rows, i64 cols,
+                const std::vector<i64>& ptr, U* idx, T* out) {
   const i64 L = std::min(rows, cols);
-  std::vector<i64> start(nd);  // val[start[d] + i]: the value of row i on diagonal d
-  for (i64 d = 0; d < nd; ++d) start[d] = d * L + std::min<i64>(static_cast<i64>(off[d]), 0);
-  ptr.resize(rows + 1);
-  ptr[0] = 0;
-  // Row i meets the diagonals [lo, hi): lo = those with o < -i, hi = those with
-  // o <= cols - 1 - i; both only fall as i grows.
-  i64 pos = 0, lo = nd, hi = nd;
-  for (i64 i = 0; i < rows; ++i) {
-    while (lo > 0 && static_cast<i64>(off[lo - 1]) >= -i) --lo;
-    while (hi > 0 && static_cast<i64>(off[hi - 1]) > cols - 1 - i) --hi;
-    for (i64 d = lo; d < hi; ++d) {
-      const T v = val[start[d] + i];
-      idx[pos] = static_cast<U>(i + static_cast<i64>(off[d]));
-      out[pos] = v;
-      pos += v != T(0);
-    }
-    ptr[i + 1] = pos;
+  std::vector<i64> next(ptr.begin(), ptr.end() - 1);
+  for (i64 d = 0; d < nd; ++d) {
+    const i64 o = static_cast<i64>(off[d]), first = std::max<i64>(-o, 0);
+    const i64 len = diagonal_length(o, rows, cols);
+    const T* v = val + d * L;
+    for (i64 t = 0; t < len; ++t)
+      if (v[t] != T(0)) {
+        const i64 i = t + first, q = next[i]++;
+        idx[q] = static_cast<U>(i + o);
+        out[q] = v[t];
+      }
   }
 }
 
