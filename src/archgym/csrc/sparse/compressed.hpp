@@ -43,21 +43,25 @@ bool storable(const T* val, i64 n) {
   return bad == 0;
 }
 
-// True if every value is finite (integers always are): branch-free, vectorised.
+// 1 if v is infinite or NaN (never for integers), else 0, without branches.
 template <class T>
-bool finite(const T* val, i64 n) {
+inline std::uint32_t not_finite(T v) {
   if constexpr (std::is_same_v<T, float>) {
-    std::uint32_t bad = 0;
-    for (i64 e = 0; e < n; ++e) {
-      std::uint32_t u;
-      std::memcpy(&u, val + e, sizeof u);
-      bad |= static_cast<std::uint32_t>((u & 0x7fffffffu) >= 0x7f800000u);
-    }
-    return bad == 0;
+    std::uint32_t u;
+    std::memcpy(&u, &v, sizeof u);
+    return static_cast<std::uint32_t>((u & 0x7fffffffu) >= 0x7f800000u);
   } else {
     static_assert(std::is_integral_v<T>, "values are float or integers");
-    return true;
+    return 0;
   }
+}
+
+// True if every value is finite: a branch-free, vectorised sweep.
+template <class T>
+bool finite(const T* val, i64 n) {
+  std::uint32_t bad = 0;
+  for (i64 e = 0; e < n; ++e) bad |= not_finite(val[e]);
+  return bad == 0;
 }
 
 // The values that are not zero (-0.0 is zero), counted branch-free.
@@ -296,11 +300,16 @@ template <class I, class T>
 i64 bcsr_nonzeros(const std::vector<i64>& bptr, const I* bcol, const T* val, i64 rows, i64 cols,
                   i64 br, i64 bc) {
   const i64 nbr = static_cast<i64>(bptr.size()) - 1, nnzb = bptr[nbr], size = br * bc;
-  if (!finite(val, nnzb * size)) return -1;
   i64 nnz = 0;
-  for (i64 q = 0; q < nnzb; ++q) {
-    const i64 n = count_nonzeros(val + q * size, size);
-    if (n == 0) return -1;
+  for (i64 q = 0; q < nnzb; ++q) {  // one sweep of the values
+    const T* v = val + q * size;
+    i64 n = 0;
+    std::uint32_t bad = 0;
+    for (i64 k = 0; k < size; ++k) {
+      n += v[k] != T(0);
+      bad |= not_finite(v[k]);
+    }
+    if (n == 0 || bad) return -1;
     nnz += n;
   }
   // padding: the rows of the last block row and the columns of the last block column
