@@ -230,35 +230,32 @@ void bcsr_blocks(const std::vector<i64>& ptr, const I* idx, i64 cols, i64 br, i6
   const BlockOf block_of(bc);
   bptr.assign(nbr + 1, 0);
   bcol.clear();
-  const bool marker = nbc <= 4 * nnz + (i64(1) << 20);  // else sort-unique, no nbc array
-  std::vector<i64> stamp(marker ? nbc : 0, -1), found;
+  // The block columns of a block row, sorted and unique: read off a bitmap over the
+  // block columns (words from the first to the last one met) or, when that span is
+  // long against the entries (and for a bitmap that would outsize the matrix), sorted.
+  const bool bitmap = nbc <= 4 * nnz + (i64(1) << 20);
+  std::vector<std::uint64_t> bits(bitmap ? (nbc + 63) / 64 : 0);
+  std::vector<i64> found;
   for (i64 R = 0; R < nbr; ++R) {
     found.clear();
+    i64 lo = nbc, hi = -1;
     for (i64 e = ptr[R * br]; e < ptr[std::min(M, R * br + br)]; ++e) {
       const i64 C = block_of(static_cast<i64>(idx[e]));
-      if (!marker) {
-        found.push_back(C);
-      } else if (stamp[C] != R) {
-        stamp[C] = R;
-        found.push_back(C);
-      }
+      found.push_back(C);
+      lo = std::min(lo, C);
+      hi = std::max(hi, C);
     }
     const i64 n = static_cast<i64>(found.size());
-    if (marker && n > 0 && 16 * n * (64 - __builtin_clzll(n)) > nbc) {
-      // many blocks: reading the marks in column order (a branch-free sweep) is
-      // cheaper than sorting, whose steps cost ten times a mark's
-      const size_t at = bcol.size();
-      bcol.resize(at + nbc);
-      i64* out = bcol.data() + at;
-      i64 k = 0;
-      for (i64 C = 0; C < nbc; ++C) {
-        out[k] = C;
-        k += stamp[C] == R;
+    if (bitmap && n > 0 && (hi >> 6) - (lo >> 6) < n * (64 - __builtin_clzll(n))) {
+      for (const i64 C : found) bits[C >> 6] |= std::uint64_t(1) << (C & 63);
+      for (i64 w = lo >> 6; w <= hi >> 6; ++w) {
+        for (std::uint64_t word = bits[w]; word != 0; word &= word - 1)
+          bcol.push_back(w * 64 + __builtin_ctzll(word));
+        bits[w] = 0;
       }
-      bcol.resize(at + k);
     } else {
       std::sort(found.begin(), found.end());
-      if (!marker) found.erase(std::unique(found.begin(), found.end()), found.end());
+      found.erase(std::unique(found.begin(), found.end()), found.end());
       bcol.insert(bcol.end(), found.begin(), found.end());
     }
     bptr[R + 1] = static_cast<i64>(bcol.size());
