@@ -332,7 +332,9 @@ std::optional<nb::tuple> convert_compressed(sp::Format from, sp::Format to, i64 
       std::vector<i64> cols;  // CSC column pointers
       {
         nb::gil_scoped_release release;
-        if (from == F::Csr)
+        if (from == F::Csr && to == F::Dense)  // checked while scattered, below
+          ok = fc::read_pointers(pa, na, M, nnz, rows);
+        else if (from == F::Csr)
           ok = fc::read_pointers(pa, na, M, nnz, rows) && fc::check_fibers(rows, pb, v, N);
         else if (from == F::Csc)
           ok = fc::read_pointers(pa, na, N, nnz, cols) && fc::check_fibers(cols, pb, v, M);
@@ -346,8 +348,9 @@ std::optional<nb::tuple> convert_compressed(sp::Format from, sp::Format to, i64 
         nb::capsule owner(buf, [](void* q) noexcept { std::free(q); });
         {
           nb::gil_scoped_release release;
-          fc::scatter(rows, pb, v, N, buf);
+          ok = fc::check_and_scatter(rows, pb, v, N, buf);
         }
+        if (!ok) return false;
         const size_t shape[2] = {size_t(M), size_t(N)};
         d["values"] = nb::ndarray<nb::numpy, T>(buf, 2, shape, owner).cast();
       } else if (to == F::Coo) {
@@ -381,6 +384,137 @@ std::optional<nb::tuple> convert_compressed(sp::Format from, sp::Format to, i64 
   const sp::PatternView pv{M, N, rows.data(), nullptr};  // the work reads only the pointers
   const sp::Stats st = sp::compute_stats(pv, prec.block_rows, prec.block_cols,
                                          sp::stats_needed(from, to));
+  return nb::make_tuple(d, nnz, work_tuple(sp::path_work(st, from, to, prec)));
+}
+
+// ---- BCSR and DIA to and from CSR on the typed arrays (sparse/compressed.hpp), as above.
+
+// Calls f(O{}) with O the signed type of an offset array; false for another dtype.
+template <typename F>
+bool with_offset_type(const AnyVector& a, F&& f) {
+  const auto dt = a.dtype();
+  if (dt.code != static_cast<uint8_t>(nb::dlpack::dtype_code::Int)) return false;
+  switch (dt.bits) {
+    case 8: return f(std::int8_t{});
+    case 16: return f(std::int16_t{});
+    case 32: return f(std::int32_t{});
+    case 64: return f(std::int64_t{});
+    default: return false;
+  }
+}
+
+// CSR column indices (`bits` bits) and values of n entries, written by fill(U*, T*)
+// (without the GIL) with room for one more slot in each (see compressed::bcsr_to_csr).
+template <typename T, typename F>
+std::pair<nb::object, nb::object> new_entries(int bits, i64 n, F&& fill) {
+  return with_container(bits, [&](auto tag) {
+    using U = decltype(tag);
+    Uninit<U> idx(static_cast<size_t>(n) + 1);
+    Uninit<T> out(static_cast<size_t>(n) + 1);
+    {
+      nb::gil_scoped_release release;
+      fill(idx.data(), out.data());
+    }
+    idx.pop_back();
+    out.pop_back();
+    return std::pair{own(std::move(idx), {size_t(n)}), own(std::move(out), {size_t(n)})};
+  });
+}
+
+// (arrays, nnz, work) of CSR -> BCSR, BCSR -> CSR or DIA -> CSR, or nullopt as for
+// convert_compressed.
+template <typename T>
+std::optional<nb::tuple> convert_blocked(sp::Format from, sp::Format to, i64 M, i64 N,
+                                         const AnyVector& a, const AnyVector& b,
+                                         const Values<T>& val, const sp::Precision& prec) {
+  using F = sp::Format;
+  const bool pair = (from == F::Csr && to == F::Bcsr) ||
+                    ((from == F::Bcsr || from == F::Dia) && to == F::Csr);
+  if (!pair || M < 1 || N < 1 || M > sp::kMaxDim || N > sp::kMaxDim || val.ndim() != 1)
+    return std::nullopt;
+  const i64 br = prec.block_rows, bc = prec.block_cols, nbc = (N + bc - 1) / bc;
+  const i64 nv = static_cast<i64>(val.size()), na = static_cast<i64>(a.shape(0));
+  const T* v = val.data();
+  std::vector<i64> rows;  // the CSR row pointers of the matrix
+  i64 nnz = -1, counted = 0;  // counted: the blocks (BCSR) or diagonals (DIA)
+  nb::dict d;
+  const auto csr_out = [&](auto&& fill) {  // d = the CSR arrays of nnz entries
+    auto [indices, values] = new_entries<T>(prec.index_width(N, "columns"), nnz, fill);
+    d["indptr"] = index_array(rows, prec.pointer_bits, "pointer (pointer_bits)", nnz);
+    d["indices"] = indices;
+    d["values"] = values;
+  };
+  bool done = false;
+  if (from == F::Csr) {
+    nnz = static_cast<i64>(b.shape(0));
+    if (nv != nnz || nnz > sp::kMaxElements) return std::nullopt;
+    done = with_index_type(a, [&](auto ta) {
+      using A = decltype(ta);
+      return with_index_type(b, [&](auto tb) {
+        using B = decltype(tb);
+        const B* pb = static_cast<const B*>(b.data());
+        sp::Encoded<T> e;
+        {
+          nb::gil_scoped_release release;
+          if (!fc::read_pointers(static_cast<const A*>(a.data()), na, M, nnz, rows) ||
+              !fc::check_fibers(rows, pb, v, N))
+            return false;
+          fc::bcsr_blocks(rows, pb, N, br, bc, e.a, e.b);
+          counted = static_cast<i64>(e.b.size());
+          if (counted * br * bc > sp::kMaxElements) return false;  // the general path says so
+          e.val.resize(counted * br * bc);  // zeros
+          fc::bcsr_fill(rows, pb, v, N, br, bc, e.a, e.b, e.val.data());
+        }
+        e.fmt = F::Bcsr;
+        e.rows = M;
+        e.cols = N;
+        e.block_rows = br;
+        e.block_cols = bc;
+        d = to_python(std::move(e), prec);
+        return true;
+      });
+    });
+  } else if (from == F::Bcsr) {
+    const i64 nbr = (M + br - 1) / br;
+    counted = static_cast<i64>(b.shape(0));
+    if (counted > sp::kMaxElements || nv != counted * br * bc) return std::nullopt;
+    done = with_index_type(a, [&](auto ta) {
+      using A = decltype(ta);
+      return with_index_type(b, [&](auto tb) {
+        using B = decltype(tb);
+        const B* pb = static_cast<const B*>(b.data());
+        std::vector<i64> bptr;
+        {
+          nb::gil_scoped_release release;
+          if (fc::read_pointers(static_cast<const A*>(a.data()), na, nbr, counted, bptr) &&
+              fc::check_indices(bptr, pb, nbc))
+            nnz = fc::bcsr_nonzeros(bptr, pb, v, M, N, br, bc);
+        }
+        if (nnz < 0) return false;
+        csr_out([&](auto* idx, T* out) { fc::bcsr_to_csr(bptr, pb, v, M, br, bc, rows, idx, out); });
+        return true;
+      });
+    });
+  } else {  // DIA
+    counted = na;
+    if (counted > M + N - 1 || nv != counted * std::min(M, N)) return std::nullopt;
+    done = with_offset_type(a, [&](auto to) {
+      using O = decltype(to);
+      const O* off = static_cast<const O*>(a.data());
+      {
+        nb::gil_scoped_release release;
+        nnz = fc::dia_nonzeros(off, counted, v, M, N, rows);
+      }
+      if (nnz < 0) return false;
+      csr_out([&](auto* idx, T* out) { fc::dia_to_csr(off, counted, v, M, N, rows, idx, out); });
+      return true;
+    });
+  }
+  if (!done) return std::nullopt;
+  // The work reads the row pointers; the block or diagonal count comes from the arrays.
+  sp::Stats st = sp::compute_stats(sp::PatternView{M, N, rows.data(), nullptr}, br, bc,
+                                   sp::stats_needed(from, to) & ~(sp::kStatsBlocks | sp::kStatsDiags));
+  (from == F::Dia ? st.ndiag : st.nnzb) = counted;
   return nb::make_tuple(d, nnz, work_tuple(sp::path_work(st, from, to, prec)));
 }
 
@@ -453,6 +587,8 @@ void bind_typed(nb::module_& m, const char* suffix) {
           const sp::Format f = sp::to_format(to);
           if (auto fast = convert_compressed<T>(sp::to_format(fmt), f, rows, cols, a, b, mask, val,
                                                 prec))
+            return *fast;
+          if (auto fast = convert_blocked<T>(sp::to_format(fmt), f, rows, cols, a, b, val, prec))
             return *fast;
           sp::EncodedView<T> e = from_python<T>(fmt, rows, cols, a, b, mask, val, k, prec);
           sp::Work w;

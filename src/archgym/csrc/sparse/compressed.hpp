@@ -1,11 +1,11 @@
-// Conversions among the compressed formats (CSR, CSC, COO) and from CSR to
-// dense, straight on the typed arrays of an encoding: index arrays are read in
-// their own container type (no copy widened to int64) and each source is
-// checked in the pass that converts it.  They accept exactly the canonical
-// encodings the general path (formats.cpp) accepts; a check returns false
-// instead of naming the fault, and the caller then takes the general path,
-// which says what is wrong.  The results are the general path's, array for
-// array.  Plain C++: no Python here.
+// Conversions among the compressed formats (CSR, CSC, COO, BCSR, DIA) and
+// from CSR to dense, straight on the typed arrays of an encoding: index arrays
+// are read in their own container type (no copy widened to int64) and each
+// source is checked in the pass that converts it.  They accept exactly the
+// canonical encodings the general path (formats.cpp) accepts; a check returns
+// false instead of naming the fault, and the caller then takes the general
+// path, which says what is wrong.  The results are the general path's, array
+// for array.  Plain C++: no Python here.
 #pragma once
 
 #include <algorithm>
@@ -20,23 +20,56 @@
 
 namespace archgym::sparse::compressed {
 
+// 1 if a compressed format may not store v (zero, infinite or NaN), else 0:
+// computed without branches (on the bits of a float), so loops over it vectorise.
+template <class T>
+inline std::uint32_t unstorable(T v) {
+  if constexpr (std::is_same_v<T, float>) {
+    std::uint32_t u;
+    std::memcpy(&u, &v, sizeof u);
+    u &= 0x7fffffffu;  // |v|: zero is 0, infinities and NaNs are >= 0x7f800000
+    return static_cast<std::uint32_t>(u == 0) | static_cast<std::uint32_t>(u >= 0x7f800000u);
+  } else {
+    static_assert(std::is_integral_v<T>, "values are float or integers");
+    return static_cast<std::uint32_t>(v == T(0));
+  }
+}
+
 // True if every value is finite and nonzero: what a compressed format may store.
-// Written without branches (on the bits of a float), so the compiler vectorises it.
 template <class T>
 bool storable(const T* val, i64 n) {
   std::uint32_t bad = 0;
+  for (i64 e = 0; e < n; ++e) bad |= unstorable(val[e]);
+  return bad == 0;
+}
+
+// 1 if v is infinite or NaN (never for integers), else 0, without branches.
+template <class T>
+inline std::uint32_t not_finite(T v) {
   if constexpr (std::is_same_v<T, float>) {
-    for (i64 e = 0; e < n; ++e) {
-      std::uint32_t u;
-      std::memcpy(&u, val + e, sizeof u);
-      u &= 0x7fffffffu;  // |v|: zero is 0, infinities and NaNs are >= 0x7f800000
-      bad |= static_cast<std::uint32_t>(u == 0) | static_cast<std::uint32_t>(u >= 0x7f800000u);
-    }
+    std::uint32_t u;
+    std::memcpy(&u, &v, sizeof u);
+    return static_cast<std::uint32_t>((u & 0x7fffffffu) >= 0x7f800000u);
   } else {
     static_assert(std::is_integral_v<T>, "values are float or integers");
-    for (i64 e = 0; e < n; ++e) bad |= static_cast<std::uint32_t>(val[e] == T(0));
+    return 0;
   }
+}
+
+// True if every value is finite: a branch-free, vectorised sweep.
+template <class T>
+bool finite(const T* val, i64 n) {
+  std::uint32_t bad = 0;
+  for (i64 e = 0; e < n; ++e) bad |= not_finite(val[e]);
   return bad == 0;
+}
+
+// The values that are not zero (-0.0 is zero), counted branch-free.
+template <class T>
+i64 count_nonzeros(const T* val, i64 n) {
+  i64 count = 0;
+  for (i64 e = 0; e < n; ++e) count += val[e] != T(0);
+  return count;
 }
 
 // Pointers of `n` fibers over `total` entries, widened to int64 (n + 1 entries).
@@ -52,16 +85,17 @@ bool read_pointers(const P* p, i64 size, i64 n, i64 total, std::vector<i64>& out
   return out[n] == total;
 }
 
-// Checks the entries of a compressed encoding with checked pointers: indices
-// strictly increasing within each fiber (so a fiber's last index is its largest)
-// and below `dim`, values storable.  One vectorised sweep counts the places where
-// an index does not exceed its predecessor; they must all be fiber starts.
-template <class I, class T>
-bool check_fibers(const std::vector<i64>& ptr, const I* idx, const T* val, i64 dim) {
-  const i64 n = static_cast<i64>(ptr.size()) - 1, nnz = ptr[n];
-  if (nnz > i64(UINT32_MAX)) return false;  // the count below is 32-bit
+// Checks the indices of a compressed encoding with checked pointers: strictly
+// increasing within each fiber (so a fiber's last index is its largest) and
+// below `dim`.  One vectorised sweep counts the places where an index does not
+// exceed its predecessor; they must all be fiber starts.
+// The fibers are ptr[0..n] (so a run of fibers can be checked on its own).
+template <class I>
+bool check_indices(const i64* ptr, i64 n, const I* idx, i64 dim) {
+  const i64 first = ptr[0], end = ptr[n];
+  if (end - first > i64(UINT32_MAX)) return false;  // the count below is 32-bit
   std::uint32_t drops = 0;
-  for (i64 q = 1; q < nnz; ++q) drops += static_cast<std::uint32_t>(idx[q] <= idx[q - 1]);
+  for (i64 q = first + 1; q < end; ++q) drops += static_cast<std::uint32_t>(idx[q] <= idx[q - 1]);
   for (i64 f = 0; f < n; ++f) {
     const i64 b = ptr[f], e = ptr[f + 1];
     if (b == e) continue;
@@ -69,9 +103,19 @@ bool check_fibers(const std::vector<i64>& ptr, const I* idx, const T* val, i64 d
     if (static_cast<std::uint64_t>(idx[b]) >= static_cast<std::uint64_t>(dim) ||
         static_cast<std::uint64_t>(idx[e - 1]) >= static_cast<std::uint64_t>(dim))
       return false;
-    if (b > 0) drops -= static_cast<std::uint32_t>(idx[b] <= idx[b - 1]);
+    if (b > first) drops -= static_cast<std::uint32_t>(idx[b] <= idx[b - 1]);
   }
-  return drops == 0 && storable(val, nnz);
+  return drops == 0;
+}
+template <class I>
+bool check_indices(const std::vector<i64>& ptr, const I* idx, i64 dim) {
+  return check_indices(ptr.data(), static_cast<i64>(ptr.size()) - 1, idx, dim);
+}
+
+// check_indices, and the values storable.
+template <class I, class T>
+bool check_fibers(const std::vector<i64>& ptr, const I* idx, const T* val, i64 dim) {
+  return check_indices(ptr, idx, dim) && storable(val, ptr.back());
 }
 
 // Element-wise copy into another index container (the values fit: they were checked).
@@ -144,12 +188,227 @@ void transpose(const std::vector<i64>& ptr, const I* idx, const T* val, i64 dim,
   }
 }
 
-// Scatters a checked CSR matrix into a zeroed row-major rows x cols buffer.
+// Checks a CSR matrix with checked pointers (as check_fibers) and scatters it into
+// a zeroed row-major rows x cols buffer, a run of rows at a time: each run is
+// scattered right after its check, while its entries are still in the cache.
+// False if refused (the buffer then holds the rows before the fault).
 template <class I, class T>
-void scatter(const std::vector<i64>& ptr, const I* idx, const T* val, i64 cols, T* out) {
+bool check_and_scatter(const std::vector<i64>& ptr, const I* idx, const T* val, i64 cols, T* out) {
+  constexpr i64 kRun = 4096;  // entries per run (32 KiB of 32-bit indices and values)
   const i64 n = static_cast<i64>(ptr.size()) - 1;
-  for (i64 i = 0; i < n; ++i)
-    for (i64 e = ptr[i]; e < ptr[i + 1]; ++e) out[i * cols + static_cast<i64>(idx[e])] = val[e];
+  for (i64 r0 = 0, r1; r0 < n; r0 = r1) {
+    for (r1 = r0 + 1; r1 < n && ptr[r1 + 1] - ptr[r0] <= kRun;) ++r1;
+    if (!check_indices(ptr.data() + r0, r1 - r0, idx, cols) ||
+        !storable(val + ptr[r0], ptr[r1] - ptr[r0]))
+      return false;
+    for (i64 i = r0; i < r1; ++i)
+      for (i64 e = ptr[i]; e < ptr[i + 1]; ++e) out[i * cols + static_cast<i64>(idx[e])] = val[e];
+  }
+  return true;
+}
+
+// ---- BCSR (br x bc blocks; docs/sparse.md)
+
+// The block column of column j: a shift for the usual power-of-two widths (a
+// 64-bit division costs tens of cycles per nonzero).
+struct BlockOf {
+  i64 bc;
+  int shift;
+  explicit BlockOf(i64 width)
+      : bc(width),
+        shift((width & (width - 1)) == 0 ? __builtin_ctzll(static_cast<unsigned long long>(width)) : -1) {}
+  i64 operator()(i64 j) const { return shift >= 0 ? j >> shift : j / bc; }
+};
+
+// The blocks of a checked CSR matrix: block-row pointers `bptr` (ceil(rows/br) + 1)
+// and the sorted block columns of each block row `bcol`.
+template <class I>
+void bcsr_blocks(const std::vector<i64>& ptr, const I* idx, i64 cols, i64 br, i64 bc,
+                 std::vector<i64>& bptr, std::vector<i64>& bcol) {
+  const i64 M = static_cast<i64>(ptr.size()) - 1, nnz = ptr[M];
+  const i64 nbr = (M + br - 1) / br, nbc = (cols + bc - 1) / bc;
+  const BlockOf block_of(bc);
+  bptr.assign(nbr + 1, 0);
+  bcol.clear();
+  // The block columns of a block row, sorted and unique: read off a bitmap over the
+  // block columns (words from the first to the last one met) or, when that span is
+  // long against the entries (and for a bitmap that would outsize the matrix), sorted.
+  const bool bitmap = nbc <= 4 * nnz + (i64(1) << 20);
+  std::vector<std::uint64_t> bits(bitmap ? (nbc + 63) / 64 : 0);
+  std::vector<i64> found;
+  for (i64 R = 0; R < nbr; ++R) {
+    found.clear();
+    i64 lo = nbc, hi = -1;
+    for (i64 e = ptr[R * br]; e < ptr[std::min(M, R * br + br)]; ++e) {
+      const i64 C = block_of(static_cast<i64>(idx[e]));
+      found.push_back(C);
+      lo = std::min(lo, C);
+      hi = std::max(hi, C);
+    }
+    const i64 n = static_cast<i64>(found.size());
+    if (bitmap && n > 0 && (hi >> 6) - (lo >> 6) < n * (64 - __builtin_clzll(n))) {
+      for (const i64 C : found) bits[C >> 6] |= std::uint64_t(1) << (C & 63);
+      for (i64 w = lo >> 6; w <= hi >> 6; ++w) {
+        for (std::uint64_t word = bits[w]; word != 0; word &= word - 1)
+          bcol.push_back(w * 64 + __builtin_ctzll(word));
+        bits[w] = 0;
+      }
+    } else {
+      std::sort(found.begin(), found.end());
+      found.erase(std::unique(found.begin(), found.end()), found.end());
+      bcol.insert(bcol.end(), found.begin(), found.end());
+    }
+    bptr[R + 1] = static_cast<i64>(bcol.size());
+  }
+}
+
+// Writes the values of a checked CSR matrix into its blocks (`out`: zeroed,
+// nnzb * br * bc, the blocks of bcsr_blocks).  Each block row first maps its block
+// columns to their blocks (a table over the block columns), or, when that table
+// would outsize the matrix, each row walks its sorted blocks along its sorted entries.
+template <class I, class T>
+void bcsr_fill(const std::vector<i64>& ptr, const I* idx, const T* val, i64 cols, i64 br,
+               i64 bc, const std::vector<i64>& bptr, const std::vector<i64>& bcol, T* out) {
+  const i64 M = static_cast<i64>(ptr.size()) - 1, nbr = static_cast<i64>(bptr.size()) - 1;
+  const i64 nbc = (cols + bc - 1) / bc;
+  const BlockOf block_of(bc);
+  const bool table = nbc <= 4 * ptr[M] + (i64(1) << 20);
+  std::vector<i64> block_at(table ? nbc : 0);
+  for (i64 R = 0; R < nbr; ++R) {
+    if (table)
+      for (i64 q = bptr[R]; q < bptr[R + 1]; ++q) block_at[bcol[q]] = q;
+    for (i64 i = R * br; i < std::min(M, R * br + br); ++i) {
+      T* row = out + (i - R * br) * bc;  // + block * br * bc + column in the block
+      const i64* cur = bcol.data() + bptr[R];
+      for (i64 e = ptr[i]; e < ptr[i + 1]; ++e) {
+        const i64 j = static_cast<i64>(idx[e]), C = block_of(j);
+        if (!table)
+          while (*cur < C) ++cur;
+        row[(table ? block_at[C] : cur - bcol.data()) * br * bc + (j - C * bc)] = val[e];
+      }
+    }
+  }
+}
+
+// Checks the values of a BCSR encoding whose pointers and block columns are
+// checked (every value finite, no all-zero block, zeros in the padding past
+// rows x cols) and returns its nonzeros; -1 if refused.
+template <class I, class T>
+i64 bcsr_nonzeros(const std::vector<i64>& bptr, const I* bcol, const T* val, i64 rows, i64 cols,
+                  i64 br, i64 bc) {
+  const i64 nbr = static_cast<i64>(bptr.size()) - 1, nnzb = bptr[nbr], size = br * bc;
+  i64 nnz = 0;
+  for (i64 q = 0; q < nnzb; ++q) {  // one sweep of the values
+    const T* v = val + q * size;
+    i64 n = 0;
+    std::uint32_t bad = 0;
+    for (i64 k = 0; k < size; ++k) {
+      n += v[k] != T(0);
+      bad |= not_finite(v[k]);
+    }
+    if (n == 0 || bad) return -1;
+    nnz += n;
+  }
+  // padding: the rows of the last block row and the columns of the last block column
+  // past the matrix
+  const i64 last_col = (cols - 1) / bc, last_rows = rows - (nbr - 1) * br,
+            last_cols = cols - last_col * bc;
+  for (i64 R = 0; R < nbr; ++R)
+    for (i64 q = bptr[R]; q < bptr[R + 1]; ++q) {
+      const i64 in_rows = R == nbr - 1 ? last_rows : br;
+      const i64 in_cols = static_cast<i64>(bcol[q]) == last_col ? last_cols : bc;
+      if (in_rows == br && in_cols == bc) continue;
+      for (i64 ii = 0; ii < br; ++ii)
+        for (i64 jj = 0; jj < bc; ++jj)
+          if ((ii >= in_rows || jj >= in_cols) && val[(q * br + ii) * bc + jj] != T(0)) return -1;
+    }
+  return nnz;
+}
+
+// CSR arrays of a checked BCSR matrix: row pointers `ptr` (rows + 1), column
+// indices and values (room for nnz + 1 each: every slot is written, the write
+// position advances on nonzeros only).
+template <class I, class U, class T>
+void bcsr_to_csr(const std::vector<i64>& bptr, const I* bcol, const T* val, i64 rows, i64 br,
+                 i64 bc, std::vector<i64>& ptr, U* idx, T* out) {
+  const i64 nbr = static_cast<i64>(bptr.size()) - 1;
+  ptr.resize(rows + 1);
+  ptr[0] = 0;
+  i64 pos = 0;
+  for (i64 R = 0; R < nbr; ++R)
+    for (i64 i = R * br; i < std::min(rows, R * br + br); ++i) {
+      for (i64 q = bptr[R]; q < bptr[R + 1]; ++q) {
+        const T* v = val + (q * br + (i - R * br)) * bc;
+        const i64 j0 = static_cast<i64>(bcol[q]) * bc;
+        for (i64 jj = 0; jj < bc; ++jj) {
+          idx[pos] = static_cast<U>(j0 + jj);
+          out[pos] = v[jj];
+          pos += v[jj] != T(0);
+        }
+      }
+      ptr[i + 1] = pos;
+    }
+}
+
+// ---- DIA (offsets o = j - i ascending; diagonal d's slot t is row t for o >= 0,
+// column t for o < 0; L = min(rows, cols) slots each)
+
+// Length of the diagonal at offset o inside the rows x cols matrix.
+inline i64 diagonal_length(i64 o, i64 rows, i64 cols) {
+  return o >= 0 ? std::min(rows, cols - o) : std::min(cols, rows + o);
+}
+
+// Checks a DIA encoding (offsets strictly ascending inside the matrix; every
+// value finite, no all-zero diagonal, zeros past each diagonal's length) and
+// returns its nonzeros (-1 if refused), with the CSR row pointers in `ptr`
+// (rows + 1).  Slot t of the diagonal at offset o is row t + max(-o, 0).
+template <class O, class T>
+i64 dia_nonzeros(const O* off, i64 nd, const T* val, i64 rows, i64 cols, std::vector<i64>& ptr) {
+  const i64 L = std::min(rows, cols);
+  if (nd > rows + cols - 1) return -1;
+  if (nd > 0 && (static_cast<i64>(off[0]) < -(rows - 1) || static_cast<i64>(off[nd - 1]) > cols - 1))
+    return -1;
+  std::uint32_t bad = 0;
+  for (i64 d = 1; d < nd; ++d) bad |= static_cast<std::uint32_t>(off[d] <= off[d - 1]);
+  if (bad || !finite(val, nd * L)) return -1;
+  ptr.assign(rows + 1, 0);
+  i64 nnz = 0;
+  for (i64 d = 0; d < nd; ++d) {
+    const i64 o = static_cast<i64>(off[d]), len = diagonal_length(o, rows, cols);
+    const T* v = val + d * L;
+    i64* count = ptr.data() + 1 + std::max<i64>(-o, 0);  // count[t]: slot t's row
+    i64 n = 0;
+    for (i64 t = 0; t < len; ++t) {
+      const i64 nz = v[t] != T(0);
+      count[t] += nz;
+      n += nz;
+    }
+    if (n == 0 || count_nonzeros(v + len, L - len) != 0) return -1;
+    nnz += n;
+  }
+  for (i64 i = 0; i < rows; ++i) ptr[i + 1] += ptr[i];
+  return nnz;
+}
+
+// CSR column indices and values of a checked DIA matrix with the row pointers of
+// dia_nonzeros: diagonal by diagonal in ascending offset (so each row receives its
+// columns in ascending order), reading the values in their stored order.
+template <class O, class U, class T>
+void dia_to_csr(const O* off, i64 nd, const T* val, i64 rows, i64 cols,
+                const std::vector<i64>& ptr, U* idx, T* out) {
+  const i64 L = std::min(rows, cols);
+  std::vector<i64> next(ptr.begin(), ptr.end() - 1);
+  for (i64 d = 0; d < nd; ++d) {
+    const i64 o = static_cast<i64>(off[d]), first = std::max<i64>(-o, 0);
+    const i64 len = diagonal_length(o, rows, cols);
+    const T* v = val + d * L;
+    for (i64 t = 0; t < len; ++t)
+      if (v[t] != T(0)) {
+        const i64 i = t + first, q = next[i]++;
+        idx[q] = static_cast<U>(i + o);
+        out[q] = v[t];
+      }
+  }
 }
 
 }  // namespace archgym::sparse::compressed

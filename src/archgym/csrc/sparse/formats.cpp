@@ -287,60 +287,13 @@ Encoded<T> encode_csr(Csr<T> m, Format f, const Precision& prec) {
     }
     case Format::Bcsr: {
       const i64 br = prec.block_rows, bc = prec.block_cols;
-      const i64 nbr = ceil_div(M, br);
-      check_elements(nbr + 1, "bcsr block-row pointers");
-      e.a.assign(nbr + 1, 0);
-      const i64 nbc = ceil_div(N, bc);
-      const bool marker = nbc <= 4 * nnz + (i64(1) << 20);  // else sort-unique, no nbc array
-      // The block column of column j (a shift for the usual power-of-two widths: a
-      // 64-bit division costs tens of cycles per nonzero).
-      const int shift = (bc & (bc - 1)) == 0 ? __builtin_ctzll(static_cast<unsigned long long>(bc)) : -1;
-      const auto block_of = [bc, shift](i64 j) { return shift >= 0 ? j >> shift : j / bc; };
-      std::vector<i64> stamp(marker ? nbc : 0, -1), cols_of_row;
-      for (i64 R = 0; R < nbr; ++R) {  // pass 1: the block columns of each block row
-        cols_of_row.clear();
-        for (i64 i = R * br; i < std::min(M, R * br + br); ++i)
-          for (i64 p = m.ptr[i]; p < m.ptr[i + 1]; ++p) {
-            const i64 C = block_of(m.idx[p]);
-            if (!marker) {
-              cols_of_row.push_back(C);
-            } else if (stamp[C] != R) {
-              stamp[C] = R;
-              cols_of_row.push_back(C);
-            }
-          }
-        const i64 found = static_cast<i64>(cols_of_row.size());
-        if (marker && found > 0 && found * (64 - __builtin_clzll(found)) > nbc) {
-          // many blocks: reading the marks in column order is cheaper than sorting
-          for (i64 C = 0; C < nbc; ++C)
-            if (stamp[C] == R) e.b.push_back(C);
-        } else {
-          std::sort(cols_of_row.begin(), cols_of_row.end());
-          if (!marker)
-            cols_of_row.erase(std::unique(cols_of_row.begin(), cols_of_row.end()),
-                              cols_of_row.end());
-          e.b.insert(e.b.end(), cols_of_row.begin(), cols_of_row.end());
-        }
-        e.a[R + 1] = static_cast<i64>(e.b.size());
-      }
+      check_elements(ceil_div(M, br) + 1, "bcsr block-row pointers");
+      compressed::bcsr_blocks(m.ptr, m.idx.data(), N, br, bc, e.a, e.b);
       const i64 nnzb = static_cast<i64>(e.b.size());
       const i64 slots = checked_mul(nnzb, checked_mul(br, bc, "block size"), "bcsr values");
       check_elements(slots, "bcsr values");
       e.val.resize(slots);  // zeros
-      for (i64 R = 0; R < nbr; ++R) {  // pass 2: fill (block columns are sorted)
-        const i64* first = e.b.data() + e.a[R];
-        const i64* last = e.b.data() + e.a[R + 1];
-        for (i64 i = R * br; i < std::min(M, R * br + br); ++i) {
-          const i64* cur = first;
-          for (i64 p = m.ptr[i]; p < m.ptr[i + 1]; ++p) {
-            const i64 C = block_of(m.idx[p]);
-            while (*cur < C) ++cur;  // row entries are sorted: advance monotonically
-            const i64 blk = cur - e.b.data();
-            (void)last;
-            e.val[(blk * br + (i - R * br)) * bc + (m.idx[p] - C * bc)] = m.val[p];
-          }
-        }
-      }
+      compressed::bcsr_fill(m.ptr, m.idx.data(), m.val.data(), N, br, bc, e.a, e.b, e.val.data());
       break;
     }
     case Format::Dia: {
