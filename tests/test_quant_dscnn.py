@@ -45,7 +45,7 @@ def test_shape_is_depthwise_separable(model):
     assert [s for _, _, s in blocks[0::2]] == [1, 2, 1, 2, 1]
     g = model.geometry
     assert list(g["out_h"]) == [14, 14, 14, 7, 7, 7, 7, 4, 4, 4, 1, 1]
-    assert int(model.num_weights.sum()) == 9864
+    assert int(model.num_weights.sum()) == 9888
     path = q.models.model_path(NAME)
     assert os.path.getsize(path) < 100_000
 
