@@ -38,8 +38,8 @@ Writes into ``src/archgym/quant/data/``:
     weights.  Trained with batch normalisation after every conv, folded into
     the conv's weights and bias before saving (the file holds plain
     conv/dwconv/linear layers); DSCNN_EPOCHS epochs on the 60,000 training
-    images of the Debian package, one CPU thread (about 10 minutes on a
-    loaded 2-core machine).
+    images of the Debian package, one CPU thread (5 to 10 minutes on a
+    loaded 2-core machine; ``--check`` reproduced it bit for bit).
 
 Model files hold the float32 weights (``w0``, ``b0``, ...: torch's layouts,
 conv (out, in/groups, kh, kw), linear (out, in)), the architecture as JSON
