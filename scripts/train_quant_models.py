@@ -2,7 +2,7 @@
 """Train the models that ship with archgym.quant (Quant-v0), with fixed seeds.
 
     python scripts/train_quant_models.py                 # both models, rewrite src/archgym/quant/data/
-    python scripts/train_quant_models.py --only digits   # or --only fashion
+    python scripts/train_quant_models.py --only digits   # or --only fashion, --only dscnn
     python scripts/train_quant_models.py --quick --out DIR   # the digits model only (under a minute)
     python scripts/train_quant_models.py --out DIR       # write somewhere else
     python scripts/train_quant_models.py --check         # retrain into a temp dir, compare, exit 1 if different
@@ -28,6 +28,18 @@ Writes into ``src/archgym/quant/data/``:
     The images are not shipped: the package reads them from
     /usr/share/datasets/fashion-mnist/ at run time (held-out split = the
     10,000 official test images; calibration = the first 1,000 training images).
+
+``fashion_dscnn.npz``
+    a deeper Fashion-MNIST CNN in the efficient-model style (MobileNet-like):
+    a 3x3 stride-2 stem conv 1->8, five depthwise-separable blocks (depthwise
+    3x3 + pointwise 1x1, each followed by ReLU; channels 8->16->32->32->64->64,
+    stride 2 in the depthwise convs of blocks 2 and 4), a 4x4 global average
+    pool and a linear 64->10: twelve quantizable layers, about 10,000
+    weights.  Trained with batch normalisation after every conv, folded into
+    the conv's weights and bias before saving (the file holds plain
+    conv/dwconv/linear layers); DSCNN_EPOCHS epochs on the 60,000 training
+    images of the Debian package, one CPU thread (5 to 10 minutes on a
+    loaded 2-core machine; ``--check`` reproduced it bit for bit).
 
 Model files hold the float32 weights (``w0``, ``b0``, ...: torch's layouts,
 conv (out, in/groups, kh, kw), linear (out, in)), the architecture as JSON
@@ -75,6 +87,11 @@ FASHION_EPOCHS = 8
 FASHION_BATCH = 64
 FASHION_LR = 2e-3
 
+DSCNN_SEED = 2
+DSCNN_EPOCHS = 6
+DSCNN_BATCH = 128
+DSCNN_LR = 4e-3
+
 #: Architectures as archgym.quant reads them (one dict per quantizable layer).
 DIGITS_ARCH = [
     dict(kind="conv", in_channels=1, out_channels=16, kernel=3, stride=1, padding=1, relu=True, pool="max", pool_size=2),
@@ -92,6 +109,28 @@ LENET_ARCH = [
 ]
 
 
+
+def _layer(kind, cin, cout, kernel=1, stride=1, padding=0, relu=True, pool=None, pool_size=1):
+    return dict(kind=kind, in_channels=cin, out_channels=cout, kernel=kernel, stride=stride, padding=padding,
+                relu=relu, pool=pool, pool_size=pool_size)
+
+
+def _separable(cin, cout, stride, pool=None, pool_size=1):
+    """A depthwise-separable block: depthwise 3x3 (stride) + ReLU, pointwise 1x1 + ReLU."""
+    return [_layer("dwconv", cin, cin, 3, stride, 1), _layer("conv", cin, cout, pool=pool, pool_size=pool_size)]
+
+
+DSCNN_ARCH = [
+    _layer("conv", 1, 8, 3, 2, 1),               # 28x28 -> 14x14
+    *_separable(8, 16, 1),                       # 14x14
+    *_separable(16, 32, 2),                      # -> 7x7
+    *_separable(32, 32, 1),
+    *_separable(32, 64, 2),                      # -> 4x4
+    *_separable(64, 64, 1, pool="avg", pool_size=4),  # global average pool -> 64
+    _layer("linear", 64, 10, relu=False),
+]
+
+
 def _torch():
     import torch
 
@@ -100,8 +139,9 @@ def _torch():
     return torch
 
 
-def build_torch_model(arch):
-    """The torch Sequential for an architecture list (same layer order as the file)."""
+def build_torch_model(arch, batchnorm: bool = False):
+    """The torch Sequential for an architecture list (same layer order as the file);
+    batchnorm: a BatchNorm2d after every conv (which then has no bias), for training."""
     torch = _torch()
     nn = torch.nn
     mods = []
@@ -113,7 +153,10 @@ def build_torch_model(arch):
         else:
             groups = layer["in_channels"] if layer["kind"] == "dwconv" else 1
             mods.append(nn.Conv2d(layer["in_channels"], layer["out_channels"], layer["kernel"],
-                                  stride=layer["stride"], padding=layer["padding"], groups=groups))
+                                  stride=layer["stride"], padding=layer["padding"], groups=groups,
+                                  bias=not batchnorm))
+            if batchnorm:
+                mods.append(nn.BatchNorm2d(layer["out_channels"]))
         if layer["relu"]:
             mods.append(nn.ReLU())
         if layer["pool"] == "max":
@@ -124,20 +167,46 @@ def build_torch_model(arch):
 
 
 def _weights(model):
+    """w<i>, b<i> of the quantizable layers; a BatchNorm2d after a conv is folded into it
+    (w * gamma / sqrt(var + eps), beta + (b - mean) * gamma / sqrt(var + eps), in float64)."""
     torch = _torch()
-    layers = [m for m in model if isinstance(m, (torch.nn.Conv2d, torch.nn.Linear))]
     out = {}
-    for i, m in enumerate(layers):
-        out[f"w{i}"] = m.weight.detach().numpy().astype(np.float32).copy()
-        out[f"b{i}"] = m.bias.detach().numpy().astype(np.float32).copy()
+    mods = list(model)
+    i = 0
+    for j, m in enumerate(mods):
+        if not isinstance(m, (torch.nn.Conv2d, torch.nn.Linear)):
+            continue
+        w = m.weight.detach().numpy().astype(np.float64)
+        b = np.zeros(w.shape[0]) if m.bias is None else m.bias.detach().numpy().astype(np.float64)
+        bn = mods[j + 1] if j + 1 < len(mods) else None
+        if isinstance(bn, torch.nn.BatchNorm2d):
+            g = bn.weight.detach().numpy().astype(np.float64) / np.sqrt(bn.running_var.numpy() + bn.eps)
+            w = w * g[:, None, None, None]
+            b = bn.bias.detach().numpy().astype(np.float64) + (b - bn.running_mean.numpy()) * g
+        out[f"w{i}"] = w.astype(np.float32)
+        out[f"b{i}"] = b.astype(np.float32)
+        i += 1
     return out
 
 
-def train_model(arch, x_train, y_train, *, seed, epochs, batch, lr, log=print):
+def plain_model(arch, weights):
+    """The torch model (no batch norm) holding a file's weights: what archgym.quant runs in float."""
+    torch = _torch()
+    model = build_torch_model(arch)
+    layers = [m for m in model if isinstance(m, (torch.nn.Conv2d, torch.nn.Linear))]
+    with torch.no_grad():
+        for i, m in enumerate(layers):
+            m.weight.copy_(torch.from_numpy(weights[f"w{i}"]))
+            m.bias.copy_(torch.from_numpy(weights[f"b{i}"]))
+    return model.eval()
+
+
+def train_model(arch, x_train, y_train, *, seed, epochs, batch, lr, batchnorm=False, log=print):
     """Adam + cosine schedule, cross-entropy; x in [0, 1] float32 (N, C, H, W)."""
     torch = _torch()
     torch.manual_seed(seed)
-    model = build_torch_model(arch)
+    model = build_torch_model(arch, batchnorm)
+    model.train()
     opt = torch.optim.Adam(model.parameters(), lr)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, epochs)
     gen = torch.Generator().manual_seed(seed)
@@ -214,7 +283,8 @@ def _read_idx(path: Path) -> np.ndarray:
     return np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * ndim).reshape(dims)
 
 
-def fashion(out: Path, log=print) -> dict:
+def _fashion_data(log=print):
+    """(x_train, y_train, x_test, y_test) of the Debian package's files, x in [0, 1] (N, 1, 28, 28)."""
     if not FASHION_DIR.is_dir():
         raise SystemExit(f"{FASHION_DIR} not found: apt-get install -y dataset-fashion-mnist")
     xtr = _read_idx(FASHION_DIR / "train-images-idx3-ubyte.gz")
@@ -223,15 +293,35 @@ def fashion(out: Path, log=print) -> dict:
     yte = _read_idx(FASHION_DIR / "t10k-labels-idx1-ubyte.gz")
     f = lambda a: (a.astype(np.float32) / 255.0).reshape(-1, 1, 28, 28)  # noqa: E731
     log(f"fashion-mnist: {len(ytr)} train, {len(yte)} test")
-    model = train_model(LENET_ARCH, f(xtr), ytr, seed=FASHION_SEED, epochs=FASHION_EPOCHS,
+    return f(xtr), ytr, f(xte), yte
+
+
+def fashion(out: Path, log=print) -> dict:
+    xtr, ytr, xte, yte = _fashion_data(log)
+    model = train_model(LENET_ARCH, xtr, ytr, seed=FASHION_SEED, epochs=FASHION_EPOCHS,
                         batch=FASHION_BATCH, lr=FASHION_LR, log=log)
-    acc = accuracy(model, f(xte), yte)
+    acc = accuracy(model, xte, yte)
     log(f"fashion LeNet: float accuracy on the test split {100 * acc:.2f}%")
     settings = dict(seed=FASHION_SEED, epochs=FASHION_EPOCHS, batch=FASHION_BATCH, lr=FASHION_LR,
                     optimizer="Adam+cosine", torch=_torch().__version__)
     _save_model(out / "fashion_lenet.npz", "fashion_lenet", "fashion_mnist", LENET_ARCH, (1, 28, 28),
                 255, _weights(model), acc, settings)
     return {"fashion_lenet": acc}
+
+
+def dscnn(out: Path, log=print) -> dict:
+    xtr, ytr, xte, yte = _fashion_data(log)
+    trained = train_model(DSCNN_ARCH, xtr, ytr, seed=DSCNN_SEED, epochs=DSCNN_EPOCHS, batch=DSCNN_BATCH,
+                          lr=DSCNN_LR, batchnorm=True, log=log)
+    weights = _weights(trained)
+    acc = accuracy(plain_model(DSCNN_ARCH, weights), xte, yte)  # the folded weights, as shipped
+    log(f"fashion DS-CNN: float accuracy on the test split {100 * acc:.2f}% "
+        f"({sum(w.size for k, w in weights.items() if k[0] == 'w'):,} weights)")
+    settings = dict(seed=DSCNN_SEED, epochs=DSCNN_EPOCHS, batch=DSCNN_BATCH, lr=DSCNN_LR,
+                    optimizer="Adam+cosine", batchnorm="folded", torch=_torch().__version__)
+    _save_model(out / "fashion_dscnn.npz", "fashion_dscnn", "fashion_mnist", DSCNN_ARCH, (1, 28, 28),
+                255, weights, acc, settings)
+    return {"fashion_dscnn": acc}
 
 
 def _compare(a: Path, b: Path) -> list[str]:
@@ -254,17 +344,17 @@ def _compare(a: Path, b: Path) -> list[str]:
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--out", type=Path, default=DEFAULT_OUT, help="output folder (default: %(default)s)")
-    ap.add_argument("--only", choices=("digits", "fashion"))
+    ap.add_argument("--only", choices=("digits", "fashion", "dscnn"))
     ap.add_argument("--quick", action="store_true",
-                    help="the digits model only (the Fashion-MNIST model takes minutes)")
+                    help="the digits model only (the Fashion-MNIST models take minutes)")
     ap.add_argument("--check", action="store_true",
                     help="retrain into a temporary folder and compare with --out")
     args = ap.parse_args(argv)
     if args.quick:
-        if args.only == "fashion":
-            ap.error("--quick trains the digits model only; it cannot be combined with --only fashion")
+        if args.only in ("fashion", "dscnn"):
+            ap.error(f"--quick trains the digits model only; it cannot be combined with --only {args.only}")
         args.only = "digits"
-    jobs = [j for j in (digits, fashion) if args.only in (None, j.__name__)]
+    jobs = [j for j in (digits, fashion, dscnn) if args.only in (None, j.__name__)]
     if args.check:
         with tempfile.TemporaryDirectory() as tmp:
             for job in jobs:

@@ -80,7 +80,7 @@ def _register_all() -> None:
 
     # --- Quant registrations (archgym.envs.quant) ---
     # HAQ-style per-layer bits (sequential) and the whole bit vector at once
-    # (one-shot, for AQGAN), on the digits CNN (default) or Fashion-MNIST LeNet;
+    # (one-shot, for AQGAN), on the digits CNN (default), Fashion-MNIST LeNet or DS-CNN;
     # Fashion-MNIST ids raise a clear error at make time without the Debian
     # package dataset-fashion-mnist.
     _q = "archgym.envs.quant"
@@ -92,6 +92,10 @@ def _register_all() -> None:
     gymnasium.register(id="Quant-OneShot-v0", entry_point=f"{_q}:QuantOneShotEnv")
     gymnasium.register(id="Quant-OneShot-FashionMNIST-v0", entry_point=f"{_q}:QuantOneShotEnv",
                        kwargs={"model": "fashion_lenet"})
+    # The 12-layer depthwise-separable Fashion-MNIST CNN (AQGAN on a deeper, efficient-style model).
+    gymnasium.register(id="Quant-FashionDSCNN-v0", entry_point=f"{_q}:QuantEnv", kwargs={"model": "fashion_dscnn"})
+    gymnasium.register(id="Quant-OneShot-FashionDSCNN-v0", entry_point=f"{_q}:QuantOneShotEnv",
+                       kwargs={"model": "fashion_dscnn"})
     # --- NAS registrations (archgym.envs.nas) ---
     # Digits MLP space, tabular, edge platform, latency budget = the space's median;
     # the CNN space; real (diabetes) and synthetic (Friedman #1) regression; live

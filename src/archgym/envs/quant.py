@@ -27,7 +27,7 @@ STATIC_FEATURES = 11
 OBS_SIZE = STATIC_FEATURES + 3
 #: Default number of held-out images the reward is measured on (None: the whole split);
 #: for Fashion-MNIST the test images shipped with the package.
-DEFAULT_EVAL_IMAGES = {"digits_cnn": None, "fashion_lenet": FASHION_SHIPPED_TEST}
+DEFAULT_EVAL_IMAGES = {"digits_cnn": None, "fashion_lenet": FASHION_SHIPPED_TEST, "fashion_dscnn": FASHION_SHIPPED_TEST}
 _ACCURACY_CACHE = 4096
 
 
@@ -211,7 +211,9 @@ class QuantEnv(ReplayPickle, gym.Env):
     ``model`` (``"digits_cnn"``: the default CNN on scikit-learn's digits;
     ``"fashion_lenet"``: LeNet-style on Fashion-MNIST, whose calibration
     images and first 2,000 test images ship with the package; more test
-    images need the Debian package dataset-fashion-mnist),
+    images need the Debian package dataset-fashion-mnist;
+    ``"fashion_dscnn"``: a 12-layer depthwise-separable CNN on Fashion-MNIST,
+    the same images),
     ``objective`` (latency, energy, size),
     ``accelerator`` (bitserial, bitfused), ``preset`` (edge, cloud),
     ``budget`` (fraction of the W8A8 cost, default 0.6), ``over_budget``
@@ -374,7 +376,7 @@ class QuantOneShotEnv(QuantEnv):
 
     ## Action Space
     ``MultiDiscrete([7] * 2L)``: interleaved (w_0 - 2, a_0 - 2, w_1 - 2,
-    a_1 - 2, ...), bits in 2..8 (L = 5 for both shipped models).
+    a_1 - 2, ...), bits in 2..8 (L = 5 for digits_cnn and fashion_lenet, 12 for fashion_dscnn).
 
     ## Observation Space
     ``Box(0, 1, (11 L + 1,), float32)``: the 11 static features of every

@@ -43,7 +43,7 @@ FORMAT = "archgym-quant-model/1"
 FLOAT_BITS: int = _core.FLOAT_BITS
 MAX_INT_BITS: int = _core.MAX_INT_BITS
 #: Shipped models: name -> file in archgym/quant/data.
-MODELS = {"digits_cnn": "digits_cnn.npz", "fashion_lenet": "fashion_lenet.npz"}
+MODELS = {"digits_cnn": "digits_cnn.npz", "fashion_lenet": "fashion_lenet.npz", "fashion_dscnn": "fashion_dscnn.npz"}
 #: Layer kinds and poolings as the core names them (a model file writes no pooling as null).
 KINDS: tuple[str, ...] = tuple(_core.LAYER_KINDS)
 POOLS: tuple[str | None, ...] = tuple(None if p == "none" else p for p in _core.POOLS)
@@ -375,7 +375,8 @@ def _load_cached(path: str, calibration: str) -> QuantModel:
 
 
 def load_model(name: str = "digits_cnn", calibration: str = "mse") -> QuantModel:
-    """A shipped model by name (``digits_cnn``, ``fashion_lenet``, or the unified ``quant/digits_cnn``, ...)
+    """A shipped model by name (``digits_cnn``, ``fashion_lenet``, ``fashion_dscnn``, or the unified
+    ``quant/digits_cnn``, ...)
     or a model file path.
 
     Cached per (file, calibration): the returned object is shared, treat it as read-only.
