@@ -120,7 +120,7 @@ def layer_shapes(arch: Arch, input_shape: tuple[int, ...], num_outputs: int) -> 
         for i, (ch, k) in enumerate(arch.convs):
             out.append(LayerShape("conv", c, ch, k, h, w))
             c = ch
-            if arch.pool == "each" or i == len(arch.convs) - 1:
+            if arch.pools_after(i):
                 h, w = h // 2, w // 2  # the 2x2 max-pool (an odd last row/column dropped)
         width = h * w * c
     else:

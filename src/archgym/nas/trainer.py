@@ -179,7 +179,7 @@ def build_network(arch: Arch, input_shape: tuple[int, ...], num_outputs: int,
         for i, (ch, k) in enumerate(arch.convs):
             layers += [_Conv(c, ch, k, _he(c * k * k), rng), _Act("relu")]
             c = ch
-            if arch.pool == "each" or i == len(arch.convs) - 1:
+            if arch.pools_after(i):
                 layers.append(_MaxPool2())
                 h, w = h // 2, w // 2
         layers.append(_Flatten())
