@@ -7,6 +7,9 @@
                         # (--quick: fashion-cnn)
         [--out DIR]     # default benchmarks/out/
         [--seeds N]     # search repeats per method and setting (default 5)
+        [--search-percentiles Q ...]  # the search section's budgets (default 10 50)
+        [--sizes N ...]  # evaluations per search run (default 10 30)
+        [--sections S ...]  # only these sections (default all)
         [--no-plot]
 
 Every figure of a generated design is measured by stepping it through NAS-v0
@@ -57,6 +60,7 @@ from archgym import nas
 
 SPACES = ("digits-mlp", "fashion-cnn", "friedman1-mlp", "diabetes-mlp")
 QUICK_SPACES = ("fashion-cnn",)
+SECTIONS = ("feasibility", "targets", "search", "unseen_platform", "unseen_range")
 N_GENERATED = 1000
 PROPOSALS = 10  # evaluations spent on proposals in the unseen-platform comparison
 OTHER_AGENTS = ("sa", "tpe", "ga", "reinforce")
@@ -303,7 +307,6 @@ def plot(out: Path, space: str, feas, unseen, tg, srch, floor: float) -> None:
 def run_space(space: str, args, seeds, results: dict, meta: dict) -> None:
     """Every section on one space; appends its rows to ``results`` (section -> rows)."""
     percentiles = (10, 50, 90) if args.quick else (10, 25, 50, 75, 90)
-    sizes = (10,) if args.quick else (10, 30)
     m = meta.setdefault("spaces", {}).setdefault(space, {})
     records = table_records(space, "edge")
     print(f"\n===== {space} ({len(records)} architectures, metric: valid {nas.load_task(nas.get_space(space).task).metric_name})")
@@ -312,48 +315,54 @@ def run_space(space: str, args, seeds, results: dict, meta: dict) -> None:
     gan.save(args.out / f"bench_nas_gan_{space}_edge.pt")
     print(f"\n1. GAN fitted on the {len(records)} edge records in {m['fit_edge']['fit_time_s']:.1f} s")
 
-    ablation = ConditionalNASGAN(space, Config(aux_weight=0.0), seed=0)
-    m["fit_edge_no_aux"] = ablation.fit(records)
-    print("\n2. Feasibility across edge latency budgets (1,000 generated designs each; no_aux: aux_weight=0)")
-    feas = feasibility(space, gan, ablation, records, percentiles)
-    print_table(feas, ["percentile", "budget", "target", "target_accuracy", "space_feasible", "random_feasible",
-                       "gan_feasible", "gan_mean_latency", "gan_mean_accuracy", "gan_best_feasible",
-                       "no_aux_feasible", "no_aux_mean_latency", "no_aux_mean_accuracy", "oracle"])
-
-    print("\n3. Target metric against achieved metric")
-    tg, rho = targets(space, gan, records)
-    m["target_spearman"] = rho
-    print_table(tg, ["target_percentile", "target", "achieved_mean", "achieved_sd", "abs_error_of_mean",
-                     "mean_abs_error", "feasible"])
-    print(f"  Spearman(target, achieved mean) = {rho:.3f}")
-
-    print(f"\n4. Search at the same number of evaluations (NAS-v0, {len(seeds)} seeds per method)")
-    lat = np.array([r["latency"] for r in records], dtype=float)
-    budgets = [float(np.percentile(lat, p)) for p in ((50,) if args.quick else (10, 50))]
-    srch = search(space, records, budgets, sizes, seeds)
-    print_table(srch, ["budget", "evaluations", "method", "runs", "mean_best", "found_feasible", "found_oracle",
-                       "oracle", "seconds_per_run"])
-
-    print("\n5a. Unseen platform: trained on edge records, generating for cloud budgets")
-    unseen = unseen_platform(space, gan, records, percentiles)
-    print_table(unseen, ["percentile", "budget", "space_feasible", "random_feasible", "gan_feasible",
-                         "gan_feasible_edge_scale", "gan_mean_accuracy", "gan_mean_accuracy_edge_scale",
-                         f"gan_best_of_{PROPOSALS}", f"gan_best_of_{PROPOSALS}_edge_scale", f"random_best_of_{PROPOSALS}",
-                         f"random_{PROPOSALS}_none_feasible", "oracle"])
-    print("\n5b. Unseen constraint values: trained without the cheapest quarter of the space")
-    below, m["fit_without_cheapest"] = unseen_range(space, records, Config(), (5, 10, 20))
-    print_table(below, ["budget", "training_records", "space_feasible", "random_feasible", "gan_feasible",
-                        "gan_mean_latency", "space_feasible_count", "distinct_feasible",
-                        "gan_best_feasible", "oracle"])
-    for name, rows in (("feasibility", feas), ("targets", tg), ("search", srch), ("unseen_platform", unseen),
-                       ("unseen_range", below)):
+    out: dict[str, list[dict]] = {}
+    if "feasibility" in args.sections:
+        ablation = ConditionalNASGAN(space, Config(aux_weight=0.0), seed=0)
+        m["fit_edge_no_aux"] = ablation.fit(records)
+        print("\n2. Feasibility across edge latency budgets (1,000 generated designs each; no_aux: aux_weight=0)")
+        out["feasibility"] = feasibility(space, gan, ablation, records, percentiles)
+        print_table(out["feasibility"], ["percentile", "budget", "target", "target_accuracy", "space_feasible",
+                                         "random_feasible", "gan_feasible", "gan_mean_latency", "gan_mean_accuracy",
+                                         "gan_best_feasible", "no_aux_feasible", "no_aux_mean_latency",
+                                         "no_aux_mean_accuracy", "oracle"])
+    if "targets" in args.sections:
+        print("\n3. Target metric against achieved metric")
+        out["targets"], m["target_spearman"] = targets(space, gan, records)
+        print_table(out["targets"], ["target_percentile", "target", "achieved_mean", "achieved_sd",
+                                     "abs_error_of_mean", "mean_abs_error", "feasible"])
+        print(f"  Spearman(target, achieved mean) = {m['target_spearman']:.3f}")
+    if "search" in args.sections:
+        print(f"\n4. Search at the same number of evaluations (NAS-v0, {len(seeds)} seeds per method)")
+        lat = np.array([r["latency"] for r in records], dtype=float)
+        budgets = [float(np.percentile(lat, p)) for p in args.search_percentiles]
+        out["search"] = search(space, records, budgets, args.sizes, seeds)
+        print_table(out["search"], ["budget", "evaluations", "method", "runs", "mean_best", "found_feasible",
+                                    "found_oracle", "oracle", "seconds_per_run"])
+    if "unseen_platform" in args.sections:
+        print("\n5a. Unseen platform: trained on edge records, generating for cloud budgets")
+        out["unseen_platform"] = unseen_platform(space, gan, records, percentiles)
+        print_table(out["unseen_platform"], [
+            "percentile", "budget", "space_feasible", "random_feasible", "gan_feasible", "gan_feasible_edge_scale",
+            "gan_mean_accuracy", "gan_mean_accuracy_edge_scale", f"gan_best_of_{PROPOSALS}",
+            f"gan_best_of_{PROPOSALS}_edge_scale", f"random_best_of_{PROPOSALS}", f"random_{PROPOSALS}_none_feasible",
+            "oracle"])
+    if "unseen_range" in args.sections:
+        print("\n5b. Unseen constraint values: trained without the cheapest quarter of the space")
+        out["unseen_range"], m["fit_without_cheapest"] = unseen_range(space, records, Config(), (5, 10, 20))
+        print_table(out["unseen_range"], ["budget", "training_records", "space_feasible", "random_feasible",
+                                          "gan_feasible", "gan_mean_latency", "space_feasible_count",
+                                          "distinct_feasible", "gan_best_feasible", "oracle"])
+    for name, rows in out.items():
         results.setdefault(name, []).extend(rows)
-    if not args.no_plot:
-        plot(args.out, space, feas, unseen, tg, srch, floor=float(np.median([r["metric"] for r in records])))
+    if not args.no_plot and len(out) == len(SECTIONS):
+        plot(args.out, space, out["feasibility"], out["unseen_platform"], out["targets"], out["search"],
+             floor=float(np.median([r["metric"] for r in records])))
 
 
 def summary(results: dict) -> None:
     """One line per space: feasibility at the tightest budget, search at the tight budget."""
+    if not all(name in results for name in ("feasibility", "unseen_platform", "search")):
+        return
     print("\nsummary (GAN vs uniform random feasibility at the 10th percentile; mean best at the tight budget)")
     for space in dict.fromkeys(r["space"] for r in results["feasibility"]):
         f = next(r for r in results["feasibility"] if r["space"] == space and r["target"] == "best_fitting")
@@ -376,8 +385,23 @@ def main() -> None:
                     help=f"space to run (repeatable; default {', '.join(SPACES)}; --quick: {', '.join(QUICK_SPACES)})")
     ap.add_argument("--out", type=Path, default=OUT, help="output folder (default: %(default)s)")
     ap.add_argument("--seeds", type=int, default=None, help="search repeats per method and setting (default 5)")
+    ap.add_argument("--search-percentiles", type=float, nargs="+", default=None, metavar="Q",
+                    help="latency budgets of the search section, as percentiles of the space "
+                         "(default 10 50; --quick: 50)")
+    ap.add_argument("--sizes", type=int, nargs="+", default=None, metavar="N",
+                    help="evaluations per search run (default 10 30; --quick: 10)")
+    ap.add_argument("--sections", nargs="+", choices=SECTIONS, default=list(SECTIONS),
+                    help="run only these sections (default all; the PNG needs all)")
     ap.add_argument("--no-plot", action="store_true", help="do not write the PNG")
     args = ap.parse_args()
+    if args.sizes is None:
+        args.sizes = (10,) if args.quick else (10, 30)
+    if min(args.sizes) < 1:
+        ap.error(f"--sizes must be >= 1, got {args.sizes}")
+    if args.search_percentiles is None:
+        args.search_percentiles = (50.0,) if args.quick else (10.0, 50.0)
+    if not all(0 <= q <= 100 for q in args.search_percentiles):
+        ap.error(f"--search-percentiles must be in [0, 100], got {args.search_percentiles}")
     if args.seeds is not None and args.seeds < 1:
         ap.error(f"--seeds must be >= 1, got {args.seeds}")
     seeds = range(args.seeds if args.seeds is not None else (1 if args.quick else 5))
