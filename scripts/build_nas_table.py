@@ -9,21 +9,23 @@
     python scripts/build_nas_table.py --quick --out /tmp/t.csv   # smoke run: 2 architectures per space
 
 Writes ``src/archgym/nas/data/nas_table.csv``: every architecture of every
-search space (``archgym.nas.SPACES``: 588 in all) trained once with the
+search space (``archgym.nas.SPACES``: 1,608 in all) trained once with the
 space's fixed protocol and seed (``archgym.nas.trainer``), with its exact
 parameters and MACs and its latency and energy on every platform
 (``archgym.nas.cost``).  The format is documented in
 ``archgym.nas.table`` and docs/nas.md.  Measured on the 2-core development
-machine while other work ran: 4 min 22 s in one process, 5 min 39 s with
-``--jobs 2`` under heavier load (it should be faster on an idle machine);
-the script prints the time per space.
+machine while other work ran: the four original spaces (588) in 4 min 22 s
+in one process; fashion-cnn (1,020) in 52 min with ``--only fashion-cnn``
+and 2 to 6 processes, at a load average of 13 to 24.  The script prints the
+time per space.  It is resumable: see :func:`build_table`.
 
 Training is deterministic for a seed: rebuilding on the same numpy/BLAS
 reproduces every metric exactly (``--check`` verifies a sample); only the
 ``train_time_s`` column (wall time) changes.
 
 ``--data`` needs scikit-learn (``pip install scikit-learn``); it writes
-``src/archgym/nas/data/nas_data.npz``: digits (uint8 pixels), diabetes (raw
+``src/archgym/nas/data/nas_data.npz``: digits (uint8 pixels), archgym.quant's
+3,000 shipped Fashion-MNIST images at 14x14 (uint8), diabetes (raw
 features), make_friedman1(n_samples=1000, noise=1.0, random_state=0), and
 each task's train/valid/test indices (``archgym.nas.data.split_indices``).
 The table needs only numpy and archgym.

@@ -1,8 +1,9 @@
 """The real, offline datasets NAS-v0 trains and evaluates on.
 
-All four ship in ``data/nas_data.npz`` (about 150 kB), written from
-scikit-learn and archgym.quant's Fashion-MNIST subset by ``scripts/build_nas_table.py --data``, so that archgym never
-needs scikit-learn at run time:
+All four ship in ``data/nas_data.npz`` (about 550 kB), written from
+scikit-learn and archgym.quant's Fashion-MNIST subset by
+``scripts/build_nas_table.py --data``, so that archgym never needs
+scikit-learn at run time:
 
 ``digits`` (classification, 10 classes)
     scikit-learn's 8x8 handwritten digits: 1,797 images, integer pixels
