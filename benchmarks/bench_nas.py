@@ -168,7 +168,7 @@ def _rate(fn, min_time: float = 0.5) -> float:
 
 def speed() -> list[dict]:
     rows = []
-    for env_id in ("NAS-v0", "NAS-CNN-v0", "NAS-Regression-v0", "NAS-Conditional-v0", "NAS-Sequential-v0"):
+    for env_id in ("NAS-v0", "NAS-CNN-v0", "NAS-Fashion-v0", "NAS-Regression-v0", "NAS-Conditional-v0", "NAS-Sequential-v0"):
         env = gym.make(env_id)
         env.action_space.seed(0)
         env.reset(seed=0)
@@ -182,6 +182,7 @@ def speed() -> list[dict]:
         rows.append({"name": f"env_step/{env_id}", "value": _rate(one), "unit": "steps/s"})
     for name, enc in (("digits-mlp", (0, 0, 0, 0, 0)), ("digits-mlp", (2, 3, 3, 3, 0)),
                       ("digits-cnn", (0, 0, 0, 0, 0, 0)), ("digits-cnn", (1, 2, 1, 2, 1, 1)),
+                      ("fashion-cnn", (0, 0, 0, 0, 0, 0, 0, 0, 0)), ("fashion-cnn", (2, 0, 2, 1, 2, 1, 2, 1, 1)),
                       ("diabetes-mlp", (1, 2, 2, 0, 0))):
         env = nasenv.NASEnv(name, mode="live", cache=False, budget=1e12)
         env.reset(seed=0)
@@ -264,8 +265,9 @@ def main(argv=None) -> int:
                   (" ..." if len(front) > 4 else ""))
 
     print("\n== live training vs the table (same seed and epochs) ==")
-    sample = {"digits-mlp": 4, "digits-cnn": 2, "diabetes-mlp": 4, "friedman1-mlp": 4} if args.quick else \
-        {"digits-mlp": 12, "digits-cnn": 6, "diabetes-mlp": 12, "friedman1-mlp": 12}
+    sample = {"digits-mlp": 4, "digits-cnn": 2, "fashion-cnn": 2, "diabetes-mlp": 4, "friedman1-mlp": 4} \
+        if args.quick else {"digits-mlp": 12, "digits-cnn": 6, "fashion-cnn": 6, "diabetes-mlp": 12,
+                            "friedman1-mlp": 12}
     a = agreement(sample)
     write_csv(args.out / "bench_nas_agreement.csv", a)
     print_table(a, list(a[0]))

@@ -9,21 +9,23 @@
     python scripts/build_nas_table.py --quick --out /tmp/t.csv   # smoke run: 2 architectures per space
 
 Writes ``src/archgym/nas/data/nas_table.csv``: every architecture of every
-search space (``archgym.nas.SPACES``: 588 in all) trained once with the
+search space (``archgym.nas.SPACES``: 1,608 in all) trained once with the
 space's fixed protocol and seed (``archgym.nas.trainer``), with its exact
 parameters and MACs and its latency and energy on every platform
 (``archgym.nas.cost``).  The format is documented in
 ``archgym.nas.table`` and docs/nas.md.  Measured on the 2-core development
-machine while other work ran: 4 min 22 s in one process, 5 min 39 s with
-``--jobs 2`` under heavier load (it should be faster on an idle machine);
-the script prints the time per space.
+machine while other work ran: the four original spaces (588) in 4 min 22 s
+in one process; fashion-cnn (1,020) in 52 min with ``--only fashion-cnn``
+and 2 to 6 processes, at a load average of 13 to 24.  The script prints the
+time per space.  It is resumable: see :func:`build_table`.
 
 Training is deterministic for a seed: rebuilding on the same numpy/BLAS
 reproduces every metric exactly (``--check`` verifies a sample); only the
 ``train_time_s`` column (wall time) changes.
 
 ``--data`` needs scikit-learn (``pip install scikit-learn``); it writes
-``src/archgym/nas/data/nas_data.npz``: digits (uint8 pixels), diabetes (raw
+``src/archgym/nas/data/nas_data.npz``: digits (uint8 pixels), archgym.quant's
+3,000 shipped Fashion-MNIST images at 14x14 (uint8), diabetes (raw
 features), make_friedman1(n_samples=1000, noise=1.0, random_state=0), and
 each task's train/valid/test indices (``archgym.nas.data.split_indices``).
 The table needs only numpy and archgym.
@@ -43,6 +45,20 @@ DATA_DIR = Path(__file__).resolve().parent.parent / "src" / "archgym" / "nas" / 
 QUICK_ARCHITECTURES = 2
 
 
+def fashion_14x14():
+    """archgym.quant's shipped Fashion-MNIST images (calibration, then test), each 2x2
+    block averaged and rounded: uint8 (3000, 196) pixels and int64 labels."""
+    import numpy as np
+
+    from archgym.quant import data
+
+    parts = [data.load_split("fashion_mnist", split, n) for split, n in
+             (("calibration", data.FASHION_CALIBRATION), ("test", data.FASHION_SHIPPED_TEST))]
+    images = np.concatenate([p[0] for p in parts]).astype(np.int64).reshape(-1, 14, 2, 14, 2)
+    small = (images.sum(axis=(2, 4)) + 2) // 4
+    return small.reshape(-1, 196).astype(np.uint8), np.concatenate([p[1] for p in parts]).astype(np.int64)
+
+
 def build_data(out: Path) -> None:
     import numpy as np
 
@@ -50,7 +66,7 @@ def build_data(out: Path) -> None:
         from sklearn.datasets import load_diabetes, load_digits, make_friedman1
     except ImportError:
         sys.exit("--data needs scikit-learn: pip install scikit-learn")
-    from archgym.nas.data import split_indices
+    from archgym.nas.data import TASKS, split_indices
 
     arrays = {}
     digits = load_digits()
@@ -61,7 +77,8 @@ def build_data(out: Path) -> None:
     arrays["diabetes_y"] = diabetes.target.astype(np.float64)
     x, y = make_friedman1(n_samples=1000, n_features=10, noise=1.0, random_state=0)
     arrays["friedman1_x"], arrays["friedman1_y"] = x, y
-    for task in ("digits", "diabetes", "friedman1"):
+    arrays["fashion_x"], arrays["fashion_y"] = fashion_14x14()
+    for task in TASKS:
         for split, idx in split_indices(len(arrays[f"{task}_y"])).items():
             arrays[f"{task}_{split}"] = idx.astype(np.int64)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -77,8 +94,17 @@ def _work(job):
 
 
 def build_table(spaces: list[str], out: Path, jobs: int, limit: int | None = None) -> None:
+    """Train the spaces and write ``out`` (rows of other spaces already there are kept).
+
+    Resumable: each finished architecture is appended at once to
+    ``<out>.<space>.partial`` (one CSV row, flushed), and a rerun of the same
+    command skips the architectures found there; ``out`` is replaced atomically
+    at the end and the partial files are then removed.  A crash or Ctrl-C loses
+    at most the architectures being trained."""
+    import csv
+
     from archgym.nas.spaces import get_space
-    from archgym.nas.table import write_table
+    from archgym.nas.table import COLUMNS, format_row, write_table
 
     records = []
     t_all = time.perf_counter()
@@ -87,29 +113,44 @@ def build_table(spaces: list[str], out: Path, jobs: int, limit: int | None = Non
         import multiprocessing as mp
 
         pool = mp.get_context("spawn").Pool(jobs)
+    partials = []
     try:
         for name in spaces:
             sp = get_space(name)
             t0 = time.perf_counter()
-            work = [(name, e) for e in sp.enumerate()[:limit]]
-            mapper = pool.imap(_work, work) if pool else map(_work, work)
-            for i, rec in enumerate(mapper, 1):
-                records.append(rec)
-                if i % 20 == 0 or i == len(work):
-                    print(f"  {name}: {i}/{len(work)}  {time.perf_counter() - t0:6.1f} s", flush=True)
-            print(f"{name}: {len(work)} architectures in {time.perf_counter() - t0:.1f} s", flush=True)
+            partial = out.with_name(f"{out.name}.{name}.partial")
+            partials.append(partial)
+            done = {}
+            if partial.exists():
+                with open(partial, newline="", encoding="utf-8") as f:
+                    rows = csv.DictReader(f, fieldnames=COLUMNS)  # a line cut by a crash is skipped
+                    done = {int(r["arch_id"]): r for r in rows if None not in r.values()}
+            todo = [(name, e) for i, e in enumerate(sp.enumerate()[:limit]) if i not in done]
+            print(f"{name}: {len(done)} architectures already in {partial}, {len(todo)} to train", flush=True)
+            partial.parent.mkdir(parents=True, exist_ok=True)
+            with open(partial, "a", newline="", encoding="utf-8") as f:
+                writer = csv.writer(f, lineterminator="\n")
+                mapper = pool.imap(_work, todo) if pool else map(_work, todo)
+                for i, rec in enumerate(mapper, 1):
+                    writer.writerow(format_row(rec))
+                    f.flush()
+                    done[rec["arch_id"]] = rec
+                    if i % 20 == 0 or i == len(todo):
+                        print(f"  {name}: {i}/{len(todo)}  {time.perf_counter() - t0:6.1f} s", flush=True)
+            records += [done[i] for i in sorted(done)]
+            print(f"{name}: {len(todo)} architectures trained in {time.perf_counter() - t0:.1f} s", flush=True)
     finally:
         if pool:
             pool.close()
             pool.join()
     if out.exists():  # keep the rows of the spaces not rebuilt (--only)
-        import csv
-
         with open(out, newline="", encoding="utf-8") as f:
             kept = [r for r in csv.DictReader(f) if r.get("space") not in spaces]
         records = kept + records
     out.parent.mkdir(parents=True, exist_ok=True)
     write_table(out, records)
+    for partial in partials:
+        partial.unlink()
     print(f"wrote {out}: {len(records)} rows in {time.perf_counter() - t_all:.1f} s")
 
 

@@ -23,8 +23,8 @@ from archgym.envs import nas as nasenv
 from archgym.nas import trainer as tr
 from archgym.nas.table import COLUMNS, default_path
 
-SPACE_SIZES = {"digits-mlp": 168, "digits-cnn": 84, "diabetes-mlp": 168, "friedman1-mlp": 168}
-NAS_IDS = ["NAS-v0", "NAS-CNN-v0", "NAS-Regression-v0", "NAS-Friedman1-v0", "NAS-Live-v0",
+SPACE_SIZES = {"digits-mlp": 168, "digits-cnn": 84, "fashion-cnn": 1020, "diabetes-mlp": 168, "friedman1-mlp": 168}
+NAS_IDS = ["NAS-v0", "NAS-CNN-v0", "NAS-Fashion-v0", "NAS-Regression-v0", "NAS-Friedman1-v0", "NAS-Live-v0",
            "NAS-Sequential-v0", "NAS-Conditional-v0"]
 
 
@@ -34,12 +34,12 @@ def test_task_splits_are_disjoint_and_cover_the_data(name):
     task = nas.load_task(name)
     sizes = task.sizes()
     total = sum(sizes.values())
-    assert total == {"digits": 1797, "diabetes": 442, "friedman1": 1000}[name]
+    assert total == {"digits": 1797, "fashion": 3000, "diabetes": 442, "friedman1": 1000}[name]
     assert sizes["train"] == round(0.6 * total) and sizes["valid"] == round(0.2 * total)
     idx = nas.data.split_indices(total)
     assert sorted(np.concatenate(list(idx.values())).tolist()) == list(range(total))
-    if name == "digits":
-        assert task.input_shape == (8, 8, 1) and task.num_outputs == 10
+    if name in ("digits", "fashion"):
+        assert task.input_shape == {"digits": (8, 8, 1), "fashion": (14, 14, 1)}[name] and task.num_outputs == 10
         assert task.x["train"].min() == 0.0 and task.x["train"].max() == 1.0
         assert set(np.unique(task.y["test"]).tolist()) == set(range(10))
     else:
@@ -61,9 +61,12 @@ def test_space_sizes_and_unique_architectures(name, size):
     sp = nas.get_space(name)
     encs = sp.enumerate()
     assert len(encs) == len(sp) == size
-    # Independent count: MLP sum_d |W|^d * 2 activations; CNN (6 + 36) * 2 heads.
+    # Independent count: MLP sum_d |W|^d * 2 activations; CNN: 6 (channels, kernel)
+    # per conv, 2 pooling placements with 2 or 3 convs (fashion), 2 heads.
     w = len(sp.choices[1])
-    assert size == ((w + w**2 + w**3) * 2 if sp.family == "mlp" else (6 + 36) * 2)
+    expected = {"mlp": (w + w**2 + w**3) * 2, "digits-cnn": (6 + 6**2) * 2,
+                "fashion-cnn": (6 + 2 * 6**2 + 2 * 6**3) * 2}
+    assert size == expected[name if sp.family == "cnn" else "mlp"]
     assert len({sp.decode(e).describe() for e in encs}) == size
     assert [sp.index(e) for e in encs] == list(range(size))
     for e in encs[:: max(1, size // 17)]:
@@ -94,6 +97,21 @@ def test_cnn_decoding_and_canonicalisation():
     b = sp.decode([1, 0, 0, 2, 1, 0])
     assert b.convs == ((4, 3), (16, 5)) and b.hidden == () and b.describe() == "cnn c4k3-c16k5 h0"
     assert [sp.active(k, [0, 0, 0, 0, 0, 0]) for k in range(6)] == [True, True, True, False, False, True]
+
+
+def test_fashion_cnn_decoding_pooling_and_canonicalisation():
+    sp = nas.get_space("fashion-cnn")
+    assert sp.nvec.tolist() == [3, 2, 3, 2, 3, 2, 3, 2, 2]
+    one = sp.decode([0, 1, 2, 1, 2, 1, 2, 1, 1])  # one conv: pool and convs 2-3 inactive
+    assert one == nas.Arch("cnn", (32,), "relu", ((8, 5),), "first") and one.describe() == "cnn c8k5 h32"
+    assert sp.canonical([0, 1, 2, 1, 2, 1, 2, 1, 1]) == (0, 0, 2, 1, 0, 0, 0, 0, 1)
+    two = sp.decode([1, 0, 0, 0, 1, 1, 2, 1, 0])
+    assert two.convs == ((2, 3), (4, 5)) and two.pool == "first" and two.describe() == "cnn c2k3-c4k5 h0 pool-first"
+    three = sp.decode([2, 1, 2, 0, 1, 0, 0, 1, 0])
+    assert three.describe() == "cnn c8k3-c4k3-c2k5 h0 pool-each"
+    assert [three.pools_after(i) for i in range(3)] == [True, True, True]
+    assert [two.pools_after(i) for i in range(2)] == [True, False]
+    assert [nas.Arch("cnn", (), "relu", ((4, 3), (4, 3))).pools_after(i) for i in range(2)] == [False, True]
 
 
 @pytest.mark.parametrize("bad,match", [
@@ -145,6 +163,20 @@ def test_cnn_params_and_macs_by_hand():
     assert nas.params_macs(nas.shapes_of(sp, sp.encode(arch))) == (params, macs) == (6034, 103744)
 
 
+def test_fashion_cnn_params_and_macs_by_hand():
+    # c8k5-c4k3-c2k3 h32 pool-each on 14x14x1: conv1 on 14x14, pool to 7x7, conv2 on 7x7,
+    # pool to 3x3 (the odd row and column dropped), conv3 on 3x3, pool to 1x1x2 = 2 features.
+    arch = nas.Arch("cnn", (32,), "relu", ((8, 5), (4, 3), (2, 3)), "each")
+    params = (8 * 25 + 8) + (4 * 8 * 9 + 4) + (2 * 4 * 9 + 2) + (2 * 32 + 32) + (32 * 10 + 10)
+    macs = 8 * 25 * 196 + 4 * 8 * 9 * 49 + 2 * 4 * 9 * 9 + 2 * 32 + 32 * 10
+    sp = nas.get_space("fashion-cnn")
+    assert nas.params_macs(nas.shapes_of(sp, sp.encode(arch))) == (params, macs) == (1000, 54344)
+    # pool-first: conv1 on 14x14, then convs 2 and 3 on 7x7, flattened 7*7*2 = 98 features
+    first = nas.Arch("cnn", (32,), "relu", ((8, 5), (4, 3), (2, 3)), "first")
+    macs = 8 * 25 * 196 + 4 * 8 * 9 * 49 + 2 * 4 * 9 * 49 + 98 * 32 + 32 * 10
+    assert nas.params_macs(nas.shapes_of(sp, sp.encode(first)))[1] == macs
+
+
 @pytest.mark.parametrize("space", list(SPACE_SIZES))
 def test_params_equal_the_trainers_weight_count(space):
     sp = nas.get_space(space)
@@ -159,6 +191,7 @@ def test_params_equal_the_trainers_weight_count(space):
 # ------------------------------------------------------------- cost model use
 @pytest.mark.parametrize("platform", list(nas.PLATFORMS))
 @pytest.mark.parametrize("space,encoding", [("digits-cnn", (1, 2, 1, 1, 0, 1)), ("digits-cnn", (0, 0, 0, 0, 0, 0)),
+                                            ("fashion-cnn", (2, 1, 2, 1, 1, 0, 0, 0, 1)),
                                             ("digits-mlp", (2, 3, 0, 2, 1)), ("diabetes-mlp", (0, 0, 0, 0, 0))])
 def test_cost_matches_direct_costmodel_evaluate(space, encoding, platform):
     p = nas.PLATFORMS[platform]
@@ -204,6 +237,8 @@ def _loss(layers, x, y, kind):
 
 
 @pytest.mark.parametrize("space,encoding", [("digits-cnn", (1, 0, 1, 0, 0, 1)), ("digits-mlp", (1, 0, 0, 0, 1)),
+                                            ("fashion-cnn", (2, 1, 1, 0, 0, 1, 1, 0, 1)),  # odd pools
+                                            ("fashion-cnn", (1, 0, 0, 1, 1, 0, 0, 0, 0)),
                                             ("friedman1-mlp", (2, 0, 0, 0, 0))])
 def test_backward_matches_finite_differences(space, encoding):
     sp = nas.get_space(space)
@@ -286,6 +321,11 @@ def test_table_accuracies_are_real():
     assert mlp.metrics["test"].max() >= 0.97 and cnn.metrics["test"].max() >= 0.97
     assert mlp.metrics["valid"].min() >= 0.85 and cnn.metrics["valid"].min() >= 0.80
     assert (mlp.metrics["train"] >= mlp.metrics["test"] - 0.02).mean() > 0.9  # train fits better
+    # Fashion-MNIST at 14x14, one epoch on 1,800 images: far from the digits' accuracies,
+    # with a wide spread (a 3-conv net pooled after each conv keeps 1x1 features).
+    fashion = nas.load_table("fashion-cnn")
+    assert fashion.metrics["valid"].max() >= 0.7 and fashion.metrics["test"].max() >= 0.7
+    assert np.median(fashion.metrics["valid"]) >= 0.55 and fashion.metrics["valid"].min() < 0.3
     for space in ("diabetes-mlp", "friedman1-mlp"):
         r2 = nas.load_table(space).metrics["valid"]
         assert r2.max() > (0.4 if space == "diabetes-mlp" else 0.85)
@@ -297,7 +337,8 @@ def test_table_accuracies_are_real():
 # held-out example and an R^2 by 1e-6.
 LIVE_SAMPLE = [("digits-mlp", (0, 0, 0, 0, 0)), ("digits-mlp", (1, 2, 1, 0, 1)),
                ("digits-mlp", (2, 1, 1, 1, 0)), ("digits-cnn", (0, 0, 0, 0, 0, 1)),
-               ("diabetes-mlp", (1, 3, 0, 0, 0)), ("friedman1-mlp", (0, 2, 0, 0, 1))]
+               ("diabetes-mlp", (1, 3, 0, 0, 0)), ("friedman1-mlp", (0, 2, 0, 0, 1)),
+               ("fashion-cnn", (0, 0, 0, 0, 0, 0, 0, 0, 1)), ("fashion-cnn", (2, 1, 1, 0, 0, 1, 0, 0, 0))]
 
 
 @pytest.mark.parametrize("space,encoding", LIVE_SAMPLE)
@@ -400,6 +441,31 @@ def test_write_table_round_trips(tmp_path):
         assert np.array_equal(back.energy[p], t.energy[p]) and np.array_equal(back.latency[p], t.latency[p])
     # the measure() record of one architecture has exactly the table's columns
     assert set(nas.measure(sp.name, sp.enumerate()[0], epochs=1)) == set(COLUMNS)
+
+
+def test_table_build_resumes_from_its_partial_file(tmp_path):
+    # scripts/build_nas_table.py appends each trained architecture to <out>.<space>.partial
+    # at once; a rerun keeps those rows (here: a marked train_time_s), skips a line cut by a
+    # crash, trains the rest, writes the table and removes the partial file.
+    import importlib.util
+
+    path = Path(__file__).resolve().parent.parent / "scripts" / "build_nas_table.py"
+    spec = importlib.util.spec_from_file_location("build_nas_table", path)
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    out = tmp_path / "t.csv"
+    done = dict(zip(COLUMNS, next(r for r in _rows()[1:] if r[0] == "diabetes-mlp" and r[1] == "0")))
+    done["train_time_s"] = "123.0"
+    partial = tmp_path / "t.csv.diabetes-mlp.partial"
+    with open(partial, "w", newline="") as f:
+        csv.writer(f, lineterminator="\n").writerow([done[c] for c in COLUMNS])
+        f.write("diabetes-mlp,1,0 1 0 0 0")  # cut mid-line by a crash
+    script.build_table(["diabetes-mlp"], out, jobs=1, limit=3)
+    assert not partial.exists()
+    with open(out, newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert [r["arch_id"] for r in rows] == ["0", "1", "2"]
+    assert rows[0]["train_time_s"] == "123.0" and rows[1]["train_time_s"] != "123.0"
 
 
 def test_missing_or_partial_table_is_a_clear_error(tmp_path):

@@ -52,7 +52,7 @@ condition, ``relu(predicted cost - budget)^2`` (budgets are limits) and
 ``accuracy_weight * (predicted accuracy - target)^2`` (the target is a wish).
 
 **As an agent** (``run``), on the one-step NAS envs (NAS-v0, NAS-CNN-v0,
-NAS-Regression-v0, NAS-Friedman1-v0, NAS-Live-v0, NAS-Conditional-v0):
+NAS-Fashion-v0, NAS-Regression-v0, NAS-Friedman1-v0, NAS-Live-v0, NAS-Conditional-v0):
 
 1. training records: ``train_fraction`` of the budget evaluates distinct
    architectures drawn uniformly through ``session.env`` (each one a recorded
@@ -486,7 +486,7 @@ def supports(env: gym.Env) -> str | None:
     searched = isinstance(getattr(env.unwrapped, "search_space", None), nas.SearchSpace)
     if searched and isinstance(env.action_space, gym.spaces.MultiDiscrete):
         return None
-    return ("needs a one-step NAS env (NAS-v0, NAS-CNN-v0, NAS-Regression-v0, NAS-Friedman1-v0, "
+    return ("needs a one-step NAS env (NAS-v0, NAS-CNN-v0, NAS-Fashion-v0, NAS-Regression-v0, NAS-Friedman1-v0, "
             f"NAS-Live-v0, NAS-Conditional-v0), got {type(env.unwrapped).__name__}")
 
 

@@ -98,11 +98,12 @@ def _register_all() -> None:
                        kwargs={"model": "fashion_dscnn"})
     # --- NAS registrations (archgym.envs.nas) ---
     # Digits MLP space, tabular, edge platform, latency budget = the space's median;
-    # the CNN space; real (diabetes) and synthetic (Friedman #1) regression; live
+    # the CNN spaces (digits, Fashion-MNIST); real (diabetes) and synthetic (Friedman #1) regression; live
     # training; one component per step; a budget drawn per episode (conditional NAS).
     _nas = "archgym.envs.nas"
     gymnasium.register(id="NAS-v0", entry_point=f"{_nas}:NASEnv")
     gymnasium.register(id="NAS-CNN-v0", entry_point=f"{_nas}:NASEnv", kwargs={"space": "digits-cnn"})
+    gymnasium.register(id="NAS-Fashion-v0", entry_point=f"{_nas}:NASEnv", kwargs={"space": "fashion-cnn"})
     gymnasium.register(id="NAS-Regression-v0", entry_point=f"{_nas}:NASEnv", kwargs={"space": "diabetes-mlp"})
     gymnasium.register(id="NAS-Friedman1-v0", entry_point=f"{_nas}:NASEnv", kwargs={"space": "friedman1-mlp"})
     gymnasium.register(id="NAS-Live-v0", entry_point=f"{_nas}:NASEnv", kwargs={"mode": "live"})

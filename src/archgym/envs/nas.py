@@ -196,8 +196,9 @@ class NASEnv(ReplayPickle, gym.Env):
     (NAS-Bench-201, HW-NAS-Bench): an architecture from a small search space
     (:mod:`archgym.nas.spaces`) is trained with a fixed numpy protocol
     (:mod:`archgym.nas.trainer`) on an offline dataset: scikit-learn's digits
-    (classification), diabetes (real regression) or Friedman #1 (synthetic
-    regression); its metric is measured on a split never trained on.  Its
+    or 14x14 Fashion-MNIST (classification), diabetes (real regression) or
+    Friedman #1 (synthetic regression); its metric is measured on a split
+    never trained on.  Its
     exact parameter count and MACs, and its latency (cycles) and energy (nJ)
     on an accelerator preset (``edge``: 32 PEs, ``cloud``: 256 PEs; every
     conv and linear layer costed by the MAESTRO-style model with the dla
@@ -207,8 +208,9 @@ class NASEnv(ReplayPickle, gym.Env):
     (``archgym/nas/data/nas_table.csv``, every architecture trained once by
     ``scripts/build_nas_table.py``): microseconds per step.
     ``mode="live"`` really trains the architecture with the same trainer and
-    seed (0.1 s to 1 s per digits MLP, up to ~7 s per digits CNN on one
-    core); with the protocol's seed and epochs it reproduces the table.
+    seed (0.1 s to 1 s per digits MLP, up to ~7 s per digits CNN, 0.6 s to
+    ~10 s per Fashion-MNIST CNN on one core); with the protocol's seed and
+    epochs it reproduces the table.
     Live results are memoised per process (``cache=True``; training is
     deterministic, so this changes only the speed).
 
@@ -243,7 +245,7 @@ class NASEnv(ReplayPickle, gym.Env):
     One step: the episode terminates after the architecture is evaluated.
 
     ## Arguments
-    ``space`` ("digits-mlp", "digits-cnn", "diabetes-mlp", "friedman1-mlp"),
+    ``space`` ("digits-mlp", "digits-cnn", "fashion-cnn", "diabetes-mlp", "friedman1-mlp"),
     ``mode`` ("tabular", "live"), ``platform`` ("edge", "cloud" or an
     :class:`archgym.nas.Platform`), ``constraint`` ("latency" in cycles,
     "energy" in nJ, "params", "macs"), ``budget`` (a number > 0; None: the

@@ -117,10 +117,12 @@ def layer_shapes(arch: Arch, input_shape: tuple[int, ...], num_outputs: int) -> 
     out: list[LayerShape] = []
     if arch.family == "cnn":
         h, w, c = input_shape
-        for ch, k in arch.convs:
+        for i, (ch, k) in enumerate(arch.convs):
             out.append(LayerShape("conv", c, ch, k, h, w))
             c = ch
-        width = (h // 2) * (w // 2) * c  # after the 2x2 max-pool
+            if arch.pools_after(i):
+                h, w = h // 2, w // 2  # the 2x2 max-pool (an odd last row/column dropped)
+        width = h * w * c
     else:
         width = int(np.prod(input_shape))
     for units in arch.hidden:

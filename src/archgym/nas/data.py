@@ -1,12 +1,20 @@
 """The real, offline datasets NAS-v0 trains and evaluates on.
 
-All three ship in ``data/nas_data.npz`` (about 150 kB), written from
-scikit-learn by ``scripts/build_nas_table.py --data``, so that archgym never
-needs scikit-learn at run time:
+All four ship in ``data/nas_data.npz`` (about 550 kB), written from
+scikit-learn and archgym.quant's Fashion-MNIST subset by
+``scripts/build_nas_table.py --data``, so that archgym never needs
+scikit-learn at run time:
 
 ``digits`` (classification, 10 classes)
     scikit-learn's 8x8 handwritten digits: 1,797 images, integer pixels
     0..16, stored as uint8 (1797, 64).  Inputs are pixels / 16.
+``fashion`` (classification, 10 classes)
+    3,000 Fashion-MNIST images (Xiao, Rasul and Vollgraf 2017, MIT licence):
+    the 1,000 calibration and 2,000 test images archgym.quant ships
+    (``archgym/quant/data/fashion_mnist_subset.npz``), in that order, each
+    shrunk to 14x14 by averaging 2x2 blocks and rounding
+    (``(sum + 2) // 4``), stored as uint8 (3000, 196).  Inputs are
+    pixels / 255.
 ``diabetes`` (regression)
     scikit-learn's diabetes data (Efron et al. 2004): 442 patients, 10 raw
     (unscaled) baseline variables, target = disease progression one year later.
@@ -34,19 +42,21 @@ from importlib import resources
 
 import numpy as np
 
-TASKS = ("digits", "diabetes", "friedman1")
+TASKS = ("digits", "fashion", "diabetes", "friedman1")
 SPLITS = ("train", "valid", "test")
 #: Fractions of train and valid (test gets the rest).
 SPLIT_FRACTIONS = (0.6, 0.2)
 DATA_FILE = "nas_data.npz"
+#: The image tasks: (side of the square image, full-scale pixel value).
+IMAGES = {"digits": (8, 16.0), "fashion": (14, 255.0)}
 
 
 @dataclass(frozen=True)
 class Task:
     """One dataset, preprocessed and split.
 
-    ``x[split]`` is float64 (n, features) (digits: (n, 8, 8, 1) images in
-    [0, 1], NHWC); ``y[split]`` is int64 class labels (classification) or
+    ``x[split]`` is float64 (n, features) (digits, fashion: (n, side, side, 1)
+    images in [0, 1], NHWC); ``y[split]`` is int64 class labels (classification) or
     float64 standardised targets (regression).
     """
 
@@ -112,8 +122,9 @@ def load_task(name: str) -> Task:
     if y_all.shape != (n,) or sorted(np.concatenate(list(idx.values())).tolist()) != list(range(n)):
         raise ValueError(f"{DATA_FILE}: task {name!r} is inconsistent (labels or split indices "
                          "do not cover the samples exactly once)")
-    if name == "digits":
-        x = x_all.astype(np.float64).reshape(n, 8, 8, 1) / 16.0
+    if name in IMAGES:
+        side, scale = IMAGES[name]
+        x = x_all.astype(np.float64).reshape(n, side, side, 1) / scale
         xs = {s: x[i] for s, i in idx.items()}
         ys = {s: y_all[i].astype(np.int64) for s, i in idx.items()}
         return Task(name, "classification", _frozen(xs), _frozen(ys), 10)

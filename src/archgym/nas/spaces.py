@@ -24,6 +24,13 @@ The spaces (``SPACES``):
     max-pool (stride 2) follows the last conv (8x8 -> 4x4); then the flattened
     features feed the head: an optional ReLU hidden layer and a linear layer
     to 10 logits.
+``fashion-cnn`` (1,020 architectures)
+    convolutions 1, 2 or 3; pool ``first`` (one 2x2 max-pool, after the
+    first conv: the others run on the 7x7 map) or ``each`` (after every
+    conv: 14 -> 7 -> 3 -> 1, a pool dropping an odd last row and column);
+    active with 2 or 3 convs; channels of conv i in 2, 4, 8 and kernel 3 or
+    5 (active when there are at least i convs); head hidden width 0 or 32.
+    Convs and head as digits-cnn; inputs are 14x14 Fashion-MNIST images.
 ``diabetes-mlp``, ``friedman1-mlp`` (168 architectures each)
     as digits-mlp with widths 8, 16, 32, 64; 10 inputs, 1 output (regression).
 """
@@ -38,6 +45,9 @@ import numpy as np
 
 FAMILIES = ("mlp", "cnn")
 ACTIVATIONS = ("relu", "tanh")
+#: Where a CNN max-pools (2x2, stride 2): once after its last conv, once after
+#: its first conv, or after each conv.  With one conv all three are the same.
+POOLS = ("end", "first", "each")
 
 
 @dataclass(frozen=True)
@@ -56,20 +66,29 @@ class Arch:
 
     ``convs``: (channels, kernel) per conv layer (CNN only); ``hidden``: the
     widths of the hidden linear layers (MLP: 1..3 of them; CNN: the head's, 0
-    or 1); ``activation`` of the hidden linear layers (convs always use ReLU).
+    or 1); ``activation`` of the hidden linear layers (convs always use ReLU);
+    ``pool`` (CNN): a 2x2 max-pool after the last conv only (``"end"``), after
+    the first only (``"first"``) or after every conv (``"each"``).
     """
 
     family: str
     hidden: tuple[int, ...]
     activation: str = "relu"
     convs: tuple[tuple[int, int], ...] = ()
+    pool: str = "end"
+
+    def pools_after(self, i: int) -> bool:
+        """Whether a 2x2 max-pool follows conv i (0-based)."""
+        return {"end": i == len(self.convs) - 1, "first": i == 0, "each": True}[self.pool]
 
     def describe(self) -> str:
-        """A short readable form, e.g. ``mlp 64-32 relu`` or ``cnn c8k3-c16k5 h32``."""
+        """A short readable form, e.g. ``mlp 64-32 relu``, ``cnn c8k3-c16k5 h32`` or
+        ``cnn c8k3-c16k5 h32 pool-first``."""
         if self.family == "mlp":
             return f"mlp {'-'.join(map(str, self.hidden))} {self.activation}"
         convs = "-".join(f"c{c}k{k}" for c, k in self.convs)
-        return f"cnn {convs} h{self.hidden[0] if self.hidden else 0}"
+        pool = f" pool-{self.pool}" if self.pool != "end" and len(self.convs) > 1 else ""
+        return f"cnn {convs} h{self.hidden[0] if self.hidden else 0}{pool}"
 
 
 @dataclass(frozen=True)
@@ -133,7 +152,7 @@ class SearchSpace:
             depth = opt["depth"]
             return Arch("mlp", tuple(opt[f"width{i}"] for i in range(1, depth + 1)), opt["activation"])
         convs = tuple((opt[f"channels{i}"], opt[f"kernel{i}"]) for i in range(1, opt["convs"] + 1))
-        return Arch("cnn", (opt["hidden"],) if opt["hidden"] else (), "relu", convs)
+        return Arch("cnn", (opt["hidden"],) if opt["hidden"] else (), "relu", convs, opt.get("pool", "end"))
 
     def encode(self, arch: Arch) -> tuple[int, ...]:
         """The canonical encoding of an architecture of this space."""
@@ -191,6 +210,13 @@ SPACES: dict[str, SearchSpace] = {
         choices=((1, 2), (4, 8, 16), (3, 5), (4, 8, 16), (3, 5), (0, 32)),
         requires=(None, None, None, (0, 1), (0, 1), None),
         train=TrainConfig(epochs=15, batch_size=32, lr=2e-3)),
+    "fashion-cnn": SearchSpace(
+        name="fashion-cnn", task="fashion", family="cnn",
+        components=("convs", "pool", "channels1", "kernel1", "channels2", "kernel2",
+                    "channels3", "kernel3", "hidden"),
+        choices=((1, 2, 3), POOLS[1:], (2, 4, 8), (3, 5), (2, 4, 8), (3, 5), (2, 4, 8), (3, 5), (0, 32)),
+        requires=(None, (0, 1), None, None, (0, 1), (0, 1), (0, 2), (0, 2), None),
+        train=TrainConfig(epochs=1, batch_size=32, lr=3e-3)),
     "diabetes-mlp": _mlp_space("diabetes-mlp", "diabetes", (8, 16, 32, 64),
                                TrainConfig(epochs=100, batch_size=32, lr=1e-3)),
     "friedman1-mlp": _mlp_space("friedman1-mlp", "friedman1", (8, 16, 32, 64),

@@ -213,14 +213,25 @@ def _parse_row(fields: list[str]) -> tuple[str, int, dict]:
     return sp.name, arch_id, values
 
 
+def format_row(record: dict) -> list[str]:
+    """A record's fields as the table writes them (floats with ``repr``; strings as they are)."""
+    return [repr(float(v)) if isinstance(v, (float, np.floating)) else str(v)
+            for v in (record[c] for c in COLUMNS)]
+
+
 def write_table(path, records: list[dict]) -> None:
-    """Write rows (dicts with every column of ``COLUMNS``) as the CSV format above."""
-    with open(path, "w", newline="", encoding="utf-8") as f:
+    """Write rows (dicts with every column of ``COLUMNS``) as the CSV format above.
+
+    The file is replaced atomically (written beside it, then renamed): a crash
+    leaves the previous table intact."""
+    path = Path(path)
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "w", newline="", encoding="utf-8") as f:
         w = csv.writer(f, lineterminator="\n")
         w.writerow(COLUMNS)
         for r in records:
-            w.writerow([repr(float(r[c])) if isinstance(r[c], (float, np.floating)) else r[c]
-                        for c in COLUMNS])
+            w.writerow(format_row(r))
+    os.replace(tmp, path)
 
 
 __all__ = [
@@ -230,6 +241,7 @@ __all__ = [
     "TABLE_FILE",
     "SpaceTable",
     "default_path",
+    "format_row",
     "load_table",
     "write_table",
 ]

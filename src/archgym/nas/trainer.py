@@ -6,7 +6,8 @@ The protocol (the same for the shipped table and for live mode):
 * Layers: dense ``x @ W + b``; convolution stride 1 with "same" zero padding
   as one matrix product over im2col patches (NHWC; W is (k*k*C, K), rows
   ordered kernel row, kernel column, input channel);
-  2x2 max-pool stride 2 (the gradient goes to the first maximum of a window);
+  2x2 max-pool stride 2 (the gradient goes to the first maximum of a window;
+  an odd last row or column is dropped, as PyTorch's ``MaxPool2d`` does);
   ReLU or tanh.
 * Initialisation from ``numpy.random.default_rng(seed)``, layer by layer in
   network order: weights uniform in +-sqrt(6 / fan_in) before a ReLU (He),
@@ -109,17 +110,22 @@ class _MaxPool2:
 
     def forward(self, x, keep: bool):
         n, h, w, c = x.shape
-        win = x.reshape(n, h // 2, 2, w // 2, 2, c).transpose(0, 1, 3, 5, 2, 4).reshape(n, h // 2, w // 2, c, 4)
+        h2, w2 = h // 2, w // 2
+        x = x[:, :2 * h2, :2 * w2, :]  # an odd last row or column is dropped
+        win = x.reshape(n, h2, 2, w2, 2, c).transpose(0, 1, 3, 5, 2, 4).reshape(n, h2, w2, c, 4)
         arg = win.argmax(axis=-1)
         if keep:
-            self.arg, self.shape = arg, x.shape
+            self.arg, self.shape = arg, (n, h, w, c)
         return np.take_along_axis(win, arg[..., None], axis=-1)[..., 0]
 
     def backward(self, d, need_dx: bool):
         n, h, w, c = self.shape
-        win = np.zeros((n, h // 2, w // 2, c, 4))
+        h2, w2 = h // 2, w // 2
+        win = np.zeros((n, h2, w2, c, 4))
         np.put_along_axis(win, self.arg[..., None], d[..., None], axis=-1)
-        dx = win.reshape(n, h // 2, w // 2, c, 2, 2).transpose(0, 1, 4, 2, 5, 3).reshape(n, h, w, c)
+        dx = np.zeros((n, h, w, c))
+        dx[:, :2 * h2, :2 * w2, :] = win.reshape(n, h2, w2, c, 2, 2).transpose(0, 1, 4, 2, 5, 3).reshape(
+            n, 2 * h2, 2 * w2, c)
         return dx, []
 
 
@@ -170,11 +176,14 @@ def build_network(arch: Arch, input_shape: tuple[int, ...], num_outputs: int,
     layers: list = []
     if arch.family == "cnn":
         h, w, c = input_shape
-        for ch, k in arch.convs:
+        for i, (ch, k) in enumerate(arch.convs):
             layers += [_Conv(c, ch, k, _he(c * k * k), rng), _Act("relu")]
             c = ch
-        layers += [_MaxPool2(), _Flatten()]
-        width = (h // 2) * (w // 2) * c
+            if arch.pools_after(i):
+                layers.append(_MaxPool2())
+                h, w = h // 2, w // 2
+        layers.append(_Flatten())
+        width = h * w * c
     else:
         width = int(np.prod(input_shape))
         if len(input_shape) > 1:
