@@ -2,6 +2,7 @@
 """Fidelity of archgym's NoC simulator against BookSim2, and its speed.
 
     python benchmarks/bench_noc.py [--fidelity] [--speed] [--quick] [--threads 2] [--out DIR]
+                                   [--vs-booksim PATH/TO/booksim] [--repeats N]
 
 1. Fidelity (the full overlay): every run of tests/data/reference/booksim/curves.csv
    and curves_islip.csv is repeated with archgym.noc.measure (same configuration,
@@ -13,12 +14,17 @@
    Writes bench_noc_points.csv (one row per run), bench_noc_curves.csv (one row
    per curve), bench_noc_fidelity.png (our curves beside BookSim's, if
    matplotlib is installed) and prints a summary.
-2. Speed: simulated cycles/s for an 8x8 mesh at 0.1 and 0.3 flits/node/cycle and
-   a 16x16 mesh at 0.1, in the configuration of tests/data/reference/booksim/timing.txt
-   (booksim_base.cfg with max_samples=23 stopping_thres=0 acc_stopping_thres=0:
-   3,000 warm-up + 20,000 measured cycles + drain), timed around measure() like
-   BookSim's wall time; ratios against BookSim's cycles/s parsed from timing.txt.
-   Writes bench_noc_speed.csv.
+2. Speed: simulated cycles per second of four fixed-length runs of
+   tests/data/reference/booksim/booksim_base.cfg (max_samples=23
+   stopping_thres=0.0 acc_stopping_thres=0.0: 3,000 warm-up + 20,000 measured
+   cycles + drain): 8x8 mesh uniform at 0.1 and 0.3 flits/node/cycle, 16x16 at
+   0.1, and 8x8 with 4-flit packets at 0.2.  Each tool runs as its command line
+   (``archgym-booksim`` and, with ``--vs-booksim PATH``, the real BookSim2, never
+   called otherwise) and is timed by its own "Total run time" line, the two tools
+   alternately, ``--repeats`` times each; cycles/s = its "Time taken is N
+   cycles" / the median run time.  Prints the four ratios and the smallest last.
+   Without the oracle archgym is timed alone (ratios against the BookSim runs
+   recorded in timing.txt, another machine and day).  Writes bench_noc_speed.csv.
 
 Both sections run unless one is selected.  ``--quick`` (under a minute) takes
 the uniform-traffic, packet-size-1, 4-VC curves only (fidelity: every routing,
@@ -35,6 +41,7 @@ import os
 import platform
 import re
 import statistics
+import subprocess
 import sys
 import time
 from collections import defaultdict
@@ -235,8 +242,16 @@ def plot(rows, ours, path: Path) -> None:
 
 
 # ----------------------------------------------------------------- speed
-SPEED_CASES = (("8x8 mesh, uniform dor 0.1", 8, 0.1), ("8x8 mesh, uniform dor 0.3", 8, 0.3),
-               ("16x16 mesh, uniform dor 0.1", 16, 0.1))
+#: The four speed cases: booksim_base.cfg plus these overrides, as fixed-length runs.
+SPEED_CASES = (
+    ("8x8 mesh, uniform 0.1", ["injection_rate=0.1"]),
+    ("8x8 mesh, uniform 0.3", ["injection_rate=0.3"]),
+    ("16x16 mesh, uniform 0.1", ["k=16", "injection_rate=0.1"]),
+    ("8x8 mesh, 4-flit packets 0.2", ["packet_size=4", "injection_rate=0.2"]),
+)
+#: Fixed length: 3,000 warm-up + 20,000 measured cycles, then the drain (thresholds
+#: of 0 never converge, so every max_samples period runs).
+FIXED_LENGTH = ["max_samples=23", "stopping_thres=0.0", "acc_stopping_thres=0.0"]
 
 
 def parse_timing(path: Path) -> dict:
@@ -244,57 +259,80 @@ def parse_timing(path: Path) -> dict:
     out = defaultdict(list)
     case = None
     for line in path.read_text().splitlines():
-        m = re.match(r"^(\d+x\d+ mesh,\s+uniform dor [\d.]+)\s+(\d+)\s+(\d)\s+(.*)$", line)
+        m = re.match(r"^(\d+x\d+ mesh),\s+uniform dor ([\d.]+)\s+(\d+)\s+(\d)\s+(.*)$", line)
         m2 = re.match(r"^\s+(\d)\s+([\d.]+\s+[\d.]+\s+[\d.]+)\s+([\d.]+)\s+([\d,]+)", line)
         if m:
-            case = re.sub(r"\s+", " ", m.group(1))
-            nums = m.group(4).split()
-            out[case].append(float(nums[-2].replace(",", "")))
+            case = f"{m.group(1)}, uniform {m.group(2)}"
+            out[case].append(float(m.group(5).split()[-2].replace(",", "")))
         elif m2 and case:
             out[case].append(float(m2.group(4).replace(",", "")))
     return dict(out)
 
 
+def timed_run(command: list[str]) -> tuple[int, float]:
+    """Run a BookSim-style CLI; (its "Time taken is N cycles", its "Total run time")."""
+    proc = subprocess.run(command, capture_output=True, text=True, check=False)
+    cycles = re.search(r"^Time taken is (\d+) cycles", proc.stdout, re.M)
+    wall = re.search(r"^Total run time ([\d.eE+-]+)", proc.stdout, re.M)
+    if not (cycles and wall):
+        raise SystemExit(f"{command[0]}: no 'Time taken' / 'Total run time' in its output "
+                         f"(exit {proc.returncode}): {proc.stderr.strip()[-300:]}")
+    return int(cycles.group(1)), float(wall.group(1))
+
+
 def run_speed(args) -> list[dict]:
-    timing = parse_timing(REF / "timing.txt")
-    repeats = 1 if args.quick else 5
+    """Each tool's own "Total run time" as simulated cycles/s, BookSim and archgym alternately."""
+    booksim = [str(args.vs_booksim)] if args.vs_booksim else None
+    archgym = [sys.executable, "-m", "archgym.noc.booksim"]
+    cfg = str(REF / "booksim_base.cfg")
+    repeats = args.repeats or (1 if args.quick else 5)
+    recorded = parse_timing(REF / "timing.txt")
+    print(f"\nspeed: booksim_base.cfg + {' '.join(FIXED_LENGTH)}, {repeats} repeats, median of "
+          "each tool's own 'Total run time'" + (", BookSim and archgym alternately" if booksim else
+                                                 " (archgym alone: no --vs-booksim)"))
+    times = {name: {"booksim": [], "archgym": []} for name, _ in SPEED_CASES}
+    cycles = {name: {} for name, _ in SPEED_CASES}
+    for rep in range(repeats):
+        for name, overrides in SPEED_CASES:
+            for tool, cmd in (("booksim", booksim), ("archgym", archgym)):
+                if cmd is None:
+                    continue
+                cyc, wall = timed_run(cmd + [cfg, *overrides, *FIXED_LENGTH])
+                cycles[name][tool] = cyc
+                times[name][tool].append(wall)
+                print(f"  [{rep + 1}/{repeats}] {name:<29} {tool:<8} {cyc:>6} cycles {wall:8.3f} s",
+                      flush=True)
     results = []
-    print(f"\nspeed ({repeats} repeats, median; measure() wall time incl. construction; "
-          f"BookSim: the two rounds of timing.txt, ratio vs their median):")
-    for name, k, rate in SPEED_CASES:
-        cfg = noc.NocConfig(k=k, injection_rate=rate, max_samples=23, stopping_thres=0.0,
-                            acc_stopping_thres=0.0)
-        walls, cpus, cycles = [], [], 0
-        for _ in range(repeats):
-            t0, c0 = time.perf_counter(), time.process_time()
-            r = noc.measure(cfg)
-            walls.append(time.perf_counter() - t0)
-            cpus.append(time.process_time() - c0)
-            cycles = r["total_cycles"]
-        wall = statistics.median(walls)
-        cps = cycles / wall
-        key = re.sub(r"\s+", " ", name)
-        ref = timing.get(key, [])
-        ref_med = statistics.median(ref) if ref else math.nan
-        cpu = statistics.median(cpus)
-        rec = {"case": name, "total_cycles": cycles, "median_wall_s": round(wall, 4),
-               "median_cpu_s": round(cpu, 4), "cycles_per_s": round(cps),
-               "cycles_per_cpu_s": round(cycles / cpu),
-               "booksim_cycles_per_s": ref, "ratio_vs_booksim_median": round(cps / ref_med, 1),
-               "ratio_vs_booksim_fastest": round(cps / max(ref), 1) if ref else math.nan,
-               "latency": round(r["avg_packet_latency"], 2),
-               "accepted": round(r["accepted_flit_rate"], 4)}
+    print()
+    for name, _ in SPEED_CASES:
+        ours = cycles[name]["archgym"] / statistics.median(times[name]["archgym"])
+        rec = {"case": name, "archgym_cycles": cycles[name]["archgym"],
+               "archgym_median_s": round(statistics.median(times[name]["archgym"]), 4),
+               "archgym_cycles_per_s": round(ours)}
+        if booksim:
+            theirs = cycles[name]["booksim"] / statistics.median(times[name]["booksim"])
+            rec.update(booksim_cycles=cycles[name]["booksim"],
+                       booksim_median_s=round(statistics.median(times[name]["booksim"]), 4),
+                       booksim_cycles_per_s=round(theirs), ratio=round(ours / theirs, 1),
+                       booksim_runs_s=" ".join(f"{x:.3f}" for x in times[name]["booksim"]))
+            print(f"  {name:<29} BookSim {theirs:>8,.0f} cycles/s  archgym {ours:>10,.0f} cycles/s"
+                  f"  ->  {rec['ratio']}x")
+        else:
+            ref = recorded.get(name)
+            rec["ratio_vs_timing_txt"] = (round(ours / statistics.median(ref), 1) if ref
+                                          else math.nan)
+            print(f"  {name:<29} archgym {ours:>10,.0f} cycles/s"
+                  + (f"  ({rec['ratio_vs_timing_txt']}x BookSim's median in timing.txt,"
+                     " another machine and day)" if ref else ""))
+        rec["archgym_runs_s"] = " ".join(f"{x:.3f}" for x in times[name]["archgym"])
         results.append(rec)
-        print(f"  {name:<28} {cycles:>6} cycles  {wall:7.3f} s  {cps:>9,.0f} cycles/s  "
-              f"BookSim {', '.join(f'{x:,.0f}' for x in ref)}  ->  {rec['ratio_vs_booksim_median']}x "
-              f"(vs its fastest round {rec['ratio_vs_booksim_fastest']}x); "
-              f"per CPU second {rec['cycles_per_cpu_s']:,} -> {rec['cycles_per_cpu_s'] / ref_med:.1f}x")
+    if booksim:
+        print(f"smallest ratio: {min(r['ratio'] for r in results):.1f}x")
     args.out.mkdir(parents=True, exist_ok=True)
     with open(args.out / "bench_noc_speed.csv", "w", newline="") as fh:
         w = csv.DictWriter(fh, fieldnames=list(results[0]))
         w.writeheader()
-        for rec in results:
-            w.writerow({**rec, "booksim_cycles_per_s": " ".join(str(x) for x in rec["booksim_cycles_per_s"])})
+        w.writerows(results)
     return results
 
 
@@ -307,6 +345,10 @@ def main(argv=None) -> int:
     ap.add_argument("--threads", type=int, default=2, help="worker threads of the fidelity runs (default 2)")
     ap.add_argument("--out", type=Path, default=OUT, help="output folder (default: %(default)s)")
     ap.add_argument("--no-plot", action="store_true", help="do not write the PNG")
+    ap.add_argument("--vs-booksim", type=Path, metavar="PATH",
+                    help="the BookSim2 binary: time it and archgym alternately (speed section)")
+    ap.add_argument("--repeats", type=int, default=0,
+                    help="speed runs per tool and case (default 5, 1 with --quick)")
     args = ap.parse_args(argv)
     both = not args.fidelity and not args.speed
     print(f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, "

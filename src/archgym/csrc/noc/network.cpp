@@ -56,6 +56,20 @@ uint64_t Network::Rng::next() {
   return result;
 }
 
+// The network's shape in the hot loop: compile-time constants where the
+// template argument is non-zero, else the members' values.
+template <int kV, int kB, int kD>
+struct Network::Shape {
+  const int V, B, D, NP, LP, VCS;
+  const uint8_t* port_of;
+  const uint8_t* vc_of;
+  explicit Shape(const Network& n)
+      : V(kV ? kV : n.V_), B(kB ? kB : n.B_), D(kD ? kD : n.D_), NP(2 * D + 1), LP(2 * D),
+        VCS(NP * V), port_of(n.port_of_), vc_of(n.vc_of_) {}
+  int port(int i) const { return kV ? i / kV : port_of[i]; }  // of input/output VC i
+  int vc(int i) const { return kV ? i % kV : vc_of[i]; }
+};
+
 // ----------------------------------------------------------------- setup
 Network::Network(const Config& cfg) : p_(cfg) {
   k_ = p_.k;
@@ -119,14 +133,13 @@ Network::Network(const Config& cfg) : p_(cfg) {
   int wheel = 1;
   while (wheel <= max_off) wheel *= 2;
   wheel_mask_ = wheel - 1;
-  arrive_.resize(wheel);
-  eject_.resize(wheel);
-  credit_.resize(wheel);
-  src_credit_.resize(wheel);
-  for (auto& w : arrive_) w.reserve(n_ * NP_);
-  for (auto& w : eject_) w.reserve(n_);
-  for (auto& w : credit_) w.reserve(n_ * 6);
-  for (auto& w : src_credit_) w.reserve(n_);
+  // Per slot at most: a flit per router output port and per injecting node; an
+  // ejection per router; a credit per router input port (the local one's go to
+  // the source) and per ejection.
+  arrive_.init(wheel, static_cast<size_t>(n_) * NP_);
+  eject_.init(wheel, n_);
+  credit_.init(wheel, static_cast<size_t>(n_) * NP_);
+  src_credit_.init(wheel, n_);
 
   src_.assign(n_, Source{});
   queue_.assign(n_, std::vector<uint64_t>(16));
@@ -139,6 +152,7 @@ Network::Network(const Config& cfg) : p_(cfg) {
   rng_inj_.seed(splitmix64(s));
   build_destinations();
   set_injection_rate(c.injection_rate);
+  step_ = pick_step();
 }
 
 void Network::build_destinations() {
@@ -282,21 +296,24 @@ void Network::send(int64_t src, int64_t dst) {
 }
 
 // ----------------------------------------------------------------- router
+// A flit buffered from cycle a to cycle b adds b - a to its port's integral:
+// -a on arrival, +b on departure (Occ::at adds now for the flits still there).
 inline void Network::occ_change(int pi, int delta) {
   Occ& o = occ_[pi];
-  o.integral += static_cast<int64_t>(o.count) * (now_ - o.last);
-  o.last = now_;
+  o.integral -= delta * now_;
   o.count += delta;
 }
 
-void Network::buffer_write(int r, int i, const Flit& f, int64_t /*t*/) {
-  const size_t gvc = static_cast<size_t>(r) * VCS_ + i;
+template <int kV, int kB, int kD>
+void Network::buffer_write(int r, int i, const Flit& f) {
+  const Shape<kV, kB, kD> S(*this);
+  const size_t gvc = static_cast<size_t>(r) * S.VCS + i;
   InVc& q = vcs_[gvc];
   int pos = q.head + q.count;
-  if (pos >= B_) pos -= B_;
-  buf_[gvc * B_ + pos] = f;
+  if (pos >= S.B) pos -= S.B;
+  buf_[gvc * S.B + pos] = f;
   ++q.count;
-  occ_change(r * NP_ + port_of_[i], 1);
+  occ_change(r * S.NP + S.port(i), 1);
   ++ctr_.buffered_flits;
   const uint64_t bit = uint64_t{1} << i;
   Router& R = routers_[r];
@@ -339,8 +356,10 @@ inline void Network::Router::advance(int64_t t, const std::vector<InVc>& vcs, si
   }
 }
 
+template <int kV, int kB, int kD>
 void Network::router_step(int r, int64_t t) {
-  const size_t base = static_cast<size_t>(r) * VCS_;
+  const Shape<kV, kB, kD> S(*this);
+  const size_t base = static_cast<size_t>(r) * S.VCS;
   Router& R = routers_[r];
   R.advance(t, vcs_, base);
   // (b) route computation
@@ -349,7 +368,7 @@ void Network::router_step(int r, int64_t t) {
     for (uint64_t m = R.rc_now; m; m &= m - 1) {
       const int i = std::countr_zero(m);
       InVc& q = vcs_[base + i];
-      const Flit& f = buf_[(base + i) * B_ + q.head];
+      const Flit& f = buf_[(base + i) * S.B + q.head];
       route(r, i, f, q);
       q.state = kVcAlloc;
       const uint64_t bit = uint64_t{1} << i;
@@ -360,12 +379,14 @@ void Network::router_step(int r, int64_t t) {
     R.rc_now = 0;
   }
   // (c) VC allocation, (d) switch allocation
-  if (R.va_now) vc_alloc(r, t);
-  if (R.sa_now) sw_alloc(r, t);
+  if (R.va_now) vc_alloc<kV, kB, kD>(r, t);
+  if (R.sa_now) sw_alloc<kV, kB, kD>(r, t);
 }
 
+template <int kV, int kB, int kD>
 void Network::vc_alloc(int r, int64_t t) {
-  const size_t base = static_cast<size_t>(r) * VCS_;
+  const Shape<kV, kB, kD> S(*this);
+  const size_t base = static_cast<size_t>(r) * S.VCS;
   Router& R = routers_[r];
   const uint64_t alloc = R.alloc, busy = R.busy;
   const bool islip = p_.va == Allocator::Islip;
@@ -374,11 +395,11 @@ void Network::vc_alloc(int r, int64_t t) {
   auto grant = [&](int i, int j) {
     InVc& q = vcs_[base + i];
     R.alloc |= uint64_t{1} << j;
-    va_in_ptr_[base + i] = static_cast<uint8_t>(j + 1 == VCS_ ? 0 : j + 1);
-    va_out_ptr_[base + j] = static_cast<uint8_t>(i + 1 == VCS_ ? 0 : i + 1);
+    va_in_ptr_[base + i] = static_cast<uint8_t>(j + 1 == S.VCS ? 0 : j + 1);
+    va_out_ptr_[base + j] = static_cast<uint8_t>(i + 1 == S.VCS ? 0 : i + 1);
     q.state = kActive;
-    q.outp = port_of_[j];
-    q.outvc = vc_of_[j];
+    q.outp = static_cast<uint8_t>(S.port(j));
+    q.outvc = static_cast<uint8_t>(S.vc(j));
     const uint64_t bit = uint64_t{1} << i;
     R.va_now &= ~bit;
     // the head flit is in the buffer: SA from t + vc_alloc_delay
@@ -466,18 +487,20 @@ void Network::vc_alloc(int r, int64_t t) {
   }
 }
 
+template <int kV, int kB, int kD>
 void Network::sw_alloc(int r, int64_t t) {
-  const size_t base = static_cast<size_t>(r) * VCS_;
+  const Shape<kV, kB, kD> S(*this);
+  const size_t base = static_cast<size_t>(r) * S.VCS;
   Router& R = routers_[r];
   if ((R.sa_now & (R.sa_now - 1)) == 0) {  // one candidate VC (common): no arbitration
     const int i = std::countr_zero(R.sa_now);
     const InVc& q = vcs_[base + i];
-    if (used_[base + q.outp * V_ + q.outvc] >= B_) return;
-    const int p = port_of_[i], v = vc_of_[i], o = q.outp;
+    if (used_[base + q.outp * S.V + q.outvc] >= S.B) return;
+    const int p = S.port(i), v = S.vc(i), o = q.outp;
     R.ptr.sa_in[p] = nextp_[o];
     R.ptr.sa_out[o] = nextp_[p];
-    R.ptr.sa_vc[p] = static_cast<uint8_t>(v + 1 == V_ ? 0 : v + 1);
-    grant_switch(r, p, o, v, t);
+    R.ptr.sa_vc[p] = static_cast<uint8_t>(v + 1 == S.V ? 0 : v + 1);
+    grant_switch<kV, kB, kD>(r, p, o, v, t);
     return;
   }
   uint16_t cand[kMaxPorts][kMaxPorts];  // [input port][output port] -> VC mask (valid where outs has the bit)
@@ -486,8 +509,8 @@ void Network::sw_alloc(int r, int64_t t) {
   for (uint64_t m = R.sa_now; m; m &= m - 1) {
     const int i = std::countr_zero(m);
     const InVc& q = vcs_[base + i];
-    if (used_[base + q.outp * V_ + q.outvc] >= B_) continue;  // no credit
-    const int p = port_of_[i], v = vc_of_[i], o = q.outp;
+    if (used_[base + q.outp * S.V + q.outvc] >= S.B) continue;  // no credit
+    const int p = S.port(i), v = S.vc(i), o = q.outp;
     const uint8_t obit = static_cast<uint8_t>(1u << o);
     if (!(outs[p] & obit)) {
       outs[p] |= obit;
@@ -504,8 +527,8 @@ void Network::sw_alloc(int r, int64_t t) {
   auto grant = [&](int p, int o, int v) {
     ptr.sa_in[p] = nextp_[o];
     ptr.sa_out[o] = nextp_[p];
-    ptr.sa_vc[p] = static_cast<uint8_t>(v + 1 == V_ ? 0 : v + 1);
-    grant_switch(r, p, o, v, t);
+    ptr.sa_vc[p] = static_cast<uint8_t>(v + 1 == S.V ? 0 : v + 1);
+    grant_switch<kV, kB, kD>(r, p, o, v, t);
   };
   if (ncand == 1) {  // a lone request is granted by every arbiter on its way
     grant(last_p, last_o, last_v);
@@ -514,22 +537,22 @@ void Network::sw_alloc(int r, int64_t t) {
   auto vc_of = [&](int p, int o) { return rr_pick(cand[p][o], ptr.sa_vc[p]); };
   if (p_.sa == Allocator::SeparableInputFirst) {
     uint8_t fwd[kMaxPorts] = {};
-    for (int p = 0; p < NP_; ++p)
+    for (int p = 0; p < S.NP; ++p)
       if (outs[p]) fwd[rr_pick(outs[p], ptr.sa_in[p])] |= static_cast<uint8_t>(1u << p);
-    for (int o = 0; o < NP_; ++o)
+    for (int o = 0; o < S.NP; ++o)
       if (fwd[o]) {
         const int p = rr_pick(fwd[o], ptr.sa_out[o]);
         grant(p, o, vc_of(p, o));
       }
   } else {
     uint8_t granted[kMaxPorts] = {};
-    for (int o = 0; o < NP_; ++o) {
+    for (int o = 0; o < S.NP; ++o) {
       uint8_t reqs = 0;
-      for (int p = 0; p < NP_; ++p)
+      for (int p = 0; p < S.NP; ++p)
         if (outs[p] >> o & 1) reqs |= static_cast<uint8_t>(1u << p);
       if (reqs) granted[rr_pick(reqs, ptr.sa_out[o])] |= static_cast<uint8_t>(1u << o);
     }
-    for (int p = 0; p < NP_; ++p)
+    for (int p = 0; p < S.NP; ++p)
       if (granted[p]) {
         const int o = rr_pick(granted[p], ptr.sa_in[p]);
         grant(p, o, vc_of(p, o));
@@ -537,20 +560,22 @@ void Network::sw_alloc(int r, int64_t t) {
   }
 }
 
+template <int kV, int kB, int kD>
 void Network::grant_switch(int r, int p, int o, int v, int64_t t) {
-  const size_t base = static_cast<size_t>(r) * VCS_;
+  const Shape<kV, kB, kD> S(*this);
+  const size_t base = static_cast<size_t>(r) * S.VCS;
   Router& R = routers_[r];
-  const int i = p * V_ + v;
+  const int i = p * S.V + v;
   const size_t gvc = base + i;
   InVc& q = vcs_[gvc];
-  Flit f = buf_[gvc * B_ + q.head];
-  q.head = static_cast<uint16_t>(q.head + 1 == B_ ? 0 : q.head + 1);
+  Flit f = buf_[gvc * S.B + q.head];
+  q.head = static_cast<uint16_t>(q.head + 1 == S.B ? 0 : q.head + 1);
   --q.count;
-  occ_change(r * NP_ + p, -1);
+  occ_change(r * S.NP + p, -1);
   --ctr_.buffered_flits;
   ++f.hops;
   const int w = q.outvc;
-  const int j = o * V_ + w;
+  const int j = o * S.V + w;
   ++used_[base + j];
   R.busy |= uint64_t{1} << j;
   const bool tail = f.flags & kTail;
@@ -559,15 +584,15 @@ void Network::grant_switch(int r, int p, int o, int v, int64_t t) {
     else R.alloc &= ~(uint64_t{1} << j);
   }
   // credit upstream
-  if (p == LP_) src_credit_[(t + 2) & wheel_mask_].push_back(r * V_ + v);
-  else credit_[(t + off_credit_) & wheel_mask_].push_back(nbr_[r * 2 * D_ + p] * 64 + (p ^ 1) * V_ + v);
+  if (p == S.LP) src_credit_.push((t + 2) & wheel_mask_, r * S.V + v);
+  else credit_.push((t + off_credit_) & wheel_mask_, nbr_[r * 2 * S.D + p] * 64 + (p ^ 1) * S.V + v);
   // flit out
   f.vc = static_cast<uint8_t>(w);
-  if (o == LP_) {
-    eject_[(t + off_eject_) & wheel_mask_].push_back(Ejection{r, f});
+  if (o == S.LP) {
+    eject_.push((t + off_eject_) & wheel_mask_, Ejection{r, f});
   } else {
-    arrive_[(t + off_flit_) & wheel_mask_].push_back(Arrival{nbr_[r * 2 * D_ + o], (o ^ 1) * V_ + w, f});
-    ++link_cnt_[r * 2 * D_ + o];
+    arrive_.push((t + off_flit_) & wheel_mask_, Arrival{nbr_[r * 2 * S.D + o], (o ^ 1) * S.V + w, f});
+    ++link_cnt_[r * 2 * S.D + o];
   }
   last_move_ = t;
   // next state of the input VC
@@ -735,7 +760,7 @@ void Network::inject(int64_t t) {
     f.vc = static_cast<uint8_t>(c);
     f.hops = 0;
     f.algo = pk.algo;
-    arrive_[(t + 2) & wheel_mask_].push_back(Arrival{v, LP_ * V_ + c, f});
+    arrive_.push((t + 2) & wheel_mask_, Arrival{v, LP_ * V_ + c, f});
     ++su[c];
     ++ctr_.injected_flits;
     --ctr_.backlog_flits;
@@ -758,7 +783,7 @@ void Network::retire(int node, const Flit& f, int64_t t) {
   --inflight_flits_;
   inflight_ctime_sum_ -= pk.ctime;
   if (pk.measured) --measured_inflight_;
-  credit_[(t + off_eject_credit_) & wheel_mask_].push_back(node * 64 + LP_ * V_ + f.vc);
+  credit_.push((t + off_eject_credit_) & wheel_mask_, node * 64 + LP_ * V_ + f.vc);
   last_move_ = t;
   if (!(f.flags & kTail)) return;
   pk.hops = f.hops;  // every flit of a packet traverses the same routers
@@ -783,23 +808,48 @@ void Network::retire(int node, const Flit& f, int64_t t) {
 }
 
 // ----------------------------------------------------------------- cycle
-void Network::step() {
+// The hot loop is compiled for the common shapes (VCs, buffer depth and
+// dimensions known at compile time, so index arithmetic folds to constants and
+// shifts) and once generically (0: read from the members); the constructor
+// picks one.  Every instance computes exactly the same thing.
+template <int kV, int kB, int kD>
+Network::StepFn Network::step_for() {
+  if constexpr (kV == 0) {
+    return &Network::step_impl<0, 0, 0>;
+  } else {
+    if (V_ == kV && B_ == kB && D_ == kD) return &Network::step_impl<kV, kB, kD>;
+    return nullptr;
+  }
+}
+
+Network::StepFn Network::pick_step() {
+  for (StepFn f : {step_for<4, 8, 2>(), step_for<2, 8, 2>(), step_for<8, 8, 2>(),
+                   step_for<4, 4, 2>(), step_for<4, 16, 2>(), step_for<0, 0, 0>()})
+    if (f) return f;
+  return nullptr;  // not reached: the generic instance takes every shape
+}
+
+template <int kV, int kB, int kD>
+void Network::step_impl() {
+  const Shape<kV, kB, kD> S(*this);
   const int64_t t = now_;
   const int slot = static_cast<int>(t & wheel_mask_);
   // 1. nodes read ejected flits and injection credits
-  for (const Ejection& e : eject_[slot]) retire(e.node, e.flit, t);
-  eject_[slot].clear();
-  for (int32_t c : src_credit_[slot])
+  for (const Ejection* e = eject_.begin(slot); e != eject_.end(slot); ++e) retire(e->node, e->flit, t);
+  eject_.len[slot] = 0;
+  for (const int32_t* it = src_credit_.begin(slot); it != src_credit_.end(slot); ++it) {
+    const int32_t c = *it;
     if (--src_used_[c] == 0 && wait_tail_) {
       Source& s = src_[c / V_];
       const int vc = c % V_;
       if (s.cur_vc != vc) s.alloc &= ~(1u << vc);
     }
-  src_credit_[slot].clear();
+  }
+  src_credit_.len[slot] = 0;
   // 2. routers latch credits (already delayed by credit_delay) and flits
-  for (int32_t c : credit_[slot]) {
-    const int r = c >> 6, j = c & 63;
-    if (--used_[static_cast<size_t>(r) * VCS_ + j] == 0) {
+  for (const int32_t* it = credit_.begin(slot); it != credit_.end(slot); ++it) {
+    const int r = *it >> 6, j = *it & 63;
+    if (--used_[static_cast<size_t>(r) * S.VCS + j] == 0) {
       Router& R = routers_[r];
       const uint64_t bit = uint64_t{1} << j;
       R.busy &= ~bit;
@@ -809,15 +859,16 @@ void Network::step() {
       }
     }
   }
-  credit_[slot].clear();
-  for (const Arrival& a : arrive_[slot]) buffer_write(a.r, a.i, a.flit, t);
-  arrive_[slot].clear();
+  credit_.len[slot] = 0;
+  for (const Arrival* a = arrive_.begin(slot); a != arrive_.end(slot); ++a)
+    buffer_write<kV, kB, kD>(a->r, a->i, a->flit);
+  arrive_.len[slot] = 0;
   // 3. generation, 4. injection
   generate(t);
   inject(t);
   // 6. router internal steps (routers do not read each other's state)
   for (int r = 0; r < n_; ++r)
-    if (routers_[r].has_work()) router_step(r, t);
+    if (routers_[r].has_work()) router_step<kV, kB, kD>(r, t);
   ctr_.in_network_integral += ctr_.in_network_flits;
   ctr_.in_system_integral += ctr_.in_system_packets;
   now_ = t + 1;
@@ -831,15 +882,8 @@ RunStats Network::run(int64_t cycles) {
   st.cycles = cycles;
   const int64_t ej0 = ctr_.ejected_flits, inj0 = ctr_.injected_flits;
   std::vector<int64_t> link0 = link_cnt_;
-  auto flush_occ = [&] {
-    for (Occ& o : occ_) {
-      o.integral += static_cast<int64_t>(o.count) * (now_ - o.last);
-      o.last = now_;
-    }
-  };
-  flush_occ();
   std::vector<int64_t> occ0(occ_.size());
-  for (size_t x = 0; x < occ_.size(); ++x) occ0[x] = occ_[x].integral;
+  for (size_t x = 0; x < occ_.size(); ++x) occ0[x] = occ_[x].at(now_);
   win_pk_ = 0;
   win_lat_ = win_nlat_ = win_hops_ = 0;
   delivered_.clear();
@@ -849,7 +893,6 @@ RunStats Network::run(int64_t cycles) {
     step();
     if (ctr_.in_network_flits > 0 && now_ - 1 - last_move_ >= wd) deadlocked_ = true;
   }
-  flush_occ();
   st.delivered_packets = win_pk_;
   st.latency_sum = win_lat_;
   st.network_latency_sum = win_nlat_;
@@ -864,7 +907,7 @@ RunStats Network::run(int64_t cycles) {
   for (int x = 0; x < links; ++x)
     st.link_utilisation[x] = static_cast<float>((link_cnt_[x] - link0[x]) / cyc);
   for (int x = 0; x < ports; ++x)
-    st.buffer_occupancy[x] = static_cast<float>((occ_[x].integral - occ0[x]) / (cyc * V_ * B_));
+    st.buffer_occupancy[x] = static_cast<float>((occ_[x].at(now_) - occ0[x]) / (cyc * V_ * B_));
   return st;
 }
 

@@ -302,16 +302,24 @@ class Network {
   enum class Phase : uint8_t { Free, Warming, Running, Draining, Emptying };
 
 
-  void step();
+  // One cycle.  The hot loop is a template on the shape (VCs kV, buffer depth
+  // kB, dimensions kD; 0: the members' values), instantiated for common shapes.
+  void step() { (this->*step_)(); }
+  using StepFn = void (Network::*)();
+  StepFn step_ = nullptr;
+  StepFn pick_step();
+  template <int kV, int kB, int kD> StepFn step_for();
+  template <int kV, int kB, int kD> struct Shape;
+  template <int kV, int kB, int kD> void step_impl();
+  template <int kV, int kB, int kD> void router_step(int r, int64_t t);
+  template <int kV, int kB, int kD> void vc_alloc(int r, int64_t t);
+  template <int kV, int kB, int kD> void sw_alloc(int r, int64_t t);
+  template <int kV, int kB, int kD> void grant_switch(int r, int p, int o, int v, int64_t t);
+  template <int kV, int kB, int kD> void buffer_write(int r, int i, const Flit& f);
   void generate(int64_t t);
   void inject(int64_t t);
-  void router_step(int r, int64_t t);
   void route(int r, int i, const Flit& f, InVc& q);
-  void vc_alloc(int r, int64_t t);
-  void sw_alloc(int r, int64_t t);
-  void grant_switch(int r, int p, int o, int v, int64_t t);
   void retire(int node, const Flit& f, int64_t t);
-  void buffer_write(int r, int i, const Flit& f, int64_t t);
   void materialise(int node, int64_t t);
   void enqueue(int node, uint64_t entry);
   int32_t draw_destination(int node);
@@ -417,20 +425,35 @@ class Network {
   std::vector<uint64_t> tail_sent_;  // [n] wait_for_tail_credit: output VCs held until their credits return
   std::vector<uint8_t> va_in_ptr_, va_out_ptr_;   // [n*VCS]
   struct Occ {
-    int64_t integral = 0, last = 0;  // time integral of `count` up to cycle `last`
+    int64_t integral = 0;  // time integral of `count`, less count * now (occ_change)
     int32_t count = 0;
+    int64_t at(int64_t now) const { return integral + count * now; }  // the integral up to now
   };
   std::vector<Occ> occ_;           // [n*NP] flits buffered per input port
   std::vector<int64_t> link_cnt_;  // [n*2D]
 
-  // channels (timing wheels)
-  // Timing wheels: slot (cycle & wheel_mask_); as few slots as the delays
-  // need, so the live slots stay in L1.
+  // Channels are timing wheels: slot (cycle & wheel_mask_); as few slots as the
+  // delays need, so the live slots stay in L1.  Each slot is a fixed-capacity
+  // list (the most items one cycle can deliver), so the loop never allocates.
+  template <class T>
+  struct Wheel {
+    std::vector<T> items;      // [slots * cap]
+    std::vector<int32_t> len;  // [slots]
+    size_t cap = 0;
+    void init(int slots, size_t capacity) {
+      items.assign(slots * capacity, T{});
+      len.assign(slots, 0);
+      cap = capacity;
+    }
+    void push(int64_t slot, const T& x) { items[slot * cap + len[slot]++] = x; }
+    const T* begin(int64_t slot) const { return &items[slot * cap]; }
+    const T* end(int64_t slot) const { return begin(slot) + len[slot]; }
+  };
   int64_t wheel_mask_ = 0;
-  std::vector<std::vector<Arrival>> arrive_;
-  std::vector<std::vector<Ejection>> eject_;
-  std::vector<std::vector<int32_t>> credit_;  // r * 64 + output VC j
-  std::vector<std::vector<int32_t>> src_credit_;
+  Wheel<Arrival> arrive_;
+  Wheel<Ejection> eject_;
+  Wheel<int32_t> credit_;  // r * 64 + output VC j
+  Wheel<int32_t> src_credit_;
 
   // sources
   std::vector<Source> src_;
