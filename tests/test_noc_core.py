@@ -404,25 +404,34 @@ def test_routing_registry_min_vcs_drive_validation():
         "dor": {"mesh": 1}, "dim_order": {"mesh": 1, "torus": 2}, "yx": {"mesh": 1, "torus": 2},
         "xy_yx": {"mesh": 2}, "adaptive_xy_yx": {"mesh": 2},
         "min_adapt": {"mesh": 2, "torus": 2}, "duato": {"mesh": 2, "torus": 3},
-        "random_min": {"mesh": 2, "torus": 3}, "romm": {"mesh": 2}, "valiant": {"mesh": 2},
+        "random_min": {"mesh": 2, "torus": 3}, "romm": {"mesh": 2},
+        "valiant": {"mesh": 2, "torus": 4}, "dim_order_ni": {"mesh": 1, "torus": 1},
+        "dim_order_pni": {"mesh": 1}, "dim_order_bal": {"torus": 2}, "romm_ni": {"mesh": 1},
+        "chaos": {"mesh": 1, "torus": 1},
         **{f"{turn}{kind}": {"mesh": 1} for kind in ("", "_oblivious")
            for turn in ("west_first", "north_last", "negative_first", "odd_even")}}
     assert tuple(noc.ROUTING_MIN_VCS) == noc.ROUTING_FUNCTIONS
     assert tuple(noc.PER_ROUTER_MIN_VCS) == noc.ROUTINGS_PER_ROUTER == (
         "dor", "min_adapt", "duato", "random_min")
     assert all(v == {"mesh": 2, "torus": 3} for v in noc.PER_ROUTER_MIN_VCS.values())
+    # per destination class: k^n nodes or k coordinates, here 3 x 3 = 9 and 3
+    assert noc.ROUTING_VC_CLASSES == {"dim_order_ni": "node", "dim_order_pni": "k",
+                                      "romm_ni": "node"}
     for routing, need in noc.ROUTING_MIN_VCS.items():
         for topology in noc.TOPOLOGIES:
+            net = {"k": 3} if topology == "torus" or routing in noc.ROUTING_VC_CLASSES else {}
+            scale = {"node": 9, "k": 3}.get(noc.ROUTING_VC_CLASSES.get(routing), 1)
             if topology not in need:
-                with pytest.raises(ValueError, match=f"'{routing}' is only available on a mesh"):
-                    noc.NocConfig(topology=topology, routing_function=routing)
+                with pytest.raises(ValueError, match=f"'{routing}' is only available on a "
+                                                     f"{'torus' if topology == 'mesh' else 'mesh'}"):
+                    noc.NocConfig(topology=topology, routing_function=routing, **net)
                 continue
-            noc.NocConfig(topology=topology, routing_function=routing, num_vcs=need[topology])
-            if need[topology] > 1:
-                with pytest.raises(ValueError, match=f"needs at least {need[topology]} VCs on a "
-                                                     f"{topology}"):
-                    noc.NocConfig(topology=topology, routing_function=routing,
-                                  num_vcs=need[topology] - 1)
+            vcs = need[topology] * scale
+            noc.NocConfig(topology=topology, routing_function=routing, num_vcs=vcs, **net)
+            if vcs > 1:
+                with pytest.raises(ValueError, match=f"needs at least {vcs} VCs on a {topology}"):
+                    noc.NocConfig(topology=topology, routing_function=routing, num_vcs=vcs - 1,
+                                  **net)
 
 
 # Settings under which a field's own limits are the ones that bind (rules between fields aside).

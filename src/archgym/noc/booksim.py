@@ -282,6 +282,14 @@ BIT_PERMUTATIONS = ("transpose", "bitcomp")
 #: an on/off source while on, see _on_off).
 DERIVED: tuple[str, ...] = ("burst_r1",)
 
+#: BookSim's routing functions for meshes and tori that archgym refuses, and why.
+BOOKSIM_REFUSED_ROUTINGS: dict[str, str] = {
+    "valiant_ni": "BookSim's valiant_ni_torus fails an assertion on every torus within archgym's "
+                  "limits (it needs more VCs than the 12 archgym allows), and it has no mesh "
+                  "version",
+    "planar_adapt": "planar_adapt is not modelled yet",
+}
+
 #: Keys accepted with any value and ignored (they only change BookSim's warnings).
 IGNORED = frozenset({"deadlock_warn_timeout"})
 
@@ -499,6 +507,10 @@ def to_noc_config(settings: dict[str, Value]):
         try:
             value = _typed(key, settings_in.get(key, BOOKSIM_DEFAULTS.get(key)), fields_meta[key]["type"])
             if key == "routing_function":
+                if value in BOOKSIM_REFUSED_ROUTINGS:
+                    raise ConfigError(f"routing_function = {value}: "
+                                      f"{BOOKSIM_REFUSED_ROUTINGS[value]}; accepted: "
+                                      + ", ".join(noc.ROUTING_FUNCTIONS))
                 if value == "none":
                     raise ConfigError("routing_function is required (BookSim's default 'none' "
                                       "names no function); accepted: "

@@ -211,7 +211,17 @@ int parse_routing(const std::string& name, const char* field) {
   return index_of(routing_names(), name, field);
 }
 
-void check_routing(int id, Topology t, int dims, int V, const char* field, bool per_router) {
+int min_vcs(const RoutingFunction& rf, Topology t, int k, int dims, bool per_router) {
+  const int need = (per_router ? rf.per_router_min_vcs : rf.min_vcs)[static_cast<int>(t)];
+  int classes = 1;
+  if (rf.vc_classes == VcClasses::PerRadix) classes = k;
+  if (rf.vc_classes == VcClasses::PerNode)
+    for (int d = 0; d < dims; ++d) classes *= k;
+  return need * classes;
+}
+
+void check_routing(int id, Topology t, int k, int dims, int V, const char* field,
+                   bool per_router) {
   const RoutingFunction& rf = routing_functions()[id];
   if (dims != 2 && !rf.any_dims) {
     std::vector<std::string> alternatives;
@@ -221,7 +231,7 @@ void check_routing(int id, Topology t, int dims, int V, const char* field, bool 
          "with n = " + std::to_string(dims) + " use one of: " + join(alternatives));
   }
   const int ti = static_cast<int>(t);
-  const int need = (per_router ? rf.per_router_min_vcs : rf.min_vcs)[ti];
+  const int need = min_vcs(rf, t, k, dims, per_router);
   if (need == 0) {
     std::vector<std::string> where, alternatives;
     for (int u = 0; u < static_cast<int>(Topology::Count); ++u)
@@ -231,9 +241,19 @@ void check_routing(int id, Topology t, int dims, int V, const char* field, bool 
     fail(std::string(field) + " '" + rf.name + "' is only available on " + join(where, " or ") +
          "; on a " + topology_names()[ti] + " use one of: " + join(alternatives));
   }
-  if (V < need)
+  if (rf.max_k[ti] > 0 && k > rf.max_k[ti])
+    fail(std::string(field) + " '" + rf.name + "' runs on a " + topology_names()[ti] +
+         " only with k <= " + std::to_string(rf.max_k[ti]) + " (BookSim fails an assertion on "
+         "larger rings); k = " + std::to_string(k));
+  if (V < need) {
+    const char* per = rf.vc_classes == VcClasses::PerNode    ? " (VCs of its own for each of the k^n nodes)"
+                      : rf.vc_classes == VcClasses::PerRadix ? " (VCs of its own for each of the k coordinates)"
+                                                             : "";
     fail(std::string(field) + " '" + rf.name + "' needs at least " + std::to_string(need) +
-         " VCs on a " + topology_names()[ti] + " (num_vcs = " + std::to_string(V) + ")");
+         " VCs on a " + topology_names()[ti] + (rf.vc_classes == VcClasses::None ? "" :
+         " with k = " + std::to_string(k) + ", n = " + std::to_string(dims)) + per +
+         " (num_vcs = " + std::to_string(V) + ")");
+  }
   const int refused = per_router ? 0 : rf.refused_vcs[ti];
   if (V == refused)
     fail(std::string(field) + " '" + rf.name + "' does not run with " + std::to_string(V) +
@@ -279,7 +299,7 @@ Params::Params(const Config& c) : cfg(c) {
     fail("num_vcs must be at most " + std::to_string(64 / ports) + " with n = " +
          std::to_string(dims) + " (" + std::to_string(ports) + " ports of num_vcs VCs fit 64; got " +
          std::to_string(c.num_vcs) + ")");
-  check_routing(routing, topology, dims, c.num_vcs);
+  check_routing(routing, topology, c.k, dims, c.num_vcs);
   traffic = parse_traffic(c.traffic);
   check_traffic(traffic, c.k, dims);
   injection = static_cast<Injection>(index_of(injection_names(), c.injection_process,

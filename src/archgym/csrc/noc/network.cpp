@@ -241,7 +241,7 @@ void Network::set_traffic(const std::string& pattern) {
 
 void Network::set_routing(const std::string& routing) {
   const int r = parse_routing(routing, "routing");
-  check_routing(r, p_.topology, D_, V_, "routing");
+  check_routing(r, p_.topology, k_, D_, V_, "routing");
   routing_ = r;
   p_.routing = r;
   p_.cfg.routing_function = routing;
@@ -265,7 +265,7 @@ void Network::set_routing_per_router(const std::vector<int64_t>& index) {
                                   " must be between 0 and " + std::to_string(names.size() - 1) +
                                   " (got " + std::to_string(i) + ")");
     const int r = parse_routing(names[i], "routing");
-    check_routing(r, p_.topology, D_, V_, "per-router routing", true);
+    check_routing(r, p_.topology, k_, D_, V_, "per-router routing", true);
     algo[v] = static_cast<uint8_t>(r);
   }
   router_algo_ = std::move(algo);

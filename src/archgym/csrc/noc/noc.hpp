@@ -122,6 +122,9 @@ using RouteFn = void (Network::*)(int r, int i, const Flit& f, InVc& q);
 // A turn model: the minimal output ports (up to 2, returns how many) it allows
 // from column/row (cx, cy) toward (dx, dy) for a packet from column sx.
 using TurnRule = int (*)(int cx, int cy, int dx, int dy, int sx, int ports[2]);
+// The destination classes of a routing that gives each its own VCs (BookSim's
+// non-interfering routings): its VC minimum counts VCs per class.
+enum class VcClasses : uint8_t { None, PerNode, PerRadix };
 // One routing function of the registry, as BookSim's gRoutingFunctionMap
 // registers them by name.  A routing's id is its index in the registry.
 struct RoutingFunction {
@@ -136,6 +139,10 @@ struct RoutingFunction {
   MinVcs refused_vcs = {};
   // Runs on any number of dimensions (else on 2-D networks only).
   bool any_dims = false;
+  // min_vcs is per destination class: times k^n (PerNode) or k (PerRadix).
+  VcClasses vc_classes = VcClasses::None;
+  // The largest k it runs with on each topology (0: any), as BookSim.
+  MinVcs max_k = {};
 };
 // Every routing function, in the order of ROUTING_FUNCTIONS (routing.cpp).
 const std::vector<RoutingFunction>& routing_functions();
@@ -144,10 +151,12 @@ const std::vector<std::string>& routing_names();
 const std::vector<std::string>& per_router_routing_names();
 // The id of a routing name; throws naming `field` and the accepted names.
 int parse_routing(const std::string& name, const char* field = "routing_function");
-// Throws unless routing `id` runs on this topology with V VCs (per-router
+// The fewest VCs routing `rf` needs on a k-ary n-cube of topology t (0: it does not run there).
+int min_vcs(const RoutingFunction& rf, Topology t, int k, int dims, bool per_router = false);
+// Throws unless routing `id` runs on this k-ary n-cube with V VCs (per-router
 // variant if `per_router`).
-void check_routing(int id, Topology t, int dims, int V, const char* field = "routing_function",
-                   bool per_router = false);
+void check_routing(int id, Topology t, int k, int dims, int V,
+                   const char* field = "routing_function", bool per_router = false);
 
 // Parsed, validated configuration.
 struct Params {
@@ -326,7 +335,16 @@ class Network {
   void route_dor(int r, int i, const Flit& f, InVc& q);
   void route_dim_order(int r, int i, const Flit& f, InVc& q);
   void route_min_adapt_torus(int r, int i, const Flit& f, InVc& q);
-  int torus_dor_hop(int r, int dst, int& entry_class, bool tie_minus = false);
+  enum class Tie : uint8_t { Coin, Minus, Parity };  // torus_dor_hop's tie-break
+  int torus_dor_hop(int r, int dst, int& entry_class, Tie tie);
+  void torus_dimension_order(int r, int i, const Flit& f, int lo, int hi, Tie tie, InVc& q);
+  void route_dim_order_bal(int r, int i, const Flit& f, InVc& q);
+  void route_dim_order_ni(int r, int i, const Flit& f, InVc& q);
+  void route_dim_order_pni(int r, int i, const Flit& f, InVc& q);
+  void route_chaos(int r, int i, const Flit& f, InVc& q);
+  void route_romm_ni(int r, int i, const Flit& f, InVc& q);
+  void dest_vcs(int cls, int classes, int& lo, int& hi) const;
+  int32_t romm_intermediate(const Flit& f);
   void route_yx(int r, int i, const Flit& f, InVc& q);
   void route_xy_yx(int r, int i, const Flit& f, InVc& q);
   void route_adaptive_xy_yx(int r, int i, const Flit& f, InVc& q);
@@ -344,7 +362,7 @@ class Network {
   void eject(InVc& q) const;
   void add_escape(int r, int dst, InVc& q) const;
   void add_dimension_order_class(int r, int dst, int cls, InVc& q) const;
-  void route_via_intermediate(int r, const Flit& f, Packet& pk, InVc& q) const;
+  void route_via_intermediate(int r, const Flit& f, Packet& pk, int lo, int hi, InVc& q) const;
   int coin() { return static_cast<int>(rng_.next() >> 63); }
   int less_used(int r, int a, int b, int lo, int hi);
   int productive_ports(int r, int dst, int ports[2]) const;

@@ -69,15 +69,42 @@ CURVES = {
         ("mesh", 8, 2, "transpose", "min_adapt", 1, 4, "wait_for_tail_credit=1"),
         ("torus", 8, 2, "uniform", "dim_order", 4, 4, "wait_for_tail_credit=1"),
     ],
+    # BookSim's further routing functions for meshes and tori
+    "routing": [
+        ("mesh", 8, 2, "uniform", "chaos", 1, 4, ""),
+        ("torus", 4, 2, "uniform", "chaos", 1, 2, ""),
+        ("torus", 8, 2, "uniform", "dim_order_bal", 1, 4, ""),
+        ("torus", 4, 2, "uniform", "dim_order_bal", 1, 2, ""),
+        ("mesh", 8, 2, "uniform", "dim_order_pni", 1, 8, ""),
+        ("mesh", 8, 2, "transpose", "dim_order_pni", 1, 8, ""),
+        ("mesh", 3, 2, "uniform", "dim_order_ni", 1, 9, ""),
+        ("torus", 3, 2, "uniform", "dim_order_ni", 1, 9, ""),
+        ("mesh", 3, 2, "uniform", "romm_ni", 1, 9, ""),
+        ("mesh", 2, 2, "uniform", "romm_ni", 1, 8, ""),
+        ("torus", 3, 2, "uniform", "valiant", 1, 4, ""),
+    ],
 }
 
-# Configurations whose acceptance is the point: (topology, routing_function, num_vcs)
+# Configurations whose acceptance is the point: (topology, routing_function, num_vcs[, k, n])
+# (k and n: those of booksim_base.cfg unless given)
 VERDICTS = [
     ("torus", "dor", 4), ("torus", "xy_yx", 4), ("torus", "adaptive_xy_yx", 4),
     ("torus", "romm", 4), ("torus", "dim_order", 1), ("torus", "dim_order", 2),
     ("torus", "min_adapt", 1), ("torus", "min_adapt", 2), ("torus", "min_adapt", 3),
     ("torus", "min_adapt", 4), ("mesh", "dim_order", 1), ("mesh", "dor", 1),
     ("torus", "valiant", 4), ("torus", "dim_order_ni", 4),
+    ("mesh", "dim_order_ni", 8, 3, 2), ("mesh", "dim_order_ni", 9, 3, 2),
+    ("torus", "dim_order_ni", 9, 3, 2), ("mesh", "dim_order_ni", 3, 3, 1),
+    ("mesh", "dim_order_pni", 4), ("mesh", "dim_order_pni", 8), ("mesh", "dim_order_pni", 2, 3, 2),
+    ("mesh", "dim_order_pni", 3, 3, 2), ("torus", "dim_order_pni", 8),
+    ("mesh", "romm_ni", 8, 3, 2), ("mesh", "romm_ni", 9, 3, 2), ("torus", "romm_ni", 9, 3, 2),
+    ("torus", "dim_order_bal", 1), ("torus", "dim_order_bal", 2), ("torus", "dim_order_bal", 3),
+    ("mesh", "dim_order_bal", 4), ("torus", "dim_order_bal", 4, 3, 3),
+    ("mesh", "chaos", 1), ("torus", "chaos", 1), ("mesh", "chaos", 4, 3, 3),
+    ("torus", "valiant", 3, 3, 2), ("torus", "valiant", 4, 3, 2), ("torus", "valiant", 4, 4, 2),
+    ("torus", "valiant", 4, 3, 1), ("torus", "valiant", 8, 5, 2),
+    ("torus", "valiant_ni", 8, 2, 2), ("torus", "valiant_ni", 12, 2, 1),
+    ("mesh", "valiant_ni", 4),
 ]
 
 FIELDS = ["topology", "k", "n", "pattern", "routing", "packet_size", "num_vcs", "options",
@@ -144,12 +171,12 @@ def sweep(oracle: str, curve: tuple, quick: bool) -> list[dict]:
     return sorted(rows, key=lambda r: r["injection_rate"])
 
 
-def verdict(oracle: str, topology: str, routing: str, vcs: int) -> dict:
-    text = run(oracle, [f"topology={topology}", f"routing_function={routing}",
+def verdict(oracle: str, topology: str, routing: str, vcs: int, k: int = 8, n: int = 2) -> dict:
+    text = run(oracle, [f"topology={topology}", f"k={k}", f"n={n}", f"routing_function={routing}",
                         f"num_vcs={vcs}", "injection_rate=0.05", "sample_period=200"])
     errors = [line.strip() for line in text.splitlines()
               if "Error" in line or "Assertion" in line]
-    return dict(topology=topology, routing=routing, num_vcs=vcs,
+    return dict(topology=topology, k=k, n=n, routing=routing, num_vcs=vcs,
                 verdict="error" if errors else "ok",
                 message=re.sub(r"^\S+: \S+: ", "", errors[0]) if errors else "")
 
@@ -181,7 +208,8 @@ def main() -> None:
         sweep(args.oracle, curves[0], quick=True)
         return
     with open(HERE / "cubes_verdicts.csv", "w", newline="") as fh:
-        writer = csv.DictWriter(fh, ["topology", "routing", "num_vcs", "verdict", "message"])
+        writer = csv.DictWriter(fh, ["topology", "k", "n", "routing", "num_vcs", "verdict",
+                                     "message"])
         writer.writeheader()
         writer.writerows(verdict(args.oracle, *v) for v in VERDICTS)
     lock = threading.Lock()
