@@ -165,10 +165,29 @@ def test_hotspot_reads_as_booksim(base_cfg):
                        ("hotspot({{0,5},{0,1}})", ["rates must be positive"]),
                        ("hotspot({{-1,-1,-1}})", ["at most 2 random"]),
                        ("hotspot({a})", ["hotspot nodes must be integers"]),
-                       ("tornado(1)", ["parameters only for hotspot", "tornado"])):
+                       ("tornado(9)", ["radix must be between 1 and", "k = 8"]),
+                       ("taper64(1)", ["parameters only for hotspot", "taper64"])):
         with pytest.raises(booksim.ConfigError) as e:
             hot(bad)
         assert all(w in str(e.value) for w in words), str(e.value)
+
+
+def test_tornado_and_neighbor_take_a_radix(base_cfg):
+    """tornado(r) / neighbor(r) shift the n low radix-r digits of the node id; further
+    parameters, and those of the bit permutations, are ignored (the oracle's pair_sent
+    destinations, tests/data/reference/booksim/traffic/README.md)."""
+    def dest(traffic, *more):
+        return noc.traffic_destinations(booksim.to_noc_config(booksim.load(
+            [str(base_cfg), f"traffic={traffic}", *more]))).tolist()
+
+    assert dest("tornado(2)", "k=4") == [0, 1, 2, 3] * 4
+    assert dest("neighbor(2)", "k=4") == [3, 2, 1, 0] * 4
+    assert dest("tornado(1)", "k=4") == [0] * 16
+    assert dest("tornado(3)")[:12] == dest("neighbor(3)")[:12] == [4, 5, 3, 7, 8, 6, 1, 2, 0, 4, 5, 3]
+    assert dest("tornado(4)", "k=4") == dest("tornado(4,1,5)", "k=4") == dest("tornado", "k=4")
+    assert dest("tornado(4)", "k=4")[:4] == [5, 6, 7, 4]
+    assert dest("tornado(8,1)") == dest("tornado()") == dest("tornado")
+    assert dest("transpose(5)") == dest("transpose") and dest("bitrev(3)") == dest("bitrev")
 
 
 def test_randperm_is_drawn_from_perm_seed(base_cfg):

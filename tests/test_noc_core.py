@@ -15,8 +15,10 @@ import pytest
 
 from archgym import noc
 
-DEADLOCK_FREE = [r for r in noc.ROUTING_FUNCTIONS if r != "valiant"]
-TORUS_ROUTINGS = ["dim_order", "yx", "min_adapt", "duato", "random_min"]
+DEADLOCK_FREE = [r for r, need in noc.ROUTING_MIN_VCS.items() if "mesh" in need and r != "valiant"]
+TORUS_ROUTINGS = ["dim_order", "yx", "min_adapt", "duato", "random_min", "dim_order_bal"]
+# The routings with VCs per destination class need many VCs: (k, num_vcs) to run them with.
+CLASS_NETWORKS = {"dim_order_ni": (3, 9), "romm_ni": (3, 9), "dim_order_pni": (6, 6)}
 
 
 def manhattan(a: int, b: int, k: int) -> int:
@@ -165,13 +167,14 @@ def check_conservation(net: noc.Network) -> dict:
 
 
 @pytest.mark.parametrize("topology,routing,n", [("mesh", r, 2) for r in DEADLOCK_FREE]
-                         + [("torus", r, 2) for r in TORUS_ROUTINGS]
+                         + [("torus", r, 2) for r in TORUS_ROUTINGS + ["dim_order_ni"]]
                          + [(t, r, n) for n in (1, 3) for t, r in (
                              ("mesh", "dor"), ("mesh", "min_adapt"), ("mesh", "romm"),
                              ("torus", "dim_order"), ("torus", "min_adapt"))])
 def test_conservation_and_no_deadlock_past_saturation(topology, routing, n):
     """Deadlock-free routings stay live far past saturation, and everything drains."""
-    cfg = noc.NocConfig(topology=topology, k=6 if n < 3 else 3, n=n, num_vcs=4,
+    k, vcs = CLASS_NETWORKS.get(routing, (6 if n < 3 else 3, 4))
+    cfg = noc.NocConfig(topology=topology, k=k, n=n, num_vcs=vcs,
                         routing_function=routing, traffic="uniform", packet_size=3,
                         injection_rate=0.7, seed=3)
     net = noc.Network(cfg)
@@ -436,7 +439,7 @@ def test_routing_registry_min_vcs_drive_validation():
 
 # Settings under which a field's own limits are the ones that bind (rules between fields aside).
 _CONTEXT = {"max_samples": {"warmup_periods": 1}, "warmup_periods": {"max_samples": 100_000},
-            "hotspot_nodes": {"k": noc.MAX_K}, "topology": {"routing_function": "dim_order"}}
+            "hotspot_nodes": {"k": noc.MAX_K}, "traffic_radix": {"k": noc.MAX_K}, "topology": {"routing_function": "dim_order"}}
 
 
 def test_config_fields_are_the_definition_nocconfig_follows():
@@ -453,8 +456,9 @@ def test_config_fields_are_the_definition_nocconfig_follows():
         if f["choices"]:
             for choice in f["choices"]:
                 kw = {**context, f["name"]: choice}
-                if f["name"] == "routing_function":
-                    kw["num_vcs"] = noc.MAX_VCS
+                if f["name"] == "routing_function":  # k = 3: 9 nodes, room for *_ni's VCs
+                    kw.update(num_vcs=noc.MAX_VCS, k=3,
+                              topology=min(noc.ROUTING_MIN_VCS[choice]))  # mesh where it runs
                 if f["name"] == "traffic":
                     kw["k"] = 8
                 noc.NocConfig(**kw)

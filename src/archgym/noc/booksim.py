@@ -358,7 +358,16 @@ def _integer_param(text: str, what: str, truncate: bool = False) -> int:
     raise ConfigError(f"{what} must be integers, got {_short(text)!r}")
 
 
-def _traffic(value: str, nodes: int) -> tuple[str, dict]:
+#: Patterns whose parameters BookSim reads and ignores (the oracle's destinations of
+#: ``transpose(5)``, ``bitrev(3)``, ``shuffle(2)``, ``uniform(4)``... are the plain pattern's).
+PARAMETERS_IGNORED = ("uniform", "transpose", "bitcomp", "bitrev", "shuffle", "diagonal",
+                      "asymmetric")
+#: Patterns whose first parameter is the radix of the digits they shift (NocConfig's
+#: traffic_radix); BookSim ignores any further parameter.
+RADIX_PATTERNS = ("tornado", "neighbor")
+
+
+def _traffic(value: str, k: int, nodes: int) -> tuple[str, dict]:
     """BookSim's ``traffic`` value -> (pattern name, extra NocConfig fields).
 
     ``hotspot(P)``: the items of the BookSim list P are the parameters; the first
@@ -367,12 +376,32 @@ def _traffic(value: str, nodes: int) -> tuple[str, dict]:
     ``hotspot({{0,27},{3,1}})`` sends 3/4 of the packets to node 0, while
     ``hotspot({0,27,36,63})`` is node 0 (rate 27).  A node of -1 (and no
     parameter at all) is BookSim's random node.  ``randperm(s)`` is the
-    permutation of perm_seed s.  Other patterns take no parameters here.
+    permutation of perm_seed s.  ``tornado(r)`` and ``neighbor(r)`` shift the
+    n low radix-r digits of the node id (1 <= r <= k; r = k: the coordinates,
+    the plain pattern; BookSim reads the leading integer of the parameter text,
+    so ``tornado(4,1)`` is ``tornado(4)``); the parameters of PARAMETERS_IGNORED
+    are ignored, as BookSim does.  Other patterns take no parameters here.
     """
     call = _CALL.match("hotspot()" if value == "hotspot" else value)
     if not call:
         return value, {}
     name, params = call.group(1), booksim_list(call.group(2))
+    if name in PARAMETERS_IGNORED:
+        return name, {}
+    if name in RADIX_PATTERNS:
+        if not params:
+            return name, {}
+        # BookSim reads the text of the parameter list as a number: its leading integer
+        # (tornado(4,1) and tornado(4) are the same)
+        lead = re.match(r"\s*(-?[0-9]{1,9})", params[0])
+        if not lead:
+            raise ConfigError(f"traffic = {_short(value)}: {name}'s parameter is its radix, an "
+                              "integer")
+        radix = int(lead.group(1))
+        if not 1 <= radix <= k:
+            raise ConfigError(f"traffic = {_short(value)}: {name}'s radix must be between 1 and "
+                              f"k = {k} (BookSim sends to nodes past the network otherwise)")
+        return name, {"traffic_radix": radix}
     if name == "randperm":
         if len(params) != 1:
             raise ConfigError(f"traffic = {_short(value)}: randperm takes one parameter, the "
@@ -383,8 +412,9 @@ def _traffic(value: str, nodes: int) -> tuple[str, dict]:
         return name, {"perm_seed": seed}
     if name != "hotspot":
         raise ConfigError(f"traffic = {_short(value)}: archgym reads parameters only for "
-                          "hotspot({{nodes},{rates}}) and randperm(seed); give the plain name "
-                          f"{name}")
+                          "hotspot({{nodes},{rates}}), randperm(seed), tornado(radix), "
+                          "neighbor(radix) and the patterns that ignore them ("
+                          + ", ".join(PARAMETERS_IGNORED) + f"); give the plain name {name}")
     if not params:
         params = ["-1"]
     hot = [_integer_param(t, "hotspot nodes") for t in booksim_list(params[0])]
@@ -519,7 +549,7 @@ def to_noc_config(settings: dict[str, Value]):
                 k = fields.get("k", BOOKSIM_DEFAULTS["k"])
                 n = settings.get("n", BOOKSIM_DEFAULTS["n"])
                 nodes = k**n if isinstance(k, int) and isinstance(n, int) and 1 <= n <= 8 else 64
-                value, extra = _traffic(value, nodes)
+                value, extra = _traffic(value, k if isinstance(k, int) else 8, nodes)
                 if value in BIT_PERMUTATIONS and nodes & (nodes - 1):
                     raise ConfigError(f"traffic = {value} is a bit permutation: BookSim needs a "
                                       f"power-of-2 number of nodes (k = {k}: {nodes} nodes)")

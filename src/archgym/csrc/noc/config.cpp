@@ -159,6 +159,10 @@ const std::vector<ConfigField>& config_fields() {
       {.name = "seed", .member = &C::seed, .doc = "random seed"},
       {.name = "perm_seed", .member = &C::perm_seed,
        .doc = "randperm traffic: the seed of its permutation (independent of seed, as BookSim)"},
+      {.name = "traffic_radix", .member = &C::traffic_radix, .lo = 0, .hi = kMaxK,
+       .doc = "tornado and neighbor traffic: the radix r of the digits they shift, the "
+              "parameter of BookSim's tornado(r) and neighbor(r): the n low radix-r digits of "
+              "the node id, each plus the offset mod r (0: r = k, the coordinates; 1 <= r <= k)"},
       {.name = "hotspot_nodes", .member = &C::hotspot_nodes, .lo = 0, .hi = kMaxNodes - 1,
        .doc = "hotspot traffic: node ids below k^n (every packet goes to one of them; "
               "empty: the centre node, k/2 in every dimension)"},
@@ -318,6 +322,9 @@ Params::Params(const Config& c) : cfg(c) {
     fail("hotspot_rates must be empty or have one weight per hotspot node (" +
          std::to_string(c.hotspot_nodes.size()) + " nodes, " +
          std::to_string(c.hotspot_rates.size()) + " rates)");
+  if (c.traffic_radix > c.k)
+    fail("traffic_radix must be at most k (r^n destinations must be nodes; k = " +
+         std::to_string(c.k) + ", got " + std::to_string(c.traffic_radix) + ")");
   for (int h : c.hotspot_nodes)
     if (h >= nodes)
       fail("hotspot_nodes must be node ids between 0 and " + std::to_string(nodes - 1) + " (got " +

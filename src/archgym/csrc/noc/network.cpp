@@ -144,7 +144,6 @@ Network::Network(const Config& cfg) : p_(cfg) {
 void Network::build_destinations() {
   const Config& c = p_.cfg;
   dest_table_.assign(n_, -1);
-  const int half = (k_ + 1) / 2 - 1;  // tornado offset
   int bits = 0;
   while ((1 << bits) < n_) ++bits;
   // The node whose coordinate in every dimension is f(coordinate of v there).
@@ -165,8 +164,15 @@ void Network::build_destinations() {
         break;
       }
       case Traffic::Shuffle: d = ((v << 1) | (v >> (bits - 1))) & (n_ - 1); break;
-      case Traffic::Tornado: d = each_dim(v, [&](int x) { return (x + half) % k_; }); break;
-      case Traffic::Neighbor: d = each_dim(v, [&](int x) { return (x + 1) % k_; }); break;
+      case Traffic::Tornado:
+      case Traffic::Neighbor: {  // the n low radix-r digits of v, each shifted mod r
+        const int r = c.traffic_radix ? c.traffic_radix : k_;
+        const int shift = traffic_ == Traffic::Tornado ? (r + 1) / 2 - 1 : 1;
+        d = 0;
+        for (int i = 0, rest = v, mult = 1; i < D_; ++i, rest /= r, mult *= r)
+          d += (rest % r + shift) % r * mult;
+        break;
+      }
       default: break;
     }
     dest_table_[v] = d;

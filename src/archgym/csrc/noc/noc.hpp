@@ -70,6 +70,7 @@ struct Config {
   double acc_stopping_thres = 0.05;
   uint64_t seed = 42;
   uint64_t perm_seed = 0;
+  int traffic_radix = 0;
   std::vector<int> hotspot_nodes;
   std::vector<double> hotspot_rates;
   int watchdog_cycles = 1000;

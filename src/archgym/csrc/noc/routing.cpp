@@ -220,11 +220,13 @@ void Network::route_dim_order_pni(int r, int, const Flit& f, InVc& q) {
 }
 
 // chaos: dimension order on VC 0 alone, whatever V (BookSim's chaos routing on
-// an input-queued router); on a torus the shorter way, a coin flip on a tie.
+// an input-queued router: its latencies do not change with V); on a torus the
+// shorter way, the minus way on a tie (closer to BookSim's latencies near
+// saturation than a coin flip; BookSim deadlocks earlier, docs/design/noc.md §14).
 void Network::route_chaos(int r, int, const Flit& f, InVc& q) {
   if (r == f.dst) return eject(q);
   int cls = 0;
-  add_route(q, vcs(torus_ ? torus_dor_hop(r, f.dst, cls, Tie::Coin) : xy_port(r, f.dst), 0, 0), 0);
+  add_route(q, vcs(torus_ ? torus_dor_hop(r, f.dst, cls, Tie::Minus) : xy_port(r, f.dst), 0, 0), 0);
 }
 
 // yx: Y then X, on every VC.
