@@ -14,9 +14,11 @@ A key that is absent takes *BookSim's* built-in default (``topology = torus``,
 ``injection_rate_uses_flits = 0``, ``seed = 0``...), not the values of the
 reference configuration, so a file means what it meant to BookSim.
 
-The run is a BookSim-style latency measurement by :func:`archgym.noc.measure`
-(warm-up, sample periods until latency and accepted rate converge, the
-``latency_thres`` abort, drain).  The output is BookSim's summary block
+The run is a BookSim-style measurement by :func:`archgym.noc.measure`:
+``sim_type = latency`` (warm-up, sample periods until latency and accepted
+rate converge, the ``latency_thres`` abort, drain) or ``sim_type =
+throughput`` (no abort, sample periods until the accepted rate converges, no
+drain of the measured packets).  The output is BookSim's summary block
 (``Packet latency average = ...``, ``Time taken is N cycles``) followed by one
 line of JSON with every figure (``avg_packet_latency``, ``avg_network_latency``,
 ``avg_hops``, ``accepted_flit_rate``, ``status``, ...).  ``status`` is ``ok``,
@@ -252,6 +254,7 @@ MAPPED: tuple[str, ...] = (
     "st_final_delay", "traffic", "packet_size", "injection_rate", "injection_rate_uses_flits",
     "injection_process", "burst_alpha", "burst_beta", "warmup_periods", "sample_period",
     "max_samples", "latency_thres", "stopping_thres", "acc_stopping_thres", "seed", "perm_seed",
+    "sim_type",
 )
 
 #: archgym extensions (NocConfig fields that are not BookSim keys); absent, they
@@ -263,7 +266,7 @@ EXTENSIONS: tuple[str, ...] = ("link_latency",)
 #: reported as such before its other keys.
 FIXED: dict[str, Value] = {
     "router": "iq", "subnets": 1, "c": 1, "alloc_iters": 1, "input_speedup": 1,
-    "output_speedup": 1, "internal_speedup": 1.0, "sim_type": "latency",
+    "output_speedup": 1, "internal_speedup": 1.0,
     "arb_type": "round_robin", "output_delay": 0, "st_prepare_delay": 0, "speculative": 0,
     "vct": 0, "hold_switch_for_packet": 0, "use_read_write": 0, "classes": 1,
     "include_queuing": 1, "warmup_thres": 0.05, "acc_warmup_thres": 0.05, "use_noc_latency": 1,
@@ -573,7 +576,7 @@ def to_noc_config(settings: dict[str, Value]):
 
 
 def run(settings: dict[str, Value]) -> dict:
-    """Measure the configuration like BookSim's ``sim_type = latency`` run.
+    """Measure the configuration like BookSim's run of its ``sim_type``.
 
     The simulation runs in a worker thread so that Ctrl-C (KeyboardInterrupt in
     the main thread) reaches it: the core's run loop polls a cancellation flag

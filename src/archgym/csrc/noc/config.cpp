@@ -86,6 +86,11 @@ const std::vector<std::string>& allocator_names() {
   return names;
 }
 
+const std::vector<std::string>& sim_type_names() {
+  static const std::vector<std::string> names = {"latency", "throughput"};
+  return names;
+}
+
 const std::vector<std::string>& injection_names() {
   static const std::vector<std::string> names = {"bernoulli", "on_off"};
   return names;
@@ -168,6 +173,11 @@ const std::vector<ConfigField>& config_fields() {
               "empty: the centre node, k/2 in every dimension)"},
       {.name = "hotspot_rates", .member = &C::hotspot_rates, .lo = 0, .hi = 1e12, .lo_open = true,
        .doc = "hotspot traffic: relative weights, one per hotspot node (empty: equal)"},
+      {.name = "sim_type", .member = &C::sim_type, .choices = sim_type_names,
+       .doc = "measure(): latency (BookSim's default: abort past latency_thres, converge on "
+              "latency and accepted rate, drain every measured packet) or throughput (no abort, "
+              "converge on the accepted rate alone, no drain of measured packets: the figures "
+              "of a network past saturation)"},
       {.name = "watchdog_cycles", .member = &C::watchdog_cycles, .lo = 200, .hi = 100'000'000,
        .doc = "deadlock: no flit moved for this many cycles while flits are in the network"},
       {.name = "max_drain_periods", .member = &C::max_drain_periods, .lo = 1, .hi = 1'000'000,
@@ -308,6 +318,7 @@ Params::Params(const Config& c) : cfg(c) {
   check_traffic(traffic, c.k, dims);
   injection = static_cast<Injection>(index_of(injection_names(), c.injection_process,
                                               "injection_process"));
+  sim_type = static_cast<SimType>(index_of(sim_type_names(), c.sim_type, "sim_type"));
   va = static_cast<Allocator>(index_of(allocator_names(), c.vc_allocator, "vc_allocator"));
   sa = static_cast<Allocator>(index_of(allocator_names(), c.sw_allocator, "sw_allocator"));
   if (c.max_samples <= c.warmup_periods)

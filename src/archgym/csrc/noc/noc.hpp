@@ -29,11 +29,13 @@ enum class Traffic : uint8_t {
 };
 enum class Allocator : uint8_t { SeparableInputFirst, Islip, Count };
 enum class Injection : uint8_t { Bernoulli, OnOff, Count };
+enum class SimType : uint8_t { Latency, Throughput, Count };
 
 const std::vector<std::string>& topology_names();
 const std::vector<std::string>& traffic_names();
 const std::vector<std::string>& allocator_names();
 const std::vector<std::string>& injection_names();
+const std::vector<std::string>& sim_type_names();
 
 // ----------------------------------------------------------------- config
 // BookSim key names; the defaults are BookSim's (booksim_base.cfg).  What each
@@ -73,6 +75,7 @@ struct Config {
   int traffic_radix = 0;
   std::vector<int> hotspot_nodes;
   std::vector<double> hotspot_rates;
+  std::string sim_type = "latency";
   int watchdog_cycles = 1000;
   int max_drain_periods = 100;
 };
@@ -167,6 +170,7 @@ struct Params {
   Traffic traffic;
   Allocator va, sa;
   Injection injection;
+  SimType sim_type;
   int k, dims, nodes, V, B, P;  // nodes = k^dims
   int ports;                     // 2 dims + 1; the last is the local (injection/ejection) port
   double packet_prob;  // Bernoulli success probability per node and cycle

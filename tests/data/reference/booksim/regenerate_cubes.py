@@ -134,9 +134,10 @@ def measure(oracle: str, curve: tuple, rate: float) -> dict:
     periods = text.count("\nClass 0:")
     row["sample_periods"] = periods
     if "Simulation unstable" in text or "Overall Traffic Statistics" not in text:
-        lat = re.findall(r"Packet latency average = ([-\d.e+]+)", text)
+        lat = re.findall(r"Packet latency average = (\S+)", text)
         acc = re.findall(r"Accepted flit rate average\s*=\s*([-\d.e+]+)", text)
-        row.update(avg_packet_latency=lat[-1] if lat else "", avg_network_latency="",
+        last = lat[-1] if lat and "nan" not in lat[-1] else ""  # no packet arrived: -nan
+        row.update(avg_packet_latency=last, avg_network_latency="",
                    avg_hops="", accepted_flit_rate=acc[-1] if acc else "", status="unstable")
         return row
     changes = re.findall(r"latency change\s*=\s*([-\d.e+]+)\s*\nthroughput change\s*=\s*"
