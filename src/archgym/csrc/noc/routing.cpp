@@ -133,10 +133,7 @@ void Network::route_dor(int r, int, const Flit& f, InVc& q) {
 
 // BookSim's torus dimension-order hop toward dst: the first dimension in which
 // r and dst differ, the shorter way round; when both ways are equally long (k
-// even, offset k/2) as `tie` says: a coin flip, the minus way, or (Parity,
-// dim_order_bal) the plus way from an even coordinate and the minus way from
-// an odd one, which splits those packets evenly between the two directions of
-// a ring for every traffic where sources are spread evenly.  Returns the output port;
+// even, offset k/2) a coin flip, or the minus way if `tie` says so.  Returns the output port;
 // `entry_class` is the dateline class a packet takes on entering that
 // dimension: 1 (upper) if its coordinate is above the destination's, else 0.
 // With minimal paths neither class closes a cycle: class 0 holds the plus hops
@@ -149,10 +146,7 @@ int Network::torus_dor_hop(int r, int dst, int& entry_class, Tie tie) {
   const int c = coord(r, dim), d = coord(dst, dim);
   int off = d - c;
   if (off < 0) off += k_;
-  const int minus = 2 * off != k_      ? off > k_ / 2
-                    : tie == Tie::Coin   ? coin()
-                    : tie == Tie::Parity ? c & 1
-                                         : 1;
+  const int minus = 2 * off != k_ ? off > k_ / 2 : tie == Tie::Coin ? coin() : 1;
   entry_class = c > d;
   return 2 * dim + minus;
 }
@@ -164,25 +158,39 @@ int Network::torus_dor_hop(int r, int dst, int& entry_class, Tie tie) {
 void Network::route_dim_order(int r, int i, const Flit& f, InVc& q) {
   if (!torus_) return route_dor(r, i, f, q);
   if (r == f.dst) return eject(q);
-  torus_dimension_order(r, i, f, 0, V_ - 1, Tie::Coin, q);
+  torus_dimension_order(r, i, f, 0, V_ - 1, false, q);
 }
 
-// dim_order_bal (torus only): dim_order with the ties broken by coordinate
-// parity instead of a coin flip (torus_dor_hop).
+// dim_order_bal (torus only): dim_order with the classes balanced, as BookSim's
+// route sets show: the ring splits in halves [0, h-1] and [h, k-1], h = ceil(k/2);
+// a path across the wrap link takes the upper class, one across the middle link
+// (h-1 to h) the lower class, one within a half either class at random,
+// kept to the end of the dimension.  Neither class goes around the ring: the
+// lower never crosses the wrap link, the upper never the middle one.
 void Network::route_dim_order_bal(int r, int i, const Flit& f, InVc& q) {
   if (r == f.dst) return eject(q);
-  torus_dimension_order(r, i, f, 0, V_ - 1, Tie::Parity, q);
+  torus_dimension_order(r, i, f, 0, V_ - 1, true, q);
 }
 
 // The torus dimension-order hop on VCs [lo, hi], split in the two dateline
-// classes [lo, lo + (n-1)/2] and [lo + n/2, hi] of n = hi - lo + 1 VCs.
-void Network::torus_dimension_order(int r, int i, const Flit& f, int lo, int hi, Tie tie,
+// classes [lo, lo + (n-1)/2] and [lo + n/2, hi] of n = hi - lo + 1 VCs, taken
+// on entering a dimension as dim_order's or (`balanced`) dim_order_bal's.
+void Network::torus_dimension_order(int r, int i, const Flit& f, int lo, int hi, bool balanced,
                                     InVc& q) {
   int cls = 0;
-  const int o = torus_dor_hop(r, f.dst, cls, tie);
+  const int o = torus_dor_hop(r, f.dst, cls, Tie::Coin);
   Packet& pk = pkts_[f.pkt];
   const int in = port_of_[i];
-  if (in == LP_ || in / 2 != o / 2) pk.dateline = static_cast<uint8_t>(cls);
+  if (in == LP_ || in / 2 != o / 2) {
+    if (balanced) {
+      const int c = coord(r, o / 2), d = coord(f.dst, o / 2), h = (k_ + 1) / 2;
+      const bool plus = (o & 1) == 0;
+      const bool wrap = plus ? c > d : c < d;
+      const bool middle = plus ? c < h && d >= h && c < d : c >= h && d < h && c > d;
+      cls = wrap ? 1 : middle ? 0 : coin();
+    }
+    pk.dateline = static_cast<uint8_t>(cls);
+  }
   const int n = hi - lo + 1;
   add_route(q, pk.dateline ? vcs(o, lo + n / 2, hi) : vcs(o, lo, lo + (n - 1) / 2), 0);
 }
@@ -204,7 +212,7 @@ void Network::route_dim_order_ni(int r, int i, const Flit& f, InVc& q) {
   if (r == f.dst) return eject(q);
   int lo = 0, hi = 0;
   dest_vcs(f.dst, n_, lo, hi);
-  if (torus_) return torus_dimension_order(r, i, f, lo, hi, Tie::Coin, q);
+  if (torus_) return torus_dimension_order(r, i, f, lo, hi, false, q);
   add_route(q, vcs(xy_port(r, f.dst), lo, hi), 0);
 }
 
