@@ -161,11 +161,6 @@ def test_cube_latency_within_10_percent(cubes):
     _assert_latencies_match(jobs, [cube_config(k, rate) for k, rate, _ in jobs], mean_below=0.03)
 
 
-# Curves whose saturation archgym does not reproduce yet (docs/design/noc.md §14): BookSim's
-# chaos deadlocks on a 4x4 torus from 0.29 where archgym's runs on.  Its latencies are compared.
-SATURATION_MISSES = {("torus", "4", "2", "uniform", "chaos", "1", "2", "")}
-
-
 def test_cube_saturation_within_0_02(cubes):
     """Every curve: ok 0.02 below BookSim's last stable rate, not ok past 0.02 above it.
     BookSim's last stable rate ignores `ok` points whose latency is past half of latency_thres:
@@ -173,8 +168,6 @@ def test_cube_saturation_within_0_02(cubes):
     wait_for_tail_credit: ok at 0.32 with 459 cycles; 0.30 gives 123 there and 122 here)."""
     jobs = []
     for key, pts in cubes.items():
-        if key in SATURATION_MISSES:
-            continue
         sat = max(r for r, s, lat in pts if s == "ok" and lat <= 250)
         below = max(r for r, s, _ in pts if s == "ok" and r <= sat - 0.02 + 1e-9)
         above = [r for r, s, _ in pts if s != "ok" and r >= sat + 0.02 - 1e-9]

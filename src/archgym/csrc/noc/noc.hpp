@@ -340,7 +340,7 @@ class Network {
   void route_dor(int r, int i, const Flit& f, InVc& q);
   void route_dim_order(int r, int i, const Flit& f, InVc& q);
   void route_min_adapt_torus(int r, int i, const Flit& f, InVc& q);
-  enum class Tie : uint8_t { Coin, Minus };  // torus_dor_hop's tie-break
+  enum class Tie : uint8_t { Coin, Minus, Plus };  // torus_dor_hop's tie-break
   int torus_dor_hop(int r, int dst, int& entry_class, Tie tie);
   void torus_dimension_order(int r, int i, const Flit& f, int lo, int hi, bool balanced,
                              InVc& q);

@@ -133,7 +133,7 @@ void Network::route_dor(int r, int, const Flit& f, InVc& q) {
 
 // BookSim's torus dimension-order hop toward dst: the first dimension in which
 // r and dst differ, the shorter way round; when both ways are equally long (k
-// even, offset k/2) a coin flip, or the minus way if `tie` says so.  Returns the output port;
+// even, offset k/2) a coin flip, or the way `tie` says.  Returns the output port;
 // `entry_class` is the dateline class a packet takes on entering that
 // dimension: 1 (upper) if its coordinate is above the destination's, else 0.
 // With minimal paths neither class closes a cycle: class 0 holds the plus hops
@@ -146,7 +146,7 @@ int Network::torus_dor_hop(int r, int dst, int& entry_class, Tie tie) {
   const int c = coord(r, dim), d = coord(dst, dim);
   int off = d - c;
   if (off < 0) off += k_;
-  const int minus = 2 * off != k_ ? off > k_ / 2 : tie == Tie::Coin ? coin() : 1;
+  const int minus = 2 * off != k_ ? off > k_ / 2 : tie == Tie::Coin ? coin() : tie == Tie::Minus;
   entry_class = c > d;
   return 2 * dim + minus;
 }
@@ -228,13 +228,13 @@ void Network::route_dim_order_pni(int r, int, const Flit& f, InVc& q) {
 }
 
 // chaos: dimension order on VC 0 alone, whatever V (BookSim's chaos routing on
-// an input-queued router: its latencies do not change with V); on a torus the
-// shorter way, the minus way on a tie (closer to BookSim's latencies near
-// saturation than a coin flip; BookSim deadlocks earlier, docs/design/noc.md §14).
+// an input-queued router: it requests VC 0 only); on a torus the shorter way,
+// the plus way on a tie (as its requests on a 4-ring: 136 of 136 ties).
+// BookSim's deadlocks earlier on a torus (docs/design/noc.md §14).
 void Network::route_chaos(int r, int, const Flit& f, InVc& q) {
   if (r == f.dst) return eject(q);
   int cls = 0;
-  add_route(q, vcs(torus_ ? torus_dor_hop(r, f.dst, cls, Tie::Minus) : xy_port(r, f.dst), 0, 0), 0);
+  add_route(q, vcs(torus_ ? torus_dor_hop(r, f.dst, cls, Tie::Plus) : xy_port(r, f.dst), 0, 0), 0);
 }
 
 // yx: Y then X, on every VC.
