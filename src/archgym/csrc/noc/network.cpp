@@ -715,12 +715,14 @@ void Network::inject(int64_t t) {
     }
     int32_t* su = &src_used_[static_cast<size_t>(v) * V_];
     if (s.cur_vc < 0) {
-      int chosen = -1;
+      int chosen = -1, lo = 0, hi = V_ - 1;
+      injection_vcs(pkts_[s.cur], lo, hi);
       if (s.last_vc < 0) {
-        if (!(s.alloc & 1u) && su[0] < B_) chosen = 0;
+        if (!(s.alloc >> lo & 1u) && su[lo] < B_) chosen = lo;
       } else {
-        for (int d = 1; d <= V_; ++d) {
-          const int c = (s.last_vc + d) % V_;
+        const int n = hi - lo + 1;
+        for (int d = 1; d <= n; ++d) {
+          const int c = lo + ((s.last_vc - lo + d) % n + n) % n;
           if (!(s.alloc >> c & 1u) && su[c] < B_) { chosen = c; break; }
         }
       }

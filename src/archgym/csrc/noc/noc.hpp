@@ -350,6 +350,7 @@ class Network {
   void route_chaos(int r, int i, const Flit& f, InVc& q);
   void route_romm_ni(int r, int i, const Flit& f, InVc& q);
   void dest_vcs(int cls, int classes, int& lo, int& hi) const;
+  void injection_vcs(const Packet& pk, int& lo, int& hi) const;
   int32_t romm_intermediate(const Flit& f);
   void route_yx(int r, int i, const Flit& f, InVc& q);
   void route_xy_yx(int r, int i, const Flit& f, InVc& q);
@@ -368,7 +369,7 @@ class Network {
   void eject(InVc& q) const;
   void add_escape(int r, int dst, InVc& q) const;
   void add_dimension_order_class(int r, int dst, int cls, InVc& q) const;
-  void route_via_intermediate(int r, const Flit& f, Packet& pk, int lo, int hi, InVc& q) const;
+  void route_via_intermediate(int r, const Flit& f, Packet& pk, InVc& q) const;
   int coin() { return static_cast<int>(rng_.next() >> 63); }
   int less_used(int r, int a, int b, int lo, int hi);
   int productive_ports(int r, int dst, int ports[2]) const;

@@ -206,6 +206,13 @@ inline void Network::dest_vcs(int cls, int classes, int& lo, int& hi) const {
   hi = lo + per - 1;
 }
 
+// The VCs [lo, hi] a source may inject a packet on: all of them, but for the
+// routings with a class per destination node (*_ni) that node's VCs, as
+// BookSim's sources do (its injection VCs follow the destination).
+void Network::injection_vcs(const Packet& pk, int& lo, int& hi) const {
+  if (routings_[pk.algo].vc_classes == VcClasses::PerNode) dest_vcs(pk.dst, n_, lo, hi);
+}
+
 // dim_order_ni: dimension order on the VCs of the destination node (one class
 // per node, so at least k^n VCs); on a torus split in dateline classes as dim_order's.
 void Network::route_dim_order_ni(int r, int i, const Flit& f, InVc& q) {
@@ -334,20 +341,17 @@ void Network::route_per_router_dor(int r, int, const Flit& f, InVc& q) {
 }
 
 // ----------------------------------------------------------------- two phases
-// XY to the packet's intermediate node on the lower half of VCs [lo, hi]
-// (phase 0), then XY to the destination on the upper half (phase 1); the upper
-// half has the odd VC, and a single VC serves both phases.  Quirk kept from BookSim:
-// at the destination still in phase 0, all VCs toward the intermediate node.
-void Network::route_via_intermediate(int r, const Flit& f, Packet& pk, int lo, int hi,
-                                     InVc& q) const {
+// XY to the packet's intermediate node on the lower VC half (phase 0), then XY
+// to the destination on the upper half (phase 1).  Quirk kept from BookSim: at
+// the destination still in phase 0, all VCs toward the intermediate node.
+void Network::route_via_intermediate(int r, const Flit& f, Packet& pk, InVc& q) const {
   if (pk.phase == 0 && r == pk.inter) pk.phase = 1;
   if (r == f.dst && pk.phase == 1) return eject(q);
   const int tgt = pk.phase ? f.dst : pk.inter;
   const int o = xy_port(r, tgt);
-  const int half = (hi - lo + 1) / 2;
-  if (r == f.dst) add_route(q, vc_range(r, tgt, o, lo, hi), 0);
-  else if (pk.phase) add_route(q, vc_range(r, tgt, o, lo + half, hi), 0);
-  else add_route(q, vc_range(r, tgt, o, lo, lo + std::max(half, 1) - 1), 0);
+  if (r == f.dst) add_route(q, vc_range(r, tgt, o, 0, V_ - 1), 0);
+  else if (pk.phase) add_route(q, vc_range(r, tgt, o, V_ / 2, V_ - 1), 0);
+  else add_route(q, vc_range(r, tgt, o, 0, V_ / 2 - 1), 0);
 }
 
 // The intermediate node of romm: at random in the minimal quadrant of source and destination.
@@ -367,20 +371,24 @@ void Network::route_romm(int r, int i, const Flit& f, InVc& q) {
     pk.phase = 0;
     pk.inter = romm_intermediate(f);
   }
-  route_via_intermediate(r, f, pk, 0, V_ - 1, q);
+  route_via_intermediate(r, f, pk, q);
 }
 
-// romm_ni (mesh only): romm on the VCs of the destination node (dest_vcs, one
-// class per node), phases on their halves.
+// romm_ni (mesh only): romm's two phases, both on every VC of the destination
+// node (dest_vcs, one class per node), as BookSim's route sets show.  Each
+// phase is XY, and the dependencies from phase 0 into phase 1 stay within the
+// destination's class, which never leads out of it: no cycle.
 void Network::route_romm_ni(int r, int i, const Flit& f, InVc& q) {
   Packet& pk = pkts_[f.pkt];
   if (port_of_[i] == LP_) {
     pk.phase = 0;
     pk.inter = romm_intermediate(f);
   }
+  if (pk.phase == 0 && r == pk.inter) pk.phase = 1;
+  if (r == f.dst && pk.phase == 1) return eject(q);
   int lo = 0, hi = 0;
   dest_vcs(f.dst, n_, lo, hi);
-  route_via_intermediate(r, f, pk, lo, hi, q);
+  add_route(q, vcs(xy_port(r, pk.phase ? f.dst : pk.inter), lo, hi), 0);
 }
 
 // valiant: the intermediate node at random anywhere (can deadlock on a mesh,
@@ -392,7 +400,7 @@ void Network::route_valiant(int r, int i, const Flit& f, InVc& q) {
     pk.phase = 0;
     pk.inter = static_cast<int32_t>(rng_.below(static_cast<uint32_t>(n_)));
   }
-  route_via_intermediate(r, f, pk, 0, V_ - 1, q);
+  route_via_intermediate(r, f, pk, q);
 }
 
 // ----------------------------------------------------------------- turn models
