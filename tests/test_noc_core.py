@@ -15,8 +15,10 @@ import pytest
 
 from archgym import noc
 
-DEADLOCK_FREE = [r for r in noc.ROUTING_FUNCTIONS if r != "valiant"]
-TORUS_ROUTINGS = ["dim_order", "yx", "min_adapt", "duato", "random_min"]
+DEADLOCK_FREE = [r for r, need in noc.ROUTING_MIN_VCS.items() if "mesh" in need and r != "valiant"]
+TORUS_ROUTINGS = ["dim_order", "yx", "min_adapt", "duato", "random_min", "dim_order_bal"]
+# The routings with VCs per destination class need many VCs: (k, num_vcs) to run them with.
+CLASS_NETWORKS = {"dim_order_ni": (3, 9), "romm_ni": (3, 9), "dim_order_pni": (6, 6)}
 
 
 def manhattan(a: int, b: int, k: int) -> int:
@@ -165,13 +167,14 @@ def check_conservation(net: noc.Network) -> dict:
 
 
 @pytest.mark.parametrize("topology,routing,n", [("mesh", r, 2) for r in DEADLOCK_FREE]
-                         + [("torus", r, 2) for r in TORUS_ROUTINGS]
+                         + [("torus", r, 2) for r in TORUS_ROUTINGS + ["dim_order_ni"]]
                          + [(t, r, n) for n in (1, 3) for t, r in (
                              ("mesh", "dor"), ("mesh", "min_adapt"), ("mesh", "romm"),
                              ("torus", "dim_order"), ("torus", "min_adapt"))])
 def test_conservation_and_no_deadlock_past_saturation(topology, routing, n):
     """Deadlock-free routings stay live far past saturation, and everything drains."""
-    cfg = noc.NocConfig(topology=topology, k=6 if n < 3 else 3, n=n, num_vcs=4,
+    k, vcs = CLASS_NETWORKS.get(routing, (6 if n < 3 else 3, 4))
+    cfg = noc.NocConfig(topology=topology, k=k, n=n, num_vcs=vcs,
                         routing_function=routing, traffic="uniform", packet_size=3,
                         injection_rate=0.7, seed=3)
     net = noc.Network(cfg)
@@ -404,30 +407,39 @@ def test_routing_registry_min_vcs_drive_validation():
         "dor": {"mesh": 1}, "dim_order": {"mesh": 1, "torus": 2}, "yx": {"mesh": 1, "torus": 2},
         "xy_yx": {"mesh": 2}, "adaptive_xy_yx": {"mesh": 2},
         "min_adapt": {"mesh": 2, "torus": 2}, "duato": {"mesh": 2, "torus": 3},
-        "random_min": {"mesh": 2, "torus": 3}, "romm": {"mesh": 2}, "valiant": {"mesh": 2},
+        "random_min": {"mesh": 2, "torus": 3}, "romm": {"mesh": 2},
+        "valiant": {"mesh": 2, "torus": 4}, "dim_order_ni": {"mesh": 1, "torus": 1},
+        "dim_order_pni": {"mesh": 1}, "dim_order_bal": {"torus": 2}, "romm_ni": {"mesh": 1},
+        "chaos": {"mesh": 1, "torus": 1},
         **{f"{turn}{kind}": {"mesh": 1} for kind in ("", "_oblivious")
            for turn in ("west_first", "north_last", "negative_first", "odd_even")}}
     assert tuple(noc.ROUTING_MIN_VCS) == noc.ROUTING_FUNCTIONS
     assert tuple(noc.PER_ROUTER_MIN_VCS) == noc.ROUTINGS_PER_ROUTER == (
         "dor", "min_adapt", "duato", "random_min")
     assert all(v == {"mesh": 2, "torus": 3} for v in noc.PER_ROUTER_MIN_VCS.values())
+    # per destination class: k^n nodes or k coordinates, here 3 x 3 = 9 and 3
+    assert noc.ROUTING_VC_CLASSES == {"dim_order_ni": "node", "dim_order_pni": "k",
+                                      "romm_ni": "node"}
     for routing, need in noc.ROUTING_MIN_VCS.items():
         for topology in noc.TOPOLOGIES:
+            net = {"k": 3} if topology == "torus" or routing in noc.ROUTING_VC_CLASSES else {}
+            scale = {"node": 9, "k": 3}.get(noc.ROUTING_VC_CLASSES.get(routing), 1)
             if topology not in need:
-                with pytest.raises(ValueError, match=f"'{routing}' is only available on a mesh"):
-                    noc.NocConfig(topology=topology, routing_function=routing)
+                with pytest.raises(ValueError, match=f"'{routing}' is only available on a "
+                                                     f"{'torus' if topology == 'mesh' else 'mesh'}"):
+                    noc.NocConfig(topology=topology, routing_function=routing, **net)
                 continue
-            noc.NocConfig(topology=topology, routing_function=routing, num_vcs=need[topology])
-            if need[topology] > 1:
-                with pytest.raises(ValueError, match=f"needs at least {need[topology]} VCs on a "
-                                                     f"{topology}"):
-                    noc.NocConfig(topology=topology, routing_function=routing,
-                                  num_vcs=need[topology] - 1)
+            vcs = need[topology] * scale
+            noc.NocConfig(topology=topology, routing_function=routing, num_vcs=vcs, **net)
+            if vcs > 1:
+                with pytest.raises(ValueError, match=f"needs at least {vcs} VCs on a {topology}"):
+                    noc.NocConfig(topology=topology, routing_function=routing, num_vcs=vcs - 1,
+                                  **net)
 
 
 # Settings under which a field's own limits are the ones that bind (rules between fields aside).
 _CONTEXT = {"max_samples": {"warmup_periods": 1}, "warmup_periods": {"max_samples": 100_000},
-            "hotspot_nodes": {"k": noc.MAX_K}, "topology": {"routing_function": "dim_order"}}
+            "hotspot_nodes": {"k": noc.MAX_K}, "traffic_radix": {"k": noc.MAX_K}, "topology": {"routing_function": "dim_order"}}
 
 
 def test_config_fields_are_the_definition_nocconfig_follows():
@@ -444,8 +456,9 @@ def test_config_fields_are_the_definition_nocconfig_follows():
         if f["choices"]:
             for choice in f["choices"]:
                 kw = {**context, f["name"]: choice}
-                if f["name"] == "routing_function":
-                    kw["num_vcs"] = noc.MAX_VCS
+                if f["name"] == "routing_function":  # k = 3: 9 nodes, room for *_ni's VCs
+                    kw.update(num_vcs=noc.MAX_VCS, k=3,
+                              topology=min(noc.ROUTING_MIN_VCS[choice]))  # mesh where it runs
                 if f["name"] == "traffic":
                     kw["k"] = 8
                 noc.NocConfig(**kw)

@@ -23,6 +23,7 @@ from archgym.noc.model import (
     PER_ROUTER_MIN_VCS,
     ROUTING_FUNCTIONS,
     ROUTING_MIN_VCS,
+    ROUTING_VC_CLASSES,
     ROUTINGS_PER_ROUTER,
     TOPOLOGIES,
     TRAFFIC_PATTERNS,
@@ -37,6 +38,6 @@ from archgym.noc.model import (
 
 __all__ = [
     "ALLOCATORS", "CONFIG_FIELDS", "INJECTION_PROCESSES", "MAX_K", "MAX_NODES", "MAX_VCS",
-    "PER_ROUTER_MIN_VCS", "ROUTINGS_PER_ROUTER", "ROUTING_FUNCTIONS", "ROUTING_MIN_VCS", "TOPOLOGIES", "TRAFFIC_PATTERNS", "Network", "NocConfig",
+    "PER_ROUTER_MIN_VCS", "ROUTINGS_PER_ROUTER", "ROUTING_FUNCTIONS", "ROUTING_MIN_VCS", "ROUTING_VC_CLASSES", "TOPOLOGIES", "TRAFFIC_PATTERNS", "Network", "NocConfig",
     "check_routing", "check_traffic", "measure", "measure_many", "traffic_destinations",
 ]

@@ -14,9 +14,11 @@ A key that is absent takes *BookSim's* built-in default (``topology = torus``,
 ``injection_rate_uses_flits = 0``, ``seed = 0``...), not the values of the
 reference configuration, so a file means what it meant to BookSim.
 
-The run is a BookSim-style latency measurement by :func:`archgym.noc.measure`
-(warm-up, sample periods until latency and accepted rate converge, the
-``latency_thres`` abort, drain).  The output is BookSim's summary block
+The run is a BookSim-style measurement by :func:`archgym.noc.measure`:
+``sim_type = latency`` (warm-up, sample periods until latency and accepted
+rate converge, the ``latency_thres`` abort, drain) or ``sim_type =
+throughput`` (no abort, sample periods until the accepted rate converges, no
+drain of the measured packets).  The output is BookSim's summary block
 (``Packet latency average = ...``, ``Time taken is N cycles``) followed by one
 line of JSON with every figure (``avg_packet_latency``, ``avg_network_latency``,
 ``avg_hops``, ``accepted_flit_rate``, ``status``, ...).  ``status`` is ``ok``,
@@ -252,6 +254,7 @@ MAPPED: tuple[str, ...] = (
     "st_final_delay", "traffic", "packet_size", "injection_rate", "injection_rate_uses_flits",
     "injection_process", "burst_alpha", "burst_beta", "warmup_periods", "sample_period",
     "max_samples", "latency_thres", "stopping_thres", "acc_stopping_thres", "seed", "perm_seed",
+    "sim_type",
 )
 
 #: archgym extensions (NocConfig fields that are not BookSim keys); absent, they
@@ -263,7 +266,7 @@ EXTENSIONS: tuple[str, ...] = ("link_latency",)
 #: reported as such before its other keys.
 FIXED: dict[str, Value] = {
     "router": "iq", "subnets": 1, "c": 1, "alloc_iters": 1, "input_speedup": 1,
-    "output_speedup": 1, "internal_speedup": 1.0, "sim_type": "latency",
+    "output_speedup": 1, "internal_speedup": 1.0,
     "arb_type": "round_robin", "output_delay": 0, "st_prepare_delay": 0, "speculative": 0,
     "vct": 0, "hold_switch_for_packet": 0, "use_read_write": 0, "classes": 1,
     "include_queuing": 1, "warmup_thres": 0.05, "acc_warmup_thres": 0.05, "use_noc_latency": 1,
@@ -281,6 +284,14 @@ BIT_PERMUTATIONS = ("transpose", "bitcomp")
 #: BookSim keys that set NocConfig fields through another key (burst_r1: the rate of
 #: an on/off source while on, see _on_off).
 DERIVED: tuple[str, ...] = ("burst_r1",)
+
+#: BookSim's routing functions for meshes and tori that archgym refuses, and why.
+BOOKSIM_REFUSED_ROUTINGS: dict[str, str] = {
+    "valiant_ni": "BookSim's valiant_ni_torus fails an assertion on every torus within archgym's "
+                  "limits (it needs more VCs than the 12 archgym allows), and it has no mesh "
+                  "version",
+    "planar_adapt": "planar_adapt is not modelled yet",
+}
 
 #: Keys accepted with any value and ignored (they only change BookSim's warnings).
 IGNORED = frozenset({"deadlock_warn_timeout"})
@@ -350,7 +361,16 @@ def _integer_param(text: str, what: str, truncate: bool = False) -> int:
     raise ConfigError(f"{what} must be integers, got {_short(text)!r}")
 
 
-def _traffic(value: str, nodes: int) -> tuple[str, dict]:
+#: Patterns whose parameters BookSim reads and ignores (the oracle's destinations of
+#: ``transpose(5)``, ``bitrev(3)``, ``shuffle(2)``, ``uniform(4)``... are the plain pattern's).
+PARAMETERS_IGNORED = ("uniform", "transpose", "bitcomp", "bitrev", "shuffle", "diagonal",
+                      "asymmetric")
+#: Patterns whose first parameter is the radix of the digits they shift (NocConfig's
+#: traffic_radix); BookSim ignores any further parameter.
+RADIX_PATTERNS = ("tornado", "neighbor")
+
+
+def _traffic(value: str, k: int, nodes: int) -> tuple[str, dict]:
     """BookSim's ``traffic`` value -> (pattern name, extra NocConfig fields).
 
     ``hotspot(P)``: the items of the BookSim list P are the parameters; the first
@@ -359,12 +379,32 @@ def _traffic(value: str, nodes: int) -> tuple[str, dict]:
     ``hotspot({{0,27},{3,1}})`` sends 3/4 of the packets to node 0, while
     ``hotspot({0,27,36,63})`` is node 0 (rate 27).  A node of -1 (and no
     parameter at all) is BookSim's random node.  ``randperm(s)`` is the
-    permutation of perm_seed s.  Other patterns take no parameters here.
+    permutation of perm_seed s.  ``tornado(r)`` and ``neighbor(r)`` shift the
+    n low radix-r digits of the node id (1 <= r <= k; r = k: the coordinates,
+    the plain pattern; BookSim reads the leading integer of the parameter text,
+    so ``tornado(4,1)`` is ``tornado(4)``); the parameters of PARAMETERS_IGNORED
+    are ignored, as BookSim does.  Other patterns take no parameters here.
     """
     call = _CALL.match("hotspot()" if value == "hotspot" else value)
     if not call:
         return value, {}
     name, params = call.group(1), booksim_list(call.group(2))
+    if name in PARAMETERS_IGNORED:
+        return name, {}
+    if name in RADIX_PATTERNS:
+        if not params:
+            return name, {}
+        # BookSim reads the text of the parameter list as a number: its leading integer
+        # (tornado(4,1) and tornado(4) are the same)
+        lead = re.match(r"\s*(-?[0-9]{1,9})", params[0])
+        if not lead:
+            raise ConfigError(f"traffic = {_short(value)}: {name}'s parameter is its radix, an "
+                              "integer")
+        radix = int(lead.group(1))
+        if not 1 <= radix <= k:
+            raise ConfigError(f"traffic = {_short(value)}: {name}'s radix must be between 1 and "
+                              f"k = {k} (BookSim sends to nodes past the network otherwise)")
+        return name, {"traffic_radix": radix}
     if name == "randperm":
         if len(params) != 1:
             raise ConfigError(f"traffic = {_short(value)}: randperm takes one parameter, the "
@@ -375,8 +415,9 @@ def _traffic(value: str, nodes: int) -> tuple[str, dict]:
         return name, {"perm_seed": seed}
     if name != "hotspot":
         raise ConfigError(f"traffic = {_short(value)}: archgym reads parameters only for "
-                          "hotspot({{nodes},{rates}}) and randperm(seed); give the plain name "
-                          f"{name}")
+                          "hotspot({{nodes},{rates}}), randperm(seed), tornado(radix), "
+                          "neighbor(radix) and the patterns that ignore them ("
+                          + ", ".join(PARAMETERS_IGNORED) + f"); give the plain name {name}")
     if not params:
         params = ["-1"]
     hot = [_integer_param(t, "hotspot nodes") for t in booksim_list(params[0])]
@@ -499,6 +540,10 @@ def to_noc_config(settings: dict[str, Value]):
         try:
             value = _typed(key, settings_in.get(key, BOOKSIM_DEFAULTS.get(key)), fields_meta[key]["type"])
             if key == "routing_function":
+                if value in BOOKSIM_REFUSED_ROUTINGS:
+                    raise ConfigError(f"routing_function = {value}: "
+                                      f"{BOOKSIM_REFUSED_ROUTINGS[value]}; accepted: "
+                                      + ", ".join(noc.ROUTING_FUNCTIONS))
                 if value == "none":
                     raise ConfigError("routing_function is required (BookSim's default 'none' "
                                       "names no function); accepted: "
@@ -507,7 +552,7 @@ def to_noc_config(settings: dict[str, Value]):
                 k = fields.get("k", BOOKSIM_DEFAULTS["k"])
                 n = settings.get("n", BOOKSIM_DEFAULTS["n"])
                 nodes = k**n if isinstance(k, int) and isinstance(n, int) and 1 <= n <= 8 else 64
-                value, extra = _traffic(value, nodes)
+                value, extra = _traffic(value, k if isinstance(k, int) else 8, nodes)
                 if value in BIT_PERMUTATIONS and nodes & (nodes - 1):
                     raise ConfigError(f"traffic = {value} is a bit permutation: BookSim needs a "
                                       f"power-of-2 number of nodes (k = {k}: {nodes} nodes)")
@@ -531,7 +576,7 @@ def to_noc_config(settings: dict[str, Value]):
 
 
 def run(settings: dict[str, Value]) -> dict:
-    """Measure the configuration like BookSim's ``sim_type = latency`` run.
+    """Measure the configuration like BookSim's run of its ``sim_type``.
 
     The simulation runs in a worker thread so that Ctrl-C (KeyboardInterrupt in
     the main thread) reaches it: the core's run loop polls a cancellation flag

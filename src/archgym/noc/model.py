@@ -48,6 +48,10 @@ ROUTING_FUNCTIONS: tuple[str, ...] = _core.ROUTING_FUNCTIONS
 #: The fewest VCs of each routing function per topology (a topology that is
 #: absent: the routing does not run there), from the core's routing registry.
 ROUTING_MIN_VCS: dict[str, dict[str, int]] = _core.ROUTING_MIN_VCS
+#: The routings that give each destination class VCs of its own (BookSim's
+#: non-interfering ``*_ni`` one class per node, ``dim_order_pni`` one per
+#: coordinate value, k classes): their ROUTING_MIN_VCS counts VCs per class.
+ROUTING_VC_CLASSES: dict[str, str] = _core.ROUTING_VC_CLASSES
 #: Traffic patterns (BookSim definitions; ``randperm`` is a random permutation drawn from
 #: ``perm_seed``, independent of ``seed``).
 TRAFFIC_PATTERNS: tuple[str, ...] = _core.TRAFFIC_PATTERNS
@@ -71,9 +75,10 @@ MAX_NODES: int = _core.MAX_NODES
 MAX_VCS: int = _core.MAX_VCS
 
 
-def check_routing(routing: str, topology: str, num_vcs: int, field: str = "routing_function") -> None:
-    """Raise ValueError unless ``routing`` runs on ``topology`` with ``num_vcs`` VCs."""
-    _core.check_routing(routing, topology, num_vcs, field)
+def check_routing(routing: str, topology: str, num_vcs: int, field: str = "routing_function",
+                  k: int = 8, n: int = 2) -> None:
+    """Raise ValueError unless ``routing`` runs on the k-ary n-cube ``topology`` with ``num_vcs`` VCs."""
+    _core.check_routing(routing, topology, num_vcs, field, n=n, k=k)
 
 
 def check_traffic(pattern: str, k: int) -> None:

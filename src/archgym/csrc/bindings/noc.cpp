@@ -443,13 +443,13 @@ void bind_noc(nb::module_& m) {
   mod.def(
       "check_routing",
       [](const std::string& routing, const std::string& topology, int num_vcs,
-         const std::string& field, int n) {
+         const std::string& field, int n, int k) {
         noc::check_routing(noc::parse_routing(routing, field.c_str()),
-                           noc::parse_topology(topology), n, num_vcs, field.c_str());
+                           noc::parse_topology(topology), k, n, num_vcs, field.c_str());
       },
       nb::arg("routing"), nb::arg("topology"), nb::arg("num_vcs"),
-      nb::arg("field") = "routing_function", nb::arg("n") = 2,
-      "Raise ValueError unless the routing runs on the n-dimensional topology with num_vcs VCs.");
+      nb::arg("field") = "routing_function", nb::arg("n") = 2, nb::arg("k") = 8,
+      "Raise ValueError unless the routing runs on the k-ary n-cube topology with num_vcs VCs.");
   mod.def(
       "check_traffic",
       [](const std::string& pattern, int k, int n) {
@@ -472,6 +472,11 @@ void bind_noc(nb::module_& m) {
   mod.attr("ROUTINGS_PER_ROUTER") = tuple_of(noc::per_router_routing_names());
   mod.attr("ROUTING_MIN_VCS") = min_vcs_for_python(false);
   mod.attr("PER_ROUTER_MIN_VCS") = min_vcs_for_python(true);
+  nb::dict classes;  // {routing: "node" | "k"}: ROUTING_MIN_VCS counts VCs per such class
+  for (const noc::RoutingFunction& rf : noc::routing_functions())
+    if (rf.vc_classes != noc::VcClasses::None)
+      classes[rf.name] = rf.vc_classes == noc::VcClasses::PerNode ? "node" : "k";
+  mod.attr("ROUTING_VC_CLASSES") = classes;
   mod.attr("MAX_K") = noc::kMaxK;
   mod.attr("MAX_NODES") = noc::kMaxNodes;
   mod.attr("MAX_VCS") = noc::kMaxVcs;

@@ -86,6 +86,11 @@ const std::vector<std::string>& allocator_names() {
   return names;
 }
 
+const std::vector<std::string>& sim_type_names() {
+  static const std::vector<std::string> names = {"latency", "throughput"};
+  return names;
+}
+
 const std::vector<std::string>& injection_names() {
   static const std::vector<std::string> names = {"bernoulli", "on_off"};
   return names;
@@ -159,11 +164,20 @@ const std::vector<ConfigField>& config_fields() {
       {.name = "seed", .member = &C::seed, .doc = "random seed"},
       {.name = "perm_seed", .member = &C::perm_seed,
        .doc = "randperm traffic: the seed of its permutation (independent of seed, as BookSim)"},
+      {.name = "traffic_radix", .member = &C::traffic_radix, .lo = 0, .hi = kMaxK,
+       .doc = "tornado and neighbor traffic: the radix r of the digits they shift, the "
+              "parameter of BookSim's tornado(r) and neighbor(r): the n low radix-r digits of "
+              "the node id, each plus the offset mod r (0: r = k, the coordinates; 1 <= r <= k)"},
       {.name = "hotspot_nodes", .member = &C::hotspot_nodes, .lo = 0, .hi = kMaxNodes - 1,
        .doc = "hotspot traffic: node ids below k^n (every packet goes to one of them; "
               "empty: the centre node, k/2 in every dimension)"},
       {.name = "hotspot_rates", .member = &C::hotspot_rates, .lo = 0, .hi = 1e12, .lo_open = true,
        .doc = "hotspot traffic: relative weights, one per hotspot node (empty: equal)"},
+      {.name = "sim_type", .member = &C::sim_type, .choices = sim_type_names,
+       .doc = "measure(): latency (BookSim's default: abort past latency_thres, converge on "
+              "latency and accepted rate, drain every measured packet) or throughput (no abort, "
+              "converge on the accepted rate alone, no drain of measured packets: the figures "
+              "of a network past saturation)"},
       {.name = "watchdog_cycles", .member = &C::watchdog_cycles, .lo = 200, .hi = 100'000'000,
        .doc = "deadlock: no flit moved for this many cycles while flits are in the network"},
       {.name = "max_drain_periods", .member = &C::max_drain_periods, .lo = 1, .hi = 1'000'000,
@@ -211,7 +225,17 @@ int parse_routing(const std::string& name, const char* field) {
   return index_of(routing_names(), name, field);
 }
 
-void check_routing(int id, Topology t, int dims, int V, const char* field, bool per_router) {
+int min_vcs(const RoutingFunction& rf, Topology t, int k, int dims, bool per_router) {
+  const int need = (per_router ? rf.per_router_min_vcs : rf.min_vcs)[static_cast<int>(t)];
+  int classes = 1;
+  if (rf.vc_classes == VcClasses::PerRadix) classes = k;
+  if (rf.vc_classes == VcClasses::PerNode)
+    for (int d = 0; d < dims; ++d) classes *= k;
+  return need * classes;
+}
+
+void check_routing(int id, Topology t, int k, int dims, int V, const char* field,
+                   bool per_router) {
   const RoutingFunction& rf = routing_functions()[id];
   if (dims != 2 && !rf.any_dims) {
     std::vector<std::string> alternatives;
@@ -221,7 +245,7 @@ void check_routing(int id, Topology t, int dims, int V, const char* field, bool 
          "with n = " + std::to_string(dims) + " use one of: " + join(alternatives));
   }
   const int ti = static_cast<int>(t);
-  const int need = (per_router ? rf.per_router_min_vcs : rf.min_vcs)[ti];
+  const int need = min_vcs(rf, t, k, dims, per_router);
   if (need == 0) {
     std::vector<std::string> where, alternatives;
     for (int u = 0; u < static_cast<int>(Topology::Count); ++u)
@@ -231,9 +255,19 @@ void check_routing(int id, Topology t, int dims, int V, const char* field, bool 
     fail(std::string(field) + " '" + rf.name + "' is only available on " + join(where, " or ") +
          "; on a " + topology_names()[ti] + " use one of: " + join(alternatives));
   }
-  if (V < need)
+  if (rf.max_k[ti] > 0 && k > rf.max_k[ti])
+    fail(std::string(field) + " '" + rf.name + "' runs on a " + topology_names()[ti] +
+         " only with k <= " + std::to_string(rf.max_k[ti]) + " (BookSim fails an assertion on "
+         "larger rings); k = " + std::to_string(k));
+  if (V < need) {
+    const char* per = rf.vc_classes == VcClasses::PerNode    ? " (VCs of its own for each of the k^n nodes)"
+                      : rf.vc_classes == VcClasses::PerRadix ? " (VCs of its own for each of the k coordinates)"
+                                                             : "";
     fail(std::string(field) + " '" + rf.name + "' needs at least " + std::to_string(need) +
-         " VCs on a " + topology_names()[ti] + " (num_vcs = " + std::to_string(V) + ")");
+         " VCs on a " + topology_names()[ti] + (rf.vc_classes == VcClasses::None ? "" :
+         " with k = " + std::to_string(k) + ", n = " + std::to_string(dims)) + per +
+         " (num_vcs = " + std::to_string(V) + ")");
+  }
   const int refused = per_router ? 0 : rf.refused_vcs[ti];
   if (V == refused)
     fail(std::string(field) + " '" + rf.name + "' does not run with " + std::to_string(V) +
@@ -279,11 +313,12 @@ Params::Params(const Config& c) : cfg(c) {
     fail("num_vcs must be at most " + std::to_string(64 / ports) + " with n = " +
          std::to_string(dims) + " (" + std::to_string(ports) + " ports of num_vcs VCs fit 64; got " +
          std::to_string(c.num_vcs) + ")");
-  check_routing(routing, topology, dims, c.num_vcs);
+  check_routing(routing, topology, c.k, dims, c.num_vcs);
   traffic = parse_traffic(c.traffic);
   check_traffic(traffic, c.k, dims);
   injection = static_cast<Injection>(index_of(injection_names(), c.injection_process,
                                               "injection_process"));
+  sim_type = static_cast<SimType>(index_of(sim_type_names(), c.sim_type, "sim_type"));
   va = static_cast<Allocator>(index_of(allocator_names(), c.vc_allocator, "vc_allocator"));
   sa = static_cast<Allocator>(index_of(allocator_names(), c.sw_allocator, "sw_allocator"));
   if (c.max_samples <= c.warmup_periods)
@@ -298,6 +333,9 @@ Params::Params(const Config& c) : cfg(c) {
     fail("hotspot_rates must be empty or have one weight per hotspot node (" +
          std::to_string(c.hotspot_nodes.size()) + " nodes, " +
          std::to_string(c.hotspot_rates.size()) + " rates)");
+  if (c.traffic_radix > c.k)
+    fail("traffic_radix must be at most k (r^n destinations must be nodes; k = " +
+         std::to_string(c.k) + ", got " + std::to_string(c.traffic_radix) + ")");
   for (int h : c.hotspot_nodes)
     if (h >= nodes)
       fail("hotspot_nodes must be node ids between 0 and " + std::to_string(nodes - 1) + " (got " +

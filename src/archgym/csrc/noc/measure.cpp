@@ -1,4 +1,5 @@
-// BookSim's latency-mode measurement (docs/design/noc.md §8) over a Network.
+// BookSim's measurement (docs/design/noc.md §8) over a Network: sim_type
+// latency, and throughput (§8, "sim_type = throughput").
 #include <atomic>
 #include <cmath>
 #include <limits>
@@ -27,6 +28,10 @@ MeasureResult measure(const Config& cfg) {
   const int W = c.warmup_periods, M = c.max_samples;
   const double N = net.n_;
   const double nan = std::numeric_limits<double>::quiet_NaN();
+  // Throughput mode (as BookSim's, observed): no latency_thres abort, convergence
+  // on the accepted rate alone, and no drain of the measured packets: the network
+  // is emptied at once and the measured packets still in it count as they arrive.
+  const bool throughput = net.p_.sim_type == SimType::Throughput;
   MeasureResult res;
 
   // Statistics "since the last clear".
@@ -99,13 +104,13 @@ MeasureResult measure(const Config& cfg) {
                      static_cast<double>(net.now_ - clear_t) / N;
     res.period_latency.push_back(l);
     res.period_accepted.push_back(a);
-    if (over_threshold()) {
+    if (!throughput && over_threshold()) {
       report_partial("aborted_latency_thres", false);
       return res;
     }
     if (n >= W) {
       const double dl = std::fabs(l - prev_l) / l, da = std::fabs(a - prev_a) / a;
-      if (dl <= c.stopping_thres && da <= c.acc_stopping_thres) ++conv;  // false on NaN
+      if ((throughput || dl <= c.stopping_thres) && da <= c.acc_stopping_thres) ++conv;  // false on NaN
       else conv = 0;
       if (conv >= 3) {
         converged = true;
@@ -116,37 +121,44 @@ MeasureResult measure(const Config& cfg) {
     prev_a = a;
   }
 
-  // Drain: every measured packet, including backlog created before D.
+  // Drain (latency mode): every measured packet, including backlog created before D.
   const int64_t D = net.now_;
   const int64_t ej_d = net.ctr_.ejected_flits, inj_d = net.ctr_.injected_flits;
-  net.phase_ = Network::Phase::Draining;
-  net.drain_start_ = D;
-  net.pending_before_drain_ = net.queued_total_;
-  const int64_t limit = D + static_cast<int64_t>(c.max_drain_periods) * SP;
-  while (net.measured_inflight_ > 0 || net.pending_before_drain_ > 0) {
-    if (net.now_ >= limit) {
-      report_partial("drain_limit", false);
-      return res;
-    }
-    net.step();
-    poll_cancel(net.now_);
-    if (stalled()) {
-      report_partial("deadlock", true);
-      return res;
-    }
-    if ((net.now_ - D) % SP == 0 && over_threshold()) {
-      report_partial("aborted_latency_thres", false);
-      return res;
+  if (!throughput) {
+    net.phase_ = Network::Phase::Draining;
+    net.drain_start_ = D;
+    net.pending_before_drain_ = net.queued_total_;
+    const int64_t limit = D + static_cast<int64_t>(c.max_drain_periods) * SP;
+    while (net.measured_inflight_ > 0 || net.pending_before_drain_ > 0) {
+      if (net.now_ >= limit) {
+        report_partial("drain_limit", false);
+        return res;
+      }
+      net.step();
+      poll_cancel(net.now_);
+      if (stalled()) {
+        report_partial("deadlock", true);
+        return res;
+      }
+      if ((net.now_ - D) % SP == 0 && over_threshold()) {
+        report_partial("aborted_latency_thres", false);
+        return res;
+      }
     }
   }
-  const double pk = static_cast<double>(net.counted_pk_);
-  res.measured_packets = net.counted_pk_;
-  res.avg_packet_latency = pk > 0 ? net.counted_lat_ / pk : nan;
-  res.avg_network_latency = pk > 0 ? net.counted_nlat_ / pk : nan;
-  res.avg_hops = pk > 0 ? net.counted_hops_ / pk : nan;
-  const int64_t ej_all = net.ctr_.ejected_flits - reset_ej;
-  res.avg_flit_latency =
-      ej_all > 0 ? static_cast<double>(net.ctr_.flit_latency_sum - reset_flat) / ej_all : nan;
+  // The averages over the measured packets: now (latency mode), or once the
+  // network is empty (throughput mode).
+  auto averages = [&] {
+    const double pk = static_cast<double>(net.counted_pk_);
+    res.measured_packets = net.counted_pk_;
+    res.avg_packet_latency = pk > 0 ? net.counted_lat_ / pk : nan;
+    res.avg_network_latency = pk > 0 ? net.counted_nlat_ / pk : nan;
+    res.avg_hops = pk > 0 ? net.counted_hops_ / pk : nan;
+    const int64_t ej_all = net.ctr_.ejected_flits - reset_ej;
+    res.avg_flit_latency =
+        ej_all > 0 ? static_cast<double>(net.ctr_.flit_latency_sum - reset_flat) / ej_all : nan;
+  };
+  if (!throughput) averages();
   const double window = static_cast<double>(D - reset_t) * N;
   res.accepted_flit_rate = (ej_d - reset_ej) / window;
   res.injected_flit_rate = (inj_d - reset_inj) / window;
@@ -155,7 +167,7 @@ MeasureResult measure(const Config& cfg) {
   res.booksim_result = converged ? "completed_converged" : "completed_max_samples";
   res.status = converged && res.accepted_flit_rate >= 0.95 * offered ? "ok" : "saturated";
 
-  // BookSim then stops generation and empties the network (total_cycles only).
+  // BookSim then stops generation and empties the network.
   net.phase_ = Network::Phase::Emptying;
   net.generation_ = false;
   for (int v = 0; v < net.n_; ++v) {
@@ -167,6 +179,7 @@ MeasureResult measure(const Config& cfg) {
     net.step();
     poll_cancel(net.now_);
   }
+  if (throughput) averages();
   res.total_cycles = net.now_;
   return res;
 }

@@ -158,7 +158,6 @@ Network::Network(const Config& cfg) : p_(cfg) {
 void Network::build_destinations() {
   const Config& c = p_.cfg;
   dest_table_.assign(n_, -1);
-  const int half = (k_ + 1) / 2 - 1;  // tornado offset
   int bits = 0;
   while ((1 << bits) < n_) ++bits;
   // The node whose coordinate in every dimension is f(coordinate of v there).
@@ -179,8 +178,15 @@ void Network::build_destinations() {
         break;
       }
       case Traffic::Shuffle: d = ((v << 1) | (v >> (bits - 1))) & (n_ - 1); break;
-      case Traffic::Tornado: d = each_dim(v, [&](int x) { return (x + half) % k_; }); break;
-      case Traffic::Neighbor: d = each_dim(v, [&](int x) { return (x + 1) % k_; }); break;
+      case Traffic::Tornado:
+      case Traffic::Neighbor: {  // the n low radix-r digits of v, each shifted mod r
+        const int r = c.traffic_radix ? c.traffic_radix : k_;
+        const int shift = traffic_ == Traffic::Tornado ? (r + 1) / 2 - 1 : 1;
+        d = 0;
+        for (int i = 0, rest = v, mult = 1; i < D_; ++i, rest /= r, mult *= r)
+          d += (rest % r + shift) % r * mult;
+        break;
+      }
       default: break;
     }
     dest_table_[v] = d;
@@ -255,7 +261,7 @@ void Network::set_traffic(const std::string& pattern) {
 
 void Network::set_routing(const std::string& routing) {
   const int r = parse_routing(routing, "routing");
-  check_routing(r, p_.topology, D_, V_, "routing");
+  check_routing(r, p_.topology, k_, D_, V_, "routing");
   routing_ = r;
   p_.routing = r;
   p_.cfg.routing_function = routing;
@@ -279,7 +285,7 @@ void Network::set_routing_per_router(const std::vector<int64_t>& index) {
                                   " must be between 0 and " + std::to_string(names.size() - 1) +
                                   " (got " + std::to_string(i) + ")");
     const int r = parse_routing(names[i], "routing");
-    check_routing(r, p_.topology, D_, V_, "per-router routing", true);
+    check_routing(r, p_.topology, k_, D_, V_, "per-router routing", true);
     algo[v] = static_cast<uint8_t>(r);
   }
   router_algo_ = std::move(algo);
@@ -734,12 +740,14 @@ void Network::inject(int64_t t) {
     }
     int32_t* su = &src_used_[static_cast<size_t>(v) * V_];
     if (s.cur_vc < 0) {
-      int chosen = -1;
+      int chosen = -1, lo = 0, hi = V_ - 1;
+      injection_vcs(pkts_[s.cur], lo, hi);
       if (s.last_vc < 0) {
-        if (!(s.alloc & 1u) && su[0] < B_) chosen = 0;
+        if (!(s.alloc >> lo & 1u) && su[lo] < B_) chosen = lo;
       } else {
-        for (int d = 1; d <= V_; ++d) {
-          const int c = (s.last_vc + d) % V_;
+        const int n = hi - lo + 1;
+        for (int d = 1; d <= n; ++d) {
+          const int c = lo + ((s.last_vc - lo + d) % n + n) % n;
           if (!(s.alloc >> c & 1u) && su[c] < B_) { chosen = c; break; }
         }
       }

@@ -29,11 +29,13 @@ enum class Traffic : uint8_t {
 };
 enum class Allocator : uint8_t { SeparableInputFirst, Islip, Count };
 enum class Injection : uint8_t { Bernoulli, OnOff, Count };
+enum class SimType : uint8_t { Latency, Throughput, Count };
 
 const std::vector<std::string>& topology_names();
 const std::vector<std::string>& traffic_names();
 const std::vector<std::string>& allocator_names();
 const std::vector<std::string>& injection_names();
+const std::vector<std::string>& sim_type_names();
 
 // ----------------------------------------------------------------- config
 // BookSim key names; the defaults are BookSim's (booksim_base.cfg).  What each
@@ -70,8 +72,10 @@ struct Config {
   double acc_stopping_thres = 0.05;
   uint64_t seed = 42;
   uint64_t perm_seed = 0;
+  int traffic_radix = 0;
   std::vector<int> hotspot_nodes;
   std::vector<double> hotspot_rates;
+  std::string sim_type = "latency";
   int watchdog_cycles = 1000;
   int max_drain_periods = 100;
 };
@@ -122,6 +126,9 @@ using RouteFn = void (Network::*)(int r, int i, const Flit& f, InVc& q);
 // A turn model: the minimal output ports (up to 2, returns how many) it allows
 // from column/row (cx, cy) toward (dx, dy) for a packet from column sx.
 using TurnRule = int (*)(int cx, int cy, int dx, int dy, int sx, int ports[2]);
+// The destination classes of a routing that gives each its own VCs (BookSim's
+// non-interfering routings): its VC minimum counts VCs per class.
+enum class VcClasses : uint8_t { None, PerNode, PerRadix };
 // One routing function of the registry, as BookSim's gRoutingFunctionMap
 // registers them by name.  A routing's id is its index in the registry.
 struct RoutingFunction {
@@ -136,6 +143,10 @@ struct RoutingFunction {
   MinVcs refused_vcs = {};
   // Runs on any number of dimensions (else on 2-D networks only).
   bool any_dims = false;
+  // min_vcs is per destination class: times k^n (PerNode) or k (PerRadix).
+  VcClasses vc_classes = VcClasses::None;
+  // The largest k it runs with on each topology (0: any), as BookSim.
+  MinVcs max_k = {};
 };
 // Every routing function, in the order of ROUTING_FUNCTIONS (routing.cpp).
 const std::vector<RoutingFunction>& routing_functions();
@@ -144,10 +155,12 @@ const std::vector<std::string>& routing_names();
 const std::vector<std::string>& per_router_routing_names();
 // The id of a routing name; throws naming `field` and the accepted names.
 int parse_routing(const std::string& name, const char* field = "routing_function");
-// Throws unless routing `id` runs on this topology with V VCs (per-router
+// The fewest VCs routing `rf` needs on a k-ary n-cube of topology t (0: it does not run there).
+int min_vcs(const RoutingFunction& rf, Topology t, int k, int dims, bool per_router = false);
+// Throws unless routing `id` runs on this k-ary n-cube with V VCs (per-router
 // variant if `per_router`).
-void check_routing(int id, Topology t, int dims, int V, const char* field = "routing_function",
-                   bool per_router = false);
+void check_routing(int id, Topology t, int k, int dims, int V,
+                   const char* field = "routing_function", bool per_router = false);
 
 // Parsed, validated configuration.
 struct Params {
@@ -157,6 +170,7 @@ struct Params {
   Traffic traffic;
   Allocator va, sa;
   Injection injection;
+  SimType sim_type;
   int k, dims, nodes, V, B, P;  // nodes = k^dims
   int ports;                     // 2 dims + 1; the last is the local (injection/ejection) port
   double packet_prob;  // Bernoulli success probability per node and cycle
@@ -334,7 +348,18 @@ class Network {
   void route_dor(int r, int i, const Flit& f, InVc& q);
   void route_dim_order(int r, int i, const Flit& f, InVc& q);
   void route_min_adapt_torus(int r, int i, const Flit& f, InVc& q);
-  int torus_dor_hop(int r, int dst, int& entry_class, bool tie_minus = false);
+  enum class Tie : uint8_t { Coin, Minus, Plus };  // torus_dor_hop's tie-break
+  int torus_dor_hop(int r, int dst, int& entry_class, Tie tie);
+  void torus_dimension_order(int r, int i, const Flit& f, int lo, int hi, bool balanced,
+                             InVc& q);
+  void route_dim_order_bal(int r, int i, const Flit& f, InVc& q);
+  void route_dim_order_ni(int r, int i, const Flit& f, InVc& q);
+  void route_dim_order_pni(int r, int i, const Flit& f, InVc& q);
+  void route_chaos(int r, int i, const Flit& f, InVc& q);
+  void route_romm_ni(int r, int i, const Flit& f, InVc& q);
+  void dest_vcs(int cls, int classes, int& lo, int& hi) const;
+  void injection_vcs(const Packet& pk, int& lo, int& hi) const;
+  int32_t romm_intermediate(const Flit& f);
   void route_yx(int r, int i, const Flit& f, InVc& q);
   void route_xy_yx(int r, int i, const Flit& f, InVc& q);
   void route_adaptive_xy_yx(int r, int i, const Flit& f, InVc& q);

@@ -133,20 +133,20 @@ void Network::route_dor(int r, int, const Flit& f, InVc& q) {
 
 // BookSim's torus dimension-order hop toward dst: the first dimension in which
 // r and dst differ, the shorter way round; when both ways are equally long (k
-// even, offset k/2) a coin flip, or the minus way if `tie_minus`.  Returns the output port;
+// even, offset k/2) a coin flip, or the way `tie` says.  Returns the output port;
 // `entry_class` is the dateline class a packet takes on entering that
 // dimension: 1 (upper) if its coordinate is above the destination's, else 0.
 // With minimal paths neither class closes a cycle: class 0 holds the plus hops
 // that stay below the wrap link and the minus hops that cross it, class 1 the
 // others, and no path of at most k/2 hops goes once around the ring.
 // (docs/design/noc.md §14)
-int Network::torus_dor_hop(int r, int dst, int& entry_class, bool tie_minus) {
+int Network::torus_dor_hop(int r, int dst, int& entry_class, Tie tie) {
   int dim = 0;
   while (coord(r, dim) == coord(dst, dim)) ++dim;
   const int c = coord(r, dim), d = coord(dst, dim);
   int off = d - c;
   if (off < 0) off += k_;
-  const int minus = 2 * off == k_ ? (tie_minus ? 1 : coin()) : off > k_ / 2;
+  const int minus = 2 * off != k_ ? off > k_ / 2 : tie == Tie::Coin ? coin() : tie == Tie::Minus;
   entry_class = c > d;
   return 2 * dim + minus;
 }
@@ -158,12 +158,90 @@ int Network::torus_dor_hop(int r, int dst, int& entry_class, bool tie_minus) {
 void Network::route_dim_order(int r, int i, const Flit& f, InVc& q) {
   if (!torus_) return route_dor(r, i, f, q);
   if (r == f.dst) return eject(q);
+  torus_dimension_order(r, i, f, 0, V_ - 1, false, q);
+}
+
+// dim_order_bal (torus only): dim_order with the classes balanced, as BookSim's
+// route sets show: the ring splits in halves [0, h-1] and [h, k-1], h = ceil(k/2);
+// a path across the wrap link takes the upper class, one across the middle link
+// (h-1 to h) the lower class, one within a half either class at random,
+// kept to the end of the dimension.  Neither class goes around the ring: the
+// lower never crosses the wrap link, the upper never the middle one.
+void Network::route_dim_order_bal(int r, int i, const Flit& f, InVc& q) {
+  if (r == f.dst) return eject(q);
+  torus_dimension_order(r, i, f, 0, V_ - 1, true, q);
+}
+
+// The torus dimension-order hop on VCs [lo, hi], split in the two dateline
+// classes [lo, lo + (n-1)/2] and [lo + n/2, hi] of n = hi - lo + 1 VCs, taken
+// on entering a dimension as dim_order's or (`balanced`) dim_order_bal's.
+void Network::torus_dimension_order(int r, int i, const Flit& f, int lo, int hi, bool balanced,
+                                    InVc& q) {
   int cls = 0;
-  const int o = torus_dor_hop(r, f.dst, cls);
+  const int o = torus_dor_hop(r, f.dst, cls, Tie::Coin);
   Packet& pk = pkts_[f.pkt];
   const int in = port_of_[i];
-  if (in == LP_ || in / 2 != o / 2) pk.dateline = static_cast<uint8_t>(cls);
-  add_route(q, pk.dateline ? vcs(o, V_ / 2, V_ - 1) : vcs(o, 0, (V_ - 1) / 2), 0);
+  if (in == LP_ || in / 2 != o / 2) {
+    if (balanced) {
+      const int c = coord(r, o / 2), d = coord(f.dst, o / 2), h = (k_ + 1) / 2;
+      const bool plus = (o & 1) == 0;
+      const bool wrap = plus ? c > d : c < d;
+      const bool middle = plus ? c < h && d >= h && c < d : c >= h && d < h && c > d;
+      cls = wrap ? 1 : middle ? 0 : coin();
+    }
+    pk.dateline = static_cast<uint8_t>(cls);
+  }
+  const int n = hi - lo + 1;
+  add_route(q, pk.dateline ? vcs(o, lo + n / 2, hi) : vcs(o, lo, lo + (n - 1) / 2), 0);
+}
+
+// ----------------------------------------------------------------- non-interfering
+// BookSim's non-interfering routings give each destination class its own VCs,
+// V / classes of them (the rest unused): class d holds VCs
+// [d * V/classes, (d+1) * V/classes - 1].  A packet never waits behind one
+// bound elsewhere.
+inline void Network::dest_vcs(int cls, int classes, int& lo, int& hi) const {
+  const int per = V_ / classes;
+  lo = cls * per;
+  hi = lo + per - 1;
+}
+
+// The VCs [lo, hi] a source may inject a packet on: all of them, but for the
+// routings with a class per destination node (*_ni) that node's VCs, as
+// BookSim's sources do (its injection VCs follow the destination).
+void Network::injection_vcs(const Packet& pk, int& lo, int& hi) const {
+  if (routings_[pk.algo].vc_classes == VcClasses::PerNode) dest_vcs(pk.dst, n_, lo, hi);
+}
+
+// dim_order_ni: dimension order on the VCs of the destination node (one class
+// per node, so at least k^n VCs); on a torus split in dateline classes as dim_order's.
+void Network::route_dim_order_ni(int r, int i, const Flit& f, InVc& q) {
+  if (r == f.dst) return eject(q);
+  int lo = 0, hi = 0;
+  dest_vcs(f.dst, n_, lo, hi);
+  if (torus_) return torus_dimension_order(r, i, f, lo, hi, false, q);
+  add_route(q, vcs(xy_port(r, f.dst), lo, hi), 0);
+}
+
+// dim_order_pni (mesh only): dimension order, the VCs of a class per
+// destination coordinate in the dimension being crossed (k classes, so at least
+// k VCs): packets bound for different turning points or ejection ports do not share VCs.
+void Network::route_dim_order_pni(int r, int, const Flit& f, InVc& q) {
+  if (r == f.dst) return eject(q);
+  const int o = xy_port(r, f.dst);
+  int lo = 0, hi = 0;
+  dest_vcs(coord(f.dst, o / 2), k_, lo, hi);
+  add_route(q, vcs(o, lo, hi), 0);
+}
+
+// chaos: dimension order on VC 0 alone, whatever V (BookSim's chaos routing on
+// an input-queued router: it requests VC 0 only); on a torus the shorter way,
+// the plus way on a tie (as its requests on a 4-ring: 136 of 136 ties).
+// BookSim's deadlocks earlier on a torus (docs/design/noc.md §14).
+void Network::route_chaos(int r, int, const Flit& f, InVc& q) {
+  if (r == f.dst) return eject(q);
+  int cls = 0;
+  add_route(q, vcs(torus_ ? torus_dor_hop(r, f.dst, cls, Tie::Plus) : xy_port(r, f.dst), 0, 0), 0);
 }
 
 // yx: Y then X, on every VC.
@@ -217,8 +295,8 @@ void Network::route_min_adapt_torus(int r, int i, const Flit& f, InVc& q) {
   const int in = port_of_[i];
   const bool on_escape = in != LP_ && vc_of_[i] < 2;
   int cls = 0;
-  if (!on_escape && V_ > 3) add_route(q, vcs(torus_dor_hop(r, f.dst, cls, true), 3, 3), 1);
-  const int o = torus_dor_hop(r, f.dst, cls);
+  if (!on_escape && V_ > 3) add_route(q, vcs(torus_dor_hop(r, f.dst, cls, Tie::Minus), 3, 3), 1);
+  const int o = torus_dor_hop(r, f.dst, cls, Tie::Coin);
   if (on_escape && in / 2 == o / 2) cls = vc_of_[i];
   add_route(q, vcs(o, cls, cls), 0);
 }
@@ -276,22 +354,46 @@ void Network::route_via_intermediate(int r, const Flit& f, Packet& pk, InVc& q) 
   else add_route(q, vc_range(r, tgt, o, 0, V_ / 2 - 1), 0);
 }
 
-// romm: the intermediate node at random in the minimal quadrant of source and destination.
+// The intermediate node of romm: at random in the minimal quadrant of source and destination.
+int32_t Network::romm_intermediate(const Flit& f) {
+  int inter = 0;
+  for (int d = 0, stride = 1; d < D_; ++d, stride *= k_) {
+    const int s = coord(f.src, d), t = coord(f.dst, d);
+    inter += stride * (std::min(s, t) + static_cast<int>(rng_.below(std::abs(s - t) + 1)));
+  }
+  return inter;
+}
+
+// romm: two phases through romm_intermediate(), on every VC.
 void Network::route_romm(int r, int i, const Flit& f, InVc& q) {
   Packet& pk = pkts_[f.pkt];
   if (port_of_[i] == LP_) {
     pk.phase = 0;
-    int inter = 0;
-    for (int d = 0, stride = 1; d < D_; ++d, stride *= k_) {
-      const int s = coord(f.src, d), t = coord(f.dst, d);
-      inter += stride * (std::min(s, t) + static_cast<int>(rng_.below(std::abs(s - t) + 1)));
-    }
-    pk.inter = inter;
+    pk.inter = romm_intermediate(f);
   }
   route_via_intermediate(r, f, pk, q);
 }
 
-// valiant: the intermediate node at random anywhere (can deadlock on a mesh, as BookSim's).
+// romm_ni (mesh only): romm's two phases, both on every VC of the destination
+// node (dest_vcs, one class per node), as BookSim's route sets show.  Each
+// phase is XY, and the dependencies from phase 0 into phase 1 stay within the
+// destination's class, which never leads out of it: no cycle.
+void Network::route_romm_ni(int r, int i, const Flit& f, InVc& q) {
+  Packet& pk = pkts_[f.pkt];
+  if (port_of_[i] == LP_) {
+    pk.phase = 0;
+    pk.inter = romm_intermediate(f);
+  }
+  if (pk.phase == 0 && r == pk.inter) pk.phase = 1;
+  if (r == f.dst && pk.phase == 1) return eject(q);
+  int lo = 0, hi = 0;
+  dest_vcs(f.dst, n_, lo, hi);
+  add_route(q, vcs(xy_port(r, pk.phase ? f.dst : pk.inter), lo, hi), 0);
+}
+
+// valiant: the intermediate node at random anywhere (can deadlock on a mesh,
+// as BookSim's).  On a torus each phase's VCs split again in dateline classes
+// (vc_range), so at least 4 VCs; BookSim runs it there only with k <= 3.
 void Network::route_valiant(int r, int i, const Flit& f, InVc& q) {
   Packet& pk = pkts_[f.pkt];
   if (port_of_[i] == LP_) {
@@ -391,7 +493,8 @@ const std::vector<RoutingFunction>& routing_functions() {
   // min_vcs: {mesh, torus}; 0 = not on that topology.  BookSim's names run
   // where BookSim runs them (dor, xy_yx and adaptive_xy_yx only on a mesh;
   // min_adapt on a torus with 2 VCs, but not with 3, where BookSim fails).
-  // The last field: runs on networks of any dimension (else 2-D only).
+  // The 7th field: runs on networks of any dimension (else 2-D only).
+  // BookSim's names that archgym refuses: booksim.py's BOOKSIM_FAILING.
   static const std::vector<RoutingFunction> registry = {
       {"dor", &N::route_dor, {1, 0}, &N::route_per_router_dor, kPerRouter, {}, true},
       {"dim_order", &N::route_dim_order, {1, 2}, nullptr, {}, {}, true},
@@ -403,7 +506,14 @@ const std::vector<RoutingFunction>& routing_functions() {
       {"duato", &N::route_duato, {2, 3}, &N::route_duato, kPerRouter},
       {"random_min", &N::route_random_min, {2, 3}, &N::route_random_min, kPerRouter},
       {"romm", &N::route_romm, {2, 0}, nullptr, {}, {}, true},
-      {"valiant", &N::route_valiant, {2, 0}, nullptr, {}, {}, true},
+      // BookSim's valiant_torus fails an assertion on rings of more than 3 routers.
+      {"valiant", &N::route_valiant, {2, 4}, nullptr, {}, {}, true, VcClasses::None, {0, 3}},
+      {"dim_order_ni", &N::route_dim_order_ni, {1, 1}, nullptr, {}, {}, true, VcClasses::PerNode},
+      {"dim_order_pni", &N::route_dim_order_pni, {1, 0}, nullptr, {}, {}, true,
+       VcClasses::PerRadix},
+      {"dim_order_bal", &N::route_dim_order_bal, {0, 2}, nullptr, {}, {}, true},
+      {"romm_ni", &N::route_romm_ni, {1, 0}, nullptr, {}, {}, true, VcClasses::PerNode},
+      {"chaos", &N::route_chaos, {1, 1}, nullptr, {}, {}, true},
       {"west_first", &N::route_turn_model<west_first, true>, {1, 0}},
       {"north_last", &N::route_turn_model<north_last, true>, {1, 0}},
       {"negative_first", &N::route_turn_model<negative_first, true>, {1, 0}},

@@ -3,11 +3,13 @@
 Usage (from the repository root; the oracle is never called by tests or CI):
 
     nice python tests/data/reference/booksim/traffic/regenerate.py /path/to/booksim [--quick]
+        [--case NAME ...]
 
 Each case is booksim_base.cfg plus the overrides of CASES and one injection
 rate, rising until the first unstable run; the same arguments are given to archgym-booksim by
 tests/test_booksim_frontend.py.  Writes traffic.csv next to this script
-(--quick: the first rate of each case, to stdout only).
+(--quick: the first rate of each case, to stdout only; --case: only these
+cases, whose rows replace theirs in traffic.csv).
 """
 
 from __future__ import annotations
@@ -40,6 +42,13 @@ CASES = {
                [0.05, 0.1, 0.2, 0.3]),
     "on_off_r1": (["injection_process=on_off", "burst_alpha=-1.0", "burst_beta=0.2", "burst_r1=0.5"],
                   [0.1, 0.2, 0.3, 0.4]),
+    # tornado(r) / neighbor(r): the n low radix-r digits of the node id shifted
+    "tornado_radix4": (["traffic=tornado(4)"], [0.05, 0.1, 0.15, 0.2, 0.25]),
+    "neighbor_radix3": (["traffic=neighbor(3)"], [0.03, 0.06, 0.09, 0.12, 0.15]),
+    "tornado_radix8_ignored": (["traffic=tornado(8,1)"], [0.1, 0.2, 0.3, 0.4]),
+    "neighbor_radix2_torus": (["topology=torus", "routing_function=dim_order", "traffic=neighbor(2)"],
+                              [0.05, 0.1, 0.15, 0.2, 0.25]),
+    "transpose_ignored": (["traffic=transpose(5)"], [0.05, 0.1, 0.12, 0.14, 0.16]),
 }
 
 FIELDS = ["case", "overrides", "injection_rate", "status", "avg_packet_latency",
@@ -69,14 +78,23 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("booksim", help="path of the BookSim2 binary")
     parser.add_argument("--quick", action="store_true", help="first rate of each case, to stdout")
+    parser.add_argument("--case", choices=sorted(CASES), action="append",
+                        help="run only this case (repeatable); its rows replace the old ones")
     args = parser.parse_args()
     rows = []
     for case, (overrides, rates) in CASES.items():
+        if args.case and case not in args.case:
+            continue
         for rate in rates[:1] if args.quick else rates:
             rows.append({"case": case, **run(args.booksim, overrides, rate)})
             print(rows[-1], file=sys.stderr)
             if rows[-1]["status"] == "unstable":
                 break  # higher rates are unstable too
+    if args.case and not args.quick:
+        with open(HERE / "traffic.csv", newline="") as fh:
+            kept = [r for r in csv.DictReader(fh) if r["case"] not in args.case]
+        order = list(CASES)
+        rows = sorted(kept + rows, key=lambda r: order.index(r["case"]))  # stable: rates in order
     out = sys.stdout if args.quick else open(HERE / "traffic.csv", "w", newline="")
     writer = csv.DictWriter(out, FIELDS)
     writer.writeheader()
