@@ -424,6 +424,41 @@ bool maps(const std::vector<Dir>& dirs, int var) {
   return std::any_of(dirs.begin(), dirs.end(), [&](const Dir& d) { return d.var == var; });
 }
 
+std::string directive_text(const Dir& d) {
+  return std::string(d.spatial ? "SpatialMap(" : "TemporalMap(") + std::to_string(d.M) + "," +
+         std::to_string(d.O) + ") " + kVarNames[d.var];
+}
+
+// §2.2 step 0: MAESTRO keeps every directive of a dimension mapped twice in
+// one level: each iterates on its own, and all take the last one's tile size.
+// When the dimension's size in the level is 1 each of them makes one step of
+// size 1, so only the last one is kept, unless an earlier one is the level's
+// first spatial map (that one decides the PEs in use in a way not modelled).
+// Any other repeat is refused.
+void drop_size_one_repeats(const Level& lev, std::vector<Dir>& dirs) {
+  const auto base = [](int v) { return v == YP ? Y : v == XP ? X : v; };
+  std::vector<Dir> kept;
+  bool spatial_seen = false;
+  for (size_t i = 0; i < dirs.size(); ++i) {
+    const bool first_spatial = dirs[i].spatial && !spatial_seen;
+    spatial_seen |= dirs[i].spatial;
+    const auto later = std::find_if(dirs.begin() + static_cast<std::ptrdiff_t>(i) + 1, dirs.end(),
+                                    [&](const Dir& d) { return base(d.var) == base(dirs[i].var); });
+    if (later == dirs.end()) {
+      kept.push_back(dirs[i]);
+      continue;
+    }
+    if (later->var != dirs[i].var || !lev.has[dirs[i].var] || lev.T[dirs[i].var] != 1 ||
+        first_spatial)
+      fail(directive_text(dirs[i]) + " and " + directive_text(*later) + " map " +
+           kVarNames[base(dirs[i].var)] +
+           " twice in one level: supported only where that dimension's size in the level is 1"
+           " and the earlier one is not the level's first SpatialMap"
+           " (docs/design/costmodel.md §2.2)");
+  }
+  dirs = kept;
+}
+
 // §2.2 step 1: a directive on Y' (X') becomes one on Y (X), M + M_R - 1 wide.
 void to_input_centric(const Level& lev, std::vector<Dir>& dirs) {
   for (auto [out, in, win] : {std::array<int, 3>{YP, Y, R}, std::array<int, 3>{XP, X, S}}) {
@@ -670,6 +705,7 @@ void Engine::build_levels(const DataflowSpec& spec, const i64* params) {
     lev.N = subclusters[l];
     static_table(l);
     std::vector<Dir> dirs = bind_directives(spec.levels[l], params);
+    drop_size_one_repeats(lev, dirs);
     to_input_centric(lev, dirs);
     if (l > 0) inherit(lv_[l - 1], dirs);
     complete(lev, vin_, dirs);
@@ -1086,15 +1122,9 @@ void DataflowSpec::validate() const {
     fail("num_params must be in [0, " + std::to_string(kMaxParams) + "]");
   for (const Expr& e : clusters) check_expr(e, num_params);
   for (size_t l = 0; l < levels.size(); ++l) {
-    unsigned seen = 0;
     for (const DirectiveSpec& d : levels[l]) {
       if (d.var < 0 || d.var >= kNumVars)
         fail("a directive names an unknown dimension (allowed: K, C, R, S, Y, X, N, G, Y', X')");
-      const int base = d.var == YP ? Y : d.var == XP ? X : d.var;
-      if (seen >> base & 1u)
-        fail(std::string("dimension ") + kVarNames[base] + " is mapped twice in level " +
-             std::to_string(l) + " (Y' counts as Y and X' as X)");
-      seen |= 1u << base;
       check_expr(d.size, num_params);
       check_expr(d.offset, num_params);
     }
