@@ -450,11 +450,11 @@ void drop_size_one_repeats(const Level& lev, std::vector<Dir>& dirs) {
     }
     if (later->var != dirs[i].var || !lev.has[dirs[i].var] || lev.T[dirs[i].var] != 1 ||
         first_spatial)
-      fail(directive_text(dirs[i]) + " and " + directive_text(*later) + " map " +
-           kVarNames[base(dirs[i].var)] +
-           " twice in one level: supported only where that dimension's size in the level is 1"
-           " and the earlier one is not the level's first SpatialMap"
-           " (docs/design/costmodel.md §2.2)");
+      fail(std::string("dimension ") + kVarNames[base(dirs[i].var)] +
+           " is mapped twice in one level (" + directive_text(dirs[i]) + ", " +
+           directive_text(*later) +
+           "): supported only where its size in the level is 1 and the earlier directive is"
+           " not the level's first SpatialMap (docs/design/costmodel.md §2.2)");
   }
   dirs = kept;
 }
