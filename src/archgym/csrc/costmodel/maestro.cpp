@@ -429,14 +429,17 @@ std::string directive_text(const Dir& d) {
          std::to_string(d.O) + ") " + kVarNames[d.var];
 }
 
-// §2.2 step 0: MAESTRO keeps every directive of a dimension mapped twice in
-// one level: each iterates on its own, and all take the last one's tile size.
-// When the dimension's size in the level is 1 each of them makes one step of
-// size 1, so only the last one is kept, unless an earlier one is the level's
-// first spatial map (that one decides the PEs in use in a way not modelled).
-// Any other repeat is refused.
-void drop_size_one_repeats(const Level& lev, std::vector<Dir>& dirs) {
+// §2.2 step 0 (§2.5): MAESTRO keeps every directive of a dimension mapped
+// twice in one level.  Where the dimension has size 1 in the level and every
+// directive on it is (1,·), it gives the answer of the last one alone if all
+// of them are temporal, or, below the top level, if the earlier ones are not
+// the level's first spatial map.  There only the last one is kept; any other
+// repeat is refused, as is a third spatial map that a repeat makes (MAESTRO
+// stops there).
+void drop_size_one_repeats(const Level& lev, bool top, std::vector<Dir>& dirs) {
   const auto base = [](int v) { return v == YP ? Y : v == XP ? X : v; };
+  const auto spatial_maps = std::count_if(dirs.begin(), dirs.end(),
+                                          [](const Dir& d) { return d.spatial; });
   std::vector<Dir> kept;
   bool spatial_seen = false;
   for (size_t i = 0; i < dirs.size(); ++i) {
@@ -448,13 +451,16 @@ void drop_size_one_repeats(const Level& lev, std::vector<Dir>& dirs) {
       kept.push_back(dirs[i]);
       continue;
     }
+    const bool spatial = dirs[i].spatial || later->spatial;
     if (later->var != dirs[i].var || !lev.has[dirs[i].var] || lev.T[dirs[i].var] != 1 ||
-        first_spatial)
+        dirs[i].M != 1 || later->M != 1 || (spatial && (top || first_spatial)) ||
+        spatial_maps > 2)
       fail(std::string("dimension ") + kVarNames[base(dirs[i].var)] +
            " is mapped twice in one level (" + directive_text(dirs[i]) + ", " +
            directive_text(*later) +
-           "): supported only where its size in the level is 1 and the earlier directive is"
-           " not the level's first SpatialMap (docs/design/costmodel.md §2.2)");
+           "): supported only where its size in the level is 1, both sizes are 1, and they"
+           " are temporal or, below the top level, the earlier is not the first SpatialMap"
+           " (docs/design/costmodel.md §2.5)");
   }
   dirs = kept;
 }
@@ -705,7 +711,7 @@ void Engine::build_levels(const DataflowSpec& spec, const i64* params) {
     lev.N = subclusters[l];
     static_table(l);
     std::vector<Dir> dirs = bind_directives(spec.levels[l], params);
-    drop_size_one_repeats(lev, dirs);
+    drop_size_one_repeats(lev, l == 0, dirs);
     to_input_centric(lev, dirs);
     if (l > 0) inherit(lv_[l - 1], dirs);
     complete(lev, vin_, dirs);
