@@ -10,7 +10,8 @@ file family and setting:
 * files both refuse: MAESTRO failed (no CSV) and archgym exited 1 with one line.
 
 Families are the dataflow part of MAESTRO's file names (kcp_ws, xp_ws, ...),
-GEMM for GEMM_Example, and archgym's own files (archgym/ag_*.m) by name.
+GEMM for GEMM_Example, rs_layers for Resnet50_rs.m one layer per file, and
+archgym's own files (archgym/ag_*.m, archgym_refused/ag_*.m) by name.
 These are the README's figures:
 
     python benchmarks/maestro_mapping_files.py            # every setting
@@ -37,9 +38,12 @@ DATA = ROOT / "tests" / "data" / "reference" / "maestro"
 
 
 def family(mapping_file: str) -> str:
-    """kcp_ws, xp_ws, ... for MAESTRO's files; the file's stem for archgym's own."""
+    """kcp_ws, xp_ws, ... for MAESTRO's files; rs_layers for Resnet50_rs.m cut one layer
+    per file; the file's stem for archgym's own."""
     stem = Path(mapping_file).stem
-    if mapping_file.startswith("archgym/"):
+    if mapping_file.startswith("rs_layers/"):
+        return "rs_layers"
+    if mapping_file.startswith(("archgym/", "archgym_refused/")):
         return stem
     if stem.startswith("GEMM"):
         return "GEMM"

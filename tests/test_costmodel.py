@@ -602,10 +602,14 @@ VALIDATION_CASES = {
     "non-Dataflow in list": (lambda: cm.evaluate_batch([GOOD], [DLA, None], cm.Hardware(4),
                                                        DLA_C), r"Dataflow"),
     "non-Layer": (lambda: _eval(layer=(8, 8, 10, 10, 3, 3)), r"Layer"),
-    "K twice": (lambda: _df("TemporalMap(1,1) K; TemporalMap(2,2) K;"), r"K .*twice"),
-    "Y with Y'": (lambda: _df("SpatialMap(1,1) Y; TemporalMap(3,3) Y';"), r"Y .*twice"),
+    # a repeat is refused where the layer's sizes show it matters (§2.2), at evaluation
+    "K twice": (lambda: _eval(df=_df("TemporalMap(1,1) K; TemporalMap(2,2) K;"), constants={}),
+                r"K .*twice"),
+    "Y with Y'": (lambda: _eval(df=_df("SpatialMap(1,1) Y; TemporalMap(3,3) Y';"),
+                                constants={}), r"Y .*twice"),
     "X' with X in inner level": (
-        lambda: _df("TemporalMap(1,1) K; Cluster(2); SpatialMap(1,1) X'; TemporalMap(3,1) X;"),
+        lambda: _eval(df=_df("TemporalMap(1,1) K; Cluster(2); SpatialMap(1,1) X'; "
+                             "TemporalMap(3,1) X;"), constants={}),
         r"X .*twice"),
     "Sz(N) undeclared": (lambda: _eval(df=_df("TemporalMap(Sz(N),Sz(N)) K;"), constants={}),
                          r"Sz\(N\).*N"),

@@ -498,7 +498,9 @@ def test_dimension_mapped_twice(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     assert run_cli("--Mapping_file=twice.m") == 1
     err = capsys.readouterr().err
-    assert "mapped twice" in err and "line 8" in err and "Traceback" not in err
+    # K has size 8 in the level: refused (§2.2), at the layer's line, naming both directives
+    assert "mapped twice" in err and "line 5: layer L" in err and "Traceback" not in err
+    assert "TemporalMap(1,1) K, TemporalMap(2,2) K" in err and err.count("\n") == 1
 
 
 @pytest.mark.parametrize("argv, words", [

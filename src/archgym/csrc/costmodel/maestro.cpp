@@ -424,6 +424,47 @@ bool maps(const std::vector<Dir>& dirs, int var) {
   return std::any_of(dirs.begin(), dirs.end(), [&](const Dir& d) { return d.var == var; });
 }
 
+std::string directive_text(const Dir& d) {
+  return std::string(d.spatial ? "SpatialMap(" : "TemporalMap(") + std::to_string(d.M) + "," +
+         std::to_string(d.O) + ") " + kVarNames[d.var];
+}
+
+// §2.2 step 0 (§2.5): MAESTRO keeps every directive of a dimension mapped
+// twice in one level.  Where the dimension has size 1 in the level and every
+// directive on it is (1,·), it gives the answer of the last one alone if all
+// of them are temporal, or, below the top level, if the earlier ones are not
+// the level's first spatial map.  There only the last one is kept; any other
+// repeat is refused, as is a third spatial map that a repeat makes (MAESTRO
+// stops there).
+void drop_size_one_repeats(const Level& lev, bool top, std::vector<Dir>& dirs) {
+  const auto base = [](int v) { return v == YP ? Y : v == XP ? X : v; };
+  const auto spatial_maps = std::count_if(dirs.begin(), dirs.end(),
+                                          [](const Dir& d) { return d.spatial; });
+  std::vector<Dir> kept;
+  bool spatial_seen = false;
+  for (size_t i = 0; i < dirs.size(); ++i) {
+    const bool first_spatial = dirs[i].spatial && !spatial_seen;
+    spatial_seen |= dirs[i].spatial;
+    const auto later = std::find_if(dirs.begin() + static_cast<std::ptrdiff_t>(i) + 1, dirs.end(),
+                                    [&](const Dir& d) { return base(d.var) == base(dirs[i].var); });
+    if (later == dirs.end()) {
+      kept.push_back(dirs[i]);
+      continue;
+    }
+    const bool spatial = dirs[i].spatial || later->spatial;
+    if (later->var != dirs[i].var || !lev.has[dirs[i].var] || lev.T[dirs[i].var] != 1 ||
+        dirs[i].M != 1 || later->M != 1 || (spatial && (top || first_spatial)) ||
+        spatial_maps > 2)
+      fail(std::string("dimension ") + kVarNames[base(dirs[i].var)] +
+           " is mapped twice in one level (" + directive_text(dirs[i]) + ", " +
+           directive_text(*later) +
+           "): supported only where its size in the level is 1, both sizes are 1, and they"
+           " are temporal or, below the top level, the earlier is not the first SpatialMap"
+           " (docs/design/costmodel.md §2.5)");
+  }
+  dirs = kept;
+}
+
 // §2.2 step 1: a directive on Y' (X') becomes one on Y (X), M + M_R - 1 wide.
 void to_input_centric(const Level& lev, std::vector<Dir>& dirs) {
   for (auto [out, in, win] : {std::array<int, 3>{YP, Y, R}, std::array<int, 3>{XP, X, S}}) {
@@ -670,6 +711,7 @@ void Engine::build_levels(const DataflowSpec& spec, const i64* params) {
     lev.N = subclusters[l];
     static_table(l);
     std::vector<Dir> dirs = bind_directives(spec.levels[l], params);
+    drop_size_one_repeats(lev, l == 0, dirs);
     to_input_centric(lev, dirs);
     if (l > 0) inherit(lv_[l - 1], dirs);
     complete(lev, vin_, dirs);
@@ -1086,15 +1128,9 @@ void DataflowSpec::validate() const {
     fail("num_params must be in [0, " + std::to_string(kMaxParams) + "]");
   for (const Expr& e : clusters) check_expr(e, num_params);
   for (size_t l = 0; l < levels.size(); ++l) {
-    unsigned seen = 0;
     for (const DirectiveSpec& d : levels[l]) {
       if (d.var < 0 || d.var >= kNumVars)
         fail("a directive names an unknown dimension (allowed: K, C, R, S, Y, X, N, G, Y', X')");
-      const int base = d.var == YP ? Y : d.var == XP ? X : d.var;
-      if (seen >> base & 1u)
-        fail(std::string("dimension ") + kVarNames[base] + " is mapped twice in level " +
-             std::to_string(l) + " (Y' counts as Y and X' as X)");
-      seen |= 1u << base;
       check_expr(d.size, num_params);
       check_expr(d.offset, num_params);
     }

@@ -415,7 +415,7 @@ class MappingParser {
     ParsedDataflow df = parse_body(tk_);
     try {
       df.spec.validate();
-    } catch (const std::invalid_argument& e) {  // e.g. a dimension mapped twice
+    } catch (const std::invalid_argument& e) {  // e.g. a directive on an unknown dimension
       throw ParseError("layer " + layer + ": bad Dataflow: " + e.what(), line, tk_.source());
     }
     for (const auto& p : df.params)

@@ -14,6 +14,12 @@
 # dataflows, NGCONV, TRCONV, GEMM, names, repeated declarations and N in
 # later layers only).
 #
+# Repeated directives (docs/design/costmodel.md §2.2): ../mapping_files/rs_layers/
+# holds Resnet50_rs.m cut into one file per layer (MAESTRO stops at the first
+# layer that crashes), made below; ../mapping_files/archgym_refused/*.m are
+# probes that MAESTRO answers and archgym refuses on purpose (the rule is
+# documented, not modelled).
+#
 # Output: <setting>/<mapping file stem>.csv (MAESTRO's CSV, byte for byte) for
 # every run that wrote one, and runs.csv: setting, file (relative to
 # ../mapping_files), exit status, flags.
@@ -32,10 +38,17 @@ declare -A SETTINGS=(
 )
 quiet="--print_res=false --print_res_csv_file=true --print_log_file=false"
 
+# Resnet50_rs.m, one layer per file: rs_layers/rs_<NN>_<layer>.m
+rm -rf "$mapping/rs_layers" && mkdir "$mapping/rs_layers"
+awk -v out="$mapping/rs_layers" '
+  /^\tLayer / { n++; f = sprintf("%s/rs_%02d_%s.m", out, n, $2); print "Network Resnet50 {" > f; on = 1 }
+  on { print > f }
+  on && /^\t}/ { print "}" > f; close(f); on = 0 }' "$mapping/Resnet50_rs.m"
+
 echo "setting,file,exit_status,flags" > "$here/runs.csv"
 for setting in $(printf '%s\n' "${!SETTINGS[@]}" | sort); do
   mkdir -p "$here/$setting"
-  for m in "$mapping"/*.m "$mapping"/archgym/*.m; do
+  for m in "$mapping"/*.m "$mapping"/archgym/*.m "$mapping"/archgym_refused/*.m "$mapping"/rs_layers/*.m; do
     stem=$(basename "$m" .m)
     file=${m#"$mapping"/}
     work=$(mktemp -d)

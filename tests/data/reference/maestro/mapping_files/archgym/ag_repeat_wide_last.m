@@ -1,0 +1,17 @@
+Network N {
+	Layer REP_WIDE_LAST {
+		Type: CONV
+		Stride { X: 1, Y: 1 }
+		Dimensions { K: 64, C: 1, R: 1, S: 1, Y: 56, X: 56 }
+		Dataflow {
+			TemporalMap(2,2) K;
+			TemporalMap(Sz(R),Sz(R)) R;
+			SpatialMap(Sz(R),1) Y;
+			TemporalMap(Sz(S),1) X;
+			TemporalMap(1,1) C;
+			Cluster(3,P);
+			SpatialMap(1,1) X;
+			TemporalMap(Sz(S),Sz(S)) S;
+		}
+	}
+}

@@ -1,0 +1,17 @@
+Network Resnet50 {
+	Layer CONV2_3_Residual {
+		Type: DSCONV
+		Stride { X: 1, Y: 1 }		
+		Dimensions { K: 1, C: 256, R: 1, S: 1, Y: 56, X: 56 }
+		Dataflow {
+			TemporalMap(4,4) C;
+			TemporalMap(Sz(R),Sz(R)) R;
+			SpatialMap(Sz(R),1) Y;
+			TemporalMap(Sz(S),1) X;
+			Cluster(3,P);
+			SpatialMap(1,1) X;
+			SpatialMap(1,1) S;
+			TemporalMap(Sz(S),Sz(S)) S;
+		}
+	}
+}

@@ -1,0 +1,18 @@
+Network Resnet50 {
+	Layer CONV4_3_2 {
+		Type: CONV
+		Stride { X: 1, Y: 1 }		
+		Dimensions { K: 256, C: 256, R: 3, S: 3, Y: 14, X: 14 }
+		Dataflow {
+			TemporalMap(2,2) K;
+			TemporalMap(4,4) C;
+			TemporalMap(Sz(R),Sz(R)) R;
+			SpatialMap(Sz(R),1) Y;
+			TemporalMap(Sz(S),1) X;
+			Cluster(3,P);
+			SpatialMap(1,1) X;
+			SpatialMap(1,1) S;
+			TemporalMap(Sz(S),Sz(S)) S;
+		}
+	}
+}
