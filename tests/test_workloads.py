@@ -380,7 +380,7 @@ def test_catalog_lists_every_kind_under_one_naming_scheme():
     assert workload_names("dnn") == [uri.removeprefix("workload://") for uri in list_workloads()]
     assert {"spmv/synthetic/banded_1024_8", "spgemm/pruned/mlp_digits_fc1_90"} <= set(workload_names("sparse"))
     assert {"pruned/mlp_digits_90", "pruned/mlp_digits_2of4"} <= set(workload_names("sparse_network"))
-    assert workload_names("nas") == ["nas/diabetes_mlp", "nas/digits_cnn", "nas/digits_mlp", "nas/friedman1_mlp"]
+    assert workload_names("nas") == ["nas/diabetes_mlp", "nas/digits_cnn", "nas/digits_mlp", "nas/fashion_cnn", "nas/friedman1_mlp"]
     assert workload_names("quant") == ["quant/digits_cnn", "quant/fashion_dscnn", "quant/fashion_lenet"]
     with pytest.raises(ValueError, match="unknown workload kind 'cnn'; allowed: None, dnn, sparse"):
         workload_names("cnn")
