@@ -20,6 +20,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from archgym import sparse as S
+from test_sparse_core import assert_same_encoding as assert_same
 
 SHAPES = [(1, 1), (1, 7), (7, 1), (5, 5), (6, 9), (13, 4), (17, 17)]
 DENSITIES = [0.0, 0.1, 0.4, 1.0]
@@ -50,15 +51,6 @@ def general(enc: S.Encoded) -> S.Encoded:
     """The same encoding with int64 index arrays, which the typed kernels do not take."""
     arrays = {k: (v.astype(np.int64) if v.dtype.kind == "u" else v) for k, v in enc.arrays.items()}
     return S.Encoded(enc.fmt, enc.shape, arrays, enc.precision, nnz=enc.nnz)
-
-
-def assert_same(x: S.Encoded, y: S.Encoded) -> None:
-    assert x.fmt == y.fmt and x.shape == y.shape and x.nnz == y.nnz
-    assert set(x.arrays) == set(y.arrays)
-    for name in x.arrays:
-        a, b = x.arrays[name], y.arrays[name]
-        assert a.dtype == b.dtype and a.shape == b.shape, name
-        assert np.array_equal(a, b), name
 
 
 def assert_csr_is_scipys(enc: S.Encoded, A: np.ndarray) -> None:
