@@ -277,7 +277,7 @@ def test_ctrl_c_stops_the_run(capsys, base_cfg):
         code, out, err = _run_main(capsys, [str(base_cfg), "sample_period=10000000"])
     finally:
         timer.cancel()
-    assert code == 130 and out == "" and err == "archgym-booksim: interrupted\n"
+    assert code == 130 and out == "" and err == "archgym-booksim: interrupted\n", (code, out, err)
     assert not noc.model._core.cancelled()  # the flag is cleared for the next run
     assert noc.measure(noc.NocConfig())["status"] == "ok"
 
