@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import _thread
 import json
+import signal
 import subprocess
 import sys
-import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -269,17 +269,34 @@ def test_malformed_configs_get_one_line(capsys, tmp_path, content, words):
         assert word in err
 
 
-def test_ctrl_c_stops_the_run(capsys, base_cfg):
-    """SIGINT (KeyboardInterrupt in the main thread) cancels the C++ run loop."""
-    timer = threading.Timer(0.3, _thread.interrupt_main)
-    timer.start()
+_INTERRUPTIBLE_RUN = """
+import sys
+from archgym import noc
+from archgym.noc import booksim
+print("ready", file=sys.stderr, flush=True)
+code = booksim.main(sys.argv[1:])
+assert not noc.model._core.cancelled()  # the flag is cleared for the next run
+assert noc.measure(noc.NocConfig())["status"] == "ok"
+sys.exit(code)
+"""
+
+
+def test_ctrl_c_stops_the_run(base_cfg):
+    """SIGINT (Ctrl-C) cancels the C++ run loop: one line, exit 130, and the next run works.
+
+    In a child process, as a user meets it.  (In-process, with a timer calling
+    interrupt_main, this test passed alone but failed twice inside the full suite:
+    the run completed; the cause was not found.)"""
+    proc = subprocess.Popen([sys.executable, "-c", _INTERRUPTIBLE_RUN, str(base_cfg), "sample_period=10000000"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
-        code, out, err = _run_main(capsys, [str(base_cfg), "sample_period=10000000"])
+        assert proc.stderr.readline() == "ready\n"
+        time.sleep(0.5)  # into the run: a 10^7-cycle sample period lasts minutes
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=60)
     finally:
-        timer.cancel()
-    assert code == 130 and out == "" and err == "archgym-booksim: interrupted\n", (code, out, err)
-    assert not noc.model._core.cancelled()  # the flag is cleared for the next run
-    assert noc.measure(noc.NocConfig())["status"] == "ok"
+        proc.kill()
+    assert (proc.returncode, out, err) == (130, "", "archgym-booksim: interrupted\n")
 
 
 @pytest.mark.parametrize("override, words", [
