@@ -407,16 +407,34 @@ def test_c_division_and_formatting():
     assert maestro.format_value(47312641) == "47312641"
 
 
-def test_python_dash_m_entry_point(tmp_path):
-    (tmp_path / "bad.m").write_text("Network 0 {\nLayer L {\nType: CONV3D\n}\n}\n")
+def python_dash_m(module: str, cwd: Path, *args: str) -> subprocess.CompletedProcess:
     env = dict(os.environ)
     src = str(Path(maestro.__file__).resolve().parents[2])
     env["PYTHONPATH"] = src + os.pathsep + env.get("PYTHONPATH", "")
-    proc = subprocess.run([sys.executable, "-m", "archgym.costmodel.maestro", "--Mapping_file=bad.m"],
-                          cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+    return subprocess.run([sys.executable, "-m", module, *args], cwd=cwd, env=env,
+                          capture_output=True, text=True, timeout=120)
+
+
+@pytest.mark.parametrize("module", ["archgym.maestro", "archgym.costmodel.maestro"])
+def test_python_dash_m_entry_point(module, tmp_path):
+    (tmp_path / "bad.m").write_text("Network 0 {\nLayer L {\nType: CONV3D\n}\n}\n")
+    proc = python_dash_m(module, tmp_path, "--Mapping_file=bad.m")
     assert proc.returncode == 1
     assert "line 3" in proc.stderr and "unknown layer type 'CONV3D'" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_python_dash_m_archgym_maestro_writes_maestros_row(maestro_ref, tmp_path):
+    """`python -m archgym.maestro` (the issue's name) runs the executable's code: MAESTRO's row."""
+    fieldnames, rows = _read_reference(maestro_ref / "confuciux_grid_mobilenet_v2.csv")
+    names = maestro_columns(fieldnames)
+    ref = find_row(rows, layer_idx=0, dataflow="eye", P=48, B=7)
+    (tmp_path / "confx.m").write_text(mapping_text(ref))
+    proc = python_dash_m("archgym.maestro", tmp_path, "--Mapping_file=confx.m", "--num_pes=48",
+                         *CONFUCIUX_FLAGS)
+    assert (proc.returncode, proc.stdout, proc.stderr) == (0, "", "")
+    assert (tmp_path / "confx.csv").read_text().splitlines() == [
+        oracle_header(), padded([ref[name] for name in names], names)]
 
 
 # ----------------------------------------------------------------- errors
