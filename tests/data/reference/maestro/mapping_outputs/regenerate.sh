@@ -48,7 +48,7 @@ awk -v out="$mapping/rs_layers" '
 echo "setting,file,exit_status,flags" > "$here/runs.csv"
 for setting in $(printf '%s\n' "${!SETTINGS[@]}" | sort); do
   mkdir -p "$here/$setting"
-  for m in "$mapping"/*.m "$mapping"/archgym/*.m "$mapping"/archgym_refused/*.m "$mapping"/rs_layers/*.m; do
+  for m in "$mapping"/*.m "$mapping"/archgym/*.m "$mapping"/rs_layers/*.m; do
     stem=$(basename "$m" .m)
     file=${m#"$mapping"/}
     work=$(mktemp -d)
