@@ -9,8 +9,11 @@ how many probes fall in each class: archgym writes MAESTRO's CSV byte for byte (
 fail (MAESTRO crashes or stops, archgym exits 1 with one line), archgym refuses where MAESTRO
 answers (refused), archgym answers where MAESTRO fails (archgym answers), or the rows differ
 (differ).  --show prints the mapping of every probe outside the first two classes.
+--narrow runs instead a fixed sweep of directives on X or Y narrower than their window
+(§20.1): R = S of 2 to 7, strides 1 to 3, spatial and temporal maps at the top and inside.
 
     python probe_repeats.py /path/to/maestro build/dev/archgym-maestro --seed 10 --count 400
+    python probe_repeats.py /path/to/maestro build/dev/archgym-maestro --narrow
 """
 
 from __future__ import annotations
@@ -78,6 +81,44 @@ def probe(rng: random.Random, repeats: bool = True, strides=(1, 1, 2, 3)) -> tup
     return text, rng.choice([4, 16, 64, 256])
 
 
+def layer_text(r: int, stride: int, dims: str, body: list[str]) -> str:
+    return (f"Network N {{\nLayer L {{\nType: CONV\nStride {{ X: {stride}, Y: {stride} }}\n"
+            f"Dimensions {{ {dims} }}\nDataflow {{\n" + "".join(d + "\n" for d in body)
+            + "}\n}\n}\n")
+
+
+def narrow_probes():
+    """(mapping text, PEs) of the --narrow sweep."""
+    rs_top = ["TemporalMap(2,2) K;", "TemporalMap(4,4) C;", "TemporalMap(Sz(R),Sz(R)) R;",
+              "SpatialMap(Sz(R),1) Y;", "TemporalMap(Sz(S),1) X;", "Cluster(3,P);"]
+    for r in (2, 3, 4, 5, 7):  # inside an RS-like inner level
+        for stride in (1, 2, 3):
+            for m in range(1, r + 2):
+                for o in (1, 2):
+                    for inner in ([f"SpatialMap({m},{o}) X;", "TemporalMap(Sz(S),Sz(S)) S;"],
+                                  [f"TemporalMap({m},{o}) X;", "SpatialMap(Sz(S),Sz(S)) S;"]):
+                        dims = f"K: 64, C: 3, R: {r}, S: {r}, Y: 30, X: 30"
+                        yield layer_text(r, stride, dims, rs_top + inner), 256
+    for r in (2, 3, 5):  # at the top level
+        for stride in (2, 3):
+            for m in range(1, r + 1):
+                for o in (1, 2):
+                    fixed = ["TemporalMap(Sz(R),Sz(R)) R;", "TemporalMap(Sz(S),Sz(S)) S;"]
+                    for body in (
+                            ["SpatialMap(1,1) K;", *fixed, "TemporalMap(Sz(R),1) Y;",
+                             f"TemporalMap({m},{o}) X;", "TemporalMap(2,2) C;"],
+                            ["SpatialMap(1,1) K;", *fixed, f"TemporalMap({m},{o}) Y;",
+                             "TemporalMap(Sz(S),1) X;", "TemporalMap(2,2) C;"],
+                            ["TemporalMap(2,2) K;", *fixed, "TemporalMap(Sz(R),1) Y;",
+                             f"SpatialMap({m},{o}) X;", "TemporalMap(2,2) C;"],
+                            ["TemporalMap(2,2) K;", *fixed, f"SpatialMap({m},{o}) X;",
+                             "TemporalMap(Sz(R),1) Y;", "TemporalMap(2,2) C;", "Cluster(4,P);",
+                             "SpatialMap(1,1) K;", "TemporalMap(Sz(S),1) X;"]):
+                        for pes in (16, 64):
+                            dims = f"K: 8, C: 4, R: {r}, S: {r}, Y: 20, X: 20"
+                            yield layer_text(r, stride, dims, body), pes
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("maestro", help="the real MAESTRO binary")
@@ -88,13 +129,17 @@ def main(argv: list[str] | None = None) -> int:
                    help="the same probes without the extra directives (a baseline)")
     p.add_argument("--strides", default="1,1,2,3",
                    help="the strides to draw from (comma-separated, repeats weigh)")
+    p.add_argument("--narrow", action="store_true",
+                   help="the fixed sweep of directives narrower than their window instead")
     p.add_argument("--show", action="store_true", help="print the probes outside exact/both fail")
     args = p.parse_args(argv)
     rng = random.Random(args.seed)
     maestro, archgym = str(Path(args.maestro).resolve()), str(Path(args.archgym).resolve())
     classes = Counter()
-    for _ in range(args.count):
-        text, pes = probe(rng, not args.no_repeats, [int(s) for s in args.strides.split(',')])
+    strides = [int(s) for s in args.strides.split(",")]
+    probes = (narrow_probes() if args.narrow else
+              (probe(rng, not args.no_repeats, strides) for _ in range(args.count)))
+    for text, pes in probes:
         (ro, oo, _), (ra, oa, ea) = run(maestro, text, pes), run(archgym, text, pes)
         both_fail = oo is None and oa is None and ra == 1 and ea.count("\n") == 1
         name = ("exact" if oo is not None and oo == oa else "both fail" if both_fail else
