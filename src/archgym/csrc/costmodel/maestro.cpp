@@ -483,18 +483,17 @@ void to_input_centric(const Level& lev, std::vector<Dir>& dirs) {
 }
 
 // §2.2 step 4 (§20.1): with a stride s along Y (X), each directive on Y (X)
-// covers n outputs.  Let w be the size of the level's R (S) directive and
-// s' = min(s, w) the spacing of the outputs' windows inside a tile.  At the top
-// level n = (M - w) ÷ s + 1 and the offset becomes n·s; below it, n =
-// (M - w) ÷ s' + 1 and the offset n·s'.  The size becomes (n - 1)·s' + w at
-// every level.  The written offset is dropped.
+// covers n outputs.  Let w be the window, R (S) in the level's static table
+// (not its directive's size), and s' = min(s, w) the spacing of the outputs'
+// windows inside a tile.  At the top level n = (M - w) ÷ s + 1 and the offset
+// becomes n·s; below it, n = (M - w) ÷ s' + 1 and the offset n·s'.  The size
+// becomes (n - 1)·s' + w at every level.  The written offset is dropped.  A
+// directive narrower than the window (M < w) is kept as written.
 void apply_strides(const Level& lev, bool top, i64 stride_y, i64 stride_x,
                    std::vector<Dir>& dirs) {
   for (auto [in, win, stride] : {std::array<i64, 3>{Y, R, stride_y}, {X, S, stride_x}}) {
     if (stride == 1) continue;
-    i64 w = lev.T[win];
-    for (const Dir& d : dirs)
-      if (d.var == win) w = d.M;
+    const i64 w = lev.T[win];
     const i64 spacing = std::min(stride, w), step = top ? stride : spacing;
     for (Dir& d : dirs) {
       if (d.var != in) continue;
