@@ -608,6 +608,10 @@ VALIDATION_CASES = {
                           r"level 0 has 3 SpatialMaps .*at most two"),
     "Y with Y'": (lambda: _eval(df=_df("SpatialMap(1,1) Y; TemporalMap(3,3) Y';"),
                                 constants={}), r"level 0 maps both Y' and Y"),
+    "Y twice under a stride": (
+        lambda: _eval(df=_df("SpatialMap(1,1) K; TemporalMap(3,1) Y; TemporalMap(4,2) Y;"),
+                      constants={}, layer=cm.Layer(K=4, C=2, R=3, S=3, Y=8, X=8, stride_y=2)),
+        r"level 0 maps Y twice \(TemporalMap\(3,1\) Y, TemporalMap\(4,2\) Y\) under a stride of 2"),
     "X' with X in inner level": (
         lambda: _eval(df=_df("TemporalMap(1,1) K; Cluster(2); SpatialMap(1,1) X'; "
                              "TemporalMap(3,1) X;"), constants={}),

@@ -452,9 +452,10 @@ bool maps(const std::vector<Dir>& dirs, int var) {
 }
 
 // §2.2 step 0 (§2.5): every directive stays, repeats included.  MAESTRO stops
-// at a third SpatialMap in one level; a level mapping both Y' and Y (X' and X)
-// is not modelled.  Both are refused.
-void check_repeats(const Level& lev, const std::vector<Dir>& dirs) {
+// at a third SpatialMap in one level; a level mapping both Y' and Y (X' and X),
+// and Y (X) mapped twice under a stride along it, are not modelled.  All are
+// refused.
+void check_repeats(const Level& lev, i64 stride_y, i64 stride_x, const std::vector<Dir>& dirs) {
   std::vector<std::string> spatial;
   for (const Dir& d : dirs)
     if (d.spatial) spatial.push_back(directive_text(d));
@@ -466,6 +467,18 @@ void check_repeats(const Level& lev, const std::vector<Dir>& dirs) {
     if (maps(dirs, out) && maps(dirs, in))
       fail(std::string("level ") + std::to_string(lev.index) + " maps both " + kVarNames[out] +
            " and " + kVarNames[in] + "; map one of them (docs/design/costmodel.md §2.5)");
+  for (auto [in, stride] : {std::array<i64, 2>{Y, stride_y}, std::array<i64, 2>{X, stride_x}}) {
+    if (stride == 1) continue;
+    const auto first = std::find_if(dirs.begin(), dirs.end(), [&](const Dir& d) {
+      return d.var == in || d.var == out_var(static_cast<int>(in)); });
+    const auto again = first == dirs.end() ? first : std::find_if(first + 1, dirs.end(),
+        [&](const Dir& d) { return d.var == first->var; });
+    if (again != dirs.end())
+      fail(std::string("level ") + std::to_string(lev.index) + " maps " + kVarNames[in] +
+           " twice (" + directive_text(*first) + ", " + directive_text(*again) +
+           ") under a stride of " + std::to_string(stride) + " along it, which is not modelled"
+           " (docs/design/costmodel.md §2.5)");
+  }
 }
 
 // §2.2 step 1: a directive on Y' (X') becomes one on Y (X), M + M_R - 1 wide.
@@ -711,7 +724,7 @@ void Engine::build_levels(const DataflowSpec& spec, const i64* params) {
     lev.N = subclusters[l];
     static_table(l);
     std::vector<Dir> dirs = bind_directives(spec.levels[l], params);
-    check_repeats(lev, dirs);
+    check_repeats(lev, layer_.stride_y, layer_.stride_x, dirs);
     to_input_centric(lev, dirs);
     if (l > 0) inherit(lv_[l - 1], dirs);
     complete(lev, vin_, dirs);
