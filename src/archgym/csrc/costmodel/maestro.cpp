@@ -95,6 +95,7 @@ struct Level {
   // directive the one whose state it shows (the last on its variable).
   std::array<int, kNumVars> dir_of{}, last_of{};
   std::array<int, kMaxDirs> shown{};
+  bool repeats = false;  // some variable has several directives
   i64 N = 1;                           // sub-clusters (§2.1)
   i64 E = 1;                           // edge sub-clusters (§3.1)
   int first_spatial = -1;              // the primary spatial map (§2.4)
@@ -790,7 +791,10 @@ void Engine::place_directives(int l, const std::vector<Dir>& dirs) {
     lev.last_of[dirs[i].var] = i;
     if (dirs[i].spatial && lev.first_spatial < 0) lev.first_spatial = i;
   }
-  for (int i = 0; i < lev.nd; ++i) lev.shown[i] = lev.last_of[dirs[i].var];
+  for (int i = 0; i < lev.nd; ++i) {
+    lev.shown[i] = lev.last_of[dirs[i].var];
+    lev.repeats |= lev.shown[i] != i;
+  }
   for (int v : vin_)
     if (lev.dir_of[v] < 0)
       fail(std::string("level ") + std::to_string(l) + " has no directive for " + kVarNames[v]);
@@ -837,8 +841,10 @@ Case Engine::make_case(const Level& lev, Cases& cases, i64 c) {
   // Every directive iterates (o multiplies all of them); a repeated variable's
   // directives all show the state of its last one (§2.5).
   for (int i = 0; i < lev.nd; ++i) cs.occ = ck_.mul(cs.occ, cs.st[i]->occ);
-  const auto own = cs.st;
-  for (int i = 0; i < lev.nd; ++i) cs.st[i] = own[lev.shown[i]];
+  if (lev.repeats) {
+    const auto own = cs.st;
+    for (int i = 0; i < lev.nd; ++i) cs.st[i] = own[lev.shown[i]];
+  }
   for (int i = 0; i < lev.nd; ++i)
     if (cs.st[i]->pos != kInit) cs.cstar = i;
   for (int t = kInput; t <= kFilter; ++t)
