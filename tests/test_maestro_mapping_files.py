@@ -74,7 +74,8 @@ def test_every_layer_type_through_the_batch_api():
     G, strides), give the rows MAESTRO printed; Layer.gemm builds a GEMM by its names."""
     hw = maestro.cm.Hardware(**{**maestro.cm.MAESTRO_DEFAULTS, "num_pes": 256})
     for name in ("archgym/ag_gemm.m", "archgym/ag_ngconv.m", "archgym/ag_trconv.m",
-                 "archgym/ag_stride_yxp.m"):
+                 "archgym/ag_stride_yxp.m", "archgym/ag_repeat_output_k.m",
+                 "rs_layers/rs_01_CONV1.m"):
         expected = (DATA / "mapping_outputs" / "P256"
                     / f"{Path(name).stem}.csv").read_text().splitlines()[1:]
         prev_l1 = 0.0
