@@ -608,6 +608,9 @@ VALIDATION_CASES = {
                           r"level 0 has 3 SpatialMaps .*at most two"),
     "Y with Y'": (lambda: _eval(df=_df("SpatialMap(1,1) Y; TemporalMap(3,3) Y';"),
                                 constants={}), r"level 0 maps both Y' and Y"),
+    "17 directives in a level": (
+        lambda: _eval(df=_df("SpatialMap(1,1) K; " + "TemporalMap(1,1) C; " * 16), constants={}),
+        r"level 0 has 2\d directives .*at most 16"),
     "Y twice under a stride": (
         lambda: _eval(df=_df("SpatialMap(1,1) K; TemporalMap(3,1) Y; TemporalMap(4,2) Y;"),
                       constants={}, layer=cm.Layer(K=4, C=2, R=3, S=3, Y=8, X=8, stride_y=2)),

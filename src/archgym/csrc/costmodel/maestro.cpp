@@ -781,7 +781,10 @@ std::vector<Dir> Engine::bind_directives(const std::vector<DirectiveSpec>& level
 // last directive, §2.5).
 void Engine::place_directives(int l, const std::vector<Dir>& dirs) {
   Level& lev = lv_[l];
-  if (static_cast<int>(dirs.size()) > kMaxDirs) fail("too many directives in one level");
+  if (static_cast<int>(dirs.size()) > kMaxDirs)
+    fail("level " + std::to_string(l) + " has " + std::to_string(dirs.size()) +
+         " directives with the inherited and completed ones; at most " +
+         std::to_string(kMaxDirs) + " are allowed");
   lev.nd = static_cast<int>(dirs.size());
   lev.dir_of.fill(-1);
   lev.last_of.fill(-1);
