@@ -126,10 +126,8 @@ struct Analysis {
   std::array<i64, 3> dmin{std::numeric_limits<i64>::max(), std::numeric_limits<i64>::max(),
                           std::numeric_limits<i64>::max()};
   std::array<i64, 3> dmax{}, dsum{};  // ingress, egress, compute
-  double avg_active() const {
-    return total ? active_acc / static_cast<double>(total)
-                 : std::numeric_limits<double>::quiet_NaN();
-  }
+  // 0 for an analysis that processed no case (its sub-clusters count as idle).
+  double avg_active() const { return total ? active_acc / static_cast<double>(total) : 0.0; }
 };
 
 // ---------------------------------------------------------------- §4 cases
