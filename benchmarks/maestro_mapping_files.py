@@ -11,7 +11,7 @@ file family and setting:
 
 Families are the dataflow part of MAESTRO's file names (kcp_ws, xp_ws, ...),
 GEMM for GEMM_Example, rs_layers for Resnet50_rs.m one layer per file, and
-archgym's own files (archgym/ag_*.m, archgym_refused/ag_*.m) by name.
+archgym's own files (archgym/ag_*.m) by name.
 These are the README's figures:
 
     python benchmarks/maestro_mapping_files.py            # every setting
@@ -43,7 +43,7 @@ def family(mapping_file: str) -> str:
     stem = Path(mapping_file).stem
     if mapping_file.startswith("rs_layers/"):
         return "rs_layers"
-    if mapping_file.startswith(("archgym/", "archgym_refused/")):
+    if mapping_file.startswith("archgym/"):
         return stem
     if stem.startswith("GEMM"):
         return "GEMM"

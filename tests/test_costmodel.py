@@ -603,14 +603,22 @@ VALIDATION_CASES = {
                                                        DLA_C), r"Dataflow"),
     "non-Layer": (lambda: _eval(layer=(8, 8, 10, 10, 3, 3)), r"Layer"),
     # a repeat is refused where the layer's sizes show it matters (§2.2), at evaluation
-    "K twice": (lambda: _eval(df=_df("TemporalMap(1,1) K; TemporalMap(2,2) K;"), constants={}),
-                r"K .*twice"),
+    "three SpatialMaps": (lambda: _eval(df=_df("SpatialMap(1,1) K; SpatialMap(1,1) C; "
+                                              "SpatialMap(1,1) K;"), constants={}),
+                          r"level 0 has 3 SpatialMaps .*at most two"),
     "Y with Y'": (lambda: _eval(df=_df("SpatialMap(1,1) Y; TemporalMap(3,3) Y';"),
-                                constants={}), r"Y .*twice"),
+                                constants={}), r"level 0 maps both Y' and Y"),
+    "17 directives in a level": (
+        lambda: _eval(df=_df("SpatialMap(1,1) K; " + "TemporalMap(1,1) C; " * 16), constants={}),
+        r"level 0 has 2\d directives .*at most 16"),
+    "Y twice under a stride": (
+        lambda: _eval(df=_df("SpatialMap(1,1) K; TemporalMap(3,1) Y; TemporalMap(4,2) Y;"),
+                      constants={}, layer=cm.Layer(K=4, C=2, R=3, S=3, Y=8, X=8, stride_y=2)),
+        r"level 0 maps Y twice \(TemporalMap\(3,1\) Y, TemporalMap\(4,2\) Y\) under a stride of 2"),
     "X' with X in inner level": (
         lambda: _eval(df=_df("TemporalMap(1,1) K; Cluster(2); SpatialMap(1,1) X'; "
                              "TemporalMap(3,1) X;"), constants={}),
-        r"X .*twice"),
+        r"level 1 maps both X' and X"),
     "Sz(N) undeclared": (lambda: _eval(df=_df("TemporalMap(Sz(N),Sz(N)) K;"), constants={}),
                          r"Sz\(N\).*N"),
     "maps N undeclared": (lambda: _eval(df=_df("TemporalMap(1,1) N;"), constants={}),

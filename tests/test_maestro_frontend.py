@@ -357,7 +357,8 @@ def test_degenerate_row_printing():
     assert row["Runtime (Cycles)"] == 0 and row["Num MACs"] == 0
     assert printed["Throughput (MACs/Cycle)"] == "-nan"
     assert printed["Throughput Per Energy (GMACs/s*J)"] == "-nan"
-    assert printed["Ops/J"] == "0"
+    assert row["Activity count-based Energy (nJ)"] < 0
+    assert printed["Ops/J"] == "-0"  # 0 MACs over a negative energy (as the real MAESTRO)
     assert printed["Avg BW Req"] == "-nan"
     for kind in ("Ingress", "Egress", "Compute"):
         assert printed[f"{kind} Delay (Min)"] == printed[f"{kind} Delay (Avg)"] == \
@@ -407,16 +408,34 @@ def test_c_division_and_formatting():
     assert maestro.format_value(47312641) == "47312641"
 
 
-def test_python_dash_m_entry_point(tmp_path):
-    (tmp_path / "bad.m").write_text("Network 0 {\nLayer L {\nType: CONV3D\n}\n}\n")
+def python_dash_m(module: str, cwd: Path, *args: str) -> subprocess.CompletedProcess:
     env = dict(os.environ)
     src = str(Path(maestro.__file__).resolve().parents[2])
     env["PYTHONPATH"] = src + os.pathsep + env.get("PYTHONPATH", "")
-    proc = subprocess.run([sys.executable, "-m", "archgym.costmodel.maestro", "--Mapping_file=bad.m"],
-                          cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+    return subprocess.run([sys.executable, "-m", module, *args], cwd=cwd, env=env,
+                          capture_output=True, text=True, timeout=120)
+
+
+@pytest.mark.parametrize("module", ["archgym.maestro", "archgym.costmodel.maestro"])
+def test_python_dash_m_entry_point(module, tmp_path):
+    (tmp_path / "bad.m").write_text("Network 0 {\nLayer L {\nType: CONV3D\n}\n}\n")
+    proc = python_dash_m(module, tmp_path, "--Mapping_file=bad.m")
     assert proc.returncode == 1
     assert "line 3" in proc.stderr and "unknown layer type 'CONV3D'" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_python_dash_m_archgym_maestro_writes_maestros_row(maestro_ref, tmp_path):
+    """`python -m archgym.maestro` (the issue's name) runs the executable's code: MAESTRO's row."""
+    fieldnames, rows = _read_reference(maestro_ref / "confuciux_grid_mobilenet_v2.csv")
+    names = maestro_columns(fieldnames)
+    ref = find_row(rows, layer_idx=0, dataflow="eye", P=48, B=7)
+    (tmp_path / "confx.m").write_text(mapping_text(ref))
+    proc = python_dash_m("archgym.maestro", tmp_path, "--Mapping_file=confx.m", "--num_pes=48",
+                         *CONFUCIUX_FLAGS)
+    assert (proc.returncode, proc.stdout, proc.stderr) == (0, "", "")
+    assert (tmp_path / "confx.csv").read_text().splitlines() == [
+        oracle_header(), padded([ref[name] for name in names], names)]
 
 
 # ----------------------------------------------------------------- errors
@@ -489,18 +508,19 @@ def test_malformed_mapping(tmp_path, monkeypatch, capsys, text, line, words):
         maestro.parse_mapping(text, "bad.m")
 
 
-def test_dimension_mapped_twice(tmp_path, monkeypatch, capsys):
+def test_third_spatial_map_refused(tmp_path, monkeypatch, capsys):
     text = (HEADER + "Network 0 {\nLayer L {\nType: CONV\n"
             "Dimensions { K: 8, C: 8, Y: 8, X: 8, R: 1, S: 1 }\n"
-            "Dataflow {\n TemporalMap(1,1) K;\n TemporalMap(2,2) K;\n TemporalMap(1,1) C;\n}\n"
+            "Dataflow {\n SpatialMap(1,1) K;\n SpatialMap(2,2) K;\n SpatialMap(1,1) C;\n}\n"
             "}\n}\n")
-    (tmp_path / "twice.m").write_text(text)
+    (tmp_path / "three.m").write_text(text)
     monkeypatch.chdir(tmp_path)
-    assert run_cli("--Mapping_file=twice.m") == 1
+    assert run_cli("--Mapping_file=three.m") == 1
     err = capsys.readouterr().err
-    # K has size 8 in the level: refused (§2.2), at the layer's line, naming both directives
-    assert "mapped twice" in err and "line 5: layer L" in err and "Traceback" not in err
-    assert "TemporalMap(1,1) K, TemporalMap(2,2) K" in err and err.count("\n") == 1
+    # MAESTRO stops at a third SpatialMap in a level, a repeated one included (§2.5)
+    assert "line 5: layer L: level 0 has 3 SpatialMaps" in err and "Traceback" not in err
+    assert "SpatialMap(1,1) K, SpatialMap(2,2) K, SpatialMap(1,1) C" in err
+    assert err.count("\n") == 1 and not (tmp_path / "three.csv").exists()
 
 
 @pytest.mark.parametrize("argv, words", [

@@ -4,7 +4,8 @@ The reference (tests/data/reference/maestro/mapping_outputs/, made by its
 regenerate.sh with the real MAESTRO) holds MAESTRO's CSV for each mapping file
 under five hardware settings, and MAESTRO's exit status: MAESTRO's 21 shipped
 mapping files (../mapping_files/) and our own small files for what those do not
-cover (../mapping_files/archgym/: GEMM, NGCONV, TRCONV, strides).
+cover (../mapping_files/archgym/: GEMM, NGCONV, TRCONV, strides, repeated
+directives).
 
 Where MAESTRO writes a CSV, archgym must write the same bytes: the header and
 every layer's row, padding included.  Where MAESTRO fails (a crash, a division
@@ -12,11 +13,8 @@ by zero or its own refusal), archgym must refuse with one line naming the layer,
 exit 1 and write nothing.
 
 Repeated directives for one dimension in one level (docs/design/costmodel.md
-§2.2): Resnet50_rs.m one layer per file (../mapping_files/rs_layers/) and
-archgym's probes (archgym/ag_repeat*.m) are held to the same rule, except the
-files MAESTRO answers with a repeat archgym does not model
-(REFUSED_REPEATS): there archgym must refuse in one line naming the layer and
-both directives.
+§2.5): Resnet50_rs.m one layer per file (../mapping_files/rs_layers/) and
+archgym's probes (archgym/ag_repeat*.m) are held to the same rule.
 """
 
 from __future__ import annotations
@@ -32,11 +30,6 @@ from archgym.costmodel import maestro
 
 DATA = REFERENCE_DIR / "maestro"
 RUNS = list(csv.DictReader((DATA / "mapping_outputs" / "runs.csv").open()))
-# MAESTRO answers these; the repeat in them changes its answer in a way archgym
-# does not model (§2.2), so archgym refuses.
-REFUSED_REPEATS = {f"archgym_refused/{p.name}"
-                   for p in (DATA / "mapping_files" / "archgym_refused").glob("*.m")}
-REFUSED_REPEATS.add("rs_layers/rs_01_CONV1.m")  # S: SpatialMap(1,1), TemporalMap(7,7)
 
 
 def run_archgym(mapping_file: str, flags: str, capsys) -> tuple[int, str, list[str]]:
@@ -56,10 +49,6 @@ def case_id(run: dict) -> str:
 def test_mapping_file_matches_maestro(run, tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)  # MAESTRO writes its CSV into the working folder
     rc, err, got = run_archgym(run["file"], run["flags"], capsys)
-    if run["file"] in REFUSED_REPEATS:
-        assert run["exit_status"] == "0" and rc == 1 and got == [], err
-        assert err.count("\n") == 1 and " layer " in err and " mapped twice in one level" in err, err
-        return
     if run["exit_status"] != "0":  # MAESTRO wrote nothing
         assert rc == 1 and got == [], f"MAESTRO fails (exit {run['exit_status']}), archgym answers"
         assert err.count("\n") == 1 and " layer " in err, err
@@ -85,7 +74,8 @@ def test_every_layer_type_through_the_batch_api():
     G, strides), give the rows MAESTRO printed; Layer.gemm builds a GEMM by its names."""
     hw = maestro.cm.Hardware(**{**maestro.cm.MAESTRO_DEFAULTS, "num_pes": 256})
     for name in ("archgym/ag_gemm.m", "archgym/ag_ngconv.m", "archgym/ag_trconv.m",
-                 "archgym/ag_stride_yxp.m"):
+                 "archgym/ag_stride_yxp.m", "archgym/ag_repeat_output_k.m",
+                 "rs_layers/rs_01_CONV1.m"):
         expected = (DATA / "mapping_outputs" / "P256"
                     / f"{Path(name).stem}.csv").read_text().splitlines()[1:]
         prev_l1 = 0.0
@@ -111,11 +101,17 @@ def layers_of(name: str):
 def test_repeated_directives_in_resnet50_rs():
     """Resnet50_rs.m maps S twice in its inner level.  Run one layer at a time,
     MAESTRO answers the 48 1x1 layers (S of size 1: the repeat changes nothing)
-    and CONV1, and crashes on the 3x3 layers and FC1000 (7x7): archgym answers
-    exactly the 48 (checked row by row above) and refuses the other 18."""
+    and CONV1 (7x7, stride 2: SpatialMap(1,1) S then TemporalMap(7,7) S under an
+    X map narrower than S), and crashes on the 3x3 layers and FC1000 (7x7):
+    archgym answers exactly those 49 (checked row by row above) and refuses the
+    other 17, naming the directive that leaves no output."""
     runs = [r for r in RUNS if r["file"].startswith("rs_layers/") and r["setting"] == "P256"]
     ok = {r["file"] for r in runs if r["exit_status"] == "0"}
     assert (len(runs), len(ok)) == (66, 49)
     one_by_one = [f for f in ok if "R: 1, S: 1" in (DATA / "mapping_files" / f).read_text()]
     assert len(one_by_one) == 48 and ok - set(one_by_one) == {"rs_layers/rs_01_CONV1.m"}
+    crash = next(r for r in runs if r["exit_status"] != "0")
+    with pytest.raises(ValueError, match=r"SpatialMap\(1,1\) X leaves an output tile X' of "):
+        maestro.run_mapping(DATA / "mapping_files" / crash["file"],
+                            maestro.cm.Hardware(**{**maestro.cm.MAESTRO_DEFAULTS, "num_pes": 256}))
 

@@ -18,7 +18,7 @@ namespace archgym::costmodel {
 
 namespace {
 
-constexpr int kMaxDirs = 8;  // one directive per variable and level
+constexpr int kMaxDirs = 16;  // directives in one level, repeats included
 static_assert(kHardwareFields[0].member == &Hardware::num_pes);
 constexpr i64 kMaxPes = kHardwareFields[0].range.hi;
 
@@ -88,9 +88,14 @@ struct Tile {
 using Table = std::array<i64, kNumVars>;
 
 struct Level {
+  int index = 0;  // ℓ, 0 at the top
   int nd = 0;
   std::array<Dir, kMaxDirs> dirs{};
-  std::array<int, kNumVars> dir_of{};  // directive index of a variable, -1 if none
+  // §2.5: the first and the last directive on a variable (-1 if none), and for each
+  // directive the one whose state it shows (the last on its variable).
+  std::array<int, kNumVars> dir_of{}, last_of{};
+  std::array<int, kMaxDirs> shown{};
+  bool repeats = false;  // some variable has several directives
   i64 N = 1;                           // sub-clusters (§2.1)
   i64 E = 1;                           // edge sub-clusters (§3.1)
   int first_spatial = -1;              // the primary spatial map (§2.4)
@@ -121,10 +126,8 @@ struct Analysis {
   std::array<i64, 3> dmin{std::numeric_limits<i64>::max(), std::numeric_limits<i64>::max(),
                           std::numeric_limits<i64>::max()};
   std::array<i64, 3> dmax{}, dsum{};  // ingress, egress, compute
-  double avg_active() const {
-    return total ? active_acc / static_cast<double>(total)
-                 : std::numeric_limits<double>::quiet_NaN();
-  }
+  // 0 for an analysis that processed no case (its sub-clusters count as idle).
+  double avg_active() const { return total ? active_acc / static_cast<double>(total) : 0.0; }
 };
 
 // ---------------------------------------------------------------- §4 cases
@@ -194,6 +197,23 @@ class Cases {
   std::array<int, kMaxDirs> digit_{};  // mixed-radix digits of (case - 1)
   i64 count_ = 1;
 };
+
+std::string directive_text(const Dir& d) {
+  return std::string(d.spatial ? "SpatialMap(" : "TemporalMap(") + std::to_string(d.M) + "," +
+         std::to_string(d.O) + ") " + kVarNames[d.var];
+}
+
+// §2.5: a temporal directive as wide as its level's static tile (unique slice u = 0)
+// that still steps, because the level above hands down a wider dimension (a
+// repeated directive there whose later size is the larger): MAESTRO exits with
+// status 255 when such a step would load the new slice.
+std::string empty_slice_message(const Level& lev, const Dir& d) {
+  return directive_text(d) + " at level " + std::to_string(lev.index) + " covers the level's " +
+         kVarNames[d.var] + " tile (" + std::to_string(lev.T[d.var]) +
+         ") yet steps over a larger " + kVarNames[d.var] +
+         " handed down by a repeated directive above; MAESTRO exits here"
+         " (docs/design/costmodel.md §2.5)";
+}
 
 // ---------------------------------------------------------------- §5 volumes
 // §5.1: a directive's factor of the mapped volume A_t(f, e).
@@ -285,27 +305,33 @@ class TileVolumes {
       if (!tn.has(d.var)) continue;
       const Tile& tile = lev_.tile[d.var];
       const State& s = *cs_.st[i];
+      const bool unique = i == cstar && !cs_.inited[t];
+      if (cstar >= 0 && unique && !d.spatial && s.pos != kInit && tile.u == 0)
+        fail(empty_slice_message(lev_, d));
       const i64 x = cstar < 0 ? mapped_factor(d, s, tile, lev_.E, f, e)
-                              : ingress_factor(d, s, tile, f, e, i < cstar,
-                                               i == cstar && !cs_.inited[t]);
+                              : ingress_factor(d, s, tile, f, e, i < cstar, unique);
       p = ck_.mul(p, x);
     }
     return p;
   }
 
+  // Factor (b) once per output variable, from its first directive (§2.5); factor
+  // (a) once per directive.
   i64 compute_output(bool partial, bool f, bool e, bool r) {
+    const Tensor& out = ten_[kOutput];
     i64 p = 1;
+    for (int j = 0; j < out.n; ++j) {
+      const int i = lev_.dir_of[out.vars[j]];
+      if (i < 0) continue;
+      const Dir& d = lev_.dirs[i];
+      p = ck_.mul(p, output_factor(d, *cs_.st[i], lev_.tile[out_var(d.var)], lev_.tile[d.var],
+                                   lev_.E, f, e, r));
+    }
+    if (!partial) return p;
     for (int i = 0; i < lev_.nd; ++i) {
       const Dir& d = lev_.dirs[i];
-      const State& s = *cs_.st[i];
-      i64 x;
-      if (ten_[kOutput].has(d.var))
-        x = output_factor(d, s, lev_.tile[out_var(d.var)], lev_.tile[d.var], lev_.E, f, e, r);
-      else if (partial)
-        x = partial_sum_factor(d, s, lev_.tile[d.var], lev_.E, f, e);
-      else
-        continue;
-      p = ck_.mul(p, x);
+      if (!out.has(d.var))
+        p = ck_.mul(p, partial_sum_factor(d, *cs_.st[i], lev_.tile[d.var], lev_.E, f, e));
     }
     return p;
   }
@@ -424,45 +450,34 @@ bool maps(const std::vector<Dir>& dirs, int var) {
   return std::any_of(dirs.begin(), dirs.end(), [&](const Dir& d) { return d.var == var; });
 }
 
-std::string directive_text(const Dir& d) {
-  return std::string(d.spatial ? "SpatialMap(" : "TemporalMap(") + std::to_string(d.M) + "," +
-         std::to_string(d.O) + ") " + kVarNames[d.var];
-}
-
-// §2.2 step 0 (§2.5): MAESTRO keeps every directive of a dimension mapped
-// twice in one level.  Where the dimension has size 1 in the level and every
-// directive on it is (1,·), it gives the answer of the last one alone if all
-// of them are temporal, or, below the top level, if the earlier ones are not
-// the level's first spatial map.  There only the last one is kept; any other
-// repeat is refused, as is a third spatial map that a repeat makes (MAESTRO
-// stops there).
-void drop_size_one_repeats(const Level& lev, bool top, std::vector<Dir>& dirs) {
-  const auto base = [](int v) { return v == YP ? Y : v == XP ? X : v; };
-  const auto spatial_maps = std::count_if(dirs.begin(), dirs.end(),
-                                          [](const Dir& d) { return d.spatial; });
-  std::vector<Dir> kept;
-  bool spatial_seen = false;
-  for (size_t i = 0; i < dirs.size(); ++i) {
-    const bool first_spatial = dirs[i].spatial && !spatial_seen;
-    spatial_seen |= dirs[i].spatial;
-    const auto later = std::find_if(dirs.begin() + static_cast<std::ptrdiff_t>(i) + 1, dirs.end(),
-                                    [&](const Dir& d) { return base(d.var) == base(dirs[i].var); });
-    if (later == dirs.end()) {
-      kept.push_back(dirs[i]);
-      continue;
-    }
-    const bool spatial = dirs[i].spatial || later->spatial;
-    if (later->var != dirs[i].var || !lev.has[dirs[i].var] || lev.T[dirs[i].var] != 1 ||
-        dirs[i].M != 1 || later->M != 1 || (spatial && (top || first_spatial)) ||
-        spatial_maps > 2)
-      fail(std::string("dimension ") + kVarNames[base(dirs[i].var)] +
-           " is mapped twice in one level (" + directive_text(dirs[i]) + ", " +
-           directive_text(*later) +
-           "): supported only where its size in the level is 1, both sizes are 1, and they"
-           " are temporal or, below the top level, the earlier is not the first SpatialMap"
+// §2.2 step 0 (§2.5): every directive stays, repeats included.  MAESTRO stops
+// at a third SpatialMap in one level; a level mapping both Y' and Y (X' and X),
+// and Y (X) mapped twice under a stride along it, are not modelled.  All are
+// refused.
+void check_repeats(const Level& lev, i64 stride_y, i64 stride_x, const std::vector<Dir>& dirs) {
+  std::vector<std::string> spatial;
+  for (const Dir& d : dirs)
+    if (d.spatial) spatial.push_back(directive_text(d));
+  if (spatial.size() > 2)
+    fail("level " + std::to_string(lev.index) + " has " + std::to_string(spatial.size()) +
+         " SpatialMaps (" + spatial[0] + ", " + spatial[1] + ", " + spatial[2] +
+         "); MAESTRO allows at most two per cluster level");
+  for (auto [out, in] : {std::array<int, 2>{YP, Y}, std::array<int, 2>{XP, X}})
+    if (maps(dirs, out) && maps(dirs, in))
+      fail(std::string("level ") + std::to_string(lev.index) + " maps both " + kVarNames[out] +
+           " and " + kVarNames[in] + "; map one of them (docs/design/costmodel.md §2.5)");
+  for (auto [in, stride] : {std::array<i64, 2>{Y, stride_y}, std::array<i64, 2>{X, stride_x}}) {
+    if (stride == 1) continue;
+    const auto first = std::find_if(dirs.begin(), dirs.end(), [&](const Dir& d) {
+      return d.var == in || d.var == out_var(static_cast<int>(in)); });
+    const auto again = first == dirs.end() ? first : std::find_if(first + 1, dirs.end(),
+        [&](const Dir& d) { return d.var == first->var; });
+    if (again != dirs.end())
+      fail(std::string("level ") + std::to_string(lev.index) + " maps " + kVarNames[in] +
+           " twice (" + directive_text(*first) + ", " + directive_text(*again) +
+           ") under a stride of " + std::to_string(stride) + " along it, which is not modelled"
            " (docs/design/costmodel.md §2.5)");
   }
-  dirs = kept;
 }
 
 // §2.2 step 1: a directive on Y' (X') becomes one on Y (X), M + M_R - 1 wide.
@@ -480,27 +495,22 @@ void to_input_centric(const Level& lev, std::vector<Dir>& dirs) {
 }
 
 // §2.2 step 4 (§20.1): with a stride s along Y (X), each directive on Y (X)
-// covers n outputs.  Let w be the size of the level's R (S) directive and
-// s' = min(s, w) the spacing of the outputs' windows inside a tile.  At the top
-// level n = (M - w) ÷ s + 1 and the offset becomes n·s; below it, n =
-// (M - w) ÷ s' + 1 and the offset n·s'.  The size becomes (n - 1)·s' + w at
-// every level.  The written offset is dropped.
+// covers n outputs.  Let w be the window, R (S) in the level's static table
+// (not its directive's size), and s' = min(s, w) the spacing of the outputs'
+// windows inside a tile.  At the top level n = (M - w) ÷ s + 1 and the offset
+// becomes n·s; below it, n = (M - w) ÷ s' + 1 and the offset n·s'.  The size
+// becomes (n - 1)·s' + w at every level.  The written offset is dropped.  A
+// directive narrower than the window (M < w) is kept as written.
 void apply_strides(const Level& lev, bool top, i64 stride_y, i64 stride_x,
                    std::vector<Dir>& dirs) {
   for (auto [in, win, stride] : {std::array<i64, 3>{Y, R, stride_y}, {X, S, stride_x}}) {
     if (stride == 1) continue;
-    i64 w = lev.T[win];
-    for (const Dir& d : dirs)
-      if (d.var == win) w = d.M;
+    const i64 w = lev.T[win];
     const i64 spacing = std::min(stride, w), step = top ? stride : spacing;
     for (Dir& d : dirs) {
       if (d.var != in) continue;
+      if (d.M < w) continue;  // narrower than the window: kept as written
       const i64 n = (d.M - w) / step + 1;
-      if (n < 1)
-        fail(std::string(d.spatial ? "SpatialMap(" : "TemporalMap(") + std::to_string(d.M) +
-             "," + std::to_string(d.O) + ") " + kVarNames[in] + " is narrower than the window " +
-             kVarNames[win] + " (" + std::to_string(w) + "): with stride " +
-             std::to_string(stride) + " it covers no output");
       d.M = (n - 1) * spacing + w;
       d.O = n * step;
     }
@@ -544,7 +554,7 @@ void tile_tables(Level& lev, bool windowed) {
       lev.tile[out] = lev.tile[in];
       continue;
     }
-    const Dir& d = lev.dirs[lev.dir_of[in]];
+    const Dir& d = lev.dirs[lev.last_of[in]];  // the directive whose tile is ti (§2.5)
     const Tile& ti = lev.tile[in];
     const Tile& tw = lev.tile[win];
     Tile& t = lev.tile[out];
@@ -608,6 +618,7 @@ class Engine {
   CaseTiming time_case(int l, const Case& cs, const Volumes& v, i64 ingress, Analysis& a);
   void compute_delay(int l, const Case& cs, i64 psums, CaseTiming& t);
   i64 noc_delay(i64 d);
+  std::string zero_compute_message() const;
   void add_case(i64 o, const Volumes& v, i64 ingress, const CaseTiming& t, Analysis& a);
 
   // §7: the reported figures.
@@ -708,10 +719,11 @@ void Engine::build_levels(const DataflowSpec& spec, const i64* params) {
   lv_.assign(spec.levels.size(), Level{});
   for (int l = 0; l < static_cast<int>(lv_.size()); ++l) {
     Level& lev = lv_[l];
+    lev.index = l;
     lev.N = subclusters[l];
     static_table(l);
     std::vector<Dir> dirs = bind_directives(spec.levels[l], params);
-    drop_size_one_repeats(lev, l == 0, dirs);
+    check_repeats(lev, layer_.stride_y, layer_.stride_x, dirs);
     to_input_centric(lev, dirs);
     if (l > 0) inherit(lv_[l - 1], dirs);
     complete(lev, vin_, dirs);
@@ -763,19 +775,26 @@ std::vector<Dir> Engine::bind_directives(const std::vector<DirectiveSpec>& level
   return dirs;
 }
 
-// Stores a level's normalised directives and indexes them by variable.
+// Stores a level's normalised directives and indexes them by variable (first and
+// last directive, §2.5).
 void Engine::place_directives(int l, const std::vector<Dir>& dirs) {
   Level& lev = lv_[l];
-  if (static_cast<int>(dirs.size()) > kMaxDirs) fail("too many directives in one level");
+  if (static_cast<int>(dirs.size()) > kMaxDirs)
+    fail("level " + std::to_string(l) + " has " + std::to_string(dirs.size()) +
+         " directives with the inherited and completed ones; at most " +
+         std::to_string(kMaxDirs) + " are allowed");
   lev.nd = static_cast<int>(dirs.size());
   lev.dir_of.fill(-1);
+  lev.last_of.fill(-1);
   for (int i = 0; i < lev.nd; ++i) {
     lev.dirs[i] = dirs[i];
-    if (lev.dir_of[dirs[i].var] >= 0)
-      fail(std::string("dimension ") + kVarNames[dirs[i].var] + " is mapped twice in level " +
-           std::to_string(l));
-    lev.dir_of[dirs[i].var] = i;
+    if (lev.dir_of[dirs[i].var] < 0) lev.dir_of[dirs[i].var] = i;
+    lev.last_of[dirs[i].var] = i;
     if (dirs[i].spatial && lev.first_spatial < 0) lev.first_spatial = i;
+  }
+  for (int i = 0; i < lev.nd; ++i) {
+    lev.shown[i] = lev.last_of[dirs[i].var];
+    lev.repeats |= lev.shown[i] != i;
   }
   for (int v : vin_)
     if (lev.dir_of[v] < 0)
@@ -820,10 +839,15 @@ Analysis Engine::analyze(int l, const Table& D) {
 Case Engine::make_case(const Level& lev, Cases& cases, i64 c) {
   Case cs;
   cases.select(c, cs.st);
-  for (int i = 0; i < lev.nd; ++i) {
-    cs.occ = ck_.mul(cs.occ, cs.st[i]->occ);
-    if (cs.st[i]->pos != kInit) cs.cstar = i;
+  // Every directive iterates (o multiplies all of them); a repeated variable's
+  // directives all show the state of its last one (§2.5).
+  for (int i = 0; i < lev.nd; ++i) cs.occ = ck_.mul(cs.occ, cs.st[i]->occ);
+  if (lev.repeats) {
+    const auto own = cs.st;
+    for (int i = 0; i < lev.nd; ++i) cs.st[i] = own[lev.shown[i]];
   }
+  for (int i = 0; i < lev.nd; ++i)
+    if (cs.st[i]->pos != kInit) cs.cstar = i;
   for (int t = kInput; t <= kFilter; ++t)
     for (int i = cs.cstar + 1; i < lev.nd; ++i)
       if (ten_[t].has(lev.dirs[i].var) && cs.st[i]->pos == kInit && !cs.st[i]->unrolled)
@@ -881,9 +905,10 @@ CaseTiming Engine::time_case(int l, const Case& cs, const Volumes& v, i64 ingres
   // Step 9: with double buffering, only the all-Init case serialises δ_in.
   t.delay = cs.cstar < 0 ? ck_.add(t.compute, t.ingress_delay)
                          : std::max({t.egress_delay, t.compute, t.ingress_delay});
-  // Step 10: off-chip (top level, HEAD).  C = 0 would divide by zero in
-  // MAESTRO; C' is used instead.
+  // Step 10: off-chip (top level, HEAD).  MAESTRO divides by C here: C = 0 (an
+  // inner level that processes no case) crashes it, and archgym refuses (§2.5).
   if (l == 0 && k_.offchip_term) {
+    if (t.compute == 0) fail(zero_compute_message());
     const i64 Cp = t.compute != 0 ? t.compute : 1;
     const i64 in_f = ck_.add(a.l2size[kInput], a.l2size[kFilter]);
     const i64 ao = a.l2size[kOutput] / hw_.offchip_bw, bi = in_f / hw_.offchip_bw;
@@ -916,6 +941,29 @@ void Engine::compute_delay(int l, const Case& cs, i64 psums, CaseTiming& t) {
     }
   }
   if (t.active == 0) t.active = static_cast<double>(edge ? lev.E : lev.N);  // step 12
+}
+
+// Why level 1 processed no case, for the refusal of §6 step 10: a directive on Y
+// (X) below the top whose output tile Y' (X') is not positive, if there is one.
+std::string Engine::zero_compute_message() const {
+  std::string msg = "level 1 processes no case (none has partial sums), so its compute delay"
+                    " is 0 and MAESTRO divides by it (SIGFPE)";
+  for (size_t l = 1; l < lv_.size(); ++l) {
+    const Level& lev = lv_[l];
+    for (auto [out, in, win] : {std::array<int, 3>{YP, Y, R}, std::array<int, 3>{XP, X, S}}) {
+      if (lev.last_of[in] < 0 || lev.last_of[win] < 0) continue;
+      const bool edge = lev.tile[out].m > 0;  // else the full tile is the culprit
+      const i64 tile_out = edge ? lev.tile[out].me : lev.tile[out].m;
+      if (tile_out > 0) continue;
+      return msg + ": at level " + std::to_string(l) + ", " +
+             directive_text(lev.dirs[lev.last_of[in]]) + " leaves an output tile " +
+             kVarNames[out] + " of " + std::to_string(tile_out) + " (" + kVarNames[in] + " tile " +
+             std::to_string(edge ? lev.tile[in].me : lev.tile[in].m) + " against the window " +
+             kVarNames[win] + " = " + std::to_string(edge ? lev.tile[win].me : lev.tile[win].m) +
+             ") (docs/design/costmodel.md §2.5)";
+    }
+  }
+  return msg + " (docs/design/costmodel.md §2.5)";
 }
 
 // §6 step 8: the NoC delay of d elements.

@@ -161,7 +161,7 @@ std::vector<CsvValue> csv_row(const Result& r, const Hardware& hw, Preset preset
       {"Num Total Input Pixels", integer(I[kInputPixels])},
       {"Num Total Weight Pixels", integer(I[kWeightPixels])},
       // MAESTRO prints Ops/J = 0 for a degenerate row (no top case processed).
-      {"Ops/J", real(I[kDegenerate] ? 0.0 : c_div(macs, energy) * 1e9)},
+      {"Ops/J", real(I[kDegenerate] && energy == 0.0 ? 0.0 : c_div(macs, energy) * 1e9)},
       {"Num MACs", integer(I[kMacs])},
       {"PE power", real(F[kPePower])},
       {"L1 power", real(F[kL1Power])},

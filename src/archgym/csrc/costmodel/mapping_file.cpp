@@ -494,6 +494,14 @@ class MappingParser {
       const int var = index_of(var_names(kNumDims), first);
       throw fail("the Dataflow uses Sz(" + written(var) + "), but it is not declared in Dimensions");
     }
+    if (type == LayerType::DepthwiseConv && !dims.first.count(K)) {  // K defaults to 1 below
+      for (const auto& level : ml.dataflow.spec.levels)
+        for (const auto& d : level)
+          if (d.var == K)
+            throw fail("the Dataflow maps K, which this DSCONV layer does not declare: MAESTRO"
+                       " fails there (\"Dimension K not found\"); declare K: 1 or drop the"
+                       " directive");
+    }
     if (type == LayerType::Gemm) dims.first[R] = dims.first[S] = dims.first[X] = 1;
     ml.layer.type = type;
     for (int d = 0; d < kNumDims; ++d) {

@@ -11,14 +11,14 @@
 #
 # Inputs: MAESTRO's own files (../mapping_files/*.m) and archgym's small files
 # for what those do not cover (../mapping_files/archgym/*.m: strides under five
-# dataflows, NGCONV, TRCONV, GEMM, names, repeated declarations and N in
-# later layers only).
+# dataflows, directives narrower than their window, NGCONV, TRCONV, GEMM, names,
+# repeated declarations, N in later layers only, repeated directives and a third
+# SpatialMap).
 #
-# Repeated directives (docs/design/costmodel.md §2.2): ../mapping_files/rs_layers/
+# Repeated directives (docs/design/costmodel.md §2.5): ../mapping_files/rs_layers/
 # holds Resnet50_rs.m cut into one file per layer (MAESTRO stops at the first
-# layer that crashes), made below; ../mapping_files/archgym_refused/*.m are
-# probes that MAESTRO answers and archgym refuses on purpose (the rule is
-# documented, not modelled).
+# layer that crashes), made below.  Random probes of the same rules:
+# probe_repeats.py (run by hand, prints counts only).
 #
 # Output: <setting>/<mapping file stem>.csv (MAESTRO's CSV, byte for byte) for
 # every run that wrote one, and runs.csv: setting, file (relative to
@@ -48,7 +48,7 @@ awk -v out="$mapping/rs_layers" '
 echo "setting,file,exit_status,flags" > "$here/runs.csv"
 for setting in $(printf '%s\n' "${!SETTINGS[@]}" | sort); do
   mkdir -p "$here/$setting"
-  for m in "$mapping"/*.m "$mapping"/archgym/*.m "$mapping"/archgym_refused/*.m "$mapping"/rs_layers/*.m; do
+  for m in "$mapping"/*.m "$mapping"/archgym/*.m "$mapping"/rs_layers/*.m; do
     stem=$(basename "$m" .m)
     file=${m#"$mapping"/}
     work=$(mktemp -d)
