@@ -126,6 +126,7 @@ Network::Network(const Config& cfg) : p_(cfg) {
   buf_.assign(static_cast<size_t>(R_) * VCS_ * B_, Flit{});
   used_.assign(static_cast<size_t>(R_) * VCS_, 0);
   routers_.assign(R_, Router{});
+  sa_ptr_.assign(R_, SaPtrs{});
   tail_sent_.assign(R_, 0);
   va_in_ptr_.assign(static_cast<size_t>(R_) * VCS_, 0);
   va_out_ptr_.assign(static_cast<size_t>(R_) * VCS_, 0);
@@ -507,9 +508,10 @@ void Network::sw_alloc(int r, int64_t t) {
     const InVc& q = vcs_[base + i];
     if (used_[base + q.outp * S.V + q.outvc] >= S.B) return;
     const int p = S.port(i), v = S.vc(i), o = q.outp;
-    R.ptr.sa_in[p] = nextp_[o];
-    R.ptr.sa_out[o] = nextp_[p];
-    R.ptr.sa_vc[p] = static_cast<uint8_t>(v + 1 == S.V ? 0 : v + 1);
+    SaPtrs& ptr = sa_ptr_[r];
+    ptr.sa_in[p] = nextp_[o];
+    ptr.sa_out[o] = nextp_[p];
+    ptr.sa_vc[p] = static_cast<uint8_t>(v + 1 == S.V ? 0 : v + 1);
     grant_switch<kV, kB, kD>(r, p, o, v, t);
     return;
   }
@@ -535,7 +537,7 @@ void Network::sw_alloc(int r, int64_t t) {
     last_v = v;
   }
   if (ncand == 0) return;
-  Router::Ptrs& ptr = R.ptr;
+  SaPtrs& ptr = sa_ptr_[r];
   auto grant = [&](int p, int o, int v) {
     ptr.sa_in[p] = nextp_[o];
     ptr.sa_out[o] = nextp_[p];

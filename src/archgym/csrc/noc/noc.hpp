@@ -477,15 +477,18 @@ class Network {
     uint64_t sa_now = 0, sa_next = 0, sa_later = 0;
     uint64_t alloc = 0;  // output VCs held by a packet
     uint64_t busy = 0;   // output VCs with credits in use (used > 0)
-    struct Ptrs {
-      uint8_t sa_in[kMaxPorts] = {}, sa_out[kMaxPorts] = {}, sa_vc[kMaxPorts] = {};
-    } ptr;
     bool has_work() const {
       return (rc_now | rc_next | va_now | va_next | va_later | sa_now | sa_next | sa_later) != 0;
     }
     void advance(int64_t t, const std::vector<InVc>& vcs, size_t base);
   };
   std::vector<Router> routers_;
+  // Per router: the switch allocator's round-robin pointers (apart from Router,
+  // whose flags every cycle scans: kMaxPorts of them would crowd the cache).
+  struct SaPtrs {
+    uint8_t sa_in[kMaxPorts] = {}, sa_out[kMaxPorts] = {}, sa_vc[kMaxPorts] = {};
+  };
+  std::vector<SaPtrs> sa_ptr_;
   std::vector<uint64_t> tail_sent_;  // [R] wait_for_tail_credit: output VCs held until their credits return
   std::vector<uint8_t> va_in_ptr_, va_out_ptr_;   // [R*VCS]
   struct Occ {
