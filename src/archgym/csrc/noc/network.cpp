@@ -836,7 +836,8 @@ Network::StepFn Network::step_for() {
   if constexpr (kV == 0) {
     return &Network::step_impl<0, 0, 0>;
   } else {
-    if (V_ == kV && B_ == kB && D_ == kD) return &Network::step_impl<kV, kB, kD>;
+    // kD: a k-ary kD-cube (2 kD + 1 ports)
+    if (p_.cube() && V_ == kV && B_ == kB && D_ == kD) return &Network::step_impl<kV, kB, kD>;
     return nullptr;
   }
 }

@@ -353,7 +353,7 @@ class Network {
 
 
   // One cycle.  The hot loop is a template on the shape (VCs kV, buffer depth
-  // kB, dimensions kD; 0: the members' values), instantiated for common shapes.
+  // kB, dimensions kD of a k-ary n-cube; 0: the members' values, any topology), instantiated for common shapes.
   void step() { (this->*step_)(); }
   using StepFn = void (Network::*)();
   StepFn step_ = nullptr;
