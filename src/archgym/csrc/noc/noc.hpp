@@ -207,8 +207,7 @@ struct Channels {
   // next_port[r * routers + d] (-1 at d itself).
   std::vector<int16_t> next_port;
 };
-// Builds the channel table of p's topology; throws std::invalid_argument for
-// an anynet graph that is not a connected network.
+// The channel table of p's topology (Params has checked it: an anynet is connected).
 Channels build_channels(const Params& p);
 // An anynet configuration's nodes, routers and most ports per router; throws
 // std::invalid_argument naming what is wrong with its graph.

@@ -128,10 +128,7 @@ void anynet(const Params& p, Channels& ch) {
         }
       }
     }
-    for (int r = 0; r < R; ++r) {
-      if (dist[r] == inf)
-        fail("anynet: router " + std::to_string(r) + " has no path to router " +
-             std::to_string(d) + "; the network must be connected");
+    for (int r = 0; r < R; ++r) {  // every router reaches d (check_anynet)
       if (r == d) continue;
       int best = -1, best_len = inf;
       for (int o = 0; o < NP; ++o) {
@@ -189,6 +186,22 @@ void check_anynet(const Config& c, int& nodes, int& routers, int& ports) {
            " without gaps; router " + std::to_string(r) + " is connected to nothing");
     ports = std::max(ports, degree[r]);
   }
+  // connected: every router reached from router 0 (the channels go both ways)
+  std::vector<std::vector<int>> nb(routers);
+  for (const auto& [a, b] : seen) nb[a].push_back(b);
+  std::vector<bool> reached(routers, false);
+  std::vector<int> todo = {0};
+  reached[0] = true;
+  while (!todo.empty()) {
+    const int u = todo.back();
+    todo.pop_back();
+    for (int w : nb[u])
+      if (!reached[w]) reached[w] = true, todo.push_back(w);
+  }
+  for (int r = 0; r < routers; ++r)
+    if (!reached[r])
+      fail("anynet: router " + std::to_string(r) + " cannot be reached from router 0; the "
+           "network must be connected");
 }
 
 Channels build_channels(const Params& p) {
