@@ -190,19 +190,30 @@ def test_latency_within_10_percent(reference_dir, curves):
                             mean_below=0.03)
 
 
+#: A point is stable when its run is ``ok`` with a latency at most this many times the
+#: curve's latency at 0.02.  These networks have 8 to 64 nodes: near saturation whether a
+#: run converges within max_samples is a coin flip from seed to seed (the 4-ary 2-fly with
+#: 4-flit packets at 0.58: ok with 2 of 4 seeds, here and in BookSim, which is ``ok`` at
+#: 0.61 with 13 times its zero-load latency), so both sides are judged by latency as well.
+STABLE_LATENCY = 4.0
+
+
 def test_saturation_within_0_02(reference_dir, curves):
-    """Every curve: ok 0.02 below BookSim's last stable rate, not ok past 0.02 above it."""
+    """Every curve: stable 0.02 below BookSim's last stable rate, not stable past 0.02 above."""
     jobs = []
     for key, pts in curves.items():
-        sat = max(r for r, s, lat in pts if s == "ok" and lat <= 250)
-        below = max(r for r, s, _ in pts if s == "ok" and r <= sat - 0.02 + 1e-9)
-        above = [r for r, s, _ in pts if s != "ok" and r >= sat + 0.02 - 1e-9]
-        jobs.append((key, below, True))
+        cap = STABLE_LATENCY * pts[0][2]
+        stable = [r for r, s, lat in pts if s == "ok" and lat <= cap]
+        sat = max(stable)
+        below = max(r for r in stable if r <= sat - 0.02 + 1e-9)
+        above = [r for r, _, _ in pts if r not in stable and r >= sat + 0.02 - 1e-9]
+        jobs.append((key, below, True, cap))
         if above:
-            jobs.append((key, min(above), False))
-    ours = noc.measure_many([config(reference_dir, k, rate) for k, rate, _ in jobs], threads=2)
-    for (key, rate, stable), o in zip(jobs, ours):
-        assert (o["status"] == "ok") == stable, (key, rate, o["status"])
+            jobs.append((key, min(above), False, cap))
+    ours = noc.measure_many([config(reference_dir, k, rate) for k, rate, _, _ in jobs], threads=2)
+    for (key, rate, stable, cap), o in zip(jobs, ours):
+        ours_stable = o["status"] == "ok" and o["avg_packet_latency"] <= cap
+        assert ours_stable == stable, (key, rate, o["status"], o["avg_packet_latency"])
 
 
 def test_fly_destinations_are_coordinates_of_the_node_ids():
