@@ -84,11 +84,21 @@ def test_anynet_min_takes_the_shortest_path_by_latency():
     (dict(anynet_nodes=(0,) * 33, anynet_channels=()), "at most 32 ports"),
     (dict(anynet_nodes=(0,) * 7 + (1, 2), num_vcs=8), "num_vcs must be at most 7 on this anynet"),
     (dict(traffic="transpose"), "on an anynet use one of: uniform"),
+    (dict(traffic="hotspot"), "hotspot traffic on an anynet needs hotspot_nodes"),
+    (dict(traffic="hotspot", hotspot_nodes=(9,)), "hotspot_nodes must be node ids between 0 and 8"),
     (dict(routing_function="dor"), "'dor' is only available on a mesh"),
 ])
 def test_anynet_graph_errors(kw, match):
     with pytest.raises(ValueError, match=match):
         anynet(**kw)
+
+
+def test_set_traffic_checks_the_pattern_on_this_network():
+    net = noc.Network(anynet())
+    for pattern, match in (("hotspot", "needs hotspot_nodes"), ("bitrev", "on an anynet")):
+        with pytest.raises(ValueError, match=match):
+            net.set_traffic(pattern)
+    net.set_traffic("randperm")
 
 
 def test_graph_fields_belong_to_anynet_and_fly_needs_dest_tag():

@@ -370,6 +370,8 @@ Params::Params(const Config& c) : cfg(c) {
   if (c.traffic_radix > c.k)
     fail("traffic_radix must be at most k (r^n destinations must be nodes; k = " +
          std::to_string(c.k) + ", got " + std::to_string(c.traffic_radix) + ")");
+  if (topology == Topology::Anynet && traffic == Traffic::Hotspot && c.hotspot_nodes.empty())
+    fail("hotspot traffic on an anynet needs hotspot_nodes (an anynet has no centre node)");
   for (int h : c.hotspot_nodes)
     if (h >= nodes)
       fail("hotspot_nodes must be node ids between 0 and " + std::to_string(nodes - 1) + " (got " +

@@ -256,8 +256,9 @@ int64_t Network::draw_gap() {
 }
 
 void Network::set_traffic(const std::string& pattern) {
-  const Traffic tr = parse_traffic(pattern);
-  check_traffic(tr, p_.topology, k_, D_);
+  Config c = p_.cfg;
+  c.traffic = pattern;
+  const Traffic tr = Params(c).traffic;  // validates the pattern on this network
   traffic_ = tr;
   p_.traffic = tr;
   p_.cfg.traffic = pattern;
