@@ -308,7 +308,7 @@ def test_ctrl_c_stops_the_run(base_cfg):
     ("traffic=tornado(0)", ["tornado's radix must be between 1 and k = 8"]),
     ("traffic=neighbor(a)", ["neighbor's parameter is its radix"]),
     ("traffic=bad_dragon", ["unknown traffic 'bad_dragon'", "accepted:", "shuffle", "taper64"]),
-    ("topology=fly", ["topology = fly is not modelled", "mesh, torus"]),
+    ("topology=flatfly", ["topology = flatfly is not modelled", "mesh, torus, fly, anynet"]),
     ("vc_allocator=wavefront", ["unknown vc_allocator 'wavefront'", "separable_input_first", "islip"]),
     ("injection_process=batch", ["unknown injection_process 'batch'", "bernoulli", "on_off"]),
     ("n=4", ["n must be an integer between 1 and 3", "got 4"]),
@@ -415,15 +415,16 @@ def _booksim_summary(text: str) -> dict:
     "torus88",
     pytest.param("mesh88_lat", marks=pytest.mark.xfail(
         strict=True, reason="needs wait_for_tail_credit = 1 and input_speedup = 2 (issue 12)")),
+    "anynet/anynet_config",
 ])
-def test_kary_ncube_examples_match_booksim(capsys, reference_dir, example):
-    """BookSim's k-ary n-cube examples run unchanged; its summary within 10%
-    (tests/data/reference/booksim/example_runs)."""
+def test_examples_match_booksim(capsys, reference_dir, example):
+    """BookSim's examples run unchanged (anynet's names its network_file relative to
+    its folder, not to ours); its summary within 10% (tests/data/reference/booksim/example_runs)."""
     folder = reference_dir / "booksim"
     code, out, err = _run_main(capsys, [str(folder / "examples" / example)])
     assert code == 0, err
     ours = json.loads(out.strip().splitlines()[-1])
-    theirs = _booksim_summary((folder / "example_runs" / f"{example}.out").read_text())
+    theirs = _booksim_summary((folder / "example_runs" / f"{Path(example).name}.out").read_text())
     assert ours["status"] == "ok"
     for key, expected in theirs.items():
         assert ours[key] == pytest.approx(expected, rel=0.10), key
@@ -431,14 +432,22 @@ def test_kary_ncube_examples_match_booksim(capsys, reference_dir, example):
 
 @pytest.mark.parametrize("example, topology", [
     ("cmeshconfig", "cmesh"), ("dragonflyconfig", "dragonflynew"), ("fattree_config", "fattree"),
-    ("flatflyconfig", "flatfly"), ("singleconfig", "fly"), ("anynet/anynet_config", "anynet"),
+    ("flatflyconfig", "flatfly"),
 ])
 def test_other_examples_are_refused_topology_first(capsys, reference_dir, example, topology):
     code, out, err = _run_main(capsys, [str(reference_dir / "booksim" / "examples" / example)])
     assert code == 1 and out == ""
     first = err.splitlines()[0]
     assert first == (f"archgym-booksim: error: topology = {topology} is not modelled; "
-                     "archgym simulates BookSim's k-ary n-cubes: mesh, torus")
+                     "archgym simulates BookSim's mesh, torus, fly, anynet")
+
+
+def test_fly_example_is_refused_for_its_80_vcs(capsys, reference_dir):
+    """singleconfig's 10-port router with 8 VCs has 80 input VCs; the core's masks hold 64."""
+    code, out, err = _run_main(capsys, [str(reference_dir / "booksim" / "examples" / "singleconfig")])
+    assert code == 1 and out == ""
+    assert err == ("archgym-booksim: error: num_vcs must be at most 6 on this fly (10 ports of "
+                   "num_vcs VCs fit 64; got 8)\n")
 
 
 # ------------------------------------------------ traffic features vs BookSim

@@ -412,7 +412,8 @@ def test_routing_registry_min_vcs_drive_validation():
         "dim_order_pni": {"mesh": 1}, "dim_order_bal": {"torus": 2}, "romm_ni": {"mesh": 1},
         "chaos": {"mesh": 1, "torus": 1},
         **{f"{turn}{kind}": {"mesh": 1} for kind in ("", "_oblivious")
-           for turn in ("west_first", "north_last", "negative_first", "odd_even")}}
+           for turn in ("west_first", "north_last", "negative_first", "odd_even")},
+        "dest_tag": {"fly": 1}, "min": {"anynet": 1}}
     assert tuple(noc.ROUTING_MIN_VCS) == noc.ROUTING_FUNCTIONS
     assert tuple(noc.PER_ROUTER_MIN_VCS) == noc.ROUTINGS_PER_ROUTER == (
         "dor", "min_adapt", "duato", "random_min")
@@ -423,10 +424,12 @@ def test_routing_registry_min_vcs_drive_validation():
     for routing, need in noc.ROUTING_MIN_VCS.items():
         for topology in noc.TOPOLOGIES:
             net = {"k": 3} if topology == "torus" or routing in noc.ROUTING_VC_CLASSES else {}
+            net.update({key: v for key, v in TOPOLOGY_EXAMPLES.get(topology, {}).items()
+                        if key != "routing_function"})
             scale = {"node": 9, "k": 3}.get(noc.ROUTING_VC_CLASSES.get(routing), 1)
             if topology not in need:
                 with pytest.raises(ValueError, match=f"'{routing}' is only available on a "
-                                                     f"{'torus' if topology == 'mesh' else 'mesh'}"):
+                                                     f"{next(iter(need))}"):
                     noc.NocConfig(topology=topology, routing_function=routing, **net)
                 continue
             vcs = need[topology] * scale
@@ -442,6 +445,13 @@ _CONTEXT = {"max_samples": {"warmup_periods": 1}, "warmup_periods": {"max_sample
             "hotspot_nodes": {"k": noc.MAX_K}, "traffic_radix": {"k": noc.MAX_K}, "topology": {"routing_function": "dim_order"}}
 
 
+# A small network of each topology beyond the k-ary n-cubes, with its routing.
+TOPOLOGY_EXAMPLES = {
+    "fly": dict(routing_function="dest_tag", k=4, n=2),
+    "anynet": dict(routing_function="min", anynet_nodes=(0, 0, 1), anynet_channels=(0, 1, 1, 1, 0, 2)),
+}
+
+
 def test_config_fields_are_the_definition_nocconfig_follows():
     """NocConfig is generated from CONFIG_FIELDS: its fields, defaults, limits and names."""
     names = [f["name"] for f in noc.CONFIG_FIELDS]
@@ -449,6 +459,8 @@ def test_config_fields_are_the_definition_nocconfig_follows():
     default = noc.NocConfig()
     for f in noc.CONFIG_FIELDS:
         assert getattr(default, f["name"]) == f["default"], f["name"]
+        if f["name"].startswith("anynet_"):  # a graph, not a range: test_anynet_graph_errors
+            continue
         context = _CONTEXT.get(f["name"], {})
         wrap = (lambda v: (v,)) if f["type"] is tuple else (lambda v: v)
         if f["name"] == "hotspot_rates":
@@ -459,8 +471,12 @@ def test_config_fields_are_the_definition_nocconfig_follows():
                 if f["name"] == "routing_function":  # k = 3: 9 nodes, room for *_ni's VCs
                     kw.update(num_vcs=noc.MAX_VCS, k=3,
                               topology=min(noc.ROUTING_MIN_VCS[choice]))  # mesh where it runs
+                    if kw["topology"] in TOPOLOGY_EXAMPLES:
+                        kw.update(TOPOLOGY_EXAMPLES[kw["topology"]], num_vcs=1)
                 if f["name"] == "traffic":
                     kw["k"] = 8
+                if f["name"] == "topology":
+                    kw.update(TOPOLOGY_EXAMPLES.get(choice, {}))
                 noc.NocConfig(**kw)
             with pytest.raises(ValueError) as e:
                 noc.NocConfig(**{f["name"]: "no_such_name"})

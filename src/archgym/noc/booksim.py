@@ -194,6 +194,7 @@ class Settings(dict):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.where: dict[str, str] = {}
+        self.folder: dict[str, Path] = {}  # the folder of the file that set the key
 
 
 def _read_config(arg: str) -> str:
@@ -226,6 +227,7 @@ def load(args: list[str]) -> Settings:
         for key, value, line in parse_text(_read_config(arg), source=arg):
             settings[key] = value
             settings.where[key] = f"{arg}:line {line}"
+            settings.folder[key] = Path(arg).parent
     return settings
 
 
@@ -282,8 +284,9 @@ FIXED: dict[str, Value] = {
 BIT_PERMUTATIONS = ("transpose", "bitcomp")
 
 #: BookSim keys that set NocConfig fields through another key (burst_r1: the rate of
-#: an on/off source while on, see _on_off).
-DERIVED: tuple[str, ...] = ("burst_r1",)
+#: an on/off source while on, see _on_off; network_file: anynet's graph, see
+#: read_network_file).
+DERIVED: tuple[str, ...] = ("burst_r1", "network_file")
 
 #: BookSim's routing functions for meshes and tori that archgym refuses, and why.
 BOOKSIM_REFUSED_ROUTINGS: dict[str, str] = {
@@ -481,6 +484,90 @@ def _on_off(settings: dict) -> dict:
     return derived
 
 
+def read_network_file(path: Path) -> dict:
+    """anynet's graph from BookSim's network file -> NocConfig's anynet fields.
+
+    Each line describes one router: ``router R`` then what it connects to,
+    ``node N`` or ``router S``, each optionally followed by the channel's
+    latency in cycles (default 1).  A router-to-router connection goes both
+    ways; the latency given on R's line is that of the channel R -> S (S -> R
+    takes 1 cycle unless S's line says otherwise).  Node and router ids are
+    0, 1, ... without gaps; a node hangs on one router, with 1-cycle channels.
+    """
+    try:
+        data = path.read_bytes()
+    except OSError as e:
+        raise ConfigError(f"cannot read network_file {str(path)!r}: {e.strerror or e}") from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise ConfigError(f"network_file {str(path)!r} is not UTF-8 text (byte {e.start})") from None
+    node_router: dict[int, int] = {}
+    latency: dict[tuple[int, int], int] = {}
+    explicit: set[tuple[int, int]] = set()
+    for number, line in enumerate(text.splitlines(), 1):
+        tokens = line.split()
+        if not tokens:
+            continue
+        where = f"network_file {path.name}, line {number}"
+
+        def ident(pos: int) -> int:
+            if pos >= len(tokens) or not _INT.match(tokens[pos]) or not 0 <= int(tokens[pos]) < 2**31:
+                raise ConfigError(f"{where}: expected an id (0, 1, ...) after "
+                                  f"'{tokens[pos - 1]}'")
+            return int(tokens[pos])
+
+        if tokens[0].lower() != "router":
+            raise ConfigError(f"{where}: a line starts with 'router R', got {_short(line.strip())!r}")
+        here, pos = ident(1), 2
+        while pos < len(tokens):
+            kind = tokens[pos].lower()
+            if kind not in ("node", "router"):
+                raise ConfigError(f"{where}: expected 'node N' or 'router R [latency]', got "
+                                  f"{tokens[pos]!r}")
+            other, pos = ident(pos + 1), pos + 2
+            lat = 1
+            if pos < len(tokens) and _INT.match(tokens[pos]):
+                lat, pos = int(tokens[pos]), pos + 1
+            if kind == "node":
+                if lat != 1:
+                    raise ConfigError(f"{where}: node {other} has latency {lat}; archgym models "
+                                      "1-cycle node channels only")
+                if node_router.get(other, here) != here:
+                    raise ConfigError(f"{where}: node {other} is already on router "
+                                      f"{node_router[other]} (a node hangs on one router)")
+                node_router[other] = here
+                continue
+            if other == here:
+                raise ConfigError(f"{where}: router {here} is connected to itself")
+            latency[(here, other)] = lat
+            explicit.add((here, other))
+            if (other, here) not in explicit:
+                latency[(other, here)] = 1
+    if not node_router:
+        raise ConfigError(f"network_file {path.name}: no nodes")
+    if sorted(node_router) != list(range(len(node_router))):
+        missing = sorted(set(range(max(node_router) + 1)) - set(node_router))
+        raise ConfigError(f"network_file {path.name}: node ids must be 0 to "
+                          f"{len(node_router) - 1} without gaps (missing {missing[0]})")
+    return {"anynet_nodes": tuple(node_router[v] for v in range(len(node_router))),
+            "anynet_channels": tuple(x for (a, b), lat in sorted(latency.items())
+                                     for x in (a, b, lat))}
+
+
+def _network_file(settings: dict) -> dict:
+    """anynet: the graph of ``network_file`` (relative to the working directory, as
+    BookSim reads it, or else to the folder of the configuration that names it)."""
+    if "network_file" not in settings:
+        raise ConfigError("topology = anynet needs network_file, the file that lists its routers "
+                          "and nodes")
+    name = Path(str(settings["network_file"]))
+    folder = getattr(settings, "folder", {}).get("network_file")
+    if not name.exists() and not name.is_absolute() and folder is not None:
+        name = folder / name
+    return read_network_file(name)
+
+
 def _network_problems(settings: dict) -> dict[str, str]:
     """The network itself: a topology or shape archgym does not simulate, by key."""
     from archgym import noc
@@ -489,7 +576,7 @@ def _network_problems(settings: dict) -> dict[str, str]:
     topology = settings.get("topology", BOOKSIM_DEFAULTS["topology"])
     if topology not in noc.TOPOLOGIES:
         problems["topology"] = (f"topology = {topology} is not modelled; archgym simulates "
-                                "BookSim's k-ary n-cubes: " + ", ".join(noc.TOPOLOGIES))
+                                "BookSim's " + ", ".join(noc.TOPOLOGIES))
     n_field = next(f for f in noc.CONFIG_FIELDS if f["name"] == "n")
     try:
         _check_field("n", _typed("n", settings.get("n", BOOKSIM_DEFAULTS["n"]), int), n_field)
@@ -532,6 +619,14 @@ def to_noc_config(settings: dict[str, Value]):
                        "burst_beta": BOOKSIM_DEFAULTS["burst_beta"]}
     fields_meta = {f["name"]: f for f in noc.CONFIG_FIELDS}
     fields = {}
+    if settings.get("topology") == "anynet":
+        try:
+            fields.update(_network_file(settings))
+        except ConfigError as e:
+            problems.append(str(e))
+    elif "network_file" in settings:
+        problems.append("network_file describes an anynet; topology = "
+                        f"{settings.get('topology', BOOKSIM_DEFAULTS['topology'])}")
     for key in MAPPED + tuple(k for k in EXTENSIONS if k in settings):
         if key in ("seed", "perm_seed") and isinstance(settings.get(key), str):
             continue
@@ -552,6 +647,7 @@ def to_noc_config(settings: dict[str, Value]):
                 k = fields.get("k", BOOKSIM_DEFAULTS["k"])
                 n = settings.get("n", BOOKSIM_DEFAULTS["n"])
                 nodes = k**n if isinstance(k, int) and isinstance(n, int) and 1 <= n <= 8 else 64
+                nodes = len(fields.get("anynet_nodes", ())) or nodes
                 value, extra = _traffic(value, k if isinstance(k, int) else 8, nodes)
                 if value in BIT_PERMUTATIONS and nodes & (nodes - 1):
                     raise ConfigError(f"traffic = {value} is a bit permutation: BookSim needs a "

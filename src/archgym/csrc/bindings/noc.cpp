@@ -256,7 +256,8 @@ nb::dict run_network(noc::Network& net, int64_t cycles) {
     st = net.run(cycles);
   }
   const size_t n = static_cast<size_t>(net.params().nodes);
-  const size_t links = 2 * static_cast<size_t>(net.params().dims), ports = net.params().ports;
+  const size_t routers = static_cast<size_t>(net.params().routers);
+  const size_t links = net.params().link_ports, ports = net.params().ports;
   const auto& lat = net.latencies();
   const auto& c = net.counters();
   nb::dict d;
@@ -274,8 +275,8 @@ nb::dict run_network(noc::Network& net, int64_t cycles) {
   d["backlog_flits"] = c.backlog_flits;
   d["in_network_flits"] = c.in_network_flits;
   d["latencies"] = owned_array(lat, {lat.size()});
-  d["link_utilisation"] = owned_array(st.link_utilisation, {n, links});
-  d["buffer_occupancy"] = owned_array(st.buffer_occupancy, {n, ports});
+  d["link_utilisation"] = owned_array(st.link_utilisation, {routers, links});
+  d["buffer_occupancy"] = owned_array(st.buffer_occupancy, {routers, ports});
   d["status"] = st.deadlock ? "deadlock" : "ok";
   return d;
 }
@@ -403,12 +404,12 @@ void bind_noc(nb::module_& m) {
            })
       .def("credits",
            [](const noc::Network& net) {
-             const size_t n = net.params().nodes, V = net.params().V, P = net.params().ports;
+             const size_t n = net.params().routers, V = net.params().V, P = net.params().ports;
              return owned_array(net.credits(), {n, P, V});
            })
       .def("occupancy",
            [](const noc::Network& net) {
-             const size_t n = net.params().nodes, P = net.params().ports;
+             const size_t n = net.params().routers, P = net.params().ports;
              return owned_array(net.occupancy(), {n, P});
            })
       .def("destinations",
@@ -452,11 +453,12 @@ void bind_noc(nb::module_& m) {
       "Raise ValueError unless the routing runs on the k-ary n-cube topology with num_vcs VCs.");
   mod.def(
       "check_traffic",
-      [](const std::string& pattern, int k, int n) {
-        noc::check_traffic(noc::parse_traffic(pattern), k, n);
+      [](const std::string& pattern, int k, int n, const std::string& topology) {
+        noc::check_traffic(noc::parse_traffic(pattern), noc::parse_topology(topology), k, n);
       },
-      nb::arg("pattern"), nb::arg("k"), nb::arg("n") = 2,
-      "Raise ValueError unless the pattern is known and defined for radix k and n dimensions.");
+      nb::arg("pattern"), nb::arg("k"), nb::arg("n") = 2, nb::arg("topology") = "mesh",
+      "Raise ValueError unless the pattern is known and defined for radix k and n dimensions "
+      "on the topology.");
 
   nb::exception<noc::Cancelled>(mod, "Cancelled");
   mod.def("set_cancelled", &noc::set_cancelled, nb::arg("on"),

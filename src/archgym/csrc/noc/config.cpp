@@ -68,7 +68,7 @@ bool is_pow2(int v) { return v > 0 && (v & (v - 1)) == 0; }
 
 // ----------------------------------------------------------------- names
 const std::vector<std::string>& topology_names() {
-  static const std::vector<std::string> names = {"mesh", "torus"};
+  static const std::vector<std::string> names = {"mesh", "torus", "fly", "anynet"};
   return names;
 }
 
@@ -101,11 +101,14 @@ const std::vector<ConfigField>& config_fields() {
   using C = Config;
   static const std::vector<ConfigField> fields = {
       {.name = "topology", .member = &C::topology, .choices = topology_names,
-       .doc = "k-ary n-cube: mesh, or torus (wrap-around links, dateline VC classes)"},
+       .doc = "k-ary n-cube: mesh, or torus (wrap-around links, dateline VC classes); fly "
+              "(k-ary n-fly, a butterfly); anynet (any graph: anynet_nodes, anynet_channels)"},
       {.name = "k", .member = &C::k, .lo = 2, .hi = kMaxK,
-       .doc = "radix: k routers per dimension (k^n routers, at most MAX_NODES)"},
+       .doc = "radix: k routers per dimension (k^n routers, at most MAX_NODES); fly: k inputs "
+              "and outputs per router"},
       {.name = "n", .member = &C::n, .lo = 1, .hi = kMaxDims,
-       .doc = "dimensions: 1 a line or ring, 2 a k x k mesh or torus, 3 a k x k x k one"},
+       .doc = "dimensions: 1 a line or ring, 2 a k x k mesh or torus, 3 a k x k x k one; fly: "
+              "stages (k^n nodes)"},
       {.name = "num_vcs", .member = &C::num_vcs, .lo = 1, .hi = kMaxVcs,
        .doc = "virtual channels per port (each routing needs a minimum, see ROUTING_MIN_VCS)"},
       {.name = "vc_buf_size", .member = &C::vc_buf_size, .lo = 1, .hi = kMaxBuf,
@@ -182,6 +185,11 @@ const std::vector<ConfigField>& config_fields() {
        .doc = "deadlock: no flit moved for this many cycles while flits are in the network"},
       {.name = "max_drain_periods", .member = &C::max_drain_periods, .lo = 1, .hi = 1'000'000,
        .doc = "measure(): cap on the drain, in sample periods"},
+      {.name = "anynet_nodes", .member = &C::anynet_nodes, .lo = 0, .hi = kMaxNodes - 1,
+       .doc = "anynet: the router of node 0, 1, ... (its injection and ejection channel)"},
+      {.name = "anynet_channels", .member = &C::anynet_channels, .lo = 0, .hi = kMaxNodes - 1,
+       .doc = "anynet: the channels between routers, (from, to, latency in cycles) triples "
+              "flattened; every channel needs one back"},
   };
   return fields;
 }
@@ -283,7 +291,14 @@ Traffic parse_traffic(const std::string& name) {
   return static_cast<Traffic>(index_of(traffic_names(), name, "traffic"));
 }
 
-void check_traffic(Traffic tr, int k, int dims) {
+void check_traffic(Traffic tr, Topology t, int k, int dims) {
+  const bool by_node = tr == Traffic::Uniform || tr == Traffic::Hotspot ||
+                       tr == Traffic::Randperm || tr == Traffic::Diagonal ||
+                       tr == Traffic::Asymmetric;
+  if (t == Topology::Anynet && !by_node)
+    fail(std::string("traffic '") + traffic_names()[static_cast<int>(tr)] +
+         "' is defined on coordinates; on an anynet use one of: uniform, hotspot, randperm, "
+         "diagonal, asymmetric");
   if ((tr == Traffic::Bitrev || tr == Traffic::Shuffle) && !is_pow2(k))
     fail(std::string("traffic '") + traffic_names()[static_cast<int>(tr)] +
          "' needs k to be a power of 2 (k = " + std::to_string(k) + ")");
@@ -303,19 +318,38 @@ Params::Params(const Config& c) : cfg(c) {
   topology = parse_topology(c.topology);
   routing = parse_routing(c.routing_function);
   dims = c.n;
-  ports = 2 * dims + 1;
   nodes = 1;
   for (int d = 0; d < dims; ++d) nodes *= c.k;
-  if (nodes > kMaxNodes)
-    fail("k^n must be at most " + std::to_string(kMaxNodes) + " routers (k = " +
+  if (topology != Topology::Anynet && nodes > kMaxNodes)
+    fail("k^n must be at most " + std::to_string(kMaxNodes) + " nodes (k = " +
          std::to_string(c.k) + ", n = " + std::to_string(dims) + ": " + std::to_string(nodes) + ")");
+  if (topology != Topology::Anynet && (!c.anynet_nodes.empty() || !c.anynet_channels.empty()))
+    fail("anynet_nodes and anynet_channels describe an anynet; topology = " + c.topology);
+  switch (topology) {
+    case Topology::Fly:  // n stages of k^(n-1) routers of k ports
+      routers = nodes / c.k * dims;
+      ports = link_ports = c.k;
+      break;
+    case Topology::Anynet:
+      check_anynet(c, nodes, routers, ports);
+      link_ports = ports;
+      break;
+    default:
+      routers = nodes;
+      ports = 2 * dims + 1;
+      link_ports = 2 * dims;
+  }
+  if (ports > kMaxPorts)
+    fail("a router may have at most " + std::to_string(kMaxPorts) + " ports (this " + c.topology +
+         " needs " + std::to_string(ports) + ")");
   if (ports * c.num_vcs > 64)
-    fail("num_vcs must be at most " + std::to_string(64 / ports) + " with n = " +
-         std::to_string(dims) + " (" + std::to_string(ports) + " ports of num_vcs VCs fit 64; got " +
+    fail("num_vcs must be at most " + std::to_string(64 / ports) +
+         (cube() ? " with n = " + std::to_string(dims) : " on this " + c.topology) + " (" +
+         std::to_string(ports) + " ports of num_vcs VCs fit 64; got " +
          std::to_string(c.num_vcs) + ")");
   check_routing(routing, topology, c.k, dims, c.num_vcs);
   traffic = parse_traffic(c.traffic);
-  check_traffic(traffic, c.k, dims);
+  check_traffic(traffic, topology, c.k, dims);
   injection = static_cast<Injection>(index_of(injection_names(), c.injection_process,
                                               "injection_process"));
   sim_type = static_cast<SimType>(index_of(sim_type_names(), c.sim_type, "sim_type"));
@@ -336,6 +370,8 @@ Params::Params(const Config& c) : cfg(c) {
   if (c.traffic_radix > c.k)
     fail("traffic_radix must be at most k (r^n destinations must be nodes; k = " +
          std::to_string(c.k) + ", got " + std::to_string(c.traffic_radix) + ")");
+  if (topology == Topology::Anynet && traffic == Traffic::Hotspot && c.hotspot_nodes.empty())
+    fail("hotspot traffic on an anynet needs hotspot_nodes (an anynet has no centre node)");
   for (int h : c.hotspot_nodes)
     if (h >= nodes)
       fail("hotspot_nodes must be node ids between 0 and " + std::to_string(nodes - 1) + " (got " +

@@ -1,9 +1,10 @@
 // The cycle-level network (see noc.hpp and docs/noc.md).
 //
 // Data layout: flat arrays indexed by router r, input VC i = port*V + vc
-// (gvc = r*5V + i) and output VC j = port*V + vc.  Per router, 64-bit masks
+// (gvc = r*NP*V + i) and output VC j = port*V + vc.  Per router, 64-bit masks
 // hold the input VCs in each pipeline state, so a cycle touches only the VCs
-// with work.  Channels are timing wheels: an item sent in cycle t with
+// with work.  Where each port leads is the channel table ch_ (§15).  Channels
+// are timing wheels: an item sent in cycle t with
 // latency L lands in slot t+1+L (BookSim's 2-cycle unit channel).  No heap
 // allocation per flit: buffers are fixed rings, packets come from a pool.
 #include <algorithm>
@@ -60,11 +61,13 @@ uint64_t Network::Rng::next() {
 // template argument is non-zero, else the members' values.
 template <int kV, int kB, int kD>
 struct Network::Shape {
+  static constexpr int kPorts = kD ? 2 * kD + 1 : kMaxPorts;  // ports at most
   const int V, B, D, NP, LP, VCS;
   const uint8_t* port_of;
   const uint8_t* vc_of;
   explicit Shape(const Network& n)
-      : V(kV ? kV : n.V_), B(kB ? kB : n.B_), D(kD ? kD : n.D_), NP(2 * D + 1), LP(2 * D),
+      : V(kV ? kV : n.V_), B(kB ? kB : n.B_), D(kD ? kD : n.D_), NP(kD ? 2 * kD + 1 : n.NP_),
+        LP(NP - 1),
         VCS(NP * V), port_of(n.port_of_), vc_of(n.vc_of_) {}
   int port(int i) const { return kV ? i / kV : port_of[i]; }  // of input/output VC i
   int vc(int i) const { return kV ? i % kV : vc_of[i]; }
@@ -74,6 +77,7 @@ struct Network::Shape {
 Network::Network(const Config& cfg) : p_(cfg) {
   k_ = p_.k;
   n_ = p_.nodes;
+  R_ = p_.routers;
   D_ = p_.dims;
   NP_ = p_.ports;
   LP_ = NP_ - 1;
@@ -86,16 +90,14 @@ Network::Network(const Config& cfg) : p_(cfg) {
   routings_ = routing_functions().data();
   routing_ = p_.routing;
   traffic_ = p_.traffic;
-  router_algo_.assign(n_, static_cast<uint8_t>(routing_));
+  router_algo_.assign(R_, static_cast<uint8_t>(routing_));
 
   const Config& c = p_.cfg;
-  // Channel offsets from the SA grant / the send cycle.  A torus link (and its
-  // credit link) takes twice link_latency, as BookSim's torus channels under
-  // use_noc_latency take 2 cycles where its mesh channels take 1 (docs/design/noc.md §14).
-  const int link = c.link_latency * (torus_ ? 2 : 1);
-  off_flit_ = c.sw_alloc_delay - 1 + c.st_final_delay + 1 + link;
+  // Channel offsets from the SA grant / the send cycle, less the channel's
+  // latency (ch_: a mesh link takes link_latency, a torus link twice that; §14, §15).
+  off_flit_ = c.sw_alloc_delay - 1 + c.st_final_delay + 1;
   off_eject_ = c.sw_alloc_delay - 1 + c.st_final_delay + 2;
-  off_credit_ = 1 + link + c.credit_delay;
+  off_credit_ = 1 + c.credit_delay;
   off_eject_credit_ = 2 + c.credit_delay;
 
   for (int i = 0; i < 64; ++i) {
@@ -103,42 +105,45 @@ Network::Network(const Config& cfg) : p_(cfg) {
     vc_of_[i] = static_cast<uint8_t>(i % V_);
   }
   for (int o = 0; o < NP_; ++o) nextp_[o] = static_cast<uint8_t>((o + 1) % NP_);
-  // Node v has coordinate (v / k^d) mod k in dimension d; output port 2d leads
-  // to +1 in dimension d, port 2d+1 to -1 (wrapping on a torus, none off a mesh edge).
-  C_.resize(static_cast<size_t>(n_) * D_);
-  nbr_.assign(static_cast<size_t>(n_) * 2 * D_, -1);
+  // Node v of a k-ary n-cube (or n-fly) has coordinate (v / k^d) mod k in
+  // dimension d (its digits: the traffic patterns read them).
+  C_.assign(static_cast<size_t>(n_) * D_, 0);
+  if (p_.topology != Topology::Anynet)
+    for (int v = 0; v < n_; ++v)
+      for (int d = 0, stride = 1; d < D_; ++d, stride *= k_)
+        C_[v * D_ + d] = static_cast<int16_t>(v / stride % k_);
+  ch_ = build_channels(p_);
+  inject_vc_.resize(n_);
+  eject_vc_.resize(n_);
   for (int v = 0; v < n_; ++v) {
-    for (int d = 0, stride = 1; d < D_; ++d, stride *= k_) {
-      const int c = v / stride % k_;
-      C_[v * D_ + d] = static_cast<int16_t>(c);
-      for (int s = 0; s < 2; ++s) {
-        int to = c + (s ? -1 : 1);
-        if (torus_) to = (to + k_) % k_;
-        else if (to < 0 || to >= k_) continue;
-        nbr_[(v * D_ + d) * 2 + s] = v + (to - c) * stride;
-      }
-    }
+    inject_vc_[v] = ch_.inject_router[v] * 64 + ch_.inject_port[v] * V_;
+    eject_vc_[v] = ch_.eject_router[v] * 64 + ch_.eject_port[v] * V_;
   }
+  int max_latency = 0;
+  for (const Channel& x : ch_.out) max_latency = std::max<int>(max_latency, x.latency);
 
-  vcs_.assign(static_cast<size_t>(n_) * VCS_, InVc{});
-  buf_.assign(static_cast<size_t>(n_) * VCS_ * B_, Flit{});
-  used_.assign(static_cast<size_t>(n_) * VCS_, 0);
-  routers_.assign(n_, Router{});
-  tail_sent_.assign(n_, 0);
-  va_in_ptr_.assign(static_cast<size_t>(n_) * VCS_, 0);
-  va_out_ptr_.assign(static_cast<size_t>(n_) * VCS_, 0);
-  occ_.assign(static_cast<size_t>(n_) * NP_, Occ{});
-  link_cnt_.assign(static_cast<size_t>(n_) * 2 * D_, 0);
-  const int max_off = std::max({off_flit_, off_eject_, off_credit_, off_eject_credit_, 2});
+  vcs_.assign(static_cast<size_t>(R_) * VCS_, InVc{});
+  buf_.assign(static_cast<size_t>(R_) * VCS_ * B_, Flit{});
+  used_.assign(static_cast<size_t>(R_) * VCS_, 0);
+  routers_.assign(R_, Router{});
+  sa_ptr_.assign(R_, SaPtrs{});
+  tail_sent_.assign(R_, 0);
+  va_in_ptr_.assign(static_cast<size_t>(R_) * VCS_, 0);
+  va_out_ptr_.assign(static_cast<size_t>(R_) * VCS_, 0);
+  occ_.assign(static_cast<size_t>(R_) * NP_, Occ{});
+  link_cnt_.assign(static_cast<size_t>(R_) * NP_, 0);
+  const int max_off = std::max({off_flit_ + max_latency, off_eject_, off_credit_ + max_latency,
+                                off_eject_credit_, 2});
   int wheel = 1;
   while (wheel <= max_off) wheel *= 2;
   wheel_mask_ = wheel - 1;
-  // Per slot at most: a flit per router output port and per injecting node; an
-  // ejection per router; a credit per router input port (the local one's go to
-  // the source) and per ejection.
-  arrive_.init(wheel, static_cast<size_t>(n_) * NP_);
+  // Per slot at most one item per channel (a channel carries one flit and one
+  // credit a cycle, each after its fixed latency): a flit per router output
+  // port and per injecting node; an ejection per node; a credit per router
+  // input port (the injection ports' go to the source) and per ejection.
+  arrive_.init(wheel, static_cast<size_t>(R_) * NP_ + n_);
   eject_.init(wheel, n_);
-  credit_.init(wheel, static_cast<size_t>(n_) * NP_);
+  credit_.init(wheel, static_cast<size_t>(R_) * NP_ + n_);
   src_credit_.init(wheel, n_);
 
   src_.assign(n_, Source{});
@@ -251,8 +256,9 @@ int64_t Network::draw_gap() {
 }
 
 void Network::set_traffic(const std::string& pattern) {
-  const Traffic tr = parse_traffic(pattern);
-  check_traffic(tr, k_, D_);
+  Config c = p_.cfg;
+  c.traffic = pattern;
+  const Traffic tr = Params(c).traffic;  // validates the pattern on this network
   traffic_ = tr;
   p_.traffic = tr;
   p_.cfg.traffic = pattern;
@@ -274,11 +280,11 @@ void Network::set_routing(const std::string& routing) {
 // back to network-wide mode while it is in flight).
 void Network::set_routing_per_router(const std::vector<int64_t>& index) {
   const auto& names = per_router_routing_names();
-  if (static_cast<int64_t>(index.size()) != n_)
+  if (static_cast<int64_t>(index.size()) != R_)
     throw std::invalid_argument("the per-router routing array needs one entry per router (" +
-                                std::to_string(n_) + "), got " + std::to_string(index.size()));
-  std::vector<uint8_t> algo(n_);
-  for (int v = 0; v < n_; ++v) {
+                                std::to_string(R_) + "), got " + std::to_string(index.size()));
+  std::vector<uint8_t> algo(R_);
+  for (int v = 0; v < R_; ++v) {
     const int64_t i = index[v];
     if (i < 0 || i >= static_cast<int64_t>(names.size()))
       throw std::invalid_argument("per-router routing index of router " + std::to_string(v) +
@@ -503,21 +509,24 @@ void Network::sw_alloc(int r, int64_t t) {
     const InVc& q = vcs_[base + i];
     if (used_[base + q.outp * S.V + q.outvc] >= S.B) return;
     const int p = S.port(i), v = S.vc(i), o = q.outp;
-    R.ptr.sa_in[p] = nextp_[o];
-    R.ptr.sa_out[o] = nextp_[p];
-    R.ptr.sa_vc[p] = static_cast<uint8_t>(v + 1 == S.V ? 0 : v + 1);
+    SaPtrs& ptr = sa_ptr_[r];
+    ptr.sa_in[p] = nextp_[o];
+    ptr.sa_out[o] = nextp_[p];
+    ptr.sa_vc[p] = static_cast<uint8_t>(v + 1 == S.V ? 0 : v + 1);
     grant_switch<kV, kB, kD>(r, p, o, v, t);
     return;
   }
-  uint16_t cand[kMaxPorts][kMaxPorts];  // [input port][output port] -> VC mask (valid where outs has the bit)
-  uint8_t outs[kMaxPorts] = {};
+  using PortMask = uint32_t;  // a bit per port (kMaxPorts)
+  constexpr int kPorts = Shape<kV, kB, kD>::kPorts;
+  uint16_t cand[kPorts][kPorts];  // [input port][output port] -> VC mask (valid where outs has the bit)
+  PortMask outs[kPorts] = {};
   int ncand = 0, last_p = 0, last_o = 0, last_v = 0;
   for (uint64_t m = R.sa_now; m; m &= m - 1) {
     const int i = std::countr_zero(m);
     const InVc& q = vcs_[base + i];
     if (used_[base + q.outp * S.V + q.outvc] >= S.B) continue;  // no credit
     const int p = S.port(i), v = S.vc(i), o = q.outp;
-    const uint8_t obit = static_cast<uint8_t>(1u << o);
+    const PortMask obit = PortMask{1} << o;
     if (!(outs[p] & obit)) {
       outs[p] |= obit;
       cand[p][o] = 0;
@@ -529,7 +538,7 @@ void Network::sw_alloc(int r, int64_t t) {
     last_v = v;
   }
   if (ncand == 0) return;
-  Router::Ptrs& ptr = R.ptr;
+  SaPtrs& ptr = sa_ptr_[r];
   auto grant = [&](int p, int o, int v) {
     ptr.sa_in[p] = nextp_[o];
     ptr.sa_out[o] = nextp_[p];
@@ -542,21 +551,21 @@ void Network::sw_alloc(int r, int64_t t) {
   }
   auto vc_of = [&](int p, int o) { return rr_pick(cand[p][o], ptr.sa_vc[p]); };
   if (p_.sa == Allocator::SeparableInputFirst) {
-    uint8_t fwd[kMaxPorts] = {};
+    PortMask fwd[kPorts] = {};
     for (int p = 0; p < S.NP; ++p)
-      if (outs[p]) fwd[rr_pick(outs[p], ptr.sa_in[p])] |= static_cast<uint8_t>(1u << p);
+      if (outs[p]) fwd[rr_pick(outs[p], ptr.sa_in[p])] |= PortMask{1} << p;
     for (int o = 0; o < S.NP; ++o)
       if (fwd[o]) {
         const int p = rr_pick(fwd[o], ptr.sa_out[o]);
         grant(p, o, vc_of(p, o));
       }
   } else {
-    uint8_t granted[kMaxPorts] = {};
+    PortMask granted[kPorts] = {};
     for (int o = 0; o < S.NP; ++o) {
-      uint8_t reqs = 0;
+      PortMask reqs = 0;
       for (int p = 0; p < S.NP; ++p)
-        if (outs[p] >> o & 1) reqs |= static_cast<uint8_t>(1u << p);
-      if (reqs) granted[rr_pick(reqs, ptr.sa_out[o])] |= static_cast<uint8_t>(1u << o);
+        if (outs[p] >> o & 1) reqs |= PortMask{1} << p;
+      if (reqs) granted[rr_pick(reqs, ptr.sa_out[o])] |= PortMask{1} << o;
     }
     for (int p = 0; p < S.NP; ++p)
       if (granted[p]) {
@@ -590,15 +599,18 @@ void Network::grant_switch(int r, int p, int o, int v, int64_t t) {
     else R.alloc &= ~(uint64_t{1} << j);
   }
   // credit upstream
-  if (p == S.LP) src_credit_.push((t + 2) & wheel_mask_, r * S.V + v);
-  else credit_.push((t + off_credit_) & wheel_mask_, nbr_[r * 2 * S.D + p] * 64 + (p ^ 1) * S.V + v);
+  const Channel& up = ch_.in[r * S.NP + p];
+  if (up.node >= 0) src_credit_.push((t + 2) & wheel_mask_, up.node * S.V + v);
+  else credit_.push((t + off_credit_ + up.latency) & wheel_mask_, up.router * 64 + up.port * S.V + v);
   // flit out
   f.vc = static_cast<uint8_t>(w);
-  if (o == S.LP) {
-    eject_.push((t + off_eject_) & wheel_mask_, Ejection{r, f});
+  const Channel& down = ch_.out[r * S.NP + o];
+  if (down.node >= 0) {
+    eject_.push((t + off_eject_) & wheel_mask_, Ejection{down.node, f});
   } else {
-    arrive_.push((t + off_flit_) & wheel_mask_, Arrival{nbr_[r * 2 * S.D + o], (o ^ 1) * S.V + w, f});
-    ++link_cnt_[r * 2 * S.D + o];
+    arrive_.push((t + off_flit_ + down.latency) & wheel_mask_,
+                 Arrival{down.router, down.port * S.V + w, f});
+    ++link_cnt_[r * S.NP + o];
   }
   last_move_ = t;
   // next state of the input VC
@@ -715,7 +727,7 @@ void Network::materialise(int node, int64_t /*t*/) {
   pk.dst = fixed_dst >= 0 ? fixed_dst : draw_destination(node);
   pk.inter = -1;
   pk.hops = 0;
-  pk.algo = per_router_ ? router_algo_[node] : static_cast<uint8_t>(routing_);
+  pk.algo = per_router_ ? router_algo_[ch_.inject_router[node]] : static_cast<uint8_t>(routing_);
   pk.phase = 0;
   pk.dateline = 0;
   bool measured = false;
@@ -768,7 +780,7 @@ void Network::inject(int64_t t) {
     f.vc = static_cast<uint8_t>(c);
     f.hops = 0;
     f.algo = pk.algo;
-    arrive_.push((t + 2) & wheel_mask_, Arrival{v, LP_ * V_ + c, f});
+    arrive_.push((t + 2) & wheel_mask_, Arrival{inject_vc_[v] >> 6, (inject_vc_[v] & 63) + c, f});
     ++su[c];
     ++ctr_.injected_flits;
     --ctr_.backlog_flits;
@@ -791,7 +803,7 @@ void Network::retire(int node, const Flit& f, int64_t t) {
   --inflight_flits_;
   inflight_ctime_sum_ -= pk.ctime;
   if (pk.measured) --measured_inflight_;
-  credit_.push((t + off_eject_credit_) & wheel_mask_, node * 64 + LP_ * V_ + f.vc);
+  credit_.push((t + off_eject_credit_) & wheel_mask_, eject_vc_[node] + f.vc);
   last_move_ = t;
   if (!(f.flags & kTail)) return;
   pk.hops = f.hops;  // every flit of a packet traverses the same routers
@@ -825,7 +837,8 @@ Network::StepFn Network::step_for() {
   if constexpr (kV == 0) {
     return &Network::step_impl<0, 0, 0>;
   } else {
-    if (V_ == kV && B_ == kB && D_ == kD) return &Network::step_impl<kV, kB, kD>;
+    // kD: a k-ary kD-cube (2 kD + 1 ports)
+    if (p_.cube() && V_ == kV && B_ == kB && D_ == kD) return &Network::step_impl<kV, kB, kD>;
     return nullptr;
   }
 }
@@ -875,7 +888,7 @@ void Network::step_impl() {
   generate(t);
   inject(t);
   // 6. router internal steps (routers do not read each other's state)
-  for (int r = 0; r < n_; ++r)
+  for (int r = 0; r < R_; ++r)
     if (routers_[r].has_work()) router_step<kV, kB, kD>(r, t);
   ctr_.in_network_integral += ctr_.in_network_flits;
   ctr_.in_system_integral += ctr_.in_system_packets;
@@ -908,12 +921,15 @@ RunStats Network::run(int64_t cycles) {
   st.delivered_flits = ctr_.ejected_flits - ej0;
   st.injected_flits = ctr_.injected_flits - inj0;
   st.deadlock = deadlocked_;
-  const int links = n_ * 2 * D_, ports = n_ * NP_;
-  st.link_utilisation.resize(links);
+  const int L = p_.link_ports, ports = R_ * NP_;
+  st.link_utilisation.resize(static_cast<size_t>(R_) * L);
   st.buffer_occupancy.resize(ports);
   const double cyc = cycles > 0 ? static_cast<double>(cycles) : 1.0;
-  for (int x = 0; x < links; ++x)
-    st.link_utilisation[x] = static_cast<float>((link_cnt_[x] - link0[x]) / cyc);
+  for (int r = 0; r < R_; ++r)
+    for (int o = 0; o < L; ++o) {
+      const int x = r * NP_ + o;
+      st.link_utilisation[r * L + o] = static_cast<float>((link_cnt_[x] - link0[x]) / cyc);
+    }
   for (int x = 0; x < ports; ++x)
     st.buffer_occupancy[x] = static_cast<float>((occ_[x].at(now_) - occ0[x]) / (cyc * V_ * B_));
   return st;

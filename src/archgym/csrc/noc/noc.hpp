@@ -1,9 +1,12 @@
 // Cycle-level network-on-chip simulator core (plain C++20, no Python).
 //
-// A k-ary n-cube (mesh or torus, n = 1, 2 or 3 dimensions) of (2n+1)-port
-// input-queued virtual-channel routers with credit-based flow control, modelled cycle by cycle after BookSim2's `iq`
-// router as described in docs/design/noc.md (reimplemented from that
-// description; "§n" in the NoC core refers to its sections).  Two ways to use it:
+// A network of input-queued virtual-channel routers with credit-based flow
+// control, modelled cycle by cycle after BookSim2's `iq` router as described in
+// docs/design/noc.md (reimplemented from that
+// description; "§n" in the NoC core refers to its sections).  The topology is
+// a channel table (§15): a k-ary n-cube (mesh or torus, n = 1, 2 or 3), a
+// k-ary n-fly, or any graph of routers and nodes (BookSim's anynet).  Two ways
+// to use it:
 //   * measure(config): BookSim's latency-mode measurement (warm-up, sample
 //     periods until stable, abort past latency_thres, drain);
 //   * Network: a persistent network advanced N cycles at a time whose state
@@ -22,7 +25,7 @@ namespace archgym::noc {
 
 // ----------------------------------------------------------------- names
 // Each enum's values are in the order of its names (config.cpp).
-enum class Topology : uint8_t { Mesh, Torus, Count };
+enum class Topology : uint8_t { Mesh, Torus, Fly, Anynet, Count };
 enum class Traffic : uint8_t {
   Uniform, Transpose, Bitcomp, Bitrev, Shuffle, Tornado, Neighbor, Hotspot, Randperm,
   Diagonal, Asymmetric, Taper64, BadpermYarc, Count
@@ -78,13 +81,18 @@ struct Config {
   std::string sim_type = "latency";
   int watchdog_cycles = 1000;
   int max_drain_periods = 100;
+  // anynet: the router of each node, and the channels between routers as
+  // (from, to, latency) triples (booksim.py reads them from BookSim's network_file).
+  std::vector<int> anynet_nodes;
+  std::vector<int> anynet_channels;
 };
 
 // Limits.
 inline constexpr int kMaxK = 32;
 inline constexpr int kMaxDims = 3;
-inline constexpr int kMaxPorts = 2 * kMaxDims + 1;
-inline constexpr int kMaxNodes = kMaxK * kMaxK;  // k^n routers at most
+inline constexpr int kMaxPorts = 32;  // per router (k-ary n-cubes: 2n + 1)
+inline constexpr int kMaxNodes = kMaxK * kMaxK;  // nodes and routers at most
+inline constexpr int kMaxChannelLatency = 64;    // anynet channels, in cycles
 inline constexpr int kMaxVcs = 12;  // 5 ports x 12 VCs fit a 64-bit mask (7 ports: 9 VCs)
 inline constexpr int kMaxBuf = 64;
 inline constexpr int kMaxPacket = 256;
@@ -171,18 +179,45 @@ struct Params {
   Allocator va, sa;
   Injection injection;
   SimType sim_type;
-  int k, dims, nodes, V, B, P;  // nodes = k^dims
-  int ports;                     // 2 dims + 1; the last is the local (injection/ejection) port
+  int k, dims, nodes, V, B, P;  // nodes = k^dims on a k-ary n-cube or n-fly
+  int routers;                   // = nodes on a k-ary n-cube
+  int ports;                     // per router, the most any router has (a k-ary n-cube:
+                                 // 2 dims + 1, the last the local port)
+  int link_ports;                // per router in RunStats::link_utilisation (a k-ary n-cube:
+                                 // 2 dims, the router-to-router ports; else ports)
   double packet_prob;  // Bernoulli success probability per node and cycle
 
   explicit Params(const Config& c);  // throws std::invalid_argument
+  bool cube() const { return topology == Topology::Mesh || topology == Topology::Torus; }
 };
+
+// The network as a channel table (docs/design/noc.md §15).  Output port o of
+// router r leads to input port `port` of router `router` after `latency`
+// cycles, or (node >= 0) to that node's ejection; input port p of router r
+// comes from output port `port` of router `router`, or (node >= 0) from that
+// node's injection.  An unused port has router = node = -1.
+struct Channel {
+  int32_t router = -1, node = -1;
+  uint8_t port = 0, latency = 0;
+};
+struct Channels {
+  std::vector<Channel> out, in;            // [routers * ports]
+  std::vector<int32_t> inject_router, inject_port, eject_router, eject_port;  // [nodes]
+  // Minimal routing (anynet's min): the output port of router r toward router d,
+  // next_port[r * routers + d] (-1 at d itself).
+  std::vector<int16_t> next_port;
+};
+// The channel table of p's topology (Params has checked it: an anynet is connected).
+Channels build_channels(const Params& p);
+// An anynet configuration's nodes, routers and most ports per router; throws
+// std::invalid_argument naming what is wrong with its graph.
+void check_anynet(const Config& c, int& nodes, int& routers, int& ports);
 
 Topology parse_topology(const std::string& name);
 Traffic parse_traffic(const std::string& name);
 // Throws unless the pattern is defined for this k and n (bitrev/shuffle need k a
-// power of 2, transpose n = 2).
-void check_traffic(Traffic tr, int k, int dims);
+// power of 2, transpose n = 2) on topology t.
+void check_traffic(Traffic tr, Topology t, int k, int dims);
 
 // ----------------------------------------------------------------- flits
 // A flit carries what the pipeline reads, so routing and switching do not
@@ -317,7 +352,7 @@ class Network {
 
 
   // One cycle.  The hot loop is a template on the shape (VCs kV, buffer depth
-  // kB, dimensions kD; 0: the members' values), instantiated for common shapes.
+  // kB, dimensions kD of a k-ary n-cube; 0: the members' values, any topology), instantiated for common shapes.
   void step() { (this->*step_)(); }
   using StepFn = void (Network::*)();
   StepFn step_ = nullptr;
@@ -372,6 +407,8 @@ class Network {
   template <TurnRule kAllowed, bool kAdaptive>
   void route_turn_model(int r, int i, const Flit& f, InVc& q);
   void route_per_router_dor(int r, int i, const Flit& f, InVc& q);
+  void route_min(int r, int i, const Flit& f, InVc& q);
+  void route_dest_tag(int r, int i, const Flit& f, InVc& q);
 
   static void add_route(InVc& q, uint64_t mask, int prio, bool atomic = false);
   void eject(InVc& q) const;
@@ -392,7 +429,7 @@ class Network {
   int used_sum(int r, int o, int lo, int hi) const;
 
   Params p_;
-  int n_, V_, B_, VCS_, P_;
+  int n_, R_, V_, B_, VCS_, P_;  // nodes, routers, ...
   int k_;
   int D_, NP_, LP_;  // dimensions, ports (2D + 1), the local port (2D)
   bool torus_;
@@ -421,15 +458,16 @@ class Network {
 
   std::vector<int16_t> C_;         // [n*D] coordinates, dimension 0 first
   uint8_t port_of_[64], vc_of_[64], nextp_[kMaxPorts];
-  std::vector<int32_t> nbr_;       // [n*2D]
+  Channels ch_;                    // the topology (out, in: [R*NP])
+  std::vector<int32_t> inject_vc_, eject_vc_;  // [n] router * 64 + port * V
   std::vector<int32_t> dest_table_;
   std::vector<double> hot_cum_;
   std::vector<int32_t> hot_nodes_;
 
   // routers
-  std::vector<InVc> vcs_;          // [n*VCS]
-  std::vector<Flit> buf_;          // [n*VCS*B]
-  std::vector<int16_t> used_;      // [n*VCS] (output VCs)
+  std::vector<InVc> vcs_;          // [R*VCS]
+  std::vector<Flit> buf_;          // [R*VCS*B]
+  std::vector<int16_t> used_;      // [R*VCS] (output VCs)
   // Per router: input VCs per pipeline stage, eligible now / from the next
   // cycle / later (delays > 1, then InVc::elig holds the cycle), and the
   // output-VC masks.
@@ -438,24 +476,27 @@ class Network {
     uint64_t sa_now = 0, sa_next = 0, sa_later = 0;
     uint64_t alloc = 0;  // output VCs held by a packet
     uint64_t busy = 0;   // output VCs with credits in use (used > 0)
-    struct Ptrs {
-      uint8_t sa_in[kMaxPorts] = {}, sa_out[kMaxPorts] = {}, sa_vc[kMaxPorts] = {};
-    } ptr;
     bool has_work() const {
       return (rc_now | rc_next | va_now | va_next | va_later | sa_now | sa_next | sa_later) != 0;
     }
     void advance(int64_t t, const std::vector<InVc>& vcs, size_t base);
   };
   std::vector<Router> routers_;
-  std::vector<uint64_t> tail_sent_;  // [n] wait_for_tail_credit: output VCs held until their credits return
-  std::vector<uint8_t> va_in_ptr_, va_out_ptr_;   // [n*VCS]
+  // Per router: the switch allocator's round-robin pointers (apart from Router,
+  // whose flags every cycle scans: kMaxPorts of them would crowd the cache).
+  struct SaPtrs {
+    uint8_t sa_in[kMaxPorts] = {}, sa_out[kMaxPorts] = {}, sa_vc[kMaxPorts] = {};
+  };
+  std::vector<SaPtrs> sa_ptr_;
+  std::vector<uint64_t> tail_sent_;  // [R] wait_for_tail_credit: output VCs held until their credits return
+  std::vector<uint8_t> va_in_ptr_, va_out_ptr_;   // [R*VCS]
   struct Occ {
     int64_t integral = 0;  // time integral of `count`, less count * now (occ_change)
     int32_t count = 0;
     int64_t at(int64_t now) const { return integral + count * now; }  // the integral up to now
   };
-  std::vector<Occ> occ_;           // [n*NP] flits buffered per input port
-  std::vector<int64_t> link_cnt_;  // [n*2D]
+  std::vector<Occ> occ_;           // [R*NP] flits buffered per input port
+  std::vector<int64_t> link_cnt_;  // [R*NP] flits sent per output port
 
   // Channels are timing wheels: slot (cycle & wheel_mask_); as few slots as the
   // delays need, so the live slots stay in L1.  Each slot is a fixed-capacity

@@ -486,11 +486,29 @@ void Network::route_turn_model(int r, int, const Flit& f, InVc& q) {
   }
 }
 
+// ----------------------------------------------------------------- other topologies
+// min (anynet): the one shortest path of the channel table's routing table
+// (ch_.next_port, by channel latency), on every VC.
+void Network::route_min(int r, int, const Flit& f, InVc& q) {
+  const int d = ch_.eject_router[f.dst];
+  const int o = r == d ? ch_.eject_port[f.dst] : ch_.next_port[static_cast<size_t>(r) * R_ + d];
+  add_route(q, vcs(o, 0, V_ - 1), 0);
+}
+
+// dest_tag (fly): stage s takes the output named by the destination's radix-k
+// digit n-1-s (most significant first; the last stage's is the node's port),
+// on every VC.
+void Network::route_dest_tag(int r, int, const Flit& f, InVc& q) {
+  int rest = f.dst;
+  for (int s = r / (R_ / D_); s < D_ - 1; ++s) rest /= k_;
+  add_route(q, vcs(rest % k_, 0, V_ - 1), 0);
+}
+
 // ----------------------------------------------------------------- registry
 const std::vector<RoutingFunction>& routing_functions() {
   using N = Network;
   constexpr MinVcs kPerRouter = {2, 3};  // escape VC(s) plus an adaptive VC
-  // min_vcs: {mesh, torus}; 0 = not on that topology.  BookSim's names run
+  // min_vcs: {mesh, torus, fly, anynet}; 0 = not on that topology.  BookSim's names run
   // where BookSim runs them (dor, xy_yx and adaptive_xy_yx only on a mesh;
   // min_adapt on a torus with 2 VCs, but not with 3, where BookSim fails).
   // The 7th field: runs on networks of any dimension (else 2-D only).
@@ -522,6 +540,8 @@ const std::vector<RoutingFunction>& routing_functions() {
       {"north_last_oblivious", &N::route_turn_model<north_last, false>, {1, 0}},
       {"negative_first_oblivious", &N::route_turn_model<negative_first, false>, {1, 0}},
       {"odd_even_oblivious", &N::route_turn_model<odd_even, false>, {1, 0}},
+      {"dest_tag", &N::route_dest_tag, {0, 0, 1, 0}, nullptr, {}, {}, true},
+      {"min", &N::route_min, {0, 0, 0, 1}, nullptr, {}, {}, true},
   };
   return registry;
 }

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The real BookSim2 on its own k-ary n-cube example configurations, unchanged
-# (../examples/torus88 and ../examples/mesh88_lat).  Never run by tests or CI.
+# The real BookSim2 on its own example configurations that archgym runs, unchanged
+# (../examples/torus88, ../examples/mesh88_lat and ../examples/anynet/anynet_config,
+# the last from its folder, where its network_file is).  Never run by tests or CI.
 # Usage, from anywhere: bash regenerate.sh /path/to/booksim
 # Writes <example>.out (BookSim's whole standard output) next to this script.
 set -euo pipefail
@@ -11,3 +12,4 @@ for example in torus88 mesh88_lat; do
   # BookSim exits with status 255 after a completed run (main returns -1)
   "$booksim" "$example" > "$here/$example.out" || [ $? -eq 255 ]
 done
+(cd anynet && "$booksim" anynet_config > "$here/anynet_config.out") || [ $? -eq 255 ]

@@ -1,0 +1,221 @@
+// The topologies as channel tables (see noc.hpp and docs/design/noc.md §15):
+// which router port leads where, after how many cycles, and where each node
+// injects and ejects.  The router pipeline reads nothing else about the network.
+#include <algorithm>
+#include <limits>
+#include <map>
+#include <queue>
+#include <set>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "noc/noc.hpp"
+
+namespace archgym::noc {
+
+namespace {
+
+[[noreturn]] void fail(const std::string& msg) { throw std::invalid_argument(msg); }
+
+// Connects output port o of router a to input port p of router b.
+void link(Channels& ch, int ports, int a, int o, int b, int p, int latency) {
+  ch.out[a * ports + o] = Channel{b, -1, static_cast<uint8_t>(p), static_cast<uint8_t>(latency)};
+  ch.in[b * ports + p] = Channel{a, -1, static_cast<uint8_t>(o), static_cast<uint8_t>(latency)};
+}
+
+// Node v injects at input port p of router a and ejects at output port q of router b.
+void attach(Channels& ch, int ports, int v, int a, int p, int b, int q) {
+  ch.in[a * ports + p] = Channel{-1, v, 0, 0};
+  ch.out[b * ports + q] = Channel{-1, v, 0, 0};
+  ch.inject_router[v] = a;
+  ch.inject_port[v] = p;
+  ch.eject_router[v] = b;
+  ch.eject_port[v] = q;
+}
+
+// k-ary n-cube: router v is node v; output port 2d leads to +1 in dimension d,
+// 2d+1 to -1 (wrapping on a torus, none off a mesh edge), into the opposite
+// port; the last port is the node's.  A torus link takes twice link_latency
+// (BookSim's torus channels under use_noc_latency take 2 cycles; §14).
+void cube(const Params& p, Channels& ch) {
+  const int k = p.k, D = p.dims, NP = p.ports;
+  const bool torus = p.topology == Topology::Torus;
+  const int latency = p.cfg.link_latency * (torus ? 2 : 1);
+  for (int v = 0; v < p.nodes; ++v) {
+    for (int d = 0, stride = 1; d < D; ++d, stride *= k) {
+      const int c = v / stride % k;
+      for (int s = 0; s < 2; ++s) {
+        int to = c + (s ? -1 : 1);
+        if (torus) to = (to + k) % k;
+        else if (to < 0 || to >= k) continue;
+        link(ch, NP, v, 2 * d + s, v + (to - c) * stride, 2 * d + (1 - s), latency);
+      }
+    }
+    attach(ch, NP, v, v, NP - 1, v, NP - 1);
+  }
+}
+
+// k-ary n-fly: n stages of k^(n-1) routers of k inputs and k outputs; router
+// `a` of stage s is router s * k^(n-1) + a.  Node v injects at input v mod k
+// of stage-0 router v / k and ejects at output v mod k of last-stage router
+// v / k.  Output d of stage s < n-1 replaces radix-k digit n-2-s of the
+// router's number by d (input port: the digit it replaced), so the outputs
+// taken stage by stage spell the destination's digits, most significant first
+// (dest_tag routing).  Channels take link_latency cycles.
+void fly(const Params& p, Channels& ch) {
+  const int k = p.k, n = p.dims, per_stage = p.routers / n;
+  for (int v = 0; v < p.nodes; ++v)
+    attach(ch, k, v, v / k, v % k, (n - 1) * per_stage + v / k, v % k);
+  for (int s = 0; s + 1 < n; ++s) {
+    int weight = 1;
+    for (int j = 0; j < n - 2 - s; ++j) weight *= k;
+    for (int a = 0; a < per_stage; ++a) {
+      const int digit = a / weight % k;
+      for (int d = 0; d < k; ++d)
+        link(ch, k, s * per_stage + a, d, (s + 1) * per_stage + a + (d - digit) * weight, digit,
+             p.cfg.link_latency);
+    }
+  }
+}
+
+// The neighbours of each anynet router, by router id (its output ports after
+// its nodes', in this order, as BookSim numbers them), with each channel's latency.
+std::vector<std::map<int, int>> anynet_neighbours(const Config& c, int routers) {
+  std::vector<std::map<int, int>> nb(routers);
+  for (size_t x = 0; x + 2 < c.anynet_channels.size(); x += 3)
+    nb[c.anynet_channels[x]][c.anynet_channels[x + 1]] = c.anynet_channels[x + 2];
+  return nb;
+}
+
+void anynet(const Params& p, Channels& ch) {
+  const int R = p.routers, NP = p.ports;
+  const auto nb = anynet_neighbours(p.cfg, R);
+  std::vector<int> local(R, 0);  // nodes attached so far
+  for (int v = 0; v < p.nodes; ++v) {
+    const int r = p.cfg.anynet_nodes[v];
+    attach(ch, NP, v, r, local[r], r, local[r]);
+    ++local[r];
+  }
+  auto port_to = [&](int a, int b) {  // output port of a toward b
+    return local[a] + static_cast<int>(std::distance(nb[a].begin(), nb[a].find(b)));
+  };
+  for (int a = 0; a < R; ++a)
+    for (const auto& [b, latency] : nb[a]) link(ch, NP, a, port_to(a, b), b, port_to(b, a), latency);
+  // Minimal routing: shortest paths by channel latency (Dijkstra toward each
+  // router over the reversed channels); among equally short next hops, the
+  // lowest output port.
+  const int inf = std::numeric_limits<int>::max();
+  ch.next_port.assign(static_cast<size_t>(R) * R, -1);
+  std::vector<int> dist(R);
+  for (int d = 0; d < R; ++d) {
+    std::fill(dist.begin(), dist.end(), inf);
+    dist[d] = 0;
+    using Item = std::pair<int, int>;
+    std::priority_queue<Item, std::vector<Item>, std::greater<>> pq;
+    pq.push({0, d});
+    while (!pq.empty()) {
+      const auto [du, u] = pq.top();
+      pq.pop();
+      if (du > dist[u]) continue;
+      for (int o = 0; o < NP; ++o) {  // the channels into u come from ch.in
+        const Channel& from = ch.in[u * NP + o];
+        if (from.router < 0) continue;
+        const int alt = du + from.latency;
+        if (alt < dist[from.router]) {
+          dist[from.router] = alt;
+          pq.push({alt, from.router});
+        }
+      }
+    }
+    for (int r = 0; r < R; ++r) {  // every router reaches d (check_anynet)
+      if (r == d) continue;
+      int best = -1, best_len = inf;
+      for (int o = 0; o < NP; ++o) {
+        const Channel& to = ch.out[r * NP + o];
+        if (to.router < 0 || dist[to.router] == inf) continue;
+        const int len = to.latency + dist[to.router];
+        if (len < best_len) best = o, best_len = len;
+      }
+      ch.next_port[static_cast<size_t>(r) * R + d] = static_cast<int16_t>(best);
+    }
+  }
+}
+
+}  // namespace
+
+void check_anynet(const Config& c, int& nodes, int& routers, int& ports) {
+  nodes = static_cast<int>(c.anynet_nodes.size());
+  if (nodes < 1) fail("anynet_nodes must give the router of each node (none given)");
+  if (c.anynet_channels.size() % 3)
+    fail("anynet_channels must be (from router, to router, latency) triples (" +
+         std::to_string(c.anynet_channels.size()) + " numbers)");
+  routers = 0;
+  for (int r : c.anynet_nodes) routers = std::max(routers, r + 1);
+  std::set<std::pair<int, int>> seen;
+  for (size_t x = 0; x < c.anynet_channels.size(); x += 3) {
+    const int a = c.anynet_channels[x], b = c.anynet_channels[x + 1],
+              latency = c.anynet_channels[x + 2];
+    if (a >= kMaxNodes || b >= kMaxNodes)
+      fail("anynet: router ids must be below " + std::to_string(kMaxNodes) + " (got " +
+           std::to_string(std::max(a, b)) + ")");
+    if (a == b) fail("anynet: router " + std::to_string(a) + " is connected to itself");
+    if (latency < 1 || latency > kMaxChannelLatency)
+      fail("anynet: the latency of the channel from router " + std::to_string(a) + " to router " +
+           std::to_string(b) + " must be between 1 and " + std::to_string(kMaxChannelLatency) +
+           " cycles (got " + std::to_string(latency) + ")");
+    if (!seen.insert({a, b}).second)
+      fail("anynet: the channel from router " + std::to_string(a) + " to router " +
+           std::to_string(b) + " is given twice");
+    routers = std::max({routers, a + 1, b + 1});
+  }
+  for (const auto& [a, b] : seen)
+    if (!seen.count({b, a}))
+      fail("anynet: router " + std::to_string(a) + " has a channel to router " +
+           std::to_string(b) + " but none back (BookSim's connections go both ways)");
+  if (routers > kMaxNodes)
+    fail("anynet: at most " + std::to_string(kMaxNodes) + " routers (got " +
+         std::to_string(routers) + ")");
+  std::vector<int> degree(routers, 0);
+  for (int r : c.anynet_nodes) ++degree[r];
+  for (const auto& [a, b] : seen) ++degree[a];
+  ports = 0;
+  for (int r = 0; r < routers; ++r) {
+    if (degree[r] == 0)
+      fail("anynet: router ids must be 0 to " + std::to_string(routers - 1) +
+           " without gaps; router " + std::to_string(r) + " is connected to nothing");
+    ports = std::max(ports, degree[r]);
+  }
+  // connected: every router reached from router 0 (the channels go both ways)
+  std::vector<std::vector<int>> nb(routers);
+  for (const auto& [a, b] : seen) nb[a].push_back(b);
+  std::vector<bool> reached(routers, false);
+  std::vector<int> todo = {0};
+  reached[0] = true;
+  while (!todo.empty()) {
+    const int u = todo.back();
+    todo.pop_back();
+    for (int w : nb[u])
+      if (!reached[w]) reached[w] = true, todo.push_back(w);
+  }
+  for (int r = 0; r < routers; ++r)
+    if (!reached[r])
+      fail("anynet: router " + std::to_string(r) + " cannot be reached from router 0; the "
+           "network must be connected");
+}
+
+Channels build_channels(const Params& p) {
+  Channels ch;
+  ch.out.assign(static_cast<size_t>(p.routers) * p.ports, Channel{});
+  ch.in.assign(static_cast<size_t>(p.routers) * p.ports, Channel{});
+  for (auto* v : {&ch.inject_router, &ch.inject_port, &ch.eject_router, &ch.eject_port})
+    v->assign(p.nodes, -1);
+  switch (p.topology) {
+    case Topology::Fly: fly(p, ch); break;
+    case Topology::Anynet: anynet(p, ch); break;
+    default: cube(p, ch); break;
+  }
+  return ch;
+}
+
+}  // namespace archgym::noc
