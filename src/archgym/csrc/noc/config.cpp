@@ -325,13 +325,6 @@ Params::Params(const Config& c) : cfg(c) {
   if (nodes > kMaxNodes)
     fail("k^n must be at most " + std::to_string(kMaxNodes) + " routers (k = " +
          std::to_string(c.k) + ", n = " + std::to_string(dims) + ": " + std::to_string(nodes) + ")");
-  for (const char* key : {"input_speedup", "output_speedup"}) {
-    const int s = key[0] == 'i' ? c.input_speedup : c.output_speedup;
-    if (ports * s > 64)
-      fail(std::string(key) + " must be at most " + std::to_string(64 / ports) + " with n = " +
-           std::to_string(dims) + " (" + std::to_string(ports) + " ports times the speedup "
-           "fit 64 crossbar ports; got " + std::to_string(s) + ")");
-  }
   if (ports * c.num_vcs > 64)
     fail("num_vcs must be at most " + std::to_string(64 / ports) + " with n = " +
          std::to_string(dims) + " (" + std::to_string(ports) + " ports of num_vcs VCs fit 64; got " +
