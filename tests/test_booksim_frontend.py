@@ -148,7 +148,7 @@ def test_router_options_as_booksim_reads_them(base_cfg):
     # alloc_iters is read by the iterative allocators only (BookSim ignores it elsewhere)
     assert load("alloc_iters=0").alloc_iters == 1
     assert load("vc_allocator=pim", "alloc_iters=3").alloc_iters == 3
-    for name in ("separable_output_first", "wavefront", "pim", "select"):
+    for name in ("separable_output_first", "wavefront", "pim", "select", "loa", "max_size"):
         assert load(f"vc_allocator={name}", f"sw_allocator={name}").sw_allocator == name
 
 
@@ -324,8 +324,7 @@ def test_ctrl_c_stops_the_run(base_cfg):
     ("traffic=neighbor(a)", ["neighbor's parameter is its radix"]),
     ("traffic=bad_dragon", ["unknown traffic 'bad_dragon'", "accepted:", "shuffle", "taper64"]),
     ("topology=fly", ["topology = fly is not modelled", "mesh, torus"]),
-    ("vc_allocator=loa", ["vc_allocator = loa", "not modelled", "accepted:", "wavefront", "pim"]),
-    ("sw_allocator=prio", ["unknown sw_allocator 'prio'", "separable_output_first", "select"]),
+    ("sw_allocator=prio", ["unknown sw_allocator 'prio'", "separable_output_first", "max_size"]),
     ("speculative=yes", ["speculative must be an integer", "'yes'"]),
     ("input_speedup=0", ["input_speedup must be an integer between 1 and 9", "got 0"]),
     ("injection_process=batch", ["unknown injection_process 'batch'", "bernoulli", "on_off"]),

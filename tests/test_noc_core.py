@@ -155,7 +155,8 @@ def test_router_options_change_saturated_runs():
     ref = noc.measure(noc.NocConfig(**base))
     for options in (dict(speculative=True), dict(input_speedup=2), dict(output_speedup=2),
                     dict(hold_switch_for_packet=True), dict(sw_allocator="wavefront"),
-                    dict(sw_allocator="pim", alloc_iters=2), dict(vc_allocator="pim")):
+                    dict(sw_allocator="pim", alloc_iters=2), dict(vc_allocator="pim"),
+                    dict(sw_allocator="loa"), dict(sw_allocator="max_size")):
         r = noc.measure(noc.NocConfig(**base, **options))
         assert r["accepted_flit_rate"] != ref["accepted_flit_rate"], options
 
@@ -425,8 +426,8 @@ def test_offered_rate_in_flits(process):
     (dict(traffic="taper64", k=4), "exactly 64 nodes"),
     (dict(traffic="bitrev", k=6), "power of 2"),
     (dict(routing_function="xyz"), "accepted: dor, dim_order, yx"),
-    (dict(vc_allocator="loa"), "accepted: separable_input_first, islip, separable_output_first, "
-                               "wavefront, pim, select"),
+    (dict(vc_allocator="prio"), "accepted: separable_input_first, islip, separable_output_first, "
+                                "wavefront, pim, select, loa, max_size"),
     (dict(input_speedup=10), "input_speedup must be an integer between 1 and 9"),
     (dict(output_speedup=0), "output_speedup must be an integer between 1 and 9"),
     (dict(alloc_iters=0), "alloc_iters must be an integer between 1 and 16"),

@@ -290,12 +290,6 @@ DERIVED: tuple[str, ...] = ("burst_r1", "speculative")
 #: only for them.
 ITERATIVE_ALLOCATORS = ("islip", "pim", "select")
 
-#: BookSim's allocators that archgym refuses, and why.
-BOOKSIM_REFUSED_ALLOCATORS: dict[str, str] = {
-    "loa": "the lonely output allocator is not modelled yet",
-    "max_size": "the maximum-size matching allocator is not modelled yet",
-}
-
 #: BookSim's routing functions for meshes and tori that archgym refuses, and why.
 BOOKSIM_REFUSED_ROUTINGS: dict[str, str] = {
     "valiant_ni": "BookSim's valiant_ni_torus fails an assertion on every torus within archgym's "
@@ -565,9 +559,6 @@ def to_noc_config(settings: dict[str, Value]):
                     raise ConfigError("routing_function is required (BookSim's default 'none' "
                                       "names no function); accepted: "
                                       + ", ".join(noc.ROUTING_FUNCTIONS))
-            if key in ("vc_allocator", "sw_allocator") and value in BOOKSIM_REFUSED_ALLOCATORS:
-                raise ConfigError(f"{key} = {value}: {BOOKSIM_REFUSED_ALLOCATORS[value]}; "
-                                  "accepted: " + ", ".join(noc.ALLOCATORS))
             if key == "alloc_iters" and not allocators & set(ITERATIVE_ALLOCATORS):
                 continue  # read by the iterative allocators only
             if key == "traffic":

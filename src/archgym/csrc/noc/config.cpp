@@ -84,7 +84,7 @@ const std::vector<std::string>& traffic_names() {
 const std::vector<std::string>& allocator_names() {
   static const std::vector<std::string> names = {"separable_input_first", "islip",
                                                  "separable_output_first", "wavefront",
-                                                 "pim", "select"};
+                                                 "pim", "select", "loa", "max_size"};
   return names;
 }
 

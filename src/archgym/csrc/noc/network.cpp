@@ -677,6 +677,67 @@ void Network::allocate(Allocator a, int ni, int no, const uint64_t* req, uint64_
       by_out[j] |= uint64_t{1} << i;
     }
   }
+  if (a == Allocator::Loa) {
+    // Lonely output: each input forwards its request to the requested output with
+    // the fewest requesters (round robin among those), each output grants one
+    // forwarded request (round robin); pointers move on grants.
+    uint64_t fwd[64];
+    uint64_t fwd_outs = 0;
+    for (uint64_t m = inputs; m; m &= m - 1) {
+      const int i = std::countr_zero(m);
+      uint64_t lonely = 0;
+      int fewest = 65;
+      for (uint64_t b = req[i]; b; b &= b - 1) {
+        const int j = std::countr_zero(b), c = std::popcount(by_out[j]);
+        if (c < fewest) { fewest = c; lonely = 0; }
+        if (c == fewest) lonely |= uint64_t{1} << j;
+      }
+      if (!lonely) continue;
+      const int j = rr_pick(lonely, arb.in[i]);
+      if (!(fwd_outs >> j & 1)) fwd[j] = 0;
+      fwd_outs |= uint64_t{1} << j;
+      fwd[j] |= uint64_t{1} << i;
+    }
+    for (uint64_t m = fwd_outs; m; m &= m - 1) {
+      const int j = std::countr_zero(m);
+      const int i = rr_pick(fwd[j], arb.out[j]);
+      matched(i, j);
+      move_pointers(i, j);
+    }
+    return;
+  }
+  if (a == Allocator::MaxSize) {
+    // A maximum matching: augmenting paths (depth first) from each input in turn,
+    // the first input and each input's first output tried moving on by one every
+    // allocation so that no request is always last.
+    int8_t owner[64];  // per output: its input, -1 free
+    std::fill(owner, owner + no, int8_t{-1});
+    const int start = arb.diag % ni;
+    auto augment = [&](auto&& self, int i, uint64_t& seen) -> bool {
+      uint64_t cand = req[i] & ~seen;
+      const uint64_t hi = cand & (~uint64_t{0} << (start % no));
+      for (uint64_t order : {hi, cand & ~hi})
+        for (; order; order &= order - 1) {
+          const int j = std::countr_zero(order);
+          seen |= uint64_t{1} << j;
+          if (owner[j] < 0 || self(self, owner[j], seen)) {
+            owner[j] = static_cast<int8_t>(i);
+            return true;
+          }
+        }
+      return false;
+    };
+    for (int d = 0; d < ni; ++d) {
+      const int i = (start + d) % ni;
+      if (!(inputs >> i & 1) || !req[i]) continue;
+      uint64_t seen = 0;
+      augment(augment, i, seen);
+    }
+    for (int j = 0; j < no; ++j)
+      if (owner[j] >= 0) matched(owner[j], j);
+    arb.diag = static_cast<uint8_t>((arb.diag + 1) % std::max(ni, no));
+    return;
+  }
   if (a == Allocator::Wavefront) {
     // A square array of max(ni, no) diagonals, the priority one first (it moves
     // on by one every allocation); a request is granted if its input and output

@@ -31,7 +31,7 @@ enum class Traffic : uint8_t {
 // BookSim's allocator names (select is iSLIP: with priority = none every packet has
 // the same priority).
 enum class Allocator : uint8_t {
-  SeparableInputFirst, Islip, SeparableOutputFirst, Wavefront, Pim, Select, Count
+  SeparableInputFirst, Islip, SeparableOutputFirst, Wavefront, Pim, Select, Loa, MaxSize, Count
 };
 enum class Injection : uint8_t { Bernoulli, OnOff, Count };
 enum class SimType : uint8_t { Latency, Throughput, Count };

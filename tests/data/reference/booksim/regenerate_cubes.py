@@ -81,6 +81,8 @@ CURVES = {
          "vc_allocator=separable_output_first sw_allocator=separable_output_first"),
         ("mesh", 8, 2, "uniform", "dor", 4, 4, "vc_allocator=wavefront sw_allocator=wavefront"),
         ("mesh", 8, 2, "uniform", "dor", 1, 4, "vc_allocator=islip sw_allocator=islip alloc_iters=2"),
+        ("mesh", 8, 2, "uniform", "dor", 4, 4, "vc_allocator=max_size sw_allocator=max_size"),
+        ("mesh", 8, 2, "uniform", "dor", 4, 4, "vc_allocator=loa sw_allocator=loa"),
     ],
     # BookSim's further routing functions for meshes and tori
     "routing": [
