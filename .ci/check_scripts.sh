@@ -16,6 +16,7 @@ declare -A QUICK=(
   [benchmarks/maestro_mapping_files.py]="--quick --out OUT/maestro_mapping_files.csv"
   [benchmarks/bench_maestro_cli.py]="--quick"
   [benchmarks/bench_noc.py]="--quick --no-plot"
+  [benchmarks/bench_noc_cubes.py]="--quick --out OUT"
   [benchmarks/bench_sparse_core.py]="--quick --no-plot"
   [benchmarks/bench_sparse_paper.py]="--quick --no-plot"
   [benchmarks/calibrate_sparse_sw.py]="--quick --json OUT/sw_conversion.json"

@@ -117,6 +117,50 @@ def test_wait_for_tail_credit_holds_vcs_until_the_credits_return():
         assert sorted(net.run(200)["latencies"].tolist()) == [12, second], wait
 
 
+@pytest.mark.parametrize("packet_size", [1, 4])
+def test_speculative_switch_allocation_saves_a_cycle_per_router(packet_size):
+    """VA and SA in one cycle: 4 cycles per router traversed + 2 (BookSim: 27.13 at 0.02 on
+    uniform traffic, E[H] = 5.25: 4 * 6.25 + 2 = 27).  The speedups and held switches change
+    nothing at zero load."""
+    for options, per_router in ((dict(speculative=True), 4), (dict(input_speedup=2), 5),
+                                (dict(output_speedup=2), 5), (dict(hold_switch_for_packet=True), 5)):
+        net = noc.Network(noc.NocConfig(packet_size=packet_size, injection_rate=0.0, **options),
+                          record=True)
+        for src, dst in [(0, 0), (0, 1), (0, 63), (9, 54)]:
+            lat, _ = single_packet(net, src, dst)
+            assert lat == per_router * (manhattan(src, dst, 8) + 1) + 2 + packet_size - 1, options
+
+
+@pytest.mark.parametrize("same, other", [
+    # held switches matter only to packets of several flits
+    (dict(), dict(hold_switch_for_packet=True)),
+    # select is iSLIP when every packet has one priority
+    (dict(vc_allocator="islip", sw_allocator="islip"),
+     dict(vc_allocator="select", sw_allocator="select")),
+    # one iteration of iSLIP is separable output-first when requests have one priority (dor)
+    (dict(packet_size=4, vc_allocator="islip", sw_allocator="islip"),
+     dict(packet_size=4, vc_allocator="separable_output_first", sw_allocator="separable_output_first")),
+    # the general switch allocator is the default one at speedup 1 without speculation
+    (dict(packet_size=4, vc_allocator="islip", sw_allocator="islip"),
+     dict(packet_size=4, vc_allocator="islip", sw_allocator="select")),
+])
+def test_router_options_that_reduce_to_the_default_give_identical_runs(same, other):
+    a, b = (noc.measure(noc.NocConfig(injection_rate=0.3, **kw)) for kw in (same, other))
+    assert a == b
+
+
+def test_router_options_change_saturated_runs():
+    """Past the default's knee each option moves the figures (same seed)."""
+    base = dict(packet_size=4, injection_rate=0.42, sample_period=300)
+    ref = noc.measure(noc.NocConfig(**base))
+    for options in (dict(speculative=True), dict(input_speedup=2), dict(output_speedup=2),
+                    dict(hold_switch_for_packet=True), dict(sw_allocator="wavefront"),
+                    dict(sw_allocator="pim", alloc_iters=2), dict(vc_allocator="pim"),
+                    dict(sw_allocator="loa"), dict(sw_allocator="max_size")):
+        r = noc.measure(noc.NocConfig(**base, **options))
+        assert r["accepted_flit_rate"] != ref["accepted_flit_rate"], options
+
+
 def test_pipeline_delays_and_link_latency_add_up():
     cfg = noc.NocConfig(injection_rate=0.0, routing_delay=2, vc_alloc_delay=3, sw_alloc_delay=1,
                         st_final_delay=2, link_latency=3, credit_delay=2)
@@ -382,7 +426,11 @@ def test_offered_rate_in_flits(process):
     (dict(traffic="taper64", k=4), "exactly 64 nodes"),
     (dict(traffic="bitrev", k=6), "power of 2"),
     (dict(routing_function="xyz"), "accepted: dor, dim_order, yx"),
-    (dict(vc_allocator="wavefront"), "accepted: separable_input_first, islip"),
+    (dict(vc_allocator="prio"), "accepted: separable_input_first, islip, separable_output_first, "
+                                "wavefront, pim, select, loa, max_size"),
+    (dict(input_speedup=10), "input_speedup must be an integer between 1 and 9"),
+    (dict(output_speedup=0), "output_speedup must be an integer between 1 and 9"),
+    (dict(alloc_iters=0), "alloc_iters must be an integer between 1 and 16"),
     (dict(topology="ring"), "accepted: mesh, torus"),
     (dict(n=0), "n must be an integer between 1 and 3"),
     (dict(n=3, k=11), "k\\^n must be at most 1024"),
@@ -693,6 +741,9 @@ def test_random_configurations_run_conserve_and_drain():
                   credit_delay=int(rng.integers(0, 3)), link_latency=int(rng.integers(1, 4)),
                   vc_allocator=str(rng.choice(noc.ALLOCATORS)),
                   sw_allocator=str(rng.choice(noc.ALLOCATORS)), seed=int(rng.integers(0, 1000)),
+                  alloc_iters=int(rng.integers(1, 4)), input_speedup=int(rng.integers(1, 4)),
+                  output_speedup=int(rng.integers(1, 4)), speculative=bool(rng.integers(0, 2)),
+                  hold_switch_for_packet=bool(rng.integers(0, 2)),
                   sample_period=100, max_samples=5, warmup_periods=2, max_drain_periods=20,
                   watchdog_cycles=300)
         try:

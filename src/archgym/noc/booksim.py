@@ -240,6 +240,7 @@ BOOKSIM_DEFAULTS: dict[str, Value] = {
     "vc_allocator": "islip", "sw_allocator": "islip", "alloc_iters": 1,
     "credit_delay": 0, "routing_delay": 1, "vc_alloc_delay": 1, "sw_alloc_delay": 1,
     "st_final_delay": 1, "input_speedup": 1, "output_speedup": 1, "internal_speedup": 1.0,
+    "speculative": 0, "hold_switch_for_packet": 0,
     "traffic": "uniform", "packet_size": 1, "injection_rate_uses_flits": 0,
     "injection_rate": 0.1, "injection_process": "bernoulli", "sim_type": "latency",
     "warmup_periods": 3, "sample_period": 1000, "max_samples": 10, "latency_thres": 500.0,
@@ -251,8 +252,8 @@ BOOKSIM_DEFAULTS: dict[str, Value] = {
 #: name (its type and accepted values: archgym.noc.CONFIG_FIELDS).
 MAPPED: tuple[str, ...] = (
     "topology", "k", "n", "routing_function", "num_vcs", "vc_buf_size", "wait_for_tail_credit",
-    "vc_allocator",
-    "sw_allocator", "credit_delay", "routing_delay", "vc_alloc_delay", "sw_alloc_delay",
+    "vc_allocator", "sw_allocator", "alloc_iters", "input_speedup", "output_speedup",
+    "hold_switch_for_packet", "credit_delay", "routing_delay", "vc_alloc_delay", "sw_alloc_delay",
     "st_final_delay", "traffic", "packet_size", "injection_rate", "injection_rate_uses_flits",
     "injection_process", "burst_alpha", "burst_beta", "warmup_periods", "sample_period",
     "max_samples", "latency_thres", "stopping_thres", "acc_stopping_thres", "seed", "perm_seed",
@@ -267,10 +268,9 @@ EXTENSIONS: tuple[str, ...] = ("link_latency",)
 #: The network's shape comes first: a configuration of another network is
 #: reported as such before its other keys.
 FIXED: dict[str, Value] = {
-    "router": "iq", "subnets": 1, "c": 1, "alloc_iters": 1, "input_speedup": 1,
-    "output_speedup": 1, "internal_speedup": 1.0,
-    "arb_type": "round_robin", "output_delay": 0, "st_prepare_delay": 0, "speculative": 0,
-    "vct": 0, "hold_switch_for_packet": 0, "use_read_write": 0, "classes": 1,
+    "router": "iq", "subnets": 1, "c": 1, "internal_speedup": 1.0,
+    "arb_type": "round_robin", "output_delay": 0, "st_prepare_delay": 0,
+    "vct": 0, "use_read_write": 0, "classes": 1,
     "include_queuing": 1, "warmup_thres": 0.05, "acc_warmup_thres": 0.05, "use_noc_latency": 1,
     "priority": "none", "sim_count": 1, "vc_busy_when_full": 0,
     "vc_prioritize_empty": 0, "noq": 0, "buffer_policy": "private", "buf_size": -1,
@@ -285,8 +285,12 @@ BIT_PERMUTATIONS = ("transpose", "bitcomp")
 
 #: BookSim keys that set NocConfig fields through another key (burst_r1: the rate of
 #: an on/off source while on, see _on_off; network_file: anynet's graph, see
-#: read_network_file).
-DERIVED: tuple[str, ...] = ("burst_r1", "network_file")
+#: read_network_file; speculative: any integer, on when positive, as BookSim reads it).
+DERIVED: tuple[str, ...] = ("burst_r1", "network_file", "speculative")
+
+#: The allocators that iterate (alloc_iters); BookSim reads alloc_iters, any integer,
+#: only for them.
+ITERATIVE_ALLOCATORS = ("islip", "pim", "select")
 
 #: BookSim's routing functions for meshes and tori that archgym refuses, and why.
 BOOKSIM_REFUSED_ROUTINGS: dict[str, str] = {
@@ -627,6 +631,12 @@ def to_noc_config(settings: dict[str, Value]):
     elif "network_file" in settings:
         problems.append("network_file describes an anynet; topology = "
                         f"{settings.get('topology', BOOKSIM_DEFAULTS['topology'])}")
+    speculative = settings.get("speculative", 0)
+    if isinstance(speculative, int):
+        fields["speculative"] = speculative > 0
+    else:
+        problems.append(f"speculative must be an integer, got {speculative!r}")
+    allocators = {settings.get(key, BOOKSIM_DEFAULTS[key]) for key in ("vc_allocator", "sw_allocator")}
     for key in MAPPED + tuple(k for k in EXTENSIONS if k in settings):
         if key in ("seed", "perm_seed") and isinstance(settings.get(key), str):
             continue
@@ -643,6 +653,8 @@ def to_noc_config(settings: dict[str, Value]):
                     raise ConfigError("routing_function is required (BookSim's default 'none' "
                                       "names no function); accepted: "
                                       + ", ".join(noc.ROUTING_FUNCTIONS))
+            if key == "alloc_iters" and not allocators & set(ITERATIVE_ALLOCATORS):
+                continue  # read by the iterative allocators only
             if key == "traffic":
                 k = fields.get("k", BOOKSIM_DEFAULTS["k"])
                 n = settings.get("n", BOOKSIM_DEFAULTS["n"])

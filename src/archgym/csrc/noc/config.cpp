@@ -5,6 +5,7 @@
 #include <sstream>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "noc/noc.hpp"
@@ -82,7 +83,9 @@ const std::vector<std::string>& traffic_names() {
 }
 
 const std::vector<std::string>& allocator_names() {
-  static const std::vector<std::string> names = {"separable_input_first", "islip"};
+  static const std::vector<std::string> names = {"separable_input_first", "islip",
+                                                 "separable_output_first", "wavefront",
+                                                 "pim", "select", "loa", "max_size"};
   return names;
 }
 
@@ -149,9 +152,23 @@ const std::vector<ConfigField>& config_fields() {
        .doc = "an output VC is reallocated only once every credit of the packet that held it "
               "came back (BookSim's wait_for_tail_credit = 1), at routers and sources alike"},
       {.name = "vc_allocator", .member = &C::vc_allocator, .choices = allocator_names,
-       .doc = "VC allocator"},
+       .doc = "VC allocator (BookSim's; select is islip, every packet having one priority)"},
       {.name = "sw_allocator", .member = &C::sw_allocator, .choices = allocator_names,
-       .doc = "switch allocator"},
+       .doc = "switch allocator (as vc_allocator)"},
+      {.name = "alloc_iters", .member = &C::alloc_iters, .lo = 1, .hi = kMaxAllocIters,
+       .doc = "iterations of the islip, select and pim allocators (the others make one)"},
+      {.name = "input_speedup", .member = &C::input_speedup, .lo = 1, .hi = kMaxSpeedup,
+       .doc = "crossbar inputs per input port: VC v of port p uses input p * s + v mod s"},
+      {.name = "output_speedup", .member = &C::output_speedup, .lo = 1, .hi = kMaxSpeedup,
+       .doc = "crossbar outputs per output port; the flits that reach one output in a cycle "
+              "queue for its channel, which takes one per cycle"},
+      {.name = "speculative", .member = &C::speculative,
+       .doc = "speculative switch allocation: a head flit that wins VC allocation may win "
+              "the switch in the same cycle, where no non-speculative grant takes its "
+              "crossbar input or output"},
+      {.name = "hold_switch_for_packet", .member = &C::hold_switch_for_packet,
+       .doc = "a packet keeps its crossbar input and output from its head's switch grant to "
+              "its tail's, while it has a flit and a credit each cycle"},
       {.name = "warmup_periods", .member = &C::warmup_periods, .lo = 1, .hi = 1000,
        .doc = "measure(): warm-up sample periods"},
       {.name = "sample_period", .member = &C::sample_period, .lo = 1, .hi = 10'000'000,
@@ -347,6 +364,12 @@ Params::Params(const Config& c) : cfg(c) {
          (cube() ? " with n = " + std::to_string(dims) : " on this " + c.topology) + " (" +
          std::to_string(ports) + " ports of num_vcs VCs fit 64; got " +
          std::to_string(c.num_vcs) + ")");
+  for (const auto& [name, speedup] : {std::pair{"input_speedup", c.input_speedup},
+                                      std::pair{"output_speedup", c.output_speedup}})
+    if (ports * speedup > 64)
+      fail(std::string(name) + " must be at most " + std::to_string(64 / ports) + " on this " +
+           c.topology + " (" + std::to_string(ports) + " ports times the speedup fit 64 crossbar ports; got " +
+           std::to_string(speedup) + ")");
   check_routing(routing, topology, c.k, dims, c.num_vcs);
   traffic = parse_traffic(c.traffic);
   check_traffic(traffic, topology, c.k, dims);

@@ -132,19 +132,42 @@ Network::Network(const Config& cfg) : p_(cfg) {
   va_out_ptr_.assign(static_cast<size_t>(R_) * VCS_, 0);
   occ_.assign(static_cast<size_t>(R_) * NP_, Occ{});
   link_cnt_.assign(static_cast<size_t>(R_) * NP_, 0);
+  spec_ = c.speculative;
+  hold_ = c.hold_switch_for_packet;
+  si_ = c.input_speedup;
+  so_ = c.output_speedup;
+  iters_ = c.alloc_iters;
+  // The default router (separable input-first or single-iteration iSLIP, speedup 1,
+  // no speculation or held switches) keeps the specialised allocators.
+  auto plain = [&](Allocator a) {
+    return a == Allocator::SeparableInputFirst || (a == Allocator::Islip && iters_ == 1);
+  };
+  general_sa_ = !plain(p_.sa) || si_ > 1 || so_ > 1 || spec_ || hold_;
+  general_va_ = !plain(p_.va);
+  if (general_sa_) sw_.assign(R_, SwState{});
+  if (general_va_) va_arb_.assign(R_, Arbiters{});
+  // Output speedup: several flits may leave the crossbar for one output in a cycle;
+  // they queue for the channel, at most V*B (the downstream credits), so the wheels
+  // look that far ahead.
+  int queue = 0;
+  if (so_ > 1) {
+    chan_free_.assign(static_cast<size_t>(R_) * NP_, 0);
+    queue = V_ * B_;
+  }
   const int max_off = std::max({off_flit_ + max_latency, off_eject_, off_credit_ + max_latency,
-                                off_eject_credit_, 2});
+                                off_eject_credit_, 2}) + queue;
   int wheel = 1;
   while (wheel <= max_off) wheel *= 2;
   wheel_mask_ = wheel - 1;
   // Per slot at most one item per channel (a channel carries one flit and one
   // credit a cycle, each after its fixed latency): a flit per router output
-  // port and per injecting node; an ejection per node; a credit per router
-  // input port (the injection ports' go to the source) and per ejection.
+  // port and per injecting node; an ejection per node; a credit per crossbar
+  // input (input_speedup per router input port; the injection ports' go to the
+  // source) and per ejection.
   arrive_.init(wheel, static_cast<size_t>(R_) * NP_ + n_);
   eject_.init(wheel, n_);
-  credit_.init(wheel, static_cast<size_t>(R_) * NP_ + n_);
-  src_credit_.init(wheel, n_);
+  credit_.init(wheel, (static_cast<size_t>(R_) * NP_ + n_) * si_);
+  src_credit_.init(wheel, static_cast<size_t>(n_) * si_);
 
   src_.assign(n_, Source{});
   queue_.assign(n_, std::vector<uint64_t>(16));
@@ -155,6 +178,7 @@ Network::Network(const Config& cfg) : p_(cfg) {
   uint64_t s = c.seed;
   rng_.seed(splitmix64(s));
   rng_inj_.seed(splitmix64(s));
+  rng_alloc_.seed(splitmix64(s));
   build_destinations();
   set_injection_rate(c.injection_rate);
   step_ = pick_step();
@@ -392,7 +416,11 @@ void Network::router_step(int r, int64_t t) {
   }
   // (c) VC allocation, (d) switch allocation
   if (R.va_now) vc_alloc<kV, kB, kD>(r, t);
-  if (R.sa_now) sw_alloc<kV, kB, kD>(r, t);
+  if (general_sa_) {
+    if (R.sa_now | spec_won_) sw_alloc_general<kV, kB, kD>(r, t);
+  } else if (R.sa_now) {
+    sw_alloc<kV, kB, kD>(r, t);
+  }
 }
 
 template <int kV, int kB, int kD>
@@ -404,21 +432,62 @@ void Network::vc_alloc(int r, int64_t t) {
   const bool islip = p_.va == Allocator::Islip;
   const int d = p_.cfg.vc_alloc_delay;
 
-  auto grant = [&](int i, int j) {
+  // Input VC i takes output VC j.
+  auto take = [&](int i, int j) {
     InVc& q = vcs_[base + i];
     R.alloc |= uint64_t{1} << j;
-    va_in_ptr_[base + i] = static_cast<uint8_t>(j + 1 == S.VCS ? 0 : j + 1);
-    va_out_ptr_[base + j] = static_cast<uint8_t>(i + 1 == S.VCS ? 0 : i + 1);
     q.state = kActive;
     q.outp = static_cast<uint8_t>(S.port(j));
     q.outvc = static_cast<uint8_t>(S.vc(j));
     const uint64_t bit = uint64_t{1} << i;
     R.va_now &= ~bit;
-    // the head flit is in the buffer: SA from t + vc_alloc_delay
+    // the head flit is in the buffer: SA from t + vc_alloc_delay (speculative
+    // switch allocation: already in this cycle, §5b)
     if (d == 0) R.sa_now |= bit;
     else if (d == 1) R.sa_next |= bit;
     else { q.elig = t + d; R.sa_later |= bit; }
+    if (spec_ && d > 0) spec_won_ |= bit;
   };
+  auto grant = [&](int i, int j) {
+    va_in_ptr_[base + i] = static_cast<uint8_t>(j + 1 == S.VCS ? 0 : j + 1);
+    va_out_ptr_[base + j] = static_cast<uint8_t>(i + 1 == S.VCS ? 0 : i + 1);
+    take(i, j);
+  };
+  // The output VCs input VC i may request: entry e's VCs that no packet holds
+  // (atomic entries: that hold no credit either).
+  auto requestable = [&](const InVc& q, int e) {
+    return q.rs_mask[e] & ~alloc & ((q.rs_atomic >> e & 1) ? ~busy : ~uint64_t{0});
+  };
+  if (general_va_) {
+    // Every input VC requests every output VC of its route set; it takes, among
+    // those offered, one of its highest-priority route entry (round robin).
+    uint64_t req[64];
+    for (uint64_t m = R.va_now; m; m &= m - 1) {
+      const int i = std::countr_zero(m);
+      const InVc& q = vcs_[base + i];
+      req[i] = 0;
+      for (int e = 0; e < q.rs_n; ++e) req[i] |= requestable(q, e);
+    }
+    Arbiters& arb = va_arb_[r];
+    auto accept = [&](int i, uint64_t offered) {
+      const InVc& q = vcs_[base + i];
+      for (int e = 0; e < q.rs_n;) {
+        const int prio = q.rs_prio[e];
+        uint64_t grp = 0;
+        for (; e < q.rs_n && q.rs_prio[e] == prio; ++e) grp |= requestable(q, e) & offered;
+        if (grp) return rr_pick(grp, arb.in[i]);
+      }
+      return rr_pick(offered, arb.in[i]);  // not reached: offered is part of the requests
+    };
+    int8_t out[64];
+    const uint64_t inputs = R.va_now;
+    allocate(p_.va, S.VCS, S.VCS, req, inputs, arb, out, accept);
+    for (uint64_t m = inputs; m; m &= m - 1) {
+      const int i = std::countr_zero(m);
+      if (out[i] >= 0) take(i, out[i]);
+    }
+    return;
+  }
 
   uint64_t req_in[64];  // per output VC: requesting input VCs
   int touched[64], nt = 0;
@@ -513,7 +582,7 @@ void Network::sw_alloc(int r, int64_t t) {
     ptr.sa_in[p] = nextp_[o];
     ptr.sa_out[o] = nextp_[p];
     ptr.sa_vc[p] = static_cast<uint8_t>(v + 1 == S.V ? 0 : v + 1);
-    grant_switch<kV, kB, kD>(r, p, o, v, t);
+    grant_switch<kV, kB, kD>(r, p, o, v, t, t);
     return;
   }
   using PortMask = uint32_t;  // a bit per port (kMaxPorts)
@@ -543,7 +612,7 @@ void Network::sw_alloc(int r, int64_t t) {
     ptr.sa_in[p] = nextp_[o];
     ptr.sa_out[o] = nextp_[p];
     ptr.sa_vc[p] = static_cast<uint8_t>(v + 1 == S.V ? 0 : v + 1);
-    grant_switch<kV, kB, kD>(r, p, o, v, t);
+    grant_switch<kV, kB, kD>(r, p, o, v, t, t);
   };
   if (ncand == 1) {  // a lone request is granted by every arbiter on its way
     grant(last_p, last_o, last_v);
@@ -575,8 +644,258 @@ void Network::sw_alloc(int r, int64_t t) {
   }
 }
 
+// The allocators of §5b on up to 64 inputs and outputs.
+template <class Accept>
+void Network::allocate(Allocator a, int ni, int no, const uint64_t* req, uint64_t inputs,
+                       Arbiters& arb, int8_t* out, Accept&& accept) {
+  for (uint64_t m = inputs; m; m &= m - 1) out[std::countr_zero(m)] = -1;
+  auto matched = [&](int i, int j) {
+    out[i] = static_cast<int8_t>(j);
+  };
+  auto move_pointers = [&](int i, int j) {
+    arb.in[i] = static_cast<uint8_t>(j + 1 == no ? 0 : j + 1);
+    arb.out[j] = static_cast<uint8_t>(i + 1 == ni ? 0 : i + 1);
+  };
+  if (a == Allocator::SeparableInputFirst) {
+    uint64_t fwd[64];
+    uint64_t outs = 0;
+    for (uint64_t m = inputs; m; m &= m - 1) {
+      const int i = std::countr_zero(m);
+      if (!req[i]) continue;
+      const int j = accept(i, req[i]);
+      if (!(outs >> j & 1)) fwd[j] = 0;
+      outs |= uint64_t{1} << j;
+      fwd[j] |= uint64_t{1} << i;
+    }
+    for (uint64_t m = outs; m; m &= m - 1) {
+      const int j = std::countr_zero(m);
+      const int i = rr_pick(fwd[j], arb.out[j]);
+      matched(i, j);
+      move_pointers(i, j);
+    }
+    return;
+  }
+  // The other allocators see the requests by output.
+  uint64_t by_out[64];
+  uint64_t outs = 0;
+  for (uint64_t m = inputs; m; m &= m - 1) {
+    const int i = std::countr_zero(m);
+    for (uint64_t b = req[i]; b; b &= b - 1) {
+      const int j = std::countr_zero(b);
+      if (!(outs >> j & 1)) by_out[j] = 0;
+      outs |= uint64_t{1} << j;
+      by_out[j] |= uint64_t{1} << i;
+    }
+  }
+  if (a == Allocator::Loa) {
+    // Lonely output: each input forwards its request to the requested output with
+    // the fewest requesters (round robin among those), each output grants one
+    // forwarded request (round robin); pointers move on grants.
+    uint64_t fwd[64];
+    uint64_t fwd_outs = 0;
+    for (uint64_t m = inputs; m; m &= m - 1) {
+      const int i = std::countr_zero(m);
+      uint64_t lonely = 0;
+      int fewest = 65;
+      for (uint64_t b = req[i]; b; b &= b - 1) {
+        const int j = std::countr_zero(b), c = std::popcount(by_out[j]);
+        if (c < fewest) { fewest = c; lonely = 0; }
+        if (c == fewest) lonely |= uint64_t{1} << j;
+      }
+      if (!lonely) continue;
+      const int j = rr_pick(lonely, arb.in[i]);
+      if (!(fwd_outs >> j & 1)) fwd[j] = 0;
+      fwd_outs |= uint64_t{1} << j;
+      fwd[j] |= uint64_t{1} << i;
+    }
+    for (uint64_t m = fwd_outs; m; m &= m - 1) {
+      const int j = std::countr_zero(m);
+      const int i = rr_pick(fwd[j], arb.out[j]);
+      matched(i, j);
+      move_pointers(i, j);
+    }
+    return;
+  }
+  if (a == Allocator::MaxSize) {
+    // A maximum matching: augmenting paths (depth first) from each input in turn,
+    // the first input and each input's first output tried moving on by one every
+    // allocation so that no request is always last.
+    int8_t owner[64];  // per output: its input, -1 free
+    std::fill(owner, owner + no, int8_t{-1});
+    const int start = arb.diag % ni;
+    auto augment = [&](auto&& self, int i, uint64_t& seen) -> bool {
+      uint64_t cand = req[i] & ~seen;
+      const uint64_t hi = cand & (~uint64_t{0} << (start % no));
+      for (uint64_t order : {hi, cand & ~hi})
+        for (; order; order &= order - 1) {
+          const int j = std::countr_zero(order);
+          seen |= uint64_t{1} << j;
+          if (owner[j] < 0 || self(self, owner[j], seen)) {
+            owner[j] = static_cast<int8_t>(i);
+            return true;
+          }
+        }
+      return false;
+    };
+    for (int d = 0; d < ni; ++d) {
+      const int i = (start + d) % ni;
+      if (!(inputs >> i & 1) || !req[i]) continue;
+      uint64_t seen = 0;
+      augment(augment, i, seen);
+    }
+    for (int j = 0; j < no; ++j)
+      if (owner[j] >= 0) matched(owner[j], j);
+    arb.diag = static_cast<uint8_t>((arb.diag + 1) % std::max(ni, no));
+    return;
+  }
+  if (a == Allocator::Wavefront) {
+    // A square array of max(ni, no) diagonals, the priority one first (it moves
+    // on by one every allocation); a request is granted if its input and output
+    // are still free when its diagonal is reached.
+    const int n = std::max(ni, no);
+    uint64_t free_in = inputs, free_out = outs;
+    for (int d = 0; d < n; ++d) {
+      const int diag = (arb.diag + d) % n;
+      for (int i = 0; i < ni; ++i) {
+        const int j = (diag - i + n) % n;
+        if (j < no && (free_in >> i & 1) && (free_out >> j & 1) && (req[i] >> j & 1)) {
+          matched(i, j);
+          free_in &= ~(uint64_t{1} << i);
+          free_out &= ~(uint64_t{1} << j);
+        }
+      }
+    }
+    arb.diag = static_cast<uint8_t>((arb.diag + 1) % n);
+    return;
+  }
+  // Separable output-first (one iteration), iSLIP / select and PIM (alloc_iters
+  // iterations): each free output grants one free input requesting it, each input
+  // accepts one of the outputs that granted it.  Round-robin pointers move on
+  // acceptance (iSLIP: in the first iteration only); PIM draws at random.
+  const bool pim = a == Allocator::Pim;
+  const int iters = a == Allocator::SeparableOutputFirst ? 1 : iters_;
+  uint64_t free_in = inputs, free_out = outs;
+  auto random_pick = [&](uint64_t mask) {
+    for (uint32_t skip = rng_alloc_.below(static_cast<uint32_t>(std::popcount(mask))); skip; --skip)
+      mask &= mask - 1;
+    return std::countr_zero(mask);
+  };
+  for (int it = 0; it < iters && free_in && free_out; ++it) {
+    uint64_t granted[64];
+    uint64_t granted_in = 0;
+    for (uint64_t m = free_out; m; m &= m - 1) {
+      const int j = std::countr_zero(m);
+      const uint64_t reqs = by_out[j] & free_in;
+      if (!reqs) continue;
+      const int i = pim ? random_pick(reqs) : rr_pick(reqs, arb.out[j]);
+      if (!(granted_in >> i & 1)) granted[i] = 0;
+      granted_in |= uint64_t{1} << i;
+      granted[i] |= uint64_t{1} << j;
+    }
+    if (!granted_in) break;
+    for (uint64_t m = granted_in; m; m &= m - 1) {
+      const int i = std::countr_zero(m);
+      const int j = pim ? random_pick(granted[i]) : accept(i, granted[i]);
+      matched(i, j);
+      if (!pim && it == 0) move_pointers(i, j);
+      free_in &= ~(uint64_t{1} << i);
+      free_out &= ~(uint64_t{1} << j);
+    }
+  }
+}
+
+// Switch allocation with the router options (§5b).  The crossbar has
+// input_speedup inputs per input port (VC v of port p uses crossbar input
+// p * input_speedup + v mod input_speedup) and output_speedup outputs per output
+// port (crossbar input x reaches output o at o * output_speedup + x mod
+// output_speedup).  In order: held switches (hold_switch_for_packet), the
+// allocation of the other candidates, then the speculative allocation of the VCs
+// that won VA in this cycle, whose grants stand where no other grant took their
+// crossbar input or output.
 template <int kV, int kB, int kD>
-void Network::grant_switch(int r, int p, int o, int v, int64_t t) {
+void Network::sw_alloc_general(int r, int64_t t) {
+  const Shape<kV, kB, kD> S(*this);
+  const size_t base = static_cast<size_t>(r) * S.VCS;
+  Router& R = routers_[r];
+  SwState& W = sw_[r];
+  const int si = si_, so = so_;
+  const int ni = S.NP * si, no = S.NP * so;
+  uint64_t in_taken = 0, out_taken = 0;  // crossbar ports granted in this cycle
+  auto xin = [&](int i) { return S.port(i) * si + S.vc(i) % si; };
+  auto xout = [&](int x, int o) { return o * so + x % so; };
+  auto credit = [&](const InVc& q) { return used_[base + q.outp * S.V + q.outvc] < S.B; };
+  auto send = [&](int i, int x) {
+    const InVc& q = vcs_[base + i];
+    const int o = q.outp;
+    const bool tail = buf_[(base + i) * S.B + q.head].flags & kTail;
+    in_taken |= uint64_t{1} << x;
+    out_taken |= uint64_t{1} << xout(x, o);
+    int64_t depart = t;
+    if (so > 1) {  // the output's channel takes one flit per cycle
+      int64_t& free_at = chan_free_[static_cast<size_t>(r) * S.NP + o];
+      depart = std::max(t, free_at);
+      free_at = depart + 1;
+    }
+    if (hold_) W.hold[x] = static_cast<int8_t>(tail ? -1 : i);
+    grant_switch<kV, kB, kD>(r, S.port(i), o, S.vc(i), t, depart);
+  };
+  // 1. held switches: the packet's next flit goes without arbitration; a packet
+  // without a flit or credit lets go of its switch
+  if (hold_) {
+    for (int x = 0; x < ni; ++x) {
+      const int i = W.hold[x];
+      if (i < 0) continue;
+      if ((R.sa_now >> i & 1) && credit(vcs_[base + i])) send(i, x);
+      else W.hold[x] = -1;
+    }
+  }
+  // 2. requests: per crossbar input, one VC per output port (round robin, §5)
+  uint16_t cand[64][Shape<kV, kB, kD>::kPorts];
+  auto allocate_switch = [&](uint64_t vcs, Arbiters& arb, uint8_t* vc_ptr, bool speculative) {
+    uint64_t req[64], inputs = 0;
+    for (uint64_t m = vcs; m; m &= m - 1) {
+      const int i = std::countr_zero(m);
+      const InVc& q = vcs_[base + i];
+      if (!credit(q)) continue;
+      const int x = xin(i), o = q.outp, y = xout(x, o);
+      if (!speculative && ((in_taken >> x & 1) || (out_taken >> y & 1))) continue;
+      const uint64_t ybit = uint64_t{1} << y;
+      if (!(inputs >> x & 1)) req[x] = 0;
+      inputs |= uint64_t{1} << x;
+      if (!(req[x] & ybit)) cand[x][o] = 0;
+      req[x] |= ybit;
+      cand[x][o] |= static_cast<uint16_t>(1u << S.vc(i));
+    }
+    if (!inputs) return;
+    int8_t out[64];
+    allocate(p_.sa, ni, no, req, inputs, arb, out,
+             [&](int x, uint64_t offered) { return rr_pick(offered, arb.in[x]); });
+    for (uint64_t m = inputs; m; m &= m - 1) {
+      const int x = std::countr_zero(m);
+      if (out[x] < 0) continue;
+      const int o = out[x] / so;
+      const int v = rr_pick(cand[x][o], vc_ptr[x]);
+      vc_ptr[x] = static_cast<uint8_t>(v + 1 == S.V ? 0 : v + 1);
+      if (speculative && ((in_taken >> x & 1) || (out_taken >> out[x] & 1))) continue;
+      const int i = (x / si) * S.V + v;
+      if (speculative) {  // its SA stage is this one
+        const uint64_t bit = uint64_t{1} << i;
+        R.sa_next &= ~bit;
+        R.sa_later &= ~bit;
+      }
+      send(i, x);
+    }
+  };
+  allocate_switch(R.sa_now, W.arb, W.vc, false);
+  // 3. speculative requests, masked by the grants above
+  if (spec_won_) {
+    allocate_switch(spec_won_, W.spec, W.spec_vc, true);
+    spec_won_ = 0;
+  }
+}
+
+template <int kV, int kB, int kD>
+void Network::grant_switch(int r, int p, int o, int v, int64_t t, int64_t depart) {
   const Shape<kV, kB, kD> S(*this);
   const size_t base = static_cast<size_t>(r) * S.VCS;
   Router& R = routers_[r];
@@ -606,9 +925,9 @@ void Network::grant_switch(int r, int p, int o, int v, int64_t t) {
   f.vc = static_cast<uint8_t>(w);
   const Channel& down = ch_.out[r * S.NP + o];
   if (down.node >= 0) {
-    eject_.push((t + off_eject_) & wheel_mask_, Ejection{down.node, f});
+    eject_.push((depart + off_eject_) & wheel_mask_, Ejection{down.node, f});
   } else {
-    arrive_.push((t + off_flit_ + down.latency) & wheel_mask_,
+    arrive_.push((depart + off_flit_ + down.latency) & wheel_mask_,
                  Arrival{down.router, down.port * S.V + w, f});
     ++link_cnt_[r * S.NP + o];
   }

@@ -14,6 +14,7 @@
 // See docs/noc.md for the model and its differences from BookSim.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <stdexcept>
@@ -30,7 +31,11 @@ enum class Traffic : uint8_t {
   Uniform, Transpose, Bitcomp, Bitrev, Shuffle, Tornado, Neighbor, Hotspot, Randperm,
   Diagonal, Asymmetric, Taper64, BadpermYarc, Count
 };
-enum class Allocator : uint8_t { SeparableInputFirst, Islip, Count };
+// BookSim's allocator names (select is iSLIP: with priority = none every packet has
+// the same priority).
+enum class Allocator : uint8_t {
+  SeparableInputFirst, Islip, SeparableOutputFirst, Wavefront, Pim, Select, Loa, MaxSize, Count
+};
 enum class Injection : uint8_t { Bernoulli, OnOff, Count };
 enum class SimType : uint8_t { Latency, Throughput, Count };
 
@@ -67,6 +72,11 @@ struct Config {
   bool wait_for_tail_credit = false;
   std::string vc_allocator = "separable_input_first";
   std::string sw_allocator = "separable_input_first";
+  int alloc_iters = 1;
+  int input_speedup = 1;
+  int output_speedup = 1;
+  bool speculative = false;
+  bool hold_switch_for_packet = false;
   int warmup_periods = 3;
   int sample_period = 1000;
   int max_samples = 10;
@@ -97,6 +107,8 @@ inline constexpr int kMaxVcs = 12;  // 5 ports x 12 VCs fit a 64-bit mask (7 por
 inline constexpr int kMaxBuf = 64;
 inline constexpr int kMaxPacket = 256;
 inline constexpr int kMaxDelay = 16;
+inline constexpr int kMaxSpeedup = 9;  // crossbar ports: 7 ports x 9 fit a 64-bit mask
+inline constexpr int kMaxAllocIters = 16;
 inline constexpr int64_t kMaxBacklogPackets = int64_t{1} << 24;  // queued packets, all nodes
 
 // The definition of every Config field: what it accepts and what it means
@@ -363,7 +375,18 @@ class Network {
   template <int kV, int kB, int kD> void router_step(int r, int64_t t);
   template <int kV, int kB, int kD> void vc_alloc(int r, int64_t t);
   template <int kV, int kB, int kD> void sw_alloc(int r, int64_t t);
-  template <int kV, int kB, int kD> void grant_switch(int r, int p, int o, int v, int64_t t);
+  template <int kV, int kB, int kD> void sw_alloc_general(int r, int64_t t);
+  // Grant input VC (p, v) the switch to output o in cycle t; the flit leaves the
+  // router's output o in cycle `depart` (t but behind an output queue, §5b).
+  template <int kV, int kB, int kD>
+  void grant_switch(int r, int p, int o, int v, int64_t t, int64_t depart);
+  // A match of the requests req[i] (a mask of outputs per input i of `inputs`) by
+  // allocator a; out[i]: the output of input i, -1 none.  `accept(i, offered)` is
+  // input i's pick among the outputs offered to it.  Moves the pointers as §5b.
+  struct Arbiters;
+  template <class Accept>
+  void allocate(Allocator a, int ni, int no, const uint64_t* req, uint64_t inputs,
+                Arbiters& arb, int8_t* out, Accept&& accept);
   template <int kV, int kB, int kD> void buffer_write(int r, int i, const Flit& f);
   void generate(int64_t t);
   void inject(int64_t t);
@@ -454,7 +477,7 @@ class Network {
     uint32_t below(uint32_t n) {
       return static_cast<uint32_t>((static_cast<unsigned __int128>(next()) * n) >> 64);
     }
-  } rng_, rng_inj_;
+  } rng_, rng_inj_, rng_alloc_;
 
   std::vector<int16_t> C_;         // [n*D] coordinates, dimension 0 first
   uint8_t port_of_[64], vc_of_[64], nextp_[kMaxPorts];
@@ -488,6 +511,27 @@ class Network {
     uint8_t sa_in[kMaxPorts] = {}, sa_out[kMaxPorts] = {}, sa_vc[kMaxPorts] = {};
   };
   std::vector<SaPtrs> sa_ptr_;
+  // The router options (§5b): a general switch allocator (expanded crossbar ports,
+  // speculation, held switches, any allocator) and VC allocator; off by default.
+  bool general_sa_ = false, general_va_ = false;
+  bool spec_ = false, hold_ = false;
+  int si_ = 1, so_ = 1, iters_ = 1;
+  uint64_t spec_won_ = 0;  // input VCs of the current router that won VA in this cycle
+  // Round-robin pointers of one allocator over up to 64 inputs and outputs, and a
+  // wavefront allocator's priority diagonal.
+  struct Arbiters {
+    uint8_t in[64] = {}, out[64] = {};
+    uint8_t diag = 0;
+  };
+  struct SwState {
+    Arbiters arb, spec;               // the switch allocator and the speculative one
+    uint8_t vc[64] = {}, spec_vc[64] = {};  // per crossbar input: VC pointer
+    int8_t hold[64];                  // per crossbar input: the input VC holding it, -1 none
+    SwState() { std::fill(std::begin(hold), std::end(hold), int8_t{-1}); }
+  };
+  std::vector<SwState> sw_;          // [R] when general_sa_
+  std::vector<Arbiters> va_arb_;     // [R] when general_va_ (wavefront's diagonal)
+  std::vector<int64_t> chan_free_;   // [R*NP] output_speedup > 1: first cycle output o is free
   std::vector<uint64_t> tail_sent_;  // [R] wait_for_tail_credit: output VCs held until their credits return
   std::vector<uint8_t> va_in_ptr_, va_out_ptr_;   // [R*VCS]
   struct Occ {

@@ -16,7 +16,8 @@ non-ok grid rates.  Two runs at a time.  Writes, beside this script:
 
 Each curve's rows replace its old rows in cubes.csv as soon as its sweep ends
 (an interrupted run keeps the curves it finished); ``--group G`` (repeatable)
-runs only the curves of group G, ``--routing R`` (repeatable) only those of routing R.
+runs only the curves of group G, ``--routing R`` (repeatable) only those of routing R
+(either leaves cubes_verdicts.csv as it is).
 
 Status: ``unstable`` if BookSim aborted (latency over latency_thres; the
 latency is then the last sample's); ``ok`` if it converged before max_samples
@@ -68,6 +69,20 @@ CURVES = {
         ("mesh", 8, 2, "uniform", "dor", 4, 2, "vc_buf_size=4 wait_for_tail_credit=1"),
         ("mesh", 8, 2, "transpose", "min_adapt", 1, 4, "wait_for_tail_credit=1"),
         ("torus", 8, 2, "uniform", "dim_order", 4, 4, "wait_for_tail_credit=1"),
+    ],
+    # the input-queued router's options (issue 12)
+    "router_options": [
+        ("mesh", 8, 2, "uniform", "dor", 1, 4, "speculative=1"),
+        ("mesh", 8, 2, "transpose", "min_adapt", 4, 4, "speculative=1"),
+        ("mesh", 8, 2, "uniform", "dor", 4, 2, "input_speedup=2"),
+        ("mesh", 8, 2, "uniform", "dor", 4, 4, "hold_switch_for_packet=1"),
+        ("mesh", 8, 2, "uniform", "dor", 4, 4, "output_speedup=2"),
+        ("mesh", 8, 2, "uniform", "dor", 4, 4,
+         "vc_allocator=separable_output_first sw_allocator=separable_output_first"),
+        ("mesh", 8, 2, "uniform", "dor", 4, 4, "vc_allocator=wavefront sw_allocator=wavefront"),
+        ("mesh", 8, 2, "uniform", "dor", 1, 4, "vc_allocator=islip sw_allocator=islip alloc_iters=2"),
+        ("mesh", 8, 2, "uniform", "dor", 4, 4, "vc_allocator=max_size sw_allocator=max_size"),
+        ("mesh", 8, 2, "uniform", "dor", 4, 4, "vc_allocator=loa sw_allocator=loa"),
     ],
     # BookSim's further routing functions for meshes and tori
     "routing": [
@@ -211,11 +226,12 @@ def main() -> None:
     if args.quick:
         sweep(args.oracle, curves[0], quick=True)
         return
-    with open(HERE / "cubes_verdicts.csv", "w", newline="") as fh:
-        writer = csv.DictWriter(fh, ["topology", "k", "n", "routing", "num_vcs", "verdict",
-                                     "message"])
-        writer.writeheader()
-        writer.writerows(verdict(args.oracle, *v) for v in VERDICTS)
+    if not (args.group or args.routing):
+        with open(HERE / "cubes_verdicts.csv", "w", newline="") as fh:
+            writer = csv.DictWriter(fh, ["topology", "k", "n", "routing", "num_vcs", "verdict",
+                                         "message"])
+            writer.writeheader()
+            writer.writerows(verdict(args.oracle, *v) for v in VERDICTS)
     lock = threading.Lock()
     with ThreadPoolExecutor(2) as pool:  # each run is a process of its own
         list(pool.map(lambda c: save_curve(sweep(args.oracle, c, False), lock), curves))
