@@ -134,9 +134,11 @@ def test_speculative_switch_allocation_saves_a_cycle_per_router(packet_size):
 @pytest.mark.parametrize("same, other", [
     # held switches matter only to packets of several flits
     (dict(), dict(hold_switch_for_packet=True)),
-    # select is iSLIP when every packet has one priority
+    # select is iSLIP when every packet has one priority; both ignore route priorities
     (dict(vc_allocator="islip", sw_allocator="islip"),
      dict(vc_allocator="select", sw_allocator="select")),
+    (dict(vc_allocator="islip", sw_allocator="islip", routing_function="min_adapt"),
+     dict(vc_allocator="select", sw_allocator="select", routing_function="min_adapt")),
     # one iteration of iSLIP is separable output-first when requests have one priority (dor)
     (dict(packet_size=4, vc_allocator="islip", sw_allocator="islip"),
      dict(packet_size=4, vc_allocator="separable_output_first", sw_allocator="separable_output_first")),

@@ -460,7 +460,8 @@ void Network::vc_alloc(int r, int64_t t) {
   };
   if (general_va_) {
     // Every input VC requests every output VC of its route set; it takes, among
-    // those offered, one of its highest-priority route entry (round robin).
+    // those offered, one of its highest-priority route entry (round robin; iSLIP
+    // and select ignore the priorities, §5).
     uint64_t req[64];
     for (uint64_t m = R.va_now; m; m &= m - 1) {
       const int i = std::countr_zero(m);
@@ -469,7 +470,9 @@ void Network::vc_alloc(int r, int64_t t) {
       for (int e = 0; e < q.rs_n; ++e) req[i] |= requestable(q, e);
     }
     Arbiters& arb = va_arb_[r];
+    const bool prioritised = p_.va != Allocator::Islip && p_.va != Allocator::Select;
     auto accept = [&](int i, uint64_t offered) {
+      if (!prioritised) return rr_pick(offered, arb.in[i]);
       const InVc& q = vcs_[base + i];
       for (int e = 0; e < q.rs_n;) {
         const int prio = q.rs_prio[e];
