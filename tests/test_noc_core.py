@@ -727,7 +727,7 @@ def test_islip_allocators_run_and_deliver():
 
 def test_random_configurations_run_conserve_and_drain():
     """Any valid configuration (delays, buffers, VCs, topology, routing, pattern, allocators)
-    runs, conserves flits, stays live (except valiant) and drains; measure() ends."""
+    runs, conserves flits, stays live (except valiant, and chaos on a torus) and drains; measure() ends."""
     rng = np.random.default_rng(2024)
     ran = 0
     while ran < 80:
@@ -763,7 +763,9 @@ def test_random_configurations_run_conserve_and_drain():
             s = net.run(1000)
             if (s["in_network_flits"] == 0 and s["backlog_flits"] == 0) or s["status"] != "ok":
                 break
-        if routing != "valiant":
+        # valiant, and chaos on a torus (dimension order on VC 0 alone, no dateline,
+        # as BookSim routes it), may deadlock
+        if routing != "valiant" and (routing, topology) != ("chaos", "torus"):
             assert s["status"] == "ok", str(kw)
             assert s["in_network_flits"] == 0 and s["backlog_flits"] == 0, str(kw)
         check_conservation(net)
