@@ -126,10 +126,11 @@ def test_hops_and_zero_load_match_reference(reference_dir):
 CUBE_KEY = ("topology", "k", "n", "pattern", "routing", "packet_size", "num_vcs", "options")
 
 
-@pytest.fixture(scope="module")
-def cubes(reference_dir):
+def read_curves(path) -> dict[tuple, list[tuple[float, str, float]]]:
+    """A curves file (cubes.csv, topologies.csv): per CUBE_KEY, its (rate, status,
+    latency) points in rate order."""
     curves = defaultdict(list)
-    with open(reference_dir / "booksim" / "cubes.csv", newline="") as fh:
+    with open(path, newline="") as fh:
         for r in csv.DictReader(fh):
             curves[tuple(r[f] for f in CUBE_KEY)].append(
                 (float(r["injection_rate"]), r["status"],
@@ -137,6 +138,11 @@ def cubes(reference_dir):
     for pts in curves.values():
         pts.sort()
     return curves
+
+
+@pytest.fixture(scope="module")
+def cubes(reference_dir):
+    return read_curves(reference_dir / "booksim" / "cubes.csv")
 
 
 def cube_config(key, rate) -> noc.NocConfig:

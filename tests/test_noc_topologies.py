@@ -8,17 +8,13 @@ saturation, the last stable rate within 0.02.
 
 from __future__ import annotations
 
-import csv
-import math
-from collections import defaultdict
-
 import numpy as np
 import pytest
 
 from archgym import noc
 from archgym.noc import booksim
 from test_noc_core import single_packet
-from test_noc_fidelity import _assert_latencies_match, last_stable
+from test_noc_fidelity import _assert_latencies_match, last_stable, read_curves
 
 # BookSim's anynet example: routers 0, 1, 2 in a triangle, nodes 3r, 3r+1, 3r+2 on router r.
 TRIANGLE = dict(anynet_nodes=(0, 0, 0, 1, 1, 1, 2, 2, 2),
@@ -151,20 +147,9 @@ def test_network_file_errors_are_one_line(tmp_path, capsys):
 
 
 # ----------------------------------------------------------------- BookSim2
-KEY = ("topology", "k", "n", "pattern", "routing", "packet_size", "num_vcs", "options")
-
-
 @pytest.fixture(scope="module")
 def curves(reference_dir):
-    out = defaultdict(list)
-    with open(reference_dir / "booksim" / "topologies.csv", newline="") as fh:
-        for r in csv.DictReader(fh):
-            out[tuple(r[f] for f in KEY)].append(
-                (float(r["injection_rate"]), r["status"],
-                 float(r["avg_packet_latency"]) if r["avg_packet_latency"] else math.nan))
-    for pts in out.values():
-        pts.sort()
-    return out
+    return read_curves(reference_dir / "booksim" / "topologies.csv")
 
 
 def config(reference_dir, key, rate) -> noc.NocConfig:
