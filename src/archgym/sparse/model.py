@@ -223,8 +223,13 @@ def _values(x: np.ndarray) -> np.ndarray:
     return f
 
 
-def _suffix(dtype: np.dtype) -> str:
-    return "f32" if dtype == np.float32 else "i8"
+#: The core's typed functions by value dtype: ``_TYPED[np.dtype("float32")]["convert"]`` is
+#: ``convert_f32`` (looked up once: the conversions are called in tight loops).
+_TYPED: dict[np.dtype, dict[str, Any]] = {
+    np.dtype(t): {f: getattr(_core, f"{f}_{suffix}")
+                  for f in ("convert", "decode", "to_csr", "encode_csr", "encode_dense")}
+    for t, suffix in ((np.float32, "f32"), (np.int8, "i8"))
+}
 
 
 # ----------------------------------------------------------------- encodings
@@ -238,6 +243,14 @@ class Encoded:
     """
 
     __slots__ = ("fmt", "shape", "arrays", "nnz", "precision")
+
+    @classmethod
+    def _of_core(cls, fmt: str, shape: tuple[int, int], arrays: dict[str, np.ndarray],
+                 precision: Precision, nnz: int) -> Encoded:
+        """An encoding the core just made (checked names and types: no checks here)."""
+        enc = object.__new__(cls)
+        enc.fmt, enc.shape, enc.arrays, enc.precision, enc.nnz = fmt, shape, arrays, precision, nnz
+        return enc
 
     def __init__(self, fmt: str, shape: tuple[int, int], arrays: dict[str, np.ndarray],
                  precision: Precision = _DEFAULT_PRECISION, nnz: int | None = None):
@@ -260,55 +273,59 @@ class Encoded:
         return f"Encoded(fmt={self.fmt!r}, shape={self.shape}, nnz={self.nnz}, dtype={self.dtype})"
 
 
+def _ints(f: str, name: str, x: np.ndarray) -> np.ndarray:
+    """An index array of format f as the core reads it: contiguous, 1-D, integer."""
+    x = np.ascontiguousarray(x)
+    if x.dtype.kind not in "iu":
+        raise ValueError(f"{f} array {name!r} must hold integers, got {x.dtype}")
+    return x if x.ndim == 1 else x.reshape(-1)
+
+
 def _parts(enc: Encoded) -> tuple:
+    """The core's arguments for an encoding: (format code, rows, cols, a, b, mask, values
+    (1-D), K of ELL, precision); the typed core functions are ``_TYPED[values.dtype]``."""
     if not isinstance(enc, Encoded):
         raise ValueError(f"expected an archgym.sparse.Encoded, got {type(enc).__name__}")
     f = enc.fmt
     arr = enc.arrays
-    missing = [n for n in ARRAYS[f] if n not in arr]
-    if missing:
-        raise ValueError(f"{f} encoding is missing array(s) {', '.join(missing)}")
-    vals = np.ascontiguousarray(arr["values"])
-    if vals.dtype not in (np.float32, np.int8):
-        raise ValueError(f"encoded values must be float32 or int8, got {vals.dtype}")
-
-    def ints(name: str) -> np.ndarray:
-        x = np.ascontiguousarray(arr[name]).reshape(-1)
-        if x.dtype.kind not in "iu":
-            raise ValueError(f"{f} array {name!r} must hold integers, got {x.dtype}")
-        return x
-
-    a = b = _EMPTY_I
-    mask = _EMPTY_U8
-    k = 0
-    if f == "bitmap":
-        mask = np.ascontiguousarray(arr["mask"]).reshape(-1)
-        if mask.dtype != np.uint8:
-            raise ValueError("bitmap mask must be uint8")
-    elif f == "rlc":
-        a = ints("runs")
-    elif f == "coo":
-        a, b = ints("row"), ints("col")
-    elif f in ("csr", "csc", "bcsr"):
-        a, b = ints("indptr"), ints("indices")
-        if f == "bcsr" and vals.ndim == 3 and tuple(vals.shape[1:]) != enc.precision.bcsr_block:
-            raise ValueError(f"bcsr values have blocks {vals.shape[1:]} but the precision says "
-                             f"{enc.precision.bcsr_block}")
-    elif f == "ell":
-        ind = np.asarray(arr["indices"])
-        if ind.ndim != 2 or ind.shape[0] != enc.shape[0]:
-            raise ValueError("ell indices must be a (rows, K) array")
-        k = int(ind.shape[1])
-        a = ints("indices")
-    elif f == "dia":
-        a = ints("offsets")
-    return (_FMT[f], enc.shape[0], enc.shape[1], a, b, mask, vals.reshape(-1), k,
-            enc.precision._core)
+    try:
+        vals = np.ascontiguousarray(arr["values"])
+        if vals.dtype not in _TYPED:
+            raise ValueError(f"encoded values must be float32 or int8, got {vals.dtype}")
+        a = b = _EMPTY_I
+        mask = _EMPTY_U8
+        k = 0
+        if f in ("csr", "csc", "bcsr"):
+            a, b = _ints(f, "indptr", arr["indptr"]), _ints(f, "indices", arr["indices"])
+            if f == "bcsr" and vals.ndim == 3 and vals.shape[1:] != enc.precision.bcsr_block:
+                raise ValueError(f"bcsr values have blocks {vals.shape[1:]} but the precision says "
+                                 f"{enc.precision.bcsr_block}")
+        elif f == "coo":
+            a, b = _ints(f, "row", arr["row"]), _ints(f, "col", arr["col"])
+        elif f == "bitmap":
+            mask = np.ascontiguousarray(arr["mask"]).reshape(-1)
+            if mask.dtype != np.uint8:
+                raise ValueError("bitmap mask must be uint8")
+        elif f == "rlc":
+            a = _ints(f, "runs", arr["runs"])
+        elif f == "ell":
+            ind = np.asarray(arr["indices"])
+            if ind.ndim != 2 or ind.shape[0] != enc.shape[0]:
+                raise ValueError("ell indices must be a (rows, K) array")
+            k = int(ind.shape[1])
+            a = _ints(f, "indices", ind)
+        elif f == "dia":
+            a = _ints(f, "offsets", arr["offsets"])
+    except KeyError:
+        missing = [n for n in ARRAYS[f] if n not in arr]
+        raise ValueError(f"{f} encoding is missing array(s) {', '.join(missing)}") from None
+    return (_FMT[f], enc.shape[0], enc.shape[1], a, b, mask,
+            vals if vals.ndim == 1 else vals.reshape(-1), k, enc.precision._core)
 
 
 def _to_csr_arrays(enc: Encoded) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     parts = _parts(enc)
-    return getattr(_core, "to_csr_" + _suffix(parts[6].dtype))(*parts)
+    return _TYPED[parts[6].dtype]["to_csr"](*parts)
 
 
 def encode(A: Any, fmt: str, precision: Precision | None = None) -> Encoded:
@@ -325,7 +342,7 @@ def encode(A: Any, fmt: str, precision: Precision | None = None) -> Encoded:
     if _is_scipy_sparse(A):
         m = _scipy_csr(A)
         vals = _values(m.data)
-        arrays = getattr(_core, "encode_csr_" + _suffix(vals.dtype))(
+        arrays = _TYPED[vals.dtype]["encode_csr"](
             m.shape[0], m.shape[1], m.indptr, m.indices, np.ascontiguousarray(vals), code,
             prec._core)
         return Encoded(fmt, m.shape, arrays, prec, nnz=int(vals.size))
@@ -333,13 +350,13 @@ def encode(A: Any, fmt: str, precision: Precision | None = None) -> Encoded:
     _check_numeric(arr.dtype)
     _check_shape(arr.shape)
     vals = np.ascontiguousarray(_values(arr))
-    arrays = getattr(_core, "encode_dense_" + _suffix(vals.dtype))(vals, code, prec._core)
+    arrays = _TYPED[vals.dtype]["encode_dense"](vals, code, prec._core)
     return Encoded(fmt, arr.shape, arrays, prec)
 
 
 def _encode_from_encoded(enc: Encoded, fmt: str, prec: Precision) -> Encoded:
     ptr, idx, vals = _to_csr_arrays(enc)
-    arrays = getattr(_core, "encode_csr_" + _suffix(vals.dtype))(
+    arrays = _TYPED[vals.dtype]["encode_csr"](
         enc.shape[0], enc.shape[1], ptr, idx, vals, _FMT[fmt], prec._core)
     return Encoded(fmt, enc.shape, arrays, prec, nnz=int(vals.size))
 
@@ -347,7 +364,7 @@ def _encode_from_encoded(enc: Encoded, fmt: str, prec: Precision) -> Encoded:
 def decode(enc: Encoded) -> np.ndarray:
     """The dense matrix an encoding holds (validates the encoding: malformed -> ValueError)."""
     parts = _parts(enc)
-    return getattr(_core, "decode_" + _suffix(parts[6].dtype))(*parts)
+    return _TYPED[parts[6].dtype]["decode"](*parts)
 
 
 def convert(enc: Encoded, to_fmt: str) -> tuple[Encoded, dict[str, int]]:
@@ -361,12 +378,13 @@ def convert(enc: Encoded, to_fmt: str) -> tuple[Encoded, dict[str, int]]:
     """
     to = _code(_FMT, to_fmt, "format")
     parts = _parts(enc)
-    arrays, nnz, work = getattr(_core, "convert_" + _suffix(parts[6].dtype))(*parts, to)
+    arrays, nnz, work = _TYPED[parts[6].dtype]["convert"](*parts, to)
     # The core names a source array the conversion leaves unchanged (CSR <-> COO: the
     # column indices and the values) instead of copying it; the result shares it.
-    arrays = {name: np.ascontiguousarray(enc.arrays[a]).reshape(-1) if isinstance(a, str) else a
-              for name, a in arrays.items()}
-    return Encoded(to_fmt, enc.shape, arrays, enc.precision, nnz=nnz), dict(zip(WORK_FIELDS, work))
+    for name, a in arrays.items():
+        if type(a) is str:
+            arrays[name] = np.ascontiguousarray(enc.arrays[a]).reshape(-1)
+    return Encoded._of_core(to_fmt, enc.shape, arrays, enc.precision, nnz), work
 
 
 # ----------------------------------------------------------------- storage, features
@@ -407,7 +425,7 @@ def conversion_work(A: Any, from_fmt: str, to_fmt: str,
                     precision: Precision | None = None) -> dict[str, int]:
     """The work :func:`convert` reports for ``from_fmt -> to_fmt``, without converting."""
     a, b = _code(_FMT, from_fmt, "format"), _code(_FMT, to_fmt, "format")
-    return dict(zip(WORK_FIELDS, _stats(A, _precision(precision)).work(a, b)))
+    return _stats(A, _precision(precision)).work(a, b)
 
 
 def features(A: Any) -> np.ndarray:

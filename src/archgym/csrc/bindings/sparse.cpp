@@ -166,6 +166,17 @@ sp::Precision make_precision(i64 value_bits, std::optional<i64> index_bits, i64 
   return p;
 }
 
+// The arrays of a BCSR encoding of a matrix with `cols` columns into d: block-row
+// pointers, block columns and the values (nnzb x br x bc).
+template <typename V>
+void bcsr_arrays(nb::dict& d, const std::vector<i64>& bptr, const std::vector<i64>& bcol, V val,
+                 i64 cols, i64 br, i64 bc, const sp::Precision& prec) {
+  const i64 nbc = (cols + bc - 1) / bc;
+  d["indptr"] = index_array(bptr, prec.pointer_bits, "block pointer (pointer_bits)", bptr.back());
+  d["indices"] = index_array(bcol, prec.index_width(nbc, "block columns"), "block column", nbc - 1);
+  d["values"] = own(std::move(val), {bcol.size(), size_t(br), size_t(bc)});
+}
+
 // Encoded -> dict of NumPy arrays named as in docs/sparse.md.
 template <typename T>
 nb::dict to_python(sp::Encoded<T>&& e, const sp::Precision& prec) {
@@ -206,14 +217,9 @@ nb::dict to_python(sp::Encoded<T>&& e, const sp::Precision& prec) {
       d["indices"] = d["indices"].attr("reshape")(M, e.k);
       d["values"] = own(std::move(e.val), {size_t(M), size_t(e.k)});
       break;
-    case F::Bcsr: {
-      const i64 nbc = (N + e.block_cols - 1) / e.block_cols;
-      d["indptr"] = index_array(e.a, prec.pointer_bits, "block pointer (pointer_bits)", e.a.back());
-      d["indices"] = index_array(e.b, prec.index_width(nbc, "block columns"), "block column",
-                                 nbc - 1);
-      d["values"] = own(std::move(e.val), {e.b.size(), size_t(e.block_rows), size_t(e.block_cols)});
+    case F::Bcsr:
+      bcsr_arrays(d, e.a, e.b, std::move(e.val), N, e.block_rows, e.block_cols, prec);
       break;
-    }
     case F::Dia: {
       prec.index_width(M + N - 1, "diagonal offsets");  // validates index_bits
       const size_t nd = e.a.size();
@@ -233,10 +239,11 @@ constexpr std::pair<const char*, i64 sp::Work::*> kWorkFields[] = {
     {"rows_touched", &sp::Work::rows_touched},
     {"passes", &sp::Work::passes}};
 
-nb::tuple work_tuple(const sp::Work& w) {
-  nb::list out;
-  for (const auto& [name, member] : kWorkFields) out.append(w.*member);
-  return nb::tuple(out);
+// The Work as a dict by field name.
+nb::dict work_dict(const sp::Work& w) {
+  nb::dict out;
+  for (const auto& [name, member] : kWorkFields) out[name] = w.*member;
+  return out;
 }
 
 // The encoding the arrays hold (the mask and the values borrowed: the caller's
@@ -384,7 +391,7 @@ std::optional<nb::tuple> convert_compressed(sp::Format from, sp::Format to, i64 
   const sp::PatternView pv{M, N, rows.data(), nullptr};  // the work reads only the pointers
   const sp::Stats st = sp::compute_stats(pv, prec.block_rows, prec.block_cols,
                                          sp::stats_needed(from, to));
-  return nb::make_tuple(d, nnz, work_tuple(sp::path_work(st, from, to, prec)));
+  return nb::make_tuple(d, nnz, work_dict(sp::path_work(st, from, to, prec)));
 }
 
 // ---- BCSR and DIA to and from CSR on the typed arrays (sparse/compressed.hpp), as above.
@@ -453,24 +460,20 @@ std::optional<nb::tuple> convert_blocked(sp::Format from, sp::Format to, i64 M, 
       return with_index_type(b, [&](auto tb) {
         using B = decltype(tb);
         const B* pb = static_cast<const B*>(b.data());
-        sp::Encoded<T> e;
+        std::vector<i64> bptr, bcol;
+        Uninit<T> bval;  // zeroed by bcsr_fill
         {
           nb::gil_scoped_release release;
           if (!fc::read_pointers(static_cast<const A*>(a.data()), na, M, nnz, rows) ||
               !fc::check_fibers(rows, pb, v, N))
             return false;
-          fc::bcsr_blocks(rows, pb, N, br, bc, e.a, e.b);
-          counted = static_cast<i64>(e.b.size());
+          fc::bcsr_blocks(rows, pb, N, br, bc, bptr, bcol);
+          counted = static_cast<i64>(bcol.size());
           if (counted * br * bc > sp::kMaxElements) return false;  // the general path says so
-          e.val.resize(counted * br * bc);  // zeros
-          fc::bcsr_fill(rows, pb, v, N, br, bc, e.a, e.b, e.val.data());
+          bval.resize(counted * br * bc);
+          fc::bcsr_fill(rows, pb, v, N, br, bc, bptr, bcol, bval.data());
         }
-        e.fmt = F::Bcsr;
-        e.rows = M;
-        e.cols = N;
-        e.block_rows = br;
-        e.block_cols = bc;
-        d = to_python(std::move(e), prec);
+        bcsr_arrays(d, bptr, bcol, std::move(bval), N, br, bc, prec);
         return true;
       });
     });
@@ -515,7 +518,7 @@ std::optional<nb::tuple> convert_blocked(sp::Format from, sp::Format to, i64 M, 
   sp::Stats st = sp::compute_stats(sp::PatternView{M, N, rows.data(), nullptr}, br, bc,
                                    sp::stats_needed(from, to) & ~(sp::kStatsBlocks | sp::kStatsDiags));
   (from == F::Dia ? st.ndiag : st.nnzb) = counted;
-  return nb::make_tuple(d, nnz, work_tuple(sp::path_work(st, from, to, prec)));
+  return nb::make_tuple(d, nnz, work_dict(sp::path_work(st, from, to, prec)));
 }
 
 template <typename T>
@@ -603,7 +606,7 @@ void bind_typed(nb::module_& m, const char* suffix) {
             const size_t shape[2] = {size_t(rows), size_t(cols)};
             nb::dict d;
             d["values"] = nb::ndarray<nb::numpy, T>(buf, 2, shape, owner).cast();
-            return nb::make_tuple(d, nnz, work_tuple(w));
+            return nb::make_tuple(d, nnz, work_dict(w));
           }
           sp::Encoded<T> out;
           {
@@ -611,7 +614,7 @@ void bind_typed(nb::module_& m, const char* suffix) {
             out = sp::convert(std::move(e), f, prec, &w);
           }
           const i64 nnz = out.nnz;
-          return nb::make_tuple(to_python(std::move(out), prec), nnz, work_tuple(w));
+          return nb::make_tuple(to_python(std::move(out), prec), nnz, work_dict(w));
         },
         nb::arg("fmt"), nb::arg("rows"), nb::arg("cols"), nb::arg("a"), nb::arg("b"),
         nb::arg("mask"), nb::arg("values"), nb::arg("k"), nb::arg("precision"), nb::arg("to"));
@@ -761,7 +764,7 @@ void bind_sparse(nb::module_& m) {
       })
       .def("work",
            [](const PatternStats& p, int from, int to) {
-             return work_tuple(
+             return work_dict(
                  sp::path_work(p.stats, sp::to_format(from), sp::to_format(to), p.prec));
            })
       .def("features",

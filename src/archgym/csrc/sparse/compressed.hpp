@@ -275,6 +275,9 @@ void bcsr_fill(const std::vector<i64>& ptr, const I* idx, const T* val, i64 cols
   const bool table = nbc <= 4 * ptr[M] + (i64(1) << 20);
   std::vector<i64> block_at(table ? nbc : 0);
   for (i64 R = 0; R < nbr; ++R) {
+    if (bptr[R + 1] > bptr[R])  // (`out` may be null when there are no blocks)
+      std::memset(out + bptr[R] * br * bc, 0,
+                  static_cast<size_t>((bptr[R + 1] - bptr[R]) * br * bc) * sizeof(T));
     if (table)
       for (i64 q = bptr[R]; q < bptr[R + 1]; ++q) block_at[bcol[q]] = q;
     for (i64 i = R * br; i < std::min(M, R * br + br); ++i) {

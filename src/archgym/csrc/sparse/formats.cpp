@@ -292,7 +292,7 @@ Encoded<T> encode_csr(Csr<T> m, Format f, const Precision& prec) {
       const i64 nnzb = static_cast<i64>(e.b.size());
       const i64 slots = checked_mul(nnzb, checked_mul(br, bc, "block size"), "bcsr values");
       check_elements(slots, "bcsr values");
-      e.val.resize(slots);  // zeros
+      e.val.resize(slots);
       compressed::bcsr_fill(m.ptr, m.idx.data(), m.val.data(), N, br, bc, e.a, e.b, e.val.data());
       break;
     }
@@ -616,6 +616,21 @@ Csr<T> ell_to_csr(const EncodedView<T>& e) {
   return out.finish();
 }
 
+// A rows x cols CSR matrix with zero row pointers and room for as many entries
+// as `val` holds nonzeros: the BCSR and DIA decoders write their entries
+// straight into it, in row-major order, and fill in the pointers.
+template <class T>
+Csr<T> csr_sized(i64 rows, i64 cols, std::span<const T> val) {
+  Csr<T> m;
+  m.rows = rows;
+  m.cols = cols;
+  m.ptr.assign(rows + 1, 0);
+  const i64 nnz = count_nonzeros(val);
+  m.idx.resize(nnz);
+  m.val.resize(nnz);
+  return m;
+}
+
 // Checks the block pointers and block columns of a BCSR encoding.
 template <class T>
 void check_bcsr_blocks(const EncodedView<T>& e, i64 nbr, i64 nbc) {
@@ -640,14 +655,8 @@ Csr<T> bcsr_to_csr(const EncodedView<T>& e) {
   check_bcsr_blocks(e, nbr, nbc);
   check_values(e.val);
   // Sorted unique block columns put the entries in row-major order: they are
-  // written straight into the CSR arrays, sized by a count of the nonzeros.
-  Csr<T> m;
-  m.rows = M;
-  m.cols = N;
-  m.ptr.assign(M + 1, 0);
-  const i64 nnz = count_nonzeros(e.val);
-  m.idx.resize(nnz);
-  m.val.resize(nnz);
+  // written straight into the CSR arrays.
+  Csr<T> m = csr_sized(M, N, e.val);
   std::vector<i64> count(nnzb, 0);
   i64 pos = 0;
   for (i64 R = 0; R < nbr; ++R)
@@ -702,13 +711,7 @@ Csr<T> dia_to_csr(const EncodedView<T>& e) {
   check_dia_diagonals(e, L);
   // Ascending offsets put the entries in row-major order: they are written
   // straight into the CSR arrays.  Row i meets the diagonals -i <= o <= N-1-i.
-  Csr<T> m;
-  m.rows = M;
-  m.cols = N;
-  m.ptr.assign(M + 1, 0);
-  const i64 nnz = count_nonzeros(e.val);
-  m.idx.resize(nnz);
-  m.val.resize(nnz);
+  Csr<T> m = csr_sized(M, N, e.val);
   const i64* off = e.a.data();
   i64 pos = 0;
   for (i64 i = 0; i < M; ++i) {
