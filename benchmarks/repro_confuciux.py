@@ -25,8 +25,8 @@ Two tables per model:
 
 1. Within 5%: the target is 5% above the lowest latency ANY run found; per
    method, the seeds whose run reached it, the median over seeds of the
-   samples needed (">budget" when fewer than half the seeds got there) and
-   the ratio to REINFORCE+GA.
+   samples needed (">budget" when fewer than half the seeds got there), the
+   ratio to REINFORCE+GA and the median wall time of a run.
 2. Convergence speed-up (ConfuciuX's comparison, which reports 4.7x to 24x in
    its favour): on median best-so-far curves over seeds, the samples a method
    needs to reach its own final latency, against the samples REINFORCE+GA
@@ -63,6 +63,7 @@ from pathlib import Path
 from _common import REPO, add_sweep_arguments, load_runs, write_csv  # benchmarks/_common.py
 
 import gymnasium as gym
+import numpy as np
 
 import archgym  # noqa: F401  (registers the ids)
 from agents import RunResult
@@ -113,10 +114,13 @@ def report(results: list[RunResult], out: Path) -> list[dict]:
                  for r in bootstrap_intervals(results, REFERENCE, group=model)}
     for r in rows + speed:
         r.update(intervals[r["group"], r["agent"]])
+    for r in rows:
+        r["wall_median_s"] = float(np.median([x.wall_time_s for x in results
+                                              if model(x) == r["group"] and x.agent == r["agent"]]))
     write_csv(out / "repro_confuciux.csv", rows,
               ["group", "agent", "seeds", "best_any", "target", "best_median", "best_low",
                "best_high", "best_of_seeds", "reached", "median_samples", "ratio",
-               "samples_per_seed"])
+               "wall_median_s", "samples_per_seed"])
     write_csv(out / "repro_confuciux_speedup.csv", speed,
               ["group", "agent", "final_median", "samples", "reference_samples", "speedup",
                "speedup_low", "speedup_high"])
@@ -125,7 +129,7 @@ def report(results: list[RunResult], out: Path) -> list[dict]:
         print(f"\n{group}: best latency found by any run {best_any:,.0f} cycles; "
               f"target (within {TOLERANCE:.0%}) {best_any * (1 + TOLERANCE):,.0f}")
         print(f"{'method':<15}{'median best (cycles)':>22}{'95% interval':>30}{'seeds reaching':>16}"
-              f"{'median samples':>16}{'vs ' + REFERENCE:>18}")
+              f"{'median samples':>16}{'vs ' + REFERENCE:>18}{'wall s/run':>12}")
         for r in rows:
             if r["group"] != group:
                 continue
@@ -133,7 +137,8 @@ def report(results: list[RunResult], out: Path) -> list[dict]:
             print(f"{r['agent']:<15}{-r['best_median']:>22,.0f}"
                   f"{_fmt_interval(-r['best_high'], -r['best_low'], '{:,.0f}'):>30}"
                   f"{r['reached']:>11}/{r['seeds']:<4}"
-                  f"{_fmt_samples(r['median_samples'], budget):>16}{ratio:>18}")
+                  f"{_fmt_samples(r['median_samples'], budget):>16}{ratio:>18}"
+                  f"{r['wall_median_s']:>12.0f}")
         print(f"\n{group}: convergence speed-up of {REFERENCE} (median curves over seeds)")
         print(f"{'method':<15}{'final median (cycles)':>23}{'its samples':>13}"
               f"{REFERENCE + ' samples':>22}{'speed-up':>10}{'95% interval':>18}")
@@ -247,7 +252,11 @@ def main(argv=None) -> int:
     if args.from_data is not None:
         if not args.from_data.is_file():
             parser.error(f"no results file {args.from_data}")
-        results = load_data(args.from_data)
+        try:
+            results = load_data(args.from_data)
+        except (KeyError, ValueError, TypeError) as exc:
+            parser.error(f"{args.from_data} is not a results file written by --save-data "
+                         f"({type(exc).__name__}: {exc})")
     elif args.from_runs is not None:
         results = load_runs(args.from_runs)
         if not results:
