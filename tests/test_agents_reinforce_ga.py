@@ -213,6 +213,27 @@ def test_lstm_state_runs_through_the_episode():
     assert not torch.allclose(torch.cat(fresh, 1), torch.cat(carried, 1))
 
 
+def test_sampling_is_torchs_categorical_bit_for_bit():
+    # act() samples without a Categorical object per step; the draws, the log-probabilities
+    # and their gradients must stay those of torch.distributions.Categorical (the runs of a
+    # seed are unchanged by it).
+    generator = torch.Generator().manual_seed(1)
+    for n in (2, 12, 30):
+        for _ in range(20):
+            logits = (torch.randn(n, generator=generator) * 5).requires_grad_()
+            seed = int(torch.randint(2**31, (1,), generator=generator))
+            torch.manual_seed(seed)
+            choice, log_prob = reinforce.sample_categorical(logits)
+            (grad,) = torch.autograd.grad(log_prob, logits)
+            torch.manual_seed(seed)
+            dist = torch.distributions.Categorical(logits=logits, validate_args=False)
+            expected = dist.sample()
+            expected_log_prob = dist.log_prob(expected)
+            (expected_grad,) = torch.autograd.grad(expected_log_prob, logits)
+            assert choice == int(expected)
+            assert torch.equal(log_prob, expected_log_prob) and torch.equal(grad, expected_grad)
+
+
 def test_action_mask_is_obeyed():
     learner = _learner("NAS-Sequential-v0")
     mask = np.array([False, False, True, False])

@@ -94,31 +94,22 @@ def supports(env: gym.Env) -> str | None:
 
 # ------------------------------------------------------------------- configs
 @dataclasses.dataclass
-class _OffPolicy(sb3._Common):
-    """Replay-buffer settings shared by SAC, TD3 and DDPG, scaled down from SB3's
-    for budgets of hundreds of samples."""
+class _OffPolicy(sb3._ReplayBuffer):
+    """Settings shared by SAC, TD3 and DDPG: agents.sb3's replay buffer (as DQN's), learning
+    from the 100th step with one gradient step per environment step, and soft target updates."""
 
-    learning_rate: float = 1e-3
-    buffer_size: int = 50_000
     #: Environment steps of uniformly random Box actions before learning starts.
     learning_starts: int = 100
-    batch_size: int = 64
+    train_freq: int = 1
     #: Soft update coefficient of the target networks.
     tau: float = 0.005
-    #: One round of gradient_steps gradient steps every train_freq environment steps.
-    train_freq: int = 1
-    gradient_steps: int = 1
 
     def __post_init__(self):
         super().__post_init__()
-        for name in ("buffer_size", "batch_size", "train_freq", "gradient_steps"):
-            check_number(name, getattr(self, name), 1, integer=True)
-        check_number("learning_starts", self.learning_starts, 0, integer=True)
         check_number("tau", self.tau, 0.0, 1.0, low_open=True)
 
 
-_OFF_POLICY_FIELDS = ("buffer_size", "learning_starts", "batch_size", "tau", "train_freq",
-                      "gradient_steps")
+_OFF_POLICY_FIELDS = (*sb3.REPLAY_FIELDS, "tau")
 
 
 @dataclasses.dataclass

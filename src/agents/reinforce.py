@@ -202,6 +202,19 @@ def discounted(rewards: np.ndarray, gamma: float) -> np.ndarray:
     return out
 
 
+def sample_categorical(logits: torch.Tensor) -> tuple[int, torch.Tensor]:
+    """A choice drawn from softmax(logits) (one dimension) and its log-probability.
+
+    The same operations, random draws and gradients as ``torch.distributions.Categorical``'s
+    ``sample`` and ``log_prob`` (normalised logits, multinomial on their softmax), without
+    building a distribution object per step: the choices and the training are the same.
+    """
+    log_p = logits - logits.logsumexp(-1, keepdim=True)
+    with torch.no_grad():
+        choice = int(torch.multinomial(log_p.softmax(-1).reshape(1, -1), 1, True))
+    return choice, log_p[choice]
+
+
 class Reinforce:
     """The learner: plays recorded episodes on ``session.env`` and updates after each."""
 
@@ -241,10 +254,12 @@ class Reinforce:
         mask = info.get("action_mask")
         if self.discrete and mask is not None:
             logits[0] = logits[0].masked_fill(~torch.as_tensor(np.asarray(mask, dtype=bool))[None], -math.inf)
-        dists = [torch.distributions.Categorical(logits=lg[0], validate_args=False) for lg in logits]
-        choice = [d.sample() for d in dists]
-        log_prob = sum(d.log_prob(c) for d, c in zip(dists, choice))
-        levels = np.array([int(c) for c in choice], dtype=np.int64) + self.start
+        choice, log_prob = [], 0
+        for lg in logits:
+            c, lp = sample_categorical(lg[0])
+            choice.append(c)
+            log_prob = log_prob + lp
+        levels = np.array(choice, dtype=np.int64) + self.start
         return (int(levels[0]) if self.discrete else levels), log_prob, state
 
     def advantages(self, rewards: np.ndarray) -> np.ndarray:

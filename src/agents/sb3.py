@@ -209,17 +209,35 @@ class A2CConfig(_Common):
 
 
 @dataclasses.dataclass
-class DQNConfig(_Common):
-    """DQN settings, scaled down from SB3's for budgets of hundreds to thousands of samples."""
+class _ReplayBuffer(_Common):
+    """The replay-buffer settings of SB3's off-policy algorithms (DQN here; SAC, TD3 and
+    DDPG in :mod:`agents.continuous`), scaled down from SB3's for budgets of hundreds to
+    thousands of samples."""
 
     learning_rate: float = 1e-3
     buffer_size: int = 50_000
     #: Environment steps of random actions before learning starts.
     learning_starts: int = 64
     batch_size: int = 64
-    #: One gradient step every train_freq environment steps.
+    #: One round of gradient_steps gradient steps every train_freq environment steps.
     train_freq: int = 4
     gradient_steps: int = 1
+
+    def __post_init__(self):
+        super().__post_init__()
+        for name in ("buffer_size", "batch_size", "train_freq", "gradient_steps"):
+            check_number(name, getattr(self, name), 1, integer=True)
+        check_number("learning_starts", self.learning_starts, 0, integer=True)
+
+
+#: :class:`_ReplayBuffer`'s settings, given to SB3 under their own names.
+REPLAY_FIELDS = ("buffer_size", "learning_starts", "batch_size", "train_freq", "gradient_steps")
+
+
+@dataclasses.dataclass
+class DQNConfig(_ReplayBuffer):
+    """DQN settings, scaled down from SB3's for budgets of hundreds to thousands of samples."""
+
     #: Environment steps between target-network copies.
     target_update_interval: int = 100
     #: Epsilon falls linearly from exploration_initial_eps to exploration_final_eps over
@@ -231,10 +249,7 @@ class DQNConfig(_Common):
 
     def __post_init__(self):
         super().__post_init__()
-        for name in ("buffer_size", "batch_size", "train_freq", "gradient_steps",
-                     "target_update_interval"):
-            check_number(name, getattr(self, name), 1, integer=True)
-        check_number("learning_starts", self.learning_starts, 0, integer=True)
+        check_number("target_update_interval", self.target_update_interval, 1, integer=True)
         check_number("exploration_fraction", self.exploration_fraction, 0.0, 1.0, low_open=True)
         check_number("exploration_initial_eps", self.exploration_initial_eps, 0.0, 1.0)
         check_number("exploration_final_eps", self.exploration_final_eps, 0.0, 1.0)
@@ -323,5 +338,4 @@ def run_dqn(session: Session, config: DQNConfig) -> None:
         model.exploration_schedule = lambda _progress: epsilon(1.0 - session.samples / session.budget)
 
     _learn(session, DQN, env, config, setup=explore_by_samples, **_fields(
-        config, ("buffer_size", "learning_starts", "batch_size", "train_freq", "gradient_steps",
-                 "target_update_interval", "max_grad_norm")))
+        config, (*REPLAY_FIELDS, "target_update_interval", "max_grad_norm")))
