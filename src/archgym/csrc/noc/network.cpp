@@ -462,7 +462,7 @@ void Network::vc_alloc(int r, int64_t t) {
     // Every input VC requests every output VC of its route set; it takes, among
     // those offered, one of its highest-priority route entry (round robin; iSLIP
     // and select ignore the priorities, §5).
-    uint64_t req[64];
+    uint64_t req[64] = {};
     for (uint64_t m = R.va_now; m; m &= m - 1) {
       const int i = std::countr_zero(m);
       const InVc& q = vcs_[base + i];
@@ -855,7 +855,7 @@ void Network::sw_alloc_general(int r, int64_t t) {
   // 2. requests: per crossbar input, one VC per output port (round robin, §5)
   uint16_t cand[64][Shape<kV, kB, kD>::kPorts];
   auto allocate_switch = [&](uint64_t vcs, Arbiters& arb, uint8_t* vc_ptr, bool speculative) {
-    uint64_t req[64], inputs = 0;
+    uint64_t req[64] = {}, inputs = 0;
     for (uint64_t m = vcs; m; m &= m - 1) {
       const int i = std::countr_zero(m);
       const InVc& q = vcs_[base + i];
