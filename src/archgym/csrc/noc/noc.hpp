@@ -107,7 +107,7 @@ inline constexpr int kMaxVcs = 12;  // 5 ports x 12 VCs fit a 64-bit mask (7 por
 inline constexpr int kMaxBuf = 64;
 inline constexpr int kMaxPacket = 256;
 inline constexpr int kMaxDelay = 16;
-inline constexpr int kMaxSpeedup = 9;  // crossbar ports: 7 ports x 9 fit a 64-bit mask
+inline constexpr int kMaxSpeedup = 9;  // a 3-D cube router: 7 ports x 9 fit 64 crossbar ports (Params checks ports x speedup on every topology)
 inline constexpr int kMaxAllocIters = 16;
 inline constexpr int64_t kMaxBacklogPackets = int64_t{1} << 24;  // queued packets, all nodes
 
