@@ -359,10 +359,10 @@ Params::Params(const Config& c) : cfg(c) {
   if (ports > kMaxPorts)
     fail("a router may have at most " + std::to_string(kMaxPorts) + " ports (this " + c.topology +
          " needs " + std::to_string(ports) + ")");
-  if (ports * c.num_vcs > 64)
-    fail("num_vcs must be at most " + std::to_string(64 / ports) +
+  if (ports * c.num_vcs > kVcMaskBits)
+    fail("num_vcs must be at most " + std::to_string(kVcMaskBits / ports) +
          (cube() ? " with n = " + std::to_string(dims) : " on this " + c.topology) + " (" +
-         std::to_string(ports) + " ports of num_vcs VCs fit 64; got " +
+         std::to_string(ports) + " ports of num_vcs VCs fit " + std::to_string(kVcMaskBits) + "; got " +
          std::to_string(c.num_vcs) + ")");
   for (const auto& [name, speedup] : {std::pair{"input_speedup", c.input_speedup},
                                       std::pair{"output_speedup", c.output_speedup}})

@@ -103,6 +103,10 @@ inline constexpr int kMaxDims = 3;
 inline constexpr int kMaxPorts = 32;  // per router (k-ary n-cubes: 2n + 1)
 inline constexpr int kMaxNodes = kMaxK * kMaxK;  // nodes and routers at most
 inline constexpr int kMaxChannelLatency = 64;    // anynet channels, in cycles
+// Output-VC masks of a router: one bit per (output port, VC), so ports x VCs
+// must fit kVcMaskBits (Params checks it per topology).
+using VcMask = uint64_t;
+inline constexpr int kVcMaskBits = 64;
 inline constexpr int kMaxVcs = 12;  // 5 ports x 12 VCs fit a 64-bit mask (7 ports: 9 VCs)
 inline constexpr int kMaxBuf = 64;
 inline constexpr int kMaxPacket = 256;
@@ -246,7 +250,7 @@ struct Flit {
 // An input VC: its buffer ring, pipeline state and route set.
 struct InVc {
   int64_t elig;
-  uint64_t rs_mask[3];  // route set: output-VC masks ...
+  VcMask rs_mask[3];  // route set: output-VC masks ...
   int8_t rs_prio[3];    // ... and their priorities, in decreasing order
   uint8_t rs_n, state, outp, outvc;
   uint8_t rs_atomic;  // bit e: entry e may only take empty output VCs (used == 0)
@@ -433,7 +437,7 @@ class Network {
   void route_min(int r, int i, const Flit& f, InVc& q);
   void route_dest_tag(int r, int i, const Flit& f, InVc& q);
 
-  static void add_route(InVc& q, uint64_t mask, int prio, bool atomic = false);
+  static void add_route(InVc& q, VcMask mask, int prio, bool atomic = false);
   void eject(InVc& q) const;
   void add_escape(int r, int dst, InVc& q) const;
   void add_dimension_order_class(int r, int dst, int cls, InVc& q) const;
@@ -444,11 +448,11 @@ class Network {
   int dor_port(int cur, int tgt) const;
   int coord(int v, int d) const { return C_[v * D_ + d]; }
   int escape_vcs() const { return torus_ ? 2 : 1; }
-  uint64_t vcs(int port, int lo, int hi) const;
+  VcMask vcs(int port, int lo, int hi) const;
   int dir(int c, int t) const;  // 0 plus, 1 minus
   int xy_port(int cur, int tgt) const { return dor_port(cur, tgt); }
   int yx_port(int cur, int tgt) const;
-  uint64_t vc_range(int cur, int tgt, int port, int lo, int hi) const;
+  VcMask vc_range(int cur, int tgt, int port, int lo, int hi) const;
   int used_sum(int r, int o, int lo, int hi) const;
 
   Params p_;

@@ -55,8 +55,8 @@ inline int Network::productive_ports(int r, int dst, int ports[2]) const {
 }
 
 // Mask of output VCs [lo, hi] of `port`.
-inline uint64_t Network::vcs(int port, int lo, int hi) const {
-  return ((uint64_t{2} << (hi - lo)) - 1) << (port * V_ + lo);
+inline VcMask Network::vcs(int port, int lo, int hi) const {
+  return ((VcMask{2} << (hi - lo)) - 1) << (port * V_ + lo);
 }
 
 // Mask of output VCs [lo, hi] of `port` toward tgt.  On a torus the range is
@@ -64,7 +64,7 @@ inline uint64_t Network::vcs(int port, int lo, int hi) const {
 // remaining path in that dimension still crosses the wrap-around link uses the
 // lower half, every other hop the upper half.  Neither class contains a cycle:
 // the lower half never continues past the wrap link, the upper half never uses it.
-inline uint64_t Network::vc_range(int cur, int tgt, int port, int lo, int hi) const {
+inline VcMask Network::vc_range(int cur, int tgt, int port, int lo, int hi) const {
   if (torus_ && port < LP_) {
     const int c = coord(cur, port / 2);
     const int d = coord(tgt, port / 2);
@@ -92,7 +92,7 @@ inline int Network::less_used(int r, int a, int b, int lo, int hi) {
 }
 
 // ----------------------------------------------------------------- route sets
-inline void Network::add_route(InVc& q, uint64_t mask, int prio, bool atomic) {
+inline void Network::add_route(InVc& q, VcMask mask, int prio, bool atomic) {
   q.rs_mask[q.rs_n] = mask;
   q.rs_prio[q.rs_n] = static_cast<int8_t>(prio);
   if (atomic) q.rs_atomic |= static_cast<uint8_t>(1u << q.rs_n);
