@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """Fidelity of archgym's NoC simulator against BookSim2, and its speed.
 
-    python benchmarks/bench_noc.py [--fidelity] [--speed] [--quick] [--threads 2] [--out DIR]
+    python benchmarks/bench_noc.py [--fidelity] [--speed] [--topologies] [--quick] [--threads 2] [--out DIR]
                                    [--vs-booksim PATH/TO/booksim] [--repeats N]
 
 1. Fidelity (the full overlay): every run of tests/data/reference/booksim/curves.csv
@@ -25,8 +25,13 @@
    cycles" / the median run time.  Prints the four ratios and the smallest last.
    Without the oracle archgym is timed alone (ratios against the BookSim runs
    recorded in timing.txt, another machine and day).  Writes bench_noc_speed.csv.
+3. Speed on the other topologies: BookSim's example configurations of fly,
+   anynet, cmesh, flatfly, fattree and dragonfly (tests/data/reference/booksim/
+   examples), each run from its folder at 0.1 with 1,000-cycle sample periods,
+   fixed length, timed as section 2; the examples archgym refuses are listed and
+   skipped.  Writes bench_noc_topologies_speed.csv.
 
-Both sections run unless one is selected.  ``--quick`` (under a minute) takes
+All sections run unless some are selected.  ``--quick`` (under a minute) takes
 the uniform-traffic, packet-size-1, 4-VC curves only (fidelity: every routing,
 both allocators) and one repeat (speed).
 """
@@ -34,6 +39,7 @@ both allocators) and one repeat (speed).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import json
 import math
@@ -53,6 +59,7 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 from _common import OUT, REFERENCE  # benchmarks/_common.py
 
 from archgym import noc
+from archgym.noc import booksim
 
 REF = REFERENCE / "booksim"
 
@@ -269,9 +276,9 @@ def parse_timing(path: Path) -> dict:
     return dict(out)
 
 
-def timed_run(command: list[str]) -> tuple[int, float]:
+def timed_run(command: list[str], cwd: Path | None = None) -> tuple[int, float]:
     """Run a BookSim-style CLI; (its "Time taken is N cycles", its "Total run time")."""
-    proc = subprocess.run(command, capture_output=True, text=True, check=False)
+    proc = subprocess.run(command, capture_output=True, text=True, check=False, cwd=cwd)
     cycles = re.search(r"^Time taken is (\d+) cycles", proc.stdout, re.M)
     wall = re.search(r"^Total run time ([\d.eE+-]+)", proc.stdout, re.M)
     if not (cycles and wall):
@@ -280,66 +287,118 @@ def timed_run(command: list[str]) -> tuple[int, float]:
     return int(cycles.group(1)), float(wall.group(1))
 
 
+def alternate(cases: list[tuple[str, list[str], Path | None]], tools: dict[str, list[str]],
+              repeats: int) -> dict[str, dict[str, tuple[int, list[float]]]]:
+    """Every case (name, arguments, working folder) with each tool in turn, ``repeats`` rounds.
+
+    Returns {case: {tool: (its simulated cycles, its "Total run time" of each round)}}.
+    """
+    runs = {name: {tool: (0, []) for tool in tools} for name, _, _ in cases}
+    for rep in range(repeats):
+        for name, arguments, cwd in cases:
+            for tool, command in tools.items():
+                cyc, wall = timed_run(command + arguments, cwd)
+                runs[name][tool] = (cyc, runs[name][tool][1] + [wall])
+                print(f"  [{rep + 1}/{repeats}] {name:<32} {tool:<8} {cyc:>6} cycles {wall:8.3f} s",
+                      flush=True)
+    return runs
+
+
+def speed_row(name: str, runs: dict[str, tuple[int, list[float]]]) -> dict:
+    """One case's CSV row: each tool's cycles, median time and cycles/s, and the ratio."""
+    row = {"case": name}
+    for tool, (cyc, walls) in runs.items():
+        row.update({f"{tool}_cycles": cyc, f"{tool}_median_s": round(statistics.median(walls), 4),
+                    f"{tool}_cycles_per_s": round(cyc / statistics.median(walls)),
+                    f"{tool}_runs_s": " ".join(f"{x:.3f}" for x in walls)})
+    if "booksim" in runs:
+        row["ratio"] = round(row["archgym_cycles_per_s"] / row["booksim_cycles_per_s"], 1)
+        print(f"  {name:<32} BookSim {row['booksim_cycles_per_s']:>8,} cycles/s  archgym "
+              f"{row['archgym_cycles_per_s']:>10,} cycles/s  ->  {row['ratio']}x")
+    return row
+
+
+def tools_of(args) -> dict[str, list[str]]:
+    tools = {"booksim": [str(args.vs_booksim)]} if args.vs_booksim else {}
+    return tools | {"archgym": [sys.executable, "-m", "archgym.noc.booksim"]}
+
+
+def write_rows(path: Path, rows: list[dict]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        w.writeheader()
+        w.writerows(rows)
+
+
 def run_speed(args) -> list[dict]:
     """Each tool's own "Total run time" as simulated cycles/s, BookSim and archgym alternately."""
-    booksim = [str(args.vs_booksim)] if args.vs_booksim else None
-    archgym = [sys.executable, "-m", "archgym.noc.booksim"]
     cfg = str(REF / "booksim_base.cfg")
     repeats = args.repeats or (1 if args.quick else 5)
-    recorded = parse_timing(REF / "timing.txt")
     print(f"\nspeed: booksim_base.cfg + {' '.join(FIXED_LENGTH)}, {repeats} repeats, median of "
-          "each tool's own 'Total run time'" + (", BookSim and archgym alternately" if booksim else
-                                                 " (archgym alone: no --vs-booksim)"))
-    times = {name: {"booksim": [], "archgym": []} for name, _ in SPEED_CASES}
-    cycles = {name: {} for name, _ in SPEED_CASES}
-    for rep in range(repeats):
-        for name, overrides in SPEED_CASES:
-            for tool, cmd in (("booksim", booksim), ("archgym", archgym)):
-                if cmd is None:
-                    continue
-                cyc, wall = timed_run(cmd + [cfg, *overrides, *FIXED_LENGTH])
-                cycles[name][tool] = cyc
-                times[name][tool].append(wall)
-                print(f"  [{rep + 1}/{repeats}] {name:<29} {tool:<8} {cyc:>6} cycles {wall:8.3f} s",
-                      flush=True)
-    results = []
+          "each tool's own 'Total run time'" + (", BookSim and archgym alternately" if args.vs_booksim
+                                                 else " (archgym alone: no --vs-booksim)"))
+    cases = [(name, [cfg, *overrides, *FIXED_LENGTH], None) for name, overrides in SPEED_CASES]
+    runs = alternate(cases, tools_of(args), repeats)
+    recorded = parse_timing(REF / "timing.txt")
     print()
+    results = []
     for name, _ in SPEED_CASES:
-        ours = cycles[name]["archgym"] / statistics.median(times[name]["archgym"])
-        rec = {"case": name, "archgym_cycles": cycles[name]["archgym"],
-               "archgym_median_s": round(statistics.median(times[name]["archgym"]), 4),
-               "archgym_cycles_per_s": round(ours)}
-        if booksim:
-            theirs = cycles[name]["booksim"] / statistics.median(times[name]["booksim"])
-            rec.update(booksim_cycles=cycles[name]["booksim"],
-                       booksim_median_s=round(statistics.median(times[name]["booksim"]), 4),
-                       booksim_cycles_per_s=round(theirs), ratio=round(ours / theirs, 1),
-                       booksim_runs_s=" ".join(f"{x:.3f}" for x in times[name]["booksim"]))
-            print(f"  {name:<29} BookSim {theirs:>8,.0f} cycles/s  archgym {ours:>10,.0f} cycles/s"
-                  f"  ->  {rec['ratio']}x")
-        else:
-            ref = recorded.get(name)
-            rec["ratio_vs_timing_txt"] = (round(ours / statistics.median(ref), 1) if ref
-                                          else math.nan)
-            print(f"  {name:<29} archgym {ours:>10,.0f} cycles/s"
+        rec = speed_row(name, runs[name])
+        ref = recorded.get(name)
+        if not args.vs_booksim:
+            rec["ratio_vs_timing_txt"] = (round(rec["archgym_cycles_per_s"] / statistics.median(ref), 1)
+                                          if ref else math.nan)
+            print(f"  {name:<32} archgym {rec['archgym_cycles_per_s']:>10,} cycles/s"
                   + (f"  ({rec['ratio_vs_timing_txt']}x BookSim's median in timing.txt,"
                      " another machine and day)" if ref else ""))
-        rec["archgym_runs_s"] = " ".join(f"{x:.3f}" for x in times[name]["archgym"])
         results.append(rec)
-    if booksim:
+    if args.vs_booksim:
         print(f"smallest ratio: {min(r['ratio'] for r in results):.1f}x")
-    args.out.mkdir(parents=True, exist_ok=True)
-    with open(args.out / "bench_noc_speed.csv", "w", newline="") as fh:
-        w = csv.DictWriter(fh, fieldnames=list(results[0]))
-        w.writeheader()
-        w.writerows(results)
+    write_rows(args.out / "bench_noc_speed.csv", results)
     return results
+
+
+# ----------------------------------------------------------------- other topologies
+#: Section 3: BookSim's example configurations of the topologies other than the
+#: k-ary n-cubes, each from its folder (an anynet reads its network_file there).
+EXAMPLES = REF / "examples"
+TOPOLOGY_EXAMPLES = ("singleconfig", "anynet/anynet_config", "cmeshconfig", "flatflyconfig",
+                     "fattree_config", "dragonflyconfig")
+#: Their own loads vary (singleconfig offers 1.0, beyond saturation) and some sample
+#: 100,000-cycle periods: every example runs at 0.1 with 1,000-cycle periods, fixed length.
+TOPOLOGY_LOAD = ["injection_rate=0.1", "sample_period=1000"]
+
+
+def run_topology_speed(args) -> list[dict]:
+    """Speed on BookSim's other example topologies, as section 2 (those archgym accepts)."""
+    repeats = args.repeats or (1 if args.quick else 5)
+    print(f"\nspeed on the other topologies: BookSim's example configs + {' '.join(TOPOLOGY_LOAD)} "
+          f"{' '.join(FIXED_LENGTH)}, {repeats} repeats")
+    cases = []
+    for example in TOPOLOGY_EXAMPLES:
+        path = EXAMPLES / example
+        arguments = [path.name, *TOPOLOGY_LOAD, *FIXED_LENGTH]
+        try:
+            with contextlib.chdir(path.parent):
+                booksim.to_noc_config(booksim.load(arguments))
+        except booksim.ConfigError as e:
+            print(f"  {example:<32} refused by archgym: {str(e).splitlines()[0]}")
+            continue
+        cases.append((example, arguments, path.parent))
+    runs = alternate(cases, tools_of(args), repeats)
+    print()
+    rows = [speed_row(name, runs[name]) for name, _, _ in cases]
+    write_rows(args.out / "bench_noc_topologies_speed.csv", rows)
+    return rows
 
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--fidelity", action="store_true", help="only section 1, the overlay against BookSim2")
     ap.add_argument("--speed", action="store_true", help="only section 2, the speed against BookSim2")
+    ap.add_argument("--topologies", action="store_true",
+                    help="only section 3, the speed on BookSim's other example topologies")
     ap.add_argument("--quick", action="store_true",
                     help="uniform, packet size 1, 4 VCs only; one speed repeat (under a minute)")
     ap.add_argument("--threads", type=int, default=2, help="worker threads of the fidelity runs (default 2)")
@@ -350,12 +409,14 @@ def main(argv=None) -> int:
     ap.add_argument("--repeats", type=int, default=0,
                     help="speed runs per tool and case (default 5, 1 with --quick)")
     args = ap.parse_args(argv)
-    both = not args.fidelity and not args.speed
+    every = not (args.fidelity or args.speed or args.topologies)
     print(f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, "
           f"load {os.getloadavg()[0]:.2f}")
-    if args.speed or both:
+    if args.speed or every:
         run_speed(args)
-    if args.fidelity or both:
+    if args.topologies or every:
+        run_topology_speed(args)
+    if args.fidelity or every:
         run_fidelity(args)
     print(f"load at the end {os.getloadavg()[0]:.2f}")
     return 0
