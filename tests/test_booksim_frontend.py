@@ -328,7 +328,7 @@ def test_ctrl_c_stops_the_run(base_cfg):
     ("speculative=yes", ["speculative must be an integer", "'yes'"]),
     ("input_speedup=0", ["input_speedup must be an integer between 1 and 9", "got 0"]),
     ("injection_process=batch", ["unknown injection_process 'batch'", "bernoulli", "on_off"]),
-    ("n=4", ["n must be an integer between 1 and 3", "got 4"]),
+    ("n=11", ["n must be an integer between 1 and 10", "got 11"]),
     ("internal_speedup=2.0", ["internal_speedup = 2.0", "default internal_speedup = 1.0"]),
     ("sim_type=batch", ["unknown sim_type 'batch'", "latency, throughput"]),
     ("router=event", ["router = event", "router = iq"]),

@@ -434,7 +434,7 @@ def test_offered_rate_in_flits(process):
     (dict(output_speedup=0), "output_speedup must be an integer between 1 and 9"),
     (dict(alloc_iters=0), "alloc_iters must be an integer between 1 and 16"),
     (dict(topology="ring"), "accepted: mesh, torus"),
-    (dict(n=0), "n must be an integer between 1 and 3"),
+    (dict(n=0), "n must be an integer between 1 and 10"),
     (dict(n=3, k=11), "k\\^n must be at most 1024"),
     (dict(n=3, k=4, num_vcs=10), "num_vcs must be at most 9 with n = 3"),
     (dict(n=3, k=4, routing_function="xy_yx"), "only available on 2-dimensional networks"),
@@ -492,7 +492,8 @@ def test_routing_registry_min_vcs_drive_validation():
 
 # Settings under which a field's own limits are the ones that bind (rules between fields aside).
 _CONTEXT = {"max_samples": {"warmup_periods": 1}, "warmup_periods": {"max_samples": 100_000},
-            "hotspot_nodes": {"k": noc.MAX_K}, "traffic_radix": {"k": noc.MAX_K}, "topology": {"routing_function": "dim_order"}}
+            "hotspot_nodes": {"k": noc.MAX_K}, "traffic_radix": {"k": noc.MAX_K}, "topology": {"routing_function": "dim_order"},
+            "n": {"k": 2, "num_vcs": 2}}  # a 10-cube: 1,024 nodes, 21 ports x 2 VCs
 
 
 # A small network of each topology beyond the k-ary n-cubes, with its routing.

@@ -99,7 +99,7 @@ struct Config {
 
 // Limits.
 inline constexpr int kMaxK = 32;
-inline constexpr int kMaxDims = 3;
+inline constexpr int kMaxDims = 10;  // 2n + 1 ports fit kMaxPorts; k >= 2 and k^n <= kMaxNodes bound n to 10
 inline constexpr int kMaxPorts = 32;  // per router (k-ary n-cubes: 2n + 1)
 inline constexpr int kMaxNodes = kMaxK * kMaxK;  // nodes and routers at most
 inline constexpr int kMaxChannelLatency = 64;    // anynet channels, in cycles

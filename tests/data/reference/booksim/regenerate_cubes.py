@@ -65,6 +65,16 @@ CURVES = {
         ("torus", 4, 3, "bitcomp", "min_adapt", 1, 4, ""),
         ("mesh", 3, 3, "tornado", "dim_order", 4, 2, ""),
     ],
+    # more than 3 dimensions (hypercubes are k = 2)
+    "highdim": [
+        ("mesh", 4, 4, "uniform", "dim_order", 1, 4, ""),
+        ("mesh", 4, 4, "uniform", "valiant", 1, 4, ""),
+        ("torus", 4, 4, "uniform", "dim_order", 1, 4, ""),
+        ("torus", 3, 4, "uniform", "min_adapt", 1, 4, ""),
+        ("mesh", 2, 6, "uniform", "dim_order", 1, 4, ""),
+        ("mesh", 2, 7, "bitcomp", "dim_order", 1, 4, ""),
+        ("mesh", 2, 8, "uniform", "min_adapt", 1, 3, ""),
+    ],
     "router": [
         ("mesh", 8, 2, "uniform", "dor", 4, 2, "vc_buf_size=4 wait_for_tail_credit=1"),
         ("mesh", 8, 2, "transpose", "min_adapt", 1, 4, "wait_for_tail_credit=1"),
