@@ -459,7 +459,7 @@ def _loads_text(network: _Network, link: np.ndarray) -> str:
 
 # --------------------------------------------------------- contextual bandit
 class NoCRoutingEnv(ReplayPickle, gym.Env):
-    """Pick the network-wide routing algorithm of a mesh NoC for each injection rate.
+    """Pick the network-wide routing algorithm of a NoC (mesh by default) for each injection rate.
 
     ## Description
     Kao, Yang, Chen, Ma and Krishna, "Reinforcement learning based
@@ -476,6 +476,14 @@ class NoCRoutingEnv(ReplayPickle, gym.Env):
 
     It is a contextual bandit: an episode sweeps the rates in order, one step
     per rate, and the next state is the next rate whatever the action.
+
+    **Any topology of the core.**  ``topology=`` takes every name of
+    :data:`archgym.noc.TOPOLOGIES` (mesh, torus, fly, anynet, ...), with
+    ``k`` and ``n`` (fly: k-ary n-fly) or ``network_file`` (anynet: a graph in
+    BookSim's format), and BookSim's other topology keys through
+    ``config_overrides``.  The actions are that network's routing set, as the
+    core defines it (:func:`archgym.noc.routings_on`), so a topology the core
+    gains works here unchanged.
 
     **Measured once, then looked up.**  A measurement of an 8x8 mesh takes
     thousands of simulated cycles, so the environment does not simulate on
@@ -526,13 +534,24 @@ class NoCRoutingEnv(ReplayPickle, gym.Env):
 
     The two turn-model actions share one turn set, so they differ only in
     adaptivity.  Any routing function of :data:`archgym.noc.ROUTING_FUNCTIONS`
-    can be offered instead with ``routings=``, e.g. ``odd_even`` (Chiu's
-    odd-even turn model, adaptive), ``duato`` (adaptive minimal with a DOR
-    escape VC) or BookSim's ``min_adapt``, ``xy_yx``, ``romm``.
+    that runs on the network can be offered instead with ``routings=``, e.g.
+    ``odd_even`` (Chiu's odd-even turn model, adaptive), ``duato`` (adaptive
+    minimal with a DOR escape VC) or BookSim's ``min_adapt``, ``xy_yx``,
+    ``romm``.
+
+    On any other network (a torus, n != 2, fly, anynet) the default actions
+    are the network's whole routing set, ``archgym.noc.routings_on(topology,
+    num_vcs, k, n)`` in :data:`archgym.noc.ROUTING_FUNCTIONS` order: a 4x4
+    torus with 4 VCs has 7 (dim_order, yx, min_adapt, duato, random_min,
+    dim_order_bal, chaos).  A topology with a single routing (fly:
+    ``dest_tag``; anynet: ``min``) is accepted with ``Discrete(1)``: the
+    routing is fixed, the regret is 0, and the env serves as that network's
+    baseline and latency table in a sweep over topologies; the choice is
+    meaningful where the set has two or more (mesh, torus).
 
     ## Observation Space
     ``Box(0, 1, (1,), float32)``: the injection rate in flits/node/cycle
-    (= packets/node/cycle for 1-flit packets).  With several patterns
+    (= packets/node/cycle for 1-flit packets), whatever the topology.  With several patterns
     (``traffic=("uniform", "transpose", ...)``) the observation is
     ``Box(0, 1, (1 + P,), float32)``: the rate, then a one-hot pattern id.
     ``info["state"]`` is the state index ``pattern * len(rates) + rate index``
@@ -564,18 +583,24 @@ class NoCRoutingEnv(ReplayPickle, gym.Env):
     state.
 
     ## Arguments
-    ``k`` (mesh radix, default 8), ``traffic`` (a pattern of
-    :data:`archgym.noc.TRAFFIC_PATTERNS` or a sequence of them, default
-    ``"shuffle"``), ``rates`` (the sweep, each in (0, 1], default
-    :data:`DEFAULT_RATES`), ``routings`` (the actions, default
-    :data:`DEFAULT_ROUTINGS`), ``packet_size`` (1), ``num_vcs`` (4),
+    ``topology`` (``"mesh"``; any of :data:`archgym.noc.TOPOLOGIES`), ``k``
+    (radix, default 8), ``n`` (dimensions, fly: stages; 2), ``network_file``
+    (anynet only, required there: the path of a graph in BookSim's anynet
+    format), ``traffic`` (a pattern of :data:`archgym.noc.TRAFFIC_PATTERNS`
+    or a sequence of them, each defined on the network; default
+    ``"shuffle"``, or ``"uniform"`` where shuffle is not defined: an anynet,
+    k not a power of 2), ``rates`` (the sweep, each in (0, 1], default
+    :data:`DEFAULT_RATES`), ``routings`` (the actions, each running on the
+    network; default :data:`DEFAULT_ROUTINGS` on a 2-D mesh, else the
+    network's routing set), ``packet_size`` (1), ``num_vcs`` (4),
     ``vc_buf_size`` (8), ``seed`` (the simulator seed of every point, 42),
     the measurement settings ``warmup_periods`` (3), ``sample_period`` (1000),
     ``max_samples`` (10), ``latency_thres`` (500.0), ``latency_cap``
     (default ``latency_thres``, or ``horizon`` when that is set),
     ``horizon`` (None = steady state; else the fixed run's cycles, in
     [1, :data:`MAX_HORIZON`]), ``config_overrides`` (other
-    :class:`archgym.noc.NocConfig` fields, e.g. pipeline delays),
+    :class:`archgym.noc.NocConfig` fields, e.g. pipeline delays; not the
+    ones above, nor the routing, traffic and rate the env chooses),
     ``threads`` (for the first-use table; 0 = all cores) and ``render_mode``
     (``"ansi"``, ``"rgb_array"``).  Shorter measurement settings make the
     first-use table faster and noisier.
@@ -593,16 +618,26 @@ class NoCRoutingEnv(ReplayPickle, gym.Env):
     over the episode's steps (cycles; ``objective_sense`` "min": the return is
     -len(rates) times it) and ``feasible`` (True).
 
+    A bad argument (an unknown topology, a routing or pattern not defined
+    on the network, a missing or malformed ``network_file``) raises one
+    ValueError line saying what is allowed.
+
     Rendering: ``"ansi"`` prints the state's table row (latency of every
-    action) and the mesh with the link loads of the last (state, action);
-    ``"rgb_array"`` draws that mesh as a heatmap with a title and a labelled
-    colour bar (:func:`mesh_figure_rgb`, matplotlib).  Link
+    action) and the network with the link loads of the last (state, action);
+    ``"rgb_array"`` draws it as a heatmap with a title and a labelled
+    colour bar (matplotlib): a 2-D mesh or torus as its grid of routers
+    (:func:`mesh_figure_rgb`; a torus's wrap-around links are not drawn),
+    any other network as a table of routers x output ports
+    (:func:`ports_figure_rgb`, :func:`ports_ansi`).  Link
     loads are not part of a measurement, so rendering runs a short persistent
     simulation (:class:`archgym.noc.Network`, ``render_cycles`` cycles after
     as many warm-up cycles) of the point, cached per point.
 
     ## Version History
-    * v0 (revised): the last step's ``info`` has ``objective``,
+    * v0 (revised): ``topology``, ``n`` and ``network_file`` run it on any
+      topology of the core, with that network's routing set; setting a
+      measurement argument or the network through ``config_overrides`` is
+      refused (it was overridden without a word); the last step's ``info`` has ``objective``,
       ``objective_sense`` and ``feasible``; the latency table is cached on disk
       (:mod:`archgym.envs.noc_cache`); the heatmap has a title and a labelled
       colour bar; the env pickles.
@@ -799,7 +834,7 @@ class NoCRoutingEnv(ReplayPickle, gym.Env):
 
 # ---------------------------------------------------------------- persistent
 class NoCRoutingPersistentEnv(ReplayPickle, gym.Env):
-    """Control the routing of a running mesh NoC whose traffic changes phase.
+    """Control the routing of a running NoC (mesh by default) whose traffic changes phase.
 
     ## Description
     The control problem the NOCS 2019 setting (:class:`NoCRoutingEnv`) leaves
@@ -812,12 +847,27 @@ class NoCRoutingPersistentEnv(ReplayPickle, gym.Env):
     a number of steps drawn uniformly from ``phase_steps`` (all from
     ``np_random``), so a good policy must react to congestion it observes.
 
+    The network is any topology of the core (``topology=``: mesh, torus,
+    fly, anynet, ...; see :class:`NoCRoutingEnv`), and the actions are its
+    routing set as the core defines it (:func:`archgym.noc.routings_on`);
+    the spaces follow its routers and ports (:func:`archgym.noc.network_shape`).
+
     ``per_router=False`` (``NoCRouting-Persistent-v0``): one routing
-    function for the whole network.  ``per_router=True``
-    (``NoCRouting-PerRouter-v0``): every router picks its own function
-    among ``routings``, by default all of :data:`archgym.noc.ROUTINGS_PER_ROUTER`
-    (dor, min_adapt, duato, random_min), which share VC 0 along the XY port
-    as an escape channel; ``routings`` may name a non-empty subset of them.
+    function for the whole network; on a 2-D mesh by default
+    :data:`SWITCHABLE_ROUTINGS`, elsewhere the network's whole routing set.
+    A topology with a single routing (fly: ``dest_tag``; anynet: ``min``)
+    is accepted with ``Discrete(1)``: a fixed-routing run of that network
+    under the same phases and reward, the baseline of a sweep over
+    topologies; the choice is meaningful on a mesh or torus.
+    ``per_router=True`` (``NoCRouting-PerRouter-v0``): every router picks its
+    own function among ``routings``, by default all of
+    :data:`archgym.noc.ROUTINGS_PER_ROUTER` that run on the network (dor,
+    min_adapt, duato, random_min on a 2-D mesh, or a torus with >= 3 VCs),
+    which share VC 0 (a torus: VCs 0-1) along the dimension-order port as an
+    escape channel; ``routings`` may name a non-empty subset of them.  Only
+    the k-ary n-cubes have per-router routings (a fly or an anynet has one
+    routing, with nothing to mix): ``per_router=True`` elsewhere raises one
+    line naming the topologies that have them.
 
     **Deadlock.**  The routing changes while packets are in flight, so the
     union of the old and the new routing's channel dependencies must stay
@@ -829,33 +879,50 @@ class NoCRoutingPersistentEnv(ReplayPickle, gym.Env):
     adaptive VCs freely (``dor``, turn models), or between different turn
     models, can deadlock (Duato's condition needs atomic use of the adaptive
     VCs); pass such sets with ``routings=`` at your own risk.  In the per-router
-    variant every policy keeps VC 0 as the XY escape channel and takes an
+    variant every policy keeps VC 0 as the escape channel and takes an
     adaptive VC only when it is empty, so mixtures, and changes of mixture
     while packets are in flight, are deadlock-free (stress-tested in
-    tests/test_noc_core.py).  Should a deadlock occur anyway, the core's
+    tests/test_noc_core.py).  Off the 2-D mesh's default, switching is not
+    proven safe: on a torus, BookSim's ``chaos`` (VC 0 alone) deadlocks by
+    itself under uniform traffic at 0.45 flits/node/cycle, and it was the
+    only routing of the torus set in the deadlocks of a random-switching run
+    (tests/test_noc_routing.py); a single routing (fly, anynet) never
+    switches.  Should a deadlock occur, the core's
     watchdog detects it (no flit moved for 1000 cycles with flits in flight)
     and the episode ends (see Rewards); it never hangs.
 
     ## Action Space
-    ``Discrete(len(routings))`` (default 3: dor, west_first_oblivious,
-    west_first) or, per router, ``MultiDiscrete([len(routings)] * k*k)``
-    (default 4 choices; router id x + k*y).  The action applies to packets routed from the
+    ``Discrete(len(routings))`` (on a 2-D mesh by default 3: dor,
+    west_first_oblivious, west_first) or, per router,
+    ``MultiDiscrete([len(routings)] * R)`` for the network's R routers
+    (default 4 choices; on a k x k grid router id x + k*y).  The action applies to packets routed from the
     start of the step; a packet keeps the network-wide routing it was injected
     with, while per-router choices apply at each router a head flit reaches.
 
     ## Observation Space
-    ``Box(0, 1, (9 k^2 + 4,), float32)``, all measured over the last step:
-    link utilisation (k^2 x 4, flits per cycle on each output link, ports +x,
-    -x, +y, -y; 0 where a mesh edge has no link), input-buffer occupancy
-    (k^2 x 5, the fraction of the port's V x B flit slots in use, ports from
-    +x, -x, +y, -y and injection), then ``latency_term / latency_cap`` (the
-    reward's latency term, see Rewards), the accepted and the injected flit rate (flits/node/cycle) and
-    ``min(backlog_flits / (k^2 cycles_per_step), 1)``.
+    ``Box(0, 1, (R (L + P) + 4,), float32)`` for the network's R routers of
+    L output link ports and P input ports (:func:`archgym.noc.network_shape`:
+    ``routers``, ``link_ports``, ``ports``), all measured over the last step:
+    link utilisation (R x L, flits per cycle on each output port), input-buffer
+    occupancy (R x P, the fraction of the port's V x B flit slots in use),
+    then ``latency_term / latency_cap`` (the reward's latency term, see
+    Rewards), the accepted and the injected flit rate (flits/node/cycle) and
+    ``min(backlog_flits / (N cycles_per_step), 1)`` for its N nodes.
+
+    The ports: on a k-ary n-cube (R = N = k^n) the outputs are +x, -x, +y,
+    -y, ... (L = 2n; 0 where a mesh edge has no link) and the inputs the
+    same plus injection (P = 2n + 1): a 2-D k x k mesh or torus gives
+    ``9 k^2 + 4``.  A k-ary n-fly has n k^(n-1) routers of k ports
+    (L = P = k), its first stage's inputs and last stage's outputs the
+    nodes' channels.  An anynet's routers have their nodes' ports first,
+    then one per neighbour router in increasing id (BookSim's order); L = P
+    = the most any router has, 0 for a port a router lacks.
 
     ## Rewards
     With L = average latency (cycles, creation to tail ejection) of the
     packets delivered during the step, Q = backlog_flits (flits still waiting
-    in the source queues at the end of the step), N = k^2 and lambda = the
+    in the source queues at the end of the step), N = the nodes (k^2 on a
+    2-D mesh) and lambda = the
     phase's offered rate (flits/node/cycle)::
 
         latency_term = min(L, latency_cap)   (latency_cap if nothing was delivered while
@@ -891,16 +958,24 @@ class NoCRoutingPersistentEnv(ReplayPickle, gym.Env):
     Truncates after ``max_steps`` steps; terminates only on a deadlock.
 
     ## Arguments
-    ``k`` (8), ``per_router`` (False), ``routings`` (the actions, default
-    :data:`SWITCHABLE_ROUTINGS`, or per router all of ``ROUTINGS_PER_ROUTER``),
-    ``patterns`` (default :data:`PHASE_PATTERNS`), ``rate_range``
+    ``topology`` (``"mesh"``), ``k`` (8), ``n`` (2), ``network_file``
+    (anynet only, required there), as :class:`NoCRoutingEnv`;
+    ``per_router`` (False), ``routings`` (the actions, default
+    :data:`SWITCHABLE_ROUTINGS` on a 2-D mesh and the network's routing set
+    elsewhere, or per router all of ``ROUTINGS_PER_ROUTER`` that run there),
+    ``patterns`` (default those of :data:`PHASE_PATTERNS` defined on the
+    network: all six on a 2-D mesh of k a power of 2, uniform alone on an
+    anynet), ``rate_range``
     ((0.02, 0.32)), ``phase_steps`` ((4, 12), inclusive), ``cycles_per_step``
     (500), ``warmup_cycles`` (1000), ``max_steps`` (64), ``backlog_weight``
     (1.0), ``latency_cap`` (500.0), ``packet_size`` (1), ``num_vcs`` (4),
     ``vc_buf_size`` (8), ``config_overrides`` (other NocConfig fields),
     ``render_mode`` (``"ansi"``, ``"rgb_array"``: the heatmap of the last
     step's link loads and buffer occupancy, with a title and a labelled
-    colour bar).
+    colour bar; a 2-D mesh or torus as a grid, any other network as a
+    table of routers x ports).  A bad argument (an unknown topology, a
+    routing or pattern not defined on the network, a missing or malformed
+    ``network_file``, ``per_router=True`` on a fly) raises one ValueError line.
 
     ``info``: ``latency`` (L, None if nothing was delivered),
     ``network_latency``, ``delivered_packets``, ``throughput`` (accepted
@@ -910,7 +985,9 @@ class NoCRoutingPersistentEnv(ReplayPickle, gym.Env):
     ``cycle``, and ``routing`` (the name, or the per-router names).
 
     ## Version History
-    * v0 (revised): ``routings`` applies per router too (unknown or empty
+    * v0 (revised): ``topology``, ``n`` and ``network_file`` run it on any
+      topology of the core (spaces sized by its routers and ports, the
+      backlog terms by its nodes); ``routings`` applies per router too (unknown or empty
       lists are refused; they were ignored); the last step's ``info`` has
       ``objective``, ``objective_sense`` and ``feasible``; the heatmap has a
       title and a labelled colour bar; the env pickles.
