@@ -138,14 +138,15 @@ def _routing_set(topology: str, k: int, n: int, num_vcs: int, per_router: bool) 
     if available:
         return available
     table = noc.PER_ROUTER_MIN_VCS if per_router else noc.ROUTING_MIN_VCS
-    where = [t for t in noc.TOPOLOGIES if any(t in need for need in table.values())]
     fewest = min((need[topology] for need in table.values() if topology in need), default=None)
-    what = "per_router=True" if per_router else "a routing choice"
-    if fewest is None:
-        raise ValueError(f"{what} needs a topology with per-router routings ({', '.join(where)}); "
+    if fewest is None and per_router:
+        where = [t for t in noc.TOPOLOGIES if any(t in need for need in table.values())]
+        raise ValueError(f"per_router=True needs a topology with per-router routings ({', '.join(where)}); "
                          f"a {topology} has none")
+    if fewest is None:
+        raise ValueError(f"no routing runs on a {topology} (the core registers none)")
     raise ValueError(f"no {'per-router ' if per_router else ''}routing runs on this {topology} "
-                     f"with num_vcs = {num_vcs} (k = {k}, n = {n}); they need at least {fewest}")
+                     f"with num_vcs = {num_vcs} (k = {k}, n = {n}); they need at least {fewest} VCs")
 
 
 def _network(topology, k, n, network_file, num_vcs, vc_buf_size, packet_size, seed, overrides,
@@ -215,10 +216,10 @@ def _network(topology, k, n, network_file, num_vcs, vc_buf_size, packet_size, se
     shape = noc.network_shape(base)
     if topology in ("mesh", "torus"):
         label = "x".join([str(k)] * n) + f" {topology}"
-    elif topology == "anynet":
-        label = f"anynet of {shape['routers']} routers and {shape['nodes']} nodes"
+    elif topology == "fly":
+        label = f"{k}-ary {n}-fly"
     else:
-        label = f"{k}-ary {n}-{topology}"
+        label = f"{topology} of {shape['routers']} routers and {shape['nodes']} nodes"
     return _Network(base, available, shape["nodes"], shape["routers"], shape["ports"],
                     shape["link_ports"], label), chosen, patterns
 
@@ -862,7 +863,8 @@ class NoCRoutingPersistentEnv(ReplayPickle, gym.Env):
     ``per_router=True`` (``NoCRouting-PerRouter-v0``): every router picks its
     own function among ``routings``, by default all of
     :data:`archgym.noc.ROUTINGS_PER_ROUTER` that run on the network (dor,
-    min_adapt, duato, random_min on a 2-D mesh, or a torus with >= 3 VCs),
+    min_adapt, duato, random_min on a 2-D mesh, or a 2-D torus with >= 3
+    VCs; dor and min_adapt where n != 2),
     which share VC 0 (a torus: VCs 0-1) along the dimension-order port as an
     escape channel; ``routings`` may name a non-empty subset of them.  Only
     the k-ary n-cubes have per-router routings (a fly or an anynet has one
