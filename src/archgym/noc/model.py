@@ -173,7 +173,7 @@ def measure_many(configs: Sequence[NocConfig], threads: int = 0) -> list[dict]:
 
 
 def traffic_destinations(config: NocConfig) -> np.ndarray:
-    """Destination of every node under ``config.traffic`` (int32 [k*k]); -1 where it is random
+    """Destination of every node under ``config.traffic`` (int32 [nodes]); -1 where it is random
     (uniform, hotspot, diagonal, ...).  ``randperm`` gives the permutation of ``config.perm_seed``."""
     return _core.Network(config._core()).destinations()
 
@@ -266,15 +266,15 @@ class Network:
         return self._net.counters()
 
     def credits(self) -> np.ndarray:
-        """Free credits per output VC, int32 [k*k, 5, V]."""
+        """Free credits per output VC, int32 [routers, ports, V] (a 2-D mesh: [k*k, 5, V])."""
         return self._net.credits()
 
     def occupancy(self) -> np.ndarray:
-        """Flits buffered now per input port, int32 [k*k, 5]."""
+        """Flits buffered now per input port, int32 [routers, ports] (a 2-D mesh: [k*k, 5])."""
         return self._net.occupancy()
 
     def backlog_per_node(self) -> np.ndarray:
-        """Flits created but not yet injected, per node (int64 [k*k])."""
+        """Flits created but not yet injected, per node (int64 [nodes])."""
         return self._net.backlog_per_node()
 
     def delivered(self) -> dict:
