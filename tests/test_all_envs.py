@@ -2,7 +2,9 @@
 
 The ids are discovered from ``gymnasium.registry`` (every spec whose entry
 point lives in the ``archgym`` package), so a new environment is covered as soon
-as it is registered; nothing here names a particular environment.
+as it is registered; nothing here names a particular environment except
+:data:`VARIANTS`, the arguments that change an id's spaces and simulator (the
+NoC envs' topologies), each run through the same tests as an id.
 
 - Gymnasium's and Stable-Baselines3's environment checkers, with their
   warnings treated as failures (both report most problems only as warnings).
@@ -36,6 +38,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import archgym  # noqa: F401  (registers the environments)
+from conftest import REFERENCE_DIR
 
 # Steps per drawn action sequence.  Small: some cores are slow per step.
 MAX_STEPS = 12
@@ -72,7 +75,32 @@ def archgym_env_ids() -> list[str]:
 
 ENV_IDS = archgym_env_ids()
 
-per_env = pytest.mark.parametrize("env_id", ENV_IDS)  # the Fashion-MNIST ids too: their data ships
+#: A small anynet (BookSim's graph format): a root router and four leaves of three nodes.
+ANYNET = str(REFERENCE_DIR / "booksim" / "topologies" / "tree_anynet")
+_NOC_STEPS = {"cycles_per_step": 100, "warmup_cycles": 100, "max_steps": 8}
+#: Registered ids with arguments that change their spaces and simulator, each a case of every
+#: shared test below (the ids' own defaults are cases too): the NoC envs on every topology
+#: of the core besides the registered 2-D mesh, network-wide and per router.
+VARIANTS: list[tuple[str, dict]] = [
+    ("NoCRouting-v0", {"topology": "torus", "k": 4, "rates": (0.1, 0.3)}),
+    ("NoCRouting-v0", {"topology": "fly", "k": 4, "n": 2, "rates": (0.1, 0.3)}),
+    ("NoCRouting-v0", {"topology": "anynet", "network_file": ANYNET, "rates": (0.1, 0.3)}),
+    ("NoCRouting-Persistent-v0", {"topology": "torus", "k": 4, **_NOC_STEPS}),
+    ("NoCRouting-Persistent-v0", {"topology": "fly", "k": 4, "n": 2, **_NOC_STEPS}),
+    ("NoCRouting-Persistent-v0", {"topology": "anynet", "network_file": ANYNET, **_NOC_STEPS}),
+    ("NoCRouting-PerRouter-v0", {"topology": "torus", "k": 4, **_NOC_STEPS}),
+    ("NoCRouting-Persistent-v0", {"topology": "mesh", "k": 3, "n": 3, **_NOC_STEPS}),
+]
+
+CASES = [pytest.param((env_id, {}), id=env_id) for env_id in ENV_IDS] + [
+    pytest.param((env_id, kwargs), id=f"{env_id}-{kwargs['topology']}") for env_id, kwargs in VARIANTS]
+
+per_env = pytest.mark.parametrize("case", CASES)  # the Fashion-MNIST ids too: their data ships
+
+
+def make(case: tuple[str, dict]) -> gym.Env:
+    env_id, kwargs = case
+    return gym.make(env_id, **kwargs)
 
 
 def test_archgym_registers_environments():
@@ -296,16 +324,16 @@ def run_actions(env: gym.Env, seed: int, actions: list) -> list[tuple]:
 
 
 @per_env
-def test_gymnasium_env_checker(env_id):
-    with gym.make(env_id) as env:
+def test_gymnasium_env_checker(case):
+    with make(case) as env:
         _strict(gym_check_env, env.unwrapped, skip_render_check=False)
 
 
 @per_env
-def test_sb3_env_checker(env_id):
+def test_sb3_env_checker(case):
     from stable_baselines3.common.env_checker import check_env as sb3_check_env
 
-    with gym.make(env_id) as env:
+    with make(case) as env:
         supported = (spaces.Discrete, spaces.MultiDiscrete, spaces.MultiBinary, spaces.Box)
         if not isinstance(env.action_space, supported):
             pytest.skip(f"Stable-Baselines3 does not support {type(env.action_space).__name__} actions")
@@ -319,8 +347,8 @@ def test_sb3_env_checker(env_id):
 @per_env
 @FUZZ_SETTINGS
 @given(data=st.data())
-def test_random_valid_actions(env_id, data):
-    with gym.make(env_id) as env:
+def test_random_valid_actions(case, data):
+    with make(case) as env:
         seed = data.draw(st.integers(0, 2**31 - 1), label="seed")
         actions = data.draw(st.lists(valid_actions(env.action_space), min_size=1, max_size=MAX_STEPS), label="actions")
         run_actions(env, seed, actions)
@@ -338,9 +366,9 @@ def _assert_rejected(env: gym.Env, action: Any, kind: str) -> None:
         pytest.fail(f"{kind} action {action!r} was accepted; expected {expected}")
 
 
-def _assert_usable_after_reset(env_id: str, env: gym.Env, seed: int, action: Any) -> None:
+def _assert_usable_after_reset(case: tuple[str, dict], env: gym.Env, seed: int, action: Any) -> None:
     """After the rejected action, reset(seed) + a valid step matches a fresh env."""
-    with gym.make(env_id) as fresh:
+    with make(case) as fresh:
         expected = run_actions(fresh, seed, [action])
     assert_same(run_actions(env, seed, [action]), expected, "trajectory after a rejected action")
 
@@ -348,21 +376,21 @@ def _assert_usable_after_reset(env_id: str, env: gym.Env, seed: int, action: Any
 @per_env
 @FUZZ_SETTINGS
 @given(data=st.data())
-def test_out_of_range_actions_raise(env_id, data):
-    with gym.make(env_id) as env:
+def test_out_of_range_actions_raise(case, data):
+    with make(case) as env:
         bad = out_of_range_actions(env.action_space, data)
         if bad is None:
             pytest.skip(f"{type(env.action_space).__name__} actions have no integer range")
         seed = data.draw(st.integers(0, 2**31 - 1), label="seed")
         env.reset(seed=seed)
         _assert_rejected(env, bad, "out-of-range")
-        _assert_usable_after_reset(env_id, env, seed, data.draw(valid_actions(env.action_space), label="valid"))
+        _assert_usable_after_reset(case, env, seed, data.draw(valid_actions(env.action_space), label="valid"))
 
 
 @per_env
 @pytest.mark.parametrize("kind", INVALID_KINDS)
-def test_malformed_actions_raise(env_id, kind):
-    with gym.make(env_id) as env:
+def test_malformed_actions_raise(case, kind):
+    with make(case) as env:
         env.action_space.seed(0)
         valid = env.action_space.sample()
         cases = invalid_actions(env.action_space, valid)
@@ -370,7 +398,7 @@ def test_malformed_actions_raise(env_id, kind):
             pytest.skip(f"not applicable to {env.action_space}")
         env.reset(seed=0)
         _assert_rejected(env, cases[kind], kind)
-        _assert_usable_after_reset(env_id, env, 0, valid)
+        _assert_usable_after_reset(case, env, 0, valid)
 
 
 # --------------------------------------------------------------------------
@@ -380,8 +408,8 @@ def test_malformed_actions_raise(env_id, kind):
 @per_env
 @FUZZ_SETTINGS
 @given(data=st.data())
-def test_replay_is_deterministic(env_id, data):
-    with gym.make(env_id) as first, gym.make(env_id) as second:
+def test_replay_is_deterministic(case, data):
+    with make(case) as first, make(case) as second:
         seed = data.draw(st.integers(0, 2**31 - 1), label="seed")
         actions = data.draw(st.lists(valid_actions(first.action_space), min_size=1, max_size=MAX_STEPS), label="actions")
         assert_same(run_actions(first, seed, actions), run_actions(second, seed, actions), "trajectory")

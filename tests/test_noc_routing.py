@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import math
 
@@ -12,6 +13,8 @@ import pytest
 import archgym  # noqa: F401  (registers the environments)
 from archgym import noc
 from archgym.envs import noc_routing as nr
+from archgym.noc.booksim import read_network_file
+from conftest import REFERENCE_DIR
 
 # Short measurements keep these tables to a fraction of a second; the
 # registered ids use BookSim's full procedure.
@@ -169,7 +172,7 @@ def _reward_from_info(env, info):
     latency_term = env.latency_cap if info["latency"] is None else min(info["latency"], env.latency_cap)
     if info["latency"] is None and info["backlog_flits"] + info["in_network_flits"] == 0:
         latency_term = 0.0
-    backlog_term = min(info["backlog_flits"] / (env.k * env.k * info["rate"]), env.latency_cap)
+    backlog_term = min(info["backlog_flits"] / (env.network.nodes * info["rate"]), env.latency_cap)
     return -(latency_term + env.backlog_weight * backlog_term)
 
 
@@ -409,3 +412,210 @@ def test_heatmap_colours_follow_link_load():
     assert west.tolist() == south.tolist() == nr._colour(0.0).tolist() == [40, 44, 110]
     assert north.tolist() == nr._colour(0.5).tolist()
     assert nr.mesh_ansi(k, link).splitlines() == ["o >0<0 o", "^5v0   ^0v0", "o >#<0 o"]
+
+
+# ------------------------------------------------------------- topologies
+#: BookSim's anynet format: router 0 joins four leaf routers (2-cycle channels), each with
+#: three nodes; node 12 sits on the root.
+ANYNET = REFERENCE_DIR / "booksim" / "topologies" / "tree_anynet"
+NETWORKS = {
+    "torus": {"topology": "torus", "k": 4},
+    "fly": {"topology": "fly", "k": 4, "n": 2},
+    "anynet": {"topology": "anynet", "network_file": str(ANYNET)},
+    "mesh3d": {"topology": "mesh", "k": 3, "n": 3},
+}
+
+
+@pytest.mark.parametrize("topology", noc.TOPOLOGIES)
+def test_routing_set_is_the_one_the_core_accepts(topology):
+    """routings_on lists exactly the routings a NocConfig of that network accepts."""
+    graph = read_network_file(ANYNET) if topology == "anynet" else {}
+    for k, n, vcs in ((4, 2, 4), (3, 3, 2), (8, 2, 1)):
+        listed = noc.routings_on(topology, vcs, k=k, n=n)
+        accepted = []
+        for routing in noc.ROUTING_FUNCTIONS:
+            try:
+                noc.NocConfig(topology=topology, k=k, n=n, num_vcs=vcs, routing_function=routing, **graph)
+            except ValueError:
+                continue
+            accepted.append(routing)
+        assert listed == tuple(accepted), (k, n, vcs)
+    if topology in ("fly", "anynet"):
+        assert noc.routings_on(topology, 4, k=4) == {"fly": ("dest_tag",), "anynet": ("min",)}[topology]
+    per_router = noc.routings_on(topology, 4, k=4, per_router=True)
+    assert per_router == (noc.ROUTINGS_PER_ROUTER if topology in ("mesh", "torus") else ())
+
+
+@pytest.mark.parametrize("name", NETWORKS)
+def test_envs_take_the_routing_set_and_shape_of_the_topology(name):
+    kwargs = NETWORKS[name]
+    bandit = nr.NoCRoutingEnv(rates=(0.1,), **FAST, **kwargs)
+    base = bandit.base
+    routings = noc.routings_on(base.topology, base.num_vcs, k=base.k, n=base.n)
+    assert bandit.routings == routings and bandit.action_space == gym.spaces.Discrete(len(routings))
+    env = _persistent(max_steps=3, **kwargs)
+    assert env.routings == routings
+    shape = noc.network_shape(env.base)
+    routers, links, ports = shape["routers"], shape["link_ports"], shape["ports"]
+    assert (env.network.routers, env.network.nodes) == (routers, shape["nodes"])
+    assert env.observation_space.shape == (routers * (links + ports) + 4,)
+    env.reset(seed=0)
+    obs, reward, _, _, info = env.step(0)
+    assert obs.shape == env.observation_space.shape and obs[:routers * links].max() > 0
+    assert obs[-3] == pytest.approx(info["throughput"], abs=1e-6)
+    assert reward == pytest.approx(_reward_from_info(env, info))
+    expected = {"torus": (16, 16, 4, 5), "fly": (8, 16, 4, 4), "anynet": (5, 13, 5, 5),
+                "mesh3d": (27, 27, 6, 7)}[name]
+    assert (routers, shape["nodes"], links, ports) == expected
+
+
+@pytest.mark.parametrize("name", ["fly", "anynet"])
+def test_persistent_observation_is_the_cores_statistics_router_by_router(name):
+    """The network the env runs, rebuilt by hand from its seed (a reset draws the simulator's
+    seed, then the first phase's pattern, rate and length): the observation is run()'s
+    link_utilisation [routers, link_ports] then buffer_occupancy [routers, ports], flattened."""
+    env = _persistent(max_steps=3, rate_range=(0.2, 0.3), **NETWORKS[name])
+    env.reset(seed=5)
+    obs, _, _, _, info = env.step(0)
+    rng, _ = gym.utils.seeding.np_random(5)
+    net = noc.Network(dataclasses.replace(env.base, seed=int(rng.integers(2**31 - 1))))
+    pattern = env.patterns[int(rng.integers(len(env.patterns)))]
+    net.set_traffic(pattern)
+    net.set_injection_rate(float(rng.uniform(0.2, 0.3)))
+    assert pattern == info["pattern"]
+    net.run(300)
+    out = net.run(300)
+    link, occ = out["link_utilisation"], out["buffer_occupancy"]
+    assert link.shape == (env.network.routers, env.network.link_ports) and link.max() > 0
+    assert occ.shape == (env.network.routers, env.network.ports)
+    np.testing.assert_array_equal(obs[:link.size], link.ravel())
+    np.testing.assert_array_equal(obs[link.size:link.size + occ.size], occ.ravel())
+    assert info["throughput"] == out["accepted_flit_rate"]
+
+
+@pytest.mark.parametrize("name", ["fly", "anynet"])
+def test_oracle_and_regret_on_a_single_routing_topology(name):
+    """The exhaustive oracle over a one-routing set: the table is measure()'s, the regret 0."""
+    env = nr.NoCRoutingEnv(rates=(0.05, 0.2, 0.5), **FAST, **NETWORKS[name])
+    table = env.latency_table()
+    assert table.shape == (1, 3, 1) and np.all(table > 0) and np.all(table <= env.latency_cap)
+    for s in range(3):
+        figures = noc.measure(env.point_config(s, 0))
+        assert env.figures(s, 0)["avg_packet_latency"] == (
+            None if math.isnan(figures["avg_packet_latency"]) else figures["avg_packet_latency"])
+        assert env.best_action(s) == 0 and env.regret(s, 0) == 0.0
+    steps = _episode(env, lambda t, obs: 0)
+    assert [s[3]["regret"] for s in steps[1:]] == [0.0, 0.0, 0.0]
+    assert [s[1] for s in steps[1:]] == [-x for x in table[0, :, 0]]
+    assert table[0, 0, 0] < table[0, 1, 0]  # latency grows with the load
+
+
+def test_oracle_on_a_torus_picks_the_lowest_latency_routing():
+    env = nr.NoCRoutingEnv(rates=(0.1, 0.35), **FAST, **NETWORKS["torus"])
+    table = env.latency_table()
+    assert table.shape == (1, 2, len(env.routings)) and len(env.routings) == 7
+    for s in range(2):
+        assert table[0, s, env.best_action(s)] == table[0, s].min()
+        assert [env.regret(s, a) for a in range(7)] == list(table[0, s] - table[0, s].min())
+    assert np.ptp(table[0, 1]) > 1.0  # the routings differ under load
+
+
+def test_per_router_on_a_torus_and_refused_where_there_is_nothing_to_mix():
+    env = _persistent(per_router=True, max_steps=3, **NETWORKS["torus"])
+    assert env.routings == noc.ROUTINGS_PER_ROUTER
+    assert env.action_space.nvec.tolist() == [4] * 16
+    env.reset(seed=0)
+    action = np.arange(16) % 4
+    _, reward, _, _, info = env.step(action)
+    assert info["routing"] == [noc.ROUTINGS_PER_ROUTER[i] for i in action] and info["status"] == "ok"
+    assert reward == pytest.approx(_reward_from_info(env, info))
+    for name in ("fly", "anynet"):
+        with pytest.raises(ValueError) as e:
+            _persistent(per_router=True, **NETWORKS[name])
+        assert str(e.value) == ("per_router=True needs a topology with per-router routings (mesh, "
+                                f"torus); a {NETWORKS[name]['topology']} has none")
+
+
+@pytest.mark.parametrize("kwargs, words", [
+    ({"topology": "dragonfly"}, ["unknown topology 'dragonfly'", "mesh, torus, fly, anynet"]),
+    ({"topology": "torus", "routings": ("west_first",)}, ["routing 'west_first'", "only available on a mesh",
+                                                         "on a torus use one of", "dim_order"]),
+    ({"topology": "fly", "routings": ("dor", "dest_tag")}, ["routing 'dor'", "on a fly use one of: dest_tag"]),
+    ({"topology": "anynet"}, ["topology='anynet' needs network_file"]),
+    ({"topology": "anynet", "network_file": "/no/such/graph"}, ["network_file", "'/no/such/graph'",
+                                                                "No such file"]),
+    ({"topology": "anynet", "network_file": str(REFERENCE_DIR / "booksim" / "README.md")},
+     ["network_file README.md, line 1", "'router R'"]),
+    ({"topology": "torus", "network_file": str(ANYNET)}, ["network_file describes an anynet", "'torus'"]),
+    ({"topology": "anynet", "network_file": str(ANYNET), "traffic": "transpose"},
+     ["'transpose'", "on an anynet use one of: uniform"]),
+    ({"topology": "fly", "k": 3, "traffic": "shuffle"}, ["'shuffle' needs k to be a power of 2"]),
+    ({"topology": "mesh", "n": 4}, ["n must be an integer between 1 and 3", "4"]),
+    ({"topology": "torus", "k": 4, "num_vcs": 1, "routings": ("duato",)}, ["'duato' needs at least"]),
+    ({"config_overrides": {"topology": "torus"}}, ["config_overrides may not set topology", "topology="]),
+    ({"config_overrides": {"anynet_nodes": (0,)}}, ["anynet_nodes", "network_file="]),
+    ({"config_overrides": {"sample_period": 10}}, ["sample_period", "sample_period="]),
+])
+def test_bad_network_arguments_are_one_line(kwargs, words):
+    with pytest.raises(ValueError) as e:
+        nr.NoCRoutingEnv(**kwargs)
+    message = str(e.value)
+    assert "\n" not in message and all(w in message for w in words), message
+
+
+def test_persistent_defaults_follow_the_network():
+    """Patterns: those of PHASE_PATTERNS the network defines; routings: its whole set off the 2-D mesh."""
+    assert _persistent(**NETWORKS["anynet"]).patterns == ("uniform",)
+    assert _persistent(**NETWORKS["mesh3d"]).patterns == ("uniform", "bitcomp", "tornado")
+    assert _persistent(**NETWORKS["fly"]).patterns == nr.PHASE_PATTERNS
+    assert _persistent(k=4).routings == nr.SWITCHABLE_ROUTINGS
+    assert _persistent(**NETWORKS["mesh3d"]).routings == noc.routings_on("mesh", 4, k=3, n=3)
+    with pytest.raises(ValueError, match="no per-router routing runs on this torus with num_vcs = 2"):
+        _persistent(per_router=True, num_vcs=2, **NETWORKS["torus"])
+
+
+def test_torus_deadlocks_come_from_chaos_alone():
+    """The docstring's deadlock note: chaos (VC 0 only) deadlocks by itself on a torus; switching
+    at random between the rest of the torus set does not."""
+    chaos = _persistent(routings=("chaos",), patterns=("uniform",), rate_range=(0.45, 0.45),
+                        max_steps=40, **NETWORKS["torus"])
+    chaos.reset(seed=0)
+    for _ in range(40):
+        _, reward, terminated, _, info = chaos.step(0)
+        if terminated:
+            break
+    assert terminated and info["reason"] == "deadlock"
+    rest = tuple(r for r in noc.routings_on("torus", 4, k=4) if r != "chaos")
+    for seed in range(3):
+        env = _persistent(routings=rest, patterns=("uniform", "transpose", "tornado"), rate_range=(0.3, 0.45),
+                          phase_steps=(2, 4), cycles_per_step=150, max_steps=30, **NETWORKS["torus"])
+        env.reset(seed=seed)
+        for t in range(30):
+            assert not env.step((t * 5 + seed) % len(rest))[2]
+
+
+@pytest.mark.parametrize("name", ["fly", "anynet"])
+def test_render_any_network_as_a_table_of_ports(name):
+    env = _persistent(render_mode="ansi", max_steps=3, **NETWORKS[name])
+    env.reset(seed=0)
+    env.step(0)
+    text = env.render()
+    rows = [line for line in text.splitlines() if line.startswith("router")]
+    assert env.network.label in text and len(rows) == env.network.routers
+    assert all(len(row.split(":")[1].split()) == env.network.link_ports for row in rows)
+    img = _persistent(render_mode="rgb_array", max_steps=3, **NETWORKS[name])
+    img.reset(seed=0)
+    img.step(0)
+    picture = img.render()
+    assert picture.dtype == np.uint8 and picture.ndim == 3 and len(np.unique(picture.reshape(-1, 3), axis=0)) > 5
+    assert nr.ports_ansi(np.array([[0.0, 0.35], [1.0, 0.96]])).splitlines() == ["router 0: 0 3", "router 1: # #"]
+
+
+def test_ppo_runs_on_a_torus_and_a_fly():
+    import agents
+
+    for kwargs in (NETWORKS["torus"], NETWORKS["fly"]):
+        result = agents.train("NoCRouting-Persistent-v0", "ppo", budget=2, seed=0,
+                              env_kwargs={**kwargs, "cycles_per_step": 100, "warmup_cycles": 100,
+                                          "max_steps": 4})
+        assert result.samples == 2 and len(result.history) == 2

@@ -1,4 +1,5 @@
-"""NoCRouting: choose the routing algorithm of a mesh network-on-chip, on a cycle-level simulator."""
+"""NoCRouting: choose the routing algorithm of a network-on-chip (any topology of archgym's
+NoC core: mesh, torus, fly, anynet, ...), on a cycle-level simulator."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ import threading
 import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import replace
+from dataclasses import dataclass, replace
+from pathlib import Path
 
 import gymnasium as gym
 import numpy as np
@@ -18,6 +20,7 @@ from gymnasium import spaces
 from archgym import noc
 from archgym.envs import noc_cache
 from archgym.envs._common import ReplayPickle, check_action, check_name, check_render_mode, check_running, figure_rgb
+from archgym.noc.booksim import read_network_file
 
 #: The paper's four network-wide algorithms (Kao et al., NOCS 2019) and the
 #: routing function of archgym's core that stands for each (see the docstring
@@ -95,18 +98,130 @@ def _check_discrete(action, n: int) -> int:
     return action
 
 
-def _base_config(k, num_vcs, vc_buf_size, packet_size, seed, overrides) -> noc.NocConfig:
-    """The NocConfig every point shares (the core validates each value)."""
-    fields = {"k": k, "num_vcs": num_vcs, "vc_buf_size": vc_buf_size,
+#: config_overrides may not set these: the environment chooses them, or they are its arguments.
+_CHOSEN = ("routing_function", "traffic", "injection_rate")
+_ARGUMENTS = ("topology", "k", "n", "num_vcs", "vc_buf_size", "packet_size", "seed")
+_GRAPH = ("anynet_nodes", "anynet_channels")
+
+
+def _field_int(name: str, value) -> int:
+    """A NocConfig integer field's value, checked against the core's range (CONFIG_FIELDS)."""
+    field = next(f for f in noc.CONFIG_FIELDS if f["name"] == name)
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) \
+            or not field["min"] <= value <= field["max"]:
+        raise ValueError(f"{name} must be {field['accepted']} (got {value!r})")
+    return int(value)
+
+
+@dataclass(frozen=True)
+class _Network:
+    """The network an environment runs: its NocConfig (routing and traffic still to choose),
+    its routing set (from the core) and its shape."""
+
+    base: noc.NocConfig
+    routings: tuple[str, ...]  # the core's routing set of this network (per router if asked)
+    nodes: int
+    routers: int
+    ports: int       # input ports per router: buffer_occupancy's columns
+    link_ports: int  # output ports per router: link_utilisation's columns
+    label: str       # "8x8 mesh", "4-ary 2-fly", "anynet of 5 routers and 13 nodes"
+
+    @property
+    def grid(self) -> bool:
+        """A 2-D mesh or torus, drawn as a grid of routers (the others as a table of ports)."""
+        return self.base.topology in ("mesh", "torus") and self.base.n == 2
+
+
+def _routing_set(topology: str, k: int, n: int, num_vcs: int, per_router: bool) -> tuple[str, ...]:
+    """The core's routing set of the network, or one line saying why it has none."""
+    available = noc.routings_on(topology, num_vcs, k=k, n=n, per_router=per_router)
+    if available:
+        return available
+    table = noc.PER_ROUTER_MIN_VCS if per_router else noc.ROUTING_MIN_VCS
+    fewest = min((need[topology] for need in table.values() if topology in need), default=None)
+    if fewest is None and per_router:
+        where = [t for t in noc.TOPOLOGIES if any(t in need for need in table.values())]
+        raise ValueError(f"per_router=True needs a topology with per-router routings ({', '.join(where)}); "
+                         f"a {topology} has none")
+    if fewest is None:
+        raise ValueError(f"no routing runs on a {topology} (the core registers none)")
+    raise ValueError(f"no {'per-router ' if per_router else ''}routing runs on this {topology} "
+                     f"with num_vcs = {num_vcs} (k = {k}, n = {n}); they need at least {fewest} VCs")
+
+
+def _network(topology, k, n, network_file, num_vcs, vc_buf_size, packet_size, seed, overrides,
+             per_router: bool, routings, default_routings, patterns, default_patterns
+             ) -> tuple[_Network, tuple[str, ...], tuple[str, ...]]:
+    """The network of an environment's arguments, its routings and its traffic patterns, each
+    checked (one clear line for a bad argument).  ``routings`` None: ``default_routings(the
+    network's routing set)``; ``patterns`` None: those of ``default_patterns`` defined on the
+    network (uniform if none is)."""
+    topology = check_name("topology", topology, noc.TOPOLOGIES)
+    k, n, num_vcs = _field_int("k", k), _field_int("n", n), _field_int("num_vcs", num_vcs)
+    fields = {"topology": topology, "k": k, "n": n, "num_vcs": num_vcs, "vc_buf_size": vc_buf_size,
               "packet_size": packet_size, "seed": seed, "injection_rate_uses_flits": True}
+    if topology == "anynet":
+        if network_file is None:
+            raise ValueError("topology='anynet' needs network_file, a graph in BookSim's anynet format "
+                             "(lines 'router R node N router S [latency] ...')")
+        if not isinstance(network_file, (str, Path)):
+            raise ValueError(f"network_file must be a path, got {network_file!r}")
+        fields.update(read_network_file(Path(network_file)))
+    elif network_file is not None:
+        raise ValueError(f"network_file describes an anynet; topology = {topology!r}")
     for key, value in (overrides or {}).items():
-        if key in ("routing_function", "traffic", "injection_rate"):
+        if key in _CHOSEN:
             raise ValueError(f"config_overrides may not set {key}: the environment chooses it")
+        if key in _ARGUMENTS:
+            raise ValueError(f"config_overrides may not set {key}: pass it as the argument {key}=")
+        if key in _GRAPH:
+            raise ValueError(f"config_overrides may not set {key}: an anynet's graph comes from "
+                             "network_file=")
         fields[key] = value
+    available = _routing_set(topology, k, n, num_vcs, per_router)
+    if routings is None:
+        chosen = default_routings(available)
+    elif per_router:
+        chosen = _names("per-router routing", routings, noc.ROUTINGS_PER_ROUTER)
+        for r in chosen:
+            if r not in available:
+                raise ValueError(f"per-router routing {r!r} does not run on this {topology} "
+                                 f"(num_vcs = {num_vcs}); allowed: {', '.join(available)}")
+    else:
+        chosen = _names("routing", routings, noc.ROUTING_FUNCTIONS)
+        for r in chosen:
+            if r not in available:  # the core's reason: where it runs, what it needs
+                noc.check_routing(r, topology, num_vcs, "routing", k=k, n=n)
+
+    def defined(pattern):
+        try:
+            noc.check_traffic(pattern, k, n=n, topology=topology)
+        except ValueError:
+            return False
+        return True
+
+    if patterns is None:
+        patterns = tuple(p for p in default_patterns if defined(p)) or ("uniform",)
+    else:
+        patterns = _names("traffic pattern", patterns, noc.TRAFFIC_PATTERNS)
+        for pattern in patterns:  # the core's reason (an anynet; k or n it needs)
+            noc.check_traffic(pattern, k, n=n, topology=topology)
+    # The network starts on a network-wide routing: per router, the first of the network's.
+    wide = noc.routings_on(topology, num_vcs, k=k, n=n) if per_router else chosen
+    fields.update(routing_function=chosen[0] if chosen[0] in wide else wide[0], traffic=patterns[0])
     try:
-        return noc.NocConfig(**fields)
+        base = noc.NocConfig(**fields)
     except TypeError as e:
         raise ValueError(f"config_overrides: {e}") from None
+    shape = noc.network_shape(base)
+    if topology in ("mesh", "torus"):
+        label = "x".join([str(k)] * n) + f" {topology}"
+    elif topology == "fly":
+        label = f"{k}-ary {n}-fly"
+    else:
+        label = f"{topology} of {shape['routers']} routers and {shape['nodes']} nodes"
+    return _Network(base, available, shape["nodes"], shape["routers"], shape["ports"],
+                    shape["link_ports"], label), chosen, patterns
 
 
 def _clean(value):
@@ -270,6 +385,11 @@ def mesh_figure_rgb(k: int, link_utilisation: np.ndarray, buffer_occupancy: np.n
     return figure_rgb(draw, width=6.4, height=5.2)
 
 
+def _tenths(u: float) -> str:
+    """A load in [0, 1] as one character: tenths (0-9), ``#`` from 0.95 (saturated)."""
+    return "#" if u >= 0.95 else str(int(min(max(u, 0.0), 0.949) * 10))
+
+
 def mesh_ansi(k: int, link_utilisation: np.ndarray) -> str:
     """A k x k mesh as text: link loads in tenths of a flit per cycle per direction.
 
@@ -280,10 +400,7 @@ def mesh_ansi(k: int, link_utilisation: np.ndarray) -> str:
     >= 0.95 (saturated).
     """
     link = np.asarray(link_utilisation, dtype=np.float64).reshape(k * k, 4)
-
-    def d(u):
-        return "#" if u >= 0.95 else str(int(min(max(u, 0.0), 0.949) * 10))
-
+    d = _tenths
     lines = []
     for y in range(k - 1, -1, -1):
         if y + 1 < k:  # the links between row y+1 (above) and row y
@@ -294,9 +411,56 @@ def mesh_ansi(k: int, link_utilisation: np.ndarray) -> str:
     return "\n".join(lines)
 
 
+def ports_ansi(link_utilisation: np.ndarray) -> str:
+    """Any network as text: one line per router, the load of each output port (the columns
+    of ``link_utilisation``, in the core's port order) in tenths of a flit per cycle, ``#``
+    from 0.95 (saturated)."""
+    link = np.asarray(link_utilisation, dtype=np.float64)
+    width = len(str(len(link) - 1))
+    return "\n".join(f"router {r:>{width}}: " + " ".join(_tenths(u) for u in row)
+                     for r, row in enumerate(link))
+
+
+def ports_figure_rgb(link_utilisation: np.ndarray, buffer_occupancy: np.ndarray, title: str) -> np.ndarray:
+    """Any network as a heatmap (matplotlib, Agg), RGB uint8: routers (rows) x output ports
+    (link load, flits per cycle), beside each router's mean input-buffer occupancy; the colours
+    and the labelled colour bar of :func:`mesh_figure_rgb`."""
+    from matplotlib.cm import ScalarMappable
+    from matplotlib.colors import ListedColormap, Normalize
+
+    link = np.asarray(link_utilisation, dtype=np.float64)
+    occ = np.asarray(buffer_occupancy, dtype=np.float64).mean(axis=1, keepdims=True)
+    scale = ScalarMappable(Normalize(0.0, 1.0), ListedColormap(_colour(np.linspace(0.0, 1.0, 256)) / 255.0))
+
+    def draw(fig):
+        ports, buffers = fig.subplots(1, 2, width_ratios=[max(link.shape[1], 1), 1])
+        ports.imshow(_colour(link), aspect="auto", interpolation="nearest")
+        ports.set(xlabel="output port", ylabel="router", title=title)
+        ports.title.set_fontsize(9)
+        buffers.imshow(_colour(occ), aspect="auto", interpolation="nearest")
+        buffers.set(xticks=[], yticks=[], xlabel="buffers")
+        fig.colorbar(scale, ax=[ports, buffers], label="link load (flits/cycle); buffer occupancy")
+
+    return figure_rgb(draw, width=6.4, height=5.2)
+
+
+def _figure(network: _Network, link: np.ndarray, occ: np.ndarray, title: str) -> np.ndarray:
+    """The heatmap of a network: the grid of a 2-D mesh or torus (a torus's wrap-around links
+    are not drawn), the routers x ports table of any other."""
+    if network.grid:
+        return mesh_figure_rgb(network.base.k, link, occ, title)
+    return ports_figure_rgb(link, occ, title)
+
+
+def _loads_text(network: _Network, link: np.ndarray) -> str:
+    if network.grid:
+        return mesh_ansi(network.base.k, link)
+    return ports_ansi(link)
+
+
 # --------------------------------------------------------- contextual bandit
 class NoCRoutingEnv(ReplayPickle, gym.Env):
-    """Pick the network-wide routing algorithm of a mesh NoC for each injection rate.
+    """Pick the network-wide routing algorithm of a NoC (mesh by default) for each injection rate.
 
     ## Description
     Kao, Yang, Chen, Ma and Krishna, "Reinforcement learning based
@@ -313,6 +477,14 @@ class NoCRoutingEnv(ReplayPickle, gym.Env):
 
     It is a contextual bandit: an episode sweeps the rates in order, one step
     per rate, and the next state is the next rate whatever the action.
+
+    **Any topology of the core.**  ``topology=`` takes every name of
+    :data:`archgym.noc.TOPOLOGIES` (mesh, torus, fly, anynet, ...), with
+    ``k`` and ``n`` (fly: k-ary n-fly) or ``network_file`` (anynet: a graph in
+    BookSim's format), and BookSim's other topology keys through
+    ``config_overrides``.  The actions are that network's routing set, as the
+    core defines it (:func:`archgym.noc.routings_on`), so a topology the core
+    gains works here unchanged.
 
     **Measured once, then looked up.**  A measurement of an 8x8 mesh takes
     thousands of simulated cycles, so the environment does not simulate on
@@ -363,13 +535,24 @@ class NoCRoutingEnv(ReplayPickle, gym.Env):
 
     The two turn-model actions share one turn set, so they differ only in
     adaptivity.  Any routing function of :data:`archgym.noc.ROUTING_FUNCTIONS`
-    can be offered instead with ``routings=``, e.g. ``odd_even`` (Chiu's
-    odd-even turn model, adaptive), ``duato`` (adaptive minimal with a DOR
-    escape VC) or BookSim's ``min_adapt``, ``xy_yx``, ``romm``.
+    that runs on the network can be offered instead with ``routings=``, e.g.
+    ``odd_even`` (Chiu's odd-even turn model, adaptive), ``duato`` (adaptive
+    minimal with a DOR escape VC) or BookSim's ``min_adapt``, ``xy_yx``,
+    ``romm``.
+
+    On any other network (a torus, n != 2, fly, anynet) the default actions
+    are the network's whole routing set, ``archgym.noc.routings_on(topology,
+    num_vcs, k, n)`` in :data:`archgym.noc.ROUTING_FUNCTIONS` order: a 4x4
+    torus with 4 VCs has 7 (dim_order, yx, min_adapt, duato, random_min,
+    dim_order_bal, chaos).  A topology with a single routing (fly:
+    ``dest_tag``; anynet: ``min``) is accepted with ``Discrete(1)``: the
+    routing is fixed, the regret is 0, and the env serves as that network's
+    baseline and latency table in a sweep over topologies; the choice is
+    meaningful where the set has two or more (mesh, torus).
 
     ## Observation Space
     ``Box(0, 1, (1,), float32)``: the injection rate in flits/node/cycle
-    (= packets/node/cycle for 1-flit packets).  With several patterns
+    (= packets/node/cycle for 1-flit packets), whatever the topology.  With several patterns
     (``traffic=("uniform", "transpose", ...)``) the observation is
     ``Box(0, 1, (1 + P,), float32)``: the rate, then a one-hot pattern id.
     ``info["state"]`` is the state index ``pattern * len(rates) + rate index``
@@ -401,18 +584,24 @@ class NoCRoutingEnv(ReplayPickle, gym.Env):
     state.
 
     ## Arguments
-    ``k`` (mesh radix, default 8), ``traffic`` (a pattern of
-    :data:`archgym.noc.TRAFFIC_PATTERNS` or a sequence of them, default
-    ``"shuffle"``), ``rates`` (the sweep, each in (0, 1], default
-    :data:`DEFAULT_RATES`), ``routings`` (the actions, default
-    :data:`DEFAULT_ROUTINGS`), ``packet_size`` (1), ``num_vcs`` (4),
+    ``topology`` (``"mesh"``; any of :data:`archgym.noc.TOPOLOGIES`), ``k``
+    (radix, default 8), ``n`` (dimensions, fly: stages; 2), ``network_file``
+    (anynet only, required there: the path of a graph in BookSim's anynet
+    format), ``traffic`` (a pattern of :data:`archgym.noc.TRAFFIC_PATTERNS`
+    or a sequence of them, each defined on the network; default
+    ``"shuffle"``, or ``"uniform"`` where shuffle is not defined: an anynet,
+    k not a power of 2), ``rates`` (the sweep, each in (0, 1], default
+    :data:`DEFAULT_RATES`), ``routings`` (the actions, each running on the
+    network; default :data:`DEFAULT_ROUTINGS` on a 2-D mesh, else the
+    network's routing set), ``packet_size`` (1), ``num_vcs`` (4),
     ``vc_buf_size`` (8), ``seed`` (the simulator seed of every point, 42),
     the measurement settings ``warmup_periods`` (3), ``sample_period`` (1000),
     ``max_samples`` (10), ``latency_thres`` (500.0), ``latency_cap``
     (default ``latency_thres``, or ``horizon`` when that is set),
     ``horizon`` (None = steady state; else the fixed run's cycles, in
     [1, :data:`MAX_HORIZON`]), ``config_overrides`` (other
-    :class:`archgym.noc.NocConfig` fields, e.g. pipeline delays),
+    :class:`archgym.noc.NocConfig` fields, e.g. pipeline delays; not the
+    ones above, nor the routing, traffic and rate the env chooses),
     ``threads`` (for the first-use table; 0 = all cores) and ``render_mode``
     (``"ansi"``, ``"rgb_array"``).  Shorter measurement settings make the
     first-use table faster and noisier.
@@ -430,16 +619,26 @@ class NoCRoutingEnv(ReplayPickle, gym.Env):
     over the episode's steps (cycles; ``objective_sense`` "min": the return is
     -len(rates) times it) and ``feasible`` (True).
 
+    A bad argument (an unknown topology, a routing or pattern not defined
+    on the network, a missing or malformed ``network_file``) raises one
+    ValueError line saying what is allowed.
+
     Rendering: ``"ansi"`` prints the state's table row (latency of every
-    action) and the mesh with the link loads of the last (state, action);
-    ``"rgb_array"`` draws that mesh as a heatmap with a title and a labelled
-    colour bar (:func:`mesh_figure_rgb`, matplotlib).  Link
+    action) and the network with the link loads of the last (state, action);
+    ``"rgb_array"`` draws it as a heatmap with a title and a labelled
+    colour bar (matplotlib): a 2-D mesh or torus as its grid of routers
+    (:func:`mesh_figure_rgb`; a torus's wrap-around links are not drawn),
+    any other network as a table of routers x output ports
+    (:func:`ports_figure_rgb`, :func:`ports_ansi`).  Link
     loads are not part of a measurement, so rendering runs a short persistent
     simulation (:class:`archgym.noc.Network`, ``render_cycles`` cycles after
     as many warm-up cycles) of the point, cached per point.
 
     ## Version History
-    * v0 (revised): the last step's ``info`` has ``objective``,
+    * v0 (revised): ``topology``, ``n`` and ``network_file`` run it on any
+      topology of the core, with that network's routing set; setting a
+      measurement argument or the network through ``config_overrides`` is
+      refused (it was overridden without a word); the last step's ``info`` has ``objective``,
       ``objective_sense`` and ``feasible``; the latency table is cached on disk
       (:mod:`archgym.envs.noc_cache`); the heatmap has a title and a labelled
       colour bar; the env pickles.
@@ -448,23 +647,30 @@ class NoCRoutingEnv(ReplayPickle, gym.Env):
 
     metadata = {"render_modes": ["ansi", "rgb_array"], "render_fps": 4}
 
-    def __init__(self, k: int = 8, traffic="shuffle", rates: Sequence[float] = DEFAULT_RATES,
-                 routings: Sequence[str] = DEFAULT_ROUTINGS, packet_size: int = 1,
+    def __init__(self, k: int = 8, traffic=None, rates: Sequence[float] = DEFAULT_RATES,
+                 routings: Sequence[str] | None = None, packet_size: int = 1,
                  num_vcs: int = 4, vc_buf_size: int = 8, seed: int = 42,
                  warmup_periods: int = 3, sample_period: int = 1000, max_samples: int = 10,
                  latency_thres: float = 500.0, latency_cap: float | None = None,
                  horizon: int | None = None, config_overrides: dict | None = None,
-                 threads: int = 0, render_cycles: int = 2000, render_mode: str | None = None):
+                 threads: int = 0, render_cycles: int = 2000, render_mode: str | None = None,
+                 topology: str = "mesh", n: int = 2, network_file: str | Path | None = None):
         check_render_mode(render_mode, self.metadata["render_modes"])
-        self.patterns = _names("traffic pattern", traffic, noc.TRAFFIC_PATTERNS)
-        self.routings = _names("routing", routings, noc.ROUTING_FUNCTIONS)
         if isinstance(rates, (str, bytes)) or not isinstance(rates, Sequence) or not rates:
             raise ValueError(f"rates must be a non-empty sequence of numbers in (0, 1], got {rates!r}")
         self.rates = tuple(_check_rate("rates[]", r) for r in rates)
         overrides = dict(config_overrides or {})
+        for key in ("warmup_periods", "sample_period", "max_samples", "latency_thres"):
+            if key in overrides:
+                raise ValueError(f"config_overrides may not set {key}: pass it as the argument {key}=")
         overrides.update(warmup_periods=warmup_periods, sample_period=sample_period,
                          max_samples=max_samples, latency_thres=latency_thres)
-        self.base = _base_config(k, num_vcs, vc_buf_size, packet_size, seed, overrides)
+        self.network, self.routings, self.patterns = _network(
+            topology, k, n, network_file, num_vcs, vc_buf_size, packet_size, seed, overrides,
+            per_router=False, routings=routings,
+            default_routings=lambda available: DEFAULT_ROUTINGS if topology == "mesh" and n == 2 else available,
+            patterns=traffic, default_patterns=("shuffle",))
+        self.base = self.network.base
         self.horizon = None if horizon is None else _check_int("horizon", horizon, 1, MAX_HORIZON)
         default_cap = self.base.latency_thres if self.horizon is None else float(self.horizon)
         cap = default_cap if latency_cap is None else latency_cap
@@ -611,24 +817,25 @@ class NoCRoutingEnv(ReplayPickle, gym.Env):
         s, a = self._last if self._last is not None else (self._state(), 0)
         link, occ = self._point_loads(s, a)
         p, r = divmod(s, len(self.rates))
+        label = self.network.label
         if self.render_mode == "rgb_array":
-            return mesh_figure_rgb(self.k, link, occ, (
-                f"{self.k}x{self.k} mesh, {self.patterns[p]} at {self.rates[r]:g} flits/node/cycle, "
+            return _figure(self.network, link, occ, (
+                f"{label}, {self.patterns[p]} at {self.rates[r]:g} flits/node/cycle, "
                 f"{self.routings[a]}: {self.latency_table().reshape(self.num_states, -1)[s][a]:.1f} cycles"))
         row = self.latency_table().reshape(self.num_states, -1)[s]
-        lines = [(f"NoCRouting {self.k}x{self.k} mesh, {self.patterns[p]} traffic, rate "
+        lines = [(f"NoCRouting {label}, {self.patterns[p]} traffic, rate "
                   f"{self.rates[r]:g} flits/node/cycle (state {s})"),
                  ("  ".join(f"{name}: {lat:.1f}{'*' if i == row.argmin() else ''}"
                             for i, (name, lat) in enumerate(zip(self.routings, row)))
                   + "   (capped latency, cycles; * = oracle)"),
                  f"link loads with {self.routings[a]} (tenths of a flit/cycle):",
-                 mesh_ansi(self.k, link)]
+                 _loads_text(self.network, link)]
         return "\n".join(lines)
 
 
 # ---------------------------------------------------------------- persistent
 class NoCRoutingPersistentEnv(ReplayPickle, gym.Env):
-    """Control the routing of a running mesh NoC whose traffic changes phase.
+    """Control the routing of a running NoC (mesh by default) whose traffic changes phase.
 
     ## Description
     The control problem the NOCS 2019 setting (:class:`NoCRoutingEnv`) leaves
@@ -641,12 +848,28 @@ class NoCRoutingPersistentEnv(ReplayPickle, gym.Env):
     a number of steps drawn uniformly from ``phase_steps`` (all from
     ``np_random``), so a good policy must react to congestion it observes.
 
+    The network is any topology of the core (``topology=``: mesh, torus,
+    fly, anynet, ...; see :class:`NoCRoutingEnv`), and the actions are its
+    routing set as the core defines it (:func:`archgym.noc.routings_on`);
+    the spaces follow its routers and ports (:func:`archgym.noc.network_shape`).
+
     ``per_router=False`` (``NoCRouting-Persistent-v0``): one routing
-    function for the whole network.  ``per_router=True``
-    (``NoCRouting-PerRouter-v0``): every router picks its own function
-    among ``routings``, by default all of :data:`archgym.noc.ROUTINGS_PER_ROUTER`
-    (dor, min_adapt, duato, random_min), which share VC 0 along the XY port
-    as an escape channel; ``routings`` may name a non-empty subset of them.
+    function for the whole network; on a 2-D mesh by default
+    :data:`SWITCHABLE_ROUTINGS`, elsewhere the network's whole routing set.
+    A topology with a single routing (fly: ``dest_tag``; anynet: ``min``)
+    is accepted with ``Discrete(1)``: a fixed-routing run of that network
+    under the same phases and reward, the baseline of a sweep over
+    topologies; the choice is meaningful on a mesh or torus.
+    ``per_router=True`` (``NoCRouting-PerRouter-v0``): every router picks its
+    own function among ``routings``, by default all of
+    :data:`archgym.noc.ROUTINGS_PER_ROUTER` that run on the network (dor,
+    min_adapt, duato, random_min on a 2-D mesh, or a 2-D torus with >= 3
+    VCs; dor and min_adapt where n != 2),
+    which share VC 0 (a torus: VCs 0-1) along the dimension-order port as an
+    escape channel; ``routings`` may name a non-empty subset of them.  Only
+    the k-ary n-cubes have per-router routings (a fly or an anynet has one
+    routing, with nothing to mix): ``per_router=True`` elsewhere raises one
+    line naming the topologies that have them.
 
     **Deadlock.**  The routing changes while packets are in flight, so the
     union of the old and the new routing's channel dependencies must stay
@@ -658,33 +881,50 @@ class NoCRoutingPersistentEnv(ReplayPickle, gym.Env):
     adaptive VCs freely (``dor``, turn models), or between different turn
     models, can deadlock (Duato's condition needs atomic use of the adaptive
     VCs); pass such sets with ``routings=`` at your own risk.  In the per-router
-    variant every policy keeps VC 0 as the XY escape channel and takes an
+    variant every policy keeps VC 0 as the escape channel and takes an
     adaptive VC only when it is empty, so mixtures, and changes of mixture
     while packets are in flight, are deadlock-free (stress-tested in
-    tests/test_noc_core.py).  Should a deadlock occur anyway, the core's
+    tests/test_noc_core.py).  Off the 2-D mesh's default, switching is not
+    proven safe: on a torus, BookSim's ``chaos`` (VC 0 alone) deadlocks by
+    itself under uniform traffic at 0.45 flits/node/cycle, and it was the
+    only routing of the torus set in the deadlocks of a random-switching run
+    (tests/test_noc_routing.py); a single routing (fly, anynet) never
+    switches.  Should a deadlock occur, the core's
     watchdog detects it (no flit moved for 1000 cycles with flits in flight)
     and the episode ends (see Rewards); it never hangs.
 
     ## Action Space
-    ``Discrete(len(routings))`` (default 3: dor, west_first_oblivious,
-    west_first) or, per router, ``MultiDiscrete([len(routings)] * k*k)``
-    (default 4 choices; router id x + k*y).  The action applies to packets routed from the
+    ``Discrete(len(routings))`` (on a 2-D mesh by default 3: dor,
+    west_first_oblivious, west_first) or, per router,
+    ``MultiDiscrete([len(routings)] * R)`` for the network's R routers
+    (default 4 choices; on a k x k grid router id x + k*y).  The action applies to packets routed from the
     start of the step; a packet keeps the network-wide routing it was injected
     with, while per-router choices apply at each router a head flit reaches.
 
     ## Observation Space
-    ``Box(0, 1, (9 k^2 + 4,), float32)``, all measured over the last step:
-    link utilisation (k^2 x 4, flits per cycle on each output link, ports +x,
-    -x, +y, -y; 0 where a mesh edge has no link), input-buffer occupancy
-    (k^2 x 5, the fraction of the port's V x B flit slots in use, ports from
-    +x, -x, +y, -y and injection), then ``latency_term / latency_cap`` (the
-    reward's latency term, see Rewards), the accepted and the injected flit rate (flits/node/cycle) and
-    ``min(backlog_flits / (k^2 cycles_per_step), 1)``.
+    ``Box(0, 1, (R (L + P) + 4,), float32)`` for the network's R routers of
+    L output link ports and P input ports (:func:`archgym.noc.network_shape`:
+    ``routers``, ``link_ports``, ``ports``), all measured over the last step:
+    link utilisation (R x L, flits per cycle on each output port), input-buffer
+    occupancy (R x P, the fraction of the port's V x B flit slots in use),
+    then ``latency_term / latency_cap`` (the reward's latency term, see
+    Rewards), the accepted and the injected flit rate (flits/node/cycle) and
+    ``min(backlog_flits / (N cycles_per_step), 1)`` for its N nodes.
+
+    The ports: on a k-ary n-cube (R = N = k^n) the outputs are +x, -x, +y,
+    -y, ... (L = 2n; 0 where a mesh edge has no link) and the inputs the
+    same plus injection (P = 2n + 1): a 2-D k x k mesh or torus gives
+    ``9 k^2 + 4``.  A k-ary n-fly has n k^(n-1) routers of k ports
+    (L = P = k), its first stage's inputs and last stage's outputs the
+    nodes' channels.  An anynet's routers have their nodes' ports first,
+    then one per neighbour router in increasing id (BookSim's order); L = P
+    = the most any router has, 0 for a port a router lacks.
 
     ## Rewards
     With L = average latency (cycles, creation to tail ejection) of the
     packets delivered during the step, Q = backlog_flits (flits still waiting
-    in the source queues at the end of the step), N = k^2 and lambda = the
+    in the source queues at the end of the step), N = the nodes (k^2 on a
+    2-D mesh) and lambda = the
     phase's offered rate (flits/node/cycle)::
 
         latency_term = min(L, latency_cap)   (latency_cap if nothing was delivered while
@@ -720,16 +960,24 @@ class NoCRoutingPersistentEnv(ReplayPickle, gym.Env):
     Truncates after ``max_steps`` steps; terminates only on a deadlock.
 
     ## Arguments
-    ``k`` (8), ``per_router`` (False), ``routings`` (the actions, default
-    :data:`SWITCHABLE_ROUTINGS`, or per router all of ``ROUTINGS_PER_ROUTER``),
-    ``patterns`` (default :data:`PHASE_PATTERNS`), ``rate_range``
+    ``topology`` (``"mesh"``), ``k`` (8), ``n`` (2), ``network_file``
+    (anynet only, required there), as :class:`NoCRoutingEnv`;
+    ``per_router`` (False), ``routings`` (the actions, default
+    :data:`SWITCHABLE_ROUTINGS` on a 2-D mesh and the network's routing set
+    elsewhere, or per router all of ``ROUTINGS_PER_ROUTER`` that run there),
+    ``patterns`` (default those of :data:`PHASE_PATTERNS` defined on the
+    network: all six on a 2-D mesh of k a power of 2, uniform alone on an
+    anynet), ``rate_range``
     ((0.02, 0.32)), ``phase_steps`` ((4, 12), inclusive), ``cycles_per_step``
     (500), ``warmup_cycles`` (1000), ``max_steps`` (64), ``backlog_weight``
     (1.0), ``latency_cap`` (500.0), ``packet_size`` (1), ``num_vcs`` (4),
     ``vc_buf_size`` (8), ``config_overrides`` (other NocConfig fields),
     ``render_mode`` (``"ansi"``, ``"rgb_array"``: the heatmap of the last
     step's link loads and buffer occupancy, with a title and a labelled
-    colour bar).
+    colour bar; a 2-D mesh or torus as a grid, any other network as a
+    table of routers x ports).  A bad argument (an unknown topology, a
+    routing or pattern not defined on the network, a missing or malformed
+    ``network_file``, ``per_router=True`` on a fly) raises one ValueError line.
 
     ``info``: ``latency`` (L, None if nothing was delivered),
     ``network_latency``, ``delivered_packets``, ``throughput`` (accepted
@@ -739,7 +987,9 @@ class NoCRoutingPersistentEnv(ReplayPickle, gym.Env):
     ``cycle``, and ``routing`` (the name, or the per-router names).
 
     ## Version History
-    * v0 (revised): ``routings`` applies per router too (unknown or empty
+    * v0 (revised): ``topology``, ``n`` and ``network_file`` run it on any
+      topology of the core (spaces sized by its routers and ports, the
+      backlog terms by its nodes); ``routings`` applies per router too (unknown or empty
       lists are refused; they were ignored); the last step's ``info`` has
       ``objective``, ``objective_sense`` and ``feasible``; the heatmap has a
       title and a labelled colour bar; the env pickles.
@@ -750,24 +1000,16 @@ class NoCRoutingPersistentEnv(ReplayPickle, gym.Env):
 
     def __init__(self, k: int = 8, per_router: bool = False,
                  routings: Sequence[str] | None = None,
-                 patterns: Sequence[str] = PHASE_PATTERNS,
+                 patterns: Sequence[str] | None = None,
                  rate_range: tuple[float, float] = (0.02, 0.32),
                  phase_steps: tuple[int, int] = (4, 12), cycles_per_step: int = 500,
                  warmup_cycles: int = 1000, max_steps: int = 64, backlog_weight: float = 1.0,
                  latency_cap: float = 500.0, packet_size: int = 1, num_vcs: int = 4,
                  vc_buf_size: int = 8, config_overrides: dict | None = None,
-                 render_mode: str | None = None):
+                 render_mode: str | None = None, topology: str = "mesh", n: int = 2,
+                 network_file: str | Path | None = None):
         check_render_mode(render_mode, self.metadata["render_modes"])
         self.per_router = bool(per_router)
-        if self.per_router:
-            self.routings = _names("per-router routing", noc.ROUTINGS_PER_ROUTER if routings is None
-                                   else routings, noc.ROUTINGS_PER_ROUTER)
-            # the core's per-router codes are indices into ROUTINGS_PER_ROUTER
-            self._codes = np.array([noc.ROUTINGS_PER_ROUTER.index(r) for r in self.routings], dtype=np.int32)
-        else:
-            self.routings = _names("routing", SWITCHABLE_ROUTINGS if routings is None else routings,
-                                   noc.ROUTING_FUNCTIONS)
-        self.patterns = _names("traffic pattern", patterns, noc.TRAFFIC_PATTERNS)
         if not isinstance(rate_range, Sequence) or len(rate_range) != 2:
             raise ValueError(f"rate_range must be (low, high), got {rate_range!r}")
         lo, hi = (_check_rate("rate_range[]", r) for r in rate_range)
@@ -789,16 +1031,26 @@ class NoCRoutingPersistentEnv(ReplayPickle, gym.Env):
                 raise ValueError(f"{name} must be a finite number {'> 0' if name == 'latency_cap' else '>= 0'}, "
                                  f"got {value!r}")
         self.backlog_weight, self.latency_cap = float(backlog_weight), float(latency_cap)
-        self.base = _base_config(k, num_vcs, vc_buf_size, packet_size, 0, config_overrides)
-        self.base = replace(self.base, traffic=self.patterns[0], injection_rate=lo,
-                            routing_function=self.routings[0])
+
+        def default_routings(available):
+            if self.per_router:
+                return available
+            return SWITCHABLE_ROUTINGS if topology == "mesh" and n == 2 else available
+
+        self.network, self.routings, self.patterns = _network(
+            topology, k, n, network_file, num_vcs, vc_buf_size, packet_size, 0, config_overrides,
+            per_router=self.per_router, routings=routings, default_routings=default_routings,
+            patterns=patterns, default_patterns=PHASE_PATTERNS)
+        if self.per_router:  # the core's per-router codes are indices into ROUTINGS_PER_ROUTER
+            self._codes = np.array([noc.ROUTINGS_PER_ROUTER.index(r) for r in self.routings], dtype=np.int32)
+        self.base = replace(self.network.base, injection_rate=lo)
         self.render_mode = render_mode
         self.k = self.base.k
-        n = self.k * self.k
-        self._n = n
-        self.action_space = (spaces.MultiDiscrete(np.full(n, len(self.routings), dtype=np.int64))
+        net = self.network
+        self.action_space = (spaces.MultiDiscrete(np.full(net.routers, len(self.routings), dtype=np.int64))
                              if self.per_router else spaces.Discrete(len(self.routings)))
-        self.observation_space = spaces.Box(0.0, 1.0, (9 * n + 4,), dtype=np.float32)
+        size = net.routers * (net.link_ports + net.ports) + 4
+        self.observation_space = spaces.Box(0.0, 1.0, (size,), dtype=np.float32)
         self._net: noc.Network | None = None
         self._last: dict | None = None
         self._done = True
@@ -828,7 +1080,7 @@ class NoCRoutingPersistentEnv(ReplayPickle, gym.Env):
         self._net = noc.Network(replace(self.base, seed=sim_seed))
         self._phase = -1
         self._new_phase()
-        first = np.zeros(self._n, dtype=np.int64) if self.per_router else 0
+        first = np.zeros(self.network.routers, dtype=np.int64) if self.per_router else 0
         self._set_routing(first)
         self._t, self._done = 0, False
         out = self._net.run(self.warmup_cycles)
@@ -885,7 +1137,7 @@ class NoCRoutingPersistentEnv(ReplayPickle, gym.Env):
         backlog, in_net = int(out["backlog_flits"]), int(out["in_network_flits"])
         latency = _clean(float(out["avg_latency"])) if delivered else None
         latency_term = self._latency_term(out)
-        backlog_term = min(backlog / (self._n * self._rate), self.latency_cap)
+        backlog_term = min(backlog / (self.network.nodes * self._rate), self.latency_cap)
         return {"latency": latency, "network_latency": _clean(float(out["avg_network_latency"])) if delivered else None,
                 "delivered_packets": delivered, "throughput": float(out["accepted_flit_rate"]),
                 "injected_flit_rate": float(out["injected_flit_rate"]), "backlog_flits": backlog,
@@ -895,12 +1147,12 @@ class NoCRoutingPersistentEnv(ReplayPickle, gym.Env):
                 "cycle": int(self._net.cycle), "routing": self._routing_info(action)}
 
     def _obs(self, out: dict) -> np.ndarray:
-        n = self._n
-        link = np.asarray(out["link_utilisation"], dtype=np.float32).reshape(n * 4)
-        occ = np.asarray(out["buffer_occupancy"], dtype=np.float32).reshape(n * 5)
+        link = np.asarray(out["link_utilisation"], dtype=np.float32).ravel()
+        occ = np.asarray(out["buffer_occupancy"], dtype=np.float32).ravel()
         tail = np.array([self._latency_term(out) / self.latency_cap, out["accepted_flit_rate"],
                          out["injected_flit_rate"],
-                         int(out["backlog_flits"]) / (n * self.cycles_per_step)], dtype=np.float32)
+                         int(out["backlog_flits"]) / (self.network.nodes * self.cycles_per_step)],
+                        dtype=np.float32)
         obs = np.concatenate([link, occ, tail]).astype(np.float32)
         np.clip(np.nan_to_num(obs, nan=0.0), 0.0, 1.0, out=obs)
         return obs
@@ -911,14 +1163,17 @@ class NoCRoutingPersistentEnv(ReplayPickle, gym.Env):
         link = np.asarray(self._last["link_utilisation"], dtype=np.float32)
         occ = np.asarray(self._last["buffer_occupancy"], dtype=np.float32)
         out = self._last
+        label = self.network.label
         if self.render_mode == "rgb_array":
-            return mesh_figure_rgb(self.k, link, occ, (
-                f"{self.k}x{self.k} mesh, cycle {int(self._net.cycle)}: {self._pattern} at "
+            return _figure(self.network, link, occ, (
+                f"{label}, cycle {int(self._net.cycle)}: {self._pattern} at "
                 f"{self._rate:.3f} flits/node/cycle, latency {float(out['avg_latency']):.1f} cycles"))
-        head = (f"NoCRouting {self.k}x{self.k} mesh, cycle {int(self._net.cycle)}, phase "
+        ports = ("> +x, < -x, ^ +y, v -y" if self.network.grid
+                 else "one column per output port, in the core's port order")
+        head = (f"NoCRouting {label}, cycle {int(self._net.cycle)}, phase "
                 f"{self._phase}: {self._pattern} at {self._rate:.3f} flits/node/cycle\n"
                 f"latency {float(out['avg_latency']):.1f} cycles, accepted "
                 f"{float(out['accepted_flit_rate']):.3f} flits/node/cycle, backlog "
                 f"{int(out['backlog_flits'])} flits, in network {int(out['in_network_flits'])}\n"
-                "link loads (tenths of a flit/cycle; > +x, < -x, ^ +y, v -y, # saturated):")
-        return head + "\n" + mesh_ansi(self.k, link)
+                f"link loads (tenths of a flit/cycle; {ports}, # saturated):")
+        return head + "\n" + _loads_text(self.network, link)

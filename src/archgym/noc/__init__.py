@@ -33,11 +33,14 @@ from archgym.noc.model import (
     check_traffic,
     measure,
     measure_many,
+    network_shape,
+    routings_on,
     traffic_destinations,
 )
 
 __all__ = [
     "ALLOCATORS", "CONFIG_FIELDS", "INJECTION_PROCESSES", "MAX_K", "MAX_NODES", "MAX_VCS",
     "PER_ROUTER_MIN_VCS", "ROUTINGS_PER_ROUTER", "ROUTING_FUNCTIONS", "ROUTING_MIN_VCS", "ROUTING_VC_CLASSES", "TOPOLOGIES", "TRAFFIC_PATTERNS", "Network", "NocConfig",
-    "check_routing", "check_traffic", "measure", "measure_many", "traffic_destinations",
+    "check_routing", "check_traffic", "measure", "measure_many", "network_shape", "routings_on",
+    "traffic_destinations",
 ]

@@ -81,9 +81,30 @@ def check_routing(routing: str, topology: str, num_vcs: int, field: str = "routi
     _core.check_routing(routing, topology, num_vcs, field, n=n, k=k)
 
 
-def check_traffic(pattern: str, k: int) -> None:
-    """Raise ValueError unless ``pattern`` is known and defined for radix ``k``."""
-    _core.check_traffic(pattern, k)
+def check_traffic(pattern: str, k: int, n: int = 2, topology: str = "mesh") -> None:
+    """Raise ValueError unless ``pattern`` is known and defined for radix ``k``, ``n``
+    dimensions (fly: stages) and ``topology`` (an anynet takes the patterns defined by node id)."""
+    _core.check_traffic(pattern, k, n=n, topology=topology)
+
+
+def routings_on(topology: str, num_vcs: int, k: int = 8, n: int = 2,
+                per_router: bool = False) -> tuple[str, ...]:
+    """The routing set of a network: the routings (in :data:`ROUTING_FUNCTIONS` order) that
+    run on ``topology`` with radix ``k``, ``n`` dimensions (fly: stages) and ``num_vcs`` VCs;
+    with ``per_router``, those of :data:`ROUTINGS_PER_ROUTER` that may be mixed per router
+    there (none off the k-ary n-cubes).  The core's routing check decides, so a NocConfig
+    accepts exactly these (and :class:`Network` switches between them)."""
+    return _core.routings_on(topology, num_vcs, k=k, n=n, per_router=per_router)
+
+
+def network_shape(config: NocConfig) -> dict:
+    """``nodes``, ``routers``, ``ports`` (per router, the most any router has; the columns of
+    ``buffer_occupancy``) and ``link_ports`` (the columns of ``link_utilisation``) of
+    ``config``'s network: a k-ary n-cube has k^n routers of 2n + 1 ports (2n links), a
+    k-ary n-fly n k^(n-1) routers of k ports, an anynet what its graph says."""
+    if not isinstance(config, NocConfig):
+        raise ValueError("network_shape() needs a NocConfig")
+    return dict(_core.network_shape(config._core()))
 
 
 # ----------------------------------------------------------------- NocConfig
@@ -152,7 +173,7 @@ def measure_many(configs: Sequence[NocConfig], threads: int = 0) -> list[dict]:
 
 
 def traffic_destinations(config: NocConfig) -> np.ndarray:
-    """Destination of every node under ``config.traffic`` (int32 [k*k]); -1 where it is random
+    """Destination of every node under ``config.traffic`` (int32 [nodes]); -1 where it is random
     (uniform, hotspot, diagonal, ...).  ``randperm`` gives the permutation of ``config.perm_seed``."""
     return _core.Network(config._core()).destinations()
 
@@ -172,7 +193,7 @@ class Network:
         self.config = config
         self._net = _core.Network(config._core())
         self._net.set_record(bool(record))
-        self._n = config.k * config.k
+        self._n = network_shape(config)["routers"]
         self._routing: str | np.ndarray = config.routing_function
 
     @property
@@ -199,9 +220,11 @@ class Network:
         ``accepted_flit_rate``, ``injected_flit_rate`` (flits/node/cycle);
         ``backlog_flits`` (created, not yet injected: source queues),
         ``in_network_flits`` (injected, not yet ejected), at the end of the call;
-        ``link_utilisation`` float32 [k*k, 4] (flits sent per cycle on output
-        ports 0..3; 0 for links off the mesh edge); ``buffer_occupancy`` float32
-        [k*k, 5] (mean occupancy of input ports 0..4 as a fraction of V*B);
+        ``link_utilisation`` float32 [routers, link_ports] (flits sent per cycle on
+        each output port; a 2-D mesh: [k*k, 4], ports 0..3, 0 for links off the mesh
+        edge); ``buffer_occupancy`` float32 [routers, ports] (mean occupancy of each
+        input port as a fraction of V*B; a 2-D mesh: [k*k, 5]), shapes by
+        :func:`network_shape`;
         ``status`` "ok" or "deadlock" (the watchdog fired; sticky).
         """
         return self._net.run(cycles)
@@ -214,7 +237,7 @@ class Network:
 
     def set_routing(self, routing: str | np.ndarray) -> None:
         """A routing name (network wide; packets in flight keep the routing they started
-        with), or an int array [k*k] of indices into :data:`ROUTINGS_PER_ROUTER`
+        with), or an int array [routers] of indices into :data:`ROUTINGS_PER_ROUTER`
         (each router routes every head flit with its own algorithm)."""
         if isinstance(routing, str):
             self._net.set_routing(routing)
@@ -243,15 +266,15 @@ class Network:
         return self._net.counters()
 
     def credits(self) -> np.ndarray:
-        """Free credits per output VC, int32 [k*k, 5, V]."""
+        """Free credits per output VC, int32 [routers, ports, V] (a 2-D mesh: [k*k, 5, V])."""
         return self._net.credits()
 
     def occupancy(self) -> np.ndarray:
-        """Flits buffered now per input port, int32 [k*k, 5]."""
+        """Flits buffered now per input port, int32 [routers, ports] (a 2-D mesh: [k*k, 5])."""
         return self._net.occupancy()
 
     def backlog_per_node(self) -> np.ndarray:
-        """Flits created but not yet injected, per node (int64 [k*k])."""
+        """Flits created but not yet injected, per node (int64 [nodes])."""
         return self._net.backlog_per_node()
 
     def delivered(self) -> dict:

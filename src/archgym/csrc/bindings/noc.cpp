@@ -460,6 +460,42 @@ void bind_noc(nb::module_& m) {
       "Raise ValueError unless the pattern is known and defined for radix k and n dimensions "
       "on the topology.");
 
+  mod.def(
+      "routings_on",
+      [](const std::string& topology, int num_vcs, int k, int n, bool per_router) {
+        // check_routing decides, so this set is the one Params and set_routing accept.
+        const noc::Topology t = noc::parse_topology(topology);
+        const auto& all = noc::routing_functions();
+        std::vector<std::string> out;
+        for (size_t id = 0; id < all.size(); ++id) {
+          if (per_router && !all[id].per_router) continue;
+          try {
+            noc::check_routing(static_cast<int>(id), t, k, n, num_vcs, "routing", per_router);
+            out.push_back(all[id].name);
+          } catch (const std::invalid_argument&) {
+          }
+        }
+        return tuple_of(out);
+      },
+      nb::arg("topology"), nb::arg("num_vcs"), nb::arg("k") = 8, nb::arg("n") = 2,
+      nb::arg("per_router") = false,
+      "The routings (in ROUTING_FUNCTIONS order) that run on this topology with k, n and "
+      "num_vcs VCs; per_router: those that may be mixed per router there.");
+  mod.def(
+      "network_shape",
+      [](const noc::Config& c) {
+        const noc::Params p(c);
+        nb::dict d;
+        d["nodes"] = p.nodes;
+        d["routers"] = p.routers;
+        d["ports"] = p.ports;
+        d["link_ports"] = p.link_ports;
+        return d;
+      },
+      nb::arg("config"),
+      "nodes, routers, ports (per router, the most any has) and link_ports (the columns of "
+      "run()'s link_utilisation) of a valid configuration's network.");
+
   nb::exception<noc::Cancelled>(mod, "Cancelled");
   mod.def("set_cancelled", &noc::set_cancelled, nb::arg("on"),
           "Set (or clear) the cancellation flag: every running measure() raises Cancelled.");
