@@ -550,7 +550,7 @@ def test_per_router_on_a_torus_and_refused_where_there_is_nothing_to_mix():
     ({"topology": "anynet", "network_file": str(ANYNET), "traffic": "transpose"},
      ["'transpose'", "on an anynet use one of: uniform"]),
     ({"topology": "fly", "k": 3, "traffic": "shuffle"}, ["'shuffle' needs k to be a power of 2"]),
-    ({"topology": "mesh", "n": 4}, ["n must be an integer between 1 and 3", "4"]),
+    ({"topology": "mesh", "n": 11}, ["n must be an integer between 1 and 10", "11"]),
     ({"topology": "torus", "k": 4, "num_vcs": 1, "routings": ("duato",)}, ["'duato' needs at least"]),
     ({"config_overrides": {"topology": "torus"}}, ["config_overrides may not set topology", "topology="]),
     ({"config_overrides": {"anynet_nodes": (0,)}}, ["anynet_nodes", "network_file="]),
