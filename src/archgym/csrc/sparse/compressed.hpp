@@ -163,14 +163,14 @@ bool coo_pointers(const R* row, const C* col, const T* val, i64 nnz, i64 rows, i
   return true;
 }
 
-// Walks the entries of the n fibers of checked pointers `ptr` over `dim` positions,
-// calling visit(f, e, j) for entry e of fiber f with its index j (clamped below dim,
-// so that a refused source is still walked inside its bounds), and returns whether
-// every fiber's indices are strictly increasing and below dim (check_indices, in the
-// pass that uses them).
+// Walks the entries of the n fibers of checked pointers ptr[0..n] over `dim`
+// positions, calling visit(f, e, j) for entry e of fiber f (0-based from ptr) with its
+// index j (clamped below dim, so that a refused source is still walked inside its
+// bounds), and returns whether every fiber's indices are strictly increasing and
+// below dim (check_indices, in the pass that uses them) and every visit returned 0
+// (a visit's own check, e.g. of the value).
 template <class I, class F>
-bool walk_fibers(const std::vector<i64>& ptr, const I* idx, i64 dim, F&& visit) {
-  const i64 n = static_cast<i64>(ptr.size()) - 1;
+bool walk_fibers(const i64* ptr, i64 n, const I* idx, i64 dim, F&& visit) {
   const std::uint64_t top = static_cast<std::uint64_t>(dim - 1);
   std::uint32_t bad = 0;
   for (i64 f = 0; f < n; ++f) {
@@ -178,12 +178,12 @@ bool walk_fibers(const std::vector<i64>& ptr, const I* idx, i64 dim, F&& visit) 
     if (b == end) continue;
     std::uint64_t prev = idx[b];
     bad |= static_cast<std::uint32_t>(prev > top);
-    visit(f, b, static_cast<i64>(std::min(prev, top)));
+    bad |= visit(f, b, static_cast<i64>(std::min(prev, top)));
     for (i64 e = b + 1; e < end; ++e) {
       const std::uint64_t j = idx[e];
       bad |= static_cast<std::uint32_t>(j <= prev) | static_cast<std::uint32_t>(j > top);
       prev = j;
-      visit(f, e, static_cast<i64>(std::min(j, top)));
+      bad |= visit(f, e, static_cast<i64>(std::min(j, top)));
     }
   }
   return bad == 0;
@@ -198,7 +198,12 @@ bool check_and_transpose(const std::vector<i64>& ptr, const I* idx, const T* val
                          std::vector<i64>& tptr, U* tidx, T* tval) {
   const i64 n = static_cast<i64>(ptr.size()) - 1;
   std::vector<std::uint32_t> next(dim + 1, 0);  // nnz <= kMaxElements < 2^32
-  if (!walk_fibers(ptr, idx, dim, [&](i64, i64, i64 j) { ++next[j + 1]; })) return false;
+  std::uint32_t* count = next.data() + 1;
+  if (!walk_fibers(ptr.data(), n, idx, dim, [count](i64, i64, i64 j) {
+        ++count[j];
+        return std::uint32_t{0};
+      }))
+    return false;
   tptr.resize(dim + 1);
   tptr[0] = 0;
   for (i64 j = 0; j < dim; ++j) {
@@ -219,16 +224,15 @@ bool check_and_transpose(const std::vector<i64>& ptr, const I* idx, const T* val
 }
 
 // Checks a CSR matrix with checked pointers (as check_fibers) while it scatters it
-// into a zeroed row-major rows x cols buffer: one pass over the entries.  False if
+// into a zeroed row-major rows x cols buffer, in one pass over the entries.  False if
 // refused (the buffer then holds garbage).
 template <class I, class T>
 bool check_and_scatter(const std::vector<i64>& ptr, const I* idx, const T* val, i64 cols, T* out) {
-  std::uint32_t bad = 0;
-  const bool sorted = walk_fibers(ptr, idx, cols, [&](i64 i, i64 e, i64 j) {
-    out[i * cols + j] = val[e];
-    bad |= unstorable(val[e]);
-  });
-  return sorted && bad == 0;
+  return walk_fibers(ptr.data(), static_cast<i64>(ptr.size()) - 1, idx, cols,
+                     [out, val, cols](i64 i, i64 e, i64 j) {
+                       out[i * cols + j] = val[e];
+                       return unstorable(val[e]);
+                     });
 }
 
 // ---- BCSR (br x bc blocks; docs/sparse.md)
