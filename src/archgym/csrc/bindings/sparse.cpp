@@ -339,12 +339,12 @@ std::optional<nb::tuple> convert_compressed(sp::Format from, sp::Format to, i64 
       std::vector<i64> cols;  // CSC column pointers
       {
         nb::gil_scoped_release release;
-        if (from == F::Csr && to == F::Dense)  // checked while scattered, below
+        if (from == F::Csr && (to == F::Dense || to == F::Csc))  // checked while converted, below
           ok = fc::read_pointers(pa, na, M, nnz, rows);
+        else if (from == F::Csc)
+          ok = fc::read_pointers(pa, na, N, nnz, cols);
         else if (from == F::Csr)
           ok = fc::read_pointers(pa, na, M, nnz, rows) && fc::check_fibers(rows, pb, v, N);
-        else if (from == F::Csc)
-          ok = fc::read_pointers(pa, na, N, nnz, cols) && fc::check_fibers(cols, pb, v, M);
         else
           ok = na == nnz && fc::coo_pointers(pa, pb, v, nnz, M, N, rows);
       }
@@ -373,8 +373,9 @@ std::optional<nb::tuple> convert_compressed(sp::Format from, sp::Format to, i64 
         Uninit<T> tval(n);
         nb::object indices = new_indices(width, n, [&](auto* tidx) {
           nb::gil_scoped_release release;
-          fc::transpose(src, pb, v, to_csc ? N : M, dst, tidx, tval.data());
+          ok = fc::check_and_transpose(src, pb, v, to_csc ? N : M, dst, tidx, tval.data());
         });
+        if (!ok) return false;
         d["indptr"] = index_array(dst, prec.pointer_bits, "pointer (pointer_bits)", nnz);
         d["indices"] = indices;
         d["values"] = own(std::move(tval), {n});

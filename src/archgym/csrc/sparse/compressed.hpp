@@ -163,48 +163,76 @@ bool coo_pointers(const R* row, const C* col, const T* val, i64 nnz, i64 rows, i
   return true;
 }
 
-// The transpose of a checked compressed matrix (n fibers of `ptr` over `dim`
-// positions): pointers of the `dim` fibers of the result (tptr, int64) and its
-// indices (n-range, container U) and values.
+// Walks the entries of the n fibers of checked pointers ptr[0..n] over `dim`
+// positions, calling visit(f, e, j) for entry e of fiber f (0-based from ptr) with its
+// index j (clamped below dim, so that a refused source is still walked inside its
+// bounds), and returns whether every fiber's indices are strictly increasing and
+// below dim (check_indices, in the pass that uses them) and every visit returned 0
+// (a visit's own check, e.g. of the value).
+template <class I, class F>
+bool walk_fibers(const i64* ptr, i64 n, const I* idx, i64 dim, F&& visit) {
+  const std::uint64_t top = static_cast<std::uint64_t>(dim - 1);
+  std::uint32_t bad = 0;
+  for (i64 f = 0; f < n; ++f) {
+    const i64 b = ptr[f], end = ptr[f + 1];
+    if (b == end) continue;
+    std::uint64_t prev = idx[b];
+    bad |= static_cast<std::uint32_t>(prev > top);
+    bad |= visit(f, b, static_cast<i64>(std::min(prev, top)));
+    for (i64 e = b + 1; e < end; ++e) {
+      const std::uint64_t j = idx[e];
+      bad |= static_cast<std::uint32_t>(j <= prev) | static_cast<std::uint32_t>(j > top);
+      prev = j;
+      bad |= visit(f, e, static_cast<i64>(std::min(j, top)));
+    }
+  }
+  return bad == 0;
+}
+
+// The transpose of a compressed matrix with checked pointers (n fibers of `ptr` over
+// `dim` positions), checked as check_fibers in its two passes (the indices while
+// counted, the values while moved): pointers of the `dim` fibers of the result
+// (tptr, int64) and its indices (n-range, container U) and values.  False if refused.
 template <class I, class U, class T>
-void transpose(const std::vector<i64>& ptr, const I* idx, const T* val, i64 dim,
-               std::vector<i64>& tptr, U* tidx, T* tval) {
-  const i64 n = static_cast<i64>(ptr.size()) - 1, nnz = ptr[n];
+bool check_and_transpose(const std::vector<i64>& ptr, const I* idx, const T* val, i64 dim,
+                         std::vector<i64>& tptr, U* tidx, T* tval) {
+  const i64 n = static_cast<i64>(ptr.size()) - 1;
   std::vector<std::uint32_t> next(dim + 1, 0);  // nnz <= kMaxElements < 2^32
-  for (i64 e = 0; e < nnz; ++e) ++next[static_cast<i64>(idx[e]) + 1];
+  std::uint32_t* count = next.data() + 1;
+  if (!walk_fibers(ptr.data(), n, idx, dim, [count](i64, i64, i64 j) {
+        ++count[j];
+        return std::uint32_t{0};
+      }))
+    return false;
   tptr.resize(dim + 1);
   tptr[0] = 0;
   for (i64 j = 0; j < dim; ++j) {
     next[j + 1] += next[j];
     tptr[j + 1] = next[j + 1];
   }
+  std::uint32_t bad = 0;
   for (i64 f = 0; f < n; ++f) {
     const U fiber = static_cast<U>(f);
     for (i64 e = ptr[f]; e < ptr[f + 1]; ++e) {
       const std::uint32_t d = next[static_cast<i64>(idx[e])]++;
       tidx[d] = fiber;
       tval[d] = val[e];
+      bad |= unstorable(val[e]);
     }
   }
+  return bad == 0;
 }
 
-// Checks a CSR matrix with checked pointers (as check_fibers) and scatters it into
-// a zeroed row-major rows x cols buffer, a run of rows at a time: each run is
-// scattered right after its check, while its entries are still in the cache.
-// False if refused (the buffer then holds the rows before the fault).
+// Checks a CSR matrix with checked pointers (as check_fibers) while it scatters it
+// into a zeroed row-major rows x cols buffer, in one pass over the entries.  False if
+// refused (the buffer then holds garbage).
 template <class I, class T>
 bool check_and_scatter(const std::vector<i64>& ptr, const I* idx, const T* val, i64 cols, T* out) {
-  constexpr i64 kRun = 4096;  // entries per run (32 KiB of 32-bit indices and values)
-  const i64 n = static_cast<i64>(ptr.size()) - 1;
-  for (i64 r0 = 0, r1; r0 < n; r0 = r1) {
-    for (r1 = r0 + 1; r1 < n && ptr[r1 + 1] - ptr[r0] <= kRun;) ++r1;
-    if (!check_indices(ptr.data() + r0, r1 - r0, idx, cols) ||
-        !storable(val + ptr[r0], ptr[r1] - ptr[r0]))
-      return false;
-    for (i64 i = r0; i < r1; ++i)
-      for (i64 e = ptr[i]; e < ptr[i + 1]; ++e) out[i * cols + static_cast<i64>(idx[e])] = val[e];
-  }
-  return true;
+  return walk_fibers(ptr.data(), static_cast<i64>(ptr.size()) - 1, idx, cols,
+                     [out, val, cols](i64 i, i64 e, i64 j) {
+                       out[i * cols + j] = val[e];
+                       return unstorable(val[e]);
+                     });
 }
 
 // ---- BCSR (br x bc blocks; docs/sparse.md)
@@ -328,29 +356,54 @@ i64 bcsr_nonzeros(const std::vector<i64>& bptr, const I* bcol, const T* val, i64
   return nnz;
 }
 
-// CSR arrays of a checked BCSR matrix: row pointers `ptr` (rows + 1), column
-// indices and values (room for nnz + 1 each: every slot is written, the write
-// position advances on nonzeros only).
-template <class I, class U, class T>
-void bcsr_to_csr(const std::vector<i64>& bptr, const I* bcol, const T* val, i64 rows, i64 br,
-                 i64 bc, std::vector<i64>& ptr, U* idx, T* out) {
-  const i64 nbr = static_cast<i64>(bptr.size()) - 1;
+// 1 if v is not zero (-0.0 is zero), computed without branches (on the bits of a float).
+template <class T>
+inline i64 nonzero(T v) {
+  if constexpr (std::is_same_v<T, float>) {
+    std::uint32_t u;
+    std::memcpy(&u, &v, sizeof u);
+    return (u << 1) != 0;
+  } else {
+    return v != T(0);
+  }
+}
+
+// bcsr_to_csr for blocks W columns wide (W = 0: bc, known only at run time; the
+// usual widths get loops the compiler unrolls).
+template <i64 W, class I, class U, class T>
+void bcsr_rows_to_csr(const std::vector<i64>& bptr, const I* bcol, const T* val, i64 rows,
+                      i64 br, i64 bc, std::vector<i64>& ptr, U* idx, T* out) {
+  const i64 nbr = static_cast<i64>(bptr.size()) - 1, w = W > 0 ? W : bc;
   ptr.resize(rows + 1);
   ptr[0] = 0;
   i64 pos = 0;
   for (i64 R = 0; R < nbr; ++R)
     for (i64 i = R * br; i < std::min(rows, R * br + br); ++i) {
       for (i64 q = bptr[R]; q < bptr[R + 1]; ++q) {
-        const T* v = val + (q * br + (i - R * br)) * bc;
-        const i64 j0 = static_cast<i64>(bcol[q]) * bc;
-        for (i64 jj = 0; jj < bc; ++jj) {
+        const T* v = val + (q * br + (i - R * br)) * w;
+        const i64 j0 = static_cast<i64>(bcol[q]) * w;
+        for (i64 jj = 0; jj < w; ++jj) {
           idx[pos] = static_cast<U>(j0 + jj);
           out[pos] = v[jj];
-          pos += v[jj] != T(0);
+          pos += nonzero(v[jj]);
         }
       }
       ptr[i + 1] = pos;
     }
+}
+
+// CSR arrays of a checked BCSR matrix: row pointers `ptr` (rows + 1), column
+// indices and values (room for nnz + 1 each: every slot is written, the write
+// position advances on nonzeros only).
+template <class I, class U, class T>
+void bcsr_to_csr(const std::vector<i64>& bptr, const I* bcol, const T* val, i64 rows, i64 br,
+                 i64 bc, std::vector<i64>& ptr, U* idx, T* out) {
+  switch (bc) {
+    case 2: return bcsr_rows_to_csr<2>(bptr, bcol, val, rows, br, bc, ptr, idx, out);
+    case 4: return bcsr_rows_to_csr<4>(bptr, bcol, val, rows, br, bc, ptr, idx, out);
+    case 8: return bcsr_rows_to_csr<8>(bptr, bcol, val, rows, br, bc, ptr, idx, out);
+    default: return bcsr_rows_to_csr<0>(bptr, bcol, val, rows, br, bc, ptr, idx, out);
+  }
 }
 
 // ---- DIA (offsets o = j - i ascending; diagonal d's slot t is row t for o >= 0,
