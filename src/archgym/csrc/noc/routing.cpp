@@ -56,7 +56,7 @@ inline int Network::productive_ports(int r, int dst, int ports[2]) const {
 
 // Mask of output VCs [lo, hi] of `port`.
 inline VcMask Network::vcs(int port, int lo, int hi) const {
-  return ((VcMask{2} << (hi - lo)) - 1) << (port * V_ + lo);
+  return VcMask::range(port * V_ + lo, hi - lo + 1);
 }
 
 // Mask of output VCs [lo, hi] of `port` toward tgt.  On a torus the range is
