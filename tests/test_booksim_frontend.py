@@ -471,6 +471,21 @@ def test_unstable_example_matches_booksim(capsys, reference_dir):
         assert ours[key] == pytest.approx(expected, rel=0.10), key
 
 
+@pytest.mark.parametrize("rate", ["0.1", "0.3", "0.4"])
+def test_16_vcs_on_a_mesh_match_booksim(capsys, reference_dir, rate):
+    """5 ports x 16 VCs: 80-bit VC masks (two words); BookSim's summary within 10%
+    (tests/data/reference/booksim/wide_vcs, made by its regenerate.sh)."""
+    folder = reference_dir / "booksim"
+    code, out, err = _run_main(capsys, [str(folder / "booksim_base.cfg"), "num_vcs=16",
+                                        f"injection_rate={rate}"])
+    assert code == 0, err
+    ours = json.loads(out.strip().splitlines()[-1])
+    theirs = _booksim_summary((folder / "wide_vcs" / f"mesh_16vcs_{rate}.out").read_text())
+    assert ours["status"] == "ok"
+    for key, expected in theirs.items():
+        assert ours[key] == pytest.approx(expected, rel=0.10), key
+
+
 # ------------------------------------------------ traffic features vs BookSim
 def _traffic_reference(reference_dir) -> dict[str, list[dict]]:
     """tests/data/reference/booksim/traffic/traffic.csv: case -> rows in rising rate."""

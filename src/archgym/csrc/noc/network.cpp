@@ -241,6 +241,7 @@ Network::Network(const Config& cfg) : p_(cfg) {
   general_va_ = !plain(p_.va);
   if (general_sa_) sw_.assign(R_, SwState{});
   words_ = VCS_ <= 64 ? 1 : VCS_ <= 128 ? 2 : VCS_ <= 256 ? 4 : 8;
+  route_set_.words = static_cast<uint8_t>(words_);
   switch (words_) {
     case 1: init_routers<1>(); break;
     case 2: init_routers<2>(); break;

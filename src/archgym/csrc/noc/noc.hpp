@@ -113,7 +113,7 @@ struct WideMask {
   std::array<uint64_t, kWords> w{};
   constexpr WideMask() = default;
   constexpr WideMask(uint64_t low) { w[0] = low; }  // NOLINT: converts as an integer would
-  // Bits [first, first + count), count <= 64.
+  // Bits [first, first + count), 0 < count <= 64.
   static constexpr WideMask range(int first, int count) {
     WideMask m;
     const uint64_t ones = count >= 64 ? ~uint64_t{0} : (uint64_t{1} << count) - 1;
@@ -173,6 +173,20 @@ struct WideMask {
 // uint64_t up to 64, network.cpp).
 inline constexpr int kVcMaskBits = 512;
 using VcMask = WideMask<kVcMaskBits / 64>;
+// Output VCs [first, first + count) of a router, count <= kMaxVcs: the VCs lo to
+// hi of one port, as vcs() and vc_range() give them.  It is a VcMask wherever one
+// is needed (so vcs(a, 0, 1) | vcs(b, 0, 1) is a mask of both ports); add_route
+// stores it without building the 512-bit mask.
+struct VcSpan {
+  int first, count;
+  operator VcMask() const { return VcMask::range(first, count); }  // NOLINT: a mask
+  // The low 64 bits (of a router whose VCs all fit them).
+  uint64_t low_bits() const { return ((uint64_t{2} << (count - 1)) - 1) << first; }
+  friend VcMask operator|(VcSpan a, VcSpan b) { return VcMask(a) | VcMask(b); }
+  friend VcMask operator&(VcSpan a, VcSpan b) { return VcMask(a) & VcMask(b); }
+  friend VcMask operator^(VcSpan a, VcSpan b) { return VcMask(a) ^ VcMask(b); }
+  friend VcMask operator~(VcSpan a) { return ~VcMask(a); }
+};
 inline constexpr int kMaxBuf = 64;
 inline constexpr int kMaxPacket = 256;
 inline constexpr int kMaxDelay = 16;
@@ -313,13 +327,14 @@ struct Flit {
   uint8_t algo;    // routing id of the packet (network-wide mode)
 };
 // The route set of an input VC's head flit, as a routing function fills it
-// (add_route); the router keeps it in its own mask width (network.cpp).
+// (add_route); the router copies it into its own mask width (network.cpp).
 inline constexpr int kMaxRoutes = 3;
 struct InVc {
-  VcMask rs_mask[kMaxRoutes];  // output-VC masks ...
+  VcMask rs_mask[kMaxRoutes];  // output-VC masks (the router's `words` low words) ...
   int8_t rs_prio[kMaxRoutes];  // ... and their priorities, in decreasing order
   uint8_t rs_n;
   uint8_t rs_atomic;  // bit e: entry e may only take empty output VCs (used == 0)
+  uint8_t words;      // the router's mask width in words: add_route writes these
 };
 
 // ----------------------------------------------------------------- results
@@ -508,7 +523,8 @@ class Network {
   void route_min(int r, int i, const Flit& f, InVc& q);
   void route_dest_tag(int r, int i, const Flit& f, InVc& q);
 
-  static void add_route(InVc& q, VcMask mask, int prio, bool atomic = false);
+  static void add_route(InVc& q, const VcMask& mask, int prio, bool atomic = false);
+  static void add_route(InVc& q, VcSpan span, int prio, bool atomic = false);
   void eject(InVc& q) const;
   void add_escape(int r, int dst, InVc& q) const;
   void add_dimension_order_class(int r, int dst, int cls, InVc& q) const;
@@ -519,11 +535,11 @@ class Network {
   int dor_port(int cur, int tgt) const;
   int coord(int v, int d) const { return C_[v * D_ + d]; }
   int escape_vcs() const { return torus_ ? 2 : 1; }
-  VcMask vcs(int port, int lo, int hi) const;
+  VcSpan vcs(int port, int lo, int hi) const;
   int dir(int c, int t) const;  // 0 plus, 1 minus
   int xy_port(int cur, int tgt) const { return dor_port(cur, tgt); }
   int yx_port(int cur, int tgt) const;
-  VcMask vc_range(int cur, int tgt, int port, int lo, int hi) const;
+  VcSpan vc_range(int cur, int tgt, int port, int lo, int hi) const;
   int used_sum(int r, int o, int lo, int hi) const;
 
   Params p_;
