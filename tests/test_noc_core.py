@@ -436,7 +436,7 @@ def test_offered_rate_in_flits(process):
     (dict(topology="ring"), "accepted: mesh, torus"),
     (dict(n=0), "n must be an integer between 1 and 10"),
     (dict(n=3, k=11), "k\\^n must be at most 1024"),
-    (dict(n=3, k=4, num_vcs=10), "num_vcs must be at most 9 with n = 3"),
+    (dict(num_vcs=33), "num_vcs must be an integer between 1 and 32"),
     (dict(n=3, k=4, routing_function="xy_yx"), "only available on 2-dimensional networks"),
     (dict(n=1, routing_function="west_first"), "only available on 2-dimensional networks"),
     (dict(n=1, traffic="transpose"), "needs a 2-dimensional network"),

@@ -78,7 +78,7 @@ def test_anynet_min_takes_the_shortest_path_by_latency():
     (dict(anynet_nodes=(0, 2), anynet_channels=(0, 2, 1, 2, 0, 1)), "without gaps; router 1"),
     (dict(anynet_nodes=(0, 1), anynet_channels=()), "router 1 cannot be reached from router 0"),
     (dict(anynet_nodes=(0,) * 33, anynet_channels=()), "at most 32 ports"),
-    (dict(anynet_nodes=(0,) * 7 + (1, 2), num_vcs=8), "num_vcs must be at most 7 on this anynet"),
+    (dict(anynet_nodes=(0,) * 30 + (1, 2), num_vcs=17), "num_vcs must be at most 16 on this anynet"),
     (dict(traffic="transpose"), "on an anynet use one of: uniform"),
     (dict(traffic="hotspot"), "hotspot traffic on an anynet needs hotspot_nodes"),
     (dict(traffic="hotspot", hotspot_nodes=(9,)), "hotspot_nodes must be node ids between 0 and 8"),
@@ -102,8 +102,9 @@ def test_graph_fields_belong_to_anynet_and_fly_needs_dest_tag():
         noc.NocConfig(anynet_nodes=(0,))
     with pytest.raises(ValueError, match="'min' is only available on a anynet"):
         noc.NocConfig(topology="fly", k=4, n=2, routing_function="min")
-    with pytest.raises(ValueError, match="num_vcs must be at most 6 on this fly"):
-        noc.NocConfig(topology="fly", k=10, n=1, routing_function="dest_tag", num_vcs=8)
+    with pytest.raises(ValueError, match="num_vcs must be at most 16 on this fly \\(32 ports of "
+                                         "num_vcs VCs fit 512; got 17\\)"):
+        noc.NocConfig(topology="fly", k=32, n=1, routing_function="dest_tag", num_vcs=17)
 
 
 @pytest.mark.parametrize("text, match", [

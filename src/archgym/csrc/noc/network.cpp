@@ -25,11 +25,107 @@ constexpr uint8_t kHead = 1, kTail = 2;
 constexpr int64_t kCtimeMask = (int64_t{1} << 40) - 1;
 constexpr int64_t kMaxCycle = int64_t{1} << 40;
 
+// The VC masks of the routers are a uint64_t or a WideMask (noc.hpp); these
+// operations take either.
+inline bool any(uint64_t m) { return m != 0; }
+template <int W>
+bool any(const WideMask<W>& m) { return static_cast<bool>(m); }
+inline int lowest(uint64_t m) { return std::countr_zero(m); }
+template <int W>
+int lowest(const WideMask<W>& m) {
+  for (int k = 0; k < W; ++k)
+    if (m.w[k]) return 64 * k + std::countr_zero(m.w[k]);
+  return 64 * W;
+}
+inline uint64_t without_lowest(uint64_t m) { return m & (m - 1); }
+template <int W>
+WideMask<W> without_lowest(WideMask<W> m) {
+  for (uint64_t& x : m.w)
+    if (x) {
+      x &= x - 1;
+      break;
+    }
+  return m;
+}
+inline int popcount(uint64_t m) { return std::popcount(m); }
+template <int W>
+int popcount(const WideMask<W>& m) {
+  int c = 0;
+  for (uint64_t x : m.w) c += std::popcount(x);
+  return c;
+}
+inline bool at_most_one(uint64_t m) { return (m & (m - 1)) == 0; }
+template <int W>
+bool at_most_one(const WideMask<W>& m) { return popcount(m) <= 1; }
+inline bool has(uint64_t m, int i) { return m >> i & 1; }
+template <int W>
+bool has(const WideMask<W>& m, int i) { return m.w[i / 64] >> (i % 64) & 1; }
+// The bits from i up.
+template <class M>
+M at_or_above(int i) {
+  if constexpr (std::is_same_v<M, uint64_t>) {
+    return ~uint64_t{0} << i;
+  } else {
+    M m;
+    for (int k = 0; k < static_cast<int>(m.w.size()); ++k)
+      m.w[k] = k < i / 64 ? 0 : k > i / 64 ? ~uint64_t{0} : ~uint64_t{0} << (i % 64);
+    return m;
+  }
+}
+inline void set_bit(uint64_t& m, int i) { m |= uint64_t{1} << i; }
+template <int W>
+void set_bit(WideMask<W>& m, int i) { m.w[i / 64] |= uint64_t{1} << (i % 64); }
+inline void clear_bit(uint64_t& m, int i) { m &= ~(uint64_t{1} << i); }
+template <int W>
+void clear_bit(WideMask<W>& m, int i) { m.w[i / 64] &= ~(uint64_t{1} << (i % 64)); }
+// A routing function's mask (VcMask) in a router's width M (its low bits).
+template <class M>
+M narrow(const VcMask& m) {
+  if constexpr (std::is_same_v<M, uint64_t>) {
+    return m.w[0];
+  } else {
+    M out;
+    std::copy_n(m.w.begin(), out.w.size(), out.w.begin());
+    return out;
+  }
+}
+
+// The set bits of a mask, lowest first: for (const int i : bits(m)).
+template <class M>
+struct bits {
+  M m;
+  struct It {
+    M m;
+    int operator*() const { return lowest(m); }
+    It& operator++() {
+      m = without_lowest(m);
+      return *this;
+    }
+    bool operator!=(std::default_sentinel_t) const { return any(m); }
+  };
+  It begin() const { return It{m}; }
+  std::default_sentinel_t end() const { return {}; }
+};
+template <class M>
+bits(M) -> bits<M>;
+
 // First set bit of `mask` at or after `ptr`, cyclically (a round-robin pick).
 inline int rr_pick(uint64_t mask, int ptr) {
   const uint64_t hi = mask & (~uint64_t{0} << ptr);
   return std::countr_zero(hi ? hi : mask);
 }
+template <int W>
+int rr_pick(const WideMask<W>& mask, int ptr) {
+  const int k0 = ptr / 64;
+  if (const uint64_t hi = mask.w[k0] & (~uint64_t{0} << (ptr % 64))) return 64 * k0 + std::countr_zero(hi);
+  for (int k = k0 + 1; k < W; ++k)
+    if (mask.w[k]) return 64 * k + std::countr_zero(mask.w[k]);
+  return lowest(mask);
+}
+
+// Channel items name a router's VC as r * kVcMaskBits + VC.
+constexpr int kVcShift = std::countr_zero(static_cast<unsigned>(kVcMaskBits));
+static_assert(kVcMaskBits == 1 << kVcShift);
 
 uint64_t splitmix64(uint64_t& x) {
   uint64_t z = (x += 0x9E3779B97F4A7C15ULL);
@@ -59,9 +155,11 @@ uint64_t Network::Rng::next() {
 
 // The network's shape in the hot loop: compile-time constants where the
 // template argument is non-zero, else the members' values.
-template <int kV, int kB, int kD>
+template <int kV, int kB, int kD, int kW>
 struct Network::Shape {
   static constexpr int kPorts = kD ? 2 * kD + 1 : kMaxPorts;  // ports at most
+  static constexpr int kBits = 64 * kW;                      // VCs at most (mask bits)
+  using M = Mask<kW>;
   const int V, B, D, NP, LP, VCS;
   const uint8_t* port_of;
   const uint8_t* vc_of;
@@ -100,7 +198,7 @@ Network::Network(const Config& cfg) : p_(cfg) {
   off_credit_ = 1 + c.credit_delay;
   off_eject_credit_ = 2 + c.credit_delay;
 
-  for (int i = 0; i < 64; ++i) {
+  for (int i = 0; i < kVcMaskBits; ++i) {
     port_of_[i] = static_cast<uint8_t>(std::min(i / V_, LP_));
     vc_of_[i] = static_cast<uint8_t>(i % V_);
   }
@@ -116,18 +214,15 @@ Network::Network(const Config& cfg) : p_(cfg) {
   inject_vc_.resize(n_);
   eject_vc_.resize(n_);
   for (int v = 0; v < n_; ++v) {
-    inject_vc_[v] = ch_.inject_router[v] * 64 + ch_.inject_port[v] * V_;
-    eject_vc_[v] = ch_.eject_router[v] * 64 + ch_.eject_port[v] * V_;
+    inject_vc_[v] = (ch_.inject_router[v] << kVcShift) + ch_.inject_port[v] * V_;
+    eject_vc_[v] = (ch_.eject_router[v] << kVcShift) + ch_.eject_port[v] * V_;
   }
   int max_latency = 0;
   for (const Channel& x : ch_.out) max_latency = std::max<int>(max_latency, x.latency);
 
-  vcs_.assign(static_cast<size_t>(R_) * VCS_, InVc{});
   buf_.assign(static_cast<size_t>(R_) * VCS_ * B_, Flit{});
   used_.assign(static_cast<size_t>(R_) * VCS_, 0);
-  routers_.assign(R_, Router{});
   sa_ptr_.assign(R_, SaPtrs{});
-  tail_sent_.assign(R_, 0);
   va_in_ptr_.assign(static_cast<size_t>(R_) * VCS_, 0);
   va_out_ptr_.assign(static_cast<size_t>(R_) * VCS_, 0);
   occ_.assign(static_cast<size_t>(R_) * NP_, Occ{});
@@ -145,7 +240,14 @@ Network::Network(const Config& cfg) : p_(cfg) {
   general_sa_ = !plain(p_.sa) || si_ > 1 || so_ > 1 || spec_ || hold_;
   general_va_ = !plain(p_.va);
   if (general_sa_) sw_.assign(R_, SwState{});
-  if (general_va_) va_arb_.assign(R_, Arbiters{});
+  words_ = VCS_ <= 64 ? 1 : VCS_ <= 128 ? 2 : VCS_ <= 256 ? 4 : 8;
+  route_set_.words = static_cast<uint8_t>(words_);
+  switch (words_) {
+    case 1: init_routers<1>(); break;
+    case 2: init_routers<2>(); break;
+    case 4: init_routers<4>(); break;
+    default: init_routers<8>();
+  }
   // Output speedup: several flits may leave the crossbar for one output in a cycle;
   // they queue for the channel, at most V*B (the downstream credits), so the wheels
   // look that far ahead.
@@ -182,6 +284,15 @@ Network::Network(const Config& cfg) : p_(cfg) {
   build_destinations();
   set_injection_rate(c.injection_rate);
   step_ = pick_step();
+}
+
+template <int kW>
+void Network::init_routers() {
+  RouterState<kW>& st = state<kW>();
+  st.vcs.assign(static_cast<size_t>(R_) * VCS_, VcState<Mask<kW>>{});
+  st.routers.assign(R_, Router<Mask<kW>>{});
+  st.tail_sent.assign(R_, Mask<kW>{});
+  if (general_va_) st.va_arb.assign(R_, Arbiters<64 * kW>{});
 }
 
 void Network::build_destinations() {
@@ -340,176 +451,178 @@ inline void Network::occ_change(int pi, int delta) {
   o.count += delta;
 }
 
-template <int kV, int kB, int kD>
+template <int kV, int kB, int kD, int kW>
 void Network::buffer_write(int r, int i, const Flit& f) {
-  const Shape<kV, kB, kD> S(*this);
+  const Shape<kV, kB, kD, kW> S(*this);
+  RouterState<kW>& st = state<kW>();
   const size_t gvc = static_cast<size_t>(r) * S.VCS + i;
-  InVc& q = vcs_[gvc];
+  auto& q = st.vcs[gvc];
   int pos = q.head + q.count;
   if (pos >= S.B) pos -= S.B;
   buf_[gvc * S.B + pos] = f;
   ++q.count;
   occ_change(r * S.NP + S.port(i), 1);
   ++ctr_.buffered_flits;
-  const uint64_t bit = uint64_t{1} << i;
-  Router& R = routers_[r];
+  auto& R = st.routers[r];
   if (q.state == kIdle) {  // a head into an idle VC: RC in this cycle (BW+RC)
     q.state = kRouting;
-    R.rc_now |= bit;
+    set_bit(R.rc_now, i);
   } else if (q.state == kActive && q.count == 1) {  // into an empty active VC: SA now (BW+SA)
-    R.sa_now |= bit;
+    set_bit(R.sa_now, i);
   }
 }
 
 // Make the VCs whose stage becomes eligible at t part of the "now" masks.
-inline void Network::Router::advance(int64_t t, const std::vector<InVc>& vcs, size_t base) {
-  if (!((va_later | sa_later))) {
+template <class M>
+inline void Network::Router<M>::advance(int64_t t, const std::vector<VcState<M>>& vcs,
+                                        size_t base) {
+  if (!any(va_later | sa_later)) {
     rc_now |= rc_next;
     va_now |= va_next;
     sa_now |= sa_next;
-    rc_next = va_next = sa_next = 0;
+    rc_next = va_next = sa_next = M{};
     return;
   }
   rc_now |= rc_next;
-  rc_next = 0;
+  rc_next = M{};
   va_now |= va_next;
-  va_next = 0;
+  va_next = M{};
   sa_now |= sa_next;
-  sa_next = 0;
-  for (uint64_t m = va_later; m; m &= m - 1) {
-    const int i = std::countr_zero(m);
+  sa_next = M{};
+  for (const int i : bits(va_later))
     if (vcs[base + i].elig <= t) {
-      va_later &= ~(uint64_t{1} << i);
-      va_now |= uint64_t{1} << i;
+      clear_bit(va_later, i);
+      set_bit(va_now, i);
     }
-  }
-  for (uint64_t m = sa_later; m; m &= m - 1) {
-    const int i = std::countr_zero(m);
+  for (const int i : bits(sa_later))
     if (vcs[base + i].elig <= t) {
-      sa_later &= ~(uint64_t{1} << i);
-      sa_now |= uint64_t{1} << i;
+      clear_bit(sa_later, i);
+      set_bit(sa_now, i);
     }
-  }
 }
 
-template <int kV, int kB, int kD>
+template <int kV, int kB, int kD, int kW>
 void Network::router_step(int r, int64_t t) {
-  const Shape<kV, kB, kD> S(*this);
+  const Shape<kV, kB, kD, kW> S(*this);
+  RouterState<kW>& st = state<kW>();
   const size_t base = static_cast<size_t>(r) * S.VCS;
-  Router& R = routers_[r];
-  R.advance(t, vcs_, base);
-  // (b) route computation
-  if (R.rc_now) {
+  auto& R = st.routers[r];
+  R.advance(t, st.vcs, base);
+  // (b) route computation: the routing function fills route_set_, kept in the VC's masks
+  if (any(R.rc_now)) {
     const int d = p_.cfg.routing_delay;
-    for (uint64_t m = R.rc_now; m; m &= m - 1) {
-      const int i = std::countr_zero(m);
-      InVc& q = vcs_[base + i];
+    for (const int i : bits(R.rc_now)) {
+      auto& q = st.vcs[base + i];
       const Flit& f = buf_[(base + i) * S.B + q.head];
-      route(r, i, f, q);
+      route(r, i, f, route_set_);
+      q.rs_n = route_set_.rs_n;
+      q.rs_atomic = route_set_.rs_atomic;
+      for (int e = 0; e < q.rs_n; ++e) {
+        q.rs_mask[e] = narrow<typename Shape<kV, kB, kD, kW>::M>(route_set_.rs_mask[e]);
+        q.rs_prio[e] = route_set_.rs_prio[e];
+      }
       q.state = kVcAlloc;
-      const uint64_t bit = uint64_t{1} << i;
-      if (d == 0) R.va_now |= bit;
-      else if (d == 1) R.va_next |= bit;
-      else { q.elig = t + d; R.va_later |= bit; }
+      if (d == 0) set_bit(R.va_now, i);
+      else if (d == 1) set_bit(R.va_next, i);
+      else { q.elig = t + d; set_bit(R.va_later, i); }
     }
-    R.rc_now = 0;
+    R.rc_now = {};
   }
   // (c) VC allocation, (d) switch allocation
-  if (R.va_now) vc_alloc<kV, kB, kD>(r, t);
+  if (any(R.va_now)) vc_alloc<kV, kB, kD, kW>(r, t);
   if (general_sa_) {
-    if (R.sa_now | spec_won_) sw_alloc_general<kV, kB, kD>(r, t);
-  } else if (R.sa_now) {
-    sw_alloc<kV, kB, kD>(r, t);
+    if (any(R.sa_now | st.spec_won)) sw_alloc_general<kV, kB, kD, kW>(r, t);
+  } else if (any(R.sa_now)) {
+    sw_alloc<kV, kB, kD, kW>(r, t);
   }
 }
 
-template <int kV, int kB, int kD>
+template <int kV, int kB, int kD, int kW>
 void Network::vc_alloc(int r, int64_t t) {
-  const Shape<kV, kB, kD> S(*this);
+  using S_ = Shape<kV, kB, kD, kW>;
+  using M = typename S_::M;
+  constexpr int kBits = S_::kBits;
+  const S_ S(*this);
+  RouterState<kW>& st = state<kW>();
   const size_t base = static_cast<size_t>(r) * S.VCS;
-  Router& R = routers_[r];
-  const uint64_t alloc = R.alloc, busy = R.busy;
+  auto& R = st.routers[r];
+  const M alloc = R.alloc, busy = R.busy;
   const bool islip = p_.va == Allocator::Islip;
   const int d = p_.cfg.vc_alloc_delay;
 
   // Input VC i takes output VC j.
   auto take = [&](int i, int j) {
-    InVc& q = vcs_[base + i];
-    R.alloc |= uint64_t{1} << j;
+    auto& q = st.vcs[base + i];
+    set_bit(R.alloc, j);
     q.state = kActive;
     q.outp = static_cast<uint8_t>(S.port(j));
     q.outvc = static_cast<uint8_t>(S.vc(j));
-    const uint64_t bit = uint64_t{1} << i;
-    R.va_now &= ~bit;
+    clear_bit(R.va_now, i);
     // the head flit is in the buffer: SA from t + vc_alloc_delay (speculative
     // switch allocation: already in this cycle, §5b)
-    if (d == 0) R.sa_now |= bit;
-    else if (d == 1) R.sa_next |= bit;
-    else { q.elig = t + d; R.sa_later |= bit; }
-    if (spec_ && d > 0) spec_won_ |= bit;
+    if (d == 0) set_bit(R.sa_now, i);
+    else if (d == 1) set_bit(R.sa_next, i);
+    else { q.elig = t + d; set_bit(R.sa_later, i); }
+    if (spec_ && d > 0) set_bit(st.spec_won, i);
   };
   auto grant = [&](int i, int j) {
-    va_in_ptr_[base + i] = static_cast<uint8_t>(j + 1 == S.VCS ? 0 : j + 1);
-    va_out_ptr_[base + j] = static_cast<uint8_t>(i + 1 == S.VCS ? 0 : i + 1);
+    va_in_ptr_[base + i] = static_cast<uint16_t>(j + 1 == S.VCS ? 0 : j + 1);
+    va_out_ptr_[base + j] = static_cast<uint16_t>(i + 1 == S.VCS ? 0 : i + 1);
     take(i, j);
   };
   // The output VCs input VC i may request: entry e's VCs that no packet holds
   // (atomic entries: that hold no credit either).
-  auto requestable = [&](const InVc& q, int e) {
-    return q.rs_mask[e] & ~alloc & ((q.rs_atomic >> e & 1) ? ~busy : ~uint64_t{0});
+  auto requestable = [&](const VcState<M>& q, int e) {
+    return q.rs_mask[e] & ~alloc & ((q.rs_atomic >> e & 1) ? ~busy : ~M{});
   };
   if (general_va_) {
     // Every input VC requests every output VC of its route set; it takes, among
     // those offered, one of its highest-priority route entry (round robin; iSLIP
     // and select ignore the priorities, §5).
-    uint64_t req[64] = {};
-    for (uint64_t m = R.va_now; m; m &= m - 1) {
-      const int i = std::countr_zero(m);
-      const InVc& q = vcs_[base + i];
-      req[i] = 0;
+    M req[kBits] = {};
+    for (const int i : bits(R.va_now)) {
+      const auto& q = st.vcs[base + i];
+      req[i] = M{};
       for (int e = 0; e < q.rs_n; ++e) req[i] |= requestable(q, e);
     }
-    Arbiters& arb = va_arb_[r];
+    auto& arb = st.va_arb[r];
     const bool prioritised = p_.va != Allocator::Islip && p_.va != Allocator::Select;
-    auto accept = [&](int i, uint64_t offered) {
+    auto accept = [&](int i, const M& offered) {
       if (!prioritised) return rr_pick(offered, arb.in[i]);
-      const InVc& q = vcs_[base + i];
+      const auto& q = st.vcs[base + i];
       for (int e = 0; e < q.rs_n;) {
         const int prio = q.rs_prio[e];
-        uint64_t grp = 0;
+        M grp{};
         for (; e < q.rs_n && q.rs_prio[e] == prio; ++e) grp |= requestable(q, e) & offered;
-        if (grp) return rr_pick(grp, arb.in[i]);
+        if (any(grp)) return rr_pick(grp, arb.in[i]);
       }
       return rr_pick(offered, arb.in[i]);  // not reached: offered is part of the requests
     };
-    int8_t out[64];
-    const uint64_t inputs = R.va_now;
+    int16_t out[kBits];
+    const M inputs = R.va_now;
     allocate(p_.va, S.VCS, S.VCS, req, inputs, arb, out, accept);
-    for (uint64_t m = inputs; m; m &= m - 1) {
-      const int i = std::countr_zero(m);
+    for (const int i : bits(inputs))
       if (out[i] >= 0) take(i, out[i]);
-    }
     return;
   }
 
-  uint64_t req_in[64];  // per output VC: requesting input VCs
-  int touched[64], nt = 0;
+  M req_in[kBits];  // per output VC: requesting input VCs
+  int touched[kBits], nt = 0;
   auto request = [&](int i, int j) {
     bool seen = false;
     for (int x = 0; x < nt; ++x) seen |= touched[x] == j;
-    if (!seen) { touched[nt++] = j; req_in[j] = 0; }
-    req_in[j] |= uint64_t{1} << i;
+    if (!seen) { touched[nt++] = j; req_in[j] = M{}; }
+    set_bit(req_in[j], i);
   };
 
-  if (!islip && (R.va_now & (R.va_now - 1)) == 0) {  // one requester (common): no arbitration
-    const int i = std::countr_zero(R.va_now);
-    const InVc& q = vcs_[base + i];
+  if (!islip && at_most_one(R.va_now)) {  // one requester (common): no arbitration
+    const int i = lowest(R.va_now);
+    const auto& q = st.vcs[base + i];
     for (int e = 0; e < q.rs_n;) {
       const int prio = q.rs_prio[e];
-      uint64_t grp = 0;
-      for (; e < q.rs_n && q.rs_prio[e] == prio; ++e)
-        grp |= q.rs_mask[e] & ~alloc & ((q.rs_atomic >> e & 1) ? ~busy : ~uint64_t{0});
-      if (grp) {
+      M grp{};
+      for (; e < q.rs_n && q.rs_prio[e] == prio; ++e) grp |= requestable(q, e);
+      if (any(grp)) {
         grant(i, rr_pick(grp, va_in_ptr_[base + i]));
         return;
       }
@@ -519,19 +632,17 @@ void Network::vc_alloc(int r, int64_t t) {
   if (!islip) {
     // separable input-first: each input VC forwards one request, from its
     // highest-priority non-empty group, chosen round-robin
-    int fwd_i[64], fwd_j[64], nf = 0;
-    for (uint64_t m = R.va_now; m; m &= m - 1) {
-      const int i = std::countr_zero(m);
-      const InVc& q = vcs_[base + i];
-      uint64_t req = 0;
+    int fwd_i[kBits], fwd_j[kBits], nf = 0;
+    for (const int i : bits(R.va_now)) {
+      const auto& q = st.vcs[base + i];
+      M req{};
       for (int e = 0; e < q.rs_n;) {
         const int prio = q.rs_prio[e];
-        uint64_t grp = 0;
-        for (; e < q.rs_n && q.rs_prio[e] == prio; ++e)
-          grp |= q.rs_mask[e] & ~alloc & ((q.rs_atomic >> e & 1) ? ~busy : ~uint64_t{0});
-        if (grp) { req = grp; break; }
+        M grp{};
+        for (; e < q.rs_n && q.rs_prio[e] == prio; ++e) grp |= requestable(q, e);
+        if (any(grp)) { req = grp; break; }
       }
-      if (!req) continue;
+      if (!any(req)) continue;
       fwd_i[nf] = i;
       fwd_j[nf] = rr_pick(req, va_in_ptr_[base + i]);
       ++nf;
@@ -548,54 +659,49 @@ void Network::vc_alloc(int r, int64_t t) {
     return;
   }
   // iSLIP, one iteration: every request goes to its output; outputs grant, inputs accept.
-  for (uint64_t m = R.va_now; m; m &= m - 1) {
-    const int i = std::countr_zero(m);
-    const InVc& q = vcs_[base + i];
-    uint64_t req = 0;
-    for (int e = 0; e < q.rs_n; ++e)
-      req |= q.rs_mask[e] & ~alloc & ((q.rs_atomic >> e & 1) ? ~busy : ~uint64_t{0});
-    for (uint64_t b = req; b; b &= b - 1) request(i, std::countr_zero(b));
+  for (const int i : bits(R.va_now)) {
+    const auto& q = st.vcs[base + i];
+    M req{};
+    for (int e = 0; e < q.rs_n; ++e) req |= requestable(q, e);
+    for (const int j : bits(req)) request(i, j);
   }
-  uint64_t granted[64];
-  uint64_t inputs = 0;
+  M granted[kBits];
+  M inputs{};
   for (int x = 0; x < nt; ++x) {
     const int j = touched[x];
     const int i = rr_pick(req_in[j], va_out_ptr_[base + j]);
-    if (!(inputs >> i & 1)) granted[i] = 0;
-    inputs |= uint64_t{1} << i;
-    granted[i] |= uint64_t{1} << j;
+    if (!has(inputs, i)) granted[i] = M{};
+    set_bit(inputs, i);
+    set_bit(granted[i], j);
   }
-  for (uint64_t m = inputs; m; m &= m - 1) {
-    const int i = std::countr_zero(m);
-    grant(i, rr_pick(granted[i], va_in_ptr_[base + i]));
-  }
+  for (const int i : bits(inputs)) grant(i, rr_pick(granted[i], va_in_ptr_[base + i]));
 }
 
-template <int kV, int kB, int kD>
+template <int kV, int kB, int kD, int kW>
 void Network::sw_alloc(int r, int64_t t) {
-  const Shape<kV, kB, kD> S(*this);
+  const Shape<kV, kB, kD, kW> S(*this);
+  RouterState<kW>& st = state<kW>();
   const size_t base = static_cast<size_t>(r) * S.VCS;
-  Router& R = routers_[r];
-  if ((R.sa_now & (R.sa_now - 1)) == 0) {  // one candidate VC (common): no arbitration
-    const int i = std::countr_zero(R.sa_now);
-    const InVc& q = vcs_[base + i];
+  auto& R = st.routers[r];
+  if (at_most_one(R.sa_now)) {  // one candidate VC (common): no arbitration
+    const int i = lowest(R.sa_now);
+    const auto& q = st.vcs[base + i];
     if (used_[base + q.outp * S.V + q.outvc] >= S.B) return;
     const int p = S.port(i), v = S.vc(i), o = q.outp;
     SaPtrs& ptr = sa_ptr_[r];
     ptr.sa_in[p] = nextp_[o];
     ptr.sa_out[o] = nextp_[p];
     ptr.sa_vc[p] = static_cast<uint8_t>(v + 1 == S.V ? 0 : v + 1);
-    grant_switch<kV, kB, kD>(r, p, o, v, t, t);
+    grant_switch<kV, kB, kD, kW>(r, p, o, v, t, t);
     return;
   }
   using PortMask = uint32_t;  // a bit per port (kMaxPorts)
-  constexpr int kPorts = Shape<kV, kB, kD>::kPorts;
-  uint16_t cand[kPorts][kPorts];  // [input port][output port] -> VC mask (valid where outs has the bit)
+  constexpr int kPorts = Shape<kV, kB, kD, kW>::kPorts;
+  uint32_t cand[kPorts][kPorts];  // [input port][output port] -> VC mask (valid where outs has the bit)
   PortMask outs[kPorts] = {};
   int ncand = 0, last_p = 0, last_o = 0, last_v = 0;
-  for (uint64_t m = R.sa_now; m; m &= m - 1) {
-    const int i = std::countr_zero(m);
-    const InVc& q = vcs_[base + i];
+  for (const int i : bits(R.sa_now)) {
+    const auto& q = st.vcs[base + i];
     if (used_[base + q.outp * S.V + q.outvc] >= S.B) continue;  // no credit
     const int p = S.port(i), v = S.vc(i), o = q.outp;
     const PortMask obit = PortMask{1} << o;
@@ -603,7 +709,7 @@ void Network::sw_alloc(int r, int64_t t) {
       outs[p] |= obit;
       cand[p][o] = 0;
     }
-    cand[p][o] |= static_cast<uint16_t>(1u << v);
+    cand[p][o] |= 1u << v;
     ++ncand;
     last_p = p;
     last_o = o;
@@ -615,7 +721,7 @@ void Network::sw_alloc(int r, int64_t t) {
     ptr.sa_in[p] = nextp_[o];
     ptr.sa_out[o] = nextp_[p];
     ptr.sa_vc[p] = static_cast<uint8_t>(v + 1 == S.V ? 0 : v + 1);
-    grant_switch<kV, kB, kD>(r, p, o, v, t, t);
+    grant_switch<kV, kB, kD, kW>(r, p, o, v, t, t);
   };
   if (ncand == 1) {  // a lone request is granted by every arbiter on its way
     grant(last_p, last_o, last_v);
@@ -647,31 +753,29 @@ void Network::sw_alloc(int r, int64_t t) {
   }
 }
 
-// The allocators of §5b on up to 64 inputs and outputs.
-template <class Accept>
-void Network::allocate(Allocator a, int ni, int no, const uint64_t* req, uint64_t inputs,
-                       Arbiters& arb, int8_t* out, Accept&& accept) {
-  for (uint64_t m = inputs; m; m &= m - 1) out[std::countr_zero(m)] = -1;
+// The allocators of §5b on up to kN inputs and outputs (requests in masks M).
+template <class M, int kN, class Accept>
+void Network::allocate(Allocator a, int ni, int no, const M* req, M inputs, Arbiters<kN>& arb,
+                       int16_t* out, Accept&& accept) {
+  for (const int i : bits(inputs)) out[i] = -1;
   auto matched = [&](int i, int j) {
-    out[i] = static_cast<int8_t>(j);
+    out[i] = static_cast<int16_t>(j);
   };
   auto move_pointers = [&](int i, int j) {
-    arb.in[i] = static_cast<uint8_t>(j + 1 == no ? 0 : j + 1);
-    arb.out[j] = static_cast<uint8_t>(i + 1 == ni ? 0 : i + 1);
+    arb.in[i] = static_cast<uint16_t>(j + 1 == no ? 0 : j + 1);
+    arb.out[j] = static_cast<uint16_t>(i + 1 == ni ? 0 : i + 1);
   };
   if (a == Allocator::SeparableInputFirst) {
-    uint64_t fwd[64];
-    uint64_t outs = 0;
-    for (uint64_t m = inputs; m; m &= m - 1) {
-      const int i = std::countr_zero(m);
-      if (!req[i]) continue;
+    M fwd[kN];
+    M outs{};
+    for (const int i : bits(inputs)) {
+      if (!any(req[i])) continue;
       const int j = accept(i, req[i]);
-      if (!(outs >> j & 1)) fwd[j] = 0;
-      outs |= uint64_t{1} << j;
-      fwd[j] |= uint64_t{1} << i;
+      if (!has(outs, j)) fwd[j] = M{};
+      set_bit(outs, j);
+      set_bit(fwd[j], i);
     }
-    for (uint64_t m = outs; m; m &= m - 1) {
-      const int j = std::countr_zero(m);
+    for (const int j : bits(outs)) {
       const int i = rr_pick(fwd[j], arb.out[j]);
       matched(i, j);
       move_pointers(i, j);
@@ -679,40 +783,35 @@ void Network::allocate(Allocator a, int ni, int no, const uint64_t* req, uint64_
     return;
   }
   // The other allocators see the requests by output.
-  uint64_t by_out[64];
-  uint64_t outs = 0;
-  for (uint64_t m = inputs; m; m &= m - 1) {
-    const int i = std::countr_zero(m);
-    for (uint64_t b = req[i]; b; b &= b - 1) {
-      const int j = std::countr_zero(b);
-      if (!(outs >> j & 1)) by_out[j] = 0;
-      outs |= uint64_t{1} << j;
-      by_out[j] |= uint64_t{1} << i;
+  M by_out[kN];
+  M outs{};
+  for (const int i : bits(inputs))
+    for (const int j : bits(req[i])) {
+      if (!has(outs, j)) by_out[j] = M{};
+      set_bit(outs, j);
+      set_bit(by_out[j], i);
     }
-  }
   if (a == Allocator::Loa) {
     // Lonely output: each input forwards its request to the requested output with
     // the fewest requesters (round robin among those), each output grants one
     // forwarded request (round robin); pointers move on grants.
-    uint64_t fwd[64];
-    uint64_t fwd_outs = 0;
-    for (uint64_t m = inputs; m; m &= m - 1) {
-      const int i = std::countr_zero(m);
-      uint64_t lonely = 0;
-      int fewest = 65;
-      for (uint64_t b = req[i]; b; b &= b - 1) {
-        const int j = std::countr_zero(b), c = std::popcount(by_out[j]);
-        if (c < fewest) { fewest = c; lonely = 0; }
-        if (c == fewest) lonely |= uint64_t{1} << j;
+    M fwd[kN];
+    M fwd_outs{};
+    for (const int i : bits(inputs)) {
+      M lonely{};
+      int fewest = kN + 1;
+      for (const int j : bits(req[i])) {
+        const int c = popcount(by_out[j]);
+        if (c < fewest) { fewest = c; lonely = M{}; }
+        if (c == fewest) set_bit(lonely, j);
       }
-      if (!lonely) continue;
+      if (!any(lonely)) continue;
       const int j = rr_pick(lonely, arb.in[i]);
-      if (!(fwd_outs >> j & 1)) fwd[j] = 0;
-      fwd_outs |= uint64_t{1} << j;
-      fwd[j] |= uint64_t{1} << i;
+      if (!has(fwd_outs, j)) fwd[j] = M{};
+      set_bit(fwd_outs, j);
+      set_bit(fwd[j], i);
     }
-    for (uint64_t m = fwd_outs; m; m &= m - 1) {
-      const int j = std::countr_zero(m);
+    for (const int j : bits(fwd_outs)) {
       const int i = rr_pick(fwd[j], arb.out[j]);
       matched(i, j);
       move_pointers(i, j);
@@ -723,18 +822,17 @@ void Network::allocate(Allocator a, int ni, int no, const uint64_t* req, uint64_
     // A maximum matching: augmenting paths (depth first) from each input in turn,
     // the first input and each input's first output tried moving on by one every
     // allocation so that no request is always last.
-    int8_t owner[64];  // per output: its input, -1 free
-    std::fill(owner, owner + no, int8_t{-1});
+    int16_t owner[kN];  // per output: its input, -1 free
+    std::fill(owner, owner + no, int16_t{-1});
     const int start = arb.diag % ni;
-    auto augment = [&](auto&& self, int i, uint64_t& seen) -> bool {
-      uint64_t cand = req[i] & ~seen;
-      const uint64_t hi = cand & (~uint64_t{0} << (start % no));
-      for (uint64_t order : {hi, cand & ~hi})
-        for (; order; order &= order - 1) {
-          const int j = std::countr_zero(order);
-          seen |= uint64_t{1} << j;
+    auto augment = [&](auto&& self, int i, M& seen) -> bool {
+      const M cand = req[i] & ~seen;
+      const M hi = cand & at_or_above<M>(start % no);
+      for (const M& order : {hi, cand & ~hi})
+        for (const int j : bits(order)) {
+          set_bit(seen, j);
           if (owner[j] < 0 || self(self, owner[j], seen)) {
-            owner[j] = static_cast<int8_t>(i);
+            owner[j] = static_cast<int16_t>(i);
             return true;
           }
         }
@@ -742,13 +840,13 @@ void Network::allocate(Allocator a, int ni, int no, const uint64_t* req, uint64_
     };
     for (int d = 0; d < ni; ++d) {
       const int i = (start + d) % ni;
-      if (!(inputs >> i & 1) || !req[i]) continue;
-      uint64_t seen = 0;
+      if (!has(inputs, i) || !any(req[i])) continue;
+      M seen{};
       augment(augment, i, seen);
     }
     for (int j = 0; j < no; ++j)
       if (owner[j] >= 0) matched(owner[j], j);
-    arb.diag = static_cast<uint8_t>((arb.diag + 1) % std::max(ni, no));
+    arb.diag = static_cast<uint16_t>((arb.diag + 1) % std::max(ni, no));
     return;
   }
   if (a == Allocator::Wavefront) {
@@ -756,19 +854,19 @@ void Network::allocate(Allocator a, int ni, int no, const uint64_t* req, uint64_
     // on by one every allocation); a request is granted if its input and output
     // are still free when its diagonal is reached.
     const int n = std::max(ni, no);
-    uint64_t free_in = inputs, free_out = outs;
+    M free_in = inputs, free_out = outs;
     for (int d = 0; d < n; ++d) {
       const int diag = (arb.diag + d) % n;
       for (int i = 0; i < ni; ++i) {
         const int j = (diag - i + n) % n;
-        if (j < no && (free_in >> i & 1) && (free_out >> j & 1) && (req[i] >> j & 1)) {
+        if (j < no && has(free_in, i) && has(free_out, j) && has(req[i], j)) {
           matched(i, j);
-          free_in &= ~(uint64_t{1} << i);
-          free_out &= ~(uint64_t{1} << j);
+          clear_bit(free_in, i);
+          clear_bit(free_out, j);
         }
       }
     }
-    arb.diag = static_cast<uint8_t>((arb.diag + 1) % n);
+    arb.diag = static_cast<uint16_t>((arb.diag + 1) % n);
     return;
   }
   // Separable output-first (one iteration), iSLIP / select and PIM (alloc_iters
@@ -777,32 +875,30 @@ void Network::allocate(Allocator a, int ni, int no, const uint64_t* req, uint64_
   // acceptance (iSLIP: in the first iteration only); PIM draws at random.
   const bool pim = a == Allocator::Pim;
   const int iters = a == Allocator::SeparableOutputFirst ? 1 : iters_;
-  uint64_t free_in = inputs, free_out = outs;
-  auto random_pick = [&](uint64_t mask) {
-    for (uint32_t skip = rng_alloc_.below(static_cast<uint32_t>(std::popcount(mask))); skip; --skip)
-      mask &= mask - 1;
-    return std::countr_zero(mask);
+  M free_in = inputs, free_out = outs;
+  auto random_pick = [&](M mask) {
+    for (uint32_t skip = rng_alloc_.below(static_cast<uint32_t>(popcount(mask))); skip; --skip)
+      mask = without_lowest(mask);
+    return lowest(mask);
   };
-  for (int it = 0; it < iters && free_in && free_out; ++it) {
-    uint64_t granted[64];
-    uint64_t granted_in = 0;
-    for (uint64_t m = free_out; m; m &= m - 1) {
-      const int j = std::countr_zero(m);
-      const uint64_t reqs = by_out[j] & free_in;
-      if (!reqs) continue;
+  for (int it = 0; it < iters && any(free_in) && any(free_out); ++it) {
+    M granted[kN];
+    M granted_in{};
+    for (const int j : bits(free_out)) {
+      const M reqs = by_out[j] & free_in;
+      if (!any(reqs)) continue;
       const int i = pim ? random_pick(reqs) : rr_pick(reqs, arb.out[j]);
-      if (!(granted_in >> i & 1)) granted[i] = 0;
-      granted_in |= uint64_t{1} << i;
-      granted[i] |= uint64_t{1} << j;
+      if (!has(granted_in, i)) granted[i] = M{};
+      set_bit(granted_in, i);
+      set_bit(granted[i], j);
     }
-    if (!granted_in) break;
-    for (uint64_t m = granted_in; m; m &= m - 1) {
-      const int i = std::countr_zero(m);
+    if (!any(granted_in)) break;
+    for (const int i : bits(granted_in)) {
       const int j = pim ? random_pick(granted[i]) : accept(i, granted[i]);
       matched(i, j);
       if (!pim && it == 0) move_pointers(i, j);
-      free_in &= ~(uint64_t{1} << i);
-      free_out &= ~(uint64_t{1} << j);
+      clear_bit(free_in, i);
+      clear_bit(free_out, j);
     }
   }
 }
@@ -815,20 +911,22 @@ void Network::allocate(Allocator a, int ni, int no, const uint64_t* req, uint64_
 // allocation of the other candidates, then the speculative allocation of the VCs
 // that won VA in this cycle, whose grants stand where no other grant took their
 // crossbar input or output.
-template <int kV, int kB, int kD>
+template <int kV, int kB, int kD, int kW>
 void Network::sw_alloc_general(int r, int64_t t) {
-  const Shape<kV, kB, kD> S(*this);
+  using M = Mask<kW>;
+  const Shape<kV, kB, kD, kW> S(*this);
+  RouterState<kW>& st = state<kW>();
   const size_t base = static_cast<size_t>(r) * S.VCS;
-  Router& R = routers_[r];
+  auto& R = st.routers[r];
   SwState& W = sw_[r];
   const int si = si_, so = so_;
   const int ni = S.NP * si, no = S.NP * so;
   uint64_t in_taken = 0, out_taken = 0;  // crossbar ports granted in this cycle
   auto xin = [&](int i) { return S.port(i) * si + S.vc(i) % si; };
   auto xout = [&](int x, int o) { return o * so + x % so; };
-  auto credit = [&](const InVc& q) { return used_[base + q.outp * S.V + q.outvc] < S.B; };
+  auto credit = [&](const VcState<M>& q) { return used_[base + q.outp * S.V + q.outvc] < S.B; };
   auto send = [&](int i, int x) {
-    const InVc& q = vcs_[base + i];
+    const auto& q = st.vcs[base + i];
     const int o = q.outp;
     const bool tail = buf_[(base + i) * S.B + q.head].flags & kTail;
     in_taken |= uint64_t{1} << x;
@@ -839,8 +937,8 @@ void Network::sw_alloc_general(int r, int64_t t) {
       depart = std::max(t, free_at);
       free_at = depart + 1;
     }
-    if (hold_) W.hold[x] = static_cast<int8_t>(tail ? -1 : i);
-    grant_switch<kV, kB, kD>(r, S.port(i), o, S.vc(i), t, depart);
+    if (hold_) W.hold[x] = static_cast<int16_t>(tail ? -1 : i);
+    grant_switch<kV, kB, kD, kW>(r, S.port(i), o, S.vc(i), t, depart);
   };
   // 1. held switches: the packet's next flit goes without arbitration; a packet
   // without a flit or credit lets go of its switch
@@ -848,17 +946,16 @@ void Network::sw_alloc_general(int r, int64_t t) {
     for (int x = 0; x < ni; ++x) {
       const int i = W.hold[x];
       if (i < 0) continue;
-      if ((R.sa_now >> i & 1) && credit(vcs_[base + i])) send(i, x);
+      if (has(R.sa_now, i) && credit(st.vcs[base + i])) send(i, x);
       else W.hold[x] = -1;
     }
   }
   // 2. requests: per crossbar input, one VC per output port (round robin, §5)
-  uint16_t cand[64][Shape<kV, kB, kD>::kPorts];
-  auto allocate_switch = [&](uint64_t vcs, Arbiters& arb, uint8_t* vc_ptr, bool speculative) {
+  uint32_t cand[64][Shape<kV, kB, kD, kW>::kPorts];
+  auto allocate_switch = [&](const M& vcs, Arbiters<64>& arb, uint8_t* vc_ptr, bool speculative) {
     uint64_t req[64] = {}, inputs = 0;
-    for (uint64_t m = vcs; m; m &= m - 1) {
-      const int i = std::countr_zero(m);
-      const InVc& q = vcs_[base + i];
+    for (const int i : bits(vcs)) {
+      const auto& q = st.vcs[base + i];
       if (!credit(q)) continue;
       const int x = xin(i), o = q.outp, y = xout(x, o);
       if (!speculative && ((in_taken >> x & 1) || (out_taken >> y & 1))) continue;
@@ -867,10 +964,10 @@ void Network::sw_alloc_general(int r, int64_t t) {
       inputs |= uint64_t{1} << x;
       if (!(req[x] & ybit)) cand[x][o] = 0;
       req[x] |= ybit;
-      cand[x][o] |= static_cast<uint16_t>(1u << S.vc(i));
+      cand[x][o] |= 1u << S.vc(i);
     }
     if (!inputs) return;
-    int8_t out[64];
+    int16_t out[64];
     allocate(p_.sa, ni, no, req, inputs, arb, out,
              [&](int x, uint64_t offered) { return rr_pick(offered, arb.in[x]); });
     for (uint64_t m = inputs; m; m &= m - 1) {
@@ -882,29 +979,29 @@ void Network::sw_alloc_general(int r, int64_t t) {
       if (speculative && ((in_taken >> x & 1) || (out_taken >> out[x] & 1))) continue;
       const int i = (x / si) * S.V + v;
       if (speculative) {  // its SA stage is this one
-        const uint64_t bit = uint64_t{1} << i;
-        R.sa_next &= ~bit;
-        R.sa_later &= ~bit;
+        clear_bit(R.sa_next, i);
+        clear_bit(R.sa_later, i);
       }
       send(i, x);
     }
   };
   allocate_switch(R.sa_now, W.arb, W.vc, false);
   // 3. speculative requests, masked by the grants above
-  if (spec_won_) {
-    allocate_switch(spec_won_, W.spec, W.spec_vc, true);
-    spec_won_ = 0;
+  if (any(st.spec_won)) {
+    allocate_switch(st.spec_won, W.spec, W.spec_vc, true);
+    st.spec_won = M{};
   }
 }
 
-template <int kV, int kB, int kD>
+template <int kV, int kB, int kD, int kW>
 void Network::grant_switch(int r, int p, int o, int v, int64_t t, int64_t depart) {
-  const Shape<kV, kB, kD> S(*this);
+  const Shape<kV, kB, kD, kW> S(*this);
+  RouterState<kW>& st = state<kW>();
   const size_t base = static_cast<size_t>(r) * S.VCS;
-  Router& R = routers_[r];
+  auto& R = st.routers[r];
   const int i = p * S.V + v;
   const size_t gvc = base + i;
-  InVc& q = vcs_[gvc];
+  auto& q = st.vcs[gvc];
   Flit f = buf_[gvc * S.B + q.head];
   q.head = static_cast<uint16_t>(q.head + 1 == S.B ? 0 : q.head + 1);
   --q.count;
@@ -914,16 +1011,16 @@ void Network::grant_switch(int r, int p, int o, int v, int64_t t, int64_t depart
   const int w = q.outvc;
   const int j = o * S.V + w;
   ++used_[base + j];
-  R.busy |= uint64_t{1} << j;
+  set_bit(R.busy, j);
   const bool tail = f.flags & kTail;
   if (tail) {
-    if (wait_tail_) tail_sent_[r] |= uint64_t{1} << j;  // released when its credits are back
-    else R.alloc &= ~(uint64_t{1} << j);
+    if (wait_tail_) set_bit(st.tail_sent[r], j);  // released when its credits are back
+    else clear_bit(R.alloc, j);
   }
   // credit upstream
   const Channel& up = ch_.in[r * S.NP + p];
   if (up.node >= 0) src_credit_.push((t + 2) & wheel_mask_, up.node * S.V + v);
-  else credit_.push((t + off_credit_ + up.latency) & wheel_mask_, up.router * 64 + up.port * S.V + v);
+  else credit_.push((t + off_credit_ + up.latency) & wheel_mask_, (up.router << kVcShift) + up.port * S.V + v);
   // flit out
   f.vc = static_cast<uint8_t>(w);
   const Channel& down = ch_.out[r * S.NP + o];
@@ -936,15 +1033,14 @@ void Network::grant_switch(int r, int p, int o, int v, int64_t t, int64_t depart
   }
   last_move_ = t;
   // next state of the input VC
-  const uint64_t bit = uint64_t{1} << i;
-  R.sa_now &= ~bit;
+  clear_bit(R.sa_now, i);
   if (q.count == 0) {
     if (tail) q.state = kIdle;  // else stays active; the next arrival makes it eligible
   } else if (tail) {
     q.state = kRouting;  // the next flit is a head: RC at t+1
-    R.rc_next |= bit;
+    set_bit(R.rc_next, i);
   } else {
-    R.sa_next |= bit;  // next flit: SA at t+1
+    set_bit(R.sa_next, i);  // next flit: SA at t+1
   }
 }
 
@@ -1102,7 +1198,8 @@ void Network::inject(int64_t t) {
     f.vc = static_cast<uint8_t>(c);
     f.hops = 0;
     f.algo = pk.algo;
-    arrive_.push((t + 2) & wheel_mask_, Arrival{inject_vc_[v] >> 6, (inject_vc_[v] & 63) + c, f});
+    arrive_.push((t + 2) & wheel_mask_, Arrival{inject_vc_[v] >> kVcShift,
+                                                (inject_vc_[v] & (kVcMaskBits - 1)) + c, f});
     ++su[c];
     ++ctr_.injected_flits;
     --ctr_.backlog_flits;
@@ -1154,27 +1251,30 @@ void Network::retire(int node, const Flit& f, int64_t t) {
 // dimensions known at compile time, so index arithmetic folds to constants and
 // shifts) and once generically (0: read from the members); the constructor
 // picks one.  Every instance computes exactly the same thing.
-template <int kV, int kB, int kD>
+template <int kV, int kB, int kD, int kW>
 Network::StepFn Network::step_for() {
+  if (words_ != kW) return nullptr;
   if constexpr (kV == 0) {
-    return &Network::step_impl<0, 0, 0>;
+    return &Network::step_impl<0, 0, 0, kW>;
   } else {
     // kD: a k-ary kD-cube (2 kD + 1 ports)
-    if (p_.cube() && V_ == kV && B_ == kB && D_ == kD) return &Network::step_impl<kV, kB, kD>;
+    if (p_.cube() && V_ == kV && B_ == kB && D_ == kD) return &Network::step_impl<kV, kB, kD, kW>;
     return nullptr;
   }
 }
 
 Network::StepFn Network::pick_step() {
-  for (StepFn f : {step_for<4, 8, 2>(), step_for<2, 8, 2>(), step_for<8, 8, 2>(),
-                   step_for<4, 4, 2>(), step_for<4, 16, 2>(), step_for<0, 0, 0>()})
+  for (StepFn f : {step_for<4, 8, 2, 1>(), step_for<2, 8, 2, 1>(), step_for<8, 8, 2, 1>(),
+                   step_for<4, 4, 2, 1>(), step_for<4, 16, 2, 1>(), step_for<0, 0, 0, 1>(),
+                   step_for<0, 0, 0, 2>(), step_for<0, 0, 0, 4>(), step_for<0, 0, 0, 8>()})
     if (f) return f;
-  return nullptr;  // not reached: the generic instance takes every shape
+  return nullptr;  // not reached: the generic instances take every shape
 }
 
-template <int kV, int kB, int kD>
+template <int kV, int kB, int kD, int kW>
 void Network::step_impl() {
-  const Shape<kV, kB, kD> S(*this);
+  const Shape<kV, kB, kD, kW> S(*this);
+  RouterState<kW>& st = state<kW>();
   const int64_t t = now_;
   const int slot = static_cast<int>(t & wheel_mask_);
   // 1. nodes read ejected flits and injection credits
@@ -1191,27 +1291,26 @@ void Network::step_impl() {
   src_credit_.len[slot] = 0;
   // 2. routers latch credits (already delayed by credit_delay) and flits
   for (const int32_t* it = credit_.begin(slot); it != credit_.end(slot); ++it) {
-    const int r = *it >> 6, j = *it & 63;
+    const int r = *it >> kVcShift, j = *it & (kVcMaskBits - 1);
     if (--used_[static_cast<size_t>(r) * S.VCS + j] == 0) {
-      Router& R = routers_[r];
-      const uint64_t bit = uint64_t{1} << j;
-      R.busy &= ~bit;
-      if (wait_tail_ && (tail_sent_[r] & bit)) {  // the tail's credit is back
-        tail_sent_[r] &= ~bit;
-        R.alloc &= ~bit;
+      auto& R = st.routers[r];
+      clear_bit(R.busy, j);
+      if (wait_tail_ && has(st.tail_sent[r], j)) {  // the tail's credit is back
+        clear_bit(st.tail_sent[r], j);
+        clear_bit(R.alloc, j);
       }
     }
   }
   credit_.len[slot] = 0;
   for (const Arrival* a = arrive_.begin(slot); a != arrive_.end(slot); ++a)
-    buffer_write<kV, kB, kD>(a->r, a->i, a->flit);
+    buffer_write<kV, kB, kD, kW>(a->r, a->i, a->flit);
   arrive_.len[slot] = 0;
   // 3. generation, 4. injection
   generate(t);
   inject(t);
   // 6. router internal steps (routers do not read each other's state)
   for (int r = 0; r < R_; ++r)
-    if (routers_[r].has_work()) router_step<kV, kB, kD>(r, t);
+    if (st.routers[r].has_work()) router_step<kV, kB, kD, kW>(r, t);
   ctr_.in_network_integral += ctr_.in_network_flits;
   ctr_.in_system_integral += ctr_.in_system_packets;
   now_ = t + 1;

@@ -19,6 +19,7 @@
 #include <cstdint>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
 #include <variant>
 #include <vector>
 
@@ -103,11 +104,89 @@ inline constexpr int kMaxDims = 10;  // 2n + 1 ports fit kMaxPorts; k >= 2 and k
 inline constexpr int kMaxPorts = 32;  // per router (k-ary n-cubes: 2n + 1)
 inline constexpr int kMaxNodes = kMaxK * kMaxK;  // nodes and routers at most
 inline constexpr int kMaxChannelLatency = 64;    // anynet channels, in cycles
-// Output-VC masks of a router: one bit per (output port, VC), so ports x VCs
-// must fit kVcMaskBits (Params checks it per topology).
-using VcMask = uint64_t;
-inline constexpr int kVcMaskBits = 64;
-inline constexpr int kMaxVcs = 12;  // 5 ports x 12 VCs fit a 64-bit mask (7 ports: 9 VCs)
+inline constexpr int kMaxVcs = 32;  // BookSim accepts any number (its default is 16)
+
+// A set of kWords * 64 bits (bit b in word b / 64) with the operators of an
+// unsigned integer: the VC masks of routers with more than 64 VCs.
+template <int kWords>
+struct WideMask {
+  std::array<uint64_t, kWords> w{};
+  constexpr WideMask() = default;
+  constexpr WideMask(uint64_t low) { w[0] = low; }  // NOLINT: converts as an integer would
+  // Bits [first, first + count), 0 < count <= 64.
+  static constexpr WideMask range(int first, int count) {
+    WideMask m;
+    const uint64_t ones = count >= 64 ? ~uint64_t{0} : (uint64_t{1} << count) - 1;
+    const int word = first / 64, shift = first % 64;
+    m.w[word] = ones << shift;
+    if (shift && word + 1 < kWords) m.w[word + 1] = ones >> (64 - shift);
+    return m;
+  }
+  constexpr explicit operator bool() const {
+    uint64_t any = 0;
+    for (uint64_t x : w) any |= x;
+    return any != 0;
+  }
+  constexpr WideMask operator~() const {
+    WideMask m;
+    for (int i = 0; i < kWords; ++i) m.w[i] = ~w[i];
+    return m;
+  }
+  constexpr WideMask& operator|=(const WideMask& o) {
+    for (int i = 0; i < kWords; ++i) w[i] |= o.w[i];
+    return *this;
+  }
+  constexpr WideMask& operator&=(const WideMask& o) {
+    for (int i = 0; i < kWords; ++i) w[i] &= o.w[i];
+    return *this;
+  }
+  constexpr WideMask& operator^=(const WideMask& o) {
+    for (int i = 0; i < kWords; ++i) w[i] ^= o.w[i];
+    return *this;
+  }
+  constexpr WideMask operator<<(int s) const {
+    WideMask m;
+    for (int i = kWords - 1; i >= s / 64; --i) {
+      const int from = i - s / 64, bits = s % 64;
+      m.w[i] = w[from] << bits | (bits && from > 0 ? w[from - 1] >> (64 - bits) : 0);
+    }
+    return m;
+  }
+  constexpr WideMask operator>>(int s) const {
+    WideMask m;
+    for (int i = 0; i + s / 64 < kWords; ++i) {
+      const int from = i + s / 64, bits = s % 64;
+      m.w[i] = w[from] >> bits | (bits && from + 1 < kWords ? w[from + 1] << (64 - bits) : 0);
+    }
+    return m;
+  }
+  friend constexpr WideMask operator|(WideMask a, const WideMask& b) { return a |= b; }
+  friend constexpr WideMask operator&(WideMask a, const WideMask& b) { return a &= b; }
+  friend constexpr WideMask operator^(WideMask a, const WideMask& b) { return a ^= b; }
+  friend constexpr bool operator==(const WideMask&, const WideMask&) = default;
+};
+
+// Output-VC masks of a router, as routing functions build them (vcs(),
+// vc_range(), add_route()): one bit per (output port, VC), bit port * V + vc,
+// so ports x VCs must fit kVcMaskBits (Params checks it per topology).  The
+// routers keep them in the narrowest mask that holds their ports x VCs bits (a
+// uint64_t up to 64, network.cpp).
+inline constexpr int kVcMaskBits = 512;
+using VcMask = WideMask<kVcMaskBits / 64>;
+// Output VCs [first, first + count) of a router, count <= kMaxVcs: the VCs lo to
+// hi of one port, as vcs() and vc_range() give them.  It is a VcMask wherever one
+// is needed (so vcs(a, 0, 1) | vcs(b, 0, 1) is a mask of both ports); add_route
+// stores it without building the 512-bit mask.
+struct VcSpan {
+  int first, count;
+  operator VcMask() const { return VcMask::range(first, count); }  // NOLINT: a mask
+  // The low 64 bits (of a router whose VCs all fit them).
+  uint64_t low_bits() const { return ((uint64_t{2} << (count - 1)) - 1) << first; }
+  friend VcMask operator|(VcSpan a, VcSpan b) { return VcMask(a) | VcMask(b); }
+  friend VcMask operator&(VcSpan a, VcSpan b) { return VcMask(a) & VcMask(b); }
+  friend VcMask operator^(VcSpan a, VcSpan b) { return VcMask(a) ^ VcMask(b); }
+  friend VcMask operator~(VcSpan a) { return ~VcMask(a); }
+};
 inline constexpr int kMaxBuf = 64;
 inline constexpr int kMaxPacket = 256;
 inline constexpr int kMaxDelay = 16;
@@ -247,14 +326,15 @@ struct Flit {
   uint8_t hops;    // routers traversed so far
   uint8_t algo;    // routing id of the packet (network-wide mode)
 };
-// An input VC: its buffer ring, pipeline state and route set.
+// The route set of an input VC's head flit, as a routing function fills it
+// (add_route); the router copies it into its own mask width (network.cpp).
+inline constexpr int kMaxRoutes = 3;
 struct InVc {
-  int64_t elig;
-  VcMask rs_mask[3];  // route set: output-VC masks ...
-  int8_t rs_prio[3];    // ... and their priorities, in decreasing order
-  uint8_t rs_n, state, outp, outvc;
+  VcMask rs_mask[kMaxRoutes];  // output-VC masks (the router's `words` low words) ...
+  int8_t rs_prio[kMaxRoutes];  // ... and their priorities, in decreasing order
+  uint8_t rs_n;
   uint8_t rs_atomic;  // bit e: entry e may only take empty output VCs (used == 0)
-  uint16_t head, count;
+  uint8_t words;      // the router's mask width in words: add_route writes these
 };
 
 // ----------------------------------------------------------------- results
@@ -367,31 +447,37 @@ class Network {
   enum class Phase : uint8_t { Free, Warming, Running, Draining, Emptying };
 
 
+  // The routers' VC masks (input VCs, output VCs, route sets): a uint64_t when
+  // ports x VCs fit 64 bits, else kW words (the fewest of 2, 4, 8 that hold them).
+  template <int kW>
+  using Mask = std::conditional_t<kW == 1, uint64_t, WideMask<kW>>;
   // One cycle.  The hot loop is a template on the shape (VCs kV, buffer depth
-  // kB, dimensions kD of a k-ary n-cube; 0: the members' values, any topology), instantiated for common shapes.
+  // kB, dimensions kD of a k-ary n-cube; 0: the members' values, any topology)
+  // and on the words kW of the routers' masks, instantiated for common shapes.
   void step() { (this->*step_)(); }
   using StepFn = void (Network::*)();
   StepFn step_ = nullptr;
   StepFn pick_step();
-  template <int kV, int kB, int kD> StepFn step_for();
-  template <int kV, int kB, int kD> struct Shape;
-  template <int kV, int kB, int kD> void step_impl();
-  template <int kV, int kB, int kD> void router_step(int r, int64_t t);
-  template <int kV, int kB, int kD> void vc_alloc(int r, int64_t t);
-  template <int kV, int kB, int kD> void sw_alloc(int r, int64_t t);
-  template <int kV, int kB, int kD> void sw_alloc_general(int r, int64_t t);
+  template <int kV, int kB, int kD, int kW> StepFn step_for();
+  template <int kV, int kB, int kD, int kW> struct Shape;
+  template <int kV, int kB, int kD, int kW> void step_impl();
+  template <int kV, int kB, int kD, int kW> void router_step(int r, int64_t t);
+  template <int kV, int kB, int kD, int kW> void vc_alloc(int r, int64_t t);
+  template <int kV, int kB, int kD, int kW> void sw_alloc(int r, int64_t t);
+  template <int kV, int kB, int kD, int kW> void sw_alloc_general(int r, int64_t t);
   // Grant input VC (p, v) the switch to output o in cycle t; the flit leaves the
   // router's output o in cycle `depart` (t but behind an output queue, §5b).
-  template <int kV, int kB, int kD>
+  template <int kV, int kB, int kD, int kW>
   void grant_switch(int r, int p, int o, int v, int64_t t, int64_t depart);
   // A match of the requests req[i] (a mask of outputs per input i of `inputs`) by
   // allocator a; out[i]: the output of input i, -1 none.  `accept(i, offered)` is
   // input i's pick among the outputs offered to it.  Moves the pointers as §5b.
-  struct Arbiters;
-  template <class Accept>
-  void allocate(Allocator a, int ni, int no, const uint64_t* req, uint64_t inputs,
-                Arbiters& arb, int8_t* out, Accept&& accept);
-  template <int kV, int kB, int kD> void buffer_write(int r, int i, const Flit& f);
+  template <int kN> struct Arbiters;
+  template <class M, int kN, class Accept>
+  void allocate(Allocator a, int ni, int no, const M* req, M inputs, Arbiters<kN>& arb,
+                int16_t* out, Accept&& accept);
+  template <int kV, int kB, int kD, int kW> void buffer_write(int r, int i, const Flit& f);
+  template <int kW> void init_routers();
   void generate(int64_t t);
   void inject(int64_t t);
   void route(int r, int i, const Flit& f, InVc& q);
@@ -437,7 +523,8 @@ class Network {
   void route_min(int r, int i, const Flit& f, InVc& q);
   void route_dest_tag(int r, int i, const Flit& f, InVc& q);
 
-  static void add_route(InVc& q, VcMask mask, int prio, bool atomic = false);
+  static void add_route(InVc& q, const VcMask& mask, int prio, bool atomic = false);
+  static void add_route(InVc& q, VcSpan span, int prio, bool atomic = false);
   void eject(InVc& q) const;
   void add_escape(int r, int dst, InVc& q) const;
   void add_dimension_order_class(int r, int dst, int cls, InVc& q) const;
@@ -448,11 +535,11 @@ class Network {
   int dor_port(int cur, int tgt) const;
   int coord(int v, int d) const { return C_[v * D_ + d]; }
   int escape_vcs() const { return torus_ ? 2 : 1; }
-  VcMask vcs(int port, int lo, int hi) const;
+  VcSpan vcs(int port, int lo, int hi) const;
   int dir(int c, int t) const;  // 0 plus, 1 minus
   int xy_port(int cur, int tgt) const { return dor_port(cur, tgt); }
   int yx_port(int cur, int tgt) const;
-  VcMask vc_range(int cur, int tgt, int port, int lo, int hi) const;
+  VcSpan vc_range(int cur, int tgt, int port, int lo, int hi) const;
   int used_sum(int r, int o, int lo, int hi) const;
 
   Params p_;
@@ -484,31 +571,71 @@ class Network {
   } rng_, rng_inj_, rng_alloc_;
 
   std::vector<int16_t> C_;         // [n*D] coordinates, dimension 0 first
-  uint8_t port_of_[64], vc_of_[64], nextp_[kMaxPorts];
+  uint8_t port_of_[kVcMaskBits], vc_of_[kVcMaskBits], nextp_[kMaxPorts];
   Channels ch_;                    // the topology (out, in: [R*NP])
-  std::vector<int32_t> inject_vc_, eject_vc_;  // [n] router * 64 + port * V
+  std::vector<int32_t> inject_vc_, eject_vc_;  // [n] router * kVcMaskBits + port * V
   std::vector<int32_t> dest_table_;
   std::vector<double> hot_cum_;
   std::vector<int32_t> hot_nodes_;
 
   // routers
-  std::vector<InVc> vcs_;          // [R*VCS]
   std::vector<Flit> buf_;          // [R*VCS*B]
   std::vector<int16_t> used_;      // [R*VCS] (output VCs)
-  // Per router: input VCs per pipeline stage, eligible now / from the next
-  // cycle / later (delays > 1, then InVc::elig holds the cycle), and the
-  // output-VC masks.
-  struct Router {
-    uint64_t rc_now = 0, rc_next = 0, va_now = 0, va_next = 0, va_later = 0;
-    uint64_t sa_now = 0, sa_next = 0, sa_later = 0;
-    uint64_t alloc = 0;  // output VCs held by a packet
-    uint64_t busy = 0;   // output VCs with credits in use (used > 0)
-    bool has_work() const {
-      return (rc_now | rc_next | va_now | va_next | va_later | sa_now | sa_next | sa_later) != 0;
-    }
-    void advance(int64_t t, const std::vector<InVc>& vcs, size_t base);
+  // An input VC: its buffer ring, pipeline state and route set (InVc's, in masks M).
+  template <class M>
+  struct VcState {
+    int64_t elig;
+    M rs_mask[kMaxRoutes];
+    int8_t rs_prio[kMaxRoutes];
+    uint8_t rs_n, state, outp, outvc;
+    uint8_t rs_atomic;
+    uint16_t head, count;
   };
-  std::vector<Router> routers_;
+  // Per router: input VCs per pipeline stage, eligible now / from the next
+  // cycle / later (delays > 1, then VcState::elig holds the cycle), and the
+  // output-VC masks.
+  template <class M>
+  struct Router {
+    M rc_now{}, rc_next{}, va_now{}, va_next{}, va_later{};
+    M sa_now{}, sa_next{}, sa_later{};
+    M alloc{};  // output VCs held by a packet
+    M busy{};   // output VCs with credits in use (used > 0)
+    bool has_work() const {
+      return static_cast<bool>(rc_now | rc_next | va_now | va_next | va_later | sa_now |
+                               sa_next | sa_later);
+    }
+    void advance(int64_t t, const std::vector<VcState<M>>& vcs, size_t base);
+  };
+  // Round-robin pointers of one allocator over up to kN inputs and outputs, and a
+  // wavefront allocator's priority diagonal.
+  template <int kN>
+  struct Arbiters {
+    uint16_t in[kN] = {}, out[kN] = {};
+    uint16_t diag = 0;
+  };
+  // The routers' state in masks of kW words.
+  template <int kW>
+  struct RouterState {
+    std::vector<VcState<Mask<kW>>> vcs;          // [R*VCS]
+    std::vector<Router<Mask<kW>>> routers;       // [R]
+    std::vector<Mask<kW>> tail_sent;             // [R] wait_for_tail_credit: output VCs held until their credits return
+    std::vector<Arbiters<64 * kW>> va_arb;       // [R] when general_va_ (wavefront's diagonal)
+    Mask<kW> spec_won{};  // input VCs of the current router that won VA in this cycle
+  };
+  // The one in use has mask width words_ (the others stay empty).
+  int words_ = 1;
+  RouterState<1> st1_;
+  RouterState<2> st2_;
+  RouterState<4> st4_;
+  RouterState<8> st8_;
+  template <int kW>
+  RouterState<kW>& state() {
+    if constexpr (kW == 1) return st1_;
+    else if constexpr (kW == 2) return st2_;
+    else if constexpr (kW == 4) return st4_;
+    else return st8_;
+  }
+  InVc route_set_;  // the routing functions' output, before it is copied into its VcState
   // Per router: the switch allocator's round-robin pointers (apart from Router,
   // whose flags every cycle scans: kMaxPorts of them would crowd the cache).
   struct SaPtrs {
@@ -520,24 +647,15 @@ class Network {
   bool general_sa_ = false, general_va_ = false;
   bool spec_ = false, hold_ = false;
   int si_ = 1, so_ = 1, iters_ = 1;
-  uint64_t spec_won_ = 0;  // input VCs of the current router that won VA in this cycle
-  // Round-robin pointers of one allocator over up to 64 inputs and outputs, and a
-  // wavefront allocator's priority diagonal.
-  struct Arbiters {
-    uint8_t in[64] = {}, out[64] = {};
-    uint8_t diag = 0;
-  };
   struct SwState {
-    Arbiters arb, spec;               // the switch allocator and the speculative one
+    Arbiters<64> arb, spec;           // the switch allocator and the speculative one
     uint8_t vc[64] = {}, spec_vc[64] = {};  // per crossbar input: VC pointer
-    int8_t hold[64];                  // per crossbar input: the input VC holding it, -1 none
-    SwState() { std::fill(std::begin(hold), std::end(hold), int8_t{-1}); }
+    int16_t hold[64];                 // per crossbar input: the input VC holding it, -1 none
+    SwState() { std::fill(std::begin(hold), std::end(hold), int16_t{-1}); }
   };
   std::vector<SwState> sw_;          // [R] when general_sa_
-  std::vector<Arbiters> va_arb_;     // [R] when general_va_ (wavefront's diagonal)
   std::vector<int64_t> chan_free_;   // [R*NP] output_speedup > 1: first cycle output o is free
-  std::vector<uint64_t> tail_sent_;  // [R] wait_for_tail_credit: output VCs held until their credits return
-  std::vector<uint8_t> va_in_ptr_, va_out_ptr_;   // [R*VCS]
+  std::vector<uint16_t> va_in_ptr_, va_out_ptr_;  // [R*VCS]
   struct Occ {
     int64_t integral = 0;  // time integral of `count`, less count * now (occ_change)
     int32_t count = 0;
@@ -566,7 +684,7 @@ class Network {
   int64_t wheel_mask_ = 0;
   Wheel<Arrival> arrive_;
   Wheel<Ejection> eject_;
-  Wheel<int32_t> credit_;  // r * 64 + output VC j
+  Wheel<int32_t> credit_;  // r * kVcMaskBits + output VC j
   Wheel<int32_t> src_credit_;
 
   // sources

@@ -54,17 +54,17 @@ inline int Network::productive_ports(int r, int dst, int ports[2]) const {
   return np;
 }
 
-// Mask of output VCs [lo, hi] of `port`.
-inline VcMask Network::vcs(int port, int lo, int hi) const {
-  return ((VcMask{2} << (hi - lo)) - 1) << (port * V_ + lo);
+// Output VCs [lo, hi] of `port`.
+inline VcSpan Network::vcs(int port, int lo, int hi) const {
+  return VcSpan{port * V_ + lo, hi - lo + 1};
 }
 
-// Mask of output VCs [lo, hi] of `port` toward tgt.  On a torus the range is
+// Output VCs [lo, hi] of `port` toward tgt.  On a torus the range is
 // split in two dateline classes, decided from coordinates alone: a hop whose
 // remaining path in that dimension still crosses the wrap-around link uses the
 // lower half, every other hop the upper half.  Neither class contains a cycle:
 // the lower half never continues past the wrap link, the upper half never uses it.
-inline VcMask Network::vc_range(int cur, int tgt, int port, int lo, int hi) const {
+inline VcSpan Network::vc_range(int cur, int tgt, int port, int lo, int hi) const {
   if (torus_ && port < LP_) {
     const int c = coord(cur, port / 2);
     const int d = coord(tgt, port / 2);
@@ -92,8 +92,16 @@ inline int Network::less_used(int r, int a, int b, int lo, int hi) {
 }
 
 // ----------------------------------------------------------------- route sets
-inline void Network::add_route(InVc& q, VcMask mask, int prio, bool atomic) {
+inline void Network::add_route(InVc& q, const VcMask& mask, int prio, bool atomic) {
   q.rs_mask[q.rs_n] = mask;
+  q.rs_prio[q.rs_n] = static_cast<int8_t>(prio);
+  if (atomic) q.rs_atomic |= static_cast<uint8_t>(1u << q.rs_n);
+  ++q.rs_n;
+}
+
+inline void Network::add_route(InVc& q, VcSpan span, int prio, bool atomic) {
+  if (q.words == 1) q.rs_mask[q.rs_n].w[0] = span.low_bits();  // the common router: one word
+  else q.rs_mask[q.rs_n] = span;
   q.rs_prio[q.rs_n] = static_cast<int8_t>(prio);
   if (atomic) q.rs_atomic |= static_cast<uint8_t>(1u << q.rs_n);
   ++q.rs_n;
