@@ -276,7 +276,7 @@ FIXED: dict[str, Value] = {
     "priority": "none", "sim_count": 1, "vc_busy_when_full": 0,
     "vc_prioritize_empty": 0, "noq": 0, "buffer_policy": "private", "buf_size": -1,
     "measure_stats": 1, "print_activity": 0, "print_csv_results": 0, "viewer_trace": 0,
-    "sim_power": 0, "watch_file": "", "watch_out": "", "stats_out": "",
+    "sim_power": 0, "watch_file": "", "stats_out": "",
 }
 
 #: Patterns archgym's core defines on coordinates, so on any k, and BookSim on the
@@ -306,8 +306,15 @@ BOOKSIM_REFUSED_ROUTINGS: dict[str, str] = {
        for name in ("ugal", "ugal_xyyx", "ugal_pni", "adaptive_xyyx")},
 }
 
-#: Keys accepted with any value and ignored (they only change BookSim's warnings).
-IGNORED = frozenset({"deadlock_warn_timeout"})
+#: Keys accepted with any value and ignored: deadlock_warn_timeout only changes
+#: BookSim's warnings; watch_out is where BookSim prints the events of watched
+#: packets, and nothing is watched (watch_file and watch_packets are refused), so
+#: BookSim prints nothing there either (fattree_config sets watch_out = -).
+#: The read/write request classes' sizes and VC ranges are read only with
+#: use_read_write = 1, which is refused (flatflyconfig sets them with use_read_write = 0).
+IGNORED = frozenset({"deadlock_warn_timeout", "watch_out"} | {
+    f"{kind}_{field}" for kind in ("read_request", "write_request", "read_reply", "write_reply")
+    for field in ("size", "begin_vc", "end_vc")})
 
 #: BookSim replaces a hotspot node of -1 by a random node drawn when the
 #: traffic is set up, before and whatever ``seed`` or ``perm_seed``: the i-th -1

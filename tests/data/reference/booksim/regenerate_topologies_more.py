@@ -1,15 +1,17 @@
-"""Regenerate topologies_more.csv: the real BookSim2 on fat trees, flattened butterflies and cmeshes.
+"""Regenerate topologies_more.csv: the real BookSim2 on fat trees and flattened butterflies.
 
     python tests/data/reference/booksim/regenerate_topologies_more.py /path/to/booksim
-        [--group fattree|flatfly|cmesh ...] [--quick]
+        [--group fattree|flatfly ...] [--quick]
 
-Runs the oracle (never called by the project: by hand only) with the sweep of
-regenerate_cubes.py (booksim_base.cfg plus overrides, rates 0.02, 0.06, ...
-while ``ok``, then back 0.01-0.03 below the first non-ok rate, stop after 2
-non-ok grid rates; the same status rules) on each curve of CURVES.  Writes
-topologies_more.csv beside this script, the columns of cubes.csv; a group's
-rows replace its old rows (``--group``, repeatable: only those groups).  Two
-runs at a time.  ``--quick`` runs the first curve's first rates only.
+Runs the oracle (never called by the project: by hand only) on each curve of
+CURVES with the sweep of regenerate_cubes.py (booksim_base.cfg plus overrides,
+the same status rules) on a grid of step STEP[group]: rates 0.02, 0.02 + step,
+... while ``ok``, then step/4, 2 step/4, 3 step/4 below the first non-ok rate
+until one is ok, stop after 2 non-ok grid rates (step 0.04: regenerate_cubes.py's
+grid).  Writes topologies_more.csv beside this script, the columns of cubes.csv;
+each curve's rows replace its old rows as soon as its sweep ends (``--group``,
+repeatable: only those groups' curves).  Three runs at a time.  ``--quick`` runs
+the first curve's first rates only.
 """
 
 from __future__ import annotations
@@ -17,9 +19,11 @@ from __future__ import annotations
 import argparse
 import csv
 import os
+import sys
+import threading
 from concurrent.futures import ThreadPoolExecutor
 
-from regenerate_cubes import FIELDS, HERE, sweep
+from regenerate_cubes import FIELDS, HERE, measure
 
 OUT = HERE / "topologies_more.csv"
 
@@ -32,12 +36,8 @@ CURVES = {
         # bitcomp: every packet crosses a root
         ("fattree", 4, 3, "bitcomp", "nca", 1, 4, ""),
         ("fattree", 4, 3, "bitcomp", "anca", 1, 4, ""),
-        ("fattree", 4, 3, "uniform", "nca", 4, 2, ""),
-        ("fattree", 4, 3, "transpose", "anca", 4, 2, ""),
-        ("fattree", 2, 3, "uniform", "nca", 1, 2, ""),
-        ("fattree", 4, 2, "uniform", "anca", 1, 4, ""),
         # BookSim's fattree_config's router: held switches, credit_delay 2, routing_delay 0
-        ("fattree", 4, 3, "uniform", "nca", 1, 4,
+        ("fattree", 4, 3, "uniform", "anca", 1, 4,
          "hold_switch_for_packet=1 vc_buf_size=16 credit_delay=2 routing_delay=0"),
     ],
     # BookSim's flatflyconfig network: 4 x 4 routers of 4 nodes (x, y: the routers' grid,
@@ -48,6 +48,46 @@ CURVES = {
         ("flatfly", 4, 2, "asymmetric", "ran_min", 1, 6, "c=4 x=4 y=4 xr=2 yr=2"),
     ],
 }
+# The sweep's grid step per group (fat trees saturate late: a coarser grid)
+STEP = {"fattree": 0.08, "flatfly": 0.04}
+
+_lock = threading.Lock()
+
+
+def sweep(oracle: str, curve: tuple, step: float, quick: bool = False) -> list[dict]:
+    rows, misses, rate = [], 0, 0.02
+    while misses < 2 and rate <= 1.0:
+        row = measure(oracle, curve, rate)
+        rows.append(row)
+        print(curve, rate, row["status"], row["avg_packet_latency"], file=sys.stderr)
+        if row["status"] != "ok" and misses == 0:
+            for back in (1, 2, 3):
+                below = measure(oracle, curve, round(rate - back * step / 4, 2))
+                rows.append(below)
+                if below["status"] == "ok":
+                    break
+        misses = misses + 1 if row["status"] != "ok" else 0
+        rate = round(rate + step, 2)
+        if quick and len(rows) >= 2:
+            break
+    return sorted(rows, key=lambda r: r["injection_rate"])
+
+
+def _key(row: dict) -> tuple:
+    return tuple(str(row[f]) for f in FIELDS[:8])
+
+
+def save(rows: list[dict]) -> None:
+    """Replace the curve's old rows in OUT by `rows`."""
+    with _lock:
+        old = []
+        if OUT.exists():
+            with open(OUT, newline="") as fh:
+                old = [r for r in csv.DictReader(fh) if _key(r) != _key(rows[0])]
+        with open(OUT, "w", newline="") as fh:
+            writer = csv.DictWriter(fh, FIELDS)
+            writer.writeheader()
+            writer.writerows(old + rows)
 
 
 def main() -> None:
@@ -60,22 +100,11 @@ def main() -> None:
     oracle = os.path.abspath(args.oracle)
     os.chdir(HERE)
     if args.quick:
-        print(sweep(oracle, next(iter(CURVES.values()))[0], quick=True))
+        print(sweep(oracle, CURVES["fattree"][0], STEP["fattree"], quick=True))
         return
-    groups = args.group or list(CURVES)
-    kept = []
-    if OUT.exists():
-        with open(OUT, newline="") as fh:
-            kept = [row for row in csv.DictReader(fh) if row["topology"] not in groups]
-    todo = [curve for g in groups for curve in CURVES[g]]
-    with ThreadPoolExecutor(2) as pool:  # each run is a process of its own
-        curves = list(pool.map(lambda c: sweep(oracle, c, False), todo))
-    with open(OUT, "w", newline="") as fh:
-        writer = csv.DictWriter(fh, FIELDS)
-        writer.writeheader()
-        writer.writerows(kept)
-        for rows in curves:
-            writer.writerows(rows)
+    todo = [(curve, STEP[g]) for g in args.group or list(CURVES) for curve in CURVES[g]]
+    with ThreadPoolExecutor(3) as pool:  # each run is a process of its own
+        list(pool.map(lambda c: save(sweep(oracle, *c)), todo))
 
 
 if __name__ == "__main__":
