@@ -242,8 +242,7 @@ def test_flatfly_front_end_checks_the_layout(tmp_path, capsys, extra, match):
 #: The reference files and the (topology, routing) pairs each covers.
 REFERENCE = {
     "topologies.csv": {("fly", "dest_tag"), ("anynet", "min")},
-    "topologies_more.csv": {("fattree", "nca"), ("fattree", "anca"), ("flatfly", "ran_min"),
-                            ("flatfly", "xyyx")},
+    "topologies_more.csv": {("flatfly", "ran_min"), ("flatfly", "xyyx")},
 }
 
 
@@ -278,7 +277,7 @@ def config(reference_dir, key, rate) -> noc.NocConfig:
 def test_every_topology_and_routing_is_covered(reference):
     name, curves = reference
     assert {(k[0], k[4]) for k in curves} == REFERENCE[name]
-    assert len(curves) >= 8
+    assert len(curves) >= {"topologies.csv": 10, "topologies_more.csv": 3}[name]
 
 
 def test_latency_within_10_percent(reference_dir, curves):
