@@ -252,15 +252,15 @@ def test_on_off_keys(base_cfg):
 
 
 def test_every_problem_at_once_network_first(capsys, tmp_path):
-    cfg = _write(tmp_path, "topology = cmesh; k = 4; n = 2; c = 4; x = 4; xr = 2;\n"
+    cfg = _write(tmp_path, "topology = cmesh; k = 4; n = 2; subnets = 2; xx = 4; xrr = 2;\n"
                            "routing_function = dor_no_express; num_vcs = 40;\n")
     code, out, err = _run_main(capsys, [cfg])
     lines = err.splitlines()
     assert code == 1 and out == "" and len(lines) == 5, err
     assert all(line.startswith("archgym-booksim: error: ") for line in lines)
     assert "topology = cmesh is not modelled" in lines[0]
-    assert "c = 4 is not modelled" in lines[1]
-    assert "unknown keys 'x'" in lines[2] and "'xr'" in lines[2] and "line 1" in lines[2]
+    assert "subnets = 2 is not modelled" in lines[1]
+    assert "unknown keys 'xx'" in lines[2] and "'xrr'" in lines[2] and "line 1" in lines[2]
     assert "dor_no_express" in lines[3] and "num_vcs" in lines[4]
 
 
@@ -322,7 +322,7 @@ def test_ctrl_c_stops_the_run(base_cfg):
     ("traffic=tornado(0)", ["tornado's radix must be between 1 and k = 8"]),
     ("traffic=neighbor(a)", ["neighbor's parameter is its radix"]),
     ("traffic=bad_dragon", ["unknown traffic 'bad_dragon'", "accepted:", "shuffle", "taper64"]),
-    ("topology=flatfly", ["topology = flatfly is not modelled", "mesh, torus, fly, anynet"]),
+    ("topology=cmesh", ["topology = cmesh is not modelled", "mesh, torus, fly, anynet, fattree, flatfly"]),
     ("sw_allocator=prio", ["unknown sw_allocator 'prio'", "separable_output_first", "max_size"]),
     ("speculative=yes", ["speculative must be an integer", "'yes'"]),
     ("input_speedup=0", ["input_speedup must be an integer between 1 and 9", "got 0"]),
@@ -427,7 +427,8 @@ def _booksim_summary(text: str) -> dict:
             "accepted_flit_rate": last("Accepted flit rate")}
 
 
-@pytest.mark.parametrize("example", ["torus88", "mesh88_lat", "anynet/anynet_config"])
+@pytest.mark.parametrize("example", ["torus88", "mesh88_lat", "anynet/anynet_config",
+                                     "flatflyconfig", "fattree_config"])
 def test_examples_match_booksim(capsys, reference_dir, example):
     """BookSim's examples run unchanged (anynet's names its network_file relative to
     its folder, not to ours); its summary within 10% (tests/data/reference/booksim/example_runs)."""
@@ -442,15 +443,14 @@ def test_examples_match_booksim(capsys, reference_dir, example):
 
 
 @pytest.mark.parametrize("example, topology", [
-    ("cmeshconfig", "cmesh"), ("dragonflyconfig", "dragonflynew"), ("fattree_config", "fattree"),
-    ("flatflyconfig", "flatfly"),
+    ("cmeshconfig", "cmesh"), ("dragonflyconfig", "dragonflynew"),
 ])
 def test_other_examples_are_refused_topology_first(capsys, reference_dir, example, topology):
     code, out, err = _run_main(capsys, [str(reference_dir / "booksim" / "examples" / example)])
     assert code == 1 and out == ""
     first = err.splitlines()[0]
     assert first == (f"archgym-booksim: error: topology = {topology} is not modelled; "
-                     "archgym simulates BookSim's mesh, torus, fly, anynet")
+                     "archgym simulates BookSim's mesh, torus, fly, anynet, fattree, flatfly")
 
 
 def test_unstable_example_matches_booksim(capsys, reference_dir):

@@ -1,8 +1,10 @@
-"""Topologies beyond the k-ary n-cubes: the channel table, fly and anynet (docs/design/noc.md §15).
+"""Topologies beyond the k-ary n-cubes: the channel table, fly, anynet and fattree
+(docs/design/noc.md §15, §15b).
 
 Exact zero-load latencies, the graph checks, and agreement with the real
 BookSim2 (tests/data/reference/booksim/topologies.csv, made by
-regenerate_topologies.py): latency within 10% at stable points below 90% of
+regenerate_topologies.py, and topologies_more.csv, made by
+regenerate_topologies_more.py): latency within 10% at stable points below 90% of
 saturation, the last stable rate within 0.02.
 """
 
@@ -147,10 +149,112 @@ def test_network_file_errors_are_one_line(tmp_path, capsys):
     assert "network_file describes an anynet; topology = mesh" in capsys.readouterr().err
 
 
+# ----------------------------------------------------------------- fattree
+def fattree(**kw) -> noc.NocConfig:
+    return noc.NocConfig(**{"topology": "fattree", "k": 4, "n": 3, "routing_function": "nca",
+                            "num_vcs": 4, "injection_rate": 0.0, **kw})
+
+
+@pytest.mark.parametrize("routing", ["nca", "anca"])
+@pytest.mark.parametrize("k, n", [(4, 3), (2, 3), (4, 2), (3, 1)])
+def test_fattree_zero_load_latency_climbs_to_the_nearest_common_ancestor(routing, k, n):
+    """A packet climbs to the lowest level whose subtree holds both nodes and comes down:
+    2 channels per level climbed, 5 cycles each, + 7 (BookSim's 4-ary 3-tree: 7 to 27)."""
+    net = noc.Network(fattree(k=k, n=n, routing_function=routing), record=True)
+    nodes = k ** n
+    for src in range(nodes):
+        for dst in {0, nodes - 1, (src * 7 + 3) % nodes}:
+            climb = next(u for u in range(n) if src // k ** (u + 1) == dst // k ** (u + 1))
+            assert single_packet(net, src, dst) == (10 * climb + 7, 2 * climb + 1), (src, dst)
+    stats = net.run(10)
+    assert stats["link_utilisation"].shape == (n * k ** (n - 1), 2 * k)
+
+
+def test_fattree_routings_and_checks():
+    with pytest.raises(ValueError, match="on a fattree use one of: nca, anca"):
+        fattree(routing_function="dor")
+    with pytest.raises(ValueError, match="'nca' is only available on a fattree"):
+        noc.NocConfig(routing_function="nca")
+    with pytest.raises(ValueError, match=r"num_vcs must be at most \d+ on this fattree"):
+        fattree(k=16, n=2, num_vcs=noc.MAX_VCS)
+
+
+# ----------------------------------------------------------------- flatfly
+def flatfly(**kw) -> noc.NocConfig:
+    return noc.NocConfig(**{"topology": "flatfly", "k": 4, "n": 2, "c": 4,
+                            "routing_function": "ran_min", "num_vcs": 4, "injection_rate": 0.0,
+                            **kw})
+
+
+@pytest.mark.parametrize("routing", ["ran_min", "xyyx"])
+@pytest.mark.parametrize("k, c", [(4, 4), (4, 1), (2, 9), (3, 4)])
+def test_flatfly_zero_load_latency_follows_channel_lengths(routing, k, c):
+    """Node v sits at (v mod k xr, v / k xr) of the node grid, on router (x / xr, y / xr);
+    a channel spanning s routers takes s xr cycles: 5 per channel + 7 + the cycles beyond
+    1 per channel (BookSim's example, xr = 2: 13 to the next router of the row, 17 to the
+    row's far end, 27 to the far corner)."""
+    xr = int(c ** 0.5)
+    width = k * xr
+    net = noc.Network(flatfly(k=k, c=c, routing_function=routing), record=True)
+    nodes = c * k * k
+    for src in range(nodes):
+        for dst in {0, nodes - 1, (src * 7 + 3) % nodes}:
+            (sx, sy), (dx, dy) = ((v % width // xr, v // width // xr) for v in (src, dst))
+            m = (sx != dx) + (sy != dy)
+            length = xr * (abs(sx - dx) + abs(sy - dy))
+            assert single_packet(net, src, dst) == (5 * m + 7 + length - m, m + 1), (src, dst)
+    assert net.run(10)["link_utilisation"].shape == (k * k, c + 2 * (k - 1))
+
+
+@pytest.mark.parametrize("kw, match", [
+    (dict(n=3), "a flatfly has n = 2"),
+    (dict(c=2), "must be a square xr \\* xr"),
+    (dict(routing_function="dor"), "on a flatfly use one of: ran_min, xyyx"),
+    (dict(routing_function="xyyx", num_vcs=1), "'xyyx' needs at least 2 VCs"),
+    (dict(traffic="transpose"), "on a flatfly use one of: uniform"),
+    (dict(traffic="hotspot"), "hotspot traffic on a flatfly needs hotspot_nodes"),
+    (dict(k=16, c=16), "at most 1024"),
+])
+def test_flatfly_checks(kw, match):
+    with pytest.raises(ValueError, match=match):
+        flatfly(**kw)
+
+
+def test_concentration_belongs_to_flatfly():
+    with pytest.raises(ValueError, match="c \\(nodes per router\\) applies to a flatfly"):
+        noc.NocConfig(c=4)
+
+
+@pytest.mark.parametrize("extra, match", [
+    ("", "archgym models x = y = k .* BookSim's default x = y = 8"),
+    ("x = 4; y = 4; xr = 2; yr = 1;", "xr and yr must be equal and xr \\* yr = c"),
+    ("x = 4; y = 4; xr = 2; yr = 2; routing_function = ugal;", "ugal is not modelled yet"),
+])
+def test_flatfly_front_end_checks_the_layout(tmp_path, capsys, extra, match):
+    cfg = tmp_path / "ff.cfg"
+    cfg.write_text("topology = flatfly; k = 4; n = 2; c = 4; routing_function = ran_min; "
+                   "num_vcs = 4; " + extra)
+    assert booksim.main([str(cfg)]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and __import__("re").search(match, err), err
+
+
 # ----------------------------------------------------------------- BookSim2
+#: The reference files and the (topology, routing) pairs each covers.
+REFERENCE = {
+    "topologies.csv": {("fly", "dest_tag"), ("anynet", "min")},
+    "topologies_more.csv": {("flatfly", "ran_min"), ("flatfly", "xyyx")},
+}
+
+
+@pytest.fixture(scope="module", params=sorted(REFERENCE))
+def reference(request, reference_dir):
+    return request.param, read_curves(reference_dir / "booksim" / request.param)
+
+
 @pytest.fixture(scope="module")
-def curves(reference_dir):
-    return read_curves(reference_dir / "booksim" / "topologies.csv")
+def curves(reference):
+    return reference[1]
 
 
 def config(reference_dir, key, rate) -> noc.NocConfig:
@@ -160,16 +264,21 @@ def config(reference_dir, key, rate) -> noc.NocConfig:
         name, value = option.split("=")
         if name == "network_file":
             extra.update(booksim.read_network_file(reference_dir / "booksim" / value))
+        elif name in ("x", "y", "xr", "yr"):
+            continue  # a flatfly's layout: the front end's keys (x = y = k, c = xr * yr)
+        elif name == "hold_switch_for_packet":
+            extra[name] = value == "1"
         else:
             extra[name] = int(value)
     return noc.NocConfig(topology=topology, k=int(k), n=int(n), traffic=pattern,
                          routing_function=routing, packet_size=int(ps), num_vcs=int(vcs),
-                         injection_rate=rate, credit_delay=1, **extra)
+                         injection_rate=rate, **{"credit_delay": 1, **extra})
 
 
-def test_every_topology_and_routing_is_covered(curves):
-    assert {(k[0], k[4]) for k in curves} == {("fly", "dest_tag"), ("anynet", "min")}
-    assert len(curves) >= 10
+def test_every_topology_and_routing_is_covered(reference):
+    name, curves = reference
+    assert {(k[0], k[4]) for k in curves} == REFERENCE[name]
+    assert len(curves) >= {"topologies.csv": 10, "topologies_more.csv": 3}[name]
 
 
 def test_latency_within_10_percent(reference_dir, curves):

@@ -246,12 +246,13 @@ BOOKSIM_DEFAULTS: dict[str, Value] = {
     "warmup_periods": 3, "sample_period": 1000, "max_samples": 10, "latency_thres": 500.0,
     "stopping_thres": 0.05, "acc_stopping_thres": 0.05, "seed": 0,
     "burst_alpha": 0.5, "burst_beta": 0.5, "perm_seed": 0, "burst_r1": -1.0,
+    "c": 1, "x": 8, "y": 8, "xr": 1, "yr": 1,
 }
 
 #: BookSim keys passed to the simulator, each as the NocConfig field of the same
 #: name (its type and accepted values: archgym.noc.CONFIG_FIELDS).
 MAPPED: tuple[str, ...] = (
-    "topology", "k", "n", "routing_function", "num_vcs", "vc_buf_size", "wait_for_tail_credit",
+    "topology", "k", "n", "c", "routing_function", "num_vcs", "vc_buf_size", "wait_for_tail_credit",
     "vc_allocator", "sw_allocator", "alloc_iters", "input_speedup", "output_speedup",
     "hold_switch_for_packet", "credit_delay", "routing_delay", "vc_alloc_delay", "sw_alloc_delay",
     "st_final_delay", "traffic", "packet_size", "injection_rate", "injection_rate_uses_flits",
@@ -268,14 +269,14 @@ EXTENSIONS: tuple[str, ...] = ("link_latency",)
 #: The network's shape comes first: a configuration of another network is
 #: reported as such before its other keys.
 FIXED: dict[str, Value] = {
-    "router": "iq", "subnets": 1, "c": 1, "internal_speedup": 1.0,
+    "router": "iq", "subnets": 1, "internal_speedup": 1.0,
     "arb_type": "round_robin", "output_delay": 0, "st_prepare_delay": 0,
     "vct": 0, "use_read_write": 0, "classes": 1,
     "include_queuing": 1, "warmup_thres": 0.05, "acc_warmup_thres": 0.05, "use_noc_latency": 1,
     "priority": "none", "sim_count": 1, "vc_busy_when_full": 0,
     "vc_prioritize_empty": 0, "noq": 0, "buffer_policy": "private", "buf_size": -1,
     "measure_stats": 1, "print_activity": 0, "print_csv_results": 0, "viewer_trace": 0,
-    "sim_power": 0, "watch_file": "", "watch_out": "", "stats_out": "",
+    "sim_power": 0, "watch_file": "", "stats_out": "",
 }
 
 #: Patterns archgym's core defines on coordinates, so on any k, and BookSim on the
@@ -285,23 +286,35 @@ BIT_PERMUTATIONS = ("transpose", "bitcomp")
 
 #: BookSim keys that set NocConfig fields through another key (burst_r1: the rate of
 #: an on/off source while on, see _on_off; network_file: anynet's graph, see
-#: read_network_file; speculative: any integer, on when positive, as BookSim reads it).
-DERIVED: tuple[str, ...] = ("burst_r1", "network_file", "speculative")
+#: read_network_file; speculative: any integer, on when positive, as BookSim reads it;
+#: x, y, xr, yr: a flatfly's layout, see _flatfly_layout).
+DERIVED: tuple[str, ...] = ("burst_r1", "network_file", "speculative", "x", "y", "xr", "yr")
 
 #: The allocators that iterate (alloc_iters); BookSim reads alloc_iters, any integer,
 #: only for them.
 ITERATIVE_ALLOCATORS = ("islip", "pim", "select")
 
-#: BookSim's routing functions for meshes and tori that archgym refuses, and why.
+#: BookSim's routing functions that archgym refuses, and why.
 BOOKSIM_REFUSED_ROUTINGS: dict[str, str] = {
     "valiant_ni": "BookSim's valiant_ni_torus fails an assertion on every torus within archgym's "
                   "limits (it needs more VCs than the 12 archgym allows), and it has no mesh "
                   "version",
     "planar_adapt": "planar_adapt is not modelled yet",
+    # BookSim's flatfly routings beyond ran_min and xyyx (docs/design/noc.md §15b)
+    **{name: f"BookSim's flatfly routing {name} is not modelled yet (on a flatfly archgym "
+             "runs ran_min and xyyx)"
+       for name in ("ugal", "ugal_xyyx", "ugal_pni", "adaptive_xyyx")},
 }
 
-#: Keys accepted with any value and ignored (they only change BookSim's warnings).
-IGNORED = frozenset({"deadlock_warn_timeout"})
+#: Keys accepted with any value and ignored: deadlock_warn_timeout only changes
+#: BookSim's warnings; watch_out is where BookSim prints the events of watched
+#: packets, and nothing is watched (watch_file and watch_packets are refused), so
+#: BookSim prints nothing there either (fattree_config sets watch_out = -).
+#: The read/write request classes' sizes and VC ranges are read only with
+#: use_read_write = 1, which is refused (flatflyconfig sets them with use_read_write = 0).
+IGNORED = frozenset({"deadlock_warn_timeout", "watch_out"} | {
+    f"{kind}_{field}" for kind in ("read_request", "write_request", "read_reply", "write_reply")
+    for field in ("size", "begin_vc", "end_vc")})
 
 #: BookSim replaces a hotspot node of -1 by a random node drawn when the
 #: traffic is set up, before and whatever ``seed`` or ``perm_seed``: the i-th -1
@@ -572,6 +585,24 @@ def _network_file(settings: dict) -> dict:
     return read_network_file(name)
 
 
+def _flatfly_layout(settings: dict) -> list[str]:
+    """A flatfly's x, y (routers per side) and xr, yr (nodes per router side): archgym
+    models BookSim's flatfly with x = y = k and xr = yr, c = xr * yr (BookSim asserts the
+    last two; its channels span xr nodes per router, docs/design/noc.md §15b)."""
+    if settings.get("topology") != "flatfly":
+        return []  # BookSim reads them on its NoC topologies only
+    get = {key: settings.get(key, BOOKSIM_DEFAULTS[key]) for key in ("k", "c", "x", "y", "xr", "yr")}
+    if not all(isinstance(v, int) for v in get.values()):
+        return ["flatfly: k, c, x, y, xr and yr must be integers"]
+    if get["x"] != get["k"] or get["y"] != get["k"]:
+        return [f"flatfly: archgym models x = y = k (the routers' grid; x = {get['x']}, "
+                f"y = {get['y']}, k = {get['k']}; BookSim's default x = y = 8)"]
+    if get["xr"] != get["yr"] or get["xr"] * get["yr"] != get["c"]:
+        return [f"flatfly: xr and yr must be equal and xr * yr = c, as BookSim asserts "
+                f"(xr = {get['xr']}, yr = {get['yr']}, c = {get['c']})"]
+    return []
+
+
 def _network_problems(settings: dict) -> dict[str, str]:
     """The network itself: a topology or shape archgym does not simulate, by key."""
     from archgym import noc
@@ -601,7 +632,7 @@ def to_noc_config(settings: dict[str, Value]):
 
     where = getattr(settings, "where", {})
     network = _network_problems(settings)
-    problems = list(network.values())
+    problems = list(network.values()) + _flatfly_layout(settings)
     for key, expected in FIXED.items():
         if key in settings and not _same(settings[key], expected):
             problems.append(f"{key} = {settings[key]} is not modelled; archgym accepts only "
@@ -660,6 +691,8 @@ def to_noc_config(settings: dict[str, Value]):
                 n = settings.get("n", BOOKSIM_DEFAULTS["n"])
                 nodes = k**n if isinstance(k, int) and isinstance(n, int) and 1 <= n <= 8 else 64
                 nodes = len(fields.get("anynet_nodes", ())) or nodes
+                if settings.get("topology") == "flatfly" and isinstance(fields.get("c"), int):
+                    nodes *= fields["c"]
                 value, extra = _traffic(value, k if isinstance(k, int) else 8, nodes)
                 if value in BIT_PERMUTATIONS and nodes & (nodes - 1):
                     raise ConfigError(f"traffic = {value} is a bit permutation: BookSim needs a "

@@ -69,7 +69,7 @@ bool is_pow2(int v) { return v > 0 && (v & (v - 1)) == 0; }
 
 // ----------------------------------------------------------------- names
 const std::vector<std::string>& topology_names() {
-  static const std::vector<std::string> names = {"mesh", "torus", "fly", "anynet"};
+  static const std::vector<std::string> names = {"mesh", "torus", "fly", "anynet", "fattree", "flatfly"};
   return names;
 }
 
@@ -105,13 +105,18 @@ const std::vector<ConfigField>& config_fields() {
   static const std::vector<ConfigField> fields = {
       {.name = "topology", .member = &C::topology, .choices = topology_names,
        .doc = "k-ary n-cube: mesh, or torus (wrap-around links, dateline VC classes); fly "
-              "(k-ary n-fly, a butterfly); anynet (any graph: anynet_nodes, anynet_channels)"},
+              "(k-ary n-fly, a butterfly); anynet (any graph: anynet_nodes, anynet_channels); fattree "
+              "(k-ary n-tree, n levels); flatfly (BookSim's on-chip flattened butterfly: k x k "
+              "routers of c nodes, n = 2)"},
       {.name = "k", .member = &C::k, .lo = 2, .hi = kMaxK,
        .doc = "radix: k routers per dimension (k^n routers, at most MAX_NODES); fly: k inputs "
-              "and outputs per router"},
+              "and outputs per router; fattree: k down and k up ports per router"},
       {.name = "n", .member = &C::n, .lo = 1, .hi = kMaxDims,
        .doc = "dimensions: 1 a line or ring, 2 a k x k mesh or torus, 3 a k x k x k one; fly: "
-              "stages (k^n nodes)"},
+              "stages (k^n nodes); fattree: levels (k^n nodes)"},
+      {.name = "c", .member = &C::c, .lo = 1, .hi = kMaxFlatflyConcentration,
+       .doc = "flatfly: nodes per router, a square xr * xr (BookSim's concentration c; "
+              "1 on every other topology)"},
       {.name = "num_vcs", .member = &C::num_vcs, .lo = 1, .hi = kMaxVcs,
        .doc = "virtual channels per port (each routing needs a minimum, see ROUTING_MIN_VCS)"},
       {.name = "vc_buf_size", .member = &C::vc_buf_size, .lo = 1, .hi = kMaxBuf,
@@ -312,9 +317,10 @@ void check_traffic(Traffic tr, Topology t, int k, int dims) {
   const bool by_node = tr == Traffic::Uniform || tr == Traffic::Hotspot ||
                        tr == Traffic::Randperm || tr == Traffic::Diagonal ||
                        tr == Traffic::Asymmetric;
-  if (t == Topology::Anynet && !by_node)
+  if ((t == Topology::Anynet || t == Topology::Flatfly) && !by_node)
     fail(std::string("traffic '") + traffic_names()[static_cast<int>(tr)] +
-         "' is defined on coordinates; on an anynet use one of: uniform, hotspot, randperm, "
+         "' is defined on coordinates; on a" + (t == Topology::Anynet ? "n " : " ") +
+         topology_names()[static_cast<int>(t)] + " use one of: uniform, hotspot, randperm, "
          "diagonal, asymmetric");
   if ((tr == Traffic::Bitrev || tr == Traffic::Shuffle) && !is_pow2(k))
     fail(std::string("traffic '") + traffic_names()[static_cast<int>(tr)] +
@@ -340,12 +346,24 @@ Params::Params(const Config& c) : cfg(c) {
   if (topology != Topology::Anynet && nodes > kMaxNodes)
     fail("k^n must be at most " + std::to_string(kMaxNodes) + " nodes (k = " +
          std::to_string(c.k) + ", n = " + std::to_string(dims) + ": " + std::to_string(nodes) + ")");
+  if (topology != Topology::Flatfly && c.c != 1)
+    fail("c (nodes per router) applies to a flatfly; topology = " + c.topology + " needs c = 1 "
+         "(got " + std::to_string(c.c) + ")");
   if (topology != Topology::Anynet && (!c.anynet_nodes.empty() || !c.anynet_channels.empty()))
     fail("anynet_nodes and anynet_channels describe an anynet; topology = " + c.topology);
   switch (topology) {
     case Topology::Fly:  // n stages of k^(n-1) routers of k ports
       routers = nodes / c.k * dims;
       ports = link_ports = c.k;
+      break;
+    case Topology::Fattree:  // n levels of k^(n-1) routers of k down and k up ports
+      routers = nodes / c.k * dims;
+      ports = link_ports = 2 * c.k;
+      break;
+    case Topology::Flatfly:  // k x k routers of c nodes, each linked to its row and column
+      check_flatfly(c, dims, nodes);
+      routers = c.k * c.k;
+      ports = link_ports = c.c + 2 * (c.k - 1);
       break;
     case Topology::Anynet:
       check_anynet(c, nodes, routers, ports);
@@ -393,8 +411,10 @@ Params::Params(const Config& c) : cfg(c) {
   if (c.traffic_radix > c.k)
     fail("traffic_radix must be at most k (r^n destinations must be nodes; k = " +
          std::to_string(c.k) + ", got " + std::to_string(c.traffic_radix) + ")");
-  if (topology == Topology::Anynet && traffic == Traffic::Hotspot && c.hotspot_nodes.empty())
-    fail("hotspot traffic on an anynet needs hotspot_nodes (an anynet has no centre node)");
+  if ((topology == Topology::Anynet || topology == Topology::Flatfly) &&
+      traffic == Traffic::Hotspot && c.hotspot_nodes.empty())
+    fail("hotspot traffic on a" + std::string(topology == Topology::Anynet ? "n " : " ") +
+         c.topology + " needs hotspot_nodes (it has no centre node)");
   for (int h : c.hotspot_nodes)
     if (h >= nodes)
       fail("hotspot_nodes must be node ids between 0 and " + std::to_string(nodes - 1) + " (got " +

@@ -27,7 +27,7 @@ namespace archgym::noc {
 
 // ----------------------------------------------------------------- names
 // Each enum's values are in the order of its names (config.cpp).
-enum class Topology : uint8_t { Mesh, Torus, Fly, Anynet, Count };
+enum class Topology : uint8_t { Mesh, Torus, Fly, Anynet, Fattree, Flatfly, Count };
 enum class Traffic : uint8_t {
   Uniform, Transpose, Bitcomp, Bitrev, Shuffle, Tornado, Neighbor, Hotspot, Randperm,
   Diagonal, Asymmetric, Taper64, BadpermYarc, Count
@@ -54,6 +54,7 @@ struct Config {
   std::string topology = "mesh";
   int k = 8;
   int n = 2;
+  int c = 1;  // flatfly: nodes per router (BookSim's concentration)
   int num_vcs = 4;
   int vc_buf_size = 8;
   std::string routing_function = "dor";
@@ -104,6 +105,7 @@ inline constexpr int kMaxDims = 10;  // 2n + 1 ports fit kMaxPorts; k >= 2 and k
 inline constexpr int kMaxPorts = 32;  // per router (k-ary n-cubes: 2n + 1)
 inline constexpr int kMaxNodes = kMaxK * kMaxK;  // nodes and routers at most
 inline constexpr int kMaxChannelLatency = 64;    // anynet channels, in cycles
+inline constexpr int kMaxFlatflyConcentration = 16;  // flatfly: nodes per router (c)
 inline constexpr int kMaxVcs = 32;  // BookSim accepts any number (its default is 16)
 
 // A set of kWords * 64 bits (bit b in word b / 64) with the operators of an
@@ -307,6 +309,8 @@ Channels build_channels(const Params& p);
 // An anynet configuration's nodes, routers and most ports per router; throws
 // std::invalid_argument naming what is wrong with its graph.
 void check_anynet(const Config& c, int& nodes, int& routers, int& ports);
+// A flatfly configuration's nodes (c k^2); throws unless n = 2 and c is a square.
+void check_flatfly(const Config& c, int dims, int& nodes);
 
 Topology parse_topology(const std::string& name);
 Traffic parse_traffic(const std::string& name);
@@ -522,6 +526,11 @@ class Network {
   void route_per_router_dor(int r, int i, const Flit& f, InVc& q);
   void route_min(int r, int i, const Flit& f, InVc& q);
   void route_dest_tag(int r, int i, const Flit& f, InVc& q);
+  template <bool kAdaptive>
+  void route_nca(int r, int i, const Flit& f, InVc& q);
+  int flatfly_port(int r, int dst, bool x_first) const;
+  void route_ran_min(int r, int i, const Flit& f, InVc& q);
+  void route_xyyx(int r, int i, const Flit& f, InVc& q);
 
   static void add_route(InVc& q, const VcMask& mask, int prio, bool atomic = false);
   static void add_route(InVc& q, VcSpan span, int prio, bool atomic = false);
@@ -541,6 +550,7 @@ class Network {
   int yx_port(int cur, int tgt) const;
   VcSpan vc_range(int cur, int tgt, int port, int lo, int hi) const;
   int used_sum(int r, int o, int lo, int hi) const;
+  int held_vcs(int r, int o);  // output VCs of port o held by a packet
 
   Params p_;
   int n_, R_, V_, B_, VCS_, P_;  // nodes, routers, ...

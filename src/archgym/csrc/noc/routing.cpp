@@ -13,6 +13,7 @@
 // dimension d, the last (LP_ = 2n: 4 on a 2-D network) local
 // (ejection).  Output VC j of a router is bit j = port * V + vc of a mask.
 #include <algorithm>
+#include <bit>
 #include <cstdlib>
 #include <string>
 #include <vector>
@@ -512,11 +513,68 @@ void Network::route_dest_tag(int r, int, const Flit& f, InVc& q) {
   add_route(q, vcs(rest % k_, 0, V_ - 1), 0);
 }
 
+// nca and anca (fattree, BookSim's nearest-common-ancestor routings): a router
+// of level l whose subtree holds the destination (its digits above n-2-l are
+// the destination's leaf's) takes down port (dst / k^(n-1-l)) mod k; any other
+// goes up, on one up port: nca's at random, anca's the one with the fewest of
+// its VCs held by a packet, ties at random (the oracle's up ports at low load
+// are uniform under both; by credits in use instead, anca saturates below
+// BookSim's 0.62 on a 4-ary 3-tree).  Every VC of the port.
+template <bool kAdaptive>
+void Network::route_nca(int r, int, const Flit& f, InVc& q) {
+  const int per_level = R_ / D_, level = r / per_level, j = r % per_level;
+  int below = 1;  // k^(n-1-level): the nodes under one down port
+  for (int l = level; l < D_ - 1; ++l) below *= k_;
+  if (j / below == f.dst / (below * k_)) return add_route(q, vcs(f.dst / below % k_, 0, V_ - 1), 0);
+  int up = 0;
+  if (!kAdaptive) {
+    up = static_cast<int>(rng_.below(static_cast<uint32_t>(k_)));
+  } else {
+    int least[kMaxPorts], ties = 0, best = 0;
+    for (int u = 0; u < k_; ++u) {
+      const int used = held_vcs(r, k_ + u);
+      if (ties == 0 || used < best) best = used, ties = 0;
+      if (used == best) least[ties++] = u;
+    }
+    up = least[rng_.below(static_cast<uint32_t>(ties))];
+  }
+  add_route(q, vcs(k_ + up, 0, V_ - 1), 0);
+}
+
+// flatfly: the output port from router r toward node dst's router, the row
+// (dimension 0) first if x_first, else the column; its port at the destination.
+int Network::flatfly_port(int r, int dst, bool x_first) const {
+  const int d = ch_.eject_router[dst];
+  if (r == d) return ch_.eject_port[dst];
+  const int c = p_.cfg.c;
+  int dim = x_first ? (r % k_ != d % k_ ? 0 : 1) : (r / k_ != d / k_ ? 1 : 0);
+  const int self = dim ? r / k_ : r % k_, to = dim ? d / k_ : d % k_;
+  return c + dim * (k_ - 1) + (to < self ? to : to - 1);
+}
+
+// ran_min (flatfly): the row, then the column, on every VC (BookSim's ran_min
+// takes the row first on every packet of the oracle's traces and requests
+// every VC).
+void Network::route_ran_min(int r, int, const Flit& f, InVc& q) {
+  add_route(q, vcs(flatfly_port(r, f.dst, true), 0, V_ - 1), 0);
+}
+
+// xyyx (flatfly): row then column on the lower VC half, or column then row on
+// the upper half, at random per packet (chosen where it enters the network);
+// every VC into the node.  As the oracle's route sets show.
+void Network::route_xyyx(int r, int i, const Flit& f, InVc& q) {
+  if (r == ch_.eject_router[f.dst]) return add_route(q, vcs(ch_.eject_port[f.dst], 0, V_ - 1), 0);
+  const bool injected = ch_.in[static_cast<size_t>(r) * NP_ + port_of_[i]].node >= 0;
+  const int cls = injected ? coin() : vc_of_[i] >= V_ / 2;
+  const int o = flatfly_port(r, f.dst, cls == 0);
+  add_route(q, cls ? vcs(o, V_ / 2, V_ - 1) : vcs(o, 0, V_ / 2 - 1), 0);
+}
+
 // ----------------------------------------------------------------- registry
 const std::vector<RoutingFunction>& routing_functions() {
   using N = Network;
   constexpr MinVcs kPerRouter = {2, 3};  // escape VC(s) plus an adaptive VC
-  // min_vcs: {mesh, torus, fly, anynet}; 0 = not on that topology.  BookSim's names run
+  // min_vcs: {mesh, torus, fly, anynet, fattree, flatfly}; 0 = not on that topology.  BookSim's names run
   // where BookSim runs them (dor, xy_yx and adaptive_xy_yx only on a mesh;
   // min_adapt on a torus with 2 VCs, but not with 3, where BookSim fails).
   // The 7th field: runs on networks of any dimension (else 2-D only).
@@ -550,6 +608,10 @@ const std::vector<RoutingFunction>& routing_functions() {
       {"odd_even_oblivious", &N::route_turn_model<odd_even, false>, {1, 0}},
       {"dest_tag", &N::route_dest_tag, {0, 0, 1, 0}, nullptr, {}, {}, true},
       {"min", &N::route_min, {0, 0, 0, 1}, nullptr, {}, {}, true},
+      {"nca", &N::route_nca<false>, {0, 0, 0, 0, 1}, nullptr, {}, {}, true},
+      {"anca", &N::route_nca<true>, {0, 0, 0, 0, 1}, nullptr, {}, {}, true},
+      {"ran_min", &N::route_ran_min, {0, 0, 0, 0, 0, 1}, nullptr, {}, {}, true},
+      {"xyyx", &N::route_xyyx, {0, 0, 0, 0, 0, 2}, nullptr, {}, {}, true},
   };
   return registry;
 }

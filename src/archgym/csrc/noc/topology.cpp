@@ -2,6 +2,7 @@
 // which router port leads where, after how many cycles, and where each node
 // injects and ejects.  The router pipeline reads nothing else about the network.
 #include <algorithm>
+#include <cstdlib>
 #include <limits>
 #include <map>
 #include <queue>
@@ -77,6 +78,62 @@ void fly(const Params& p, Channels& ch) {
              p.cfg.link_latency);
     }
   }
+}
+
+// k-ary n-tree (BookSim's fattree): n levels of k^(n-1) routers, level 0 the
+// roots, level n-1 the leaves; router j of level l is router l * k^(n-1) + j.
+// Ports 0 to k-1 lead down, k to 2k-1 up (a root's up ports lead nowhere).
+// Node v injects and ejects at port v mod k of leaf v / k.  Down port d of
+// router j at level l replaces radix-k digit n-2-l of j by d and enters the
+// router below at up port k + the digit it replaced (as the oracle's
+// "router_level<l>_<j>" channels show).  Channels take link_latency cycles.
+void fattree(const Params& p, Channels& ch) {
+  const int k = p.k, n = p.dims, per_level = p.routers / n, NP = p.ports;
+  for (int v = 0; v < p.nodes; ++v) {
+    const int leaf = (n - 1) * per_level + v / k;
+    attach(ch, NP, v, leaf, v % k, leaf, v % k);
+  }
+  for (int l = 0, weight = per_level / k; l + 1 < n; ++l, weight /= k)
+    for (int j = 0; j < per_level; ++j) {
+      const int digit = j / weight % k, a = l * per_level + j;
+      for (int d = 0; d < k; ++d) {
+        const int b = (l + 1) * per_level + j + (d - digit) * weight;
+        link(ch, NP, a, d, b, k + digit, p.cfg.link_latency);
+        link(ch, NP, b, k + digit, a, d, p.cfg.link_latency);
+      }
+    }
+}
+
+// The side xr of a flatfly router's square of c = xr * xr nodes (0 if c is no square).
+int flatfly_side(int c) {
+  for (int xr = 1; xr * xr <= c; ++xr)
+    if (xr * xr == c) return xr;
+  return 0;
+}
+
+// BookSim's on-chip flattened butterfly (flatfly, n = 2): k x k routers, router
+// r at (r mod k, r / k), each with a square of c = xr * xr nodes: node v at
+// (v mod kxr, v / kxr) of the node grid is on router (x / xr, y / xr), port
+// (x mod xr) + xr (y mod xr).  Ports c + d (k-1) ... lead to the other k-1
+// routers of the row (d = 0) or column (d = 1), in increasing coordinate; a
+// channel spanning s routers takes s * xr * link_latency cycles (its length
+// in nodes), as the oracle's channels show.
+void flatfly(const Params& p, Channels& ch) {
+  const int k = p.k, c = p.cfg.c, xr = flatfly_side(c), width = k * xr, NP = p.ports;
+  for (int v = 0; v < p.nodes; ++v) {
+    const int x = v % width, y = v / width;
+    const int r = x / xr + k * (y / xr), port = x % xr + xr * (y % xr);
+    attach(ch, NP, v, r, port, r, port);
+  }
+  auto port_to = [&](int from, int to, int d) { return c + d * (k - 1) + (to < from ? to : to - 1); };
+  for (int r = 0; r < p.routers; ++r)
+    for (int d = 0, stride = 1; d < 2; ++d, stride = k) {
+      const int self = r / stride % k;
+      for (int t = 0; t < k; ++t)
+        if (t != self)
+          link(ch, NP, r, port_to(self, t, d), r + (t - self) * stride, port_to(t, self, d),
+               std::abs(t - self) * xr * p.cfg.link_latency);
+    }
 }
 
 // The neighbours of each anynet router, by router id (its output ports after
@@ -204,6 +261,19 @@ void check_anynet(const Config& c, int& nodes, int& routers, int& ports) {
            "network must be connected");
 }
 
+void check_flatfly(const Config& c, int dims, int& nodes) {
+  if (dims != 2)
+    fail("a flatfly has n = 2 (BookSim's on-chip flattened butterfly: k x k routers); got n = " +
+         std::to_string(dims));
+  if (flatfly_side(c.c) == 0)
+    fail("a flatfly's c (nodes per router) must be a square xr * xr, as BookSim's xr = yr "
+         "(got c = " + std::to_string(c.c) + ")");
+  nodes = c.c * c.k * c.k;
+  if (nodes > kMaxNodes)
+    fail("a flatfly has c k^2 nodes, at most " + std::to_string(kMaxNodes) + " (c = " +
+         std::to_string(c.c) + ", k = " + std::to_string(c.k) + ": " + std::to_string(nodes) + ")");
+}
+
 Channels build_channels(const Params& p) {
   Channels ch;
   ch.out.assign(static_cast<size_t>(p.routers) * p.ports, Channel{});
@@ -213,6 +283,8 @@ Channels build_channels(const Params& p) {
   switch (p.topology) {
     case Topology::Fly: fly(p, ch); break;
     case Topology::Anynet: anynet(p, ch); break;
+    case Topology::Fattree: fattree(p, ch); break;
+    case Topology::Flatfly: flatfly(p, ch); break;
     default: cube(p, ch); break;
   }
   return ch;

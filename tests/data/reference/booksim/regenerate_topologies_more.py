@@ -1,0 +1,111 @@
+"""Regenerate topologies_more.csv: the real BookSim2 on fat trees and flattened butterflies.
+
+    python tests/data/reference/booksim/regenerate_topologies_more.py /path/to/booksim
+        [--group fattree|flatfly ...] [--quick]
+
+Runs the oracle (never called by the project: by hand only) on each curve of
+CURVES with the sweep of regenerate_cubes.py (booksim_base.cfg plus overrides,
+the same status rules) on a grid of step STEP[group]: rates 0.02, 0.02 + step,
+... while ``ok``, then step/4, 2 step/4, 3 step/4 below the first non-ok rate
+until one is ok, stop after 2 non-ok grid rates (step 0.04: regenerate_cubes.py's
+grid).  Writes topologies_more.csv beside this script, the columns of cubes.csv;
+each curve's rows replace its old rows as soon as its sweep ends (``--group``,
+repeatable: only those groups' curves).  Three runs at a time.  ``--quick`` runs
+the first curve's first rates only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import sys
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+from regenerate_cubes import FIELDS, HERE, measure
+
+OUT = HERE / "topologies_more.csv"
+
+# Curves by group (= topology): (topology, k, n, traffic, routing_function, packet_size,
+# num_vcs, options)
+CURVES = {
+    "fattree": [
+        ("fattree", 4, 3, "uniform", "nca", 1, 4, ""),
+        ("fattree", 4, 3, "uniform", "anca", 1, 4, ""),
+        # bitcomp: every packet crosses a root
+        ("fattree", 4, 3, "bitcomp", "nca", 1, 4, ""),
+        ("fattree", 4, 3, "bitcomp", "anca", 1, 4, ""),
+        # BookSim's fattree_config's router: held switches, credit_delay 2, routing_delay 0
+        ("fattree", 4, 3, "uniform", "anca", 1, 4,
+         "hold_switch_for_packet=1 vc_buf_size=16 credit_delay=2 routing_delay=0"),
+    ],
+    # BookSim's flatflyconfig network: 4 x 4 routers of 4 nodes (x, y: the routers' grid,
+    # xr = yr: nodes per router side); 10 ports, so at most 6 VCs in 64-bit masks
+    "flatfly": [
+        ("flatfly", 4, 2, "uniform", "ran_min", 1, 4, "c=4 x=4 y=4 xr=2 yr=2"),
+        ("flatfly", 4, 2, "uniform", "xyyx", 1, 4, "c=4 x=4 y=4 xr=2 yr=2"),
+        ("flatfly", 4, 2, "asymmetric", "ran_min", 1, 6, "c=4 x=4 y=4 xr=2 yr=2"),
+    ],
+}
+# The sweep's grid step per group (fat trees saturate late: a coarser grid)
+STEP = {"fattree": 0.08, "flatfly": 0.04}
+
+_lock = threading.Lock()
+
+
+def sweep(oracle: str, curve: tuple, step: float, quick: bool = False) -> list[dict]:
+    rows, misses, rate = [], 0, 0.02
+    while misses < 2 and rate <= 1.0:
+        row = measure(oracle, curve, rate)
+        rows.append(row)
+        print(curve, rate, row["status"], row["avg_packet_latency"], file=sys.stderr)
+        if row["status"] != "ok" and misses == 0:
+            for back in (1, 2, 3):
+                below = measure(oracle, curve, round(rate - back * step / 4, 2))
+                rows.append(below)
+                if below["status"] == "ok":
+                    break
+        misses = misses + 1 if row["status"] != "ok" else 0
+        rate = round(rate + step, 2)
+        if quick and len(rows) >= 2:
+            break
+    return sorted(rows, key=lambda r: r["injection_rate"])
+
+
+def _key(row: dict) -> tuple:
+    return tuple(str(row[f]) for f in FIELDS[:8])
+
+
+def save(rows: list[dict]) -> None:
+    """Replace the curve's old rows in OUT by `rows`."""
+    with _lock:
+        old = []
+        if OUT.exists():
+            with open(OUT, newline="") as fh:
+                old = [r for r in csv.DictReader(fh) if _key(r) != _key(rows[0])]
+        with open(OUT, "w", newline="") as fh:
+            writer = csv.DictWriter(fh, FIELDS)
+            writer.writeheader()
+            writer.writerows(old + rows)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("oracle", help="path of the BookSim2 binary")
+    parser.add_argument("--group", action="append", choices=sorted(CURVES),
+                        help="only this group's curves (repeatable)")
+    parser.add_argument("--quick", action="store_true", help="smoke test: one curve, two rates")
+    args = parser.parse_args()
+    oracle = os.path.abspath(args.oracle)
+    os.chdir(HERE)
+    if args.quick:
+        print(sweep(oracle, CURVES["fattree"][0], STEP["fattree"], quick=True))
+        return
+    todo = [(curve, STEP[g]) for g in args.group or list(CURVES) for curve in CURVES[g]]
+    with ThreadPoolExecutor(3) as pool:  # each run is a process of its own
+        list(pool.map(lambda c: save(sweep(oracle, *c)), todo))
+
+
+if __name__ == "__main__":
+    main()
