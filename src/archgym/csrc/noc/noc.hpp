@@ -26,7 +26,7 @@ namespace archgym::noc {
 
 // ----------------------------------------------------------------- names
 // Each enum's values are in the order of its names (config.cpp).
-enum class Topology : uint8_t { Mesh, Torus, Fly, Anynet, Count };
+enum class Topology : uint8_t { Mesh, Torus, Fly, Anynet, Dragonfly, Count };
 enum class Traffic : uint8_t {
   Uniform, Transpose, Bitcomp, Bitrev, Shuffle, Tornado, Neighbor, Hotspot, Randperm,
   Diagonal, Asymmetric, Taper64, BadpermYarc, Count
@@ -103,12 +103,19 @@ inline constexpr int kMaxDims = 3;
 inline constexpr int kMaxPorts = 32;  // per router (k-ary n-cubes: 2n + 1)
 inline constexpr int kMaxNodes = kMaxK * kMaxK;  // nodes and routers at most
 inline constexpr int kMaxChannelLatency = 64;    // anynet channels, in cycles
+// dragonflynew: p = k nodes per router, a = 2k routers per group, h = k global
+// channels per router, 2k^2 + 1 groups; k <= 4 (BookSim's example: 1,056 nodes).
+inline constexpr int kMaxDragonflyK = 4;
+inline constexpr int kDragonflyLocalLatency = 10, kDragonflyGlobalLatency = 100;  // BookSim's, cycles
+// ugal on dragonflynew: minimal unless credits in use on the minimal port exceed
+// kUgalWeight x those on the port toward the intermediate group plus kUgalThreshold.
+inline constexpr int kUgalWeight = 2, kUgalThreshold = 30;
 // Output-VC masks of a router: one bit per (output port, VC), so ports x VCs
 // must fit kVcMaskBits (Params checks it per topology).
 using VcMask = uint64_t;
 inline constexpr int kVcMaskBits = 64;
 inline constexpr int kMaxVcs = 12;  // 5 ports x 12 VCs fit a 64-bit mask (7 ports: 9 VCs)
-inline constexpr int kMaxBuf = 64;
+inline constexpr int kMaxBuf = 256;  // BookSim's dragonfly example: 256 (its 100-cycle channels)
 inline constexpr int kMaxPacket = 256;
 inline constexpr int kMaxDelay = 16;
 inline constexpr int kMaxSpeedup = 9;  // a 3-D cube router: 7 ports x 9 fit 64 crossbar ports (Params checks ports x speedup on every topology)
@@ -171,6 +178,8 @@ struct RoutingFunction {
   VcClasses vc_classes = VcClasses::None;
   // The largest k it runs with on each topology (0: any), as BookSim.
   MinVcs max_k = {};
+  // The most VCs it runs with on each topology (0: any), as BookSim (ugal: exactly 3).
+  MinVcs max_vcs = {};
 };
 // Every routing function, in the order of ROUTING_FUNCTIONS (routing.cpp).
 const std::vector<RoutingFunction>& routing_functions();
@@ -436,6 +445,12 @@ class Network {
   void route_per_router_dor(int r, int i, const Flit& f, InVc& q);
   void route_min(int r, int i, const Flit& f, InVc& q);
   void route_dest_tag(int r, int i, const Flit& f, InVc& q);
+  // dragonflynew (docs/design/noc.md §15b)
+  void route_min_dragonfly(int r, int i, const Flit& f, InVc& q);
+  void route_ugal(int r, int i, const Flit& f, InVc& q);
+  int dfly_port(int r, int target_router) const;  // minimal next port toward a router
+  int dfly_group_port(int r, int group) const;     // the port toward another group
+  bool dfly_global(int port) const { return port >= k_ + 2 * k_ - 1; }
 
   static void add_route(InVc& q, VcMask mask, int prio, bool atomic = false);
   void eject(InVc& q) const;
