@@ -264,13 +264,6 @@ int min_vcs(const RoutingFunction& rf, Topology t, int k, int dims, bool per_rou
 void check_routing(int id, Topology t, int k, int dims, int V, const char* field,
                    bool per_router) {
   const RoutingFunction& rf = routing_functions()[id];
-  if (dims != 2 && !rf.any_dims) {
-    std::vector<std::string> alternatives;
-    for (const RoutingFunction& other : routing_functions())
-      if (other.any_dims && other.min_vcs[static_cast<int>(t)] > 0) alternatives.push_back(other.name);
-    fail(std::string(field) + " '" + rf.name + "' is only available on 2-dimensional networks; "
-         "with n = " + std::to_string(dims) + " use one of: " + join(alternatives));
-  }
   const int ti = static_cast<int>(t);
   const int need = min_vcs(rf, t, k, dims, per_router);
   if (need == 0) {
@@ -281,6 +274,13 @@ void check_routing(int id, Topology t, int k, int dims, int V, const char* field
       if (other.min_vcs[ti] > 0) alternatives.push_back(other.name);
     fail(std::string(field) + " '" + rf.name + "' is only available on " + join(where, " or ") +
          "; on a " + topology_names()[ti] + " use one of: " + join(alternatives));
+  }
+  if (dims != 2 && !rf.any_dims) {
+    std::vector<std::string> alternatives;
+    for (const RoutingFunction& other : routing_functions())
+      if (other.any_dims && other.min_vcs[static_cast<int>(t)] > 0) alternatives.push_back(other.name);
+    fail(std::string(field) + " '" + rf.name + "' is only available on 2-dimensional networks; "
+         "with n = " + std::to_string(dims) + " use one of: " + join(alternatives));
   }
   if (rf.max_k[ti] > 0 && k > rf.max_k[ti])
     fail(std::string(field) + " '" + rf.name + "' runs on a " + topology_names()[ti] +
