@@ -463,8 +463,9 @@ def test_routing_registry_min_vcs_drive_validation():
         "chaos": {"mesh": 1, "torus": 1},
         **{f"{turn}{kind}": {"mesh": 1} for kind in ("", "_oblivious")
            for turn in ("west_first", "north_last", "negative_first", "odd_even")},
-        "dest_tag": {"fly": 1}, "min": {"anynet": 1}, "nca": {"fattree": 1},
-        "anca": {"fattree": 1}, "ran_min": {"flatfly": 1}, "xyyx": {"flatfly": 2}}
+        "dest_tag": {"fly": 1}, "min": {"anynet": 1, "dragonflynew": 2}, "nca": {"fattree": 1},
+        "anca": {"fattree": 1}, "ran_min": {"flatfly": 1}, "xyyx": {"flatfly": 2},
+        "ugal": {"dragonflynew": 3}}
     assert tuple(noc.ROUTING_MIN_VCS) == noc.ROUTING_FUNCTIONS
     assert tuple(noc.PER_ROUTER_MIN_VCS) == noc.ROUTINGS_PER_ROUTER == (
         "dor", "min_adapt", "duato", "random_min")
@@ -493,7 +494,7 @@ def test_routing_registry_min_vcs_drive_validation():
 
 # Settings under which a field's own limits are the ones that bind (rules between fields aside).
 _CONTEXT = {"max_samples": {"warmup_periods": 1}, "warmup_periods": {"max_samples": 100_000},
-            "hotspot_nodes": {"k": noc.MAX_K}, "traffic_radix": {"k": noc.MAX_K}, "topology": {"routing_function": "dim_order"},
+            "hotspot_nodes": {"k": noc.MAX_K}, "traffic_radix": {"topology": "dragonflynew", "k": 4, "n": 1, "routing_function": "min", "num_vcs": 2}, "topology": {"routing_function": "dim_order"},
             "n": {"k": 2, "num_vcs": 2},  # a 10-cube: 1,024 nodes, 21 ports x 2 VCs
             "c": {"topology": "flatfly", "routing_function": "ran_min", "k": 2, "num_vcs": 1}}
 
@@ -504,6 +505,7 @@ TOPOLOGY_EXAMPLES = {
     "anynet": dict(routing_function="min", anynet_nodes=(0, 0, 1), anynet_channels=(0, 1, 1, 1, 0, 2)),
     "fattree": dict(routing_function="nca", k=2, n=2),
     "flatfly": dict(routing_function="ran_min", k=2, n=2, c=4),
+    "dragonflynew": dict(routing_function="min", k=2, n=1),
 }
 
 
@@ -527,7 +529,8 @@ def test_config_fields_are_the_definition_nocconfig_follows():
                     kw.update(num_vcs=noc.MAX_VCS, k=3,
                               topology=min(noc.ROUTING_MIN_VCS[choice]))  # mesh where it runs
                     if kw["topology"] in TOPOLOGY_EXAMPLES:
-                        kw.update(TOPOLOGY_EXAMPLES[kw["topology"]], num_vcs=1)
+                        kw.update(TOPOLOGY_EXAMPLES[kw["topology"]],
+                                  num_vcs=noc.ROUTING_MIN_VCS[choice][kw["topology"]])
                 if f["name"] == "traffic":
                     kw["k"] = 8
                 if f["name"] == "topology":

@@ -430,7 +430,10 @@ NETWORKS = {
 def test_routing_set_is_the_one_the_core_accepts(topology):
     """routings_on lists exactly the routings a NocConfig of that network accepts."""
     graph = read_network_file(ANYNET) if topology == "anynet" else {}
-    for k, n, vcs in ((4, 2, 4), (3, 3, 2), (8, 2, 1)):
+    # (k, n, VCs) of networks that exist: a flatfly has n = 2, a dragonfly n = 1 and k <= 4
+    shapes = {"flatfly": ((4, 2, 4), (3, 2, 2), (8, 2, 1)),
+              "dragonflynew": ((2, 1, 3), (3, 1, 2), (4, 1, 1))}
+    for k, n, vcs in shapes.get(topology, ((4, 2, 4), (3, 3, 2), (8, 2, 1))):
         listed = noc.routings_on(topology, vcs, k=k, n=n)
         accepted = []
         for routing in noc.ROUTING_FUNCTIONS:

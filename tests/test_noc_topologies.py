@@ -330,3 +330,57 @@ def test_fly_destinations_are_coordinates_of_the_node_ids():
     assert np.array_equal(noc.traffic_destinations(noc.NocConfig(
         topology="fly", k=4, n=2, traffic="bitcomp", routing_function="dest_tag")),
         15 - np.arange(16))
+
+
+# ----------------------------------------------------------------- dragonflynew (§15c)
+def dragonfly(**kw) -> noc.NocConfig:
+    return noc.NocConfig(**{"topology": "dragonflynew", "k": 2, "n": 1, "routing_function": "min",
+                            "num_vcs": 2, "vc_buf_size": 256, "injection_rate": 0.0, **kw})
+
+
+def _dfly_hops(k: int, src: int, dst: int) -> tuple[int, int]:
+    """(local, global) channels of the minimal path, from the wiring BookSim's traces show."""
+    a, h = 2 * k, k
+    r, t = src // k, dst // k
+    if r == t:
+        return 0, 0
+    G, D = r // a, t // a
+    if G == D:
+        return 1, 0
+    c = D if D < G else D - 1          # G's channel toward D, at router c // h of G
+    back = G if G < D else G - 1       # D's channel toward G, at router back // h of D
+    return int(c // h != r % a) + int(back // h != t % a), 1
+
+
+@pytest.mark.parametrize("k", [2, 3])
+@pytest.mark.parametrize("routing, vcs", [("min", 2), ("ugal", 3)])
+def test_dragonfly_zero_load_latency_exact(k, routing, vcs):
+    """The oracle's zero-load latencies on dragonflynew (k = 2, 1-flit packets at rate 0.002:
+    7, 21, 111, 125, 139 cycles): local channels take 10 cycles, global ones 100, so a path
+    of l local and g global channels takes 5(l + g) + 7 + 9 l + 99 g cycles and l + g + 1
+    hops; every packet reaches its node (the wiring: nodes v // k, ports v % k)."""
+    net = noc.Network(dragonfly(k=k, routing_function=routing, num_vcs=vcs), record=True)
+    nodes = 2 * k * k * (2 * k * k + 1)
+    for src in range(0, nodes, 7):
+        for dst in {0, nodes - 1, (src * 13 + 5) % nodes, src}:
+            local, glob = _dfly_hops(k, src, dst)
+            m = local + glob
+            assert single_packet(net, src, dst) == (5 * m + 7 + 9 * local + 99 * glob, m + 1), (src, dst)
+
+
+def test_dragonfly_parameters_as_booksim():
+    """BookSim's dragonflynew: n = 1 (it asserts _n == 1); min needs 2 VCs (1 VC fails its VC
+    allocator's assertion), ugal exactly 3 (it asserts gNumVCs == 3); bit permutations need a
+    power-of-2 node count, which a dragonfly never has."""
+    c = dragonfly(k=4)
+    net = noc.Network(c)
+    assert net.credits().shape == (264, 15, 2)  # 33 groups of 8 routers, 4 + 7 + 4 ports
+    for kw, match in [(dict(n=2), "n must be 1"), (dict(num_vcs=1), "needs at least 2 VCs"),
+                      (dict(routing_function="ugal", num_vcs=4), "exactly 3 VCs"),
+                      (dict(routing_function="ugal", num_vcs=2), "needs at least 3 VCs"),
+                      (dict(traffic="transpose"), "not defined on a dragonflynew"),
+                      (dict(k=5), "k must be at most 4"), (dict(link_latency=2), "link_latency"),
+                      (dict(traffic="tornado", traffic_radix=73), "at most the 72 nodes")]:
+        with pytest.raises(ValueError, match=match):
+            dragonfly(**kw)
+    dragonfly(traffic="tornado", traffic_radix=72)

@@ -69,7 +69,8 @@ bool is_pow2(int v) { return v > 0 && (v & (v - 1)) == 0; }
 
 // ----------------------------------------------------------------- names
 const std::vector<std::string>& topology_names() {
-  static const std::vector<std::string> names = {"mesh", "torus", "fly", "anynet", "fattree", "flatfly"};
+  static const std::vector<std::string> names = {"mesh", "torus", "fly", "anynet", "fattree", "flatfly",
+                                                    "dragonflynew"};
   return names;
 }
 
@@ -107,7 +108,7 @@ const std::vector<ConfigField>& config_fields() {
        .doc = "k-ary n-cube: mesh, or torus (wrap-around links, dateline VC classes); fly "
               "(k-ary n-fly, a butterfly); anynet (any graph: anynet_nodes, anynet_channels); fattree "
               "(k-ary n-tree, n levels); flatfly (BookSim's on-chip flattened butterfly: k x k "
-              "routers of c nodes, n = 2)"},
+              "routers of c nodes, n = 2); dragonflynew (BookSim's dragonfly: k nodes per router, n = 1)"},
       {.name = "k", .member = &C::k, .lo = 2, .hi = kMaxK,
        .doc = "radix: k routers per dimension (k^n routers, at most MAX_NODES); fly: k inputs "
               "and outputs per router; fattree: k down and k up ports per router"},
@@ -189,10 +190,11 @@ const std::vector<ConfigField>& config_fields() {
       {.name = "seed", .member = &C::seed, .doc = "random seed"},
       {.name = "perm_seed", .member = &C::perm_seed,
        .doc = "randperm traffic: the seed of its permutation (independent of seed, as BookSim)"},
-      {.name = "traffic_radix", .member = &C::traffic_radix, .lo = 0, .hi = kMaxK,
+      {.name = "traffic_radix", .member = &C::traffic_radix, .lo = 0, .hi = kMaxNodes,
        .doc = "tornado and neighbor traffic: the radix r of the digits they shift, the "
               "parameter of BookSim's tornado(r) and neighbor(r): the n low radix-r digits of "
-              "the node id, each plus the offset mod r (0: r = k, the coordinates; 1 <= r <= k)"},
+              "the node id, each plus the offset mod r (0: r = k, the coordinates; 1 <= r <= k; on a "
+              "dragonflynew r <= its nodes)"},
       {.name = "hotspot_nodes", .member = &C::hotspot_nodes, .lo = 0, .hi = kMaxNodes - 1,
        .doc = "hotspot traffic: node ids below k^n (every packet goes to one of them; "
               "empty: the centre node, k/2 in every dimension)"},
@@ -267,13 +269,6 @@ int min_vcs(const RoutingFunction& rf, Topology t, int k, int dims, bool per_rou
 void check_routing(int id, Topology t, int k, int dims, int V, const char* field,
                    bool per_router) {
   const RoutingFunction& rf = routing_functions()[id];
-  if (dims != 2 && !rf.any_dims) {
-    std::vector<std::string> alternatives;
-    for (const RoutingFunction& other : routing_functions())
-      if (other.any_dims && other.min_vcs[static_cast<int>(t)] > 0) alternatives.push_back(other.name);
-    fail(std::string(field) + " '" + rf.name + "' is only available on 2-dimensional networks; "
-         "with n = " + std::to_string(dims) + " use one of: " + join(alternatives));
-  }
   const int ti = static_cast<int>(t);
   const int need = min_vcs(rf, t, k, dims, per_router);
   if (need == 0) {
@@ -284,6 +279,13 @@ void check_routing(int id, Topology t, int k, int dims, int V, const char* field
       if (other.min_vcs[ti] > 0) alternatives.push_back(other.name);
     fail(std::string(field) + " '" + rf.name + "' is only available on " + join(where, " or ") +
          "; on a " + topology_names()[ti] + " use one of: " + join(alternatives));
+  }
+  if (dims != 2 && !rf.any_dims) {
+    std::vector<std::string> alternatives;
+    for (const RoutingFunction& other : routing_functions())
+      if (other.any_dims && other.min_vcs[static_cast<int>(t)] > 0) alternatives.push_back(other.name);
+    fail(std::string(field) + " '" + rf.name + "' is only available on 2-dimensional networks; "
+         "with n = " + std::to_string(dims) + " use one of: " + join(alternatives));
   }
   if (rf.max_k[ti] > 0 && k > rf.max_k[ti])
     fail(std::string(field) + " '" + rf.name + "' runs on a " + topology_names()[ti] +
@@ -298,6 +300,10 @@ void check_routing(int id, Topology t, int k, int dims, int V, const char* field
          " with k = " + std::to_string(k) + ", n = " + std::to_string(dims)) + per +
          " (num_vcs = " + std::to_string(V) + ")");
   }
+  if (!per_router && rf.max_vcs[ti] > 0 && V > rf.max_vcs[ti])
+    fail(std::string(field) + " '" + rf.name + "' runs on a " + topology_names()[ti] +
+         " only with " + (rf.max_vcs[ti] == need ? "exactly " : "at most ") +
+         std::to_string(rf.max_vcs[ti]) + " VCs, as BookSim (num_vcs = " + std::to_string(V) + ")");
   const int refused = per_router ? 0 : rf.refused_vcs[ti];
   if (V == refused)
     fail(std::string(field) + " '" + rf.name + "' does not run with " + std::to_string(V) +
@@ -317,6 +323,12 @@ void check_traffic(Traffic tr, Topology t, int k, int dims) {
   const bool by_node = tr == Traffic::Uniform || tr == Traffic::Hotspot ||
                        tr == Traffic::Randperm || tr == Traffic::Diagonal ||
                        tr == Traffic::Asymmetric;
+  const bool bits = tr == Traffic::Transpose || tr == Traffic::Bitcomp || tr == Traffic::Bitrev ||
+                    tr == Traffic::Shuffle || tr == Traffic::Taper64 || tr == Traffic::BadpermYarc;
+  if (t == Topology::Dragonfly && bits)
+    fail(std::string("traffic '") + traffic_names()[static_cast<int>(tr)] +
+         "' is not defined on a dragonflynew (its node count is never a power of 2); use one "
+         "of: uniform, tornado, neighbor, hotspot, randperm, diagonal, asymmetric");
   if ((t == Topology::Anynet || t == Topology::Flatfly) && !by_node)
     fail(std::string("traffic '") + traffic_names()[static_cast<int>(tr)] +
          "' is defined on coordinates; on a" + (t == Topology::Anynet ? "n " : " ") +
@@ -343,7 +355,21 @@ Params::Params(const Config& c) : cfg(c) {
   dims = c.n;
   nodes = 1;
   for (int d = 0; d < dims; ++d) nodes *= c.k;
-  if (topology != Topology::Anynet && nodes > kMaxNodes)
+  if (topology == Topology::Dragonfly) {
+    if (dims != 1)
+      fail("n must be 1 on a dragonflynew (BookSim's; got n = " + std::to_string(dims) + ")");
+    if (c.k > kMaxDragonflyK)
+      fail("k must be at most " + std::to_string(kMaxDragonflyK) + " on a dragonflynew (got " +
+           std::to_string(c.k) + ")");
+    if (c.link_latency != 1)
+      fail("link_latency must be 1 on a dragonflynew: its channels take BookSim's " +
+           std::to_string(kDragonflyLocalLatency) + " (local) and " +
+           std::to_string(kDragonflyGlobalLatency) + " (global) cycles");
+    const int a = 2 * c.k, groups = a * c.k + 1;
+    routers = a * groups;
+    nodes = c.k * routers;
+  }
+  if (topology != Topology::Anynet && topology != Topology::Dragonfly && nodes > kMaxNodes)
     fail("k^n must be at most " + std::to_string(kMaxNodes) + " nodes (k = " +
          std::to_string(c.k) + ", n = " + std::to_string(dims) + ": " + std::to_string(nodes) + ")");
   if (topology != Topology::Flatfly && c.c != 1)
@@ -368,6 +394,9 @@ Params::Params(const Config& c) : cfg(c) {
     case Topology::Anynet:
       check_anynet(c, nodes, routers, ports);
       link_ports = ports;
+      break;
+    case Topology::Dragonfly:  // p nodes, a - 1 local and h global channels
+      ports = link_ports = 4 * c.k - 1;
       break;
     default:
       routers = nodes;
@@ -408,7 +437,10 @@ Params::Params(const Config& c) : cfg(c) {
     fail("hotspot_rates must be empty or have one weight per hotspot node (" +
          std::to_string(c.hotspot_nodes.size()) + " nodes, " +
          std::to_string(c.hotspot_rates.size()) + " rates)");
-  if (c.traffic_radix > c.k)
+  if (topology == Topology::Dragonfly && c.traffic_radix > nodes)
+    fail("traffic_radix must be at most the " + std::to_string(nodes) +
+         " nodes of this dragonflynew (got " + std::to_string(c.traffic_radix) + ")");
+  if (topology != Topology::Dragonfly && c.traffic_radix > c.k)
     fail("traffic_radix must be at most k (r^n destinations must be nodes; k = " +
          std::to_string(c.k) + ", got " + std::to_string(c.traffic_radix) + ")");
   if ((topology == Topology::Anynet || topology == Topology::Flatfly) &&

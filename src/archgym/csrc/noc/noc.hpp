@@ -27,7 +27,7 @@ namespace archgym::noc {
 
 // ----------------------------------------------------------------- names
 // Each enum's values are in the order of its names (config.cpp).
-enum class Topology : uint8_t { Mesh, Torus, Fly, Anynet, Fattree, Flatfly, Count };
+enum class Topology : uint8_t { Mesh, Torus, Fly, Anynet, Fattree, Flatfly, Dragonfly, Count };
 enum class Traffic : uint8_t {
   Uniform, Transpose, Bitcomp, Bitrev, Shuffle, Tornado, Neighbor, Hotspot, Randperm,
   Diagonal, Asymmetric, Taper64, BadpermYarc, Count
@@ -189,7 +189,14 @@ struct VcSpan {
   friend VcMask operator^(VcSpan a, VcSpan b) { return VcMask(a) ^ VcMask(b); }
   friend VcMask operator~(VcSpan a) { return ~VcMask(a); }
 };
-inline constexpr int kMaxBuf = 64;
+// dragonflynew: p = k nodes per router, a = 2k routers per group, h = k global
+// channels per router, 2k^2 + 1 groups; k <= 4 (BookSim's example: 1,056 nodes).
+inline constexpr int kMaxDragonflyK = 4;
+inline constexpr int kDragonflyLocalLatency = 10, kDragonflyGlobalLatency = 100;  // BookSim's, cycles
+// ugal on dragonflynew: minimal unless credits in use on the minimal port exceed
+// kUgalWeight x those on the port toward the intermediate group plus kUgalThreshold.
+inline constexpr int kUgalWeight = 2, kUgalThreshold = 30;
+inline constexpr int kMaxBuf = 256;  // BookSim's dragonfly example: 256 (its 100-cycle channels)
 inline constexpr int kMaxPacket = 256;
 inline constexpr int kMaxDelay = 16;
 inline constexpr int kMaxSpeedup = 9;  // a 3-D cube router: 7 ports x 9 fit 64 crossbar ports (Params checks ports x speedup on every topology)
@@ -252,6 +259,8 @@ struct RoutingFunction {
   VcClasses vc_classes = VcClasses::None;
   // The largest k it runs with on each topology (0: any), as BookSim.
   MinVcs max_k = {};
+  // The most VCs it runs with on each topology (0: any), as BookSim (ugal: exactly 3).
+  MinVcs max_vcs = {};
 };
 // Every routing function, in the order of ROUTING_FUNCTIONS (routing.cpp).
 const std::vector<RoutingFunction>& routing_functions();
@@ -531,6 +540,12 @@ class Network {
   int flatfly_port(int r, int dst, bool x_first) const;
   void route_ran_min(int r, int i, const Flit& f, InVc& q);
   void route_xyyx(int r, int i, const Flit& f, InVc& q);
+  // dragonflynew (docs/design/noc.md §15c)
+  void route_min_dragonfly(int r, int i, const Flit& f, InVc& q);
+  void route_ugal(int r, int i, const Flit& f, InVc& q);
+  int dfly_port(int r, int target_router) const;  // minimal next port toward a router
+  int dfly_group_port(int r, int group) const;     // the port toward another group
+  bool dfly_global(int port) const { return port >= k_ + 2 * k_ - 1; }
 
   static void add_route(InVc& q, const VcMask& mask, int prio, bool atomic = false);
   static void add_route(InVc& q, VcSpan span, int prio, bool atomic = false);

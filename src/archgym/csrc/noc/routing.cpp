@@ -498,7 +498,8 @@ void Network::route_turn_model(int r, int, const Flit& f, InVc& q) {
 // ----------------------------------------------------------------- other topologies
 // min (anynet): the one shortest path of the channel table's routing table
 // (ch_.next_port, by channel latency), on every VC.
-void Network::route_min(int r, int, const Flit& f, InVc& q) {
+void Network::route_min(int r, int i, const Flit& f, InVc& q) {
+  if (p_.topology == Topology::Dragonfly) return route_min_dragonfly(r, i, f, q);
   const int d = ch_.eject_router[f.dst];
   const int o = r == d ? ch_.eject_port[f.dst] : ch_.next_port[static_cast<size_t>(r) * R_ + d];
   add_route(q, vcs(o, 0, V_ - 1), 0);
@@ -570,6 +571,75 @@ void Network::route_xyyx(int r, int i, const Flit& f, InVc& q) {
   add_route(q, cls ? vcs(o, V_ / 2, V_ - 1) : vcs(o, 0, V_ / 2 - 1), 0);
 }
 
+// ----------------------------------------------------------------- dragonflynew
+// Ports (topology.cpp): k nodes, the a - 1 = 2k - 1 other routers of the group,
+// the h = k global channels.  Router r is router r mod a of group r / a.
+
+// The output port of router r toward group `group` (not r's): its own global
+// channel to it, or the local port to the router of r's group that has it.
+int Network::dfly_group_port(int r, int group) const {
+  const int a = 2 * k_, G = r / a, i = r % a;
+  const int c = group < G ? group : group - 1;  // the group's channel toward `group`
+  const int j = c / k_;
+  if (j == i) return k_ + a - 1 + c % k_;
+  return k_ + (j < i ? j : j - 1);
+}
+
+// The minimal next port from router r toward router t (r != t): local within a
+// group, else toward t's group.
+int Network::dfly_port(int r, int t) const {
+  const int a = 2 * k_;
+  if (r / a != t / a) return dfly_group_port(r, t / a);
+  const int i = r % a, j = t % a;
+  return k_ + (j < i ? j : j - 1);
+}
+
+// min (BookSim's min_dragonflynew): the minimal path (at most local, global,
+// local), one VC per hop: VC 0 in the source group up to the global channel, VC 1
+// on the global channel and after it (a packet within its group: VC 0 throughout).
+void Network::route_min_dragonfly(int r, int, const Flit& f, InVc& q) {
+  const int a = 2 * k_, t = f.dst / k_;
+  const int o = r == t ? f.dst % k_ : dfly_port(r, t);
+  const int vc = r / a != f.src / k_ / a || (r != t && dfly_global(o)) ? 1 : 0;
+  add_route(q, vcs(o, vc, vc), 0);
+}
+
+// ugal (BookSim's ugal_dragonflynew, as its traces show; 3 VCs): at the source
+// router a packet bound for another group draws an intermediate router uniformly
+// (its group uniform over all groups); unless that group is the source's or the
+// destination's, the packet goes through it (Valiant) when the credits in use on
+// the minimal port exceed kUgalWeight x those on the port toward the
+// intermediate group plus kUgalThreshold.  The decision is the packet's
+// intermediate router (Packet::inter, -1 minimal), so a policy could set it
+// instead.  VCs: toward the intermediate router VC 0; then (and on minimal
+// paths) VC 1 on local hops outside the destination group, VC 2 on the global
+// hop into it and within it.
+void Network::route_ugal(int r, int, const Flit& f, InVc& q) {
+  Packet& pk = pkts_[f.pkt];
+  const int a = 2 * k_, t = f.dst / k_, G = r / a, D = t / a;
+  if (f.hops == 0) {  // the source router (no router traversed yet): the decision
+    pk.inter = -1;
+    pk.phase = 1;
+    if (G != D) {
+      const int I = static_cast<int>(rng_.below(static_cast<uint32_t>(a * k_ + 1)));
+      const int inter = I * a + static_cast<int>(rng_.below(static_cast<uint32_t>(a)));
+      if (I != G && I != D) {
+        const int qm = used_sum(r, dfly_port(r, t), 0, V_ - 1);
+        const int qn = used_sum(r, dfly_group_port(r, I), 0, V_ - 1);
+        if (qm > kUgalWeight * qn + kUgalThreshold) {
+          pk.inter = inter;
+          pk.phase = 0;
+        }
+      }
+    }
+  }
+  if (pk.phase == 0 && r == pk.inter) pk.phase = 1;
+  if (pk.phase == 0) return add_route(q, vcs(dfly_port(r, pk.inter), 0, 0), 0);
+  const int o = r == t ? f.dst % k_ : dfly_port(r, t);
+  const int vc = G == D || dfly_global(o) ? 2 : 1;
+  add_route(q, vcs(o, vc, vc), 0);
+}
+
 // ----------------------------------------------------------------- registry
 const std::vector<RoutingFunction>& routing_functions() {
   using N = Network;
@@ -607,11 +677,14 @@ const std::vector<RoutingFunction>& routing_functions() {
       {"negative_first_oblivious", &N::route_turn_model<negative_first, false>, {1, 0}},
       {"odd_even_oblivious", &N::route_turn_model<odd_even, false>, {1, 0}},
       {"dest_tag", &N::route_dest_tag, {0, 0, 1, 0}, nullptr, {}, {}, true},
-      {"min", &N::route_min, {0, 0, 0, 1}, nullptr, {}, {}, true},
+      {"min", &N::route_min, {0, 0, 0, 1, 0, 0, 2}, nullptr, {}, {}, true},
       {"nca", &N::route_nca<false>, {0, 0, 0, 0, 1}, nullptr, {}, {}, true},
       {"anca", &N::route_nca<true>, {0, 0, 0, 0, 1}, nullptr, {}, {}, true},
       {"ran_min", &N::route_ran_min, {0, 0, 0, 0, 0, 1}, nullptr, {}, {}, true},
       {"xyyx", &N::route_xyyx, {0, 0, 0, 0, 0, 2}, nullptr, {}, {}, true},
+      // BookSim's ugal_dragonflynew asserts num_vcs == 3.
+      {"ugal", &N::route_ugal, {0, 0, 0, 0, 0, 0, 3}, nullptr, {}, {}, true, VcClasses::None, {},
+       {0, 0, 0, 0, 0, 0, 3}},
   };
   return registry;
 }

@@ -104,6 +104,32 @@ void fattree(const Params& p, Channels& ch) {
     }
 }
 
+// dragonflynew (BookSim's, as its traces show; docs/design/noc.md §15c): p = k
+// nodes per router, a = 2k routers per group, h = k global channels per router,
+// g = a h + 1 groups, each pair of groups joined by one global channel.  Router r
+// is router r mod a of group r / a; node v hangs on port v mod p of router v / p.
+// Ports: the p nodes, then the a - 1 other routers of the group in increasing
+// order (10-cycle local channels), then the h global channels (100 cycles):
+// global channel c of group G (c = index * h + port - p - (a - 1)) leads to group
+// c if c < G, else c + 1, arriving on that group's channel back to G.
+void dragonfly(const Params& p, Channels& ch) {
+  const int P = p.k, a = 2 * p.k, h = p.k, g = a * h + 1, NP = p.ports;
+  for (int v = 0; v < p.nodes; ++v) attach(ch, NP, v, v / P, v % P, v / P, v % P);
+  for (int G = 0; G < g; ++G)
+    for (int i = 0; i < a; ++i) {
+      const int r = G * a + i;
+      for (int j = 0; j < a; ++j)
+        if (j != i)
+          link(ch, NP, r, P + (j < i ? j : j - 1), G * a + j, P + (i < j ? i : i - 1),
+               kDragonflyLocalLatency);
+      for (int x = 0; x < h; ++x) {
+        const int c = i * h + x, H = c < G ? c : c + 1, back = G < H ? G : G - 1;
+        link(ch, NP, r, P + a - 1 + x, H * a + back / h, P + a - 1 + back % h,
+             kDragonflyGlobalLatency);
+      }
+    }
+}
+
 // The side xr of a flatfly router's square of c = xr * xr nodes (0 if c is no square).
 int flatfly_side(int c) {
   for (int xr = 1; xr * xr <= c; ++xr)
@@ -285,6 +311,7 @@ Channels build_channels(const Params& p) {
     case Topology::Anynet: anynet(p, ch); break;
     case Topology::Fattree: fattree(p, ch); break;
     case Topology::Flatfly: flatfly(p, ch); break;
+    case Topology::Dragonfly: dragonfly(p, ch); break;
     default: cube(p, ch); break;
   }
   return ch;
