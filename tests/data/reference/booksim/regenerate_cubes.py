@@ -67,13 +67,11 @@ CURVES = {
     ],
     # more than 3 dimensions (hypercubes are k = 2)
     "highdim": [
-        ("mesh", 4, 4, "uniform", "dim_order", 1, 4, ""),
-        ("mesh", 4, 4, "uniform", "valiant", 1, 4, ""),
-        ("torus", 4, 4, "uniform", "dim_order", 1, 4, ""),
-        ("torus", 3, 4, "uniform", "min_adapt", 1, 4, ""),
         ("mesh", 2, 6, "uniform", "dim_order", 1, 4, ""),
+        ("mesh", 2, 6, "uniform", "min_adapt", 1, 3, ""),
+        ("torus", 3, 4, "uniform", "min_adapt", 1, 4, ""),
         ("mesh", 2, 7, "bitcomp", "dim_order", 1, 4, ""),
-        ("mesh", 2, 8, "uniform", "min_adapt", 1, 3, ""),
+        ("mesh", 4, 4, "uniform", "dim_order", 1, 4, ""),
     ],
     "router": [
         ("mesh", 8, 2, "uniform", "dor", 4, 2, "vc_buf_size=4 wait_for_tail_credit=1"),
