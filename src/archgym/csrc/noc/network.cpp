@@ -31,6 +31,29 @@ inline int rr_pick(uint64_t mask, int ptr) {
   return std::countr_zero(hi ? hi : mask);
 }
 
+// The bits of `mask` whose priority prio(bit) is the largest.
+template <class Prio>
+uint64_t highest(uint64_t mask, Prio&& prio) {
+  uint64_t best = 0;
+  int64_t top = std::numeric_limits<int64_t>::min();
+  for (uint64_t m = mask; m; m &= m - 1) {
+    const int b = std::countr_zero(m);
+    const int64_t x = prio(b);
+    if (x > top) {
+      top = x;
+      best = 0;
+    }
+    if (x == top) best |= uint64_t{1} << b;
+  }
+  return best;
+}
+
+// The allocators whose arbiters rank requests by packet priority (§5b).
+bool honours_priority(Allocator a) {
+  return a == Allocator::SeparableInputFirst || a == Allocator::SeparableOutputFirst ||
+         a == Allocator::Select;
+}
+
 uint64_t splitmix64(uint64_t& x) {
   uint64_t z = (x += 0x9E3779B97F4A7C15ULL);
   z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
@@ -142,8 +165,12 @@ Network::Network(const Config& cfg) : p_(cfg) {
   auto plain = [&](Allocator a) {
     return a == Allocator::SeparableInputFirst || (a == Allocator::Islip && iters_ == 1);
   };
-  general_sa_ = !plain(p_.sa) || si_ > 1 || so_ > 1 || spec_ || hold_;
-  general_va_ = !plain(p_.va);
+  // Packet priorities (§5b) rank requests in the general allocators only.
+  prio_ = p_.priority;
+  prioritised_ = prio_ != Priority::None && prio_ != Priority::Class;
+  general_sa_ = !plain(p_.sa) || si_ > 1 || so_ > 1 || spec_ || hold_ || prioritised_;
+  general_va_ = !plain(p_.va) || prioritised_;
+  if (prio_ == Priority::LocalAge) arrival_.assign(buf_.size(), 0);
   if (general_sa_) sw_.assign(R_, SwState{});
   if (general_va_) va_arb_.assign(R_, Arbiters{});
   // Output speedup: several flits may leave the crossbar for one output in a cycle;
@@ -348,6 +375,7 @@ void Network::buffer_write(int r, int i, const Flit& f) {
   int pos = q.head + q.count;
   if (pos >= S.B) pos -= S.B;
   buf_[gvc * S.B + pos] = f;
+  if (prio_ == Priority::LocalAge) arrival_[gvc * S.B + pos] = static_cast<uint32_t>(now_);
   ++q.count;
   occ_change(r * S.NP + S.port(i), 1);
   ++ctr_.buffered_flits;
@@ -463,11 +491,13 @@ void Network::vc_alloc(int r, int64_t t) {
     // those offered, one of its highest-priority route entry (round robin; iSLIP
     // and select ignore the priorities, §5).
     uint64_t req[64] = {};
+    int64_t prio[64];  // packet priorities (output side, §5b)
     for (uint64_t m = R.va_now; m; m &= m - 1) {
       const int i = std::countr_zero(m);
       const InVc& q = vcs_[base + i];
       req[i] = 0;
       for (int e = 0; e < q.rs_n; ++e) req[i] |= requestable(q, e);
+      if (prioritised_) prio[i] = vc_priority(base + i);
     }
     Arbiters& arb = va_arb_[r];
     const bool prioritised = p_.va != Allocator::Islip && p_.va != Allocator::Select;
@@ -482,9 +512,13 @@ void Network::vc_alloc(int r, int64_t t) {
       }
       return rr_pick(offered, arb.in[i]);  // not reached: offered is part of the requests
     };
+    auto pick_input = [&](int j, uint64_t requesters) {
+      if (prioritised_) requesters = highest(requesters, [&](int i) { return prio[i]; });
+      return rr_pick(requesters, arb.out[j]);
+    };
     int8_t out[64];
     const uint64_t inputs = R.va_now;
-    allocate(p_.va, S.VCS, S.VCS, req, inputs, arb, out, accept);
+    allocate(p_.va, S.VCS, S.VCS, req, inputs, arb, out, accept, pick_input);
     for (uint64_t m = inputs; m; m &= m - 1) {
       const int i = std::countr_zero(m);
       if (out[i] >= 0) take(i, out[i]);
@@ -648,9 +682,9 @@ void Network::sw_alloc(int r, int64_t t) {
 }
 
 // The allocators of §5b on up to 64 inputs and outputs.
-template <class Accept>
+template <class Accept, class Grant>
 void Network::allocate(Allocator a, int ni, int no, const uint64_t* req, uint64_t inputs,
-                       Arbiters& arb, int8_t* out, Accept&& accept) {
+                       Arbiters& arb, int8_t* out, Accept&& accept, Grant&& grant) {
   for (uint64_t m = inputs; m; m &= m - 1) out[std::countr_zero(m)] = -1;
   auto matched = [&](int i, int j) {
     out[i] = static_cast<int8_t>(j);
@@ -672,7 +706,7 @@ void Network::allocate(Allocator a, int ni, int no, const uint64_t* req, uint64_
     }
     for (uint64_t m = outs; m; m &= m - 1) {
       const int j = std::countr_zero(m);
-      const int i = rr_pick(fwd[j], arb.out[j]);
+      const int i = grant(j, fwd[j]);
       matched(i, j);
       move_pointers(i, j);
     }
@@ -775,7 +809,7 @@ void Network::allocate(Allocator a, int ni, int no, const uint64_t* req, uint64_
   // iterations): each free output grants one free input requesting it, each input
   // accepts one of the outputs that granted it.  Round-robin pointers move on
   // acceptance (iSLIP: in the first iteration only); PIM draws at random.
-  const bool pim = a == Allocator::Pim;
+  const bool pim = a == Allocator::Pim, ranked = honours_priority(a);
   const int iters = a == Allocator::SeparableOutputFirst ? 1 : iters_;
   uint64_t free_in = inputs, free_out = outs;
   auto random_pick = [&](uint64_t mask) {
@@ -790,7 +824,7 @@ void Network::allocate(Allocator a, int ni, int no, const uint64_t* req, uint64_
       const int j = std::countr_zero(m);
       const uint64_t reqs = by_out[j] & free_in;
       if (!reqs) continue;
-      const int i = pim ? random_pick(reqs) : rr_pick(reqs, arb.out[j]);
+      const int i = pim ? random_pick(reqs) : ranked ? grant(j, reqs) : rr_pick(reqs, arb.out[j]);
       if (!(granted_in >> i & 1)) granted[i] = 0;
       granted_in |= uint64_t{1} << i;
       granted[i] |= uint64_t{1} << j;
@@ -853,7 +887,11 @@ void Network::sw_alloc_general(int r, int64_t t) {
     }
   }
   // 2. requests: per crossbar input, one VC per output port (round robin, §5)
+  // per crossbar input and output port: the VCs of the highest priority requesting it
+  // (all of them under priority = none) and that priority
   uint16_t cand[64][Shape<kV, kB, kD>::kPorts];
+  int64_t cprio[64][Shape<kV, kB, kD>::kPorts];
+  const bool ranked = prioritised_ && honours_priority(p_.sa);
   auto allocate_switch = [&](uint64_t vcs, Arbiters& arb, uint8_t* vc_ptr, bool speculative) {
     uint64_t req[64] = {}, inputs = 0;
     for (uint64_t m = vcs; m; m &= m - 1) {
@@ -865,14 +903,27 @@ void Network::sw_alloc_general(int r, int64_t t) {
       const uint64_t ybit = uint64_t{1} << y;
       if (!(inputs >> x & 1)) req[x] = 0;
       inputs |= uint64_t{1} << x;
-      if (!(req[x] & ybit)) cand[x][o] = 0;
+      const int64_t prio = prioritised_ ? vc_priority(base + i) : 0;
+      if (!(req[x] & ybit) || prio > cprio[x][o]) {
+        cand[x][o] = 0;
+        cprio[x][o] = prio;
+      } else if (prio < cprio[x][o]) {
+        continue;
+      }
       req[x] |= ybit;
       cand[x][o] |= static_cast<uint16_t>(1u << S.vc(i));
     }
     if (!inputs) return;
     int8_t out[64];
-    allocate(p_.sa, ni, no, req, inputs, arb, out,
-             [&](int x, uint64_t offered) { return rr_pick(offered, arb.in[x]); });
+    auto accept = [&](int x, uint64_t offered) {
+      if (ranked) offered = highest(offered, [&](int y) { return cprio[x][y / so]; });
+      return rr_pick(offered, arb.in[x]);
+    };
+    auto pick_input = [&](int y, uint64_t requesters) {
+      if (ranked) requesters = highest(requesters, [&](int x) { return cprio[x][y / so]; });
+      return rr_pick(requesters, arb.out[y]);
+    };
+    allocate(p_.sa, ni, no, req, inputs, arb, out, accept, pick_input);
     for (uint64_t m = inputs; m; m &= m - 1) {
       const int x = std::countr_zero(m);
       if (out[x] < 0) continue;
@@ -945,6 +996,22 @@ void Network::grant_switch(int r, int p, int o, int v, int64_t t, int64_t depart
     R.rc_next |= bit;
   } else {
     R.sa_next |= bit;  // next flit: SA at t+1
+  }
+}
+
+int64_t Network::vc_priority(size_t gvc) const {
+  const InVc& q = vcs_[gvc];
+  const size_t at = gvc * B_ + q.head;
+  const Flit& f = buf_[at];
+  const uint32_t now = static_cast<uint32_t>(now_);
+  switch (prio_) {
+    case Priority::Age: return now_ - pkts_[f.pkt].ctime;  // older first
+    case Priority::NetworkAge: return now - f.itime;       // (modulo 2^32 cycles)
+    case Priority::LocalAge: return now - arrival_[at];
+    case Priority::QueueLength: return q.count;
+    case Priority::HopCount: return f.hops;
+    case Priority::Sequence: return -pkt_seq_[f.pkt];
+    default: return 0;
   }
 }
 
@@ -1060,6 +1127,10 @@ void Network::materialise(int node, int64_t /*t*/) {
   inflight_flits_ += P_;
   inflight_ctime_sum_ += static_cast<int64_t>(P_) * ctime;
   if (measured) measured_inflight_ += P_;
+  if (prio_ == Priority::Sequence) {
+    if (pkt_seq_.size() < pkts_.size()) pkt_seq_.resize(pkts_.size());
+    pkt_seq_[id] = s.seq++;
+  }
   s.cur = id;
   s.sent = 0;
   s.cur_vc = -1;
