@@ -150,6 +150,11 @@ def test_router_options_as_booksim_reads_them(base_cfg):
     assert load("vc_allocator=pim", "alloc_iters=3").alloc_iters == 3
     for name in ("separable_output_first", "wavefront", "pim", "select", "loa", "max_size"):
         assert load(f"vc_allocator={name}", f"sw_allocator={name}").sw_allocator == name
+    for name in ("none", "class", "age", "network_age", "local_age", "queue_length", "hop_count",
+                 "sequence"):
+        assert load(f"priority={name}").priority == name
+    with pytest.raises(booksim.ConfigError, match="priority.*accepted.*hop_count"):
+        load("priority=oldest")
 
 
 def test_booksim_list_syntax():
