@@ -269,13 +269,21 @@ EXTENSIONS: tuple[str, ...] = ("link_latency",)
 #: reported as such before its other keys.
 FIXED: dict[str, Value] = {
     "router": "iq", "subnets": 1, "c": 1, "internal_speedup": 1.0,
-    "arb_type": "round_robin", "output_delay": 0, "st_prepare_delay": 0,
+    "output_delay": 0, "st_prepare_delay": 0,
     "vct": 0, "use_read_write": 0, "classes": 1,
     "include_queuing": 1, "warmup_thres": 0.05, "acc_warmup_thres": 0.05, "use_noc_latency": 1,
     "sim_count": 1, "vc_busy_when_full": 0,
     "vc_prioritize_empty": 0, "noq": 0, "buffer_policy": "private", "buf_size": -1,
     "measure_stats": 1, "print_activity": 0, "print_csv_results": 0, "viewer_trace": 0,
     "sim_power": 0, "watch_file": "", "watch_out": "", "stats_out": "",
+}
+
+#: Speculation's allocator and checks: read (by BookSim as by archgym) only with
+#: speculative > 0, and then accepted only at BookSim's default; otherwise any value,
+#: as BookSim (docs/design/noc.md §5b).
+SPECULATION_FIXED: dict[str, Value] = {
+    "spec_sw_allocator": "prio", "spec_check_elig": 1, "spec_check_cred": 1,
+    "spec_mask_by_reqs": 0,
 }
 
 #: Patterns archgym's core defines on coordinates, so on any k, and BookSim on the
@@ -286,7 +294,7 @@ BIT_PERMUTATIONS = ("transpose", "bitcomp")
 #: BookSim keys that set NocConfig fields through another key (burst_r1: the rate of
 #: an on/off source while on, see _on_off; network_file: anynet's graph, see
 #: read_network_file; speculative: any integer, on when positive, as BookSim reads it).
-DERIVED: tuple[str, ...] = ("burst_r1", "network_file", "speculative")
+DERIVED: tuple[str, ...] = ("burst_r1", "network_file", "speculative", "output_buffer_size")
 
 #: The allocators that iterate (alloc_iters); BookSim reads alloc_iters, any integer,
 #: only for them.
@@ -300,8 +308,10 @@ BOOKSIM_REFUSED_ROUTINGS: dict[str, str] = {
     "planar_adapt": "planar_adapt is not modelled yet",
 }
 
-#: Keys accepted with any value and ignored (they only change BookSim's warnings).
-IGNORED = frozenset({"deadlock_warn_timeout"})
+#: Keys accepted with any value and ignored: deadlock_warn_timeout only changes
+#: BookSim's warnings; arb_type names an arbiter that BookSim's input-queued router
+#: does not read (its runs are the same with round_robin, matrix or any string).
+IGNORED = frozenset({"deadlock_warn_timeout", "arb_type"})
 
 #: BookSim replaces a hotspot node of -1 by a random node drawn when the
 #: traffic is set up, before and whatever ``seed`` or ``perm_seed``: the i-th -1
@@ -312,7 +322,8 @@ BOOKSIM_RANDOM_HOTSPOT_DRAWS = (512263819, 254049029)
 
 
 def accepted_keys() -> list[str]:
-    return sorted(set(MAPPED) | set(EXTENSIONS) | set(DERIVED) | set(FIXED) | IGNORED)
+    return sorted(set(MAPPED) | set(EXTENSIONS) | set(DERIVED) | set(FIXED)
+                  | set(SPECULATION_FIXED) | IGNORED)
 
 
 def _known(key: str) -> bool:
@@ -589,6 +600,22 @@ def _network_problems(settings: dict) -> dict[str, str]:
     return problems
 
 
+def _output_buffer_problems(settings: dict) -> list[str]:
+    """output_buffer_size: the flits an output port may queue behind its channel, -1
+    unbounded (BookSim's default, archgym's queues).  Only output_speedup > 1 queues
+    more than one flit, so with output_speedup = 1 any positive size is the same run
+    (as BookSim: docs/design/noc.md §5b)."""
+    size = settings.get("output_buffer_size", -1)
+    speedup = settings.get("output_speedup", BOOKSIM_DEFAULTS["output_speedup"])
+    if not isinstance(size, int) or size == 0 or size < -1:
+        return [f"output_buffer_size must be -1 (unbounded) or a positive integer, got {size!r}"]
+    if size != -1 and speedup != 1:
+        return [f"output_buffer_size = {size} with output_speedup = {speedup} is not modelled; "
+                "archgym's output queues are unbounded: give output_buffer_size = -1, or "
+                "output_speedup = 1 (where the size has no effect)"]
+    return []
+
+
 def to_noc_config(settings: dict[str, Value]):
     """An :class:`archgym.noc.NocConfig` for BookSim settings (absent keys: BookSim defaults).
 
@@ -602,7 +629,8 @@ def to_noc_config(settings: dict[str, Value]):
     where = getattr(settings, "where", {})
     network = _network_problems(settings)
     problems = list(network.values())
-    for key, expected in FIXED.items():
+    speculating = isinstance(settings.get("speculative", 0), int) and settings.get("speculative", 0) > 0
+    for key, expected in (FIXED | SPECULATION_FIXED if speculating else FIXED).items():
         if key in settings and not _same(settings[key], expected):
             problems.append(f"{key} = {settings[key]} is not modelled; archgym accepts only "
                             f"BookSim's default {key} = {expected if expected != '' else '(empty)'}")
@@ -636,6 +664,7 @@ def to_noc_config(settings: dict[str, Value]):
         fields["speculative"] = speculative > 0
     else:
         problems.append(f"speculative must be an integer, got {speculative!r}")
+    problems += _output_buffer_problems(settings)
     allocators = {settings.get(key, BOOKSIM_DEFAULTS[key]) for key in ("vc_allocator", "sw_allocator")}
     for key in MAPPED + tuple(k for k in EXTENSIONS if k in settings):
         if key in ("seed", "perm_seed") and isinstance(settings.get(key), str):
