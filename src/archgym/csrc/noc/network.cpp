@@ -649,8 +649,8 @@ void Network::vc_alloc(int r, int64_t t) {
     int16_t out[kBits];
     const M inputs = R.va_now;
     allocate(p_.va, S.VCS, S.VCS, req, inputs, arb, out, accept, pick_input);
-    for (const int i : bits(inputs))
-      if (out[i] >= 0) take(i, out[i]);
+    for (int i = 0; i < S.VCS; ++i)  // (bits(inputs) would do, but GCC cannot bound its index)
+      if (has(inputs, i) && out[i] >= 0) take(i, out[i]);
     return;
   }
 
