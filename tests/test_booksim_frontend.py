@@ -149,6 +149,26 @@ def test_router_options_as_booksim_reads_them(base_cfg):
     assert load("vc_allocator=pim", "alloc_iters=3").alloc_iters == 3
     for name in ("separable_output_first", "wavefront", "pim", "select", "loa", "max_size"):
         assert load(f"vc_allocator={name}", f"sw_allocator={name}").sw_allocator == name
+    for name in ("none", "class", "age", "network_age", "local_age", "queue_length", "hop_count",
+                 "sequence"):
+        assert load(f"priority={name}").priority == name
+    with pytest.raises(booksim.ConfigError, match="priority.*accepted.*hop_count"):
+        load("priority=oldest")
+    # arb_type: not read by BookSim's input-queued router (same runs with any string)
+    assert load("arb_type=matrix") == load("arb_type=anything") == load()
+    # output_buffer_size: no effect at output_speedup 1 (BookSim's runs are the same);
+    # with more, archgym's output queues are BookSim's unbounded -1 only
+    assert load("output_buffer_size=1") == load()
+    assert load("output_speedup=2", "output_buffer_size=-1").output_speedup == 2
+    with pytest.raises(booksim.ConfigError, match="output_buffer_size = 4 with output_speedup = 2"):
+        load("output_speedup=2", "output_buffer_size=4")
+    with pytest.raises(booksim.ConfigError, match="output_buffer_size must be -1"):
+        load("output_buffer_size=0")
+    # speculation's keys: any value without speculation (BookSim ignores them), else the default
+    assert load("spec_sw_allocator=foo", "spec_check_elig=0", "spec_mask_by_reqs=1") == load()
+    assert load("speculative=1", "spec_sw_allocator=prio", "spec_check_cred=1").speculative
+    with pytest.raises(booksim.ConfigError, match="spec_sw_allocator = separable_input_first is not"):
+        load("speculative=1", "spec_sw_allocator=separable_input_first")
 
 
 def test_booksim_list_syntax():

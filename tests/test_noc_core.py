@@ -134,6 +134,8 @@ def test_speculative_switch_allocation_saves_a_cycle_per_router(packet_size):
 @pytest.mark.parametrize("same, other", [
     # held switches matter only to packets of several flits
     (dict(), dict(hold_switch_for_packet=True)),
+    # priority = class: every packet is of class 0, all of one priority (BookSim: the same run)
+    (dict(packet_size=4), dict(packet_size=4, priority="class")),
     # select is iSLIP when every packet has one priority; both ignore route priorities
     (dict(vc_allocator="islip", sw_allocator="islip"),
      dict(vc_allocator="select", sw_allocator="select")),
@@ -158,7 +160,11 @@ def test_router_options_change_saturated_runs():
     for options in (dict(speculative=True), dict(input_speedup=2), dict(output_speedup=2),
                     dict(hold_switch_for_packet=True), dict(sw_allocator="wavefront"),
                     dict(sw_allocator="pim", alloc_iters=2), dict(vc_allocator="pim"),
-                    dict(sw_allocator="loa"), dict(sw_allocator="max_size")):
+                    dict(sw_allocator="loa"), dict(sw_allocator="max_size"),
+                    *(dict(priority=p) for p in ("age", "network_age", "local_age",
+                                                 "queue_length", "hop_count", "sequence")),
+                    # the switch allocator's VC pre-selection ranks by priority under any allocator
+                    dict(sw_allocator="islip", vc_allocator="islip", priority="hop_count")):
         r = noc.measure(noc.NocConfig(**base, **options))
         assert r["accepted_flit_rate"] != ref["accepted_flit_rate"], options
 

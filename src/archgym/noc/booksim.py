@@ -240,7 +240,7 @@ BOOKSIM_DEFAULTS: dict[str, Value] = {
     "vc_allocator": "islip", "sw_allocator": "islip", "alloc_iters": 1,
     "credit_delay": 0, "routing_delay": 1, "vc_alloc_delay": 1, "sw_alloc_delay": 1,
     "st_final_delay": 1, "input_speedup": 1, "output_speedup": 1, "internal_speedup": 1.0,
-    "speculative": 0, "hold_switch_for_packet": 0,
+    "speculative": 0, "hold_switch_for_packet": 0, "priority": "none",
     "traffic": "uniform", "packet_size": 1, "injection_rate_uses_flits": 0,
     "injection_rate": 0.1, "injection_process": "bernoulli", "sim_type": "latency",
     "warmup_periods": 3, "sample_period": 1000, "max_samples": 10, "latency_thres": 500.0,
@@ -254,7 +254,7 @@ BOOKSIM_DEFAULTS: dict[str, Value] = {
 MAPPED: tuple[str, ...] = (
     "topology", "k", "n", "c", "routing_function", "num_vcs", "vc_buf_size", "wait_for_tail_credit",
     "vc_allocator", "sw_allocator", "alloc_iters", "input_speedup", "output_speedup",
-    "hold_switch_for_packet", "credit_delay", "routing_delay", "vc_alloc_delay", "sw_alloc_delay",
+    "hold_switch_for_packet", "priority", "credit_delay", "routing_delay", "vc_alloc_delay", "sw_alloc_delay",
     "st_final_delay", "traffic", "packet_size", "injection_rate", "injection_rate_uses_flits",
     "injection_process", "burst_alpha", "burst_beta", "warmup_periods", "sample_period",
     "max_samples", "latency_thres", "stopping_thres", "acc_stopping_thres", "seed", "perm_seed",
@@ -270,13 +270,21 @@ EXTENSIONS: tuple[str, ...] = ("link_latency",)
 #: reported as such before its other keys.
 FIXED: dict[str, Value] = {
     "router": "iq", "subnets": 1, "internal_speedup": 1.0,
-    "arb_type": "round_robin", "output_delay": 0, "st_prepare_delay": 0,
+    "output_delay": 0, "st_prepare_delay": 0,
     "vct": 0, "use_read_write": 0, "classes": 1,
     "include_queuing": 1, "warmup_thres": 0.05, "acc_warmup_thres": 0.05, "use_noc_latency": 1,
-    "priority": "none", "sim_count": 1, "vc_busy_when_full": 0,
+    "sim_count": 1, "vc_busy_when_full": 0,
     "vc_prioritize_empty": 0, "noq": 0, "buffer_policy": "private", "buf_size": -1,
     "measure_stats": 1, "print_activity": 0, "print_csv_results": 0, "viewer_trace": 0,
     "sim_power": 0, "watch_file": "", "stats_out": "",
+}
+
+#: Speculation's allocator and checks: read (by BookSim as by archgym) only with
+#: speculative > 0, and then accepted only at BookSim's default; otherwise any value,
+#: as BookSim (docs/design/noc.md §5b).
+SPECULATION_FIXED: dict[str, Value] = {
+    "spec_sw_allocator": "prio", "spec_check_elig": 1, "spec_check_cred": 1,
+    "spec_mask_by_reqs": 0,
 }
 
 #: Patterns archgym's core defines on coordinates, so on any k, and BookSim on the
@@ -288,7 +296,8 @@ BIT_PERMUTATIONS = ("transpose", "bitcomp")
 #: an on/off source while on, see _on_off; network_file: anynet's graph, see
 #: read_network_file; speculative: any integer, on when positive, as BookSim reads it;
 #: x, y, xr, yr: a flatfly's layout, see _flatfly_layout).
-DERIVED: tuple[str, ...] = ("burst_r1", "network_file", "speculative", "x", "y", "xr", "yr")
+DERIVED: tuple[str, ...] = ("burst_r1", "network_file", "speculative", "output_buffer_size",
+                            "x", "y", "xr", "yr")
 
 #: The allocators that iterate (alloc_iters); BookSim reads alloc_iters, any integer,
 #: only for them.
@@ -312,7 +321,9 @@ BOOKSIM_REFUSED_ROUTINGS: dict[str, str] = {
 #: BookSim prints nothing there either (fattree_config sets watch_out = -).
 #: The read/write request classes' sizes and VC ranges are read only with
 #: use_read_write = 1, which is refused (flatflyconfig sets them with use_read_write = 0).
-IGNORED = frozenset({"deadlock_warn_timeout", "watch_out"} | {
+#: arb_type names an arbiter that BookSim's input-queued router does not read (its
+#: runs are the same with round_robin, matrix or any string).
+IGNORED = frozenset({"deadlock_warn_timeout", "watch_out", "arb_type"} | {
     f"{kind}_{field}" for kind in ("read_request", "write_request", "read_reply", "write_reply")
     for field in ("size", "begin_vc", "end_vc")})
 
@@ -325,7 +336,8 @@ BOOKSIM_RANDOM_HOTSPOT_DRAWS = (512263819, 254049029)
 
 
 def accepted_keys() -> list[str]:
-    return sorted(set(MAPPED) | set(EXTENSIONS) | set(DERIVED) | set(FIXED) | IGNORED)
+    return sorted(set(MAPPED) | set(EXTENSIONS) | set(DERIVED) | set(FIXED)
+                  | set(SPECULATION_FIXED) | IGNORED)
 
 
 def _known(key: str) -> bool:
@@ -620,6 +632,22 @@ def _network_problems(settings: dict) -> dict[str, str]:
     return problems
 
 
+def _output_buffer_problems(settings: dict) -> list[str]:
+    """output_buffer_size: the flits an output port may queue behind its channel, -1
+    unbounded (BookSim's default, archgym's queues).  Only output_speedup > 1 queues
+    more than one flit, so with output_speedup = 1 any positive size is the same run
+    (as BookSim: docs/design/noc.md §5b)."""
+    size = settings.get("output_buffer_size", -1)
+    speedup = settings.get("output_speedup", BOOKSIM_DEFAULTS["output_speedup"])
+    if not isinstance(size, int) or size == 0 or size < -1:
+        return [f"output_buffer_size must be -1 (unbounded) or a positive integer, got {size!r}"]
+    if size != -1 and speedup != 1:
+        return [f"output_buffer_size = {size} with output_speedup = {speedup} is not modelled; "
+                "archgym's output queues are unbounded: give output_buffer_size = -1, or "
+                "output_speedup = 1 (where the size has no effect)"]
+    return []
+
+
 def to_noc_config(settings: dict[str, Value]):
     """An :class:`archgym.noc.NocConfig` for BookSim settings (absent keys: BookSim defaults).
 
@@ -633,7 +661,8 @@ def to_noc_config(settings: dict[str, Value]):
     where = getattr(settings, "where", {})
     network = _network_problems(settings)
     problems = list(network.values()) + _flatfly_layout(settings)
-    for key, expected in FIXED.items():
+    speculating = isinstance(settings.get("speculative", 0), int) and settings.get("speculative", 0) > 0
+    for key, expected in (FIXED | SPECULATION_FIXED if speculating else FIXED).items():
         if key in settings and not _same(settings[key], expected):
             problems.append(f"{key} = {settings[key]} is not modelled; archgym accepts only "
                             f"BookSim's default {key} = {expected if expected != '' else '(empty)'}")
@@ -667,6 +696,7 @@ def to_noc_config(settings: dict[str, Value]):
         fields["speculative"] = speculative > 0
     else:
         problems.append(f"speculative must be an integer, got {speculative!r}")
+    problems += _output_buffer_problems(settings)
     allocators = {settings.get(key, BOOKSIM_DEFAULTS[key]) for key in ("vc_allocator", "sw_allocator")}
     for key in MAPPED + tuple(k for k in EXTENSIONS if k in settings):
         if key in ("seed", "perm_seed") and isinstance(settings.get(key), str):

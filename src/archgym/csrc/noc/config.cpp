@@ -95,6 +95,13 @@ const std::vector<std::string>& sim_type_names() {
   return names;
 }
 
+const std::vector<std::string>& priority_names() {
+  static const std::vector<std::string> names = {"none",         "class",     "age",
+                                                 "network_age",  "local_age", "queue_length",
+                                                 "hop_count",    "sequence"};
+  return names;
+}
+
 const std::vector<std::string>& injection_names() {
   static const std::vector<std::string> names = {"bernoulli", "on_off"};
   return names;
@@ -175,6 +182,11 @@ const std::vector<ConfigField>& config_fields() {
       {.name = "hold_switch_for_packet", .member = &C::hold_switch_for_packet,
        .doc = "a packet keeps its crossbar input and output from its head's switch grant to "
               "its tail's, while it has a flit and a credit each cycle"},
+      {.name = "priority", .member = &C::priority, .choices = priority_names,
+       .doc = "packet priority in the separable allocators (BookSim's): none/class all equal; "
+              "age (oldest created first), network_age (flit injected first), local_age (flit "
+              "buffered first in the router), queue_length (fullest input VC), hop_count (most "
+              "hops), sequence (lowest per-source packet number)"},
       {.name = "warmup_periods", .member = &C::warmup_periods, .lo = 1, .hi = 1000,
        .doc = "measure(): warm-up sample periods"},
       {.name = "sample_period", .member = &C::sample_period, .lo = 1, .hi = 10'000'000,
@@ -425,6 +437,7 @@ Params::Params(const Config& c) : cfg(c) {
   sim_type = static_cast<SimType>(index_of(sim_type_names(), c.sim_type, "sim_type"));
   va = static_cast<Allocator>(index_of(allocator_names(), c.vc_allocator, "vc_allocator"));
   sa = static_cast<Allocator>(index_of(allocator_names(), c.sw_allocator, "sw_allocator"));
+  priority = static_cast<Priority>(index_of(priority_names(), c.priority, "priority"));
   if (c.max_samples <= c.warmup_periods)
     fail("max_samples must be more than warmup_periods (max_samples = " +
          std::to_string(c.max_samples) + ", warmup_periods = " +

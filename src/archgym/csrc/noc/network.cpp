@@ -127,6 +127,28 @@ int rr_pick(const WideMask<W>& mask, int ptr) {
 constexpr int kVcShift = std::countr_zero(static_cast<unsigned>(kVcMaskBits));
 static_assert(kVcMaskBits == 1 << kVcShift);
 
+// The bits of `mask` whose priority prio(bit) is the largest.
+template <class M, class Prio>
+M highest(const M& mask, Prio&& prio) {
+  M best{};
+  int64_t top = std::numeric_limits<int64_t>::min();
+  for (const int b : bits(mask)) {
+    const int64_t x = prio(b);
+    if (x > top) {
+      top = x;
+      best = M{};
+    }
+    if (x == top) set_bit(best, b);
+  }
+  return best;
+}
+
+// The allocators whose arbiters rank requests by packet priority (§5b).
+bool honours_priority(Allocator a) {
+  return a == Allocator::SeparableInputFirst || a == Allocator::SeparableOutputFirst ||
+         a == Allocator::Select;
+}
+
 uint64_t splitmix64(uint64_t& x) {
   uint64_t z = (x += 0x9E3779B97F4A7C15ULL);
   z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
@@ -237,8 +259,12 @@ Network::Network(const Config& cfg) : p_(cfg) {
   auto plain = [&](Allocator a) {
     return a == Allocator::SeparableInputFirst || (a == Allocator::Islip && iters_ == 1);
   };
-  general_sa_ = !plain(p_.sa) || si_ > 1 || so_ > 1 || spec_ || hold_;
-  general_va_ = !plain(p_.va);
+  // Packet priorities (§5b) rank requests in the general allocators only.
+  prio_ = p_.priority;
+  prioritised_ = prio_ != Priority::None && prio_ != Priority::Class;
+  general_sa_ = !plain(p_.sa) || si_ > 1 || so_ > 1 || spec_ || hold_ || prioritised_;
+  general_va_ = !plain(p_.va) || prioritised_;
+  if (prio_ == Priority::LocalAge) arrival_.assign(buf_.size(), 0);
   if (general_sa_) sw_.assign(R_, SwState{});
   words_ = VCS_ <= 64 ? 1 : VCS_ <= 128 ? 2 : VCS_ <= 256 ? 4 : 8;
   route_set_.words = static_cast<uint8_t>(words_);
@@ -475,6 +501,7 @@ void Network::buffer_write(int r, int i, const Flit& f) {
   int pos = q.head + q.count;
   if (pos >= S.B) pos -= S.B;
   buf_[gvc * S.B + pos] = f;
+  if (prio_ == Priority::LocalAge) arrival_[gvc * S.B + pos] = static_cast<uint32_t>(now_);
   ++q.count;
   occ_change(r * S.NP + S.port(i), 1);
   ++ctr_.buffered_flits;
@@ -595,10 +622,12 @@ void Network::vc_alloc(int r, int64_t t) {
     // those offered, one of its highest-priority route entry (round robin; iSLIP
     // and select ignore the priorities, §5).
     M req[kBits] = {};
+    int64_t prio[kBits];  // packet priorities (output side, §5b)
     for (const int i : bits(R.va_now)) {
       const auto& q = st.vcs[base + i];
       req[i] = M{};
       for (int e = 0; e < q.rs_n; ++e) req[i] |= requestable(q, e);
+      if (prioritised_) prio[i] = vc_priority(base + i, q.head, q.count);
     }
     auto& arb = st.va_arb[r];
     const bool prioritised = p_.va != Allocator::Islip && p_.va != Allocator::Select;
@@ -613,9 +642,13 @@ void Network::vc_alloc(int r, int64_t t) {
       }
       return rr_pick(offered, arb.in[i]);  // not reached: offered is part of the requests
     };
+    auto pick_input = [&](int j, const M& requesters) {
+      return rr_pick(prioritised_ ? highest(requesters, [&](int i) { return prio[i]; }) : requesters,
+                     arb.out[j]);
+    };
     int16_t out[kBits];
     const M inputs = R.va_now;
-    allocate(p_.va, S.VCS, S.VCS, req, inputs, arb, out, accept);
+    allocate(p_.va, S.VCS, S.VCS, req, inputs, arb, out, accept, pick_input);
     for (int i = 0; i < S.VCS; ++i)  // (bits(inputs) would do, but GCC cannot bound its index)
       if (has(inputs, i) && out[i] >= 0) take(i, out[i]);
     return;
@@ -768,10 +801,12 @@ void Network::sw_alloc(int r, int64_t t) {
   }
 }
 
-// The allocators of §5b on up to kN inputs and outputs (requests in masks M).
-template <class M, int kN, class Accept>
+// The allocators of §5b on up to kN inputs and outputs (requests in masks M);
+// `grant(j, requesters)` is output j's pick among the inputs requesting it (the
+// allocators that honour priorities).
+template <class M, int kN, class Accept, class Grant>
 void Network::allocate(Allocator a, int ni, int no, const M* req, M inputs, Arbiters<kN>& arb,
-                       int16_t* out, Accept&& accept) {
+                       int16_t* out, Accept&& accept, Grant&& grant) {
   for (const int i : bits(inputs)) out[i] = -1;
   auto matched = [&](int i, int j) {
     out[i] = static_cast<int16_t>(j);
@@ -791,7 +826,7 @@ void Network::allocate(Allocator a, int ni, int no, const M* req, M inputs, Arbi
       set_bit(fwd[j], i);
     }
     for (const int j : bits(outs)) {
-      const int i = rr_pick(fwd[j], arb.out[j]);
+      const int i = grant(j, fwd[j]);
       matched(i, j);
       move_pointers(i, j);
     }
@@ -888,7 +923,7 @@ void Network::allocate(Allocator a, int ni, int no, const M* req, M inputs, Arbi
   // iterations): each free output grants one free input requesting it, each input
   // accepts one of the outputs that granted it.  Round-robin pointers move on
   // acceptance (iSLIP: in the first iteration only); PIM draws at random.
-  const bool pim = a == Allocator::Pim;
+  const bool pim = a == Allocator::Pim, ranked = honours_priority(a);
   const int iters = a == Allocator::SeparableOutputFirst ? 1 : iters_;
   M free_in = inputs, free_out = outs;
   auto random_pick = [&](M mask) {
@@ -902,7 +937,7 @@ void Network::allocate(Allocator a, int ni, int no, const M* req, M inputs, Arbi
     for (const int j : bits(free_out)) {
       const M reqs = by_out[j] & free_in;
       if (!any(reqs)) continue;
-      const int i = pim ? random_pick(reqs) : rr_pick(reqs, arb.out[j]);
+      const int i = pim ? random_pick(reqs) : ranked ? grant(j, reqs) : rr_pick(reqs, arb.out[j]);
       if (!has(granted_in, i)) granted[i] = M{};
       set_bit(granted_in, i);
       set_bit(granted[i], j);
@@ -966,7 +1001,11 @@ void Network::sw_alloc_general(int r, int64_t t) {
     }
   }
   // 2. requests: per crossbar input, one VC per output port (round robin, §5)
+  // per crossbar input and output port: the VCs of the highest priority requesting it
+  // (all of them under priority = none) and that priority
   uint32_t cand[64][Shape<kV, kB, kD, kW>::kPorts];
+  int64_t cprio[64][Shape<kV, kB, kD, kW>::kPorts];
+  const bool ranked = prioritised_ && honours_priority(p_.sa);
   auto allocate_switch = [&](const M& vcs, Arbiters<64>& arb, uint8_t* vc_ptr, bool speculative) {
     uint64_t req[64] = {}, inputs = 0;
     for (const int i : bits(vcs)) {
@@ -977,14 +1016,27 @@ void Network::sw_alloc_general(int r, int64_t t) {
       const uint64_t ybit = uint64_t{1} << y;
       if (!(inputs >> x & 1)) req[x] = 0;
       inputs |= uint64_t{1} << x;
-      if (!(req[x] & ybit)) cand[x][o] = 0;
+      const int64_t prio = prioritised_ ? vc_priority(base + i, q.head, q.count) : 0;
+      if (!(req[x] & ybit) || prio > cprio[x][o]) {
+        cand[x][o] = 0;
+        cprio[x][o] = prio;
+      } else if (prio < cprio[x][o]) {
+        continue;
+      }
       req[x] |= ybit;
       cand[x][o] |= 1u << S.vc(i);
     }
     if (!inputs) return;
     int16_t out[64];
-    allocate(p_.sa, ni, no, req, inputs, arb, out,
-             [&](int x, uint64_t offered) { return rr_pick(offered, arb.in[x]); });
+    auto accept = [&](int x, uint64_t offered) {
+      if (ranked) offered = highest(offered, [&](int y) { return cprio[x][y / so]; });
+      return rr_pick(offered, arb.in[x]);
+    };
+    auto pick_input = [&](int y, uint64_t requesters) {
+      if (ranked) requesters = highest(requesters, [&](int x) { return cprio[x][y / so]; });
+      return rr_pick(requesters, arb.out[y]);
+    };
+    allocate(p_.sa, ni, no, req, inputs, arb, out, accept, pick_input);
     for (uint64_t m = inputs; m; m &= m - 1) {
       const int x = std::countr_zero(m);
       if (out[x] < 0) continue;
@@ -1056,6 +1108,21 @@ void Network::grant_switch(int r, int p, int o, int v, int64_t t, int64_t depart
     set_bit(R.rc_next, i);
   } else {
     set_bit(R.sa_next, i);  // next flit: SA at t+1
+  }
+}
+
+int64_t Network::vc_priority(size_t gvc, int head, int count) const {
+  const size_t at = gvc * B_ + head;
+  const Flit& f = buf_[at];
+  const uint32_t now = static_cast<uint32_t>(now_);
+  switch (prio_) {
+    case Priority::Age: return now_ - pkts_[f.pkt].ctime;  // older first
+    case Priority::NetworkAge: return now - f.itime;       // (modulo 2^32 cycles)
+    case Priority::LocalAge: return now - arrival_[at];
+    case Priority::QueueLength: return count;
+    case Priority::HopCount: return f.hops;
+    case Priority::Sequence: return -pkt_seq_[f.pkt];
+    default: return 0;
   }
 }
 
@@ -1171,6 +1238,10 @@ void Network::materialise(int node, int64_t /*t*/) {
   inflight_flits_ += P_;
   inflight_ctime_sum_ += static_cast<int64_t>(P_) * ctime;
   if (measured) measured_inflight_ += P_;
+  if (prio_ == Priority::Sequence) {
+    if (pkt_seq_.size() < pkts_.size()) pkt_seq_.resize(pkts_.size());
+    pkt_seq_[id] = s.seq++;
+  }
   s.cur = id;
   s.sent = 0;
   s.cur_vc = -1;

@@ -38,6 +38,11 @@ enum class Allocator : uint8_t {
   SeparableInputFirst, Islip, SeparableOutputFirst, Wavefront, Pim, Select, Loa, MaxSize, Count
 };
 enum class Injection : uint8_t { Bernoulli, OnOff, Count };
+// BookSim's packet priorities (`priority`, §5b): what ranks the requests in the
+// allocators that honour priorities.  class: every packet is of class 0, so as none.
+enum class Priority : uint8_t {
+  None, Class, Age, NetworkAge, LocalAge, QueueLength, HopCount, Sequence, Count
+};
 enum class SimType : uint8_t { Latency, Throughput, Count };
 
 const std::vector<std::string>& topology_names();
@@ -45,6 +50,7 @@ const std::vector<std::string>& traffic_names();
 const std::vector<std::string>& allocator_names();
 const std::vector<std::string>& injection_names();
 const std::vector<std::string>& sim_type_names();
+const std::vector<std::string>& priority_names();
 
 // ----------------------------------------------------------------- config
 // BookSim key names; the defaults are BookSim's (booksim_base.cfg).  What each
@@ -79,6 +85,7 @@ struct Config {
   int output_speedup = 1;
   bool speculative = false;
   bool hold_switch_for_packet = false;
+  std::string priority = "none";
   int warmup_periods = 3;
   int sample_period = 1000;
   int max_samples = 10;
@@ -285,6 +292,7 @@ struct Params {
   Allocator va, sa;
   Injection injection;
   SimType sim_type;
+  Priority priority;
   int k, dims, nodes, V, B, P;  // nodes = k^dims on a k-ary n-cube or n-fly
   int routers;                   // = nodes on a k-ary n-cube
   int ports;                     // per router, the most any router has (a k-ary n-cube:
@@ -455,6 +463,7 @@ class Network {
     int32_t sent = 0;
     uint32_t alloc = 0;  // injection VCs held
     uint8_t on = 0;
+    int64_t seq = 0;  // priority = sequence: packets materialised so far
   };
   enum : uint8_t { kIdle, kRouting, kVcAlloc, kActive };
   enum class Phase : uint8_t { Free, Warming, Running, Draining, Emptying };
@@ -486,9 +495,14 @@ class Network {
   // allocator a; out[i]: the output of input i, -1 none.  `accept(i, offered)` is
   // input i's pick among the outputs offered to it.  Moves the pointers as §5b.
   template <int kN> struct Arbiters;
-  template <class M, int kN, class Accept>
+  // `grant(j, requesters)` is output j's pick among the inputs requesting it (the
+  // allocators that honour priorities).
+  template <class M, int kN, class Accept, class Grant>
   void allocate(Allocator a, int ni, int no, const M* req, M inputs, Arbiters<kN>& arb,
-                int16_t* out, Accept&& accept);
+                int16_t* out, Accept&& accept, Grant&& grant);
+  // The packet priority (§5b) of the flit at the front of input VC gvc (its ring's
+  // head and count): larger wins.
+  int64_t vc_priority(size_t gvc, int head, int count) const;
   template <int kV, int kB, int kD, int kW> void buffer_write(int r, int i, const Flit& f);
   template <int kW> void init_routers();
   void generate(int64_t t);
@@ -672,6 +686,10 @@ class Network {
   bool general_sa_ = false, general_va_ = false;
   bool spec_ = false, hold_ = false;
   int si_ = 1, so_ = 1, iters_ = 1;
+  Priority prio_ = Priority::None;
+  bool prioritised_ = false;          // a priority other than none/class (general allocators)
+  std::vector<uint32_t> arrival_;     // [R*VCS*B] local_age: cycle each buffered flit arrived
+  std::vector<int64_t> pkt_seq_;      // [packets] sequence: the packet's number at its source
   struct SwState {
     Arbiters<64> arb, spec;           // the switch allocator and the speculative one
     uint8_t vc[64] = {}, spec_vc[64] = {};  // per crossbar input: VC pointer

@@ -92,6 +92,11 @@ CURVES = {
         ("mesh", 8, 2, "uniform", "dor", 4, 4, "vc_allocator=max_size sw_allocator=max_size"),
         ("mesh", 8, 2, "uniform", "dor", 4, 4, "vc_allocator=loa sw_allocator=loa"),
     ],
+    # packet priorities in the allocators (issue 12): 4-flit packets, where they matter
+    "priority": [
+        ("mesh", 8, 2, "uniform", "dor", 4, 4, f"priority={p}")
+        for p in ("age", "network_age", "local_age", "queue_length", "hop_count", "sequence")
+    ],
     # BookSim's further routing functions for meshes and tori
     "routing": [
         ("mesh", 8, 2, "uniform", "chaos", 1, 4, ""),
