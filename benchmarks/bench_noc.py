@@ -386,6 +386,9 @@ def run_topology_speed(args) -> list[dict]:
             print(f"  {example:<32} refused by archgym: {str(e).splitlines()[0]}")
             continue
         cases.append((example, arguments, path.parent))
+    if not cases:
+        print("  archgym refuses every example: nothing to time")
+        return []
     runs = alternate(cases, tools_of(args), repeats)
     print()
     rows = [speed_row(name, runs[name]) for name, _, _ in cases]
