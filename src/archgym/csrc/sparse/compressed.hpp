@@ -119,6 +119,23 @@ bool check_fibers(const std::vector<i64>& ptr, const I* idx, const T* val, i64 d
   return check_indices(ptr, idx, dim) && storable(val, ptr.back());
 }
 
+// Runs work(f0, f1) over consecutive runs [f0, f1) of the n fibers of checked
+// pointers ptr[0..n], each run of about 4,096 entries checked first by
+// check(f0, f1): the work then reads the run from the L1 cache, as if checked in
+// its own pass.  False at the first run refused (the runs before it are done).
+template <class Check, class Work>
+bool checked_runs(const std::vector<i64>& ptr, Check&& check, Work&& work) {
+  constexpr i64 kRun = 4096;
+  const i64 n = static_cast<i64>(ptr.size()) - 1;
+  for (i64 f0 = 0, f1; f0 < n; f0 = f1) {
+    f1 = f0 + 1;
+    while (f1 < n && ptr[f1 + 1] - ptr[f0] <= kRun) ++f1;
+    if (!check(f0, f1)) return false;
+    work(f0, f1);
+  }
+  return true;
+}
+
 // Element-wise copy into another index container (the values fit: they were checked).
 template <class I, class U>
 void copy_indices(const I* src, i64 n, U* dst) {
@@ -167,17 +184,21 @@ bool coo_pointers(const R* row, const C* col, const T* val, i64 nnz, i64 rows, i
 // The transpose of a compressed matrix with checked pointers (n fibers of `ptr` over
 // `dim` positions), a counting sort by index as scipy's: pointers of the `dim` fibers
 // of the result (tptr, int64) and its indices (n-range, container U) and values.  The
-// indices are checked first (check_indices: one vectorised sweep, cheaper than checks
-// inside the counting loop, which then needs none), the values while moved.  False if
-// refused.
+// indices are checked by vectorised sweeps over runs of fibers right before they are
+// counted (check_indices on checked_runs: cheaper than checks inside the counting
+// loop, which then needs none), the values while moved.  False if refused.
 template <class I, class U, class T>
 bool check_and_transpose(const std::vector<i64>& ptr, const I* idx, const T* val, i64 dim,
                          std::vector<i64>& tptr, U* tidx, T* tval) {
-  const i64 n = static_cast<i64>(ptr.size()) - 1, nnz = ptr[n];
-  if (!check_indices(ptr, idx, dim)) return false;
+  const i64 n = static_cast<i64>(ptr.size()) - 1;
   std::vector<std::uint32_t> next(dim + 1, 0);  // nnz <= kMaxElements < 2^32
   std::uint32_t* count = next.data() + 1;
-  for (i64 e = 0; e < nnz; ++e) ++count[static_cast<i64>(idx[e])];
+  if (!checked_runs(
+          ptr, [&](i64 f0, i64 f1) { return check_indices(ptr.data() + f0, f1 - f0, idx, dim); },
+          [&](i64 f0, i64 f1) {
+            for (i64 e = ptr[f0]; e < ptr[f1]; ++e) ++count[static_cast<i64>(idx[e])];
+          }))
+    return false;
   tptr.resize(dim + 1);
   tptr[0] = 0;
   for (i64 j = 0; j < dim; ++j) {
@@ -197,18 +218,24 @@ bool check_and_transpose(const std::vector<i64>& ptr, const I* idx, const T* val
   return bad == 0;
 }
 
-// Checks a CSR matrix with checked pointers (check_fibers: vectorised sweeps, cheaper
-// than checks inside the scatter loop, which then needs none) and scatters it into a
-// zeroed row-major rows x cols buffer.  False if refused (the buffer is then untouched).
+// Checks a CSR matrix with checked pointers (as check_fibers: vectorised sweeps over
+// runs of rows, cheaper than checks inside the scatter loop, which then needs none)
+// and scatters each run into a zeroed row-major rows x cols buffer.  False if refused
+// (the buffer then holds part of the matrix).
 template <class I, class T>
 bool check_and_scatter(const std::vector<i64>& ptr, const I* idx, const T* val, i64 cols, T* out) {
-  if (!check_fibers(ptr, idx, val, cols)) return false;
-  const i64 rows = static_cast<i64>(ptr.size()) - 1;
-  for (i64 i = 0; i < rows; ++i) {
-    T* row = out + i * cols;
-    for (i64 e = ptr[i]; e < ptr[i + 1]; ++e) row[static_cast<i64>(idx[e])] = val[e];
-  }
-  return true;
+  return checked_runs(
+      ptr,
+      [&](i64 f0, i64 f1) {
+        return check_indices(ptr.data() + f0, f1 - f0, idx, cols) &&
+               storable(val + ptr[f0], ptr[f1] - ptr[f0]);
+      },
+      [&](i64 f0, i64 f1) {
+        for (i64 i = f0; i < f1; ++i) {
+          T* row = out + i * cols;
+          for (i64 e = ptr[i]; e < ptr[i + 1]; ++e) row[static_cast<i64>(idx[e])] = val[e];
+        }
+      });
 }
 
 // ---- BCSR (br x bc blocks; docs/sparse.md)
