@@ -1,8 +1,9 @@
 // Conversions among the compressed formats (CSR, CSC, COO, BCSR, DIA) and
 // from CSR to dense, straight on the typed arrays of an encoding: index arrays
 // are read in their own container type (no copy widened to int64) and each
-// source is checked by branch-free, vectorised sweeps (which leave the converting
-// loops free of checks) or in the pass that converts it.  They accept exactly the
+// source is checked by branch-free, vectorised sweeps (over the source, or over
+// runs of it right before the loop that converts each run: checked_runs; the
+// loops then carry no checks) or in the pass that converts it.  They accept exactly the
 // canonical encodings the general path (formats.cpp) accepts; a check returns
 // false instead of naming the fault, and the caller then takes the general
 // path, which says what is wrong.  The results are the general path's, array
