@@ -122,7 +122,7 @@ def test_dia_to_csr_matches_scipy(widths):
 
 @pytest.mark.parametrize("shape, density", [((40, 5000), 0.5), ((5000, 40), 0.5), ((2100, 2100), 0.02)])
 def test_transposes_with_thousands_of_fibers_match_scipy(shape, density):
-    """Past 2048 result fibers and 2^16 entries the transpose scatters in two stages."""
+    """Thousands of fibers and tens of thousands of entries: many checked runs, many result fibers."""
     m = sps.random(*shape, density=density, format="csr", dtype=np.float32, random_state=5)
     m.data += 0.5  # no stored zeros
     prec = S.Precision(index_bits=32, pointer_bits=32)
