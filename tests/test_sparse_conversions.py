@@ -122,7 +122,7 @@ def test_dia_to_csr_matches_scipy(widths):
 
 @pytest.mark.parametrize("shape, density", [((40, 5000), 0.5), ((5000, 40), 0.5), ((2100, 2100), 0.02)])
 def test_transposes_with_thousands_of_fibers_match_scipy(shape, density):
-    """Past 2048 result fibers and 2^16 entries the transpose scatters in two stages."""
+    """Thousands of fibers and tens of thousands of entries: many checked runs, many result fibers."""
     m = sps.random(*shape, density=density, format="csr", dtype=np.float32, random_state=5)
     m.data += 0.5  # no stored zeros
     prec = S.Precision(index_bits=32, pointer_bits=32)
@@ -215,3 +215,31 @@ def test_corrupted_sources_raise_or_convert_like_the_general_path(seed, shape, b
             continue
         assert_same(out, S.convert(general(bad), dst)[0])
         assert np.array_equal(S.decode(out), S.decode(bad))
+
+
+@pytest.mark.parametrize("to", ["dense", "csc"])
+@pytest.mark.parametrize("fault", ["out of range", "unsorted", "duplicate", "nan", "zero"])
+def test_a_fault_in_a_late_run_of_a_large_source_is_refused(to, fault):
+    """CSR -> dense and CSR -> CSC check the source run by run (about 4,096 entries each)
+    right before using the run: a fault in the last row, many runs in, is still found
+    and gets the general path's message."""
+    rng = np.random.default_rng(11)
+    A = random_matrix(rng, 300, 300, 0.3)  # about 27,000 entries: several runs
+    A[-1, :10] = 1.0  # the last row's first entries, to corrupt
+    csr = S.encode(A, "csr", S.Precision(index_bits=32, pointer_bits=32))
+    arrays = {k: v.copy() for k, v in csr.arrays.items()}
+    last = int(arrays["indptr"][-2])  # the last row's first entry
+    assert last > 4 * 4096
+    if fault == "out of range":
+        arrays["indices"][-1] = 300
+    elif fault == "unsorted":
+        arrays["indices"][last], arrays["indices"][last + 1] = 1, 0
+    elif fault == "duplicate":
+        arrays["indices"][last + 1] = arrays["indices"][last]
+    else:
+        arrays["values"][last + 1] = np.nan if fault == "nan" else 0.0
+    bad = S.Encoded("csr", A.shape, arrays, csr.precision, nnz=csr.nnz)
+    with pytest.raises(ValueError) as general_error:
+        S.convert(general(bad), to)
+    with pytest.raises(ValueError, match=re.escape(str(general_error.value))):
+        S.convert(bad, to)

@@ -1,7 +1,9 @@
 // Conversions among the compressed formats (CSR, CSC, COO, BCSR, DIA) and
 // from CSR to dense, straight on the typed arrays of an encoding: index arrays
 // are read in their own container type (no copy widened to int64) and each
-// source is checked in the pass that converts it.  They accept exactly the
+// source is checked by branch-free, vectorised sweeps (over the source, or over
+// runs of it right before the loop that converts each run: checked_runs; the
+// loops then carry no checks) or in the pass that converts it.  They accept exactly the
 // canonical encodings the general path (formats.cpp) accepts; a check returns
 // false instead of naming the fault, and the caller then takes the general
 // path, which says what is wrong.  The results are the general path's, array
@@ -118,6 +120,23 @@ bool check_fibers(const std::vector<i64>& ptr, const I* idx, const T* val, i64 d
   return check_indices(ptr, idx, dim) && storable(val, ptr.back());
 }
 
+// Runs work(f0, f1) over consecutive runs [f0, f1) of the n fibers of checked
+// pointers ptr[0..n], each run of about 4,096 entries checked first by
+// check(f0, f1): the work then reads the run from the L1 cache, as if checked in
+// its own pass.  False at the first run refused (the runs before it are done).
+template <class Check, class Work>
+bool checked_runs(const std::vector<i64>& ptr, Check&& check, Work&& work) {
+  constexpr i64 kRun = 4096;
+  const i64 n = static_cast<i64>(ptr.size()) - 1;
+  for (i64 f0 = 0, f1; f0 < n; f0 = f1) {
+    f1 = f0 + 1;
+    while (f1 < n && ptr[f1 + 1] - ptr[f0] <= kRun) ++f1;
+    if (!check(f0, f1)) return false;
+    work(f0, f1);
+  }
+  return true;
+}
+
 // Element-wise copy into another index container (the values fit: they were checked).
 template <class I, class U>
 void copy_indices(const I* src, i64 n, U* dst) {
@@ -163,46 +182,23 @@ bool coo_pointers(const R* row, const C* col, const T* val, i64 nnz, i64 rows, i
   return true;
 }
 
-// Walks the entries of the n fibers of checked pointers ptr[0..n] over `dim`
-// positions, calling visit(f, e, j) for entry e of fiber f (0-based from ptr) with its
-// index j (clamped below dim, so that a refused source is still walked inside its
-// bounds), and returns whether every fiber's indices are strictly increasing and
-// below dim (check_indices, in the pass that uses them) and every visit returned 0
-// (a visit's own check, e.g. of the value).
-template <class I, class F>
-bool walk_fibers(const i64* ptr, i64 n, const I* idx, i64 dim, F&& visit) {
-  const std::uint64_t top = static_cast<std::uint64_t>(dim - 1);
-  std::uint32_t bad = 0;
-  for (i64 f = 0; f < n; ++f) {
-    const i64 b = ptr[f], end = ptr[f + 1];
-    if (b == end) continue;
-    std::uint64_t prev = idx[b];
-    bad |= static_cast<std::uint32_t>(prev > top);
-    bad |= visit(f, b, static_cast<i64>(std::min(prev, top)));
-    for (i64 e = b + 1; e < end; ++e) {
-      const std::uint64_t j = idx[e];
-      bad |= static_cast<std::uint32_t>(j <= prev) | static_cast<std::uint32_t>(j > top);
-      prev = j;
-      bad |= visit(f, e, static_cast<i64>(std::min(j, top)));
-    }
-  }
-  return bad == 0;
-}
-
 // The transpose of a compressed matrix with checked pointers (n fibers of `ptr` over
-// `dim` positions), checked as check_fibers in its two passes (the indices while
-// counted, the values while moved): pointers of the `dim` fibers of the result
-// (tptr, int64) and its indices (n-range, container U) and values.  False if refused.
+// `dim` positions), a counting sort by index as scipy's: pointers of the `dim` fibers
+// of the result (tptr, int64) and its indices (n-range, container U) and values.  The
+// indices are checked by vectorised sweeps over runs of fibers right before they are
+// counted (check_indices on checked_runs: cheaper than checks inside the counting
+// loop, which then needs none), the values while moved.  False if refused.
 template <class I, class U, class T>
 bool check_and_transpose(const std::vector<i64>& ptr, const I* idx, const T* val, i64 dim,
                          std::vector<i64>& tptr, U* tidx, T* tval) {
   const i64 n = static_cast<i64>(ptr.size()) - 1;
   std::vector<std::uint32_t> next(dim + 1, 0);  // nnz <= kMaxElements < 2^32
   std::uint32_t* count = next.data() + 1;
-  if (!walk_fibers(ptr.data(), n, idx, dim, [count](i64, i64, i64 j) {
-        ++count[j];
-        return std::uint32_t{0};
-      }))
+  if (!checked_runs(
+          ptr, [&](i64 f0, i64 f1) { return check_indices(ptr.data() + f0, f1 - f0, idx, dim); },
+          [&](i64 f0, i64 f1) {
+            for (i64 e = ptr[f0]; e < ptr[f1]; ++e) ++count[static_cast<i64>(idx[e])];
+          }))
     return false;
   tptr.resize(dim + 1);
   tptr[0] = 0;
@@ -223,16 +219,24 @@ bool check_and_transpose(const std::vector<i64>& ptr, const I* idx, const T* val
   return bad == 0;
 }
 
-// Checks a CSR matrix with checked pointers (as check_fibers) while it scatters it
-// into a zeroed row-major rows x cols buffer, in one pass over the entries.  False if
-// refused (the buffer then holds garbage).
+// Checks a CSR matrix with checked pointers (as check_fibers: vectorised sweeps over
+// runs of rows, cheaper than checks inside the scatter loop, which then needs none)
+// and scatters each run into a zeroed row-major rows x cols buffer.  False if refused
+// (the buffer then holds part of the matrix).
 template <class I, class T>
 bool check_and_scatter(const std::vector<i64>& ptr, const I* idx, const T* val, i64 cols, T* out) {
-  return walk_fibers(ptr.data(), static_cast<i64>(ptr.size()) - 1, idx, cols,
-                     [out, val, cols](i64 i, i64 e, i64 j) {
-                       out[i * cols + j] = val[e];
-                       return unstorable(val[e]);
-                     });
+  return checked_runs(
+      ptr,
+      [&](i64 f0, i64 f1) {
+        return check_indices(ptr.data() + f0, f1 - f0, idx, cols) &&
+               storable(val + ptr[f0], ptr[f1] - ptr[f0]);
+      },
+      [&](i64 f0, i64 f1) {
+        for (i64 i = f0; i < f1; ++i) {
+          T* row = out + i * cols;
+          for (i64 e = ptr[i]; e < ptr[i + 1]; ++e) row[static_cast<i64>(idx[e])] = val[e];
+        }
+      });
 }
 
 // ---- BCSR (br x bc blocks; docs/sparse.md)
