@@ -77,9 +77,9 @@ class NoCAdaptiveEnv(ReplayPickle, gym.Env):
 
     ## Action Space
     ``MultiDiscrete([len(decisions)] * U)``, U = the routers (default,
-    ``granularity="router"``, ``NoCAdaptive-v0``: 36 for k = 2) or the
-    groups (``granularity="group"``, ``NoCAdaptive-PerGroup-v0``: 9 for
-    k = 2; every router of a group takes its group's value).  Value i is
+    ``granularity="router"``, the default: 36 for k = 2) or the groups
+    (``granularity="group"``: 9 for k = 2; every router of a group takes
+    its group's value; fewer choices to learn, the benchmark's PPO setting).  Value i is
     ``decisions[i]``, by default ``("min", "val")``.  Router r is router
     r mod 2k of group r // 2k; node v is on router v // k.  The decision
     applies to the packets that leave their source router during the step.
@@ -125,10 +125,11 @@ class NoCAdaptiveEnv(ReplayPickle, gym.Env):
     :data:`archgym.noc.UGAL_DECISIONS`, default :data:`DEFAULT_DECISIONS`),
     ``patterns`` (:data:`ADAPTIVE_PATTERNS`; one or more of uniform,
     tornado, neighbor, randperm, diagonal, asymmetric, hotspot, with
-    ``traffic_radix`` = N), ``rate_range`` ((0.1, 0.35) flits/node/cycle),
-    ``phase_steps`` ((3, 8), inclusive), ``cycles_per_step`` (1000),
-    ``warmup_cycles`` (2000), ``max_steps`` (32), ``backlog_weight`` (1.0),
-    ``latency_cap`` (1000.0), ``vc_buf_size`` (64), ``packet_size`` (1),
+    ``traffic_radix`` = N), ``rate_range`` ((0.1, 0.25) flits/node/cycle),
+    ``phase_steps`` ((4, 10), inclusive), ``cycles_per_step`` (500),
+    ``warmup_cycles`` (1000), ``max_steps`` (32), ``backlog_weight`` (1.0),
+    ``latency_cap`` (1000.0), ``vc_buf_size`` (256, BookSim's dragonfly
+    example: a VC keeps a 100-cycle global channel busy), ``packet_size`` (1),
     ``render_mode`` ("ansi").  A bad argument raises one ValueError line.
 
     ``info``: ``latency`` (L, None if nothing was delivered),
@@ -147,10 +148,10 @@ class NoCAdaptiveEnv(ReplayPickle, gym.Env):
     def __init__(self, k: int = 2, granularity: str = "router",
                  decisions: Sequence[str] = DEFAULT_DECISIONS,
                  patterns: Sequence[str] = ADAPTIVE_PATTERNS,
-                 rate_range: tuple[float, float] = (0.1, 0.35),
-                 phase_steps: tuple[int, int] = (3, 8), cycles_per_step: int = 1000,
-                 warmup_cycles: int = 2000, max_steps: int = 32, backlog_weight: float = 1.0,
-                 latency_cap: float = 1000.0, vc_buf_size: int = 64, packet_size: int = 1,
+                 rate_range: tuple[float, float] = (0.1, 0.25),
+                 phase_steps: tuple[int, int] = (4, 10), cycles_per_step: int = 500,
+                 warmup_cycles: int = 1000, max_steps: int = 32, backlog_weight: float = 1.0,
+                 latency_cap: float = 1000.0, vc_buf_size: int = 256, packet_size: int = 1,
                  render_mode: str | None = None):
         self.render_mode = check_render_mode(render_mode, self.metadata["render_modes"])
         self.k = _check_int("k", k, 2, noc.MAX_DRAGONFLY_K)
