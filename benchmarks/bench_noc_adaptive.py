@@ -147,9 +147,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seed", type=int, default=0, help="PPO's seed (default 0)")
     args = p.parse_args(argv)
     env_kwargs = {"max_steps": 8} if args.quick else {}
-    episodes = args.episodes or (2 if args.quick else 5)
-    budget = args.budget or (3 if args.quick else 150)
-    repeats = args.repeats or (1 if args.quick else 3)
+    def chosen(value, quick, full):
+        return value if value is not None else quick if args.quick else full
+
+    episodes, budget = chosen(args.episodes, 2, 5), chosen(args.budget, 3, 150)
+    repeats = chosen(args.repeats, 1, 3)
     for name, value in (("--episodes", episodes), ("--budget", budget), ("--repeats", repeats)):
         if value < 1:
             print(f"bench_noc_adaptive: {name} must be at least 1, got {value}", file=sys.stderr)
