@@ -31,6 +31,7 @@ declare -A QUICK=(
   [benchmarks/bench_sb3_curves.py]="--quick"
   [benchmarks/rank_returns.py]="--quick"
   [benchmarks/bench_noc_start.py]="--quick"
+  [benchmarks/bench_noc_adaptive.py]="--quick --out OUT"
   [scripts/build_nas_table.py]="--quick --out OUT/nas_table.csv"
   [scripts/train_quant_models.py]="--quick"
   [scripts/make_fashion_subset.py]="--quick --out OUT/fashion_mnist_subset.npz"

@@ -72,7 +72,7 @@ LEARNERS = ("ppo", "dqn")
 #: Fashion-MNIST Quant 17 s, NAS-Live 12 s, the persistent NoC envs 18-36 s.
 FAMILIES = (
     ("nas-live", r"NAS-Live-v0", 100, 10),
-    ("noc-persistent", r"NoCRouting-(Persistent|PerRouter)-v0", 30, 4),
+    ("noc-persistent", r"NoCRouting-(Persistent|PerRouter)-v0|NoCAdaptive-v0", 30, 4),
     ("quant-fashion", r"Quant-.*FashionMNIST-v0", 150, 10),
     ("quant", r"Quant-(?!OneShot).*v0", 400, 20),
     ("hwresource", r"HWResource-.*v0", 100, 10),

@@ -21,6 +21,7 @@ CASES = [
     ("NoCRouting-v0", {"rates": (0.1, 0.3)}, 10),
     ("NoCRouting-Persistent-v0", {"max_steps": 3, "cycles_per_step": 200, "warmup_cycles": 200}, 8),
     ("NoCRouting-PerRouter-v0", {"k": 4, "max_steps": 3, "cycles_per_step": 200, "warmup_cycles": 200}, 8),
+    ("NoCAdaptive-v0", {"max_steps": 3, "cycles_per_step": 200, "warmup_cycles": 200}, 8),
     ("SparseFormat-v0", {}, 20),
     ("SparseFormat-Network-v0", {}, 10),
     ("Quant-v0", {}, 10),

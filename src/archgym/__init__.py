@@ -65,6 +65,11 @@ def _register_all() -> None:
     gymnasium.register(id="NoCRouting-Persistent-v0", entry_point=f"{_noc}:NoCRoutingPersistentEnv")
     gymnasium.register(id="NoCRouting-PerRouter-v0", entry_point=f"{_noc}:NoCRoutingPersistentEnv",
                        kwargs={"per_router": True})
+    # --- NoCAdaptive registrations (archgym.envs.noc_adaptive) ---
+    # Minimal / non-minimal routing per router (granularity="group": per group) of a
+    # dragonfly under phase-changing uniform / tornado traffic.
+    _nad = "archgym.envs.noc_adaptive"
+    gymnasium.register(id="NoCAdaptive-v0", entry_point=f"{_nad}:NoCAdaptiveEnv")
     # --- SparseFormat registrations (archgym.envs.sparse_format) ---
     _sf = "archgym.envs.sparse_format"
     gymnasium.register(id="SparseFormat-v0", entry_point=f"{_sf}:SparseFormatEnv")

@@ -54,7 +54,7 @@ def check_action(action, nvec: np.ndarray) -> list[int]:
         raise ValueError(f"action must have shape {nvec.shape}, got shape {arr.shape}")
     values = arr.tolist()
     if arr.dtype.kind == "f" and not all(math.isfinite(v) and v == int(v) for v in values):
-        raise ValueError(f"action must hold integers, got {action!r}")
+        raise ValueError(f"action must hold integers, got {values}")
     values = [int(v) for v in values]
     if any(not 0 <= v < n for v, n in zip(values, nvec.tolist())):
         raise ValueError(f"action {values} out of range: component i must be in "

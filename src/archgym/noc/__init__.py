@@ -16,7 +16,9 @@ Design document: ``docs/design/noc.md``; user guides: ``docs/noc.md`` and
 from archgym.noc.model import (
     ALLOCATORS,
     CONFIG_FIELDS,
+    DRAGONFLY_PORT_CLASSES,
     INJECTION_PROCESSES,
+    MAX_DRAGONFLY_K,
     MAX_K,
     MAX_NODES,
     MAX_VCS,
@@ -27,6 +29,7 @@ from archgym.noc.model import (
     ROUTINGS_PER_ROUTER,
     TOPOLOGIES,
     TRAFFIC_PATTERNS,
+    UGAL_DECISIONS,
     Network,
     NocConfig,
     check_routing,
@@ -41,6 +44,7 @@ from archgym.noc.model import (
 __all__ = [
     "ALLOCATORS", "CONFIG_FIELDS", "INJECTION_PROCESSES", "MAX_K", "MAX_NODES", "MAX_VCS",
     "PER_ROUTER_MIN_VCS", "ROUTINGS_PER_ROUTER", "ROUTING_FUNCTIONS", "ROUTING_MIN_VCS", "ROUTING_VC_CLASSES", "TOPOLOGIES", "TRAFFIC_PATTERNS", "Network", "NocConfig",
+    "DRAGONFLY_PORT_CLASSES", "MAX_DRAGONFLY_K", "UGAL_DECISIONS",
     "check_routing", "check_traffic", "measure", "measure_many", "network_shape", "routings_on",
     "traffic_destinations",
 ]

@@ -417,6 +417,22 @@ void bind_noc(nb::module_& m) {
              auto v = net.destinations();
              return owned_array(v, {v.size()});
            })
+      .def(
+          "set_ugal_decisions",
+          [](noc::Network& net, archgym::bindings::Vector<int64_t> idx) {
+            net.set_ugal_decisions(std::vector<int64_t>(idx.data(), idx.data() + idx.shape(0)));
+          },
+          nb::arg("index"))
+      .def("dragonfly_credits_in_use",
+           [](const noc::Network& net) {
+             const size_t n = net.params().routers;
+             return owned_array(net.dragonfly_credits_in_use(), {n, 2});
+           })
+      .def("dragonfly_class_ports",
+           [](const noc::Network& net) {
+             const auto p = net.dragonfly_class_ports();
+             return nb::make_tuple(p[0], p[1]);
+           })
       .def("set_record", &noc::Network::set_record, nb::arg("on"))
       .def("delivered", [](const noc::Network& net) {
         const auto& dl = net.delivered();
@@ -508,6 +524,11 @@ void bind_noc(nb::module_& m) {
   mod.attr("ALLOCATORS") = tuple_of(noc::allocator_names());
   mod.attr("INJECTION_PROCESSES") = tuple_of(noc::injection_names());
   mod.attr("ROUTINGS_PER_ROUTER") = tuple_of(noc::per_router_routing_names());
+  mod.attr("UGAL_DECISIONS") = tuple_of(noc::ugal_decision_names());
+  mod.attr("DRAGONFLY_PORT_CLASSES") = tuple_of(noc::dragonfly_port_class_names());
+  mod.attr("UGAL_WEIGHT") = noc::kUgalWeight;
+  mod.attr("UGAL_THRESHOLD") = noc::kUgalThreshold;
+  mod.attr("MAX_DRAGONFLY_K") = noc::kMaxDragonflyK;
   mod.attr("ROUTING_MIN_VCS") = min_vcs_for_python(false);
   mod.attr("PER_ROUTER_MIN_VCS") = min_vcs_for_python(true);
   nb::dict classes;  // {routing: "node" | "k"}: ROUTING_MIN_VCS counts VCs per such class

@@ -203,6 +203,14 @@ inline constexpr int kDragonflyLocalLatency = 10, kDragonflyGlobalLatency = 100;
 // ugal on dragonflynew: minimal unless credits in use on the minimal port exceed
 // kUgalWeight x those on the port toward the intermediate group plus kUgalThreshold.
 inline constexpr int kUgalWeight = 2, kUgalThreshold = 30;
+// ugal's decision at each source router (Network::set_ugal_decisions, §15c), in the
+// order of ugal_decision_names(): UGAL-L (BookSim's ugal, the default), minimal,
+// Valiant (the drawn intermediate router), UGAL-G (the rule on the global channels taken).
+enum class UgalDecision : uint8_t { Local, Min, Valiant, Global, Count };
+const std::vector<std::string>& ugal_decision_names();
+// The output-port classes of a dragonflynew router whose credits in use
+// Network::dragonfly_credits_in_use() sums: its local and its global channels.
+const std::vector<std::string>& dragonfly_port_class_names();
 inline constexpr int kMaxBuf = 256;  // BookSim's dragonfly example: 256 (its 100-cycle channels)
 inline constexpr int kMaxPacket = 256;
 inline constexpr int kMaxDelay = 16;
@@ -441,6 +449,13 @@ class Network {
   std::vector<int32_t> occupancy() const;
   // Destination of each node for a deterministic pattern (-1 for random ones).
   std::vector<int32_t> destinations() const;
+  // dragonflynew with ugal: the decision rule of each source router, indices into
+  // ugal_decision_names() [routers]; read when a packet leaves its source router.
+  void set_ugal_decisions(const std::vector<int64_t>& index);
+  // dragonflynew: credits in use now per router and port class [routers][2] (local
+  // ports, global ports; all VCs), and the ports of each class.
+  std::vector<int32_t> dragonfly_credits_in_use() const;
+  std::array<int, 2> dragonfly_class_ports() const { return {2 * k_ - 1, k_}; }
 
   friend MeasureResult measure(const Config& cfg);
 
@@ -560,6 +575,11 @@ class Network {
   int dfly_port(int r, int target_router) const;  // minimal next port toward a router
   int dfly_group_port(int r, int group) const;     // the port toward another group
   bool dfly_global(int port) const { return port >= k_ + 2 * k_ - 1; }
+  // The credits in use (all VCs) on group G's global channel toward group H, read at
+  // the router that owns it (UGAL-G).
+  int dfly_global_queue(int G, int H) const;
+  bool ugal_nonminimal(UgalDecision rule, int r, int t, int I) const;
+  std::vector<uint8_t> ugal_decision_;  // [routers] UgalDecision; empty: every router UGAL-L
 
   static void add_route(InVc& q, const VcMask& mask, int prio, bool atomic = false);
   static void add_route(InVc& q, VcSpan span, int prio, bool atomic = false);

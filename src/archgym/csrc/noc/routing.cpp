@@ -607,29 +607,27 @@ void Network::route_min_dragonfly(int r, int, const Flit& f, InVc& q) {
 // ugal (BookSim's ugal_dragonflynew, as its traces show; 3 VCs): at the source
 // router a packet bound for another group draws an intermediate router uniformly
 // (its group uniform over all groups); unless that group is the source's or the
-// destination's, the packet goes through it (Valiant) when the credits in use on
-// the minimal port exceed kUgalWeight x those on the port toward the
-// intermediate group plus kUgalThreshold.  The decision is the packet's
-// intermediate router (Packet::inter, -1 minimal), so a policy could set it
-// instead.  VCs: toward the intermediate router VC 0; then (and on minimal
-// paths) VC 1 on local hops outside the destination group, VC 2 on the global
-// hop into it and within it.
+// destination's, the packet goes through it (Valiant) when the source router's
+// rule says so (ugal_nonminimal; by default UGAL-L: the credits in use on the
+// minimal port exceed kUgalWeight x those on the port toward the intermediate
+// group plus kUgalThreshold).  The decision is the packet's intermediate router
+// (Packet::inter, -1 minimal).  A router set to minimal draws nothing.  VCs:
+// toward the intermediate router VC 0; then (and on minimal paths) VC 1 on local
+// hops outside the destination group, VC 2 on the global hop into it and within it.
 void Network::route_ugal(int r, int, const Flit& f, InVc& q) {
   Packet& pk = pkts_[f.pkt];
   const int a = 2 * k_, t = f.dst / k_, G = r / a, D = t / a;
   if (f.hops == 0) {  // the source router (no router traversed yet): the decision
     pk.inter = -1;
     pk.phase = 1;
-    if (G != D) {
+    const auto rule = ugal_decision_.empty() ? UgalDecision::Local
+                                             : static_cast<UgalDecision>(ugal_decision_[r]);
+    if (G != D && rule != UgalDecision::Min) {
       const int I = static_cast<int>(rng_.below(static_cast<uint32_t>(a * k_ + 1)));
       const int inter = I * a + static_cast<int>(rng_.below(static_cast<uint32_t>(a)));
-      if (I != G && I != D) {
-        const int qm = used_sum(r, dfly_port(r, t), 0, V_ - 1);
-        const int qn = used_sum(r, dfly_group_port(r, I), 0, V_ - 1);
-        if (qm > kUgalWeight * qn + kUgalThreshold) {
-          pk.inter = inter;
-          pk.phase = 0;
-        }
+      if (I != G && I != D && ugal_nonminimal(rule, r, t, I)) {
+        pk.inter = inter;
+        pk.phase = 0;
       }
     }
   }
@@ -638,6 +636,72 @@ void Network::route_ugal(int r, int, const Flit& f, InVc& q) {
   const int o = r == t ? f.dst % k_ : dfly_port(r, t);
   const int vc = G == D || dfly_global(o) ? 2 : 1;
   add_route(q, vcs(o, vc, vc), 0);
+}
+
+// Whether a packet at its source router r, bound for router t, goes through
+// intermediate group I (neither r's group nor t's) under `rule`.  UGAL-L compares
+// the source router's own output ports (the minimal one and the one toward I);
+// UGAL-G the two global channels the paths take out of the source group, each read
+// at the router that owns it (Kim et al., ISCA 2008, the global-information
+// variant); both with ugal's weight and threshold.
+bool Network::ugal_nonminimal(UgalDecision rule, int r, int t, int I) const {
+  const int a = 2 * k_, G = r / a;
+  switch (rule) {
+    case UgalDecision::Valiant: return true;
+    case UgalDecision::Global:
+      return dfly_global_queue(G, t / a) > kUgalWeight * dfly_global_queue(G, I) + kUgalThreshold;
+    default:
+      return used_sum(r, dfly_port(r, t), 0, V_ - 1) >
+             kUgalWeight * used_sum(r, dfly_group_port(r, I), 0, V_ - 1) + kUgalThreshold;
+  }
+}
+
+// Group G's channel toward group H is the group's channel c (§15c): global port
+// c mod k of router c / k of G.
+int Network::dfly_global_queue(int G, int H) const {
+  const int a = 2 * k_, c = H < G ? H : H - 1;
+  return used_sum(G * a + c / k_, k_ + a - 1 + c % k_, 0, V_ - 1);
+}
+
+const std::vector<std::string>& ugal_decision_names() {
+  static const std::vector<std::string> names = {"ugal_l", "min", "val", "ugal_g"};
+  return names;
+}
+
+const std::vector<std::string>& dragonfly_port_class_names() {
+  static const std::vector<std::string> names = {"local", "global"};
+  return names;
+}
+
+void Network::set_ugal_decisions(const std::vector<int64_t>& index) {
+  const auto& names = ugal_decision_names();
+  if (p_.topology != Topology::Dragonfly)
+    throw std::invalid_argument("ugal decisions are set on a dragonflynew only (topology is '" +
+                                p_.cfg.topology + "')");
+  if (static_cast<int64_t>(index.size()) != R_)
+    throw std::invalid_argument("the ugal decision array needs one entry per router (" +
+                                std::to_string(R_) + "), got " + std::to_string(index.size()));
+  std::vector<uint8_t> rule(R_);
+  for (int v = 0; v < R_; ++v) {
+    if (index[v] < 0 || index[v] >= static_cast<int64_t>(names.size()))
+      throw std::invalid_argument("ugal decision of router " + std::to_string(v) +
+                                  " must be between 0 and " + std::to_string(names.size() - 1) +
+                                  " (got " + std::to_string(index[v]) + ")");
+    rule[v] = static_cast<uint8_t>(index[v]);
+  }
+  ugal_decision_ = std::move(rule);
+}
+
+std::vector<int32_t> Network::dragonfly_credits_in_use() const {
+  if (p_.topology != Topology::Dragonfly)
+    throw std::invalid_argument("dragonfly_credits_in_use: topology is '" + p_.cfg.topology +
+                                "', not dragonflynew");
+  const auto [local, global] = dragonfly_class_ports();
+  std::vector<int32_t> out(2 * static_cast<size_t>(R_), 0);
+  for (int r = 0; r < R_; ++r)
+    for (int o = k_; o < k_ + local + global; ++o)
+      out[2 * static_cast<size_t>(r) + (o >= k_ + local)] += used_sum(r, o, 0, V_ - 1);
+  return out;
 }
 
 // ----------------------------------------------------------------- registry
