@@ -10,6 +10,8 @@ saturation, the last stable rate within 0.02.
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
@@ -236,14 +238,15 @@ def test_flatfly_front_end_checks_the_layout(tmp_path, capsys, extra, match):
                    "num_vcs = 4; " + extra)
     assert booksim.main([str(cfg)]) == 1
     err = capsys.readouterr().err
-    assert err.count("\n") == 1 and __import__("re").search(match, err), err
+    assert err.count("\n") == 1 and re.search(match, err), err
 
 
 # ----------------------------------------------------------------- BookSim2
 #: The reference files and the (topology, routing) pairs each covers.
 REFERENCE = {
     "topologies.csv": {("fly", "dest_tag"), ("anynet", "min")},
-    "topologies_more.csv": {("flatfly", "ran_min"), ("flatfly", "xyyx")},
+    "topologies_more.csv": {("flatfly", "ran_min"), ("flatfly", "xyyx"), ("fattree", "nca"),
+                            ("fattree", "anca"), ("dragonflynew", "min"), ("dragonflynew", "ugal")},
 }
 
 
@@ -270,6 +273,9 @@ def config(reference_dir, key, rate) -> noc.NocConfig:
             extra[name] = value == "1"
         else:
             extra[name] = int(value)
+    radix = re.fullmatch(r"(\w+)\((\d+)\)", pattern)  # BookSim's tornado(r): r is traffic_radix
+    if radix:
+        pattern, extra["traffic_radix"] = radix.group(1), int(radix.group(2))
     return noc.NocConfig(topology=topology, k=int(k), n=int(n), traffic=pattern,
                          routing_function=routing, packet_size=int(ps), num_vcs=int(vcs),
                          injection_rate=rate, **{"credit_delay": 1, **extra})
@@ -278,7 +284,7 @@ def config(reference_dir, key, rate) -> noc.NocConfig:
 def test_every_topology_and_routing_is_covered(reference):
     name, curves = reference
     assert {(k[0], k[4]) for k in curves} == REFERENCE[name]
-    assert len(curves) >= {"topologies.csv": 10, "topologies_more.csv": 3}[name]
+    assert len(curves) >= {"topologies.csv": 10, "topologies_more.csv": 11}[name]
 
 
 def test_latency_within_10_percent(reference_dir, curves):

@@ -45,13 +45,14 @@ CURVES = {
         ("flatfly", 4, 2, "asymmetric", "ran_min", 1, 6, "c=4 x=4 y=4 xr=2 yr=2"),
     ],
     # BookSim's dragonflyconfig network at k = 2: 9 groups of 4 routers of 2 nodes (72 nodes),
-    # local channels of 10 cycles, global ones of 100, so buffers of 256 flits as in the
-    # example; tornado(72) shifts the node id by 35 (each group sends to one other group)
+    # local channels of 10 cycles, global ones of 100, so buffers of 256 flits and 10-flit
+    # packets as in the example; tornado(72) shifts the node id by 35 (5 of each group's 8
+    # nodes send to one other group)
     "dragonfly": [
-        ("dragonflynew", 2, 1, "uniform", "min", 1, 2, "vc_buf_size=256"),
-        ("dragonflynew", 2, 1, "uniform", "ugal", 1, 3, "vc_buf_size=256"),
-        ("dragonflynew", 2, 1, "tornado(72)", "min", 1, 2, "vc_buf_size=256"),
-        ("dragonflynew", 2, 1, "tornado(72)", "ugal", 1, 3, "vc_buf_size=256"),
+        ("dragonflynew", 2, 1, "uniform", "min", 10, 2, "vc_buf_size=256"),
+        ("dragonflynew", 2, 1, "uniform", "ugal", 10, 3, "vc_buf_size=256"),
+        ("dragonflynew", 2, 1, "tornado(72)", "min", 10, 2, "vc_buf_size=256"),
+        ("dragonflynew", 2, 1, "tornado(72)", "ugal", 10, 3, "vc_buf_size=256"),
     ],
 }
 # The sweep's grid step per group (fat trees saturate late: a coarse grid, which also keeps
