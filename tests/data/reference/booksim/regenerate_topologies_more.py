@@ -70,6 +70,8 @@ def sweep(oracle: str, curve: tuple, step: float, quick: bool = False) -> list[d
         print(curve, rate, row["status"], row["avg_packet_latency"], file=sys.stderr)
         if row["status"] != "ok" and misses == 0:
             for back in (1, 2, 3):
+                if rate - back * step / 4 <= 0:
+                    break  # the first rate is not ok (too few packets to converge)
                 below = measure(oracle, curve, round(rate - back * step / 4, 2))
                 rows.append(below)
                 if below["status"] == "ok":
