@@ -269,8 +269,6 @@ def config(reference_dir, key, rate) -> noc.NocConfig:
             extra.update(booksim.read_network_file(reference_dir / "booksim" / value))
         elif name in ("x", "y", "xr", "yr"):
             continue  # a flatfly's layout: the front end's keys (x = y = k, c = xr * yr)
-        elif name == "hold_switch_for_packet":
-            extra[name] = value == "1"
         else:
             extra[name] = int(value)
     radix = re.fullmatch(r"(\w+)\((\d+)\)", pattern)  # BookSim's tornado(r): r is traffic_radix
