@@ -199,7 +199,8 @@ def test_hotspot_reads_as_booksim(base_cfg):
                        ("hotspot({{0,5},{0,1}})", ["rates must be positive"]),
                        ("hotspot({{-1,-1,-1}})", ["at most 2 random"]),
                        ("hotspot({a})", ["hotspot nodes must be integers"]),
-                       ("tornado(9)", ["radix must be between 1 and", "k = 8"]),
+                       ("tornado(9)", ["traffic = tornado(9): traffic_radix must be at most k",
+                                       "k = 8, got 9"]),
                        ("taper64(1)", ["parameters only for hotspot", "taper64"])):
         with pytest.raises(booksim.ConfigError) as e:
             hot(bad)
@@ -222,6 +223,23 @@ def test_tornado_and_neighbor_take_a_radix(base_cfg):
     assert dest("tornado(4)", "k=4")[:4] == [5, 6, 7, 4]
     assert dest("tornado(8,1)") == dest("tornado()") == dest("tornado")
     assert dest("transpose(5)") == dest("transpose") and dest("bitrev(3)") == dest("bitrev")
+
+
+def test_tornado_radix_on_a_dragonfly_is_up_to_its_node_count(base_cfg):
+    """BookSim's tornado(r) on a dragonflynew needs r^n x xr = the node count (72 at k = 2:
+    tornado(72) shifts the node id by 35); the core's check bounds r by the node count, and
+    the front end asks it instead of bounding r by k."""
+    dfly = ["topology=dragonflynew", "k=2", "n=1", "routing_function=min", "num_vcs=2"]
+
+    def load(traffic):
+        return booksim.to_noc_config(booksim.load([str(base_cfg), *dfly, f"traffic={traffic}"]))
+
+    c = load("tornado(72)")
+    assert (c.traffic, c.traffic_radix) == ("tornado", 72)
+    assert noc.traffic_destinations(c).tolist() == [(v + 35) % 72 for v in range(72)]
+    with pytest.raises(booksim.ConfigError, match=r"^traffic = tornado\(73\): traffic_radix must "
+                                                  r"be at most the 72 nodes of this dragonflynew"):
+        load("tornado(73)")
 
 
 def test_randperm_is_drawn_from_perm_seed(base_cfg):
@@ -339,7 +357,7 @@ def test_ctrl_c_stops_the_run(base_cfg):
     ("bogus_key=1", ["unknown key 'bogus_key'", "accepted keys:", "routing_function", "vc_buf_size"]),
     ("routing_function=planar_adapt", ["planar_adapt is not modelled", "accepted:", "min_adapt", "chaos"]),
     ("routing_function=valiant_ni", ["valiant_ni_torus fails", "accepted:", "dim_order_bal"]),
-    ("traffic=tornado(0)", ["tornado's radix must be between 1 and k = 8"]),
+    ("traffic=tornado(0)", ["tornado's radix must be at least 1 (got 0)"]),
     ("traffic=neighbor(a)", ["neighbor's parameter is its radix"]),
     ("traffic=bad_dragon", ["unknown traffic 'bad_dragon'", "accepted:", "shuffle", "taper64"]),
     ("topology=cmesh", ["topology = cmesh is not modelled", "mesh, torus, fly, anynet, fattree, flatfly"]),

@@ -401,7 +401,7 @@ PARAMETERS_IGNORED = ("uniform", "transpose", "bitcomp", "bitrev", "shuffle", "d
 RADIX_PATTERNS = ("tornado", "neighbor")
 
 
-def _traffic(value: str, k: int, nodes: int) -> tuple[str, dict]:
+def _traffic(value: str, nodes: int) -> tuple[str, dict]:
     """BookSim's ``traffic`` value -> (pattern name, extra NocConfig fields).
 
     ``hotspot(P)``: the items of the BookSim list P are the parameters; the first
@@ -411,9 +411,10 @@ def _traffic(value: str, k: int, nodes: int) -> tuple[str, dict]:
     ``hotspot({0,27,36,63})`` is node 0 (rate 27).  A node of -1 (and no
     parameter at all) is BookSim's random node.  ``randperm(s)`` is the
     permutation of perm_seed s.  ``tornado(r)`` and ``neighbor(r)`` shift the
-    n low radix-r digits of the node id (1 <= r <= k; r = k: the coordinates,
-    the plain pattern; BookSim reads the leading integer of the parameter text,
-    so ``tornado(4,1)`` is ``tornado(4)``); the parameters of PARAMETERS_IGNORED
+    n low radix-r digits of the node id (r >= 1; the core bounds it: r <= k on a
+    cube, r <= the node count on a dragonflynew; r = k: the coordinates, the plain
+    pattern; BookSim reads the leading integer of the parameter text, so
+    ``tornado(4,1)`` is ``tornado(4)``); the parameters of PARAMETERS_IGNORED
     are ignored, as BookSim does.  Other patterns take no parameters here.
     """
     call = _CALL.match("hotspot()" if value == "hotspot" else value)
@@ -432,9 +433,10 @@ def _traffic(value: str, k: int, nodes: int) -> tuple[str, dict]:
             raise ConfigError(f"traffic = {_short(value)}: {name}'s parameter is its radix, an "
                               "integer")
         radix = int(lead.group(1))
-        if not 1 <= radix <= k:
-            raise ConfigError(f"traffic = {_short(value)}: {name}'s radix must be between 1 and "
-                              f"k = {k} (BookSim sends to nodes past the network otherwise)")
+        if radix < 1:
+            raise ConfigError(f"traffic = {_short(value)}: {name}'s radix must be at least 1 "
+                              f"(got {radix})")
+        # its largest value (k on a cube, the node count on a dragonfly) is the core's rule
         return name, {"traffic_radix": radix}
     if name == "randperm":
         if len(params) != 1:
@@ -722,7 +724,7 @@ def to_noc_config(settings: dict[str, Value]):
                 nodes = len(fields.get("anynet_nodes", ())) or nodes
                 if settings.get("topology") == "flatfly" and isinstance(fields.get("c"), int):
                     nodes *= fields["c"]
-                value, extra = _traffic(value, k if isinstance(k, int) else 8, nodes)
+                value, extra = _traffic(value, nodes)
                 if value in BIT_PERMUTATIONS and nodes & (nodes - 1):
                     raise ConfigError(f"traffic = {value} is a bit permutation: BookSim needs a "
                                       f"power-of-2 number of nodes (k = {k}: {nodes} nodes)")
@@ -742,7 +744,9 @@ def to_noc_config(settings: dict[str, Value]):
     try:
         return noc.NocConfig(**fields)
     except ValueError as e:
-        raise ConfigError(str(e)) from None
+        # traffic_radix is the parameter of tornado(r) / neighbor(r): name what the user wrote
+        where = f"traffic = {_short(settings['traffic'])}: " if "traffic_radix" in str(e) else ""
+        raise ConfigError(where + str(e)) from None
 
 
 def run(settings: dict[str, Value]) -> dict:

@@ -1,6 +1,6 @@
 """Points matched / tried per topology and routing: archgym against topologies_more.csv.
 
-    PYTHONPATH=src python tests/data/reference/booksim/compare_topologies_more.py
+    PYTHONPATH=src python tests/data/reference/booksim/compare_topologies_more.py [--topology T]
 
 Runs archgym (not the oracle) on every ``ok`` point of topologies_more.csv below 90%
 of its curve's last stable rate (latency within 10%?) and on the stability checks
@@ -26,9 +26,13 @@ from archgym import noc  # noqa: E402
 
 
 def main() -> None:
-    argparse.ArgumentParser(description=__doc__.split("\n")[0]).parse_args()
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--topology", action="append",
+                        help="only this topology's curves, e.g. fattree (repeatable)")
+    args = parser.parse_args()
     reference = TESTS / "data" / "reference"
-    curves = read_curves(reference / "booksim" / "topologies_more.csv")
+    curves = {key: pts for key, pts in read_curves(reference / "booksim" / "topologies_more.csv").items()
+              if not args.topology or key[0] in args.topology}
     jobs = []
     for key, pts in curves.items():
         sat = last_stable(pts)

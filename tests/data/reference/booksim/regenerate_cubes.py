@@ -16,8 +16,9 @@ non-ok grid rates.  Two runs at a time.  Writes, beside this script:
 
 Each curve's rows replace its old rows in cubes.csv as soon as its sweep ends
 (an interrupted run keeps the curves it finished); ``--group G`` (repeatable)
-runs only the curves of group G, ``--routing R`` (repeatable) only those of routing R
-(either leaves cubes_verdicts.csv as it is).
+runs only the curves of group G, ``--routing R`` (repeatable) only those of routing R,
+``--options O`` (repeatable) only those whose options are O (any of them leaves
+cubes_verdicts.csv as it is).
 
 Status: ``unstable`` if BookSim aborted (latency over latency_thres; the
 latency is then the last sample's); ``ok`` if it converged before max_samples
@@ -233,13 +234,18 @@ def main() -> None:
                         help="run only these groups of curves (default: every group)")
     parser.add_argument("--routing", action="append",
                         help="run only the curves of this routing function (repeatable)")
+    parser.add_argument("--options", action="append",
+                        help="run only the curves with these options, e.g. priority=local_age "
+                             "(repeatable)")
     args = parser.parse_args()
     groups = args.group or sorted(CURVES)
-    curves = [c for g in groups for c in CURVES[g] if not args.routing or c[4] in args.routing]
+    curves = [c for g in groups for c in CURVES[g]
+              if (not args.routing or c[4] in args.routing)
+              and (not args.options or c[7] in args.options)]
     if args.quick:
         sweep(args.oracle, curves[0], quick=True)
         return
-    if not (args.group or args.routing):
+    if not (args.group or args.routing or args.options):
         with open(HERE / "cubes_verdicts.csv", "w", newline="") as fh:
             writer = csv.DictWriter(fh, ["topology", "k", "n", "routing", "num_vcs", "verdict",
                                          "message"])
