@@ -464,7 +464,7 @@ def test_routing_registry_min_vcs_drive_validation():
         "xy_yx": {"mesh": 2}, "adaptive_xy_yx": {"mesh": 2},
         "min_adapt": {"mesh": 2, "torus": 2}, "duato": {"mesh": 2, "torus": 3},
         "random_min": {"mesh": 2, "torus": 3}, "romm": {"mesh": 2},
-        "valiant": {"mesh": 2, "torus": 4}, "dim_order_ni": {"mesh": 1, "torus": 1},
+        "valiant": {"mesh": 2, "torus": 4, "flatfly": 2}, "dim_order_ni": {"mesh": 1, "torus": 1},
         "dim_order_pni": {"mesh": 1}, "dim_order_bal": {"torus": 2}, "romm_ni": {"mesh": 1},
         "chaos": {"mesh": 1, "torus": 1},
         **{f"{turn}{kind}": {"mesh": 1} for kind in ("", "_oblivious")

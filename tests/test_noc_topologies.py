@@ -10,6 +10,8 @@ saturation, the last stable rate within 0.02.
 
 from __future__ import annotations
 
+from collections import Counter
+
 import numpy as np
 import pytest
 
@@ -206,11 +208,33 @@ def test_flatfly_zero_load_latency_follows_channel_lengths(routing, k, c):
     assert net.run(10)["link_utilisation"].shape == (k * k, c + 2 * (k - 1))
 
 
+def test_flatfly_valiant_paths_through_a_uniform_intermediate_router():
+    """valiant: an intermediate router uniform over all 16, row first to it, then row first
+    to the destination, ejecting at the destination's router even before the intermediate.
+    From router 0 to router 2 of its row (node 0 to node 4, xr = 2) the zero-load paths are
+    exactly: direct (the intermediate is router 0 or in router 2's column: 5 of 16), through
+    router 1 or 3 (2 of 16), through router 0's column (3 of 16) or elsewhere (6 of 16), each
+    with its own latency (5 per channel + 7 + the channel cycles beyond 1 each)."""
+    net = noc.Network(flatfly(routing_function="valiant"), record=True)
+    expected = Counter({(15, 2): 5 / 16, (19, 3): 1 / 16, (23, 3): 1 / 16})
+    for y in (1, 2, 3):
+        expected[(23 + 4 * y, 4)] += 1 / 16  # 0 -> (0, y) -> (2, y) -> 2
+        for x in (1, 3):
+            expected[(25 + 2 * x + 4 * y, 5)] += 1 / 16  # 0 -> (x, 0) -> (x, y) -> (2, y) -> 2
+    n = 3000
+    seen = Counter(single_packet(net, 0, 4) for _ in range(n))
+    assert set(seen) == set(expected)
+    for path, p in expected.items():
+        assert abs(seen[path] - n * p) < 5 * (n * p * (1 - p)) ** 0.5, (path, seen[path])
+
+
 @pytest.mark.parametrize("kw, match", [
     (dict(n=3), "a flatfly has n = 2"),
     (dict(c=2), "must be a square xr \\* xr"),
-    (dict(routing_function="dor"), "on a flatfly use one of: ran_min, xyyx"),
+    (dict(routing_function="dor"), "on a flatfly use one of: valiant, ran_min, xyyx"),
     (dict(routing_function="xyyx", num_vcs=1), "'xyyx' needs at least 2 VCs"),
+    # BookSim's valiant_flatfly asserts available_vcs > 0 with 1 VC
+    (dict(routing_function="valiant", num_vcs=1), "'valiant' needs at least 2 VCs on a flatfly"),
     (dict(traffic="transpose"), "on a flatfly use one of: uniform"),
     (dict(traffic="hotspot"), "hotspot traffic on a flatfly needs hotspot_nodes"),
     (dict(k=16, c=16), "at most 1024"),

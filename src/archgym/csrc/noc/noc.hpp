@@ -554,6 +554,8 @@ class Network {
   int flatfly_port(int r, int dst, bool x_first) const;
   void route_ran_min(int r, int i, const Flit& f, InVc& q);
   void route_xyyx(int r, int i, const Flit& f, InVc& q);
+  int flatfly_router_port(int r, int t, bool x_first) const;
+  void route_valiant_flatfly(int r, int i, const Flit& f, InVc& q);
   // dragonflynew (docs/design/noc.md §15c)
   void route_min_dragonfly(int r, int i, const Flit& f, InVc& q);
   void route_ugal(int r, int i, const Flit& f, InVc& q);

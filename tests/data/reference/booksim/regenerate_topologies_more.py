@@ -10,7 +10,7 @@ the same status rules) on a grid of step STEP[group]: rates 0.02, 0.02 + step,
 until one is ok, stop after 2 non-ok grid rates (step 0.04: regenerate_cubes.py's
 grid).  Writes topologies_more.csv beside this script, the columns of cubes.csv;
 each curve's rows replace its old rows as soon as its sweep ends (``--group``,
-repeatable: only those groups' curves).  Three runs at a time.  ``--quick`` runs
+repeatable: only those groups' curves).  Two runs at a time.  ``--quick`` runs
 the first curve's first rates only.
 """
 
@@ -47,9 +47,17 @@ CURVES = {
         ("flatfly", 4, 2, "uniform", "xyyx", 1, 4, "c=4 x=4 y=4 xr=2 yr=2"),
         ("flatfly", 4, 2, "asymmetric", "ran_min", 1, 6, "c=4 x=4 y=4 xr=2 yr=2"),
     ],
+    # the flatfly's non-minimal routings (issue 13): uniform and an adversarial pattern
+    # (asymmetric: each node sends to the same position in either half of the nodes, two
+    # destinations only); 3 VCs: BookSim's two valiant VC classes share VC 1
+    "flatfly_nonmin": [
+        ("flatfly", 4, 2, "uniform", "valiant", 1, 4, "c=4 x=4 y=4 xr=2 yr=2"),
+        ("flatfly", 4, 2, "asymmetric", "valiant", 1, 4, "c=4 x=4 y=4 xr=2 yr=2"),
+        ("flatfly", 4, 2, "uniform", "valiant", 1, 3, "c=4 x=4 y=4 xr=2 yr=2"),
+    ],
 }
 # The sweep's grid step per group (fat trees saturate late: a coarser grid)
-STEP = {"fattree": 0.08, "flatfly": 0.04}
+STEP = {"fattree": 0.08, "flatfly": 0.04, "flatfly_nonmin": 0.04}
 
 _lock = threading.Lock()
 
@@ -103,7 +111,7 @@ def main() -> None:
         print(sweep(oracle, CURVES["fattree"][0], STEP["fattree"], quick=True))
         return
     todo = [(curve, STEP[g]) for g in args.group or list(CURVES) for curve in CURVES[g]]
-    with ThreadPoolExecutor(3) as pool:  # each run is a process of its own
+    with ThreadPoolExecutor(2) as pool:  # each run is a process of its own
         list(pool.map(lambda c: save(sweep(oracle, *c)), todo))
 
 
