@@ -578,25 +578,59 @@ void Network::route_xyyx(int r, int i, const Flit& f, InVc& q) {
   add_route(q, cls ? vcs(o, V_ / 2, V_ - 1) : vcs(o, 0, V_ / 2 - 1), 0);
 }
 
-// valiant (flatfly, BookSim's valiant as its traces show): the source router
-// draws an intermediate router uniformly among all k^2 (its own and the
-// destination's included); the packet goes row first to it on the lower VC
-// class [0, (V-1)/2], then row first to the destination on the upper class
-// [V/2, V-1] (with V odd the classes share VC V/2, as BookSim's).  A packet
-// that reaches its destination's router ejects there, before the intermediate
-// too: within a row, the intermediates in the destination's column (k of k^2)
-// end the path at the destination (the oracle: 294 of 1109 packets of the
-// example, k/k^2 = 25%).  Every VC into the node.
-void Network::route_valiant_flatfly(int r, int i, const Flit& f, InVc& q) {
+// The second half of flatfly's valiant and ugal: a packet goes row first to its
+// intermediate router (Packet::inter) on the lower VC class [0, (V-1)/2] (phase
+// 0), then row first to the destination on the upper class [V/2, V-1] (with V
+// odd the classes share VC V/2, as BookSim's).  A packet that reaches its
+// destination's router ejects there, on every VC into the node, even before the
+// intermediate.
+void Network::route_flatfly_phases(int r, const Flit& f, Packet& pk, InVc& q) const {
   if (r == ch_.eject_router[f.dst]) return add_route(q, vcs(ch_.eject_port[f.dst], 0, V_ - 1), 0);
+  if (pk.phase == 0 && r == pk.inter) pk.phase = 1;
+  if (pk.phase == 0) return add_route(q, vcs(flatfly_router_port(r, pk.inter, true), 0, (V_ - 1) / 2), 0);
+  add_route(q, vcs(flatfly_port(r, f.dst, true), V_ / 2, V_ - 1), 0);
+}
+
+// valiant (flatfly, BookSim's valiant as its traces show): the source router
+// draws the intermediate router uniformly among all k^2 (its own and the
+// destination's included), then route_flatfly_phases.  Within a row, the
+// intermediates in the destination's column (k of k^2) end the path at the
+// destination (the oracle: 294 of 1109 such packets of the example, 25%).
+void Network::route_valiant_flatfly(int r, int i, const Flit& f, InVc& q) {
   Packet& pk = pkts_[f.pkt];
   if (ch_.in[static_cast<size_t>(r) * NP_ + port_of_[i]].node >= 0) {
     pk.phase = 0;
     pk.inter = static_cast<int32_t>(rng_.below(static_cast<uint32_t>(R_)));
   }
-  if (pk.phase == 0 && r == pk.inter) pk.phase = 1;
-  if (pk.phase == 0) return add_route(q, vcs(flatfly_router_port(r, pk.inter, true), 0, (V_ - 1) / 2), 0);
-  add_route(q, vcs(flatfly_port(r, f.dst, true), V_ / 2, V_ - 1), 0);
+  route_flatfly_phases(r, f, pk, q);
+}
+
+// ugal (flatfly, BookSim's ugal as its traces show): the source router draws an
+// intermediate router I, uniform in each dimension in which it and the
+// destination's router t differ (its own coordinate in the others), and sends the
+// packet through I (route_flatfly_phases) when the credits in use on the minimal
+// port times the minimal hop count exceed those on the port toward I times the hops
+// through I; else (ties included) minimal, on the upper VC class from the source.
+void Network::route_ugal_flatfly(int r, int i, const Flit& f, InVc& q) {
+  Packet& pk = pkts_[f.pkt];
+  const int t = ch_.eject_router[f.dst];
+  if (ch_.in[static_cast<size_t>(r) * NP_ + port_of_[i]].node >= 0 && r != t) {
+    pk.phase = 1;
+    pk.inter = t;
+    const int x = r % k_ == t % k_ ? r % k_ : static_cast<int>(rng_.below(static_cast<uint32_t>(k_)));
+    const int y = r / k_ == t / k_ ? r / k_ : static_cast<int>(rng_.below(static_cast<uint32_t>(k_)));
+    const int inter = y * k_ + x;
+    if (inter != r && inter != t) {
+      const auto hops = [this](int a, int b) { return (a % k_ != b % k_) + (a / k_ != b / k_); };
+      const int qm = used_sum(r, flatfly_router_port(r, t, true), 0, V_ - 1);
+      const int qn = used_sum(r, flatfly_router_port(r, inter, true), 0, V_ - 1);
+      if (qm * hops(r, t) > qn * (hops(r, inter) + hops(inter, t))) {
+        pk.inter = inter;
+        pk.phase = 0;
+      }
+    }
+  }
+  route_flatfly_phases(r, f, pk, q);
 }
 
 // ----------------------------------------------------------------- dragonflynew
@@ -642,7 +676,8 @@ void Network::route_min_dragonfly(int r, int, const Flit& f, InVc& q) {
 // instead.  VCs: toward the intermediate router VC 0; then (and on minimal
 // paths) VC 1 on local hops outside the destination group, VC 2 on the global
 // hop into it and within it.
-void Network::route_ugal(int r, int, const Flit& f, InVc& q) {
+void Network::route_ugal(int r, int i, const Flit& f, InVc& q) {
+  if (p_.topology == Topology::Flatfly) return route_ugal_flatfly(r, i, f, q);
   Packet& pk = pkts_[f.pkt];
   const int a = 2 * k_, t = f.dst / k_, G = r / a, D = t / a;
   if (f.hops == 0) {  // the source router (no router traversed yet): the decision
@@ -712,7 +747,7 @@ const std::vector<RoutingFunction>& routing_functions() {
       {"ran_min", &N::route_ran_min, {0, 0, 0, 0, 0, 1}, nullptr, {}, {}, true},
       {"xyyx", &N::route_xyyx, {0, 0, 0, 0, 0, 2}, nullptr, {}, {}, true},
       // BookSim's ugal_dragonflynew asserts num_vcs == 3.
-      {"ugal", &N::route_ugal, {0, 0, 0, 0, 0, 0, 3}, nullptr, {}, {}, true, VcClasses::None, {},
+      {"ugal", &N::route_ugal, {0, 0, 0, 0, 0, 2, 3}, nullptr, {}, {}, true, VcClasses::None, {},
        {0, 0, 0, 0, 0, 0, 3}},
   };
   return registry;

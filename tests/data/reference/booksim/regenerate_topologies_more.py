@@ -1,7 +1,7 @@
 """Regenerate topologies_more.csv: the real BookSim2 on fat trees and flattened butterflies.
 
     python tests/data/reference/booksim/regenerate_topologies_more.py /path/to/booksim
-        [--group fattree|flatfly ...] [--quick]
+        [--group fattree|flatfly|flatfly_nonmin ...] [--routing R ...] [--quick]
 
 Runs the oracle (never called by the project: by hand only) on each curve of
 CURVES with the sweep of regenerate_cubes.py (booksim_base.cfg plus overrides,
@@ -10,7 +10,7 @@ the same status rules) on a grid of step STEP[group]: rates 0.02, 0.02 + step,
 until one is ok, stop after 2 non-ok grid rates (step 0.04: regenerate_cubes.py's
 grid).  Writes topologies_more.csv beside this script, the columns of cubes.csv;
 each curve's rows replace its old rows as soon as its sweep ends (``--group``,
-repeatable: only those groups' curves).  Two runs at a time.  ``--quick`` runs
+repeatable: only those groups' curves; ``--routing``, repeatable: only those routings').  Two runs at a time.  ``--quick`` runs
 the first curve's first rates only.
 """
 
@@ -54,6 +54,8 @@ CURVES = {
         ("flatfly", 4, 2, "uniform", "valiant", 1, 4, "c=4 x=4 y=4 xr=2 yr=2"),
         ("flatfly", 4, 2, "asymmetric", "valiant", 1, 4, "c=4 x=4 y=4 xr=2 yr=2"),
         ("flatfly", 4, 2, "uniform", "valiant", 1, 3, "c=4 x=4 y=4 xr=2 yr=2"),
+        ("flatfly", 4, 2, "uniform", "ugal", 1, 4, "c=4 x=4 y=4 xr=2 yr=2"),
+        ("flatfly", 4, 2, "asymmetric", "ugal", 1, 4, "c=4 x=4 y=4 xr=2 yr=2"),
     ],
 }
 # The sweep's grid step per group (fat trees saturate late: a coarser grid)
@@ -103,6 +105,8 @@ def main() -> None:
     parser.add_argument("oracle", help="path of the BookSim2 binary")
     parser.add_argument("--group", action="append", choices=sorted(CURVES),
                         help="only this group's curves (repeatable)")
+    parser.add_argument("--routing", action="append",
+                        help="only the curves of this routing function (repeatable)")
     parser.add_argument("--quick", action="store_true", help="smoke test: one curve, two rates")
     args = parser.parse_args()
     oracle = os.path.abspath(args.oracle)
@@ -110,7 +114,8 @@ def main() -> None:
     if args.quick:
         print(sweep(oracle, CURVES["fattree"][0], STEP["fattree"], quick=True))
         return
-    todo = [(curve, STEP[g]) for g in args.group or list(CURVES) for curve in CURVES[g]]
+    todo = [(curve, STEP[g]) for g in args.group or list(CURVES) for curve in CURVES[g]
+            if not args.routing or curve[4] in args.routing]
     with ThreadPoolExecutor(2) as pool:  # each run is a process of its own
         list(pool.map(lambda c: save(sweep(oracle, *c)), todo))
 
