@@ -267,7 +267,7 @@ def test_flatfly_front_end_checks_the_layout(tmp_path, capsys, extra, match):
 #: The reference files and the (topology, routing) pairs each covers.
 REFERENCE = {
     "topologies.csv": {("fly", "dest_tag"), ("anynet", "min")},
-    "topologies_more.csv": {("flatfly", "ran_min"), ("flatfly", "xyyx")},
+    "topologies_more.csv": {("flatfly", "ran_min"), ("flatfly", "xyyx"), ("flatfly", "valiant")},
 }
 
 
