@@ -188,10 +188,10 @@ def flatfly(**kw) -> noc.NocConfig:
                             **kw})
 
 
-@pytest.mark.parametrize("routing", ["ran_min", "xyyx"])
+@pytest.mark.parametrize("routing", ["ran_min", "xyyx", "ugal"])
 @pytest.mark.parametrize("k, c", [(4, 4), (4, 1), (2, 9), (3, 4)])
 def test_flatfly_zero_load_latency_follows_channel_lengths(routing, k, c):
-    """Node v sits at (v mod k xr, v / k xr) of the node grid, on router (x / xr, y / xr);
+    """(ugal: no credit in use, every packet minimal.)  Node v sits at (v mod k xr, v / k xr) of the node grid, on router (x / xr, y / xr);
     a channel spanning s routers takes s xr cycles: 5 per channel + 7 + the cycles beyond
     1 per channel (BookSim's example, xr = 2: 13 to the next router of the row, 17 to the
     row's far end, 27 to the far corner)."""
@@ -235,6 +235,7 @@ def test_flatfly_valiant_paths_through_a_uniform_intermediate_router():
     (dict(routing_function="xyyx", num_vcs=1), "'xyyx' needs at least 2 VCs"),
     # BookSim's valiant_flatfly asserts available_vcs > 0 with 1 VC
     (dict(routing_function="valiant", num_vcs=1), "'valiant' needs at least 2 VCs on a flatfly"),
+    (dict(routing_function="ugal", num_vcs=1), "'ugal' needs at least 2 VCs on a flatfly"),
     (dict(traffic="transpose"), "on a flatfly use one of: uniform"),
     (dict(traffic="hotspot"), "hotspot traffic on a flatfly needs hotspot_nodes"),
     (dict(k=16, c=16), "at most 1024"),
@@ -252,7 +253,7 @@ def test_concentration_belongs_to_flatfly():
 @pytest.mark.parametrize("extra, match", [
     ("", "archgym models x = y = k .* BookSim's default x = y = 8"),
     ("x = 4; y = 4; xr = 2; yr = 1;", "xr and yr must be equal and xr \\* yr = c"),
-    ("x = 4; y = 4; xr = 2; yr = 2; routing_function = ugal;", "ugal is not modelled yet"),
+    ("x = 4; y = 4; xr = 2; yr = 2; routing_function = ugal_xyyx;", "ugal_xyyx is not modelled yet"),
 ])
 def test_flatfly_front_end_checks_the_layout(tmp_path, capsys, extra, match):
     cfg = tmp_path / "ff.cfg"
@@ -267,7 +268,8 @@ def test_flatfly_front_end_checks_the_layout(tmp_path, capsys, extra, match):
 #: The reference files and the (topology, routing) pairs each covers.
 REFERENCE = {
     "topologies.csv": {("fly", "dest_tag"), ("anynet", "min")},
-    "topologies_more.csv": {("flatfly", "ran_min"), ("flatfly", "xyyx"), ("flatfly", "valiant")},
+    "topologies_more.csv": {("flatfly", "ran_min"), ("flatfly", "xyyx"), ("flatfly", "valiant"),
+                            ("flatfly", "ugal")},
 }
 
 

@@ -605,12 +605,15 @@ void Network::route_valiant_flatfly(int r, int i, const Flit& f, InVc& q) {
   route_flatfly_phases(r, f, pk, q);
 }
 
-// ugal (flatfly, BookSim's ugal as its traces show): the source router draws an
-// intermediate router I, uniform in each dimension in which it and the
-// destination's router t differ (its own coordinate in the others), and sends the
-// packet through I (route_flatfly_phases) when the credits in use on the minimal
-// port times the minimal hop count exceed those on the port toward I times the hops
-// through I; else (ties included) minimal, on the upper VC class from the source.
+// ugal (flatfly, BookSim's ugal): the source router draws an intermediate router
+// I, uniform in each dimension in which it and the destination's router t differ
+// (its own coordinate in the others: the oracle's traces), and sends the packet
+// through I (route_flatfly_phases) when the credits in use on the minimal port
+// times the minimal hop count exceed those on the port toward I times the hops
+// through I by more than kFlatflyUgalThreshold; else minimal, on the upper VC class
+// from the source.  The threshold is fitted to the oracle's curves (docs/design/noc.md §15b).
+constexpr int kFlatflyUgalThreshold = 2;
+
 void Network::route_ugal_flatfly(int r, int i, const Flit& f, InVc& q) {
   Packet& pk = pkts_[f.pkt];
   const int t = ch_.eject_router[f.dst];
@@ -624,7 +627,7 @@ void Network::route_ugal_flatfly(int r, int i, const Flit& f, InVc& q) {
       const auto hops = [this](int a, int b) { return (a % k_ != b % k_) + (a / k_ != b / k_); };
       const int qm = used_sum(r, flatfly_router_port(r, t, true), 0, V_ - 1);
       const int qn = used_sum(r, flatfly_router_port(r, inter, true), 0, V_ - 1);
-      if (qm * hops(r, t) > qn * (hops(r, inter) + hops(inter, t))) {
+      if (qm * hops(r, t) > qn * (hops(r, inter) + hops(inter, t)) + kFlatflyUgalThreshold) {
         pk.inter = inter;
         pk.phase = 0;
       }
