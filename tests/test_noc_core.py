@@ -471,6 +471,7 @@ def test_routing_registry_min_vcs_drive_validation():
            for turn in ("west_first", "north_last", "negative_first", "odd_even")},
         "dest_tag": {"fly": 1}, "min": {"anynet": 1, "dragonflynew": 2}, "nca": {"fattree": 1},
         "anca": {"fattree": 1}, "ran_min": {"flatfly": 1}, "xyyx": {"flatfly": 2},
+        "adaptive_xyyx": {"flatfly": 2},
         "ugal": {"flatfly": 2, "dragonflynew": 3}}
     assert tuple(noc.ROUTING_MIN_VCS) == noc.ROUTING_FUNCTIONS
     assert tuple(noc.PER_ROUTER_MIN_VCS) == noc.ROUTINGS_PER_ROUTER == (

@@ -188,7 +188,7 @@ def flatfly(**kw) -> noc.NocConfig:
                             **kw})
 
 
-@pytest.mark.parametrize("routing", ["ran_min", "xyyx", "ugal"])
+@pytest.mark.parametrize("routing", ["ran_min", "xyyx", "adaptive_xyyx", "ugal"])
 @pytest.mark.parametrize("k, c", [(4, 4), (4, 1), (2, 9), (3, 4)])
 def test_flatfly_zero_load_latency_follows_channel_lengths(routing, k, c):
     """(ugal: no credit in use, every packet minimal.)  Node v sits at (v mod k xr, v / k xr) of the node grid, on router (x / xr, y / xr);
@@ -231,11 +231,12 @@ def test_flatfly_valiant_paths_through_a_uniform_intermediate_router():
 @pytest.mark.parametrize("kw, match", [
     (dict(n=3), "a flatfly has n = 2"),
     (dict(c=2), "must be a square xr \\* xr"),
-    (dict(routing_function="dor"), "on a flatfly use one of: valiant, ran_min, xyyx"),
+    (dict(routing_function="dor"), "on a flatfly use one of: valiant, ran_min, xyyx, ugal, adaptive_xyyx"),
     (dict(routing_function="xyyx", num_vcs=1), "'xyyx' needs at least 2 VCs"),
     # BookSim's valiant_flatfly asserts available_vcs > 0 with 1 VC
     (dict(routing_function="valiant", num_vcs=1), "'valiant' needs at least 2 VCs on a flatfly"),
     (dict(routing_function="ugal", num_vcs=1), "'ugal' needs at least 2 VCs on a flatfly"),
+    (dict(routing_function="adaptive_xyyx", num_vcs=1), "'adaptive_xyyx' needs at least 2 VCs"),
     (dict(traffic="transpose"), "on a flatfly use one of: uniform"),
     (dict(traffic="hotspot"), "hotspot traffic on a flatfly needs hotspot_nodes"),
     (dict(k=16, c=16), "at most 1024"),
@@ -269,7 +270,7 @@ def test_flatfly_front_end_checks_the_layout(tmp_path, capsys, extra, match):
 REFERENCE = {
     "topologies.csv": {("fly", "dest_tag"), ("anynet", "min")},
     "topologies_more.csv": {("flatfly", "ran_min"), ("flatfly", "xyyx"), ("flatfly", "valiant"),
-                            ("flatfly", "ugal")},
+                            ("flatfly", "ugal"), ("flatfly", "adaptive_xyyx")},
 }
 
 

@@ -553,6 +553,7 @@ class Network {
   void route_nca(int r, int i, const Flit& f, InVc& q);
   int flatfly_port(int r, int dst, bool x_first) const;
   void route_ran_min(int r, int i, const Flit& f, InVc& q);
+  template <bool kAdaptive>
   void route_xyyx(int r, int i, const Flit& f, InVc& q);
   int flatfly_router_port(int r, int t, bool x_first) const;
   void route_valiant_flatfly(int r, int i, const Flit& f, InVc& q);

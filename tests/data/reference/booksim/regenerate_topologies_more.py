@@ -56,6 +56,8 @@ CURVES = {
         ("flatfly", 4, 2, "uniform", "valiant", 1, 3, "c=4 x=4 y=4 xr=2 yr=2"),
         ("flatfly", 4, 2, "uniform", "ugal", 1, 4, "c=4 x=4 y=4 xr=2 yr=2"),
         ("flatfly", 4, 2, "asymmetric", "ugal", 1, 4, "c=4 x=4 y=4 xr=2 yr=2"),
+        ("flatfly", 4, 2, "uniform", "adaptive_xyyx", 1, 4, "c=4 x=4 y=4 xr=2 yr=2"),
+        ("flatfly", 4, 2, "asymmetric", "adaptive_xyyx", 1, 4, "c=4 x=4 y=4 xr=2 yr=2"),
     ],
 }
 # The sweep's grid step per group (fat trees saturate late: a coarser grid)
