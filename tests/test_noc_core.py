@@ -464,14 +464,15 @@ def test_routing_registry_min_vcs_drive_validation():
         "xy_yx": {"mesh": 2}, "adaptive_xy_yx": {"mesh": 2},
         "min_adapt": {"mesh": 2, "torus": 2}, "duato": {"mesh": 2, "torus": 3},
         "random_min": {"mesh": 2, "torus": 3}, "romm": {"mesh": 2},
-        "valiant": {"mesh": 2, "torus": 4}, "dim_order_ni": {"mesh": 1, "torus": 1},
+        "valiant": {"mesh": 2, "torus": 4, "flatfly": 2}, "dim_order_ni": {"mesh": 1, "torus": 1},
         "dim_order_pni": {"mesh": 1}, "dim_order_bal": {"torus": 2}, "romm_ni": {"mesh": 1},
         "chaos": {"mesh": 1, "torus": 1},
         **{f"{turn}{kind}": {"mesh": 1} for kind in ("", "_oblivious")
            for turn in ("west_first", "north_last", "negative_first", "odd_even")},
         "dest_tag": {"fly": 1}, "min": {"anynet": 1, "dragonflynew": 2}, "nca": {"fattree": 1},
         "anca": {"fattree": 1}, "ran_min": {"flatfly": 1}, "xyyx": {"flatfly": 2},
-        "ugal": {"dragonflynew": 3}}
+        "adaptive_xyyx": {"flatfly": 2},
+        "ugal": {"flatfly": 2, "dragonflynew": 3}}
     assert tuple(noc.ROUTING_MIN_VCS) == noc.ROUTING_FUNCTIONS
     assert tuple(noc.PER_ROUTER_MIN_VCS) == noc.ROUTINGS_PER_ROUTER == (
         "dor", "min_adapt", "duato", "random_min")

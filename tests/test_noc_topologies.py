@@ -11,6 +11,7 @@ saturation, the last stable rate within 0.02.
 from __future__ import annotations
 
 import re
+from collections import Counter
 
 import numpy as np
 import pytest
@@ -188,10 +189,10 @@ def flatfly(**kw) -> noc.NocConfig:
                             **kw})
 
 
-@pytest.mark.parametrize("routing", ["ran_min", "xyyx"])
+@pytest.mark.parametrize("routing", ["ran_min", "xyyx", "adaptive_xyyx", "ugal"])
 @pytest.mark.parametrize("k, c", [(4, 4), (4, 1), (2, 9), (3, 4)])
 def test_flatfly_zero_load_latency_follows_channel_lengths(routing, k, c):
-    """Node v sits at (v mod k xr, v / k xr) of the node grid, on router (x / xr, y / xr);
+    """(ugal: no credit in use, every packet minimal.)  Node v sits at (v mod k xr, v / k xr) of the node grid, on router (x / xr, y / xr);
     a channel spanning s routers takes s xr cycles: 5 per channel + 7 + the cycles beyond
     1 per channel (BookSim's example, xr = 2: 13 to the next router of the row, 17 to the
     row's far end, 27 to the far corner)."""
@@ -208,11 +209,35 @@ def test_flatfly_zero_load_latency_follows_channel_lengths(routing, k, c):
     assert net.run(10)["link_utilisation"].shape == (k * k, c + 2 * (k - 1))
 
 
+def test_flatfly_valiant_paths_through_a_uniform_intermediate_router():
+    """valiant: an intermediate router uniform over all 16, row first to it, then row first
+    to the destination, ejecting at the destination's router even before the intermediate.
+    From router 0 to router 2 of its row (node 0 to node 4, xr = 2) the zero-load paths are
+    exactly: direct (the intermediate is router 0 or in router 2's column: 5 of 16), through
+    router 1 or 3 (2 of 16), through router 0's column (3 of 16) or elsewhere (6 of 16), each
+    with its own latency (5 per channel + 7 + the channel cycles beyond 1 each)."""
+    net = noc.Network(flatfly(routing_function="valiant"), record=True)
+    expected = Counter({(15, 2): 5 / 16, (19, 3): 1 / 16, (23, 3): 1 / 16})
+    for y in (1, 2, 3):
+        expected[(23 + 4 * y, 4)] += 1 / 16  # 0 -> (0, y) -> (2, y) -> 2
+        for x in (1, 3):
+            expected[(25 + 2 * x + 4 * y, 5)] += 1 / 16  # 0 -> (x, 0) -> (x, y) -> (2, y) -> 2
+    n = 3000
+    seen = Counter(single_packet(net, 0, 4) for _ in range(n))
+    assert set(seen) == set(expected)
+    for path, p in expected.items():
+        assert abs(seen[path] - n * p) < 5 * (n * p * (1 - p)) ** 0.5, (path, seen[path])
+
+
 @pytest.mark.parametrize("kw, match", [
     (dict(n=3), "a flatfly has n = 2"),
     (dict(c=2), "must be a square xr \\* xr"),
-    (dict(routing_function="dor"), "on a flatfly use one of: ran_min, xyyx"),
+    (dict(routing_function="dor"), "on a flatfly use one of: valiant, ran_min, xyyx, ugal, adaptive_xyyx"),
     (dict(routing_function="xyyx", num_vcs=1), "'xyyx' needs at least 2 VCs"),
+    # BookSim's valiant_flatfly asserts available_vcs > 0 with 1 VC
+    (dict(routing_function="valiant", num_vcs=1), "'valiant' needs at least 2 VCs on a flatfly"),
+    (dict(routing_function="ugal", num_vcs=1), "'ugal' needs at least 2 VCs on a flatfly"),
+    (dict(routing_function="adaptive_xyyx", num_vcs=1), "'adaptive_xyyx' needs at least 2 VCs"),
     (dict(traffic="transpose"), "on a flatfly use one of: uniform"),
     (dict(traffic="hotspot"), "hotspot traffic on a flatfly needs hotspot_nodes"),
     (dict(k=16, c=16), "at most 1024"),
@@ -230,7 +255,7 @@ def test_concentration_belongs_to_flatfly():
 @pytest.mark.parametrize("extra, match", [
     ("", "archgym models x = y = k .* BookSim's default x = y = 8"),
     ("x = 4; y = 4; xr = 2; yr = 1;", "xr and yr must be equal and xr \\* yr = c"),
-    ("x = 4; y = 4; xr = 2; yr = 2; routing_function = ugal;", "ugal is not modelled yet"),
+    ("x = 4; y = 4; xr = 2; yr = 2; routing_function = ugal_xyyx;", "ugal_xyyx is not modelled yet"),
 ])
 def test_flatfly_front_end_checks_the_layout(tmp_path, capsys, extra, match):
     cfg = tmp_path / "ff.cfg"
@@ -245,7 +270,8 @@ def test_flatfly_front_end_checks_the_layout(tmp_path, capsys, extra, match):
 #: The reference files and the (topology, routing) pairs each covers.
 REFERENCE = {
     "topologies.csv": {("fly", "dest_tag"), ("anynet", "min")},
-    "topologies_more.csv": {("flatfly", "ran_min"), ("flatfly", "xyyx"), ("fattree", "nca"),
+    "topologies_more.csv": {("flatfly", "ran_min"), ("flatfly", "xyyx"), ("flatfly", "valiant"),
+                            ("flatfly", "ugal"), ("flatfly", "adaptive_xyyx"), ("fattree", "nca"),
                             ("fattree", "anca"), ("dragonflynew", "min"), ("dragonflynew", "ugal")},
 }
 

@@ -568,7 +568,12 @@ class Network {
   void route_nca(int r, int i, const Flit& f, InVc& q);
   int flatfly_port(int r, int dst, bool x_first) const;
   void route_ran_min(int r, int i, const Flit& f, InVc& q);
+  template <bool kAdaptive>
   void route_xyyx(int r, int i, const Flit& f, InVc& q);
+  int flatfly_router_port(int r, int t, bool x_first) const;
+  void route_valiant_flatfly(int r, int i, const Flit& f, InVc& q);
+  void route_ugal_flatfly(int r, int i, const Flit& f, InVc& q);
+  void route_flatfly_phases(int r, const Flit& f, Packet& pk, InVc& q) const;
   // dragonflynew (docs/design/noc.md §15c)
   void route_min_dragonfly(int r, int i, const Flit& f, InVc& q);
   void route_ugal(int r, int i, const Flit& f, InVc& q);

@@ -404,6 +404,7 @@ void Network::route_romm_ni(int r, int i, const Flit& f, InVc& q) {
 // as BookSim's).  On a torus each phase's VCs split again in dateline classes
 // (vc_range), so at least 4 VCs; BookSim runs it there only with k <= 3.
 void Network::route_valiant(int r, int i, const Flit& f, InVc& q) {
+  if (p_.topology == Topology::Flatfly) return route_valiant_flatfly(r, i, f, q);
   Packet& pk = pkts_[f.pkt];
   if (port_of_[i] == LP_) {
     pk.phase = 0;
@@ -547,9 +548,15 @@ void Network::route_nca(int r, int, const Flit& f, InVc& q) {
 int Network::flatfly_port(int r, int dst, bool x_first) const {
   const int d = ch_.eject_router[dst];
   if (r == d) return ch_.eject_port[dst];
+  return flatfly_router_port(r, d, x_first);
+}
+
+// flatfly: the output port from router r toward another router t, the row first
+// if x_first, else the column.
+int Network::flatfly_router_port(int r, int t, bool x_first) const {
   const int c = p_.cfg.c;
-  int dim = x_first ? (r % k_ != d % k_ ? 0 : 1) : (r / k_ != d / k_ ? 1 : 0);
-  const int self = dim ? r / k_ : r % k_, to = dim ? d / k_ : d % k_;
+  int dim = x_first ? (r % k_ != t % k_ ? 0 : 1) : (r / k_ != t / k_ ? 1 : 0);
+  const int self = dim ? r / k_ : r % k_, to = dim ? t / k_ : t % k_;
   return c + dim * (k_ - 1) + (to < self ? to : to - 1);
 }
 
@@ -561,14 +568,79 @@ void Network::route_ran_min(int r, int, const Flit& f, InVc& q) {
 }
 
 // xyyx (flatfly): row then column on the lower VC half, or column then row on
-// the upper half, at random per packet (chosen where it enters the network);
-// every VC into the node.  As the oracle's route sets show.
+// the upper half, chosen where the packet enters the network: at random, or
+// (kAdaptive: BookSim's adaptive_xyyx) the order whose first port has fewer
+// credits in use on all its VCs, a coin flip on a tie (within a row or a column
+// both orders take the same port: half and half in the oracle's traces, 158 and
+// 167 packets at 0.01).  Every VC into the node.  As the oracle's route sets show.
+template <bool kAdaptive>
 void Network::route_xyyx(int r, int i, const Flit& f, InVc& q) {
   if (r == ch_.eject_router[f.dst]) return add_route(q, vcs(ch_.eject_port[f.dst], 0, V_ - 1), 0);
   const bool injected = ch_.in[static_cast<size_t>(r) * NP_ + port_of_[i]].node >= 0;
-  const int cls = injected ? coin() : vc_of_[i] >= V_ / 2;
+  int cls = vc_of_[i] >= V_ / 2;
+  if (injected)
+    cls = kAdaptive ? less_used(r, flatfly_port(r, f.dst, true), flatfly_port(r, f.dst, false), 0, V_ - 1)
+                    : coin();
   const int o = flatfly_port(r, f.dst, cls == 0);
   add_route(q, cls ? vcs(o, V_ / 2, V_ - 1) : vcs(o, 0, V_ / 2 - 1), 0);
+}
+
+// The second half of flatfly's valiant and ugal: a packet goes row first to its
+// intermediate router (Packet::inter) on the lower VC class [0, (V-1)/2] (phase
+// 0), then row first to the destination on the upper class [V/2, V-1] (with V
+// odd the classes share VC V/2, as BookSim's).  A packet that reaches its
+// destination's router ejects there, on every VC into the node, even before the
+// intermediate.
+void Network::route_flatfly_phases(int r, const Flit& f, Packet& pk, InVc& q) const {
+  if (r == ch_.eject_router[f.dst]) return add_route(q, vcs(ch_.eject_port[f.dst], 0, V_ - 1), 0);
+  if (pk.phase == 0 && r == pk.inter) pk.phase = 1;
+  if (pk.phase == 0) return add_route(q, vcs(flatfly_router_port(r, pk.inter, true), 0, (V_ - 1) / 2), 0);
+  add_route(q, vcs(flatfly_port(r, f.dst, true), V_ / 2, V_ - 1), 0);
+}
+
+// valiant (flatfly, BookSim's valiant as its traces show): the source router
+// draws the intermediate router uniformly among all k^2 (its own and the
+// destination's included), then route_flatfly_phases.  Within a row, the
+// intermediates in the destination's column (k of k^2) end the path at the
+// destination (the oracle: 294 of 1109 such packets of the example, 25%).
+void Network::route_valiant_flatfly(int r, int i, const Flit& f, InVc& q) {
+  Packet& pk = pkts_[f.pkt];
+  if (ch_.in[static_cast<size_t>(r) * NP_ + port_of_[i]].node >= 0) {
+    pk.phase = 0;
+    pk.inter = static_cast<int32_t>(rng_.below(static_cast<uint32_t>(R_)));
+  }
+  route_flatfly_phases(r, f, pk, q);
+}
+
+// ugal (flatfly, BookSim's ugal): the source router draws an intermediate router
+// I, uniform in each dimension in which it and the destination's router t differ
+// (its own coordinate in the others: the oracle's traces), and sends the packet
+// through I (route_flatfly_phases) when the credits in use on the minimal port
+// times the minimal hop count exceed those on the port toward I times the hops
+// through I by more than kFlatflyUgalThreshold; else minimal, on the upper VC class
+// from the source.  The threshold is fitted to the oracle's curves (docs/design/noc.md §15b).
+constexpr int kFlatflyUgalThreshold = 2;
+
+void Network::route_ugal_flatfly(int r, int i, const Flit& f, InVc& q) {
+  Packet& pk = pkts_[f.pkt];
+  const int t = ch_.eject_router[f.dst];
+  if (ch_.in[static_cast<size_t>(r) * NP_ + port_of_[i]].node >= 0 && r != t) {
+    pk.phase = 1;
+    pk.inter = t;
+    const int x = r % k_ == t % k_ ? r % k_ : static_cast<int>(rng_.below(static_cast<uint32_t>(k_)));
+    const int y = r / k_ == t / k_ ? r / k_ : static_cast<int>(rng_.below(static_cast<uint32_t>(k_)));
+    const int inter = y * k_ + x;
+    if (inter != r && inter != t) {
+      const auto hops = [this](int a, int b) { return (a % k_ != b % k_) + (a / k_ != b / k_); };
+      const int qm = used_sum(r, flatfly_router_port(r, t, true), 0, V_ - 1);
+      const int qn = used_sum(r, flatfly_router_port(r, inter, true), 0, V_ - 1);
+      if (qm * hops(r, t) > qn * (hops(r, inter) + hops(inter, t)) + kFlatflyUgalThreshold) {
+        pk.inter = inter;
+        pk.phase = 0;
+      }
+    }
+  }
+  route_flatfly_phases(r, f, pk, q);
 }
 
 // ----------------------------------------------------------------- dragonflynew
@@ -614,7 +686,8 @@ void Network::route_min_dragonfly(int r, int, const Flit& f, InVc& q) {
 // (Packet::inter, -1 minimal).  A router set to minimal draws nothing.  VCs:
 // toward the intermediate router VC 0; then (and on minimal paths) VC 1 on local
 // hops outside the destination group, VC 2 on the global hop into it and within it.
-void Network::route_ugal(int r, int, const Flit& f, InVc& q) {
+void Network::route_ugal(int r, int i, const Flit& f, InVc& q) {
+  if (p_.topology == Topology::Flatfly) return route_ugal_flatfly(r, i, f, q);
   Packet& pk = pkts_[f.pkt];
   const int a = 2 * k_, t = f.dst / k_, G = r / a, D = t / a;
   if (f.hops == 0) {  // the source router (no router traversed yet): the decision
@@ -725,7 +798,8 @@ const std::vector<RoutingFunction>& routing_functions() {
       {"random_min", &N::route_random_min, {2, 3}, &N::route_random_min, kPerRouter},
       {"romm", &N::route_romm, {2, 0}, nullptr, {}, {}, true},
       // BookSim's valiant_torus fails an assertion on rings of more than 3 routers.
-      {"valiant", &N::route_valiant, {2, 4}, nullptr, {}, {}, true, VcClasses::None, {0, 3}},
+      {"valiant", &N::route_valiant, {2, 4, 0, 0, 0, 2}, nullptr, {}, {}, true, VcClasses::None,
+       {0, 3}},
       {"dim_order_ni", &N::route_dim_order_ni, {1, 1}, nullptr, {}, {}, true, VcClasses::PerNode},
       {"dim_order_pni", &N::route_dim_order_pni, {1, 0}, nullptr, {}, {}, true,
        VcClasses::PerRadix},
@@ -745,10 +819,11 @@ const std::vector<RoutingFunction>& routing_functions() {
       {"nca", &N::route_nca<false>, {0, 0, 0, 0, 1}, nullptr, {}, {}, true},
       {"anca", &N::route_nca<true>, {0, 0, 0, 0, 1}, nullptr, {}, {}, true},
       {"ran_min", &N::route_ran_min, {0, 0, 0, 0, 0, 1}, nullptr, {}, {}, true},
-      {"xyyx", &N::route_xyyx, {0, 0, 0, 0, 0, 2}, nullptr, {}, {}, true},
+      {"xyyx", &N::route_xyyx<false>, {0, 0, 0, 0, 0, 2}, nullptr, {}, {}, true},
       // BookSim's ugal_dragonflynew asserts num_vcs == 3.
-      {"ugal", &N::route_ugal, {0, 0, 0, 0, 0, 0, 3}, nullptr, {}, {}, true, VcClasses::None, {},
+      {"ugal", &N::route_ugal, {0, 0, 0, 0, 0, 2, 3}, nullptr, {}, {}, true, VcClasses::None, {},
        {0, 0, 0, 0, 0, 0, 3}},
+      {"adaptive_xyyx", &N::route_xyyx<true>, {0, 0, 0, 0, 0, 2}, nullptr, {}, {}, true},
   };
   return registry;
 }

@@ -1,7 +1,7 @@
 """Regenerate topologies_more.csv: the real BookSim2 on fat trees, flattened butterflies and dragonflies.
 
     python tests/data/reference/booksim/regenerate_topologies_more.py /path/to/booksim
-        [--group fattree|flatfly|dragonfly ...] [--quick]
+        [--group fattree|flatfly|flatfly_nonmin|dragonfly ...] [--routing R ...] [--quick]
 
 Runs the oracle (never called by the project: by hand only) on each curve of
 CURVES with the sweep of regenerate_cubes.py (booksim_base.cfg plus overrides,
@@ -10,7 +10,7 @@ the same status rules) on a grid of step STEP[group]: rates 0.02, 0.02 + step,
 until one is ok, stop after 2 non-ok grid rates (step 0.04: regenerate_cubes.py's
 grid).  Writes topologies_more.csv beside this script, the columns of cubes.csv;
 each curve's rows replace its old rows as soon as its sweep ends (``--group``,
-repeatable: only those groups' curves).  Two runs at a time.  ``--quick`` runs
+repeatable: only those groups' curves; ``--routing``, repeatable: only those routings').  Two runs at a time.  ``--quick`` runs
 the first curve's first rates only.
 """
 
@@ -44,6 +44,18 @@ CURVES = {
         ("flatfly", 4, 2, "uniform", "xyyx", 1, 4, "c=4 x=4 y=4 xr=2 yr=2"),
         ("flatfly", 4, 2, "asymmetric", "ran_min", 1, 6, "c=4 x=4 y=4 xr=2 yr=2"),
     ],
+    # the flatfly's non-minimal routings (issue 13): uniform and an adversarial pattern
+    # (asymmetric: each node sends to the same position in either half of the nodes, two
+    # destinations only); 3 VCs: BookSim's two valiant VC classes share VC 1
+    "flatfly_nonmin": [
+        ("flatfly", 4, 2, "uniform", "valiant", 1, 4, "c=4 x=4 y=4 xr=2 yr=2"),
+        ("flatfly", 4, 2, "asymmetric", "valiant", 1, 4, "c=4 x=4 y=4 xr=2 yr=2"),
+        ("flatfly", 4, 2, "uniform", "valiant", 1, 3, "c=4 x=4 y=4 xr=2 yr=2"),
+        ("flatfly", 4, 2, "uniform", "ugal", 1, 4, "c=4 x=4 y=4 xr=2 yr=2"),
+        ("flatfly", 4, 2, "asymmetric", "ugal", 1, 4, "c=4 x=4 y=4 xr=2 yr=2"),
+        ("flatfly", 4, 2, "uniform", "adaptive_xyyx", 1, 4, "c=4 x=4 y=4 xr=2 yr=2"),
+        ("flatfly", 4, 2, "asymmetric", "adaptive_xyyx", 1, 4, "c=4 x=4 y=4 xr=2 yr=2"),
+    ],
     # BookSim's dragonflyconfig network at k = 2: 9 groups of 4 routers of 2 nodes (72 nodes),
     # local channels of 10 cycles, global ones of 100, so buffers of 256 flits and 10-flit
     # packets as in the example; tornado(72) shifts the node id by 35 (5 of each group's 8
@@ -57,7 +69,7 @@ CURVES = {
 }
 # The sweep's grid step per group (fat trees saturate late: a coarse grid, which also keeps
 # their sweeps under 45 minutes on 2 busy cores)
-STEP = {"fattree": 0.16, "flatfly": 0.04, "dragonfly": 0.06}
+STEP = {"fattree": 0.16, "flatfly": 0.04, "flatfly_nonmin": 0.04, "dragonfly": 0.06}
 
 _lock = threading.Lock()
 
@@ -105,6 +117,8 @@ def main() -> None:
     parser.add_argument("oracle", help="path of the BookSim2 binary")
     parser.add_argument("--group", action="append", choices=sorted(CURVES),
                         help="only this group's curves (repeatable)")
+    parser.add_argument("--routing", action="append",
+                        help="only the curves of this routing function (repeatable)")
     parser.add_argument("--quick", action="store_true", help="smoke test: one curve, two rates")
     args = parser.parse_args()
     oracle = os.path.abspath(args.oracle)
@@ -112,7 +126,8 @@ def main() -> None:
     if args.quick:
         print(sweep(oracle, CURVES["fattree"][0], STEP["fattree"], quick=True))
         return
-    todo = [(curve, STEP[g]) for g in args.group or list(CURVES) for curve in CURVES[g]]
+    todo = [(curve, STEP[g]) for g in args.group or list(CURVES) for curve in CURVES[g]
+            if not args.routing or curve[4] in args.routing]
     with ThreadPoolExecutor(2) as pool:  # each run is a process of its own
         list(pool.map(lambda c: save(sweep(oracle, *c)), todo))
 
