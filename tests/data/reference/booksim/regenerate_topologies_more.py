@@ -1,7 +1,7 @@
 """Regenerate topologies_more.csv: the real BookSim2 on fat trees and flattened butterflies.
 
     python tests/data/reference/booksim/regenerate_topologies_more.py /path/to/booksim
-        [--group fattree|flatfly ...] [--quick]
+        [--group cmesh|fattree|flatfly ...] [--quick]
 
 Runs the oracle (never called by the project: by hand only) on each curve of
 CURVES with the sweep of regenerate_cubes.py (booksim_base.cfg plus overrides,
@@ -47,9 +47,19 @@ CURVES = {
         ("flatfly", 4, 2, "uniform", "xyyx", 1, 4, "c=4 x=4 y=4 xr=2 yr=2"),
         ("flatfly", 4, 2, "asymmetric", "ran_min", 1, 6, "c=4 x=4 y=4 xr=2 yr=2"),
     ],
+    # BookSim's cmeshconfig network: 4 x 4 routers of c = 4 nodes (BookSim asserts c = 4,
+    # x = y, xr = yr = 2); dor and xy_yx take the express channels, the *_no_express
+    # routings the mesh links only
+    "cmesh": [
+        ("cmesh", 4, 2, traffic, routing, 1, 4, "c=4 x=4 y=4 xr=2 yr=2")
+        for traffic, routing in (("uniform", "dor"), ("uniform", "dor_no_express"),
+                                 ("bitcomp", "dor"), ("bitcomp", "dor_no_express"),
+                                 ("transpose", "dor"), ("transpose", "dor_no_express"),
+                                 ("uniform", "xy_yx"), ("transpose", "xy_yx_no_express"))
+    ],
 }
 # The sweep's grid step per group (fat trees saturate late: a coarser grid)
-STEP = {"fattree": 0.08, "flatfly": 0.04}
+STEP = {"fattree": 0.08, "flatfly": 0.04, "cmesh": 0.04}
 
 _lock = threading.Lock()
 
