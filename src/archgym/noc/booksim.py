@@ -322,8 +322,9 @@ BOOKSIM_REFUSED_ROUTINGS: dict[str, str] = {
 #: The read/write request classes' sizes and VC ranges are read only with
 #: use_read_write = 1, which is refused (flatflyconfig sets them with use_read_write = 0).
 #: arb_type names an arbiter that BookSim's input-queued router does not read (its
-#: runs are the same with round_robin, matrix or any string).
-IGNORED = frozenset({"deadlock_warn_timeout", "watch_out", "arb_type"} | {
+#: runs are the same with round_robin, matrix or any string).  batch_size is read only
+#: by sim_type = batch, which is refused (cmeshconfig sets it under sim_type = latency).
+IGNORED = frozenset({"deadlock_warn_timeout", "watch_out", "arb_type", "batch_size"} | {
     f"{kind}_{field}" for kind in ("read_request", "write_request", "read_reply", "write_reply")
     for field in ("size", "begin_vc", "end_vc")})
 
