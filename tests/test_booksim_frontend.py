@@ -290,16 +290,16 @@ def test_on_off_keys(base_cfg):
 
 
 def test_every_problem_at_once_network_first(capsys, tmp_path):
-    cfg = _write(tmp_path, "topology = cmesh; k = 4; n = 2; subnets = 2; xx = 4; xrr = 2;\n"
-                           "routing_function = dor_no_express; num_vcs = 40;\n")
+    cfg = _write(tmp_path, "topology = qtree; k = 4; n = 2; subnets = 2; xx = 4; xrr = 2;\n"
+                           "routing_function = nca_qtree; num_vcs = 40;\n")
     code, out, err = _run_main(capsys, [cfg])
     lines = err.splitlines()
     assert code == 1 and out == "" and len(lines) == 5, err
     assert all(line.startswith("archgym-booksim: error: ") for line in lines)
-    assert "topology = cmesh is not modelled" in lines[0]
+    assert "topology = qtree is not modelled" in lines[0]
     assert "subnets = 2 is not modelled" in lines[1]
     assert "unknown keys 'xx'" in lines[2] and "'xrr'" in lines[2] and "line 1" in lines[2]
-    assert "dor_no_express" in lines[3] and "num_vcs" in lines[4]
+    assert "nca_qtree" in lines[3] and "num_vcs" in lines[4]
 
 
 @pytest.mark.parametrize("content, words", [
@@ -360,7 +360,8 @@ def test_ctrl_c_stops_the_run(base_cfg):
     ("traffic=tornado(0)", ["tornado's radix must be at least 1 (got 0)"]),
     ("traffic=neighbor(a)", ["neighbor's parameter is its radix"]),
     ("traffic=bad_dragon", ["unknown traffic 'bad_dragon'", "accepted:", "shuffle", "taper64"]),
-    ("topology=cmesh", ["topology = cmesh is not modelled", "mesh, torus, fly, anynet, fattree, flatfly"]),
+    ("topology=qtree", ["topology = qtree is not modelled", "mesh, torus, fly, anynet, fattree, flatfly",
+                        "cmesh"]),
     ("sw_allocator=prio", ["unknown sw_allocator 'prio'", "separable_output_first", "max_size"]),
     ("speculative=yes", ["speculative must be an integer", "'yes'"]),
     ("input_speedup=0", ["input_speedup must be an integer between 1 and 9", "got 0"]),
@@ -466,7 +467,7 @@ def _booksim_summary(text: str) -> dict:
 
 
 @pytest.mark.parametrize("example", ["torus88", "mesh88_lat", "anynet/anynet_config",
-                                     "flatflyconfig", "fattree_config"])
+                                     "flatflyconfig", "fattree_config", "cmeshconfig"])
 def test_examples_match_booksim(capsys, reference_dir, example):
     """BookSim's examples run unchanged (anynet's names its network_file relative to
     its folder, not to ours); its summary within 10% (tests/data/reference/booksim/example_runs)."""
@@ -478,14 +479,6 @@ def test_examples_match_booksim(capsys, reference_dir, example):
     assert ours["status"] == "ok"
     for key, expected in theirs.items():
         assert ours[key] == pytest.approx(expected, rel=0.10), key
-
-
-def test_cmesh_example_is_refused_topology_first(capsys, reference_dir):
-    code, out, err = _run_main(capsys, [str(reference_dir / "booksim" / "examples" / "cmeshconfig")])
-    assert code == 1 and out == ""
-    assert err.splitlines()[0] == ("archgym-booksim: error: topology = cmesh is not modelled; archgym "
-                                   "simulates BookSim's mesh, torus, fly, anynet, fattree, flatfly, "
-                                   "dragonflynew")
 
 
 def test_dragonfly_example_is_refused_for_its_internal_speedup(capsys, reference_dir):

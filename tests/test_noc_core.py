@@ -460,8 +460,8 @@ def test_bad_config_raises_value_error(kwargs, match):
 def test_routing_registry_min_vcs_drive_validation():
     """The registry's VC minimums (the table noc/model.py used to copy), enforced as exported."""
     assert noc.ROUTING_MIN_VCS == {
-        "dor": {"mesh": 1}, "dim_order": {"mesh": 1, "torus": 2}, "yx": {"mesh": 1, "torus": 2},
-        "xy_yx": {"mesh": 2}, "adaptive_xy_yx": {"mesh": 2},
+        "dor": {"mesh": 1, "cmesh": 1}, "dim_order": {"mesh": 1, "torus": 2}, "yx": {"mesh": 1, "torus": 2},
+        "xy_yx": {"mesh": 2, "cmesh": 2}, "adaptive_xy_yx": {"mesh": 2},
         "min_adapt": {"mesh": 2, "torus": 2}, "duato": {"mesh": 2, "torus": 3},
         "random_min": {"mesh": 2, "torus": 3}, "romm": {"mesh": 2},
         "valiant": {"mesh": 2, "torus": 4, "flatfly": 2}, "dim_order_ni": {"mesh": 1, "torus": 1},
@@ -472,7 +472,8 @@ def test_routing_registry_min_vcs_drive_validation():
         "dest_tag": {"fly": 1}, "min": {"anynet": 1, "dragonflynew": 2}, "nca": {"fattree": 1},
         "anca": {"fattree": 1}, "ran_min": {"flatfly": 1}, "xyyx": {"flatfly": 2},
         "adaptive_xyyx": {"flatfly": 2},
-        "ugal": {"flatfly": 2, "dragonflynew": 3}}
+        "ugal": {"flatfly": 2, "dragonflynew": 3}, "dor_no_express": {"cmesh": 1},
+        "xy_yx_no_express": {"cmesh": 2}}
     assert tuple(noc.ROUTING_MIN_VCS) == noc.ROUTING_FUNCTIONS
     assert tuple(noc.PER_ROUTER_MIN_VCS) == noc.ROUTINGS_PER_ROUTER == (
         "dor", "min_adapt", "duato", "random_min")
@@ -513,6 +514,7 @@ TOPOLOGY_EXAMPLES = {
     "fattree": dict(routing_function="nca", k=2, n=2),
     "flatfly": dict(routing_function="ran_min", k=2, n=2, c=4),
     "dragonflynew": dict(routing_function="min", k=2, n=1),
+    "cmesh": dict(routing_function="dor", k=2, n=2, c=4),
 }
 
 

@@ -432,13 +432,15 @@ def test_routing_set_is_the_one_the_core_accepts(topology):
     graph = read_network_file(ANYNET) if topology == "anynet" else {}
     # (k, n, VCs) of networks that exist: a flatfly has n = 2, a dragonfly n = 1 and k <= 4
     shapes = {"flatfly": ((4, 2, 4), (3, 2, 2), (8, 2, 1)),
-              "dragonflynew": ((2, 1, 3), (3, 1, 2), (4, 1, 1))}
+              "dragonflynew": ((2, 1, 3), (3, 1, 2), (4, 1, 1)),
+              "cmesh": ((4, 2, 4), (3, 2, 2), (8, 2, 1))}
     for k, n, vcs in shapes.get(topology, ((4, 2, 4), (3, 3, 2), (8, 2, 1))):
         listed = noc.routings_on(topology, vcs, k=k, n=n)
         accepted = []
         for routing in noc.ROUTING_FUNCTIONS:
             try:
-                noc.NocConfig(topology=topology, k=k, n=n, num_vcs=vcs, routing_function=routing, **graph)
+                noc.NocConfig(topology=topology, k=k, n=n, num_vcs=vcs, routing_function=routing,
+                              **graph, **({"c": 4} if topology == "cmesh" else {}))
             except ValueError:
                 continue
             accepted.append(routing)

@@ -268,11 +268,126 @@ def test_flatfly_front_end_checks_the_layout(tmp_path, capsys, extra, match):
 
 # ----------------------------------------------------------------- BookSim2
 #: The reference files and the (topology, routing) pairs each covers.
+# ----------------------------------------------------------------- cmesh
+def cmesh(**kw) -> noc.NocConfig:
+    return noc.NocConfig(**{"topology": "cmesh", "k": 4, "n": 2, "c": 4,
+                            "routing_function": "dor", "num_vcs": 4, "injection_rate": 0.0,
+                            **kw})
+
+
+def cmesh_path(k: int, src: int, dst: int, express: bool, x_first: bool = True) -> tuple[int, int]:
+    """Channels m and their total latency S from node src to node dst on BookSim's k x k
+    cmesh (docs/design/noc.md §15d): mesh links take 2 cycles; on an edge router an
+    express channel k/2 routers along the edge (k cycles) is taken when the destination
+    is k/2 or more routers away in the dimension being routed."""
+    width = 2 * k
+    cur = [src % width // 2, src // width // 2]
+    to = [dst % width // 2, dst // width // 2]
+    m = length = 0
+    for d in ((0, 1) if x_first else (1, 0)):
+        while cur[d] != to[d]:
+            edge = cur[1 - d] in (0, k - 1)
+            if express and edge and abs(to[d] - cur[d]) >= k // 2:
+                cur[d] += k // 2 if cur[d] < k // 2 else -(k // 2)
+                length += k
+            else:
+                cur[d] += 1 if to[d] > cur[d] else -1
+                length += 2
+            m += 1
+    return m, length
+
+
+@pytest.mark.parametrize("routing", ["dor", "dor_no_express", "xy_yx_no_express", "xy_yx"])
+@pytest.mark.parametrize("k", [4, 2, 6, 8])
+def test_cmesh_zero_load_latency_and_hops(routing, k):
+    """5 cycles per channel + 7 + the cycles beyond 1 per channel, hops = channels + 1.
+    xy_yx picks XY or YX at random per packet: both orders have the same length on
+    the mesh links; with express channels either order's figures are accepted."""
+    net = noc.Network(cmesh(k=k, routing_function=routing), record=True)
+    nodes = 4 * k * k
+    express = not routing.endswith("_no_express")
+    for src in range(nodes):
+        for dst in {0, nodes - 1, (src * 7 + 3) % nodes, (src * 13 + 5) % nodes}:
+            expected = {(5 * m + 7 + length - m, m + 1)
+                        for m, length in (cmesh_path(k, src, dst, express, x_first)
+                                          for x_first in ((True, False) if "yx" in routing else (True,)))}
+            assert single_packet(net, src, dst) in expected, (src, dst)
+    assert net.run(10)["link_utilisation"].shape == (k * k, 8)
+
+
+#: The oracle's fastest packet per (source, destination) in its watch traces of
+#: BookSim's cmeshconfig at 0.01 under uniform traffic (watch_out=-): (latency, hops).
+CMESH_ORACLE = {
+    "dor_no_express": {(25, 36): (25, 4), (0, 15): (25, 4), (8, 61): (37, 6), (15, 11): (19, 3),
+                       (18, 25): (13, 2), (5, 5): (7, 1), (62, 33): (31, 5)},
+    "dor": {(0, 15): (21, 3), (26, 57): (21, 3), (9, 13): (15, 2), (13, 48): (29, 4),
+            (33, 15): (33, 5), (49, 8): (21, 3), (22, 57): (33, 5), (54, 10): (33, 5)},
+}
+
+
+@pytest.mark.parametrize("routing", sorted(CMESH_ORACLE))
+def test_cmesh_zero_load_matches_the_oracles_traces(routing):
+    net = noc.Network(cmesh(routing_function=routing), record=True)
+    for (src, dst), expected in CMESH_ORACLE[routing].items():
+        assert single_packet(net, src, dst) == expected, (src, dst)
+
+
+@pytest.mark.parametrize("kw, match", [
+    (dict(n=3), "a cmesh has n = 2"),
+    (dict(c=1), "a cmesh has c = 4 nodes per router"),
+    (dict(k=3), "'dor' takes a cmesh's express channels, which need an even k"),
+    (dict(k=5, routing_function="xy_yx"), "with k = 5 use xy_yx_no_express"),
+    (dict(routing_function="xy_yx_no_express", num_vcs=1), "needs at least 2 VCs"),
+    (dict(routing_function="min_adapt"), "on a cmesh use one of: dor, xy_yx, dor_no_express, "
+                                         "xy_yx_no_express"),
+    (dict(traffic="tornado"), "'tornado' is not modelled on a cmesh"),
+    (dict(traffic="hotspot"), "hotspot traffic on a cmesh needs hotspot_nodes"),
+    (dict(k=32), "at most 1024"),
+    (dict(k=8, link_latency=9), "express channels take k \\* link_latency cycles, at most 64"),
+])
+def test_cmesh_checks(kw, match):
+    with pytest.raises(ValueError, match=match):
+        cmesh(**kw)
+
+
+def test_cmesh_routings_and_odd_k():
+    assert noc.routings_on("cmesh", 4, k=4) == ("dor", "xy_yx", "dor_no_express", "xy_yx_no_express")
+    assert noc.routings_on("cmesh", 1, k=3) == ("dor_no_express",)
+    noc.Network(cmesh(k=3, routing_function="dor_no_express")).run(10)
+
+
+def test_cmesh_bit_patterns_act_on_the_node_grid():
+    """BookSim's bitcomp (~v) and transpose (swap the id's bit halves) on the 64 nodes of
+    its example: the node grid's coordinates complemented or swapped (8 x 8, 3 bits each)."""
+    for traffic, dest in (("bitcomp", lambda v: 63 - v),
+                          ("transpose", lambda v: (v % 8) * 8 + v // 8)):
+        net = noc.Network(cmesh(traffic=traffic, injection_rate=0.05), record=True)
+        net.run(400)
+        packets = net.delivered()
+        assert len(packets["src"]) > 100
+        assert all(d == dest(s) for s, d in zip(packets["src"], packets["dst"]))
+
+
+@pytest.mark.parametrize("extra, match", [
+    ("x = 4; y = 8; xr = 2; yr = 2;", "cmesh: x and y must be equal, as BookSim asserts"),
+    ("x = 4; y = 4; xr = 4; yr = 1;", "xr and yr must be equal and xr \\* yr = c"),
+    ("x = 4; y = 4; xr = 2; yr = 2; n = 1;", "a cmesh has n = 2"),
+])
+def test_cmesh_front_end_checks_the_layout(tmp_path, capsys, extra, match):
+    cfg = tmp_path / "cm.cfg"
+    cfg.write_text("topology = cmesh; k = 4; n = 2; c = 4; routing_function = dor; " + extra)
+    assert booksim.main([str(cfg)]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and __import__("re").search(match, err), err
+
+
 REFERENCE = {
     "topologies.csv": {("fly", "dest_tag"), ("anynet", "min")},
     "topologies_more.csv": {("flatfly", "ran_min"), ("flatfly", "xyyx"), ("flatfly", "valiant"),
                             ("flatfly", "ugal"), ("flatfly", "adaptive_xyyx"), ("fattree", "nca"),
-                            ("fattree", "anca"), ("dragonflynew", "min"), ("dragonflynew", "ugal")},
+                            ("fattree", "anca"), ("dragonflynew", "min"), ("dragonflynew", "ugal"),
+                            ("cmesh", "dor"), ("cmesh", "dor_no_express"), ("cmesh", "xy_yx"),
+                            ("cmesh", "xy_yx_no_express")},
 }
 
 
@@ -294,7 +409,7 @@ def config(reference_dir, key, rate) -> noc.NocConfig:
         if name == "network_file":
             extra.update(booksim.read_network_file(reference_dir / "booksim" / value))
         elif name in ("x", "y", "xr", "yr"):
-            continue  # a flatfly's layout: the front end's keys (x = y = k, c = xr * yr)
+            continue  # a flatfly's or cmesh's layout: the front end's keys (c = xr * yr)
         else:
             extra[name] = int(value)
     radix = re.fullmatch(r"(\w+)\((\d+)\)", pattern)  # BookSim's tornado(r): r is traffic_radix

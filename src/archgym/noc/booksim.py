@@ -295,7 +295,7 @@ BIT_PERMUTATIONS = ("transpose", "bitcomp")
 #: BookSim keys that set NocConfig fields through another key (burst_r1: the rate of
 #: an on/off source while on, see _on_off; network_file: anynet's graph, see
 #: read_network_file; speculative: any integer, on when positive, as BookSim reads it;
-#: x, y, xr, yr: a flatfly's layout, see _flatfly_layout).
+#: x, y, xr, yr: a flatfly's or cmesh's layout, see _concentration_layout).
 DERIVED: tuple[str, ...] = ("burst_r1", "network_file", "speculative", "output_buffer_size",
                             "x", "y", "xr", "yr")
 
@@ -322,8 +322,9 @@ BOOKSIM_REFUSED_ROUTINGS: dict[str, str] = {
 #: The read/write request classes' sizes and VC ranges are read only with
 #: use_read_write = 1, which is refused (flatflyconfig sets them with use_read_write = 0).
 #: arb_type names an arbiter that BookSim's input-queued router does not read (its
-#: runs are the same with round_robin, matrix or any string).
-IGNORED = frozenset({"deadlock_warn_timeout", "watch_out", "arb_type"} | {
+#: runs are the same with round_robin, matrix or any string).  batch_size is read only
+#: by sim_type = batch, which is refused (cmeshconfig sets it under sim_type = latency).
+IGNORED = frozenset({"deadlock_warn_timeout", "watch_out", "arb_type", "batch_size"} | {
     f"{kind}_{field}" for kind in ("read_request", "write_request", "read_reply", "write_reply")
     for field in ("size", "begin_vc", "end_vc")})
 
@@ -599,15 +600,26 @@ def _network_file(settings: dict) -> dict:
     return read_network_file(name)
 
 
-def _flatfly_layout(settings: dict) -> list[str]:
-    """A flatfly's x, y (routers per side) and xr, yr (nodes per router side): archgym
-    models BookSim's flatfly with x = y = k and xr = yr, c = xr * yr (BookSim asserts the
-    last two; its channels span xr nodes per router, docs/design/noc.md §15b)."""
-    if settings.get("topology") != "flatfly":
+def _concentration_layout(settings: dict) -> list[str]:
+    """A flatfly's or cmesh's x, y (routers per side) and xr, yr (nodes per router side):
+    archgym models BookSim's flatfly with x = y = k and xr = yr, c = xr * yr (BookSim asserts
+    the last two; its channels span xr nodes per router, docs/design/noc.md §15b).  On a
+    cmesh BookSim asserts x = y, xr = yr and c = xr * yr, and its channels do not depend
+    on x (§15d); the core asks c = 4."""
+    topology = settings.get("topology")
+    if topology not in ("flatfly", "cmesh"):
         return []  # BookSim reads them on its NoC topologies only
     get = {key: settings.get(key, BOOKSIM_DEFAULTS[key]) for key in ("k", "c", "x", "y", "xr", "yr")}
     if not all(isinstance(v, int) for v in get.values()):
-        return ["flatfly: k, c, x, y, xr and yr must be integers"]
+        return [f"{topology}: k, c, x, y, xr and yr must be integers"]
+    if topology == "cmesh":
+        if get["x"] != get["y"]:
+            return [f"cmesh: x and y must be equal, as BookSim asserts (x = {get['x']}, "
+                    f"y = {get['y']})"]
+        if get["xr"] != get["yr"] or get["xr"] * get["yr"] != get["c"]:
+            return [f"cmesh: xr and yr must be equal and xr * yr = c, as BookSim asserts "
+                    f"(xr = {get['xr']}, yr = {get['yr']}, c = {get['c']})"]
+        return []
     if get["x"] != get["k"] or get["y"] != get["k"]:
         return [f"flatfly: archgym models x = y = k (the routers' grid; x = {get['x']}, "
                 f"y = {get['y']}, k = {get['k']}; BookSim's default x = y = 8)"]
@@ -662,7 +674,7 @@ def to_noc_config(settings: dict[str, Value]):
 
     where = getattr(settings, "where", {})
     network = _network_problems(settings)
-    problems = list(network.values()) + _flatfly_layout(settings)
+    problems = list(network.values()) + _concentration_layout(settings)
     speculating = isinstance(settings.get("speculative", 0), int) and settings.get("speculative", 0) > 0
     for key, expected in (FIXED | SPECULATION_FIXED if speculating else FIXED).items():
         if key in settings and not _same(settings[key], expected):
@@ -723,7 +735,7 @@ def to_noc_config(settings: dict[str, Value]):
                 n = settings.get("n", BOOKSIM_DEFAULTS["n"])
                 nodes = k**n if isinstance(k, int) and isinstance(n, int) and 1 <= n <= 8 else 64
                 nodes = len(fields.get("anynet_nodes", ())) or nodes
-                if settings.get("topology") == "flatfly" and isinstance(fields.get("c"), int):
+                if settings.get("topology") in ("flatfly", "cmesh") and isinstance(fields.get("c"), int):
                     nodes *= fields["c"]
                 value, extra = _traffic(value, nodes)
                 if value in BIT_PERMUTATIONS and nodes & (nodes - 1):

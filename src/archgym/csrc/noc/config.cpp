@@ -65,12 +65,19 @@ void check_field(const ConfigField& f, const Config& c) {
 
 bool is_pow2(int v) { return v > 0 && (v & (v - 1)) == 0; }
 
+// The bit permutations of a node id that a cmesh takes (on its 2k x 2k node grid,
+// BookSim's patterns on the id's bits: docs/design/noc.md §15d).
+bool bits_on_ids(Traffic tr) {
+  return tr == Traffic::Transpose || tr == Traffic::Bitcomp || tr == Traffic::Bitrev ||
+         tr == Traffic::Shuffle;
+}
+
 }  // namespace
 
 // ----------------------------------------------------------------- names
 const std::vector<std::string>& topology_names() {
   static const std::vector<std::string> names = {"mesh", "torus", "fly", "anynet", "fattree", "flatfly",
-                                                    "dragonflynew"};
+                                                    "dragonflynew", "cmesh"};
   return names;
 }
 
@@ -115,7 +122,9 @@ const std::vector<ConfigField>& config_fields() {
        .doc = "k-ary n-cube: mesh, or torus (wrap-around links, dateline VC classes); fly "
               "(k-ary n-fly, a butterfly); anynet (any graph: anynet_nodes, anynet_channels); fattree "
               "(k-ary n-tree, n levels); flatfly (BookSim's on-chip flattened butterfly: k x k "
-              "routers of c nodes, n = 2); dragonflynew (BookSim's dragonfly: k nodes per router, n = 1)"},
+              "routers of c nodes, n = 2); dragonflynew (BookSim's dragonfly: k nodes per router, n = 1); "
+              "cmesh (BookSim's concentrated mesh: k x k routers of c = 4 nodes, n = 2, with "
+              "express channels along its edges)"},
       {.name = "k", .member = &C::k, .lo = 2, .hi = kMaxK,
        .doc = "radix: k routers per dimension (k^n routers, at most MAX_NODES); fly: k inputs "
               "and outputs per router; fattree: k down and k up ports per router"},
@@ -123,8 +132,8 @@ const std::vector<ConfigField>& config_fields() {
        .doc = "dimensions: 1 a line or ring, 2 a k x k mesh or torus, 3 a k x k x k one; fly: "
               "stages (k^n nodes); fattree: levels (k^n nodes)"},
       {.name = "c", .member = &C::c, .lo = 1, .hi = kMaxFlatflyConcentration,
-       .doc = "flatfly: nodes per router, a square xr * xr (BookSim's concentration c; "
-              "1 on every other topology)"},
+       .doc = "flatfly: nodes per router, a square xr * xr (BookSim's concentration c); "
+              "cmesh: 4 (BookSim's only c); 1 on every other topology"},
       {.name = "num_vcs", .member = &C::num_vcs, .lo = 1, .hi = kMaxVcs,
        .doc = "virtual channels per port (each routing needs a minimum, see ROUTING_MIN_VCS)"},
       {.name = "vc_buf_size", .member = &C::vc_buf_size, .lo = 1, .hi = kMaxBuf,
@@ -303,6 +312,12 @@ void check_routing(int id, Topology t, int k, int dims, int V, const char* field
     fail(std::string(field) + " '" + rf.name + "' runs on a " + topology_names()[ti] +
          " only with k <= " + std::to_string(rf.max_k[ti]) + " (BookSim fails an assertion on "
          "larger rings); k = " + std::to_string(k));
+  // cmesh: dor and xy_yx take the express channels (topology.cpp), none on an odd k
+  if (t == Topology::Cmesh && k % 2 &&
+      (std::string(rf.name) == "dor" || std::string(rf.name) == "xy_yx"))
+    fail(std::string(field) + " '" + rf.name + "' takes a cmesh's express channels, which need "
+         "an even k (BookSim fails on an odd k); with k = " + std::to_string(k) + " use " +
+         rf.name + "_no_express");
   if (V < need) {
     const char* per = rf.vc_classes == VcClasses::PerNode    ? " (VCs of its own for each of the k^n nodes)"
                       : rf.vc_classes == VcClasses::PerRadix ? " (VCs of its own for each of the k coordinates)"
@@ -341,6 +356,10 @@ void check_traffic(Traffic tr, Topology t, int k, int dims) {
     fail(std::string("traffic '") + traffic_names()[static_cast<int>(tr)] +
          "' is not defined on a dragonflynew (its node count is never a power of 2); use one "
          "of: uniform, tornado, neighbor, hotspot, randperm, diagonal, asymmetric");
+  if (t == Topology::Cmesh && !by_node && !bits_on_ids(tr))
+    fail(std::string("traffic '") + traffic_names()[static_cast<int>(tr)] +
+         "' is not modelled on a cmesh; use one of: uniform, hotspot, randperm, diagonal, "
+         "asymmetric, transpose, bitcomp, bitrev, shuffle");
   if ((t == Topology::Anynet || t == Topology::Flatfly) && !by_node)
     fail(std::string("traffic '") + traffic_names()[static_cast<int>(tr)] +
          "' is defined on coordinates; on a" + (t == Topology::Anynet ? "n " : " ") +
@@ -384,8 +403,8 @@ Params::Params(const Config& c) : cfg(c) {
   if (topology != Topology::Anynet && topology != Topology::Dragonfly && nodes > kMaxNodes)
     fail("k^n must be at most " + std::to_string(kMaxNodes) + " nodes (k = " +
          std::to_string(c.k) + ", n = " + std::to_string(dims) + ": " + std::to_string(nodes) + ")");
-  if (topology != Topology::Flatfly && c.c != 1)
-    fail("c (nodes per router) applies to a flatfly; topology = " + c.topology + " needs c = 1 "
+  if (topology != Topology::Flatfly && topology != Topology::Cmesh && c.c != 1)
+    fail("c (nodes per router) applies to a flatfly or cmesh; topology = " + c.topology + " needs c = 1 "
          "(got " + std::to_string(c.c) + ")");
   if (topology != Topology::Anynet && (!c.anynet_nodes.empty() || !c.anynet_channels.empty()))
     fail("anynet_nodes and anynet_channels describe an anynet; topology = " + c.topology);
@@ -402,6 +421,11 @@ Params::Params(const Config& c) : cfg(c) {
       check_flatfly(c, dims, nodes);
       routers = c.k * c.k;
       ports = link_ports = c.c + 2 * (c.k - 1);
+      break;
+    case Topology::Cmesh:  // k x k routers of 4 nodes, a mesh's 4 link ports (or express)
+      check_cmesh(c, dims, nodes);
+      routers = c.k * c.k;
+      ports = link_ports = kCmeshConcentration + 4;
       break;
     case Topology::Anynet:
       check_anynet(c, nodes, routers, ports);
@@ -456,7 +480,8 @@ Params::Params(const Config& c) : cfg(c) {
   if (topology != Topology::Dragonfly && c.traffic_radix > c.k)
     fail("traffic_radix must be at most k (r^n destinations must be nodes; k = " +
          std::to_string(c.k) + ", got " + std::to_string(c.traffic_radix) + ")");
-  if ((topology == Topology::Anynet || topology == Topology::Flatfly) &&
+  if ((topology == Topology::Anynet || topology == Topology::Flatfly ||
+       topology == Topology::Cmesh) &&
       traffic == Traffic::Hotspot && c.hotspot_nodes.empty())
     fail("hotspot traffic on a" + std::string(topology == Topology::Anynet ? "n " : " ") +
          c.topology + " needs hotspot_nodes (it has no centre node)");

@@ -226,12 +226,14 @@ Network::Network(const Config& cfg) : p_(cfg) {
   }
   for (int o = 0; o < NP_; ++o) nextp_[o] = static_cast<uint8_t>((o + 1) % NP_);
   // Node v of a k-ary n-cube (or n-fly) has coordinate (v / k^d) mod k in
-  // dimension d (its digits: the traffic patterns read them).
+  // dimension d (its digits: the traffic patterns read them); a cmesh's node v is
+  // at (v mod 2k, v / 2k) of its node grid (traffic_k_ = 2k).
+  traffic_k_ = p_.topology == Topology::Cmesh ? kCmeshSide * k_ : k_;
   C_.assign(static_cast<size_t>(n_) * D_, 0);
   if (p_.topology != Topology::Anynet)
     for (int v = 0; v < n_; ++v)
-      for (int d = 0, stride = 1; d < D_; ++d, stride *= k_)
-        C_[v * D_ + d] = static_cast<int16_t>(v / stride % k_);
+      for (int d = 0, stride = 1; d < D_; ++d, stride *= traffic_k_)
+        C_[v * D_ + d] = static_cast<int16_t>(v / stride % traffic_k_);
   ch_ = build_channels(p_);
   inject_vc_.resize(n_);
   eject_vc_.resize(n_);
@@ -329,14 +331,14 @@ void Network::build_destinations() {
   // The node whose coordinate in every dimension is f(coordinate of v there).
   auto each_dim = [&](int v, auto f) {
     int d = 0;
-    for (int i = D_ - 1; i >= 0; --i) d = d * k_ + f(coord(v, i));
+    for (int i = D_ - 1; i >= 0; --i) d = d * traffic_k_ + f(coord(v, i));
     return d;
   };
   for (int v = 0; v < n_; ++v) {
     int d = -1;
     switch (traffic_) {
-      case Traffic::Transpose: d = coord(v, 1) + k_ * coord(v, 0); break;  // n = 2 only
-      case Traffic::Bitcomp: d = each_dim(v, [&](int x) { return k_ - 1 - x; }); break;
+      case Traffic::Transpose: d = coord(v, 1) + traffic_k_ * coord(v, 0); break;  // n = 2 only
+      case Traffic::Bitcomp: d = each_dim(v, [&](int x) { return traffic_k_ - 1 - x; }); break;
       case Traffic::Bitrev: {
         d = 0;
         for (int b = 0; b < bits; ++b)
@@ -370,7 +372,7 @@ void Network::build_destinations() {
   hot_nodes_.clear();
   hot_cum_.clear();
   if (traffic_ == Traffic::Hotspot) {
-    if (c.hotspot_nodes.empty()) hot_nodes_.push_back(each_dim(0, [&](int) { return k_ / 2; }));
+    if (c.hotspot_nodes.empty()) hot_nodes_.push_back(each_dim(0, [&](int) { return traffic_k_ / 2; }));
     else hot_nodes_.assign(c.hotspot_nodes.begin(), c.hotspot_nodes.end());
     double acc = 0;
     for (size_t h = 0; h < hot_nodes_.size(); ++h) {

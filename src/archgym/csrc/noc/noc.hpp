@@ -27,7 +27,7 @@ namespace archgym::noc {
 
 // ----------------------------------------------------------------- names
 // Each enum's values are in the order of its names (config.cpp).
-enum class Topology : uint8_t { Mesh, Torus, Fly, Anynet, Fattree, Flatfly, Dragonfly, Count };
+enum class Topology : uint8_t { Mesh, Torus, Fly, Anynet, Fattree, Flatfly, Dragonfly, Cmesh, Count };
 enum class Traffic : uint8_t {
   Uniform, Transpose, Bitcomp, Bitrev, Shuffle, Tornado, Neighbor, Hotspot, Randperm,
   Diagonal, Asymmetric, Taper64, BadpermYarc, Count
@@ -60,7 +60,7 @@ struct Config {
   std::string topology = "mesh";
   int k = 8;
   int n = 2;
-  int c = 1;  // flatfly: nodes per router (BookSim's concentration)
+  int c = 1;  // flatfly, cmesh: nodes per router (BookSim's concentration)
   int num_vcs = 4;
   int vc_buf_size = 8;
   std::string routing_function = "dor";
@@ -200,6 +200,8 @@ struct VcSpan {
 // channels per router, 2k^2 + 1 groups; k <= 4 (BookSim's example: 1,056 nodes).
 inline constexpr int kMaxDragonflyK = 4;
 inline constexpr int kDragonflyLocalLatency = 10, kDragonflyGlobalLatency = 100;  // BookSim's, cycles
+// cmesh: BookSim asserts c = 4 nodes per router, a 2 x 2 square (xr = yr = 2).
+inline constexpr int kCmeshConcentration = 4, kCmeshSide = 2;
 // ugal on dragonflynew: minimal unless credits in use on the minimal port exceed
 // kUgalWeight x those on the port toward the intermediate group plus kUgalThreshold.
 inline constexpr int kUgalWeight = 2, kUgalThreshold = 30;
@@ -336,6 +338,10 @@ Channels build_channels(const Params& p);
 void check_anynet(const Config& c, int& nodes, int& routers, int& ports);
 // A flatfly configuration's nodes (c k^2); throws unless n = 2 and c is a square.
 void check_flatfly(const Config& c, int dims, int& nodes);
+// A cmesh configuration's nodes (c k^2); throws what BookSim refuses (n != 2, c != 4)
+// and channels over kMaxChannelLatency (check_routing refuses the express routings on
+// an odd k).
+void check_cmesh(const Config& c, int dims, int& nodes);
 
 Topology parse_topology(const std::string& name);
 Traffic parse_traffic(const std::string& name);
@@ -585,6 +591,12 @@ class Network {
   int dfly_global_queue(int G, int H) const;
   bool ugal_nonminimal(UgalDecision rule, int r, int t, int I) const;
   std::vector<uint8_t> ugal_decision_;  // [routers] UgalDecision; empty: every router UGAL-L
+  // cmesh (docs/design/noc.md §15d)
+  int cmesh_port(int r, int dst, bool x_first, bool express) const;
+  template <bool kExpress>
+  void route_cmesh_dor(int r, int i, const Flit& f, InVc& q);
+  template <bool kExpress>
+  void route_cmesh_xy_yx(int r, int i, const Flit& f, InVc& q);
 
   static void add_route(InVc& q, const VcMask& mask, int prio, bool atomic = false);
   static void add_route(InVc& q, VcSpan span, int prio, bool atomic = false);
@@ -609,6 +621,7 @@ class Network {
   Params p_;
   int n_, R_, V_, B_, VCS_, P_;  // nodes, routers, ...
   int k_;
+  int traffic_k_;  // the radix of the node coordinates the traffic patterns read (k; 2k on a cmesh)
   int D_, NP_, LP_;  // dimensions, ports (2D + 1), the local port (2D)
   bool torus_;
   bool wait_tail_;  // wait_for_tail_credit

@@ -134,7 +134,8 @@ void Network::route(int r, int i, const Flit& f, InVc& q) {
 
 // ----------------------------------------------------------------- dimension order
 // dor (BookSim's dor and dim_order on a mesh): X then Y, on every VC.
-void Network::route_dor(int r, int, const Flit& f, InVc& q) {
+void Network::route_dor(int r, int i, const Flit& f, InVc& q) {
+  if (p_.topology == Topology::Cmesh) return route_cmesh_dor<true>(r, i, f, q);
   if (r == f.dst) return eject(q);
   const int o = xy_port(r, f.dst);
   add_route(q, vc_range(r, f.dst, o, 0, V_ - 1), 0);
@@ -262,6 +263,7 @@ void Network::route_yx(int r, int, const Flit& f, InVc& q) {
 
 // xy_yx (O1TURN): XY or YX at random per packet, on the lower or upper VC half.
 void Network::route_xy_yx(int r, int i, const Flit& f, InVc& q) {
+  if (p_.topology == Topology::Cmesh) return route_cmesh_xy_yx<true>(r, i, f, q);
   if (r == f.dst) return eject(q);
   const int cls = port_of_[i] == LP_ ? coin() : vc_of_[i] >= V_ / 2;
   add_dimension_order_class(r, f.dst, cls, q);
@@ -643,6 +645,44 @@ void Network::route_ugal_flatfly(int r, int i, const Flit& f, InVc& q) {
   route_flatfly_phases(r, f, pk, q);
 }
 
+// ----------------------------------------------------------------- cmesh
+// Ports (topology.cpp): 4 nodes, then 4 + 2d toward +1 and 4 + 2d + 1 toward -1 in
+// dimension d; on an edge router the port that would leave the mesh is an express
+// channel along the edge, k/2 routers long.
+
+// cmesh: the output port from router r toward node dst, x first if x_first, else y
+// first; with `express`, a router on the edge that has an express channel in the
+// dimension routed takes it when the destination is k/2 or more routers away in
+// that dimension (as every hop of the oracle's traces on k = 4, 6 and 8).
+int Network::cmesh_port(int r, int dst, bool x_first, bool express) const {
+  const int t = ch_.eject_router[dst];
+  if (r == t) return ch_.eject_port[dst];
+  const int cur[2] = {r % k_, r / k_}, to[2] = {t % k_, t / k_};
+  const int d = x_first ? (cur[0] != to[0] ? 0 : 1) : (cur[1] != to[1] ? 1 : 0);
+  const int e = 1 - d;  // the edge's dimension: express channels in d lie on its ends
+  if (express && std::abs(to[d] - cur[d]) >= k_ / 2 && (cur[e] == 0 || cur[e] == k_ - 1))
+    return kCmeshConcentration + 2 * e + (cur[e] == 0 ? 1 : 0);
+  return kCmeshConcentration + 2 * d + (to[d] < cur[d] ? 1 : 0);
+}
+
+// dor / dor_no_express (BookSim's on a cmesh): x then y, on every VC.
+template <bool kExpress>
+void Network::route_cmesh_dor(int r, int, const Flit& f, InVc& q) {
+  add_route(q, vcs(cmesh_port(r, f.dst, true, kExpress), 0, V_ - 1), 0);
+}
+
+// xy_yx / xy_yx_no_express (cmesh): x then y on the lower VC half, or y then x on the
+// upper half, at random per packet (chosen where it enters the network); every VC
+// into the node.  As the oracle's route sets show.
+template <bool kExpress>
+void Network::route_cmesh_xy_yx(int r, int i, const Flit& f, InVc& q) {
+  if (r == ch_.eject_router[f.dst]) return add_route(q, vcs(ch_.eject_port[f.dst], 0, V_ - 1), 0);
+  const bool injected = ch_.in[static_cast<size_t>(r) * NP_ + port_of_[i]].node >= 0;
+  const int cls = injected ? coin() : vc_of_[i] >= V_ / 2;
+  const int o = cmesh_port(r, f.dst, cls == 0, kExpress);
+  add_route(q, cls ? vcs(o, V_ / 2, V_ - 1) : vcs(o, 0, V_ / 2 - 1), 0);
+}
+
 // ----------------------------------------------------------------- dragonflynew
 // Ports (topology.cpp): k nodes, the a - 1 = 2k - 1 other routers of the group,
 // the h = k global channels.  Router r is router r mod a of group r / a.
@@ -781,16 +821,16 @@ std::vector<int32_t> Network::dragonfly_credits_in_use() const {
 const std::vector<RoutingFunction>& routing_functions() {
   using N = Network;
   constexpr MinVcs kPerRouter = {2, 3};  // escape VC(s) plus an adaptive VC
-  // min_vcs: {mesh, torus, fly, anynet, fattree, flatfly}; 0 = not on that topology.  BookSim's names run
+  // min_vcs: {mesh, torus, fly, anynet, fattree, flatfly, dragonflynew, cmesh}; 0 = not on that topology.  BookSim's names run
   // where BookSim runs them (dor, xy_yx and adaptive_xy_yx only on a mesh;
   // min_adapt on a torus with 2 VCs, but not with 3, where BookSim fails).
   // The 7th field: runs on networks of any dimension (else 2-D only).
   // BookSim's names that archgym refuses: booksim.py's BOOKSIM_FAILING.
   static const std::vector<RoutingFunction> registry = {
-      {"dor", &N::route_dor, {1, 0}, &N::route_per_router_dor, kPerRouter, {}, true},
+      {"dor", &N::route_dor, {1, 0, 0, 0, 0, 0, 0, 1}, &N::route_per_router_dor, kPerRouter, {}, true},
       {"dim_order", &N::route_dim_order, {1, 2}, nullptr, {}, {}, true},
       {"yx", &N::route_yx, {1, 2}},
-      {"xy_yx", &N::route_xy_yx, {2, 0}},
+      {"xy_yx", &N::route_xy_yx, {2, 0, 0, 0, 0, 0, 0, 2}},
       {"adaptive_xy_yx", &N::route_adaptive_xy_yx, {2, 0}},
       {"min_adapt", &N::route_min_adapt<false>, {2, 2}, &N::route_min_adapt<true>, kPerRouter,
        {0, 3}, true},
@@ -824,6 +864,9 @@ const std::vector<RoutingFunction>& routing_functions() {
       {"ugal", &N::route_ugal, {0, 0, 0, 0, 0, 2, 3}, nullptr, {}, {}, true, VcClasses::None, {},
        {0, 0, 0, 0, 0, 0, 3}},
       {"adaptive_xyyx", &N::route_xyyx<true>, {0, 0, 0, 0, 0, 2}, nullptr, {}, {}, true},
+      // cmesh (BookSim's dor and xy_yx on a cmesh take its express channels)
+      {"dor_no_express", &N::route_cmesh_dor<false>, {0, 0, 0, 0, 0, 0, 0, 1}},
+      {"xy_yx_no_express", &N::route_cmesh_xy_yx<false>, {0, 0, 0, 0, 0, 0, 0, 2}},
   };
   return registry;
 }

@@ -162,6 +162,42 @@ void flatfly(const Params& p, Channels& ch) {
     }
 }
 
+// BookSim's concentrated mesh (cmesh, as its traces show; docs/design/noc.md §15d):
+// k x k routers, router r at (r mod k, r / k), each with a 2 x 2 square of nodes:
+// node v at (v mod 2k, v / 2k) of the node grid is on router (x / 2, y / 2), port
+// (x mod 2) + 2 (y mod 2).  Ports 4 + 2d lead +1 in dimension d into the
+// neighbour's port 4 + 2d + 1, and the other way, as a mesh's (2 link_latency
+// cycles: a channel spans 2 nodes).  The ports that would leave the mesh are its
+// express channels, along the edge: on row 0 (port 7, -y) and row k-1 (port 6, +y)
+// to the router k/2 columns away in the row, on column 0 (port 5, -x) and column
+// k-1 (port 4, +x) to the router k/2 rows away in the column (toward the middle),
+// into the same port; they take k link_latency cycles.  Odd k has none (BookSim's
+// would collide; the routings that use them are refused there).
+void cmesh(const Params& p, Channels& ch) {
+  const int k = p.k, width = kCmeshSide * k, NP = p.ports, C = kCmeshConcentration;
+  const int lat = kCmeshSide * p.cfg.link_latency, span = k / 2;
+  for (int v = 0; v < p.nodes; ++v) {
+    const int x = v % width, y = v / width;
+    const int r = x / kCmeshSide + k * (y / kCmeshSide);
+    const int port = x % kCmeshSide + kCmeshSide * (y % kCmeshSide);
+    attach(ch, NP, v, r, port, r, port);
+  }
+  for (int r = 0; r < p.routers; ++r) {
+    const int xy[2] = {r % k, r / k};
+    for (int d = 0, stride = 1; d < 2; ++d, stride = k)
+      for (int s = 0; s < 2; ++s) {
+        const int o = C + 2 * d + s, to = xy[d] + (s ? -1 : 1);
+        if (to >= 0 && to < k) {
+          link(ch, NP, r, o, r + (to - xy[d]) * stride, C + 2 * d + (1 - s), lat);
+        } else if (k % 2 == 0) {  // off the edge: the express channel along it
+          const int e = 1 - d, estride = e ? k : 1;
+          const int eto = xy[e] < span ? xy[e] + span : xy[e] - span;
+          link(ch, NP, r, o, r + (eto - xy[e]) * estride, o, span * lat);
+        }
+      }
+  }
+}
+
 // The neighbours of each anynet router, by router id (its output ports after
 // its nodes', in this order, as BookSim numbers them), with each channel's latency.
 std::vector<std::map<int, int>> anynet_neighbours(const Config& c, int routers) {
@@ -300,6 +336,23 @@ void check_flatfly(const Config& c, int dims, int& nodes) {
          std::to_string(c.c) + ", k = " + std::to_string(c.k) + ": " + std::to_string(nodes) + ")");
 }
 
+void check_cmesh(const Config& c, int dims, int& nodes) {
+  if (dims != 2)
+    fail("a cmesh has n = 2 (BookSim asserts n <= 2 and fails with n = 1); got n = " +
+         std::to_string(dims));
+  if (c.c != kCmeshConcentration)
+    fail("a cmesh has c = " + std::to_string(kCmeshConcentration) +
+         " nodes per router, as BookSim asserts (got c = " + std::to_string(c.c) + ")");
+  nodes = kCmeshConcentration * c.k * c.k;
+  if (nodes > kMaxNodes)
+    fail("a cmesh has 4 k^2 nodes, at most " + std::to_string(kMaxNodes) + " (k = " +
+         std::to_string(c.k) + ": " + std::to_string(nodes) + ")");
+  if (c.k * c.link_latency > kMaxChannelLatency)
+    fail("a cmesh's express channels take k * link_latency cycles, at most " +
+         std::to_string(kMaxChannelLatency) + " (k = " + std::to_string(c.k) +
+         ", link_latency = " + std::to_string(c.link_latency) + ")");
+}
+
 Channels build_channels(const Params& p) {
   Channels ch;
   ch.out.assign(static_cast<size_t>(p.routers) * p.ports, Channel{});
@@ -312,6 +365,7 @@ Channels build_channels(const Params& p) {
     case Topology::Fattree: fattree(p, ch); break;
     case Topology::Flatfly: flatfly(p, ch); break;
     case Topology::Dragonfly: dragonfly(p, ch); break;
+    case Topology::Cmesh: cmesh(p, ch); break;
     default: cube(p, ch); break;
   }
   return ch;

@@ -1,7 +1,7 @@
 """Regenerate topologies_more.csv: the real BookSim2 on fat trees, flattened butterflies and dragonflies.
 
     python tests/data/reference/booksim/regenerate_topologies_more.py /path/to/booksim
-        [--group fattree|flatfly|flatfly_nonmin|dragonfly ...] [--routing R ...] [--quick]
+        [--group cmesh|fattree|flatfly|flatfly_nonmin|dragonfly ...] [--routing R ...] [--quick]
 
 Runs the oracle (never called by the project: by hand only) on each curve of
 CURVES with the sweep of regenerate_cubes.py (booksim_base.cfg plus overrides,
@@ -66,10 +66,20 @@ CURVES = {
         ("dragonflynew", 2, 1, "tornado(72)", "min", 10, 2, "vc_buf_size=256"),
         ("dragonflynew", 2, 1, "tornado(72)", "ugal", 10, 3, "vc_buf_size=256"),
     ],
+    # BookSim's cmeshconfig network: 4 x 4 routers of c = 4 nodes (BookSim asserts c = 4,
+    # x = y, xr = yr = 2); dor and xy_yx take the express channels, the *_no_express
+    # routings the mesh links only
+    "cmesh": [
+        ("cmesh", 4, 2, traffic, routing, 1, 4, "c=4 x=4 y=4 xr=2 yr=2")
+        for traffic, routing in (("uniform", "dor"), ("uniform", "dor_no_express"),
+                                 ("bitcomp", "dor"), ("bitcomp", "dor_no_express"),
+                                 ("transpose", "dor"), ("transpose", "dor_no_express"),
+                                 ("uniform", "xy_yx"), ("transpose", "xy_yx_no_express"))
+    ],
 }
 # The sweep's grid step per group (fat trees saturate late: a coarse grid, which also keeps
 # their sweeps under 45 minutes on 2 busy cores)
-STEP = {"fattree": 0.16, "flatfly": 0.04, "flatfly_nonmin": 0.04, "dragonfly": 0.06}
+STEP = {"fattree": 0.16, "flatfly": 0.04, "flatfly_nonmin": 0.04, "dragonfly": 0.06, "cmesh": 0.04}
 
 _lock = threading.Lock()
 
