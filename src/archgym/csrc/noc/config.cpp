@@ -1,6 +1,8 @@
 // The NoC core's configuration: the accepted names, the field table and the
 // validation (Params).  The routing names come from the registry (routing.cpp).
+#include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <limits>
 #include <sstream>
 #include <stdexcept>
@@ -346,6 +348,15 @@ Traffic parse_traffic(const std::string& name) {
   return static_cast<Traffic>(index_of(traffic_names(), name, "traffic"));
 }
 
+namespace {
+// k^n, exact: k <= kMaxK and n <= kMaxDims give at most 32^10 = 2^50.
+int64_t cube_nodes(int k, int dims) {
+  int64_t nodes = 1;
+  for (int d = 0; d < dims; ++d) nodes *= k;
+  return nodes;
+}
+}  // namespace
+
 void check_traffic(Traffic tr, Topology t, int k, int dims) {
   const bool by_node = tr == Traffic::Uniform || tr == Traffic::Hotspot ||
                        tr == Traffic::Randperm || tr == Traffic::Diagonal ||
@@ -371,8 +382,7 @@ void check_traffic(Traffic tr, Topology t, int k, int dims) {
   if ((tr == Traffic::Transpose || tr == Traffic::BadpermYarc) && dims != 2)
     fail(std::string("traffic '") + traffic_names()[static_cast<int>(tr)] +
          "' needs a 2-dimensional network (n = " + std::to_string(dims) + ")");
-  int nodes = 1;
-  for (int d = 0; d < dims; ++d) nodes *= k;
+  const int64_t nodes = cube_nodes(k, dims);
   if (tr == Traffic::Taper64 && nodes != 64)
     fail("traffic 'taper64' needs exactly 64 nodes (k^n = " + std::to_string(nodes) + ")");
 }
@@ -384,8 +394,8 @@ Params::Params(const Config& c) : cfg(c) {
   topology = parse_topology(c.topology);
   routing = parse_routing(c.routing_function);
   dims = c.n;
-  nodes = 1;
-  for (int d = 0; d < dims; ++d) nodes *= c.k;
+  const int64_t k_to_n = cube_nodes(c.k, dims);
+  nodes = static_cast<int>(std::min<int64_t>(k_to_n, kMaxNodes + 1));  // checked below
   if (topology == Topology::Dragonfly) {
     if (dims != 1)
       fail("n must be 1 on a dragonflynew (BookSim's; got n = " + std::to_string(dims) + ")");
@@ -400,9 +410,9 @@ Params::Params(const Config& c) : cfg(c) {
     routers = a * groups;
     nodes = c.k * routers;
   }
-  if (topology != Topology::Anynet && topology != Topology::Dragonfly && nodes > kMaxNodes)
+  if (topology != Topology::Anynet && topology != Topology::Dragonfly && k_to_n > kMaxNodes)
     fail("k^n must be at most " + std::to_string(kMaxNodes) + " nodes (k = " +
-         std::to_string(c.k) + ", n = " + std::to_string(dims) + ": " + std::to_string(nodes) + ")");
+         std::to_string(c.k) + ", n = " + std::to_string(dims) + ": " + std::to_string(k_to_n) + ")");
   if (topology != Topology::Flatfly && topology != Topology::Cmesh && c.c != 1)
     fail("c (nodes per router) applies to a flatfly or cmesh; topology = " + c.topology + " needs c = 1 "
          "(got " + std::to_string(c.c) + ")");
