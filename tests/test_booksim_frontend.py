@@ -242,6 +242,34 @@ def test_tornado_radix_on_a_dragonfly_is_up_to_its_node_count(base_cfg):
         load("tornado(73)")
 
 
+@pytest.mark.parametrize("network, nodes", [
+    (["topology=dragonflynew", "k=2", "n=1", "routing_function=min", "num_vcs=2"], 72),
+    (["topology=cmesh", "k=4", "n=2", "c=4", "x=4", "y=4", "xr=2", "yr=2",
+      "routing_function=dor_no_express"], 64),
+    (["topology=fly", "k=2", "n=4", "routing_function=dest_tag"], 16),
+])
+def test_hotspot_node_ids_run_to_the_network_node_count(base_cfg, network, nodes):
+    """hotspot({v}) takes every node id of the network (the core's shape_nodes: a
+    dragonflynew's k 2k (2k^2 + 1), not k^n = 2) and refuses the next one."""
+    def load(hot):
+        return booksim.to_noc_config(booksim.load([str(base_cfg), *network, f"traffic=hotspot({{{hot}}})"]))
+
+    assert load(nodes - 1).hotspot_nodes == (nodes - 1,)
+    with pytest.raises(booksim.ConfigError, match=f"hotspot nodes must be node ids from 0 to {nodes - 1}"):
+        load(nodes)
+
+
+def test_shape_nodes_is_the_node_count_of_the_network():
+    for topology, k, n, c, routing, vcs in [("mesh", 8, 2, 1, "dor", 2), ("torus", 3, 4, 1, "dim_order", 2),
+                                           ("fly", 2, 4, 1, "dest_tag", 2), ("fattree", 4, 3, 1, "nca", 4),
+                                           ("flatfly", 4, 2, 4, "ran_min", 4), ("cmesh", 4, 2, 4, "dor", 4),
+                                           ("dragonflynew", 3, 1, 1, "min", 2)]:
+        config = noc.NocConfig(topology=topology, k=k, n=n, c=c, routing_function=routing, num_vcs=vcs)
+        assert noc.shape_nodes(topology, k, n, c) == noc.network_shape(config)["nodes"], topology
+    with pytest.raises(ValueError, match=r"^k must be an integer between 2 and 32 \(got 33\)$"):
+        noc.shape_nodes("mesh", 33, 2)
+
+
 def test_randperm_is_drawn_from_perm_seed(base_cfg):
     def dest(*more):
         return noc.traffic_destinations(

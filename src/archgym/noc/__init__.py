@@ -38,6 +38,7 @@ from archgym.noc.model import (
     measure_many,
     network_shape,
     routings_on,
+    shape_nodes,
     traffic_destinations,
 )
 
@@ -46,5 +47,5 @@ __all__ = [
     "PER_ROUTER_MIN_VCS", "ROUTINGS_PER_ROUTER", "ROUTING_FUNCTIONS", "ROUTING_MIN_VCS", "ROUTING_VC_CLASSES", "TOPOLOGIES", "TRAFFIC_PATTERNS", "Network", "NocConfig",
     "DRAGONFLY_PORT_CLASSES", "MAX_DRAGONFLY_K", "UGAL_DECISIONS",
     "check_routing", "check_traffic", "measure", "measure_many", "network_shape", "routings_on",
-    "traffic_destinations",
+    "shape_nodes", "traffic_destinations",
 ]

@@ -732,11 +732,12 @@ def to_noc_config(settings: dict[str, Value]):
                 continue  # read by the iterative allocators only
             if key == "traffic":
                 k = fields.get("k", BOOKSIM_DEFAULTS["k"])
-                n = settings.get("n", BOOKSIM_DEFAULTS["n"])
-                nodes = k**n if isinstance(k, int) and isinstance(n, int) and 1 <= n <= 8 else 64
+                try:  # the shape keys' own problems are reported with them
+                    nodes = noc.shape_nodes(fields.get("topology", BOOKSIM_DEFAULTS["topology"]), k,
+                                            fields.get("n", BOOKSIM_DEFAULTS["n"]), fields.get("c", 1))
+                except (TypeError, ValueError):
+                    nodes = 64
                 nodes = len(fields.get("anynet_nodes", ())) or nodes
-                if settings.get("topology") in ("flatfly", "cmesh") and isinstance(fields.get("c"), int):
-                    nodes *= fields["c"]
                 value, extra = _traffic(value, nodes)
                 if value in BIT_PERMUTATIONS and nodes & (nodes - 1):
                     raise ConfigError(f"traffic = {value} is a bit permutation: BookSim needs a "

@@ -106,6 +106,14 @@ def routings_on(topology: str, num_vcs: int, k: int = 8, n: int = 2,
     return _core.routings_on(topology, num_vcs, k=k, n=n, per_router=per_router)
 
 
+def shape_nodes(topology: str, k: int, n: int, c: int = 1) -> int:
+    """The nodes of a ``topology`` network of radix ``k``, ``n`` dimensions (fly: stages;
+    fat tree: levels) and ``c`` nodes per router (flatfly, cmesh), before the rest of a
+    configuration exists: c k^2 (flatfly, cmesh), k 2k (2k^2 + 1) (dragonflynew), else k^n
+    (an anynet's come from its graph).  ValueError for a k, n or c out of range."""
+    return _core.shape_nodes(topology, k, n, c)
+
+
 def network_shape(config: NocConfig) -> dict:
     """``nodes``, ``routers``, ``ports`` (per router, the most any router has; the columns of
     ``buffer_occupancy``) and ``link_ports`` (the columns of ``link_utilisation``) of

@@ -498,6 +498,17 @@ void bind_noc(nb::module_& m) {
       "The routings (in ROUTING_FUNCTIONS order) that run on this topology with k, n and "
       "num_vcs VCs; per_router: those that may be mixed per router there.");
   mod.def(
+      "shape_nodes",
+      [](const std::string& topology, int k, int n, int c) {
+        for (const auto& [name, v] : {std::pair{"k", k}, std::pair{"n", n}, std::pair{"c", c}}) {
+          const noc::ConfigField& f = noc::config_field(name);
+          if (v < f.lo || v > f.hi) noc::reject(f, std::to_string(v));
+        }
+        return noc::shape_nodes(noc::parse_topology(topology), k, n, c);
+      },
+      nb::arg("topology"), nb::arg("k"), nb::arg("n"), nb::arg("c") = 1,
+      "The nodes of a network of this shape (an anynet's come from its graph: k^n here).");
+  mod.def(
       "network_shape",
       [](const noc::Config& c) {
         const noc::Params p(c);

@@ -357,6 +357,18 @@ int64_t cube_nodes(int k, int dims) {
 }
 }  // namespace
 
+int64_t shape_nodes(Topology t, int k, int n, int c) {
+  switch (t) {
+    case Topology::Flatfly:
+    case Topology::Cmesh:
+      return int64_t{c} * k * k;
+    case Topology::Dragonfly:  // k nodes per router, 2k routers per group, 2k^2 + 1 groups
+      return int64_t{k} * 2 * k * (2 * int64_t{k} * k + 1);
+    default:
+      return cube_nodes(k, n);
+  }
+}
+
 void check_traffic(Traffic tr, Topology t, int k, int dims) {
   const bool by_node = tr == Traffic::Uniform || tr == Traffic::Hotspot ||
                        tr == Traffic::Randperm || tr == Traffic::Diagonal ||
@@ -406,9 +418,8 @@ Params::Params(const Config& c) : cfg(c) {
       fail("link_latency must be 1 on a dragonflynew: its channels take BookSim's " +
            std::to_string(kDragonflyLocalLatency) + " (local) and " +
            std::to_string(kDragonflyGlobalLatency) + " (global) cycles");
-    const int a = 2 * c.k, groups = a * c.k + 1;
-    routers = a * groups;
-    nodes = c.k * routers;
+    nodes = static_cast<int>(shape_nodes(topology, c.k, dims, c.c));
+    routers = nodes / c.k;
   }
   if (topology != Topology::Anynet && topology != Topology::Dragonfly && k_to_n > kMaxNodes)
     fail("k^n must be at most " + std::to_string(kMaxNodes) + " nodes (k = " +

@@ -343,6 +343,11 @@ void check_flatfly(const Config& c, int dims, int& nodes);
 // an odd k).
 void check_cmesh(const Config& c, int dims, int& nodes);
 
+// The nodes of a network of this shape: c k^2 on a flatfly or cmesh, k 2k (2k^2 + 1)
+// on a dragonflynew, else k^n (an anynet's come from its graph).  The one rule Params
+// and the front ends (noc.shape_nodes) use; k <= kMaxK, n <= kMaxDims, c <= 64.
+int64_t shape_nodes(Topology t, int k, int n, int c);
+
 Topology parse_topology(const std::string& name);
 Traffic parse_traffic(const std::string& name);
 // Throws unless the pattern is defined for this k and n (bitrev/shuffle need k a

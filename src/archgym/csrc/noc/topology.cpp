@@ -330,7 +330,7 @@ void check_flatfly(const Config& c, int dims, int& nodes) {
   if (flatfly_side(c.c) == 0)
     fail("a flatfly's c (nodes per router) must be a square xr * xr, as BookSim's xr = yr "
          "(got c = " + std::to_string(c.c) + ")");
-  nodes = c.c * c.k * c.k;
+  nodes = static_cast<int>(shape_nodes(Topology::Flatfly, c.k, dims, c.c));
   if (nodes > kMaxNodes)
     fail("a flatfly has c k^2 nodes, at most " + std::to_string(kMaxNodes) + " (c = " +
          std::to_string(c.c) + ", k = " + std::to_string(c.k) + ": " + std::to_string(nodes) + ")");
@@ -343,7 +343,7 @@ void check_cmesh(const Config& c, int dims, int& nodes) {
   if (c.c != kCmeshConcentration)
     fail("a cmesh has c = " + std::to_string(kCmeshConcentration) +
          " nodes per router, as BookSim asserts (got c = " + std::to_string(c.c) + ")");
-  nodes = kCmeshConcentration * c.k * c.k;
+  nodes = static_cast<int>(shape_nodes(Topology::Cmesh, c.k, dims, c.c));
   if (nodes > kMaxNodes)
     fail("a cmesh has 4 k^2 nodes, at most " + std::to_string(kMaxNodes) + " (k = " +
          std::to_string(c.k) + ": " + std::to_string(nodes) + ")");
