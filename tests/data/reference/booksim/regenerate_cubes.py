@@ -16,8 +16,9 @@ non-ok grid rates.  Two runs at a time.  Writes, beside this script:
 
 Each curve's rows replace its old rows in cubes.csv as soon as its sweep ends
 (an interrupted run keeps the curves it finished); ``--group G`` (repeatable)
-runs only the curves of group G, ``--routing R`` (repeatable) only those of routing R
-(either leaves cubes_verdicts.csv as it is).
+runs only the curves of group G, ``--routing R`` (repeatable) only those of routing R,
+``--options S`` (repeatable) only those whose options contain S (each leaves
+cubes_verdicts.csv as it is).
 
 Status: ``unstable`` if BookSim aborted (latency over latency_thres; the
 latency is then the last sample's); ``ok`` if it converged before max_samples
@@ -91,6 +92,9 @@ CURVES = {
         ("mesh", 8, 2, "uniform", "dor", 1, 4, "vc_allocator=islip sw_allocator=islip alloc_iters=2"),
         ("mesh", 8, 2, "uniform", "dor", 4, 4, "vc_allocator=max_size sw_allocator=max_size"),
         ("mesh", 8, 2, "uniform", "dor", 4, 4, "vc_allocator=loa sw_allocator=loa"),
+        ("mesh", 8, 2, "uniform", "dor", 1, 4, "internal_speedup=1.5"),
+        ("mesh", 8, 2, "uniform", "dor", 1, 4, "internal_speedup=2.0"),
+        ("mesh", 8, 2, "uniform", "dor", 4, 2, "internal_speedup=2.0"),
     ],
     # packet priorities in the allocators (issue 12): 4-flit packets, where they matter
     "priority": [
@@ -233,13 +237,17 @@ def main() -> None:
                         help="run only these groups of curves (default: every group)")
     parser.add_argument("--routing", action="append",
                         help="run only the curves of this routing function (repeatable)")
+    parser.add_argument("--options", action="append",
+                        help="run only the curves whose options contain this text (repeatable)")
     args = parser.parse_args()
     groups = args.group or sorted(CURVES)
     curves = [c for g in groups for c in CURVES[g] if not args.routing or c[4] in args.routing]
+    if args.options:
+        curves = [c for c in curves if any(o in c[7] for o in args.options)]
     if args.quick:
         sweep(args.oracle, curves[0], quick=True)
         return
-    if not (args.group or args.routing):
+    if not (args.group or args.routing or args.options):
         with open(HERE / "cubes_verdicts.csv", "w", newline="") as fh:
             writer = csv.DictWriter(fh, ["topology", "k", "n", "routing", "num_vcs", "verdict",
                                          "message"])
