@@ -988,7 +988,7 @@ void Network::sw_alloc_general(int r, int64_t t) {
     int64_t depart = depart_;
     if (!chan_free_.empty()) {  // the output's channel takes one flit per cycle
       int64_t& free_at = chan_free_[static_cast<size_t>(r) * S.NP + o];
-      depart = std::max(t, free_at);
+      depart = std::max(depart, free_at);
       free_at = depart + 1;
     }
     if (hold_) W.hold[x] = static_cast<int16_t>(tail ? -1 : i);
