@@ -477,6 +477,20 @@ def test_cmesh_example_is_refused_topology_first(capsys, reference_dir):
                                    "dragonflynew")
 
 
+def test_dragonfly_example_matches_booksim(capsys, reference_dir):
+    """dragonflyconfig (internal_speedup = 2.0, 1,056 nodes at 0.8 flits/node/cycle) unchanged
+    but for 1,000-cycle sample periods (BookSim's own 10,000 take it over an hour): its summary
+    within 10% (example_runs/dragonflyconfig_sample_period_1000.out)."""
+    folder = reference_dir / "booksim"
+    code, out, err = _run_main(capsys, [str(folder / "examples" / "dragonflyconfig"), "sample_period=1000"])
+    assert code == 0, err
+    ours = json.loads(out.strip().splitlines()[-1])
+    theirs = _booksim_summary((folder / "example_runs" / "dragonflyconfig_sample_period_1000.out").read_text())
+    assert ours["status"] == "ok"
+    for key, expected in theirs.items():
+        assert ours[key] == pytest.approx(expected, rel=0.10), key
+
+
 def test_unstable_example_matches_booksim(capsys, reference_dir):
     """singleconfig (one 10-port fly router of 8 VCs: 80-bit VC masks) at offered load 1.0:
     BookSim aborts after its first sample period; so does archgym, with that period's
