@@ -39,7 +39,7 @@ KEY = ("topology", "k", "n", "pattern", "routing", "packet_size", "num_vcs", "op
 def config(key: tuple, rate: float) -> noc.NocConfig:
     topology, k, n, pattern, routing, ps, vcs, options = key
     types = {f["name"]: f["type"] for f in noc.CONFIG_FIELDS}
-    extra = {name: value if types[name] is str else types[name](int(value))
+    extra = {name: types[name](value) if types[name] in (str, float) else types[name](int(value))
              for name, value in (o.split("=") for o in options.split())}
     return noc.NocConfig(topology=topology, k=int(k), n=int(n), traffic=pattern,
                          routing_function=routing, packet_size=int(ps), num_vcs=int(vcs),

@@ -148,7 +148,7 @@ def cubes(reference_dir):
 def cube_config(key, rate) -> noc.NocConfig:
     topology, k, n, pattern, routing, ps, vcs, options = key
     types = {f["name"]: f["type"] for f in noc.CONFIG_FIELDS}
-    extra = {name: value if types[name] is str else types[name](int(value))
+    extra = {name: types[name](value) if types[name] in (str, float) else types[name](int(value))
              for name, value in (o.split("=") for o in options.split())}
     return noc.NocConfig(topology=topology, k=int(k), n=int(n), traffic=pattern,
                          routing_function=routing, packet_size=int(ps), num_vcs=int(vcs),

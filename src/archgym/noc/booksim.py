@@ -254,7 +254,8 @@ BOOKSIM_DEFAULTS: dict[str, Value] = {
 MAPPED: tuple[str, ...] = (
     "topology", "k", "n", "c", "routing_function", "num_vcs", "vc_buf_size", "wait_for_tail_credit",
     "vc_allocator", "sw_allocator", "alloc_iters", "input_speedup", "output_speedup",
-    "hold_switch_for_packet", "priority", "credit_delay", "routing_delay", "vc_alloc_delay", "sw_alloc_delay",
+    "internal_speedup", "hold_switch_for_packet", "priority", "credit_delay", "routing_delay",
+    "vc_alloc_delay", "sw_alloc_delay",
     "st_final_delay", "traffic", "packet_size", "injection_rate", "injection_rate_uses_flits",
     "injection_process", "burst_alpha", "burst_beta", "warmup_periods", "sample_period",
     "max_samples", "latency_thres", "stopping_thres", "acc_stopping_thres", "seed", "perm_seed",
@@ -269,7 +270,7 @@ EXTENSIONS: tuple[str, ...] = ("link_latency",)
 #: The network's shape comes first: a configuration of another network is
 #: reported as such before its other keys.
 FIXED: dict[str, Value] = {
-    "router": "iq", "subnets": 1, "internal_speedup": 1.0,
+    "router": "iq", "subnets": 1,
     "output_delay": 0, "st_prepare_delay": 0,
     "vct": 0, "use_read_write": 0, "classes": 1,
     "include_queuing": 1, "warmup_thres": 0.05, "acc_warmup_thres": 0.05, "use_noc_latency": 1,

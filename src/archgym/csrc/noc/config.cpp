@@ -186,6 +186,12 @@ const std::vector<ConfigField>& config_fields() {
       {.name = "output_speedup", .member = &C::output_speedup, .lo = 1, .hi = kMaxSpeedup,
        .doc = "crossbar outputs per output port; the flits that reach one output in a cycle "
               "queue for its channel, which takes one per cycle"},
+      {.name = "internal_speedup", .member = &C::internal_speedup, .lo = 1,
+       .hi = kMaxInternalSpeedup,
+       .doc = "router steps (route, VC and switch allocation) per cycle on average, channels "
+              "still one flit a cycle: a cycle takes the steps its accumulated fraction allows "
+              "(1.5: 1, 2, 1, 2 ...); a flit granted the switch before the cycle's last step "
+              "leaves in that cycle"},
       {.name = "speculative", .member = &C::speculative,
        .doc = "speculative switch allocation: a head flit that wins VC allocation may win "
               "the switch in the same cycle, where no non-speculative grant takes its "
@@ -474,6 +480,13 @@ Params::Params(const Config& c) : cfg(c) {
       fail(std::string(name) + " must be at most " + std::to_string(64 / ports) + " on this " +
            c.topology + " (" + std::to_string(ports) + " ports times the speedup fit 64 crossbar ports; got " +
            std::to_string(speedup) + ")");
+  if (c.internal_speedup != 1.0)
+    for (const auto& [name, delay] :
+         {std::pair{"routing_delay", c.routing_delay}, std::pair{"vc_alloc_delay", c.vc_alloc_delay},
+          std::pair{"sw_alloc_delay", c.sw_alloc_delay}, std::pair{"st_final_delay", c.st_final_delay}})
+      if (delay > 1)
+        fail(std::string(name) + " must be at most 1 with internal_speedup other than 1.0 (longer "
+             "pipeline stages are not modelled with it; got " + std::to_string(delay) + ")");
   check_routing(routing, topology, c.k, dims, c.num_vcs);
   traffic = parse_traffic(c.traffic);
   check_traffic(traffic, topology, c.k, dims);

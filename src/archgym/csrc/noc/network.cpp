@@ -256,6 +256,9 @@ Network::Network(const Config& cfg) : p_(cfg) {
   si_ = c.input_speedup;
   so_ = c.output_speedup;
   iters_ = c.alloc_iters;
+  internal_ = c.internal_speedup;
+  // the most router steps of one cycle: as many flits may leave an input port
+  const int steps = static_cast<int>(std::ceil(internal_));
   // The default router (separable input-first or single-iteration iSLIP, speedup 1,
   // no speculation or held switches) keeps the specialised allocators.
   auto plain = [&](Allocator a) {
@@ -264,7 +267,8 @@ Network::Network(const Config& cfg) : p_(cfg) {
   // Packet priorities (§5b) rank requests in the general allocators only.
   prio_ = p_.priority;
   prioritised_ = prio_ != Priority::None && prio_ != Priority::Class;
-  general_sa_ = !plain(p_.sa) || si_ > 1 || so_ > 1 || spec_ || hold_ || prioritised_;
+  general_sa_ = !plain(p_.sa) || si_ > 1 || so_ > 1 || spec_ || hold_ || prioritised_ ||
+                internal_ != 1.0;
   general_va_ = !plain(p_.va) || prioritised_;
   if (prio_ == Priority::LocalAge) arrival_.assign(buf_.size(), 0);
   if (general_sa_) sw_.assign(R_, SwState{});
@@ -276,11 +280,11 @@ Network::Network(const Config& cfg) : p_(cfg) {
     case 4: init_routers<4>(); break;
     default: init_routers<8>();
   }
-  // Output speedup: several flits may leave the crossbar for one output in a cycle;
-  // they queue for the channel, at most V*B (the downstream credits), so the wheels
-  // look that far ahead.
+  // Output or internal speedup: several flits may leave the crossbar for one output
+  // in a cycle; they queue for the channel, at most V*B (the downstream credits), so
+  // the wheels look that far ahead.
   int queue = 0;
-  if (so_ > 1) {
+  if (so_ > 1 || internal_ != 1.0) {
     chan_free_.assign(static_cast<size_t>(R_) * NP_, 0);
     queue = V_ * B_;
   }
@@ -293,11 +297,11 @@ Network::Network(const Config& cfg) : p_(cfg) {
   // credit a cycle, each after its fixed latency): a flit per router output
   // port and per injecting node; an ejection per node; a credit per crossbar
   // input (input_speedup per router input port; the injection ports' go to the
-  // source) and per ejection.
+  // source) and router step, and per ejection.
   arrive_.init(wheel, static_cast<size_t>(R_) * NP_ + n_);
   eject_.init(wheel, n_);
-  credit_.init(wheel, (static_cast<size_t>(R_) * NP_ + n_) * si_);
-  src_credit_.init(wheel, static_cast<size_t>(n_) * si_);
+  credit_.init(wheel, (static_cast<size_t>(R_) * NP_ + n_) * si_ * steps);
+  src_credit_.init(wheel, static_cast<size_t>(n_) * si_ * steps);
 
   src_.assign(n_, Source{});
   queue_.assign(n_, std::vector<uint64_t>(16));
@@ -983,10 +987,10 @@ void Network::sw_alloc_general(int r, int64_t t) {
     const bool tail = buf_[(base + i) * S.B + q.head].flags & kTail;
     in_taken |= uint64_t{1} << x;
     out_taken |= uint64_t{1} << xout(x, o);
-    int64_t depart = t;
-    if (so > 1) {  // the output's channel takes one flit per cycle
+    int64_t depart = depart_;
+    if (!chan_free_.empty()) {  // the output's channel takes one flit per cycle
       int64_t& free_at = chan_free_[static_cast<size_t>(r) * S.NP + o];
-      depart = std::max(t, free_at);
+      depart = std::max(depart, free_at);
       free_at = depart + 1;
     }
     if (hold_) W.hold[x] = static_cast<int16_t>(tail ? -1 : i);
@@ -1396,9 +1400,18 @@ void Network::step_impl() {
   // 3. generation, 4. injection
   generate(t);
   inject(t);
-  // 6. router internal steps (routers do not read each other's state)
-  for (int r = 0; r < R_; ++r)
-    if (st.routers[r].has_work()) router_step<kV, kB, kD, kW>(r, t);
+  // 6. router internal steps (routers do not read each other's state); with
+  // internal_speedup, as many as its running fraction has whole steps (§5b)
+  int steps = 1;
+  if (internal_ != 1.0) {
+    partial_ += internal_;
+    for (steps = 0; partial_ >= 1.0; ++steps) partial_ -= 1.0;
+  }
+  for (int s = 0; s < steps; ++s) {
+    depart_ = s + 1 < steps ? t - 1 : t;
+    for (int r = 0; r < R_; ++r)
+      if (st.routers[r].has_work()) router_step<kV, kB, kD, kW>(r, t);
+  }
   ctr_.in_network_integral += ctr_.in_network_flits;
   ctr_.in_system_integral += ctr_.in_system_packets;
   now_ = t + 1;

@@ -83,6 +83,7 @@ struct Config {
   int alloc_iters = 1;
   int input_speedup = 1;
   int output_speedup = 1;
+  double internal_speedup = 1.0;
   bool speculative = false;
   bool hold_switch_for_packet = false;
   std::string priority = "none";
@@ -218,6 +219,9 @@ inline constexpr int kMaxPacket = 256;
 inline constexpr int kMaxDelay = 16;
 inline constexpr int kMaxSpeedup = 9;  // a 3-D cube router: 7 ports x 9 fit 64 crossbar ports (Params checks ports x speedup on every topology)
 inline constexpr int kMaxAllocIters = 16;
+// internal_speedup: router steps per cycle on average (BookSim accepts any; below 1 it
+// skips steps and its runs are unstable at any load, so archgym refuses that).
+inline constexpr double kMaxInternalSpeedup = 16;
 inline constexpr int64_t kMaxBacklogPackets = int64_t{1} << 24;  // queued packets, all nodes
 
 // The definition of every Config field: what it accepts and what it means
@@ -729,6 +733,11 @@ class Network {
   bool general_sa_ = false, general_va_ = false;
   bool spec_ = false, hold_ = false;
   int si_ = 1, so_ = 1, iters_ = 1;
+  // internal_speedup (§5b): router steps per cycle, kept as BookSim's running
+  // fraction; depart_ is the SA grant's departure cycle in the current step (a
+  // cycle earlier when another step of the cycle follows: ST in that step)
+  double internal_ = 1.0, partial_ = 0.0;
+  int64_t depart_ = 0;
   Priority prio_ = Priority::None;
   bool prioritised_ = false;          // a priority other than none/class (general allocators)
   std::vector<uint32_t> arrival_;     // [R*VCS*B] local_age: cycle each buffered flit arrived
@@ -740,7 +749,7 @@ class Network {
     SwState() { std::fill(std::begin(hold), std::end(hold), int16_t{-1}); }
   };
   std::vector<SwState> sw_;          // [R] when general_sa_
-  std::vector<int64_t> chan_free_;   // [R*NP] output_speedup > 1: first cycle output o is free
+  std::vector<int64_t> chan_free_;   // [R*NP] output or internal speedup: first cycle output o is free
   std::vector<uint16_t> va_in_ptr_, va_out_ptr_;  // [R*VCS]
   struct Occ {
     int64_t integral = 0;  // time integral of `count`, less count * now (occ_change)

@@ -12,4 +12,6 @@ for example in torus88 mesh88_lat singleconfig flatflyconfig fattree_config cmes
   # BookSim exits with status 255 after a completed run (main returns -1)
   "$booksim" "$example" > "$here/$example.out" || [ $? -eq 255 ]
 done
+# dragonflyconfig with 1,000-cycle sample periods (its own 10,000 take over an hour)
+"$booksim" dragonflyconfig sample_period=1000 > "$here/dragonflyconfig_sample_period_1000.out" || [ $? -eq 255 ]
 (cd anynet && "$booksim" anynet_config > "$here/anynet_config.out") || [ $? -eq 255 ]
