@@ -13,7 +13,7 @@ from gymnasium import spaces
 
 from archgym import noc
 from archgym.envs._common import ReplayPickle, check_action, check_name, check_render_mode, check_running
-from archgym.envs.noc_routing import _check_int, _check_rate, _clean, _field_int
+from archgym.envs.noc_routing import _check_int, _check_pair, _check_rate, _check_steps, _clean, _field_int
 
 #: The traffic of the phases: uniform random and BookSim's tornado over all N nodes
 #: (``traffic_radix = N``: node v sends to v + ceil(N/2) - 1 mod N), which sends the nodes of
@@ -158,29 +158,19 @@ class NoCAdaptiveEnv(ReplayPickle, gym.Env):
         self.granularity = check_name("granularity", granularity, ("router", "group"))
         self.decisions = self._names("decision", decisions, noc.UGAL_DECISIONS)
         self.patterns = self._names("pattern", patterns, noc.TRAFFIC_PATTERNS)
-        if not isinstance(rate_range, Sequence) or len(rate_range) != 2:
-            raise ValueError(f"rate_range must be (low, high), got {rate_range!r}")
-        lo, hi = (_check_rate("rate_range[]", r) for r in rate_range)
-        if lo > hi:
-            raise ValueError(f"rate_range must have low <= high, got {rate_range!r}")
-        self.rate_range = (lo, hi)
-        if not isinstance(phase_steps, Sequence) or len(phase_steps) != 2:
-            raise ValueError(f"phase_steps must be (min, max), got {phase_steps!r}")
-        a, b = (_check_int("phase_steps[]", v, 1) for v in phase_steps)
-        if a > b:
-            raise ValueError(f"phase_steps must have min <= max, got {phase_steps!r}")
-        self.phase_steps = (a, b)
+        self.rate_range = _check_pair("rate_range", rate_range, _check_rate)
+        self.phase_steps = _check_pair("phase_steps", phase_steps, _check_steps, "min, max")
         self.cycles_per_step = _check_int("cycles_per_step", cycles_per_step, 1)
         self.warmup_cycles = _check_int("warmup_cycles", warmup_cycles, 0)
         self.max_steps = _check_int("max_steps", max_steps, 1)
         self.backlog_weight = _check_positive("backlog_weight", backlog_weight, allow_zero=True)
         self.latency_cap = _check_positive("latency_cap", latency_cap)
-        nodes = 2 * self.k ** 2 * (2 * self.k ** 2 + 1)  # p * a * g
+        nodes = noc.shape_nodes("dragonflynew", self.k, 1)
         self.base = noc.NocConfig(
             topology="dragonflynew", k=self.k, n=1, routing_function="ugal", num_vcs=3,
             vc_buf_size=_field_int("vc_buf_size", vc_buf_size),
             packet_size=_field_int("packet_size", packet_size), traffic=self.patterns[0],
-            traffic_radix=nodes, injection_rate=lo)
+            traffic_radix=nodes, injection_rate=self.rate_range[0])
         for pattern in self.patterns:  # the core's reason for a pattern a dragonfly lacks
             noc.check_traffic(pattern, self.k, n=1, topology="dragonflynew")
         shape = noc.network_shape(self.base)

@@ -72,6 +72,21 @@ def _check_rate(name: str, value) -> float:
     return float(value)
 
 
+def _check_pair(name: str, value, check, order: str = "low, high") -> tuple:
+    """A pair ``order`` (e.g. "min, max"), each item checked by ``check(name + "[]", item)``,
+    the first at most the second."""
+    if not isinstance(value, Sequence) or len(value) != 2:
+        raise ValueError(f"{name} must be ({order}), got {value!r}")
+    lo, hi = (check(f"{name}[]", v) for v in value)
+    if lo > hi:
+        raise ValueError(f"{name} must have {order.replace(', ', ' <= ')}, got {value!r}")
+    return lo, hi
+
+
+def _check_steps(name: str, value) -> int:
+    return _check_int(name, value, 1)
+
+
 def _names(kind: str, value, allowed: Sequence[str]) -> tuple[str, ...]:
     """A name or a non-empty sequence of distinct names, each checked."""
     items = (value,) if isinstance(value, str) else tuple(value) if isinstance(value, Sequence) else None
@@ -1010,18 +1025,8 @@ class NoCRoutingPersistentEnv(ReplayPickle, gym.Env):
                  network_file: str | Path | None = None):
         check_render_mode(render_mode, self.metadata["render_modes"])
         self.per_router = bool(per_router)
-        if not isinstance(rate_range, Sequence) or len(rate_range) != 2:
-            raise ValueError(f"rate_range must be (low, high), got {rate_range!r}")
-        lo, hi = (_check_rate("rate_range[]", r) for r in rate_range)
-        if lo > hi:
-            raise ValueError(f"rate_range must have low <= high, got {rate_range!r}")
-        self.rate_range = (lo, hi)
-        if not isinstance(phase_steps, Sequence) or len(phase_steps) != 2:
-            raise ValueError(f"phase_steps must be (min, max), got {phase_steps!r}")
-        a, b = (_check_int("phase_steps[]", v, 1) for v in phase_steps)
-        if a > b:
-            raise ValueError(f"phase_steps must have min <= max, got {phase_steps!r}")
-        self.phase_steps = (a, b)
+        self.rate_range = _check_pair("rate_range", rate_range, _check_rate)
+        self.phase_steps = _check_pair("phase_steps", phase_steps, _check_steps, "min, max")
         self.cycles_per_step = _check_int("cycles_per_step", cycles_per_step, 1)
         self.warmup_cycles = _check_int("warmup_cycles", warmup_cycles, 0)
         self.max_steps = _check_int("max_steps", max_steps, 2)
@@ -1043,7 +1048,7 @@ class NoCRoutingPersistentEnv(ReplayPickle, gym.Env):
             patterns=patterns, default_patterns=PHASE_PATTERNS)
         if self.per_router:  # the core's per-router codes are indices into ROUTINGS_PER_ROUTER
             self._codes = np.array([noc.ROUTINGS_PER_ROUTER.index(r) for r in self.routings], dtype=np.int32)
-        self.base = replace(self.network.base, injection_rate=lo)
+        self.base = replace(self.network.base, injection_rate=self.rate_range[0])
         self.render_mode = render_mode
         self.k = self.base.k
         net = self.network

@@ -613,19 +613,14 @@ def _concentration_layout(settings: dict) -> list[str]:
     get = {key: settings.get(key, BOOKSIM_DEFAULTS[key]) for key in ("k", "c", "x", "y", "xr", "yr")}
     if not all(isinstance(v, int) for v in get.values()):
         return [f"{topology}: k, c, x, y, xr and yr must be integers"]
-    if topology == "cmesh":
-        if get["x"] != get["y"]:
-            return [f"cmesh: x and y must be equal, as BookSim asserts (x = {get['x']}, "
-                    f"y = {get['y']})"]
-        if get["xr"] != get["yr"] or get["xr"] * get["yr"] != get["c"]:
-            return [f"cmesh: xr and yr must be equal and xr * yr = c, as BookSim asserts "
-                    f"(xr = {get['xr']}, yr = {get['yr']}, c = {get['c']})"]
-        return []
-    if get["x"] != get["k"] or get["y"] != get["k"]:
+    if topology == "cmesh" and get["x"] != get["y"]:
+        return [f"cmesh: x and y must be equal, as BookSim asserts (x = {get['x']}, "
+                f"y = {get['y']})"]
+    if topology == "flatfly" and (get["x"] != get["k"] or get["y"] != get["k"]):
         return [f"flatfly: archgym models x = y = k (the routers' grid; x = {get['x']}, "
                 f"y = {get['y']}, k = {get['k']}; BookSim's default x = y = 8)"]
     if get["xr"] != get["yr"] or get["xr"] * get["yr"] != get["c"]:
-        return [f"flatfly: xr and yr must be equal and xr * yr = c, as BookSim asserts "
+        return [f"{topology}: xr and yr must be equal and xr * yr = c, as BookSim asserts "
                 f"(xr = {get['xr']}, yr = {get['yr']}, c = {get['c']})"]
     return []
 
