@@ -610,6 +610,10 @@ class Network {
   static void add_route(InVc& q, const VcMask& mask, int prio, bool atomic = false);
   static void add_route(InVc& q, VcSpan span, int prio, bool atomic = false);
   void eject(InVc& q) const;
+  bool eject_at_router(int r, int dst, InVc& q) const;
+  bool from_node(int r, int i) const;
+  int order_class(int r, int i);
+  void add_order_route(InVc& q, int o, int cls) const;
   void add_escape(int r, int dst, InVc& q) const;
   void add_dimension_order_class(int r, int dst, int cls, InVc& q) const;
   void route_via_intermediate(int r, const Flit& f, Packet& pk, InVc& q) const;

@@ -111,6 +111,29 @@ inline void Network::add_route(InVc& q, VcSpan span, int prio, bool atomic) {
 // At the destination: any VC of the ejection port.
 inline void Network::eject(InVc& q) const { add_route(q, vcs(LP_, 0, V_ - 1), 0); }
 
+// The same on a network of channel tables (routers of several nodes): at the
+// destination's router, any VC of its ejection port; whether it routed.
+inline bool Network::eject_at_router(int r, int dst, InVc& q) const {
+  if (r != ch_.eject_router[dst]) return false;
+  add_route(q, vcs(ch_.eject_port[dst], 0, V_ - 1), 0);
+  return true;
+}
+
+// Whether input VC i of router r comes from a node: the packet enters the network here.
+inline bool Network::from_node(int r, int i) const {
+  return ch_.in[static_cast<size_t>(r) * NP_ + port_of_[i]].node >= 0;
+}
+
+// The two-order routings of the concentrated networks (flatfly's xyyx, cmesh's
+// xy_yx): a packet's order class (0: x first, 1: y first) is drawn where it enters
+// the network and kept by its VC half after.
+inline int Network::order_class(int r, int i) { return from_node(r, i) ? coin() : vc_of_[i] >= V_ / 2; }
+
+// Any VC of output o in order class cls: the lower VC half for 0, the upper for 1.
+inline void Network::add_order_route(InVc& q, int o, int cls) const {
+  add_route(q, cls ? vcs(o, V_ / 2, V_ - 1) : vcs(o, 0, V_ / 2 - 1), 0);
+}
+
 // The escape channel of the adaptive routings: VC 0 (on a torus VCs 0-1, the
 // dateline classes) along the XY port, priority 0.
 inline void Network::add_escape(int r, int dst, InVc& q) const {
@@ -577,14 +600,11 @@ void Network::route_ran_min(int r, int, const Flit& f, InVc& q) {
 // 167 packets at 0.01).  Every VC into the node.  As the oracle's route sets show.
 template <bool kAdaptive>
 void Network::route_xyyx(int r, int i, const Flit& f, InVc& q) {
-  if (r == ch_.eject_router[f.dst]) return add_route(q, vcs(ch_.eject_port[f.dst], 0, V_ - 1), 0);
-  const bool injected = ch_.in[static_cast<size_t>(r) * NP_ + port_of_[i]].node >= 0;
-  int cls = vc_of_[i] >= V_ / 2;
-  if (injected)
-    cls = kAdaptive ? less_used(r, flatfly_port(r, f.dst, true), flatfly_port(r, f.dst, false), 0, V_ - 1)
-                    : coin();
-  const int o = flatfly_port(r, f.dst, cls == 0);
-  add_route(q, cls ? vcs(o, V_ / 2, V_ - 1) : vcs(o, 0, V_ / 2 - 1), 0);
+  if (eject_at_router(r, f.dst, q)) return;
+  const int cls = kAdaptive && from_node(r, i)
+                      ? less_used(r, flatfly_port(r, f.dst, true), flatfly_port(r, f.dst, false), 0, V_ - 1)
+                      : order_class(r, i);
+  add_order_route(q, flatfly_port(r, f.dst, cls == 0), cls);
 }
 
 // The second half of flatfly's valiant and ugal: a packet goes row first to its
@@ -594,7 +614,7 @@ void Network::route_xyyx(int r, int i, const Flit& f, InVc& q) {
 // destination's router ejects there, on every VC into the node, even before the
 // intermediate.
 void Network::route_flatfly_phases(int r, const Flit& f, Packet& pk, InVc& q) const {
-  if (r == ch_.eject_router[f.dst]) return add_route(q, vcs(ch_.eject_port[f.dst], 0, V_ - 1), 0);
+  if (eject_at_router(r, f.dst, q)) return;
   if (pk.phase == 0 && r == pk.inter) pk.phase = 1;
   if (pk.phase == 0) return add_route(q, vcs(flatfly_router_port(r, pk.inter, true), 0, (V_ - 1) / 2), 0);
   add_route(q, vcs(flatfly_port(r, f.dst, true), V_ / 2, V_ - 1), 0);
@@ -607,7 +627,7 @@ void Network::route_flatfly_phases(int r, const Flit& f, Packet& pk, InVc& q) co
 // destination (the oracle: 294 of 1109 such packets of the example, 25%).
 void Network::route_valiant_flatfly(int r, int i, const Flit& f, InVc& q) {
   Packet& pk = pkts_[f.pkt];
-  if (ch_.in[static_cast<size_t>(r) * NP_ + port_of_[i]].node >= 0) {
+  if (from_node(r, i)) {
     pk.phase = 0;
     pk.inter = static_cast<int32_t>(rng_.below(static_cast<uint32_t>(R_)));
   }
@@ -626,7 +646,7 @@ constexpr int kFlatflyUgalThreshold = 2;
 void Network::route_ugal_flatfly(int r, int i, const Flit& f, InVc& q) {
   Packet& pk = pkts_[f.pkt];
   const int t = ch_.eject_router[f.dst];
-  if (ch_.in[static_cast<size_t>(r) * NP_ + port_of_[i]].node >= 0 && r != t) {
+  if (from_node(r, i) && r != t) {
     pk.phase = 1;
     pk.inter = t;
     const int x = r % k_ == t % k_ ? r % k_ : static_cast<int>(rng_.below(static_cast<uint32_t>(k_)));
@@ -676,11 +696,9 @@ void Network::route_cmesh_dor(int r, int, const Flit& f, InVc& q) {
 // into the node.  As the oracle's route sets show.
 template <bool kExpress>
 void Network::route_cmesh_xy_yx(int r, int i, const Flit& f, InVc& q) {
-  if (r == ch_.eject_router[f.dst]) return add_route(q, vcs(ch_.eject_port[f.dst], 0, V_ - 1), 0);
-  const bool injected = ch_.in[static_cast<size_t>(r) * NP_ + port_of_[i]].node >= 0;
-  const int cls = injected ? coin() : vc_of_[i] >= V_ / 2;
-  const int o = cmesh_port(r, f.dst, cls == 0, kExpress);
-  add_route(q, cls ? vcs(o, V_ / 2, V_ - 1) : vcs(o, 0, V_ / 2 - 1), 0);
+  if (eject_at_router(r, f.dst, q)) return;
+  const int cls = order_class(r, i);
+  add_order_route(q, cmesh_port(r, f.dst, cls == 0, kExpress), cls);
 }
 
 // ----------------------------------------------------------------- dragonflynew
