@@ -671,7 +671,8 @@ def to_noc_config(settings: dict[str, Value]):
     where = getattr(settings, "where", {})
     network = _network_problems(settings)
     problems = list(network.values()) + _concentration_layout(settings)
-    speculating = isinstance(settings.get("speculative", 0), int) and settings.get("speculative", 0) > 0
+    speculative = settings.get("speculative", 0)  # any integer, on when positive (BookSim's reading)
+    speculating = isinstance(speculative, int) and speculative > 0
     for key, expected in (FIXED | SPECULATION_FIXED if speculating else FIXED).items():
         if key in settings and not _same(settings[key], expected):
             problems.append(f"{key} = {settings[key]} is not modelled; archgym accepts only "
@@ -701,9 +702,8 @@ def to_noc_config(settings: dict[str, Value]):
     elif "network_file" in settings:
         problems.append("network_file describes an anynet; topology = "
                         f"{settings.get('topology', BOOKSIM_DEFAULTS['topology'])}")
-    speculative = settings.get("speculative", 0)
     if isinstance(speculative, int):
-        fields["speculative"] = speculative > 0
+        fields["speculative"] = speculating
     else:
         problems.append(f"speculative must be an integer, got {speculative!r}")
     problems += _output_buffer_problems(settings)
