@@ -263,6 +263,24 @@ def test_a_signal_before_the_first_sample_leaves_nothing(tmp_path):
     assert not out.exists()  # the folder this run made is gone
 
 
+def test_python_m_archgym_exits_130_when_the_handled_signal_came_inside_a_string_exec(tmp_path):
+    # CPython 3.11 marks a KeyboardInterrupt raised inside exec("...") as unhandled even when the
+    # caller catches it; under `python -m` the process then died by SIGINT (-2), not with 130.
+    (tmp_path / "probe_main.py").write_text(
+        "import runpy, signal\n"
+        "import archgym.cli\n"
+        "def main():\n"
+        "    try:\n"
+        "        exec('import os, signal\\nos.kill(os.getpid(), signal.SIGINT)\\nwhile True: pass')\n"
+        "    except KeyboardInterrupt:\n"
+        "        return 130\n"
+        "archgym.cli.main = main\n"
+        "runpy.run_module('archgym', run_name='__main__', alter_sys=True)\n")
+    proc = subprocess.run([sys.executable, "-m", "probe_main"], cwd=tmp_path, capture_output=True,
+                          text=True, timeout=60, env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
+    assert proc.returncode == 130, proc.stderr
+
+
 def test_atomic_write_leaves_the_old_file_when_writing_fails(tmp_path):
     path = tmp_path / "table.csv"
     path.write_text("old")
