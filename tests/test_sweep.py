@@ -26,6 +26,7 @@ from agents.sweep import (
     load_spec,
     run_sweep,
     saved_runs,
+    submission_order,
 )
 from archgym.cli import main
 
@@ -68,6 +69,14 @@ def test_grid_is_the_product_with_kwargs_layered():
     assert len(set(ids)) == len(ids)
     assert all("/" not in i and "[" not in i and "," not in i for i in ids)
     assert load_spec(spec(seeds=3))["seeds"] == [0, 1, 2]
+
+
+def test_runs_are_submitted_seed_by_seed_skipping_the_done_ones():
+    cells = expand_grid(spec(seeds=[3, 7], envs=["NAS-v0", "NAS-Live-v0"], agents=["random", "ga"]))
+    order = submission_order(cells, done={0: None})
+    assert [(cells[i].seed, cells[i].env, cells[i].agent) for i in order] == [
+        (3, "NAS-v0", "ga"), (3, "NAS-Live-v0", "random"), (3, "NAS-Live-v0", "ga"),
+        (7, "NAS-v0", "random"), (7, "NAS-v0", "ga"), (7, "NAS-Live-v0", "random"), (7, "NAS-Live-v0", "ga")]
 
 
 def test_spec_loads_from_yaml(tmp_path):

@@ -417,6 +417,13 @@ def saved_runs(out_dir: Path, cells: list[Cell]) -> dict[int, RunResult]:
     return saved
 
 
+def submission_order(cells: list[Cell], done) -> list[int]:
+    """The indices of the cells not in ``done``, seed by seed (every env and agent with the
+    first seed, then the second ...), so that a sweep stopped part-way on few CPUs holds
+    every env x agent pair with its first seeds rather than the first pairs with all seeds."""
+    return sorted((i for i in range(len(cells)) if i not in done), key=lambda i: (cells[i].seed, i))
+
+
 def run_sweep(spec: dict | str | Path, out_dir: str | Path, address: str | None = None,
               num_cpus: int | None = None, *, progress: bool = True,
               log: Callable[[str], None] | None = logger.info) -> list[RunResult]:
@@ -444,7 +451,7 @@ def run_sweep(spec: dict | str | Path, out_dir: str | Path, address: str | None 
     from tqdm.contrib.logging import logging_redirect_tqdm
 
     start = time.perf_counter()
-    todo = [i for i in range(len(cells)) if i not in done]
+    todo = submission_order(cells, done)
     started = False
     bar = tqdm(total=len(cells), initial=len(done), desc=spec["name"] or "sweep", unit="run",
                disable=not progress)
