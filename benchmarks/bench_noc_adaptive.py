@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """NoCAdaptive-v0: steps per second, and PPO against MIN, VAL, UGAL-L and UGAL-G on phase-changing traffic.
 
-    python benchmarks/bench_noc_adaptive.py            # both topologies, PPO 100 episodes each, 10 evaluation episodes
+    python benchmarks/bench_noc_adaptive.py            # both topologies, PPO 120 episodes each, 5 evaluation episodes
     python benchmarks/bench_noc_adaptive.py --quick    # 8-step episodes, 2 evaluation episodes, PPO 3 (smoke run)
         [--out DIR]           # default benchmarks/out/
         [--topology T]        # dragonflynew, flatfly or both (default both)
@@ -61,10 +61,11 @@ BASELINES = {"MIN": "min", "VAL": "val", "UGAL-L": "ugal_l", "UGAL-G": "ugal_g"}
 EVAL_SEED = 1000
 #: PPO's settings for this env (over the agents package's defaults): observations
 #: normalised (the features are fractions of very different scales: credits near 0,
-#: the latency term up to 1), rewards normalised (returns run to -30,000), rollouts
-#: of 4 episodes (128 steps) in minibatches of 64.
-PPO_SETTINGS = {"normalize_obs": True, "normalize_reward": True, "n_steps": 128, "batch_size": 64,
-                "learning_rate": 3e-4, "ent_coef": 0.01}
+#: the latency term up to 1), rewards normalised (returns run to -30,000), rollouts of
+#: 2 episodes (64 steps) in minibatches of 32 and a learning rate of 1e-3 (more updates
+#: in the few episodes a run affords).
+PPO_SETTINGS = {"normalize_obs": True, "normalize_reward": True, "n_steps": 64, "batch_size": 32,
+                "learning_rate": 1e-3, "ent_coef": 0.01}
 FIELDS = ["topology", "policy", "episodes", "mean_return", "latency", "throughput", "backlog_flits",
           "val_share_uniform", "val_share_adversarial", "steps_per_s", "note"]
 
@@ -224,8 +225,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", type=Path, default=OUT, help="output folder (default benchmarks/out/)")
     p.add_argument("--topology", choices=(*TOPOLOGIES, "both"), default="both",
                    help="the network(s) (default both)")
-    p.add_argument("--episodes", type=int, default=None, help="evaluation episodes per policy (default 10)")
-    p.add_argument("--budget", type=int, default=None, help="PPO training episodes per topology (default 100)")
+    p.add_argument("--episodes", type=int, default=None, help="evaluation episodes per policy (default 5)")
+    p.add_argument("--budget", type=int, default=None, help="PPO training episodes per topology (default 120)")
     p.add_argument("--repeats", type=int, default=None, help="episodes per speed measurement (default 3)")
     p.add_argument("--seed", type=int, default=0, help="PPO's seed (default 0)")
     p.add_argument("--ppo", nargs="*", default=[], metavar="KEY=VALUE", help="PPO settings over PPO_SETTINGS")
@@ -235,7 +236,7 @@ def main(argv: list[str] | None = None) -> int:
     def chosen(value, quick, full):
         return value if value is not None else quick if args.quick else full
 
-    episodes, budget = chosen(args.episodes, 2, 10), chosen(args.budget, 3, 100)
+    episodes, budget = chosen(args.episodes, 2, 5), chosen(args.budget, 3, 120)
     repeats = chosen(args.repeats, 1, 3)
     for name, value in (("--episodes", episodes), ("--budget", budget), ("--repeats", repeats)):
         if value < 1:
