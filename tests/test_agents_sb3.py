@@ -101,6 +101,26 @@ def test_tensorboard_logs_go_to_the_session_logdir(tmp_path):
     assert "train/loss" in events.Tags()["scalars"]
 
 
+def test_ppo_normalises_observations_and_saves_what_it_learnt(tmp_path):
+    from stable_baselines3 import PPO
+    from stable_baselines3.common.vec_env import DummyVecEnv, VecNormalize
+
+    path = tmp_path / "ppo"
+    # 70 one-step episodes: one 64-step rollout and its update
+    agents.train("NAS-v0", "ppo", budget=70, seed=0,
+                 config={"normalize_obs": True, "n_steps": 64, "save_path": str(path)})
+    model = PPO.load(str(path), device="cpu")
+    norm = VecNormalize.load(f"{path}.vecnormalize.pkl", DummyVecEnv([lambda: gym.make("NAS-v0")]))
+    assert norm.norm_obs and norm.obs_rms.count > 64  # every observation of the run updated the statistics
+    obs, _ = gym.make("NAS-v0").reset(seed=0)
+    action, _ = model.predict(norm.normalize_obs(obs), deterministic=True)
+    assert model.action_space.contains(action)
+    agents.train("NAS-v0", "ppo", budget=3, seed=0, config={"normalize_reward": False})
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ppo.vecnormalize.pkl", "ppo.zip"]  # nothing else
+    with pytest.raises(TypeError, match="normalize_obs must be True or False"):
+        agents.agent_config("ppo", {"normalize_obs": 1})
+
+
 def test_dqn_explores_on_the_budget_of_samples(monkeypatch):
     cfg = dataclasses.replace(sb3.DQNConfig(), exploration_fraction=0.5)
     session = agents.Session("NAS-v0", None, budget=20, seed=0)

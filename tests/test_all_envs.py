@@ -90,6 +90,7 @@ VARIANTS: list[tuple[str, dict]] = [
     ("NoCRouting-Persistent-v0", {"topology": "anynet", "network_file": ANYNET, **_NOC_STEPS}),
     ("NoCRouting-PerRouter-v0", {"topology": "torus", "k": 4, **_NOC_STEPS}),
     ("NoCRouting-Persistent-v0", {"topology": "mesh", "k": 3, "n": 3, **_NOC_STEPS}),
+    ("NoCAdaptive-v0", {"topology": "flatfly", **_NOC_STEPS}),
 ]
 
 CASES = [pytest.param((env_id, {}), id=env_id) for env_id in ENV_IDS] + [

@@ -132,6 +132,12 @@ class _Common:
     #: Normalise the rewards with a running deviation of the discounted return
     #: (SB3's VecNormalize; the recorded returns are the env's own).
     normalize_reward: bool = True
+    #: Normalise the observations with their running mean and deviation (SB3's VecNormalize).
+    normalize_obs: bool = False
+    #: If not empty, the trained model is saved to this file (SB3's zip; nothing is written
+    #: otherwise), and the VecNormalize statistics, if any, to ``<save_path>.vecnormalize.pkl``
+    #: (SB3's ``VecNormalize.load`` reads them back).
+    save_path: str = ""
     #: Torch device.
     device: str = "cpu"
     #: CPU threads torch may use during the run (0: leave torch's setting).  These
@@ -149,8 +155,11 @@ class _Common:
         self.net_arch = tuple(self.net_arch)
         check_number("verbose", self.verbose, 0, 2, integer=True)
         check_number("torch_threads", self.torch_threads, 0, integer=True)
-        if not isinstance(self.normalize_reward, bool):
-            raise TypeError(f"normalize_reward must be True or False, got {self.normalize_reward!r}")
+        for name in ("normalize_reward", "normalize_obs"):
+            if not isinstance(getattr(self, name), bool):
+                raise TypeError(f"{name} must be True or False, got {getattr(self, name)!r}")
+        if not isinstance(self.save_path, str):
+            raise TypeError(f"save_path must be a file name (a string), got {self.save_path!r}")
 
 
 @dataclasses.dataclass
@@ -274,8 +283,9 @@ def _learn(session: Session, algo, env: gym.Env, config: _Common, setup=None, **
         torch.set_num_threads(config.torch_threads)
     try:
         venv = DummyVecEnv([lambda: Monitor(env)])
-        if config.normalize_reward:
-            venv = VecNormalize(venv, norm_obs=False, norm_reward=True, gamma=config.gamma)
+        if config.normalize_reward or config.normalize_obs:
+            venv = VecNormalize(venv, norm_obs=config.normalize_obs, norm_reward=config.normalize_reward,
+                                gamma=config.gamma)
         model = algo("MlpPolicy", venv, learning_rate=config.learning_rate, gamma=config.gamma,
                      policy_kwargs={"net_arch": list(config.net_arch)}, seed=session.seed,
                      device=config.device, verbose=config.verbose,
@@ -284,6 +294,10 @@ def _learn(session: Session, algo, env: gym.Env, config: _Common, setup=None, **
         if setup is not None:
             setup(model)
         model.learn(total_timesteps=session.budget * _STEPS_BOUND_PER_SAMPLE, callback=StopAtBudget())
+        if config.save_path:
+            model.save(config.save_path)
+            if isinstance(venv, VecNormalize):
+                venv.save(f"{config.save_path}.vecnormalize.pkl")
     finally:
         torch.set_num_threads(threads)
 

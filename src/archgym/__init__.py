@@ -67,9 +67,11 @@ def _register_all() -> None:
                        kwargs={"per_router": True})
     # --- NoCAdaptive registrations (archgym.envs.noc_adaptive) ---
     # Minimal / non-minimal routing per router (granularity="group": per group) of a
-    # dragonfly under phase-changing uniform / tornado traffic.
+    # dragonfly (topology="flatfly": a flattened butterfly) under phase-changing traffic;
+    # gym.make_vec steps copies in parallel processes.
     _nad = "archgym.envs.noc_adaptive"
-    gymnasium.register(id="NoCAdaptive-v0", entry_point=f"{_nad}:NoCAdaptiveEnv")
+    gymnasium.register(id="NoCAdaptive-v0", entry_point=f"{_nad}:NoCAdaptiveEnv",
+                       vector_entry_point=f"{_nad}:make_vector")
     # --- SparseFormat registrations (archgym.envs.sparse_format) ---
     _sf = "archgym.envs.sparse_format"
     gymnasium.register(id="SparseFormat-v0", entry_point=f"{_sf}:SparseFormatEnv")

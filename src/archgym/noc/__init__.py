@@ -17,6 +17,7 @@ from archgym.noc.model import (
     ALLOCATORS,
     CONFIG_FIELDS,
     DRAGONFLY_PORT_CLASSES,
+    FLATFLY_PORT_CLASSES,
     INJECTION_PROCESSES,
     MAX_DRAGONFLY_K,
     MAX_K,
@@ -45,7 +46,7 @@ from archgym.noc.model import (
 __all__ = [
     "ALLOCATORS", "CONFIG_FIELDS", "INJECTION_PROCESSES", "MAX_K", "MAX_NODES", "MAX_VCS",
     "PER_ROUTER_MIN_VCS", "ROUTINGS_PER_ROUTER", "ROUTING_FUNCTIONS", "ROUTING_MIN_VCS", "ROUTING_VC_CLASSES", "TOPOLOGIES", "TRAFFIC_PATTERNS", "Network", "NocConfig",
-    "DRAGONFLY_PORT_CLASSES", "MAX_DRAGONFLY_K", "UGAL_DECISIONS",
+    "DRAGONFLY_PORT_CLASSES", "FLATFLY_PORT_CLASSES", "MAX_DRAGONFLY_K", "UGAL_DECISIONS",
     "check_routing", "check_traffic", "measure", "measure_many", "network_shape", "routings_on",
     "shape_nodes", "traffic_destinations",
 ]

@@ -67,13 +67,16 @@ TRAFFIC_PATTERNS: tuple[str, ...] = _core.TRAFFIC_PATTERNS
 #: ``min_adapt`` are BookSim's, which share the adaptive VCs; see docs/noc.md.)
 ROUTINGS_PER_ROUTER: tuple[str, ...] = _core.ROUTINGS_PER_ROUTER
 PER_ROUTER_MIN_VCS: dict[str, dict[str, int]] = _core.PER_ROUTER_MIN_VCS
-#: ugal's decision rules on a dragonflynew, one per source router (Network.set_ugal_decisions,
-#: docs/design/noc.md §15c): ``ugal_l`` (BookSim's ugal, the default), ``min`` (minimal),
-#: ``val`` (Valiant: through the drawn intermediate router), ``ugal_g`` (UGAL's rule on the
-#: global channels the two paths take, read where they start).
+#: ugal's decision rules on a dragonflynew or a flatfly, one per source router
+#: (Network.set_ugal_decisions, docs/design/noc.md §15c, §15b): ``ugal_l`` (BookSim's ugal,
+#: the default), ``min`` (minimal), ``val`` (Valiant: through an intermediate router),
+#: ``ugal_g`` (UGAL's rule on the queues along the paths: a dragonfly's global channels
+#: out of the source group, every channel of a flatfly path).
 UGAL_DECISIONS: tuple[str, ...] = _core.UGAL_DECISIONS
 #: The port classes of Network.dragonfly_credits_in_use's columns (local, global channels).
 DRAGONFLY_PORT_CLASSES: tuple[str, ...] = _core.DRAGONFLY_PORT_CLASSES
+#: The port classes of Network.flatfly_credits_in_use's columns (row, column channels).
+FLATFLY_PORT_CLASSES: tuple[str, ...] = _core.FLATFLY_PORT_CLASSES
 #: The largest k of a dragonflynew (k nodes per router, 2k routers per group).
 MAX_DRAGONFLY_K: int = _core.MAX_DRAGONFLY_K
 TOPOLOGIES: tuple[str, ...] = _core.TOPOLOGIES
@@ -270,8 +273,9 @@ class Network:
         self._routing = arr.astype(np.int32)
 
     def set_ugal_decisions(self, decisions: np.ndarray) -> None:
-        """A dragonflynew routed by ``ugal``: the rule each source router applies to the packets
-        it injects from now on, an int array [routers] of indices into :data:`UGAL_DECISIONS`."""
+        """A dragonflynew or flatfly routed by ``ugal``: the rule each source router applies to
+        the packets it injects from now on, an int array [routers] of indices into
+        :data:`UGAL_DECISIONS`."""
         arr = np.asarray(decisions)
         if arr.dtype.kind not in "iu" or arr.shape != (self._n,):
             raise ValueError(f"set_ugal_decisions needs an integer array of shape ({self._n},) "
@@ -288,6 +292,19 @@ class Network:
     def dragonfly_class_ports(self) -> tuple[int, int]:
         """A dragonflynew: the local and the global output ports of each router (2k - 1, k)."""
         return tuple(self._net.dragonfly_class_ports())
+
+    def flatfly_credits_in_use(self) -> np.ndarray:
+        """A flatfly: credits in use now (all VCs) per router on its row and its column output
+        ports, int32 [routers, 2] (columns :data:`FLATFLY_PORT_CLASSES`)."""
+        return self._net.flatfly_credits_in_use()
+
+    def flatfly_class_ports(self) -> tuple[int, int]:
+        """A flatfly: the row and the column output ports of each router (k - 1, k - 1)."""
+        return tuple(self._net.flatfly_class_ports())
+
+    def node_routers(self) -> np.ndarray:
+        """The router each node injects at, int32 [nodes]."""
+        return self._net.node_routers()
 
     def send(self, src: int, dst: int) -> None:
         """Queue one packet from ``src`` to ``dst``, created now (whatever the traffic pattern)."""

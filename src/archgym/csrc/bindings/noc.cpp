@@ -433,6 +433,21 @@ void bind_noc(nb::module_& m) {
              const auto p = net.dragonfly_class_ports();
              return nb::make_tuple(p[0], p[1]);
            })
+      .def("flatfly_credits_in_use",
+           [](const noc::Network& net) {
+             const size_t n = net.params().routers;
+             return owned_array(net.flatfly_credits_in_use(), {n, 2});
+           })
+      .def("flatfly_class_ports",
+           [](const noc::Network& net) {
+             const auto p = net.flatfly_class_ports();
+             return nb::make_tuple(p[0], p[1]);
+           })
+      .def("node_routers",
+           [](const noc::Network& net) {
+             const auto& v = net.node_routers();
+             return owned_array(v, {v.size()});
+           })
       .def("set_record", &noc::Network::set_record, nb::arg("on"))
       .def("delivered", [](const noc::Network& net) {
         const auto& dl = net.delivered();
@@ -537,6 +552,7 @@ void bind_noc(nb::module_& m) {
   mod.attr("ROUTINGS_PER_ROUTER") = tuple_of(noc::per_router_routing_names());
   mod.attr("UGAL_DECISIONS") = tuple_of(noc::ugal_decision_names());
   mod.attr("DRAGONFLY_PORT_CLASSES") = tuple_of(noc::dragonfly_port_class_names());
+  mod.attr("FLATFLY_PORT_CLASSES") = tuple_of(noc::flatfly_port_class_names());
   mod.attr("UGAL_WEIGHT") = noc::kUgalWeight;
   mod.attr("UGAL_THRESHOLD") = noc::kUgalThreshold;
   mod.attr("MAX_DRAGONFLY_K") = noc::kMaxDragonflyK;

@@ -214,6 +214,8 @@ const std::vector<std::string>& ugal_decision_names();
 // The output-port classes of a dragonflynew router whose credits in use
 // Network::dragonfly_credits_in_use() sums: its local and its global channels.
 const std::vector<std::string>& dragonfly_port_class_names();
+// The same on a flatfly (Network::flatfly_credits_in_use()): its row and its column channels.
+const std::vector<std::string>& flatfly_port_class_names();
 inline constexpr int kMaxBuf = 256;  // BookSim's dragonfly example: 256 (its 100-cycle channels)
 inline constexpr int kMaxPacket = 256;
 inline constexpr int kMaxDelay = 16;
@@ -464,13 +466,18 @@ class Network {
   std::vector<int32_t> occupancy() const;
   // Destination of each node for a deterministic pattern (-1 for random ones).
   std::vector<int32_t> destinations() const;
-  // dragonflynew with ugal: the decision rule of each source router, indices into
-  // ugal_decision_names() [routers]; read when a packet leaves its source router.
+  // dragonflynew or flatfly with ugal: the decision rule of each source router, indices
+  // into ugal_decision_names() [routers]; read when a packet leaves its source router.
   void set_ugal_decisions(const std::vector<int64_t>& index);
   // dragonflynew: credits in use now per router and port class [routers][2] (local
   // ports, global ports; all VCs), and the ports of each class.
   std::vector<int32_t> dragonfly_credits_in_use() const;
   std::array<int, 2> dragonfly_class_ports() const { return {2 * k_ - 1, k_}; }
+  // flatfly: the same per router on its row and its column output ports (k - 1 each).
+  std::vector<int32_t> flatfly_credits_in_use() const;
+  std::array<int, 2> flatfly_class_ports() const { return {k_ - 1, k_ - 1}; }
+  // The router each node injects at [nodes].
+  const std::vector<int32_t>& node_routers() const { return ch_.inject_router; }
 
   friend MeasureResult measure(const Config& cfg);
 
@@ -588,6 +595,8 @@ class Network {
   int flatfly_router_port(int r, int t, bool x_first) const;
   void route_valiant_flatfly(int r, int i, const Flit& f, InVc& q);
   void route_ugal_flatfly(int r, int i, const Flit& f, InVc& q);
+  bool ugal_flatfly_nonminimal(UgalDecision rule, int r, int t, int inter) const;
+  int flatfly_path_queue(int a, int b) const;  // credits in use along a's row-first path to b
   void route_flatfly_phases(int r, const Flit& f, Packet& pk, InVc& q) const;
   // dragonflynew (docs/design/noc.md §15c)
   void route_min_dragonfly(int r, int i, const Flit& f, InVc& q);
@@ -600,6 +609,9 @@ class Network {
   int dfly_global_queue(int G, int H) const;
   bool ugal_nonminimal(UgalDecision rule, int r, int t, int I) const;
   std::vector<uint8_t> ugal_decision_;  // [routers] UgalDecision; empty: every router UGAL-L
+  UgalDecision ugal_rule(int r) const {
+    return ugal_decision_.empty() ? UgalDecision::Local : static_cast<UgalDecision>(ugal_decision_[r]);
+  }
   // cmesh (docs/design/noc.md §15d)
   int cmesh_port(int r, int dst, bool x_first, bool express) const;
   template <bool kExpress>

@@ -641,28 +641,57 @@ void Network::route_valiant_flatfly(int r, int i, const Flit& f, InVc& q) {
 // times the minimal hop count exceed those on the port toward I times the hops
 // through I by more than kFlatflyUgalThreshold; else minimal, on the upper VC class
 // from the source.  The threshold is fitted to the oracle's curves (docs/design/noc.md §15b).
+// The source router's rule (set_ugal_decisions; unset: ugal_l, the above) may
+// instead route the packet as ran_min (min: every VC, Packet::phase kEveryVcMinimal
+// at every hop), as valiant (val) or with ugal_g's comparison (ugal_flatfly_nonminimal).
 constexpr int kFlatflyUgalThreshold = 2;
+constexpr uint8_t kEveryVcMinimal = 2;
 
 void Network::route_ugal_flatfly(int r, int i, const Flit& f, InVc& q) {
   Packet& pk = pkts_[f.pkt];
   const int t = ch_.eject_router[f.dst];
-  if (from_node(r, i) && r != t) {
+  const bool source = from_node(r, i);
+  const UgalDecision rule = ugal_rule(r);
+  if (source && rule == UgalDecision::Min) pk.phase = kEveryVcMinimal;
+  if (pk.phase == kEveryVcMinimal) return route_ran_min(r, i, f, q);
+  if (source && rule == UgalDecision::Valiant) return route_valiant_flatfly(r, i, f, q);
+  if (source && r != t) {
     pk.phase = 1;
     pk.inter = t;
     const int x = r % k_ == t % k_ ? r % k_ : static_cast<int>(rng_.below(static_cast<uint32_t>(k_)));
     const int y = r / k_ == t / k_ ? r / k_ : static_cast<int>(rng_.below(static_cast<uint32_t>(k_)));
     const int inter = y * k_ + x;
-    if (inter != r && inter != t) {
-      const auto hops = [this](int a, int b) { return (a % k_ != b % k_) + (a / k_ != b / k_); };
-      const int qm = used_sum(r, flatfly_router_port(r, t, true), 0, V_ - 1);
-      const int qn = used_sum(r, flatfly_router_port(r, inter, true), 0, V_ - 1);
-      if (qm * hops(r, t) > qn * (hops(r, inter) + hops(inter, t)) + kFlatflyUgalThreshold) {
-        pk.inter = inter;
-        pk.phase = 0;
-      }
+    if (inter != r && inter != t && ugal_flatfly_nonminimal(rule, r, t, inter)) {
+      pk.inter = inter;
+      pk.phase = 0;
     }
   }
   route_flatfly_phases(r, f, pk, q);
+}
+
+// Whether a packet at its source router r, bound for router t, goes through router
+// inter under `rule`: ugal_l compares the source's two first ports, each credit count
+// times its path's hops; ugal_g the credits in use summed over every channel of the
+// two paths (row first, each read at the router that owns it), with the same threshold.
+bool Network::ugal_flatfly_nonminimal(UgalDecision rule, int r, int t, int inter) const {
+  if (rule == UgalDecision::Global)
+    return flatfly_path_queue(r, t) >
+           flatfly_path_queue(r, inter) + flatfly_path_queue(inter, t) + kFlatflyUgalThreshold;
+  const auto hops = [this](int a, int b) { return (a % k_ != b % k_) + (a / k_ != b / k_); };
+  const int qm = used_sum(r, flatfly_router_port(r, t, true), 0, V_ - 1);
+  const int qn = used_sum(r, flatfly_router_port(r, inter, true), 0, V_ - 1);
+  return qm * hops(r, t) > qn * (hops(r, inter) + hops(inter, t)) + kFlatflyUgalThreshold;
+}
+
+// The credits in use (all VCs) summed over the channels of router a's row-first
+// path to router b: along a's row to b's column, then along that column.
+int Network::flatfly_path_queue(int a, int b) const {
+  int sum = 0;
+  while (a != b) {
+    sum += used_sum(a, flatfly_router_port(a, b, true), 0, V_ - 1);
+    a = a % k_ != b % k_ ? a - a % k_ + b % k_ : b;
+  }
+  return sum;
 }
 
 // ----------------------------------------------------------------- cmesh
@@ -751,8 +780,7 @@ void Network::route_ugal(int r, int i, const Flit& f, InVc& q) {
   if (f.hops == 0) {  // the source router (no router traversed yet): the decision
     pk.inter = -1;
     pk.phase = 1;
-    const auto rule = ugal_decision_.empty() ? UgalDecision::Local
-                                             : static_cast<UgalDecision>(ugal_decision_[r]);
+    const auto rule = ugal_rule(r);
     if (G != D && rule != UgalDecision::Min) {
       const int I = static_cast<int>(rng_.below(static_cast<uint32_t>(a * k_ + 1)));
       const int inter = I * a + static_cast<int>(rng_.below(static_cast<uint32_t>(a)));
@@ -804,10 +832,15 @@ const std::vector<std::string>& dragonfly_port_class_names() {
   return names;
 }
 
+const std::vector<std::string>& flatfly_port_class_names() {
+  static const std::vector<std::string> names = {"row", "column"};
+  return names;
+}
+
 void Network::set_ugal_decisions(const std::vector<int64_t>& index) {
   const auto& names = ugal_decision_names();
-  if (p_.topology != Topology::Dragonfly)
-    throw std::invalid_argument("ugal decisions are set on a dragonflynew only (topology is '" +
+  if (p_.topology != Topology::Dragonfly && p_.topology != Topology::Flatfly)
+    throw std::invalid_argument("ugal decisions are set on a dragonflynew or a flatfly only (topology is '" +
                                 p_.cfg.topology + "')");
   if (static_cast<int64_t>(index.size()) != R_)
     throw std::invalid_argument("the ugal decision array needs one entry per router (" +
@@ -832,6 +865,18 @@ std::vector<int32_t> Network::dragonfly_credits_in_use() const {
   for (int r = 0; r < R_; ++r)
     for (int o = k_; o < k_ + local + global; ++o)
       out[2 * static_cast<size_t>(r) + (o >= k_ + local)] += used_sum(r, o, 0, V_ - 1);
+  return out;
+}
+
+std::vector<int32_t> Network::flatfly_credits_in_use() const {
+  if (p_.topology != Topology::Flatfly)
+    throw std::invalid_argument("flatfly_credits_in_use: topology is '" + p_.cfg.topology +
+                                "', not flatfly");
+  const int c = p_.cfg.c;
+  std::vector<int32_t> out(2 * static_cast<size_t>(R_), 0);
+  for (int r = 0; r < R_; ++r)
+    for (int o = c; o < c + 2 * (k_ - 1); ++o)
+      out[2 * static_cast<size_t>(r) + (o >= c + k_ - 1)] += used_sum(r, o, 0, V_ - 1);
   return out;
 }
 
