@@ -665,6 +665,85 @@ void Network::route_ugal_flatfly(int r, int i, const Flit& f, InVc& q) {
   route_flatfly_phases(r, f, pk, q);
 }
 
+// The intermediate router of flatfly's ugal_xyyx and ugal_pni at source router r
+// for a packet bound for router t: uniform in each dimension in which r and t
+// differ, r's coordinate in the others (as ugal's, the oracle's traces).
+int Network::flatfly_ugal_intermediate(int r, int t) {
+  const int x = r % k_ == t % k_ ? r % k_ : static_cast<int>(rng_.below(static_cast<uint32_t>(k_)));
+  const int y = r / k_ == t / k_ ? r / k_ : static_cast<int>(rng_.below(static_cast<uint32_t>(k_)));
+  return y * k_ + x;
+}
+
+// UGAL's choice at source router r between the minimal path to router t and the
+// one through `inter`, both in the same dimension order (x_first): through inter
+// when the credits in use on all VCs of the minimal first port times the minimal
+// hop count exceed those of the port toward inter times the hops through inter by
+// more than kFlatflyUgalThreshold (ugal's rule).  Never through r itself, nor
+// through a router whose first port is the minimal one (the oracle's traces: 0
+// of 200 and 0 of 335 such packets detour).
+bool Network::flatfly_ugal_detours(int r, int t, int inter, bool x_first) const {
+  const int om = flatfly_router_port(r, t, x_first);
+  if (inter == r || inter == t) return false;
+  const int on = flatfly_router_port(r, inter, x_first);
+  if (on == om) return false;
+  const auto hops = [this](int a, int b) { return (a % k_ != b % k_) + (a / k_ != b / k_); };
+  const int qm = used_sum(r, om, 0, V_ - 1), qn = used_sum(r, on, 0, V_ - 1);
+  return qm * hops(r, t) > qn * (hops(r, inter) + hops(inter, t)) + kFlatflyUgalThreshold;
+}
+
+// ugal_xyyx (flatfly, BookSim's ugal_xyyx as its traces show; >= 4 VCs): ugal
+// with xyyx's two dimension orders.  The source draws the order at random (row
+// first or column first) and keeps it on both phases; the VCs split in two order
+// halves, [0, (V-1)/2] row first and [V/2, V-1] column first, and each half of n
+// VCs [lo, hi] in the phase classes [lo, lo + (n-1)/2] (to the intermediate) and
+// [lo + n/2, hi] (to the destination; a minimal packet takes it from the source).
+// The intermediate and the choice: flatfly_ugal_intermediate, flatfly_ugal_detours
+// in the packet's order.  Every VC into the node.
+void Network::route_ugal_xyyx_flatfly(int r, int i, const Flit& f, InVc& q) {
+  if (eject_at_router(r, f.dst, q)) return;
+  Packet& pk = pkts_[f.pkt];
+  const int t = ch_.eject_router[f.dst];
+  if (from_node(r, i)) {
+    pk.order = static_cast<uint8_t>(coin());
+    const int inter = flatfly_ugal_intermediate(r, t);
+    const bool detour = flatfly_ugal_detours(r, t, inter, pk.order == 0);
+    pk.inter = detour ? inter : t;
+    pk.phase = detour ? 0 : 1;
+  }
+  if (pk.phase == 0 && r == pk.inter) pk.phase = 1;
+  const bool x_first = pk.order == 0;
+  const int lo = pk.order ? V_ / 2 : 0, hi = pk.order ? V_ - 1 : (V_ - 1) / 2, n = hi - lo + 1;
+  if (pk.phase == 0)
+    return add_route(q, vcs(flatfly_router_port(r, pk.inter, x_first), lo, lo + (n - 1) / 2), 0);
+  add_route(q, vcs(flatfly_port(r, f.dst, x_first), lo + n / 2, hi), 0);
+}
+
+// ugal_pni (flatfly, BookSim's ugal_pni as its traces show; k = c, >= 2k VCs):
+// ugal's paths (row first on both phases, the intermediate and the choice of
+// flatfly_ugal_intermediate and flatfly_ugal_detours) on VCs of the packet's
+// destination class: phase 0 takes VCs [0, V/2 - 1], phase 1 (and a minimal
+// packet) [V/2, V-1], each split in k classes of (V/2)/k VCs (the rest unused);
+// a row hop takes the class of the destination router's row (its y), a column
+// hop that of the destination node's port on its router, in both phases (every
+// hop of the oracle's traces, 8, 9, 12 and 16 VCs).  Every VC into the node.
+void Network::route_ugal_pni_flatfly(int r, int i, const Flit& f, InVc& q) {
+  if (eject_at_router(r, f.dst, q)) return;
+  Packet& pk = pkts_[f.pkt];
+  const int t = ch_.eject_router[f.dst];
+  if (from_node(r, i)) {
+    const int inter = flatfly_ugal_intermediate(r, t);
+    const bool detour = flatfly_ugal_detours(r, t, inter, true);
+    pk.inter = detour ? inter : t;
+    pk.phase = detour ? 0 : 1;
+  }
+  if (pk.phase == 0 && r == pk.inter) pk.phase = 1;
+  const int o = flatfly_router_port(r, pk.phase ? t : pk.inter, true);
+  const bool row = o < p_.cfg.c + k_ - 1;
+  const int cls = row ? t / k_ : ch_.eject_port[f.dst];
+  const int per = V_ / 2 / k_, lo = (pk.phase ? V_ / 2 : 0) + cls * per;
+  add_route(q, vcs(o, lo, lo + per - 1), 0);
+}
+
 // ----------------------------------------------------------------- cmesh
 // Ports (topology.cpp): 4 nodes, then 4 + 2d toward +1 and 4 + 2d + 1 toward -1 in
 // dimension d; on an edge router the port that would leave the mesh is an express
@@ -882,6 +961,10 @@ const std::vector<RoutingFunction>& routing_functions() {
       {"ugal", &N::route_ugal, {0, 0, 0, 0, 0, 2, 3}, nullptr, {}, {}, true, VcClasses::None, {},
        {0, 0, 0, 0, 0, 0, 3}},
       {"adaptive_xyyx", &N::route_xyyx<true>, {0, 0, 0, 0, 0, 2}, nullptr, {}, {}, true},
+      // BookSim's ugal_xyyx fails with fewer than 4 VCs; ugal_pni unless k = c (config.cpp)
+      {"ugal_xyyx", &N::route_ugal_xyyx_flatfly, {0, 0, 0, 0, 0, 4}, nullptr, {}, {}, true},
+      {"ugal_pni", &N::route_ugal_pni_flatfly, {0, 0, 0, 0, 0, 2}, nullptr, {}, {}, true,
+       VcClasses::PerRadix},
       // cmesh (BookSim's dor and xy_yx on a cmesh take its express channels)
       {"dor_no_express", &N::route_cmesh_dor<false>, {0, 0, 0, 0, 0, 0, 0, 1}},
       {"xy_yx_no_express", &N::route_cmesh_xy_yx<false>, {0, 0, 0, 0, 0, 0, 0, 2}},
