@@ -240,10 +240,15 @@ inline void Network::dest_vcs(int cls, int classes, int& lo, int& hi) const {
 }
 
 // The VCs [lo, hi] a source may inject a packet on: all of them, but for the
-// routings with a class per destination node (*_ni) that node's VCs, as
-// BookSim's sources do (its injection VCs follow the destination).
+// routings with a class per destination node (*_ni) that node's VCs and for
+// flatfly's ugal_pni its destination column's, as BookSim's sources do (its
+// injection VCs follow the destination).
 void Network::injection_vcs(const Packet& pk, int& lo, int& hi) const {
   if (routings_[pk.algo].vc_classes == VcClasses::PerNode) dest_vcs(pk.dst, n_, lo, hi);
+  // flatfly ugal_pni: the V/k VCs of the destination router's column (its x), as
+  // BookSim's sources (every injection of the oracle's traces, 8, 9, 12 and 16 VCs)
+  if (routings_[pk.algo].route == &Network::route_ugal_pni_flatfly)
+    dest_vcs(ch_.eject_router[pk.dst] % k_, k_, lo, hi);
 }
 
 // dim_order_ni: dimension order on the VCs of the destination node (one class
