@@ -233,6 +233,26 @@ def test_flatfly_valiant_paths_through_a_uniform_intermediate_router():
         assert abs(seen[path] - n * p) < 5 * (n * p * (1 - p)) ** 0.5, (path, seen[path])
 
 
+@pytest.mark.parametrize("routing, vcs", [("ugal", 4), ("ugal_xyyx", 4), ("ugal_pni", 8)])
+def test_flatfly_ugal_orders(routing, vcs):
+    """At zero load every ugal is minimal; ugal and ugal_pni take the row first, ugal_xyyx
+    draws the order per packet (BookSim's traces: 850 column first and 824 row first at
+    0.01).  From node 0 (router 0) to node 63 (router 15): router 0's row port toward x = 3
+    (port 6) or its column port toward y = 3 (port 9)."""
+    net = noc.Network(flatfly(routing_function=routing, num_vcs=vcs), record=True)
+    n, row = 400, 0
+    for _ in range(n):
+        assert single_packet(net, 0, 63)[1] == 3  # two channels: minimal
+        net.send(0, 63)
+        used = net.run(100)["link_utilisation"][0]
+        assert (used[6] > 0) != (used[9] > 0)
+        row += used[6] > 0
+    if routing == "ugal_xyyx":
+        assert abs(row - n / 2) < 4 * (n / 4) ** 0.5
+    else:
+        assert row == n
+
+
 @pytest.mark.parametrize("kw, match", [
     (dict(n=3), "a flatfly has n = 2"),
     (dict(c=2), "must be a square xr \\* xr"),
