@@ -451,6 +451,19 @@ def test_routing_set_is_the_one_the_core_accepts(topology):
     assert per_router == (noc.ROUTINGS_PER_ROUTER if topology in ("mesh", "torus") else ())
 
 
+def test_flatfly_ugal_pni_runs_with_c_equal_to_k():
+    """BookSim's ugal_pni asserts k = c: in the routing set of a flatfly of 4 x 4 routers with
+    8 VCs only with 4 nodes per router, and an environment refuses it otherwise."""
+    assert "ugal_pni" in noc.routings_on("flatfly", 8, k=4, c=4)
+    assert "ugal_pni" not in noc.routings_on("flatfly", 8, k=4)
+    env = nr.NoCRoutingEnv(topology="flatfly", k=4, num_vcs=8, rates=(0.1,), config_overrides={"c": 4},
+                           **FAST)
+    assert "ugal_pni" in env.routings
+    with pytest.raises(ValueError, match="'ugal_pni' does not run on this flatfly with c = 1"):
+        nr.NoCRoutingEnv(topology="flatfly", k=4, num_vcs=8, rates=(0.1,), routings=("ugal", "ugal_pni"),
+                         **FAST)
+
+
 @pytest.mark.parametrize("name", NETWORKS)
 def test_envs_take_the_routing_set_and_shape_of_the_topology(name):
     kwargs = NETWORKS[name]

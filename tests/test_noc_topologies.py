@@ -189,16 +189,20 @@ def flatfly(**kw) -> noc.NocConfig:
                             **kw})
 
 
-@pytest.mark.parametrize("routing", ["ran_min", "xyyx", "adaptive_xyyx", "ugal"])
-@pytest.mark.parametrize("k, c", [(4, 4), (4, 1), (2, 9), (3, 4)])
-def test_flatfly_zero_load_latency_follows_channel_lengths(routing, k, c):
-    """(ugal: no credit in use, every packet minimal.)  Node v sits at (v mod k xr, v / k xr) of the node grid, on router (x / xr, y / xr);
+@pytest.mark.parametrize("routing, vcs, k, c", [
+    (routing, vcs, k, c)
+    for routing, vcs in (("ran_min", 4), ("xyyx", 4), ("adaptive_xyyx", 4), ("ugal", 4),
+                         ("ugal_xyyx", 4), ("ugal_pni", 8))
+    for k, c in ((4, 4), (4, 1), (2, 9), (3, 4)) if routing != "ugal_pni" or k == c])
+def test_flatfly_zero_load_latency_follows_channel_lengths(routing, vcs, k, c):
+    """(The ugals: no credit in use, every packet minimal; ugal_pni runs with k = c only.)
+    Node v sits at (v mod k xr, v / k xr) of the node grid, on router (x / xr, y / xr);
     a channel spanning s routers takes s xr cycles: 5 per channel + 7 + the cycles beyond
     1 per channel (BookSim's example, xr = 2: 13 to the next router of the row, 17 to the
     row's far end, 27 to the far corner)."""
     xr = int(c ** 0.5)
     width = k * xr
-    net = noc.Network(flatfly(k=k, c=c, routing_function=routing), record=True)
+    net = noc.Network(flatfly(k=k, c=c, routing_function=routing, num_vcs=vcs), record=True)
     nodes = c * k * k
     for src in range(nodes):
         for dst in {0, nodes - 1, (src * 7 + 3) % nodes}:
@@ -229,15 +233,41 @@ def test_flatfly_valiant_paths_through_a_uniform_intermediate_router():
         assert abs(seen[path] - n * p) < 5 * (n * p * (1 - p)) ** 0.5, (path, seen[path])
 
 
+@pytest.mark.parametrize("routing, vcs", [("ugal", 4), ("ugal_xyyx", 4), ("ugal_pni", 8)])
+def test_flatfly_ugal_orders(routing, vcs):
+    """At zero load every ugal is minimal; ugal and ugal_pni take the row first, ugal_xyyx
+    draws the order per packet (BookSim's traces: 850 column first and 824 row first at
+    0.01).  From node 0 (router 0) to node 63 (router 15): router 0's row port toward x = 3
+    (port 6) or its column port toward y = 3 (port 9)."""
+    net = noc.Network(flatfly(routing_function=routing, num_vcs=vcs), record=True)
+    n, row = 400, 0
+    for _ in range(n):
+        assert single_packet(net, 0, 63)[1] == 3  # two channels: minimal
+        net.send(0, 63)
+        used = net.run(100)["link_utilisation"][0]
+        assert (used[6] > 0) != (used[9] > 0)
+        row += used[6] > 0
+    if routing == "ugal_xyyx":
+        assert abs(row - n / 2) < 4 * (n / 4) ** 0.5
+    else:
+        assert row == n
+
+
 @pytest.mark.parametrize("kw, match", [
     (dict(n=3), "a flatfly has n = 2"),
     (dict(c=2), "must be a square xr \\* xr"),
-    (dict(routing_function="dor"), "on a flatfly use one of: valiant, ran_min, xyyx, ugal, adaptive_xyyx"),
+    (dict(routing_function="dor"), "on a flatfly use one of: valiant, ran_min, xyyx, ugal, "
+                                   "adaptive_xyyx, ugal_xyyx, ugal_pni"),
     (dict(routing_function="xyyx", num_vcs=1), "'xyyx' needs at least 2 VCs"),
     # BookSim's valiant_flatfly asserts available_vcs > 0 with 1 VC
     (dict(routing_function="valiant", num_vcs=1), "'valiant' needs at least 2 VCs on a flatfly"),
     (dict(routing_function="ugal", num_vcs=1), "'ugal' needs at least 2 VCs on a flatfly"),
     (dict(routing_function="adaptive_xyyx", num_vcs=1), "'adaptive_xyyx' needs at least 2 VCs"),
+    # BookSim's ugal_xyyx fails ph_available_vcs > 0 with 3 VCs, its ugal_pni vcs_per_dest > 0
+    # with 4 (one class per destination coordinate on each phase) and gK == gC with k != c
+    (dict(routing_function="ugal_xyyx", num_vcs=3), "'ugal_xyyx' needs at least 4 VCs"),
+    (dict(routing_function="ugal_pni", num_vcs=7), "'ugal_pni' needs at least 8 VCs"),
+    (dict(routing_function="ugal_pni", num_vcs=8, k=2), "'ugal_pni' runs on a flatfly only with c = k"),
     (dict(traffic="transpose"), "on a flatfly use one of: uniform"),
     (dict(traffic="hotspot"), "hotspot traffic on a flatfly needs hotspot_nodes"),
     (dict(k=16, c=16), "at most 1024"),
@@ -255,7 +285,10 @@ def test_concentration_belongs_to_flatfly():
 @pytest.mark.parametrize("extra, match", [
     ("", "archgym models x = y = k .* BookSim's default x = y = 8"),
     ("x = 4; y = 4; xr = 2; yr = 1;", "xr and yr must be equal and xr \\* yr = c"),
-    ("x = 4; y = 4; xr = 2; yr = 2; routing_function = ugal_xyyx;", "ugal_xyyx is not modelled yet"),
+    ("x = 4; y = 4; xr = 2; yr = 2; routing_function = ugal_xyyx; num_vcs = 3;",
+     "'ugal_xyyx' needs at least 4 VCs"),
+    ("k = 3; x = 3; y = 3; xr = 2; yr = 2; routing_function = ugal_pni; num_vcs = 8;",
+     "'ugal_pni' runs on a flatfly only with c = k"),
 ])
 def test_flatfly_front_end_checks_the_layout(tmp_path, capsys, extra, match):
     cfg = tmp_path / "ff.cfg"
@@ -384,7 +417,8 @@ def test_cmesh_front_end_checks_the_layout(tmp_path, capsys, extra, match):
 REFERENCE = {
     "topologies.csv": {("fly", "dest_tag"), ("anynet", "min")},
     "topologies_more.csv": {("flatfly", "ran_min"), ("flatfly", "xyyx"), ("flatfly", "valiant"),
-                            ("flatfly", "ugal"), ("flatfly", "adaptive_xyyx"), ("fattree", "nca"),
+                            ("flatfly", "ugal"), ("flatfly", "adaptive_xyyx"),
+                            ("flatfly", "ugal_xyyx"), ("flatfly", "ugal_pni"), ("fattree", "nca"),
                             ("fattree", "anca"), ("dragonflynew", "min"), ("dragonflynew", "ugal"),
                             ("cmesh", "dor"), ("cmesh", "dor_no_express"), ("cmesh", "xy_yx"),
                             ("cmesh", "xy_yx_no_express")},

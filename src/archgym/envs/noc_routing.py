@@ -147,9 +147,10 @@ class _Network:
         return self.base.topology in ("mesh", "torus") and self.base.n == 2
 
 
-def _routing_set(topology: str, k: int, n: int, num_vcs: int, per_router: bool) -> tuple[str, ...]:
+def _routing_set(topology: str, k: int, n: int, num_vcs: int, per_router: bool,
+                 c: int) -> tuple[str, ...]:
     """The core's routing set of the network, or one line saying why it has none."""
-    available = noc.routings_on(topology, num_vcs, k=k, n=n, per_router=per_router)
+    available = noc.routings_on(topology, num_vcs, k=k, n=n, per_router=per_router, c=c)
     if available:
         return available
     table = noc.PER_ROUTER_MIN_VCS if per_router else noc.ROUTING_MIN_VCS
@@ -193,7 +194,7 @@ def _network(topology, k, n, network_file, num_vcs, vc_buf_size, packet_size, se
             raise ValueError(f"config_overrides may not set {key}: an anynet's graph comes from "
                              "network_file=")
         fields[key] = value
-    available = _routing_set(topology, k, n, num_vcs, per_router)
+    available = _routing_set(topology, k, n, num_vcs, per_router, fields.get("c", 1))
     if routings is None:
         chosen = default_routings(available)
     elif per_router:
@@ -207,6 +208,9 @@ def _network(topology, k, n, network_file, num_vcs, vc_buf_size, packet_size, se
         for r in chosen:
             if r not in available:  # the core's reason: where it runs, what it needs
                 noc.check_routing(r, topology, num_vcs, "routing", k=k, n=n)
+                raise ValueError(f"routing {r!r} does not run on this {topology} with c = "  # ugal_pni
+                                 f"{fields.get('c', 1)} nodes per router (k = {k}); allowed: "
+                                 f"{', '.join(available)}")
 
     def defined(pattern):
         try:
@@ -222,7 +226,7 @@ def _network(topology, k, n, network_file, num_vcs, vc_buf_size, packet_size, se
         for pattern in patterns:  # the core's reason (an anynet; k or n it needs)
             noc.check_traffic(pattern, k, n=n, topology=topology)
     # The network starts on a network-wide routing: per router, the first of the network's.
-    wide = noc.routings_on(topology, num_vcs, k=k, n=n) if per_router else chosen
+    wide = noc.routings_on(topology, num_vcs, k=k, n=n, c=fields.get("c", 1)) if per_router else chosen
     fields.update(routing_function=chosen[0] if chosen[0] in wide else wide[0], traffic=patterns[0])
     try:
         base = noc.NocConfig(**fields)

@@ -100,13 +100,14 @@ def check_traffic(pattern: str, k: int, n: int = 2, topology: str = "mesh") -> N
 
 
 def routings_on(topology: str, num_vcs: int, k: int = 8, n: int = 2,
-                per_router: bool = False) -> tuple[str, ...]:
+                per_router: bool = False, c: int = 1) -> tuple[str, ...]:
     """The routing set of a network: the routings (in :data:`ROUTING_FUNCTIONS` order) that
-    run on ``topology`` with radix ``k``, ``n`` dimensions (fly: stages) and ``num_vcs`` VCs;
+    run on ``topology`` with radix ``k``, ``n`` dimensions (fly: stages), ``c`` nodes per
+    router (flatfly, cmesh) and ``num_vcs`` VCs;
     with ``per_router``, those of :data:`ROUTINGS_PER_ROUTER` that may be mixed per router
     there (none off the k-ary n-cubes).  The core's routing check decides, so a NocConfig
     accepts exactly these (and :class:`Network` switches between them)."""
-    return _core.routings_on(topology, num_vcs, k=k, n=n, per_router=per_router)
+    return _core.routings_on(topology, num_vcs, k=k, n=n, per_router=per_router, c=c)
 
 
 def shape_nodes(topology: str, k: int, n: int, c: int = 1) -> int:

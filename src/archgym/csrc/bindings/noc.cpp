@@ -493,8 +493,9 @@ void bind_noc(nb::module_& m) {
 
   mod.def(
       "routings_on",
-      [](const std::string& topology, int num_vcs, int k, int n, bool per_router) {
-        // check_routing decides, so this set is the one Params and set_routing accept.
+      [](const std::string& topology, int num_vcs, int k, int n, bool per_router, int c) {
+        // check_routing (and check_routing_concentration) decide, so this set is the one
+        // Params and set_routing accept.
         const noc::Topology t = noc::parse_topology(topology);
         const auto& all = noc::routing_functions();
         std::vector<std::string> out;
@@ -502,6 +503,7 @@ void bind_noc(nb::module_& m) {
           if (per_router && !all[id].per_router) continue;
           try {
             noc::check_routing(static_cast<int>(id), t, k, n, num_vcs, "routing", per_router);
+            noc::check_routing_concentration(static_cast<int>(id), t, k, c, "routing");
             out.push_back(all[id].name);
           } catch (const std::invalid_argument&) {
           }
@@ -509,9 +511,9 @@ void bind_noc(nb::module_& m) {
         return tuple_of(out);
       },
       nb::arg("topology"), nb::arg("num_vcs"), nb::arg("k") = 8, nb::arg("n") = 2,
-      nb::arg("per_router") = false,
-      "The routings (in ROUTING_FUNCTIONS order) that run on this topology with k, n and "
-      "num_vcs VCs; per_router: those that may be mixed per router there.");
+      nb::arg("per_router") = false, nb::arg("c") = 1,
+      "The routings (in ROUTING_FUNCTIONS order) that run on this topology with k, n, c "
+      "(nodes per router) and num_vcs VCs; per_router: those that may be mixed per router there.");
   mod.def(
       "shape_nodes",
       [](const std::string& topology, int k, int n, int c) {

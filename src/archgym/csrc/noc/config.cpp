@@ -295,6 +295,13 @@ int min_vcs(const RoutingFunction& rf, Topology t, int k, int dims, bool per_rou
   return need * classes;
 }
 
+// BookSim's ugal_pni on a flatfly asserts k = c (one VC class per destination port).
+void check_routing_concentration(int id, Topology t, int k, int c, const char* field) {
+  if (t == Topology::Flatfly && std::string(routing_functions()[id].name) == "ugal_pni" && c != k)
+    fail(std::string(field) + " 'ugal_pni' runs on a flatfly only with c = k (BookSim asserts it); "
+         "k = " + std::to_string(k) + ", c = " + std::to_string(c));
+}
+
 void check_routing(int id, Topology t, int k, int dims, int V, const char* field,
                    bool per_router) {
   const RoutingFunction& rf = routing_functions()[id];
@@ -488,6 +495,7 @@ Params::Params(const Config& c) : cfg(c) {
         fail(std::string(name) + " must be at most 1 with internal_speedup other than 1.0 (longer "
              "pipeline stages are not modelled with it; got " + std::to_string(delay) + ")");
   check_routing(routing, topology, c.k, dims, c.num_vcs);
+  check_routing_concentration(routing, topology, c.k, c.c);
   traffic = parse_traffic(c.traffic);
   check_traffic(traffic, topology, c.k, dims);
   injection = static_cast<Injection>(index_of(injection_names(), c.injection_process,

@@ -450,6 +450,7 @@ void Network::set_traffic(const std::string& pattern) {
 void Network::set_routing(const std::string& routing) {
   const int r = parse_routing(routing, "routing");
   check_routing(r, p_.topology, k_, D_, V_, "routing");
+  check_routing_concentration(r, p_.topology, k_, p_.cfg.c, "routing");
   routing_ = r;
   p_.routing = r;
   p_.cfg.routing_function = routing;

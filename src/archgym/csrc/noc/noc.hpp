@@ -298,6 +298,8 @@ int min_vcs(const RoutingFunction& rf, Topology t, int k, int dims, bool per_rou
 // variant if `per_router`).
 void check_routing(int id, Topology t, int k, int dims, int V,
                    const char* field = "routing_function", bool per_router = false);
+// Throws if routing `id` needs c = k on this topology and c differs (flatfly ugal_pni).
+void check_routing_concentration(int id, Topology t, int k, int c, const char* field = "routing_function");
 
 // Parsed, validated configuration.
 struct Params {
@@ -488,7 +490,8 @@ class Network {
     int16_t hops;
     uint8_t algo, phase, measured;
     uint8_t dateline;  // torus dim_order: the dateline class in the current dimension
-    uint8_t pad[2];
+    uint8_t order;     // flatfly ugal_xyyx: 0 row first, 1 column first (drawn at the source)
+    uint8_t pad[1];
   };
   struct Arrival { int32_t r; int32_t i; Flit flit; };
   struct Ejection { int32_t node; Flit flit; };
@@ -598,6 +601,10 @@ class Network {
   bool ugal_flatfly_nonminimal(UgalDecision rule, int r, int t, int inter) const;
   int flatfly_path_queue(int a, int b) const;  // credits in use along a's row-first path to b
   void route_flatfly_phases(int r, const Flit& f, Packet& pk, InVc& q) const;
+  void route_ugal_xyyx_flatfly(int r, int i, const Flit& f, InVc& q);
+  void route_ugal_pni_flatfly(int r, int i, const Flit& f, InVc& q);
+  int flatfly_ugal_intermediate(int r, int t);
+  bool flatfly_ugal_detours(int r, int t, int inter, bool x_first) const;
   // dragonflynew (docs/design/noc.md §15c)
   void route_min_dragonfly(int r, int i, const Flit& f, InVc& q);
   void route_ugal(int r, int i, const Flit& f, InVc& q);

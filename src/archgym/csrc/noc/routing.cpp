@@ -240,10 +240,15 @@ inline void Network::dest_vcs(int cls, int classes, int& lo, int& hi) const {
 }
 
 // The VCs [lo, hi] a source may inject a packet on: all of them, but for the
-// routings with a class per destination node (*_ni) that node's VCs, as
-// BookSim's sources do (its injection VCs follow the destination).
+// routings with a class per destination node (*_ni) that node's VCs and for
+// flatfly's ugal_pni its destination column's, as BookSim's sources do (its
+// injection VCs follow the destination).
 void Network::injection_vcs(const Packet& pk, int& lo, int& hi) const {
   if (routings_[pk.algo].vc_classes == VcClasses::PerNode) dest_vcs(pk.dst, n_, lo, hi);
+  // flatfly ugal_pni: the V/k VCs of the destination router's column (its x), as
+  // BookSim's sources (every injection of the oracle's traces, 8, 9, 12 and 16 VCs)
+  if (routings_[pk.algo].route == &Network::route_ugal_pni_flatfly)
+    dest_vcs(ch_.eject_router[pk.dst] % k_, k_, lo, hi);
 }
 
 // dim_order_ni: dimension order on the VCs of the destination node (one class
@@ -635,11 +640,8 @@ void Network::route_valiant_flatfly(int r, int i, const Flit& f, InVc& q) {
 }
 
 // ugal (flatfly, BookSim's ugal): the source router draws an intermediate router
-// I, uniform in each dimension in which it and the destination's router t differ
-// (its own coordinate in the others: the oracle's traces), and sends the packet
-// through I (route_flatfly_phases) when the credits in use on the minimal port
-// times the minimal hop count exceed those on the port toward I times the hops
-// through I by more than kFlatflyUgalThreshold; else minimal, on the upper VC class
+// I (flatfly_ugal_intermediate) and sends the packet through I (route_flatfly_phases)
+// when flatfly_ugal_detours says so (row first); else minimal, on the upper VC class
 // from the source.  The threshold is fitted to the oracle's curves (docs/design/noc.md §15b).
 // The source router's rule (set_ugal_decisions; unset: ugal_l, the above) may
 // instead route the packet as ran_min (min: every VC, Packet::phase kEveryVcMinimal
@@ -658,10 +660,8 @@ void Network::route_ugal_flatfly(int r, int i, const Flit& f, InVc& q) {
   if (source && r != t) {
     pk.phase = 1;
     pk.inter = t;
-    const int x = r % k_ == t % k_ ? r % k_ : static_cast<int>(rng_.below(static_cast<uint32_t>(k_)));
-    const int y = r / k_ == t / k_ ? r / k_ : static_cast<int>(rng_.below(static_cast<uint32_t>(k_)));
-    const int inter = y * k_ + x;
-    if (inter != r && inter != t && ugal_flatfly_nonminimal(rule, r, t, inter)) {
+    const int inter = flatfly_ugal_intermediate(r, t);
+    if (ugal_flatfly_nonminimal(rule, r, t, inter)) {
       pk.inter = inter;
       pk.phase = 0;
     }
@@ -670,17 +670,14 @@ void Network::route_ugal_flatfly(int r, int i, const Flit& f, InVc& q) {
 }
 
 // Whether a packet at its source router r, bound for router t, goes through router
-// inter under `rule`: ugal_l compares the source's two first ports, each credit count
-// times its path's hops; ugal_g the credits in use summed over every channel of the
-// two paths (row first, each read at the router that owns it), with the same threshold.
+// inter under `rule`: ugal_l is flatfly_ugal_detours (row first); ugal_g compares the
+// credits in use summed over every channel of the two paths (row first, each read at
+// the router that owns it), with the same threshold.
 bool Network::ugal_flatfly_nonminimal(UgalDecision rule, int r, int t, int inter) const {
-  if (rule == UgalDecision::Global)
-    return flatfly_path_queue(r, t) >
-           flatfly_path_queue(r, inter) + flatfly_path_queue(inter, t) + kFlatflyUgalThreshold;
-  const auto hops = [this](int a, int b) { return (a % k_ != b % k_) + (a / k_ != b / k_); };
-  const int qm = used_sum(r, flatfly_router_port(r, t, true), 0, V_ - 1);
-  const int qn = used_sum(r, flatfly_router_port(r, inter, true), 0, V_ - 1);
-  return qm * hops(r, t) > qn * (hops(r, inter) + hops(inter, t)) + kFlatflyUgalThreshold;
+  if (rule != UgalDecision::Global) return flatfly_ugal_detours(r, t, inter, true);
+  return inter != r && inter != t &&
+         flatfly_path_queue(r, t) >
+             flatfly_path_queue(r, inter) + flatfly_path_queue(inter, t) + kFlatflyUgalThreshold;
 }
 
 // The credits in use (all VCs) summed over the channels of router a's row-first
@@ -692,6 +689,85 @@ int Network::flatfly_path_queue(int a, int b) const {
     a = a % k_ != b % k_ ? a - a % k_ + b % k_ : b;
   }
   return sum;
+}
+
+// The intermediate router of flatfly's ugal_xyyx and ugal_pni at source router r
+// for a packet bound for router t: uniform in each dimension in which r and t
+// differ, r's coordinate in the others (as ugal's, the oracle's traces).
+int Network::flatfly_ugal_intermediate(int r, int t) {
+  const int x = r % k_ == t % k_ ? r % k_ : static_cast<int>(rng_.below(static_cast<uint32_t>(k_)));
+  const int y = r / k_ == t / k_ ? r / k_ : static_cast<int>(rng_.below(static_cast<uint32_t>(k_)));
+  return y * k_ + x;
+}
+
+// UGAL's choice at source router r between the minimal path to router t and the
+// one through `inter`, both in the same dimension order (x_first): through inter
+// when the credits in use on all VCs of the minimal first port times the minimal
+// hop count exceed those of the port toward inter times the hops through inter by
+// more than kFlatflyUgalThreshold (ugal's rule).  Never through r itself, nor
+// through a router whose first port is the minimal one (the oracle's traces: 0
+// of 200 and 0 of 335 such packets detour).
+bool Network::flatfly_ugal_detours(int r, int t, int inter, bool x_first) const {
+  const int om = flatfly_router_port(r, t, x_first);
+  if (inter == r || inter == t) return false;
+  const int on = flatfly_router_port(r, inter, x_first);
+  if (on == om) return false;
+  const auto hops = [this](int a, int b) { return (a % k_ != b % k_) + (a / k_ != b / k_); };
+  const int qm = used_sum(r, om, 0, V_ - 1), qn = used_sum(r, on, 0, V_ - 1);
+  return qm * hops(r, t) > qn * (hops(r, inter) + hops(inter, t)) + kFlatflyUgalThreshold;
+}
+
+// ugal_xyyx (flatfly, BookSim's ugal_xyyx as its traces show; >= 4 VCs): ugal
+// with xyyx's two dimension orders.  The source draws the order at random (row
+// first or column first) and keeps it on both phases; the VCs split in two order
+// halves, [0, (V-1)/2] row first and [V/2, V-1] column first, and each half of n
+// VCs [lo, hi] in the phase classes [lo, lo + (n-1)/2] (to the intermediate) and
+// [lo + n/2, hi] (to the destination; a minimal packet takes it from the source).
+// The intermediate and the choice: flatfly_ugal_intermediate, flatfly_ugal_detours
+// in the packet's order.  Every VC into the node.
+void Network::route_ugal_xyyx_flatfly(int r, int i, const Flit& f, InVc& q) {
+  if (eject_at_router(r, f.dst, q)) return;
+  Packet& pk = pkts_[f.pkt];
+  const int t = ch_.eject_router[f.dst];
+  if (from_node(r, i)) {
+    pk.order = static_cast<uint8_t>(coin());
+    const int inter = flatfly_ugal_intermediate(r, t);
+    const bool detour = flatfly_ugal_detours(r, t, inter, pk.order == 0);
+    pk.inter = detour ? inter : t;
+    pk.phase = detour ? 0 : 1;
+  }
+  if (pk.phase == 0 && r == pk.inter) pk.phase = 1;
+  const bool x_first = pk.order == 0;
+  const int lo = pk.order ? V_ / 2 : 0, hi = pk.order ? V_ - 1 : (V_ - 1) / 2, n = hi - lo + 1;
+  if (pk.phase == 0)
+    return add_route(q, vcs(flatfly_router_port(r, pk.inter, x_first), lo, lo + (n - 1) / 2), 0);
+  add_route(q, vcs(flatfly_port(r, f.dst, x_first), lo + n / 2, hi), 0);
+}
+
+// ugal_pni (flatfly, BookSim's ugal_pni as its traces show; k = c, >= 2k VCs):
+// ugal's paths (row first on both phases, the intermediate and the choice of
+// flatfly_ugal_intermediate and flatfly_ugal_detours) on VCs of the packet's
+// destination class: phase 0 takes VCs [0, V/2 - 1], phase 1 (and a minimal
+// packet) [V/2, V-1], each split in k classes of (V/2)/k VCs (the rest unused);
+// a row hop takes the class of the destination router's row (its y), a column
+// hop that of the destination node's port on its router, in both phases (every
+// hop of the oracle's traces, 8, 9, 12 and 16 VCs).  Every VC into the node.
+void Network::route_ugal_pni_flatfly(int r, int i, const Flit& f, InVc& q) {
+  if (eject_at_router(r, f.dst, q)) return;
+  Packet& pk = pkts_[f.pkt];
+  const int t = ch_.eject_router[f.dst];
+  if (from_node(r, i)) {
+    const int inter = flatfly_ugal_intermediate(r, t);
+    const bool detour = flatfly_ugal_detours(r, t, inter, true);
+    pk.inter = detour ? inter : t;
+    pk.phase = detour ? 0 : 1;
+  }
+  if (pk.phase == 0 && r == pk.inter) pk.phase = 1;
+  const int o = flatfly_router_port(r, pk.phase ? t : pk.inter, true);
+  const bool row = o < p_.cfg.c + k_ - 1;
+  const int cls = row ? t / k_ : ch_.eject_port[f.dst];
+  const int per = V_ / 2 / k_, lo = (pk.phase ? V_ / 2 : 0) + cls * per;
+  add_route(q, vcs(o, lo, lo + per - 1), 0);
 }
 
 // ----------------------------------------------------------------- cmesh
@@ -927,6 +1003,10 @@ const std::vector<RoutingFunction>& routing_functions() {
       {"ugal", &N::route_ugal, {0, 0, 0, 0, 0, 2, 3}, nullptr, {}, {}, true, VcClasses::None, {},
        {0, 0, 0, 0, 0, 0, 3}},
       {"adaptive_xyyx", &N::route_xyyx<true>, {0, 0, 0, 0, 0, 2}, nullptr, {}, {}, true},
+      // BookSim's ugal_xyyx fails with fewer than 4 VCs; ugal_pni unless k = c (config.cpp)
+      {"ugal_xyyx", &N::route_ugal_xyyx_flatfly, {0, 0, 0, 0, 0, 4}, nullptr, {}, {}, true},
+      {"ugal_pni", &N::route_ugal_pni_flatfly, {0, 0, 0, 0, 0, 2}, nullptr, {}, {}, true,
+       VcClasses::PerRadix},
       // cmesh (BookSim's dor and xy_yx on a cmesh take its express channels)
       {"dor_no_express", &N::route_cmesh_dor<false>, {0, 0, 0, 0, 0, 0, 0, 1}},
       {"xy_yx_no_express", &N::route_cmesh_xy_yx<false>, {0, 0, 0, 0, 0, 0, 0, 2}},

@@ -1,7 +1,7 @@
 """Regenerate topologies_more.csv: the real BookSim2 on fat trees, flattened butterflies and dragonflies.
 
     python tests/data/reference/booksim/regenerate_topologies_more.py /path/to/booksim
-        [--group cmesh|fattree|flatfly|flatfly_nonmin|dragonfly ...] [--routing R ...] [--quick]
+        [--group cmesh|fattree|flatfly|flatfly_nonmin|flatfly_ugal|dragonfly ...] [--routing R ...] [--quick]
 
 Runs the oracle (never called by the project: by hand only) on each curve of
 CURVES with the sweep of regenerate_cubes.py (booksim_base.cfg plus overrides,
@@ -56,6 +56,13 @@ CURVES = {
         ("flatfly", 4, 2, "uniform", "adaptive_xyyx", 1, 4, "c=4 x=4 y=4 xr=2 yr=2"),
         ("flatfly", 4, 2, "asymmetric", "adaptive_xyyx", 1, 4, "c=4 x=4 y=4 xr=2 yr=2"),
     ],
+    # the flatfly's other UGAL routings: ugal_xyyx (BookSim needs 4+ VCs) and ugal_pni
+    # (8 VCs on this network: one VC class per destination-router coordinate)
+    "flatfly_ugal": [
+        ("flatfly", 4, 2, traffic, routing, 1, vcs, "c=4 x=4 y=4 xr=2 yr=2")
+        for routing, vcs in (("ugal_xyyx", 4), ("ugal_pni", 8))
+        for traffic in ("uniform", "asymmetric")
+    ],
     # BookSim's dragonflyconfig network at k = 2: 9 groups of 4 routers of 2 nodes (72 nodes),
     # local channels of 10 cycles, global ones of 100, so buffers of 256 flits and 10-flit
     # packets as in the example; tornado(72) shifts the node id by 35 (5 of each group's 8
@@ -79,7 +86,7 @@ CURVES = {
 }
 # The sweep's grid step per group (fat trees saturate late: a coarse grid, which also keeps
 # their sweeps under 45 minutes on 2 busy cores)
-STEP = {"fattree": 0.16, "flatfly": 0.04, "flatfly_nonmin": 0.04, "dragonfly": 0.06, "cmesh": 0.04}
+STEP = {"fattree": 0.16, "flatfly": 0.04, "flatfly_nonmin": 0.04, "flatfly_ugal": 0.04, "dragonfly": 0.06, "cmesh": 0.04}
 
 _lock = threading.Lock()
 
