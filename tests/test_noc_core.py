@@ -495,21 +495,24 @@ def test_routing_registry_min_vcs_drive_validation():
         "dest_tag": {"fly": 1}, "min": {"anynet": 1, "dragonflynew": 2}, "nca": {"fattree": 1},
         "anca": {"fattree": 1}, "ran_min": {"flatfly": 1}, "xyyx": {"flatfly": 2},
         "adaptive_xyyx": {"flatfly": 2},
-        "ugal": {"flatfly": 2, "dragonflynew": 3}, "dor_no_express": {"cmesh": 1},
+        "ugal": {"flatfly": 2, "dragonflynew": 3}, "ugal_xyyx": {"flatfly": 4}, "ugal_pni": {"flatfly": 2},
+        "dor_no_express": {"cmesh": 1},
         "xy_yx_no_express": {"cmesh": 2}}
     assert tuple(noc.ROUTING_MIN_VCS) == noc.ROUTING_FUNCTIONS
     assert tuple(noc.PER_ROUTER_MIN_VCS) == noc.ROUTINGS_PER_ROUTER == (
         "dor", "min_adapt", "duato", "random_min")
     assert all(v == {"mesh": 2, "torus": 3} for v in noc.PER_ROUTER_MIN_VCS.values())
-    # per destination class: k^n nodes or k coordinates, here 3 x 3 = 9 and 3
+    # per destination class: k^n nodes or k coordinates, here 3 x 3 = 9 and k (3; ugal_pni's 4)
     assert noc.ROUTING_VC_CLASSES == {"dim_order_ni": "node", "dim_order_pni": "k",
-                                      "romm_ni": "node"}
+                                      "romm_ni": "node", "ugal_pni": "k"}
     for routing, need in noc.ROUTING_MIN_VCS.items():
         for topology in noc.TOPOLOGIES:
             net = {"k": 3} if topology == "torus" or routing in noc.ROUTING_VC_CLASSES else {}
             net.update({key: v for key, v in TOPOLOGY_EXAMPLES.get(topology, {}).items()
                         if key != "routing_function"})
-            scale = {"node": 9, "k": 3}.get(noc.ROUTING_VC_CLASSES.get(routing), 1)
+            if routing == "ugal_pni" and topology == "flatfly":
+                net.update(k=4, c=4)  # BookSim's ugal_pni needs c = k
+            scale = {"node": 9, "k": net.get("k")}.get(noc.ROUTING_VC_CLASSES.get(routing), 1)
             if topology not in need:
                 with pytest.raises(ValueError, match=f"'{routing}' is only available on a "
                                                      f"{next(iter(need))}"):
