@@ -691,12 +691,16 @@ void Network::vc_alloc(int r, int64_t t) {
     return;
   }
 
-  M req_in[kBits];  // per output VC: requesting input VCs
-  int touched[kBits], nt = 0;
+  // The requests by output VC: req_in[j], the input VCs requesting j (set where
+  // `outs` has bit j).  Each output grants one input and no input wins two
+  // outputs, so the order of the grants is immaterial.
+  M req_in[kBits];
+  M outs{};
   auto request = [&](int i, int j) {
-    bool seen = false;
-    for (int x = 0; x < nt; ++x) seen |= touched[x] == j;
-    if (!seen) { touched[nt++] = j; req_in[j] = M{}; }
+    if (!has(outs, j)) {
+      set_bit(outs, j);
+      req_in[j] = M{};
+    }
     set_bit(req_in[j], i);
   };
 
@@ -737,10 +741,7 @@ void Network::vc_alloc(int r, int64_t t) {
       return;
     }
     for (int x = 0; x < nf; ++x) request(fwd_i[x], fwd_j[x]);
-    for (int x = 0; x < nt; ++x) {
-      const int j = touched[x];
-      grant(rr_pick(req_in[j], va_out_ptr_[base + j]), j);
-    }
+    for (const int j : bits(outs)) grant(rr_pick(req_in[j], va_out_ptr_[base + j]), j);
     return;
   }
   // iSLIP, one iteration: every request goes to its output; outputs grant, inputs accept.
@@ -752,8 +753,7 @@ void Network::vc_alloc(int r, int64_t t) {
   }
   M granted[kBits];
   M inputs{};
-  for (int x = 0; x < nt; ++x) {
-    const int j = touched[x];
+  for (const int j : bits(outs)) {
     const int i = rr_pick(req_in[j], va_out_ptr_[base + j]);
     if (!has(inputs, i)) granted[i] = M{};
     set_bit(inputs, i);
