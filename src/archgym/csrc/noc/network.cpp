@@ -563,7 +563,7 @@ inline void Network::Router<M>::advance(int64_t t, const std::vector<VcState<M>>
 }
 
 template <int kV, int kB, int kD, int kW>
-void Network::router_step(int r, int64_t t) {
+[[gnu::always_inline]] inline void Network::router_step(int r, int64_t t) {
   const Shape<kV, kB, kD, kW> S(*this);
   RouterState<kW>& st = state<kW>();
   const size_t base = static_cast<size_t>(r) * S.VCS;
@@ -617,7 +617,7 @@ void Network::router_step(int r, int64_t t) {
 }
 
 template <int kV, int kB, int kD, int kW>
-void Network::vc_alloc(int r, int64_t t) {
+[[gnu::always_inline]] inline void Network::vc_alloc(int r, int64_t t) {
   using S_ = Shape<kV, kB, kD, kW>;
   using M = typename S_::M;
   constexpr int kBits = S_::kBits;
@@ -763,7 +763,7 @@ void Network::vc_alloc(int r, int64_t t) {
 }
 
 template <int kV, int kB, int kD, int kW>
-void Network::sw_alloc(int r, int64_t t) {
+[[gnu::always_inline]] inline void Network::sw_alloc(int r, int64_t t) {
   const Shape<kV, kB, kD, kW> S(*this);
   RouterState<kW>& st = state<kW>();
   const size_t base = static_cast<size_t>(r) * S.VCS;
@@ -1098,7 +1098,7 @@ void Network::sw_alloc_general(int r, int64_t t) {
 }
 
 template <int kV, int kB, int kD, int kW>
-void Network::grant_switch(int r, int p, int o, int v, int64_t t, int64_t depart) {
+[[gnu::always_inline]] inline void Network::grant_switch(int r, int p, int o, int v, int64_t t, int64_t depart) {
   const Shape<kV, kB, kD, kW> S(*this);
   RouterState<kW>& st = state<kW>();
   const size_t base = static_cast<size_t>(r) * S.VCS;
