@@ -90,6 +90,13 @@ M narrow(const VcMask& m) {
   }
 }
 
+// Every VC of port o (V VCs per port) in a router's mask width M.
+template <class M>
+M port_vcs(int o, int V) {
+  if constexpr (std::is_same_v<M, uint64_t>) return ((uint64_t{2} << (V - 1)) - 1) << (o * V);
+  else return narrow<M>(VcMask::range(o * V, V));
+}
+
 // The set bits of a mask, lowest first: for (const int i : bits(m)).
 template <class M>
 struct bits {
@@ -181,6 +188,9 @@ template <int kV, int kB, int kD, int kW>
 struct Network::Shape {
   static constexpr int kPorts = kD ? 2 * kD + 1 : kMaxPorts;  // ports at most
   static constexpr int kBits = 64 * kW;                      // VCs at most (mask bits)
+  // The specialised instances (kV != 0) run the default router only (plain(),
+  // step_for): there its options are these constants.
+  static constexpr bool kPlain = kV != 0;
   using M = Mask<kW>;
   const int V, B, D, NP, LP, VCS;
   const uint8_t* port_of;
@@ -211,6 +221,9 @@ Network::Network(const Config& cfg) : p_(cfg) {
   routing_ = p_.routing;
   traffic_ = p_.traffic;
   router_algo_.assign(R_, static_cast<uint8_t>(routing_));
+  if (p_.topology == Topology::Mesh)
+    for (size_t id = 0; id < routing_functions().size(); ++id)
+      if (routings_[id].route == &Network::route_dor) mesh_dor_ = static_cast<int>(id);
 
   const Config& c = p_.cfg;
   // Channel offsets from the SA grant / the send cycle, less the channel's
@@ -508,7 +521,7 @@ void Network::buffer_write(int r, int i, const Flit& f) {
   int pos = q.head + q.count;
   if (pos >= S.B) pos -= S.B;
   buf_[gvc * S.B + pos] = f;
-  if (prio_ == Priority::LocalAge) arrival_[gvc * S.B + pos] = static_cast<uint32_t>(now_);
+  if (!S.kPlain && prio_ == Priority::LocalAge) arrival_[gvc * S.B + pos] = static_cast<uint32_t>(now_);
   ++q.count;
   occ_change(r * S.NP + S.port(i), 1);
   ++ctr_.buffered_flits;
@@ -551,7 +564,7 @@ inline void Network::Router<M>::advance(int64_t t, const std::vector<VcState<M>>
 }
 
 template <int kV, int kB, int kD, int kW>
-void Network::router_step(int r, int64_t t) {
+[[gnu::always_inline]] inline void Network::router_step(int r, int64_t t) {
   const Shape<kV, kB, kD, kW> S(*this);
   RouterState<kW>& st = state<kW>();
   const size_t base = static_cast<size_t>(r) * S.VCS;
@@ -559,16 +572,34 @@ void Network::router_step(int r, int64_t t) {
   R.advance(t, st.vcs, base);
   // (b) route computation: the routing function fills route_set_, kept in the VC's masks
   if (any(R.rc_now)) {
-    const int d = p_.cfg.routing_delay;
+    const int d = S.kPlain ? 1 : p_.cfg.routing_delay;
     for (const int i : bits(R.rc_now)) {
       auto& q = st.vcs[base + i];
       const Flit& f = buf_[(base + i) * S.B + q.head];
-      route(r, i, f, route_set_);
-      q.rs_n = route_set_.rs_n;
-      q.rs_atomic = route_set_.rs_atomic;
-      for (int e = 0; e < q.rs_n; ++e) {
-        q.rs_mask[e] = narrow<typename Shape<kV, kB, kD, kW>::M>(route_set_.rs_mask[e]);
-        q.rs_prio[e] = route_set_.rs_prio[e];
+      if (f.algo == mesh_dor_ && !per_router_) {
+        // route_dor on a mesh (routing.cpp), inline: every VC of the port of the
+        // first dimension in which r and the destination differ (toward it), or
+        // of the ejection port at the destination
+        int o = S.LP;
+        for (int d = 0; d < S.D; ++d) {
+          const int c = coord(r, d), to = coord(f.dst, d);
+          if (c != to) {
+            o = 2 * d + (c < to ? 0 : 1);
+            break;
+          }
+        }
+        q.rs_n = 1;
+        q.rs_atomic = 0;
+        q.rs_prio[0] = 0;
+        q.rs_mask[0] = port_vcs<typename Shape<kV, kB, kD, kW>::M>(o, S.V);
+      } else {
+        route(r, i, f, route_set_);
+        q.rs_n = route_set_.rs_n;
+        q.rs_atomic = route_set_.rs_atomic;
+        for (int e = 0; e < q.rs_n; ++e) {
+          q.rs_mask[e] = narrow<typename Shape<kV, kB, kD, kW>::M>(route_set_.rs_mask[e]);
+          q.rs_prio[e] = route_set_.rs_prio[e];
+        }
       }
       q.state = kVcAlloc;
       if (d == 0) set_bit(R.va_now, i);
@@ -579,7 +610,7 @@ void Network::router_step(int r, int64_t t) {
   }
   // (c) VC allocation, (d) switch allocation
   if (any(R.va_now)) vc_alloc<kV, kB, kD, kW>(r, t);
-  if (general_sa_) {
+  if (!S.kPlain && general_sa_) {
     if (any(R.sa_now | st.spec_won)) sw_alloc_general<kV, kB, kD, kW>(r, t);
   } else if (any(R.sa_now)) {
     sw_alloc<kV, kB, kD, kW>(r, t);
@@ -587,7 +618,7 @@ void Network::router_step(int r, int64_t t) {
 }
 
 template <int kV, int kB, int kD, int kW>
-void Network::vc_alloc(int r, int64_t t) {
+[[gnu::always_inline]] inline void Network::vc_alloc(int r, int64_t t) {
   using S_ = Shape<kV, kB, kD, kW>;
   using M = typename S_::M;
   constexpr int kBits = S_::kBits;
@@ -597,7 +628,7 @@ void Network::vc_alloc(int r, int64_t t) {
   auto& R = st.routers[r];
   const M alloc = R.alloc, busy = R.busy;
   const bool islip = p_.va == Allocator::Islip;
-  const int d = p_.cfg.vc_alloc_delay;
+  const int d = S.kPlain ? 1 : p_.cfg.vc_alloc_delay;
 
   // Input VC i takes output VC j.
   auto take = [&](int i, int j) {
@@ -612,7 +643,7 @@ void Network::vc_alloc(int r, int64_t t) {
     if (d == 0) set_bit(R.sa_now, i);
     else if (d == 1) set_bit(R.sa_next, i);
     else { q.elig = t + d; set_bit(R.sa_later, i); }
-    if (spec_ && d > 0) set_bit(st.spec_won, i);
+    if (!S.kPlain && spec_ && d > 0) set_bit(st.spec_won, i);
   };
   auto grant = [&](int i, int j) {
     va_in_ptr_[base + i] = static_cast<uint16_t>(j + 1 == S.VCS ? 0 : j + 1);
@@ -624,7 +655,7 @@ void Network::vc_alloc(int r, int64_t t) {
   auto requestable = [&](const VcState<M>& q, int e) {
     return q.rs_mask[e] & ~alloc & ((q.rs_atomic >> e & 1) ? ~busy : ~M{});
   };
-  if (general_va_) {
+  if (!S.kPlain && general_va_) {
     // Every input VC requests every output VC of its route set; it takes, among
     // those offered, one of its highest-priority route entry (round robin; iSLIP
     // and select ignore the priorities, §5).
@@ -661,12 +692,16 @@ void Network::vc_alloc(int r, int64_t t) {
     return;
   }
 
-  M req_in[kBits];  // per output VC: requesting input VCs
-  int touched[kBits], nt = 0;
+  // The requests by output VC: req_in[j], the input VCs requesting j (set where
+  // `outs` has bit j).  Each output grants one input and no input wins two
+  // outputs, so the order of the grants is immaterial.
+  M req_in[kBits];
+  M outs{};
   auto request = [&](int i, int j) {
-    bool seen = false;
-    for (int x = 0; x < nt; ++x) seen |= touched[x] == j;
-    if (!seen) { touched[nt++] = j; req_in[j] = M{}; }
+    if (!has(outs, j)) {
+      set_bit(outs, j);
+      req_in[j] = M{};
+    }
     set_bit(req_in[j], i);
   };
 
@@ -707,10 +742,7 @@ void Network::vc_alloc(int r, int64_t t) {
       return;
     }
     for (int x = 0; x < nf; ++x) request(fwd_i[x], fwd_j[x]);
-    for (int x = 0; x < nt; ++x) {
-      const int j = touched[x];
-      grant(rr_pick(req_in[j], va_out_ptr_[base + j]), j);
-    }
+    for (const int j : bits(outs)) grant(rr_pick(req_in[j], va_out_ptr_[base + j]), j);
     return;
   }
   // iSLIP, one iteration: every request goes to its output; outputs grant, inputs accept.
@@ -722,8 +754,7 @@ void Network::vc_alloc(int r, int64_t t) {
   }
   M granted[kBits];
   M inputs{};
-  for (int x = 0; x < nt; ++x) {
-    const int j = touched[x];
+  for (const int j : bits(outs)) {
     const int i = rr_pick(req_in[j], va_out_ptr_[base + j]);
     if (!has(inputs, i)) granted[i] = M{};
     set_bit(inputs, i);
@@ -733,7 +764,7 @@ void Network::vc_alloc(int r, int64_t t) {
 }
 
 template <int kV, int kB, int kD, int kW>
-void Network::sw_alloc(int r, int64_t t) {
+[[gnu::always_inline]] inline void Network::sw_alloc(int r, int64_t t) {
   const Shape<kV, kB, kD, kW> S(*this);
   RouterState<kW>& st = state<kW>();
   const size_t base = static_cast<size_t>(r) * S.VCS;
@@ -1068,7 +1099,7 @@ void Network::sw_alloc_general(int r, int64_t t) {
 }
 
 template <int kV, int kB, int kD, int kW>
-void Network::grant_switch(int r, int p, int o, int v, int64_t t, int64_t depart) {
+[[gnu::always_inline]] inline void Network::grant_switch(int r, int p, int o, int v, int64_t t, int64_t depart) {
   const Shape<kV, kB, kD, kW> S(*this);
   RouterState<kW>& st = state<kW>();
   const size_t base = static_cast<size_t>(r) * S.VCS;
@@ -1088,7 +1119,7 @@ void Network::grant_switch(int r, int p, int o, int v, int64_t t, int64_t depart
   set_bit(R.busy, j);
   const bool tail = f.flags & kTail;
   if (tail) {
-    if (wait_tail_) set_bit(st.tail_sent[r], j);  // released when its credits are back
+    if (!S.kPlain && wait_tail_) set_bit(st.tail_sent[r], j);  // released when its credits are back
     else clear_bit(R.alloc, j);
   }
   // credit upstream
@@ -1351,7 +1382,12 @@ Network::StepFn Network::step_for() {
     return &Network::step_impl<0, 0, 0, kW>;
   } else {
     // kD: a k-ary kD-cube (2 kD + 1 ports)
-    if (p_.cube() && V_ == kV && B_ == kB && D_ == kD) return &Network::step_impl<kV, kB, kD, kW>;
+    // the default router (Shape::kPlain): 1-cycle RC and VA, the specialised
+    // allocators, no wait_for_tail_credit
+    const bool plain = !general_sa_ && !general_va_ && !wait_tail_ &&
+                       p_.cfg.routing_delay == 1 && p_.cfg.vc_alloc_delay == 1;
+    if (p_.cube() && plain && V_ == kV && B_ == kB && D_ == kD)
+      return &Network::step_impl<kV, kB, kD, kW>;
     return nullptr;
   }
 }
@@ -1375,7 +1411,7 @@ void Network::step_impl() {
   eject_.len[slot] = 0;
   for (const int32_t* it = src_credit_.begin(slot); it != src_credit_.end(slot); ++it) {
     const int32_t c = *it;
-    if (--src_used_[c] == 0 && wait_tail_) {
+    if (--src_used_[c] == 0 && !S.kPlain && wait_tail_) {
       Source& s = src_[c / V_];
       const int vc = c % V_;
       if (s.cur_vc != vc) s.alloc &= ~(1u << vc);
@@ -1388,7 +1424,7 @@ void Network::step_impl() {
     if (--used_[static_cast<size_t>(r) * S.VCS + j] == 0) {
       auto& R = st.routers[r];
       clear_bit(R.busy, j);
-      if (wait_tail_ && has(st.tail_sent[r], j)) {  // the tail's credit is back
+      if (!S.kPlain && wait_tail_ && has(st.tail_sent[r], j)) {  // the tail's credit is back
         clear_bit(st.tail_sent[r], j);
         clear_bit(R.alloc, j);
       }
@@ -1404,7 +1440,7 @@ void Network::step_impl() {
   // 6. router internal steps (routers do not read each other's state); with
   // internal_speedup, as many as its running fraction has whole steps (§5b)
   int steps = 1;
-  if (internal_ != 1.0) {
+  if (!S.kPlain && internal_ != 1.0) {
     partial_ += internal_;
     for (steps = 0; partial_ >= 1.0; ++steps) partial_ -= 1.0;
   }

@@ -660,6 +660,9 @@ class Network {
   const RoutingFunction* routings_;  // routing_functions()
   int routing_;                      // network-wide routing id
   bool per_router_ = false;
+  // The routing id of dor when the network is a mesh (router_step routes it
+  // inline), else -1.
+  int mesh_dor_ = -1;
   std::vector<uint8_t> router_algo_;
   Traffic traffic_;
   double packet_prob_;
