@@ -37,13 +37,14 @@ def matrix(reference_dir):
 
 
 def settings(reference_dir, row) -> booksim.Settings:
-    args = [str(reference_dir / "booksim" / "booksim_base.cfg")]
+    """BookSim's arguments of the cell (network_file relative to the data folder)."""
+    args = [a for a in row["overrides"].split() if not a.startswith("network_file=")]
+    loaded = booksim.load([str(reference_dir / "booksim" / "booksim_base.cfg"), *args,
+                           f"injection_rate={row['injection_rate']}"])
     for arg in row["overrides"].split():
-        key, value = arg.split("=", 1)
-        if key == "network_file":
-            value = str(reference_dir / "booksim" / value)
-        args.append(f"{key}={value}")
-    return booksim.load(args + [f"injection_rate={row['injection_rate']}"])
+        if arg.startswith("network_file="):
+            loaded["network_file"] = str(reference_dir / "booksim" / arg.split("=", 1)[1])
+    return loaded
 
 
 def archgym_config(reference_dir, row):

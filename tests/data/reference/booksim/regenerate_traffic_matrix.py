@@ -5,7 +5,7 @@
 
 Runs the oracle (never called by the project: by hand only) once per cell: the
 network's overrides of NETWORKS on booksim_base.cfg, ``traffic=<pattern>``, the
-cell's injection rate (RATE, RATE_OF for the patterns that send everything to few
+cell's injection rate (RATE; RATE_OF where every packet goes to one or two
 nodes) and ``pair_stats=1 stats_out=<temporary file>``, whose ``pair_sent`` matrix
 counts the packets of every source -> destination pair.  Writes
 traffic_matrix.csv beside this script, one row per cell:
@@ -72,9 +72,12 @@ NETWORKS = {
     "mesh4x4x4": "topology=mesh k=4 n=3 routing_function=dim_order",
 }
 
-RATE = 0.02
-#: Patterns that send every packet to one node (hotspot) or few: a lower rate
-RATE_OF = {"hotspot": 0.01}
+RATE = 0.04
+#: Lower rates where every packet goes to one node (hotspot) or two (tornado and neighbor
+#: on the dragonfly: its 72 nodes send to nodes 0 and 1), by pattern or (network, pattern)
+RATE_OF = {"hotspot": 0.01, ("cmesh8", "hotspot"): 0.002, ("flatfly8c4", "hotspot"): 0.002,
+           ("dragonfly2", "hotspot"): 0.005, ("dragonfly2", "tornado"): 0.005,
+           ("dragonfly2", "neighbor"): 0.005}
 #: The most destinations per source listed in the destinations column
 MAX_LISTED = 16
 
@@ -99,7 +102,7 @@ def pair_destinations(stats: str) -> str:
 
 
 def cell(oracle: str, network: str, pattern: str) -> dict:
-    rate = RATE_OF.get(pattern, RATE)
+    rate = RATE_OF.get((network, pattern), RATE_OF.get(pattern, RATE))
     overrides = NETWORKS[network].split() + [f"traffic={pattern}"]
     row = dict(network=network, overrides=" ".join(overrides), pattern=pattern,
                injection_rate=rate, verdict="ok", message="", status="", avg_packet_latency="",
