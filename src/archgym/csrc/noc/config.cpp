@@ -401,8 +401,8 @@ void check_traffic(Traffic tr, Topology t, int k, int dims, int c, int64_t nodes
          "of: uniform, tornado, neighbor, hotspot, randperm, diagonal, asymmetric, badperm_yarc");
   if (by_node) return;
   if (t == Topology::Anynet && nodes == 0)
-    fail(name + " depends on an anynet's node count; on an anynet give its graph, or use one of: "
-         "uniform, hotspot, randperm, diagonal, asymmetric");
+    fail(name + " depends on the node count, unknown here on an anynet; on an anynet use one of: "
+         "uniform, hotspot, randperm, diagonal, asymmetric (or give its graph to NocConfig)");
   if (nodes == 0) nodes = shape_nodes(t, k, dims, c);
   const bool pow2 = nodes <= kMaxNodes && is_pow2(static_cast<int>(nodes));
   // a network with coordinates: BookSim's bit patterns on a power-of-2 k-ary n-cube are
@@ -419,9 +419,10 @@ void check_traffic(Traffic tr, Topology t, int k, int dims, int c, int64_t nodes
     int b = 0;
     while ((int64_t{1} << b) < nodes) ++b;
     if (!pow2 || b % 2)
-      fail(name + " needs a 2-dimensional network or a number of nodes that is an even power of "
-           "2 (it swaps the two halves of the node id's bits, as BookSim; n = " +
-           std::to_string(dims) + ", " + std::to_string(nodes) + " nodes)");
+      fail(name + (t == Topology::Anynet ? " needs" : " needs a 2-dimensional network or") +
+           " a number of nodes that is an even power of 2 (it swaps the two halves of the node "
+           "id's bits, as BookSim; " + (t == Topology::Anynet ? "" : "n = " + std::to_string(dims) + ", ") +
+           std::to_string(nodes) + " nodes)");
   }
   if (tr == Traffic::Taper64 && nodes != 64)
     fail("traffic 'taper64' needs exactly 64 nodes (this network has " + std::to_string(nodes) + ")");
