@@ -240,7 +240,7 @@ def test_flatfly_valiant_paths_through_a_uniform_intermediate_router():
     (dict(routing_function="valiant", num_vcs=1), "'valiant' needs at least 2 VCs on a flatfly"),
     (dict(routing_function="ugal", num_vcs=1), "'ugal' needs at least 2 VCs on a flatfly"),
     (dict(routing_function="adaptive_xyyx", num_vcs=1), "'adaptive_xyyx' needs at least 2 VCs"),
-    (dict(traffic="transpose"), "on a flatfly use one of: uniform"),
+    (dict(c=9, traffic="bitrev"), "'bitrev' needs a power-of-2 number of nodes .*this flatfly has 144"),
     (dict(traffic="hotspot"), "hotspot traffic on a flatfly needs hotspot_nodes"),
     (dict(k=16, c=16), "at most 1024"),
 ])

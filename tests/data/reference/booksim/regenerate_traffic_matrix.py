@@ -74,10 +74,12 @@ NETWORKS = {
 
 RATE = 0.04
 #: Lower rates where every packet goes to one node (hotspot) or two (tornado and neighbor
-#: on the dragonfly: its 72 nodes send to nodes 0 and 1), by pattern or (network, pattern)
+#: on the dragonfly: its 72 nodes send to nodes 0 and 1), and where 0.04 is the knee of the
+#: curve (transpose on the 16 x 16 nodes of cmesh8: 37.7 cycles at 0.03, 80.6 at 0.04,
+#: unstable at 0.05), by pattern or (network, pattern)
 RATE_OF = {"hotspot": 0.01, ("cmesh8", "hotspot"): 0.002, ("flatfly8c4", "hotspot"): 0.002,
            ("dragonfly2", "hotspot"): 0.005, ("dragonfly2", "tornado"): 0.005,
-           ("dragonfly2", "neighbor"): 0.005}
+           ("dragonfly2", "neighbor"): 0.005, ("cmesh8", "transpose"): 0.02}
 #: The most destinations per source listed in the destinations column
 MAX_LISTED = 16
 
