@@ -430,9 +430,9 @@ void check_traffic(Traffic tr, Topology t, int k, int dims, int c, int64_t nodes
   // destination beyond the nodes ("Incorrect packet destination").  A radix over its bound is
   // reported by Params.
   const int side = traffic_side(t, k, c);
-  if (radix > (t == Topology::Dragonfly ? nodes : k)) return;
   int64_t beyond = -1, from = 0;
-  if (tr == Traffic::Tornado || tr == Traffic::Neighbor) {
+  if ((tr == Traffic::Tornado || tr == Traffic::Neighbor) &&
+      radix <= (t == Topology::Dragonfly ? nodes : k)) {
     const int r = (radix ? radix : k) * side / k;
     const int shift = tr == Traffic::Tornado ? (r + 1) / 2 - 1 : 1;
     for (int64_t v = 0; v < std::min<int64_t>(nodes, int64_t{1} << 20) && beyond < 0; ++v)

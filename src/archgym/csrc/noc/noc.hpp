@@ -358,7 +358,7 @@ Traffic parse_traffic(const std::string& name);
 int flatfly_side(int c);
 // The radix of the node-id digits BookSim's patterns read (tornado, neighbor,
 // badperm_yarc, the grid's coordinates): k times the nodes per router side, k xr on a
-// flatfly, 2k on a cmesh, else k (docs/design/noc.md §15d).
+// flatfly, 2k on a cmesh, else k (docs/design/noc.md §15e).
 int traffic_side(Topology t, int k, int c);
 // v with its `digits` low radix-r digits each shifted by `shift` mod r (higher
 // digits dropped): tornado and neighbor.
