@@ -24,7 +24,7 @@ traffic_matrix.csv beside this script, one row per cell:
 
 ``--network NAME`` (repeatable) reruns only those networks' cells (their rows replace
 theirs); ``--quick`` runs the first network's first two patterns, to stdout.  About
-10 minutes on 2 busy cores, two runs at a time.
+15 minutes on 2 busy cores, two runs at a time.
 """
 
 from __future__ import annotations
