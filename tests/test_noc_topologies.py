@@ -84,7 +84,8 @@ def test_anynet_min_takes_the_shortest_path_by_latency():
     (dict(anynet_nodes=(0, 1), anynet_channels=()), "router 1 cannot be reached from router 0"),
     (dict(anynet_nodes=(0,) * 33, anynet_channels=()), "at most 32 ports"),
     (dict(anynet_nodes=(0,) * 30 + (1, 2), num_vcs=17), "num_vcs must be at most 16 on this anynet"),
-    (dict(traffic="transpose"), "on an anynet use one of: uniform"),
+    (dict(traffic="transpose"), "'transpose' needs a number of nodes that is an even power of 2"),
+    (dict(traffic="tornado"), "'tornado' would send node 0 to node 27, beyond the 9 nodes"),
     (dict(traffic="hotspot"), "hotspot traffic on an anynet needs hotspot_nodes"),
     (dict(traffic="hotspot", hotspot_nodes=(9,)), "hotspot_nodes must be node ids between 0 and 8"),
     (dict(routing_function="dor"), "'dor' is only available on a mesh"),
@@ -96,7 +97,8 @@ def test_anynet_graph_errors(kw, match):
 
 def test_set_traffic_checks_the_pattern_on_this_network():
     net = noc.Network(anynet())
-    for pattern, match in (("hotspot", "needs hotspot_nodes"), ("bitrev", "on an anynet")):
+    for pattern, match in (("hotspot", "needs hotspot_nodes"),
+                           ("bitrev", "needs a power-of-2 number of nodes")):
         with pytest.raises(ValueError, match=match):
             net.set_traffic(pattern)
     net.set_traffic("randperm")
@@ -268,7 +270,7 @@ def test_flatfly_ugal_orders(routing, vcs):
     (dict(routing_function="ugal_xyyx", num_vcs=3), "'ugal_xyyx' needs at least 4 VCs"),
     (dict(routing_function="ugal_pni", num_vcs=7), "'ugal_pni' needs at least 8 VCs"),
     (dict(routing_function="ugal_pni", num_vcs=8, k=2), "'ugal_pni' runs on a flatfly only with c = k"),
-    (dict(traffic="transpose"), "on a flatfly use one of: uniform"),
+    (dict(c=9, traffic="bitrev"), "'bitrev' needs a power-of-2 number of nodes .*this flatfly has 144"),
     (dict(traffic="hotspot"), "hotspot traffic on a flatfly needs hotspot_nodes"),
     (dict(k=16, c=16), "at most 1024"),
 ])
@@ -373,7 +375,7 @@ def test_cmesh_zero_load_matches_the_oracles_traces(routing):
     (dict(routing_function="xy_yx_no_express", num_vcs=1), "needs at least 2 VCs"),
     (dict(routing_function="min_adapt"), "on a cmesh use one of: dor, xy_yx, dor_no_express, "
                                          "xy_yx_no_express"),
-    (dict(traffic="tornado"), "'tornado' is not modelled on a cmesh"),
+    (dict(k=2, traffic="taper64"), "'taper64' needs exactly 64 nodes \\(this network has 16\\)"),
     (dict(traffic="hotspot"), "hotspot traffic on a cmesh needs hotspot_nodes"),
     (dict(k=32), "at most 1024"),
     (dict(k=8, link_latency=9), "express channels take k \\* link_latency cycles, at most 64"),

@@ -485,7 +485,9 @@ void bind_noc(nb::module_& m) {
   mod.def(
       "check_traffic",
       [](const std::string& pattern, int k, int n, const std::string& topology) {
-        noc::check_traffic(noc::parse_traffic(pattern), noc::parse_topology(topology), k, n);
+        const noc::Topology t = noc::parse_topology(topology);
+        noc::check_traffic(noc::parse_traffic(pattern), t, k, n,
+                           t == noc::Topology::Cmesh ? noc::kCmeshConcentration : 1);
       },
       nb::arg("pattern"), nb::arg("k"), nb::arg("n") = 2, nb::arg("topology") = "mesh",
       "Raise ValueError unless the pattern is known and defined for radix k and n dimensions "

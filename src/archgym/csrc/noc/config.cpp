@@ -67,13 +67,6 @@ void check_field(const ConfigField& f, const Config& c) {
 
 bool is_pow2(int v) { return v > 0 && (v & (v - 1)) == 0; }
 
-// The bit permutations of a node id that a cmesh takes (on its 2k x 2k node grid,
-// BookSim's patterns on the id's bits: docs/design/noc.md §15d).
-bool bits_on_ids(Traffic tr) {
-  return tr == Traffic::Transpose || tr == Traffic::Bitcomp || tr == Traffic::Bitrev ||
-         tr == Traffic::Shuffle;
-}
-
 }  // namespace
 
 // ----------------------------------------------------------------- names
@@ -382,34 +375,85 @@ int64_t shape_nodes(Topology t, int k, int n, int c) {
   }
 }
 
-void check_traffic(Traffic tr, Topology t, int k, int dims) {
+int traffic_side(Topology t, int k, int c) {
+  if (t == Topology::Cmesh) return kCmeshSide * k;
+  if (t == Topology::Flatfly) return flatfly_side(c) * k;
+  return k;
+}
+
+int64_t shift_digits(int64_t v, int r, int digits, int shift) {
+  constexpr int64_t kFar = int64_t{1} << 40;  // beyond every network: digits above it saturate
+  int64_t d = 0;
+  for (int64_t i = 0, mult = 1; i < digits; ++i, v /= r) {
+    const int64_t digit = (v % r + shift) % r;
+    if (mult == kFar) {
+      if (digit) return d + kFar;
+      continue;
+    }
+    d += digit * mult;
+    mult = std::min(mult * r, kFar);
+  }
+  return d;
+}
+
+void check_traffic(Traffic tr, Topology t, int k, int dims, int c, int64_t nodes, int radix) {
+  const std::string name = std::string("traffic '") + traffic_names()[static_cast<int>(tr)] + "'";
   const bool by_node = tr == Traffic::Uniform || tr == Traffic::Hotspot ||
                        tr == Traffic::Randperm || tr == Traffic::Diagonal ||
                        tr == Traffic::Asymmetric;
   const bool bits = tr == Traffic::Transpose || tr == Traffic::Bitcomp || tr == Traffic::Bitrev ||
-                    tr == Traffic::Shuffle || tr == Traffic::Taper64 || tr == Traffic::BadpermYarc;
+                    tr == Traffic::Shuffle || tr == Traffic::Taper64;
   if (t == Topology::Dragonfly && bits)
-    fail(std::string("traffic '") + traffic_names()[static_cast<int>(tr)] +
-         "' is not defined on a dragonflynew (its node count is never a power of 2); use one "
-         "of: uniform, tornado, neighbor, hotspot, randperm, diagonal, asymmetric");
-  if (t == Topology::Cmesh && !by_node && !bits_on_ids(tr))
-    fail(std::string("traffic '") + traffic_names()[static_cast<int>(tr)] +
-         "' is not modelled on a cmesh; use one of: uniform, hotspot, randperm, diagonal, "
-         "asymmetric, transpose, bitcomp, bitrev, shuffle");
-  if ((t == Topology::Anynet || t == Topology::Flatfly) && !by_node)
-    fail(std::string("traffic '") + traffic_names()[static_cast<int>(tr)] +
-         "' is defined on coordinates; on a" + (t == Topology::Anynet ? "n " : " ") +
-         topology_names()[static_cast<int>(t)] + " use one of: uniform, hotspot, randperm, "
-         "diagonal, asymmetric");
-  if ((tr == Traffic::Bitrev || tr == Traffic::Shuffle) && !is_pow2(k))
-    fail(std::string("traffic '") + traffic_names()[static_cast<int>(tr)] +
-         "' needs k to be a power of 2 (k = " + std::to_string(k) + ")");
-  if ((tr == Traffic::Transpose || tr == Traffic::BadpermYarc) && dims != 2)
-    fail(std::string("traffic '") + traffic_names()[static_cast<int>(tr)] +
-         "' needs a 2-dimensional network (n = " + std::to_string(dims) + ")");
-  const int64_t nodes = cube_nodes(k, dims);
+    fail(name + " is not defined on a dragonflynew (its node count is never a power of 2); use one "
+         "of: uniform, tornado, neighbor, hotspot, randperm, diagonal, asymmetric, badperm_yarc");
+  if (by_node) return;
+  if (t == Topology::Anynet && nodes == 0)
+    fail(name + " depends on the node count, unknown here on an anynet; on an anynet use one of: "
+         "uniform, hotspot, randperm, diagonal, asymmetric (or give its graph to NocConfig)");
+  if (nodes == 0) nodes = shape_nodes(t, k, dims, c);
+  const bool pow2 = nodes <= kMaxNodes && is_pow2(static_cast<int>(nodes));
+  // a network with coordinates: BookSim's bit patterns on a power-of-2 k-ary n-cube are
+  // those of the coordinates, which archgym also takes on other radices
+  const bool cube_like = t != Topology::Anynet && nodes == shape_nodes(t, k, dims, c);
+  const bool grid = t != Topology::Anynet && dims == 2;  // a 2-D grid of radix traffic_side
+  if ((tr == Traffic::Bitrev || tr == Traffic::Shuffle || (tr == Traffic::Bitcomp && !cube_like)) &&
+      !pow2)
+    fail(name + (t == Topology::Anynet || t == Topology::Flatfly || t == Topology::Cmesh
+                     ? " needs a power-of-2 number of nodes (BookSim's bit permutations; this " +
+                           topology_names()[static_cast<int>(t)] + " has " + std::to_string(nodes) + ")"
+                     : " needs k to be a power of 2 (k = " + std::to_string(k) + ")"));
+  if (tr == Traffic::Transpose && !grid) {
+    int b = 0;
+    while ((int64_t{1} << b) < nodes) ++b;
+    if (!pow2 || b % 2)
+      fail(name + (t == Topology::Anynet ? " needs" : " needs a 2-dimensional network or") +
+           " a number of nodes that is an even power of 2 (it swaps the two halves of the node "
+           "id's bits, as BookSim; " + (t == Topology::Anynet ? "" : "n = " + std::to_string(dims) + ", ") +
+           std::to_string(nodes) + " nodes)");
+  }
   if (tr == Traffic::Taper64 && nodes != 64)
-    fail("traffic 'taper64' needs exactly 64 nodes (k^n = " + std::to_string(nodes) + ")");
+    fail("traffic 'taper64' needs exactly 64 nodes (this network has " + std::to_string(nodes) + ")");
+  // tornado, neighbor, badperm_yarc: digits of radix traffic_side; BookSim stops at the first
+  // destination beyond the nodes ("Incorrect packet destination").  A radix over its bound is
+  // reported by Params.
+  const int side = traffic_side(t, k, c);
+  int64_t beyond = -1, from = 0;
+  if ((tr == Traffic::Tornado || tr == Traffic::Neighbor) &&
+      radix <= (t == Topology::Dragonfly ? nodes : k)) {
+    const int r = (radix ? radix : k) * side / k;
+    const int shift = tr == Traffic::Tornado ? (r + 1) / 2 - 1 : 1;
+    for (int64_t v = 0; v < std::min<int64_t>(nodes, int64_t{1} << 20) && beyond < 0; ++v)
+      if (shift_digits(v, r, dims, shift) >= nodes) beyond = shift_digits(v, r, dims, shift), from = v;
+  }
+  if (tr == Traffic::BadpermYarc && (nodes - 1) / side + int64_t{side} * (side - 1) >= nodes) {
+    from = nodes - 1;
+    beyond = from / side + int64_t{side} * (side - 1);
+  }
+  if (beyond >= 0)
+    fail(name + " would send node " + std::to_string(from) + " to node " + std::to_string(beyond) +
+         ", beyond the " + std::to_string(nodes) + " nodes (its digits have radix " +
+         std::to_string(tr == Traffic::BadpermYarc ? side : (radix ? radix : k) * side / k) +
+         "; BookSim stops: Incorrect packet destination)");
 }
 
 // ----------------------------------------------------------------- validation
@@ -497,7 +541,7 @@ Params::Params(const Config& c) : cfg(c) {
   check_routing(routing, topology, c.k, dims, c.num_vcs);
   check_routing_concentration(routing, topology, c.k, c.c);
   traffic = parse_traffic(c.traffic);
-  check_traffic(traffic, topology, c.k, dims);
+  check_traffic(traffic, topology, c.k, dims, c.c, nodes, c.traffic_radix);
   injection = static_cast<Injection>(index_of(injection_names(), c.injection_process,
                                               "injection_process"));
   sim_type = static_cast<SimType>(index_of(sim_type_names(), c.sim_type, "sim_type"));

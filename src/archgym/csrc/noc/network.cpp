@@ -239,9 +239,9 @@ Network::Network(const Config& cfg) : p_(cfg) {
   }
   for (int o = 0; o < NP_; ++o) nextp_[o] = static_cast<uint8_t>((o + 1) % NP_);
   // Node v of a k-ary n-cube (or n-fly) has coordinate (v / k^d) mod k in
-  // dimension d (its digits: the traffic patterns read them); a cmesh's node v is
-  // at (v mod 2k, v / 2k) of its node grid (traffic_k_ = 2k).
-  traffic_k_ = p_.topology == Topology::Cmesh ? kCmeshSide * k_ : k_;
+  // dimension d (its digits: the traffic patterns read them); a cmesh's or flatfly's
+  // node v is at (v mod kxr, v / kxr) of its node grid (traffic_k_ = k xr).
+  traffic_k_ = traffic_side(p_.topology, k_, c.c);
   C_.assign(static_cast<size_t>(n_) * D_, 0);
   if (p_.topology != Topology::Anynet)
     for (int v = 0; v < n_; ++v)
@@ -345,6 +345,7 @@ void Network::build_destinations() {
   dest_table_.assign(n_, -1);
   int bits = 0;
   while ((1 << bits) < n_) ++bits;
+  const bool grid = p_.topology != Topology::Anynet && D_ == 2;  // a 2-D grid of radix traffic_k_
   // The node whose coordinate in every dimension is f(coordinate of v there).
   auto each_dim = [&](int v, auto f) {
     int d = 0;
@@ -354,8 +355,11 @@ void Network::build_destinations() {
   for (int v = 0; v < n_; ++v) {
     int d = -1;
     switch (traffic_) {
-      case Traffic::Transpose: d = coord(v, 1) + traffic_k_ * coord(v, 0); break;  // n = 2 only
-      case Traffic::Bitcomp: d = each_dim(v, [&](int x) { return traffic_k_ - 1 - x; }); break;
+      case Traffic::Transpose:  // a 2-D grid's coordinates swapped, else the id's bit halves
+        d = grid ? coord(v, 1) + traffic_k_ * coord(v, 0)
+                 : ((v & ((1 << bits / 2) - 1)) << bits / 2) | v >> bits / 2;
+        break;
+      case Traffic::Bitcomp: d = n_ - 1 - v; break;  // every coordinate (or bit) complemented
       case Traffic::Bitrev: {
         d = 0;
         for (int b = 0; b < bits; ++b)
@@ -364,12 +368,10 @@ void Network::build_destinations() {
       }
       case Traffic::Shuffle: d = ((v << 1) | (v >> (bits - 1))) & (n_ - 1); break;
       case Traffic::Tornado:
-      case Traffic::Neighbor: {  // the n low radix-r digits of v, each shifted mod r
-        const int r = c.traffic_radix ? c.traffic_radix : k_;
+      case Traffic::Neighbor: {  // the n low radix-r digits of v, each shifted mod r (r: k xr)
+        const int r = (c.traffic_radix ? c.traffic_radix : k_) * traffic_k_ / k_;
         const int shift = traffic_ == Traffic::Tornado ? (r + 1) / 2 - 1 : 1;
-        d = 0;
-        for (int i = 0, rest = v, mult = 1; i < D_; ++i, rest /= r, mult *= r)
-          d += (rest % r + shift) % r * mult;
+        d = static_cast<int>(shift_digits(v, r, D_, shift));  // below n_: check_traffic
         break;
       }
       default: break;
@@ -1198,8 +1200,9 @@ int32_t Network::draw_destination(int node) {
       static constexpr int kNear[9] = {-9, -8, -7, -1, 0, 1, 7, 8, 9};
       return (node + kNear[rng_.below(9)] + n_) % n_;
     }
-    case Traffic::BadpermYarc:  // row y sends to a random node of column y
-      return node / k_ + k_ * static_cast<int32_t>(rng_.below(static_cast<uint32_t>(k_)));
+    case Traffic::BadpermYarc:  // row y of the radix-k xr grid sends to a random node of column y
+      return node / traffic_k_ +
+             traffic_k_ * static_cast<int32_t>(rng_.below(static_cast<uint32_t>(traffic_k_)));
     default:
       return dest_table_[node];
   }

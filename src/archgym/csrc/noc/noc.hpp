@@ -358,9 +358,21 @@ int64_t shape_nodes(Topology t, int k, int n, int c);
 
 Topology parse_topology(const std::string& name);
 Traffic parse_traffic(const std::string& name);
-// Throws unless the pattern is defined for this k and n (bitrev/shuffle need k a
-// power of 2, transpose n = 2) on topology t.
-void check_traffic(Traffic tr, Topology t, int k, int dims);
+// The side xr of a flatfly router's square of c = xr * xr nodes (0 if c is no square).
+int flatfly_side(int c);
+// The radix of the node-id digits BookSim's patterns read (tornado, neighbor,
+// badperm_yarc, the grid's coordinates): k times the nodes per router side, k xr on a
+// flatfly, 2k on a cmesh, else k (docs/design/noc.md §15e).
+int traffic_side(Topology t, int k, int c);
+// v with its `digits` low radix-r digits each shifted by `shift` mod r (higher
+// digits dropped): tornado and neighbor.
+int64_t shift_digits(int64_t v, int r, int digits, int shift);
+// Throws unless the pattern is defined on this network (nodes = 0: the shape's, an
+// anynet's unknown): bit permutations need a power-of-2 node count (transpose an even
+// power, or a 2-D grid), taper64 64 nodes, and tornado, neighbor (radix `radix` times
+// the nodes per router side, 0 = k) and badperm_yarc a destination below the node count.
+void check_traffic(Traffic tr, Topology t, int k, int dims, int c = 1, int64_t nodes = 0,
+                   int radix = 0);
 
 // ----------------------------------------------------------------- flits
 // A flit carries what the pipeline reads, so routing and switching do not
@@ -653,7 +665,7 @@ class Network {
   Params p_;
   int n_, R_, V_, B_, VCS_, P_;  // nodes, routers, ...
   int k_;
-  int traffic_k_;  // the radix of the node coordinates the traffic patterns read (k; 2k on a cmesh)
+  int traffic_k_;  // the radix of the node coordinates the traffic patterns read (traffic_side)
   int D_, NP_, LP_;  // dimensions, ports (2D + 1), the local port (2D)
   bool torus_;
   bool wait_tail_;  // wait_for_tail_credit

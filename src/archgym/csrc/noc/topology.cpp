@@ -130,13 +130,6 @@ void dragonfly(const Params& p, Channels& ch) {
     }
 }
 
-// The side xr of a flatfly router's square of c = xr * xr nodes (0 if c is no square).
-int flatfly_side(int c) {
-  for (int xr = 1; xr * xr <= c; ++xr)
-    if (xr * xr == c) return xr;
-  return 0;
-}
-
 // BookSim's on-chip flattened butterfly (flatfly, n = 2): k x k routers, router
 // r at (r mod k, r / k), each with a square of c = xr * xr nodes: node v at
 // (v mod kxr, v / kxr) of the node grid is on router (x / xr, y / xr), port
@@ -262,6 +255,13 @@ void anynet(const Params& p, Channels& ch) {
 }
 
 }  // namespace
+
+// The side xr of a flatfly router's square of c = xr * xr nodes (0 if c is no square).
+int flatfly_side(int c) {
+  for (int xr = 1; xr * xr <= c; ++xr)
+    if (xr * xr == c) return xr;
+  return 0;
+}
 
 void check_anynet(const Config& c, int& nodes, int& routers, int& ports) {
   nodes = static_cast<int>(c.anynet_nodes.size());
