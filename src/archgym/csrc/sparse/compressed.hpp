@@ -221,10 +221,12 @@ bool check_and_transpose(const std::vector<i64>& ptr, const I* idx, const T* val
 
 // Checks a CSR matrix with checked pointers (as check_fibers: vectorised sweeps over
 // runs of rows, cheaper than checks inside the scatter loop, which then needs none)
-// and scatters each run into a zeroed row-major rows x cols buffer.  False if refused
-// (the buffer then holds part of the matrix).
+// and scatters each run into a row-major rows x cols buffer: zeroed already, or else
+// (`zeroed` false) zeroed row by row right before each row's entries.  False if
+// refused (the buffer then holds part of the matrix).
 template <class I, class T>
-bool check_and_scatter(const std::vector<i64>& ptr, const I* idx, const T* val, i64 cols, T* out) {
+bool check_and_scatter(const std::vector<i64>& ptr, const I* idx, const T* val, i64 cols, T* out,
+                       bool zeroed) {
   return checked_runs(
       ptr,
       [&](i64 f0, i64 f1) {
@@ -234,6 +236,7 @@ bool check_and_scatter(const std::vector<i64>& ptr, const I* idx, const T* val, 
       [&](i64 f0, i64 f1) {
         for (i64 i = f0; i < f1; ++i) {
           T* row = out + i * cols;
+          if (!zeroed) std::memset(row, 0, static_cast<size_t>(cols) * sizeof(T));
           for (i64 e = ptr[i]; e < ptr[i + 1]; ++e) row[static_cast<i64>(idx[e])] = val[e];
         }
       });
