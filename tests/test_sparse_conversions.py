@@ -139,6 +139,24 @@ def test_transposes_with_thousands_of_fibers_match_scipy(shape, density):
     assert_same(back, S.convert(general(csc), "csr")[0])
 
 
+@pytest.mark.parametrize("density", [0.01, 0.05, 0.08, 0.5])
+def test_csr_to_dense_on_reused_memory_matches_scipy(density):
+    """CSR -> dense zeroes its buffer by calloc when the nonzeros are fewer than one per
+    64-byte line (density below 1/16 in float32), else row by row right before each
+    row's entries, in memory that may still hold an earlier array's numbers: after
+    arrays of the same size full of 7s were freed, the result is still scipy's, its
+    empty rows included."""
+    A = random_matrix(np.random.default_rng(13), 120, 100, density)  # 48 KB: heap memory
+    assert not A[60].any()  # an empty row
+    csr = S.encode(A, "csr", S.Precision(index_bits=32, pointer_bits=32))
+    for _ in range(4):
+        junk = np.full(A.shape, 7.0, dtype=np.float32)
+        del junk
+        out, _ = S.convert(csr, "dense")
+        assert out.nnz == np.count_nonzero(A)
+        assert np.array_equal(out.arrays["values"], sps.csr_matrix(A).toarray())
+
+
 def test_int8_values_take_the_kernels_too():
     rng = np.random.default_rng(3)
     A = np.where(rng.random((9, 11)) < 0.3, rng.integers(1, 100, (9, 11)), 0).astype(np.int8)

@@ -154,6 +154,23 @@ T* calloc_matrix(i64 rows, i64 cols) {
   return static_cast<T*>(sp::zeroed_alloc(static_cast<size_t>(rows * cols) * sizeof(T)));
 }
 
+// A rows x cols buffer for the dense form of a matrix with nnz nonzeros (free with
+// std::free), and whether it holds zeros already.  Zeroed by calloc (as numpy.zeros)
+// when the nonzeros are fewer than one per cache line or the buffer is 32 MiB or more
+// (glibc maps blocks that large afresh: their pages come zeroed, lazily); else left
+// as it is, and check_and_scatter zeroes each row right before its entries, while
+// the row is in the L1 cache, instead of a zero fill whose lines the entries then
+// fetch again.
+template <typename T>
+std::pair<T*, bool> dense_buffer(i64 rows, i64 cols, i64 nnz) {
+  constexpr i64 kLine = 64, kFreshPages = i64(32) << 20;
+  sp::check_dims(rows, cols);
+  sp::check_elements(rows * cols, "dense output");
+  const i64 bytes = rows * cols * static_cast<i64>(sizeof(T));
+  const bool zeroed = nnz * kLine < bytes || bytes >= kFreshPages;
+  return {static_cast<T*>(sp::array_alloc(static_cast<size_t>(bytes), zeroed)), zeroed};
+}
+
 // index_bits None = max(1, ceil(log2 dim)) per rank (0 inside the core).  Values
 // beyond int are clamped so that validate() names the field and its range.
 sp::Precision make_precision(i64 value_bits, std::optional<i64> index_bits, i64 pointer_bits,
@@ -351,11 +368,11 @@ std::optional<nb::tuple> convert_compressed(sp::Format from, sp::Format to, i64 
       if (!ok) return false;
       const size_t n = static_cast<size_t>(nnz);
       if (to == F::Dense) {
-        T* buf = calloc_matrix<T>(M, N);
+        const auto [buf, zeroed] = dense_buffer<T>(M, N, nnz);
         nb::capsule owner(buf, [](void* q) noexcept { std::free(q); });
         {
           nb::gil_scoped_release release;
-          ok = fc::check_and_scatter(rows, pb, v, N, buf);
+          ok = fc::check_and_scatter(rows, pb, v, N, buf, zeroed);
         }
         if (!ok) return false;
         const size_t shape[2] = {size_t(M), size_t(N)};

@@ -221,10 +221,12 @@ bool check_and_transpose(const std::vector<i64>& ptr, const I* idx, const T* val
 
 // Checks a CSR matrix with checked pointers (as check_fibers: vectorised sweeps over
 // runs of rows, cheaper than checks inside the scatter loop, which then needs none)
-// and scatters each run into a zeroed row-major rows x cols buffer.  False if refused
-// (the buffer then holds part of the matrix).
+// and scatters each run into a row-major rows x cols buffer: zeroed already, or else
+// (`zeroed` false) zeroed row by row right before each row's entries.  False if
+// refused (the buffer then holds part of the matrix).
 template <class I, class T>
-bool check_and_scatter(const std::vector<i64>& ptr, const I* idx, const T* val, i64 cols, T* out) {
+bool check_and_scatter(const std::vector<i64>& ptr, const I* idx, const T* val, i64 cols, T* out,
+                       bool zeroed) {
   return checked_runs(
       ptr,
       [&](i64 f0, i64 f1) {
@@ -234,6 +236,7 @@ bool check_and_scatter(const std::vector<i64>& ptr, const I* idx, const T* val, 
       [&](i64 f0, i64 f1) {
         for (i64 i = f0; i < f1; ++i) {
           T* row = out + i * cols;
+          if (!zeroed) std::memset(row, 0, static_cast<size_t>(cols) * sizeof(T));
           for (i64 e = ptr[i]; e < ptr[i + 1]; ++e) row[static_cast<i64>(idx[e])] = val[e];
         }
       });
@@ -268,30 +271,40 @@ void bcsr_blocks(const std::vector<i64>& ptr, const I* idx, i64 cols, i64 br, i6
   const bool bitmap = nbc <= 4 * nnz + (i64(1) << 20);
   std::vector<std::uint64_t> bits(bitmap ? (nbc + 63) / 64 : 0);
   std::vector<i64> found;
+  bcol.resize(nnz);  // room for the most blocks there can be, one per entry
+  i64* out = bcol.data();
+  i64 count = 0;
   for (i64 R = 0; R < nbr; ++R) {
-    found.clear();
-    i64 lo = nbc, hi = -1;
-    for (i64 e = ptr[R * br]; e < ptr[std::min(M, R * br + br)]; ++e) {
-      const i64 C = block_of(static_cast<i64>(idx[e]));
-      found.push_back(C);
-      lo = std::min(lo, C);
-      hi = std::max(hi, C);
-    }
-    const i64 n = static_cast<i64>(found.size());
-    if (bitmap && n > 0 && (hi >> 6) - (lo >> 6) < n * (64 - __builtin_clzll(n))) {
-      for (const i64 C : found) bits[C >> 6] |= std::uint64_t(1) << (C & 63);
-      for (i64 w = lo >> 6; w <= hi >> 6; ++w) {
-        for (std::uint64_t word = bits[w]; word != 0; word &= word - 1)
-          bcol.push_back(w * 64 + __builtin_ctzll(word));
-        bits[w] = 0;
+    const i64 e0 = ptr[R * br], e1 = ptr[std::min(M, R * br + br)], n = e1 - e0;
+    if (bitmap && n > 0) {
+      i64 lo = nbc, hi = -1;
+      for (i64 e = e0; e < e1; ++e) {
+        const i64 C = block_of(static_cast<i64>(idx[e]));
+        bits[C >> 6] |= std::uint64_t(1) << (C & 63);
+        lo = std::min(lo, C);
+        hi = std::max(hi, C);
       }
-    } else {
-      std::sort(found.begin(), found.end());
-      found.erase(std::unique(found.begin(), found.end()), found.end());
-      bcol.insert(bcol.end(), found.begin(), found.end());
+      const i64 w0 = lo >> 6, w1 = hi >> 6;
+      if (w1 - w0 < n * (64 - __builtin_clzll(n))) {
+        for (i64 w = w0; w <= w1; ++w) {
+          for (std::uint64_t word = bits[w]; word != 0; word &= word - 1)
+            out[count++] = w * 64 + __builtin_ctzll(word);
+          bits[w] = 0;
+        }
+        bptr[R + 1] = count;
+        continue;
+      }
+      for (i64 e = e0; e < e1; ++e) bits[block_of(static_cast<i64>(idx[e])) >> 6] = 0;
     }
-    bptr[R + 1] = static_cast<i64>(bcol.size());
+    found.clear();
+    for (i64 e = e0; e < e1; ++e) found.push_back(block_of(static_cast<i64>(idx[e])));
+    std::sort(found.begin(), found.end());
+    found.erase(std::unique(found.begin(), found.end()), found.end());
+    std::copy(found.begin(), found.end(), out + count);
+    count += static_cast<i64>(found.size());
+    bptr[R + 1] = count;
   }
+  bcol.resize(count);
 }
 
 // Writes the values of a checked CSR matrix into its blocks (`out`: zeroed,
