@@ -266,7 +266,7 @@ def test_same_seed_same_episode():
     ({"vc_buf_size": 0}, "vc_buf_size"),
     ({"render_mode": "human"}, "unknown render_mode"),
     ({"topology": "fattree"}, "unknown topology 'fattree'; allowed: dragonflynew, flatfly"),
-    ({"topology": "flatfly", "patterns": ("tornado",)}, "is defined on coordinates"),
+    ({"topology": "flatfly", "k": 3, "patterns": ("uniform", "bitrev")}, "this flatfly has 36)"),
     ({"topology": "flatfly", "k": 1}, "k must be an integer in [2,"),
 ])
 def test_bad_arguments_are_refused_with_one_line(kwargs, says):

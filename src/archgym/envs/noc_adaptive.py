@@ -243,7 +243,7 @@ class NoCAdaptiveEnv(ReplayPickle, gym.Env):
             packet_size=_field_int("packet_size", packet_size), traffic=self.patterns[0],
             traffic_radix=nodes if top.name == "dragonflynew" else 0, injection_rate=self.rate_range[0])
         for pattern in self.patterns:  # the core's reason for a pattern the topology lacks
-            noc.check_traffic(pattern, self.k, n=n, topology=top.name)
+            noc.check_traffic(pattern, self.k, n=n, topology=top.name, c=top.c)
         shape = noc.network_shape(self.base)
         self.nodes, self.routers = shape["nodes"], shape["routers"]
         self.group_size = top.group_size(self.k)

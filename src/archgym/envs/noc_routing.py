@@ -214,7 +214,7 @@ def _network(topology, k, n, network_file, num_vcs, vc_buf_size, packet_size, se
 
     def defined(pattern):
         try:
-            noc.check_traffic(pattern, k, n=n, topology=topology)
+            noc.check_traffic(pattern, k, n=n, topology=topology, c=fields.get("c", 1))
         except ValueError:
             return False
         return True
@@ -224,7 +224,7 @@ def _network(topology, k, n, network_file, num_vcs, vc_buf_size, packet_size, se
     else:
         patterns = _names("traffic pattern", patterns, noc.TRAFFIC_PATTERNS)
         for pattern in patterns:  # the core's reason (an anynet; k or n it needs)
-            noc.check_traffic(pattern, k, n=n, topology=topology)
+            noc.check_traffic(pattern, k, n=n, topology=topology, c=fields.get("c", 1))
     # The network starts on a network-wide routing: per router, the first of the network's.
     wide = noc.routings_on(topology, num_vcs, k=k, n=n, c=fields.get("c", 1)) if per_router else chosen
     fields.update(routing_function=chosen[0] if chosen[0] in wide else wide[0], traffic=patterns[0])

@@ -93,10 +93,11 @@ def check_routing(routing: str, topology: str, num_vcs: int, field: str = "routi
     _core.check_routing(routing, topology, num_vcs, field, n=n, k=k)
 
 
-def check_traffic(pattern: str, k: int, n: int = 2, topology: str = "mesh") -> None:
+def check_traffic(pattern: str, k: int, n: int = 2, topology: str = "mesh", c: int = 1) -> None:
     """Raise ValueError unless ``pattern`` is known and defined for radix ``k``, ``n``
-    dimensions (fly: stages) and ``topology`` (an anynet takes the patterns defined by node id)."""
-    _core.check_traffic(pattern, k, n=n, topology=topology)
+    dimensions (fly: stages), ``c`` nodes per router (a flatfly's; a cmesh has 4) and
+    ``topology`` (an anynet takes the patterns defined by node id)."""
+    _core.check_traffic(pattern, k, n=n, topology=topology, c=c)
 
 
 def routings_on(topology: str, num_vcs: int, k: int = 8, n: int = 2,

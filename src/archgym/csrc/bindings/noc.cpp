@@ -484,14 +484,15 @@ void bind_noc(nb::module_& m) {
       "Raise ValueError unless the routing runs on the k-ary n-cube topology with num_vcs VCs.");
   mod.def(
       "check_traffic",
-      [](const std::string& pattern, int k, int n, const std::string& topology) {
+      [](const std::string& pattern, int k, int n, const std::string& topology, int c) {
         const noc::Topology t = noc::parse_topology(topology);
         noc::check_traffic(noc::parse_traffic(pattern), t, k, n,
-                           t == noc::Topology::Cmesh ? noc::kCmeshConcentration : 1);
+                           t == noc::Topology::Cmesh ? noc::kCmeshConcentration : c);
       },
       nb::arg("pattern"), nb::arg("k"), nb::arg("n") = 2, nb::arg("topology") = "mesh",
-      "Raise ValueError unless the pattern is known and defined for radix k and n dimensions "
-      "on the topology.");
+      nb::arg("c") = 1,
+      "Raise ValueError unless the pattern is known and defined for radix k, n dimensions and "
+      "c nodes per router (a flatfly's; a cmesh has 4) on the topology.");
 
   mod.def(
       "routings_on",
