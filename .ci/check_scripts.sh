@@ -35,6 +35,7 @@ declare -A QUICK=(
   [scripts/build_nas_table.py]="--quick --out OUT/nas_table.csv"
   [scripts/train_quant_models.py]="--quick"
   [scripts/make_fashion_subset.py]="--quick --out OUT/fashion_mnist_subset.npz"
+  [scripts/noc_identity.py]="--quick --out OUT"
 )
 # Scripts whose --quick run is not made here, each with its reason, as
 #   [benchmarks/NAME.py]="why"

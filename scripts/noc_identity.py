@@ -1,7 +1,7 @@
 """The NoC core's results on varied configurations, for changes that must not alter them.
 
-    python tests/noc_identity.py OUT.json            # write every result
-    python tests/noc_identity.py OUT.json --compare BEFORE.json
+    python scripts/noc_identity.py --out before/                          # write every result
+    python scripts/noc_identity.py --out after/ --compare before/noc_identity.json
 
 A tool for work on the cycle loop (src/archgym/csrc/noc/network.cpp): write the
 results before a change, then compare after it; every result must be equal as
@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 
 import numpy as np
 
@@ -125,22 +126,27 @@ def persistent() -> dict:
     return out
 
 
-def results() -> dict[str, str]:
-    """Every result as canonical JSON text (NaN kept as NaN)."""
-    out = {name: json.dumps(measured(name), sort_keys=True) for name in MEASURED}
+def results(quick: bool = False) -> dict[str, str]:
+    """Every result as canonical JSON text (NaN kept as NaN); quick: the first four only."""
+    names = list(MEASURED)[:4] if quick else MEASURED
+    out = {name: json.dumps(measured(name), sort_keys=True) for name in names}
     out["persistent network"] = json.dumps(persistent(), sort_keys=True, default=str)
     return out
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("out", help="JSON file to write the results to")
-    ap.add_argument("--compare", help="an earlier OUT.json: exit 1 unless every result equals it")
+    ap.add_argument("--out", type=Path, default=Path(__file__).resolve().parents[1] / "benchmarks" / "out",
+                    help="folder to write noc_identity.json into (default: %(default)s)")
+    ap.add_argument("--compare", help="an earlier noc_identity.json: exit 1 unless every result equals it")
+    ap.add_argument("--quick", action="store_true", help="the first four configurations only")
     args = ap.parse_args(argv)
-    got = results()
-    with open(args.out, "w") as fh:
+    got = results(args.quick)
+    args.out.mkdir(parents=True, exist_ok=True)
+    path = args.out / "noc_identity.json"
+    with open(path, "w") as fh:
         json.dump(got, fh, indent=0, sort_keys=True)
-    print(f"{len(got)} results written to {args.out}")
+    print(f"{len(got)} results written to {path}")
     if not args.compare:
         return 0
     with open(args.compare) as fh:
