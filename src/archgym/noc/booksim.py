@@ -308,7 +308,6 @@ ITERATIVE_ALLOCATORS = ("islip", "pim", "select")
 BOOKSIM_REFUSED_ROUTINGS: dict[str, str] = {
     "valiant_ni": "BookSim's valiant_ni_torus fails an assertion on every torus within archgym's "
                   "limits (tried with up to 32 VCs), and it has no mesh version",
-    "planar_adapt": "planar_adapt is not modelled yet",
     # BookSim's flatfly routings beyond ran_min, xyyx, adaptive_xyyx, valiant and ugal
     # (docs/design/noc.md §15b)
     **{name: f"BookSim's flatfly routing {name} is not modelled yet (on a flatfly archgym "

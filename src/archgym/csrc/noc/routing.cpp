@@ -277,6 +277,18 @@ void Network::route_chaos(int r, int, const Flit& f, InVc& q) {
   add_route(q, vcs(torus_ ? torus_dor_hop(r, f.dst, cls, Tie::Plus) : xy_port(r, f.dst), 0, 0), 0);
 }
 
+// planar_adapt (mesh only; BookSim's, as its watch_out traces show on 2-D and
+// 3-D meshes with 1 to 12 VCs, at zero load and in saturation): a packet is "in
+// adaptive plane" p, the first dimension in which it differs from its destination,
+// and moves in dimension p, the dimension-order port, every hop; it never takes the
+// plane's second dimension.  Its VCs are the last of three classes of V/3 VCs,
+// [2(V/3), V-1] (the classes for the second dimension are never requested); with
+// V < 3 every VC.  Every VC into the node.  (docs/design/noc.md §14)
+void Network::route_planar_adapt(int r, int, const Flit& f, InVc& q) {
+  if (r == f.dst) return eject(q);
+  add_route(q, vcs(xy_port(r, f.dst), 2 * (V_ / 3), V_ - 1), 0);
+}
+
 // yx: Y then X, on every VC.
 void Network::route_yx(int r, int, const Flit& f, InVc& q) {
   if (r == f.dst) return eject(q);
@@ -864,6 +876,7 @@ const std::vector<RoutingFunction>& routing_functions() {
       {"dim_order_bal", &N::route_dim_order_bal, {0, 2}, nullptr, {}, {}, true},
       {"romm_ni", &N::route_romm_ni, {1, 0}, nullptr, {}, {}, true, VcClasses::PerNode},
       {"chaos", &N::route_chaos, {1, 1}, nullptr, {}, {}, true},
+      {"planar_adapt", &N::route_planar_adapt, {1, 0}, nullptr, {}, {}, true},
       {"west_first", &N::route_turn_model<west_first, true>, {1, 0}},
       {"north_last", &N::route_turn_model<north_last, true>, {1, 0}},
       {"negative_first", &N::route_turn_model<negative_first, true>, {1, 0}},
