@@ -132,7 +132,7 @@ def test_booksim_names(base_cfg):
     assert (islip.vc_allocator, islip.sw_allocator) == ("islip", "islip")
     assert load("injection_process=on_off").injection_process == "on_off"
     # defaults of BookSim that are the only behaviour modelled are accepted when stated
-    assert load("router=iq", "arb_type=round_robin", "speculative=0", "internal_speedup=1",
+    assert load("router=iq", "arb_type=round_robin", "speculative=0", "internal_speedup=1.0",
                 "warmup_thres=0.05", "priority=none", "deadlock_warn_timeout=512").k == 8
 
 
@@ -307,21 +307,21 @@ def test_on_off_keys(base_cfg):
         return pytest.approx((c.burst_alpha, c.burst_beta))
 
     # exactly one of alpha, beta, r1 is -1 and follows from rate = r1 * alpha / (alpha + beta)
-    assert on_off("burst_alpha=-1", "burst_beta=0.2", "burst_r1=0.5") == (0.2 * 0.2 / 0.3, 0.2)
-    assert on_off("burst_beta=-1", "burst_alpha=0.3", "burst_r1=0.5") == (0.3, 0.3 * 0.3 / 0.2)
-    assert on_off("packet_size=4", "burst_alpha=-1", "burst_beta=0.2", "burst_r1=0.5") == (
+    assert on_off("burst_alpha=-1.0", "burst_beta=0.2", "burst_r1=0.5") == (0.2 * 0.2 / 0.3, 0.2)
+    assert on_off("burst_beta=-1.0", "burst_alpha=0.3", "burst_r1=0.5") == (0.3, 0.3 * 0.3 / 0.2)
+    assert on_off("packet_size=4", "burst_alpha=-1.0", "burst_beta=0.2", "burst_r1=0.5") == (
         0.05 * 0.2 / 0.45, 0.2)  # rates per packet
     for bad, words in ((["burst_r1=0.5"], ["exactly one of burst_alpha, burst_beta and burst_r1"]),
-                       (["burst_alpha=-1", "burst_beta=-1"], ["exactly one"]),
-                       (["burst_alpha=-1", "burst_r1=0.1"], ["burst_r1 = 0.1", "above its packet rate"]),
-                       (["burst_beta=-1", "burst_alpha=0.9", "burst_r1=0.5"], ["burst_beta", "1.35", "(0, 1]"]),
-                       (["burst_beta=-1", "burst_r1=0.5", "injection_rate=0"], ["burst_beta", "inf"]),
-                       (["burst_beta=-1", "burst_r1=0.5", "packet_size=0"], ["packet_size must be"])):
+                       (["burst_alpha=-1.0", "burst_beta=-1.0"], ["exactly one"]),
+                       (["burst_alpha=-1.0", "burst_r1=0.1"], ["burst_r1 = 0.1", "above its packet rate"]),
+                       (["burst_beta=-1.0", "burst_alpha=0.9", "burst_r1=0.5"], ["burst_beta", "1.35", "(0, 1]"]),
+                       (["burst_beta=-1.0", "burst_r1=0.5", "injection_rate=0.0"], ["burst_beta", "inf"]),
+                       (["burst_beta=-1.0", "burst_r1=0.5", "packet_size=0"], ["packet_size must be"])):
         with pytest.raises(booksim.ConfigError) as e:
             on_off(*bad)
         assert all(w in str(e.value) for w in words) and "\n" not in str(e.value), str(e.value)
     # a Bernoulli source ignores them, as BookSim
-    assert booksim.to_noc_config(booksim.load([str(base_cfg), "burst_alpha=-1"])).burst_alpha == 0.5
+    assert booksim.to_noc_config(booksim.load([str(base_cfg), "burst_alpha=-1.0"])).burst_alpha == 0.5
 
 
 def test_every_problem_at_once_network_first(capsys, tmp_path):
@@ -390,7 +390,11 @@ def test_ctrl_c_stops_the_run(base_cfg):
 
 @pytest.mark.parametrize("override, words", [
     ("bogus_key=1", ["unknown key 'bogus_key'", "accepted keys:", "routing_function", "vc_buf_size"]),
-    ("routing_function=planar_adapt", ["planar_adapt is not modelled", "accepted:", "min_adapt", "chaos"]),
+    # BookSim's reader is typed (acceptance.csv): a literal of the other kind is refused
+    ("internal_speedup=2", ["internal_speedup = 2", "BookSim reads internal_speedup as a decimal",
+                            "write 2.0"]),
+    ("k=4.0", ["k = 4.0", "BookSim reads k as an integer: write 4"]),
+    ("traffic=5", ["traffic = 5", "BookSim reads traffic as a name"]),
     ("routing_function=valiant_ni", ["valiant_ni_torus fails", "accepted:", "dim_order_bal"]),
     ("traffic=tornado(0)", ["tornado's radix must be at least 1 (got 0)"]),
     ("traffic=neighbor(a)", ["neighbor's parameter is its radix"]),

@@ -351,10 +351,26 @@ def _same(a: Value, b: Value) -> bool:
     return a == b
 
 
+def _literal_problem(key: str, value: Value, kind: type) -> str | None:
+    """BookSim's reader is typed: each key takes one kind of literal, and an integer
+    literal for a decimal key (internal_speedup = 2), a decimal literal for an integer key
+    (k = 4.0) or a number for a name key (traffic = 5) is its parse error ("Unknown integer
+    field"), as the oracle's runs show (acceptance.csv).  The message, or None."""
+    if kind is float and isinstance(value, int):
+        return f"{key} = {value}: BookSim reads {key} as a decimal number: write {value}.0"
+    if kind in (int, bool) and isinstance(value, float):
+        return (f"{key} = {value}: BookSim reads {key} as an integer"
+                + (f": write {int(value)}" if value.is_integer() else ""))
+    if kind is str and isinstance(value, (int, float)):
+        return f"{key} = {value}: BookSim reads {key} as a name, not a number"
+    return None
+
+
 def _typed(key: str, value: Value, kind: type):
+    problem = _literal_problem(key, value, kind)
+    if problem:
+        raise ConfigError(problem)
     if kind is int or kind is bool:
-        if isinstance(value, float) and value.is_integer():
-            value = int(value)
         if not isinstance(value, int):
             raise ConfigError(f"{key} must be an integer, got {value!r}")
         if kind is bool:
@@ -366,8 +382,7 @@ def _typed(key: str, value: Value, kind: type):
         if isinstance(value, str):
             raise ConfigError(f"{key} must be a number, got {value!r}")
         return float(value)
-    # strings: BookSim reads a number given for a string key as that number's text
-    return str(value)
+    return value
 
 
 def _check_field(key: str, value, field: dict) -> None:
@@ -672,8 +687,12 @@ def to_noc_config(settings: dict[str, Value]):
     problems = list(network.values()) + _concentration_layout(settings)
     speculative = settings.get("speculative", 0)  # any integer, on when positive (BookSim's reading)
     speculating = isinstance(speculative, int) and speculative > 0
-    for key, expected in (FIXED | SPECULATION_FIXED if speculating else FIXED).items():
-        if key in settings and not _same(settings[key], expected):
+    for key, expected in (FIXED | SPECULATION_FIXED).items():  # BookSim types every key it reads
+        if key not in settings:
+            continue
+        if problem := _literal_problem(key, settings[key], type(expected)):
+            problems.append(problem)
+        elif (key in FIXED or speculating) and not _same(settings[key], expected):
             problems.append(f"{key} = {settings[key]} is not modelled; archgym accepts only "
                             f"BookSim's default {key} = {expected if expected != '' else '(empty)'}")
     unknown = [k for k in settings if not _known(k)]

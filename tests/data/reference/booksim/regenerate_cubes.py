@@ -116,6 +116,16 @@ CURVES = {
         ("mesh", 2, 2, "uniform", "romm_ni", 1, 8, "sample_period=10000"),
         ("torus", 3, 2, "uniform", "valiant", 1, 4, ""),
     ],
+    # planar_adapt (mesh only): the VC classes (V = 2, 3, 4, 8), traffic, packets, n = 1 and 3
+    "planar": [
+        ("mesh", 8, 2, "uniform", "planar_adapt", 1, 4, ""),
+        ("mesh", 8, 2, "transpose", "planar_adapt", 1, 4, ""),
+        ("mesh", 8, 2, "bitcomp", "planar_adapt", 1, 3, ""),
+        ("mesh", 8, 2, "uniform", "planar_adapt", 1, 2, ""),
+        ("mesh", 8, 2, "uniform", "planar_adapt", 4, 8, ""),
+        ("mesh", 4, 3, "uniform", "planar_adapt", 1, 6, ""),
+        ("mesh", 8, 1, "uniform", "planar_adapt", 1, 5, ""),
+    ],
 }
 
 # Configurations whose acceptance is the point: (topology, routing_function, num_vcs[, k, n])
