@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 import re
 import signal
@@ -149,8 +150,13 @@ def test_router_options_as_booksim_reads_them(base_cfg):
     # pipeline stages are not modelled with it
     with pytest.raises(booksim.ConfigError, match="internal_speedup must be .*got 0.5"):
         load("internal_speedup=0.5")
-    with pytest.raises(booksim.ConfigError, match="sw_alloc_delay must be at most 1 with internal_speedup"):
-        load("internal_speedup=2.0", "sw_alloc_delay=2")
+    with pytest.raises(booksim.ConfigError, match="st_final_delay must be at most 1 with internal_speedup"):
+        load("internal_speedup=2.0", "st_final_delay=2")
+    # BookSim runs its allocation delays only at 1 (0: its error, more: its assertion)
+    for key in booksim.BOOKSIM_UNIT_DELAYS:
+        for value in (0, 2):
+            with pytest.raises(booksim.ConfigError, match=f"{key} = {value}: BookSim runs only {key} = 1"):
+                load(f"{key}={value}")
     # alloc_iters is read by the iterative allocators only (BookSim ignores it elsewhere)
     assert load("alloc_iters=0").alloc_iters == 1
     assert load("vc_allocator=pim", "alloc_iters=3").alloc_iters == 3
@@ -665,3 +671,44 @@ def test_throughput_mode_is_latency_mode_without_abort_nor_drain(base_cfg):
     assert high[0]["status"] == "unstable" and high[0]["booksim_result"] == "aborted_latency_thres"
     assert high[1]["status"] == "saturated" and high[1]["booksim_result"] == "completed_converged"
     assert high[1]["avg_packet_latency"] > 500 and 0.35 < high[1]["accepted_flit_rate"] < 0.5
+
+
+# ------------------------------------------------------------------ acceptance parity
+# Configurations BookSim runs and archgym refuses, each with its reason (not modelled yet).
+ACCEPTANCE_MISSES = {
+    # BookSim's xy_yx_mesh and adaptive_xy_yx_mesh also run on meshes of 1 and 3 dimensions
+    # (what they do there has not been read off the oracle); archgym's are 2-D only.
+    **{f"topology=mesh k=4 n={n} routing_function={r} num_vcs={v}": "xy_yx off 2-D"
+       for n in (1, 3) for r in ("xy_yx", "adaptive_xy_yx") for v in (2, 3, 4, 8)},
+    # speculation's other allocators and checks, and virtual cut-through: not modelled
+    **{f"topology={t} k=4 n=2 routing_function={r} num_vcs=4 {o}": "not modelled"
+       for t, r in (("mesh", "dor"), ("torus", "dim_order"))
+       for o in ["vct=1", "speculative=1 spec_check_elig=0", "speculative=1 spec_check_cred=0",
+                 "speculative=1 spec_mask_by_reqs=1"]
+       + [f"speculative=1 spec_sw_allocator={a}" for a in (
+           "separable_input_first", "separable_output_first", "islip", "wavefront", "max_size")]},
+}
+
+
+def test_accepts_exactly_what_booksim_runs(base_cfg, reference_dir):
+    """acceptance.csv (regenerate_acceptance.py: the real BookSim2 on 746 k-ary n-cube
+    configurations, each routing name x num_vcs x n, the router options, the literal kinds):
+    archgym-booksim's configuration check accepts those BookSim ran, refuses with one line
+    those it refused or failed an assertion on, ACCEPTANCE_MISSES aside."""
+    with open(reference_dir / "booksim" / "acceptance.csv", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    assert len(rows) >= 700
+    wrong = []
+    for row in rows:
+        try:
+            booksim.to_noc_config(booksim.load([str(base_cfg), *row["overrides"].split()]))
+            ours = "ran"
+        except booksim.ConfigError as e:
+            ours = "refused"
+            assert "\n" not in str(e), (row, str(e))
+        own = row["overrides"].split(" ", 4)[-1]  # without the tiny run's keys
+        if (ours == "ran") != (row["verdict"] == "ran") and own not in ACCEPTANCE_MISSES:
+            wrong.append((own, row["verdict"], row["message"], ours))
+    assert not wrong, wrong
+    assert all(any(r["overrides"].endswith(" " + miss) and r["verdict"] == "ran" for r in rows)
+               for miss in ACCEPTANCE_MISSES)

@@ -304,6 +304,11 @@ DERIVED: tuple[str, ...] = ("burst_r1", "network_file", "speculative", "output_b
 #: only for them.
 ITERATIVE_ALLOCATORS = ("islip", "pim", "select")
 
+#: Allocation delays BookSim runs only at 1: at 0 it stops ("VC allocator cannot have
+#: zero delay"), above 1 it fails an assertion (`time >= 0`) on the first packet
+#: (acceptance.csv).  archgym's core simulates other values (NocConfig).
+BOOKSIM_UNIT_DELAYS = ("vc_alloc_delay", "sw_alloc_delay")
+
 #: BookSim's routing functions that archgym refuses, and why.
 BOOKSIM_REFUSED_ROUTINGS: dict[str, str] = {
     "valiant_ni": "BookSim's valiant_ni_torus fails an assertion on every torus within archgym's "
@@ -732,7 +737,13 @@ def to_noc_config(settings: dict[str, Value]):
         if key in network:
             continue  # reported first
         try:
+            if key in settings and (problem := _literal_problem(key, settings[key], fields_meta[key]["type"])):
+                raise ConfigError(problem)  # as written (an on/off source derives burst_alpha, burst_beta)
             value = _typed(key, settings_in.get(key, BOOKSIM_DEFAULTS.get(key)), fields_meta[key]["type"])
+            if key in BOOKSIM_UNIT_DELAYS and value != 1:
+                raise ConfigError(f"{key} = {value}: BookSim runs only {key} = 1 ("
+                                  + ("0 is its error 'allocator cannot have zero delay')" if value == 0
+                                     else "longer ones fail its assertion time >= 0)"))
             if key == "routing_function":
                 if value in BOOKSIM_REFUSED_ROUTINGS:
                     raise ConfigError(f"routing_function = {value}: "

@@ -318,6 +318,7 @@ void Network::route_adaptive_xy_yx(int r, int i, const Flit& f, InVc& q) {
 // min_adapt (BookSim's): the XY port on the adaptive VCs first, then the escape
 // VC.  BookSim's route-set quirk keeps one entry per priority, so the adaptive
 // entry is always the DOR port; once on the escape VC, a packet stays there.
+// With 1 VC on a mesh there is no adaptive VC: it is dor (BookSim's runs: the same).
 // kAtomic (per-router mode): adaptive VCs are taken only when empty.
 template <bool kAtomic>
 void Network::route_min_adapt(int r, int i, const Flit& f, InVc& q) {
@@ -325,7 +326,7 @@ void Network::route_min_adapt(int r, int i, const Flit& f, InVc& q) {
   if (r == f.dst) return eject(q);
   const int E = escape_vcs();
   const bool on_escape = port_of_[i] != LP_ && vc_of_[i] < E;
-  if (!on_escape) add_route(q, vcs(xy_port(r, f.dst), E, V_ - 1), 1, kAtomic);
+  if (!on_escape && V_ > E) add_route(q, vcs(xy_port(r, f.dst), E, V_ - 1), 1, kAtomic);
   add_escape(r, f.dst, q);
 }
 
@@ -862,7 +863,7 @@ const std::vector<RoutingFunction>& routing_functions() {
       {"yx", &N::route_yx, {1, 2}},
       {"xy_yx", &N::route_xy_yx, {2, 0, 0, 0, 0, 0, 0, 2}},
       {"adaptive_xy_yx", &N::route_adaptive_xy_yx, {2, 0}},
-      {"min_adapt", &N::route_min_adapt<false>, {2, 2}, &N::route_min_adapt<true>, kPerRouter,
+      {"min_adapt", &N::route_min_adapt<false>, {1, 2}, &N::route_min_adapt<true>, kPerRouter,
        {0, 3}, true},
       {"duato", &N::route_duato, {2, 3}, &N::route_duato, kPerRouter},
       {"random_min", &N::route_random_min, {2, 3}, &N::route_random_min, kPerRouter},

@@ -37,7 +37,7 @@ HERE = Path(__file__).resolve().parent
 BASE = HERE / "booksim_base.cfg"
 
 #: A run of a few hundred cycles: enough for BookSim to check everything it checks.
-TINY = ["injection_rate=0.05", "warmup_periods=1", "sample_period=100", "max_samples=1"]
+TINY = ["injection_rate=0.05", "warmup_periods=1", "sample_period=100", "max_samples=2"]
 #: Seconds a tiny run may take (they take well under one).
 TIMEOUT = 120
 
@@ -64,11 +64,11 @@ OPTIONS = [
                                 "hop_count", "sequence", "class", "other", "forward")),
     *(f"{d}=0" for d in ("routing_delay", "vc_alloc_delay", "sw_alloc_delay", "st_final_delay",
                          "credit_delay")),
-    "vc_alloc_delay=0 sw_alloc_delay=0", "vc_alloc_delay=2", "sw_alloc_delay=2",
+    "vc_alloc_delay=2", "sw_alloc_delay=2",
     "routing_delay=2", "st_final_delay=2",
-    *(f"vc_allocator={a} sw_allocator={a}" for a in (
-        "separable_input_first", "separable_output_first", "islip", "pim", "loa", "wavefront",
-        "select", "max_size", "prio")),
+    *(f"{kind}={a}" for a in ("separable_input_first", "separable_output_first", "islip",
+                               "pim", "loa", "wavefront", "select", "max_size", "prio")
+      for kind in ("vc_allocator", "sw_allocator")),
     "vc_allocator=islip alloc_iters=2", "vc_allocator=separable_input_first alloc_iters=2",
     "hold_switch_for_packet=1", "wait_for_tail_credit=1", "vct=1",
     "vc_buf_size=1", "vc_buf_size=0",
@@ -79,7 +79,7 @@ OPTIONS = [
 LITERALS = [("k", "4"), ("num_vcs", "4"), ("vc_buf_size", "8"), ("packet_size", "1"),
             ("routing_delay", "1"), ("input_speedup", "1"), ("alloc_iters", "1"),
             ("hold_switch_for_packet", "0"), ("wait_for_tail_credit", "0"), ("seed", "42"),
-            ("sample_period", "100"), ("max_samples", "1"), ("warmup_periods", "1"),
+            ("sample_period", "100"), ("max_samples", "2"), ("warmup_periods", "1"),
             ("injection_rate_uses_flits", "1"), ("speculative", "0"), ("perm_seed", "0"),
             ("injection_rate", "0.05"), ("internal_speedup", "1.0"), ("latency_thres", "500.0"),
             ("burst_alpha", "0.5"), ("burst_beta", "0.5"), ("stopping_thres", "0.0"),
