@@ -676,10 +676,6 @@ def test_throughput_mode_is_latency_mode_without_abort_nor_drain(base_cfg):
 # ------------------------------------------------------------------ acceptance parity
 # Configurations BookSim runs and archgym refuses, each with its reason (not modelled yet).
 ACCEPTANCE_MISSES = {
-    # BookSim's xy_yx_mesh and adaptive_xy_yx_mesh also run on meshes of 1 and 3 dimensions
-    # (what they do there has not been read off the oracle); archgym's are 2-D only.
-    **{f"topology=mesh k=4 n={n} routing_function={r} num_vcs={v}": "xy_yx off 2-D"
-       for n in (1, 3) for r in ("xy_yx", "adaptive_xy_yx") for v in (2, 3, 4, 8)},
     # speculation's other allocators and checks, and virtual cut-through: not modelled
     **{f"topology={t} k=4 n=2 routing_function={r} num_vcs=4 {o}": "not modelled"
        for t, r in (("mesh", "dor"), ("torus", "dim_order"))

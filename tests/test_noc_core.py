@@ -482,7 +482,7 @@ def test_offered_rate_in_flits(process):
     (dict(n=10, k=32), "k\\^n must be at most 1024 nodes \\(k = 32, n = 10: 1125899906842624\\)"),
     (dict(n=8, k=16, topology="fly", routing_function="dest_tag"), ": 4294967296\\)"),
     (dict(num_vcs=33), "num_vcs must be an integer between 1 and 32"),
-    (dict(n=3, k=4, routing_function="xy_yx"), "only available on 2-dimensional networks"),
+    (dict(n=3, k=4, routing_function="yx"), "only available on 2-dimensional networks"),
     (dict(n=1, routing_function="west_first"), "only available on 2-dimensional networks"),
     (dict(n=1, traffic="transpose"), "needs a 2-dimensional network"),
     (dict(injection_process="poisson"), "bernoulli, on_off"),

@@ -40,10 +40,12 @@ inline int Network::dor_port(int cur, int tgt) const {
   return LP_;
 }
 
-// YX order (2-D networks only).
+// YX order: the last dimension in which cur and tgt differ (the reverse of
+// dimension order, as BookSim's xy_yx takes it on 1- and 3-D meshes: its route
+// sets on a 4x4x4 mesh); the local port at tgt.
 inline int Network::yx_port(int cur, int tgt) const {
-  if (coord(cur, 1) != coord(tgt, 1)) return 2 + dir(coord(cur, 1), coord(tgt, 1));
-  if (coord(cur, 0) != coord(tgt, 0)) return dir(coord(cur, 0), coord(tgt, 0));
+  for (int d = D_ - 1; d >= 0; --d)
+    if (coord(cur, d) != coord(tgt, d)) return 2 * d + dir(coord(cur, d), coord(tgt, d));
   return LP_;
 }
 
@@ -296,7 +298,8 @@ void Network::route_yx(int r, int, const Flit& f, InVc& q) {
   add_route(q, vc_range(r, f.dst, o, 0, V_ - 1), 0);
 }
 
-// xy_yx (O1TURN): XY or YX at random per packet, on the lower or upper VC half.
+// xy_yx (O1TURN): XY or YX at random per packet, on the lower or upper VC half
+// (on n dimensions: dimension order or its reverse).
 void Network::route_xy_yx(int r, int i, const Flit& f, InVc& q) {
   if (p_.topology == Topology::Cmesh) return route_cmesh_xy_yx<true>(r, i, f, q);
   if (r == f.dst) return eject(q);
@@ -861,8 +864,8 @@ const std::vector<RoutingFunction>& routing_functions() {
       {"dor", &N::route_dor, {1, 0, 0, 0, 0, 0, 0, 1}, &N::route_per_router_dor, kPerRouter, {}, true},
       {"dim_order", &N::route_dim_order, {1, 2}, nullptr, {}, {}, true},
       {"yx", &N::route_yx, {1, 2}},
-      {"xy_yx", &N::route_xy_yx, {2, 0, 0, 0, 0, 0, 0, 2}},
-      {"adaptive_xy_yx", &N::route_adaptive_xy_yx, {2, 0}},
+      {"xy_yx", &N::route_xy_yx, {2, 0, 0, 0, 0, 0, 0, 2}, nullptr, {}, {}, true},
+      {"adaptive_xy_yx", &N::route_adaptive_xy_yx, {2, 0}, nullptr, {}, {}, true},
       {"min_adapt", &N::route_min_adapt<false>, {1, 2}, &N::route_min_adapt<true>, kPerRouter,
        {0, 3}, true},
       {"duato", &N::route_duato, {2, 3}, &N::route_duato, kPerRouter},

@@ -65,6 +65,10 @@ CURVES = {
         ("torus", 4, 3, "uniform", "dim_order", 1, 4, ""),
         ("torus", 4, 3, "bitcomp", "min_adapt", 1, 4, ""),
         ("mesh", 3, 3, "tornado", "dim_order", 4, 2, ""),
+        # xy_yx off 2-D: dimension order or its reverse (acceptance.csv: BookSim runs them)
+        ("mesh", 4, 3, "uniform", "xy_yx", 1, 4, ""),
+        ("mesh", 4, 3, "bitcomp", "adaptive_xy_yx", 1, 4, ""),
+        ("mesh", 8, 1, "uniform", "xy_yx", 1, 2, ""),
     ],
     # more than 3 dimensions (hypercubes are k = 2)
     "highdim": [
