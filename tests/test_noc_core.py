@@ -41,7 +41,8 @@ def single_packet(net: noc.Network, src: int, dst: int, cycles: int = 300) -> tu
 
 # ----------------------------------------------------------------- zero load
 @pytest.mark.parametrize("routing", ["dor", "yx", "xy_yx", "min_adapt", "duato", "west_first",
-                                     "odd_even", "negative_first", "north_last", "romm"])
+                                     "odd_even", "negative_first", "north_last", "romm",
+                                     "planar_adapt"])
 @pytest.mark.parametrize("packet_size", [1, 4])
 def test_zero_load_latency_is_5_per_router_plus_2(routing, packet_size):
     k = 8
@@ -55,6 +56,21 @@ def test_zero_load_latency_is_5_per_router_plus_2(routing, packet_size):
         h = manhattan(src, dst, k)
         assert hops == h + 1, (src, dst)                     # routers traversed
         assert lat == 5 * h + 7 + (packet_size - 1), (src, dst)
+
+
+def test_planar_adapt_is_dimension_order_on_the_last_vc_class():
+    """planar_adapt (docs/design/noc.md §14): dimension order on VCs [2(V/3), V-1], every VC
+    with V < 3: with 1 or 2 VCs the same run as dim_order (2 and 3 dimensions); with 3 VCs a
+    packet has VC 2 alone, unstable where dim_order with 3 VCs is ok."""
+    def run(routing, vcs, **kw):
+        o = noc.measure(noc.NocConfig(routing_function=routing, num_vcs=vcs, injection_rate=0.3,
+                                      **kw))
+        return o["status"], o["avg_packet_latency"], o["accepted_flit_rate"]
+
+    for vcs in (1, 2):
+        for net in ({}, dict(k=4, n=3, sample_period=300)):
+            assert run("planar_adapt", vcs, **net) == run("dim_order", vcs, **net)
+    assert run("dim_order", 3)[0] == "ok" and run("planar_adapt", 3)[0] == "unstable"
 
 
 @pytest.mark.parametrize("k", [2, 3, 5, 8])
@@ -437,7 +453,7 @@ def test_offered_rate_in_flits(process):
     (dict(num_vcs=0), "num_vcs"),
     (dict(vc_buf_size=0), "vc_buf_size"),
     (dict(routing_function="xy_yx", num_vcs=1), "needs at least 2 VCs"),
-    (dict(routing_function="min_adapt", num_vcs=1), "needs at least 2 VCs"),
+    (dict(routing_function="min_adapt", topology="torus", num_vcs=1), "needs at least 2 VCs"),
     (dict(routing_function="duato", topology="torus", num_vcs=2), "needs at least 3 VCs"),
     (dict(routing_function="romm", topology="torus"), "only available on a mesh"),
     (dict(routing_function="dor", topology="torus"), "only available on a mesh"),
@@ -466,7 +482,7 @@ def test_offered_rate_in_flits(process):
     (dict(n=10, k=32), "k\\^n must be at most 1024 nodes \\(k = 32, n = 10: 1125899906842624\\)"),
     (dict(n=8, k=16, topology="fly", routing_function="dest_tag"), ": 4294967296\\)"),
     (dict(num_vcs=33), "num_vcs must be an integer between 1 and 32"),
-    (dict(n=3, k=4, routing_function="xy_yx"), "only available on 2-dimensional networks"),
+    (dict(n=3, k=4, routing_function="yx"), "only available on 2-dimensional networks"),
     (dict(n=1, routing_function="west_first"), "only available on 2-dimensional networks"),
     (dict(n=1, traffic="transpose"), "needs a 2-dimensional network"),
     (dict(injection_process="poisson"), "bernoulli, on_off"),
@@ -485,11 +501,11 @@ def test_routing_registry_min_vcs_drive_validation():
     assert noc.ROUTING_MIN_VCS == {
         "dor": {"mesh": 1, "cmesh": 1}, "dim_order": {"mesh": 1, "torus": 2}, "yx": {"mesh": 1, "torus": 2},
         "xy_yx": {"mesh": 2, "cmesh": 2}, "adaptive_xy_yx": {"mesh": 2},
-        "min_adapt": {"mesh": 2, "torus": 2}, "duato": {"mesh": 2, "torus": 3},
+        "min_adapt": {"mesh": 1, "torus": 2}, "duato": {"mesh": 2, "torus": 3},
         "random_min": {"mesh": 2, "torus": 3}, "romm": {"mesh": 2},
         "valiant": {"mesh": 2, "torus": 4, "flatfly": 2}, "dim_order_ni": {"mesh": 1, "torus": 1},
         "dim_order_pni": {"mesh": 1}, "dim_order_bal": {"torus": 2}, "romm_ni": {"mesh": 1},
-        "chaos": {"mesh": 1, "torus": 1},
+        "chaos": {"mesh": 1, "torus": 1}, "planar_adapt": {"mesh": 1},
         **{f"{turn}{kind}": {"mesh": 1} for kind in ("", "_oblivious")
            for turn in ("west_first", "north_last", "negative_first", "odd_even")},
         "dest_tag": {"fly": 1}, "min": {"anynet": 1, "dragonflynew": 2}, "nca": {"fattree": 1},

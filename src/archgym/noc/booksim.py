@@ -304,11 +304,15 @@ DERIVED: tuple[str, ...] = ("burst_r1", "network_file", "speculative", "output_b
 #: only for them.
 ITERATIVE_ALLOCATORS = ("islip", "pim", "select")
 
+#: Allocation delays BookSim runs only at 1: at 0 it stops ("VC allocator cannot have
+#: zero delay"), above 1 it fails an assertion (`time >= 0`) on the first packet
+#: (acceptance.csv).  archgym's core simulates other values (NocConfig).
+BOOKSIM_UNIT_DELAYS = ("vc_alloc_delay", "sw_alloc_delay")
+
 #: BookSim's routing functions that archgym refuses, and why.
 BOOKSIM_REFUSED_ROUTINGS: dict[str, str] = {
     "valiant_ni": "BookSim's valiant_ni_torus fails an assertion on every torus within archgym's "
                   "limits (tried with up to 32 VCs), and it has no mesh version",
-    "planar_adapt": "planar_adapt is not modelled yet",
 }
 
 #: Keys accepted with any value and ignored: deadlock_warn_timeout only changes
@@ -347,10 +351,26 @@ def _same(a: Value, b: Value) -> bool:
     return a == b
 
 
+def _literal_problem(key: str, value: Value, kind: type) -> str | None:
+    """BookSim's reader is typed: each key takes one kind of literal, and an integer
+    literal for a decimal key (internal_speedup = 2), a decimal literal for an integer key
+    (k = 4.0) or a number for a name key (traffic = 5) is its parse error ("Unknown integer
+    field"), as the oracle's runs show (acceptance.csv).  The message, or None."""
+    if kind is float and isinstance(value, int):
+        return f"{key} = {value}: BookSim reads {key} as a decimal number: write {value}.0"
+    if kind in (int, bool) and isinstance(value, float):
+        return (f"{key} = {value}: BookSim reads {key} as an integer"
+                + (f": write {int(value)}" if value.is_integer() else ""))
+    if kind is str and isinstance(value, (int, float)):
+        return f"{key} = {value}: BookSim reads {key} as a name, not a number"
+    return None
+
+
 def _typed(key: str, value: Value, kind: type):
+    problem = _literal_problem(key, value, kind)
+    if problem:
+        raise ConfigError(problem)
     if kind is int or kind is bool:
-        if isinstance(value, float) and value.is_integer():
-            value = int(value)
         if not isinstance(value, int):
             raise ConfigError(f"{key} must be an integer, got {value!r}")
         if kind is bool:
@@ -362,8 +382,7 @@ def _typed(key: str, value: Value, kind: type):
         if isinstance(value, str):
             raise ConfigError(f"{key} must be a number, got {value!r}")
         return float(value)
-    # strings: BookSim reads a number given for a string key as that number's text
-    return str(value)
+    return value
 
 
 def _check_field(key: str, value, field: dict) -> None:
@@ -668,8 +687,12 @@ def to_noc_config(settings: dict[str, Value]):
     problems = list(network.values()) + _concentration_layout(settings)
     speculative = settings.get("speculative", 0)  # any integer, on when positive (BookSim's reading)
     speculating = isinstance(speculative, int) and speculative > 0
-    for key, expected in (FIXED | SPECULATION_FIXED if speculating else FIXED).items():
-        if key in settings and not _same(settings[key], expected):
+    for key, expected in (FIXED | SPECULATION_FIXED).items():  # BookSim types every key it reads
+        if key not in settings:
+            continue
+        if problem := _literal_problem(key, settings[key], type(expected)):
+            problems.append(problem)
+        elif (key in FIXED or speculating) and not _same(settings[key], expected):
             problems.append(f"{key} = {settings[key]} is not modelled; archgym accepts only "
                             f"BookSim's default {key} = {expected if expected != '' else '(empty)'}")
     unknown = [k for k in settings if not _known(k)]
@@ -709,7 +732,13 @@ def to_noc_config(settings: dict[str, Value]):
         if key in network:
             continue  # reported first
         try:
+            if key in settings and (problem := _literal_problem(key, settings[key], fields_meta[key]["type"])):
+                raise ConfigError(problem)  # as written (an on/off source derives burst_alpha, burst_beta)
             value = _typed(key, settings_in.get(key, BOOKSIM_DEFAULTS.get(key)), fields_meta[key]["type"])
+            if key in BOOKSIM_UNIT_DELAYS and value != 1:
+                raise ConfigError(f"{key} = {value}: BookSim runs only {key} = 1 ("
+                                  + ("0 is its error 'allocator cannot have zero delay')" if value == 0
+                                     else "longer ones fail its assertion time >= 0)"))
             if key == "routing_function":
                 if value in BOOKSIM_REFUSED_ROUTINGS:
                     raise ConfigError(f"routing_function = {value}: "

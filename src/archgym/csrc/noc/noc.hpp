@@ -583,6 +583,7 @@ class Network {
   void route_dim_order_ni(int r, int i, const Flit& f, InVc& q);
   void route_dim_order_pni(int r, int i, const Flit& f, InVc& q);
   void route_chaos(int r, int i, const Flit& f, InVc& q);
+  void route_planar_adapt(int r, int i, const Flit& f, InVc& q);
   void route_romm_ni(int r, int i, const Flit& f, InVc& q);
   void dest_vcs(int cls, int classes, int& lo, int& hi) const;
   void injection_vcs(const Packet& pk, int& lo, int& hi) const;

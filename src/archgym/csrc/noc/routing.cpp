@@ -40,10 +40,12 @@ inline int Network::dor_port(int cur, int tgt) const {
   return LP_;
 }
 
-// YX order (2-D networks only).
+// YX order: the last dimension in which cur and tgt differ (the reverse of
+// dimension order, as BookSim's xy_yx takes it on 1- and 3-D meshes: its route
+// sets on a 4x4x4 mesh); the local port at tgt.
 inline int Network::yx_port(int cur, int tgt) const {
-  if (coord(cur, 1) != coord(tgt, 1)) return 2 + dir(coord(cur, 1), coord(tgt, 1));
-  if (coord(cur, 0) != coord(tgt, 0)) return dir(coord(cur, 0), coord(tgt, 0));
+  for (int d = D_ - 1; d >= 0; --d)
+    if (coord(cur, d) != coord(tgt, d)) return 2 * d + dir(coord(cur, d), coord(tgt, d));
   return LP_;
 }
 
@@ -282,6 +284,18 @@ void Network::route_chaos(int r, int, const Flit& f, InVc& q) {
   add_route(q, vcs(torus_ ? torus_dor_hop(r, f.dst, cls, Tie::Plus) : xy_port(r, f.dst), 0, 0), 0);
 }
 
+// planar_adapt (mesh only; BookSim's, as its watch_out traces show on 2-D and
+// 3-D meshes with 1 to 12 VCs, at zero load and in saturation): a packet is "in
+// adaptive plane" p, the first dimension in which it differs from its destination,
+// and moves in dimension p, the dimension-order port, every hop; it never takes the
+// plane's second dimension.  Its VCs are the last of three classes of V/3 VCs,
+// [2(V/3), V-1] (the classes for the second dimension are never requested); with
+// V < 3 every VC.  Every VC into the node.  (docs/design/noc.md §14)
+void Network::route_planar_adapt(int r, int, const Flit& f, InVc& q) {
+  if (r == f.dst) return eject(q);
+  add_route(q, vcs(xy_port(r, f.dst), 2 * (V_ / 3), V_ - 1), 0);
+}
+
 // yx: Y then X, on every VC.
 void Network::route_yx(int r, int, const Flit& f, InVc& q) {
   if (r == f.dst) return eject(q);
@@ -289,7 +303,8 @@ void Network::route_yx(int r, int, const Flit& f, InVc& q) {
   add_route(q, vc_range(r, f.dst, o, 0, V_ - 1), 0);
 }
 
-// xy_yx (O1TURN): XY or YX at random per packet, on the lower or upper VC half.
+// xy_yx (O1TURN): XY or YX at random per packet, on the lower or upper VC half
+// (on n dimensions: dimension order or its reverse).
 void Network::route_xy_yx(int r, int i, const Flit& f, InVc& q) {
   if (p_.topology == Topology::Cmesh) return route_cmesh_xy_yx<true>(r, i, f, q);
   if (r == f.dst) return eject(q);
@@ -311,6 +326,7 @@ void Network::route_adaptive_xy_yx(int r, int i, const Flit& f, InVc& q) {
 // min_adapt (BookSim's): the XY port on the adaptive VCs first, then the escape
 // VC.  BookSim's route-set quirk keeps one entry per priority, so the adaptive
 // entry is always the DOR port; once on the escape VC, a packet stays there.
+// With 1 VC on a mesh there is no adaptive VC: it is dor (BookSim's runs: the same).
 // kAtomic (per-router mode): adaptive VCs are taken only when empty.
 template <bool kAtomic>
 void Network::route_min_adapt(int r, int i, const Flit& f, InVc& q) {
@@ -318,7 +334,7 @@ void Network::route_min_adapt(int r, int i, const Flit& f, InVc& q) {
   if (r == f.dst) return eject(q);
   const int E = escape_vcs();
   const bool on_escape = port_of_[i] != LP_ && vc_of_[i] < E;
-  if (!on_escape) add_route(q, vcs(xy_port(r, f.dst), E, V_ - 1), 1, kAtomic);
+  if (!on_escape && V_ > E) add_route(q, vcs(xy_port(r, f.dst), E, V_ - 1), 1, kAtomic);
   add_escape(r, f.dst, q);
 }
 
@@ -969,9 +985,9 @@ const std::vector<RoutingFunction>& routing_functions() {
       {"dor", &N::route_dor, {1, 0, 0, 0, 0, 0, 0, 1}, &N::route_per_router_dor, kPerRouter, {}, true},
       {"dim_order", &N::route_dim_order, {1, 2}, nullptr, {}, {}, true},
       {"yx", &N::route_yx, {1, 2}},
-      {"xy_yx", &N::route_xy_yx, {2, 0, 0, 0, 0, 0, 0, 2}},
-      {"adaptive_xy_yx", &N::route_adaptive_xy_yx, {2, 0}},
-      {"min_adapt", &N::route_min_adapt<false>, {2, 2}, &N::route_min_adapt<true>, kPerRouter,
+      {"xy_yx", &N::route_xy_yx, {2, 0, 0, 0, 0, 0, 0, 2}, nullptr, {}, {}, true},
+      {"adaptive_xy_yx", &N::route_adaptive_xy_yx, {2, 0}, nullptr, {}, {}, true},
+      {"min_adapt", &N::route_min_adapt<false>, {1, 2}, &N::route_min_adapt<true>, kPerRouter,
        {0, 3}, true},
       {"duato", &N::route_duato, {2, 3}, &N::route_duato, kPerRouter},
       {"random_min", &N::route_random_min, {2, 3}, &N::route_random_min, kPerRouter},
@@ -985,6 +1001,7 @@ const std::vector<RoutingFunction>& routing_functions() {
       {"dim_order_bal", &N::route_dim_order_bal, {0, 2}, nullptr, {}, {}, true},
       {"romm_ni", &N::route_romm_ni, {1, 0}, nullptr, {}, {}, true, VcClasses::PerNode},
       {"chaos", &N::route_chaos, {1, 1}, nullptr, {}, {}, true},
+      {"planar_adapt", &N::route_planar_adapt, {1, 0}, nullptr, {}, {}, true},
       {"west_first", &N::route_turn_model<west_first, true>, {1, 0}},
       {"north_last", &N::route_turn_model<north_last, true>, {1, 0}},
       {"negative_first", &N::route_turn_model<negative_first, true>, {1, 0}},

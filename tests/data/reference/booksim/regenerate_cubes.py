@@ -65,6 +65,10 @@ CURVES = {
         ("torus", 4, 3, "uniform", "dim_order", 1, 4, ""),
         ("torus", 4, 3, "bitcomp", "min_adapt", 1, 4, ""),
         ("mesh", 3, 3, "tornado", "dim_order", 4, 2, ""),
+        # xy_yx off 2-D: dimension order or its reverse (acceptance.csv: BookSim runs them)
+        ("mesh", 4, 3, "uniform", "xy_yx", 1, 4, ""),
+        ("mesh", 4, 3, "bitcomp", "adaptive_xy_yx", 1, 4, ""),
+        ("mesh", 8, 1, "uniform", "xy_yx", 1, 2, ""),
     ],
     # more than 3 dimensions (hypercubes are k = 2)
     "highdim": [
@@ -115,6 +119,16 @@ CURVES = {
         # 4 nodes: long periods, or the accepted rate at 0.02 is too noisy for the 95% rule
         ("mesh", 2, 2, "uniform", "romm_ni", 1, 8, "sample_period=10000"),
         ("torus", 3, 2, "uniform", "valiant", 1, 4, ""),
+    ],
+    # planar_adapt (mesh only): the VC classes (V = 2, 3, 4, 8), traffic, packets, n = 1 and 3
+    "planar": [
+        ("mesh", 8, 2, "uniform", "planar_adapt", 1, 4, ""),
+        ("mesh", 8, 2, "transpose", "planar_adapt", 1, 4, ""),
+        ("mesh", 8, 2, "bitcomp", "planar_adapt", 1, 3, ""),
+        ("mesh", 8, 2, "uniform", "planar_adapt", 1, 2, ""),
+        ("mesh", 8, 2, "uniform", "planar_adapt", 4, 8, ""),
+        ("mesh", 4, 3, "uniform", "planar_adapt", 1, 6, ""),
+        ("mesh", 8, 1, "uniform", "planar_adapt", 1, 5, ""),
     ],
 }
 
