@@ -583,10 +583,10 @@ template <int kV, int kB, int kD, int kW>
         // first dimension in which r and the destination differ (toward it), or
         // of the ejection port at the destination
         int o = S.LP;
-        for (int d = 0; d < S.D; ++d) {
-          const int c = coord(r, d), to = coord(f.dst, d);
-          if (c != to) {
-            o = 2 * d + (c < to ? 0 : 1);
+        for (int dim = 0; dim < S.D; ++dim) {
+          const int at = coord(r, dim), to = coord(f.dst, dim);
+          if (at != to) {
+            o = 2 * dim + (at < to ? 0 : 1);
             break;
           }
         }
