@@ -496,6 +496,7 @@ class Network {
   friend MeasureResult measure(const Config& cfg);
 
  private:
+  std::vector<int32_t> class_credits_in_use(int first, std::array<int, 2> ports) const;
   struct Packet {
     int64_t ctime, itime;
     int32_t src, dst, inter;

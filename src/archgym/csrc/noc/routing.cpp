@@ -952,23 +952,23 @@ std::vector<int32_t> Network::dragonfly_credits_in_use() const {
   if (p_.topology != Topology::Dragonfly)
     throw std::invalid_argument("dragonfly_credits_in_use: topology is '" + p_.cfg.topology +
                                 "', not dragonflynew");
-  const auto [local, global] = dragonfly_class_ports();
-  std::vector<int32_t> out(2 * static_cast<size_t>(R_), 0);
-  for (int r = 0; r < R_; ++r)
-    for (int o = k_; o < k_ + local + global; ++o)
-      out[2 * static_cast<size_t>(r) + (o >= k_ + local)] += used_sum(r, o, 0, V_ - 1);
-  return out;
+  return class_credits_in_use(k_, dragonfly_class_ports());
 }
 
 std::vector<int32_t> Network::flatfly_credits_in_use() const {
   if (p_.topology != Topology::Flatfly)
     throw std::invalid_argument("flatfly_credits_in_use: topology is '" + p_.cfg.topology +
                                 "', not flatfly");
-  const int c = p_.cfg.c;
+  return class_credits_in_use(p_.cfg.c, flatfly_class_ports());
+}
+
+// Per router, the credits in use (all VCs) summed over two classes of output ports: the
+// ports[0] ports from `first` on, then the ports[1] after them.
+std::vector<int32_t> Network::class_credits_in_use(int first, std::array<int, 2> ports) const {
   std::vector<int32_t> out(2 * static_cast<size_t>(R_), 0);
   for (int r = 0; r < R_; ++r)
-    for (int o = c; o < c + 2 * (k_ - 1); ++o)
-      out[2 * static_cast<size_t>(r) + (o >= c + k_ - 1)] += used_sum(r, o, 0, V_ - 1);
+    for (int o = first; o < first + ports[0] + ports[1]; ++o)
+      out[2 * static_cast<size_t>(r) + (o >= first + ports[0])] += used_sum(r, o, 0, V_ - 1);
   return out;
 }
 
