@@ -195,10 +195,22 @@ struct Network::Shape {
   const int V, B, D, NP, LP, VCS;
   const uint8_t* port_of;
   const uint8_t* vc_of;
-  explicit Shape(const Network& n)
+  // The routers' arrays as raw pointers, taken once per cycle: the compiler keeps
+  // them in registers, where it reloads a vector's after every byte store.
+  VcState<M>* const vcs;      // st.vcs
+  Router<M>* const routers;   // st.routers
+  Flit* const buf;            // buf_
+  int16_t* const used;        // used_
+  uint16_t* const va_in_ptr;  // va_in_ptr_
+  uint16_t* const va_out_ptr; // va_out_ptr_
+  SaPtrs* const sa_ptr;       // sa_ptr_
+  explicit Shape(Network& n)
       : V(kV ? kV : n.V_), B(kB ? kB : n.B_), D(kD ? kD : n.D_), NP(kD ? 2 * kD + 1 : n.NP_),
         LP(NP - 1),
-        VCS(NP * V), port_of(n.port_of_), vc_of(n.vc_of_) {}
+        VCS(NP * V), port_of(n.port_of_), vc_of(n.vc_of_),
+        vcs(n.state<kW>().vcs.data()), routers(n.state<kW>().routers.data()), buf(n.buf_.data()),
+        used(n.used_.data()), va_in_ptr(n.va_in_ptr_.data()), va_out_ptr(n.va_out_ptr_.data()),
+        sa_ptr(n.sa_ptr_.data()) {}
   int port(int i) const { return kV ? i / kV : port_of[i]; }  // of input/output VC i
   int vc(int i) const { return kV ? i % kV : vc_of[i]; }
 };
@@ -515,19 +527,17 @@ inline void Network::occ_change(int pi, int delta) {
 }
 
 template <int kV, int kB, int kD, int kW>
-void Network::buffer_write(int r, int i, const Flit& f) {
-  const Shape<kV, kB, kD, kW> S(*this);
-  RouterState<kW>& st = state<kW>();
+void Network::buffer_write(const Shape<kV, kB, kD, kW>& S, int r, int i, const Flit& f) {
   const size_t gvc = static_cast<size_t>(r) * S.VCS + i;
-  auto& q = st.vcs[gvc];
+  auto& q = S.vcs[gvc];
   int pos = q.head + q.count;
   if (pos >= S.B) pos -= S.B;
-  buf_[gvc * S.B + pos] = f;
+  S.buf[gvc * S.B + pos] = f;
   if (!S.kPlain && prio_ == Priority::LocalAge) arrival_[gvc * S.B + pos] = static_cast<uint32_t>(now_);
   ++q.count;
   occ_change(r * S.NP + S.port(i), 1);
   ++ctr_.buffered_flits;
-  auto& R = st.routers[r];
+  auto& R = S.routers[r];
   if (q.state == kIdle) {  // a head into an idle VC: RC in this cycle (BW+RC)
     q.state = kRouting;
     set_bit(R.rc_now, i);
@@ -538,8 +548,7 @@ void Network::buffer_write(int r, int i, const Flit& f) {
 
 // Make the VCs whose stage becomes eligible at t part of the "now" masks.
 template <class M>
-inline void Network::Router<M>::advance(int64_t t, const std::vector<VcState<M>>& vcs,
-                                        size_t base) {
+inline void Network::Router<M>::advance(int64_t t, const VcState<M>* vcs) {
   if (!any(va_later | sa_later)) {
     rc_now |= rc_next;
     va_now |= va_next;
@@ -554,30 +563,30 @@ inline void Network::Router<M>::advance(int64_t t, const std::vector<VcState<M>>
   sa_now |= sa_next;
   sa_next = M{};
   for (const int i : bits(va_later))
-    if (vcs[base + i].elig <= t) {
+    if (vcs[i].elig <= t) {
       clear_bit(va_later, i);
       set_bit(va_now, i);
     }
   for (const int i : bits(sa_later))
-    if (vcs[base + i].elig <= t) {
+    if (vcs[i].elig <= t) {
       clear_bit(sa_later, i);
       set_bit(sa_now, i);
     }
 }
 
 template <int kV, int kB, int kD, int kW>
-[[gnu::always_inline]] inline void Network::router_step(int r, int64_t t) {
-  const Shape<kV, kB, kD, kW> S(*this);
+[[gnu::always_inline]] inline void Network::router_step(const Shape<kV, kB, kD, kW>& S, int r,
+                                                        int64_t t) {
   RouterState<kW>& st = state<kW>();
   const size_t base = static_cast<size_t>(r) * S.VCS;
-  auto& R = st.routers[r];
-  R.advance(t, st.vcs, base);
+  auto& R = S.routers[r];
+  R.advance(t, S.vcs + base);
   // (b) route computation: the routing function fills route_set_, kept in the VC's masks
   if (any(R.rc_now)) {
     const int d = S.kPlain ? 1 : p_.cfg.routing_delay;
     for (const int i : bits(R.rc_now)) {
-      auto& q = st.vcs[base + i];
-      const Flit& f = buf_[(base + i) * S.B + q.head];
+      auto& q = S.vcs[base + i];
+      const Flit& f = S.buf[(base + i) * S.B + q.head];
       if (f.algo == mesh_dor_ && !per_router_) {
         // route_dor on a mesh (routing.cpp), inline: every VC of the port of the
         // first dimension in which r and the destination differ (toward it), or
@@ -611,30 +620,30 @@ template <int kV, int kB, int kD, int kW>
     R.rc_now = {};
   }
   // (c) VC allocation, (d) switch allocation
-  if (any(R.va_now)) vc_alloc<kV, kB, kD, kW>(r, t);
+  if (any(R.va_now)) vc_alloc(S, r, t);
   if (!S.kPlain && general_sa_) {
     if (any(R.sa_now | st.spec_won)) sw_alloc_general<kV, kB, kD, kW>(r, t);
   } else if (any(R.sa_now)) {
-    sw_alloc<kV, kB, kD, kW>(r, t);
+    sw_alloc(S, r, t);
   }
 }
 
 template <int kV, int kB, int kD, int kW>
-[[gnu::always_inline]] inline void Network::vc_alloc(int r, int64_t t) {
+[[gnu::always_inline]] inline void Network::vc_alloc(const Shape<kV, kB, kD, kW>& S, int r,
+                                                     int64_t t) {
   using S_ = Shape<kV, kB, kD, kW>;
   using M = typename S_::M;
   constexpr int kBits = S_::kBits;
-  const S_ S(*this);
   RouterState<kW>& st = state<kW>();
   const size_t base = static_cast<size_t>(r) * S.VCS;
-  auto& R = st.routers[r];
+  auto& R = S.routers[r];
   const M alloc = R.alloc, busy = R.busy;
   const bool islip = p_.va == Allocator::Islip;
   const int d = S.kPlain ? 1 : p_.cfg.vc_alloc_delay;
 
   // Input VC i takes output VC j.
   auto take = [&](int i, int j) {
-    auto& q = st.vcs[base + i];
+    auto& q = S.vcs[base + i];
     set_bit(R.alloc, j);
     q.state = kActive;
     q.outp = static_cast<uint8_t>(S.port(j));
@@ -648,8 +657,8 @@ template <int kV, int kB, int kD, int kW>
     if (!S.kPlain && spec_ && d > 0) set_bit(st.spec_won, i);
   };
   auto grant = [&](int i, int j) {
-    va_in_ptr_[base + i] = static_cast<uint16_t>(j + 1 == S.VCS ? 0 : j + 1);
-    va_out_ptr_[base + j] = static_cast<uint16_t>(i + 1 == S.VCS ? 0 : i + 1);
+    S.va_in_ptr[base + i] = static_cast<uint16_t>(j + 1 == S.VCS ? 0 : j + 1);
+    S.va_out_ptr[base + j] = static_cast<uint16_t>(i + 1 == S.VCS ? 0 : i + 1);
     take(i, j);
   };
   // The output VCs input VC i may request: entry e's VCs that no packet holds
@@ -664,7 +673,7 @@ template <int kV, int kB, int kD, int kW>
     M req[kBits] = {};
     int64_t prio[kBits];  // packet priorities (output side, §5b)
     for (const int i : bits(R.va_now)) {
-      const auto& q = st.vcs[base + i];
+      const auto& q = S.vcs[base + i];
       req[i] = M{};
       for (int e = 0; e < q.rs_n; ++e) req[i] |= requestable(q, e);
       if (prioritised_) prio[i] = vc_priority(base + i, q.head, q.count);
@@ -673,7 +682,7 @@ template <int kV, int kB, int kD, int kW>
     const bool prioritised = p_.va != Allocator::Islip && p_.va != Allocator::Select;
     auto accept = [&](int i, const M& offered) {
       if (!prioritised) return rr_pick(offered, arb.in[i]);
-      const auto& q = st.vcs[base + i];
+      const auto& q = S.vcs[base + i];
       for (int e = 0; e < q.rs_n;) {
         const int prio = q.rs_prio[e];
         M grp{};
@@ -709,13 +718,13 @@ template <int kV, int kB, int kD, int kW>
 
   if (!islip && at_most_one(R.va_now)) {  // one requester (common): no arbitration
     const int i = lowest(R.va_now);
-    const auto& q = st.vcs[base + i];
+    const auto& q = S.vcs[base + i];
     for (int e = 0; e < q.rs_n;) {
       const int prio = q.rs_prio[e];
       M grp{};
       for (; e < q.rs_n && q.rs_prio[e] == prio; ++e) grp |= requestable(q, e);
       if (any(grp)) {
-        grant(i, rr_pick(grp, va_in_ptr_[base + i]));
+        grant(i, rr_pick(grp, S.va_in_ptr[base + i]));
         return;
       }
     }
@@ -726,7 +735,7 @@ template <int kV, int kB, int kD, int kW>
     // highest-priority non-empty group, chosen round-robin
     int fwd_i[kBits], fwd_j[kBits], nf = 0;
     for (const int i : bits(R.va_now)) {
-      const auto& q = st.vcs[base + i];
+      const auto& q = S.vcs[base + i];
       M req{};
       for (int e = 0; e < q.rs_n;) {
         const int prio = q.rs_prio[e];
@@ -736,7 +745,7 @@ template <int kV, int kB, int kD, int kW>
       }
       if (!any(req)) continue;
       fwd_i[nf] = i;
-      fwd_j[nf] = rr_pick(req, va_in_ptr_[base + i]);
+      fwd_j[nf] = rr_pick(req, S.va_in_ptr[base + i]);
       ++nf;
     }
     if (nf == 1) {  // a lone request wins its output arbiter
@@ -744,12 +753,12 @@ template <int kV, int kB, int kD, int kW>
       return;
     }
     for (int x = 0; x < nf; ++x) request(fwd_i[x], fwd_j[x]);
-    for (const int j : bits(outs)) grant(rr_pick(req_in[j], va_out_ptr_[base + j]), j);
+    for (const int j : bits(outs)) grant(rr_pick(req_in[j], S.va_out_ptr[base + j]), j);
     return;
   }
   // iSLIP, one iteration: every request goes to its output; outputs grant, inputs accept.
   for (const int i : bits(R.va_now)) {
-    const auto& q = st.vcs[base + i];
+    const auto& q = S.vcs[base + i];
     M req{};
     for (int e = 0; e < q.rs_n; ++e) req |= requestable(q, e);
     for (const int j : bits(req)) request(i, j);
@@ -757,30 +766,29 @@ template <int kV, int kB, int kD, int kW>
   M granted[kBits];
   M inputs{};
   for (const int j : bits(outs)) {
-    const int i = rr_pick(req_in[j], va_out_ptr_[base + j]);
+    const int i = rr_pick(req_in[j], S.va_out_ptr[base + j]);
     if (!has(inputs, i)) granted[i] = M{};
     set_bit(inputs, i);
     set_bit(granted[i], j);
   }
-  for (const int i : bits(inputs)) grant(i, rr_pick(granted[i], va_in_ptr_[base + i]));
+  for (const int i : bits(inputs)) grant(i, rr_pick(granted[i], S.va_in_ptr[base + i]));
 }
 
 template <int kV, int kB, int kD, int kW>
-[[gnu::always_inline]] inline void Network::sw_alloc(int r, int64_t t) {
-  const Shape<kV, kB, kD, kW> S(*this);
-  RouterState<kW>& st = state<kW>();
+[[gnu::always_inline]] inline void Network::sw_alloc(const Shape<kV, kB, kD, kW>& S, int r,
+                                                     int64_t t) {
   const size_t base = static_cast<size_t>(r) * S.VCS;
-  auto& R = st.routers[r];
+  auto& R = S.routers[r];
   if (at_most_one(R.sa_now)) {  // one candidate VC (common): no arbitration
     const int i = lowest(R.sa_now);
-    const auto& q = st.vcs[base + i];
-    if (used_[base + q.outp * S.V + q.outvc] >= S.B) return;
+    const auto& q = S.vcs[base + i];
+    if (S.used[base + q.outp * S.V + q.outvc] >= S.B) return;
     const int p = S.port(i), v = S.vc(i), o = q.outp;
-    SaPtrs& ptr = sa_ptr_[r];
+    SaPtrs& ptr = S.sa_ptr[r];
     ptr.sa_in[p] = nextp_[o];
     ptr.sa_out[o] = nextp_[p];
     ptr.sa_vc[p] = static_cast<uint8_t>(v + 1 == S.V ? 0 : v + 1);
-    grant_switch<kV, kB, kD, kW>(r, p, o, v, t, t);
+    grant_switch(S, r, p, o, v, t, t);
     return;
   }
   using PortMask = uint32_t;  // a bit per port (kMaxPorts)
@@ -789,8 +797,8 @@ template <int kV, int kB, int kD, int kW>
   PortMask outs[kPorts] = {};
   int ncand = 0, last_p = 0, last_o = 0, last_v = 0;
   for (const int i : bits(R.sa_now)) {
-    const auto& q = st.vcs[base + i];
-    if (used_[base + q.outp * S.V + q.outvc] >= S.B) continue;  // no credit
+    const auto& q = S.vcs[base + i];
+    if (S.used[base + q.outp * S.V + q.outvc] >= S.B) continue;  // no credit
     const int p = S.port(i), v = S.vc(i), o = q.outp;
     const PortMask obit = PortMask{1} << o;
     if (!(outs[p] & obit)) {
@@ -804,12 +812,12 @@ template <int kV, int kB, int kD, int kW>
     last_v = v;
   }
   if (ncand == 0) return;
-  SaPtrs& ptr = sa_ptr_[r];
-  auto grant = [&](int p, int o, int v) {
+  SaPtrs& ptr = S.sa_ptr[r];
+  auto grant = [&](int p, int o, int v) __attribute__((always_inline)) {
     ptr.sa_in[p] = nextp_[o];
     ptr.sa_out[o] = nextp_[p];
     ptr.sa_vc[p] = static_cast<uint8_t>(v + 1 == S.V ? 0 : v + 1);
-    grant_switch<kV, kB, kD, kW>(r, p, o, v, t, t);
+    grant_switch(S, r, p, o, v, t, t);
   };
   if (ncand == 1) {  // a lone request is granted by every arbiter on its way
     grant(last_p, last_o, last_v);
@@ -1028,7 +1036,7 @@ void Network::sw_alloc_general(int r, int64_t t) {
       free_at = depart + 1;
     }
     if (hold_) W.hold[x] = static_cast<int16_t>(tail ? -1 : i);
-    grant_switch<kV, kB, kD, kW>(r, S.port(i), o, S.vc(i), t, depart);
+    grant_switch(S, r, S.port(i), o, S.vc(i), t, depart);
   };
   // 1. held switches: the packet's next flit goes without arbitration; a packet
   // without a flit or credit lets go of its switch
@@ -1101,15 +1109,15 @@ void Network::sw_alloc_general(int r, int64_t t) {
 }
 
 template <int kV, int kB, int kD, int kW>
-[[gnu::always_inline]] inline void Network::grant_switch(int r, int p, int o, int v, int64_t t, int64_t depart) {
-  const Shape<kV, kB, kD, kW> S(*this);
+[[gnu::always_inline]] inline void Network::grant_switch(const Shape<kV, kB, kD, kW>& S, int r, int p,
+                                                         int o, int v, int64_t t, int64_t depart) {
   RouterState<kW>& st = state<kW>();
   const size_t base = static_cast<size_t>(r) * S.VCS;
-  auto& R = st.routers[r];
+  auto& R = S.routers[r];
   const int i = p * S.V + v;
   const size_t gvc = base + i;
-  auto& q = st.vcs[gvc];
-  Flit f = buf_[gvc * S.B + q.head];
+  auto& q = S.vcs[gvc];
+  Flit f = S.buf[gvc * S.B + q.head];
   q.head = static_cast<uint16_t>(q.head + 1 == S.B ? 0 : q.head + 1);
   --q.count;
   occ_change(r * S.NP + p, -1);
@@ -1117,7 +1125,7 @@ template <int kV, int kB, int kD, int kW>
   ++f.hops;
   const int w = q.outvc;
   const int j = o * S.V + w;
-  ++used_[base + j];
+  ++S.used[base + j];
   set_bit(R.busy, j);
   const bool tail = f.flags & kTail;
   if (tail) {
@@ -1424,8 +1432,8 @@ void Network::step_impl() {
   // 2. routers latch credits (already delayed by credit_delay) and flits
   for (const int32_t* it = credit_.begin(slot); it != credit_.end(slot); ++it) {
     const int r = *it >> kVcShift, j = *it & (kVcMaskBits - 1);
-    if (--used_[static_cast<size_t>(r) * S.VCS + j] == 0) {
-      auto& R = st.routers[r];
+    if (--S.used[static_cast<size_t>(r) * S.VCS + j] == 0) {
+      auto& R = S.routers[r];
       clear_bit(R.busy, j);
       if (!S.kPlain && wait_tail_ && has(st.tail_sent[r], j)) {  // the tail's credit is back
         clear_bit(st.tail_sent[r], j);
@@ -1435,7 +1443,7 @@ void Network::step_impl() {
   }
   credit_.len[slot] = 0;
   for (const Arrival* a = arrive_.begin(slot); a != arrive_.end(slot); ++a)
-    buffer_write<kV, kB, kD, kW>(a->r, a->i, a->flit);
+    buffer_write(S, a->r, a->i, a->flit);
   arrive_.len[slot] = 0;
   // 3. generation, 4. injection
   generate(t);
@@ -1450,7 +1458,7 @@ void Network::step_impl() {
   for (int s = 0; s < steps; ++s) {
     depart_ = s + 1 < steps ? t - 1 : t;
     for (int r = 0; r < R_; ++r)
-      if (st.routers[r].has_work()) router_step<kV, kB, kD, kW>(r, t);
+      if (S.routers[r].has_work()) router_step(S, r, t);
   }
   ctr_.in_network_integral += ctr_.in_network_flits;
   ctr_.in_system_integral += ctr_.in_system_packets;

@@ -536,14 +536,18 @@ class Network {
   template <int kV, int kB, int kD, int kW> StepFn step_for();
   template <int kV, int kB, int kD, int kW> struct Shape;
   template <int kV, int kB, int kD, int kW> void step_impl();
-  template <int kV, int kB, int kD, int kW> void router_step(int r, int64_t t);
-  template <int kV, int kB, int kD, int kW> void vc_alloc(int r, int64_t t);
-  template <int kV, int kB, int kD, int kW> void sw_alloc(int r, int64_t t);
+  template <int kV, int kB, int kD, int kW>
+  void router_step(const Shape<kV, kB, kD, kW>& S, int r, int64_t t);
+  template <int kV, int kB, int kD, int kW>
+  void vc_alloc(const Shape<kV, kB, kD, kW>& S, int r, int64_t t);
+  template <int kV, int kB, int kD, int kW>
+  void sw_alloc(const Shape<kV, kB, kD, kW>& S, int r, int64_t t);
   template <int kV, int kB, int kD, int kW> void sw_alloc_general(int r, int64_t t);
   // Grant input VC (p, v) the switch to output o in cycle t; the flit leaves the
   // router's output o in cycle `depart` (t but behind an output queue, §5b).
   template <int kV, int kB, int kD, int kW>
-  void grant_switch(int r, int p, int o, int v, int64_t t, int64_t depart);
+  void grant_switch(const Shape<kV, kB, kD, kW>& S, int r, int p, int o, int v, int64_t t,
+                    int64_t depart);
   // A match of the requests req[i] (a mask of outputs per input i of `inputs`) by
   // allocator a; out[i]: the output of input i, -1 none.  `accept(i, offered)` is
   // input i's pick among the outputs offered to it.  Moves the pointers as §5b.
@@ -556,7 +560,8 @@ class Network {
   // The packet priority (§5b) of the flit at the front of input VC gvc (its ring's
   // head and count): larger wins.
   int64_t vc_priority(size_t gvc, int head, int count) const;
-  template <int kV, int kB, int kD, int kW> void buffer_write(int r, int i, const Flit& f);
+  template <int kV, int kB, int kD, int kW>
+  void buffer_write(const Shape<kV, kB, kD, kW>& S, int r, int i, const Flit& f);
   template <int kW> void init_routers();
   void generate(int64_t t);
   void inject(int64_t t);
@@ -730,7 +735,7 @@ class Network {
       return static_cast<bool>(rc_now | rc_next | va_now | va_next | va_later | sa_now |
                                sa_next | sa_later);
     }
-    void advance(int64_t t, const std::vector<VcState<M>>& vcs, size_t base);
+    void advance(int64_t t, const VcState<M>* vcs);  // vcs: the router's input VCs
   };
   // Round-robin pointers of one allocator over up to kN inputs and outputs, and a
   // wavefront allocator's priority diagonal.
