@@ -1117,12 +1117,11 @@ template <int kV, int kB, int kD, int kW>
   const int i = p * S.V + v;
   const size_t gvc = base + i;
   auto& q = S.vcs[gvc];
-  Flit f = S.buf[gvc * S.B + q.head];
+  const Flit& f = S.buf[gvc * S.B + q.head];  // stays in the buffer until a later arrival
   q.head = static_cast<uint16_t>(q.head + 1 == S.B ? 0 : q.head + 1);
   --q.count;
   occ_change(r * S.NP + p, -1);
   --ctr_.buffered_flits;
-  ++f.hops;
   const int w = q.outvc;
   const int j = o * S.V + w;
   ++S.used[base + j];
@@ -1136,16 +1135,23 @@ template <int kV, int kB, int kD, int kW>
   const Channel& up = ch_.in[r * S.NP + p];
   if (up.node >= 0) src_credit_.push((t + 2) & wheel_mask_, up.node * S.V + v);
   else credit_.push((t + off_credit_ + up.latency) & wheel_mask_, (up.router << kVcShift) + up.port * S.V + v);
-  // flit out
-  f.vc = static_cast<uint8_t>(w);
+  // flit out: copied whole into the channel, then stamped (one more hop, its new VC)
   const Channel& down = ch_.out[r * S.NP + o];
+  Flit* out;
   if (down.node >= 0) {
-    eject_.push((depart + off_eject_) & wheel_mask_, Ejection{down.node, f});
+    Ejection& e = eject_.add((depart + off_eject_) & wheel_mask_);
+    e.node = down.node;
+    out = &e.flit;
   } else {
-    arrive_.push((depart + off_flit_ + down.latency) & wheel_mask_,
-                 Arrival{down.router, down.port * S.V + w, f});
+    Arrival& a = arrive_.add((depart + off_flit_ + down.latency) & wheel_mask_);
+    a.r = down.router;
+    a.i = down.port * S.V + w;
+    out = &a.flit;
     ++link_cnt_[r * S.NP + o];
   }
+  *out = f;
+  ++out->hops;
+  out->vc = static_cast<uint8_t>(w);
   last_move_ = t;
   // next state of the input VC
   clear_bit(R.sa_now, i);

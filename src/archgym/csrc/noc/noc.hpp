@@ -817,7 +817,8 @@ class Network {
       len.assign(slots, 0);
       cap = capacity;
     }
-    void push(int64_t slot, const T& x) { items[slot * cap + len[slot]++] = x; }
+    T& add(int64_t slot) { return items[slot * cap + len[slot]++]; }  // a new item, to fill
+    void push(int64_t slot, const T& x) { add(slot) = x; }
     const T* begin(int64_t slot) const { return &items[slot * cap]; }
     const T* end(int64_t slot) const { return begin(slot) + len[slot]; }
   };
