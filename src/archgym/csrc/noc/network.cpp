@@ -204,13 +204,14 @@ struct Network::Shape {
   uint16_t* const va_in_ptr;  // va_in_ptr_
   uint16_t* const va_out_ptr; // va_out_ptr_
   SaPtrs* const sa_ptr;       // sa_ptr_
+  const int16_t* const coords;  // C_
   explicit Shape(Network& n)
       : V(kV ? kV : n.V_), B(kB ? kB : n.B_), D(kD ? kD : n.D_), NP(kD ? 2 * kD + 1 : n.NP_),
         LP(NP - 1),
         VCS(NP * V), port_of(n.port_of_), vc_of(n.vc_of_),
         vcs(n.state<kW>().vcs.data()), routers(n.state<kW>().routers.data()), buf(n.buf_.data()),
         used(n.used_.data()), va_in_ptr(n.va_in_ptr_.data()), va_out_ptr(n.va_out_ptr_.data()),
-        sa_ptr(n.sa_ptr_.data()) {}
+        sa_ptr(n.sa_ptr_.data()), coords(n.C_.data()) {}
   int port(int i) const { return kV ? i / kV : port_of[i]; }  // of input/output VC i
   int vc(int i) const { return kV ? i % kV : vc_of[i]; }
 };
@@ -591,13 +592,12 @@ template <int kV, int kB, int kD, int kW>
         // route_dor on a mesh (routing.cpp), inline: every VC of the port of the
         // first dimension in which r and the destination differ (toward it), or
         // of the ejection port at the destination
+        // (scanned from the last dimension, the first differing one overrides:
+        // selects, not a branch per dimension)
         int o = S.LP;
-        for (int dim = 0; dim < S.D; ++dim) {
-          const int at = coord(r, dim), to = coord(f.dst, dim);
-          if (at != to) {
-            o = 2 * dim + (at < to ? 0 : 1);
-            break;
-          }
+        for (int dim = S.D - 1; dim >= 0; --dim) {
+          const int at = S.coords[r * S.D + dim], to = S.coords[f.dst * S.D + dim];
+          o = at != to ? 2 * dim + (at < to ? 0 : 1) : o;
         }
         q.rs_n = 1;
         q.rs_atomic = 0;
@@ -795,6 +795,7 @@ template <int kV, int kB, int kD, int kW>
   constexpr int kPorts = Shape<kV, kB, kD, kW>::kPorts;
   uint32_t cand[kPorts][kPorts];  // [input port][output port] -> VC mask (valid where outs has the bit)
   PortMask outs[kPorts] = {};
+  PortMask inputs = 0;  // the input ports with a candidate
   int ncand = 0, last_p = 0, last_o = 0, last_v = 0;
   for (const int i : bits(R.sa_now)) {
     const auto& q = S.vcs[base + i];
@@ -806,6 +807,7 @@ template <int kV, int kB, int kD, int kW>
       cand[p][o] = 0;
     }
     cand[p][o] |= 1u << v;
+    inputs |= PortMask{1} << p;
     ++ncand;
     last_p = p;
     last_o = o;
@@ -826,13 +828,16 @@ template <int kV, int kB, int kD, int kW>
   auto vc_of = [&](int p, int o) { return rr_pick(cand[p][o], ptr.sa_vc[p]); };
   if (p_.sa == Allocator::SeparableInputFirst) {
     PortMask fwd[kPorts] = {};
-    for (int p = 0; p < S.NP; ++p)
-      if (outs[p]) fwd[rr_pick(outs[p], ptr.sa_in[p])] |= PortMask{1} << p;
-    for (int o = 0; o < S.NP; ++o)
-      if (fwd[o]) {
-        const int p = rr_pick(fwd[o], ptr.sa_out[o]);
-        grant(p, o, vc_of(p, o));
-      }
+    PortMask fwd_outs = 0;  // the outputs with a forwarded request
+    for (const int p : bits(inputs)) {
+      const int o = rr_pick(outs[p], ptr.sa_in[p]);
+      fwd[o] |= PortMask{1} << p;
+      fwd_outs |= PortMask{1} << o;
+    }
+    for (const int o : bits(fwd_outs)) {
+      const int p = rr_pick(fwd[o], ptr.sa_out[o]);
+      grant(p, o, vc_of(p, o));
+    }
   } else {
     PortMask granted[kPorts] = {};
     for (int o = 0; o < S.NP; ++o) {
@@ -1438,7 +1443,11 @@ void Network::step_impl() {
   // 2. routers latch credits (already delayed by credit_delay) and flits
   for (const int32_t* it = credit_.begin(slot); it != credit_.end(slot); ++it) {
     const int r = *it >> kVcShift, j = *it & (kVcMaskBits - 1);
-    if (--S.used[static_cast<size_t>(r) * S.VCS + j] == 0) {
+    const int in_use = --S.used[static_cast<size_t>(r) * S.VCS + j];
+    if constexpr (S.kPlain && kW == 1) {
+      // the path below without a branch: no credit in use clears j's busy bit
+      S.routers[r].busy &= ~(uint64_t{in_use == 0} << j);
+    } else if (in_use == 0) {
       auto& R = S.routers[r];
       clear_bit(R.busy, j);
       if (!S.kPlain && wait_tail_ && has(st.tail_sent[r], j)) {  // the tail's credit is back
