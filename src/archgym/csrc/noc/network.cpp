@@ -119,7 +119,8 @@ bits(M) -> bits<M>;
 // First set bit of `mask` at or after `ptr`, cyclically (a round-robin pick).
 inline int rr_pick(uint64_t mask, int ptr) {
   const uint64_t hi = mask & (~uint64_t{0} << ptr);
-  return std::countr_zero(hi ? hi : mask);
+  // countr_zero(hi ? hi : mask), arithmetically: the wrap-around is unpredictable
+  return std::countr_zero(hi | (mask & (uint64_t{0} - (hi == 0))));
 }
 template <int W>
 int rr_pick(const WideMask<W>& mask, int ptr) {
