@@ -735,22 +735,31 @@ template <int kV, int kB, int kD, int kW>
     // separable input-first: each input VC forwards one request, from its
     // highest-priority non-empty group, chosen round-robin
     int fwd_i[kBits], fwd_j[kBits], nf = 0;
+    M asked{};           // the output VCs requested
+    bool clash = false;  // by two inputs
     for (const int i : bits(R.va_now)) {
       const auto& q = S.vcs[base + i];
       M req{};
-      for (int e = 0; e < q.rs_n;) {
-        const int prio = q.rs_prio[e];
-        M grp{};
-        for (; e < q.rs_n && q.rs_prio[e] == prio; ++e) grp |= requestable(q, e);
-        if (any(grp)) { req = grp; break; }
+      if (q.rs_n == 1) {  // the loop below on one entry
+        req = requestable(q, 0);
+      } else {
+        for (int e = 0; e < q.rs_n;) {
+          const int prio = q.rs_prio[e];
+          M grp{};
+          for (; e < q.rs_n && q.rs_prio[e] == prio; ++e) grp |= requestable(q, e);
+          if (any(grp)) { req = grp; break; }
+        }
       }
       if (!any(req)) continue;
+      const int j = rr_pick(req, S.va_in_ptr[base + i]);
       fwd_i[nf] = i;
-      fwd_j[nf] = rr_pick(req, S.va_in_ptr[base + i]);
+      fwd_j[nf] = j;
       ++nf;
+      clash |= has(asked, j);
+      set_bit(asked, j);
     }
-    if (nf == 1) {  // a lone request wins its output arbiter
-      grant(fwd_i[0], fwd_j[0]);
+    if (!clash) {  // every request alone at its output wins its output arbiter
+      for (int x = 0; x < nf; ++x) grant(fwd_i[x], fwd_j[x]);
       return;
     }
     for (int x = 0; x < nf; ++x) request(fwd_i[x], fwd_j[x]);
