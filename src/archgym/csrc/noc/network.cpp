@@ -333,6 +333,7 @@ Network::Network(const Config& cfg) : p_(cfg) {
   src_.assign(n_, Source{});
   queue_.assign(n_, std::vector<uint64_t>(16));
   qlen_.assign(n_, 0);
+  src_busy_.assign((n_ + 63) / 64, 0);
   src_used_.assign(static_cast<size_t>(n_) * V_, 0);
   pkts_.reserve(1024);
 
@@ -1252,6 +1253,7 @@ void Network::enqueue(int node, uint64_t entry) {
   }
   q[(s.qhead + qlen_[node]) & (q.size() - 1)] = entry;  // size is a power of 2
   ++qlen_[node];
+  src_busy_[node >> 6] |= uint64_t{1} << (node & 63);
   ++queued_total_;
   ++ctr_.created_packets;
   ctr_.created_flits += P_;
@@ -1318,55 +1320,64 @@ void Network::materialise(int node, int64_t /*t*/) {
 }
 
 void Network::inject(int64_t t) {
-  for (int v = 0; v < n_; ++v) {
-    Source& s = src_[v];
-    if (s.cur < 0) {
-      if (qlen_[v] == 0) continue;
-      materialise(v, t);
+  // the nodes with a queued or partly sent packet, in order (the others have nothing to do)
+  for (size_t word = 0; word < src_busy_.size(); ++word)
+    for (uint64_t busy = src_busy_[word]; busy; busy &= busy - 1)
+      inject_node(static_cast<int>(64 * word) + std::countr_zero(busy), t);
+}
+
+void Network::inject_node(int v, int64_t t) {
+  Source& s = src_[v];
+  if (s.cur < 0) {
+    if (qlen_[v] == 0) {  // its queue emptied by measure(): idle
+      src_busy_[v >> 6] &= ~(uint64_t{1} << (v & 63));
+      return;
     }
-    int32_t* su = &src_used_[static_cast<size_t>(v) * V_];
-    if (s.cur_vc < 0) {
-      int chosen = -1, lo = 0, hi = V_ - 1;
-      injection_vcs(pkts_[s.cur], lo, hi);
-      if (s.last_vc < 0) {
-        if (!(s.alloc >> lo & 1u) && su[lo] < B_) chosen = lo;
-      } else {
-        const int n = hi - lo + 1;
-        for (int d = 1; d <= n; ++d) {
-          const int c = lo + ((s.last_vc - lo + d) % n + n) % n;
-          if (!(s.alloc >> c & 1u) && su[c] < B_) { chosen = c; break; }
-        }
+    materialise(v, t);
+  }
+  int32_t* su = &src_used_[static_cast<size_t>(v) * V_];
+  if (s.cur_vc < 0) {
+    int chosen = -1, lo = 0, hi = V_ - 1;
+    injection_vcs(pkts_[s.cur], lo, hi);
+    if (s.last_vc < 0) {
+      if (!(s.alloc >> lo & 1u) && su[lo] < B_) chosen = lo;
+    } else {
+      const int n = hi - lo + 1;
+      for (int d = 1; d <= n; ++d) {
+        const int c = lo + ((s.last_vc - lo + d) % n + n) % n;
+        if (!(s.alloc >> c & 1u) && su[c] < B_) { chosen = c; break; }
       }
-      if (chosen < 0) continue;
-      s.cur_vc = static_cast<int16_t>(chosen);
-      s.last_vc = static_cast<int16_t>(chosen);
-      s.alloc |= 1u << chosen;
     }
-    const int c = s.cur_vc;
-    if (su[c] >= B_) continue;
-    const Packet& pk = pkts_[s.cur];
-    Flit f;
-    f.pkt = s.cur;
-    f.itime = static_cast<uint32_t>(t);
-    f.dst = static_cast<int16_t>(pk.dst);
-    f.src = static_cast<int16_t>(v);
-    f.flags = static_cast<uint8_t>((s.sent == 0 ? kHead : 0) | (s.sent == P_ - 1 ? kTail : 0));
-    f.vc = static_cast<uint8_t>(c);
-    f.hops = 0;
-    f.algo = pk.algo;
-    arrive_.push((t + 2) & wheel_mask_, Arrival{inject_vc_[v] >> kVcShift,
-                                                (inject_vc_[v] & (kVcMaskBits - 1)) + c, f});
-    ++su[c];
-    ++ctr_.injected_flits;
-    --ctr_.backlog_flits;
-    ++ctr_.in_network_flits;
-    last_move_ = t;
-    if (s.sent == 0) pkts_[s.cur].itime = t;
-    if (++s.sent == P_) {
-      if (!wait_tail_) s.alloc &= ~(1u << c);  // else released when its credits are back
-      s.cur = -1;
-      s.cur_vc = -1;
-    }
+    if (chosen < 0) return;
+    s.cur_vc = static_cast<int16_t>(chosen);
+    s.last_vc = static_cast<int16_t>(chosen);
+    s.alloc |= 1u << chosen;
+  }
+  const int c = s.cur_vc;
+  if (su[c] >= B_) return;
+  const Packet& pk = pkts_[s.cur];
+  Flit f;
+  f.pkt = s.cur;
+  f.itime = static_cast<uint32_t>(t);
+  f.dst = static_cast<int16_t>(pk.dst);
+  f.src = static_cast<int16_t>(v);
+  f.flags = static_cast<uint8_t>((s.sent == 0 ? kHead : 0) | (s.sent == P_ - 1 ? kTail : 0));
+  f.vc = static_cast<uint8_t>(c);
+  f.hops = 0;
+  f.algo = pk.algo;
+  arrive_.push((t + 2) & wheel_mask_, Arrival{inject_vc_[v] >> kVcShift,
+                                              (inject_vc_[v] & (kVcMaskBits - 1)) + c, f});
+  ++su[c];
+  ++ctr_.injected_flits;
+  --ctr_.backlog_flits;
+  ++ctr_.in_network_flits;
+  last_move_ = t;
+  if (s.sent == 0) pkts_[s.cur].itime = t;
+  if (++s.sent == P_) {
+    if (!wait_tail_) s.alloc &= ~(1u << c);  // else released when its credits are back
+    s.cur = -1;
+    s.cur_vc = -1;
+    if (qlen_[v] == 0) src_busy_[v >> 6] &= ~(uint64_t{1} << (v & 63));  // idle
   }
 }
 

@@ -565,6 +565,7 @@ class Network {
   template <int kW> void init_routers();
   void generate(int64_t t);
   void inject(int64_t t);
+  void inject_node(int v, int64_t t);  // node v's next flit, if its VC has a credit
   void route(int r, int i, const Flit& f, InVc& q);
   void retire(int node, const Flit& f, int64_t t);
   void materialise(int node, int64_t t);
@@ -832,6 +833,7 @@ class Network {
   std::vector<Source> src_;
   std::vector<std::vector<uint64_t>> queue_;  // per node ring: (dst+1) << 40 | ctime
   std::vector<int64_t> qlen_;
+  std::vector<uint64_t> src_busy_;  // [n / 64] bit v: node v has a queued or partly sent packet
   std::vector<int32_t> src_used_;  // [n*V]
   int64_t queued_total_ = 0;
 
