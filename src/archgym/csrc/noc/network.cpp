@@ -1124,7 +1124,7 @@ void Network::sw_alloc_general(int r, int64_t t) {
       const int i = (x / si) * S.V + v;
       if (has(speculative, i)) {  // used if the VC won VA (to this port) with a credit
         const auto& q = st.vcs[base + i];
-        if (q.state != kActive || q.outp != o || !credit(q)) continue;
+        if (q.state != kActive || !credit(q)) continue;
         clear_bit(R.sa_next, i);  // its SA stage is this one
         clear_bit(R.sa_later, i);
       }
