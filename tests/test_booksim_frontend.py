@@ -709,3 +709,21 @@ def test_accepts_exactly_what_booksim_runs(base_cfg, reference_dir):
     assert not wrong, wrong
     assert all(any(r["overrides"].endswith(" " + miss) and r["verdict"] == "ran" for r in rows)
                for miss in ACCEPTANCE_MISSES)
+
+
+def test_settings_without_effect_run_as_booksim(base_cfg, reference_dir):
+    """no_effect.csv (regenerate_no_effect.py: the real BookSim2): settings whose variants
+    give BookSim the same run (vct; spec_check_elig = 0 against no speculation;
+    spec_mask_by_reqs under prio) give archgym the same run too."""
+    with open(reference_dir / "booksim" / "no_effect.csv", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    assert len(rows) >= 13 and all(r["same"] == "yes" for r in rows)
+    short = ["warmup_periods=1", "sample_period=500", "max_samples=3"]
+    for row in rows:
+        configs = [booksim.to_noc_config(booksim.load([str(base_cfg), *short, *row["base"].split(),
+                                                       *variant.split()]))
+                   for variant in row["variants"].split("|")]
+        if all(c == configs[0] for c in configs):
+            continue  # the same configuration (vct)
+        runs = [noc.measure(c) for c in configs]
+        assert all(r == runs[0] for r in runs), row

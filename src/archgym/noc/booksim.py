@@ -293,7 +293,7 @@ SPECULATION: dict[str, Value] = {
 #: value of the default's literal kind.  vct (virtual cut-through): the oracle's
 #: output is the same with vct = 0, 1 or 2 on meshes and tori, 1- to 8-flit packets,
 #: buffers shorter than a packet, speculation, held switches and speedups
-#: (docs/design/noc.md §5b).
+#: (tests/data/reference/booksim/no_effect.csv; docs/design/noc.md §5b).
 NO_EFFECT: dict[str, Value] = {"vct": 0}
 
 #: Patterns archgym's core defines on coordinates, so on any k, and BookSim on the
