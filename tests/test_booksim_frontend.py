@@ -177,11 +177,20 @@ def test_router_options_as_booksim_reads_them(base_cfg):
         load("output_speedup=2", "output_buffer_size=4")
     with pytest.raises(booksim.ConfigError, match="output_buffer_size must be -1"):
         load("output_buffer_size=0")
-    # speculation's keys: any value without speculation (BookSim ignores them), else the default
+    # speculation's keys: any value without speculation (BookSim ignores them), else passed on
     assert load("spec_sw_allocator=foo", "spec_check_elig=0", "spec_mask_by_reqs=1") == load()
-    assert load("speculative=1", "spec_sw_allocator=prio", "spec_check_cred=1").speculative
-    with pytest.raises(booksim.ConfigError, match="spec_sw_allocator = separable_input_first is not"):
-        load("speculative=1", "spec_sw_allocator=separable_input_first")
+    spec = load("speculative=1", "spec_sw_allocator=islip", "spec_check_cred=0", "spec_mask_by_reqs=1")
+    assert (spec.speculative, spec.spec_sw_allocator, spec.spec_check_elig, spec.spec_check_cred,
+            spec.spec_mask_by_reqs) == (True, "islip", True, False, True)
+    assert load("speculative=1").spec_sw_allocator == "prio"
+    with pytest.raises(booksim.ConfigError, match="unknown spec_sw_allocator 'foo'; accepted: prio"):
+        load("speculative=1", "spec_sw_allocator=foo")
+    with pytest.raises(booksim.ConfigError, match="BookSim reads spec_check_cred as an integer"):
+        load("spec_check_cred=1.0")
+    # vct: BookSim's runs are the same with any integer (docs/design/noc.md §5b)
+    assert load("vct=1") == load("vct=2") == load()
+    with pytest.raises(booksim.ConfigError, match="BookSim reads vct as an integer"):
+        load("vct=1.0")
 
 
 def test_booksim_list_syntax():
@@ -675,15 +684,7 @@ def test_throughput_mode_is_latency_mode_without_abort_nor_drain(base_cfg):
 
 # ------------------------------------------------------------------ acceptance parity
 # Configurations BookSim runs and archgym refuses, each with its reason (not modelled yet).
-ACCEPTANCE_MISSES = {
-    # speculation's other allocators and checks, and virtual cut-through: not modelled
-    **{f"topology={t} k=4 n=2 routing_function={r} num_vcs=4 {o}": "not modelled"
-       for t, r in (("mesh", "dor"), ("torus", "dim_order"))
-       for o in ["vct=1", "speculative=1 spec_check_elig=0", "speculative=1 spec_check_cred=0",
-                 "speculative=1 spec_mask_by_reqs=1"]
-       + [f"speculative=1 spec_sw_allocator={a}" for a in (
-           "separable_input_first", "separable_output_first", "islip", "wavefront", "max_size")]},
-}
+ACCEPTANCE_MISSES: dict[str, str] = {}
 
 
 def test_accepts_exactly_what_booksim_runs(base_cfg, reference_dir):
@@ -708,3 +709,21 @@ def test_accepts_exactly_what_booksim_runs(base_cfg, reference_dir):
     assert not wrong, wrong
     assert all(any(r["overrides"].endswith(" " + miss) and r["verdict"] == "ran" for r in rows)
                for miss in ACCEPTANCE_MISSES)
+
+
+def test_settings_without_effect_run_as_booksim(base_cfg, reference_dir):
+    """no_effect.csv (regenerate_no_effect.py: the real BookSim2): settings whose variants
+    give BookSim the same run (vct; spec_check_elig = 0 against no speculation;
+    spec_mask_by_reqs under prio) give archgym the same run too."""
+    with open(reference_dir / "booksim" / "no_effect.csv", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    assert len(rows) >= 13 and all(r["same"] == "yes" for r in rows)
+    short = ["warmup_periods=1", "sample_period=500", "max_samples=3"]
+    for row in rows:
+        configs = [booksim.to_noc_config(booksim.load([str(base_cfg), *short, *row["base"].split(),
+                                                       *variant.split()]))
+                   for variant in row["variants"].split("|")]
+        if all(c == configs[0] for c in configs):
+            continue  # the same configuration (vct)
+        runs = [noc.measure(c) for c in configs]
+        assert all(r == runs[0] for r in runs), row

@@ -179,6 +179,11 @@ def test_internal_speedup_runs_router_steps_in_one_cycle(packet_size):
     # the general switch allocator is the default one at speedup 1 without speculation
     (dict(packet_size=4, vc_allocator="islip", sw_allocator="islip"),
      dict(packet_size=4, vc_allocator="islip", sw_allocator="select")),
+    # speculation without its eligibility check never requests (BookSim: the same run)
+    (dict(), dict(speculative=True, spec_check_elig=False)),
+    # spec_mask_by_reqs matters only to a speculative allocator of its own (BookSim: the
+    # same run under prio, where speculative requests rank below the others)
+    (dict(speculative=True), dict(speculative=True, spec_mask_by_reqs=True)),
 ])
 def test_router_options_that_reduce_to_the_default_give_identical_runs(same, other):
     a, b = (noc.measure(noc.NocConfig(injection_rate=0.3, **kw)) for kw in (same, other))
@@ -190,6 +195,9 @@ def test_router_options_change_saturated_runs():
     base = dict(packet_size=4, injection_rate=0.42, sample_period=300)
     ref = noc.measure(noc.NocConfig(**base))
     for options in (dict(speculative=True), dict(input_speedup=2), dict(output_speedup=2),
+                    dict(speculative=True, spec_check_cred=False),
+                    *(dict(speculative=True, spec_sw_allocator=a, spec_mask_by_reqs=m)
+                      for a in ("separable_input_first", "islip", "max_size") for m in (False, True)),
                     dict(internal_speedup=1.5),
                     dict(hold_switch_for_packet=True), dict(sw_allocator="wavefront"),
                     dict(sw_allocator="pim", alloc_iters=2), dict(vc_allocator="pim"),

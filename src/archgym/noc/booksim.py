@@ -272,7 +272,7 @@ EXTENSIONS: tuple[str, ...] = ("link_latency",)
 FIXED: dict[str, Value] = {
     "router": "iq", "subnets": 1,
     "output_delay": 0, "st_prepare_delay": 0,
-    "vct": 0, "use_read_write": 0, "classes": 1,
+    "use_read_write": 0, "classes": 1,
     "include_queuing": 1, "warmup_thres": 0.05, "acc_warmup_thres": 0.05, "use_noc_latency": 1,
     "sim_count": 1, "vc_busy_when_full": 0,
     "vc_prioritize_empty": 0, "noq": 0, "buffer_policy": "private", "buf_size": -1,
@@ -280,13 +280,21 @@ FIXED: dict[str, Value] = {
     "sim_power": 0, "watch_file": "", "stats_out": "",
 }
 
-#: Speculation's allocator and checks: read (by BookSim as by archgym) only with
-#: speculative > 0, and then accepted only at BookSim's default; otherwise any value,
-#: as BookSim (docs/design/noc.md §5b).
-SPECULATION_FIXED: dict[str, Value] = {
+#: Speculation's allocator and checks, with BookSim's defaults: read (by BookSim as by
+#: archgym) only with speculative > 0, and then passed as the NocConfig fields of the
+#: same name; otherwise any value of the key's literal kind, as BookSim
+#: (docs/design/noc.md §5b).
+SPECULATION: dict[str, Value] = {
     "spec_sw_allocator": "prio", "spec_check_elig": 1, "spec_check_cred": 1,
     "spec_mask_by_reqs": 0,
 }
+
+#: Keys BookSim reads whose value changes nothing in its input-queued router: any
+#: value of the default's literal kind.  vct (virtual cut-through): the oracle's
+#: output is the same with vct = 0, 1 or 2 on meshes and tori, 1- to 8-flit packets,
+#: buffers shorter than a packet, speculation, held switches and speedups
+#: (tests/data/reference/booksim/no_effect.csv; docs/design/noc.md §5b).
+NO_EFFECT: dict[str, Value] = {"vct": 0}
 
 #: Patterns archgym's core defines on coordinates, so on any k, and BookSim on the
 #: bits of the node id, so only on a power-of-2 number of nodes (bitrev and
@@ -338,7 +346,7 @@ BOOKSIM_RANDOM_HOTSPOT_DRAWS = (512263819, 254049029)
 
 def accepted_keys() -> list[str]:
     return sorted(set(MAPPED) | set(EXTENSIONS) | set(DERIVED) | set(FIXED)
-                  | set(SPECULATION_FIXED) | IGNORED)
+                  | set(SPECULATION) | set(NO_EFFECT) | IGNORED)
 
 
 def _known(key: str) -> bool:
@@ -687,12 +695,12 @@ def to_noc_config(settings: dict[str, Value]):
     problems = list(network.values()) + _concentration_layout(settings)
     speculative = settings.get("speculative", 0)  # any integer, on when positive (BookSim's reading)
     speculating = isinstance(speculative, int) and speculative > 0
-    for key, expected in (FIXED | SPECULATION_FIXED).items():  # BookSim types every key it reads
+    for key, expected in (FIXED | SPECULATION | NO_EFFECT).items():  # BookSim types every key it reads
         if key not in settings:
             continue
         if problem := _literal_problem(key, settings[key], type(expected)):
             problems.append(problem)
-        elif (key in FIXED or speculating) and not _same(settings[key], expected):
+        elif key in FIXED and not _same(settings[key], expected):
             problems.append(f"{key} = {settings[key]} is not modelled; archgym accepts only "
                             f"BookSim's default {key} = {expected if expected != '' else '(empty)'}")
     unknown = [k for k in settings if not _known(k)]
@@ -724,6 +732,14 @@ def to_noc_config(settings: dict[str, Value]):
         fields["speculative"] = speculating
     else:
         problems.append(f"speculative must be an integer, got {speculative!r}")
+    for key in SPECULATION if speculating else ():
+        try:
+            value = _typed(key, settings.get(key, SPECULATION[key]), fields_meta[key]["type"])
+            _check_field(key, value, fields_meta[key])
+            fields[key] = value
+        except ConfigError as e:
+            if key not in settings or not _literal_problem(key, settings[key], type(SPECULATION[key])):
+                problems.append(str(e))  # (a literal's problem is reported above)
     problems += _output_buffer_problems(settings)
     allocators = {settings.get(key, BOOKSIM_DEFAULTS[key]) for key in ("vc_allocator", "sw_allocator")}
     for key in MAPPED + tuple(k for k in EXTENSIONS if k in settings):

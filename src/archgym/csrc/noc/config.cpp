@@ -92,6 +92,15 @@ const std::vector<std::string>& allocator_names() {
   return names;
 }
 
+const std::vector<std::string>& spec_allocator_names() {
+  static const std::vector<std::string> names = [] {
+    std::vector<std::string> v = {"prio"};
+    v.insert(v.end(), allocator_names().begin(), allocator_names().end());
+    return v;
+  }();
+  return names;
+}
+
 const std::vector<std::string>& sim_type_names() {
   static const std::vector<std::string> names = {"latency", "throughput"};
   return names;
@@ -186,9 +195,21 @@ const std::vector<ConfigField>& config_fields() {
               "(1.5: 1, 2, 1, 2 ...); a flit granted the switch before the cycle's last step "
               "leaves in that cycle"},
       {.name = "speculative", .member = &C::speculative,
-       .doc = "speculative switch allocation: a head flit that wins VC allocation may win "
-              "the switch in the same cycle, where no non-speculative grant takes its "
-              "crossbar input or output"},
+       .doc = "speculative switch allocation: a head flit requests the switch in its VC "
+              "allocation cycle; the grant is used if it won a VC with a credit"},
+      {.name = "spec_sw_allocator", .member = &C::spec_sw_allocator,
+       .choices = spec_allocator_names,
+       .doc = "speculative requests' allocator: prio (with the others, ranked below them) or "
+              "an allocator of their own whose grants stand where no other grant (or request, "
+              "spec_mask_by_reqs) is on their crossbar input or output"},
+      {.name = "spec_check_elig", .member = &C::spec_check_elig,
+       .doc = "speculation: request only with a free VC in the route set (false: BookSim "
+              "then never requests, the run of speculative = false)"},
+      {.name = "spec_check_cred", .member = &C::spec_check_cred,
+       .doc = "speculation: request only with a free VC of the route set that has a credit"},
+      {.name = "spec_mask_by_reqs", .member = &C::spec_mask_by_reqs,
+       .doc = "speculation with an allocator of its own: a non-speculative request (not only "
+              "a grant) on a crossbar input or output cancels speculative grants there"},
       {.name = "hold_switch_for_packet", .member = &C::hold_switch_for_packet,
        .doc = "a packet keeps its crossbar input and output from its head's switch grant to "
               "its tail's, while it has a flit and a credit each cycle"},
@@ -547,6 +568,9 @@ Params::Params(const Config& c) : cfg(c) {
   sim_type = static_cast<SimType>(index_of(sim_type_names(), c.sim_type, "sim_type"));
   va = static_cast<Allocator>(index_of(allocator_names(), c.vc_allocator, "vc_allocator"));
   sa = static_cast<Allocator>(index_of(allocator_names(), c.sw_allocator, "sw_allocator"));
+  const int spec = index_of(spec_allocator_names(), c.spec_sw_allocator, "spec_sw_allocator");
+  spec_prio = spec == 0;
+  spec_sa = spec_prio ? sa : static_cast<Allocator>(spec - 1);
   priority = static_cast<Priority>(index_of(priority_names(), c.priority, "priority"));
   if (c.max_samples <= c.warmup_periods)
     fail("max_samples must be more than warmup_periods (max_samples = " +

@@ -278,7 +278,8 @@ Network::Network(const Config& cfg) : p_(cfg) {
   va_out_ptr_.assign(static_cast<size_t>(R_) * VCS_, 0);
   occ_.assign(static_cast<size_t>(R_) * NP_, Occ{});
   link_cnt_.assign(static_cast<size_t>(R_) * NP_, 0);
-  spec_ = c.speculative;
+  // spec_check_elig = 0: BookSim then makes no speculative request (§5b)
+  spec_ = c.speculative && c.spec_check_elig;
   hold_ = c.hold_switch_for_packet;
   si_ = c.input_speedup;
   so_ = c.output_speedup;
@@ -624,7 +625,7 @@ template <int kV, int kB, int kD, int kW>
   // (c) VC allocation, (d) switch allocation
   if (any(R.va_now)) vc_alloc(S, r, t);
   if (!S.kPlain && general_sa_) {
-    if (any(R.sa_now | st.spec_won)) sw_alloc_general<kV, kB, kD, kW>(r, t);
+    if (any(R.sa_now | st.spec_req)) sw_alloc_general<kV, kB, kD, kW>(r, t);
   } else if (any(R.sa_now)) {
     sw_alloc(S, r, t);
   }
@@ -651,12 +652,11 @@ template <int kV, int kB, int kD, int kW>
     q.outp = static_cast<uint8_t>(S.port(j));
     q.outvc = static_cast<uint8_t>(S.vc(j));
     clear_bit(R.va_now, i);
-    // the head flit is in the buffer: SA from t + vc_alloc_delay (speculative
-    // switch allocation: already in this cycle, §5b)
+    // the head flit is in the buffer: SA from t + vc_alloc_delay (a speculative
+    // request may already win it in this cycle, §5b)
     if (d == 0) set_bit(R.sa_now, i);
     else if (d == 1) set_bit(R.sa_next, i);
     else { q.elig = t + d; set_bit(R.sa_later, i); }
-    if (!S.kPlain && spec_ && d > 0) set_bit(st.spec_won, i);
   };
   auto grant = [&](int i, int j) {
     S.va_in_ptr[base + i] = static_cast<uint16_t>(j + 1 == S.VCS ? 0 : j + 1);
@@ -668,6 +668,24 @@ template <int kV, int kB, int kD, int kW>
   auto requestable = [&](const VcState<M>& q, int e) {
     return q.rs_mask[e] & ~alloc & ((q.rs_atomic >> e & 1) ? ~busy : ~M{});
   };
+  // Speculation (§5b): every VC that requests an output VC now requests the switch
+  // too, to the port of its first route entry with a free output VC (with a credit:
+  // spec_check_cred); one that wins VA requests the port it won (take()).
+  if (!S.kPlain && spec_ && d > 0)
+    for (const int i : bits(R.va_now)) {
+      auto& q = st.vcs[base + i];
+      for (int e = 0; e < q.rs_n; ++e) {
+        M free = requestable(q, e);
+        if (p_.cfg.spec_check_cred)
+          for (const int j : bits(free))
+            if (used_[base + j] >= S.B) clear_bit(free, j);
+        if (any(free)) {
+          q.outp = static_cast<uint8_t>(S.port(lowest(free)));
+          set_bit(st.spec_req, i);
+          break;
+        }
+      }
+    }
   if (!S.kPlain && general_va_) {
     // Every input VC requests every output VC of its route set; it takes, among
     // those offered, one of its highest-priority route entry (round robin; iSLIP
@@ -1066,21 +1084,38 @@ void Network::sw_alloc_general(int r, int64_t t) {
   }
   // 2. requests: per crossbar input, one VC per output port (round robin, §5)
   // per crossbar input and output port: the VCs of the highest priority requesting it
-  // (all of them under priority = none) and that priority
+  // (all of them under priority = none) and that priority.  A speculative request
+  // (§5b) needs no credit yet and ranks below every other (kSpecPriority); its grant
+  // is used only if its VC won VA with a credit, else it is lost.
+  constexpr int64_t kSpecPriority = std::numeric_limits<int64_t>::min();
   uint32_t cand[64][Shape<kV, kB, kD, kW>::kPorts];
   int64_t cprio[64][Shape<kV, kB, kD, kW>::kPorts];
-  const bool ranked = prioritised_ && honours_priority(p_.sa);
-  auto allocate_switch = [&](const M& vcs, Arbiters<64>& arb, uint8_t* vc_ptr, bool speculative) {
+  const M spec = st.spec_req;
+  st.spec_req = M{};
+  uint64_t req_in = 0, req_out = 0;  // crossbar ports of the non-speculative requests
+  // One allocation by allocator `kind` of the requests of `vcs` (non-speculative) and
+  // `speculative` (those, without a credit check; `masked`: their grants stand only
+  // where no earlier grant, or request with spec_mask_by_reqs, took their ports).
+  auto allocate_switch = [&](const M& vcs, const M& speculative, Allocator kind,
+                             Arbiters<64>& arb, uint8_t* vc_ptr, bool masked) {
     uint64_t req[64] = {}, inputs = 0;
-    for (const int i : bits(vcs)) {
+    const bool ranked = (prioritised_ || (!masked && any(speculative))) && honours_priority(kind);
+    for (const int i : bits(vcs | speculative)) {
       const auto& q = st.vcs[base + i];
-      if (!credit(q)) continue;
+      const bool is_spec = has(speculative, i);
+      if (!is_spec && !credit(q)) continue;
       const int x = xin(i), o = q.outp, y = xout(x, o);
-      if (!speculative && ((in_taken >> x & 1) || (out_taken >> y & 1))) continue;
+      if (!masked && ((in_taken >> x & 1) || (out_taken >> y & 1))) continue;
       const uint64_t ybit = uint64_t{1} << y;
+      if (!is_spec) {
+        req_in |= uint64_t{1} << x;
+        req_out |= ybit;
+      }
       if (!(inputs >> x & 1)) req[x] = 0;
       inputs |= uint64_t{1} << x;
-      const int64_t prio = prioritised_ ? vc_priority(base + i, q.head, q.count) : 0;
+      const int64_t prio = is_spec && !masked ? kSpecPriority
+                           : prioritised_   ? vc_priority(base + i, q.head, q.count)
+                                            : 0;
       if (!(req[x] & ybit) || prio > cprio[x][o]) {
         cand[x][o] = 0;
         cprio[x][o] = prio;
@@ -1100,27 +1135,32 @@ void Network::sw_alloc_general(int r, int64_t t) {
       if (ranked) requesters = highest(requesters, [&](int x) { return cprio[x][y / so]; });
       return rr_pick(requesters, arb.out[y]);
     };
-    allocate(p_.sa, ni, no, req, inputs, arb, out, accept, pick_input);
+    allocate(kind, ni, no, req, inputs, arb, out, accept, pick_input);
+    const uint64_t mask_in = in_taken | (p_.cfg.spec_mask_by_reqs ? req_in : 0);
+    const uint64_t mask_out = out_taken | (p_.cfg.spec_mask_by_reqs ? req_out : 0);
     for (uint64_t m = inputs; m; m &= m - 1) {
       const int x = std::countr_zero(m);
       if (out[x] < 0) continue;
       const int o = out[x] / so;
       const int v = rr_pick(cand[x][o], vc_ptr[x]);
       vc_ptr[x] = static_cast<uint8_t>(v + 1 == S.V ? 0 : v + 1);
-      if (speculative && ((in_taken >> x & 1) || (out_taken >> out[x] & 1))) continue;
+      if (masked && ((mask_in >> x & 1) || (mask_out >> out[x] & 1))) continue;
       const int i = (x / si) * S.V + v;
-      if (speculative) {  // its SA stage is this one
-        clear_bit(R.sa_next, i);
+      if (has(speculative, i)) {  // used if the VC won VA (to this port) with a credit
+        const auto& q = st.vcs[base + i];
+        if (q.state != kActive || !credit(q)) continue;
+        clear_bit(R.sa_next, i);  // its SA stage is this one
         clear_bit(R.sa_later, i);
       }
       send(i, x);
     }
   };
-  allocate_switch(R.sa_now, W.arb, W.vc, false);
-  // 3. speculative requests, masked by the grants above
-  if (any(st.spec_won)) {
-    allocate_switch(st.spec_won, W.spec, W.spec_vc, true);
-    st.spec_won = M{};
+  if (p_.spec_prio) {
+    allocate_switch(R.sa_now, spec, p_.sa, W.arb, W.vc, false);
+  } else {
+    allocate_switch(R.sa_now, M{}, p_.sa, W.arb, W.vc, false);
+    // 3. speculative requests, by their own allocator, masked by the grants above
+    if (any(spec)) allocate_switch(M{}, spec, p_.spec_sa, W.spec, W.spec_vc, true);
   }
 }
 

@@ -48,6 +48,9 @@ enum class SimType : uint8_t { Latency, Throughput, Count };
 const std::vector<std::string>& topology_names();
 const std::vector<std::string>& traffic_names();
 const std::vector<std::string>& allocator_names();
+// The speculative switch allocator's names (spec_sw_allocator): prio (the speculative
+// requests join the switch allocator's, ranked below every other), then allocator_names().
+const std::vector<std::string>& spec_allocator_names();
 const std::vector<std::string>& injection_names();
 const std::vector<std::string>& sim_type_names();
 const std::vector<std::string>& priority_names();
@@ -85,6 +88,11 @@ struct Config {
   int output_speedup = 1;
   double internal_speedup = 1.0;
   bool speculative = false;
+  // Speculation's settings (docs/design/noc.md §5b), read only with speculative.
+  std::string spec_sw_allocator = "prio";
+  bool spec_check_elig = true;
+  bool spec_check_cred = true;
+  bool spec_mask_by_reqs = false;
   bool hold_switch_for_packet = false;
   std::string priority = "none";
   int warmup_periods = 3;
@@ -308,6 +316,8 @@ struct Params {
   int routing;  // id in routing_functions()
   Traffic traffic;
   Allocator va, sa;
+  bool spec_prio;     // spec_sw_allocator = prio: the speculative requests join sa's
+  Allocator spec_sa;  // else their allocator
   Injection injection;
   SimType sim_type;
   Priority priority;
@@ -752,7 +762,9 @@ class Network {
     std::vector<Router<Mask<kW>>> routers;       // [R]
     std::vector<Mask<kW>> tail_sent;             // [R] wait_for_tail_credit: output VCs held until their credits return
     std::vector<Arbiters<64 * kW>> va_arb;       // [R] when general_va_ (wavefront's diagonal)
-    Mask<kW> spec_won{};  // input VCs of the current router that won VA in this cycle
+    // input VCs of the current router that requested the switch speculatively in this
+    // cycle (VA's requesters that passed speculation's checks, §5b)
+    Mask<kW> spec_req{};
   };
   // The one in use has mask width words_ (the others stay empty).
   int words_ = 1;

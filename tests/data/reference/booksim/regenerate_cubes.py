@@ -105,6 +105,19 @@ CURVES = {
         ("mesh", 8, 2, "uniform", "dor", 4, 4, f"priority={p}")
         for p in ("age", "network_age", "local_age", "queue_length", "hop_count", "sequence")
     ],
+    # speculation's allocator and checks (issue 12): 1-flit packets, where every flit is a head
+    "speculation": [
+        *(("mesh", 8, 2, "uniform", "dor", 1, 4, f"speculative=1 spec_sw_allocator={a}")
+          for a in ("separable_input_first", "separable_output_first")),
+        ("mesh", 8, 2, "uniform", "dor", 1, 4, "speculative=1 spec_check_cred=0"),
+        ("mesh", 8, 2, "uniform", "dor", 1, 4,
+         "speculative=1 spec_sw_allocator=separable_input_first spec_mask_by_reqs=1"),
+        *(("mesh", 8, 2, "uniform", "dor", 1, 4, f"speculative=1 spec_sw_allocator={a}")
+          for a in ("islip", "wavefront", "max_size")),
+        ("mesh", 8, 2, "transpose", "min_adapt", 4, 4,
+         "speculative=1 spec_sw_allocator=separable_input_first"),
+        ("mesh", 8, 2, "uniform", "dor", 1, 4, "speculative=1 spec_check_elig=0"),
+    ],
     # BookSim's further routing functions for meshes and tori
     "routing": [
         ("mesh", 8, 2, "uniform", "chaos", 1, 4, ""),
