@@ -483,19 +483,10 @@ def test_latency_within_10_percent(reference_dir, curves):
 #: 0.61 with 13 times its zero-load latency), so both sides are judged by latency as well.
 STABLE_LATENCY = 4.0
 
-#: Known gaps: curves that archgym keeps stable above BookSim's last stable rate, with the
-#: figures measured (the check below BookSim's rate and the latency checks still apply).
-SATURATION_GAPS = {
-    ("fattree", "4", "3", "bitcomp", "anca", "1", "4", ""):
-        "BookSim's anca is ok at 0.66 only at 5 times its zero-load latency (135.9 cycles, its "
-        "nca 74.7) and unstable at 0.70; archgym's anca takes 76.6 cycles at 0.66, as its nca "
-        "(docs/design/noc.md §15b)",
-}
-
 
 def test_saturation_within_0_02(reference_dir, curves):
     """Every curve: the last stable rate within 0.02 of BookSim's: stable 0.02 below it,
-    not stable more than 0.02 above it (except SATURATION_GAPS)."""
+    not stable more than 0.02 above it."""
     jobs = []
     for key, pts in curves.items():
         cap = STABLE_LATENCY * pts[0][2]
@@ -504,7 +495,7 @@ def test_saturation_within_0_02(reference_dir, curves):
         below = max(r for r in stable if r <= sat - 0.02 + 1e-9)
         above = [r for r, _, _ in pts if r not in stable and r > sat + 0.02 + 1e-9]
         jobs.append((key, below, True, cap))
-        if above and key not in SATURATION_GAPS:
+        if above:
             jobs.append((key, min(above), False, cap))
     ours = noc.measure_many([config(reference_dir, k, rate) for k, rate, _, _ in jobs], threads=2)
     for (key, rate, stable, cap), o in zip(jobs, ours):

@@ -417,21 +417,6 @@ void Network::build_destinations() {
   }
 }
 
-// Output VCs of port o of router r held by a packet (anca's measure of an up port).
-int Network::held_vcs(int r, int o) {
-  const auto count = [&](auto& st) {
-    int n = 0;
-    for (int v = o * V_; v < (o + 1) * V_; ++v) n += has(st.routers[r].alloc, v);
-    return n;
-  };
-  switch (words_) {
-    case 1: return count(st1_);
-    case 2: return count(st2_);
-    case 4: return count(st4_);
-    default: return count(st8_);
-  }
-}
-
 void Network::set_injection_rate(double rate) {
   Config c = p_.cfg;
   c.injection_rate = rate;

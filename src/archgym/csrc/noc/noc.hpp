@@ -678,7 +678,6 @@ class Network {
   int yx_port(int cur, int tgt) const;
   VcSpan vc_range(int cur, int tgt, int port, int lo, int hi) const;
   int used_sum(int r, int o, int lo, int hi) const;
-  int held_vcs(int r, int o);  // output VCs of port o held by a packet
 
   Params p_;
   int n_, R_, V_, B_, VCS_, P_;  // nodes, routers, ...

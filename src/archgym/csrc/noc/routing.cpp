@@ -564,27 +564,21 @@ void Network::route_dest_tag(int r, int, const Flit& f, InVc& q) {
 // nca and anca (fattree, BookSim's nearest-common-ancestor routings): a router
 // of level l whose subtree holds the destination (its digits above n-2-l are
 // the destination's leaf's) takes down port (dst / k^(n-1-l)) mod k; any other
-// goes up, on one up port: nca's at random, anca's the one with the fewest of
-// its VCs held by a packet, ties at random (the oracle's up ports at low load
-// are uniform under both; by credits in use instead, anca saturates below
-// BookSim's 0.62 on a 4-ary 3-tree).  Every VC of the port.
+// goes up, on one up port: nca's at random; anca's the less used of two up
+// ports drawn at random, each of k (the same port possibly twice), by credits in
+// use on all its VCs, the first drawn on a tie (docs/design/noc.md §15b: the
+// oracle's choices fit this rule, not the least used of all k).  Every VC of
+// the port.
 template <bool kAdaptive>
 void Network::route_nca(int r, int, const Flit& f, InVc& q) {
   const int per_level = R_ / D_, level = r / per_level, j = r % per_level;
   int below = 1;  // k^(n-1-level): the nodes under one down port
   for (int l = level; l < D_ - 1; ++l) below *= k_;
   if (j / below == f.dst / (below * k_)) return add_route(q, vcs(f.dst / below % k_, 0, V_ - 1), 0);
-  int up = 0;
-  if (!kAdaptive) {
-    up = static_cast<int>(rng_.below(static_cast<uint32_t>(k_)));
-  } else {
-    int least[kMaxPorts], ties = 0, best = 0;
-    for (int u = 0; u < k_; ++u) {
-      const int used = held_vcs(r, k_ + u);
-      if (ties == 0 || used < best) best = used, ties = 0;
-      if (used == best) least[ties++] = u;
-    }
-    up = least[rng_.below(static_cast<uint32_t>(ties))];
+  int up = static_cast<int>(rng_.below(static_cast<uint32_t>(k_)));
+  if (kAdaptive) {
+    const int other = static_cast<int>(rng_.below(static_cast<uint32_t>(k_)));
+    if (used_sum(r, k_ + other, 0, V_ - 1) < used_sum(r, k_ + up, 0, V_ - 1)) up = other;
   }
   add_route(q, vcs(k_ + up, 0, V_ - 1), 0);
 }

@@ -1,7 +1,7 @@
 """Regenerate topologies_more.csv: the real BookSim2 on fat trees, flattened butterflies and dragonflies.
 
     python tests/data/reference/booksim/regenerate_topologies_more.py /path/to/booksim
-        [--group cmesh|fattree|flatfly|flatfly_nonmin|flatfly_ugal|dragonfly ...] [--routing R ...] [--quick]
+        [--group cmesh|fattree|fattree_adaptive|flatfly|flatfly_nonmin|flatfly_ugal|dragonfly ...] [--routing R ...] [--quick]
 
 Runs the oracle (never called by the project: by hand only) on each curve of
 CURVES with the sweep of regenerate_cubes.py (booksim_base.cfg plus overrides,
@@ -36,6 +36,14 @@ CURVES = {
         # bitcomp: every packet crosses a root
         ("fattree", 4, 3, "bitcomp", "nca", 1, 4, ""),
         ("fattree", 4, 3, "bitcomp", "anca", 1, 4, ""),
+    ],
+    # anca against nca near saturation, on a finer grid: another pattern on the 4-ary 3-tree
+    # (transpose: some packets turn below the roots) and a 2-ary 4-tree (two up ports per
+    # router: anca's two drawn ports are the same one half of the time)
+    "fattree_adaptive": [
+        ("fattree", k, n, traffic, routing, 1, 4, "")
+        for k, n, traffic in ((4, 3, "transpose"), (2, 4, "bitcomp"))
+        for routing in ("nca", "anca")
     ],
     # BookSim's flatflyconfig network: 4 x 4 routers of 4 nodes (x, y: the routers' grid,
     # xr = yr: nodes per router side); 10 ports, so at most 6 VCs in 64-bit masks
@@ -86,7 +94,7 @@ CURVES = {
 }
 # The sweep's grid step per group (fat trees saturate late: a coarse grid, which also keeps
 # their sweeps under 45 minutes on 2 busy cores)
-STEP = {"fattree": 0.16, "flatfly": 0.04, "flatfly_nonmin": 0.04, "flatfly_ugal": 0.04, "dragonfly": 0.06, "cmesh": 0.04}
+STEP = {"fattree": 0.16, "fattree_adaptive": 0.04, "flatfly": 0.04, "flatfly_nonmin": 0.04, "flatfly_ugal": 0.04, "dragonfly": 0.06, "cmesh": 0.04}
 
 _lock = threading.Lock()
 
