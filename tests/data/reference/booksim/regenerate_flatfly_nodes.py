@@ -5,13 +5,13 @@
 
 Runs the oracle (never called by the project: by hand only) once per network of
 NETWORKS: booksim_base.cfg with the network's overrides, ``traffic=uniform
-injection_rate=0.002`` and ``watch_file=<the first 2N packet ids> watch_out=-`` (N
+injection_rate=0.002`` and ``watch_file=<the first 8N packet ids> watch_out=-`` (N
 nodes), which prints every event of those packets.  From the trace it keeps the
-packets that never waited: injected in the cycle they were created, and at every
+packets that never waited (injected in the cycle they were created, and at every
 router sent on exactly as many cycles after they were received as the fastest
-router visit of the run (3 with booksim_base.cfg's delays); one per (source,
-destination) pair, the first.  Writes flatfly_nodes.csv beside this script, one
-row per such packet:
+router visit of the run: 3 with booksim_base.cfg's delays) whose source or
+destination no packet kept before had, so that every node's two channels appear.
+Writes flatfly_nodes.csv beside this script, one row per such packet:
 
 * network, k, c (BookSim's arguments after booksim_base.cfg: ``topology=flatfly k=<k> n=2
   c=<c> x=<k> y=<k> xr=<xr> yr=<xr> routing_function=ran_min``, c = xr^2);
@@ -82,16 +82,17 @@ def rows_of(network: str, text: str) -> list[dict]:
             flit = int(f[1])
             visits.setdefault(flit, []).append(t - received[(who, flit)])
     fastest = min(v for vs in visits.values() for v in vs)
-    rows, seen = [], set()
+    rows, sources, destinations = [], set(), set()
     for m in re.finditer(r"Retiring packet (\d+) \(plat = (\d+), nlat = \d+, frag = \d+, "
                          r"src = (\d+), dest = (\d+)\)", text):
         pid, plat, src, dst = (int(x) for x in m.groups())
         hops = re.search(rf"Retiring flit {pid} \(packet {pid}, src = \d+, dest = \d+, hops = (\d+)",
                          text)
         waited = created[pid] != injected[pid] or any(v != fastest for v in visits[pid])
-        if waited or (src, dst) in seen:
+        if waited or (src in sources and dst in destinations):
             continue
-        seen.add((src, dst))
+        sources.add(src)
+        destinations.add(dst)
         k, c = shape(network)
         rows.append(dict(network=network, k=k, c=c, src=src, dst=dst,
                          hops=int(hops[1]), plat=plat, ingress=delay[f"ingress{src}"],
@@ -107,7 +108,7 @@ def shape(network: str) -> tuple[int, int]:
 
 def network_rows(oracle: str, network: str) -> list[dict]:
     k, c = shape(network)
-    return rows_of(network, trace(oracle, NETWORKS[network].split(), 2 * c * k * k))
+    return rows_of(network, trace(oracle, NETWORKS[network].split(), 8 * c * k * k))
 
 
 def main() -> int:
