@@ -240,6 +240,21 @@ def test_flatfly_zero_load_matches_the_oracles_node_channels(reference_dir):
             flatfly(k=k, c=c)
 
 
+def test_flatfly_node_channel_credits_take_its_latency(reference_dir):
+    """flatfly_credits.csv: with 1 VC of 1 flit, every node sending to one node is held to
+    one flit per credit loop of its ejection channel, 4 + 2 x its latency: 1/10, 1/8 and
+    1/6 flit per cycle into a corner, edge and middle node (xr = 4) in BookSim, and in
+    archgym (per node: over 64 nodes)."""
+    rows = list(csv.DictReader(open(reference_dir / "booksim" / "flatfly_credits.csv")))
+    assert sorted(int(r["egress"]) for r in rows) == [1, 2, 3]
+    base = str(reference_dir / "booksim" / "booksim_base.cfg")
+    for row in rows:
+        config = booksim.to_noc_config(booksim.load([base, *row["overrides"].split()]))
+        accepted = noc.measure(config)["accepted_flit_rate"]
+        assert accepted == pytest.approx(float(row["accepted_flit_rate"]), rel=1e-5), row["node"]
+        assert accepted * 64 == pytest.approx(1 / (4 + 2 * int(row["egress"])), rel=1e-5)
+
+
 def test_flatfly_valiant_paths_through_a_uniform_intermediate_router():
     """valiant: an intermediate router uniform over all 16, row first to it, then row first
     to the destination, ejecting at the destination's router even before the intermediate.

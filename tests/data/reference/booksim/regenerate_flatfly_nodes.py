@@ -1,4 +1,4 @@
-"""Regenerate flatfly_nodes.csv: BookSim2's flatfly node channels and zero-load latencies.
+"""Regenerate flatfly_nodes.csv and flatfly_credits.csv: BookSim2's flatfly node channels.
 
     python tests/data/reference/booksim/regenerate_flatfly_nodes.py /path/to/booksim
         [--network NAME ...] [--quick]
@@ -21,9 +21,17 @@ Writes flatfly_nodes.csv beside this script, one row per such packet:
   (``fchan_ingress<src>``) and of the destination's ejection channel
   (``fchan_egress<dst>``), "Beginning channel traversal ... with delay d".
 
+Then flatfly_credits.csv: whether a node channel's credits take its latency too.
+With one VC of one flit (``num_vcs=1 vc_buf_size=1``) every node of ``flatfly2c16``
+sends to one node (``traffic=hotspot({v})``, ``injection_rate=0.01
+sim_type=throughput``): the ejection channel's credit loop bounds the accepted rate.
+One row per run: network, overrides (after booksim_base.cfg), node (v), ingress and
+egress (its channels' delays, as in flatfly_nodes.csv), accepted_flit_rate (per node,
+as BookSim printed it).
+
 ``--network NAME`` (repeatable) reruns only those networks (their rows replace
-theirs); ``--quick`` runs the first network, to stdout.  About 5 minutes on 2 busy
-cores.
+theirs; not the credit runs); ``--quick`` runs the first network, to stdout.  About 3
+minutes on 2 busy cores.
 """
 
 from __future__ import annotations
@@ -40,6 +48,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 BASE = HERE / "booksim_base.cfg"
 OUT = HERE / "flatfly_nodes.csv"
+CREDITS_OUT = HERE / "flatfly_credits.csv"
 
 #: (k, xr): k x k routers of xr x xr nodes (c = xr^2, x = y = k): every side xr BookSim
 #: allows up to c = 64 on 2 x 2 routers, and larger k with xr = 2 to 5
@@ -50,6 +59,11 @@ NETWORKS = {f"flatfly{k}c{xr * xr}": f"topology=flatfly k={k} n=2 c={xr * xr} x=
 RATE = 0.002
 
 FIELDS = ["network", "k", "c", "src", "dst", "hops", "plat", "ingress", "egress"]
+#: The credit runs: a corner, an edge and a middle node of router 0's square of 16
+CREDIT_NETWORK = "flatfly2c16"
+CREDIT_NODES = (0, 1, 9)
+CREDIT_OVERRIDES = "num_vcs=1 vc_buf_size=1 injection_rate=0.01 sim_type=throughput"
+CREDIT_FIELDS = ["network", "overrides", "node", "ingress", "egress", "accepted_flit_rate"]
 
 
 def trace(oracle: str, overrides: list[str], watched: int) -> str:
@@ -111,6 +125,24 @@ def network_rows(oracle: str, network: str) -> list[dict]:
     return rows_of(network, trace(oracle, NETWORKS[network].split(), 8 * c * k * k))
 
 
+def credit_row(oracle: str, node: int, delays: dict) -> dict:
+    overrides = f"{NETWORKS[CREDIT_NETWORK]} {CREDIT_OVERRIDES} traffic=hotspot({{{node}}})"
+    proc = subprocess.run([oracle, str(BASE), *overrides.split()], capture_output=True,
+                          text=True, timeout=1800, cwd=HERE)
+    block = proc.stdout.split("====== Overall Traffic Statistics ======", 1)[1]
+    accepted = re.search(r"Accepted flit rate average\s*=\s*(\S+)", block).group(1)
+    return dict(network=CREDIT_NETWORK, overrides=overrides, node=node,
+                ingress=delays[("ingress", node)], egress=delays[("egress", node)],
+                accepted_flit_rate=accepted)
+
+
+def write(path: Path, fields: list[str], rows: list[dict]) -> None:
+    with open(path, "w", newline="") as fh:
+        writer = csv.DictWriter(fh, fields)
+        writer.writeheader()
+        writer.writerows(rows)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("oracle", help="path of the BookSim2 binary")
@@ -132,10 +164,16 @@ def main() -> int:
             rows = [r for r in csv.DictReader(fh) if r["network"] not in args.network] + rows
     order = list(NETWORKS)
     rows.sort(key=lambda r: (order.index(r["network"]), int(r["src"]), int(r["dst"])))
-    with open(OUT, "w", newline="") as fh:
-        writer = csv.DictWriter(fh, FIELDS)
-        writer.writeheader()
-        writer.writerows(rows)
+    write(OUT, FIELDS, rows)
+    if not args.network:
+        delays = {}
+        for r in rows:
+            if r["network"] == CREDIT_NETWORK:
+                delays[("ingress", int(r["src"]))] = r["ingress"]
+                delays[("egress", int(r["dst"]))] = r["egress"]
+        with ThreadPoolExecutor(2) as pool:
+            credits = list(pool.map(lambda v: credit_row(oracle, v, delays), CREDIT_NODES))
+        write(CREDITS_OUT, CREDIT_FIELDS, credits)
     return 0
 
 
