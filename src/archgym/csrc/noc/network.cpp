@@ -301,8 +301,8 @@ Network::Network(const Config& cfg) : p_(cfg) {
     chan_free_.assign(static_cast<size_t>(R_) * NP_, 0);
     queue = V_ * B_;
   }
-  const int max_off = std::max({off_flit_ + max_latency, off_credit_ + max_latency, 1 + max_latency}) +
-                      queue;
+  const int max_off =
+      std::max({off_flit_ + max_latency, off_credit_ + max_latency, 1 + max_latency}) + queue;
   int wheel = 1;
   while (wheel <= max_off) wheel *= 2;
   wheel_mask_ = wheel - 1;

@@ -702,8 +702,12 @@ class Network {
   Channels ch_;                    // the topology (out, in: [R*NP])
   std::vector<int32_t> inject_vc_, eject_vc_;  // [n] router * kVcMaskBits + port * V
   // The cycles of node v's injection and ejection channels (1, more on a flatfly: §15b).
-  int inject_latency(int v) const { return ch_.in[ch_.inject_router[v] * NP_ + ch_.inject_port[v]].latency; }
-  int eject_latency(int v) const { return ch_.out[ch_.eject_router[v] * NP_ + ch_.eject_port[v]].latency; }
+  int inject_latency(int v) const {
+    return ch_.in[ch_.inject_router[v] * NP_ + ch_.inject_port[v]].latency;
+  }
+  int eject_latency(int v) const {
+    return ch_.out[ch_.eject_router[v] * NP_ + ch_.eject_port[v]].latency;
+  }
   std::vector<int32_t> dest_table_;
   std::vector<double> hot_cum_;
   std::vector<int32_t> hot_nodes_;

@@ -50,8 +50,8 @@ BASE = HERE / "booksim_base.cfg"
 OUT = HERE / "flatfly_nodes.csv"
 CREDITS_OUT = HERE / "flatfly_credits.csv"
 
-#: (k, xr): k x k routers of xr x xr nodes (c = xr^2, x = y = k): every side xr BookSim
-#: allows up to c = 64 on 2 x 2 routers, and larger k with xr = 2 to 5
+#: (k, xr): k x k routers of xr x xr nodes (c = xr^2, x = y = k): sides xr = 1 to 8 (c up
+#: to 64) on 2 x 2 routers, and k = 3 and 4 with xr = 2 to 5
 SHAPES = [(2, 1), (2, 2), (2, 3), (2, 4), (2, 5), (2, 6), (2, 7), (2, 8), (3, 3), (3, 4), (3, 5),
           (4, 2), (4, 4)]
 NETWORKS = {f"flatfly{k}c{xr * xr}": f"topology=flatfly k={k} n=2 c={xr * xr} x={k} y={k} "
@@ -100,8 +100,8 @@ def rows_of(network: str, text: str) -> list[dict]:
     for m in re.finditer(r"Retiring packet (\d+) \(plat = (\d+), nlat = \d+, frag = \d+, "
                          r"src = (\d+), dest = (\d+)\)", text):
         pid, plat, src, dst = (int(x) for x in m.groups())
-        hops = re.search(rf"Retiring flit {pid} \(packet {pid}, src = \d+, dest = \d+, hops = (\d+)",
-                         text)
+        hops = re.search(rf"Retiring flit {pid} \(packet {pid}, src = \d+, dest = \d+, "
+                         r"hops = (\d+)", text)
         waited = created[pid] != injected[pid] or any(v != fastest for v in visits[pid])
         if waited or (src in sources and dst in destinations):
             continue
