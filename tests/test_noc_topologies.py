@@ -10,6 +10,7 @@ saturation, the last stable rate within 0.02.
 
 from __future__ import annotations
 
+import csv
 import re
 from collections import Counter
 
@@ -213,6 +214,45 @@ def test_flatfly_zero_load_latency_follows_channel_lengths(routing, vcs, k, c):
             length = xr * (abs(sx - dx) + abs(sy - dy))
             assert single_packet(net, src, dst) == (5 * m + 7 + length - m, m + 1), (src, dst)
     assert net.run(10)["link_utilisation"].shape == (k * k, c + 2 * (k - 1))
+
+
+def test_flatfly_zero_load_matches_the_oracles_node_channels(reference_dir):
+    """Every packet of BookSim's watch traces that never waited (flatfly_nodes.csv, with
+    every node's injection and ejection channel) takes BookSim's latency and hops, on
+    each network archgym takes (c up to 16: k = 2, 3, 4 with xr = 1 to 4): a node's
+    channels to its router take 1 cycle plus how far it sits from the middle of its
+    router's square (docs/design/noc.md §15b).  BookSim's larger squares (xr = 5 to 8)
+    follow the same rule; archgym refuses them with one line."""
+    max_c = next(f["max"] for f in noc.CONFIG_FIELDS if f["name"] == "c")
+    networks = {}
+    for row in csv.DictReader(open(reference_dir / "booksim" / "flatfly_nodes.csv")):
+        networks.setdefault((int(row["k"]), int(row["c"])), []).append(row)
+    taken = {shape: rows for shape, rows in networks.items() if shape[1] <= max_c}
+    assert {(2, 16), (3, 16), (4, 16)} <= set(taken) and sum(map(len, taken.values())) > 1000
+    for (k, c), packets in taken.items():
+        net = noc.Network(flatfly(k=k, c=c), record=True)
+        for row in packets:
+            src, dst = int(row["src"]), int(row["dst"])
+            assert single_packet(net, src, dst, 80) == (int(row["plat"]), int(row["hops"])), \
+                (k, c, src, dst)
+    for k, c in set(networks) - set(taken):
+        with pytest.raises(ValueError, match=f"c must be an integer between 1 and {max_c}"):
+            flatfly(k=k, c=c)
+
+
+def test_flatfly_node_channel_credits_take_its_latency(reference_dir):
+    """flatfly_credits.csv: with 1 VC of 1 flit, every node sending to one node is held to
+    one flit per credit loop of its ejection channel, 4 + 2 x its latency: 1/10, 1/8 and
+    1/6 flit per cycle into a corner, edge and middle node (xr = 4) in BookSim, and in
+    archgym (per node: over 64 nodes)."""
+    rows = list(csv.DictReader(open(reference_dir / "booksim" / "flatfly_credits.csv")))
+    assert sorted(int(r["egress"]) for r in rows) == [1, 2, 3]
+    base = str(reference_dir / "booksim" / "booksim_base.cfg")
+    for row in rows:
+        config = booksim.to_noc_config(booksim.load([base, *row["overrides"].split()]))
+        accepted = noc.measure(config)["accepted_flit_rate"]
+        assert accepted == pytest.approx(float(row["accepted_flit_rate"]), rel=1e-5), row["node"]
+        assert accepted * 64 == pytest.approx(1 / (4 + 2 * int(row["egress"])), rel=1e-5)
 
 
 def test_flatfly_valiant_paths_through_a_uniform_intermediate_router():

@@ -18,15 +18,6 @@ import pytest
 from archgym import noc
 from archgym.noc import booksim
 
-#: Networks whose latency differs from BookSim's for a reason outside the traffic patterns
-#: (their destinations and hops still match), with the figures measured.
-LATENCY_GAPS = {
-    "flatfly2c16": "BookSim's flatfly with 16 nodes per router (xr = 4) takes 2 cycles more than "
-                   "archgym's on every pattern, with or without router-to-router channels "
-                   "(diagonal at 0.04: hops equal, latency 2 cycles above): a flatfly timing "
-                   "matter, not a traffic one (docs/design/noc.md §15b)",
-}
-
 #: The patterns whose destinations a permutation of the node ids fixes (randperm's is
 #: BookSim's random permutation, which archgym does not reproduce: its own is drawn).
 PERMUTATIONS = ("bitcomp", "transpose", "bitrev", "shuffle", "tornado", "neighbor")
@@ -123,7 +114,7 @@ def test_destinations_are_booksims(reference_dir, matrix):
 def test_latency_and_hops_within_2_percent(reference_dir, matrix):
     """Where BookSim's run is ok, archgym's latency and hops at the same rate are within 2%
     (random patterns 5%) and its run is not unstable (randperm: another permutation, not
-    compared; LATENCY_GAPS: hops only)."""
+    compared)."""
     jobs = [(row, archgym_config(reference_dir, row)) for row in matrix
             if row["verdict"] == "ok" and row["status"] == "ok" and row["pattern"] != "randperm"]
     jobs = [(row, cfg) for row, cfg in jobs if not isinstance(cfg, str)]
@@ -132,8 +123,8 @@ def test_latency_and_hops_within_2_percent(reference_dir, matrix):
     for (row, _), o in zip(jobs, ours):
         lat, hops = float(row["avg_packet_latency"]), float(row["avg_hops"])
         tol = TOLERANCE if row["pattern"] in PERMUTATIONS else RANDOM_TOLERANCE
-        lat_ok = row["network"] in LATENCY_GAPS or abs(o["avg_packet_latency"] - lat) <= tol * lat
-        if o["status"] == "unstable" or not lat_ok or abs(o["avg_hops"] - hops) > tol * hops:
+        if (o["status"] == "unstable" or abs(o["avg_packet_latency"] - lat) > tol * lat
+                or abs(o["avg_hops"] - hops) > tol * hops):
             bad.append((row["network"], row["pattern"], lat, o["avg_packet_latency"], hops,
                         o["avg_hops"], o["status"]))
     assert not bad, "\n".join(map(str, bad))

@@ -241,11 +241,10 @@ Network::Network(const Config& cfg) : p_(cfg) {
 
   const Config& c = p_.cfg;
   // Channel offsets from the SA grant / the send cycle, less the channel's
-  // latency (ch_: a mesh link takes link_latency, a torus link twice that; §14, §15).
+  // latency (ch_: a mesh link takes link_latency, a torus link twice that, a node's
+  // channels 1 cycle, or more on a flatfly; §14, §15, §15b).
   off_flit_ = c.sw_alloc_delay - 1 + c.st_final_delay + 1;
-  off_eject_ = c.sw_alloc_delay - 1 + c.st_final_delay + 2;
   off_credit_ = 1 + c.credit_delay;
-  off_eject_credit_ = 2 + c.credit_delay;
 
   for (int i = 0; i < kVcMaskBits; ++i) {
     port_of_[i] = static_cast<uint8_t>(std::min(i / V_, LP_));
@@ -270,6 +269,7 @@ Network::Network(const Config& cfg) : p_(cfg) {
   }
   int max_latency = 0;
   for (const Channel& x : ch_.out) max_latency = std::max<int>(max_latency, x.latency);
+  for (const Channel& x : ch_.in) max_latency = std::max<int>(max_latency, x.latency);
 
   buf_.assign(static_cast<size_t>(R_) * VCS_ * B_, Flit{});
   used_.assign(static_cast<size_t>(R_) * VCS_, 0);
@@ -316,8 +316,8 @@ Network::Network(const Config& cfg) : p_(cfg) {
     chan_free_.assign(static_cast<size_t>(R_) * NP_, 0);
     queue = V_ * B_;
   }
-  const int max_off = std::max({off_flit_ + max_latency, off_eject_, off_credit_ + max_latency,
-                                off_eject_credit_, 2}) + queue;
+  const int max_off =
+      std::max({off_flit_ + max_latency, off_credit_ + max_latency, 1 + max_latency}) + queue;
   int wheel = 1;
   while (wheel <= max_off) wheel *= 2;
   wheel_mask_ = wheel - 1;
@@ -1174,13 +1174,13 @@ template <int kV, int kB, int kD, int kW>
   }
   // credit upstream
   const Channel& up = ch_.in[r * S.NP + p];
-  if (up.node >= 0) src_credit_.push((t + 2) & wheel_mask_, up.node * S.V + v);
+  if (up.node >= 0) src_credit_.push((t + 1 + up.latency) & wheel_mask_, up.node * S.V + v);
   else credit_.push((t + off_credit_ + up.latency) & wheel_mask_, (up.router << kVcShift) + up.port * S.V + v);
   // flit out: copied whole into the channel, then stamped (one more hop, its new VC)
   const Channel& down = ch_.out[r * S.NP + o];
   Flit* out;
   if (down.node >= 0) {
-    Ejection& e = eject_.add((depart + off_eject_) & wheel_mask_);
+    Ejection& e = eject_.add((depart + off_flit_ + down.latency) & wheel_mask_);
     e.node = down.node;
     out = &e.flit;
   } else {
@@ -1390,7 +1390,7 @@ void Network::inject_node(int v, int64_t t) {
   f.vc = static_cast<uint8_t>(c);
   f.hops = 0;
   f.algo = pk.algo;
-  arrive_.push((t + 2) & wheel_mask_, Arrival{inject_vc_[v] >> kVcShift,
+  arrive_.push((t + 1 + inject_latency(v)) & wheel_mask_, Arrival{inject_vc_[v] >> kVcShift,
                                               (inject_vc_[v] & (kVcMaskBits - 1)) + c, f});
   ++su[c];
   ++ctr_.injected_flits;
@@ -1414,7 +1414,7 @@ void Network::retire(int node, const Flit& f, int64_t t) {
   --inflight_flits_;
   inflight_ctime_sum_ -= pk.ctime;
   if (pk.measured) --measured_inflight_;
-  credit_.push((t + off_eject_credit_) & wheel_mask_, eject_vc_[node] + f.vc);
+  credit_.push((t + off_credit_ + eject_latency(node)) & wheel_mask_, eject_vc_[node] + f.vc);
   last_move_ = t;
   if (!(f.flags & kTail)) return;
   pk.hops = f.hops;  // every flit of a packet traverses the same routers

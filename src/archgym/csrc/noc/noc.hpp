@@ -337,7 +337,8 @@ struct Params {
 // router r leads to input port `port` of router `router` after `latency`
 // cycles, or (node >= 0) to that node's ejection; input port p of router r
 // comes from output port `port` of router `router`, or (node >= 0) from that
-// node's injection.  An unused port has router = node = -1.
+// node's injection.  A node's channels take `latency` cycles too (1, more on a
+// flatfly).  An unused port has router = node = -1.
 struct Channel {
   int32_t router = -1, node = -1;
   uint8_t port = 0, latency = 0;
@@ -698,7 +699,7 @@ class Network {
   double log1mp_ = 0;
   double r1_ = 0;  // on/off injection probability while on
   bool generation_ = true;
-  int off_flit_, off_eject_, off_credit_, off_eject_credit_;
+  int off_flit_, off_credit_;
 
   // RNG streams: destinations/routing/ties, injection.
   struct Rng {
@@ -715,6 +716,13 @@ class Network {
   uint8_t port_of_[kVcMaskBits], vc_of_[kVcMaskBits], nextp_[kMaxPorts];
   Channels ch_;                    // the topology (out, in: [R*NP])
   std::vector<int32_t> inject_vc_, eject_vc_;  // [n] router * kVcMaskBits + port * V
+  // The cycles of node v's injection and ejection channels (1, more on a flatfly: §15b).
+  int inject_latency(int v) const {
+    return ch_.in[ch_.inject_router[v] * NP_ + ch_.inject_port[v]].latency;
+  }
+  int eject_latency(int v) const {
+    return ch_.out[ch_.eject_router[v] * NP_ + ch_.eject_port[v]].latency;
+  }
   std::vector<int32_t> dest_table_;
   std::vector<double> hot_cum_;
   std::vector<int32_t> hot_nodes_;

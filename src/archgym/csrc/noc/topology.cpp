@@ -25,10 +25,11 @@ void link(Channels& ch, int ports, int a, int o, int b, int p, int latency) {
   ch.in[b * ports + p] = Channel{a, -1, static_cast<uint8_t>(o), static_cast<uint8_t>(latency)};
 }
 
-// Node v injects at input port p of router a and ejects at output port q of router b.
-void attach(Channels& ch, int ports, int v, int a, int p, int b, int q) {
-  ch.in[a * ports + p] = Channel{-1, v, 0, 0};
-  ch.out[b * ports + q] = Channel{-1, v, 0, 0};
+// Node v injects at input port p of router a and ejects at output port q of router b,
+// over channels of `latency` cycles each way (1 on every topology but the flatfly).
+void attach(Channels& ch, int ports, int v, int a, int p, int b, int q, int latency = 1) {
+  ch.in[a * ports + p] = Channel{-1, v, 0, static_cast<uint8_t>(latency)};
+  ch.out[b * ports + q] = Channel{-1, v, 0, static_cast<uint8_t>(latency)};
   ch.inject_router[v] = a;
   ch.inject_port[v] = p;
   ch.eject_router[v] = b;
@@ -130,19 +131,26 @@ void dragonfly(const Params& p, Channels& ch) {
     }
 }
 
+// How far beyond the middle of its router's side of xr nodes a flatfly node at
+// offset q lies, in nodes: its distance |q - (xr - 1) / 2| from the middle, less
+// a half and rounded down (xr = 4: 1 0 0 1; xr = 5: 1 0 0 0 1; xr = 6: 2 1 0 0 1 2).
+int flatfly_far(int q, int xr) { return std::max(0, (std::abs(2 * q - (xr - 1)) - 1) / 2); }
+
 // BookSim's on-chip flattened butterfly (flatfly, n = 2): k x k routers, router
 // r at (r mod k, r / k), each with a square of c = xr * xr nodes: node v at
 // (v mod kxr, v / kxr) of the node grid is on router (x / xr, y / xr), port
 // (x mod xr) + xr (y mod xr).  Ports c + d (k-1) ... lead to the other k-1
 // routers of the row (d = 0) or column (d = 1), in increasing coordinate; a
 // channel spanning s routers takes s * xr * link_latency cycles (its length
-// in nodes), as the oracle's channels show.
+// in nodes), as the oracle's channels show.  A node's channels to and from its
+// router take 1 + far(x mod xr) + far(y mod xr) cycles (flatfly_far: 0 near the
+// middle of the square; docs/design/noc.md §15b).
 void flatfly(const Params& p, Channels& ch) {
   const int k = p.k, c = p.cfg.c, xr = flatfly_side(c), width = k * xr, NP = p.ports;
   for (int v = 0; v < p.nodes; ++v) {
     const int x = v % width, y = v / width;
     const int r = x / xr + k * (y / xr), port = x % xr + xr * (y % xr);
-    attach(ch, NP, v, r, port, r, port);
+    attach(ch, NP, v, r, port, r, port, 1 + flatfly_far(x % xr, xr) + flatfly_far(y % xr, xr));
   }
   auto port_to = [&](int from, int to, int d) { return c + d * (k - 1) + (to < from ? to : to - 1); };
   for (int r = 0; r < p.routers; ++r)

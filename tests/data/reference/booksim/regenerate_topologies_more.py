@@ -1,7 +1,7 @@
 """Regenerate topologies_more.csv: the real BookSim2 on fat trees, flattened butterflies and dragonflies.
 
     python tests/data/reference/booksim/regenerate_topologies_more.py /path/to/booksim
-        [--group cmesh|fattree|fattree_adaptive|flatfly|flatfly_nonmin|flatfly_ugal|dragonfly ...] [--routing R ...] [--quick]
+        [--group cmesh|fattree|fattree_adaptive|flatfly|flatfly_nonmin|flatfly_ugal|flatfly_c16|dragonfly ...] [--routing R ...] [--quick]
 
 Runs the oracle (never called by the project: by hand only) on each curve of
 CURVES with the sweep of regenerate_cubes.py (booksim_base.cfg plus overrides,
@@ -71,6 +71,12 @@ CURVES = {
         for routing, vcs in (("ugal_xyyx", 4), ("ugal_pni", 8))
         for traffic in ("uniform", "asymmetric")
     ],
+    # flatflies of 16 nodes per router (xr = 4: a node's channels take 1 to 3 cycles,
+    # docs/design/noc.md §15b), on 2 x 2 and 4 x 4 routers
+    "flatfly_c16": [
+        ("flatfly", k, 2, traffic, "ran_min", 1, 4, f"c=16 x={k} y={k} xr=4 yr=4")
+        for k in (2, 4) for traffic in ("uniform", "asymmetric")
+    ],
     # BookSim's dragonflyconfig network at k = 2: 9 groups of 4 routers of 2 nodes (72 nodes),
     # local channels of 10 cycles, global ones of 100, so buffers of 256 flits and 10-flit
     # packets as in the example; tornado(72) shifts the node id by 35 (5 of each group's 8
@@ -94,7 +100,8 @@ CURVES = {
 }
 # The sweep's grid step per group (fat trees saturate late: a coarse grid, which also keeps
 # their sweeps under 45 minutes on 2 busy cores)
-STEP = {"fattree": 0.16, "fattree_adaptive": 0.04, "flatfly": 0.04, "flatfly_nonmin": 0.04, "flatfly_ugal": 0.04, "dragonfly": 0.06, "cmesh": 0.04}
+STEP = {"fattree": 0.16, "fattree_adaptive": 0.04, "flatfly": 0.04, "flatfly_nonmin": 0.04, "flatfly_ugal": 0.04,
+        "flatfly_c16": 0.04, "dragonfly": 0.06, "cmesh": 0.04}
 
 _lock = threading.Lock()
 
