@@ -95,6 +95,24 @@ def test_csr_bcsr_both_ways_match_scipy_and_the_general_path(widths, block):
         assert work == work_general == S.conversion_work(A, "bcsr", "csr", prec)
 
 
+@pytest.mark.parametrize("block", [(1, 1), (2, 4)], ids=str)
+def test_csr_to_bcsr_block_columns_over_many_bitmap_words(block):
+    """Block rows whose block columns span several 64-bit words of the bitmap, with
+    0, 1, a few and many (more than the kernel takes without a loop) set per word,
+    and the last bit of a word (block column 63) set."""
+    rng = np.random.default_rng(11)
+    prec = S.Precision(index_bits=32, pointer_bits=32, bcsr_block=block)
+    for density in (0.02, 0.1, 0.6):
+        A = random_matrix(rng, 8, 64 * 5 * block[1], density)
+        A[0, 63 * block[1]] = 3.0  # block column 63
+        A[1, 64 * block[1]:70 * block[1]] = 1.5  # a word's first six bits
+        bcsr, _ = S.convert(S.encode(A, "csr", prec), "bcsr")
+        data, indices, indptr = scipy_bsr(A, *block)
+        assert np.array_equal(bcsr.arrays["values"], data)
+        assert np.array_equal(bcsr.arrays["indices"], indices)
+        assert np.array_equal(bcsr.arrays["indptr"], indptr)
+
+
 @pytest.mark.parametrize("widths", WIDTHS)
 def test_dia_to_csr_matches_scipy(widths):
     index_bits, pointer_bits = WIDTHS[widths]

@@ -271,7 +271,10 @@ void bcsr_blocks(const std::vector<i64>& ptr, const I* idx, i64 cols, i64 br, i6
   const bool bitmap = nbc <= 4 * nnz + (i64(1) << 20);
   std::vector<std::uint64_t> bits(bitmap ? (nbc + 63) / 64 : 0);
   std::vector<i64> found;
-  bcol.resize(nnz);  // room for the most blocks there can be, one per entry
+  constexpr int kUnrolled = 4;
+  constexpr std::uint64_t kTopBit = std::uint64_t(1) << 63;
+  bcol.resize(nnz + kUnrolled);  // room for the most blocks there can be (one per entry), and
+                                 // for the unrolled writes past the last
   i64* out = bcol.data();
   i64 count = 0;
   for (i64 R = 0; R < nbr; ++R) {
@@ -287,9 +290,18 @@ void bcsr_blocks(const std::vector<i64>& ptr, const I* idx, i64 cols, i64 br, i6
       const i64 w0 = lo >> 6, w1 = hi >> 6;
       if (w1 - w0 < n * (64 - __builtin_clzll(n))) {
         for (i64 w = w0; w <= w1; ++w) {
-          for (std::uint64_t word = bits[w]; word != 0; word &= word - 1)
-            out[count++] = w * 64 + __builtin_ctzll(word);
+          // The first kUnrolled bits of the word without a branch (most words hold
+          // 0-2: a loop's exit would mispredict on them), each written past the
+          // count and counted if there; a loop for any more.
+          std::uint64_t word = bits[w];
           bits[w] = 0;
+          i64* o = out + count;
+          for (int k = 0; k < kUnrolled; ++k) {
+            o[k] = w * 64 + __builtin_ctzll(word | kTopBit);  // 63 for an empty word: not counted
+            count += word != 0;
+            word &= word - 1;
+          }
+          for (; word != 0; word &= word - 1) out[count++] = w * 64 + __builtin_ctzll(word);
         }
         bptr[R + 1] = count;
         continue;
