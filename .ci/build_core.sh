@@ -24,7 +24,9 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
 case "$mode" in
   werror)   flags=(-DCMAKE_BUILD_TYPE=Release -DARCHGYM_WERROR=ON) ;;
-  sanitize) flags=(-DCMAKE_BUILD_TYPE=RelWithDebInfo -DARCHGYM_SANITIZE=ON) ;;
+  # -O1, as the sanitizers' documentation advises: -O2 took 416 s on network.cpp alone
+  sanitize) flags=(-DCMAKE_BUILD_TYPE=RelWithDebInfo "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O1 -g"
+                   -DARCHGYM_SANITIZE=ON) ;;
   *) echo "$0: unknown MODE '$mode' (expected werror or sanitize)" >&2; exit 2 ;;
 esac
 
