@@ -412,6 +412,10 @@ def main(argv=None) -> int:
     ap.add_argument("--repeats", type=int, default=0,
                     help="speed runs per tool and case (default 5, 1 with --quick)")
     args = ap.parse_args(argv)
+    if args.vs_booksim and not (args.vs_booksim.is_file() and os.access(args.vs_booksim, os.X_OK)):
+        ap.error(f"--vs-booksim {args.vs_booksim}: not an executable file (give the BookSim2 binary)")
+    if args.repeats < 0:
+        ap.error(f"--repeats {args.repeats}: must be 0 (the default) or more")
     every = not (args.fidelity or args.speed or args.topologies)
     print(f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, "
           f"load {os.getloadavg()[0]:.2f}")
