@@ -683,15 +683,11 @@ def test_throughput_mode_is_latency_mode_without_abort_nor_drain(base_cfg):
 
 
 # ------------------------------------------------------------------ acceptance parity
-# Configurations BookSim runs and archgym refuses, each with its reason (not modelled yet).
-ACCEPTANCE_MISSES: dict[str, str] = {}
-
-
 def test_accepts_exactly_what_booksim_runs(base_cfg, reference_dir):
     """acceptance.csv (regenerate_acceptance.py: the real BookSim2 on 746 k-ary n-cube
     configurations, each routing name x num_vcs x n, the router options, the literal kinds):
     archgym-booksim's configuration check accepts those BookSim ran, refuses with one line
-    those it refused or failed an assertion on, ACCEPTANCE_MISSES aside."""
+    those it refused or failed an assertion on."""
     with open(reference_dir / "booksim" / "acceptance.csv", newline="") as fh:
         rows = list(csv.DictReader(fh))
     assert len(rows) >= 700
@@ -704,11 +700,9 @@ def test_accepts_exactly_what_booksim_runs(base_cfg, reference_dir):
             ours = "refused"
             assert "\n" not in str(e), (row, str(e))
         own = row["overrides"].split(" ", 4)[-1]  # without the tiny run's keys
-        if (ours == "ran") != (row["verdict"] == "ran") and own not in ACCEPTANCE_MISSES:
+        if (ours == "ran") != (row["verdict"] == "ran"):
             wrong.append((own, row["verdict"], row["message"], ours))
     assert not wrong, wrong
-    assert all(any(r["overrides"].endswith(" " + miss) and r["verdict"] == "ran" for r in rows)
-               for miss in ACCEPTANCE_MISSES)
 
 
 def test_settings_without_effect_run_as_booksim(base_cfg, reference_dir):
